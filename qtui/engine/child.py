@@ -1,0 +1,55 @@
+"""Child-process entry point: one run, events written as JSON lines to an inherited fd.
+
+Started by the supervisor as ``python -m qtui.engine.child`` with the run's
+``RunSpec`` as one JSON line on stdin and ``QTUI_EVENT_FD`` naming the pipe to
+write events to (stdout and stderr stay free for the workload's own prints).
+Exit codes: 0 finished, 1 the workload raised (a ``run_failed`` was written),
+anything else (or a signal) is a crash the supervisor reports.
+
+A watchdog thread ends the child when its parent goes away, so no run
+outlives a qtui that was killed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import time
+
+from qtui.config import RunSpec
+from qtui.events import Event
+
+EVENT_FD_ENV = "QTUI_EVENT_FD"
+
+
+def _watch_parent(parent: int) -> None:
+    while True:
+        time.sleep(0.5)
+        if os.getppid() != parent:
+            os._exit(3)
+
+
+def main() -> int:
+    fd = int(os.environ[EVENT_FD_ENV])
+    out = os.fdopen(fd, "w", buffering=1, encoding="utf-8")
+    lock = threading.Lock()
+
+    def emit(event: Event) -> None:
+        line = event.to_json() + "\n"
+        with lock:
+            out.write(line)
+
+    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
+    spec = RunSpec.from_dict(json.loads(sys.stdin.readline()))
+
+    from qtui.engine.trainer import run_training
+
+    ok = run_training(spec, emit)
+    out.flush()
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

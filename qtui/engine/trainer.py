@@ -1,0 +1,253 @@
+"""The training loop every workload runs under, emitting events as it goes.
+
+Used by the child process (``qtui.engine.child``) and by the in-process thread
+mode alike, so both measure the same thing.  ``train_s`` covers the training
+loop only (after imports, model and data construction; before evaluation);
+``core_s`` is the process CPU time over that same span.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import socket
+import time
+import traceback
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from qtui.config import RunSpec
+from qtui.events import Batch, Epoch, Event, Phases, RunFailed, RunFinished, RunStarted
+
+if TYPE_CHECKING:
+    from qtui.engine.warnings_capture import WarningCounter
+
+Emit = Callable[[Event], None]
+
+
+class Cancelled(Exception):
+    """Raised inside the loop when the thread-mode runner is asked to stop."""
+
+
+def package_versions() -> dict[str, str]:
+    from importlib import metadata
+
+    out = {"python": platform.python_version()}
+    for name in (
+        "qtui",
+        "torch",
+        "pennylane",
+        "pennylane-lightning",
+        "numpy",
+        "scikit-learn",
+        "textual",
+        "rich",
+        "psutil",
+    ):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+def threadpools() -> list[dict[str, Any]]:
+    """Which OpenMP/BLAS pools are loaded and their sizes (threadpoolctl)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return []
+    keep = ("user_api", "internal_api", "num_threads", "prefix", "version", "filepath")
+    return [{k: info.get(k) for k in keep} for info in threadpool_info()]
+
+
+def apply_thread_limit(threads: int) -> None:
+    """Pin OpenMP/BLAS pools; must run before torch or pennylane is imported."""
+    if threads > 0:
+        for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+            os.environ[var] = str(threads)
+
+
+def run_training(
+    spec: RunSpec,
+    emit: Emit,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> bool:
+    """Build the workload and train it.  Returns True when it finished.
+
+    Exceptions from the workload become a ``run_failed`` event (and False);
+    a stop request raises ``Cancelled`` out of the loop to the caller.
+    """
+    from qtui.engine.warnings_capture import WarningCounter
+
+    counter = WarningCounter(spec.run_id, emit)
+    counter.install()
+    try:
+        return _run(spec, emit, should_stop, counter)
+    except Cancelled:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - the user's code may raise anything
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise
+        emit(
+            RunFailed(
+                run_id=spec.run_id,
+                exc_type=type(exc).__name__,
+                message=str(exc),
+                traceback=traceback.format_exc(),
+            )
+        )
+        return False
+    finally:
+        counter.flush()
+        counter.uninstall()
+
+
+def _run(
+    spec: RunSpec, emit: Emit, should_stop: Callable[[], bool], counter: WarningCounter
+) -> bool:
+    p = spec.params
+    t_import = time.perf_counter()
+    apply_thread_limit(p.threads)
+    import numpy as np
+    import torch
+
+    from qtui.engine.phases import PhaseTimer
+    from qtui.engine.workload import WorkloadContext, check_workload, load_builder
+
+    if p.threads > 0:
+        torch.set_num_threads(p.threads)
+    torch.set_warn_always(True)  # count every complex->real cast, not the first only
+    import_s = time.perf_counter() - t_import
+
+    t_build = time.perf_counter()
+    builder = load_builder(p.workload)
+    torch.manual_seed(p.seed)
+    np.random.seed(p.seed)
+    ctx = WorkloadContext(device=spec.device, diff_method=spec.diff_method, params=p)
+    wl = check_workload(builder(ctx), p.workload)
+    build_s = time.perf_counter() - t_build
+    phases = PhaseTimer(wl.model)
+
+    emit(
+        RunStarted(
+            run_id=spec.run_id,
+            spec=spec.to_dict(),
+            pid=os.getpid(),
+            host=socket.gethostname(),
+            versions=package_versions(),
+            resolved_diff_method=ctx.resolved_diff_method or spec.diff_method,
+            split_batch=ctx.split_batch,
+            batches_per_epoch=wl.batches_per_epoch,
+            threadpools=threadpools(),
+            import_s=import_s,
+            build_s=build_s,
+        )
+    )
+
+    model, opt, loss_fn = wl.model, wl.optimizer, wl.loss_fn
+    step_limit = p.warmup + p.steps if p.steps > 0 else 0
+    epochs = wl.epochs if step_limit == 0 else 10**9
+    epoch_losses: list[float] = []
+    step = measured_steps = 0
+    last_loss = float("nan")
+    perf = time.perf_counter
+    train_t0 = perf()
+    cpu_t0 = time.process_time()
+    last_phase_emit = train_t0
+    phases.active = True
+    model.train()
+
+    for epoch in range(1, epochs + 1):
+        running = torch.zeros(())
+        n_batches = 0
+        it = iter(wl.train_data)
+        while True:
+            t0 = perf()
+            try:
+                batch = next(it)
+            except StopIteration:
+                break
+            t1 = perf()
+            opt.zero_grad()
+            out = model(batch[0])
+            loss = loss_fn(out, batch[1])
+            t2 = perf()
+            loss.backward()
+            t3 = perf()
+            opt.step()
+            t4 = perf()
+            phases.add_step(t1 - t0, t2 - t1, t3 - t2, t4 - t3)
+            running = running + loss.detach()
+            n_batches += 1
+            step += 1
+            last_loss = float(loss.detach())
+            emit(
+                Batch(
+                    run_id=spec.run_id,
+                    epoch=epoch,
+                    batch=n_batches,
+                    loss=last_loss,
+                    step=step,
+                    elapsed_s=t4 - train_t0,
+                )
+            )
+            if step_limit and step == p.warmup:
+                # Warm-up done: measure from here.
+                train_t0, cpu_t0 = perf(), time.process_time()
+                phases.reset()
+            if should_stop():
+                raise Cancelled()
+            if t4 - last_phase_emit > 1.0:
+                last_phase_emit = t4
+                emit(Phases(run_id=spec.run_id, seconds=dict(phases.seconds), steps=step))
+            if step_limit and step >= step_limit:
+                break
+        if n_batches:
+            mean = float(running / wl.batches_per_epoch)
+            epoch_losses.append(mean)
+            emit(Epoch(run_id=spec.run_id, epoch=epoch, mean_loss=mean, elapsed_s=perf() - train_t0))
+        if (step_limit and step >= step_limit) or n_batches == 0:
+            break
+
+    train_s = perf() - train_t0
+    core_s = time.process_time() - cpu_t0
+    measured_steps = step - p.warmup if step_limit else step
+    phases.active = False
+    emit(Phases(run_id=spec.run_id, seconds=dict(phases.seconds), steps=measured_steps))
+
+    accuracy = None
+    if wl.evaluate is not None:
+        model.eval()
+        acc = wl.evaluate(model)
+        accuracy = None if acc is None else float(acc)
+    counter.flush()
+
+    emit(
+        RunFinished(
+            run_id=spec.run_id,
+            accuracy=accuracy,
+            train_s=train_s,
+            final_loss=epoch_losses[-1] if epoch_losses else last_loss,
+            epoch_losses=epoch_losses,
+            steps=measured_steps,
+            core_s=core_s,
+            cores_in_use=core_s / train_s if train_s > 0 else 0.0,
+            core_s_per_step=core_s / measured_steps if measured_steps else 0.0,
+            peak_rss=0,  # filled in by the supervisor from the reaped child
+            peak_threads=_thread_count(),
+            phases=dict(phases.seconds),
+            warnings=counter.total,
+            threadpools=threadpools(),
+        )
+    )
+    return True
+
+
+def _thread_count() -> int:
+    try:
+        import psutil
+
+        return int(psutil.Process().num_threads())
+    except Exception:  # noqa: BLE001
+        return 0
