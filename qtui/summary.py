@@ -1,0 +1,330 @@
+"""A session's results, folded from the event stream.
+
+``SessionSummary.apply(event)`` is the one place events become run records and
+per-combination statistics; the headless table, the TUI panels and every
+exporter read from it.  ``to_dict()`` is the versioned JSON summary schema
+(documented in README.md), and the exporters render from that dict, so
+``qtui report`` can re-render a saved file exactly as the live session would.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import statistics
+from dataclasses import dataclass, field
+from typing import Any
+
+from qtui import events as ev
+
+SUMMARY_SCHEMA = "qtui.summary"
+SUMMARY_VERSION = 1
+
+#: Parameters that distinguish combinations; run-only fields are left out.
+_NON_PARAMS = {"run_id", "repeat_index", "timeout_s"}
+
+RUN_STATES = ("queued", "running", "finished", "failed", "crashed", "timed_out", "cancelled")
+_TERMINAL_STATE = {
+    "run_finished": "finished",
+    "run_failed": "failed",
+    "run_crashed": "crashed",
+    "run_timed_out": "timed_out",
+    "run_cancelled": "cancelled",
+}
+
+
+def combo_parameters(spec: dict[str, Any]) -> dict[str, Any]:
+    """``parameters{}``: device, diff method and every workload parameter."""
+    out: dict[str, Any] = {"device": spec.get("device"), "diff_method": spec.get("diff_method")}
+    out.update(spec.get("params", {}))
+    return out
+
+
+def combo_key(spec: dict[str, Any]) -> str:
+    return json.dumps(combo_parameters(spec), sort_keys=True)
+
+
+@dataclass
+class RunRecord:
+    """Everything known about one run, updated as its events arrive."""
+
+    run_id: str
+    spec: dict[str, Any]
+    state: str = "queued"
+    started: dict[str, Any] = field(default_factory=dict)  # RunStarted fields
+    epoch: int = 0
+    batch: int = 0
+    step: int = 0
+    last_loss: float | None = None
+    batch_losses: list[float] = field(default_factory=list)
+    epoch_losses: list[float] = field(default_factory=list)
+    warnings: dict[tuple[str, str, str, int], dict[str, Any]] = field(default_factory=dict)
+    phases: dict[str, float] = field(default_factory=dict)
+    last_sample: dict[str, Any] = field(default_factory=dict)
+    result: dict[str, Any] = field(default_factory=dict)  # RunFinished fields
+    error: dict[str, Any] = field(default_factory=dict)  # failed/crashed/timed out/cancelled
+    t_start: float | None = None
+    t_end: float | None = None
+
+    @property
+    def device(self) -> str:
+        return str(self.spec.get("device", ""))
+
+    @property
+    def diff_method(self) -> str:
+        return str(self.spec.get("diff_method", ""))
+
+    @property
+    def combo(self) -> str:
+        return f"{self.device}+{self.diff_method}"
+
+    @property
+    def warning_count(self) -> int:
+        return sum(int(w.get("count", 0)) for w in self.warnings.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "state": self.state,
+            "repeat_index": self.spec.get("repeat_index", 0),
+            "parameters": combo_parameters(self.spec),
+            "resolved_diff_method": self.started.get("resolved_diff_method"),
+            "split_batch": self.started.get("split_batch"),
+            "pid": self.started.get("pid"),
+            "import_s": self.started.get("import_s"),
+            "build_s": self.started.get("build_s"),
+            "threadpools": self.result.get("threadpools") or self.started.get("threadpools", []),
+            "result": {k: v for k, v in self.result.items() if k not in ("threadpools", "run_id")},
+            "epoch_losses": list(self.epoch_losses),
+            "phases": dict(self.phases),
+            "warnings": [dict(w) for w in self.warnings.values()],
+            "error": dict(self.error) or None,
+        }
+
+
+def _stats(values: list[float]) -> dict[str, Any]:
+    if not values:
+        return {"mean": None, "stddev": None, "median": None, "min": None, "max": None, "times": []}
+    return {
+        "mean": statistics.fmean(values),
+        "stddev": statistics.stdev(values) if len(values) > 1 else None,
+        "median": statistics.median(values),
+        "min": min(values),
+        "max": max(values),
+        "times": list(values),
+    }
+
+
+def _mean(values: list[float]) -> float | None:
+    return statistics.fmean(values) if values else None
+
+
+class SessionSummary:
+    """Fold events into run records; answer per-combination statistics."""
+
+    def __init__(self) -> None:
+        self.session: dict[str, Any] = {}
+        self.runs: dict[str, RunRecord] = {}
+        self.refused: list[dict[str, Any]] = []
+        self.notes: list[str] = []
+        self.interrupted = False
+        self.finished = False
+
+    # folding ------------------------------------------------------------------
+    def apply(self, event: ev.Event) -> RunRecord | None:
+        """Fold one event in; returns the run it touched, if any."""
+        if isinstance(event, ev.SessionStarted):
+            self.session = event.to_dict()
+            for spec in event.runs:
+                self._record(spec.get("run_id", ""), spec)
+            self.refused = list(event.refused) or self.refused
+            return None
+        if isinstance(event, ev.SessionFinished):
+            self.finished = True
+            self.interrupted = event.interrupted
+            return None
+        if isinstance(event, ev.RunRefused):
+            item = {"device": event.device, "diff_method": event.diff_method, "reason": event.reason}
+            if item not in self.refused:
+                self.refused.append(item)
+            return None
+        if isinstance(event, ev.LogNote):
+            self.notes.append(event.message)
+            return None
+        run_id = getattr(event, "run_id", None)
+        if not run_id:
+            return None
+        if isinstance(event, (ev.RunQueued, ev.RunStarted)):
+            rec = self._record(run_id, event.spec)
+        else:
+            rec = self.runs.get(run_id) or self._record(run_id, {"run_id": run_id})
+        self._apply_run(rec, event)
+        return rec
+
+    def _record(self, run_id: str, spec: dict[str, Any]) -> RunRecord:
+        rec = self.runs.get(run_id)
+        if rec is None:
+            rec = self.runs[run_id] = RunRecord(run_id=run_id, spec=dict(spec))
+        elif spec.get("device"):
+            rec.spec = dict(spec)
+        return rec
+
+    def _apply_run(self, rec: RunRecord, event: ev.Event) -> None:
+        if isinstance(event, ev.RunStarted):
+            rec.state = "running"
+            rec.started = event.to_dict()
+            rec.t_start = event.t
+        elif isinstance(event, ev.Batch):
+            rec.state = "running" if rec.state == "queued" else rec.state
+            rec.epoch, rec.batch, rec.step = event.epoch, event.batch, event.step
+            rec.last_loss = event.loss
+            rec.batch_losses.append(event.loss)
+        elif isinstance(event, ev.Epoch):
+            if len(rec.epoch_losses) < event.epoch:
+                rec.epoch_losses.append(event.mean_loss)
+            else:
+                rec.epoch_losses[event.epoch - 1] = event.mean_loss
+        elif isinstance(event, ev.WarningSeen):
+            rec.warnings[event.key] = {
+                "category": event.category,
+                "message": event.message,
+                "filename": event.filename,
+                "lineno": event.lineno,
+                "count": event.count,
+                "first_t": event.first_t,
+                "last_t": event.last_t,
+            }
+        elif isinstance(event, ev.Phases):
+            rec.phases = dict(event.seconds)
+        elif isinstance(event, ev.Sample):
+            rec.last_sample = event.to_dict()
+        elif event.type in _TERMINAL_STATE:
+            rec.state = _TERMINAL_STATE[event.type]
+            rec.t_end = event.t
+            data = event.to_dict()
+            for k in ("type", "v", "t"):
+                data.pop(k, None)
+            if isinstance(event, ev.RunFinished):
+                rec.result = data
+                if event.epoch_losses:
+                    rec.epoch_losses = list(event.epoch_losses)
+                if event.phases:
+                    rec.phases = dict(event.phases)
+            else:
+                data["state"] = rec.state
+                rec.error = data
+
+    # questions ------------------------------------------------------------------
+    def ordered_runs(self) -> list[RunRecord]:
+        return list(self.runs.values())
+
+    def combos(self) -> list[dict[str, Any]]:
+        """One ``results[]`` entry per combination, in first-seen order."""
+        groups: dict[str, list[RunRecord]] = {}
+        for rec in self.runs.values():
+            if not rec.spec.get("device"):
+                continue
+            groups.setdefault(combo_key(rec.spec), []).append(rec)
+        results = [self._combo(recs) for recs in groups.values()]
+        means = [r["mean"] for r in results if r["mean"] is not None]
+        fastest = min(means) if means else None
+        for r in results:
+            r["relative"] = r["mean"] / fastest if fastest and r["mean"] is not None else None
+        return results
+
+    def _combo(self, recs: list[RunRecord]) -> dict[str, Any]:
+        done = [r for r in recs if r.state == "finished" and r.result]
+        res = [r.result for r in done]
+        spec = recs[0].spec
+        entry: dict[str, Any] = {
+            "command": f"{spec.get('device')}+{spec.get('diff_method')}",
+            "parameters": combo_parameters(spec),
+            **_stats([float(x["train_s"]) for x in res]),
+        }
+        peak_rss = [int(x.get("peak_rss", 0)) for x in res]
+        peak_threads = [int(x.get("peak_threads", 0)) for x in res]
+        entry["resources"] = {
+            "peak_rss_bytes": max(peak_rss) if peak_rss else None,
+            "cores_in_use": _mean([float(x["cores_in_use"]) for x in res]),
+            "core_s": _mean([float(x["core_s"]) for x in res]),
+            "core_s_stddev": (
+                statistics.stdev([float(x["core_s"]) for x in res]) if len(res) > 1 else None
+            ),
+            "core_s_per_step": _mean([float(x["core_s_per_step"]) for x in res]),
+            "peak_threads": max(peak_threads) if peak_threads else None,
+            "peak_rss_values": peak_rss,
+            "core_s_values": [float(x["core_s"]) for x in res],
+        }
+        steps = [int(x.get("steps", 0)) for x in res]
+        entry["steps"] = steps[0] if steps else None
+        entry["time_per_step"] = (
+            entry["mean"] / steps[0] if steps and steps[0] and entry["mean"] else None
+        )
+        acc = [x["accuracy"] for x in res if x.get("accuracy") is not None]
+        entry["accuracy"] = _mean([float(a) for a in acc])
+        entry["final_loss"] = _mean([float(x["final_loss"]) for x in res])
+        entry["epoch_losses"] = [list(r.epoch_losses) for r in done]
+        entry["phases"] = _mean_phases([r.phases for r in done if r.phases])
+        entry["resolved_diff_method"] = next(
+            (r.started.get("resolved_diff_method") for r in recs if r.started), None
+        )
+        entry["split_batch"] = next((r.started.get("split_batch") for r in recs if r.started), None)
+        entry["threadpools"] = next(
+            (r.result.get("threadpools") for r in done if r.result.get("threadpools")), []
+        )
+        entry["warnings"] = _merge_warnings(recs)
+        entry["warning_count"] = sum(w["count"] for w in entry["warnings"])
+        entry["errors"] = [
+            {"run_id": r.run_id, **r.error} for r in recs if r.error
+        ]
+        entry["runs"] = {"total": len(recs), "finished": len(done)}
+        entry["run_ids"] = [r.run_id for r in recs]
+        return entry
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON summary (schema ``qtui.summary`` v1)."""
+        s = self.session
+        return {
+            "schema": SUMMARY_SCHEMA,
+            "schema_version": SUMMARY_VERSION,
+            "qtui_version": s.get("qtui_version"),
+            "datetime": _dt.datetime.fromtimestamp(
+                s.get("t") or _dt.datetime.now().timestamp(), tz=_dt.timezone.utc
+            ).isoformat(),
+            "session_id": s.get("session_id"),
+            "argv": s.get("argv", []),
+            "machine_info": s.get("machine", {}),
+            "versions": self._versions(),
+            "interrupted": self.interrupted,
+            "results": self.combos(),
+            "refused": list(self.refused),
+            "runs": [r.to_dict() for r in self.runs.values()],
+            "notes": list(self.notes),
+        }
+
+    def _versions(self) -> dict[str, str]:
+        for rec in self.runs.values():
+            if rec.started.get("versions"):
+                return dict(rec.started["versions"])
+        return dict(self.session.get("machine", {}).get("versions", {}))
+
+
+def _mean_phases(items: list[dict[str, float]]) -> dict[str, float]:
+    if not items:
+        return {}
+    keys = list(items[0])
+    return {k: statistics.fmean(float(p.get(k, 0.0)) for p in items) for k in keys}
+
+
+def _merge_warnings(recs: list[RunRecord]) -> list[dict[str, Any]]:
+    merged: dict[tuple[str, str, str, int], dict[str, Any]] = {}
+    for r in recs:
+        for key, w in r.warnings.items():
+            m = merged.get(key)
+            if m is None:
+                merged[key] = dict(w)
+            else:
+                m["count"] += w["count"]
+                m["first_t"] = min(m["first_t"], w["first_t"])
+                m["last_t"] = max(m["last_t"], w["last_t"])
+    return sorted(merged.values(), key=lambda w: -w["count"])
