@@ -1,0 +1,66 @@
+"""The recommendation names winners and treats differences within the noise as ties."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from qtui.recommend import describe, recommend
+
+
+def entry(cmd: str, times: list[float], core: list[float], rss: int) -> dict[str, Any]:
+    import statistics
+
+    return {
+        "command": cmd,
+        "mean": statistics.fmean(times),
+        "stddev": statistics.stdev(times) if len(times) > 1 else None,
+        "times": times,
+        "resources": {
+            "core_s": statistics.fmean(core),
+            "core_s_stddev": statistics.stdev(core) if len(core) > 1 else None,
+            "core_s_values": core,
+            "peak_rss_bytes": rss,
+        },
+    }
+
+
+def test_clear_winners_differ_by_criterion() -> None:
+    results = [
+        entry("default.qubit+backprop", [2.0, 2.1, 1.9], [2.0, 2.1, 1.9], 400 * 2**20),
+        entry("lightning.qubit+adjoint", [3.0, 3.1, 2.9], [30.0, 31.0, 29.0], 300 * 2**20),
+    ]
+    rec = recommend(results)
+    assert rec["fastest"]["winner"] == "default.qubit+backprop"
+    assert rec["fastest"]["tied_with"] == []
+    assert rec["fastest"]["margin"] is not None and rec["fastest"]["margin"] > 1.4
+    assert rec["cheapest"]["winner"] == "default.qubit+backprop"
+    assert rec["leanest"]["winner"] == "lightning.qubit+adjoint"
+    lines = describe(rec)
+    assert len(lines) == 3 and "± " in lines[0] and "over 3 runs" in lines[0]
+
+
+def test_overlapping_repeats_are_a_tie() -> None:
+    results = [
+        entry("a+backprop", [2.0, 2.6, 1.5], [2.0, 2.0, 2.0], 100 * 2**20),
+        entry("b+adjoint", [2.1, 1.8, 2.5], [2.0, 2.0, 2.0], 101 * 2**20),
+    ]
+    rec = recommend(results)
+    assert rec["fastest"]["tied_with"], rec["fastest"]
+    assert "tied within the noise" in rec["fastest"]["evidence"]
+    assert rec["leanest"]["winner"] == "a+backprop"
+    assert rec["leanest"]["tied_with"] == ["b+adjoint"]
+
+
+def test_single_runs_use_the_noise_floor_and_say_so() -> None:
+    results = [
+        entry("a+backprop", [1.00], [1.0], 100 * 2**20),
+        entry("b+adjoint", [1.03], [1.5], 200 * 2**20),
+    ]
+    rec = recommend(results)
+    assert rec["fastest"]["tied_with"] == ["b+adjoint"]
+    assert "uncertainty unknown" in rec["fastest"]["evidence"]
+    assert rec["cheapest"]["tied_with"] == []
+
+
+def test_nothing_measured_gives_no_pick() -> None:
+    assert recommend([]) == {"fastest": None, "cheapest": None, "leanest": None}

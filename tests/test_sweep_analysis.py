@@ -1,0 +1,74 @@
+"""Sweep expansion and crossover wording."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from qtui.config import ConfigError, WorkloadParams
+from qtui.sweep import analyse, crossovers, expand, parse_axis, series
+
+
+def point(cmd: str, qubits: int, tps: float, steps: int = 10) -> dict[str, Any]:
+    device, method = cmd.split("+")
+    return {
+        "command": cmd,
+        "parameters": {"device": device, "diff_method": method, "qubits": qubits, "steps": steps},
+        "mean": tps * steps,
+        "stddev": None,
+        "times": [tps * steps],
+        "steps": steps,
+        "time_per_step": tps,
+        "resources": {"core_s_per_step": tps, "peak_rss_bytes": 1, "cores_in_use": 1.0},
+    }
+
+
+def test_parse_axis_checks_values() -> None:
+    assert parse_axis("qubits", "8, 2,4,4") == [2, 4, 8]
+    with pytest.raises(ConfigError, match="qubits: must be at least 1"):
+        parse_axis("qubits", "0,2")
+    with pytest.raises(ConfigError, match="threads: must be a whole number"):
+        parse_axis("threads", "1,x")
+
+
+def test_expand_is_the_cross_product() -> None:
+    specs = expand(
+        ["default.qubit"], ["backprop", "adjoint"], {"qubits": [2, 4]}, WorkloadParams(steps=5), repeat=2
+    )
+    assert len(specs) == 8
+    assert {s.params.qubits for s in specs} == {2, 4}
+    assert all(s.params.steps == 5 for s in specs)
+
+
+def test_crossover_is_named_in_words() -> None:
+    results = [
+        point("default.qubit+backprop", 2, 0.005),
+        point("default.qubit+backprop", 8, 0.020),
+        point("default.qubit+backprop", 12, 0.090),
+        point("lightning.qubit+adjoint", 2, 0.010),
+        point("lightning.qubit+adjoint", 8, 0.025),
+        point("lightning.qubit+adjoint", 12, 0.050),
+    ]
+    lines = series(results, "qubits")
+    assert [p["x"] for p in lines["default.qubit+backprop"]] == [2, 8, 12]
+    text = crossovers(lines, "qubits")
+    assert text == [
+        "default.qubit+backprop is faster than lightning.qubit+adjoint up to 8 qubits; "
+        "from 12 qubits it is slower."
+    ]
+    assert analyse(results)["qubits"]["crossovers"] == text
+
+
+def test_no_crossover_and_ties() -> None:
+    results = [
+        point("a+backprop", 2, 0.010),
+        point("a+backprop", 4, 0.020),
+        point("b+adjoint", 2, 0.0101),
+        point("b+adjoint", 4, 0.0201),
+        point("c+adjoint", 2, 0.050),
+        point("c+adjoint", 4, 0.060),
+    ]
+    text = crossovers(series(results, "qubits"), "qubits")
+    assert "a+backprop and b+adjoint are within the noise of each other at every qubits measured." in text
+    assert "a+backprop is faster than c+adjoint at every qubits measured (2–4)." in text
