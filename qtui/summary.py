@@ -283,7 +283,11 @@ class SessionSummary:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON summary (schema ``qtui.summary`` v1)."""
+        from qtui.recommend import recommend
+        from qtui.sweep import analyse
+
         s = self.session
+        results = self.combos()
         return {
             "schema": SUMMARY_SCHEMA,
             "schema_version": SUMMARY_VERSION,
@@ -296,7 +300,9 @@ class SessionSummary:
             "machine_info": s.get("machine", {}),
             "versions": self._versions(),
             "interrupted": self.interrupted,
-            "results": self.combos(),
+            "results": results,
+            "recommendation": recommend(results),
+            "sweep": analyse(results),
             "refused": list(self.refused),
             "runs": [r.to_dict() for r in self.runs.values()],
             "notes": list(self.notes),

@@ -48,7 +48,8 @@ def expand(
     names = [n for n in AXES if n in axes]
     specs: list[RunSpec] = []
     for values in itertools.product(*(axes[n] for n in names)):
-        params = replace(base, **{AXES[n][0]: v for n, v in zip(names, values, strict=True)})
+        changes: dict[str, Any] = {AXES[n][0]: v for n, v in zip(names, values, strict=True)}
+        params = replace(base, **changes)
         check_params(params)
         for device, method in itertools.product(devices, methods):
             for r in range(repeat):

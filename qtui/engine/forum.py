@@ -77,8 +77,9 @@ def build(ctx: WorkloadContext) -> Workload:
     x, y_hot, y = make_data(p.samples, p.noise)
     model = ForumModel(ctx)
     optimizer = torch.optim.SGD(model.parameters(), lr=p.lr)
-    loader = torch.utils.data.DataLoader(
-        list(zip(x, y_hot, strict=True)), batch_size=p.batch_size, shuffle=True, drop_last=True
+    pairs: Any = list(zip(x, y_hot, strict=True))
+    loader: torch.utils.data.DataLoader[Any] = torch.utils.data.DataLoader(
+        pairs, batch_size=p.batch_size, shuffle=True, drop_last=True
     )
 
     def evaluate(m: nn.Module) -> float:

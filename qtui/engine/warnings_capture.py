@@ -55,7 +55,8 @@ class WarningCounter:
 
     def uninstall(self) -> None:
         if self._saved is not None:
-            warnings.showwarning, warnings.filters[:] = self._saved[0], self._saved[1]
+            warnings.showwarning = self._saved[0]
+            warnings.filters[:] = self._saved[1]  # type: ignore[index]
             self._saved = None
 
     def _show(
