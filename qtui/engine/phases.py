@@ -8,6 +8,11 @@ simulator, parameter-shift executions, ...); the classical backward is
 PyTorch's autograd over the ``nn.Linear`` layers, which is the answer to the
 forum's "is the classical part still trained by backprop?": yes, and this
 shows how long it takes.
+
+One honest caveat, visible in the numbers: for ``adjoint`` PennyLane computes
+the Jacobian while executing the forward pass (``grad_on_execution``), so the
+adjoint gradient's cost lands in ``forward_quantum`` and the quantum backward
+is only the cheap vector-Jacobian product.
 """
 
 from __future__ import annotations
