@@ -1,0 +1,185 @@
+"""Resource sampler: reads a run's process from outside it with psutil.
+
+It runs in the supervisor (never in the child), so what it measures is not
+disturbed by the measurement, and it keeps working while the child is stuck
+in native code.  Each tick emits one ``qtui.events.Sample``: system per-core
+CPU %, the process's RSS and the highest RSS seen, its thread count and peak,
+its CPU seconds (its own plus those of its children, live and reaped) and the
+cores it kept busy over the last interval.
+
+Cost matters (the target is under 1 % of one core at 10 Hz), so a tick reads
+only ``/proc/stat`` and the process's own ``stat``/``status``/``statm`` (bundled
+with ``Process.oneshot()``); the expensive scan for live grandchildren runs
+every ``children_every`` seconds only.  Per-core CPU % is computed from this
+sampler's own previous reading rather than ``psutil.cpu_percent()``, whose
+"since the last call" state is global to the process and would be disturbed
+by any other caller (the TUI, for one).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import psutil
+
+from qtui.events import Sample
+
+DEFAULT_INTERVAL = 0.1
+MIN_INTERVAL = 0.01
+MAX_INTERVAL = 10.0
+
+
+def _busy_total(t: Any) -> tuple[float, float]:
+    """(busy, total) seconds of one CPU, as psutil.cpu_percent counts them."""
+    total = sum(t)
+    # guest time is already counted in user/nice on Linux
+    total -= getattr(t, "guest", 0.0) + getattr(t, "guest_nice", 0.0)
+    idle = t.idle + getattr(t, "iowait", 0.0)
+    return total - idle, total
+
+
+class PerCpu:
+    """System per-core CPU %, from deltas of this object's own readings."""
+
+    def __init__(self) -> None:
+        self._last = [_busy_total(t) for t in psutil.cpu_times(percpu=True)]
+
+    def read(self) -> list[float]:
+        now = [_busy_total(t) for t in psutil.cpu_times(percpu=True)]
+        out = []
+        for (b0, t0), (b1, t1) in zip(self._last, now, strict=False):
+            dt = t1 - t0
+            out.append(round(max(0.0, min(100.0, 100.0 * (b1 - b0) / dt)), 1) if dt > 0 else 0.0)
+        self._last = now
+        return out
+
+
+class Sampler:
+    """Samples one process on a daemon thread until ``stop()`` or until it is gone.
+
+    ``emit`` is called from the sampler's thread.  ``t0`` is the
+    ``time.monotonic()`` of the process's spawn (``wall_s`` counts from it).
+    """
+
+    def __init__(
+        self,
+        pid: int,
+        run_id: str,
+        emit: Callable[[Sample], None],
+        *,
+        interval: float = DEFAULT_INTERVAL,
+        t0: float | None = None,
+        children_every: float = 2.0,
+    ) -> None:
+        self.pid = pid
+        self.run_id = run_id
+        self._emit = emit
+        self._interval = _clamp(interval)
+        self._t0 = time.monotonic() if t0 is None else t0
+        self._children_every = children_every
+        self._proc = psutil.Process(pid)
+        self._percpu = PerCpu()
+        self._children: list[psutil.Process] = []
+        self._children_at = 0.0
+        self._last_cpu: float | None = None
+        self._last_wall = 0.0
+        self.peak_rss = 0
+        self.peak_threads = 0
+        self.samples = 0
+        self.last: Sample | None = None
+        self._stopped = threading.Event()
+        self._wake = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name=f"qtui-sampler-{pid}", daemon=True)
+
+    # control ------------------------------------------------------------------
+    @property
+    def interval(self) -> float:
+        return self._interval
+
+    def set_interval(self, seconds: float) -> None:
+        """Change the rate while running; takes effect at once."""
+        self._interval = _clamp(seconds)
+        self._wake.set()
+
+    def start(self) -> Sampler:
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """Stop and wait for the thread (safe to call more than once)."""
+        self._stopped.set()
+        self._wake.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+
+    # sampling -----------------------------------------------------------------
+    def _loop(self) -> None:
+        while not self._stopped.is_set():
+            if not self.sample_once():
+                return
+            self._wake.wait(self._interval)
+            self._wake.clear()
+
+    def sample_once(self) -> bool:
+        """Take one reading and emit it; False once the process is gone."""
+        try:
+            with self._proc.oneshot():
+                rss = int(self._proc.memory_info().rss)
+                threads = int(self._proc.num_threads())
+                ct = self._proc.cpu_times()
+        except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
+            return False
+        now = time.monotonic()
+        cpu = ct.user + ct.system + ct.children_user + ct.children_system
+        cpu += self._live_children_cpu(now)
+        wall = now - self._t0
+        if self._last_cpu is None or wall <= self._last_wall:
+            cores = 0.0
+        else:
+            cores = max(0.0, (cpu - self._last_cpu) / (wall - self._last_wall))
+        self._last_cpu, self._last_wall = cpu, wall
+        self.peak_rss = max(self.peak_rss, rss)
+        self.peak_threads = max(self.peak_threads, threads)
+        sample = Sample(
+            run_id=self.run_id,
+            percpu=self._percpu.read(),
+            rss=rss,
+            peak_rss=self.peak_rss,
+            threads=threads,
+            peak_threads=self.peak_threads,
+            cpu_s=round(cpu, 4),
+            wall_s=round(wall, 4),
+            cores_in_use=round(cores, 3),
+        )
+        self.samples += 1
+        self.last = sample
+        if not self._stopped.is_set():
+            self._emit(sample)
+        return True
+
+    def _live_children_cpu(self, now: float) -> float:
+        """CPU seconds of the process's live descendants (rescanned now and then)."""
+        if now - self._children_at >= self._children_every:
+            self._children_at = now
+            try:
+                self._children = self._proc.children(recursive=True)
+            except psutil.Error:
+                self._children = []
+        total = 0.0
+        alive = []
+        for child in self._children:
+            try:
+                t = child.cpu_times()
+            except psutil.Error:
+                continue
+            total += t.user + t.system
+            alive.append(child)
+        self._children = alive
+        return total
+
+
+def _clamp(seconds: float) -> float:
+    return min(MAX_INTERVAL, max(MIN_INTERVAL, float(seconds)))
