@@ -1,0 +1,221 @@
+"""``qtui run``: device × diff-method benchmarks, headless.
+
+Every flag is validated before anything starts; bad input gets one line,
+``qtui: error: <field>: <what is wrong and what is allowed>``, and exit 2.
+Device names are checked against the capability probe; pairs PennyLane
+refuses are listed and not run; a custom ``--workload`` is loaded and called
+once in a short child before the runs start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from qtui.config import (
+    DEFAULT_WORKLOAD,
+    DIFF_METHODS,
+    FIELD_PARSERS,
+    ConfigError,
+    RunSpec,
+    WorkloadParams,
+    build_params,
+    parse_devices,
+    parse_diff_methods,
+)
+
+EXIT_USAGE = 2
+WORKLOAD_CHECK_TIMEOUT_S = 300.0
+
+#: Workload flags: (flag, WorkloadParams field, help).
+WORKLOAD_FLAGS: tuple[tuple[str, str, str], ...] = (
+    ("--seed", "seed", "torch and numpy seed"),
+    ("--samples", "samples", "make_moons sample count"),
+    ("--noise", "noise", "make_moons noise"),
+    ("--batch-size", "batch_size", "batch size (at most --samples)"),
+    ("--epochs", "epochs", "training epochs"),
+    ("--lr", "lr", "SGD learning rate (a positive number)"),
+    ("--qubits", "qubits", "qubits in the circuit (the classical layers widen to match)"),
+    ("--layers", "layers", "repeats of the entangling + RY block"),
+    ("--threads", "threads", "OMP/torch threads in the child (0 = library defaults)"),
+    ("--workload", "workload", "your own workload, module:function (see README)"),
+)
+
+
+def register(subparsers: Any) -> None:
+    defaults = WorkloadParams()
+    p = subparsers.add_parser(
+        "run",
+        help="run device × diff-method benchmarks headless",
+        description=(
+            "Run the cross product of --device and --diff-method (each --repeat times, "
+            "one run at a time, each in its own process), show live progress, and end "
+            "with a hyperfine-style table.  Exit 0 when every run finished."
+        ),
+    )
+    p.add_argument(
+        "--device", default="default.qubit", help="comma list of PennyLane devices (`qtui devices`)"
+    )
+    p.add_argument(
+        "--diff-method",
+        default="backprop",
+        help=f"comma list of diff methods: {', '.join(DIFF_METHODS)}",
+    )
+    p.add_argument("--repeat", default="1", metavar="N", help="runs per combination (default 1)")
+    p.add_argument(
+        "--timeout",
+        default=None,
+        metavar="SECONDS",
+        help="per run, from process start (imports included); a run past it is stopped",
+    )
+    p.add_argument(
+        "--interval", default="0.1", metavar="SECONDS", help="sampling interval (default 0.1)"
+    )
+    p.add_argument("--events", metavar="FILE", help="write every event to FILE as JSON lines")
+    p.add_argument("--json", metavar="FILE", help="write the summary JSON to FILE")
+    p.add_argument("--force", action="store_true", help="overwrite existing --json/--events files")
+    g = p.add_argument_group("workload (defaults: the forum's)")
+    for flag, field_name, text in WORKLOAD_FLAGS:
+        g.add_argument(
+            flag,
+            dest=field_name,
+            default=None,
+            metavar=field_name.upper().replace("_", "-") if field_name != "workload" else "MOD:FUNC",
+            help=f"{text} (default {getattr(defaults, field_name)})",
+        )
+    p.set_defaults(func=handle)
+
+
+def _fail(message: str) -> int:
+    print(f"qtui: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def check_output_path(field_name: str, path: str | None, force: bool) -> None:
+    """Refuse an existing file without --force, or a folder that does not exist."""
+    if not path:
+        return
+    p = Path(path).expanduser()
+    if p.is_dir():
+        raise ConfigError(field_name, f"{path} is a folder; give a file name")
+    if p.exists() and not force:
+        raise ConfigError(field_name, f"{path} already exists; pass --force to overwrite it")
+    if not p.parent.is_dir():
+        raise ConfigError(field_name, f"folder {p.parent} does not exist")
+
+
+def check_workload(workload: str, device: str, method: str) -> str | None:
+    """Load and call a custom workload once in a child; None if it is fine, else why not."""
+    try:
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "qtui.engine.workload_check",
+                workload,
+                "--device",
+                device,
+                "--diff-method",
+                method,
+            ],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=WORKLOAD_CHECK_TIMEOUT_S,
+        )
+    except subprocess.TimeoutExpired:
+        return f"building {workload!r} took longer than {WORKLOAD_CHECK_TIMEOUT_S:g} s"
+    for line in reversed(proc.stdout.strip().splitlines()):
+        try:
+            answer = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(answer, dict) and "ok" in answer:
+            return None if answer["ok"] else str(answer.get("error"))
+    tail = (proc.stderr or "").strip().splitlines()[-1:] or [f"exit code {proc.returncode}"]
+    return f"checking {workload!r} failed: {tail[0]}"
+
+
+def get_capabilities(refresh: bool = False) -> Any:
+    from qtui.capabilities import cache_path, load_capabilities
+
+    if refresh or not cache_path().is_file():
+        print(
+            "qtui: probing the installed PennyLane devices (once; the answer is cached)...",
+            file=sys.stderr,
+        )
+    return load_capabilities(refresh=refresh)
+
+
+def handle(args: argparse.Namespace) -> int:
+    """Validate, then run; see the module docstring."""
+    from qtui.capabilities import ProbeError
+
+    try:
+        methods = parse_diff_methods(args.diff_method)
+        values = {name: getattr(args, name) for _, name, _ in WORKLOAD_FLAGS}
+        params = build_params(values)
+        repeat = FIELD_PARSERS["repeat"](args.repeat)
+        timeout = FIELD_PARSERS["timeout"](args.timeout) if args.timeout is not None else None
+        interval = FIELD_PARSERS["interval"](args.interval)
+        check_output_path("json", args.json, args.force)
+        check_output_path("events", args.events, args.force)
+        if args.json and args.events and Path(args.json).resolve() == Path(args.events).resolve():
+            raise ConfigError("events", "must not be the same file as --json")
+    except ConfigError as exc:
+        return _fail(str(exc))
+
+    try:
+        caps = get_capabilities()
+    except ProbeError as exc:
+        print(f"qtui: error: could not probe the PennyLane devices: {exc}", file=sys.stderr)
+        return 1
+    try:
+        for name in [d.strip() for d in str(args.device).split(",") if d.strip()]:
+            info = caps.devices.get(name)
+            if info is not None and not info.usable:
+                raise ConfigError("device", f"{name!r} is unavailable here: {info.reason}")
+        devices = parse_devices(args.device, caps.usable_devices())
+    except ConfigError as exc:
+        return _fail(str(exc))
+
+    combos: list[tuple[str, str]] = []
+    refused: list[dict[str, Any]] = []
+    for d in devices:
+        for m in methods:
+            reason = caps.check(d, m)
+            if reason is None:
+                combos.append((d, m))
+            else:
+                refused.append({"device": d, "diff_method": m, "reason": reason})
+    if not combos:
+        why = "; ".join(f"{r['device']}+{r['diff_method']}: {r['reason']}" for r in refused)
+        return _fail(f"diff-method: no requested combination can run here ({why})")
+
+    if params.workload != DEFAULT_WORKLOAD:
+        problem = check_workload(params.workload, *combos[0])
+        if problem:
+            return _fail(f"workload: {problem}")
+
+    # Repeats are interleaved (A B A B, not A A B B) so slow drift on a shared
+    # node spreads over every combination instead of biasing one.
+    specs = [
+        RunSpec(device=d, diff_method=m, params=params, repeat_index=r, timeout_s=timeout)
+        for r in range(repeat)
+        for d, m in combos
+    ]
+    from qtui.headless import run_session
+
+    return run_session(
+        specs,
+        refused=refused,
+        interval=interval,
+        events_path=args.events,
+        json_path=args.json,
+        force=args.force,
+        argv=["qtui", *sys.argv[1:]],
+    )
