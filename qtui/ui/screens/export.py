@@ -1,0 +1,63 @@
+"""Ask where to export the session (summary files + an SVG screenshot)."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Input, Static
+
+
+class ExportScreen(ModalScreen[tuple[str, bool] | None]):
+    DEFAULT_CSS = """
+    ExportScreen { align: center middle; }
+    ExportScreen > Vertical { width: 76; max-width: 95%; height: auto; border: thick $primary;
+                              background: $surface; padding: 0 1; }
+    ExportScreen Input { margin: 1 0; }
+    ExportScreen Horizontal { height: auto; margin-top: 1; }
+    ExportScreen Button { margin-right: 2; }
+    ExportScreen #export-error { color: $error; height: auto; }
+    """
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, default_folder: str) -> None:
+        super().__init__()
+        self.default_folder = default_folder
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(
+                "Export the session: JSON, Markdown, CSV, HTML summary and an SVG "
+                "screenshot of the screen, into this folder:"
+            )
+            yield Input(self.default_folder, id="export-folder")
+            yield Checkbox("overwrite existing files", id="export-force")
+            yield Static("", id="export-error")
+            with Horizontal():
+                yield Button("Export (enter)", id="export-go", variant="primary", compact=True)
+                yield Button("Cancel (esc)", id="export-cancel", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    def _go(self) -> None:
+        folder = self.query_one(Input).value.strip()
+        if not folder:
+            self.query_one("#export-error", Static).update("give a folder")
+            return
+        self.dismiss((folder, self.query_one(Checkbox).value))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._go()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "export-go":
+            self._go()
+        else:
+            self.dismiss(None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,61 @@
+"""``?``: every key of the app, grouped, built from the live bindings so it
+cannot drift from what the keys actually do."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+#: Keys handled by widgets rather than app bindings.
+WIDGET_KEYS: tuple[tuple[str, str, str], ...] = (
+    ("Form", "tab / shift+tab", "next / previous field"),
+    ("Form", "arrows", "move within the combination grid"),
+    ("Form", "space / enter", "toggle the focused combination"),
+    ("Form", "enter (in a field)", "start the runs"),
+    ("Results", "s", "sort by the column under the cursor (again: reverse)"),
+    ("Tables", "arrows / pgup / pgdn", "move the cursor"),
+    ("History", "enter", "open the session under the cursor"),
+    ("Anywhere", "ctrl+p", "command palette: every action, themes, export, history"),
+)
+
+
+def _key_text(b: Binding) -> str:
+    return " / ".join(k.strip() for k in b.key.split(","))
+
+
+class HelpScreen(ModalScreen[None]):
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > Vertical { width: 84; max-width: 98%; height: 90%; border: thick $primary;
+                            background: $surface; }
+    HelpScreen #help-title { text-style: bold; padding: 0 1; }
+    """
+
+    BINDINGS = [Binding("escape,question_mark,q", "close", "Close help")]
+
+    def __init__(self, bindings: list[Binding]) -> None:
+        super().__init__()
+        self.app_bindings = bindings
+
+    def compose(self) -> ComposeResult:
+        table = Table(box=None, expand=True, show_header=True, header_style="bold")
+        table.add_column("Key", no_wrap=True)
+        table.add_column("Action")
+        table.add_column("Where", style="dim")
+        for b in self.app_bindings:
+            if b.description:
+                table.add_row(Text(_key_text(b), style="bold"), b.description, "app")
+        for where, key, what in WIDGET_KEYS:
+            table.add_row(Text(key, style="bold"), what, where)
+        with Vertical():
+            yield Static("qtui keys — escape or ? closes", id="help-title")
+            with VerticalScroll():
+                yield Static(table)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

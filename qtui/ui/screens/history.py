@@ -1,0 +1,144 @@
+"""Past sessions from the history database; enter opens one's results table.
+
+Reads ``qtui.history_db.HistoryDB`` (the same store ``qtui history`` reads), so
+what the TUI lists is what the CLI lists.  The results are shown with the live
+``ResultsTable`` widget, from the summary rebuilt out of the stored events.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from qtui.ui.widgets.results_table import ResultsTable
+
+
+def _when(t: Any) -> str:
+    try:
+        return time.strftime("%Y-%m-%d %H:%M", time.localtime(float(t)))
+    except (TypeError, ValueError):
+        return "?"
+
+
+class SessionResultsScreen(Screen[None]):
+    BINDINGS = [Binding("escape,q", "back", "Back")]
+
+    DEFAULT_CSS = """
+    SessionResultsScreen #sr-title { height: auto; padding: 0 1; background: $panel; }
+    """
+
+    def __init__(self, session_id: str, summary: dict[str, Any]) -> None:
+        super().__init__()
+        self.session_id = session_id
+        self.summary = summary
+
+    def compose(self) -> ComposeResult:
+        s = self.summary
+        refused = s.get("refused") or []
+        head = f"session {self.session_id} · {s.get('datetime', '')}"
+        if s.get("interrupted"):
+            head += " · interrupted"
+        lines = [head]
+        for r in refused:
+            lines.append(f"refused: {r.get('device')}+{r.get('diff_method')}: {r.get('reason')}")
+        yield Static(Text("\n".join(lines)), id="sr-title")
+        yield ResultsTable(id="history-results")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(ResultsTable).update_data(list(self.summary.get("results") or []))
+        self.query_one(ResultsTable).focus()
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+
+class HistoryScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape,q", "back", "Back"),
+        Binding("enter", "open", "Open session", show=True),
+    ]
+
+    DEFAULT_CSS = """
+    HistoryScreen #history-title { height: 1; padding: 0 1; background: $panel; }
+    HistoryScreen #history-error { color: $error; height: auto; padding: 0 1; }
+    """
+
+    def __init__(self, db_factory: Any = None) -> None:
+        super().__init__()
+        self.db_factory = db_factory
+        self.sessions: list[dict[str, Any]] = []
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static("History: past sessions, newest first — enter opens", id="history-title")
+            yield Static("", id="history-error")
+            yield DataTable(cursor_type="row", zebra_stripes=True, id="history-table")
+        yield Footer()
+
+    def _db(self) -> Any:
+        if self.db_factory is not None:
+            return self.db_factory()
+        from qtui.history_db import HistoryDB
+
+        return HistoryDB()
+
+    def on_mount(self) -> None:
+        table: DataTable[Text] = self.query_one(DataTable)
+        for key, label in (
+            ("sid", "Session"),
+            ("when", "Started"),
+            ("status", "Status"),
+            ("runs", "Runs"),
+            ("combos", "Combinations"),
+        ):
+            table.add_column(label, key=key)
+        try:
+            db = self._db()
+            self.sessions = list(db.sessions())
+        except Exception as exc:  # noqa: BLE001 - show why, keep the app alive
+            self.query_one("#history-error", Static).update(f"history unavailable: {exc}")
+            return
+        if not self.sessions:
+            self.query_one("#history-error", Static).update(
+                "no sessions recorded yet: runs started from qtui are recorded as they go"
+            )
+        for s in self.sessions:
+            states = s.get("states") or {}
+            runs = f"{states.get('finished', 0)}/{s.get('n_runs', 0)}"
+            table.add_row(
+                Text(str(s.get("session_id", ""))),
+                Text(_when(s.get("started_t"))),
+                Text(str(s.get("status", ""))),
+                Text(runs),
+                Text(", ".join(s.get("combos") or [])),
+                key=str(s.get("session_id")),
+            )
+        table.focus()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open()
+
+    def action_open(self) -> None:
+        table: DataTable[Text] = self.query_one(DataTable)
+        if not table.row_count:
+            return
+        key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+        sid = str(key.value)
+        try:
+            summary = self._db().summary(sid)
+        except Exception as exc:  # noqa: BLE001
+            self.query_one("#history-error", Static).update(f"cannot open {sid}: {exc}")
+            return
+        self.app.push_screen(SessionResultsScreen(sid, summary))
+
+    def action_back(self) -> None:
+        self.dismiss(None)

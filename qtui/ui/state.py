@@ -1,0 +1,219 @@
+"""What the live panels show, folded from the event stream on the UI thread.
+
+The engine's thread (or the log follower) only appends events to an
+``EventFeed``; the app drains it on a timer and calls ``LiveState.apply_batch``
+once per tick.  ``SessionSummary`` stays the single source for run records and
+per-combination results; this class adds what only a live view needs: sample
+histories, the node's per-core CPU history, warnings merged across runs, and a
+version counter per panel so the app redraws only what changed.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from qtui import events as ev
+from qtui.summary import RunRecord, SessionSummary
+
+CPU_HISTORY = 40
+#: Histories are halved (every other point dropped) past this many points, so a
+#: session of many hours keeps bounded memory; the plots downsample anyway.
+MAX_HISTORY = 200_000
+ACTIVE_STATES = frozenset({"queued", "running"})
+
+
+class EventFeed:
+    """Thread-safe hand-off from the producer thread to the UI thread.
+
+    ``push`` is called from the supervisor's (or follower's) thread for every
+    event; it only appends to a deque, so the producer never waits on the UI.
+    """
+
+    def __init__(self) -> None:
+        self._items: deque[ev.Event] = deque()
+        self._lock = threading.Lock()
+        self.pushed = 0
+
+    def push(self, event: ev.Event) -> None:
+        with self._lock:
+            self._items.append(event)
+            self.pushed += 1
+
+    def drain(self, limit: int = 50_000) -> list[ev.Event]:
+        out: list[ev.Event] = []
+        with self._lock:
+            while self._items and len(out) < limit:
+                out.append(self._items.popleft())
+        return out
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+@dataclass
+class MergedWarning:
+    """One distinct warning across every run of the session."""
+
+    category: str
+    message: str
+    filename: str
+    lineno: int
+    counts: dict[str, int] = field(default_factory=dict)  # run_id -> running count
+    first_t: float = 0.0
+    last_t: float = 0.0
+
+    @property
+    def count(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def source(self) -> str:
+        return f"{self.filename}:{self.lineno}"
+
+    @property
+    def key(self) -> str:
+        return f"{self.category}|{self.filename}|{self.lineno}|{self.message}"
+
+
+@dataclass
+class Versions:
+    """Bumped when a panel's data changes; the app redraws on a mismatch."""
+
+    loss: int = 0
+    cpu: int = 0
+    memory: int = 0
+    warnings: int = 0
+    runs: int = 0
+    results: int = 0
+
+
+class LiveState:
+    """Everything the live panels read; mutated only on the UI thread."""
+
+    def __init__(self, summary: SessionSummary | None = None) -> None:
+        self.summary = summary or SessionSummary()
+        self.versions = Versions()
+        self.cpu_history: list[deque[float]] = []
+        self.percpu: list[float] = []
+        self.rss_history: dict[str, list[float]] = {}  # run_id -> MB per sample
+        self.threads: dict[str, int] = {}
+        self.cores: dict[str, float] = {}
+        self.warnings: dict[str, MergedWarning] = {}
+        self.newest_warning: str | None = None
+        self.colors: dict[str, int] = {}  # run_id -> colour index, first seen first
+        self.current_run: str | None = None
+        self.events_applied = 0
+        self.notes: list[str] = []
+        self.sessions = 0
+
+    # folding --------------------------------------------------------------------
+    def apply_batch(self, events: Iterable[ev.Event]) -> None:
+        for event in events:
+            self.apply(event)
+
+    def apply(self, event: ev.Event) -> None:
+        self.events_applied += 1
+        rec = self.summary.apply(event)
+        v = self.versions
+        if isinstance(event, ev.SessionStarted):
+            self.sessions += 1
+            v.runs += 1
+            for spec in event.runs:
+                self._color(str(spec.get("run_id", "")))
+        elif isinstance(event, ev.Sample):
+            self._sample(event)
+        elif isinstance(event, ev.Batch):
+            v.loss += 1
+            v.runs += 1
+            self.current_run = event.run_id
+        elif isinstance(event, ev.Epoch):
+            v.loss += 1
+        elif isinstance(event, ev.WarningSeen):
+            self._warning(event)
+        elif isinstance(event, ev.LogNote):
+            self.notes.append(event.message)
+        elif isinstance(event, (ev.RunQueued, ev.RunStarted)):
+            self._color(event.run_id)
+            v.runs += 1
+            if isinstance(event, ev.RunStarted):
+                self.current_run = event.run_id
+                v.memory += 1
+        elif event.type in ev.TERMINAL_TYPES:
+            v.runs += 1
+            v.results += 1
+            v.loss += 1
+            v.memory += 1
+        elif isinstance(event, ev.SessionFinished):
+            v.runs += 1
+        if rec is not None and rec.run_id not in self.colors:
+            self._color(rec.run_id)
+
+    def _color(self, run_id: str) -> None:
+        if run_id and run_id not in self.colors:
+            self.colors[run_id] = len(self.colors)
+
+    def _sample(self, s: ev.Sample) -> None:
+        if s.percpu:
+            if len(self.cpu_history) != len(s.percpu):
+                self.cpu_history = [deque(maxlen=CPU_HISTORY) for _ in s.percpu]
+            for hist, value in zip(self.cpu_history, s.percpu, strict=True):
+                hist.append(float(value))
+            self.percpu = list(s.percpu)
+            self.versions.cpu += 1
+        if s.run_id:
+            rss = self.rss_history.setdefault(s.run_id, [])
+            rss.append(s.rss / 1e6)
+            if len(rss) > MAX_HISTORY:
+                del rss[::2]
+            self.threads[s.run_id] = s.threads
+            self.cores[s.run_id] = s.cores_in_use
+            self.current_run = s.run_id
+            self.versions.memory += 1
+
+    def _warning(self, w: ev.WarningSeen) -> None:
+        key = f"{w.category}|{w.filename}|{w.lineno}|{w.message}"
+        merged = self.warnings.get(key)
+        if merged is None:
+            merged = self.warnings[key] = MergedWarning(
+                w.category, w.message, w.filename, w.lineno, first_t=w.first_t
+            )
+        merged.counts[w.run_id] = w.count
+        merged.first_t = min(merged.first_t or w.first_t, w.first_t)
+        merged.last_t = max(merged.last_t, w.last_t)
+        self.newest_warning = max(self.warnings.values(), key=lambda m: m.last_t).key
+        self.versions.warnings += 1
+
+    # questions ------------------------------------------------------------------
+    def runs(self) -> list[RunRecord]:
+        return self.summary.ordered_runs()
+
+    def active_runs(self) -> list[RunRecord]:
+        return [r for r in self.summary.ordered_runs() if r.state in ACTIVE_STATES]
+
+    def run(self, run_id: str | None) -> RunRecord | None:
+        return self.summary.runs.get(run_id) if run_id else None
+
+    def memory_run(self) -> RunRecord | None:
+        """The run the memory panel follows: the running one, else the latest sampled."""
+        running = [r for r in self.summary.ordered_runs() if r.state == "running"]
+        if running:
+            return running[-1]
+        return self.run(self.current_run)
+
+    def elapsed(self, rec: RunRecord, now: float | None = None) -> float | None:
+        if rec.t_start is None:
+            return None
+        end = rec.t_end if rec.t_end is not None else (now or time.time())
+        return max(0.0, end - rec.t_start)
+
+    def run_label(self, rec: RunRecord) -> str:
+        rep = int(rec.spec.get("repeat_index", 0) or 0)
+        return f"{rec.combo} #{rep + 1}"
+
+    def snapshot_dict(self) -> dict[str, Any]:
+        return self.summary.to_dict()

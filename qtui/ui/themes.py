@@ -1,0 +1,138 @@
+"""Themes from ``themes/*.toml`` turned into Textual ``Theme`` objects, and the
+persisted theme choice.
+
+Themes are plain TOML files so a user can read one, copy it into
+``<config dir>/themes/`` and edit it (the way posting loads user themes).  The
+choice made with ``--theme`` or from the command palette is written to
+``<config dir>/ui.json`` so the next session opens with it.  ``QTUI_CONFIG_DIR``
+overrides the config dir (tests use it so they never touch a real home).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from textual.theme import Theme
+
+try:  # Python 3.11+
+    import tomllib
+except ImportError:  # pragma: no cover - Python 3.10 with the tomli backport
+    import tomli as tomllib  # type: ignore[no-redef]
+
+DEFAULT_THEME = "dark"
+#: Used when a theme file has no [series] table: distinct on dark and light.
+DEFAULT_SERIES = ["#4EA1FF", "#FFB454", "#5FD787", "#FF6AC1", "#B48EFF", "#4DD0E1", "#FF5F5F"]
+_THEME_KEYS = (
+    "primary",
+    "secondary",
+    "accent",
+    "warning",
+    "error",
+    "success",
+    "foreground",
+    "background",
+    "surface",
+    "panel",
+    "boost",
+)
+
+
+@dataclass
+class QtuiTheme:
+    """A Textual theme plus the per-run plot colours that Textual themes lack."""
+
+    theme: Theme
+    series: list[str] = field(default_factory=lambda: list(DEFAULT_SERIES))
+    path: Path | None = None
+
+
+def config_dir() -> Path:
+    """Where the UI keeps its settings (``QTUI_CONFIG_DIR`` wins)."""
+    env = os.environ.get("QTUI_CONFIG_DIR")
+    if env:
+        return Path(env)
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("qtui"))
+
+
+def bundled_theme_dir() -> Path:
+    """The repository's ``themes/`` folder (next to the ``qtui`` package)."""
+    return Path(__file__).resolve().parents[2] / "themes"
+
+
+def theme_dirs() -> list[Path]:
+    """Bundled first, then the user's, so a user file of the same name overrides."""
+    return [bundled_theme_dir(), config_dir() / "themes"]
+
+
+def parse_theme(data: dict[str, Any], path: Path | None = None) -> QtuiTheme:
+    """Build a theme from a TOML table; raises ``ValueError`` naming what is wrong."""
+    name = data.get("name") or (path.stem if path else None)
+    if not isinstance(name, str) or not name:
+        raise ValueError("theme needs a name")
+    if not isinstance(data.get("primary"), str):
+        raise ValueError(f"theme {name!r} needs a primary colour")
+    kwargs = {k: data[k] for k in _THEME_KEYS if isinstance(data.get(k), str)}
+    variables = data.get("variables") or {}
+    theme = Theme(
+        name=name,
+        dark=bool(data.get("dark", True)),
+        variables={str(k): str(v) for k, v in variables.items()},
+        **kwargs,
+    )
+    series = (data.get("series") or {}).get("colors") or DEFAULT_SERIES
+    return QtuiTheme(theme=theme, series=[str(c) for c in series], path=path)
+
+
+def load_themes() -> tuple[dict[str, QtuiTheme], list[str]]:
+    """Every readable theme file, and a message per file that could not be used."""
+    themes: dict[str, QtuiTheme] = {}
+    problems: list[str] = []
+    for folder in theme_dirs():
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.glob("*.toml")):
+            try:
+                with path.open("rb") as fh:
+                    qt = parse_theme(tomllib.load(fh), path)
+            except (OSError, ValueError, tomllib.TOMLDecodeError) as exc:
+                problems.append(f"theme {path}: {exc}")
+                continue
+            themes[qt.theme.name] = qt
+    return themes, problems
+
+
+def _settings_path() -> Path:
+    return config_dir() / "ui.json"
+
+
+def load_settings() -> dict[str, Any]:
+    try:
+        data = json.loads(_settings_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def save_setting(key: str, value: Any) -> None:
+    """Best effort: an unwritable config dir must never break the UI."""
+    data = load_settings()
+    data[key] = value
+    path = _settings_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")
+        tmp.replace(path)
+    except OSError:
+        pass
+
+
+def saved_theme() -> str | None:
+    name = load_settings().get("theme")
+    return name if isinstance(name, str) else None

@@ -1,0 +1,1 @@
+"""One component per file; each reads ``LiveState`` and never touches the engine."""

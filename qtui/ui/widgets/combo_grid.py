@@ -1,0 +1,153 @@
+"""The device × diff-method grid, built from the capability probe.
+
+Each cell is focusable, including refused ones: a refused combination cannot be
+selected, but focusing it shows PennyLane's own reason (a disabled Textual
+widget could not take focus, so the reason would be unreachable by keyboard).
+The ``best`` column shows what ``best`` resolves to on that device.
+Arrow keys move within the grid; space or enter toggles.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid
+from textual.message import Message
+from textual.widgets import Static
+
+from qtui.ui.caps import best_for, methods
+from qtui.ui.messages import ComboFocused
+
+SHORT = {"parameter-shift": "param-shift"}
+
+
+class ComboCell(Static, can_focus=True):
+    DEFAULT_CSS = """
+    ComboCell { width: 1fr; height: 1; }
+    ComboCell:focus { background: $accent 40%; text-style: bold; }
+    ComboCell.-refused { color: $text-muted; text-style: dim; }
+    ComboCell.-selected { color: $success; }
+    """
+
+    BINDINGS = [
+        Binding("space,enter", "toggle_cell", "Toggle", show=False),
+        Binding("left", "move(-1, 0)", show=False),
+        Binding("right", "move(1, 0)", show=False),
+        Binding("up", "move(0, -1)", show=False),
+        Binding("down", "move(0, 1)", show=False),
+    ]
+
+    class Toggled(Message):
+        def __init__(self, cell: ComboCell) -> None:
+            super().__init__()
+            self.cell = cell
+
+    def __init__(
+        self, device: str, method: str, reason: str | None, best: str | None, row: int, col: int
+    ) -> None:
+        super().__init__(id=f"cell-{row}-{col}")
+        self.device = device
+        self.method = method
+        self.reason = reason
+        self.best = best
+        self.row = row
+        self.col = col
+        self.selected = False
+        if reason:
+            self.add_class("-refused")
+            self.tooltip = f"{device} + {method} refused by PennyLane: {reason}"
+
+    def render(self) -> Text:
+        if self.reason:
+            return Text("✗ refused", no_wrap=True, overflow="ellipsis")
+        mark = "[x]" if self.selected else "[ ]"
+        if self.method == "best" and self.best:
+            mark = f"{mark} →{SHORT.get(self.best, self.best)}"
+        return Text(mark, no_wrap=True, overflow="ellipsis")
+
+    def note(self) -> str:
+        if self.reason:
+            return f"{self.device} + {self.method}: refused by PennyLane — {self.reason}"
+        state = "selected" if self.selected else "not selected"
+        extra = (
+            f" (best → {self.best} on {self.device})" if self.method == "best" and self.best else ""
+        )
+        return f"{self.device} + {self.method}: {state}{extra} — space toggles"
+
+    def action_toggle_cell(self) -> None:
+        if self.reason:
+            self.app.bell()
+            return
+        self.selected = not self.selected
+        self.set_class(self.selected, "-selected")
+        self.refresh()
+        self.post_message(self.Toggled(self))
+        self.post_message(ComboFocused(self.device, self.method, self.reason, self.note()))
+
+    def action_move(self, dx: int, dy: int) -> None:
+        target = self.screen.query(f"#cell-{self.row + dy}-{self.col + dx}")
+        if target:
+            target.first().focus()
+
+    def on_focus(self) -> None:
+        self.post_message(ComboFocused(self.device, self.method, self.reason, self.note()))
+
+
+class ComboGrid(Grid):
+    """Header row of methods, one row per usable device."""
+
+    DEFAULT_CSS = """
+    ComboGrid { height: auto; grid-rows: 1; grid-gutter: 0 0; }
+    ComboGrid > .header { text-style: bold; height: 1; }
+    ComboGrid > .device { height: 1; }
+    """
+
+    def __init__(self, caps: Any, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self.caps = caps
+        self.devices = list(caps.usable_devices())
+        self.methods = list(methods())
+        self.styles.grid_size_columns = len(self.methods) + 1
+        # widths fit the method names at 80 columns; "best" takes the rest for "→ X"
+        widths = {"backprop": 10, "adjoint": 9, "parameter-shift": 13, "finite-diff": 13}
+        cols = [str(widths.get(m, 0)) if m in widths else "1fr" for m in self.methods]
+        self.styles.grid_columns = "17 " + " ".join(cols)
+
+    def compose(self) -> ComposeResult:
+        yield Static("device \\ method", classes="header")
+        for m in self.methods:
+            yield Static(SHORT.get(m, m), classes="header")
+        for r, dev in enumerate(self.devices):
+            yield Static(dev, classes="device")
+            best = best_for(self.caps, dev)
+            for c, m in enumerate(self.methods):
+                try:
+                    reason = self.caps.check(dev, m)
+                except Exception as exc:  # noqa: BLE001 - show the probe's trouble, don't crash
+                    reason = f"probe could not answer: {exc}"
+                yield ComboCell(dev, m, reason, best, r, c)
+
+    def cells(self) -> list[ComboCell]:
+        return list(self.query(ComboCell))
+
+    def selected(self) -> list[tuple[str, str]]:
+        return [(c.device, c.method) for c in self.cells() if c.selected]
+
+    def select(self, device: str, method: str, value: bool = True) -> bool:
+        for c in self.cells():
+            if c.device == device and c.method == method and not c.reason:
+                c.selected = value
+                c.set_class(value, "-selected")
+                c.refresh()
+                return True
+        return False
+
+    def refusals(self) -> list[dict[str, str]]:
+        return [
+            {"device": c.device, "diff_method": c.method, "reason": c.reason}
+            for c in self.cells()
+            if c.reason
+        ]

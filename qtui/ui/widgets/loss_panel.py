@@ -1,0 +1,77 @@
+"""Loss curves of every run of the session, overlaid, one colour per run.
+
+Two views, toggled with ``b``: the loss of every batch, or the per-epoch mean
+(the forum's figure).  The legend beside the plot names each run with its
+colour swatch, state and latest numbers, so the curves stay identifiable with
+``NO_COLOR`` too (the legend lists runs in drawing order).
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Static
+
+from qtui.summary import RunRecord
+from qtui.ui.widgets.graph import LineGraph, Series
+
+STATE_MARK = {
+    "queued": "…",
+    "running": "▶",
+    "finished": "✓",
+    "failed": "✗",
+    "crashed": "☠",
+    "timed_out": "⏱",
+    "cancelled": "■",
+}
+
+
+class LossPanel(Horizontal):
+    DEFAULT_CSS = """
+    LossPanel { height: 1fr; }
+    LossPanel > LineGraph { width: 1fr; }
+    LossPanel > #loss-legend { width: 30; height: 1fr; padding: 0 0 0 1;
+                               text-wrap: nowrap; text-overflow: ellipsis; }
+    """
+
+    MODES = ("batch", "epoch")
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self.mode = "batch"
+
+    def compose(self) -> ComposeResult:
+        graph = LineGraph(x_label="batches", id="loss-graph")
+        graph.empty_text = "loss curves appear when a run trains its first batch"
+        yield graph
+        yield Static("", id="loss-legend")
+
+    def toggle_mode(self) -> str:
+        self.mode = "epoch" if self.mode == "batch" else "batch"
+        return self.mode
+
+    def update_data(self, runs: list[tuple[RunRecord, str, str]]) -> None:
+        """``runs``: (record, label, colour) in colour order."""
+        graph = self.query_one(LineGraph)
+        graph.x_label = "batches" if self.mode == "batch" else "epochs"
+        series = []
+        legend = Text(no_wrap=True, overflow="ellipsis")
+        legend.append(
+            f"{'per batch' if self.mode == 'batch' else 'epoch mean'} · b toggles\n", "dim"
+        )
+        for rec, label, color in runs:
+            values = rec.batch_losses if self.mode == "batch" else rec.epoch_losses
+            if values:
+                series.append(Series(rec.run_id, values, color))
+            legend.append("██ ", style=color)
+            legend.append(f"{STATE_MARK.get(rec.state, '?')} {label}\n")
+            detail = []
+            if rec.last_loss is not None:
+                detail.append(f"loss {rec.last_loss:.4f}")
+            if rec.epoch_losses:
+                detail.append(f"ep {len(rec.epoch_losses)} {rec.epoch_losses[-1]:.4f}")
+            if detail:
+                legend.append("   " + "  ".join(detail) + "\n", "dim")
+        graph.set_series(series)
+        self.query_one("#loss-legend", Static).update(legend)

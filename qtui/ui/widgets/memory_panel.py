@@ -1,0 +1,68 @@
+"""The running child's RSS (current and peak) with a history graph, its thread
+count and cores in use.
+
+In ``--isolation thread`` mode the sampler can only read the UI process, so the
+panel says, in its title, that the figures cover the whole UI process.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Static
+
+from qtui.summary import RunRecord
+from qtui.ui.widgets.graph import LineGraph, Series
+
+
+def fmt_mb(mb: float) -> str:
+    return f"{mb / 1000:.2f} GB" if mb >= 1000 else f"{mb:.1f} MB"
+
+
+class MemoryPanel(Vertical):
+    DEFAULT_CSS = """
+    MemoryPanel { height: 1fr; }
+    MemoryPanel > #mem-stats { height: auto; }
+    MemoryPanel > LineGraph { height: 1fr; }
+    """
+
+    def __init__(self, *, thread_mode: bool = False, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self.thread_mode = thread_mode
+
+    def compose(self) -> ComposeResult:
+        yield Static("no run yet", id="mem-stats")
+        graph = LineGraph(y_floor=0.0, x_label="samples", id="mem-graph")
+        graph.formatter = lambda v: f"{v:.0f}M" if v < 1000 else f"{v / 1000:.1f}G"
+        graph.empty_text = "RSS history appears once a run starts"
+        yield graph
+
+    def update_data(
+        self,
+        rec: RunRecord | None,
+        label: str,
+        history: list[float],
+        threads: int | None,
+        cores: float | None,
+        color: str,
+    ) -> None:
+        stats = self.query_one("#mem-stats", Static)
+        graph = self.query_one(LineGraph)
+        if rec is None:
+            stats.update("no run yet")
+            graph.set_series([])
+            return
+        current = history[-1] if history else None
+        sample_peak = rec.last_sample.get("peak_rss", 0) / 1e6 if rec.last_sample else 0.0
+        final_peak = rec.result.get("peak_rss", 0) / 1e6 if rec.result else 0.0
+        peak = max(sample_peak, final_peak, max(history) if history else 0.0)
+        scope = "UI process" if self.thread_mode else "child"
+        parts = [
+            f"[b]{label}[/b] ({rec.state})",
+            f"RSS {fmt_mb(current) if current is not None else '—'}",
+            f"peak {fmt_mb(peak) if peak else '—'}",
+            f"threads {threads if threads is not None else '—'}",
+            f"cores {cores:.2f}" if cores is not None else "cores —",
+        ]
+        stats.update(f"{scope}: " + "  ".join(parts))
+        graph.set_series([Series(label, history, color)] if history else [])

@@ -1,0 +1,291 @@
+"""The run form: combinations, workload fields and session limits.
+
+Every field is validated as you type by the same parsers the CLI uses
+(``qtui.config.FIELD_PARSERS``), so the form and ``qtui run`` word a problem
+the same way.  The start button stays disabled while anything is invalid, no
+combination is selected or the probe has not answered; the note beside it says
+which.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
+from textual.validation import ValidationResult, Validator
+from textual.widgets import Button, Input, Label, LoadingIndicator, Static
+
+from qtui.config import DEFAULT_WORKLOAD, FIELD_PARSERS, ConfigError, RunSpec, build_params
+from qtui.ui.messages import ComboFocused, FormValidity, StartRequested
+from qtui.ui.widgets.combo_grid import ComboCell, ComboGrid
+
+
+@dataclass(frozen=True)
+class FieldDef:
+    key: str  # FIELD_PARSERS key (and WorkloadParams field where it is one)
+    label: str
+    default: str
+    optional: bool = False  # empty text means "not set"
+
+
+FIELDS: tuple[FieldDef, ...] = (
+    FieldDef("seed", "seed", "42"),
+    FieldDef("samples", "samples", "200"),
+    FieldDef("noise", "noise", "0.1"),
+    FieldDef("batch_size", "batch size", "5"),
+    FieldDef("epochs", "epochs", "6"),
+    FieldDef("lr", "lr", "0.2"),
+    FieldDef("qubits", "qubits", "2"),
+    FieldDef("layers", "layers", "1"),
+    FieldDef("repeat", "repeats", "1"),
+    FieldDef("timeout", "timeout s", "", optional=True),
+    FieldDef("interval", "sampling s", "0.1"),
+    FieldDef("workload", "workload", DEFAULT_WORKLOAD),
+)
+SESSION_FIELDS = {"repeat", "timeout", "interval"}
+
+
+class FieldValidator(Validator):
+    """Wraps one ``FIELD_PARSERS`` entry; the failure text is ``ConfigError``'s."""
+
+    def __init__(self, key: str, optional: bool) -> None:
+        super().__init__()
+        self.key = key
+        self.optional = optional
+
+    def validate(self, value: str) -> ValidationResult:
+        if self.optional and not value.strip():
+            return self.success()
+        try:
+            FIELD_PARSERS[self.key](value)
+        except ConfigError as exc:
+            return self.failure(str(exc))
+        return self.success()
+
+
+class RunForm(VerticalScroll):
+    DEFAULT_CSS = """
+    RunForm { padding: 0 1; }
+    RunForm .section { text-style: bold; color: $primary; margin-top: 1; height: 1; }
+    RunForm #probe-box { height: auto; }
+    RunForm #probe-status { height: auto; }
+    RunForm #probe-spinner { height: 1; }
+    RunForm #combo-hint { height: auto; min-height: 1; color: $text-muted; }
+    RunForm #combo-hint.-refused { color: $warning; }
+    RunForm #fields { grid-size: 4; grid-columns: 12 1fr 12 1fr; grid-rows: 1; grid-gutter: 0 1;
+                      height: auto; }
+    RunForm.-wide #fields { grid-size: 6; grid-columns: 12 1fr 12 1fr 12 1fr; }
+    RunForm #fields Label { height: 1; width: 100%; text-align: right; }
+    RunForm #fields Input { height: 1; }
+    RunForm #fields Input.-invalid { color: $error; text-style: bold underline; }
+    RunForm #field-workload { column-span: 3; }
+    RunForm.-wide #field-workload { column-span: 5; }
+    RunForm #form-errors { color: $error; height: auto; margin-top: 1; }
+    RunForm #start-row { height: 1; margin-top: 1; }
+    RunForm #start-row Button { margin-right: 2; }
+    RunForm #start-note { color: $text-muted; width: 1fr; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self.caps: Any = None
+        self.errors: dict[str, str] = {}
+        self.probe_error: str | None = None
+        self.busy_note = ""
+
+    def compose(self) -> ComposeResult:
+        yield Label("Combinations (device × diff method)", classes="section")
+        with Vertical(id="probe-box"):
+            yield Static(
+                "probing PennyLane devices… (a child process imports pennylane once; "
+                "the answer is cached)",
+                id="probe-status",
+            )
+            yield LoadingIndicator(id="probe-spinner")
+        yield Static("", id="combo-hint")
+        yield Label("Workload and session", classes="section")
+        with Grid(id="fields"):
+            for f in FIELDS:
+                yield Label(f.label, id=f"label-{f.key}")
+                yield Input(
+                    f.default,
+                    placeholder="none" if f.optional else f.default,
+                    id=f"field-{f.key}",
+                    compact=True,
+                    validators=[FieldValidator(f.key, f.optional)],
+                    validate_on=["changed", "submitted", "blur"],
+                    tooltip=f"{f.label}: checked as you type with the same rules as `qtui run`",
+                )
+        yield Static("", id="form-errors")
+        with Horizontal(id="start-row"):
+            yield Button("Start runs", id="start", variant="primary", compact=True, disabled=True)
+            yield Static("", id="start-note")
+
+    def on_mount(self) -> None:
+        self.validate_all()
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.width >= 110, "-wide")
+
+    # capabilities ---------------------------------------------------------------
+    def set_capabilities(self, caps: Any) -> None:
+        self.caps = caps
+        self.probe_error = None
+        box = self.query_one("#probe-box", Vertical)
+        box.remove_children()
+        devices = list(caps.usable_devices())
+        if not devices:
+            box.mount(Static("the probe found no usable PennyLane device", id="probe-status"))
+        else:
+            grid = ComboGrid(caps, id="combo-grid")
+            box.mount(grid)
+            self.call_after_refresh(self._default_selection, grid)
+        self.validate_all()
+
+    def _default_selection(self, grid: ComboGrid) -> None:
+        """Pre-select the forum's question so a first Start does something useful."""
+        for dev, method in (("default.qubit", "backprop"),):
+            grid.select(dev, method)
+        self.validate_all()
+
+    def set_probe_failed(self, error: str) -> None:
+        self.probe_error = error
+        box = self.query_one("#probe-box", Vertical)
+        box.remove_children()
+        box.mount(
+            Static(
+                Text(
+                    f"probe failed: {error}\nctrl+p → 'Re-probe devices' to retry", style="bold red"
+                ),
+                id="probe-status",
+            )
+        )
+        self.validate_all()
+
+    def set_probing(self) -> None:
+        box = self.query_one("#probe-box", Vertical)
+        box.remove_children()
+        box.mount(Static("probing PennyLane devices…", id="probe-status"))
+        box.mount(LoadingIndicator(id="probe-spinner"))
+
+    # validation -----------------------------------------------------------------
+    @on(Input.Changed)
+    def _changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.validate_all()
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.request_start()
+
+    @on(ComboCell.Toggled)
+    def _toggled(self, event: ComboCell.Toggled) -> None:
+        event.stop()
+        self.validate_all()
+
+    @on(ComboFocused)
+    def _combo_focused(self, event: ComboFocused) -> None:
+        event.stop()
+        hint = self.query_one("#combo-hint", Static)
+        hint.update(event.note)
+        hint.set_class(event.reason is not None, "-refused")
+
+    def values(self) -> dict[str, str]:
+        return {f.key: self.query_one(f"#field-{f.key}", Input).value for f in FIELDS}
+
+    def set_value(self, key: str, value: str) -> None:
+        self.query_one(f"#field-{key}", Input).value = value
+
+    def grid(self) -> ComboGrid | None:
+        grids = self.query(ComboGrid)
+        return grids.first() if grids else None
+
+    def validate_all(self) -> bool:
+        values = self.values()
+        errors: dict[str, str] = {}
+        for f in FIELDS:
+            raw = values[f.key]
+            if f.optional and not raw.strip():
+                continue
+            try:
+                FIELD_PARSERS[f.key](raw)
+            except ConfigError as exc:
+                errors[f.key] = str(exc)
+        if not errors:
+            try:
+                build_params({k: v for k, v in values.items() if k not in SESSION_FIELDS})
+            except ConfigError as exc:
+                errors[exc.field.replace("-", "_")] = str(exc)
+        self.errors = errors
+        for f in FIELDS:
+            self.query_one(f"#field-{f.key}", Input).set_class(f.key in errors, "-invalid")
+        self.query_one("#form-errors", Static).update(
+            Text("\n".join(f"✗ {msg}" for msg in errors.values()))
+        )
+        runs, problem = self._run_count_and_problem()
+        valid = not problem
+        self.query_one("#start", Button).disabled = not valid
+        note = problem or f"{runs} run{'s' if runs != 1 else ''} — ctrl+r or enter starts"
+        if self.busy_note and valid:
+            note = self.busy_note
+        self.query_one("#start-note", Static).update(note)
+        self.post_message(FormValidity(valid, runs, problem))
+        return valid
+
+    def _run_count_and_problem(self) -> tuple[int, str]:
+        grid = self.grid()
+        selected = grid.selected() if grid else []
+        repeat = 1
+        if "repeat" not in self.errors:
+            repeat = FIELD_PARSERS["repeat"](self.values()["repeat"])
+        runs = len(selected) * repeat
+        if self.errors:
+            n = len(self.errors)
+            return runs, f"fix {n} field{'s' if n > 1 else ''} to start"
+        if self.caps is None:
+            return runs, (
+                "probe failed — see above"
+                if self.probe_error
+                else "waiting for the capability probe…"
+            )
+        if not selected:
+            return runs, "select at least one combination (space on a cell)"
+        return runs, ""
+
+    # start ----------------------------------------------------------------------
+    @on(Button.Pressed, "#start")
+    def _pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.request_start()
+
+    def build_specs(self) -> tuple[list[RunSpec], float, list[dict[str, str]]]:
+        """The runs this form describes: combinations interleaved across repeats
+        (so slow drift of the machine is spread over every combination)."""
+        values = self.values()
+        params = build_params({k: v for k, v in values.items() if k not in SESSION_FIELDS})
+        repeat = FIELD_PARSERS["repeat"](values["repeat"])
+        timeout = FIELD_PARSERS["timeout"](values["timeout"]) if values["timeout"].strip() else None
+        interval = FIELD_PARSERS["interval"](values["interval"])
+        grid = self.grid()
+        selected = grid.selected() if grid else []
+        specs = [
+            RunSpec(device=d, diff_method=m, params=params, repeat_index=r, timeout_s=timeout)
+            for r in range(repeat)
+            for d, m in selected
+        ]
+        devices = {d for d, _ in selected}
+        refused = [x for x in (grid.refusals() if grid else []) if x["device"] in devices]
+        return specs, interval, refused
+
+    def request_start(self) -> bool:
+        if not self.validate_all():
+            self.app.bell()
+            return False
+        specs, interval, refused = self.build_specs()
+        self.post_message(StartRequested(specs, interval, refused))
+        return True

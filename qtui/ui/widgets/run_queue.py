@@ -1,0 +1,95 @@
+"""The run queue: every run of the session with its state and progress.
+
+The row under the cursor is what "cancel selected" (``c``) acts on.  States
+carry a symbol as well as a colour, so they read the same with ``NO_COLOR``.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from qtui.summary import RunRecord
+from qtui.ui.state import LiveState
+from qtui.ui.widgets.loss_panel import STATE_MARK
+
+STATE_STYLE = {
+    "queued": "dim",
+    "running": "bold",
+    "finished": "green",
+    "failed": "red",
+    "crashed": "bold red",
+    "timed_out": "yellow",
+    "cancelled": "yellow",
+}
+STATE_WORD = {"queued": "pending", "timed_out": "timed out"}
+
+
+def fmt_elapsed(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    m, s = divmod(int(seconds), 60)
+    return f"{m}:{s:02d}" if m else f"{seconds:.1f}s"
+
+
+class RunQueue(DataTable[Text]):
+    DEFAULT_CSS = """
+    RunQueue { height: 1fr; }
+    """
+
+    COLS = (
+        ("id", "Run"),
+        ("combo", "Combination"),
+        ("state", "State"),
+        ("progress", "Progress"),
+        ("elapsed", "Elapsed"),
+        ("loss", "Loss"),
+    )
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        for key, label in self.COLS:
+            self.add_column(label, key=key)
+
+    @property
+    def selected_run(self) -> str | None:
+        if not self.row_count:
+            return None
+        key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
+        return str(key.value) if key.value is not None else None
+
+    def update_data(self, state: LiveState) -> None:
+        for rec in state.runs():
+            cells = self._cells(state, rec)
+            if rec.run_id in self.rows:
+                for (key, _), cell in zip(self.COLS, cells, strict=True):
+                    self.update_cell(rec.run_id, key, cell, update_width=True)
+            else:
+                self.add_row(*cells, key=rec.run_id)
+
+    def _cells(self, state: LiveState, rec: RunRecord) -> list[Text]:
+        style = STATE_STYLE.get(rec.state, "")
+        word = STATE_WORD.get(rec.state, rec.state)
+        epochs = int((rec.spec.get("params") or {}).get("epochs", 0) or 0)
+        bpe = int(rec.started.get("batches_per_epoch", 0) or 0)
+        if rec.state == "running" or (rec.state != "queued" and rec.epoch):
+            progress = f"ep {rec.epoch}/{epochs or '?'} b {rec.batch}/{bpe or '?'}"
+        elif rec.state == "queued":
+            progress = ""
+        else:
+            progress = ""
+        if rec.state in ("failed", "crashed", "timed_out", "cancelled") and rec.error:
+            detail = rec.error.get("exc_type") or rec.error.get("signal") or rec.error.get("reason")
+            if detail:
+                progress = str(detail)[:28]
+        loss = f"{rec.last_loss:.4f}" if rec.last_loss is not None else ""
+        return [
+            Text(rec.run_id),
+            Text(state.run_label(rec)),
+            Text(f"{STATE_MARK.get(rec.state, '?')} {word}", style=style),
+            Text(progress),
+            Text(fmt_elapsed(state.elapsed(rec))),
+            Text(loss),
+        ]

@@ -1,0 +1,61 @@
+"""One line at the top: mode, isolation, sampling interval, live/paused, run counts.
+
+Thread mode is labelled here (and in the memory panel) because its memory and
+thread figures silently include the UI itself; a user comparing numbers must
+not miss that.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widget import Widget
+
+
+class StatusLine(Widget):
+    DEFAULT_CSS = """
+    StatusLine { height: 1; background: $panel; color: $foreground; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self.mode = "process"
+        self.watch_path: str | None = None
+        self.interval = 0.1
+        self.paused = False
+        self.counts: dict[str, int] = {}
+        self.message = ""
+
+    def set(self, **kwargs: object) -> None:
+        for k, v in kwargs.items():
+            setattr(self, k, v)
+        self.refresh()
+
+    def render(self) -> Text:
+        t = Text(no_wrap=True, overflow="ellipsis")
+        t.append(" qtui ", style="bold reverse")
+        t.append(" ")
+        if self.watch_path:
+            t.append(f"watching {self.watch_path}", style="bold")
+        elif self.mode == "thread":
+            t.append(
+                "THREAD MODE: memory and thread figures cover the whole UI process",
+                style="bold reverse",
+            )
+        else:
+            t.append("process isolation")
+        t.append(f" · sample {self.interval:g}s")
+        t.append(" · ")
+        if self.paused:
+            t.append("⏸ PAUSED (space resumes)", style="bold reverse")
+        else:
+            t.append("▶ live")
+        active = self.counts.get("running", 0) + self.counts.get("queued", 0)
+        done = self.counts.get("finished", 0)
+        bad = sum(self.counts.get(k, 0) for k in ("failed", "crashed", "timed_out", "cancelled"))
+        if active or done or bad:
+            t.append(f" · {active} active {done} done")
+            if bad:
+                t.append(f" {bad} stopped")
+        if self.message:
+            t.append(" · " + self.message, style="italic")
+        return t
