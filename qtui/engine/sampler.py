@@ -8,9 +8,13 @@ its CPU seconds (its own plus those of its children, live and reaped) and the
 cores it kept busy over the last interval.
 
 Cost matters (the target is under 1 % of one core at 10 Hz), so a tick reads
-only ``/proc/stat`` and the process's own ``stat``/``status``/``statm`` (bundled
-with ``Process.oneshot()``); the expensive scan for live grandchildren runs
-every ``children_every`` seconds only.  Per-core CPU % is computed from this
+only ``/proc/stat`` and the process's own numbers.  On Linux those come from one
+``pread`` of ``/proc/<pid>/stat`` on a descriptor kept open (RSS, threads and
+CPU times are all in that one line: ~10 µs against ~200 µs for psutil's
+``oneshot()`` over three files; the open descriptor also refers to this very
+process, so a recycled pid can never be misread).  Elsewhere psutil's
+``Process.oneshot()`` is used.  The scan for live grandchildren (their CPU
+counts too) runs every ``children_every`` seconds only.  Per-core CPU % is computed from this
 sampler's own previous reading rather than ``psutil.cpu_percent()``, whose
 "since the last call" state is global to the process and would be disturbed
 by any other caller (the TUI, for one).
@@ -18,6 +22,9 @@ by any other caller (the TUI, for one).
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -57,6 +64,35 @@ class PerCpu:
         return out
 
 
+class _ProcStat:
+    """Linux fast path: RSS, threads and CPU seconds from one read of /proc/<pid>/stat."""
+
+    _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+    def __init__(self, pid: int) -> None:
+        self.fd = os.open(f"/proc/{pid}/stat", os.O_RDONLY)
+
+    def read(self) -> tuple[int, int, float] | None:
+        """(rss bytes, threads, cpu seconds incl. reaped children), None once it exited."""
+        try:
+            data = os.pread(self.fd, 4096, 0)
+        except OSError:  # ESRCH: the process is gone
+            return None
+        # the command name is in parentheses and may hold spaces: split after it
+        fields = data[data.rindex(b")") + 2 :].split()
+        if not fields or fields[0] in (b"Z", b"X"):
+            return None
+        utime, stime, cutime, cstime = (int(x) for x in fields[11:15])
+        threads = int(fields[17])
+        rss = int(fields[21]) * self._PAGE
+        return rss, threads, (utime + stime + cutime + cstime) / self._TICK
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            os.close(self.fd)
+
+
 class Sampler:
     """Samples one process on a daemon thread until ``stop()`` or until it is gone.
 
@@ -81,6 +117,10 @@ class Sampler:
         self._t0 = time.monotonic() if t0 is None else t0
         self._children_every = children_every
         self._proc = psutil.Process(pid)
+        self._stat: _ProcStat | None = None
+        if sys.platform.startswith("linux"):
+            with contextlib.suppress(OSError):
+                self._stat = _ProcStat(pid)
         self._percpu = PerCpu()
         self._children: list[psutil.Process] = []
         self._children_at = 0.0
@@ -117,23 +157,35 @@ class Sampler:
 
     # sampling -----------------------------------------------------------------
     def _loop(self) -> None:
-        while not self._stopped.is_set():
-            if not self.sample_once():
-                return
-            self._wake.wait(self._interval)
-            self._wake.clear()
+        try:
+            while not self._stopped.is_set():
+                if not self.sample_once():
+                    return
+                self._wake.wait(self._interval)
+                self._wake.clear()
+        finally:
+            if self._stat is not None:
+                self._stat.close()
 
-    def sample_once(self) -> bool:
-        """Take one reading and emit it; False once the process is gone."""
+    def _read(self) -> tuple[int, int, float] | None:
+        if self._stat is not None:
+            return self._stat.read()
         try:
             with self._proc.oneshot():
                 rss = int(self._proc.memory_info().rss)
                 threads = int(self._proc.num_threads())
                 ct = self._proc.cpu_times()
         except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
+            return None
+        return rss, threads, ct.user + ct.system + ct.children_user + ct.children_system
+
+    def sample_once(self) -> bool:
+        """Take one reading and emit it; False once the process is gone."""
+        reading = self._read()
+        if reading is None:
             return False
+        rss, threads, cpu = reading
         now = time.monotonic()
-        cpu = ct.user + ct.system + ct.children_user + ct.children_system
         cpu += self._live_children_cpu(now)
         wall = now - self._t0
         if self._last_cpu is None or wall <= self._last_wall:
@@ -164,10 +216,10 @@ class Sampler:
         """CPU seconds of the process's live descendants (rescanned now and then)."""
         if now - self._children_at >= self._children_every:
             self._children_at = now
-            try:
-                self._children = self._proc.children(recursive=True)
-            except psutil.Error:
-                self._children = []
+            self._children = []
+            for cpid in descendants(self.pid):
+                with contextlib.suppress(psutil.Error):
+                    self._children.append(psutil.Process(cpid))
         total = 0.0
         alive = []
         for child in self._children:
@@ -179,6 +231,38 @@ class Sampler:
             alive.append(child)
         self._children = alive
         return total
+
+
+def descendants(pid: int) -> list[int]:
+    """Pids of a process's live descendants.
+
+    Linux: from ``/proc/<pid>/task/<tid>/children`` (a few small reads, instead
+    of psutil's scan of every process on the machine, ~4 ms on a quiet box).
+    """
+    if not os.path.exists(f"/proc/{pid}/task/{pid}/children"):
+        try:
+            return [p.pid for p in psutil.Process(pid).children(recursive=True)]
+        except psutil.Error:
+            return []
+    found: list[int] = []
+    todo = [pid]
+    while todo:
+        parent = todo.pop()
+        try:
+            tids = os.listdir(f"/proc/{parent}/task")
+        except OSError:
+            continue
+        for tid in tids:
+            try:
+                with open(f"/proc/{parent}/task/{tid}/children", "rb") as f:
+                    kids = [int(x) for x in f.read().split()]
+            except (OSError, ValueError):
+                continue
+            for k in kids:
+                if k not in found:
+                    found.append(k)
+                    todo.append(k)
+    return found
 
 
 def _clamp(seconds: float) -> float:

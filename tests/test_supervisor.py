@@ -1,0 +1,191 @@
+"""The supervisor contains every fault: real children, real PennyLane, no mocks."""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+from engine_helpers import assert_no_children, run_session, start_session, tiny
+
+from qtui import events as ev
+from qtui.config import RunSpec
+
+
+@pytest.fixture(autouse=True)
+def _env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    from engine_helpers import child_env
+
+    monkeypatch.setenv("PYTHONPATH", child_env()["PYTHONPATH"])
+    yield
+    assert_no_children()
+
+
+def test_failing_run_is_reported_and_the_next_run_still_runs(tmp_path: Path) -> None:
+    specs = [
+        RunSpec("default.qubit", "backprop", tiny(workload="workloads.faulty:raises")),
+        RunSpec("default.qubit", "backprop", tiny(workload="workloads.faulty:garbles")),
+    ]
+    log = tmp_path / "events.jsonl"
+    sup, rec = run_session(specs, events_path=log)
+    first, second = (s.run_id for s in sup.specs)
+
+    failed = rec.terminal(first)
+    assert isinstance(failed, ev.RunFailed)
+    assert failed.exc_type == "FaultyLossError"
+    assert "fails on purpose at batch 2" in failed.message
+    assert "Traceback" in failed.traceback and "loss_fn" in failed.traceback
+    assert len(rec.of("batch", first)) == 1  # one batch trained before the failure
+
+    done = rec.terminal(second)
+    assert isinstance(done, ev.RunFinished)
+    # the garbage the second workload wrote to its event pipe became notes, not a crash
+    notes = [e.message for e in rec.of("note")]
+    assert any("not JSON" in n for n in notes), notes
+    assert any("unknown event type 'no_such_event'" in n for n in notes), notes
+
+    # session framing, in order, and the same stream in the JSONL log
+    kinds = [e.type for e in rec.events]
+    assert kinds[0] == "session_started" and kinds[-1] == "session_finished"
+    assert kinds.count("run_queued") == 2
+    assert kinds.index("run_queued") < kinds.index("run_started")
+    assert rec.events[-1].interrupted is False
+    lines = log.read_text().splitlines()
+    assert len(lines) == len(rec.events)
+    assert [json.loads(line)["type"] for line in lines] == kinds
+
+
+def test_finished_run_carries_the_os_peak_rss_and_samples(tmp_path: Path) -> None:
+    sup, rec = run_session([RunSpec("default.qubit", "backprop", tiny())], interval=0.05)
+    run_id = sup.specs[0].run_id
+    fin = rec.terminal(run_id)
+    assert isinstance(fin, ev.RunFinished)
+    samples = rec.of("sample", run_id)
+    assert len(samples) >= 10  # ≥ several seconds of imports at 20 Hz
+    sampled_peak = max(s.peak_rss for s in samples)
+    # ru_maxrss of the reaped child: the OS's figure.  The kernel's high-water mark
+    # trails its batched per-CPU RSS counters by a few pages, so allow 1 %.
+    assert sampled_peak > 50 * 2**20
+    assert fin.peak_rss >= 0.99 * sampled_peak
+    assert fin.peak_threads >= max(s.peak_threads for s in samples) >= 1
+    assert all(len(s.percpu) == psutil.cpu_count() for s in samples)
+    assert samples[-1].cpu_s > 0.5  # the child really imported torch
+    started = rec.of("run_started", run_id)[0]
+    assert started.pid != 0 and started.resolved_diff_method == "backprop"
+    # the terminal event comes after every sample of the run
+    assert rec.events.index(fin) > rec.events.index(samples[-1])
+
+
+def test_segfault_is_a_crash_with_the_signal_name() -> None:
+    specs = [RunSpec("default.qubit", "backprop", tiny(workload="workloads.faulty:segfault"))]
+    sup, rec = run_session(specs)
+    crash = rec.terminal(sup.specs[0].run_id)
+    assert isinstance(crash, ev.RunCrashed)
+    assert crash.signal == "SIGSEGV"
+    assert crash.exit_code is None
+    # faulthandler's report of where it died is in the captured stderr
+    assert "Segmentation fault" in crash.stderr_tail
+    assert "faulty.py" in crash.stderr_tail
+
+
+def test_timeout_stops_a_run_that_hangs() -> None:
+    specs = [
+        RunSpec(
+            "default.qubit",
+            "backprop",
+            tiny(workload="workloads.faulty:hangs"),
+            timeout_s=2.0,
+        )
+    ]
+    t0 = time.monotonic()
+    sup, rec = run_session(specs)
+    took = time.monotonic() - t0
+    out = rec.terminal(sup.specs[0].run_id)
+    assert isinstance(out, ev.RunTimedOut)
+    assert out.timeout_s == 2.0
+    assert took < 2.0 + 3.0  # SIGTERM, at most ~1 s grace, SIGKILL, reap
+
+
+def test_cancel_mid_training_ends_the_child_within_two_seconds() -> None:
+    specs = [
+        RunSpec("default.qubit", "backprop", tiny(workload="workloads.faulty:slow", epochs=50)),
+        RunSpec("default.qubit", "backprop", tiny()),
+    ]
+    sup, rec, worker = start_session(specs)
+    first, second = (s.run_id for s in sup.specs)
+    rec.wait_for("batch", first)
+    pid = rec.of("run_started", first)[0].pid
+    assert psutil.pid_exists(pid)
+    t0 = time.monotonic()
+    sup.cancel(first)
+    rec.wait_for("run_cancelled", first, timeout=5)
+    assert time.monotonic() - t0 < 2.0
+    assert not _alive(pid)
+    # cancelling one run does not end the session: the next run trains
+    rec.wait_for("run_finished", second)
+    worker.join(30)
+    assert not worker.is_alive()
+    assert rec.events[-1].type == "session_finished" and rec.events[-1].interrupted is False
+
+
+def test_cancel_all_skips_queued_runs_and_marks_the_session_interrupted() -> None:
+    params = tiny(workload="workloads.faulty:slow", epochs=50)
+    specs = [RunSpec("default.qubit", "backprop", params, repeat_index=i) for i in range(3)]
+    sup, rec, worker = start_session(specs, kill_grace_s=0.5)
+    ids = [s.run_id for s in sup.specs]
+    rec.wait_for("run_started", ids[0])
+    t0 = time.monotonic()
+    sup.cancel_all()
+    worker.join(10)
+    assert not worker.is_alive()
+    assert time.monotonic() - t0 < 2.0
+    assert [rec.terminal(r).type for r in ids] == ["run_cancelled"] * 3
+    assert "not started" in rec.terminal(ids[2]).reason
+    assert rec.events[-1].interrupted is True
+    assert rec.of("run_started", ids[1]) == []
+
+
+def test_thread_isolation_runs_in_this_process() -> None:
+    specs = [RunSpec("default.qubit", "backprop", tiny())]
+    sup, rec = run_session(specs, isolation="thread", interval=0.05)
+    run_id = sup.specs[0].run_id
+    fin = rec.terminal(run_id)
+    assert isinstance(fin, ev.RunFinished)
+    started = rec.of("run_started", run_id)[0]
+    assert started.pid == psutil.Process().pid
+    assert fin.peak_rss > 0  # from the sampler of this process
+    assert rec.of("sample", run_id)
+
+
+def test_interval_can_change_while_running() -> None:
+    specs = [RunSpec("default.qubit", "backprop", tiny(workload="workloads.faulty:hangs"), timeout_s=3.0)]
+    sup, rec, worker = start_session(specs, interval=0.5)
+    run_id = sup.specs[0].run_id
+    rec.wait_for("sample", run_id)
+    time.sleep(1.0)
+    slow = len(rec.of("sample", run_id))
+    sup.set_interval(0.02)
+    assert sup.interval == 0.02
+    time.sleep(1.0)
+    fast = len(rec.of("sample", run_id)) - slow
+    worker.join(10)
+    assert slow <= 4
+    assert fast >= 15
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def test_signal_names() -> None:
+    from qtui.engine.supervisor import _signal_name
+
+    assert _signal_name(signal.SIGKILL) == "SIGKILL"
+    assert _signal_name(999) == "signal 999"
