@@ -277,15 +277,15 @@ class QtuiApp(App[int]):
         self.post_message(CapabilitiesReady(caps))
 
     @on(CapabilitiesReady)
-    def _caps_ready(self, message: CapabilitiesReady) -> None:
+    async def _caps_ready(self, message: CapabilitiesReady) -> None:
         self._caps = message.capabilities
         for form in self.query(RunForm):
-            form.set_capabilities(message.capabilities)
+            await form.set_capabilities(message.capabilities)
 
     @on(CapabilitiesFailed)
-    def _caps_failed(self, message: CapabilitiesFailed) -> None:
+    async def _caps_failed(self, message: CapabilitiesFailed) -> None:
         for form in self.query(RunForm):
-            form.set_probe_failed(message.error)
+            await form.set_probe_failed(message.error)
 
     @on(FormValidity)
     def _validity(self, message: FormValidity) -> None:
@@ -641,9 +641,9 @@ class QtuiApp(App[int]):
         )
         return paths
 
-    def action_reprobe(self) -> None:
+    async def action_reprobe(self) -> None:
         for form in self.query(RunForm):
-            form.set_probing()
+            await form.set_probing()
         self._caps = None
         self._probe(True)
 

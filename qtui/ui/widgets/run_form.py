@@ -132,18 +132,18 @@ class RunForm(VerticalScroll):
         self.set_class(self.size.width >= 110, "-wide")
 
     # capabilities ---------------------------------------------------------------
-    def set_capabilities(self, caps: Any) -> None:
+    async def set_capabilities(self, caps: Any) -> None:
         self.caps = caps
         self.probe_error = None
         box = self.query_one("#probe-box", Vertical)
-        box.remove_children()
+        await box.remove_children()
         devices = list(caps.usable_devices())
         if not devices:
-            box.mount(Static("the probe found no usable PennyLane device", id="probe-status"))
+            await box.mount(Static("the probe found no usable PennyLane device", id="probe-status"))
         else:
             grid = ComboGrid(caps, id="combo-grid")
-            box.mount(grid)
-            self.call_after_refresh(self._default_selection, grid)
+            await box.mount(grid)
+            self._default_selection(grid)
         self.validate_all()
 
     def _default_selection(self, grid: ComboGrid) -> None:
@@ -152,11 +152,11 @@ class RunForm(VerticalScroll):
             grid.select(dev, method)
         self.validate_all()
 
-    def set_probe_failed(self, error: str) -> None:
+    async def set_probe_failed(self, error: str) -> None:
         self.probe_error = error
         box = self.query_one("#probe-box", Vertical)
-        box.remove_children()
-        box.mount(
+        await box.remove_children()
+        await box.mount(
             Static(
                 Text(
                     f"probe failed: {error}\nctrl+p → 'Re-probe devices' to retry", style="bold red"
@@ -166,11 +166,13 @@ class RunForm(VerticalScroll):
         )
         self.validate_all()
 
-    def set_probing(self) -> None:
+    async def set_probing(self) -> None:
+        self.caps = None
         box = self.query_one("#probe-box", Vertical)
-        box.remove_children()
-        box.mount(Static("probing PennyLane devices…", id="probe-status"))
-        box.mount(LoadingIndicator(id="probe-spinner"))
+        await box.remove_children()
+        await box.mount(Static("probing PennyLane devices…", id="probe-status"))
+        await box.mount(LoadingIndicator(id="probe-spinner"))
+        self.validate_all()
 
     # validation -----------------------------------------------------------------
     @on(Input.Changed)

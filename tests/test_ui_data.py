@@ -1,0 +1,169 @@
+"""Deterministic event streams and a fixed probe answer for the UI tests.
+
+Snapshots must not depend on the machine, the clock or PennyLane, so the app
+is built with a ``StaticCapabilities`` and a pre-folded list of these events
+(the real path is covered by the pilot tests in test_ui_run.py).
+"""
+
+from __future__ import annotations
+
+import math
+
+from qtui import events as ev
+from qtui.ui.caps import StaticCapabilities
+
+T0 = 1_700_000_000.0
+LIGHTNING_BACKPROP = (
+    "QuantumFunctionError: Device <lightning.qubit device (wires=2)> does not support "
+    "backprop with requested circuit."
+)
+
+
+def fixed_caps() -> StaticCapabilities:
+    return StaticCapabilities(
+        devices=["default.qubit", "lightning.qubit"],
+        refused={("lightning.qubit", "backprop"): LIGHTNING_BACKPROP},
+        best={"default.qubit": "backprop", "lightning.qubit": "adjoint"},
+    )
+
+
+def _spec(run_id: str, device: str, method: str, rep: int = 0) -> dict[str, object]:
+    return {
+        "run_id": run_id,
+        "device": device,
+        "diff_method": method,
+        "repeat_index": rep,
+        "timeout_s": None,
+        "params": {
+            "seed": 42,
+            "samples": 200,
+            "noise": 0.1,
+            "batch_size": 5,
+            "epochs": 6,
+            "lr": 0.2,
+            "qubits": 2,
+            "layers": 1,
+            "workload": "qtui.engine.forum:build",
+            "steps": 0,
+            "warmup": 0,
+            "threads": 0,
+        },
+    }
+
+
+FORUM_EPOCHS = [0.5108, 0.4007, 0.2492, 0.2128, 0.1894, 0.1919]
+
+
+def session_events() -> list[ev.Event]:
+    """Three runs: two finished (different speed/memory), one failed, one warning."""
+    runs = [
+        ("r1", "default.qubit", "backprop", 2.8, 480e6, 1.0, 4),
+        ("r2", "lightning.qubit", "adjoint", 3.6, 520e6, 1.9, 9),
+        ("r3", "default.qubit", "adjoint", None, 0, 0, 0),
+    ]
+    out: list[ev.Event] = [
+        ev.SessionStarted(
+            session_id="snapshot",
+            machine={"cpu": "test"},
+            qtui_version="0.1.0",
+            runs=[_spec(r[0], r[1], r[2]) for r in runs],
+            n_cpus=4,
+            t=T0,
+        )
+    ]
+    t = T0 + 1
+    for rid, dev, method, *_ in runs:
+        out.append(ev.RunQueued(run_id=rid, spec=_spec(rid, dev, method), t=t))
+    for i, (rid, dev, method, train_s, rss, cores, threads) in enumerate(runs):
+        out.append(
+            ev.RunStarted(
+                run_id=rid,
+                spec=_spec(rid, dev, method),
+                pid=1000 + i,
+                host="test",
+                versions={"pennylane": "0.45.1"},
+                resolved_diff_method=method,
+                batches_per_epoch=40,
+                t=t,
+            )
+        )
+        if train_s is None:
+            out.append(
+                ev.RunFailed(
+                    run_id=rid,
+                    exc_type="NotImplementedError",
+                    message="adjoint is slow here",
+                    traceback="...",
+                    t=t + 1,
+                )
+            )
+            continue
+        step = 0
+        for epoch in range(1, 7):
+            for b in range(1, 41):
+                step += 1
+                loss = FORUM_EPOCHS[epoch - 1] * (1 + 0.5 * math.sin(step * (0.7 + i * 0.3)))
+                out.append(
+                    ev.Batch(
+                        run_id=rid,
+                        epoch=epoch,
+                        batch=b,
+                        loss=loss,
+                        step=step,
+                        elapsed_s=step * 0.01,
+                        t=t,
+                    )
+                )
+            out.append(
+                ev.Epoch(
+                    run_id=rid, epoch=epoch, mean_loss=FORUM_EPOCHS[epoch - 1], elapsed_s=epoch, t=t
+                )
+            )
+        for k in range(30):
+            percpu = [min(100.0, 10.0 + 25 * c + 3 * k) % 100 for c in range(4)]
+            out.append(
+                ev.Sample(
+                    run_id=rid,
+                    percpu=percpu,
+                    rss=int(rss * min(1, (k + 5) / 20)),
+                    peak_rss=int(rss),
+                    threads=threads,
+                    peak_threads=threads,
+                    cpu_s=k * 0.1 * cores,
+                    wall_s=k * 0.1,
+                    cores_in_use=cores,
+                    t=t + k * 0.1,
+                )
+            )
+        if i == 1:
+            out.append(
+                ev.WarningSeen(
+                    run_id=rid,
+                    category="UserWarning",
+                    message="Casting complex values to real discards the imaginary part",
+                    filename="/site-packages/torch/autograd/graph.py",
+                    lineno=823,
+                    count=240,
+                    first_t=t,
+                    last_t=t + 3,
+                )
+            )
+        out.append(
+            ev.RunFinished(
+                run_id=rid,
+                accuracy=0.88,
+                train_s=train_s,
+                final_loss=0.1919,
+                epoch_losses=FORUM_EPOCHS,
+                steps=240,
+                core_s=train_s * cores,
+                cores_in_use=cores,
+                core_s_per_step=train_s * cores / 240,
+                peak_rss=int(rss),
+                peak_threads=threads,
+                t=t + train_s,
+            )
+        )
+        t += 10
+    out.append(ev.SessionFinished(session_id="snapshot", t=t))
+    return out

@@ -1,0 +1,190 @@
+"""Real runs through the app: loss, warning and result reach the panels; cancel; quit.
+
+These start real children (``python -m qtui.engine.child``) training a tiny
+forum workload, so each takes a few seconds.  The test workload
+(tests/qtui_test_workload.py) warns three times per run, so a real warning
+event must reach the warnings panel.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+from test_ui_data import session_events
+from textual.widgets import DataTable, Input
+
+from qtui.ui.app import QtuiApp
+from qtui.ui.screens.confirm import ConfirmScreen
+from qtui.ui.widgets.graph import LineGraph
+from qtui.ui.widgets.results_table import ResultsTable
+from qtui.ui.widgets.run_form import RunForm
+from qtui.ui.widgets.warnings_panel import WarningsPanel
+
+TESTS = Path(__file__).resolve().parent
+pytestmark = pytest.mark.timeout(180)
+
+
+@pytest.fixture(autouse=True)
+def _env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QTUI_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("QTUI_DATA_DIR", str(tmp_path / "data"))
+    # the child imports the test workload from tests/
+    monkeypatch.setenv("PYTHONPATH", str(TESTS))
+
+
+def fill(app: QtuiApp, **values: str) -> None:
+    for key, value in values.items():
+        app.query_one(f"#field-{key}", Input).value = value
+
+
+async def wait_for(pilot: object, cond: object, timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():  # type: ignore[operator]
+            return
+        await pilot.pause(0.1)  # type: ignore[attr-defined]
+    raise AssertionError("condition not met in time")
+
+
+async def wait_for_caps(pilot: object, app: QtuiApp) -> None:
+    await wait_for(pilot, lambda: app.query(RunForm).first().caps is not None, 120)
+    await pilot.pause(0.2)  # type: ignore[attr-defined]
+
+
+def gone(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+async def test_tiny_real_run_reaches_every_panel(tmp_path: Path) -> None:
+    app = QtuiApp(gpu=False)  # the real probe (cached after its first run)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for_caps(pilot, app)
+        fill(app, epochs="1", samples="20", batch_size="5", workload="qtui_test_workload:build")
+        await pilot.pause()
+        app.set_focus(None)
+        await pilot.press("ctrl+r")
+        await wait_for(
+            pilot,
+            lambda: (
+                app.state.runs()
+                and all(r.state not in ("queued", "running") for r in app.state.runs())
+                and not app._supervisor_active()
+            ),
+        )
+        await pilot.pause(0.3)
+        (rec,) = app.state.runs()
+        assert rec.state == "finished", rec.error
+        assert len(rec.batch_losses) == 4 and len(rec.epoch_losses) == 1
+
+        graph = app.query_one("#loss-graph", LineGraph)
+        assert graph.series and len(graph.series[0].values) == 4
+
+        table: DataTable[object] = app.query_one("#warnings-table", DataTable)
+        assert table.row_count == 1
+        panel = app.query_one(WarningsPanel)
+        (w,) = panel.items.values()
+        assert "qtui test warning" in w.message and w.count == 3
+
+        results = app.query_one("#results-table", ResultsTable)
+        assert results.row_count == 1
+        assert "default.qubit+backprop" in str(results.get_row_at(0)[0])
+        assert results.combos[0]["mean"] > 0
+
+        assert app.state.rss_history.get(rec.run_id), "the sampler reached the memory panel"
+        assert app.state.percpu, "per-core CPU reached the CPU panel"
+
+        # exports: summary through qtui.export plus an SVG of the screen
+        paths = app.export_to(tmp_path / "export")
+        assert {p.suffix for p in paths} >= {".json", ".md", ".csv", ".svg"}
+        assert all(p.exists() for p in paths)
+        await pilot.press("escape")
+
+        # the session went to the history; the history screen opens it
+        await pilot.press("h")
+        await pilot.pause(0.3)
+        hist: DataTable[object] = app.screen.query_one("#history-table", DataTable)
+        assert hist.row_count == 1
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        assert app.screen.query_one(ResultsTable).row_count == 1
+
+    assert "torch" not in sys.modules and "pennylane" not in sys.modules
+
+
+async def test_cancel_selected_run_ends_the_child_within_2s() -> None:
+    app = QtuiApp(gpu=False, record_history=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for_caps(pilot, app)
+        fill(app, epochs="200", repeat="2")
+        await pilot.pause()
+        app.set_focus(None)
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: len(app.state.runs()) == 2, 10)
+        await wait_for(pilot, lambda: any(r.batch_losses for r in app.state.runs()))
+        running = next(r for r in app.state.runs() if r.state == "running")
+        pid = int(running.started["pid"])
+        assert psutil.pid_exists(pid)
+        t0 = time.monotonic()
+        await pilot.press("c")
+        await wait_for(pilot, lambda: gone(pid), 2.0)
+        assert time.monotonic() - t0 < 2.0
+        await wait_for(pilot, lambda: running.state == "cancelled", 5)
+        # the second repeat starts next; cancel everything
+        await wait_for(pilot, lambda: any(r.state == "running" for r in app.state.runs()), 30)
+        await pilot.press("C")
+        await wait_for(pilot, lambda: not app._supervisor_active(), 5)
+        assert [r.state for r in app.state.runs()] == ["cancelled", "cancelled"]
+
+
+async def test_quit_mid_run_asks_then_leaves_no_child() -> None:
+    app = QtuiApp(gpu=False, record_history=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for_caps(pilot, app)
+        fill(app, epochs="200")
+        await pilot.pause()
+        app.set_focus(None)
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: any(len(r.batch_losses) > 3 for r in app.state.runs()))
+        (rec,) = app.state.runs()
+        pid = int(rec.started["pid"])
+        await pilot.press("q")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")  # changing one's mind keeps the run going
+        await pilot.pause(0.2)
+        assert not gone(pid)
+        await pilot.press("q")
+        await pilot.pause(0.2)
+        await pilot.press("y")
+        await wait_for(pilot, lambda: gone(pid), 2.5)
+        await wait_for(pilot, lambda: not app.is_running, 5)
+    assert gone(pid)
+    assert not [
+        p
+        for p in psutil.Process().children(recursive=True)
+        if p.is_running() and p.status() != psutil.STATUS_ZOMBIE
+    ]
+    assert rec.state == "cancelled"
+    assert rec.batch_losses, "results gathered before the quit are kept"
+
+
+async def test_watch_mode_feeds_the_same_panels(tmp_path: Path) -> None:
+    log = tmp_path / "session.jsonl"
+    log.write_text("".join(e.to_json() + "\n" for e in session_events()) + "not json\n")
+    app = QtuiApp(watch_path=log, gpu=False, record_history=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: len(app.state.runs()) == 3, 10)
+        await pilot.pause(0.3)
+        assert not app.query(RunForm), "the form is hidden in watch mode"
+        assert app.query_one("#results-table", ResultsTable).row_count == 3
+        assert app.query_one("#loss-graph", LineGraph).series
+        assert any("skipped" in n for n in app.state.notes)
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        assert "Start runs" not in titles
