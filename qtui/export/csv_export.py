@@ -1,0 +1,129 @@
+"""CSV: one row per run, raw numbers (seconds, bytes, fractions) for spreadsheets.
+
+Columns: session and run identity, ``parameter_*`` (device, diff method and
+every workload parameter), timing, resources, accuracy, final loss, warnings,
+state and error.  Refused combinations get a row too (state ``refused``, no
+run id), so a spreadsheet shows everything that was asked for.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from qtui.export.base import Exporter, describe_error, run_warning_total
+
+FIXED_COLUMNS = [
+    "session_id",
+    "run_id",
+    "repeat_index",
+    "state",
+]
+RESULT_COLUMNS = [
+    "resolved_diff_method",
+    "split_batch",
+    "train_s",
+    "steps",
+    "time_per_step_s",
+    "core_s",
+    "cores_in_use",
+    "core_s_per_step",
+    "peak_rss_bytes",
+    "peak_threads",
+    "accuracy",
+    "final_loss",
+    "epochs",
+    "import_s",
+    "build_s",
+    "warnings",
+    "warning_kinds",
+    "error_type",
+    "error",
+]
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value != value:  # NaN
+        return "nan"
+    return value
+
+
+def rows(summary: dict[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
+    """Column names and one dict per run (and per refused combination)."""
+    runs = [r for r in summary.get("runs") or [] if isinstance(r, dict)]
+    param_keys: list[str] = ["device", "diff_method"]
+    for run in runs:
+        for k in run.get("parameters") or {}:
+            if k not in param_keys:
+                param_keys.append(k)
+    columns = FIXED_COLUMNS + [f"parameter_{k}" for k in param_keys] + RESULT_COLUMNS
+    out: list[dict[str, Any]] = []
+    sid = summary.get("session_id")
+    for run in runs:
+        res = run.get("result") or {}
+        params = run.get("parameters") or {}
+        err = run.get("error") or {}
+        steps = res.get("steps")
+        train_s = res.get("train_s")
+        row: dict[str, Any] = {
+            "session_id": sid,
+            "run_id": run.get("run_id"),
+            "repeat_index": run.get("repeat_index"),
+            "state": run.get("state"),
+            "resolved_diff_method": run.get("resolved_diff_method"),
+            "split_batch": run.get("split_batch"),
+            "train_s": train_s,
+            "steps": steps,
+            "time_per_step_s": train_s / steps if train_s is not None and steps else None,
+            "core_s": res.get("core_s"),
+            "cores_in_use": res.get("cores_in_use"),
+            "core_s_per_step": res.get("core_s_per_step"),
+            "peak_rss_bytes": res.get("peak_rss") or None,
+            "peak_threads": res.get("peak_threads"),
+            "accuracy": res.get("accuracy"),
+            "final_loss": res.get("final_loss"),
+            "epochs": len(run.get("epoch_losses") or []),
+            "import_s": run.get("import_s"),
+            "build_s": run.get("build_s"),
+            "warnings": run_warning_total(run),
+            "warning_kinds": len(run.get("warnings") or []),
+            "error_type": err.get("exc_type") or (err.get("state") if err else None),
+            "error": describe_error(err) or None,
+        }
+        for k in param_keys:
+            row[f"parameter_{k}"] = params.get(k)
+        out.append(row)
+    for ref in summary.get("refused") or []:
+        if not isinstance(ref, dict):
+            continue
+        out.append(
+            {
+                "session_id": sid,
+                "state": "refused",
+                "parameter_device": ref.get("device"),
+                "parameter_diff_method": ref.get("diff_method"),
+                "error_type": "refused",
+                "error": ref.get("reason"),
+            }
+        )
+    return columns, out
+
+
+class CsvExporter(Exporter):
+    name = "csv"
+    extension = "csv"
+    description = "one row per run with parameter_* columns; raw numbers (s, bytes)"
+
+    def render(self, summary: dict[str, Any]) -> str:
+        columns, data = rows(summary)
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        for row in data:
+            writer.writerow({c: _cell(row.get(c)) for c in columns})
+        return buf.getvalue()
