@@ -1,0 +1,153 @@
+"""``qtui history [SESSION_ID]``: past sessions and their runs, from the history database.
+
+Without an id: sessions newest first (status, host, runs by state,
+combinations).  With an id (any unique prefix): that session's runs.
+``--json`` prints the same as JSON; ``--summary`` prints the session's full
+summary JSON (schema ``qtui.summary``), ready for ``qtui report`` or
+``qtui compare``; ``--import LOG.jsonl`` records an event log (e.g. one a
+batch job wrote on another node) into the history.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import sys
+from typing import Any
+
+from qtui.commands.report import fail
+from qtui.export.base import describe_error, fmt_bytes, fmt_percent, fmt_seconds
+from qtui.history_db import HistoryDB, HistoryError
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "history",
+        help="list past sessions, or one session's runs",
+        description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("session", nargs="?", metavar="SESSION_ID", help="a session id or prefix")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument(
+        "--summary", action="store_true", help="print the session's summary JSON (needs SESSION_ID)"
+    )
+    p.add_argument("-n", "--limit", type=int, default=50, help="sessions to list (default 50)")
+    p.add_argument("--db", metavar="PATH", help="history database (default: qtui's data folder)")
+    p.add_argument("--import", dest="import_log", metavar="LOG", help="record an event log")
+    p.set_defaults(func=handler)
+
+
+def _when(t: float | None) -> str:
+    if t is None:
+        return "—"
+    return _dt.datetime.fromtimestamp(t).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def handler(args: argparse.Namespace) -> int:
+    if args.limit < 1:
+        return fail(f"--limit must be at least 1, got {args.limit}")
+    try:
+        db = HistoryDB(args.db)
+    except HistoryError as exc:
+        return fail(str(exc))
+    try:
+        if args.import_log:
+            return _import(db, args.import_log)
+        if args.session is None:
+            if args.summary:
+                return fail("--summary needs a SESSION_ID")
+            return _list(db, args)
+        sid = db.find_session(args.session)
+        if args.summary:
+            print(json.dumps(db.summary(sid), indent=2, default=str))
+            return 0
+        return _show(db, sid, args)
+    except HistoryError as exc:
+        return fail(str(exc))
+    finally:
+        db.close()
+
+
+def _import(db: HistoryDB, path: str) -> int:
+    from pathlib import Path
+
+    from qtui.logtail import LogTail
+
+    if not Path(path).is_file():
+        return fail(f"{path}: no such file")
+    tail = LogTail(path, max_bytes=None)
+    events = tail.poll(final=True)
+    tail.close()
+    n = 0
+    for event in events:
+        if event.type != "note":
+            db.record(event)
+            n += 1
+    if db.session_id is None:
+        return fail(f"{path} holds no qtui events")
+    print(f"recorded {n} events as session {db.session_id}", file=sys.stderr)
+    return 0
+
+
+def _list(db: HistoryDB, args: argparse.Namespace) -> int:
+    sessions = db.sessions(limit=args.limit)
+    if args.json:
+        print(json.dumps(sessions, indent=2, default=str))
+        return 0
+    if not sessions:
+        print(f"No sessions recorded yet ({db.path}).")
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"qtui history ({db.path})", title_justify="left")
+    for col in ("Session", "Started", "Status", "Host", "Runs", "Combinations"):
+        # ids and dates must stay whole (they are copied into commands)
+        table.add_column(col, overflow="fold", no_wrap=col in ("Session", "Started"))
+    for s in sessions:
+        states = s["states"]
+        runs = f"{states.get('finished', 0)}/{s['n_runs']} finished"
+        bad = {k: v for k, v in states.items() if k not in ("finished",)}
+        if bad:
+            runs += " (" + ", ".join(f"{v} {k}" for k, v in sorted(bad.items())) + ")"
+        table.add_row(
+            s["session_id"], _when(s["started_t"]), s["status"], s.get("host") or "—", runs,
+            ", ".join(s["combos"]),
+        )
+    Console().print(table)
+    return 0
+
+
+def _show(db: HistoryDB, sid: str, args: argparse.Namespace) -> int:
+    runs = db.runs(sid)
+    if args.json:
+        print(json.dumps({"session_id": sid, "runs": runs}, indent=2, default=str))
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"session {sid}", title_justify="left")
+    for col, j in [
+        ("Run", "left"), ("Combination", "left"), ("#", "right"), ("State", "left"),
+        ("Time", "right"), ("Core-s", "right"), ("Peak RSS", "right"),
+        ("Accuracy", "right"), ("Final loss", "right"), ("Warnings", "right"), ("Error", "left"),
+    ]:
+        table.add_column(col, justify=j, overflow="fold", no_wrap=col == "Run")  # type: ignore[arg-type]
+    for r in runs:
+        table.add_row(
+            r["run_id"],
+            f"{r['device']}+{r['diff_method']}",
+            str((r["repeat_index"] or 0) + 1),
+            r["state"],
+            fmt_seconds(r["train_s"]),
+            "—" if r["core_s"] is None else f"{r['core_s']:.3f}",
+            fmt_bytes(r["peak_rss"]),
+            fmt_percent(r["accuracy"]),
+            "—" if r["final_loss"] is None else f"{r['final_loss']:.4f}",
+            str(r["warnings"]),
+            describe_error(r["error"]),
+        )
+    Console().print(table)
+    return 0

@@ -1,0 +1,486 @@
+"""Run history: every session's events in an embedded SQLite database.
+
+Where: ``platformdirs.user_data_dir("qtui")/history.sqlite3``; the environment
+variable ``QTUI_DATA_DIR`` names another folder (tests, shared accounts).
+
+Why events, not results: the summary is rebuilt by replaying the stored
+events through ``SessionSummary``, so ``qtui history`` and the TUI's history
+screen show exactly what the live session showed, and a session that died
+mid-run still has everything measured up to its last event.
+
+Durability: each event is committed as it arrives (WAL mode, synchronous
+NORMAL: a killed qtui loses nothing already recorded; only a power cut can
+drop the last few commits).  Every epoch, warning and terminal event is
+written immediately.  ``batch`` and ``sample`` events are thinned to at most
+one per run per ``thin_s`` seconds (default 1 s) to keep the file small: the
+summary does not need them, and a history graph at 1 Hz is plenty.
+
+Concurrency: SQLite's WAL plus a busy timeout lets several qtui processes
+write at once; each event is one short transaction.  A run table (one row
+per run, updated on each lifecycle event) answers listings without a replay.
+
+Schema versioned with ``PRAGMA user_version``; a database from a newer qtui
+is refused with a clear error rather than misread.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from qtui import events as ev
+
+SCHEMA_VERSION = 1
+DB_NAME = "history.sqlite3"
+DATA_DIR_ENV = "QTUI_DATA_DIR"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sessions (
+    session_id   TEXT PRIMARY KEY,
+    started_t    REAL NOT NULL,
+    finished_t   REAL,
+    interrupted  INTEGER NOT NULL DEFAULT 0,
+    host         TEXT,
+    qtui_version TEXT,
+    argv         TEXT,
+    planned_runs INTEGER NOT NULL DEFAULT 0,
+    writer_host  TEXT,
+    writer_pid   INTEGER,
+    last_t       REAL
+);
+CREATE TABLE IF NOT EXISTS runs (
+    session_id   TEXT NOT NULL,
+    run_id       TEXT NOT NULL,
+    device       TEXT,
+    diff_method  TEXT,
+    repeat_index INTEGER,
+    parameters   TEXT,
+    state        TEXT NOT NULL DEFAULT 'queued',
+    started_t    REAL,
+    ended_t      REAL,
+    epochs_done  INTEGER NOT NULL DEFAULT 0,
+    last_loss    REAL,
+    train_s      REAL,
+    accuracy     REAL,
+    final_loss   REAL,
+    core_s       REAL,
+    cores_in_use REAL,
+    peak_rss     INTEGER,
+    peak_threads INTEGER,
+    warnings     INTEGER NOT NULL DEFAULT 0,
+    error        TEXT,
+    PRIMARY KEY (session_id, run_id)
+);
+CREATE TABLE IF NOT EXISTS events (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    session_id TEXT NOT NULL,
+    run_id     TEXT,
+    type       TEXT NOT NULL,
+    t          REAL NOT NULL,
+    data       TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_session ON events (session_id, id);
+CREATE INDEX IF NOT EXISTS sessions_started ON sessions (started_t);
+"""
+
+_THINNED = frozenset({"batch", "sample"})
+
+
+class HistoryError(Exception):
+    """The history database cannot be used; the message says why in one line."""
+
+
+def data_dir() -> Path:
+    """qtui's data folder: ``$QTUI_DATA_DIR`` or the platform's user data dir."""
+    override = os.environ.get(DATA_DIR_ENV)
+    if override:
+        return Path(override).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("qtui", appauthor=False))
+
+
+def default_path() -> Path:
+    return data_dir() / DB_NAME
+
+
+class HistoryDB:
+    """One connection to the history database; safe to share between threads."""
+
+    def __init__(
+        self, path: str | os.PathLike[str] | None = None, *, thin_s: float = 1.0
+    ) -> None:
+        self.path = Path(path) if path is not None else default_path()
+        self.thin_s = thin_s
+        self._lock = threading.RLock()
+        self._session_id: str | None = None
+        self._skip_session = False
+        self._last_kept: dict[tuple[str, str], float] = {}
+        self._warn_counts: dict[str, dict[tuple[Any, ...], int]] = {}
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(
+                self.path, timeout=30.0, isolation_level=None, check_same_thread=False
+            )
+        except (OSError, sqlite3.Error) as exc:
+            raise HistoryError(f"cannot open history database {self.path}: {exc}") from exc
+        self._setup()
+
+    # setup -------------------------------------------------------------------
+    def _setup(self) -> None:
+        c = self._conn
+        try:
+            c.execute("PRAGMA busy_timeout = 30000")
+            for attempt in range(50):
+                try:
+                    mode = c.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                    break
+                except sqlite3.OperationalError as exc:  # locked while another process sets up
+                    if "locked" not in str(exc) or attempt == 49:
+                        raise
+                    time.sleep(0.05)
+            if str(mode).lower() != "wal":
+                raise HistoryError(
+                    f"history database {self.path}: WAL mode unavailable (journal mode {mode}); "
+                    "is it on a network file system?"
+                )
+            c.execute("PRAGMA synchronous = NORMAL")
+            version = c.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise HistoryError(
+                    f"history database {self.path} is from a newer qtui (schema v{version}, "
+                    f"this qtui knows v{SCHEMA_VERSION}); upgrade qtui or set {DATA_DIR_ENV}"
+                )
+            if version < SCHEMA_VERSION:
+                with self._tx():
+                    # Re-read inside the write lock: another process may have done it.
+                    if c.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+                        # Statement by statement: executescript() would commit early.
+                        for stmt in _SCHEMA.split(";"):
+                            if stmt.strip():
+                                c.execute(stmt)
+                        c.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        except sqlite3.DatabaseError as exc:
+            raise HistoryError(f"history database {self.path} is unusable: {exc}") from exc
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taking the write lock up front (no upgrade deadlocks)."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            else:
+                self._conn.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> HistoryDB:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # recording ---------------------------------------------------------------
+    @property
+    def session_id(self) -> str | None:
+        """The session this connection is recording into."""
+        return self._session_id
+
+    def record(self, event: ev.Event) -> None:
+        """Store one event (thinning batches and samples); commits before returning."""
+        if isinstance(event, ev.SessionStarted):
+            self._start_session(event)
+            return
+        if self._skip_session:
+            return
+        if self._session_id is None:
+            # A stream without its session_started (a watch joined late): file it
+            # under a session of its own so nothing is dropped.
+            self._start_session(
+                ev.SessionStarted(
+                    session_id=f"unknown-{uuid.uuid4().hex[:8]}",
+                    machine={},
+                    qtui_version="",
+                    t=event.t,
+                )
+            )
+        sid = self._session_id
+        assert sid is not None
+        run_id = getattr(event, "run_id", None)
+        if event.type in _THINNED and run_id:
+            key = (run_id, event.type)
+            last = self._last_kept.get(key)
+            if last is not None and event.t - last < self.thin_s:
+                return
+            self._last_kept[key] = event.t
+        with self._tx() as c:
+            c.execute(
+                "INSERT INTO events (session_id, run_id, type, t, data) VALUES (?, ?, ?, ?, ?)",
+                (sid, run_id, event.type, event.t, event.to_json()),
+            )
+            c.execute("UPDATE sessions SET last_t = ? WHERE session_id = ?", (event.t, sid))
+            self._update_tables(c, sid, event)
+
+    def _start_session(self, event: ev.SessionStarted) -> None:
+        self._last_kept.clear()
+        self._warn_counts.clear()
+        with self._tx() as c:
+            row = c.execute(
+                "SELECT writer_host, writer_pid FROM sessions WHERE session_id = ?",
+                (event.session_id,),
+            ).fetchone()
+            if row is not None:
+                # Already recorded (e.g. watching a log its own qtui also recorded):
+                # recording it twice would double every run.
+                self._session_id = event.session_id
+                self._skip_session = True
+                return
+            self._skip_session = False
+            self._session_id = event.session_id
+            c.execute(
+                "INSERT INTO sessions (session_id, started_t, host, qtui_version, argv, "
+                "planned_runs, writer_host, writer_pid, last_t) VALUES (?,?,?,?,?,?,?,?,?)",
+                (
+                    event.session_id,
+                    event.t,
+                    event.machine.get("hostname") or event.machine.get("node"),
+                    event.qtui_version,
+                    json.dumps(event.argv),
+                    len(event.runs),
+                    socket.gethostname(),
+                    os.getpid(),
+                    event.t,
+                ),
+            )
+            c.execute(
+                "INSERT INTO events (session_id, run_id, type, t, data) VALUES (?, NULL, ?, ?, ?)",
+                (event.session_id, event.type, event.t, event.to_json()),
+            )
+            for spec in event.runs:
+                self._upsert_run(c, event.session_id, spec)
+
+    def _upsert_run(self, c: sqlite3.Connection, sid: str, spec: dict[str, Any]) -> None:
+        run_id = spec.get("run_id")
+        if not run_id:
+            return
+        params = {"device": spec.get("device"), "diff_method": spec.get("diff_method")}
+        params.update(spec.get("params") or {})
+        c.execute(
+            "INSERT INTO runs (session_id, run_id, device, diff_method, repeat_index, parameters)"
+            " VALUES (?,?,?,?,?,?) ON CONFLICT (session_id, run_id) DO UPDATE SET"
+            " device = excluded.device, diff_method = excluded.diff_method,"
+            " repeat_index = excluded.repeat_index, parameters = excluded.parameters",
+            (
+                sid,
+                run_id,
+                spec.get("device"),
+                spec.get("diff_method"),
+                int(spec.get("repeat_index") or 0),
+                json.dumps(params),
+            ),
+        )
+
+    def _update_tables(self, c: sqlite3.Connection, sid: str, event: ev.Event) -> None:
+        if isinstance(event, ev.SessionFinished):
+            c.execute(
+                "UPDATE sessions SET finished_t = ?, interrupted = ? WHERE session_id = ?",
+                (event.t, int(event.interrupted), sid),
+            )
+            return
+        run_id = getattr(event, "run_id", None)
+        if not run_id:
+            return
+        if isinstance(event, (ev.RunQueued, ev.RunStarted)):
+            self._upsert_run(c, sid, {**event.spec, "run_id": run_id})
+        else:
+            c.execute("INSERT OR IGNORE INTO runs (session_id, run_id) VALUES (?, ?)", (sid, run_id))
+        q = "UPDATE runs SET {} WHERE session_id = ? AND run_id = ?"
+        if isinstance(event, ev.RunStarted):
+            c.execute(q.format("state = 'running', started_t = ?"), (event.t, sid, run_id))
+        elif isinstance(event, ev.Epoch):
+            c.execute(
+                q.format("state = 'running', epochs_done = MAX(epochs_done, ?), last_loss = ?"),
+                (event.epoch, event.mean_loss, sid, run_id),
+            )
+        elif isinstance(event, ev.WarningSeen):
+            counts = self._warn_counts.setdefault(run_id, {})
+            counts[event.key] = event.count
+            c.execute(q.format("warnings = ?"), (sum(counts.values()), sid, run_id))
+        elif isinstance(event, ev.RunFinished):
+            c.execute(
+                q.format(
+                    "state = 'finished', ended_t = ?, train_s = ?, accuracy = ?, final_loss = ?,"
+                    " core_s = ?, cores_in_use = ?, peak_rss = ?, peak_threads = ?,"
+                    " warnings = MAX(warnings, ?), epochs_done = ?"
+                ),
+                (
+                    event.t,
+                    event.train_s,
+                    event.accuracy,
+                    _finite(event.final_loss),
+                    event.core_s,
+                    event.cores_in_use,
+                    event.peak_rss,
+                    event.peak_threads,
+                    event.warnings,
+                    len(event.epoch_losses),
+                    sid,
+                    run_id,
+                ),
+            )
+        elif event.type in ev.TERMINAL_TYPES:
+            data = {k: v for k, v in event.to_dict().items() if k not in ("t", "v", "type")}
+            data["state"] = event.type.removeprefix("run_")
+            c.execute(
+                q.format("state = ?, ended_t = ?, error = ?"),
+                (data["state"], event.t, json.dumps(data), sid, run_id),
+            )
+
+    # reading -----------------------------------------------------------------
+    def _query(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            cur = self._conn.cursor()
+            cur.row_factory = sqlite3.Row
+            return cur.execute(sql, args).fetchall()
+
+    def sessions(self, limit: int = 50) -> list[dict[str, Any]]:
+        """Past sessions, newest first, with run counts per state and combinations."""
+        rows = self._query(
+            "SELECT * FROM sessions ORDER BY started_t DESC, rowid DESC LIMIT ?", (limit,)
+        )
+        out = []
+        for row in rows:
+            d = dict(row)
+            runs = self._query(
+                "SELECT device, diff_method, state FROM runs WHERE session_id = ?",
+                (d["session_id"],),
+            )
+            states: dict[str, int] = {}
+            combos: list[str] = []
+            for r in runs:
+                states[r["state"]] = states.get(r["state"], 0) + 1
+                combo = f"{r['device']}+{r['diff_method']}"
+                if r["device"] and combo not in combos:
+                    combos.append(combo)
+            d["argv"] = json.loads(d["argv"] or "[]")
+            d["interrupted"] = bool(d["interrupted"])
+            d["n_runs"] = len(runs)
+            d["states"] = states
+            d["combos"] = combos
+            d["status"] = _session_status(d)
+            out.append(d)
+        return out
+
+    def find_session(self, prefix: str) -> str:
+        """The full id of the one session whose id starts with ``prefix``."""
+        rows = self._query(
+            "SELECT session_id FROM sessions WHERE session_id = ? OR substr(session_id, 1, ?) = ?"
+            " ORDER BY started_t DESC",
+            (prefix, len(prefix), prefix),
+        )
+        ids = [r["session_id"] for r in rows]
+        if prefix in ids:
+            return prefix
+        if not ids:
+            raise HistoryError(f"no session {prefix!r} in the history ({self.path})")
+        if len(ids) > 1:
+            raise HistoryError(
+                f"session id {prefix!r} is ambiguous: {', '.join(ids[:5])}"
+                + (" ..." if len(ids) > 5 else "")
+            )
+        return str(ids[0])
+
+    def runs(self, session_id: str) -> list[dict[str, Any]]:
+        """The runs of a session, in the order they were planned."""
+        rows = self._query(
+            "SELECT * FROM runs WHERE session_id = ? ORDER BY rowid", (session_id,)
+        )
+        out = []
+        for row in rows:
+            d = dict(row)
+            d["parameters"] = json.loads(d["parameters"] or "{}")
+            d["error"] = json.loads(d["error"]) if d["error"] else None
+            out.append(d)
+        return out
+
+    def events(self, session_id: str) -> list[ev.Event]:
+        """The stored events of a session, in arrival order."""
+        out = []
+        for row in self._query(
+            "SELECT data FROM events WHERE session_id = ? ORDER BY id", (session_id,)
+        ):
+            event, _ = ev.decode(row["data"])
+            if event is not None:
+                out.append(event)
+        return out
+
+    def summary(self, session_id: str) -> dict[str, Any]:
+        """The session's summary (schema ``qtui.summary``), rebuilt from its events."""
+        from qtui.summary import SessionSummary
+
+        events = self.events(session_id)
+        if not events:
+            raise HistoryError(f"no session {session_id!r} in the history ({self.path})")
+        summary = SessionSummary()
+        for event in events:
+            summary.apply(event)
+        return summary.to_dict()
+
+
+def _finite(x: float | None) -> float | None:
+    return x if x is None or x == x and abs(x) != float("inf") else None
+
+
+def _session_status(d: dict[str, Any]) -> str:
+    """finished / interrupted / running (writer alive) / incomplete (writer gone)."""
+    if d.get("finished_t") is not None:
+        return "interrupted" if d.get("interrupted") else "finished"
+    if d.get("writer_host") == socket.gethostname() and d.get("writer_pid"):
+        try:
+            os.kill(int(d["writer_pid"]), 0)
+        except ProcessLookupError:
+            return "incomplete"
+        except (PermissionError, OSError):
+            return "running"
+        return "running"
+    return "incomplete"
+
+
+def recording(
+    on_event: Callable[[ev.Event], None], db: HistoryDB
+) -> Callable[[ev.Event], None]:
+    """Wrap an ``on_event`` callback so every event is also recorded in ``db``.
+
+    The event is stored first (so it is safe even if the view's callback
+    raises), then passed on.  A database failure never stops a run: the first
+    one is reported once as a ``note`` event to ``on_event`` and recording
+    stops; the events keep flowing to the views.
+    """
+    failed = False
+
+    def handler(event: ev.Event) -> None:
+        nonlocal failed
+        if not failed:
+            try:
+                db.record(event)
+            except (sqlite3.Error, OSError, HistoryError) as exc:
+                failed = True
+                on_event(ev.LogNote(message=f"history: recording stopped ({exc}); the run goes on"))
+        on_event(event)
+
+    return handler

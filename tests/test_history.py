@@ -1,0 +1,259 @@
+"""History database: recording real events, replay, crash safety, two writers at once."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from qtui import events as ev
+from qtui.commands import history as history_cmd
+from qtui.history_db import HistoryDB, HistoryError, default_path, recording
+from qtui.summary import SessionSummary
+
+
+def fold(events: list[ev.Event]) -> dict[str, Any]:
+    s = SessionSummary()
+    for e in events:
+        s.apply(e)
+    return s.to_dict()
+
+
+def renamed(events: list[ev.Event], sid: str) -> list[ev.Event]:
+    """The same events under another session id (via the wire format)."""
+    out = []
+    for e in events:
+        d = e.to_dict()
+        if "session_id" in d:
+            d["session_id"] = sid
+        out.append(ev.from_dict(d))
+    return out
+
+
+def test_record_and_replay(real_events: list[ev.Event], tmp_path: Path) -> None:
+    with HistoryDB(tmp_path / "h.sqlite3") as db:
+        for e in real_events:
+            db.record(e)
+        sid = real_events[0].session_id  # type: ignore[attr-defined]
+        [session] = db.sessions()
+        assert session["session_id"] == sid and session["status"] == "finished"
+        assert session["states"] == {"finished": 3, "failed": 1}
+        assert "lightning.qubit+adjoint" in session["combos"]
+        runs = db.runs(sid)
+        assert [r["run_id"] for r in runs] == ["r1", "r2", "r3", "r4"]
+        r1 = runs[0]
+        assert r1["state"] == "finished" and r1["epochs_done"] == 1 and r1["warnings"] == 3
+        assert r1["peak_rss"] > 0 and r1["train_s"] > 0
+        assert runs[3]["error"]["exc_type"] == "RuntimeError"
+        replayed, direct = db.summary(sid), fold(real_events)
+        for key in ("results", "refused", "machine_info", "versions", "session_id"):
+            assert replayed[key] == direct[key], key
+        mode = db._conn.execute("PRAGMA journal_mode").fetchone()[0]
+        assert mode == "wal"
+
+
+def test_batches_and_samples_are_thinned(real_events: list[ev.Event], tmp_path: Path) -> None:
+    with HistoryDB(tmp_path / "h.sqlite3", thin_s=10.0) as db:
+        for e in real_events:
+            db.record(e)
+        stored = db.events(db.session_id or "")
+    kinds = [e.type for e in stored]
+    assert 0 < kinds.count("sample") < sum(e.type == "sample" for e in real_events)
+    for kind in ("batch", "sample"):
+        for run_id in ("r1", "r2", "r3", "r4"):
+            times = [e.t for e in stored if e.type == kind and getattr(e, "run_id", "") == run_id]
+            assert all(b - a >= 10.0 for a, b in zip(times, times[1:], strict=False)), times
+    # epochs, warnings and terminal events are all kept
+    for kind in ("epoch", "warning", "run_finished", "run_failed", "session_finished"):
+        assert kinds.count(kind) == sum(e.type == kind for e in real_events), kind
+
+
+def test_a_killed_writer_loses_nothing_recorded(
+    real_events: list[ev.Event], tmp_path: Path
+) -> None:
+    """Record up to the first run's end, then die without closing (os._exit)."""
+    log = tmp_path / "events.jsonl"
+    cut = next(i for i, e in enumerate(real_events) if e.type == "run_finished") + 1
+    log.write_text("\n".join(e.to_json() for e in real_events[:cut]) + "\n")
+    db_path = tmp_path / "h.sqlite3"
+    script = textwrap.dedent(
+        f"""
+        import os
+        from qtui.events import decode
+        from qtui.history_db import HistoryDB
+        db = HistoryDB({str(db_path)!r})
+        for line in open({str(log)!r}):
+            db.record(decode(line)[0])
+        os._exit(9)
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", script], timeout=120)
+    assert proc.returncode == 9
+    with HistoryDB(db_path) as db:
+        [session] = db.sessions()
+        assert session["status"] == "incomplete"  # writer gone, no session_finished
+        runs = {r["run_id"]: r for r in db.runs(session["session_id"])}
+        assert runs["r1"]["state"] == "finished" and runs["r1"]["train_s"] > 0
+        assert runs["r2"]["state"] in ("queued", "running")
+        summary = db.summary(session["session_id"])
+        assert summary["results"][0]["runs"]["finished"] == 1
+
+
+WRITER = textwrap.dedent(
+    """
+    import sys
+    from qtui.events import decode
+    from qtui.history_db import HistoryDB
+    db_path, log, sid = sys.argv[1:4]
+    db = HistoryDB(db_path, thin_s=0.0)
+    lines = open(log).read().splitlines()
+    for _round in range(3):
+        for line in lines:
+            e = decode(line)[0]
+            if hasattr(e, "session_id"):
+                e.session_id = f"{sid}-{_round}"
+            db.record(e)
+    db.close()
+    print("done")
+    """
+)
+
+
+def test_two_processes_writing_at_once(real_events: list[ev.Event], tmp_path: Path) -> None:
+    log = tmp_path / "events.jsonl"
+    log.write_text("\n".join(e.to_json() for e in real_events) + "\n")
+    db_path = tmp_path / "shared.sqlite3"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(db_path), str(log), name],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        for name in ("alpha", "beta")
+    ]
+    for p in procs:
+        out, err = p.communicate(timeout=240)
+        assert p.returncode == 0, err
+        assert out.strip() == "done"
+    conn = sqlite3.connect(db_path)
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    per_session = dict(conn.execute("SELECT session_id, COUNT(*) FROM events GROUP BY session_id"))
+    conn.close()
+    assert sorted(per_session) == sorted(f"{n}-{r}" for n in ("alpha", "beta") for r in range(3))
+    assert set(per_session.values()) == {len(real_events)}  # thin_s=0: every event kept
+    with HistoryDB(db_path) as db:
+        assert len(db.sessions()) == 6
+        expected = fold(real_events)["results"]
+        for s in db.sessions():
+            assert db.summary(s["session_id"])["results"] == expected
+
+
+def test_same_session_is_not_recorded_twice(real_events: list[ev.Event], tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    for _ in range(2):
+        with HistoryDB(path) as db:
+            for e in real_events:
+                db.record(e)
+    with HistoryDB(path) as db:
+        [s] = db.sessions()
+        assert s["n_runs"] == 4
+        assert fold(db.events(s["session_id"]))["results"] == fold(real_events)["results"]
+
+
+def test_events_without_session_start_are_kept(real_events: list[ev.Event], tmp_path: Path) -> None:
+    body = [e for e in real_events if e.type not in ("session_started", "session_finished")]
+    with HistoryDB(tmp_path / "h.sqlite3") as db:
+        for e in body:
+            db.record(e)
+        [s] = db.sessions()
+        assert s["session_id"].startswith("unknown-") and len(db.runs(s["session_id"])) == 4
+
+
+def test_recording_wrapper_survives_a_broken_db(real_events: list[ev.Event], tmp_path: Path) -> None:
+    seen: list[ev.Event] = []
+    db = HistoryDB(tmp_path / "h.sqlite3")
+    on_event = recording(seen.append, db)
+    for e in real_events[:3]:
+        on_event(e)
+    db.close()  # every later write fails
+    for e in real_events[3:]:
+        on_event(e)
+    notes = [e for e in seen if isinstance(e, ev.LogNote)]
+    assert len(notes) == 1 and "history: recording stopped" in notes[0].message
+    assert [e for e in seen if not isinstance(e, ev.LogNote)] == real_events
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    HistoryDB(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA user_version = 99")
+    conn.close()
+    with pytest.raises(HistoryError, match="newer qtui"):
+        HistoryDB(path)
+
+
+def test_data_dir_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("QTUI_DATA_DIR", str(tmp_path / "data"))
+    assert default_path() == tmp_path / "data" / "history.sqlite3"
+    with HistoryDB() as db:
+        assert db.path.exists()
+
+
+# --- the command ---------------------------------------------------------------
+
+
+def run_cmd(*argv: str) -> int:
+    parser = argparse.ArgumentParser(prog="qtui")
+    history_cmd.register(parser.add_subparsers())
+    args = parser.parse_args(["history", *argv])
+    return int(args.func(args))
+
+
+def test_history_command(
+    real_events: list[ev.Event],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # rich: one table row per line
+    db_path = tmp_path / "h.sqlite3"
+    log = tmp_path / "run.jsonl"
+    log.write_text("\n".join(e.to_json() for e in real_events) + "\n")
+    assert run_cmd("--db", str(db_path)) == 0
+    assert "No sessions recorded yet" in capsys.readouterr().out
+    assert run_cmd("--db", str(db_path), "--import", str(log)) == 0
+    sid: str = real_events[0].session_id  # type: ignore[attr-defined]
+    assert sid in capsys.readouterr().err
+    with HistoryDB(db_path) as db:
+        for e in renamed(real_events, "zz-older"):
+            e.t -= 3600
+            db.record(e)
+
+    assert run_cmd("--db", str(db_path), "--json") == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [s["session_id"] for s in listed] == [sid, "zz-older"]  # newest first
+
+    assert run_cmd("--db", str(db_path)) == 0
+    out = capsys.readouterr().out
+    assert sid in out and "3/4 finished (1 failed)" in out
+
+    assert run_cmd("--db", str(db_path), sid[:8]) == 0  # a unique prefix
+    out = capsys.readouterr().out
+    assert "r4" in out and "RuntimeError" in out
+
+    assert run_cmd("--db", str(db_path), sid, "--json") == 0
+    assert len(json.loads(capsys.readouterr().out)["runs"]) == 4
+
+    assert run_cmd("--db", str(db_path), sid, "--summary") == 0
+    assert json.loads(capsys.readouterr().out)["schema"] == "qtui.summary"
+
+    assert run_cmd("--db", str(db_path), "nope") == 2
+    err = capsys.readouterr().err
+    assert err.startswith("qtui: error: no session 'nope'") and err.count("\n") == 1
