@@ -1,0 +1,226 @@
+"""``qtui report`` and ``qtui compare`` on summaries folded from a real session."""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from qtui import events as ev
+from qtui.commands import compare as compare_cmd
+from qtui.commands import report as report_cmd
+from qtui.commands.compare import compare, t_quantile, verdict, welch
+from qtui.export import write_summary
+from qtui.summary import SessionSummary
+
+
+@pytest.fixture(scope="module")
+def summary(real_events: list[ev.Event]) -> dict[str, Any]:
+    s = SessionSummary()
+    for e in real_events:
+        s.apply(e)
+    return s.to_dict()
+
+
+@pytest.fixture()
+def saved(summary: dict[str, Any], tmp_path: Path) -> Path:
+    return write_summary(summary, tmp_path / "a.json", "json")
+
+
+def cli(*argv: str) -> int:
+    parser = argparse.ArgumentParser(prog="qtui")
+    sub = parser.add_subparsers()
+    report_cmd.register(sub)
+    compare_cmd.register(sub)
+    args = parser.parse_args(list(argv))
+    return int(args.func(args))
+
+
+# --- report -------------------------------------------------------------------------
+
+
+def test_report_md_to_stdout(saved: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli("report", str(saved)) == 0  # md by default
+    out = capsys.readouterr().out
+    assert out.startswith("### qtui benchmark") and "| default.qubit+backprop |" in out
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_report_other_text_formats(
+    saved: Path, fmt: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli("report", str(saved), "--format", fmt) == 0
+    out = capsys.readouterr().out
+    if fmt == "json":
+        assert json.loads(out)["schema"] == "qtui.summary"
+    else:
+        assert out.splitlines()[0].startswith("session_id,run_id")
+
+
+def test_report_html_needs_output(saved: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli("report", str(saved), "--format", "html") == 2
+    err = capsys.readouterr().err
+    assert err.startswith("qtui: error:") and "-o" in err and err.count("\n") == 1
+
+
+def test_report_to_file_and_overwrite(
+    saved: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "report.html"
+    assert cli("report", str(saved), "-o", str(out)) == 0  # format from the extension
+    assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    capsys.readouterr()
+    assert cli("report", str(saved), "-o", str(out)) == 2
+    err = capsys.readouterr().err
+    assert f"qtui: error: {out} already exists; use --force" in err
+    assert cli("report", str(saved), "-o", str(out), "--force", "--format", "md") == 0
+    assert out.read_text(encoding="utf-8").startswith("### qtui")
+
+
+def test_report_all_formats(saved: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "out"
+    folder.mkdir()
+    assert cli("report", str(saved), "--format", "all", "-o", str(folder)) == 0
+    assert sorted(p.suffix for p in folder.iterdir()) == [".csv", ".html", ".json", ".md"]
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["{broken", '{"hello": "world"}', '{"schema": "qtui.summary", "schema_version": 7}'],
+)
+def test_report_rejects_bad_input(
+    tmp_path: Path, content: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(content)
+    assert cli("report", str(bad)) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("qtui: error: ") and captured.err.count("\n") == 1
+
+
+def test_report_through_the_real_cli(saved: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "foreign.json"
+    bad.write_text('{"results": []}')
+    proc = subprocess.run(
+        [sys.executable, "-m", "qtui", "report", str(bad)],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("qtui: error:") and "not a qtui summary" in proc.stderr
+    proc = subprocess.run(
+        [sys.executable, "-m", "qtui", "report", str(saved), "--format", "md"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert proc.returncode == 0 and "Relative" in proc.stdout
+
+
+# --- compare: the statistics --------------------------------------------------------
+
+
+def test_welch_matches_reference_values() -> None:
+    # Reference: scipy.stats.ttest_ind(a, b, equal_var=False) -> t=-4.817, df=4.776, p=0.005428
+    t, df, p = welch([1.0, 1.1, 0.95, 1.05], [1.2, 1.25, 1.18])
+    assert t == pytest.approx(4.81699, rel=1e-4)
+    assert df == pytest.approx(4.77552, rel=1e-4)
+    assert p == pytest.approx(0.0054278, rel=1e-3)
+    assert t_quantile(0.975, 1) == pytest.approx(12.7062, rel=1e-4)
+    assert t_quantile(0.975, 10) == pytest.approx(2.22814, rel=1e-4)
+
+
+def test_verdicts() -> None:
+    # repeats on both sides: Welch
+    assert verdict([1.0, 1.1, 0.95, 1.05], [1.2, 1.25, 1.18], 0.1)[0] == 1
+    assert verdict([1.0, 1.2], [1.05, 1.15], 0.1)[0] == 0
+    # single runs: the threshold decides
+    assert verdict([1.0], [1.05], 0.1) == (0, "single runs, threshold 10%")
+    assert verdict([1.0], [0.8], 0.1)[0] == -1
+    # one side repeated: prediction interval
+    assert verdict([1.0, 1.01, 0.99], [1.5], 0.1)[0] == 1
+    assert verdict([1.0, 1.3, 0.7], [1.2], 0.1)[0] == 0
+    # memory floor
+    mib = 2**20
+    assert verdict([400 * mib], [402 * mib], 0.1, floor=4 * mib)[0] == 0
+
+
+# --- compare: the command -----------------------------------------------------------
+
+
+def test_compare_same_file_is_no_change(
+    saved: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli("compare", str(saved), str(saved), "--json") == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["only_in_a"] == [] and result["only_in_b"] == []
+    timed = [r for r in result["combinations"] if r["a"]["mean"] is not None]
+    assert len(timed) == 2
+    assert all(r["speed"] == "no significant change" for r in result["combinations"])
+    assert all(r["memory"] == "no significant change" for r in result["combinations"])
+
+
+def _scaled(summary: dict[str, Any], command: str, factor: float) -> dict[str, Any]:
+    s = copy.deepcopy(summary)
+    for r in s["results"]:
+        if r["command"] == command:
+            r["times"] = [t * factor for t in r["times"]]
+            r["mean"] *= factor
+            if r.get("stddev"):
+                r["stddev"] *= factor
+    return s
+
+
+def _steady(summary: dict[str, Any]) -> dict[str, Any]:
+    """The real repeats ran in parallel on a shared machine: give them a known spread."""
+    s = copy.deepcopy(summary)
+    bp = next(r for r in s["results"] if r["command"] == "default.qubit+backprop")
+    bp["times"], bp["mean"], bp["stddev"] = [0.100, 0.102], 0.101, 0.0014142
+    return s
+
+
+def test_compare_verdicts_on_real_summaries(summary: dict[str, Any]) -> None:
+    summary = _steady(summary)
+    faster = _scaled(summary, "default.qubit+backprop", 0.5)  # 2 repeats each: Welch
+    faster = _scaled(faster, "lightning.qubit+adjoint", 1.05)  # 1 run each, under 10 %
+    result = compare(summary, faster)
+    by = {r["combination"]: r for r in result["combinations"]}
+    bp = by["default.qubit+backprop"]
+    assert bp["speed"] == "faster" and bp["time_change"] == pytest.approx(-0.5)
+    assert bp["speed_method"].startswith("Welch")
+    adj = by["lightning.qubit+adjoint"]
+    assert adj["speed"] == "no significant change" and adj["speed_method"].startswith("single")
+    slower = compare(summary, _scaled(summary, "lightning.qubit+adjoint", 1.5))
+    adj = {r["combination"]: r for r in slower["combinations"]}["lightning.qubit+adjoint"]
+    assert adj["speed"] == "slower"
+
+
+def test_compare_table_and_only_in_one(
+    summary: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    summary = _steady(summary)
+    b = _scaled(summary, "default.qubit+backprop", 2.0)
+    b["results"] = [r for r in b["results"] if r["command"] != "lightning.qubit+adjoint"]
+    a_path = write_summary(summary, tmp_path / "a.json", "json")
+    b_path = write_summary(b, tmp_path / "b.json", "json")
+    assert cli("compare", str(a_path), str(b_path)) == 0
+    out = capsys.readouterr().out
+    assert "slower" in out and "2.00× slower" in out
+    assert "only in A: lightning.qubit+adjoint" in out
+    assert cli("compare", str(a_path), str(b_path), "--fail-on-slower") == 1
+
+
+def test_compare_rejects_foreign_json(
+    saved: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "other.json"
+    bad.write_text("[]")
+    assert cli("compare", str(saved), str(bad)) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("qtui: error:") and str(bad) in err and err.count("\n") == 1
