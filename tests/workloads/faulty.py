@@ -81,3 +81,11 @@ def wrong_type(ctx: WorkloadContext) -> Any:
 
 def not_callable_yet(ctx: WorkloadContext) -> Any:
     raise RuntimeError("this builder always raises")
+
+
+def slow_on_lightning(ctx: WorkloadContext) -> Workload:
+    """Quick on default.qubit, 0.5 s per batch on lightning devices (to interrupt it)."""
+    wl = forum_build(ctx)
+    if ctx.device.startswith("lightning"):
+        return _wrap(wl, lambda: time.sleep(0.5))
+    return wl

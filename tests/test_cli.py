@@ -1,0 +1,249 @@
+"""``qtui`` as a user runs it: real subprocesses, real children, real PennyLane."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+from engine_helpers import REPO, assert_no_children, child_env
+
+TINY = ["--epochs", "1", "--samples", "20", "--batch-size", "5"]
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Shared probe cache for every CLI test (the probe runs once, here)."""
+    e = child_env()
+    e["QTUI_CACHE_DIR"] = str(tmp_path_factory.mktemp("qtui-cli-cache"))
+    e["COLUMNS"] = "160"
+    e.pop("QTUI_DEBUG", None)
+    out = subprocess.run(
+        [sys.executable, "-m", "qtui", "devices", "--json"],
+        env=e, capture_output=True, text=True, timeout=300, check=True,
+    )
+    assert "default.qubit" in json.loads(out.stdout)["usable_devices"]
+    return e
+
+
+def qtui(env: dict[str, str], *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "qtui", *args],
+        env=env, cwd=REPO, capture_output=True, text=True, timeout=timeout,
+    )
+
+
+def error_line(proc: subprocess.CompletedProcess[str]) -> str:
+    """The one ``qtui: error:`` line; nothing else on stderr, nothing on stdout."""
+    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, lines
+    assert proc.stdout == ""
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--device", "no.such.device"], "qtui: error: device: unknown or unusable device 'no.such.device'; available: default.qubit, lightning.qubit"),
+        (["--device", "default.qutrit"], "qtui: error: device: 'default.qutrit' is unavailable here: "),
+        (["--diff-method", "magic"], "qtui: error: diff-method: unknown method 'magic'; allowed: backprop, adjoint, parameter-shift, finite-diff, best"),
+        (["--epochs", "0"], "qtui: error: epochs: must be at least 1, got 0"),
+        (["--batch-size", "300"], "qtui: error: batch-size: must not exceed the sample count (200), got 300"),
+        (["--lr", "abc"], "qtui: error: lr: must be a number, got 'abc'"),
+        (["--lr", "-1"], "qtui: error: lr: must be a positive number, got -1"),
+        (["--qubits", "0"], "qtui: error: qubits: must be at least 1, got 0"),
+        (["--repeat", "0"], "qtui: error: repeat: must be at least 1, got 0"),
+        (["--timeout", "soon"], "qtui: error: timeout: must be a number, got 'soon'"),
+        (["--workload", "not a path"], "qtui: error: workload: must look like module:function"),
+        (["--device", "lightning.qubit", "--diff-method", "backprop"], "qtui: error: diff-method: no requested combination can run here (lightning.qubit+backprop: QuantumFunctionError"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(
+    env: dict[str, str], tmp_path: Path, args: list[str], expected: str
+) -> None:
+    events = tmp_path / "events.jsonl"
+    t0 = time.monotonic()
+    line = error_line(qtui(env, "run", *args, "--events", str(events)))
+    assert line.startswith(expected), line
+    assert time.monotonic() - t0 < 10  # nothing was started
+    assert not events.exists()
+
+
+@pytest.mark.parametrize(
+    ("workload", "expected"),
+    [
+        ("workloads.broken_import:build", "qtui: error: workload: workload module 'workloads.broken_import' does not import: ModuleNotFoundError"),
+        ("workloads.no_such_module:build", "qtui: error: workload: workload module 'workloads.no_such_module' does not import"),
+        ("workloads.faulty:no_such_function", "qtui: error: workload: workload module 'workloads.faulty' has no attribute 'no_such_function'"),
+        ("workloads.faulty:wrong_type", "qtui: error: workload: workload 'workloads.faulty:wrong_type' returned dict, expected qtui.engine.workload.Workload"),
+        ("workloads.faulty:not_callable_yet", "qtui: error: workload: workload 'workloads.faulty:not_callable_yet' raised RuntimeError: this builder always raises"),
+    ],
+)
+def test_bad_workload_is_refused_before_any_run(
+    env: dict[str, str], tmp_path: Path, workload: str, expected: str
+) -> None:
+    events = tmp_path / "events.jsonl"
+    line = error_line(qtui(env, "run", "--workload", workload, "--events", str(events), *TINY))
+    assert line.startswith(expected), line
+    assert not events.exists()
+
+
+def test_existing_outputs_need_force(env: dict[str, str], tmp_path: Path) -> None:
+    for flag in ("--json", "--events"):
+        target = tmp_path / f"x{flag}"
+        target.write_text("keep me")
+        line = error_line(qtui(env, "run", flag, str(target)))
+        assert line == f"qtui: error: {flag[2:]}: {target} already exists; pass --force to overwrite it"
+        assert target.read_text() == "keep me"
+    line = error_line(qtui(env, "run", "--json", str(tmp_path / "missing" / "out.json")))
+    assert line.startswith("qtui: error: json: folder ")
+
+
+def test_a_real_run_writes_json_and_events(env: dict[str, str], tmp_path: Path) -> None:
+    out, log = tmp_path / "summary.json", tmp_path / "events.jsonl"
+    out.write_text("old")  # --force overwrites it
+    proc = qtui(
+        env, "run", "--device", "lightning.qubit", "--diff-method", "backprop,adjoint",
+        *TINY, "--json", str(out), "--events", str(log), "--force",
+    )
+    assert proc.returncode == 0, proc.stderr
+    # the hyperfine-style table, and the refusal listed with PennyLane's reason
+    assert "Time (mean ± σ)" in proc.stdout and "lightning.qubit+adjoint" in proc.stdout
+    assert "Refused by PennyLane (not run):" in proc.stdout
+    assert "lightning.qubit+backprop: QuantumFunctionError" in proc.stdout
+
+    summary = json.loads(out.read_text())
+    assert summary["schema"] == "qtui.summary"
+    assert summary["interrupted"] is False
+    assert summary["machine_info"]["cpu_model"] and summary["machine_info"]["logical_cores"] >= 1
+    assert summary["machine_info"]["versions"]["pennylane"]
+    (result,) = summary["results"]
+    assert result["parameters"]["device"] == "lightning.qubit"
+    assert result["parameters"]["diff_method"] == "adjoint"
+    assert result["parameters"]["epochs"] == 1 and result["parameters"]["samples"] == 20
+    assert result["runs"] == {"total": 1, "finished": 1}
+    assert result["mean"] > 0 and result["resources"]["peak_rss_bytes"] > 100 * 2**20
+    assert len(result["epoch_losses"][0]) == 1
+    assert summary["refused"][0]["device"] == "lightning.qubit"
+    assert summary["refused"][0]["diff_method"] == "backprop"
+    (run,) = summary["runs"]
+    assert run["state"] == "finished" and run["result"]["train_s"] > 0
+
+    events = [json.loads(line) for line in log.read_text().splitlines()]
+    kinds = [e["type"] for e in events]
+    assert kinds[0] == "session_started" and kinds[-1] == "session_finished"
+    assert {"run_refused", "run_queued", "run_started", "batch", "epoch", "sample", "run_finished"} <= set(kinds)
+    assert all(e["v"] == 1 for e in events)
+    fin = next(e for e in events if e["type"] == "run_finished")
+    assert fin["peak_rss"] == result["resources"]["peak_rss_bytes"]
+
+
+def test_a_failed_run_gives_a_nonzero_exit_and_one_reason(env: dict[str, str]) -> None:
+    proc = qtui(env, "run", "--workload", "workloads.faulty:raises", *TINY)
+    assert proc.returncode == 1
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith(
+        "qtui: 1 of 1 runs did not finish (default.qubit+backprop #1: failed, FaultyLossError: "
+    ), last
+    assert "Did not finish:" in proc.stdout
+
+
+def test_ctrl_c_cancels_saves_and_exits_130(env: dict[str, str], tmp_path: Path) -> None:
+    out, log = tmp_path / "summary.json", tmp_path / "events.jsonl"
+    proc = subprocess.Popen(
+        [
+            sys.executable, "-m", "qtui", "run",
+            "--device", "default.qubit,lightning.qubit", "--diff-method", "adjoint",
+            "--workload", "workloads.faulty:slow_on_lightning",
+            "--epochs", "3", "--samples", "20", "--batch-size", "5",
+            "--json", str(out), "--events", str(log),
+        ],
+        env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    pids: list[int] = []
+    try:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            events = _read_events(log)
+            pids = [e["pid"] for e in events if e["type"] == "run_started"]
+            if any(e["type"] == "batch" and e["run_id"] == "r2" for e in events):
+                break
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.2)
+        else:
+            pytest.fail("the second run never started training")
+        assert len(pids) == 2 and psutil.pid_exists(pids[1])
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, stderr
+    assert "Time (mean ± σ)" in stdout  # the table of what finished
+    summary = json.loads(out.read_text())
+    assert summary["interrupted"] is True
+    states = {r["parameters"]["device"]: r["state"] for r in summary["runs"]}
+    assert states == {"default.qubit": "finished", "lightning.qubit": "cancelled"}
+    assert _read_events(log)[-1]["type"] == "session_finished"
+    for pid in pids:  # the children (own sessions, not ours) are gone too
+        assert not _alive(pid), pid
+    assert_no_children()
+
+
+def test_devices_table_and_json(env: dict[str, str]) -> None:
+    proc = qtui(env, "devices")
+    assert proc.returncode == 0, proc.stderr
+    assert "default.qubit" in proc.stdout and "lightning.qubit" in proc.stdout
+    assert "→ backprop" in proc.stdout and "→ adjoint" in proc.stdout
+    assert "lightning.qubit+backprop: QuantumFunctionError" in proc.stdout
+    assert "(cached;" in proc.stdout
+    data = json.loads(qtui(env, "devices", "--json").stdout)
+    lq = next(d for d in data["devices"] if d["name"] == "lightning.qubit")
+    assert lq["methods"]["backprop"]["supported"] is False
+    assert lq["methods"]["best"]["resolved"] == "adjoint"
+    assert lq["methods"]["parameter-shift"]["split_batch"] is True
+
+
+def test_version_and_help(env: dict[str, str]) -> None:
+    assert qtui(env, "--version").stdout.startswith("qtui ")
+    helptext = qtui(env, "run", "--help").stdout
+    for flag in ("--device", "--diff-method", "--repeat", "--timeout", "--json", "--events",
+                 "--seed", "--samples", "--noise", "--batch-size", "--epochs", "--lr",
+                 "--qubits", "--layers", "--workload", "--force", "--interval"):
+        assert flag in helptext, flag
+
+
+def _read_events(path: Path) -> list[dict[str, object]]:
+    if not path.exists():
+        return []
+    out = []
+    for line in path.read_text().splitlines():
+        try:
+            out.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue  # a line being written
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def test_no_torch_in_the_cli_process() -> None:
+    code = (
+        "import qtui.cli, qtui.capabilities, qtui.engine.supervisor, qtui.headless; import sys; "
+        "assert 'torch' not in sys.modules and 'pennylane' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ})
