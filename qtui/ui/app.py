@@ -249,7 +249,7 @@ class QtuiApp(App[int]):
             "#memory": (
                 "Memory — thread mode: figures cover the whole UI process"
                 if self.isolation == "thread"
-                else "Memory of the running child"
+                else "Memory of the run's child process"
             ),
             "#mon-queue": "Runs",
             "#queue": "Run queue (c cancels the highlighted run, C all)",

@@ -203,7 +203,11 @@ class LiveState:
         running = [r for r in self.summary.ordered_runs() if r.state == "running"]
         if running:
             return running[-1]
-        return self.run(self.current_run)
+        current = self.run(self.current_run)
+        if current is not None and self.rss_history.get(current.run_id):
+            return current
+        sampled = [r for r in self.summary.ordered_runs() if self.rss_history.get(r.run_id)]
+        return sampled[-1] if sampled else current
 
     def elapsed(self, rec: RunRecord, now: float | None = None) -> float | None:
         if rec.t_start is None:

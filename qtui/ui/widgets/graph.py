@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import groupby
 
 from rich.segment import Segment
 from rich.style import Style
@@ -28,6 +29,14 @@ from textual.widget import Widget
 # Braille dot bits, indexed [dx][dy] within a 2x4 cell.
 _DOT = ((0x01, 0x02, 0x04, 0x40), (0x08, 0x10, 0x20, 0x80))
 _BRAILLE = 0x2800
+# _RANGE[dx][a][b]: the bits of dots a..b (inclusive) in dot column dx of a cell
+_RANGE = tuple(
+    tuple(
+        tuple(sum(_DOT[dx][d] for d in range(a, b + 1)) if b >= a else 0 for b in range(4))
+        for a in range(4)
+    )
+    for dx in range(2)
+)
 
 
 @dataclass
@@ -82,7 +91,7 @@ class BlockIndex:
     instead of slicing every point again.
     """
 
-    BLOCK = 128
+    BLOCK = 32
 
     def __init__(self) -> None:
         self.pairs: list[tuple[float, float]] = []
@@ -242,24 +251,15 @@ class LineGraph(Widget):
             else:
                 label = ""
             segs = [Segment(label.rjust(self.GUTTER - 1)[: self.GUTTER - 1] + "┤", muted)]
-            run_text: list[str] = []
-            run_owner = -2
             base_i = row * plot_w
-            for x in range(plot_w):
-                b = bits[base_i + x]
-                o = owner[base_i + x] if b else -1
-                ch = chr(_BRAILLE + b) if b else " "
-                if o != run_owner and run_text:
-                    segs.append(
-                        Segment("".join(run_text), styles[run_owner] if run_owner >= 0 else base)
-                    )
-                    run_text = []
-                run_owner = o
-                run_text.append(ch)
-            if run_text:
-                segs.append(
-                    Segment("".join(run_text), styles[run_owner] if run_owner >= 0 else base)
-                )
+            row_bits = bits[base_i : base_i + plot_w]
+            row_owner = owner[base_i : base_i + plot_w]
+            chars = [chr(_BRAILLE + b) if b else " " for b in row_bits]
+            x = 0
+            for o, group in groupby(row_owner):
+                n = len(list(group))
+                segs.append(Segment("".join(chars[x : x + n]), styles[o] if o >= 0 else base))
+                x += n
             strips.append(Strip(segs, width))
         n_max = max(len(s.values) for s in series)
         left = "0"
@@ -320,22 +320,35 @@ class LineGraph(Widget):
     def _span(
         x: int, top: int, bot: int, plot_w: int, bits: list[int], owner: list[int], si: int
     ) -> None:
-        """Set dots in dot-column ``x`` from dot-row ``top`` to ``bot`` inclusive."""
+        """Set dots in dot-column ``x`` from dot-row ``top`` to ``bot`` inclusive.
+
+        Whole cells in the middle of a span get one precomputed mask, so a tall
+        span (noisy data) costs one operation per cell, not per dot.
+        """
         cx, dx = divmod(x, 2)
         if cx >= plot_w:
             return
-        col = _DOT[dx]
+        n_rows = len(bits) // plot_w
         top = max(0, top)
-        row = top
-        while row <= bot:
-            cy, dy = divmod(row, 4)
-            idx = cy * plot_w + cx
-            if idx >= len(bits):
-                return
-            end = min(bot, cy * 4 + 3)
-            mask = 0
-            for d in range(dy, end - cy * 4 + 1):
-                mask |= col[d]
-            bits[idx] |= mask
+        bot = min(bot, n_rows * 4 - 1)
+        if bot < top:
+            return
+        cy0, dy0 = divmod(top, 4)
+        cy1, dy1 = divmod(bot, 4)
+        ranges = _RANGE[dx]
+        if cy0 == cy1:
+            idx = cy0 * plot_w + cx
+            bits[idx] |= ranges[dy0][dy1]
             owner[idx] = si
-            row = end + 1
+            return
+        idx = cy0 * plot_w + cx
+        bits[idx] |= ranges[dy0][3]
+        owner[idx] = si
+        full = ranges[0][3]
+        for cy in range(cy0 + 1, cy1):
+            idx = cy * plot_w + cx
+            bits[idx] |= full
+            owner[idx] = si
+        idx = cy1 * plot_w + cx
+        bits[idx] |= ranges[0][dy1]
+        owner[idx] = si

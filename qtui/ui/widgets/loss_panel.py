@@ -64,7 +64,7 @@ class LossPanel(Horizontal):
             values = rec.batch_losses if self.mode == "batch" else rec.epoch_losses
             if values:
                 series.append(Series(rec.run_id, values, color))
-            legend.append("██ ", style=color)
+            legend.append("█ ", style=color)
             legend.append(f"{STATE_MARK.get(rec.state, '?')} {label}\n")
             detail = []
             if rec.last_loss is not None:

@@ -56,13 +56,13 @@ class MemoryPanel(Vertical):
         sample_peak = rec.last_sample.get("peak_rss", 0) / 1e6 if rec.last_sample else 0.0
         final_peak = rec.result.get("peak_rss", 0) / 1e6 if rec.result else 0.0
         peak = max(sample_peak, final_peak, max(history) if history else 0.0)
-        scope = "UI process" if self.thread_mode else "child"
-        parts = [
-            f"[b]{label}[/b] ({rec.state})",
-            f"RSS {fmt_mb(current) if current is not None else '—'}",
+        scope = "UI process (thread mode)" if self.thread_mode else "child"
+        lines = [
+            f"[b]{label}[/b] {rec.state} · {scope}",
+            f"RSS {fmt_mb(current) if current is not None else '—'}  "
             f"peak {fmt_mb(peak) if peak else '—'}",
-            f"threads {threads if threads is not None else '—'}",
-            f"cores {cores:.2f}" if cores is not None else "cores —",
+            f"threads {threads if threads is not None else '—'}  "
+            + (f"cores {cores:.2f}" if cores is not None else "cores —"),
         ]
-        stats.update(f"{scope}: " + "  ".join(parts))
+        stats.update("\n".join(lines))
         graph.set_series([Series(label, history, color)] if history else [])
