@@ -127,16 +127,16 @@ class Progress:
             self._print(f"{head}: started{note}, imports {event.import_s:.1f} s")
         elif isinstance(event, ev.RunFinished):
             acc = "-" if event.accuracy is None else f"{event.accuracy * 100:.1f} %"
+            self._clear(rec.run_id)
             self._print(
                 f"{head}: finished in {fmt_seconds(event.train_s)}, loss {event.final_loss:.4f},"
                 f" accuracy {acc}, peak RSS {fmt_bytes(event.peak_rss)},"
                 f" {event.cores_in_use:.2f} cores",
                 style="green",
             )
-            self._clear(rec.run_id)
         elif event.type in ("run_failed", "run_crashed", "run_timed_out", "run_cancelled"):
-            self._print(f"{head}: {outcome_text(rec)}", style="red")
             self._clear(rec.run_id)
+            self._print(f"{head}: {outcome_text(rec)}", style="red")
 
     def _clear(self, run_id: str) -> None:
         with self.lock:
@@ -165,13 +165,15 @@ class Progress:
             line.append(f"  batch {rec.batch}/{bpe or '?'}")
             line.append(f"  loss {fmt_num(rec.last_loss, 4)}")
             line.append(f"  {elapsed:.1f} s")
-            line.append(f"  RSS {fmt_bytes(s.get('rss'))}")
-            line.append(f"  cores {fmt_num(s.get('cores_in_use'))}")
+            res = Text("  ")
+            res.append(f"RSS {fmt_bytes(s.get('rss'))}  threads {s.get('threads', '-')}")
+            res.append(f"  cores in use {fmt_num(s.get('cores_in_use'))}")
             percpu = s.get("percpu") or []
-            cpu = Text("  cpu ", style="dim")
-            for p in percpu[:64]:
-                cpu.append(_bar(float(p)), style="green" if p < 70 else "yellow")
-            return Group(line, cpu) if percpu else line
+            if percpu:
+                res.append("  cpu ", style="dim")
+                for p in percpu[:48]:
+                    res.append(_bar(float(p)), style="green" if p < 70 else "yellow")
+            return Group(line, res)
 
 
 def _bar(pct: float) -> str:

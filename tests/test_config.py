@@ -1,0 +1,103 @@
+"""Run specs and validation: the same clear messages for the CLI and the form."""
+
+from __future__ import annotations
+
+import pytest
+
+from qtui.config import (
+    DIFF_METHODS,
+    FIELD_PARSERS,
+    ConfigError,
+    RunSpec,
+    WorkloadParams,
+    build_params,
+    parse_devices,
+    parse_diff_methods,
+    parse_workload,
+)
+
+
+def test_defaults_are_the_forum_settings() -> None:
+    p = WorkloadParams()
+    assert (p.seed, p.samples, p.noise, p.batch_size, p.epochs, p.lr) == (42, 200, 0.1, 5, 6, 0.2)
+    assert (p.qubits, p.layers, p.workload) == (2, 1, "qtui.engine.forum:build")
+
+
+def test_build_params_parses_text() -> None:
+    p = build_params({"epochs": "3", "lr": "0.05", "noise": "0", "qubits": 4, "seed": None})
+    assert (p.epochs, p.lr, p.noise, p.qubits, p.seed) == (3, 0.05, 0.0, 4, 42)
+
+
+@pytest.mark.parametrize(
+    ("values", "field", "text"),
+    [
+        ({"epochs": "0"}, "epochs", "must be at least 1, got 0"),
+        ({"epochs": "-2"}, "epochs", "must be at least 1, got -2"),
+        ({"epochs": "1.5"}, "epochs", "must be a whole number, got '1.5'"),
+        ({"batch_size": "300"}, "batch-size", "must not exceed the sample count (200), got 300"),
+        ({"samples": "10", "batch_size": "11"}, "batch-size", "must not exceed the sample count (10)"),
+        ({"lr": "abc"}, "lr", "must be a number, got 'abc'"),
+        ({"lr": "-1"}, "lr", "must be a positive number, got -1"),
+        ({"lr": "0"}, "lr", "must be a positive number, got 0"),
+        ({"lr": "nan"}, "lr", "must be a finite number"),
+        ({"qubits": "0"}, "qubits", "must be at least 1, got 0"),
+        ({"layers": "0"}, "layers", "must be at least 1, got 0"),
+        ({"noise": "-0.1"}, "noise", "must be at least 0"),
+        ({"samples": "1"}, "samples", "must be at least 2, got 1"),
+        ({"workload": "nope"}, "workload", "must look like module:function"),
+    ],
+)
+def test_bad_values_name_the_field(values: dict[str, str], field: str, text: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        build_params(values)
+    assert info.value.field == field
+    assert text in info.value.detail
+    assert str(info.value).startswith(f"{field}: ")
+
+
+def test_diff_methods() -> None:
+    assert parse_diff_methods("backprop, adjoint,backprop") == ["backprop", "adjoint"]
+    assert parse_diff_methods(",".join(DIFF_METHODS)) == list(DIFF_METHODS)
+    with pytest.raises(ConfigError, match="unknown method 'magic'; allowed: backprop"):
+        parse_diff_methods("backprop,magic")
+    with pytest.raises(ConfigError, match="needs at least one value"):
+        parse_diff_methods(" , ")
+
+
+def test_devices_are_checked_against_the_probe() -> None:
+    known = ["default.qubit", "lightning.qubit"]
+    assert parse_devices("lightning.qubit,default.qubit", known) == ["lightning.qubit", "default.qubit"]
+    assert parse_devices("anything.at.all", None) == ["anything.at.all"]
+    with pytest.raises(ConfigError) as info:
+        parse_devices("nope", known)
+    assert info.value.field == "device"
+    assert "available: default.qubit, lightning.qubit" in info.value.detail
+
+
+def test_run_level_parsers() -> None:
+    assert FIELD_PARSERS["repeat"]("3") == 3
+    assert FIELD_PARSERS["timeout"]("2.5") == 2.5
+    assert FIELD_PARSERS["interval"]("0.1") == 0.1
+    for name, bad in (("repeat", "0"), ("timeout", "-1"), ("interval", "20")):
+        with pytest.raises(ConfigError) as info:
+            FIELD_PARSERS[name](bad)
+        assert info.value.field == name
+
+
+def test_workload_spec_shape() -> None:
+    assert parse_workload(" mypkg.bench:build ") == "mypkg.bench:build"
+    for bad in ("mypkg.bench", ":build", "a b:c", "pkg:1x"):
+        with pytest.raises(ConfigError):
+            parse_workload(bad)
+
+
+def test_run_spec_round_trip() -> None:
+    spec = RunSpec("lightning.qubit", "adjoint", WorkloadParams(epochs=2), 1, 30.0, "r7")
+    back = RunSpec.from_dict(spec.to_dict())
+    assert back == spec
+    assert back.combo == "lightning.qubit+adjoint"
+    assert spec.with_id("r8").run_id == "r8"
+    # unknown parameters from a newer qtui are ignored, not fatal
+    d = spec.to_dict()
+    d["params"]["from_the_future"] = 1
+    assert RunSpec.from_dict(d) == spec
