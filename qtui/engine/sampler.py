@@ -13,7 +13,8 @@ only ``/proc/stat`` and the process's own numbers.  On Linux those come from one
 CPU times are all in that one line: ~10 µs against ~200 µs for psutil's
 ``oneshot()`` over three files; the open descriptor also refers to this very
 process, so a recycled pid can never be misread).  Elsewhere psutil's
-``Process.oneshot()`` is used.  The scan for live grandchildren (their CPU
+``Process.oneshot()`` is used.  Per-core CPU comes from a ``pread`` of
+``/proc/stat`` parsed by hand (psutil's parse costs twice as much).  The scan for live grandchildren (their CPU
 counts too) runs every ``children_every`` seconds only.  Per-core CPU % is computed from this
 sampler's own previous reading rather than ``psutil.cpu_percent()``, whose
 "since the last call" state is global to the process and would be disturbed
@@ -48,14 +49,51 @@ def _busy_total(t: Any) -> tuple[float, float]:
     return total - idle, total
 
 
+def _proc_stat_percpu(fd: int) -> list[tuple[float, float]]:
+    """(busy, total) ticks per CPU from /proc/stat (Linux), without psutil's namedtuples.
+
+    Fields: user nice system idle iowait irq softirq steal [guest guest_nice];
+    guest time is already inside user/nice, so only the first eight are summed.
+    """
+    out: list[tuple[float, float]] = []
+    for line in os.pread(fd, 1 << 16, 0).split(b"\n")[1:]:
+        if not line.startswith(b"cpu"):
+            break
+        v = line.split()
+        total = float(sum(map(int, v[1:9])))
+        out.append((total - int(v[4]) - int(v[5]), total))
+    return out
+
+
 class PerCpu:
     """System per-core CPU %, from deltas of this object's own readings."""
 
     def __init__(self) -> None:
-        self._last = [_busy_total(t) for t in psutil.cpu_times(percpu=True)]
+        self._fd: int | None = None
+        if sys.platform.startswith("linux"):
+            try:
+                self._fd = os.open("/proc/stat", os.O_RDONLY)
+                _proc_stat_percpu(self._fd)
+            except (OSError, ValueError, IndexError):
+                self.close()
+        self._last = self._times()
+
+    def _times(self) -> list[tuple[float, float]]:
+        if self._fd is not None:
+            try:
+                return _proc_stat_percpu(self._fd)
+            except (OSError, ValueError, IndexError):
+                self.close()
+        return [_busy_total(t) for t in psutil.cpu_times(percpu=True)]
+
+    def close(self) -> None:
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+            self._fd = None
 
     def read(self) -> list[float]:
-        now = [_busy_total(t) for t in psutil.cpu_times(percpu=True)]
+        now = self._times()
         out = []
         for (b0, t0), (b1, t1) in zip(self._last, now, strict=False):
             dt = t1 - t0
@@ -166,6 +204,7 @@ class Sampler:
         finally:
             if self._stat is not None:
                 self._stat.close()
+            self._percpu.close()
 
     def _read(self) -> tuple[int, int, float] | None:
         if self._stat is not None:
