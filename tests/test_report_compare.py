@@ -160,8 +160,10 @@ def test_compare_same_file_is_no_change(
     assert result["only_in_a"] == [] and result["only_in_b"] == []
     timed = [r for r in result["combinations"] if r["a"]["mean"] is not None]
     assert len(timed) == 2
-    assert all(r["speed"] == "no significant change" for r in result["combinations"])
-    assert all(r["memory"] == "no significant change" for r in result["combinations"])
+    assert all(r["speed"] == "no significant change" for r in timed)
+    assert all(r["memory"] == "no significant change" for r in timed)
+    [untimed] = [r for r in result["combinations"] if r["a"]["mean"] is None]
+    assert untimed["speed"] == "not measured"  # the failed finite-diff run
 
 
 def _scaled(summary: dict[str, Any], command: str, factor: float) -> dict[str, Any]:

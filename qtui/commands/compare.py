@@ -41,6 +41,7 @@ ALPHA = 0.05
 DEFAULT_THRESHOLD = 0.10
 MEMORY_FLOOR_FRACTION = 0.02
 MEMORY_FLOOR_BYTES = 4 * 1024 * 1024
+NOT_MEASURED = "not measured on both sides"
 
 
 # --- Student's t distribution without scipy ------------------------------------
@@ -129,9 +130,11 @@ def verdict(
 ) -> tuple[int, str]:
     """(-1 lower in B, +1 higher in B, 0 no significant change) and the method used."""
     if not a or not b:
-        return 0, "not measured on both sides"
+        return 0, NOT_MEASURED
     ma, mb = statistics.fmean(a), statistics.fmean(b)
     diff = mb - ma
+    if diff == 0:
+        return 0, "identical"
     if abs(diff) <= floor:
         return 0, "below the noise floor"
     sign = 1 if diff > 0 else -1
@@ -146,6 +149,12 @@ def verdict(
         return (sign if outside else 0), f"95 % prediction interval of the {n} repeats"
     rel = abs(diff) / ma if ma else math.inf
     return (sign if rel > threshold else 0), f"single runs, threshold {threshold:.0%}"
+
+
+def _word(sign: int, how: str, lower: str, higher: str) -> str:
+    if how == NOT_MEASURED:
+        return "not measured"
+    return {-1: lower, 1: higher, 0: "no significant change"}[sign]
 
 
 def _times(r: dict[str, Any]) -> list[float]:
@@ -188,10 +197,10 @@ def compare(a: dict[str, Any], b: dict[str, Any], threshold: float = DEFAULT_THR
                 "b": {"mean": mb, "stddev": y.get("stddev"), "n": len(tb),
                       "peak_rss_bytes": max(mem_b) if mem_b else None, "core_s": cb},
                 "time_change": (mb / ma - 1) if ma and mb is not None else None,
-                "speed": {-1: "faster", 1: "slower", 0: "no significant change"}[speed],
+                "speed": _word(speed, how, "faster", "slower"),
                 "speed_method": how,
                 "memory_change": (max(mem_b) / max(mem_a) - 1) if mem_a and mem_b else None,
-                "memory": {-1: "less memory", 1: "more memory", 0: "no significant change"}[mem],
+                "memory": _word(mem, mem_how, "less memory", "more memory"),
                 "memory_method": mem_how,
                 "core_s_change": (cb / ca - 1) if ca and cb is not None else None,
             }
@@ -214,48 +223,58 @@ def _pct(x: float | None) -> str:
 def _time_cell(side: dict[str, Any]) -> str:
     if side["mean"] is None:
         return "—"
-    text = fmt_seconds(side["mean"])
+    unit = "ms" if side["mean"] < 1 else "s"
+    text = fmt_seconds(side["mean"], unit)
     if side.get("stddev") is not None:
-        text += f" ± {fmt_seconds(side['stddev'])}"
+        text = text.replace(f" {unit}", f" ± {fmt_seconds(side['stddev'], unit)}")
     return text + f" (n={side['n']})"
 
 
-def print_comparison(result: dict[str, Any], a_name: str, b_name: str) -> None:
-    from rich.console import Console
-    from rich.table import Table
+def _mem_cell(row: dict[str, Any]) -> str:
+    a, b = fmt_bytes(row["a"]["peak_rss_bytes"]), fmt_bytes(row["b"]["peak_rss_bytes"])
+    if a == "—" or b == "—":
+        return f"{a} → {b}"
+    if a.split()[1] == b.split()[1]:
+        a = a.split()[0]
+    return f"{a} → {b} ({_pct(row['memory_change'])})"
 
-    console = Console()
-    table = Table(title=f"A = {a_name}   B = {b_name}", title_justify="left")
-    for col, justify in [
-        ("Combination", "left"), ("A time", "right"), ("B time", "right"),
-        ("Change", "right"), ("Speed", "left"), ("Peak RSS A → B", "right"),
-        ("Memory", "left"), ("Core-s", "right"),
-    ]:
-        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+
+def print_comparison(result: dict[str, Any], a_name: str, b_name: str) -> None:
+    """One block per combination: readable at 80 columns and pasteable as text."""
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console(highlight=False)
+    console.print(Text(f"A = {a_name}\nB = {b_name}", style="bold"))
     styles = {"faster": "green", "slower": "red", "less memory": "green", "more memory": "red"}
     for row in result["combinations"]:
+        console.print()
+        console.print(Text(row["combination"], style="bold"))
         ratio = ""
-        if row["a"]["mean"] and row["b"]["mean"]:
+        if row["a"]["mean"] and row["b"]["mean"] and row["speed"] in ("faster", "slower"):
             r = row["a"]["mean"] / row["b"]["mean"]
-            ratio = f" ({r:.2f}× faster)" if r >= 1 else f" ({1 / r:.2f}× slower)"
-        table.add_row(
-            row["combination"],
-            _time_cell(row["a"]),
-            _time_cell(row["b"]),
-            _pct(row["time_change"]) + (ratio if row["speed"] != "no significant change" else ""),
-            f"[{styles.get(row['speed'], '')}]{row['speed']}[/]" if row["speed"] in styles else row["speed"],
-            f"{fmt_bytes(row['a']['peak_rss_bytes'])} → {fmt_bytes(row['b']['peak_rss_bytes'])}"
-            f" ({_pct(row['memory_change'])})",
-            f"[{styles[row['memory']]}]{row['memory']}[/]" if row["memory"] in styles else row["memory"],
-            _pct(row["core_s_change"]),
-        )
-    console.print(table)
+            ratio = f", {r:.2f}× faster" if r >= 1 else f", {1 / r:.2f}× slower"
+        line = Text("  time    ")
+        line.append(f"{_time_cell(row['a'])} → {_time_cell(row['b'])}  {_pct(row['time_change'])}  ")
+        line.append(row["speed"] + ratio, style=styles.get(row["speed"], ""))
+        if row["speed"] != "not measured":
+            line.append(f" ({row['speed_method']})", style="dim")
+        console.print(line)
+        mem = Text(f"  memory  {_mem_cell(row)}  ")
+        mem.append(row["memory"], style=styles.get(row["memory"], ""))
+        console.print(mem)
+        if row["core_s_change"] is not None:
+            console.print(Text(f"  core-s  {_pct(row['core_s_change'])}"))
     for label, items in (("only in A", result["only_in_a"]), ("only in B", result["only_in_b"])):
         if items:
-            console.print(f"{label}: {', '.join(items)}", markup=False, highlight=False)
-    methods = sorted({r["speed_method"] for r in result["combinations"]})
-    if methods:
-        console.print(f"verdicts: α = {ALPHA}; " + "; ".join(methods), markup=False, highlight=False)
+            console.print()
+            console.print(Text(f"{label}: {', '.join(items)}"))
+    console.print()
+    console.print(Text(
+        f"faster/slower: α = {ALPHA} (Welch t-test with repeats on both sides, else a 95 % "
+        f"prediction interval, else a {result['threshold']:.0%} threshold); see qtui compare --help",
+        style="dim",
+    ))
 
 
 def register(subparsers: Any) -> None:

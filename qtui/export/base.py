@@ -61,7 +61,7 @@ def time_unit(seconds: float | None) -> tuple[str, float]:
 
 
 def fmt_seconds(value: Any, unit: str | None = None) -> str:
-    """``0.0523`` -> ``52.3 ms``; ``2.5`` -> ``2.500 s``; missing -> ``—``."""
+    """``0.0523`` -> ``52.30 ms``; ``2.5`` -> ``2.500 s``; missing -> ``—``."""
     v = _num(value)
     if v is None:
         return "—"

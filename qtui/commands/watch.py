@@ -1,0 +1,246 @@
+"""``qtui watch LOG.jsonl``: follow a run started elsewhere, live, like ``tail -f``.
+
+A batch job on a compute node runs ``qtui run ... --events run.jsonl``; on a
+login node (same shared file system) ``qtui watch run.jsonl`` opens the TUI
+on that log: loss, per-core CPU and memory as the log recorded them,
+warnings and results, as they arrive.  The log may not exist yet, may be
+mid-line, truncated or rotated (see ``qtui.logtail``).
+
+``--no-tui`` prints progress lines and, when the session finishes (or on
+Ctrl+C), the results table: for a terminal that cannot host the TUI, for
+scripts and for tests.  ``--once`` reads what is in the log now, prints the
+table and exits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import Any
+
+from qtui import events as ev
+from qtui.commands.report import fail
+from qtui.export.base import (
+    describe_error,
+    environment_lines,
+    fmt_bytes,
+    fmt_percent,
+    fmt_seconds,
+    results_table,
+)
+from qtui.logtail import LogTail
+from qtui.summary import SessionSummary
+
+#: Seconds between progress lines for the same run (batches, samples).
+PROGRESS_EVERY = 5.0
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "watch",
+        help="follow a run's JSONL event log live (from qtui run --events)",
+        description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("log", metavar="LOG", help="event log written by qtui run --events")
+    p.add_argument("--no-tui", action="store_true", help="print progress lines, not the TUI")
+    p.add_argument("--once", action="store_true", help="print the log's state now and exit")
+    p.add_argument(
+        "--interval", type=float, default=0.2, help="seconds between polls (default 0.2)"
+    )
+    p.set_defaults(func=handler)
+
+
+def handler(args: argparse.Namespace) -> int:
+    path = Path(args.log)
+    if not 0.01 <= args.interval <= 10:
+        return fail(f"--interval must be between 0.01 and 10 seconds, got {args.interval:g}")
+    if path.is_dir():
+        return fail(f"{path} is a folder, not an event log")
+    if args.once:
+        if not path.exists():
+            return fail(f"{path}: no such file")
+        return watch_console(path, once=True)
+    if args.no_tui:
+        return watch_console(path, interval=args.interval)
+    try:
+        from qtui.ui.app import run_app
+    except ImportError as exc:
+        return fail(f"the TUI is not available ({exc}); use --no-tui")
+    rc = run_app(args, watch_path=path)
+    return int(rc or 0)
+
+
+class ProgressPrinter:
+    """Turns events into short progress lines (throttled for batches and samples)."""
+
+    def __init__(self, console: Any) -> None:
+        self.console = console
+        self.last: dict[tuple[str, str], float] = {}
+        self.seen_warnings: set[tuple[str, tuple[Any, ...]]] = set()
+        self.epochs: dict[str, int] = {}
+        self.refusals: set[tuple[str, str]] = set()
+
+    def refused(self, device: Any, diff_method: Any, reason: Any) -> None:
+        if (str(device), str(diff_method)) not in self.refusals:
+            self.refusals.add((str(device), str(diff_method)))
+            self.line(f"refused {device}+{diff_method}: {reason}")
+
+    def line(self, text: str, style: str | None = None) -> None:
+        self.console.print(text, style=style, markup=False, highlight=False, soft_wrap=True)
+
+    def _due(self, run_id: str, kind: str, t: float) -> bool:
+        last = self.last.get((run_id, kind))
+        if last is not None and t - last < PROGRESS_EVERY:
+            return False
+        self.last[(run_id, kind)] = t
+        return True
+
+    def show(self, e: ev.Event, summary: SessionSummary) -> None:
+        rid = getattr(e, "run_id", "")
+        tag = f"[{rid}] " if rid else ""
+        if isinstance(e, ev.SessionStarted):
+            host = e.machine.get("hostname") or e.machine.get("node") or "?"
+            combos = sorted({f"{r.get('device')}+{r.get('diff_method')}" for r in e.runs})
+            self.line(
+                f"session {e.session_id} on {host}: {len(e.runs)} run(s) planned"
+                + (f" ({', '.join(combos)})" if combos else ""),
+                "bold",
+            )
+            for r in e.refused:
+                self.refused(r.get("device"), r.get("diff_method"), r.get("reason"))
+            for spec in e.runs:
+                self.epochs[str(spec.get("run_id"))] = int(spec.get("params", {}).get("epochs", 0))
+        elif isinstance(e, ev.RunRefused):
+            self.refused(e.device, e.diff_method, e.reason)
+        elif isinstance(e, ev.RunStarted):
+            self.epochs[rid] = int(e.spec.get("params", {}).get("epochs", 0))
+            self.line(
+                f"{tag}started {e.spec.get('device')}+{e.spec.get('diff_method')} "
+                f"#{int(e.spec.get('repeat_index', 0)) + 1} (pid {e.pid} on {e.host}; "
+                f"imports {e.import_s:.1f} s, build {e.build_s:.1f} s)",
+                "cyan",
+            )
+        elif isinstance(e, ev.Batch):
+            if self._due(rid, "batch", e.t):
+                self.line(f"{tag}epoch {e.epoch} batch {e.batch}: loss {e.loss:.4f}")
+        elif isinstance(e, ev.Epoch):
+            total = self.epochs.get(rid) or "?"
+            self.line(
+                f"{tag}epoch {e.epoch}/{total}: mean loss {e.mean_loss:.4f} "
+                f"({fmt_seconds(e.elapsed_s)})"
+            )
+            self.last[(rid, "batch")] = e.t
+        elif isinstance(e, ev.WarningSeen):
+            key = (rid, e.key)
+            if key not in self.seen_warnings:
+                self.seen_warnings.add(key)
+                self.line(
+                    f"{tag}warning {e.category}: {e.message.strip().splitlines()[0] if e.message.strip() else ''} "
+                    f"({e.filename}:{e.lineno})",
+                    "yellow",
+                )
+        elif isinstance(e, ev.Sample):
+            if self._due(rid, "sample", e.t):
+                self.line(
+                    f"{tag}RSS {fmt_bytes(e.rss)} (peak {fmt_bytes(e.peak_rss)}), "
+                    f"{e.cores_in_use:.2f} cores, {e.threads} threads",
+                    "dim",
+                )
+        elif isinstance(e, ev.RunFinished):
+            self.line(
+                f"{tag}finished in {fmt_seconds(e.train_s)}: accuracy {fmt_percent(e.accuracy)}, "
+                f"final loss {e.final_loss:.4f}, {e.cores_in_use:.2f} cores, "
+                f"peak RSS {fmt_bytes(e.peak_rss)}, {e.warnings} warning(s)",
+                "green",
+            )
+        elif e.type in ev.TERMINAL_TYPES:
+            rec = summary.runs.get(rid)
+            why = describe_error(rec.error if rec else None) or e.type
+            self.line(f"{tag}{rec.state if rec else e.type}: {why}", "red")
+        elif isinstance(e, ev.LogNote):
+            self.line(f"note: {e.message}", "yellow")
+        elif isinstance(e, ev.SessionFinished):
+            self.line(
+                f"session {e.session_id} {'interrupted' if e.interrupted else 'finished'}", "bold"
+            )
+
+
+def print_results(console: Any, summary: dict[str, Any]) -> None:
+    """The hyperfine-like results table, with the environment under it."""
+    from rich.table import Table
+    from rich.text import Text
+
+    headers, rows, align = results_table(summary)
+    if not rows:
+        console.print("No results yet.", markup=False)
+        return
+    # On a narrow terminal (80 columns over SSH) drop the least needed columns
+    # rather than fold every cell into unreadable slivers.
+    keep = list(range(len(headers)))
+
+    def width() -> int:
+        return sum(max(len(headers[i]), *(len(r[i]) for r in rows)) + 3 for i in keep) + 1
+
+    for name in ("Min", "Max", "Threads", "Final loss", "Runs", "Accuracy", "Core-s", "Warnings"):
+        if width() <= console.width:
+            break
+        keep = [i for i in keep if not headers[i].startswith(name)]
+    table = Table(title="Results", title_justify="left")
+    for i in keep:
+        table.add_column(
+            Text(headers[i]), justify="right" if align[i] == "r" else "left", overflow="fold",
+            no_wrap=i == 0,
+        )
+    for row in rows:
+        table.add_row(*(Text(row[i]) for i in keep))  # "[ms]" is not markup
+    console.print(table)
+    env = environment_lines(summary)
+    if env:
+        console.print(
+            "; ".join(f"{k}: {v}" for k, v in env if k != "Date (UTC)"),
+            markup=False,
+            highlight=False,
+            style="dim",
+        )
+
+
+def watch_console(path: Path, interval: float = 0.2, once: bool = False) -> int:
+    """Follow ``path`` printing progress; returns 0 when the session finished, 130 on Ctrl+C."""
+    from rich.console import Console
+
+    console = Console()
+    printer = ProgressPrinter(console)
+    summary = SessionSummary()
+    tail = LogTail(path, max_bytes=None if once else 4 * 1024 * 1024)
+    announced = False
+    rc = 0
+    try:
+        while True:
+            events = tail.poll(final=once)
+            if tail.waiting and not announced and not once:
+                printer.line(f"waiting for {path} to appear ...", "dim")
+                announced = True
+            for e in events:
+                summary.apply(e)
+                if not once:
+                    printer.show(e, summary)
+            if once or summary.finished:
+                break
+            if not tail.behind:
+                time.sleep(interval)
+    except KeyboardInterrupt:
+        rc = 130
+    finally:
+        tail.close()
+    if once:
+        for rec in summary.ordered_runs():
+            if rec.state in ("queued", "running"):
+                where = f"epoch {rec.epoch} batch {rec.batch}" if rec.step else "not started"
+                loss = f", loss {rec.last_loss:.4f}" if rec.last_loss is not None else ""
+                printer.line(f"[{rec.run_id}] {rec.combo}: {rec.state} ({where}{loss})")
+        for note in summary.notes:
+            printer.line(f"note: {note}", "yellow")
+    print_results(console, summary.to_dict())
+    return rc
