@@ -31,6 +31,15 @@ def make_app(**kwargs: object) -> QtuiApp:
     return QtuiApp(**kwargs)  # type: ignore[arg-type]
 
 
+async def form_ready(pilot: object, app: QtuiApp) -> None:
+    """The fields mount a frame after the form (Lazy); wait for them."""
+    for _ in range(100):
+        if app.query("#start") and app.query(ComboGrid):
+            break
+        await pilot.pause(0.02)  # type: ignore[attr-defined]
+    await pilot.pause()  # type: ignore[attr-defined]
+
+
 def errors_text(app: QtuiApp) -> str:
     return str(app.query_one("#form-errors", Static).render())
 
@@ -38,7 +47,7 @@ def errors_text(app: QtuiApp) -> str:
 async def test_invalid_field_shows_config_message_and_disables_start() -> None:
     app = make_app()
     async with app.run_test(size=(100, 40)) as pilot:
-        await pilot.pause()
+        await form_ready(pilot, app)
         start = app.query_one("#start", Button)
         assert not start.disabled  # default.qubit+backprop is pre-selected
         seed = app.query_one("#field-seed", Input)
@@ -73,7 +82,7 @@ async def test_invalid_field_shows_config_message_and_disables_start() -> None:
 async def test_each_field_uses_the_cli_message(field: str, value: str, message: str) -> None:
     app = make_app()
     async with app.run_test(size=(100, 40)) as pilot:
-        await pilot.pause()
+        await form_ready(pilot, app)
         app.query_one(f"#field-{field}", Input).value = value
         await pilot.pause()
         assert message in errors_text(app)
@@ -83,7 +92,7 @@ async def test_each_field_uses_the_cli_message(field: str, value: str, message: 
 async def test_empty_timeout_means_none() -> None:
     app = make_app()
     async with app.run_test(size=(100, 40)) as pilot:
-        await pilot.pause()
+        await form_ready(pilot, app)
         form = app.query_one(RunForm)
         specs, interval, _ = form.build_specs()
         assert [s.combo for s in specs] == ["default.qubit+backprop"]
@@ -93,7 +102,7 @@ async def test_empty_timeout_means_none() -> None:
 async def test_refused_cell_shows_reason_on_focus_and_cannot_be_selected() -> None:
     app = make_app()
     async with app.run_test(size=(100, 40)) as pilot:
-        await pilot.pause()
+        await form_ready(pilot, app)
         cell = next(
             c
             for c in app.query(ComboCell)
@@ -113,7 +122,7 @@ async def test_refused_cell_shows_reason_on_focus_and_cannot_be_selected() -> No
 async def test_best_resolution_is_shown_and_grid_is_keyboard_driven() -> None:
     app = make_app()
     async with app.run_test(size=(100, 40)) as pilot:
-        await pilot.pause()
+        await form_ready(pilot, app)
         best = next(
             c for c in app.query(ComboCell) if c.device == "lightning.qubit" and c.method == "best"
         )
@@ -144,7 +153,7 @@ async def test_start_posts_specs_with_unique_ids(monkeypatch: pytest.MonkeyPatch
         app, "_launch", lambda specs, i, r: launched.append([s.run_id for s in specs])
     )
     async with app.run_test(size=(100, 40)) as pilot:
-        await pilot.pause()
+        await form_ready(pilot, app)
         messages: list[StartRequested] = []
         app.query_one(RunForm).request_start()
         await pilot.pause()
@@ -165,7 +174,7 @@ async def test_probing_state_is_visible_until_the_probe_answers() -> None:
 
     app = QtuiApp(capabilities_loader=slow_probe, gpu=False, record_history=False)
     async with app.run_test(size=(100, 40)) as pilot:
-        await pilot.pause()
+        await form_ready(pilot, app)
         assert "probing" in str(app.query_one("#probe-status", Static).render())
         assert app.query_one("#start", Button).disabled
         assert "waiting for the capability probe" in str(
@@ -221,7 +230,7 @@ async def test_unknown_theme_falls_back_with_a_message() -> None:
 async def test_help_lists_every_key_and_palette_has_every_action() -> None:
     app = make_app()
     async with app.run_test(size=(100, 40)) as pilot:
-        await pilot.pause()
+        await form_ready(pilot, app)
         await pilot.press("tab")  # leave the form's inputs
         await pilot.press("question_mark")
         await pilot.pause()

@@ -51,7 +51,9 @@ async def wait_for(pilot: object, cond: object, timeout: float = 90.0) -> None:
 
 
 async def wait_for_caps(pilot: object, app: QtuiApp) -> None:
-    await wait_for(pilot, lambda: app.query(RunForm).first().caps is not None, 120)
+    await wait_for(
+        pilot, lambda: app.query(RunForm).first().caps is not None and app.query("#start"), 120
+    )
     await pilot.pause(0.2)  # type: ignore[attr-defined]
 
 

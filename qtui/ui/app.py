@@ -20,13 +20,15 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.lazy import Lazy
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer, TabbedContent, TabPane
 
 from qtui import events as ev
@@ -53,6 +55,8 @@ from qtui.ui.widgets.run_form import RunForm
 from qtui.ui.widgets.run_queue import RunQueue
 from qtui.ui.widgets.status_line import StatusLine
 from qtui.ui.widgets.warnings_panel import WarningsPanel
+
+W = TypeVar("W", bound=Widget)
 
 #: Sampling intervals offered by + and - (seconds).
 INTERVAL_STEPS = (0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
@@ -192,39 +196,67 @@ class QtuiApp(App[int]):
     def compose(self) -> ComposeResult:
         yield StatusLine(id="status")
         initial = "monitor" if (self.watch_path or self.state.summary.runs) else "setup"
+
+        def lazy(tab: str, widget: Widget) -> Widget:
+            """Panes not shown first mount after the first frame (first frame < 1 s)."""
+            return widget if tab == initial else Lazy(widget)
+
         with TabbedContent(initial=initial, id="tabs"):
             if self.watch_path is None:
                 with TabPane("1 Setup", id="setup"):
-                    yield RunForm(id="form")
-            with TabPane("2 Monitor", id="monitor"), Horizontal(id="monitor-body"):
+                    yield lazy("setup", RunForm(id="form"))
+            with TabPane("2 Monitor", id="monitor"), lazy("monitor", Horizontal(id="monitor-body")):
                 with Vertical(id="mon-left"):
-                    yield LossPanel(id="loss")
-                    yield RunQueue(id="mon-queue")
+                    yield _titled(LossPanel(id="loss"), "Loss")
+                    yield _titled(RunQueue(id="mon-queue"), "Runs")
                 with Vertical(id="mon-right"):
-                    yield CpuPanel(id="cpu")
-                    yield MemoryPanel(thread_mode=self.isolation == "thread", id="memory")
-            with TabPane("3 Runs & results", id="results"):
-                yield RunQueue(id="queue")
-                yield ResultsTable(id="results-table")
+                    yield _titled(CpuPanel(id="cpu"), "CPU per core (node, 0–100 %)")
+                    yield _titled(
+                        MemoryPanel(thread_mode=self.isolation == "thread", id="memory"),
+                        "Memory — thread mode: figures cover the whole UI process"
+                        if self.isolation == "thread"
+                        else "Memory of the run's child process",
+                    )
+            with TabPane("3 Runs & results", id="results"), lazy("results", Vertical()):
+                yield _titled(
+                    RunQueue(id="queue"), "Run queue (c cancels the highlighted run, C all)"
+                )
+                yield _titled(
+                    ResultsTable(id="results-table"),
+                    "Results per combination (s sorts by column, ★ best)",
+                )
             with TabPane("4 Warnings", id="warnings"):
-                yield WarningsPanel(id="warnings-panel")
-            if self._has_gpu():
-                from qtui.ui.widgets.gpu_panel import GpuPanel
-
-                with TabPane("5 GPU", id="gpu"):
-                    yield GpuPanel(id="gpu-panel")
+                yield lazy(
+                    "warnings",
+                    _titled(WarningsPanel(id="warnings-panel"), "Warnings (deduplicated)"),
+                )
         yield Footer(compact=True)
 
     def _has_gpu(self) -> bool:
-        if self._gpu is None:
-            from qtui.ui.widgets.gpu_panel import gpu_available
-
-            self._gpu = gpu_available()
         return bool(self._gpu)
+
+    @work(thread=True, exit_on_error=False, group="gpu")
+    def _detect_gpu(self) -> None:
+        """NVML start-up costs ~0.3 s even without a GPU: done after the first frame."""
+        from qtui.ui.widgets.gpu_panel import gpu_available
+
+        found = gpu_available()
+        self.call_from_thread(self._gpu_detected, found)
+
+    def _gpu_detected(self, found: bool) -> None:
+        self._gpu = found
+        if found:
+            self.call_later(self._add_gpu_tab)
+
+    async def _add_gpu_tab(self) -> None:
+        from qtui.ui.widgets.gpu_panel import GpuPanel
+
+        panel = GpuPanel(id="gpu-panel")
+        panel.border_title = "GPU (NVML)"
+        await self.query_one(TabbedContent).add_pane(TabPane("5 GPU", panel, id="gpu"))
 
     def on_mount(self) -> None:
         self.theme_changed_signal.subscribe(self, self._theme_changed)
-        self._set_titles()
         status = self.query_one(StatusLine)
         status.set(
             mode=self.isolation,
@@ -239,27 +271,14 @@ class QtuiApp(App[int]):
         elif self._caps is not None:
             self.post_message(CapabilitiesReady(self._caps))
         else:
-            self._probe(False)
+            # after the first frame: reading the probe cache hashes package
+            # metadata, which would otherwise delay the first paint
+            self.call_after_refresh(self._probe, False)
+        if self._gpu is None:
+            self.call_after_refresh(self._detect_gpu)
+        elif self._gpu:
+            self.call_after_refresh(self._add_gpu_tab)
         self._redraw()
-
-    def _set_titles(self) -> None:
-        titles = {
-            "#loss": "Loss",
-            "#cpu": "CPU per core (node, 0–100 %)",
-            "#memory": (
-                "Memory — thread mode: figures cover the whole UI process"
-                if self.isolation == "thread"
-                else "Memory of the run's child process"
-            ),
-            "#mon-queue": "Runs",
-            "#queue": "Run queue (c cancels the highlighted run, C all)",
-            "#results-table": "Results per combination (s sorts by column, ★ best)",
-            "#warnings-panel": "Warnings (deduplicated)",
-            "#gpu-panel": "GPU (NVML)",
-        }
-        for selector, title in titles.items():
-            for w in self.query(selector):
-                w.border_title = title
 
     # capabilities -----------------------------------------------------------------
     @work(thread=True, exit_on_error=False, group="probe")
@@ -308,13 +327,17 @@ class QtuiApp(App[int]):
         active = bool(self.state.active_runs())
         colors = self.series_colors()
 
-        def changed(name: str, version: int) -> bool:
+        def changed(name: str, version: int, widget: object = True) -> bool:
+            # a lazily mounted panel that is not there yet stays "not drawn"
+            if widget is None:
+                return False
             if self._drawn.get(name) != version:
                 self._drawn[name] = version
                 return True
             return False
 
-        if changed("loss", v.loss):
+        loss = self._maybe(LossPanel)
+        if changed("loss", v.loss, loss) and loss is not None:
             runs = [
                 (
                     rec,
@@ -324,38 +347,64 @@ class QtuiApp(App[int]):
                 for rec in self.state.runs()
                 if rec.batch_losses or rec.epoch_losses or rec.state == "running"
             ]
-            self.query_one(LossPanel).update_data(runs)
-        if changed("cpu", v.cpu):
-            self.query_one(CpuPanel).update_data(self.state.percpu, self.state.cpu_history)
-        if changed("memory", v.memory):
+            loss.update_data(runs)
+        cpu = self._maybe(CpuPanel)
+        if changed("cpu", v.cpu, cpu) and cpu is not None:
+            cpu.update_data(self.state.percpu, self.state.cpu_history)
+        memory = self._maybe(MemoryPanel)
+        if changed("memory", v.memory, memory) and memory is not None:
             rec = self.state.memory_run()
-            rid = rec.run_id if rec else None
-            color = colors[self.state.colors.get(rid or "", 0) % len(colors)]
-            self.query_one(MemoryPanel).update_data(
+            rid = rec.run_id if rec else ""
+            memory.update_data(
                 rec,
                 self.state.run_label(rec) if rec else "",
-                self.state.rss_history.get(rid or "", []),
-                self.state.threads.get(rid or ""),
-                self.state.cores.get(rid or ""),
-                color,
+                self.state.rss_history.get(rid, []),
+                self.state.threads.get(rid),
+                self.state.cores.get(rid),
+                colors[self.state.colors.get(rid, 0) % len(colors)],
             )
+        queues = [q for q in self.query(RunQueue) if q.is_mounted]
         tick_elapsed = active and now - self._last_elapsed_tick >= 0.5
-        if changed("runs", v.runs) or tick_elapsed:
+        if (changed("runs", v.runs, queues or None) or tick_elapsed) and queues:
             self._last_elapsed_tick = now
-            for q in self.query(RunQueue):
+            for q in queues:
                 q.update_data(self.state)
+        if self._drawn.get("status") != v.runs:
+            self._drawn["status"] = v.runs
             counts: dict[str, int] = {}
             for rec in self.state.runs():
                 counts[rec.state] = counts.get(rec.state, 0) + 1
             self.query_one(StatusLine).set(counts=counts)
-        if changed("results", v.results):
-            self.query_one("#results-table", ResultsTable).update_data(self.state.summary.combos())
-        if changed("warnings", v.warnings):
-            self.query_one(WarningsPanel).update_data(self.state)
+        results = self._maybe(ResultsTable)
+        if changed("results", v.results, results) and results is not None:
+            results.update_data(self.state.summary.combos())
+        warnings = self._maybe(WarningsPanel)
+        if changed("warnings", v.warnings, warnings) and warnings is not None:
+            warnings.update_data(self.state)
+        if self._drawn.get("warn-tab") != v.warnings:
+            self._drawn["warn-tab"] = v.warnings
             n = len(self.state.warnings)
-            tabs = self.query_one(TabbedContent)
             with contextlib.suppress(Exception):
-                tabs.get_tab("warnings").label = f"4 Warnings ({n})" if n else "4 Warnings"
+                tab = self.query_one(TabbedContent).get_tab("warnings")
+                tab.label = f"4 Warnings ({n})" if n else "4 Warnings"
+
+    def panels_drawn(self) -> bool:
+        """True when every mounted panel shows the latest data (tests, snapshots)."""
+        v = self.state.versions
+        want = {
+            "loss": v.loss,
+            "cpu": v.cpu,
+            "memory": v.memory,
+            "results": v.results,
+            "warnings": v.warnings,
+        }
+        return all(self._drawn.get(k) == n for k, n in want.items())
+
+    def _maybe(self, kind: type[W]) -> W | None:
+        """The main screen's only widget of ``kind``, or None while it is not mounted."""
+        found = self.screen_stack[0].query(kind) if self.screen_stack else None
+        widget = found.first() if found else None
+        return widget if widget is not None and widget.is_mounted else None
 
     # starting runs --------------------------------------------------------------------
     @on(StartRequested)
@@ -523,7 +572,10 @@ class QtuiApp(App[int]):
         self.notify(f"sampling every {new:g} s", timeout=2)
 
     def action_loss_mode(self) -> None:
-        mode = self.query_one(LossPanel).toggle_mode()
+        panel = self._maybe(LossPanel)
+        if panel is None:
+            return
+        mode = panel.toggle_mode()
         self._drawn.pop("loss", None)
         self._redraw()
         self.notify(f"loss view: {'per batch' if mode == 'batch' else 'per-epoch mean'}", timeout=2)
@@ -707,6 +759,11 @@ class QtuiApp(App[int]):
                 f"Use the {name} theme (remembered)",
                 lambda n=name: setattr(self, "theme", n),
             )  # type: ignore[misc]
+
+
+def _titled(widget: W, title: str) -> W:
+    widget.border_title = title
+    return widget
 
 
 def run_app(args: Any, watch_path: Path | None = None) -> int:

@@ -16,6 +16,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
+from textual.lazy import Lazy
 from textual.validation import ValidationResult, Validator
 from textual.widgets import Button, Input, Label, LoadingIndicator, Static
 
@@ -67,6 +68,18 @@ class FieldValidator(Validator):
         return self.success()
 
 
+class FieldsBlock(Vertical):
+    """The fields, errors and start button; validates the form once mounted."""
+
+    DEFAULT_CSS = "FieldsBlock { height: auto; }"
+
+    def on_mount(self) -> None:
+        for form in self.ancestors:
+            if isinstance(form, RunForm):
+                form.validate_all()
+                break
+
+
 class RunForm(VerticalScroll):
     DEFAULT_CSS = """
     RunForm { padding: 0 1; }
@@ -108,22 +121,27 @@ class RunForm(VerticalScroll):
             yield LoadingIndicator(id="probe-spinner")
         yield Static("", id="combo-hint")
         yield Label("Workload and session", classes="section")
-        with Grid(id="fields"):
-            for f in FIELDS:
-                yield Label(f.label, id=f"label-{f.key}")
-                yield Input(
-                    f.default,
-                    placeholder="none" if f.optional else f.default,
-                    id=f"field-{f.key}",
-                    compact=True,
-                    validators=[FieldValidator(f.key, f.optional)],
-                    validate_on=["changed", "submitted", "blur"],
-                    tooltip=f"{f.label}: checked as you type with the same rules as `qtui run`",
+        # The fields mount one frame later (Lazy): a dozen inputs are most of the
+        # form's cost, and the first frame must appear within a second.
+        with Lazy(FieldsBlock(id="fields-block")):
+            with Grid(id="fields"):
+                for f in FIELDS:
+                    yield Label(f.label, id=f"label-{f.key}")
+                    yield Input(
+                        f.default,
+                        placeholder="none" if f.optional else f.default,
+                        id=f"field-{f.key}",
+                        compact=True,
+                        validators=[FieldValidator(f.key, f.optional)],
+                        validate_on=["changed", "submitted", "blur"],
+                        tooltip=f"{f.label}: checked as you type with the same rules as `qtui run`",
+                    )
+            yield Static("", id="form-errors")
+            with Horizontal(id="start-row"):
+                yield Button(
+                    "Start runs", id="start", variant="primary", compact=True, disabled=True
                 )
-        yield Static("", id="form-errors")
-        with Horizontal(id="start-row"):
-            yield Button("Start runs", id="start", variant="primary", compact=True, disabled=True)
-            yield Static("", id="start-note")
+                yield Static("", id="start-note")
 
     def on_mount(self) -> None:
         self.validate_all()
@@ -197,6 +215,10 @@ class RunForm(VerticalScroll):
         hint.update(event.note)
         hint.set_class(event.reason is not None, "-refused")
 
+    @property
+    def fields_ready(self) -> bool:
+        return bool(self.query("#start"))
+
     def values(self) -> dict[str, str]:
         return {f.key: self.query_one(f"#field-{f.key}", Input).value for f in FIELDS}
 
@@ -208,6 +230,8 @@ class RunForm(VerticalScroll):
         return grids.first() if grids else None
 
     def validate_all(self) -> bool:
+        if not self.fields_ready:
+            return False  # FieldsBlock validates once it is mounted
         values = self.values()
         errors: dict[str, str] = {}
         for f in FIELDS:

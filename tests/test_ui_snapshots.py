@@ -1,0 +1,78 @@
+"""What the screen shows, at 80×24 and 160×48, in two themes (pytest-textual-snapshot).
+
+The probe answer and the session are injected (tests/test_ui_data.py), so the
+pictures do not depend on the machine or the clock.  Update after an intended
+change with ``pytest tests/test_ui_snapshots.py --snapshot-update`` and look at
+the report before committing.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_ui_data import fixed_caps, session_events
+from textual.pilot import Pilot
+
+from qtui.ui.app import QtuiApp
+
+
+@pytest.fixture(autouse=True)
+def _fixed_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QTUI_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+
+
+async def settled(pilot: Pilot[Any]) -> None:
+    """Wait until the lazily mounted panels exist and show the injected session."""
+    app = pilot.app
+    assert isinstance(app, QtuiApp)
+    for _ in range(100):
+        await pilot.pause(0.05)
+        if app.panels_drawn() and (app.query("#start") or not app.query("RunForm")):
+            break
+    await pilot.pause(0.1)
+
+
+def session_app(theme: str) -> QtuiApp:
+    return QtuiApp(
+        theme=theme,
+        capabilities=fixed_caps(),
+        events=session_events(),
+        gpu=False,
+        record_history=False,
+        persist_theme=False,
+    )
+
+
+@pytest.mark.parametrize("theme", ["dark", "light"])
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+def test_monitor(snap_compare: Any, theme: str, size: tuple[int, int]) -> None:
+    assert snap_compare(session_app(theme), terminal_size=size, press=["_"], run_before=settled)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+def test_results_tab(snap_compare: Any, size: tuple[int, int]) -> None:
+    assert snap_compare(
+        session_app("dark"), terminal_size=size, press=["3", "_"], run_before=settled
+    )
+
+
+def test_warnings_tab_high_contrast(snap_compare: Any) -> None:
+    assert snap_compare(
+        session_app("high-contrast"), terminal_size=(80, 24), press=["4", "_"], run_before=settled
+    )
+
+
+def test_setup_form(snap_compare: Any) -> None:
+    app = QtuiApp(
+        capabilities=fixed_caps(),
+        gpu=False,
+        record_history=False,
+        persist_theme=False,
+        theme="dark",
+    )
+    assert snap_compare(app, terminal_size=(80, 24), press=["_"], run_before=settled)
