@@ -242,7 +242,7 @@ def test_history_command(
 
     assert run_cmd("--db", str(db_path)) == 0
     out = capsys.readouterr().out
-    assert sid in out and "3/4 finished (1 failed)" in out
+    assert sid in out and "3/4 (1 failed)" in out
 
     assert run_cmd("--db", str(db_path), sid[:8]) == 0  # a unique prefix
     out = capsys.readouterr().out

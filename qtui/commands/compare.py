@@ -33,7 +33,7 @@ import statistics
 import sys
 from typing import Any
 
-from qtui.commands.report import fail
+from qtui.commands.report import description, fail
 from qtui.export import ExportError, load_summary
 from qtui.export.base import fmt_bytes, fmt_seconds, result_label, varying_parameters
 
@@ -281,7 +281,7 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "compare",
         help="compare two summaries per combination: faster, slower or no significant change",
-        description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
+        description=description(__doc__),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("a", metavar="A.json", help="the baseline summary (or event log)")

@@ -16,7 +16,7 @@ import json
 import sys
 from typing import Any
 
-from qtui.commands.report import fail
+from qtui.commands.report import description, fail, fit_table
 from qtui.export.base import describe_error, fmt_bytes, fmt_percent, fmt_seconds
 from qtui.history_db import HistoryDB, HistoryError
 
@@ -25,7 +25,7 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "history",
         help="list past sessions, or one session's runs",
-        description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
+        description=description(__doc__),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("session", nargs="?", metavar="SESSION_ID", help="a session id or prefix")
@@ -100,23 +100,23 @@ def _list(db: HistoryDB, args: argparse.Namespace) -> int:
         print(f"No sessions recorded yet ({db.path}).")
         return 0
     from rich.console import Console
-    from rich.table import Table
 
-    table = Table(title=f"qtui history ({db.path})", title_justify="left")
-    for col in ("Session", "Started", "Status", "Host", "Runs", "Combinations"):
-        # ids and dates must stay whole (they are copied into commands)
-        table.add_column(col, overflow="fold", no_wrap=col in ("Session", "Started"))
+    rows = []
     for s in sessions:
         states = s["states"]
-        runs = f"{states.get('finished', 0)}/{s['n_runs']} finished"
-        bad = {k: v for k, v in states.items() if k not in ("finished",)}
+        runs = f"{states.get('finished', 0)}/{s['n_runs']}"
+        bad = {k: v for k, v in states.items() if k != "finished"}
         if bad:
             runs += " (" + ", ".join(f"{v} {k}" for k, v in sorted(bad.items())) + ")"
-        table.add_row(
+        rows.append([
             s["session_id"], _when(s["started_t"]), s["status"], s.get("host") or "—", runs,
             ", ".join(s["combos"]),
-        )
-    Console().print(table)
+        ])
+    console = Console()
+    headers = ["Session", "Started", "Status", "Host", "Runs", "Combinations"]
+    console.print(
+        fit_table(console, f"qtui history ({db.path})", headers, rows, ["l"] * 6, ("Host",))
+    )
     return 0
 
 
@@ -126,20 +126,13 @@ def _show(db: HistoryDB, sid: str, args: argparse.Namespace) -> int:
         print(json.dumps({"session_id": sid, "runs": runs}, indent=2, default=str))
         return 0
     from rich.console import Console
-    from rich.table import Table
 
-    table = Table(title=f"session {sid}", title_justify="left")
-    for col, j in [
-        ("Run", "left"), ("Combination", "left"), ("#", "right"), ("State", "left"),
-        ("Time", "right"), ("Core-s", "right"), ("Peak RSS", "right"),
-        ("Accuracy", "right"), ("Final loss", "right"), ("Warnings", "right"), ("Error", "left"),
-    ]:
-        table.add_column(col, justify=j, overflow="fold", no_wrap=col == "Run")  # type: ignore[arg-type]
-    for r in runs:
-        table.add_row(
+    headers = ["Run", "Combination", "State", "Time", "Core-s", "Peak RSS", "Accuracy",
+               "Final loss", "Warnings", "Error"]
+    rows = [
+        [
             r["run_id"],
-            f"{r['device']}+{r['diff_method']}",
-            str((r["repeat_index"] or 0) + 1),
+            f"{r['device']}+{r['diff_method']} #{(r['repeat_index'] or 0) + 1}",
             r["state"],
             fmt_seconds(r["train_s"]),
             "—" if r["core_s"] is None else f"{r['core_s']:.3f}",
@@ -148,6 +141,13 @@ def _show(db: HistoryDB, sid: str, args: argparse.Namespace) -> int:
             "—" if r["final_loss"] is None else f"{r['final_loss']:.4f}",
             str(r["warnings"]),
             describe_error(r["error"]),
-        )
-    Console().print(table)
+        ]
+        for r in runs
+    ]
+    console = Console()
+    align = ["l", "l", "l", "r", "r", "r", "r", "r", "r", "l"]
+    console.print(
+        fit_table(console, f"session {sid}", headers, rows, align,
+                  ("Final loss", "Accuracy", "Core-s", "Warnings"))
+    )
     return 0

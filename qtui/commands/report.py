@@ -22,11 +22,55 @@ def fail(message: str) -> int:
     return 2
 
 
+def description(doc: str | None) -> str | None:
+    """A module docstring, minus its title line and reST quoting, for ``--help``."""
+    if not doc:
+        return None
+    return doc.split("\n\n", 1)[-1].replace("``", "")
+
+
+def fit_table(
+    console: Any,
+    title: str,
+    headers: list[str],
+    rows: list[list[str]],
+    align: list[str],
+    drop_order: tuple[str, ...] = (),
+) -> Any:
+    """A rich Table that fits the console: the first column never wraps, and on a
+    narrow terminal (80 columns over SSH) the columns named in ``drop_order``
+    (header prefixes) go first, rather than every cell folding into slivers.
+    Cells are plain text, never markup (``[ms]`` must stay ``[ms]``)."""
+    from rich.table import Table
+    from rich.text import Text
+
+    keep = list(range(len(headers)))
+
+    def width() -> int:
+        return sum(max([len(headers[i])] + [len(r[i]) for r in rows]) + 3 for i in keep) + 1
+
+    for name in drop_order:
+        if width() <= console.width:
+            break
+        keep = [i for i in keep if not headers[i].startswith(name)]
+    table = Table(title=Text(title), title_justify="left")
+    for i in keep:
+        table.add_column(
+            Text(headers[i]),
+            justify="right" if align[i] == "r" else "left",
+            overflow="fold",
+            no_wrap=i == 0,
+        )
+    for row in rows:
+        table.add_row(*(Text(row[i]) for i in keep))
+    return table
+
+
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "report",
         help="re-render a saved summary (or event log) as Markdown, HTML, CSV or JSON",
-        description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
+        description=description(__doc__),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("file", metavar="FILE", help="summary .json or event log .jsonl")

@@ -17,7 +17,7 @@ import socket
 import sys
 from typing import Any
 
-from qtui.commands.report import fail
+from qtui.commands.report import description, fail
 
 
 def is_loopback(host: str) -> bool:
@@ -33,7 +33,7 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "serve",
         help="serve the TUI in a browser (textual-serve), on 127.0.0.1 by default",
-        description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
+        description=description(__doc__),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")

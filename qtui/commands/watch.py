@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from qtui import events as ev
-from qtui.commands.report import fail
+from qtui.commands.report import description, fail, fit_table
 from qtui.export.base import (
     describe_error,
     environment_lines,
@@ -40,7 +40,7 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "watch",
         help="follow a run's JSONL event log live (from qtui run --events)",
-        description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
+        description=description(__doc__),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("log", metavar="LOG", help="event log written by qtui run --events")
@@ -169,32 +169,14 @@ class ProgressPrinter:
 
 def print_results(console: Any, summary: dict[str, Any]) -> None:
     """The hyperfine-like results table, with the environment under it."""
-    from rich.table import Table
-    from rich.text import Text
-
     headers, rows, align = results_table(summary)
     if not rows:
         console.print("No results yet.", markup=False)
         return
-    # On a narrow terminal (80 columns over SSH) drop the least needed columns
-    # rather than fold every cell into unreadable slivers.
-    keep = list(range(len(headers)))
-
-    def width() -> int:
-        return sum(max(len(headers[i]), *(len(r[i]) for r in rows)) + 3 for i in keep) + 1
-
-    for name in ("Min", "Max", "Threads", "Final loss", "Runs", "Accuracy", "Core-s", "Warnings"):
-        if width() <= console.width:
-            break
-        keep = [i for i in keep if not headers[i].startswith(name)]
-    table = Table(title="Results", title_justify="left")
-    for i in keep:
-        table.add_column(
-            Text(headers[i]), justify="right" if align[i] == "r" else "left", overflow="fold",
-            no_wrap=i == 0,
-        )
-    for row in rows:
-        table.add_row(*(Text(row[i]) for i in keep))  # "[ms]" is not markup
+    table = fit_table(
+        console, "Results", headers, rows, align,
+        ("Min", "Max", "Threads", "Final loss", "Runs", "Accuracy", "Core-s", "Warnings"),
+    )
     console.print(table)
     env = environment_lines(summary)
     if env:
