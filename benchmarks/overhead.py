@@ -66,13 +66,19 @@ def main() -> int:
                   f"ratio {tq / tp:.3f}   same losses: {same}", flush=True)
             if not same:
                 print(f"  losses differ: qtui {lq} plain {lp}", file=sys.stderr)
+    ratios = [q / p for q, p in zip(q_times, p_times, strict=True)]
     ratio_median = statistics.median(q_times) / statistics.median(p_times)
     ratio_mean = statistics.fmean(q_times) / statistics.fmean(p_times)
     print(f"{args.device}+{args.diff_method}, {args.pairs} interleaved pairs, cpu count {os.cpu_count()}")
     print(f"qtui  train_s median {statistics.median(q_times):.3f} s  (min {min(q_times):.3f})")
     print(f"plain train_s median {statistics.median(p_times):.3f} s  (min {min(p_times):.3f})")
     print(f"overhead ratio (median qtui / median plain): {ratio_median:.3f}   "
-          f"(mean: {ratio_mean:.3f}, min/min: {min(q_times) / min(p_times):.3f})   target <= 1.05")
+          f"(mean: {ratio_mean:.3f}, min/min: {min(q_times) / min(p_times):.3f}, "
+          f"median of pair ratios: {statistics.median(ratios):.3f})   target <= 1.05")
+    load = os.getloadavg() if hasattr(os, "getloadavg") else None
+    if load is not None:
+        print(f"load average now {load[0]:.2f} on {os.cpu_count()} CPUs "
+              "(other work on the machine makes single pairs noisy)")
     return 0
 
 
