@@ -77,11 +77,15 @@ def main() -> None:
     rss = {k: statistics.median(r["rss"] for r in v) for k, v in results.items()}
     for kind in ("bare", "qtui"):
         times = ", ".join(f"{r['s']:.2f}" for r in results[kind])
-        print(f"{kind:>5}: first frame median {med[kind]:.3f} s  (runs: {times})  "
-              f"RSS {rss[kind]:.0f} MB")
+        print(
+            f"{kind:>5}: first frame median {med[kind]:.3f} s  (runs: {times})  "
+            f"RSS {rss[kind]:.0f} MB"
+        )
     heavy = {m for r in results["qtui"] for m in r["heavy"]}
-    print(f"ratio qtui/bare: {med['qtui'] / med['bare']:.2f}x   target: qtui <= 1.0 s "
-          f"({'met' if med['qtui'] <= 1.0 else 'MISSED'})")
+    print(
+        f"ratio qtui/bare: {med['qtui'] / med['bare']:.2f}x   target: qtui <= 1.0 s "
+        f"({'met' if med['qtui'] <= 1.0 else 'MISSED'})"
+    )
     print(f"torch/pennylane imported by the UI: {sorted(heavy) or 'no'}")
 
 

@@ -63,6 +63,8 @@ INTERVAL_STEPS = (0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
 #: How often the feed is drained and panels redrawn (Hz).  High enough to feel
 #: live, low enough that a fast run cannot make the UI redraw per event.
 TICK_HZ = 15
+#: Each panel redraws at most this often; its data keeps folding in between.
+MAX_PANEL_HZ = 4
 TABS = ("setup", "monitor", "results", "warnings", "gpu")
 
 #: Under 120 columns the footer shows only these per tab (the rest still work).
@@ -149,6 +151,10 @@ class QtuiApp(App[int]):
         self.paused = False
         self.interval = 0.1
         self._drawn: dict[str, int] = {}
+        self._drawn_at: dict[str, float] = {}
+        self._force = False
+        self._widgets: dict[type, Widget] = {}
+        self._queue_cache: list[RunQueue] = []
         self._supervisor: Any = None
         self._sup_thread: threading.Thread | None = None
         self._sup_done = threading.Event()
@@ -190,7 +196,7 @@ class QtuiApp(App[int]):
         if self.persist_theme:
             theme_store.save_setting("theme", theme.name)
         self._drawn.clear()  # every panel redraws with the new colours
-        self.call_after_refresh(self._redraw)
+        self.call_after_refresh(self._redraw, True)
 
     # layout -------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -321,7 +327,8 @@ class QtuiApp(App[int]):
         if not self.paused:
             self._redraw()
 
-    def _redraw(self) -> None:
+    def _redraw(self, force: bool = False) -> None:
+        self._force = force
         v = self.state.versions
         now = time.monotonic()
         active = bool(self.state.active_runs())
@@ -329,12 +336,15 @@ class QtuiApp(App[int]):
 
         def changed(name: str, version: int, widget: object = True) -> bool:
             # a lazily mounted panel that is not there yet stays "not drawn"
-            if widget is None:
+            if widget is None or self._drawn.get(name) == version:
                 return False
-            if self._drawn.get(name) != version:
-                self._drawn[name] = version
-                return True
-            return False
+            # each panel redraws at most MAX_PANEL_HZ: a burst of batches or
+            # samples costs one redraw, and the next tick catches up
+            if now - self._drawn_at.get(name, 0.0) < 1 / MAX_PANEL_HZ and not self._force:
+                return False
+            self._drawn[name] = version
+            self._drawn_at[name] = now
+            return True
 
         loss = self._maybe(LossPanel)
         if changed("loss", v.loss, loss) and loss is not None:
@@ -363,8 +373,8 @@ class QtuiApp(App[int]):
                 self.state.cores.get(rid),
                 colors[self.state.colors.get(rid, 0) % len(colors)],
             )
-        queues = [q for q in self.query(RunQueue) if q.is_mounted]
-        tick_elapsed = active and now - self._last_elapsed_tick >= 0.5
+        queues = self._queues()
+        tick_elapsed = active and now - self._last_elapsed_tick >= 1.0
         if (changed("runs", v.runs, queues or None) or tick_elapsed) and queues:
             self._last_elapsed_tick = now
             for q in queues:
@@ -374,7 +384,7 @@ class QtuiApp(App[int]):
             counts: dict[str, int] = {}
             for rec in self.state.runs():
                 counts[rec.state] = counts.get(rec.state, 0) + 1
-            self.query_one(StatusLine).set(counts=counts)
+            self._status().set(counts=counts)
         results = self._maybe(ResultsTable)
         if changed("results", v.results, results) and results is not None:
             results.update_data(self.state.summary.combos())
@@ -387,6 +397,11 @@ class QtuiApp(App[int]):
             with contextlib.suppress(Exception):
                 tab = self.query_one(TabbedContent).get_tab("warnings")
                 tab.label = f"4 Warnings ({n})" if n else "4 Warnings"
+
+    def _queues(self) -> list[RunQueue]:
+        if len(self._queue_cache) < 2:
+            self._queue_cache = [q for q in self.query(RunQueue) if q.is_mounted]
+        return self._queue_cache
 
     def panels_drawn(self) -> bool:
         """True when every mounted panel shows the latest data (tests, snapshots)."""
@@ -402,9 +417,17 @@ class QtuiApp(App[int]):
 
     def _maybe(self, kind: type[W]) -> W | None:
         """The main screen's only widget of ``kind``, or None while it is not mounted."""
+        cached = self._widgets.get(kind)
+        if cached is not None:
+            return cached  # type: ignore[return-value]
+        # A DOM query walks every node and matches selectors: far too slow to do
+        # for each panel at every tick, so a mounted panel is looked up once.
         found = self.screen_stack[0].query(kind) if self.screen_stack else None
         widget = found.first() if found else None
-        return widget if widget is not None and widget.is_mounted else None
+        if widget is not None and widget.is_mounted:
+            self._widgets[kind] = widget
+            return widget
+        return None
 
     # starting runs --------------------------------------------------------------------
     @on(StartRequested)
@@ -429,7 +452,7 @@ class QtuiApp(App[int]):
         from qtui.engine.supervisor import Supervisor
 
         self.interval = interval
-        self.query_one(StatusLine).set(interval=interval)
+        self._status().set(interval=interval)
         on_event: Callable[[ev.Event], None] = self.feed.push
         if self.record_history:
             on_event = self._recording(on_event)
@@ -531,10 +554,12 @@ class QtuiApp(App[int]):
         getattr(self, f"action_{name}")(*args)
 
     def _active_tab(self) -> str:
-        try:
-            return str(self.query_one(TabbedContent).active)
-        except Exception:  # noqa: BLE001
-            return ""
+        tabs = self._maybe(TabbedContent)
+        return str(tabs.active) if tabs is not None else ""
+
+    def _status(self) -> StatusLine:
+        status = self._maybe(StatusLine)
+        return status if status is not None else self.query_one(StatusLine)
 
     @on(TabbedContent.TabActivated)
     def _tab_changed(self) -> None:
@@ -555,9 +580,9 @@ class QtuiApp(App[int]):
 
     def action_toggle_pause(self) -> None:
         self.paused = not self.paused
-        self.query_one(StatusLine).set(paused=self.paused)
+        self._status().set(paused=self.paused)
         if not self.paused:
-            self._redraw()
+            self._redraw(True)
 
     def action_interval(self, direction: int) -> None:
         steps = INTERVAL_STEPS
@@ -568,7 +593,7 @@ class QtuiApp(App[int]):
             self._supervisor.set_interval(new)
         for form in self.query(RunForm):
             form.set_value("interval", f"{new:g}")
-        self.query_one(StatusLine).set(interval=new)
+        self._status().set(interval=new)
         self.notify(f"sampling every {new:g} s", timeout=2)
 
     def action_loss_mode(self) -> None:
@@ -577,7 +602,7 @@ class QtuiApp(App[int]):
             return
         mode = panel.toggle_mode()
         self._drawn.pop("loss", None)
-        self._redraw()
+        self._redraw(True)
         self.notify(f"loss view: {'per batch' if mode == 'batch' else 'per-epoch mean'}", timeout=2)
 
     def _selected_run(self) -> str | None:
@@ -636,7 +661,7 @@ class QtuiApp(App[int]):
         self.exit(0)
 
     async def _shutdown_and_exit(self) -> None:
-        self.query_one(StatusLine).set(message="ending runs…")
+        self._status().set(message="ending runs…")
         self.action_cancel_all()
         await asyncio.to_thread(self._sup_done.wait, 5.0)
         self._tick()
