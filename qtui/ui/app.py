@@ -143,6 +143,7 @@ class QtuiApp(App[int]):
         self.state = LiveState()
         self.state.apply_batch(events)
         self._caps = capabilities
+        self.probe_error: str | None = None
         self._caps_loader = capabilities_loader
         self._gpu = gpu
         self.record_history = record_history
@@ -238,6 +239,11 @@ class QtuiApp(App[int]):
                 )
         yield Footer(compact=True)
 
+    @property
+    def capabilities(self) -> Any:
+        """The probe's answer once it arrived (a lazily mounted form reads it)."""
+        return self._caps
+
     def _has_gpu(self) -> bool:
         return bool(self._gpu)
 
@@ -304,11 +310,13 @@ class QtuiApp(App[int]):
     @on(CapabilitiesReady)
     async def _caps_ready(self, message: CapabilitiesReady) -> None:
         self._caps = message.capabilities
+        self.probe_error = None
         for form in self.query(RunForm):
             await form.set_capabilities(message.capabilities)
 
     @on(CapabilitiesFailed)
     async def _caps_failed(self, message: CapabilitiesFailed) -> None:
+        self.probe_error = message.error
         for form in self.query(RunForm):
             await form.set_probe_failed(message.error)
 

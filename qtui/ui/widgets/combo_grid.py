@@ -22,11 +22,13 @@ from qtui.ui.caps import best_for, methods
 from qtui.ui.messages import ComboFocused
 
 SHORT = {"parameter-shift": "param-shift"}
+#: The best column is the narrowest at 80 columns.
+BEST_SHORT = {"parameter-shift": "p-shift", "finite-diff": "f-diff"}
 
 
 class ComboCell(Static, can_focus=True):
     DEFAULT_CSS = """
-    ComboCell { width: 1fr; height: 1; }
+    ComboCell { width: 1fr; height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
     ComboCell:focus { background: $accent 40%; text-style: bold; }
     ComboCell.-refused { color: $text-muted; text-style: dim; }
     ComboCell.-selected { color: $success; }
@@ -65,7 +67,7 @@ class ComboCell(Static, can_focus=True):
             return Text("✗ refused", no_wrap=True, overflow="ellipsis")
         mark = "[x]" if self.selected else "[ ]"
         if self.method == "best" and self.best:
-            mark = f"{mark} →{SHORT.get(self.best, self.best)}"
+            mark = f"{mark} →{BEST_SHORT.get(self.best, self.best)}"
         return Text(mark, no_wrap=True, overflow="ellipsis")
 
     def note(self) -> str:
@@ -112,7 +114,7 @@ class ComboGrid(Grid):
         self.methods = list(methods())
         self.styles.grid_size_columns = len(self.methods) + 1
         # widths fit the method names at 80 columns; "best" takes the rest for "→ X"
-        widths = {"backprop": 10, "adjoint": 9, "parameter-shift": 13, "finite-diff": 13}
+        widths = {"backprop": 11, "adjoint": 11, "parameter-shift": 13, "finite-diff": 13}
         cols = [str(widths.get(m, 0)) if m in widths else "1fr" for m in self.methods]
         self.styles.grid_columns = "17 " + " ".join(cols)
 

@@ -83,21 +83,21 @@ class FieldsBlock(Vertical):
 class RunForm(VerticalScroll):
     DEFAULT_CSS = """
     RunForm { padding: 0 1; }
-    RunForm .section { text-style: bold; color: $primary; margin-top: 1; height: 1; }
+    RunForm .section { text-style: bold; color: $primary; height: 1; }
     RunForm #probe-box { height: auto; }
     RunForm #probe-status { height: auto; }
     RunForm #probe-spinner { height: 1; }
     RunForm #combo-hint { height: auto; min-height: 1; color: $text-muted; }
     RunForm #combo-hint.-refused { color: $warning; }
     RunForm #fields { grid-size: 4; grid-columns: 12 1fr 12 1fr; grid-rows: 1; grid-gutter: 0 1;
-                      height: auto; }
+                      height: auto; max-width: 140; }
     RunForm.-wide #fields { grid-size: 6; grid-columns: 12 1fr 12 1fr 12 1fr; }
     RunForm #fields Label { height: 1; width: 100%; text-align: right; }
     RunForm #fields Input { height: 1; }
     RunForm #fields Input.-invalid { color: $error; text-style: bold underline; }
     RunForm #field-workload { column-span: 3; }
     RunForm.-wide #field-workload { column-span: 5; }
-    RunForm #form-errors { color: $error; height: auto; margin-top: 1; }
+    RunForm #form-errors { color: $error; height: auto; }
     RunForm #start-row { height: 1; margin-top: 1; }
     RunForm #start-row Button { margin-right: 2; }
     RunForm #start-note { color: $text-muted; width: 1fr; }
@@ -119,7 +119,10 @@ class RunForm(VerticalScroll):
                 id="probe-status",
             )
             yield LoadingIndicator(id="probe-spinner")
-        yield Static("", id="combo-hint")
+        yield Static(
+            "arrows/tab move · space toggles · focus a ✗ cell to read PennyLane's reason",
+            id="combo-hint",
+        )
         yield Label("Workload and session", classes="section")
         # The fields mount one frame later (Lazy): a dozen inputs are most of the
         # form's cost, and the first frame must appear within a second.
@@ -144,6 +147,13 @@ class RunForm(VerticalScroll):
                 yield Static("", id="start-note")
 
     def on_mount(self) -> None:
+        # Mounted lazily, the form may have missed the probe's answer: ask the app.
+        caps = getattr(self.app, "capabilities", None)
+        error = getattr(self.app, "probe_error", None)
+        if caps is not None:
+            self.call_later(self.set_capabilities, caps)
+        elif error:
+            self.call_later(self.set_probe_failed, error)
         self.validate_all()
 
     def on_resize(self) -> None:
@@ -162,6 +172,10 @@ class RunForm(VerticalScroll):
             grid = ComboGrid(caps, id="combo-grid")
             await box.mount(grid)
             self._default_selection(grid)
+            focused = self.app.focused
+            visible = getattr(self.app, "_active_tab", lambda: "setup")() == "setup"
+            if visible and (focused is None or not isinstance(focused, (Input, Button))):
+                grid.query(ComboCell).first().focus()
         self.validate_all()
 
     def _default_selection(self, grid: ComboGrid) -> None:
