@@ -15,6 +15,7 @@ import contextlib
 import json
 import os
 import signal
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -28,6 +29,7 @@ from rich.table import Table
 from rich.text import Text
 
 from qtui import events as ev
+from qtui.analysis_report import print_analysis
 from qtui.config import RunSpec
 from qtui.engine.supervisor import Supervisor
 from qtui.summary import RunRecord, SessionSummary
@@ -185,7 +187,7 @@ def _bar(pct: float) -> str:
 
 
 def _combo_label(c: dict[str, Any]) -> Text:
-    label = Text(str(c["command"]))
+    label = Text(str(c.get("label") or c["command"]))
     params = c.get("parameters", {})
     extra = []
     resolved = c.get("resolved_diff_method")
@@ -351,6 +353,20 @@ def _signals(on_signal: Any) -> Iterator[None]:
             signal.signal(s, h)
 
 
+def _with_history(on_event: Any, err: Console) -> Any:
+    """Tee events into the history database; a database problem never stops a run."""
+    if os.environ.get("QTUI_NO_HISTORY"):
+        return on_event
+    try:
+        from qtui.history_db import HistoryDB, HistoryError, recording
+
+        db = HistoryDB()
+    except (HistoryError, OSError, sqlite3.Error) as exc:
+        err.print(f"qtui: warning: history is not recorded ({exc})", highlight=False)
+        return on_event
+    return recording(on_event, db)
+
+
 def run_session(
     specs: list[RunSpec],
     *,
@@ -368,9 +384,10 @@ def run_session(
     err = err or Console(stderr=True)
     live_mode = err.is_terminal
     progress_ref: list[Progress] = []
+    on_event = _with_history(lambda e: progress_ref[0].on_event(e), err)
     sup = Supervisor(
         specs,
-        lambda e: progress_ref[0].on_event(e),
+        on_event,
         interval=interval,
         events_path=events_path,
         refused=refused,
@@ -423,9 +440,10 @@ def run_session(
     summary = progress.summary
     out.print()
     print_report(summary, out)
+    data = summary.to_dict()
+    print_analysis(data, out)
     code = EXIT_OK
     if json_path:
-        data = summary.to_dict()
         try:
             where = save_summary(data, json_path, force)
             err.print(f"Summary written to {where}", highlight=False)

@@ -65,7 +65,7 @@ class _Item:
 
 
 def _label(entry: dict[str, Any]) -> str:
-    return str(entry.get("command") or "?")
+    return str(entry.get("label") or entry.get("command") or "?")
 
 
 def _time_items(results: list[dict[str, Any]]) -> list[_Item]:
@@ -152,8 +152,7 @@ def _evidence(
     return text + f"; next is {runner.label} at {_fmt(runner.value, unit)} ({ratio:.2f}×)."
 
 
-def recommend(results: list[dict[str, Any]]) -> dict[str, Any]:
-    """The three picks for a summary's ``results[]`` (finished runs only)."""
+def _picks(results: list[dict[str, Any]]) -> dict[str, Any]:
     picks = {
         "fastest": _pick("fastest", _time_items(results), "s"),
         "cheapest": _pick("cheapest", _core_items(results), "core-s"),
@@ -162,12 +161,52 @@ def recommend(results: list[dict[str, Any]]) -> dict[str, Any]:
     return {k: (p.to_dict() if p else None) for k, p in picks.items()}
 
 
+def recommend(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """The three picks for a summary's ``results[]`` (finished runs only).
+
+    When workload parameters vary (a sweep), comparing a 2-qubit run with a
+    12-qubit one says nothing, so the picks are made within each group of
+    equal parameters and listed under ``groups``; the top-level picks are then
+    ``None``.
+    """
+    from qtui.summary import varying_parameters
+
+    varying = varying_parameters(results)
+    if not varying:
+        return {**_picks(results), "groups": []}
+    groups: dict[str, list[dict[str, Any]]] = {}
+    labels: dict[str, dict[str, Any]] = {}
+    for r in results:
+        params = {k: (r.get("parameters") or {}).get(k) for k in varying}
+        key = repr(sorted(params.items()))
+        groups.setdefault(key, []).append(r)
+        labels[key] = params
+    return {
+        "fastest": None,
+        "cheapest": None,
+        "leanest": None,
+        "groups": [{"parameters": labels[k], **_picks(rs)} for k, rs in groups.items()],
+    }
+
+
+_TITLES = {
+    "fastest": "Fastest",
+    "cheapest": "Cheapest (core-seconds)",
+    "leanest": "Leanest (peak memory)",
+}
+
+
 def describe(rec: dict[str, Any]) -> list[str]:
-    """One line per pick, for the console, Markdown and the TUI."""
-    names = {"fastest": "Fastest", "cheapest": "Cheapest (core-seconds)", "leanest": "Leanest (peak memory)"}
+    """One line per pick (per group in a sweep), for the console, Markdown and the TUI."""
     lines = []
-    for key, title in names.items():
+    for key, title in _TITLES.items():
         pick = rec.get(key)
         if pick:
             lines.append(f"{title}: {pick['evidence']}")
+    for group in rec.get("groups") or []:
+        where = ", ".join(f"{k}={v}" for k, v in group["parameters"].items())
+        for key, title in _TITLES.items():
+            pick = group.get(key)
+            if pick:
+                lines.append(f"At {where}: {title}: {pick['evidence']}")
     return lines

@@ -40,6 +40,18 @@ def combo_parameters(spec: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def varying_parameters(results: list[dict[str, Any]], exclude: tuple[str, ...] = ()) -> list[str]:
+    """Workload parameters whose value differs between results (a sweep's axes)."""
+    keys: list[str] = []
+    for r in results:
+        for k in r.get("parameters") or {}:
+            if k not in ("device", "diff_method", *exclude) and k not in keys:
+                keys.append(k)
+    return [
+        k for k in keys if len({repr((r.get("parameters") or {}).get(k)) for r in results}) > 1
+    ]
+
+
 def combo_key(spec: dict[str, Any]) -> str:
     return json.dumps(combo_parameters(spec), sort_keys=True)
 
@@ -226,6 +238,10 @@ class SessionSummary:
                 continue
             groups.setdefault(combo_key(rec.spec), []).append(rec)
         results = [self._combo(recs) for recs in groups.values()]
+        varying = varying_parameters(results)
+        for r in results:
+            extra = [f"{k}={r['parameters'].get(k)}" for k in varying]
+            r["label"] = r["command"] + (f" ({', '.join(extra)})" if extra else "")
         means = [r["mean"] for r in results if r["mean"] is not None]
         fastest = min(means) if means else None
         for r in results:

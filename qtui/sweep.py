@@ -15,14 +15,27 @@ from dataclasses import replace
 from typing import Any
 
 from qtui.config import ConfigError, RunSpec, WorkloadParams, check_params, parse_int
+from qtui.summary import varying_parameters
 
-#: Axis name -> (WorkloadParams field, smallest allowed value, words for the unit)
+#: Axis name -> (WorkloadParams field, smallest allowed value, the axis in words)
 AXES: dict[str, tuple[str, int, str]] = {
-    "qubits": ("qubits", 1, "qubits"),
-    "layers": ("layers", 1, "layers"),
+    "qubits": ("qubits", 1, "qubit count"),
+    "layers": ("layers", 1, "layer count"),
     "batch_size": ("batch_size", 1, "batch size"),
-    "threads": ("threads", 1, "threads"),
+    "threads": ("threads", 1, "thread count"),
 }
+
+_VALUE_WORDS = {
+    "qubits": "{} qubits",
+    "layers": "{} layers",
+    "batch_size": "batch size {}",
+    "threads": "{} threads",
+}
+
+
+def at(axis: str, value: Any) -> str:
+    """``4 qubits``, ``batch size 8``: one point of an axis in words."""
+    return _VALUE_WORDS.get(axis, axis + " {}").format(value)
 
 
 def parse_axis(name: str, text: str) -> list[int]:
@@ -44,25 +57,22 @@ def expand(
     repeat: int = 1,
     timeout_s: float | None = None,
 ) -> list[RunSpec]:
-    """Every sweep point as a RunSpec, axes varying fastest, repeats innermost."""
+    """Every sweep point as a RunSpec (devices × methods innermost, repeats outermost)."""
     names = [n for n in AXES if n in axes]
-    specs: list[RunSpec] = []
+    points: list[WorkloadParams] = []
     for values in itertools.product(*(axes[n] for n in names)):
         changes: dict[str, Any] = {AXES[n][0]: v for n, v in zip(names, values, strict=True)}
         params = replace(base, **changes)
         check_params(params)
-        for device, method in itertools.product(devices, methods):
-            for r in range(repeat):
-                specs.append(
-                    RunSpec(
-                        device=device,
-                        diff_method=method,
-                        params=params,
-                        repeat_index=r,
-                        timeout_s=timeout_s,
-                    )
-                )
-    return specs
+        points.append(params)
+    # Repeats outermost: each pass visits every point once, so slow drift on a
+    # shared node spreads over every point instead of biasing one.
+    return [
+        RunSpec(device=d, diff_method=m, params=params, repeat_index=r, timeout_s=timeout_s)
+        for r in range(repeat)
+        for params in points
+        for d, m in itertools.product(devices, methods)
+    ]
 
 
 def series(results: list[dict[str, Any]], axis: str) -> dict[str, list[dict[str, Any]]]:
@@ -72,7 +82,7 @@ def series(results: list[dict[str, Any]], axis: str) -> dict[str, list[dict[str,
     its label names those values when they vary.
     """
     field = AXES[axis][0]
-    varying = _varying_params(results, exclude={field})
+    varying = varying_parameters(results, exclude=(field,))
     lines: dict[str, list[dict[str, Any]]] = {}
     for r in results:
         if r.get("time_per_step") is None:
@@ -100,19 +110,9 @@ def series(results: list[dict[str, Any]], axis: str) -> dict[str, list[dict[str,
     return lines
 
 
-def _varying_params(results: list[dict[str, Any]], exclude: set[str]) -> list[str]:
-    seen: dict[str, set[str]] = {}
-    for r in results:
-        for k, v in (r.get("parameters") or {}).items():
-            if k in exclude or k in ("device", "diff_method"):
-                continue
-            seen.setdefault(k, set()).add(repr(v))
-    return sorted(k for k, vals in seen.items() if len(vals) > 1)
-
-
 def swept_axes(results: list[dict[str, Any]]) -> list[str]:
     """The axes whose value differs between results."""
-    fields = set(_varying_params(results, exclude=set()))
+    fields = set(varying_parameters(results))
     return [name for name, (f, _, _) in AXES.items() if f in fields]
 
 
@@ -156,10 +156,10 @@ def crossovers(lines: dict[str, list[dict[str, Any]]], axis: str) -> list[str]:
         parts = []
         first_word = "faster" if decided[0][1] < 0 else "slower"
         (x0, _), (x1, s1) = changes[0]
-        parts.append(f"{la} is {first_word} than {lb} up to {x0} {unit}")
-        parts.append(f"from {x1} {unit} it is {'faster' if s1 < 0 else 'slower'}")
+        parts.append(f"{la} is {first_word} than {lb} up to {at(axis, x0)}")
+        parts.append(f"from {at(axis, x1)} it is {'faster' if s1 < 0 else 'slower'}")
         for (_, _), (xn, sn) in changes[1:]:
-            parts.append(f"and from {xn} {unit} {'faster' if sn < 0 else 'slower'} again")
+            parts.append(f"and from {at(axis, xn)} {'faster' if sn < 0 else 'slower'} again")
         out.append("; ".join(parts) + ".")
     return out
 

@@ -63,4 +63,20 @@ def test_single_runs_use_the_noise_floor_and_say_so() -> None:
 
 
 def test_nothing_measured_gives_no_pick() -> None:
-    assert recommend([]) == {"fastest": None, "cheapest": None, "leanest": None}
+    assert recommend([]) == {"fastest": None, "cheapest": None, "leanest": None, "groups": []}
+
+
+def test_sweeps_are_judged_within_each_point() -> None:
+    results = [
+        entry("a+backprop", [1.0], [1.0], 100 * 2**20),
+        entry("b+adjoint", [2.0], [2.0], 100 * 2**20),
+        entry("a+backprop", [9.0], [9.0], 100 * 2**20),
+        entry("b+adjoint", [3.0], [3.0], 100 * 2**20),
+    ]
+    for r, q in zip(results, (2, 2, 8, 8), strict=True):
+        r["parameters"] = {"device": r["command"].split("+")[0], "qubits": q}
+    rec = recommend(results)
+    assert rec["fastest"] is None
+    winners = {g["parameters"]["qubits"]: g["fastest"]["winner"] for g in rec["groups"]}
+    assert winners == {2: "a+backprop", 8: "b+adjoint"}
+    assert any(line.startswith("At qubits=8: Fastest: b+adjoint") for line in describe(rec))

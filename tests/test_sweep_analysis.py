@@ -70,5 +70,5 @@ def test_no_crossover_and_ties() -> None:
         point("c+adjoint", 4, 0.060),
     ]
     text = crossovers(series(results, "qubits"), "qubits")
-    assert "a+backprop and b+adjoint are within the noise of each other at every qubits measured." in text
-    assert "a+backprop is faster than c+adjoint at every qubits measured (2–4)." in text
+    assert "a+backprop and b+adjoint are within the noise of each other at every qubit count measured." in text
+    assert "a+backprop is faster than c+adjoint at every qubit count measured (2–4)." in text

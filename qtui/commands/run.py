@@ -151,12 +151,42 @@ def get_capabilities(refresh: bool = False) -> Any:
     return load_capabilities(refresh=refresh)
 
 
+def resolve_combos(
+    device_text: str, method_text: str
+) -> tuple[list[tuple[str, str]], list[dict[str, Any]]]:
+    """The runnable (device, method) pairs and the refused ones, with PennyLane's reasons.
+
+    Raises ``ConfigError`` for an unknown or unusable device, an unknown
+    method, or when nothing requested can run; ``ProbeError`` when probing fails.
+    """
+    methods = parse_diff_methods(method_text)
+    caps = get_capabilities()
+    for name in [d.strip() for d in str(device_text).split(",") if d.strip()]:
+        info = caps.devices.get(name)
+        if info is not None and not info.usable:
+            raise ConfigError("device", f"{name!r} is unavailable here: {info.reason}")
+    devices = parse_devices(device_text, caps.usable_devices())
+    combos: list[tuple[str, str]] = []
+    refused: list[dict[str, Any]] = []
+    for d in devices:
+        for m in methods:
+            reason = caps.check(d, m)
+            if reason is None:
+                combos.append((d, m))
+            else:
+                refused.append({"device": d, "diff_method": m, "reason": reason})
+    if not combos:
+        why = "; ".join(f"{r['device']}+{r['diff_method']}: {r['reason']}" for r in refused)
+        raise ConfigError("diff-method", f"no requested combination can run here ({why})")
+    return combos, refused
+
+
 def handle(args: argparse.Namespace) -> int:
     """Validate, then run; see the module docstring."""
     from qtui.capabilities import ProbeError
 
     try:
-        methods = parse_diff_methods(args.diff_method)
+        parse_diff_methods(args.diff_method)  # method errors before the (slow) probe
         values = {name: getattr(args, name) for _, name, _ in WORKLOAD_FLAGS}
         params = build_params(values)
         repeat = FIELD_PARSERS["repeat"](args.repeat)
@@ -170,31 +200,12 @@ def handle(args: argparse.Namespace) -> int:
         return _fail(str(exc))
 
     try:
-        caps = get_capabilities()
+        combos, refused = resolve_combos(args.device, args.diff_method)
     except ProbeError as exc:
         print(f"qtui: error: could not probe the PennyLane devices: {exc}", file=sys.stderr)
         return 1
-    try:
-        for name in [d.strip() for d in str(args.device).split(",") if d.strip()]:
-            info = caps.devices.get(name)
-            if info is not None and not info.usable:
-                raise ConfigError("device", f"{name!r} is unavailable here: {info.reason}")
-        devices = parse_devices(args.device, caps.usable_devices())
     except ConfigError as exc:
         return _fail(str(exc))
-
-    combos: list[tuple[str, str]] = []
-    refused: list[dict[str, Any]] = []
-    for d in devices:
-        for m in methods:
-            reason = caps.check(d, m)
-            if reason is None:
-                combos.append((d, m))
-            else:
-                refused.append({"device": d, "diff_method": m, "reason": reason})
-    if not combos:
-        why = "; ".join(f"{r['device']}+{r['diff_method']}: {r['reason']}" for r in refused)
-        return _fail(f"diff-method: no requested combination can run here ({why})")
 
     if params.workload != DEFAULT_WORKLOAD:
         problem = check_workload(params.workload, *combos[0])

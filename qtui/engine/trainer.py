@@ -110,6 +110,7 @@ def _run(
     t_import = time.perf_counter()
     apply_thread_limit(p.threads)
     import numpy as np
+    import pennylane  # noqa: F401 - imported here so import_s covers it, not build_s
     import torch
 
     from qtui.engine.phases import PhaseTimer

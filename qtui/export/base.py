@@ -16,6 +16,8 @@ import math
 from abc import ABC, abstractmethod
 from typing import Any
 
+from qtui.summary import varying_parameters  # noqa: F401 - re-exported for the exporters
+
 MiB = 1024 * 1024
 GiB = 1024 * MiB
 
@@ -118,20 +120,6 @@ def fmt_cores(value: Any) -> str:
 
 def combo_label(parameters: dict[str, Any]) -> str:
     return f"{parameters.get('device')}+{parameters.get('diff_method')}"
-
-
-def varying_parameters(results: list[dict[str, Any]]) -> list[str]:
-    """Workload parameters that differ between results (a sweep's axes)."""
-    keys: list[str] = []
-    for r in results:
-        for k in (r.get("parameters") or {}):
-            if k not in ("device", "diff_method") and k not in keys:
-                keys.append(k)
-    return [
-        k
-        for k in keys
-        if len({repr((r.get("parameters") or {}).get(k)) for r in results}) > 1
-    ]
 
 
 def result_label(result: dict[str, Any], varying: list[str]) -> str:

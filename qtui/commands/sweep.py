@@ -1,0 +1,115 @@
+"""``qtui sweep``: time and cost per training step as circuits, batches or thread pools grow.
+
+Every point of ``--device × --diff-method × --qubits × --layers × --batch-size
+× --threads`` runs in its own child: ``--warmup`` unmeasured steps, then
+``--steps`` measured ones.  ``--threads`` sets OMP_NUM_THREADS (and MKL/
+OpenBLAS) and torch's thread count in the child before anything is imported.
+The end of the output is a table per swept axis (wall time and core-seconds
+per step), the crossovers named in words, and the recommendation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from qtui.config import DEFAULT_WORKLOAD, FIELD_PARSERS, ConfigError, WorkloadParams, build_params
+from qtui.sweep import AXES, expand, parse_axis
+
+DEFAULT_STEPS = 20
+DEFAULT_WARMUP = 3
+
+#: Flags that take one value (as in ``qtui run``); the swept ones take lists.
+_SINGLE_FLAGS: tuple[tuple[str, str, str], ...] = (
+    ("--seed", "seed", "torch and numpy seed"),
+    ("--samples", "samples", "make_moons sample count"),
+    ("--noise", "noise", "make_moons noise"),
+    ("--lr", "lr", "learning rate"),
+    ("--workload", "workload", "your own workload, module:function"),
+)
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "sweep",
+        help="measure time and core-seconds per step across qubits, layers, batch sizes, threads",
+        description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
+    )
+    p.add_argument("--device", default="default.qubit,lightning.qubit", help="comma list of devices")
+    p.add_argument(
+        "--diff-method", default="backprop,adjoint", help="comma list of diff methods"
+    )
+    p.add_argument("--qubits", default="2,4,8", metavar="LIST", help="qubit counts (default 2,4,8)")
+    p.add_argument("--layers", default=None, metavar="LIST", help="layer counts (default 1)")
+    p.add_argument("--batch-size", default=None, metavar="LIST", help="batch sizes (default 5)")
+    p.add_argument(
+        "--threads", default=None, metavar="LIST", help="OMP/torch threads per child (default: library's)"
+    )
+    p.add_argument("--steps", default=str(DEFAULT_STEPS), metavar="N", help="measured steps per point")
+    p.add_argument("--warmup", default=str(DEFAULT_WARMUP), metavar="N", help="unmeasured steps first")
+    p.add_argument("--repeat", default="1", metavar="N", help="runs per point (default 1)")
+    p.add_argument("--timeout", default=None, metavar="SECONDS", help="per run; stopped past it")
+    p.add_argument("--interval", default="0.1", metavar="SECONDS", help="sampling interval")
+    p.add_argument("--events", metavar="FILE", help="write every event to FILE as JSON lines")
+    p.add_argument("--json", metavar="FILE", help="write the summary JSON to FILE")
+    p.add_argument("--force", action="store_true", help="overwrite existing --json/--events files")
+    for flag, name, text in _SINGLE_FLAGS:
+        p.add_argument(flag, dest=name, default=None, help=f"{text} (default {getattr(WorkloadParams(), name)})")
+    p.set_defaults(func=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    from qtui.capabilities import ProbeError
+    from qtui.commands.run import _fail, check_output_path, check_workload, resolve_combos
+
+    try:
+        axes: dict[str, list[int]] = {}
+        for name in AXES:
+            text = getattr(args, name)
+            if text is not None:
+                axes[name] = parse_axis(name, text)
+        steps = FIELD_PARSERS["steps"](args.steps)
+        if steps < 1:
+            raise ConfigError("steps", f"must be at least 1, got {steps}")
+        warmup = FIELD_PARSERS["warmup"](args.warmup)
+        values: dict[str, Any] = {name: getattr(args, name) for _, name, _ in _SINGLE_FLAGS}
+        values.update(steps=steps, warmup=warmup, epochs=1)
+        if "batch_size" in axes:
+            values["batch_size"] = max(axes["batch_size"])  # checked against samples here
+        base = build_params(values)
+        repeat = FIELD_PARSERS["repeat"](args.repeat)
+        timeout = FIELD_PARSERS["timeout"](args.timeout) if args.timeout is not None else None
+        interval = FIELD_PARSERS["interval"](args.interval)
+        check_output_path("json", args.json, args.force)
+        check_output_path("events", args.events, args.force)
+        combos, refused = resolve_combos(args.device, args.diff_method)
+        devices = list(dict.fromkeys(d for d, _ in combos))
+        methods = list(dict.fromkeys(m for _, m in combos))
+        specs = [
+            s
+            for s in expand(devices, methods, axes, base, repeat=repeat, timeout_s=timeout)
+            if (s.device, s.diff_method) in combos
+        ]
+    except ConfigError as exc:
+        return _fail(str(exc))
+    except ProbeError as exc:
+        print(f"qtui: error: could not probe the PennyLane devices: {exc}", file=sys.stderr)
+        return 1
+
+    if base.workload != DEFAULT_WORKLOAD:
+        problem = check_workload(base.workload, *combos[0])
+        if problem:
+            return _fail(f"workload: {problem}")
+
+    from qtui.headless import run_session
+
+    return run_session(
+        specs,
+        refused=refused,
+        interval=interval,
+        events_path=args.events,
+        json_path=args.json,
+        force=args.force,
+        argv=["qtui", *sys.argv[1:]],
+    )
