@@ -21,6 +21,14 @@ from qtui.config import RunSpec, WorkloadParams
 TESTS = Path(__file__).resolve().parent
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_user_folders(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep the history DB, probe cache and theme choice of the test run out of ~/."""
+    base = tmp_path_factory.mktemp("qtui-user")
+    for var in ("QTUI_DATA_DIR", "QTUI_CACHE_DIR", "QTUI_CONFIG_DIR"):
+        os.environ[var] = str(base / var.lower())
+
+
 def _run_child(spec: RunSpec) -> list[ev.Event]:
     """One real run through ``python -m qtui.engine.child``, sampled with psutil."""
     r, w = os.pipe()
