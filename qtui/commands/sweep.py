@@ -1,8 +1,8 @@
 """``qtui sweep``: time and cost per training step as circuits, batches or thread pools grow.
 
-Every point of ``--device × --diff-method × --qubits × --layers × --batch-size
-× --threads`` runs in its own child: ``--warmup`` unmeasured steps, then
-``--steps`` measured ones.  ``--threads`` sets OMP_NUM_THREADS (and MKL/
+Every point of --device × --diff-method × --qubits × --layers × --batch-size
+× --threads runs in its own child: --warmup unmeasured steps, then
+--steps measured ones.  --threads sets OMP_NUM_THREADS (and MKL/
 OpenBLAS) and torch's thread count in the child before anything is imported.
 The end of the output is a table per swept axis (wall time and core-seconds
 per step), the crossovers named in words, and the recommendation.
@@ -36,9 +36,11 @@ def register(subparsers: Any) -> None:
         help="measure time and core-seconds per step across qubits, layers, batch sizes, threads",
         description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
     )
-    p.add_argument("--device", default="default.qubit,lightning.qubit", help="comma list of devices")
+    p.add_argument("--device", default="default.qubit,lightning.qubit", help="comma list of devices (default default.qubit,lightning.qubit)")
     p.add_argument(
-        "--diff-method", default="backprop,adjoint", help="comma list of diff methods"
+        "--diff-method",
+        default="backprop,adjoint",
+        help="comma list of diff methods (default backprop,adjoint)",
     )
     p.add_argument("--qubits", default="2,4,8", metavar="LIST", help="qubit counts (default 2,4,8)")
     p.add_argument("--layers", default=None, metavar="LIST", help="layer counts (default 1)")
@@ -46,11 +48,11 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--threads", default=None, metavar="LIST", help="OMP/torch threads per child (default: library's)"
     )
-    p.add_argument("--steps", default=str(DEFAULT_STEPS), metavar="N", help="measured steps per point")
-    p.add_argument("--warmup", default=str(DEFAULT_WARMUP), metavar="N", help="unmeasured steps first")
+    p.add_argument("--steps", default=str(DEFAULT_STEPS), metavar="N", help=f"measured steps per point (default {DEFAULT_STEPS})")
+    p.add_argument("--warmup", default=str(DEFAULT_WARMUP), metavar="N", help=f"unmeasured warm-up steps before them (default {DEFAULT_WARMUP})")
     p.add_argument("--repeat", default="1", metavar="N", help="runs per point (default 1)")
-    p.add_argument("--timeout", default=None, metavar="SECONDS", help="per run; stopped past it")
-    p.add_argument("--interval", default="0.1", metavar="SECONDS", help="sampling interval")
+    p.add_argument("--timeout", default=None, metavar="SECONDS", help="per run, from process start; a run past it is stopped")
+    p.add_argument("--interval", default="0.1", metavar="SECONDS", help="sampling interval (default 0.1)")
     p.add_argument("--events", metavar="FILE", help="write every event to FILE as JSON lines")
     p.add_argument("--json", metavar="FILE", help="write the summary JSON to FILE")
     p.add_argument("--force", action="store_true", help="overwrite existing --json/--events files")
