@@ -42,6 +42,13 @@ def register(subparsers: Any) -> None:
         default="backprop,adjoint",
         help="comma list of diff methods (default backprop,adjoint)",
     )
+    p.add_argument(
+        "--combos",
+        default=None,
+        metavar="LIST",
+        help="device+method pairs instead of the cross product, "
+        "e.g. default.qubit+backprop,lightning.qubit+adjoint",
+    )
     p.add_argument("--qubits", default="2,4,8", metavar="LIST", help="qubit counts (default 2,4,8)")
     p.add_argument("--layers", default=None, metavar="LIST", help="layer counts (default 1)")
     p.add_argument("--batch-size", default=None, metavar="LIST", help="batch sizes (default 5)")
@@ -59,6 +66,19 @@ def register(subparsers: Any) -> None:
     for flag, name, text in _SINGLE_FLAGS:
         p.add_argument(flag, dest=name, default=None, help=f"{text} (default {getattr(WorkloadParams(), name)})")
     p.set_defaults(func=handle)
+
+
+def parse_combos(text: str) -> list[tuple[str, str]]:
+    """``"default.qubit+backprop,lightning.qubit+adjoint"`` -> pairs."""
+    pairs = []
+    for item in [p.strip() for p in text.split(",") if p.strip()]:
+        device, plus, method = item.rpartition("+")
+        if not plus or not device or not method:
+            raise ConfigError("combos", f"each item must be device+method, got {item!r}")
+        pairs.append((device, method))
+    if not pairs:
+        raise ConfigError("combos", "needs at least one device+method pair")
+    return list(dict.fromkeys(pairs))
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -85,7 +105,14 @@ def handle(args: argparse.Namespace) -> int:
         interval = FIELD_PARSERS["interval"](args.interval)
         check_output_path("json", args.json, args.force)
         check_output_path("events", args.events, args.force)
-        combos, refused = resolve_combos(args.device, args.diff_method)
+        if args.combos:
+            combos, refused = [], []
+            for device, method in parse_combos(args.combos):
+                ok, no = resolve_combos(device, method)
+                combos += ok
+                refused += no
+        else:
+            combos, refused = resolve_combos(args.device, args.diff_method)
         devices = list(dict.fromkeys(d for d, _ in combos))
         methods = list(dict.fromkeys(m for _, m in combos))
         specs = [
