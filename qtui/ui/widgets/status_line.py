@@ -43,7 +43,8 @@ class StatusLine(Widget):
             )
         else:
             t.append("process isolation")
-        t.append(f" · sample {self.interval:g}s")
+        if not self.watch_path:  # a watched log's sampling is set by its writer
+            t.append(f" · sample {self.interval:g}s")
         t.append(" · ")
         if self.paused:
             t.append("⏸ PAUSED (space resumes)", style="bold reverse")
