@@ -214,3 +214,18 @@ def test_load_event_log_folds_it(real_events: list[ev.Event], tmp_path: Path) ->
     assert s["schema"] == "qtui.summary"
     assert [r["state"] for r in s["runs"]] == ["finished", "finished", "finished", "failed"]
     assert any("malformed" in n for n in s["notes"])
+
+
+def test_every_format_shows_where_the_time_goes(summary: dict[str, Any]) -> None:
+    """Phase breakdown (issue 5): Markdown table, CSV columns, HTML stacked chart."""
+    finished = [r for r in summary["results"] if r.get("phases") and r.get("steps")]
+    assert finished, "the real runs should carry phase timings"
+    md = render(summary, "md")
+    assert "**Where the time goes**" in md
+    assert "| Combination | Data | Fwd classical | Fwd quantum | Bwd quantum | Bwd classical | Optimiser |" in md
+    header, *rows = list(csv.DictReader(io.StringIO(render(summary, "csv"))))
+    done = [row for row in [header, *rows] if row["state"] == "finished"]
+    assert done and all(float(row["phase_forward_quantum_s"]) > 0 for row in done)
+    assert all(float(row["phase_backward_classical_s"]) > 0 for row in done)
+    html = render(summary, "html")
+    assert "Where the time goes: milliseconds per training step, by phase" in html

@@ -12,7 +12,7 @@ import csv
 import io
 from typing import Any
 
-from qtui.export.base import Exporter, describe_error, run_warning_total
+from qtui.export.base import PHASES, Exporter, describe_error, run_warning_total
 
 FIXED_COLUMNS = [
     "session_id",
@@ -36,6 +36,7 @@ RESULT_COLUMNS = [
     "epochs",
     "import_s",
     "build_s",
+    *(f"phase_{name}_s" for name, _ in PHASES),
     "warnings",
     "warning_kinds",
     "error_type",
@@ -95,6 +96,8 @@ def rows(summary: dict[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
             "error_type": err.get("exc_type") or (err.get("state") if err else None),
             "error": describe_error(err) or None,
         }
+        for name, _ in PHASES:
+            row[f"phase_{name}_s"] = (run.get("phases") or {}).get(name)
         for k in param_keys:
             row[f"parameter_{k}"] = params.get(k)
         out.append(row)

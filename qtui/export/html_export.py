@@ -14,6 +14,8 @@ import html
 from typing import Any
 
 from qtui.export.base import (
+    PHASES,
+    PHASES_NOTE,
     Exporter,
     ExportError,
     MiB,
@@ -120,6 +122,58 @@ def _figures(summary: dict[str, Any]) -> list[tuple[str, Any]]:
         )
         mem_fig.update_layout(title="Peak memory (RSS) per combination", yaxis_title="MiB")
         figs.append(("Peak memory", mem_fig))
+
+    phased = [r for r in timed if r.get("phases") and r.get("steps")]
+    if phased:
+        phase_fig = go.Figure()
+        for key, title in PHASES:
+            phase_fig.add_trace(
+                go.Bar(
+                    name=title,
+                    x=[result_label(r, varying) for r in phased],
+                    y=[float(r["phases"].get(key) or 0.0) / r["steps"] * 1e3 for r in phased],
+                )
+            )
+        phase_fig.update_layout(
+            barmode="stack",
+            title="Where the time goes: milliseconds per training step, by phase",
+            yaxis_title="ms per step",
+        )
+        figs.append(("Where the time goes", phase_fig))
+    figs += _sweep_figures(go, summary)
+    return figs
+
+
+def _sweep_figures(go: Any, summary: dict[str, Any]) -> list[tuple[str, Any]]:
+    """Time and core-seconds per step against each swept axis, one line per combination."""
+    from qtui.sweep import AXES
+
+    figs: list[tuple[str, Any]] = []
+    for axis, data in (summary.get("sweep") or {}).items():
+        if not isinstance(data, dict):
+            continue
+        words = AXES.get(axis, (axis, 0, axis))[2]
+        for key, title, unit in (
+            ("time_per_step", "Wall time per training step", "seconds per step"),
+            ("core_s_per_step", "Core-seconds per training step", "core-seconds per step"),
+        ):
+            fig = go.Figure()
+            for label, points in (data.get("series") or {}).items():
+                fig.add_trace(
+                    go.Scatter(
+                        x=[pt["x"] for pt in points],
+                        y=[pt.get(key) for pt in points],
+                        mode="lines+markers",
+                        name=label,
+                    )
+                )
+            fig.update_layout(
+                title=f"{title} against {words}",
+                xaxis_title=words,
+                yaxis_title=unit,
+                yaxis_type="log",
+            )
+            figs.append((f"{title} ({words})", fig))
     return figs
 
 
@@ -182,6 +236,8 @@ def render_html(summary: dict[str, Any]) -> str:
 
     for name, fig in _figures(summary):
         parts.append(f"<h2>{esc(name)}</h2>")
+        if name == "Where the time goes":
+            parts.append(f'<p class="note">{esc(PHASES_NOTE)}</p>')
         parts.append(
             fig.to_html(full_html=False, include_plotlyjs=False, config={"responsive": True})
         )

@@ -12,10 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 from qtui.export.base import (
+    PHASES_NOTE,
     Exporter,
     common_parameters,
     environment_lines,
     failed_runs,
+    phases_table,
     results_table,
 )
 
@@ -59,6 +61,11 @@ def render_markdown(summary: dict[str, Any]) -> str:
         out.append("")
     else:
         out += ["No combination finished.", ""]
+
+    p_headers, p_rows, p_align = phases_table(summary)
+    if p_rows:
+        out += ["**Where the time goes**", ""] + table(p_headers, p_rows, p_align) + [""]
+        out += [PHASES_NOTE, ""]
 
     try:
         from qtui.recommend import describe
