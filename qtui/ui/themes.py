@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -61,8 +62,12 @@ def config_dir() -> Path:
 
 
 def bundled_theme_dir() -> Path:
-    """The repository's ``themes/`` folder (next to the ``qtui`` package)."""
-    return Path(__file__).resolve().parents[2] / "themes"
+    """The bundled ``themes/``: beside the package in a checkout (editable install),
+    or ``<prefix>/share/qtui/themes`` where a wheel puts them (pyproject data-files)."""
+    beside = Path(__file__).resolve().parents[2] / "themes"
+    if beside.is_dir():
+        return beside
+    return Path(sys.prefix) / "share" / "qtui" / "themes"
 
 
 def theme_dirs() -> list[Path]:
