@@ -1,0 +1,50 @@
+"""The UI/CLI process never imports torch or pennylane; the engine never imports Textual."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+UI_SIDE = [
+    "qtui.cli",
+    "qtui.ui.app",
+    "qtui.headless",
+    "qtui.capabilities",
+    "qtui.engine.supervisor",
+    "qtui.engine.sampler",
+    "qtui.export",
+    "qtui.export.html_export",
+    "qtui.history_db",
+    "qtui.logtail",
+    "qtui.summary",
+    "qtui.recommend",
+    "qtui.sweep",
+    "qtui.analysis_report",
+]
+COMMANDS = ["run", "devices", "sweep", "report", "compare", "history", "watch", "serve"]
+
+
+def _modules_after(imports: list[str]) -> set[str]:
+    code = (
+        "import importlib, sys\n"
+        f"for m in {imports!r}: importlib.import_module(m)\n"
+        "print(' '.join(sorted(sys.modules)))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    return set(out.stdout.split())
+
+
+def test_ui_and_cli_side_never_import_torch_or_pennylane() -> None:
+    mods = _modules_after(UI_SIDE + [f"qtui.commands.{c}" for c in COMMANDS])
+    assert "textual" in mods  # the check is real: the UI did load
+    assert not {m for m in mods if m.split(".")[0] in ("torch", "pennylane")}
+
+
+def test_engine_never_imports_textual() -> None:
+    mods = _modules_after(
+        ["qtui.engine.supervisor", "qtui.engine.trainer", "qtui.engine.child", "qtui.engine.forum"]
+    )
+    assert "torch" in mods and "pennylane" in mods  # forum does import them
+    assert not {m for m in mods if m.split(".")[0] == "textual"}
