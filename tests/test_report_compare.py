@@ -15,7 +15,7 @@ import pytest
 from qtui import events as ev
 from qtui.commands import compare as compare_cmd
 from qtui.commands import report as report_cmd
-from qtui.commands.compare import compare, t_quantile, verdict, welch
+from qtui.comparison import compare, t_quantile, verdict, welch
 from qtui.export import write_summary
 from qtui.summary import SessionSummary
 

@@ -64,6 +64,7 @@ class HistoryScreen(Screen[None]):
     BINDINGS = [
         Binding("escape,q", "back", "Back"),
         Binding("enter", "open", "Open session", show=True),
+        Binding("c", "compare", "Compare with this session", show=True),
     ]
 
     DEFAULT_CSS = """
@@ -71,14 +72,19 @@ class HistoryScreen(Screen[None]):
     HistoryScreen #history-error { color: $error; height: auto; padding: 0 1; }
     """
 
-    def __init__(self, db_factory: Any = None) -> None:
+    def __init__(self, db_factory: Any = None, current: Any = None) -> None:
+        """``current()`` returns this session's summary dict (for ``c``: compare)."""
         super().__init__()
         self.db_factory = db_factory
+        self.current = current
         self.sessions: list[dict[str, Any]] = []
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static("History: past sessions, newest first — enter opens", id="history-title")
+            yield Static(
+                "History: past sessions, newest first — enter opens, c compares with this session",
+                id="history-title",
+            )
             yield Static("", id="history-error")
             yield DataTable(cursor_type="row", zebra_stripes=True, id="history-table")
         yield Footer()
@@ -127,18 +133,35 @@ class HistoryScreen(Screen[None]):
         event.stop()
         self.action_open()
 
-    def action_open(self) -> None:
+    def _selected(self) -> tuple[str, dict[str, Any]] | None:
         table: DataTable[Text] = self.query_one(DataTable)
         if not table.row_count:
-            return
+            return None
         key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
         sid = str(key.value)
         try:
-            summary = self._db().summary(sid)
+            return sid, self._db().summary(sid)
         except Exception as exc:  # noqa: BLE001
             self.query_one("#history-error", Static).update(f"cannot open {sid}: {exc}")
+            return None
+
+    def action_open(self) -> None:
+        picked = self._selected()
+        if picked is not None:
+            self.app.push_screen(SessionResultsScreen(*picked))
+
+    def action_compare(self) -> None:
+        from qtui.ui.screens.comparison import ComparisonScreen
+
+        current = self.current() if self.current is not None else None
+        if not current or not current.get("results"):
+            self.query_one("#history-error", Static).update(
+                "nothing to compare yet: this session has no finished run"
+            )
             return
-        self.app.push_screen(SessionResultsScreen(sid, summary))
+        picked = self._selected()
+        if picked is not None:
+            self.app.push_screen(ComparisonScreen(picked[0], picked[1], current))
 
     def action_back(self) -> None:
         self.dismiss(None)

@@ -1,0 +1,81 @@
+"""A past session (A) against the current one (B): per combination, faster/slower/no change.
+
+Same data and verdict rules as ``qtui compare`` (``qtui.comparison``), so the
+screen and the CLI never disagree.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from qtui.comparison import compare
+from qtui.export.base import fmt_bytes, fmt_seconds
+
+_STYLES = {"faster": "green", "slower": "red", "less memory": "green", "more memory": "red"}
+
+
+def _pct(x: float | None) -> str:
+    return "—" if x is None else f"{x * 100:+.1f} %"
+
+
+def _time(side: dict[str, Any]) -> str:
+    if side.get("mean") is None:
+        return "—"
+    text = fmt_seconds(side["mean"])
+    if side.get("stddev") is not None:
+        text += f" ± {fmt_seconds(side['stddev'])}"
+    return f"{text} (n={side['n']})"
+
+
+class ComparisonScreen(Screen[None]):
+    BINDINGS = [Binding("escape,q", "back", "Back")]
+
+    DEFAULT_CSS = """
+    ComparisonScreen #cmp-title { height: auto; padding: 0 1; background: $panel; }
+    """
+
+    def __init__(self, past_id: str, past: dict[str, Any], current: dict[str, Any]) -> None:
+        super().__init__()
+        self.past_id = past_id
+        self.result = compare(past, current)
+
+    def compose(self) -> ComposeResult:
+        r = self.result
+        lines = [f"A = past session {self.past_id}   B = this session"]
+        if not r["combinations"]:
+            lines.append("No combination with the same parameters in both sessions.")
+        for label, items in (("only in A", r["only_in_a"]), ("only in B", r["only_in_b"])):
+            if items:
+                lines.append(f"{label}: {', '.join(items)}")
+        lines.append(
+            f"verdicts: α = {r['alpha']} (Welch t-test with repeats on both sides, else a 95 % "
+            f"prediction interval, else a {r['threshold']:.0%} threshold)"
+        )
+        yield Static(Text("\n".join(lines)), id="cmp-title")
+        yield DataTable(cursor_type="row", zebra_stripes=True, id="cmp-table")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table: DataTable[Text] = self.query_one(DataTable)
+        for label in ("Combination", "Time A", "Time B", "Change", "Speed", "Peak RSS A → B", "Memory"):
+            table.add_column(label)
+        for row in self.result["combinations"]:
+            table.add_row(
+                Text(row["combination"]),
+                Text(_time(row["a"])),
+                Text(_time(row["b"])),
+                Text(_pct(row["time_change"])),
+                Text(row["speed"], style=_STYLES.get(row["speed"], "")),
+                Text(f"{fmt_bytes(row['a']['peak_rss_bytes'])} → {fmt_bytes(row['b']['peak_rss_bytes'])}"),
+                Text(row["memory"], style=_STYLES.get(row["memory"], "")),
+            )
+        table.focus()
+
+    def action_back(self) -> None:
+        self.dismiss(None)

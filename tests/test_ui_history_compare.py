@@ -1,0 +1,76 @@
+"""The history screen compares a past session with the current one (issue 4.3)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from textual.app import App
+from textual.widgets import DataTable, Static
+
+from qtui import events as ev
+from qtui.history_db import HistoryDB
+from qtui.summary import SessionSummary
+from qtui.ui.screens.comparison import ComparisonScreen
+from qtui.ui.screens.history import HistoryScreen
+
+
+def fold(events: list[ev.Event]) -> dict[str, Any]:
+    s = SessionSummary()
+    for e in events:
+        s.apply(e)
+    return s.to_dict()
+
+
+class Host(App[None]):
+    def __init__(self, screen: HistoryScreen) -> None:
+        super().__init__()
+        self._screen = screen
+
+    def on_mount(self) -> None:
+        self.push_screen(self._screen)
+
+
+async def test_compare_past_session_with_current(real_events: list[ev.Event], tmp_path: Path) -> None:
+    db_path = tmp_path / "h.sqlite3"
+    db = HistoryDB(db_path)
+    for e in real_events:
+        db.record(e)
+    current = fold(real_events)
+    # B is A with 10 s added to every training time: slower by any of the rules
+    # (Welch's test for the repeated combination, the 10 % threshold for single runs).
+    for r in current["results"]:
+        if r.get("times"):
+            r["times"] = [t + 10.0 for t in r["times"]]
+            r["mean"] = r["mean"] + 10.0
+    screen = HistoryScreen(lambda: HistoryDB(db_path), current=lambda: current)
+    app = Host(screen)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pilot.pause(0.2)
+        assert screen.query_one(DataTable).row_count == 1
+        await pilot.press("c")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, ComparisonScreen)
+        table = app.screen.query_one(DataTable)
+        finished = [r for r in current["results"] if r.get("times")]
+        assert table.row_count == len(current["results"])
+        speeds = {str(table.get_row_at(i)[0]): str(table.get_row_at(i)[4]) for i in range(table.row_count)}
+        assert sum(1 for v in speeds.values() if v == "slower") == len(finished)
+        await pilot.press("escape")
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, HistoryScreen)
+
+
+async def test_compare_needs_a_finished_run(real_events: list[ev.Event], tmp_path: Path) -> None:
+    db_path = tmp_path / "h.sqlite3"
+    db = HistoryDB(db_path)
+    for e in real_events:
+        db.record(e)
+    screen = HistoryScreen(lambda: HistoryDB(db_path), current=lambda: SessionSummary().to_dict())
+    app = Host(screen)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause(0.2)
+        await pilot.press("c")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, HistoryScreen)
+        assert "nothing to compare yet" in str(screen.query_one("#history-error", Static).render())
