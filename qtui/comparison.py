@@ -1,8 +1,10 @@
 """Comparing two summaries per combination, with σ-aware verdicts.
 
-Used by ``qtui compare`` and by the TUI's history screen (a past session
-against the current one).  Combinations are matched on their full
-``parameters{}``.
+Combinations are matched on their full ``parameters{}`` (device, diff
+method and every workload parameter); those present in only one summary are
+listed.  For each match: mean training time A → B, the change and a verdict;
+peak memory A → B with its own verdict; the core-seconds change.  Used by
+``qtui compare`` and by the TUI's history screen (past session vs current).
 
 How a verdict is decided (α = 0.05, two-sided):
 

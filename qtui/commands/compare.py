@@ -1,27 +1,7 @@
 """``qtui compare A.json B.json``: what changed between two sessions, per combination.
 
-Combinations are matched on their full ``parameters{}`` (device, diff method
-and every workload parameter); those present in only one file are listed.
-For each match: mean training time A → B, the change, and a verdict; peak
-memory A → B with its own verdict; core-seconds change.
-
-How a verdict is decided (α = 0.05, two-sided):
-
-* **both sides have ≥ 2 finished repeats:** Welch's t-test on the repeats'
-  training times (unequal variances, Welch–Satterthwaite degrees of freedom).
-  p < 0.05 → *faster*/*slower*, otherwise *no significant change*.
-* **one side has ≥ 2 repeats, the other 1:** the single time is compared with
-  the 95 % prediction interval of the repeated side
-  (mean ± t₀.₉₇₅,ₙ₋₁ · s · √(1 + 1/n)); outside it → *faster*/*slower*.
-* **one repeat each:** no σ exists, so only a change larger than
-  ``--threshold`` (default 10 % of A's time) counts; anything smaller is
-  *no significant change*.  10 % is a judgement call: on a shared node
-  repeated single timings of the same run commonly differ by several percent;
-  use ``--repeat 3`` for a real test.
-
-Peak memory is nearly deterministic: the same rules apply to the repeats'
-peak RSS values, with a floor of 2 % or 4 MiB below which a change is never
-called significant (matching ``qtui.recommend``).
+The matching and verdict rules live in ``qtui.comparison`` (shared with the
+TUI's history screen); ``--help`` shows them from there.
 """
 
 from __future__ import annotations
@@ -98,11 +78,17 @@ def print_comparison(result: dict[str, Any], a_name: str, b_name: str) -> None:
     ))
 
 
+def comparison_doc() -> str | None:
+    import qtui.comparison
+
+    return qtui.comparison.__doc__
+
+
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "compare",
         help="compare two summaries per combination: faster, slower or no significant change",
-        description=description(__doc__),
+        description=description(comparison_doc()),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("a", metavar="A.json", help="the baseline summary (or event log)")
