@@ -14,7 +14,15 @@ import itertools
 from dataclasses import replace
 from typing import Any
 
-from qtui.config import ConfigError, RunSpec, WorkloadParams, check_params, parse_int
+from qtui.config import (
+    FIELD_PARSERS,
+    ConfigError,
+    RunSpec,
+    WorkloadParams,
+    build_params,
+    check_params,
+    parse_int,
+)
 from qtui.summary import varying_parameters
 
 #: Axis name -> (WorkloadParams field, smallest allowed value, the axis in words)
@@ -46,6 +54,29 @@ def parse_axis(name: str, text: str) -> list[int]:
         raise ConfigError(name.replace("_", "-"), "needs at least one value, e.g. 2,4,8")
     values = [parse_int(name.replace("_", "-"), item, minimum=minimum) for item in items]
     return sorted(dict.fromkeys(values))
+
+
+def parse_steps(text: str) -> int:
+    """Measured steps per point: a whole number, at least 1."""
+    steps = int(FIELD_PARSERS["steps"](text))
+    if steps < 1:
+        raise ConfigError("steps", f"must be at least 1, got {steps}")
+    return steps
+
+
+def base_params(
+    values: dict[str, Any], axes: dict[str, list[int]], steps: int, warmup: int
+) -> WorkloadParams:
+    """The workload every point starts from (one epoch, step-limited).
+
+    ``values`` holds the single-valued fields (seed, samples, noise, lr,
+    workload) as text or values; the largest swept batch size is checked
+    against the sample count here, so the error names the field once.
+    """
+    merged: dict[str, Any] = {**values, "steps": steps, "warmup": warmup, "epochs": 1}
+    if "batch_size" in axes:
+        merged["batch_size"] = max(axes["batch_size"])
+    return build_params(merged)
 
 
 def expand(

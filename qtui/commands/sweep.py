@@ -14,8 +14,8 @@ import argparse
 import sys
 from typing import Any
 
-from qtui.config import DEFAULT_WORKLOAD, FIELD_PARSERS, ConfigError, WorkloadParams, build_params
-from qtui.sweep import AXES, expand, parse_axis
+from qtui.config import DEFAULT_WORKLOAD, FIELD_PARSERS, ConfigError, WorkloadParams
+from qtui.sweep import AXES, base_params, expand, parse_axis, parse_steps
 
 DEFAULT_STEPS = 20
 DEFAULT_WARMUP = 3
@@ -91,15 +91,10 @@ def handle(args: argparse.Namespace) -> int:
             text = getattr(args, name)
             if text is not None:
                 axes[name] = parse_axis(name, text)
-        steps = FIELD_PARSERS["steps"](args.steps)
-        if steps < 1:
-            raise ConfigError("steps", f"must be at least 1, got {steps}")
+        steps = parse_steps(args.steps)
         warmup = FIELD_PARSERS["warmup"](args.warmup)
         values: dict[str, Any] = {name: getattr(args, name) for _, name, _ in _SINGLE_FLAGS}
-        values.update(steps=steps, warmup=warmup, epochs=1)
-        if "batch_size" in axes:
-            values["batch_size"] = max(axes["batch_size"])  # checked against samples here
-        base = build_params(values)
+        base = base_params(values, axes, steps, warmup)
         repeat = FIELD_PARSERS["repeat"](args.repeat)
         timeout = FIELD_PARSERS["timeout"](args.timeout) if args.timeout is not None else None
         interval = FIELD_PARSERS["interval"](args.interval)
