@@ -11,6 +11,10 @@ milliseconds (``benchmarks/plot_redraw.py``).
 Strips are built once per data or size change and cached; ``render_line`` only
 returns them.  Redraw rate is bounded by the caller (the app applies events on
 a timer), not here.
+
+With ``x_ticks`` set the x axis is categorical (a sweep's 2, 4, 8, 12 qubits):
+every series has one value per tick, NaN where a point is missing (the line
+breaks there), and the ticks are written under their columns.
 """
 
 from __future__ import annotations
@@ -153,6 +157,7 @@ class LineGraph(Widget):
         y_ceiling: float | None = None,
         x_label: str = "",
         value_format: type[str] | None = None,
+        x_ticks: list[str] | None = None,
         name: str | None = None,
         id: str | None = None,  # noqa: A002 - Textual's own parameter name
         classes: str | None = None,
@@ -162,6 +167,7 @@ class LineGraph(Widget):
         self.y_floor = y_floor
         self.y_ceiling = y_ceiling
         self.x_label = x_label
+        self.x_ticks = x_ticks
         self.empty_text = "no data yet"
         self._cache: list[Strip] | None = None
         self._cache_size: Size | None = None
@@ -218,8 +224,9 @@ class LineGraph(Widget):
             downsample_indexed(s.values, cols, self._indexes.setdefault(s.name, BlockIndex()))
             for s in series
         ]
-        lo = min(p[0] for r in reduced for p in r)
-        hi = max(p[1] for r in reduced for p in r)
+        finite = [p for r in reduced for p in r if p[0] == p[0] and p[1] == p[1]]  # no NaN
+        lo = min((p[0] for p in finite), default=0.0)
+        hi = max((p[1] for p in finite), default=1.0)
         if self.y_floor is not None:
             lo = min(lo, self.y_floor) if lo < self.y_floor else self.y_floor
         if self.y_ceiling is not None:
@@ -236,6 +243,8 @@ class LineGraph(Widget):
         owner = [-1] * (plot_w * plot_h)
         for si, pairs in enumerate(reduced):
             self._draw(pairs, cols, rows, lo, scale, plot_w, bits, owner, si)
+            if self.x_ticks:
+                self._mark_points(pairs, cols, rows, lo, scale, plot_w, bits, owner, si)
 
         styles = [Style(color=s.color) for s in series]
         strips: list[Strip] = []
@@ -261,6 +270,9 @@ class LineGraph(Widget):
                 segs.append(Segment("".join(chars[x : x + n]), styles[o] if o >= 0 else base))
                 x += n
             strips.append(Strip(segs, width))
+        if self.x_ticks:
+            strips.append(self._tick_axis(width, cols, muted))
+            return strips
         n_max = max(len(s.values) for s in series)
         left = "0"
         right = f"{n_max} {self.x_label}".strip()
@@ -270,6 +282,48 @@ class LineGraph(Widget):
             Strip([Segment(axis + "─" * fill + " " + right, muted)], width).crop(0, width)
         )
         return strips
+
+    def _tick_axis(self, width: int, cols: int, style: Style) -> Strip:
+        """The bottom line of a categorical graph: each tick under its column."""
+        ticks = self.x_ticks or []
+        line = [" "] * (self.GUTTER - 1) + ["└"] + ["─"] * max(0, width - self.GUTTER)
+        free_from = self.GUTTER  # ticks must not overlap: each starts after the last
+        n = len(ticks)
+        for i, tick in enumerate(ticks):
+            dot_x = round(i * (cols - 1) / (n - 1)) if n > 1 else 0
+            cell = self.GUTTER + dot_x // 2
+            start = max(free_from, min(cell - len(tick) // 2, width - len(tick)))
+            if start + len(tick) > width:
+                break
+            line[start : start + len(tick)] = list(tick)
+            free_from = start + len(tick) + 1
+        label = f" {self.x_label}" if self.x_label else ""
+        if label and free_from + len(label) <= width:
+            line[width - len(label) : width] = list(label)
+        return Strip([Segment("".join(line[:width]), style)], width)
+
+    @staticmethod
+    def _mark_points(
+        pairs: list[tuple[float, float]],
+        cols: int,
+        rows: int,
+        lo: float,
+        scale: float,
+        plot_w: int,
+        bits: list[int],
+        owner: list[int],
+        si: int,
+    ) -> None:
+        """A 2-dot-wide mark on each measured point, so single points stay visible."""
+        n = len(pairs)
+        for i, (vmin, _) in enumerate(pairs):
+            if vmin != vmin:
+                continue
+            x = round(i * (cols - 1) / (n - 1)) if n > 1 else 0
+            y = rows - 1 - int(round((vmin - lo) * scale))
+            for dx in (x - 1, x, x + 1):
+                if 0 <= dx < cols:
+                    LineGraph._span(dx, max(0, y - 1), min(rows - 1, y + 1), plot_w, bits, owner, si)
 
     @staticmethod
     def _draw(
@@ -296,6 +350,9 @@ class LineGraph(Widget):
         prev_y: int | None = None
         prev_x = 0
         for (vmin, vmax), x in zip(pairs, xs, strict=False):
+            if vmin != vmin or vmax != vmax:  # NaN: a missing point breaks the line
+                prev_y = None
+                continue
             y_lo = rows - 1 - int(round((vmin - lo) * scale))
             y_hi = rows - 1 - int(round((vmax - lo) * scale))
             mid = (y_lo + y_hi) // 2
