@@ -27,7 +27,27 @@ def fixed_caps() -> StaticCapabilities:
     )
 
 
-def _spec(run_id: str, device: str, method: str, rep: int = 0) -> dict[str, object]:
+POOLS = [
+    {"user_api": "openmp", "internal_api": "openmp", "num_threads": 4, "prefix": "libgomp"},
+    {"user_api": "blas", "internal_api": "openblas", "num_threads": 4, "prefix": "libscipy_openblas"},
+]
+
+
+def _phases(method: str, train_s: float) -> dict[str, float]:
+    """A plausible split: adjoint's Jacobian lands in forward_quantum."""
+    share = (
+        {"data": 0.02, "forward_classical": 0.05, "forward_quantum": 0.70,
+         "backward_quantum": 0.08, "backward_classical": 0.06, "optimizer": 0.04}
+        if method == "adjoint"
+        else {"data": 0.02, "forward_classical": 0.05, "forward_quantum": 0.38,
+              "backward_quantum": 0.40, "backward_classical": 0.06, "optimizer": 0.04}
+    )
+    return {k: v * train_s for k, v in share.items()}
+
+
+def _spec(
+    run_id: str, device: str, method: str, rep: int = 0, **params: object
+) -> dict[str, object]:
     return {
         "run_id": run_id,
         "device": device,
@@ -47,6 +67,7 @@ def _spec(run_id: str, device: str, method: str, rep: int = 0) -> dict[str, obje
             "steps": 0,
             "warmup": 0,
             "threads": 0,
+            **params,
         },
     }
 
@@ -84,6 +105,7 @@ def session_events() -> list[ev.Event]:
                 versions={"pennylane": "0.45.1"},
                 resolved_diff_method=method,
                 batches_per_epoch=40,
+                threadpools=POOLS,
                 t=t,
             )
         )
@@ -161,9 +183,65 @@ def session_events() -> list[ev.Event]:
                 core_s_per_step=train_s * cores / 240,
                 peak_rss=int(rss),
                 peak_threads=threads,
+                phases=_phases(method, train_s),
+                threadpools=POOLS,
                 t=t + train_s,
             )
         )
         t += 10
     out.append(ev.SessionFinished(session_id="snapshot", t=t))
+    return out
+
+
+#: (device, method) -> seconds per step at 2, 4, 6, 8 qubits, and cores in use
+SWEEP_TIMES = {
+    ("default.qubit", "backprop"): ([0.004, 0.006, 0.011, 0.030], 1.0),
+    ("lightning.qubit", "adjoint"): ([0.009, 0.010, 0.012, 0.016], 3.8),
+    ("default.qubit", "adjoint"): ([0.012, 0.020, 0.041, 0.095], 1.0),
+}
+
+
+def sweep_events() -> list[ev.Event]:
+    """A finished sweep over 2-8 qubits of three combinations (20 steps per point)."""
+    specs = []
+    n = 0
+    for q_i, qubits in enumerate((2, 4, 6, 8)):
+        for (dev, method), (times, cores) in SWEEP_TIMES.items():
+            n += 1
+            specs.append((f"s{n}", dev, method, qubits, times[q_i], cores))
+    out: list[ev.Event] = [
+        ev.SessionStarted(
+            session_id="sweep",
+            machine={"cpu": "test"},
+            qtui_version="0.1.0",
+            runs=[
+                _spec(rid, d, m, qubits=q, steps=20, warmup=3, epochs=1)
+                for rid, d, m, q, _, _ in specs
+            ],
+            n_cpus=4,
+            t=T0,
+        )
+    ]
+    t = T0 + 1
+    for rid, dev, method, qubits, per_step, cores in specs:
+        spec = _spec(rid, dev, method, qubits=qubits, steps=20, warmup=3, epochs=1)
+        out.append(ev.RunQueued(run_id=rid, spec=spec, t=t))
+        out.append(
+            ev.RunStarted(
+                run_id=rid, spec=spec, pid=2000, host="test", versions={},
+                resolved_diff_method=method, batches_per_epoch=40, threadpools=POOLS, t=t,
+            )
+        )
+        train_s = per_step * 20
+        out.append(
+            ev.RunFinished(
+                run_id=rid, accuracy=None, train_s=train_s, final_loss=0.4,
+                epoch_losses=[0.4], steps=20, core_s=train_s * cores, cores_in_use=cores,
+                core_s_per_step=per_step * cores, peak_rss=int(400e6 + qubits * 10e6),
+                peak_threads=int(4 * cores), phases=_phases(method, train_s),
+                threadpools=POOLS, t=t + train_s + 4,
+            )
+        )
+        t += 6
+    out.append(ev.SessionFinished(session_id="sweep", t=t))
     return out

@@ -20,8 +20,11 @@ from textual.widgets import DataTable, Input
 from qtui.ui.app import QtuiApp
 from qtui.ui.screens.confirm import ConfirmScreen
 from qtui.ui.widgets.graph import LineGraph
+from qtui.ui.widgets.phases_panel import PhasesPanel
+from qtui.ui.widgets.recommend_panel import RecommendationPanel
 from qtui.ui.widgets.results_table import ResultsTable
 from qtui.ui.widgets.run_form import RunForm
+from qtui.ui.widgets.threadpools_panel import ThreadPoolsPanel
 from qtui.ui.widgets.warnings_panel import WarningsPanel
 
 TESTS = Path(__file__).resolve().parent
@@ -65,6 +68,10 @@ def gone(pid: int) -> bool:
 
 
 async def test_tiny_real_run_reaches_every_panel(tmp_path: Path) -> None:
+    # Other tests of the session may have imported torch in this process (thread
+    # mode); this one checks the UI adds no heavy import of its own.  The clean
+    # check is tests/test_import_boundaries.py, in a fresh interpreter.
+    heavy_before = {m for m in ("torch", "pennylane") if m in sys.modules}
     app = QtuiApp(gpu=False)  # the real probe (cached after its first run)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for_caps(pilot, app)
@@ -102,6 +109,17 @@ async def test_tiny_real_run_reaches_every_panel(tmp_path: Path) -> None:
         assert app.state.rss_history.get(rec.run_id), "the sampler reached the memory panel"
         assert app.state.percpu, "per-core CPU reached the CPU panel"
 
+        # where the time went: every phase measured, the classical backward included
+        phases = app.query_one(PhasesPanel)
+        assert phases.run_title.endswith("default.qubit+backprop #1")
+        assert phases.seconds["forward_quantum"] > 0 and phases.seconds["backward_classical"] > 0
+        assert sum(phases.seconds.values()) > 0 and phases.steps == 4
+        assert "backward classical" in str(phases.render())
+        # thread pools beside the CPU bars; the recommendation names the only combination
+        assert app.query_one(ThreadPoolsPanel).pools, "threadpoolctl's pools reached the panel"
+        rec_lines = app.query_one(RecommendationPanel).lines
+        assert rec_lines and rec_lines[0].startswith("Fastest: default.qubit+backprop")
+
         # exports: summary through qtui.export plus an SVG of the screen
         paths = app.export_to(tmp_path / "export")
         assert {p.suffix for p in paths} >= {".json", ".md", ".csv", ".svg"}
@@ -117,7 +135,7 @@ async def test_tiny_real_run_reaches_every_panel(tmp_path: Path) -> None:
         await pilot.pause(0.3)
         assert app.screen.query_one(ResultsTable).row_count == 1
 
-    assert "torch" not in sys.modules and "pennylane" not in sys.modules
+    assert {m for m in ("torch", "pennylane") if m in sys.modules} == heavy_before
 
 
 async def test_cancel_selected_run_ends_the_child_within_2s() -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_ui_data import fixed_caps, session_events
+from test_ui_data import fixed_caps, session_events, sweep_events
 from textual.pilot import Pilot
 
 from qtui.ui.app import QtuiApp
@@ -37,11 +37,11 @@ async def settled(pilot: Pilot[Any]) -> None:
     await pilot.pause(0.1)
 
 
-def session_app(theme: str) -> QtuiApp:
+def session_app(theme: str, sweep: bool = False) -> QtuiApp:
     return QtuiApp(
         theme=theme,
         capabilities=fixed_caps(),
-        events=session_events(),
+        events=sweep_events() if sweep else session_events(),
         gpu=False,
         record_history=False,
         persist_theme=False,
@@ -76,3 +76,35 @@ def test_setup_form(snap_compare: Any) -> None:
         theme="dark",
     )
     assert snap_compare(app, terminal_size=(80, 24), press=["_"], run_before=settled)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+def test_sweep_tab(snap_compare: Any, size: tuple[int, int]) -> None:
+    assert snap_compare(
+        session_app("dark", sweep=True), terminal_size=size, press=["7", "_"], run_before=settled
+    )
+
+
+def test_phases_tab(snap_compare: Any) -> None:
+    assert snap_compare(
+        session_app("dark", sweep=True), terminal_size=(80, 24), press=["6", "_"],
+        run_before=settled,
+    )
+
+
+def test_results_tab_sweep_light(snap_compare: Any) -> None:
+    assert snap_compare(
+        session_app("light", sweep=True), terminal_size=(80, 24), press=["3", "_"],
+        run_before=settled,
+    )
+
+
+def test_setup_form_sweep_mode(snap_compare: Any) -> None:
+    app = QtuiApp(
+        capabilities=fixed_caps(),
+        gpu=False,
+        record_history=False,
+        persist_theme=False,
+        theme="dark",
+    )
+    assert snap_compare(app, terminal_size=(80, 24), press=["w", "_"], run_before=settled)

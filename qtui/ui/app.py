@@ -25,11 +25,11 @@ from typing import Any, TypeVar
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.lazy import Lazy
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, TabbedContent, TabPane
+from textual.widgets import DataTable, Footer, TabbedContent, TabPane
 
 from qtui import events as ev
 from qtui.config import RunSpec
@@ -50,10 +50,14 @@ from qtui.ui.state import EventFeed, LiveState
 from qtui.ui.widgets.cpu_panel import CpuPanel
 from qtui.ui.widgets.loss_panel import LossPanel
 from qtui.ui.widgets.memory_panel import MemoryPanel
+from qtui.ui.widgets.phases_panel import PhasesPanel, phase_rows
+from qtui.ui.widgets.recommend_panel import RecommendationPanel
 from qtui.ui.widgets.results_table import ResultsTable
 from qtui.ui.widgets.run_form import RunForm
 from qtui.ui.widgets.run_queue import RunQueue
 from qtui.ui.widgets.status_line import StatusLine
+from qtui.ui.widgets.sweep_panel import SweepPanel
+from qtui.ui.widgets.threadpools_panel import ThreadPoolsPanel
 from qtui.ui.widgets.warnings_panel import WarningsPanel
 
 W = TypeVar("W", bound=Widget)
@@ -65,20 +69,22 @@ INTERVAL_STEPS = (0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
 TICK_HZ = 15
 #: Each panel redraws at most this often; its data keeps folding in between.
 MAX_PANEL_HZ = 4
-TABS = ("setup", "monitor", "results", "warnings", "gpu")
+TABS = ("setup", "monitor", "results", "warnings", "gpu", "phases", "sweep")
 
 #: Under 120 columns the footer shows only these per tab (the rest still work).
 FOOTER_BY_TAB: dict[str, set[str]] = {
-    "setup": {"start", "export", "history", "change_theme"},
+    "setup": {"start", "sweep_mode", "export", "history", "change_theme"},
     "monitor": {"toggle_pause", "interval", "cancel_selected", "cancel_all", "loss_mode"},
     "results": {"cancel_selected", "cancel_all", "export", "history", "change_theme"},
     "warnings": {"toggle_pause", "export", "history", "change_theme"},
     "gpu": {"toggle_pause", "export", "history", "change_theme"},
+    "phases": {"toggle_pause", "cancel_selected", "cancel_all", "export", "history"},
+    "sweep": {"sweep_mode", "sweep_axis", "cancel_all", "export", "history"},
 }
 _FOOTER_MANAGED = set().union(*FOOTER_BY_TAB.values())
 
 #: Actions that only make sense with a supervisor (hidden in watch mode).
-_RUN_ACTIONS = {"start", "cancel_selected", "cancel_all", "interval", "reprobe"}
+_RUN_ACTIONS = {"start", "cancel_selected", "cancel_all", "interval", "reprobe", "sweep_mode"}
 
 
 class QtuiApp(App[int]):
@@ -100,6 +106,8 @@ class QtuiApp(App[int]):
         Binding("c", "cancel_selected", "Cancel"),
         Binding("C", "cancel_all", "Cancel all", key_display="C"),
         Binding("b", "loss_mode", "Loss view"),
+        Binding("w", "sweep_mode", "Sweep form"),
+        Binding("x", "sweep_axis", "Sweep axis"),
         Binding("e", "export", "Export"),
         Binding("h", "history", "History"),
         Binding("t", "change_theme", "Theme"),
@@ -112,6 +120,8 @@ class QtuiApp(App[int]):
         Binding("c", "key('cancel_selected')", show=False),
         Binding("C", "key('cancel_all')", show=False),
         Binding("b", "key('loss_mode')", show=False),
+        Binding("w", "key('sweep_mode')", show=False),
+        Binding("x", "key('sweep_axis')", show=False),
         Binding("e", "key('export')", show=False),
         Binding("h", "key('history')", show=False),
         Binding("t", "key('change_theme')", show=False),
@@ -120,6 +130,8 @@ class QtuiApp(App[int]):
         Binding("3", "tab('results')", "Results tab", show=False),
         Binding("4", "tab('warnings')", "Warnings tab", show=False),
         Binding("5", "tab('gpu')", "GPU tab", show=False),
+        Binding("6", "tab('phases')", "Phases tab", show=False),
+        Binding("7", "tab('sweep')", "Sweep tab", show=False),
     ]
 
     def __init__(
@@ -162,6 +174,9 @@ class QtuiApp(App[int]):
         self._sup_done.set()
         self._pending: list[tuple[list[RunSpec], float, list[dict[str, str]]]] = []
         self._run_counter = len(self.state.summary.runs)
+        self._phases_pick: str | None = None
+        self._analysis_version = -1
+        self._analysis: tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any]] = ([], {}, {})
         self._stop_watch = threading.Event()
         self._last_elapsed_tick = 0.0
         self.tick_count = 0
@@ -217,25 +232,45 @@ class QtuiApp(App[int]):
                     yield _titled(LossPanel(id="loss"), "Loss")
                     yield _titled(RunQueue(id="mon-queue"), "Runs")
                 with Vertical(id="mon-right"):
-                    yield _titled(CpuPanel(id="cpu"), "CPU per core (node, 0–100 %)")
+                    with _titled(Vertical(id="cpu-box"), "CPU per core (node, 0–100 %)"):
+                        yield CpuPanel(id="cpu")
+                        yield ThreadPoolsPanel(thread_mode=self.isolation == "thread", id="pools")
                     yield _titled(
                         MemoryPanel(thread_mode=self.isolation == "thread", id="memory"),
                         "Memory — thread mode: figures cover the whole UI process"
                         if self.isolation == "thread"
                         else "Memory of the run's child process",
                     )
-            with TabPane("3 Runs & results", id="results"), lazy("results", Vertical()):
+            with TabPane("3 Results", id="results"), lazy("results", Vertical()):
                 yield _titled(
                     RunQueue(id="queue"), "Run queue (c cancels the highlighted run, C all)"
                 )
                 yield _titled(
                     ResultsTable(id="results-table"),
-                    "Results per combination (s sorts by column, ★ best)",
+                    "Results per combination (s sorts, ★ best, ! > 1.5 cores busy)",
                 )
+                with _titled(
+                    VerticalScroll(id="recommend-box"),
+                    "Recommendation for this workload on this machine",
+                ):
+                    yield RecommendationPanel(id="recommend")
             with TabPane("4 Warnings", id="warnings"):
                 yield lazy(
                     "warnings",
                     _titled(WarningsPanel(id="warnings-panel"), "Warnings (deduplicated)"),
+                )
+            with TabPane("6 Phases", id="phases"), lazy(
+                "phases",
+                _titled(VerticalScroll(id="phases-box"), "Where a training step's time goes"),
+            ):
+                yield PhasesPanel(id="phases-panel")
+            with TabPane("7 Sweep", id="sweep"):
+                yield lazy(
+                    "sweep",
+                    _titled(
+                        SweepPanel(id="sweep-panel"),
+                        "Sweep: per training step against the swept value",
+                    ),
                 )
         yield Footer(compact=True)
 
@@ -265,7 +300,9 @@ class QtuiApp(App[int]):
 
         panel = GpuPanel(id="gpu-panel")
         panel.border_title = "GPU (NVML)"
-        await self.query_one(TabbedContent).add_pane(TabPane("5 GPU", panel, id="gpu"))
+        await self.query_one(TabbedContent).add_pane(
+            TabPane("5 GPU", panel, id="gpu"), after="warnings"
+        )
 
     def on_mount(self) -> None:
         self.theme_changed_signal.subscribe(self, self._theme_changed)
@@ -369,6 +406,10 @@ class QtuiApp(App[int]):
         cpu = self._maybe(CpuPanel)
         if changed("cpu", v.cpu, cpu) and cpu is not None:
             cpu.update_data(self.state.percpu, self.state.cpu_history)
+        pools = self._maybe(ThreadPoolsPanel)
+        if changed("pools", v.memory, pools) and pools is not None:
+            rec = self.state.memory_run()
+            pools.update_data(rec, self.state.threads.get(rec.run_id) if rec else None)
         memory = self._maybe(MemoryPanel)
         if changed("memory", v.memory, memory) and memory is not None:
             rec = self.state.memory_run()
@@ -395,7 +436,17 @@ class QtuiApp(App[int]):
             self._status().set(counts=counts)
         results = self._maybe(ResultsTable)
         if changed("results", v.results, results) and results is not None:
-            results.update_data(self.state.summary.combos())
+            results.update_data(self.analysis()[0])
+        recommend = self._maybe(RecommendationPanel)
+        if changed("recommend", v.results, recommend) and recommend is not None:
+            combos, rec_dict, _ = self.analysis()
+            recommend.update_data(rec_dict, combos)
+        sweep = self._maybe(SweepPanel)
+        if changed("sweep", v.results, sweep) and sweep is not None:
+            sweep.update_data(self.analysis()[2], colors)
+        phases = self._maybe(PhasesPanel)
+        if changed("phases", v.phases + v.results, phases) and phases is not None:
+            self._draw_phases(phases, colors)
         warnings = self._maybe(WarningsPanel)
         if changed("warnings", v.warnings, warnings) and warnings is not None:
             warnings.update_data(self.state)
@@ -406,9 +457,45 @@ class QtuiApp(App[int]):
                 tab = self.query_one(TabbedContent).get_tab("warnings")
                 tab.label = f"4 Warnings ({n})" if n else "4 Warnings"
 
+    def analysis(self) -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any]]:
+        """``results[]``, recommendation and sweep of the session, as in ``to_dict()``;
+        recomputed once per finished run, not per panel or per tick."""
+        version = self.state.versions.results
+        if self._analysis_version != version:
+            from qtui.recommend import recommend
+            from qtui.sweep import analyse
+
+            combos = self.state.summary.combos()
+            finished = [c for c in combos if c.get("mean") is not None]
+            self._analysis = (combos, recommend(finished), analyse(finished))
+            self._analysis_version = version
+        return self._analysis
+
+    def _draw_phases(self, panel: PhasesPanel, colors: list[str]) -> None:
+        rec = self.state.phases_run(self._phases_pick)
+        title, method, seconds, steps = "", "", {}, None
+        if rec is not None:
+            mark = {"running": "▶ ", "finished": "✓ "}.get(rec.state, "")
+            title = f"{mark}{rec.run_id} {self.state.run_label(rec)}"
+            method = str(rec.started.get("resolved_diff_method") or rec.diff_method)
+            seconds = rec.phases
+            steps = rec.result.get("steps") if rec.result else None
+        panel.update_data(title, method, seconds, steps, phase_rows(self.analysis()[0]), colors)
+
+    @on(DataTable.RowHighlighted)
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """A run highlighted in a focused queue is the one the phases panel details."""
+        table = event.data_table
+        if isinstance(table, RunQueue) and table.has_focus and event.row_key.value:
+            self._phases_pick = str(event.row_key.value)
+            self._drawn.pop("phases", None)
+
     def _queues(self) -> list[RunQueue]:
         if len(self._queue_cache) < 2:
-            self._queue_cache = [q for q in self.query(RunQueue) if q.is_mounted]
+            found = [q for q in self.query(RunQueue) if q.is_mounted]
+            if len(found) > len(self._queue_cache):
+                self._drawn.pop("runs", None)  # a queue mounted late (Lazy) fills in now
+            self._queue_cache = found
         return self._queue_cache
 
     def panels_drawn(self) -> bool:
@@ -420,6 +507,9 @@ class QtuiApp(App[int]):
             "memory": v.memory,
             "results": v.results,
             "warnings": v.warnings,
+            "phases": v.phases + v.results,
+            "sweep": v.results,
+            "recommend": v.results,
         }
         return all(self._drawn.get(k) == n for k, n in want.items())
 
@@ -454,12 +544,16 @@ class QtuiApp(App[int]):
             self.notify(f"{len(specs)} run(s) queued after the current ones")
         else:
             self._launch(specs, message.interval, message.refused)
+        # Leave the form: with focus still in the (now hidden) setup pane, Textual
+        # moves focus to the next widget there and the setup tab comes back.
+        self.set_focus(None)
         self.action_tab("monitor")
 
     def _launch(self, specs: list[RunSpec], interval: float, refused: list[dict[str, str]]) -> None:
         from qtui.engine.supervisor import Supervisor
 
         self.interval = interval
+        self._phases_pick = None  # the phases panel follows the new runs
         self._status().set(interval=interval)
         on_event: Callable[[ev.Event], None] = self.feed.push
         if self.record_history:
@@ -613,6 +707,23 @@ class QtuiApp(App[int]):
         self._redraw(True)
         self.notify(f"loss view: {'per batch' if mode == 'batch' else 'per-epoch mean'}", timeout=2)
 
+    def action_sweep_mode(self) -> None:
+        """Switch the setup form between single runs and a sweep (and show it)."""
+        self.action_tab("setup")
+        forms = self.query(RunForm)
+        if not forms:
+            return
+        form = forms.first()
+        form.set_mode(not form.sweep)  # the form's title and Start button say which
+
+    def action_sweep_axis(self) -> None:
+        panel = self._maybe(SweepPanel)
+        axis = panel.cycle_axis() if panel is not None else None
+        if axis is None:
+            self.notify("nothing swept yet", severity="warning", timeout=2)
+        else:
+            self.notify(f"sweep chart against {axis.replace('_', ' ')}", timeout=2)
+
     def _selected_run(self) -> str | None:
         """The queue row under the cursor when a queue has focus, else the running run."""
         focused = self.focused
@@ -691,7 +802,7 @@ class QtuiApp(App[int]):
     def action_history(self) -> None:
         from qtui.ui.screens.history import HistoryScreen
 
-        self.push_screen(HistoryScreen(self.history_factory))
+        self.push_screen(HistoryScreen(self.history_factory, current=self.state.summary.to_dict))
 
     def action_export(self) -> None:
         stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -757,6 +868,11 @@ class QtuiApp(App[int]):
                 lambda: self.action_interval(-1),
             )
             yield SystemCommand(
+                "Sweep form / single runs",
+                "Switch the setup form between single runs and a sweep (w)",
+                self.action_sweep_mode,
+            )
+            yield SystemCommand(
                 "Re-probe devices",
                 "Run the capability probe again, ignoring the cache",
                 self.action_reprobe,
@@ -774,9 +890,14 @@ class QtuiApp(App[int]):
             "Summary (JSON, Markdown, CSV, HTML) and an SVG screenshot into a folder (e)",
             self.action_export,
         )
+        yield SystemCommand(
+            "Sweep chart: next axis",
+            "Draw the sweep against the next swept variable (x)",
+            self.action_sweep_axis,
+        )
         yield SystemCommand("History", "Past sessions and their results (h)", self.action_history)
         yield SystemCommand("Help", "Every key (?)", self.action_help)
-        for key, tab in zip("12345", TABS, strict=True):
+        for key, tab in zip("1234567", TABS, strict=True):
             if tab == "setup" and self.watch_path is not None:
                 continue
             if tab == "gpu" and not self._gpu:
@@ -826,7 +947,8 @@ def _print_exit_summary(app: QtuiApp) -> None:
     print(f"qtui: {len(runs)} run(s): {parts}")
     for c in app.state.summary.combos():
         if c.get("mean") is not None:
-            print(f"  {c['command']:<36} {c['mean']:.3f} s  (x{(c.get('relative') or 1):.2f})")
+            label = c.get("label") or c["command"]
+            print(f"  {label:<36} {c['mean']:.3f} s  (x{(c.get('relative') or 1):.2f})")
     if app.record_history and app.watch_path is None:
         print("  recorded in the history: `qtui history` lists sessions")
     for p in app.exported:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from qtui import events as ev
-from qtui.summary import RunRecord, SessionSummary
+from qtui.summary import RunRecord, SessionSummary, combo_parameters, varying_parameters
 
 CPU_HISTORY = 40
 #: Histories are halved (every other point dropped) past this many points, so a
@@ -90,6 +90,7 @@ class Versions:
     warnings: int = 0
     runs: int = 0
     results: int = 0
+    phases: int = 0
 
 
 class LiveState:
@@ -110,6 +111,8 @@ class LiveState:
         self.events_applied = 0
         self.notes: list[str] = []
         self.sessions = 0
+        self._varying: list[str] = []
+        self._varying_n = -1
 
     # folding --------------------------------------------------------------------
     def apply_batch(self, events: Iterable[ev.Event]) -> None:
@@ -135,6 +138,8 @@ class LiveState:
             v.loss += 1
         elif isinstance(event, ev.WarningSeen):
             self._warning(event)
+        elif isinstance(event, ev.Phases):
+            v.phases += 1
         elif isinstance(event, ev.LogNote):
             self.notes.append(event.message)
         elif isinstance(event, (ev.RunQueued, ev.RunStarted)):
@@ -148,6 +153,7 @@ class LiveState:
             v.results += 1
             v.loss += 1
             v.memory += 1
+            v.phases += 1
         elif isinstance(event, ev.SessionFinished):
             v.runs += 1
         if rec is not None and rec.run_id not in self.colors:
@@ -216,8 +222,41 @@ class LiveState:
         return max(0.0, end - rec.t_start)
 
     def run_label(self, rec: RunRecord) -> str:
+        """``default.qubit+backprop #1``; with the swept values when parameters vary
+        between runs (``default.qubit+backprop (qubits=4) #1``), as results' labels."""
         rep = int(rec.spec.get("repeat_index", 0) or 0)
+        varying = self._varying_keys()
+        if varying:
+            params = rec.spec.get("params") or {}
+            extra = ", ".join(f"{k}={params.get(k)}" for k in varying)
+            return f"{rec.combo} ({extra}) #{rep + 1}"
         return f"{rec.combo} #{rep + 1}"
+
+    def _varying_keys(self) -> list[str]:
+        # recomputed only when runs are added (labels are asked for at every redraw)
+        if self._varying_n != len(self.summary.runs):
+            self._varying_n = len(self.summary.runs)
+            self._varying = varying_parameters(
+                [
+                    {"parameters": combo_parameters(r.spec)}
+                    for r in self.summary.runs.values()
+                    if r.spec.get("device")
+                ]
+            )
+        return self._varying
+
+    def phases_run(self, picked: str | None = None) -> RunRecord | None:
+        """The run the phases panel details: the one picked in a queue, else the
+        running one, else the latest with a phase breakdown."""
+        rec = self.run(picked)
+        if rec is not None:
+            return rec
+        runs = self.summary.ordered_runs()
+        running = [r for r in runs if r.state == "running"]
+        if running:
+            return running[-1]
+        with_phases = [r for r in runs if r.phases]
+        return with_phases[-1] if with_phases else None
 
     def snapshot_dict(self) -> dict[str, Any]:
         return self.summary.to_dict()

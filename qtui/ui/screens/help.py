@@ -15,6 +15,7 @@ from textual.widgets import Static
 WIDGET_KEYS: tuple[tuple[str, str, str], ...] = (
     ("Form", "tab / shift+tab", "next / previous field"),
     ("Form", "arrows", "move within the combination grid"),
+    ("Form", "tab (in the grid)", "leave the grid for the first field"),
     ("Form", "space / enter", "toggle the focused combination"),
     ("Form", "enter (in a field)", "start the runs"),
     ("Results", "s", "sort by the column under the cursor (again: reverse)"),

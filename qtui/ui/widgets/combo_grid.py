@@ -4,7 +4,8 @@ Each cell is focusable, including refused ones: a refused combination cannot be
 selected, but focusing it shows PennyLane's own reason (a disabled Textual
 widget could not take focus, so the reason would be unreachable by keyboard).
 The ``best`` column shows what ``best`` resolves to on that device.
-Arrow keys move within the grid; space or enter toggles.
+Arrow keys move within the grid; space or enter toggles; tab leaves the grid
+for the first visible field.
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ class ComboCell(Static, can_focus=True):
         Binding("right", "move(1, 0)", show=False),
         Binding("up", "move(0, -1)", show=False),
         Binding("down", "move(0, 1)", show=False),
+        # arrows move within the grid; tab leaves it for the first field (otherwise
+        # it would take one press per cell: 25 on a machine with five devices)
+        Binding("tab", "leave_grid", show=False),
     ]
 
     class Toggled(Message):
@@ -93,6 +97,13 @@ class ComboCell(Static, can_focus=True):
         target = self.screen.query(f"#cell-{self.row + dy}-{self.col + dx}")
         if target:
             target.first().focus()
+
+    def action_leave_grid(self) -> None:
+        for field in self.screen.query("#fields Input"):
+            if field.display and field.focusable:
+                field.focus()
+                return
+        self.screen.focus_next()
 
     def on_focus(self) -> None:
         self.post_message(ComboFocused(self.device, self.method, self.reason, self.note()))

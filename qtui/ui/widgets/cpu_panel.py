@@ -34,10 +34,16 @@ class CpuPanel(Widget):
         super().__init__(id=id)
         self.percpu: list[float] = []
         self.history: list[deque[float]] = []
+        self.node_summary = ""
 
     def update_data(self, percpu: list[float], history: list[deque[float]]) -> None:
         self.percpu = percpu
         self.history = history
+        n = len(percpu)
+        self.node_summary = f"node {sum(percpu) / n:.0f}% of {n} cores" if n else ""
+        # shown on the bordered box around the bars (the app's #cpu-box) or on itself
+        target = self.parent if isinstance(self.parent, Widget) else self
+        target.border_subtitle = self.node_summary
         self.refresh()
 
     def render(self) -> Text:
@@ -56,7 +62,6 @@ class CpuPanel(Widget):
         bar_w = max(3, free // 2)
         hist_w = max(0, free - bar_w - 1)
         text = Text(no_wrap=True, overflow="crop")
-        total = sum(self.percpu) / n
         for r in range(rows):
             for c in range(ncols):
                 i = c * rows + r
@@ -76,5 +81,4 @@ class CpuPanel(Widget):
                 )
             if r < rows - 1:
                 text.append("\n")
-        self.border_subtitle = f"node {total:.0f}% of {n} cores"
         return text

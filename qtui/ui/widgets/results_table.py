@@ -1,7 +1,10 @@
 """Per-combination results, hyperfine-style, filling in as runs finish.
 
-Same columns as the headless table.  The best value of each column is marked
-with ``★`` (not only coloured, so it survives ``NO_COLOR``).  ``s`` sorts by
+Same columns as the headless table; a combination is named by its ``label``
+(command plus the swept parameters), so sweep points are told apart.  The best
+value of each column is marked with ``★`` (not only coloured, so it survives
+``NO_COLOR``); a combination keeping more than 1.5 cores busy has its Cores
+cell marked ``!`` in the warning colour: fast by burning cores.  ``s`` sorts by
 the column under the cursor; pressing it again reverses.  Reads the
 ``combos()`` dicts of ``SessionSummary``, so the history screen can show a
 saved session's results with this same widget.
@@ -16,6 +19,10 @@ from typing import Any
 from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
+
+#: Above this many cores in use a combination is fast by burning cores: its
+#: Cores cell is marked ``!`` and drawn in the warning colour.
+BURN_CORES = 1.5
 
 
 def _fmt_s(v: float | None) -> str:
@@ -51,13 +58,26 @@ def _mean_sd(c: dict[str, Any]) -> str:
     return _fmt_s(c["mean"]) + (f" ± {_fmt_s(sd)}" if sd is not None else "")
 
 
+def _cores(c: dict[str, Any]) -> str:
+    v = _res("cores_in_use")(c)
+    if v is None:
+        return "—"
+    return f"{v:.2f}" + (" !" if v > BURN_CORES else "")
+
+
 def _runs(c: dict[str, Any]) -> str:
     r = c.get("runs") or {}
     return f"{r.get('finished', 0)}/{r.get('total', 0)}"
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("combo", "Combination", lambda c: None, lambda c: str(c.get("command", "")), ""),
+    Column(
+        "combo",
+        "Combination",
+        lambda c: None,
+        lambda c: str(c.get("label") or c.get("command", "")),
+        "",
+    ),
     Column("runs", "Runs", lambda c: None, _runs, ""),
     Column("mean", "Mean ± σ", lambda c: c.get("mean"), _mean_sd),
     Column("min", "Min", lambda c: c.get("min"), lambda c: _fmt_s(c.get("min"))),
@@ -69,12 +89,7 @@ COLUMNS: tuple[Column, ...] = (
         lambda c: f"{c['relative']:.2f}×" if c.get("relative") else "—",
     ),
     Column("rss", "Peak RSS", _res("peak_rss_bytes"), lambda c: _mb(_res("peak_rss_bytes")(c))),
-    Column(
-        "cores",
-        "Cores",
-        _res("cores_in_use"),
-        lambda c: f"{v:.2f}" if (v := _res("cores_in_use")(c)) is not None else "—",
-    ),
+    Column("cores", "Cores", _res("cores_in_use"), _cores),
     Column(
         "core_s",
         "Core-s",
@@ -171,8 +186,9 @@ class ResultsTable(DataTable[Text]):
         best = best_values(rows)
         try:
             good = f"bold {self.app.current_theme.success or 'green'}"
+            burn = f"bold reverse {self.app.current_theme.warning or 'yellow'}"
         except Exception:  # noqa: BLE001 - no app theme yet
-            good = "bold"
+            good, burn = "bold", "bold reverse"
         self.clear()
         for col in COLUMNS:
             label = col.label
@@ -186,9 +202,11 @@ class ResultsTable(DataTable[Text]):
                 value = col.value(combo)
                 if col.key in best and value is not None and value == best[col.key]:
                     cells.append(Text("★ " + text, style=good))
+                elif col.key == "cores" and value is not None and value > BURN_CORES:
+                    cells.append(Text(text, style=burn))
                 else:
                     cells.append(Text(text))
-            self.add_row(*cells, key=f"{i}:{combo.get('command')}")
+            self.add_row(*cells, key=f"{i}:{combo.get('label') or combo.get('command')}")
         if rows:
             self.move_cursor(
                 row=min(cursor.row, len(rows) - 1), column=cursor.column, animate=False

@@ -5,6 +5,13 @@ Every field is validated as you type by the same parsers the CLI uses
 the same way.  The start button stays disabled while anything is invalid, no
 combination is selected or the probe has not answered; the note beside it says
 which.
+
+Two modes share the combination grid (``w`` switches): *single runs* (the
+fields of ``qtui run``) and *sweep* (the fields of ``qtui sweep``: comma lists
+of qubits, layers, batch sizes and threads, measured and warm-up steps),
+checked with ``qtui.sweep.parse_axis`` and expanded with ``qtui.sweep.expand``.
+Both end in the same ``StartRequested`` message, so a sweep runs through the
+same supervisor path as any other run.
 """
 
 from __future__ import annotations
@@ -20,7 +27,9 @@ from textual.lazy import Lazy
 from textual.validation import ValidationResult, Validator
 from textual.widgets import Button, Input, Label, LoadingIndicator, Static
 
+from qtui.commands.sweep import DEFAULT_STEPS, DEFAULT_WARMUP
 from qtui.config import DEFAULT_WORKLOAD, FIELD_PARSERS, ConfigError, RunSpec, build_params
+from qtui.sweep import AXES, base_params, expand, parse_axis, parse_steps
 from qtui.ui.messages import ComboFocused, FormValidity, StartRequested
 from qtui.ui.widgets.combo_grid import ComboCell, ComboGrid
 
@@ -31,7 +40,19 @@ class FieldDef:
     label: str
     default: str
     optional: bool = False  # empty text means "not set"
+    mode: str = ""  # "" both modes, "run" single runs only, "sweep" sweep only
 
+
+#: Sweep fields come first in the grid: in sweep mode they are what one edits.
+SWEEP_FIELDS: tuple[FieldDef, ...] = (
+    FieldDef("sweep_qubits", "qubits", "2,4,8", mode="sweep"),
+    FieldDef("sweep_layers", "layers", "1", mode="sweep"),
+    FieldDef("sweep_batch_size", "batch sizes", "5", mode="sweep"),
+    FieldDef("sweep_threads", "threads", "", optional=True, mode="sweep"),
+    FieldDef("steps", "steps", str(DEFAULT_STEPS), mode="sweep"),
+    FieldDef("warmup", "warm-up", str(DEFAULT_WARMUP), mode="sweep"),
+)
+RUN_ONLY = {"batch_size", "epochs", "qubits", "layers"}
 
 FIELDS: tuple[FieldDef, ...] = (
     FieldDef("seed", "seed", "42"),
@@ -47,7 +68,20 @@ FIELDS: tuple[FieldDef, ...] = (
     FieldDef("interval", "sampling s", "0.1"),
     FieldDef("workload", "workload", DEFAULT_WORKLOAD),
 )
+FIELDS = SWEEP_FIELDS + tuple(
+    FieldDef(f.key, f.label, f.default, f.optional, "run" if f.key in RUN_ONLY else "")
+    for f in FIELDS
+)
 SESSION_FIELDS = {"repeat", "timeout", "interval"}
+
+
+def parse_field(key: str, text: str) -> Any:
+    """One field's value, or ``ConfigError`` in the CLI's words (``qtui run``/``sweep``)."""
+    if key.startswith("sweep_"):
+        return parse_axis(key.removeprefix("sweep_"), text)
+    if key == "steps":
+        return parse_steps(text)
+    return FIELD_PARSERS[key](text)
 
 
 class FieldValidator(Validator):
@@ -62,7 +96,7 @@ class FieldValidator(Validator):
         if self.optional and not value.strip():
             return self.success()
         try:
-            FIELD_PARSERS[self.key](value)
+            parse_field(self.key, value)
         except ConfigError as exc:
             return self.failure(str(exc))
         return self.success()
@@ -95,6 +129,10 @@ class RunForm(VerticalScroll):
     RunForm #fields Label { height: 1; width: 100%; text-align: right; }
     RunForm #fields Input { height: 1; }
     RunForm #fields Input.-invalid { color: $error; text-style: bold underline; }
+    RunForm #fields .-sweep-only { display: none; }
+    RunForm.-sweep #fields .-sweep-only { display: block; }
+    RunForm.-sweep #fields .-run-only { display: none; }
+    RunForm #mode-line { height: 1; color: $text-muted; }
     RunForm #field-workload { column-span: 3; }
     RunForm.-wide #field-workload { column-span: 5; }
     RunForm #form-errors { color: $error; height: auto; }
@@ -109,6 +147,8 @@ class RunForm(VerticalScroll):
         self.errors: dict[str, str] = {}
         self.probe_error: str | None = None
         self.busy_note = ""
+        self.sweep = False
+        self._planned: list[RunSpec] = []
 
     def compose(self) -> ComposeResult:
         yield Label("Combinations (device × diff method)", classes="section")
@@ -123,21 +163,26 @@ class RunForm(VerticalScroll):
             "arrows/tab move · space toggles · focus a ✗ cell to read PennyLane's reason",
             id="combo-hint",
         )
-        yield Label("Workload and session", classes="section")
+        yield Label("Workload and session — single runs", classes="section", id="fields-title")
+        yield Static(self._mode_hint(), id="mode-line")
         # The fields mount one frame later (Lazy): a dozen inputs are most of the
         # form's cost, and the first frame must appear within a second.
         with Lazy(FieldsBlock(id="fields-block")):
             with Grid(id="fields"):
                 for f in FIELDS:
-                    yield Label(f.label, id=f"label-{f.key}")
+                    classes = f"-{f.mode}-only" if f.mode else ""
+                    command = "qtui sweep" if f.mode == "sweep" else "qtui run"
+                    yield Label(f.label, id=f"label-{f.key}", classes=classes)
                     yield Input(
                         f.default,
-                        placeholder="none" if f.optional else f.default,
+                        placeholder=_placeholder(f),
                         id=f"field-{f.key}",
+                        classes=classes,
                         compact=True,
                         validators=[FieldValidator(f.key, f.optional)],
                         validate_on=["changed", "submitted", "blur"],
-                        tooltip=f"{f.label}: checked as you type with the same rules as `qtui run`",
+                        tooltip=f"{f.label}: checked as you type with the same rules as "
+                        f"`{command}`",
                     )
             yield Static("", id="form-errors")
             with Horizontal(id="start-row"):
@@ -158,6 +203,34 @@ class RunForm(VerticalScroll):
 
     def on_resize(self) -> None:
         self.set_class(self.size.width >= 110, "-wide")
+
+    # mode -----------------------------------------------------------------------
+    def _mode_hint(self) -> str:
+        if self.sweep:
+            return "comma lists, e.g. 2,4,8 · one child per point · w: back to single runs"
+        return "w switches to a sweep (qubits, layers, batch sizes, threads as lists)"
+
+    def set_mode(self, sweep: bool) -> None:
+        """Single runs or a sweep; the grid's selection and shared fields are kept."""
+        self.sweep = sweep
+        self.set_class(sweep, "-sweep")
+        title = "Sweep — time and cost per step" if sweep else "Workload and session — single runs"
+        self.query_one("#fields-title", Label).update(title)
+        self.query_one("#mode-line", Static).update(self._mode_hint())
+        if self.fields_ready:
+            self.query_one("#start", Button).label = "Start sweep" if sweep else "Start runs"
+            focused = self.app.focused
+            if isinstance(focused, Input) and focused.id and self._hidden(focused.id[6:]):
+                first = SWEEP_FIELDS[0].key if sweep else "seed"
+                self.query_one(f"#field-{first}", Input).focus()
+        self.validate_all()
+
+    def _hidden(self, key: str) -> bool:
+        mode = next((f.mode for f in FIELDS if f.key == key), "")
+        return bool(mode) and mode != ("sweep" if self.sweep else "run")
+
+    def active_fields(self) -> list[FieldDef]:
+        return [f for f in FIELDS if not self._hidden(f.key)]
 
     # capabilities ---------------------------------------------------------------
     async def set_capabilities(self, caps: Any) -> None:
@@ -248,19 +321,23 @@ class RunForm(VerticalScroll):
             return False  # FieldsBlock validates once it is mounted
         values = self.values()
         errors: dict[str, str] = {}
-        for f in FIELDS:
+        for f in self.active_fields():
             raw = values[f.key]
             if f.optional and not raw.strip():
                 continue
             try:
-                FIELD_PARSERS[f.key](raw)
+                parse_field(f.key, raw)
             except ConfigError as exc:
                 errors[f.key] = str(exc)
+        self._planned = []
         if not errors:
             try:
-                build_params({k: v for k, v in values.items() if k not in SESSION_FIELDS})
+                self._planned = self._plan(values)
             except ConfigError as exc:
-                errors[exc.field.replace("-", "_")] = str(exc)
+                key = exc.field.replace("-", "_")
+                if self.sweep and key in AXES:
+                    key = f"sweep_{key}"
+                errors[key] = str(exc)
         self.errors = errors
         for f in FIELDS:
             self.query_one(f"#field-{f.key}", Input).set_class(f.key in errors, "-invalid")
@@ -270,20 +347,62 @@ class RunForm(VerticalScroll):
         runs, problem = self._run_count_and_problem()
         valid = not problem
         self.query_one("#start", Button).disabled = not valid
-        note = problem or f"{runs} run{'s' if runs != 1 else ''} — ctrl+r or enter starts"
+        note = problem or f"{self._count_text(runs)} — ctrl+r or enter starts"
         if self.busy_note and valid:
             note = self.busy_note
         self.query_one("#start-note", Static).update(note)
         self.post_message(FormValidity(valid, runs, problem))
         return valid
 
+    def _count_text(self, runs: int) -> str:
+        text = f"{runs} run{'s' if runs != 1 else ''}"
+        if self.sweep and runs:
+            grid = self.grid()
+            combos = len(grid.selected()) if grid else 0
+            points = len({s.params for s in self._planned})
+            repeat = FIELD_PARSERS["repeat"](self.values()["repeat"])
+            text += f" ({combos} comb. × {points} point{'s' if points != 1 else ''}"
+            text += f" × {repeat} rep.)" if repeat > 1 else ")"
+        return text
+
+    def _plan(self, values: dict[str, str]) -> list[RunSpec]:
+        """The runs the form describes (the selection filters devices × methods)."""
+        grid = self.grid()
+        selected = grid.selected() if grid else []
+        repeat = FIELD_PARSERS["repeat"](values["repeat"])
+        timeout = FIELD_PARSERS["timeout"](values["timeout"]) if values["timeout"].strip() else None
+        if not self.sweep:
+            params = build_params(
+                {f.key: values[f.key] for f in self.active_fields() if f.key not in SESSION_FIELDS}
+            )
+            # combinations interleaved across repeats: slow drift of the machine
+            # is spread over every combination
+            return [
+                RunSpec(device=d, diff_method=m, params=params, repeat_index=r, timeout_s=timeout)
+                for r in range(repeat)
+                for d, m in selected
+            ]
+        axes: dict[str, list[int]] = {}
+        for name in AXES:
+            raw = values[f"sweep_{name}"]
+            if raw.strip():
+                axes[name] = parse_axis(name, raw)
+        single = {k: values[k] for k in ("seed", "samples", "noise", "lr", "workload")}
+        base = base_params(
+            single, axes, parse_steps(values["steps"]), FIELD_PARSERS["warmup"](values["warmup"])
+        )
+        devices = list(dict.fromkeys(d for d, _ in selected))
+        methods = list(dict.fromkeys(m for _, m in selected))
+        return [
+            spec
+            for spec in expand(devices, methods, axes, base, repeat=repeat, timeout_s=timeout)
+            if (spec.device, spec.diff_method) in selected
+        ]
+
     def _run_count_and_problem(self) -> tuple[int, str]:
         grid = self.grid()
         selected = grid.selected() if grid else []
-        repeat = 1
-        if "repeat" not in self.errors:
-            repeat = FIELD_PARSERS["repeat"](self.values()["repeat"])
-        runs = len(selected) * repeat
+        runs = len(self._planned)
         if self.errors:
             n = len(self.errors)
             return runs, f"fix {n} field{'s' if n > 1 else ''} to start"
@@ -304,21 +423,12 @@ class RunForm(VerticalScroll):
         self.request_start()
 
     def build_specs(self) -> tuple[list[RunSpec], float, list[dict[str, str]]]:
-        """The runs this form describes: combinations interleaved across repeats
-        (so slow drift of the machine is spread over every combination)."""
+        """The runs this form describes, the sampling interval and the refusals."""
         values = self.values()
-        params = build_params({k: v for k, v in values.items() if k not in SESSION_FIELDS})
-        repeat = FIELD_PARSERS["repeat"](values["repeat"])
-        timeout = FIELD_PARSERS["timeout"](values["timeout"]) if values["timeout"].strip() else None
+        specs = self._plan(values)
         interval = FIELD_PARSERS["interval"](values["interval"])
         grid = self.grid()
-        selected = grid.selected() if grid else []
-        specs = [
-            RunSpec(device=d, diff_method=m, params=params, repeat_index=r, timeout_s=timeout)
-            for r in range(repeat)
-            for d, m in selected
-        ]
-        devices = {d for d, _ in selected}
+        devices = {s.device for s in specs}
         refused = [x for x in (grid.refusals() if grid else []) if x["device"] in devices]
         return specs, interval, refused
 
@@ -329,3 +439,9 @@ class RunForm(VerticalScroll):
         specs, interval, refused = self.build_specs()
         self.post_message(StartRequested(specs, interval, refused))
         return True
+
+
+def _placeholder(f: FieldDef) -> str:
+    if f.key == "sweep_threads":
+        return "library default"
+    return "none" if f.optional else f.default

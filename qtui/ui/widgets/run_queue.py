@@ -74,7 +74,15 @@ class RunQueue(DataTable[Text]):
         word = STATE_WORD.get(rec.state, rec.state)
         epochs = int((rec.spec.get("params") or {}).get("epochs", 0) or 0)
         bpe = int(rec.started.get("batches_per_epoch", 0) or 0)
-        if rec.state == "running" or (rec.state != "queued" and rec.epoch):
+        params = rec.spec.get("params") or {}
+        steps = int(params.get("steps", 0) or 0)
+        warmup = int(params.get("warmup", 0) or 0)
+        if steps and (rec.state == "running" or rec.step):
+            # a sweep point: step-limited, the first warm-up steps unmeasured
+            progress = f"step {rec.step}/{warmup + steps}"
+            if rec.step <= warmup and rec.state == "running":
+                progress += " warm-up"
+        elif rec.state == "running" or (rec.state != "queued" and rec.epoch):
             progress = f"ep {rec.epoch}/{epochs or '?'} b {rec.batch}/{bpe or '?'}"
         elif rec.state == "queued":
             progress = ""

@@ -1,0 +1,219 @@
+"""Where a training step's time goes: the phase breakdown of one run and of each combination.
+
+Top: the run the panel follows (the run highlighted in a queue, else the
+running one, else the latest with phases) as one proportional bar per phase,
+with seconds and percent.  Below: one stacked bar per combination (mean of its
+finished runs), so backprop, adjoint and parameter-shift can be compared at a
+glance.  Segments carry a letter as well as a colour, so they read with
+``NO_COLOR``.
+
+It answers the forum's "is the classical part still trained by PyTorch's
+backprop when the QNode uses adjoint?": the *backward classical* row is
+PyTorch's autograd over the classical layers, whatever the QNode's method.
+With adjoint, PennyLane computes the Jacobian during the forward pass, so that
+cost shows in *forward quantum*; the caption says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from rich.style import Style
+from rich.text import Text
+from textual.widget import Widget
+
+from qtui.engine.phases import PHASE_NAMES
+
+PHASE_WORDS = {
+    "data": "data",
+    "forward_classical": "forward classical",
+    "forward_quantum": "forward quantum",
+    "backward_quantum": "backward quantum",
+    "backward_classical": "backward classical",
+    "optimizer": "optimizer",
+}
+#: One letter per phase for the stacked bars (readable without colour).
+PHASE_LETTER = {
+    "data": "d",
+    "forward_classical": "c",
+    "forward_quantum": "Q",
+    "backward_quantum": "q",
+    "backward_classical": "b",
+    "optimizer": "o",
+}
+ADJOINT_CAPTION = (
+    "adjoint: PennyLane computes the Jacobian during the forward pass, so its cost "
+    "is in forward quantum."
+)
+_EIGHTHS = " ▏▎▍▌▋▊▉"
+
+
+@dataclass
+class PhaseRow:
+    """One line of the per-combination comparison."""
+
+    label: str
+    method: str
+    seconds: dict[str, float]
+    steps: int | None
+
+
+def _bar(fraction: float, width: int) -> str:
+    """A left-aligned bar of ``fraction`` × ``width`` cells, in eighths."""
+    eighths = round(max(0.0, min(1.0, fraction)) * width * 8)
+    full, part = divmod(eighths, 8)
+    text = "█" * full + (_EIGHTHS[part] if part else "")
+    return text.ljust(width)
+
+
+def fmt_seconds(v: float) -> str:
+    if v < 1e-3:
+        return f"{v * 1e6:.0f} µs"
+    if v < 1:
+        return f"{v * 1e3:.1f} ms"
+    return f"{v:.2f} s"
+
+
+class PhasesPanel(Widget):
+    DEFAULT_CSS = """
+    PhasesPanel { height: auto; min-height: 4; }
+    """
+
+    NAME_W = 19
+    MAX_BAR = 60
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self.run_title = ""
+        self.method = ""
+        self.seconds: dict[str, float] = {}
+        self.steps: int | None = None
+        self.rows: list[PhaseRow] = []
+        self.palette: list[str] = ["cyan"]
+
+    def update_data(
+        self,
+        run_title: str,
+        method: str,
+        seconds: dict[str, float],
+        steps: int | None,
+        rows: list[PhaseRow],
+        colors: list[str],
+    ) -> None:
+        self.run_title = run_title
+        self.method = method
+        self.seconds = dict(seconds)
+        self.steps = steps
+        self.rows = rows
+        self.palette = colors or ["cyan"]
+        self.refresh(layout=True)
+
+    def _color(self, phase: str) -> str:
+        return self.palette[PHASE_NAMES.index(phase) % len(self.palette)]
+
+    def render(self) -> Text:
+        width = max(30, self.content_size.width or self.size.width or 80)
+        text = Text(no_wrap=True, overflow="ellipsis")
+        if not self.run_title and not self.rows:
+            text.append(
+                "No phase breakdown yet: runs report one about once a second while they "
+                "train,\nand a final one when they finish.",
+                style="dim",
+            )
+            return text
+        if self.run_title:
+            self._detail(text, width)
+        if self.rows:
+            if self.run_title:
+                text.append("\n")
+            self._comparison(text, width)
+        return text
+
+    def _detail(self, text: Text, width: int) -> None:
+        total = sum(self.seconds.get(k, 0.0) for k in PHASE_NAMES)
+        text.append(self.run_title + "\n", style="bold")
+        sub = f"{fmt_seconds(total)} measured"
+        if self.steps:
+            sub += f" over {self.steps} steps · {fmt_seconds(total / self.steps)} per step"
+        text.append(sub + "\n", style="dim")
+        if total <= 0:
+            text.append("waiting for the first measured steps…\n", style="dim")
+            return
+        bar_w = max(5, min(self.MAX_BAR, width - self.NAME_W - 20))
+        for phase in PHASE_NAMES:
+            value = self.seconds.get(phase, 0.0)
+            share = value / total
+            text.append(f"{PHASE_WORDS[phase]:<{self.NAME_W}}")
+            text.append(_bar(share, bar_w), style=self._color(phase))
+            text.append(f" {fmt_seconds(value):>9} {share * 100:5.1f} %\n")
+        bwd = self.seconds.get("backward_classical", 0.0)
+        text.append(
+            f"classical layers: PyTorch autograd, {fmt_seconds(bwd)} ({bwd / total * 100:.1f} %) "
+            "in backward classical\n",
+            style="dim",
+        )
+        if "adjoint" in self.method:
+            text.append(ADJOINT_CAPTION + "\n", style="italic")
+
+    @staticmethod
+    def _per_step(row: PhaseRow) -> str:
+        total = sum(row.seconds.get(k, 0.0) for k in PHASE_NAMES)
+        if total <= 0:
+            return ""
+        if row.steps:
+            return f"{fmt_seconds(total / row.steps)}/step"
+        return fmt_seconds(total)
+
+    def _comparison(self, text: Text, width: int) -> None:
+        text.append("Per combination (mean of finished runs)\n", style="bold")
+        used = 0
+        for phase in PHASE_NAMES:  # the key; an item never breaks across lines
+            item = Text()
+            item.append(f" {PHASE_LETTER[phase]} ", style=Style.parse(self._color(phase) + " reverse"))
+            item.append(f" {PHASE_WORDS[phase]}  ", style="dim")
+            if used and used + item.cell_len > width:
+                text.append("\n")
+                used = 0
+            text.append_text(item)
+            used += item.cell_len
+        text.append("\n")
+        label_w = min(40, max((len(r.label) for r in self.rows), default=10))
+        suffixes = [self._per_step(r) for r in self.rows]
+        suffix_w = max((len(x) for x in suffixes), default=12) + 1
+        bar_w = max(10, min(self.MAX_BAR, width - label_w - 1 - suffix_w))
+        any_adjoint = False
+        for row, suffix in zip(self.rows, suffixes, strict=True):
+            total = sum(row.seconds.get(k, 0.0) for k in PHASE_NAMES)
+            text.append(f"{row.label[:label_w]:<{label_w}} ")
+            if total <= 0:
+                text.append("—\n", style="dim")
+                continue
+            any_adjoint = any_adjoint or "adjoint" in row.method
+            used = 0
+            acc = 0.0
+            for phase in PHASE_NAMES:
+                acc += row.seconds.get(phase, 0.0)
+                end = round(acc / total * bar_w)  # cumulative: the widths add up exactly
+                n = end - used
+                if n > 0:
+                    text.append(
+                        PHASE_LETTER[phase] * n, style=Style.parse(self._color(phase) + " reverse")
+                    )
+                used = end
+            text.append(f" {suffix}\n")
+        if any_adjoint and "adjoint" not in self.method:
+            text.append(ADJOINT_CAPTION + "\n", style="italic")
+
+
+def phase_rows(results: list[dict[str, Any]]) -> list[PhaseRow]:
+    """Per-combination rows from ``SessionSummary.combos()`` entries with phases."""
+    rows = []
+    for r in results:
+        phases = r.get("phases") or {}
+        if not phases:
+            continue
+        method = str(r.get("resolved_diff_method") or (r.get("parameters") or {}).get("diff_method"))
+        label = str(r.get("label") or r.get("command") or "?")
+        rows.append(PhaseRow(label, method, phases, r.get("steps")))
+    return rows

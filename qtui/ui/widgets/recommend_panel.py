@@ -1,0 +1,73 @@
+"""Which combination to use on this machine, for this workload, and what it costs.
+
+The lines are ``qtui.recommend.describe``'s, the same as the console and the
+Markdown export: fastest, cheapest (core-seconds) and leanest (peak RSS), each
+with its evidence and uncertainty; within a sweep, per sweep point.  A pick
+tied with others within the noise is flagged ``≈ tie``; a combination that is
+fast by burning many cores (more than ``BURN_CORES`` in use) is named below
+with ``!``, the same mark the results table puts in its Cores column.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.widgets import Static
+
+from qtui.recommend import describe
+from qtui.ui.widgets.results_table import BURN_CORES
+
+
+def burners(results: list[dict[str, Any]]) -> list[tuple[str, float]]:
+    """(label, cores in use) of every combination above ``BURN_CORES``."""
+    out = []
+    for r in results:
+        cores = (r.get("resources") or {}).get("cores_in_use")
+        if cores is not None and cores > BURN_CORES:
+            out.append((str(r.get("label") or r.get("command")), float(cores)))
+    return out
+
+
+class RecommendationPanel(Static):
+    DEFAULT_CSS = """
+    RecommendationPanel { height: auto; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__("", id=id)
+        self.lines: list[str] = []
+
+    def on_mount(self) -> None:
+        self.update_data({}, [])
+
+    def update_data(self, recommendation: dict[str, Any], results: list[dict[str, Any]]) -> None:
+        self.lines = describe(recommendation) if recommendation else []
+        text = Text()
+        if not self.lines:
+            text.append(
+                "The fastest, cheapest (core-seconds) and leanest (peak memory) combination "
+                "are named here as runs finish.",
+                style="dim",
+            )
+        for i, line in enumerate(self.lines):
+            if i:
+                text.append("\n")
+            where, rest = "", line
+            if line.startswith("At "):
+                where, _, rest = line[3:].partition(": ")
+            title, _, evidence = rest.partition(": ")
+            if "tied within the noise" in evidence:
+                text.append("≈ tie ", style="bold reverse")
+            if where:
+                text.append(f"{where} · ", style="dim")
+            text.append(title + ": ", style="bold")
+            text.append(evidence)
+        for label, cores in burners(results):
+            text.append("\n")
+            text.append("! ", style="bold reverse")
+            text.append(
+                f"{label} keeps {cores:.1f} cores busy while it trains: fast by burning "
+                "cores — compare core-seconds (Cheapest)."
+            )
+        self.update(text)

@@ -1,0 +1,207 @@
+"""A sweep's answer: time and core-seconds per step against the swept variable.
+
+Reads the summary's ``sweep`` section (``qtui.sweep.analyse``): per swept axis,
+``series`` {line label: [points]} and ``crossovers`` in words.  Two braille
+graphs side by side (wall time per step, core-seconds per step), one line per
+combination in the theme's series colours, the x axis labelled with the swept
+values; a legend that names each line (so the lines read with ``NO_COLOR``),
+and the crossover sentences below.  A log scale is used when the values span
+more than a factor of 10 (per-step time grows exponentially with qubits).
+``x`` cycles the axis when more than one was swept.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Static
+
+from qtui.sweep import AXES
+from qtui.ui.widgets.graph import LineGraph, Series
+
+EMPTY = (
+    "No sweep in this session yet.\n\n"
+    "On the Setup tab (1) press w to switch the form to a sweep: comma lists of qubits, "
+    "layers, batch sizes or threads, measured and warm-up steps. Select combinations in "
+    "the grid and start (ctrl+r). Each point trains in its own child; this tab draws time "
+    "and core-seconds per step against the swept value, one line per combination, and "
+    "names the crossovers as the points finish."
+)
+#: Lines a metric is drawn from, with the graph's title.
+METRICS = (
+    ("time_per_step", "wall time per step"),
+    ("core_s_per_step", "core-seconds per step"),
+)
+
+
+def fmt_step(v: float) -> str:
+    """Axis labels of at most 6 characters: 512µs, 5.12ms, 51.2ms, 512ms, 5.12s."""
+    if not math.isfinite(v):
+        return "—"
+    a = abs(v)
+    if a < 1e-3:
+        return f"{v * 1e6:.0f}µs"
+    if a < 1e-2:
+        return f"{v * 1e3:.2f}ms"
+    if a < 1e-1:
+        return f"{v * 1e3:.1f}ms"
+    if a < 1:
+        return f"{v * 1e3:.0f}ms"
+    if a < 10:
+        return f"{v:.2f}s"
+    return f"{v:.1f}s" if a < 100 else f"{v:.0f}s"
+
+
+class SweepPanel(Vertical):
+    DEFAULT_CSS = """
+    SweepPanel { height: 1fr; }
+    SweepPanel > #sweep-head { height: 1; }
+    SweepPanel > #sweep-graphs { height: 1fr; min-height: 6; }
+    SweepPanel #sweep-graphs > Vertical { width: 1fr; height: 1fr; }
+    SweepPanel #sweep-graphs > Vertical:first-of-type { margin-right: 2; }
+    SweepPanel #sweep-graphs .graph-title { height: 1; color: $text-muted; text-style: bold; }
+    SweepPanel > #sweep-legend { height: auto; max-height: 6; }
+    SweepPanel > #sweep-notes { height: auto; max-height: 8; }
+    SweepPanel > #sweep-empty { height: 1fr; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self.sweep: dict[str, Any] = {}
+        self.axis: str | None = None
+        self.palette: list[str] = ["cyan"]
+        self._legend_items: list[Text] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static(EMPTY, id="sweep-empty")
+        yield Static("", id="sweep-head")
+        with Horizontal(id="sweep-graphs"):
+            for key, title in METRICS:
+                with Vertical():
+                    yield Static(title, id=f"title-{key}", classes="graph-title")
+                    graph = LineGraph(id=f"graph-{key}")
+                    graph.formatter = fmt_step
+                    yield graph
+        yield Static("", id="sweep-legend")
+        with VerticalScroll(id="sweep-notes"):
+            yield Static("", id="sweep-crossovers")
+
+    def on_mount(self) -> None:
+        self._show(False)
+
+    def _show(self, has_data: bool) -> None:
+        self.query_one("#sweep-empty").display = not has_data
+        for sel in ("#sweep-head", "#sweep-graphs", "#sweep-legend", "#sweep-notes"):
+            self.query_one(sel).display = has_data
+
+    def on_resize(self) -> None:
+        self._layout_legend()
+
+    def _layout_legend(self) -> None:
+        """Legend items never break inside: a line holds as many whole items as fit."""
+        width = self.content_size.width
+        if not self.is_mounted or width <= 0:
+            return
+        legend = Text()
+        used = 0
+        for item in self._legend_items:
+            if used and used + 3 + item.cell_len > width:
+                legend.append("\n")
+                used = 0
+            elif used:
+                legend.append("   ")
+                used += 3
+            legend.append_text(item)
+            used += item.cell_len
+        self.query_one("#sweep-legend", Static).update(legend)
+
+    def axes(self) -> list[str]:
+        return [a for a in self.sweep if (self.sweep[a] or {}).get("series")]
+
+    def cycle_axis(self) -> str | None:
+        axes = self.axes()
+        if not axes:
+            return None
+        i = axes.index(self.axis) if self.axis in axes else -1
+        self.axis = axes[(i + 1) % len(axes)]
+        self._draw()
+        return self.axis
+
+    def update_data(self, sweep: dict[str, Any], colors: list[str]) -> None:
+        self.sweep = sweep or {}
+        self.palette = colors or ["cyan"]
+        axes = self.axes()
+        if self.axis not in axes:
+            self.axis = axes[0] if axes else None
+        self._draw()
+
+    def _draw(self) -> None:
+        axis = self.axis
+        if axis is None:
+            self._show(False)
+            return
+        self._show(True)
+        data = self.sweep[axis]
+        lines: dict[str, list[dict[str, Any]]] = data.get("series") or {}
+        xs = sorted({pt["x"] for pts in lines.values() for pt in pts if pt.get("x") is not None})
+        ticks = [str(x) for x in xs]
+        words = AXES.get(axis, (axis, 0, axis))[2]
+        for key, title in METRICS:
+            series = []
+            values_all: list[float] = []
+            for i, (label, pts) in enumerate(lines.items()):
+                by_x = {pt["x"]: pt.get(key) for pt in pts}
+                values = [
+                    float(v) if (v := by_x.get(x)) is not None and v > 0 else math.nan for x in xs
+                ]
+                values_all += [v for v in values if not math.isnan(v)]
+                series.append(Series(label, values, self.palette[i % len(self.palette)]))
+            log = bool(values_all) and max(values_all) > 10 * min(values_all)
+            graph = self.query_one(f"#graph-{key}", LineGraph)
+            graph.x_ticks = ticks
+            graph.x_label = words
+            if log:
+                graph.formatter = lambda v: fmt_step(10**v)
+                series = [
+                    Series(s.name, [math.log10(v) if v == v else v for v in s.values], s.color)
+                    for s in series
+                ]
+            else:
+                graph.formatter = fmt_step
+            graph.y_floor = None if log else 0.0
+            graph.set_series(series)
+            self.query_one(f"#title-{key}", Static).update(
+                f"{title}{' (log scale)' if log else ''}"
+            )
+        head = Text(no_wrap=True, overflow="ellipsis")
+        head.append(f"against {words}", style="bold")
+        head.append(f" · {len(lines)} line{'s' if len(lines) != 1 else ''} · {len(xs)} points")
+        others = [a for a in self.axes() if a != axis]
+        if others:
+            head.append(f" · x: show {', '.join(AXES[a][2] for a in others)}", style="dim")
+        self.query_one("#sweep-head", Static).update(head)
+        items = []
+        for i, (label, pts) in enumerate(lines.items()):
+            item = Text()
+            item.append("█ ", style=self.palette[i % len(self.palette)])
+            item.append(label)
+            cores = [float(c) for pt in pts if (c := pt.get("cores_in_use")) is not None]
+            if cores and max(cores) > 1.5:
+                item.append(f" (up to {max(cores):.1f} cores!)", style="bold")
+            items.append(item)
+        self._legend_items = items
+        self._layout_legend()
+        crossings = list(data.get("crossovers") or [])
+        notes = Text()
+        notes.append("Crossovers" + (":\n" if crossings else ": "), style="bold")
+        if crossings:
+            notes.append("\n".join(f"• {c}" for c in crossings))
+        elif len(lines) < 2:
+            notes.append("one line only: select more combinations to compare them.", "dim")
+        else:
+            notes.append("none yet (a pair of lines needs two common points).", "dim")
+        self.query_one("#sweep-crossovers", Static).update(notes)
