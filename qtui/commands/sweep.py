@@ -20,14 +20,14 @@ from qtui.sweep import AXES, base_params, expand, parse_axis, parse_steps
 DEFAULT_STEPS = 20
 DEFAULT_WARMUP = 3
 
-#: Flags that take one value (as in ``qtui run``); the swept ones take lists.
-_SINGLE_FLAGS: tuple[tuple[str, str, str], ...] = (
-    ("--seed", "seed", "torch and numpy seed"),
-    ("--samples", "samples", "make_moons sample count"),
-    ("--noise", "noise", "make_moons noise"),
-    ("--lr", "lr", "learning rate"),
-    ("--workload", "workload", "your own workload, module:function"),
-)
+#: The single-valued workload flags, as ``qtui run`` defines them; the swept ones take lists.
+_SINGLE = ("seed", "samples", "noise", "lr", "workload")
+
+
+def _single_flags() -> list[tuple[str, str, str]]:
+    from qtui.commands.run import WORKLOAD_FLAGS
+
+    return [f for f in WORKLOAD_FLAGS if f[1] in _SINGLE]
 
 
 def register(subparsers: Any) -> None:
@@ -63,7 +63,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--events", metavar="FILE", help="write every event to FILE as JSON lines")
     p.add_argument("--json", metavar="FILE", help="write the summary JSON to FILE")
     p.add_argument("--force", action="store_true", help="overwrite existing --json/--events files")
-    for flag, name, text in _SINGLE_FLAGS:
+    for flag, name, text in _single_flags():
         p.add_argument(flag, dest=name, default=None, help=f"{text} (default {getattr(WorkloadParams(), name)})")
     p.set_defaults(func=handle)
 
@@ -93,7 +93,7 @@ def handle(args: argparse.Namespace) -> int:
                 axes[name] = parse_axis(name, text)
         steps = parse_steps(args.steps)
         warmup = FIELD_PARSERS["warmup"](args.warmup)
-        values: dict[str, Any] = {name: getattr(args, name) for _, name, _ in _SINGLE_FLAGS}
+        values: dict[str, Any] = {name: getattr(args, name) for _, name, _ in _single_flags()}
         base = base_params(values, axes, steps, warmup)
         repeat = FIELD_PARSERS["repeat"](args.repeat)
         timeout = FIELD_PARSERS["timeout"](args.timeout) if args.timeout is not None else None
