@@ -207,11 +207,6 @@ def handle(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         return _fail(str(exc))
 
-    if params.workload != DEFAULT_WORKLOAD:
-        problem = check_workload(params.workload, *combos[0])
-        if problem:
-            return _fail(f"workload: {problem}")
-
     # Repeats are interleaved (A B A B, not A A B B) so slow drift on a shared
     # node spreads over every combination instead of biasing one.
     specs = [
@@ -219,6 +214,22 @@ def handle(args: argparse.Namespace) -> int:
         for r in range(repeat)
         for d, m in combos
     ]
+    return start_session(args, specs, combos, refused, params.workload, interval)
+
+
+def start_session(
+    args: argparse.Namespace,
+    specs: list[RunSpec],
+    combos: list[tuple[str, str]],
+    refused: list[dict[str, Any]],
+    workload: str,
+    interval: float,
+) -> int:
+    """Check a custom workload in a child, then run the specs headless (run and sweep)."""
+    if workload != DEFAULT_WORKLOAD:
+        problem = check_workload(workload, *combos[0])
+        if problem:
+            return _fail(f"workload: {problem}")
     from qtui.headless import run_session
 
     return run_session(

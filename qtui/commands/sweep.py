@@ -14,7 +14,7 @@ import argparse
 import sys
 from typing import Any
 
-from qtui.config import DEFAULT_WORKLOAD, FIELD_PARSERS, ConfigError, WorkloadParams
+from qtui.config import FIELD_PARSERS, ConfigError, WorkloadParams
 from qtui.sweep import AXES, base_params, expand, parse_axis, parse_steps
 
 DEFAULT_STEPS = 20
@@ -83,7 +83,7 @@ def parse_combos(text: str) -> list[tuple[str, str]]:
 
 def handle(args: argparse.Namespace) -> int:
     from qtui.capabilities import ProbeError
-    from qtui.commands.run import _fail, check_output_path, check_workload, resolve_combos
+    from qtui.commands.run import _fail, check_output_path, resolve_combos, start_session
 
     try:
         axes: dict[str, list[int]] = {}
@@ -121,19 +121,4 @@ def handle(args: argparse.Namespace) -> int:
         print(f"qtui: error: could not probe the PennyLane devices: {exc}", file=sys.stderr)
         return 1
 
-    if base.workload != DEFAULT_WORKLOAD:
-        problem = check_workload(base.workload, *combos[0])
-        if problem:
-            return _fail(f"workload: {problem}")
-
-    from qtui.headless import run_session
-
-    return run_session(
-        specs,
-        refused=refused,
-        interval=interval,
-        events_path=args.events,
-        json_path=args.json,
-        force=args.force,
-        argv=["qtui", *sys.argv[1:]],
-    )
+    return start_session(args, specs, combos, refused, base.workload, interval)
