@@ -26,6 +26,7 @@ from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.css.query import NoMatches
 from textual.lazy import Lazy
 from textual.screen import Screen
 from textual.widget import Widget
@@ -370,7 +371,14 @@ class QtuiApp(App[int]):
         if events:
             self.state.apply_batch(events)
         if not self.paused:
-            self._redraw()
+            try:
+                self._redraw()
+            except NoMatches:
+                # A panel between mount and compose (Lazy), or being torn down
+                # while the app exits: its parts are not there this tick.  Forget
+                # what was drawn so the next tick redraws everything.
+                self._drawn.clear()
+                self._widgets.clear()
 
     def _redraw(self, force: bool = False) -> None:
         self._force = force
