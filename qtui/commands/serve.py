@@ -68,7 +68,7 @@ def handler(args: argparse.Namespace) -> int:
     try:
         from textual_serve.server import Server
     except ImportError:
-        return fail("qtui serve needs textual-serve (pip install 'qtui[serve]')")
+        return fail("qtui serve needs textual-serve (pip install textual-serve)")
     # Fail early and clearly when the port is taken, rather than deep in aiohttp.
     try:
         family = socket.AF_INET6 if ":" in args.host else socket.AF_INET

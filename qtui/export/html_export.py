@@ -44,9 +44,9 @@ th{background:#262626}code{background:#262626}th,td{border-color:#444}.note{colo
 def _figures(summary: dict[str, Any]) -> list[tuple[str, Any]]:
     try:
         import plotly.graph_objects as go
-    except ImportError as exc:  # pragma: no cover - plotly is a dependency of [html]
+    except ImportError as exc:  # pragma: no cover - plotly is a dependency
         raise ExportError(
-            "the HTML report needs plotly (pip install 'qtui[html]')"
+            "the HTML report needs plotly (pip install plotly)"
         ) from exc
 
     results = [r for r in summary.get("results") or [] if isinstance(r, dict)]
