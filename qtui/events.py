@@ -90,6 +90,16 @@ class RunQueued(Event):
 
 
 @dataclass
+class RunLaunched(Event):
+    """The run's process (or thread) exists; it is importing torch and pennylane."""
+
+    type: ClassVar[str] = "run_launched"
+    run_id: str
+    pid: int
+    isolation: str = "process"
+
+
+@dataclass
 class RunStarted(Event):
     """Emitted by the child once torch/pennylane are imported and the workload built."""
 
@@ -244,6 +254,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         SessionFinished,
         RunRefused,
         RunQueued,
+        RunLaunched,
         RunStarted,
         Batch,
         Epoch,

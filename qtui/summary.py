@@ -186,6 +186,11 @@ class SessionSummary:
             rec.state = "running"
             rec.started = event.to_dict()
             rec.t_start = event.t
+        elif isinstance(event, ev.RunLaunched):
+            # Running from the moment the process exists: its imports take seconds
+            # and the sampler already watches it (``started`` stays empty until then).
+            if rec.state == "queued":
+                rec.state = "running"
         elif isinstance(event, ev.Batch):
             rec.state = "running" if rec.state == "queued" else rec.state
             rec.epoch, rec.batch, rec.step = event.epoch, event.batch, event.step

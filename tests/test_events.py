@@ -15,6 +15,7 @@ def _examples() -> list[ev.Event]:
         ev.SessionFinished(session_id="s", interrupted=True),
         ev.RunRefused(device="lightning.qubit", diff_method="backprop", reason="no"),
         ev.RunQueued(run_id="r1", spec={"device": "default.qubit"}),
+        ev.RunLaunched(run_id="r1", pid=1),
         ev.RunStarted(run_id="r1", spec={}, pid=1, host="h", versions={"torch": "2"}),
         ev.Batch(run_id="r1", epoch=1, batch=2, loss=0.5, step=2, elapsed_s=0.1),
         ev.Epoch(run_id="r1", epoch=1, mean_loss=0.5108, elapsed_s=0.5),

@@ -76,6 +76,11 @@ def test_finished_run_carries_the_os_peak_rss_and_samples(tmp_path: Path) -> Non
     assert samples[-1].cpu_s > 0.5  # the child really imported torch
     started = rec.of("run_started", run_id)[0]
     assert started.pid != 0 and started.resolved_diff_method == "backprop"
+    # run_launched names the same child as soon as it exists, before its imports
+    launched = rec.of("run_launched", run_id)[0]
+    assert launched.pid == started.pid and launched.isolation == "process"
+    assert rec.events.index(launched) < rec.events.index(started)
+    assert any(rec.events.index(s) < rec.events.index(started) for s in samples)
     # the terminal event comes after every sample of the run
     assert rec.events.index(fin) > rec.events.index(samples[-1])
 

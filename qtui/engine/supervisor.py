@@ -44,6 +44,7 @@ from qtui.events import (
     RunCancelled,
     RunCrashed,
     RunFinished,
+    RunLaunched,
     RunQueued,
     RunRefused,
     RunTimedOut,
@@ -296,6 +297,7 @@ class Supervisor:
             return
         os.close(w_fd)
         pid = proc.pid
+        self._deliver(RunLaunched(run_id=spec.run_id, pid=pid, isolation="process"))
         reaped = False
         threads: list[threading.Thread] = []
         sampler: Sampler | None = None
@@ -491,6 +493,7 @@ class Supervisor:
             self._sampler = sampler
         sampler.start()
         worker = threading.Thread(target=target, name=f"qtui-run-{spec.run_id}", daemon=True)
+        self._deliver(RunLaunched(run_id=spec.run_id, pid=os.getpid(), isolation="thread"))
         worker.start()
         outcome: str | None = None
         deadline = t_start + spec.timeout_s if spec.timeout_s else None

@@ -77,7 +77,9 @@ class RunQueue(DataTable[Text]):
         params = rec.spec.get("params") or {}
         steps = int(params.get("steps", 0) or 0)
         warmup = int(params.get("warmup", 0) or 0)
-        if steps and (rec.state == "running" or rec.step):
+        if rec.state == "running" and not rec.started:
+            progress = "starting: imports"
+        elif steps and (rec.state == "running" or rec.step):
             # a sweep point: step-limited, the first warm-up steps unmeasured
             progress = f"step {rec.step}/{warmup + steps}"
             if rec.step <= warmup and rec.state == "running":
