@@ -259,3 +259,29 @@ async def test_help_lists_every_key_and_palette_has_every_action() -> None:
             "Show sweep tab",
         ):
             assert needed in titles
+
+
+async def test_start_before_the_probe_answers_says_why() -> None:
+    release = threading.Event()
+
+    def slow_probe(refresh: bool) -> object:
+        release.wait(10)
+        return fixed_caps()
+
+    app = QtuiApp(capabilities_loader=slow_probe, gpu=False, record_history=False)
+    try:
+        async with app.run_test(size=(100, 40)) as pilot:
+            form = app.query_one(RunForm)
+            for _ in range(50):
+                if form.fields_ready:
+                    break
+                await pilot.pause(0.1)
+            assert form.fields_ready
+            assert form.request_start() is False
+            await pilot.pause()
+            messages = [n.message for n in app._notifications]
+            assert any(
+                m.startswith("not started: waiting for the capability probe") for m in messages
+            ), messages
+    finally:
+        release.set()

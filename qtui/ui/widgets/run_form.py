@@ -434,7 +434,14 @@ class RunForm(VerticalScroll):
 
     def request_start(self) -> bool:
         if not self.validate_all():
+            # Say why nothing started: a bell alone reads as a lost key press.
+            why = self._run_count_and_problem()[1] if self.fields_ready else ""
             self.app.bell()
+            self.app.notify(
+                f"not started: {why or 'the form is still loading, try again'}",
+                severity="warning",
+                timeout=4,
+            )
             return False
         specs, interval, refused = self.build_specs()
         self.post_message(StartRequested(specs, interval, refused))
