@@ -190,7 +190,7 @@ def _alive(pid: int) -> bool:
 
 
 def test_signal_names() -> None:
-    from qtui.engine.supervisor import _signal_name
+    from qtui.engine.process_executor import _signal_name
 
     assert _signal_name(signal.SIGKILL) == "SIGKILL"
     assert _signal_name(999) == "signal 999"
