@@ -10,19 +10,11 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
+from qtui import units
 from qtui.recommend import describe
 from qtui.sweep import AXES
-
-
-def fmt_step(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    if seconds < 1e-3:
-        return f"{seconds * 1e6:.0f} µs"
-    if seconds < 1:
-        return f"{seconds * 1e3:.1f} ms"
-    return f"{seconds:.2f} s"
 
 
 def sweep_tables(summary: dict[str, Any]) -> list[Table]:
@@ -42,14 +34,16 @@ def sweep_tables(summary: dict[str, Any]) -> list[Table]:
             for x in xs:
                 pt = by_x.get(x)
                 if pt is None:
-                    cells.append("-")
+                    cells.append(Text(units.MISSING))
                     continue
                 cores = pt.get("cores_in_use")
-                core_text = f"{fmt_step(pt.get('core_s_per_step'))} core"
+                core_text = f"{units.seconds(pt.get('core_s_per_step'))} core"
                 if cores is not None:
-                    core_text += f" ({cores:.1f}×)"
-                cells.append(f"{fmt_step(pt['time_per_step'])}\n[dim]{core_text}[/dim]")
-            table.add_row(label, *cells)
+                    core_text += f" ({units.cores(cores)} cores)"
+                cell = Text(units.seconds(pt["time_per_step"]))
+                cell.append("\n" + core_text, style="dim")
+                cells.append(cell)
+            table.add_row(Text(str(label)), *cells)
         table.caption = "wall time per step, then core-seconds per step (cores in use)"
         tables.append(table)
     return tables
@@ -64,9 +58,9 @@ def print_analysis(summary: dict[str, Any], console: Console) -> None:
         if crossings:
             console.print(f"Crossovers ({AXES.get(axis, (axis, 0, axis))[2]}):", style="bold")
             for line in crossings:
-                console.print(f"  {line}", highlight=False)
+                console.print(Text(f"  {line}"), highlight=False)
     lines = describe(summary.get("recommendation") or {})
     if len(summary.get("results") or []) > 1 and lines:
         console.print("Recommendation for this workload on this machine:", style="bold")
         for line in lines:
-            console.print(f"  {line}", highlight=False)
+            console.print(Text(f"  {line}"), highlight=False)

@@ -5,29 +5,22 @@ cheapest (core-seconds: what the run costs on a shared node) and the leanest
 (peak RSS) combination, each with its evidence and uncertainty, from the
 summary's ``results[]`` entries.
 
-Ties.  Two combinations are *tied* on a figure when their difference is
-within the noise:
-
-* with at least two measured repeats on both sides, when
-  ``|a - b| < 2 * sqrt(sa²/na + sb²/nb)`` (about a 95 % interval of the
-  difference of the means, Welch-style);
-* otherwise (one repeat, so no σ), when the difference is under
-  ``SINGLE_RUN_NOISE`` (5 %) of the smaller value: one run cannot tell more, and
-  the text says so and suggests ``--repeat 3``.
-
-Peak RSS is nearly deterministic, so memory ties use a fixed floor instead:
-under 2 % or 4 MiB, whichever is larger.
+Ties.  Another combination is *tied* with the winner when
+``qtui.stats.differ`` (the one rule, shared with ``qtui compare`` and the
+sweep crossovers) finds no difference between their repeats: Welch's t-test
+at α = 0.05 with repeats on both sides, the 95 % prediction interval with
+repeats on one side, a 10 % threshold between single runs (then the text
+says the uncertainty is unknown and suggests ``--repeat 3``).  Peak memory
+uses the same rule with its floor (max(4 MiB, 2 %)).
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
-SINGLE_RUN_NOISE = 0.05
-MEMORY_NOISE_FRACTION = 0.02
-MEMORY_NOISE_BYTES = 4 * 1024 * 1024
+from qtui import stats, units
+from qtui.parameters import varying_parameters, where
 
 
 @dataclass
@@ -41,6 +34,7 @@ class Pick:
     tied_with: list[str] = field(default_factory=list)
     runner_up: str | None = None
     margin: float | None = None  # runner-up / winner
+    method: str = ""  # how the winner was told from the runner-up (qtui.stats)
     evidence: str = ""
 
     def to_dict(self) -> dict[str, Any]:
@@ -52,6 +46,7 @@ class Pick:
             "tied_with": list(self.tied_with),
             "runner_up": self.runner_up,
             "margin": self.margin,
+            "method": self.method,
             "evidence": self.evidence,
         }
 
@@ -61,18 +56,26 @@ class _Item:
     label: str
     value: float
     sd: float | None
-    n: int
+    values: list[float]
+
+    @property
+    def n(self) -> int:
+        return len(self.values)
 
 
 def _label(entry: dict[str, Any]) -> str:
     return str(entry.get("label") or entry.get("command") or "?")
 
 
+def _floats(values: Any) -> list[float]:
+    return [float(v) for v in values or [] if units.number(v) is not None]
+
+
 def _time_items(results: list[dict[str, Any]]) -> list[_Item]:
     return [
-        _Item(_label(r), float(r["mean"]), r.get("stddev"), len(r.get("times", [])))
+        _Item(_label(r), float(r["mean"]), units.number(r.get("stddev")), _floats(r.get("times")))
         for r in results
-        if r.get("mean") is not None
+        if units.number(r.get("mean")) is not None
     ]
 
 
@@ -80,10 +83,16 @@ def _core_items(results: list[dict[str, Any]]) -> list[_Item]:
     out = []
     for r in results:
         res = r.get("resources") or {}
-        if res.get("core_s") is None:
+        if units.number(res.get("core_s")) is None:
             continue
-        values = res.get("core_s_values") or []
-        out.append(_Item(_label(r), float(res["core_s"]), res.get("core_s_stddev"), len(values)))
+        out.append(
+            _Item(
+                _label(r),
+                float(res["core_s"]),
+                units.number(res.get("core_s_stddev")),
+                _floats(res.get("core_s_values")) or [float(res["core_s"])],
+            )
+        )
     return out
 
 
@@ -91,29 +100,26 @@ def _memory_items(results: list[dict[str, Any]]) -> list[_Item]:
     out = []
     for r in results:
         res = r.get("resources") or {}
-        if not res.get("peak_rss_bytes"):
+        if not units.number(res.get("peak_rss_bytes")):
             continue
-        out.append(_Item(_label(r), float(res["peak_rss_bytes"]), None, 1))
+        peak = float(res["peak_rss_bytes"])
+        out.append(_Item(_label(r), peak, None, _floats(res.get("peak_rss_values")) or [peak]))
     return out
 
 
-def tied(a: _Item, b: _Item, *, memory: bool = False) -> bool:
-    """Is the difference between two measurements within the noise?"""
-    diff = abs(a.value - b.value)
+def verdict(a: _Item, b: _Item, *, memory: bool = False) -> stats.Verdict:
+    """The one rule, applied to two combinations' repeats."""
     if memory:
-        floor = max(MEMORY_NOISE_BYTES, MEMORY_NOISE_FRACTION * min(a.value, b.value))
-        return diff < floor
-    if a.n >= 2 and b.n >= 2 and a.sd is not None and b.sd is not None:
-        return diff < 2.0 * math.sqrt(a.sd**2 / a.n + b.sd**2 / b.n)
-    return diff < SINGLE_RUN_NOISE * min(a.value, b.value)
+        return stats.differ_memory(a.values, b.values)
+    return stats.differ(a.values, b.values)
 
 
-def _pick(criterion: str, items: list[_Item], unit: str, memory: bool = False) -> Pick | None:
+def _pick(criterion: str, items: list[_Item], fmt: Any, memory: bool = False) -> Pick | None:
     if not items:
         return None
     ranked = sorted(items, key=lambda i: i.value)
     best = ranked[0]
-    ties = [i.label for i in ranked[1:] if tied(best, i, memory=memory)]
+    ties = [i.label for i in ranked[1:] if not verdict(best, i, memory=memory).differs]
     runner = ranked[1] if len(ranked) > 1 else None
     margin = runner.value / best.value if runner and best.value > 0 else None
     unc = None if memory else (best.sd if best.n >= 2 else None)
@@ -125,38 +131,35 @@ def _pick(criterion: str, items: list[_Item], unit: str, memory: bool = False) -
         tied_with=ties,
         runner_up=runner.label if runner else None,
         margin=margin,
-        evidence=_evidence(criterion, best, runner, ties, unit, memory),
+        method=verdict(best, runner, memory=memory).method if runner else "",
+        evidence=_evidence(best, runner, ties, fmt, memory),
     )
 
 
-def _fmt(value: float, unit: str) -> str:
-    if unit == "bytes":
-        return f"{value / 2**20:.1f} MiB"
-    return f"{value:.3g} {unit}"
-
-
-def _evidence(
-    criterion: str, best: _Item, runner: _Item | None, ties: list[str], unit: str, memory: bool
-) -> str:
-    text = f"{best.label}: {_fmt(best.value, unit)}"
+def _evidence(best: _Item, runner: _Item | None, ties: list[str], fmt: Any, memory: bool) -> str:
+    text = f"{best.label}: {fmt(best.value)}"
     if not memory:
         if best.n >= 2 and best.sd is not None:
-            text += f" ± {_fmt(best.sd, unit)} over {best.n} runs"
+            text = f"{best.label}: {units.mean_sd(best.value, best.sd, fmt)} over {best.n} runs"
         else:
             text += " (1 run: uncertainty unknown; use --repeat 3 or more)"
     if runner is None:
         return text + "; the only combination measured."
-    ratio = runner.value / best.value if best.value else float("inf")
     if ties:
         return text + f"; tied within the noise with {', '.join(ties)}."
-    return text + f"; next is {runner.label} at {_fmt(runner.value, unit)} ({ratio:.2f}×)."
+    ratio = runner.value / best.value if best.value else float("inf")
+    return text + f"; next is {runner.label} at {fmt(runner.value)} ({units.times(ratio)})."
+
+
+def _core_s(value: Any) -> str:
+    return f"{units.core_seconds(value)} core-s"
 
 
 def _picks(results: list[dict[str, Any]]) -> dict[str, Any]:
     picks = {
-        "fastest": _pick("fastest", _time_items(results), "s"),
-        "cheapest": _pick("cheapest", _core_items(results), "core-s"),
-        "leanest": _pick("leanest", _memory_items(results), "bytes", memory=True),
+        "fastest": _pick("fastest", _time_items(results), units.seconds),
+        "cheapest": _pick("cheapest", _core_items(results), _core_s),
+        "leanest": _pick("leanest", _memory_items(results), units.memory, memory=True),
     }
     return {k: (p.to_dict() if p else None) for k, p in picks.items()}
 
@@ -169,8 +172,6 @@ def recommend(results: list[dict[str, Any]]) -> dict[str, Any]:
     equal parameters and listed under ``groups``; the top-level picks are then
     ``None``.
     """
-    from qtui.summary import varying_parameters
-
     varying = varying_parameters(results)
     if not varying:
         return {**_picks(results), "groups": []}
@@ -196,17 +197,27 @@ _TITLES = {
 }
 
 
-def describe(rec: dict[str, Any]) -> list[str]:
-    """One line per pick (per group in a sweep), for the console, Markdown and the TUI."""
-    lines = []
+def _pick_lines(picks: dict[str, Any], prefix: str = "") -> list[str]:
+    out = []
     for key, title in _TITLES.items():
-        pick = rec.get(key)
-        if pick:
-            lines.append(f"{title}: {pick['evidence']}")
-    for group in rec.get("groups") or []:
-        where = ", ".join(f"{k}={v}" for k, v in group["parameters"].items())
-        for key, title in _TITLES.items():
-            pick = group.get(key)
-            if pick:
-                lines.append(f"At {where}: {title}: {pick['evidence']}")
+        pick = picks.get(key)
+        if isinstance(pick, dict) and pick.get("evidence"):
+            out.append(f"{prefix}{title}: {pick['evidence']}")
+    return out
+
+
+def describe(rec: Any) -> list[str]:
+    """One line per pick (per group in a sweep), for the console, Markdown and the TUI.
+
+    Reads a saved summary's ``recommendation`` too: anything malformed is skipped.
+    """
+    if not isinstance(rec, dict):
+        return []
+    lines = _pick_lines(rec)
+    groups = rec.get("groups")
+    for group in groups if isinstance(groups, list) else []:
+        if isinstance(group, dict):
+            params = group.get("parameters")
+            at = where(params) if isinstance(params, dict) else "?"
+            lines += _pick_lines(group, f"At {at}: ")
     return lines

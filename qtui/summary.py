@@ -1,29 +1,25 @@
 """A session's results, folded from the event stream.
 
 ``SessionSummary.apply(event)`` is the one place events become run records and
-per-combination statistics; the headless table, the TUI panels and every
-exporter read from it.  ``to_dict()`` is the versioned JSON summary schema
-(documented in README.md), and the exporters render from that dict, so
-``qtui report`` can re-render a saved file exactly as the live session would.
+per-combination statistics.  This module only folds: the JSON summary document
+(``qtui.summary_doc``), the analysis (``qtui.recommend``, ``qtui.crossovers``)
+and the rows every view renders (``qtui.results``) are built on top of it, and
+nothing here imports them.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
-import json
 import statistics
+from array import array
 from dataclasses import dataclass, field
 from typing import Any
 
 from qtui import events as ev
+from qtui.parameters import combo_key, combo_parameters, command, label, varying_parameters
 
 SUMMARY_SCHEMA = "qtui.summary"
 SUMMARY_VERSION = 1
 
-#: Parameters that distinguish combinations; run-only fields are left out.
-_NON_PARAMS = {"run_id", "repeat_index", "timeout_s"}
-
-RUN_STATES = ("queued", "running", "finished", "failed", "crashed", "timed_out", "cancelled")
 _TERMINAL_STATE = {
     "run_finished": "finished",
     "run_failed": "failed",
@@ -32,28 +28,22 @@ _TERMINAL_STATE = {
     "run_cancelled": "cancelled",
 }
 
-
-def combo_parameters(spec: dict[str, Any]) -> dict[str, Any]:
-    """``parameters{}``: device, diff method and every workload parameter."""
-    out: dict[str, Any] = {"device": spec.get("device"), "diff_method": spec.get("diff_method")}
-    out.update(spec.get("params", {}))
-    return out
-
-
-def varying_parameters(results: list[dict[str, Any]], exclude: tuple[str, ...] = ()) -> list[str]:
-    """Workload parameters whose value differs between results (a sweep's axes)."""
-    keys: list[str] = []
-    for r in results:
-        for k in r.get("parameters") or {}:
-            if k not in ("device", "diff_method", *exclude) and k not in keys:
-                keys.append(k)
-    return [
-        k for k in keys if len({repr((r.get("parameters") or {}).get(k)) for r in results}) > 1
-    ]
+#: What a result's ``final_loss`` is: the mean loss of the last epoch for a run
+#: that trains whole epochs, the mean over the measured steps for a step-limited
+#: run (a sweep point).  Every view names it with these words.
+LOSS_KINDS = {
+    "last_epoch": "mean loss of the last epoch",
+    "measured_steps": "mean loss over the measured steps",
+}
 
 
-def combo_key(spec: dict[str, Any]) -> str:
-    return json.dumps(combo_parameters(spec), sort_keys=True)
+def loss_kind(parameters: dict[str, Any]) -> str:
+    """``measured_steps`` for step-limited runs (``steps`` > 0), else ``last_epoch``."""
+    try:
+        steps = int(parameters.get("steps") or 0)
+    except (TypeError, ValueError):
+        steps = 0
+    return "measured_steps" if steps > 0 else "last_epoch"
 
 
 @dataclass
@@ -68,7 +58,9 @@ class RunRecord:
     batch: int = 0
     step: int = 0
     last_loss: float | None = None
-    batch_losses: list[float] = field(default_factory=list)
+    # Not bounded on purpose: the loss chart shows the whole run, and an
+    # array of doubles costs 8 bytes a batch (a million-batch run: 8 MB).
+    batch_losses: array[float] = field(default_factory=lambda: array("d"))
     epoch_losses: list[float] = field(default_factory=list)
     warnings: dict[tuple[str, str, str, int], dict[str, Any]] = field(default_factory=dict)
     phases: dict[str, float] = field(default_factory=dict)
@@ -241,12 +233,11 @@ class SessionSummary:
         for rec in self.runs.values():
             if not rec.spec.get("device"):
                 continue
-            groups.setdefault(combo_key(rec.spec), []).append(rec)
+            groups.setdefault(combo_key(combo_parameters(rec.spec)), []).append(rec)
         results = [self._combo(recs) for recs in groups.values()]
         varying = varying_parameters(results)
         for r in results:
-            extra = [f"{k}={r['parameters'].get(k)}" for k in varying]
-            r["label"] = r["command"] + (f" ({', '.join(extra)})" if extra else "")
+            r["label"] = label(r, varying)
         means = [r["mean"] for r in results if r["mean"] is not None]
         fastest = min(means) if means else None
         for r in results:
@@ -257,9 +248,10 @@ class SessionSummary:
         done = [r for r in recs if r.state == "finished" and r.result]
         res = [r.result for r in done]
         spec = recs[0].spec
+        params = combo_parameters(spec)
         entry: dict[str, Any] = {
-            "command": f"{spec.get('device')}+{spec.get('diff_method')}",
-            "parameters": combo_parameters(spec),
+            "command": command(params),
+            "parameters": params,
             **_stats([float(x["train_s"]) for x in res]),
         }
         peak_rss = [int(x.get("peak_rss", 0)) for x in res]
@@ -284,6 +276,7 @@ class SessionSummary:
         acc = [x["accuracy"] for x in res if x.get("accuracy") is not None]
         entry["accuracy"] = _mean([float(a) for a in acc])
         entry["final_loss"] = _mean([float(x["final_loss"]) for x in res])
+        entry["loss_kind"] = loss_kind(params)
         entry["epoch_losses"] = [list(r.epoch_losses) for r in done]
         entry["phases"] = _mean_phases([r.phases for r in done if r.phases])
         entry["resolved_diff_method"] = next(
@@ -302,38 +295,18 @@ class SessionSummary:
         entry["run_ids"] = [r.run_id for r in recs]
         return entry
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON summary (schema ``qtui.summary`` v1)."""
-        from qtui.recommend import recommend
-        from qtui.sweep import analyse
-
-        s = self.session
-        results = self.combos()
-        return {
-            "schema": SUMMARY_SCHEMA,
-            "schema_version": SUMMARY_VERSION,
-            "qtui_version": s.get("qtui_version"),
-            "datetime": _dt.datetime.fromtimestamp(
-                s.get("t") or _dt.datetime.now().timestamp(), tz=_dt.timezone.utc
-            ).isoformat(),
-            "session_id": s.get("session_id"),
-            "argv": s.get("argv", []),
-            "machine_info": s.get("machine", {}),
-            "versions": self._versions(),
-            "interrupted": self.interrupted,
-            "results": results,
-            "recommendation": recommend(results),
-            "sweep": analyse(results),
-            "refused": list(self.refused),
-            "runs": [r.to_dict() for r in self.runs.values()],
-            "notes": list(self.notes),
-        }
-
-    def _versions(self) -> dict[str, str]:
+    def versions(self) -> dict[str, str]:
+        """Package versions the runs reported (the session's machine info otherwise)."""
         for rec in self.runs.values():
             if rec.started.get("versions"):
                 return dict(rec.started["versions"])
         return dict(self.session.get("machine", {}).get("versions", {}))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Deprecated: use ``qtui.summary_doc.document(summary)``."""
+        from qtui.summary_doc import document
+
+        return document(self)
 
 
 def _mean_phases(items: list[dict[str, float]]) -> dict[str, float]:

@@ -15,8 +15,9 @@ import pytest
 from qtui import events as ev
 from qtui.commands import compare as compare_cmd
 from qtui.commands import report as report_cmd
-from qtui.comparison import compare, t_quantile, verdict, welch
+from qtui.comparison import compare
 from qtui.export import write_summary
+from qtui.stats import t_quantile, welch
 from qtui.summary import SessionSummary
 
 
@@ -132,21 +133,6 @@ def test_welch_matches_reference_values() -> None:
     assert p == pytest.approx(0.0054278, rel=1e-3)
     assert t_quantile(0.975, 1) == pytest.approx(12.7062, rel=1e-4)
     assert t_quantile(0.975, 10) == pytest.approx(2.22814, rel=1e-4)
-
-
-def test_verdicts() -> None:
-    # repeats on both sides: Welch
-    assert verdict([1.0, 1.1, 0.95, 1.05], [1.2, 1.25, 1.18], 0.1)[0] == 1
-    assert verdict([1.0, 1.2], [1.05, 1.15], 0.1)[0] == 0
-    # single runs: the threshold decides
-    assert verdict([1.0], [1.05], 0.1) == (0, "single runs, threshold 10%")
-    assert verdict([1.0], [0.8], 0.1)[0] == -1
-    # one side repeated: prediction interval
-    assert verdict([1.0, 1.01, 0.99], [1.5], 0.1)[0] == 1
-    assert verdict([1.0, 1.3, 0.7], [1.2], 0.1)[0] == 0
-    # memory floor
-    mib = 2**20
-    assert verdict([400 * mib], [402 * mib], 0.1, floor=4 * mib)[0] == 0
 
 
 # --- compare: the command -----------------------------------------------------------

@@ -12,32 +12,8 @@ import sys
 from typing import Any
 
 from qtui.commands.report import description, fail
-from qtui.comparison import ALPHA, DEFAULT_THRESHOLD, compare
+from qtui.comparison import ALPHA, DEFAULT_THRESHOLD, compare, row_texts
 from qtui.export import ExportError, load_summary
-from qtui.export.base import fmt_bytes, fmt_seconds
-
-
-def _pct(x: float | None) -> str:
-    return "—" if x is None else f"{x * 100:+.1f} %"
-
-
-def _time_cell(side: dict[str, Any]) -> str:
-    if side["mean"] is None:
-        return "—"
-    unit = "ms" if side["mean"] < 1 else "s"
-    text = fmt_seconds(side["mean"], unit)
-    if side.get("stddev") is not None:
-        text = text.replace(f" {unit}", f" ± {fmt_seconds(side['stddev'], unit)}")
-    return text + f" (n={side['n']})"
-
-
-def _mem_cell(row: dict[str, Any]) -> str:
-    a, b = fmt_bytes(row["a"]["peak_rss_bytes"]), fmt_bytes(row["b"]["peak_rss_bytes"])
-    if a == "—" or b == "—":
-        return f"{a} → {b}"
-    if a.split()[1] == b.split()[1]:
-        a = a.split()[0]
-    return f"{a} → {b} ({_pct(row['memory_change'])})"
 
 
 def print_comparison(result: dict[str, Any], a_name: str, b_name: str) -> None:
@@ -51,21 +27,18 @@ def print_comparison(result: dict[str, Any], a_name: str, b_name: str) -> None:
     for row in result["combinations"]:
         console.print()
         console.print(Text(row["combination"], style="bold"))
-        ratio = ""
-        if row["a"]["mean"] and row["b"]["mean"] and row["speed"] in ("faster", "slower"):
-            r = row["a"]["mean"] / row["b"]["mean"]
-            ratio = f", {r:.2f}× faster" if r >= 1 else f", {1 / r:.2f}× slower"
+        t = row_texts(row)
         line = Text("  time    ")
-        line.append(f"{_time_cell(row['a'])} → {_time_cell(row['b'])}  {_pct(row['time_change'])}  ")
-        line.append(row["speed"] + ratio, style=styles.get(row["speed"], ""))
+        line.append(f"{t['time_a']} → {t['time_b']}  {t['time_change']}  ")
+        line.append(t["speed"], style=styles.get(row["speed"], ""))
         if row["speed"] != "not measured":
             line.append(f" ({row['speed_method']})", style="dim")
         console.print(line)
-        mem = Text(f"  memory  {_mem_cell(row)}  ")
+        mem = Text(f"  memory  {t['memory_a']} → {t['memory_b']}  {t['memory_change']}  ")
         mem.append(row["memory"], style=styles.get(row["memory"], ""))
         console.print(mem)
         if row["core_s_change"] is not None:
-            console.print(Text(f"  core-s  {_pct(row['core_s_change'])}"))
+            console.print(Text(f"  core-s  {t['core_s_change']}"))
     for label, items in (("only in A", result["only_in_a"]), ("only in B", result["only_in_b"])):
         if items:
             console.print()

@@ -15,10 +15,16 @@ import sys
 from typing import Any
 
 from qtui.config import FIELD_PARSERS, ConfigError, WorkloadParams
-from qtui.sweep import AXES, base_params, expand, parse_axis, parse_steps
+from qtui.sweep import (
+    AXES,
+    DEFAULT_STEPS,
+    DEFAULT_WARMUP,
+    base_params,
+    expand,
+    parse_axis,
+    parse_steps,
+)
 
-DEFAULT_STEPS = 20
-DEFAULT_WARMUP = 3
 
 #: The single-valued workload flags, as ``qtui run`` defines them; the swept ones take lists.
 _SINGLE = ("seed", "samples", "noise", "lr", "workload")

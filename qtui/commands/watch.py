@@ -20,17 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from qtui import events as ev
-from qtui.commands.report import description, fail, fit_table
-from qtui.export.base import (
-    describe_error,
-    environment_lines,
-    fmt_bytes,
-    fmt_percent,
-    fmt_seconds,
-    results_table,
-)
+from qtui import units
+from qtui.commands.report import description, fail
+from qtui.console_report import print_report
+from qtui.environment import environment_lines
 from qtui.logtail import LogTail
+from qtui.outcomes import describe_error
 from qtui.summary import SessionSummary
+from qtui.summary_doc import document
 
 #: Seconds between progress lines for the same run (batches, samples).
 PROGRESS_EVERY = 5.0
@@ -124,12 +121,12 @@ class ProgressPrinter:
             )
         elif isinstance(e, ev.Batch):
             if self._due(rid, "batch", e.t):
-                self.line(f"{tag}epoch {e.epoch} batch {e.batch}: loss {e.loss:.4f}")
+                self.line(f"{tag}epoch {e.epoch} batch {e.batch}: batch loss {units.loss(e.loss)}")
         elif isinstance(e, ev.Epoch):
             total = self.epochs.get(rid) or "?"
             self.line(
-                f"{tag}epoch {e.epoch}/{total}: mean loss {e.mean_loss:.4f} "
-                f"({fmt_seconds(e.elapsed_s)})"
+                f"{tag}epoch {e.epoch}/{total}: epoch mean loss {units.loss(e.mean_loss)} "
+                f"({units.seconds(e.elapsed_s)})"
             )
             self.last[(rid, "batch")] = e.t
         elif isinstance(e, ev.WarningSeen):
@@ -144,21 +141,21 @@ class ProgressPrinter:
         elif isinstance(e, ev.Sample):
             if self._due(rid, "sample", e.t):
                 self.line(
-                    f"{tag}RSS {fmt_bytes(e.rss)} (peak {fmt_bytes(e.peak_rss)}), "
-                    f"{e.cores_in_use:.2f} cores, {e.threads} threads",
+                    f"{tag}RSS {units.memory(e.rss)} (peak {units.memory(e.peak_rss)}), "
+                    f"{units.cores(e.cores_in_use)} cores, {e.threads} threads",
                     "dim",
                 )
         elif isinstance(e, ev.RunFinished):
             self.line(
-                f"{tag}finished in {fmt_seconds(e.train_s)}: accuracy {fmt_percent(e.accuracy)}, "
-                f"final loss {e.final_loss:.4f}, {e.cores_in_use:.2f} cores, "
-                f"peak RSS {fmt_bytes(e.peak_rss)}, {e.warnings} warning(s)",
+                f"{tag}finished in {units.seconds(e.train_s)}: accuracy {units.percent(e.accuracy)}, "
+                f"loss {units.loss(e.final_loss)}, {units.cores(e.cores_in_use)} cores, "
+                f"peak RSS {units.memory(e.peak_rss)}, {e.warnings} warning(s)",
                 "green",
             )
         elif e.type in ev.TERMINAL_TYPES:
             rec = summary.runs.get(rid)
-            why = describe_error(rec.error if rec else None) or e.type
-            self.line(f"{tag}{rec.state if rec else e.type}: {why}", "red")
+            why = describe_error(rec.error if rec else None, rec.state if rec else None)
+            self.line(f"{tag}{why or e.type}", "red")
         elif isinstance(e, ev.LogNote):
             self.line(f"note: {e.message}", "yellow")
         elif isinstance(e, ev.SessionFinished):
@@ -168,16 +165,11 @@ class ProgressPrinter:
 
 
 def print_results(console: Any, summary: dict[str, Any]) -> None:
-    """The hyperfine-like results table, with the environment under it."""
-    headers, rows, align = results_table(summary)
-    if not rows:
+    """The results tables (``qtui.console_report``), with the environment under them."""
+    if not summary.get("results"):
         console.print("No results yet.", markup=False)
         return
-    table = fit_table(
-        console, "Results", headers, rows, align,
-        ("Min", "Max", "Threads", "Final loss", "Runs", "Accuracy", "Core-s", "Warnings"),
-    )
-    console.print(table)
+    print_report(summary, console)
     env = environment_lines(summary)
     if env:
         console.print(
@@ -220,9 +212,9 @@ def watch_console(path: Path, interval: float = 0.2, once: bool = False) -> int:
         for rec in summary.ordered_runs():
             if rec.state in ("queued", "running"):
                 where = f"epoch {rec.epoch} batch {rec.batch}" if rec.step else "not started"
-                loss = f", loss {rec.last_loss:.4f}" if rec.last_loss is not None else ""
+                loss = f", last batch loss {units.loss(rec.last_loss)}" if rec.last_loss is not None else ""
                 printer.line(f"[{rec.run_id}] {rec.combo}: {rec.state} ({where}{loss})")
         for note in summary.notes:
             printer.line(f"note: {note}", "yellow")
-    print_results(console, summary.to_dict())
+    print_results(console, document(summary))
     return rc

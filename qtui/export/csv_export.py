@@ -1,7 +1,8 @@
 """CSV: one row per run, raw numbers (seconds, bytes, fractions) for spreadsheets.
 
 Columns: session and run identity, ``parameter_*`` (device, diff method and
-every workload parameter), timing, resources, accuracy, final loss, warnings,
+every workload parameter), timing, resources, accuracy, final loss and what it is (``loss_kind``: ``last_epoch``
+or ``measured_steps``, see ``qtui.summary.LOSS_KINDS``), warnings,
 state and error.  Refused combinations get a row too (state ``refused``, no
 run id), so a spreadsheet shows everything that was asked for.
 """
@@ -12,7 +13,10 @@ import csv
 import io
 from typing import Any
 
-from qtui.export.base import PHASES, Exporter, describe_error, run_warning_total
+from qtui.export.base import Exporter
+from qtui.outcomes import describe_error, run_warning_total
+from qtui.phase_table import PHASES
+from qtui.summary import loss_kind
 
 FIXED_COLUMNS = [
     "session_id",
@@ -33,6 +37,7 @@ RESULT_COLUMNS = [
     "peak_threads",
     "accuracy",
     "final_loss",
+    "loss_kind",
     "epochs",
     "import_s",
     "build_s",
@@ -88,6 +93,7 @@ def rows(summary: dict[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
             "peak_threads": res.get("peak_threads"),
             "accuracy": res.get("accuracy"),
             "final_loss": res.get("final_loss"),
+            "loss_kind": loss_kind(params) if isinstance(params, dict) else None,
             "epochs": len(run.get("epoch_losses") or []),
             "import_s": run.get("import_s"),
             "build_s": run.get("build_s"),

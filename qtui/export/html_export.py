@@ -13,20 +13,17 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from qtui.export.base import (
-    PHASES,
-    PHASES_NOTE,
-    Exporter,
-    ExportError,
-    MiB,
-    common_parameters,
-    environment_lines,
-    failed_runs,
-    result_label,
-    results_table,
-    varying_parameters,
-)
+from qtui import results as results_model
+from qtui.environment import common_parameters, environment_lines
+from qtui.export.base import Exporter, ExportError
 from qtui.export.json_export import dumps
+from qtui.outcomes import failed_runs
+from qtui.parameters import label as result_label
+from qtui.parameters import run_label, varying_parameters
+from qtui.phase_table import PHASES, PHASES_NOTE
+from qtui.recommend import describe
+from qtui.summary import LOSS_KINDS
+from qtui.units import MiB
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;
@@ -58,11 +55,7 @@ def _figures(summary: dict[str, Any]) -> list[tuple[str, Any]]:
         losses = run.get("epoch_losses") or []
         if not losses:
             continue
-        params = run.get("parameters") or {}
-        name = f"{params.get('device')}+{params.get('diff_method')} #{int(run.get('repeat_index') or 0) + 1}"
-        extra = [f"{k}={params.get(k)}" for k in varying]
-        if extra:
-            name += f" ({', '.join(extra)})"
+        name = run_label(run.get("parameters") or {}, run.get("repeat_index"), varying)
         loss.add_trace(
             go.Scatter(
                 x=list(range(1, len(losses) + 1)),
@@ -213,19 +206,18 @@ def render_html(summary: dict[str, Any]) -> str:
     ]
     if summary.get("interrupted"):
         parts.append('<p class="warn"><b>Interrupted:</b> not every run finished.</p>')
-    headers, rows, align = results_table(summary)
+    model = results_model.build(summary)
+    headers, rows = model.table()
     parts.append("<h2>Results</h2>")
+    align = [c.align for c in model.columns]
     parts.append(_table(headers, rows, align) if rows else "<p>No combination finished.</p>")
+    loss_note = f" Loss = {LOSS_KINDS[model.loss_kind]}." if model.loss_kind in LOSS_KINDS else ""
     parts.append(
-        '<p class="note">Time is the training loop only. Cores in use = CPU seconds / wall '
-        "seconds; core-s = CPU seconds spent training; relative = mean / fastest mean.</p>"
+        '<p class="note">Time is the training loop only. Cores = CPU seconds / wall '
+        "seconds; core-s = CPU seconds spent training; relative = mean / fastest mean."
+        f"{esc(loss_note)}</p>"
     )
-    try:
-        from qtui.recommend import describe
-
-        rec = describe(summary.get("recommendation") or {})
-    except Exception:
-        rec = []
+    rec = describe(summary.get("recommendation") or {})
     if rec:
         parts.append("<ul>" + "".join(f"<li>{esc(x)}</li>" for x in rec) + "</ul>")
     for axis in (summary.get("sweep") or {}).values():
@@ -265,7 +257,7 @@ def render_html(summary: dict[str, Any]) -> str:
         parts.append("<h2>Runs that did not finish</h2><ul>")
         parts += [
             f"<li><code>{esc(f['label'])}</code> repeat {f['repeat']} ({esc(str(f['run_id']))}): "
-            f"{esc(str(f['state']))} — {esc(f['why'])}</li>"
+            f"{esc(f['why'])}</li>"
             for f in failed
         ]
         parts.append("</ul>")

@@ -1,8 +1,8 @@
 """Markdown: the results table and the environment, ready to paste.
 
-Laid out like hyperfine's Markdown export (one unit per time column, stated in
-the header; "Relative" against the fastest) with qtui's resource columns
-beside it, then the recommendation, the environment lines, the workload
+Laid out like hyperfine's Markdown export ("Relative" against the fastest),
+with qtui's resource columns beside it, rendered from ``qtui.results`` (best
+values in bold), then the recommendation, the environment lines, the workload
 parameters, refused combinations, failed runs and warnings: everything a
 forum post or a GitHub issue needs for someone else to judge the numbers.
 """
@@ -11,15 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from qtui.export.base import (
-    PHASES_NOTE,
-    Exporter,
-    common_parameters,
-    environment_lines,
-    failed_runs,
-    phases_table,
-    results_table,
-)
+from qtui import results as results_model
+from qtui.environment import common_parameters, environment_lines
+from qtui.export.base import Exporter
+from qtui.outcomes import failed_runs
+from qtui.phase_table import PHASES_NOTE, phases_table
+from qtui.recommend import describe
+from qtui.results import BURN_MARK, BURN_NOTE, Cell
+from qtui.summary import LOSS_KINDS
 
 
 def _esc(text: Any) -> str:
@@ -41,6 +40,10 @@ def _code(text: Any) -> str:
     return f"`{s}`"
 
 
+def _cell(cell: Cell) -> str:
+    return f"**{cell.shown}**" if cell.best else cell.shown
+
+
 def render_markdown(summary: dict[str, Any]) -> str:
     out: list[str] = []
     title = "qtui benchmark"
@@ -50,15 +53,22 @@ def render_markdown(summary: dict[str, Any]) -> str:
     if summary.get("interrupted"):
         out += ["> **Interrupted:** the session was stopped before every run finished.", ""]
 
-    headers, rows, align = results_table(summary)
-    if rows:
-        out += table(headers, rows, align) + [""]
-        out.append(
+    model = results_model.build(summary)
+    if model.rows:
+        headers = [c.title for c in model.columns]
+        rows = [[_cell(r.cells[c.key]) for c in model.columns] for r in model.rows]
+        out += table(headers, rows, [c.align for c in model.columns]) + [""]
+        note = (
             "Time is the training loop only (imports and model construction excluded); "
-            "*Cores in use* = CPU seconds / wall seconds; *Core-s* = CPU seconds spent "
-            "training (what a run costs on a shared node); *Relative* = mean / fastest mean."
+            "*Cores* = CPU seconds / wall seconds; *Core-s* = CPU seconds spent "
+            "training (what a run costs on a shared node); *Relative* = mean / fastest mean; "
+            "best values in bold."
         )
-        out.append("")
+        if model.loss_kind in LOSS_KINDS:
+            note += f" *Loss* = {LOSS_KINDS[model.loss_kind]}."
+        if any(r.cells["cores"].mark == BURN_MARK for r in model.rows):
+            note += f" {BURN_NOTE}."
+        out += [note, ""]
     else:
         out += ["No combination finished.", ""]
 
@@ -67,12 +77,7 @@ def render_markdown(summary: dict[str, Any]) -> str:
         out += ["**Where the time goes**", ""] + table(p_headers, p_rows, p_align) + [""]
         out += [PHASES_NOTE, ""]
 
-    try:
-        from qtui.recommend import describe
-
-        rec_lines = describe(summary.get("recommendation") or {})
-    except Exception:  # an old or foreign summary: the table above still stands
-        rec_lines = []
+    rec_lines = describe(summary.get("recommendation") or {})
     if rec_lines:
         out += [f"- {line}" for line in rec_lines] + [""]
 
@@ -110,7 +115,7 @@ def render_markdown(summary: dict[str, Any]) -> str:
         out += ["**Runs that did not finish**", ""]
         out += [
             f"- {_code(f['label'])} repeat {f['repeat']} ({f['run_id']}): "
-            f"{f['state']} — {f['why']}"
+            f"{f['why']}"
             for f in failed
         ]
         out.append("")

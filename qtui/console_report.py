@@ -1,0 +1,161 @@
+"""The end-of-session report on the console: the results model as rich tables.
+
+``qtui run``, ``qtui sweep``, ``qtui report`` and ``qtui watch --no-tui``
+print this.  Every figure comes from ``qtui.results`` (formatted by
+``qtui.units``), the lines about unfinished runs from ``qtui.outcomes``, so
+the console reads exactly like the exports and the TUI.  Text that comes from
+a run (labels, errors, warnings) is printed as plain ``Text``, never parsed as
+rich markup.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from qtui import results as results_model
+from qtui.outcomes import describe_error
+from qtui.parameters import run_label, varying_parameters
+from qtui.results import BURN_MARK, BURN_NOTE, Results, Row
+from qtui.summary import LOSS_KINDS
+
+#: From this console width on, one table; below it, timing and resources apart.
+WIDE = 150
+
+_TIMING = ("mean", "min", "max", "relative")
+_RESOURCES = ("peak_rss", "cores", "core_s", "threads", "accuracy", "loss", "warnings")
+
+
+def _new_table(title: str) -> Table:
+    return Table(
+        title=title,
+        title_justify="left",
+        header_style="bold",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        collapse_padding=True,
+    )
+
+
+def _label(row: Row) -> Text:
+    text = Text(row.label)
+    if row.notes:
+        text.append("\n" + ", ".join(row.notes), style="dim")
+    if not row.complete:
+        text.append(f"\n{row.text('runs')} finished", style="red")
+    return text
+
+
+def _cell(row: Row, key: str) -> Text:
+    cell = row.cells[key]
+    style = "bold green" if cell.best else ""
+    if key == "warnings" and cell.raw:
+        style = "yellow"
+    return Text(cell.shown, style=style)
+
+
+def results_tables(model: Results, width: int = 80) -> list[Table]:
+    """hyperfine's columns plus the resources beside them, one row per combination.
+
+    One table when the console is wide enough, else two (timing; resources),
+    so it stays readable at 80 columns.
+    """
+    wide = width >= WIDE
+    timing = _new_table("Results" if wide else "Results: training time")
+    timing.add_column("Combination", no_wrap=True)
+    for key in _TIMING:
+        timing.add_column(model.column(key).title, justify="right", no_wrap=True)
+    resources = timing if wide else _new_table("Results: resources and outcome")
+    if not wide:
+        resources.add_column("Combination", no_wrap=True)
+    for key in _RESOURCES:
+        col = model.column(key)
+        resources.add_column(col.title if wide else col.short, justify="right", no_wrap=True)
+    for row in model.rows:
+        t_cells = [_cell(row, k) for k in _TIMING]
+        r_cells = [_cell(row, k) for k in _RESOURCES]
+        if wide:
+            timing.add_row(_label(row), *t_cells, *r_cells)
+        else:
+            timing.add_row(_label(row), *t_cells)
+            resources.add_row(_label(row), *r_cells)
+    return [timing] if wide else [timing, resources]
+
+
+def _unfinished(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        r for r in summary.get("runs") or [] if isinstance(r, dict) and r.get("state") != "finished"
+    ]
+
+
+def unfinished_lines(summary: dict[str, Any]) -> list[str]:
+    """``default.qubit+backprop #1 (run-id): failed, ValueError: …`` per unfinished run."""
+    varying = varying_parameters([r for r in summary.get("runs") or [] if isinstance(r, dict)])
+    return [
+        f"{run_label(r.get('parameters') or {}, r.get('repeat_index'), varying)}"
+        f" ({r.get('run_id')}): {describe_error(r.get('error'), r.get('state'))}"
+        for r in _unfinished(summary)
+    ]
+
+
+def exit_reason(summary: dict[str, Any]) -> str | None:
+    """``N of M runs did not finish (a: crashed, SIGKILL; ...)`` or None."""
+    bad = _unfinished(summary)
+    if not bad:
+        return None
+    shown = "; ".join(
+        f"{run_label(r.get('parameters') or {}, r.get('repeat_index'))}:"
+        f" {describe_error(r.get('error'), r.get('state'))}"
+        for r in bad[:3]
+    )
+    more = f"; and {len(bad) - 3} more" if len(bad) > 3 else ""
+    return f"{len(bad)} of {len(summary.get('runs') or [])} runs did not finish ({shown}{more})"
+
+
+def _plain(console: Console, text: str, style: str | None = None) -> None:
+    console.print(Text(text, style=style or ""), highlight=False)
+
+
+def print_report(summary: dict[str, Any], console: Console) -> None:
+    """The results tables, unfinished runs, refused combinations and warnings."""
+    model = results_model.build(summary)
+    if any(r.cells["runs"].raw for r in model.rows):
+        for table in results_tables(model, console.width):
+            console.print(table)
+        notes = []
+        if model.loss_kind in LOSS_KINDS:
+            notes.append(f"Loss = {LOSS_KINDS[model.loss_kind]}")
+        if any(r.cells["cores"].mark == BURN_MARK for r in model.rows):
+            notes.append(BURN_NOTE)
+        if notes:
+            _plain(console, "; ".join(notes) + ".", "dim")
+    else:
+        console.print("No run finished.")
+    bad = unfinished_lines(summary)
+    if bad:
+        console.print("Did not finish:", style="bold red")
+        for line in bad:
+            _plain(console, f"  {line}")
+    refused = [r for r in summary.get("refused") or [] if isinstance(r, dict)]
+    if refused:
+        console.print("Refused by PennyLane (not run):", style="bold")
+        for item in refused:
+            _plain(console, f"  {item.get('device')}+{item.get('diff_method')}: {item.get('reason')}")
+    warned = [r for r in model.rows if r.result.get("warnings")]
+    if warned:
+        console.print("Warnings:", style="bold yellow")
+        for row in warned:
+            for w in row.result["warnings"][:5]:
+                if not isinstance(w, dict):
+                    continue
+                _plain(
+                    console,
+                    f"  {row.label}: {w.get('count')}× {w.get('category')}: "
+                    f"{str(w.get('message'))[:100]}"
+                    f" ({Path(str(w.get('filename'))).name}:{w.get('lineno')})",
+                )

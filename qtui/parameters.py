@@ -1,0 +1,76 @@
+"""What a combination is and what it is called: its parameters and its one label.
+
+A result is identified by ``parameters{}``: device, diff method and every
+workload parameter.  Its label is ``device+diff_method``, plus the workload
+parameters that differ between the results shown together (a sweep's axes),
+e.g. ``default.qubit+backprop (qubits=4)``.  Every view names combinations
+with ``label``; nothing else builds one.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+#: Run-only fields of a RunSpec that do not distinguish combinations.
+NON_PARAMETERS = frozenset({"run_id", "repeat_index", "timeout_s"})
+
+
+def combo_parameters(spec: dict[str, Any]) -> dict[str, Any]:
+    """``parameters{}``: device, diff method and every workload parameter."""
+    out: dict[str, Any] = {"device": spec.get("device"), "diff_method": spec.get("diff_method")}
+    params = spec.get("params")
+    if isinstance(params, dict):
+        out.update(params)
+    return out
+
+
+def combo_key(parameters: dict[str, Any]) -> str:
+    """A hashable identity for a combination's parameters."""
+    return json.dumps(parameters, sort_keys=True, default=str)
+
+
+def command(parameters: dict[str, Any]) -> str:
+    """``default.qubit+backprop``."""
+    return f"{parameters.get('device')}+{parameters.get('diff_method')}"
+
+
+def varying_parameters(results: list[dict[str, Any]], exclude: tuple[str, ...] = ()) -> list[str]:
+    """Workload parameters whose value differs between results (a sweep's axes)."""
+    keys: list[str] = []
+    for r in results:
+        params = r.get("parameters")
+        for k in params if isinstance(params, dict) else {}:
+            if k not in ("device", "diff_method", *exclude) and k not in keys:
+                keys.append(k)
+
+    def value(r: dict[str, Any], k: str) -> str:
+        params = r.get("parameters")
+        return repr(params.get(k)) if isinstance(params, dict) else "None"
+
+    return [k for k in keys if len({value(r, k) for r in results}) > 1]
+
+
+def label(result: dict[str, Any], varying: list[str]) -> str:
+    """``default.qubit+backprop`` plus the swept parameters, e.g. ``(qubits=4)``."""
+    params = result.get("parameters")
+    params = params if isinstance(params, dict) else {}
+    text = str(result.get("command") or command(params))
+    extra = [f"{k}={params.get(k)}" for k in varying]
+    return text + (f" ({', '.join(extra)})" if extra else "")
+
+
+def where(parameters: dict[str, Any]) -> str:
+    """``qubits=4, layers=2``: a sweep point in words."""
+    return ", ".join(f"{k}={v}" for k, v in parameters.items())
+
+
+def run_label(parameters: dict[str, Any], repeat_index: Any, varying: list[str] | None = None) -> str:
+    """One run: ``default.qubit+backprop #2``, plus the swept parameters."""
+    try:
+        n = int(repeat_index or 0) + 1
+    except (TypeError, ValueError):
+        n = 1
+    text = f"{command(parameters)} #{n}"
+    extra = [f"{k}={parameters.get(k)}" for k in varying or []]
+    return text + (f" ({', '.join(extra)})" if extra else "")

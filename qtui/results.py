@@ -1,0 +1,245 @@
+"""The results model: one row per combination, every figure computed once.
+
+``build(summary)`` turns a summary document (``qtui.summary_doc.document`` or
+a loaded JSON file) into ``Results``: the columns, and per combination a
+``Row`` of ``Cell``s holding the raw value and its text (``qtui.units``), with
+the best value of each ranked column marked.  ``qtui run``, ``qtui sweep``,
+``qtui report``, every exporter, the TUI's results table and recommendation
+panel, the history screen and ``qtui watch`` render this and nothing else, so
+a figure reads the same everywhere (``tests/test_one_truth.py``).
+
+Decisions:
+
+* **Best values** (``★`` in the TUI, bold in Markdown) are marked on every row
+  whose text equals the best text: equal figures are treated alike.  A column
+  is ranked only when at least two combinations have a value in it (or there
+  is only one combination).
+* **Relative** is hyperfine's: mean over the fastest mean, ± the propagated
+  σ when both have one.
+* **Cores**: above ``BURN_CORES`` cores in use a combination is fast by
+  burning cores; its cell carries the ``!`` mark.
+* **Loss** is named for what it is (``qtui.summary.LOSS_KINDS``): the mean
+  loss of the last epoch, or over the measured steps of a step-limited run.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from qtui import units
+from qtui.parameters import label, varying_parameters
+
+#: Above this many cores in use a combination is fast by burning cores.
+BURN_CORES = 1.5
+BURN_MARK = "!"
+BURN_NOTE = f"{BURN_MARK} more than {BURN_CORES:g} cores in use: fast by burning cores"
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One figure: its raw value (for sorting and ranking) and its text."""
+
+    raw: Any
+    text: str
+    best: bool = False
+    mark: str = ""
+
+    @property
+    def shown(self) -> str:
+        """The text with its mark, as tables print it."""
+        return f"{self.text} {self.mark}" if self.mark else self.text
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    title: str
+    short: str  # header in narrow tables
+    better: str = ""  # "low", "high" or "" (not ranked)
+    align: str = "r"
+
+
+@dataclass
+class Row:
+    """One combination: its label, its cells, and notes shown under the label."""
+
+    label: str
+    result: dict[str, Any]
+    cells: dict[str, Cell]
+    notes: list[str] = field(default_factory=list)
+    complete: bool = True  # every run of the combination finished
+
+    def text(self, key: str) -> str:
+        return self.cells[key].shown
+
+
+@dataclass
+class Results:
+    columns: tuple[Column, ...]
+    rows: list[Row]
+    loss_kind: str
+
+    def column(self, key: str) -> Column:
+        return next(c for c in self.columns if c.key == key)
+
+    def table(self, keys: tuple[str, ...] | None = None) -> tuple[list[str], list[list[str]]]:
+        """Headers and cell texts (with marks) for plain-text renderers."""
+        cols = [c for c in self.columns if keys is None or c.key in keys]
+        return [c.title for c in cols], [[r.text(c.key) for c in cols] for r in self.rows]
+
+
+def _n(x: Any) -> float | None:
+    return units.number(x)
+
+
+def _dict(x: Any) -> dict[str, Any]:
+    return x if isinstance(x, dict) else {}
+
+
+def _res(r: dict[str, Any], name: str) -> Any:
+    res = r.get("resources")
+    return res.get(name) if isinstance(res, dict) else None
+
+
+def relative_text(result: dict[str, Any], fastest: dict[str, Any] | None) -> tuple[Any, str]:
+    """hyperfine's "Relative": mean / fastest mean, ± propagated σ where both have one."""
+    mean, best = _n(result.get("mean")), _n((fastest or {}).get("mean"))
+    if mean is None or not best:
+        return None, units.MISSING
+    ratio = mean / best
+    sd, sd_best = _n(result.get("stddev")), _n((fastest or {}).get("stddev"))
+    if result is not fastest and sd is not None and sd_best is not None and mean:
+        err = ratio * math.sqrt((sd / mean) ** 2 + (sd_best / best) ** 2)
+        return ratio, f"{units.ratio(ratio)} ± {units.ratio(err)}"
+    return ratio, units.ratio(ratio)
+
+
+def _runs(r: dict[str, Any]) -> tuple[Any, str]:
+    runs = _dict(r.get("runs"))
+    done, total = _n(runs.get("finished")) or 0, _n(runs.get("total")) or 0
+    return done, f"{int(done)}/{int(total)}"
+
+
+def _warnings(r: dict[str, Any]) -> tuple[Any, str]:
+    runs = _dict(r.get("runs"))
+    if not _n(runs.get("finished")):
+        return None, units.MISSING
+    n = _n(r.get("warning_count")) or 0
+    return n, units.count(n)
+
+
+def _cores(r: dict[str, Any]) -> Cell:
+    v = _n(_res(r, "cores_in_use"))
+    return Cell(v, units.cores(v), mark=BURN_MARK if v is not None and v > BURN_CORES else "")
+
+
+LOSS_TITLES = {"last_epoch": "Loss (last epoch)", "measured_steps": "Loss (measured steps)"}
+LOSS_SHORT = {"last_epoch": "Loss (ep.)", "measured_steps": "Loss (steps)"}
+
+#: key -> (column, (raw, text) of a result)
+_CELLS: dict[str, Callable[[dict[str, Any]], tuple[Any, str]]] = {
+    "runs": _runs,
+    "mean": lambda r: (_n(r.get("mean")), units.mean_sd(r.get("mean"), r.get("stddev"))),
+    "median": lambda r: (_n(r.get("median")), units.seconds(r.get("median"))),
+    "min": lambda r: (_n(r.get("min")), units.seconds(r.get("min"))),
+    "max": lambda r: (_n(r.get("max")), units.seconds(r.get("max"))),
+    "peak_rss": lambda r: (
+        _n(_res(r, "peak_rss_bytes")) or None,
+        units.memory(_res(r, "peak_rss_bytes")),
+    ),
+    "core_s": lambda r: (_n(_res(r, "core_s")), units.core_seconds(_res(r, "core_s"))),
+    "threads": lambda r: (_n(_res(r, "peak_threads")), units.count(_res(r, "peak_threads"))),
+    "accuracy": lambda r: (_n(r.get("accuracy")), units.percent(r.get("accuracy"))),
+    "loss": lambda r: (_n(r.get("final_loss")), units.loss(r.get("final_loss"))),
+    "warnings": _warnings,
+}
+
+
+def columns(loss_kind: str = "last_epoch") -> tuple[Column, ...]:
+    return (
+        Column("combo", "Combination", "Combination", align="l"),
+        Column("runs", "Runs", "Runs"),
+        Column("mean", "Time (mean ± σ)", "Mean ± σ", "low"),
+        Column("min", "Min", "Min", "low"),
+        Column("max", "Max", "Max", "low"),
+        Column("relative", "Relative", "Rel.", "low"),
+        Column("peak_rss", "Peak RSS", "Peak RSS", "low"),
+        Column("cores", "Cores", "Cores"),
+        Column("core_s", "Core-s", "Core-s", "low"),
+        Column("threads", "Threads", "Thr.", "low"),
+        Column("accuracy", "Accuracy", "Acc.", "high"),
+        Column("loss", LOSS_TITLES.get(loss_kind, "Loss"), LOSS_SHORT.get(loss_kind, "Loss"), "low"),
+        Column("warnings", "Warnings", "Warn."),
+    )
+
+
+def _notes(r: dict[str, Any]) -> list[str]:
+    params = _dict(r.get("parameters"))
+    notes = []
+    resolved = r.get("resolved_diff_method")
+    if resolved and resolved != params.get("diff_method"):
+        notes.append(f"→ {resolved}")
+    if r.get("split_batch"):
+        notes.append("split batch")
+    return notes
+
+
+def fastest(results: list[dict[str, Any]]) -> dict[str, Any] | None:
+    timed = [r for r in results if _n(r.get("mean")) is not None]
+    return min(timed, key=lambda r: float(r["mean"])) if timed else None
+
+
+def from_results(results: list[dict[str, Any]]) -> Results:
+    """The model of a list of ``results[]`` entries (the TUI builds from ``combos()``)."""
+    results = [r for r in results if isinstance(r, dict)]
+    kinds = {str(r.get("loss_kind") or "last_epoch") for r in results}
+    kind = kinds.pop() if len(kinds) == 1 else "mixed"
+    cols = columns(kind)
+    varying = varying_parameters(results)
+    best_result = fastest(results)
+    rows = []
+    for r in results:
+        cells: dict[str, Cell] = {}
+        name = str(r.get("label") or label(r, varying))
+        cells["combo"] = Cell(name, name)
+        for key, fn in _CELLS.items():
+            raw, text = fn(r)
+            cells[key] = Cell(raw, text)
+        cells["relative"] = Cell(*relative_text(r, best_result))
+        cells["cores"] = _cores(r)
+        runs = _dict(r.get("runs"))
+        rows.append(
+            Row(
+                label=name,
+                result=r,
+                cells=cells,
+                notes=_notes(r),
+                complete=runs.get("finished") == runs.get("total"),
+            )
+        )
+    _mark_best(cols, rows)
+    return Results(cols, rows, kind)
+
+
+def build(summary: dict[str, Any]) -> Results:
+    """The model of a summary document."""
+    results = summary.get("results")
+    return from_results(results if isinstance(results, list) else [])
+
+
+def _mark_best(cols: tuple[Column, ...], rows: list[Row]) -> None:
+    for col in cols:
+        if not col.better:
+            continue
+        valued = [r for r in rows if isinstance(r.cells[col.key].raw, (int, float))]
+        if not valued or (len(valued) < 2 and len(rows) > 1):
+            continue
+        pick = min if col.better == "low" else max
+        best = pick(valued, key=lambda r: r.cells[col.key].raw).cells[col.key].text
+        for r in valued:
+            c = r.cells[col.key]
+            if c.text == best:
+                r.cells[col.key] = Cell(c.raw, c.text, True, c.mark)

@@ -1,0 +1,130 @@
+"""How every number reads, in every view: one formatter per kind of figure.
+
+The CLI tables, the TUI, every export, history, ``watch``, ``compare`` and the
+recommendation all format through these functions, so one figure is one
+string everywhere (``tests/test_one_truth.py`` checks it).
+
+Conventions, chosen once:
+
+* **Memory is binary: MiB, and GiB from 10 GiB up**, one decimal
+  (``457.8 MiB``, ``12.3 GiB``).  It is what ``ru_maxrss`` and ``/proc`` count
+  in (KiB pages), what ``top``/``htop`` show, and what PyTorch's allocator
+  reports.
+* **Times** carry their unit and four significant figures: ``850.0 µs``,
+  ``52.30 ms``, ``2.512 s``, ``1234 s``.
+* **Missing** is ``—`` (an em dash), never ``-``, ``0`` or ``nan``.
+* **Ratios** two decimals and ``×`` (``2.31×``); **cores** two decimals;
+  **accuracy** a percentage with one decimal; **losses** four decimals.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+MISSING = "—"
+KiB = 1024
+MiB = 1024 * KiB
+GiB = 1024 * MiB
+
+
+def number(value: Any) -> float | None:
+    """A finite float, or None for missing, NaN, infinite, boolean or non-numeric values."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        f = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+def sig4(x: float) -> str:
+    """Four significant figures without scientific notation for everyday sizes."""
+    ax = abs(x)
+    if ax >= 1000:
+        return f"{x:.0f}"
+    if ax >= 100:
+        return f"{x:.1f}"
+    if ax >= 10:
+        return f"{x:.2f}"
+    return f"{x:.3f}"
+
+
+def seconds(value: Any) -> str:
+    """``0.00085`` -> ``850.0 µs``; ``0.0523`` -> ``52.30 ms``; ``2.5`` -> ``2.500 s``."""
+    v = number(value)
+    if v is None:
+        return MISSING
+    av = abs(v)
+    if av == 0:
+        return "0 s"
+    if av < 1e-3:
+        return f"{sig4(v * 1e6)} µs"
+    if av < 1.0:
+        return f"{sig4(v * 1e3)} ms"
+    return f"{sig4(v)} s"
+
+
+def mean_sd(mean: Any, sd: Any, fmt: Any = seconds) -> str:
+    """``2.512 s ± 0.120 s``; the σ part is left out when there is no σ."""
+    m = fmt(mean)
+    if m == MISSING or number(sd) is None:
+        return m
+    return f"{m} ± {fmt(sd)}"
+
+
+def memory(value: Any) -> str:
+    """Bytes in MiB (GiB from 10 GiB); missing or zero -> ``—``."""
+    v = number(value)
+    if not v:
+        return MISSING
+    if abs(v) >= 10 * GiB:
+        return f"{v / GiB:.1f} GiB"
+    return f"{v / MiB:.1f} MiB"
+
+
+def cores(value: Any) -> str:
+    """Cores in use (CPU seconds per wall second)."""
+    v = number(value)
+    return MISSING if v is None else f"{v:.2f}"
+
+
+def core_seconds(value: Any) -> str:
+    """Core-seconds (CPU time): four significant figures, no unit (the column says it)."""
+    v = number(value)
+    return MISSING if v is None else sig4(v)
+
+
+def percent(value: Any) -> str:
+    """A fraction (0.88) as ``88.0 %``."""
+    v = number(value)
+    return MISSING if v is None else f"{100 * v:.1f} %"
+
+
+def change(value: Any) -> str:
+    """A relative change (0.123) as ``+12.3 %``."""
+    v = number(value)
+    return MISSING if v is None else f"{100 * v:+.1f} %"
+
+
+def loss(value: Any) -> str:
+    v = number(value)
+    return MISSING if v is None else f"{v:.4f}"
+
+
+def ratio(value: Any) -> str:
+    """A ratio without its sign, e.g. hyperfine's relative speed: ``2.31``."""
+    v = number(value)
+    return MISSING if v is None else f"{v:.2f}"
+
+
+def times(value: Any) -> str:
+    """A ratio in words: ``2.31×``."""
+    r = ratio(value)
+    return r if r == MISSING else f"{r}×"
+
+
+def count(value: Any) -> str:
+    v = number(value)
+    return MISSING if v is None else str(int(v))
