@@ -152,6 +152,9 @@ def _run(
     epoch_losses: list[float] = []
     step = measured_steps = 0
     last_loss = float("nan")
+    # Step-limited runs (sweeps) report the mean loss over the measured steps;
+    # whole-epoch runs the mean of the last epoch (qtui.summary.LOSS_KINDS).
+    measured_loss_sum, measured_loss_n = 0.0, 0
     perf = time.perf_counter
     train_t0 = perf()
     cpu_t0 = time.process_time()
@@ -183,6 +186,9 @@ def _run(
             n_batches += 1
             step += 1
             last_loss = float(loss.detach())
+            if step_limit and step > p.warmup:
+                measured_loss_sum += last_loss
+                measured_loss_n += 1
             emit(
                 Batch(
                     run_id=spec.run_id,
@@ -205,7 +211,7 @@ def _run(
             if step_limit and step >= step_limit:
                 break
         if n_batches:
-            mean = float(running / wl.batches_per_epoch)
+            mean = float(running / n_batches)  # the batches this epoch actually ran
             epoch_losses.append(mean)
             emit(Epoch(run_id=spec.run_id, epoch=epoch, mean_loss=mean, elapsed_s=perf() - train_t0))
         if (step_limit and step >= step_limit) or n_batches == 0:
@@ -229,7 +235,11 @@ def _run(
             run_id=spec.run_id,
             accuracy=accuracy,
             train_s=train_s,
-            final_loss=epoch_losses[-1] if epoch_losses else last_loss,
+            final_loss=(
+                measured_loss_sum / measured_loss_n
+                if step_limit and measured_loss_n
+                else (epoch_losses[-1] if epoch_losses else last_loss)
+            ),
             epoch_losses=epoch_losses,
             steps=measured_steps,
             core_s=core_s,
