@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,12 +61,14 @@ def config_dir() -> Path:
 
 
 def bundled_theme_dir() -> Path:
-    """The bundled ``themes/``: beside the package in a checkout (editable install),
-    or ``<prefix>/share/qtui/themes`` where a wheel puts them (pyproject data-files)."""
-    beside = Path(__file__).resolve().parents[2] / "themes"
-    if beside.is_dir():
-        return beside
-    return Path(sys.prefix) / "share" / "qtui" / "themes"
+    """The bundled themes: package data ``qtui/themes`` (a link to the top-level
+    ``themes/`` in a checkout, real files in a wheel), found with
+    ``importlib.resources`` so ``pip install --user``, venvs and editable
+    installs all find them."""
+    from importlib.resources import as_file, files
+
+    with as_file(files("qtui") / "themes") as path:
+        return Path(path)
 
 
 def theme_dirs() -> list[Path]:
@@ -141,3 +142,20 @@ def save_setting(key: str, value: Any) -> None:
 def saved_theme() -> str | None:
     name = load_settings().get("theme")
     return name if isinstance(name, str) else None
+
+
+def install(app: Any, requested: str | None, persist: bool) -> tuple[dict[str, QtuiTheme], list[str]]:
+    """Register every theme with ``app`` and select the requested (else saved, else
+    default) one; returns the themes and the problems to tell the user."""
+    loaded, problems = load_themes()
+    for qt in loaded.values():
+        app.register_theme(qt.theme)
+    wanted = requested or saved_theme() or DEFAULT_THEME
+    if wanted not in app.available_themes:
+        if requested:
+            problems.append(f"unknown theme {requested!r}; available: {', '.join(sorted(loaded))}")
+        wanted = DEFAULT_THEME if DEFAULT_THEME in loaded else "textual-dark"
+    app.theme = wanted
+    if requested and persist and wanted == requested:
+        save_setting("theme", wanted)
+    return loaded, problems
