@@ -466,21 +466,15 @@ def recording(
 ) -> Callable[[ev.Event], None]:
     """Wrap an ``on_event`` callback so every event is also recorded in ``db``.
 
-    The event is stored first (so it is safe even if the view's callback
-    raises), then passed on.  A database failure never stops a run: the first
-    one is reported once as a ``note`` event to ``on_event`` and recording
-    stops; the events keep flowing to the views.
+    The event is queued for a writer thread (``qtui.history_writer``) and
+    passed on at once, so a locked database never delays the caller (the
+    supervisor's loop, which enforces timeouts and cancellation).  The queue is
+    written before ``session_finished`` returns (bounded wait; what could not
+    be written is said on stderr).  A database failure never stops a run: it
+    is reported once as a ``note`` event to ``on_event`` and recording stops.
+    The returned object's ``close()`` flushes early (a session that ends
+    without ``session_finished``).
     """
-    failed = False
+    from qtui.history_writer import Recording
 
-    def handler(event: ev.Event) -> None:
-        nonlocal failed
-        if not failed:
-            try:
-                db.record(event)
-            except (sqlite3.Error, OSError, HistoryError) as exc:
-                failed = True
-                on_event(ev.LogNote(message=f"history: recording stopped ({exc}); the run goes on"))
-        on_event(event)
-
-    return handler
+    return Recording(on_event, db)

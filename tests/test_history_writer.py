@@ -1,0 +1,176 @@
+"""History off the control loop: a database locked by another connection never delays
+cancellation, and the session is written once the lock is released.  Real child,
+real SQLite, a real second connection holding the write lock."""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+from engine_helpers import Recorder, assert_no_children, tiny
+
+from qtui import events as ev
+from qtui.config import RunSpec
+from qtui.engine.supervisor import Supervisor
+from qtui.history_db import HistoryDB, recording
+from qtui.history_writer import HistoryWriter
+
+
+@pytest.fixture(autouse=True)
+def _env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    from engine_helpers import child_env
+
+    monkeypatch.setenv("PYTHONPATH", child_env()["PYTHONPATH"])
+    yield
+    assert_no_children()
+
+
+def _lock(path: Path) -> sqlite3.Connection:
+    """Another connection that takes the database's write lock and keeps it."""
+    conn = sqlite3.connect(path, isolation_level=None, timeout=0)
+    conn.execute("BEGIN IMMEDIATE")
+    return conn
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _count(path: Path, sql: str) -> int:
+    conn = sqlite3.connect(path)  # a WAL reader is never blocked by the writer's lock
+    try:
+        return int(conn.execute(sql).fetchone()[0])
+    finally:
+        conn.close()
+
+
+def test_cancel_is_prompt_while_history_is_locked_and_the_session_is_written_after(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "history.sqlite3"
+    db = HistoryDB(path)
+    locker = _lock(path)
+    try:
+        rec = Recorder()
+        spec = RunSpec("default.qubit", "backprop", tiny(workload="workloads.faulty:hangs"))
+        sup = Supervisor([spec], recording(rec, db), machine={"hostname": "test"}, interval=0.1)
+        run_id = sup.specs[0].run_id
+        t_start = time.monotonic()
+        worker = threading.Thread(target=sup.run, daemon=True)
+        worker.start()
+        # The stream is not held up by the locked database (the old in-loop write
+        # waited the 30 s busy timeout on session_started alone).
+        launched = rec.wait_for("run_launched", run_id, timeout=10)
+        assert time.monotonic() - t_start < 10
+        rec.wait_for("sample", run_id, timeout=10)  # the child runs and is sampled
+        pid = launched.pid
+        assert _alive(pid)
+
+        t0 = time.monotonic()
+        sup.cancel(run_id)
+        while _alive(pid) and time.monotonic() - t0 < 2.0:
+            time.sleep(0.02)
+        assert not _alive(pid), "the child outlived the cancel by 2 s while history was locked"
+        rec.wait_for("run_cancelled", run_id, timeout=5)
+        rec.wait_for("session_finished", timeout=5)  # the views see the end at once
+        # Nothing reached the database yet: the lock is still held.
+        assert _count(path, "SELECT COUNT(*) FROM sessions") == 0
+        assert worker.is_alive()  # run() is flushing the history before it returns
+    finally:
+        locker.execute("ROLLBACK")
+        locker.close()
+
+    worker.join(30)
+    assert not worker.is_alive()
+    [session] = db.sessions()
+    assert session["session_id"] == sup.session_id and session["status"] == "finished"
+    [run] = db.runs(sup.session_id)
+    assert run["run_id"] == run_id and run["state"] == "cancelled"
+    types = [e.type for e in db.events(sup.session_id)]
+    assert types[0] == "session_started" and types[-1] == "session_finished"
+    assert "run_launched" in types and "run_cancelled" in types
+    assert not [e for e in rec.events if isinstance(e, ev.LogNote)]
+    db.close()
+
+
+def _started(sid: str = "s1") -> ev.SessionStarted:
+    return ev.SessionStarted(session_id=sid, machine={}, qtui_version="test")
+
+
+def test_writer_writes_in_order_and_close_flushes(tmp_path: Path) -> None:
+    db = HistoryDB(tmp_path / "h.sqlite3")
+    writer = HistoryWriter(db)
+    writer.put(_started())
+    writer.put(ev.RunQueued(run_id="r1", spec={"device": "default.qubit"}))
+    writer.put(ev.RunCancelled(run_id="r1"))
+    writer.put(ev.SessionFinished(session_id="s1", interrupted=True))
+    assert writer.close() is True
+    assert writer.written == 4 and writer.pending == 0
+    assert [e.type for e in db.events("s1")] == [
+        "session_started",
+        "run_queued",
+        "run_cancelled",
+        "session_finished",
+    ]
+    writer.put(_started("s2"))  # closed: ignored
+    assert [s["session_id"] for s in db.sessions()] == ["s1"]
+    db.close()
+
+
+def test_close_gives_up_after_its_bound_and_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    db = HistoryDB(path)
+    locker = _lock(path)
+    err = io.StringIO()
+    try:
+        writer = HistoryWriter(db, flush_timeout=0.5, stderr=err)
+        writer.put(_started())
+        t0 = time.monotonic()
+        assert writer.close() is False
+        assert time.monotonic() - t0 < 2.0
+    finally:
+        locker.execute("ROLLBACK")
+        locker.close()
+    assert "qtui: warning: history: 1 event(s) were not written" in err.getvalue()
+    db.close()
+
+
+def test_a_failing_database_is_a_note_and_a_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "h.sqlite3"
+    db = HistoryDB(path)
+    db._conn.execute("PRAGMA busy_timeout = 100")  # fail fast instead of waiting 30 s
+    locker = _lock(path)
+    seen: list[ev.Event] = []
+    try:
+        on_event = recording(seen.append, db)
+        on_event(_started())
+        writer = on_event.writer  # type: ignore[attr-defined]
+        deadline = time.monotonic() + 5
+        while writer.failure is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert writer.failure and "locked" in writer.failure
+        on_event(ev.RunQueued(run_id="r1", spec={}))
+        on_event(ev.SessionFinished(session_id="s1"))
+    finally:
+        locker.execute("ROLLBACK")
+        locker.close()
+    notes = [e.message for e in seen if isinstance(e, ev.LogNote)]
+    assert len(notes) == 1 and "history: recording stopped" in notes[0]
+    assert "qtui: warning: history: recording stopped" in capsys.readouterr().err
+    assert [e.type for e in seen if not isinstance(e, ev.LogNote)] == [
+        "session_started",
+        "run_queued",
+        "session_finished",
+    ]
+    db.close()
