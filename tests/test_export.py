@@ -68,10 +68,11 @@ def test_markdown_table_environment_refused_failed(summary: dict[str, Any]) -> N
     lines = md.splitlines()
     header = next(line for line in lines if line.startswith("| Combination"))
     for col in ("Mean ± σ", "Min", "Max", "Relative", "Peak RSS", "Cores in use", "Core-s",
-                "Threads", "Accuracy", "Final loss", "Warnings"):
+                "Threads", "Accuracy", "Loss (last epoch)", "Warnings"):
         assert col in header
     backprop = next(line for line in lines if line.startswith("| default.qubit+backprop"))
-    cells = [c.strip() for c in backprop.strip("|").split("|")]
+    cells = [c.strip().strip("*") for c in backprop.strip("|").split("|")]  # best is **bold**
+    assert "**1.00**" in backprop
     assert cells[1] == "2/2"
     assert "±" in cells[2]  # two repeats: a σ
     assert cells[5] == "1.00"  # the fastest

@@ -213,7 +213,7 @@ def render_html(summary: dict[str, Any]) -> str:
     parts.append(_table(headers, rows, align) if rows else "<p>No combination finished.</p>")
     loss_note = f" Loss = {LOSS_KINDS[model.loss_kind]}." if model.loss_kind in LOSS_KINDS else ""
     parts.append(
-        '<p class="note">Time is the training loop only. Cores = CPU seconds / wall '
+        '<p class="note">Time is the training loop only. Cores in use = CPU seconds / wall '
         "seconds; core-s = CPU seconds spent training; relative = mean / fastest mean."
         f"{esc(loss_note)}</p>"
     )

@@ -60,7 +60,7 @@ def render_markdown(summary: dict[str, Any]) -> str:
         out += table(headers, rows, [c.align for c in model.columns]) + [""]
         note = (
             "Time is the training loop only (imports and model construction excluded); "
-            "*Cores* = CPU seconds / wall seconds; *Core-s* = CPU seconds spent "
+            "*Cores in use* = CPU seconds / wall seconds; *Core-s* = CPU seconds spent "
             "training (what a run costs on a shared node); *Relative* = mean / fastest mean; "
             "best values in bold."
         )
