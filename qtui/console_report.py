@@ -66,16 +66,23 @@ def results_tables(model: Results, width: int = 80) -> list[Table]:
     so it stays readable at 80 columns.
     """
     wide = width >= WIDE
+
+    def figures(table: Table, key: str, title: str) -> None:
+        # A figure is never cut: its column is at least as wide as its widest cell;
+        # the combination column wraps instead.
+        need = max((len(r.text(key)) for r in model.rows), default=1)
+        table.add_column(title, justify="right", no_wrap=True, min_width=need)
+
     timing = _new_table("Results" if wide else "Results: training time")
-    timing.add_column("Combination", no_wrap=True)
+    timing.add_column("Combination", overflow="fold", ratio=1)
     for key in _TIMING:
-        timing.add_column(model.column(key).title, justify="right", no_wrap=True)
+        figures(timing, key, model.column(key).title)
     resources = timing if wide else _new_table("Results: resources and outcome")
     if not wide:
-        resources.add_column("Combination", no_wrap=True)
+        resources.add_column("Combination", overflow="fold", ratio=1)
     for key in _RESOURCES:
         col = model.column(key)
-        resources.add_column(col.title if wide else col.short, justify="right", no_wrap=True)
+        figures(resources, key, col.title if wide else col.short)
     for row in model.rows:
         t_cells = [_cell(row, k) for k in _TIMING]
         r_cells = [_cell(row, k) for k in _RESOURCES]

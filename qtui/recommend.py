@@ -140,7 +140,8 @@ def _evidence(best: _Item, runner: _Item | None, ties: list[str], fmt: Any, memo
     text = f"{best.label}: {fmt(best.value)}"
     if not memory:
         if best.n >= 2 and best.sd is not None:
-            text = f"{best.label}: {units.mean_sd(best.value, best.sd, fmt)} over {best.n} runs"
+            spread = units.mean_sd(best.value, best.sd, None if fmt is units.seconds else fmt)
+            text = f"{best.label}: {spread} over {best.n} runs"
         else:
             text += " (1 run: uncertainty unknown; use --repeat 3 or more)"
     if runner is None:

@@ -51,27 +51,39 @@ def sig4(x: float) -> str:
     return f"{x:.3f}"
 
 
-def seconds(value: Any) -> str:
-    """``0.00085`` -> ``850.0 µs``; ``0.0523`` -> ``52.30 ms``; ``2.5`` -> ``2.500 s``."""
+def _time_unit(v: float) -> tuple[float, str]:
+    av = abs(v)
+    if av < 1e-3:
+        return 1e6, "µs"
+    if av < 1.0:
+        return 1e3, "ms"
+    return 1.0, "s"
+
+
+def seconds(value: Any, like: Any = None) -> str:
+    """``0.00085`` -> ``850.0 µs``; ``0.0523`` -> ``52.30 ms``; ``2.5`` -> ``2.500 s``.
+
+    ``like``: take the unit that value would get (a σ reads in its mean's unit).
+    """
     v = number(value)
     if v is None:
         return MISSING
-    av = abs(v)
-    if av == 0:
+    ref = number(like)
+    if v == 0 and not ref:
         return "0 s"
-    if av < 1e-3:
-        return f"{sig4(v * 1e6)} µs"
-    if av < 1.0:
-        return f"{sig4(v * 1e3)} ms"
-    return f"{sig4(v)} s"
+    scale, unit = _time_unit(ref if ref else v)
+    return f"{sig4(v * scale)} {unit}"
 
 
-def mean_sd(mean: Any, sd: Any, fmt: Any = seconds) -> str:
-    """``2.512 s ± 0.120 s``; the σ part is left out when there is no σ."""
-    m = fmt(mean)
+def mean_sd(mean: Any, sd: Any, fmt: Any = None) -> str:
+    """``2.512 s ± 0.120 s``; the σ part is left out when there is no σ.
+
+    Times put σ in the mean's unit; ``fmt`` formats other kinds of figure.
+    """
+    m = fmt(mean) if fmt else seconds(mean)
     if m == MISSING or number(sd) is None:
         return m
-    return f"{m} ± {fmt(sd)}"
+    return f"{m} ± {fmt(sd) if fmt else seconds(sd, like=mean)}"
 
 
 def memory(value: Any) -> str:

@@ -1,0 +1,152 @@
+"""One figure, one string: a summary rendered through every view reads the same.
+
+The summary is folded by the real ``SessionSummary`` from events with known
+figures (the issue's example: a peak RSS of 480e6 bytes, which read
+``458 MiB``, ``457.8 MiB`` and ``480 MB`` in different views before).  It is
+written as a real event log and a real JSON summary, then rendered by every
+view that shows results: the console report (``qtui run``/``sweep``), ``qtui
+report`` (Markdown, HTML), ``qtui watch --once``, ``qtui compare``, ``qtui
+history``, and the TUI's results table, recommendation panel and history
+screen.  Each must contain the same strings.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+from typing import Any
+
+import pytest
+from rich.console import Console
+
+from qtui import events as ev
+from qtui import units
+from qtui.cli import main
+from qtui.config import RunSpec, WorkloadParams
+from qtui.console_report import print_report
+from qtui.recommend import describe
+from qtui.summary import SessionSummary
+from qtui.summary_doc import document
+
+#: (device, method) -> per-repeat (train_s, peak_rss, core_s)
+RUNS: dict[tuple[str, str], list[tuple[float, int, float]]] = {
+    ("default.qubit", "backprop"): [(2.4, 480_000_000, 2.5), (2.6, 470_000_000, 2.7)],
+    ("lightning.qubit", "adjoint"): [(3.9, 300_000_000, 31.0), (4.1, 310_000_000, 33.0)],
+}
+
+#: The strings every view must show, as qtui.units writes them.
+EXPECTED = {
+    "backprop mean ± σ": "2.500 s ± 0.141 s",
+    "adjoint mean ± σ": "4.000 s ± 0.141 s",
+    "backprop peak RSS": "457.8 MiB",
+    "adjoint peak RSS": "295.6 MiB",
+    "accuracy": "88.0 %",
+    "loss": "0.1919",
+}
+
+
+def events() -> list[ev.Event]:
+    params = WorkloadParams(epochs=6)
+    specs = [
+        RunSpec(device=d, diff_method=m, params=params, repeat_index=i, run_id=f"{m}-{i}")
+        for (d, m), reps in RUNS.items()
+        for i in range(len(reps))
+    ]
+    out: list[ev.Event] = [
+        ev.SessionStarted(
+            session_id="truth", machine={"hostname": "node1", "cpu_model": "CPU"},
+            qtui_version="0.1.0", runs=[s.to_dict() for s in specs], t=1_700_000_000.0,
+        )
+    ]
+    for spec in specs:
+        train_s, rss, core_s = RUNS[(spec.device, spec.diff_method)][spec.repeat_index]
+        out.append(ev.RunQueued(run_id=spec.run_id, spec=spec.to_dict()))
+        out.append(
+            ev.RunStarted(run_id=spec.run_id, spec=spec.to_dict(), pid=1, host="node1",
+                          versions={"torch": "2.13.0"}, resolved_diff_method=spec.diff_method)
+        )
+        losses = [0.5108, 0.4007, 0.2492, 0.2128, 0.1894, 0.1919]
+        out.append(
+            ev.RunFinished(
+                run_id=spec.run_id, accuracy=0.88, train_s=train_s, final_loss=losses[-1],
+                epoch_losses=losses, steps=240, core_s=core_s, cores_in_use=core_s / train_s,
+                core_s_per_step=core_s / 240, peak_rss=rss, peak_threads=9,
+            )
+        )
+    out.append(ev.SessionFinished(session_id="truth"))
+    return out
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    folder = tmp_path_factory.mktemp("truth")
+    summary = SessionSummary()
+    for e in events():
+        summary.apply(e)
+    doc = document(summary)
+    log = folder / "events.jsonl"
+    log.write_text("".join(e.to_json() + "\n" for e in events()), encoding="utf-8")
+    js = folder / "summary.json"
+    js.write_text(json.dumps(doc), encoding="utf-8")
+    return {"doc": doc, "log": log, "json": js, "folder": folder}
+
+
+def check(view: str, text: str, keys: tuple[str, ...] = tuple(EXPECTED)) -> None:
+    missing = [f"{k} ({EXPECTED[k]!r})" for k in keys if EXPECTED[k] not in text]
+    assert not missing, f"{view} lacks {missing}:\n{text}"
+
+
+def recommendation_lines(doc: dict[str, Any]) -> list[str]:
+    lines = describe(doc["recommendation"])
+    assert lines and any(EXPECTED["backprop mean ± σ"] in line for line in lines), lines
+    assert any(EXPECTED["adjoint peak RSS"] in line for line in lines), lines
+    return lines
+
+
+def test_the_expected_strings_are_what_units_writes() -> None:
+    assert units.memory(480_000_000) == EXPECTED["backprop peak RSS"]
+    assert units.mean_sd(2.5, 0.1414213) == EXPECTED["backprop mean ± σ"]
+
+
+def test_console_report(files: dict[str, Any]) -> None:
+    """What ``qtui run`` and ``qtui sweep`` print at the end."""
+    for width in (80, 200):
+        buf = io.StringIO()
+        print_report(files["doc"], Console(file=buf, width=width, color_system=None))
+        check(f"console report at {width} columns", buf.getvalue())
+
+
+@pytest.mark.parametrize("source", ["log", "json"])
+def test_report_markdown_and_html(
+    files: dict[str, Any], source: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["report", str(files[source]), "--format", "md"]) == 0
+    md = capsys.readouterr().out
+    check(f"qtui report {source} --format md", md)
+    for line in recommendation_lines(files["doc"]):
+        assert line in md
+    out = files["folder"] / f"report-{source}.html"
+    assert main(["report", str(files[source]), "-o", str(out), "--force"]) == 0
+    page = html.unescape(out.read_text(encoding="utf-8"))
+    check("HTML report", page)
+    for line in recommendation_lines(files["doc"]):
+        assert line in page
+
+
+def test_watch_once(
+    files: dict[str, Any], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    assert main(["watch", "--once", str(files["log"])]) == 0
+    check("qtui watch --once", capsys.readouterr().out)
+
+
+def test_compare(
+    files: dict[str, Any], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    assert main(["compare", str(files["json"]), str(files["json"])]) == 0
+    out = capsys.readouterr().out
+    check("qtui compare", out, ("backprop peak RSS", "adjoint peak RSS"))
+    assert f"{EXPECTED['backprop mean ± σ']} (n=2)" in out
