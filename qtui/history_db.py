@@ -32,7 +32,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -126,6 +126,7 @@ class HistoryDB:
         self._skip_session = False
         self._last_kept: dict[tuple[str, str], float] = {}
         self._warn_counts: dict[str, dict[tuple[Any, ...], int]] = {}
+        self._bulk = False  # inside import_events' one transaction
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = sqlite3.connect(
@@ -174,8 +175,14 @@ class HistoryDB:
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction, taking the write lock up front (no upgrade deadlocks)."""
+        """One write transaction, taking the write lock up front (no upgrade deadlocks).
+
+        Inside ``import_events`` it is part of that call's one transaction.
+        """
         with self._lock:
+            if self._bulk:
+                yield self._conn
+                return
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self._conn
@@ -235,6 +242,38 @@ class HistoryDB:
             )
             c.execute("UPDATE sessions SET last_t = ? WHERE session_id = ?", (event.t, sid))
             self._update_tables(c, sid, event)
+
+    def import_events(self, events: Iterable[ev.Event]) -> int:
+        """Record a whole event log in one transaction: all of it or, on any error, nothing.
+
+        ``qtui history --import`` uses it, so a log that fails part-way leaves
+        no partial session behind.  ``note`` events are not stored.  Returns
+        the number of events offered for recording (thinning still applies).
+        """
+        with self._lock:
+            saved = (
+                self._session_id,
+                self._skip_session,
+                dict(self._last_kept),
+                {k: dict(v) for k, v in self._warn_counts.items()},
+            )
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._bulk = True
+            n = 0
+            try:
+                for event in events:
+                    if event.type != "note":
+                        self.record(event)
+                        n += 1
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                (self._session_id, self._skip_session, self._last_kept, self._warn_counts) = saved
+                raise
+            else:
+                self._conn.execute("COMMIT")
+            finally:
+                self._bulk = False
+        return n
 
     def _start_session(self, event: ev.SessionStarted) -> None:
         self._last_kept.clear()

@@ -12,7 +12,9 @@ each:
   change): reopen from the start and emit a ``note`` event;
 * rotation (the name now points at another inode): finish the old file, then
   follow the new one from its start, with a ``note``;
-* a malformed or unknown line becomes a ``note`` and is skipped, never fatal.
+* a malformed or unknown line becomes a ``note`` (line number, reason) and is
+  skipped, never fatal; lines are decoded one by one from bytes, so one
+  invalid UTF-8 byte costs its own line, not the log.
 
 Reading is bounded per poll (``max_bytes``) so a huge backlog cannot stall a
 UI thread; the rest comes on the next polls.
@@ -46,6 +48,7 @@ class LogTail:
         self._buf = b""
         self._head = b""
         self._line_no = 0
+        self._discarding = False  # inside an over-long line: drop up to its newline
         self.lines_read = 0
         self.skipped = 0
         #: True when the last poll stopped at ``max_bytes``: more is already waiting.
@@ -64,11 +67,12 @@ class LogTail:
     def _open(self) -> bool:
         try:
             f = open(self.path, "rb")  # noqa: SIM115 - kept open across polls
-        except (FileNotFoundError, NotADirectoryError):
+        except OSError:  # not there yet (or not readable yet): keep waiting
             return False
         st = os.fstat(f.fileno())
         self._f, self._ino = f, (st.st_dev, st.st_ino)
         self._pos, self._buf, self._head, self._line_no = 0, b"", b"", 0
+        self._discarding = False
         return True
 
     def poll(self, final: bool = False) -> list[Event]:
@@ -94,6 +98,7 @@ class LogTail:
         elif st is not None and self._truncated(st.st_size):
             self._f.seek(0)
             self._pos, self._buf, self._head, self._line_no = 0, b"", b"", 0
+            self._discarding = False
             out.append(
                 LogNote(message=f"{self.path} was truncated; reading it again from the start")
             )
@@ -124,26 +129,34 @@ class LogTail:
         self._buf += data
         *lines, self._buf = self._buf.split(b"\n")
         for raw in lines:
+            if self._discarding:  # the tail of an over-long line, already reported
+                self._discarding = False
+                continue
             self._decode(raw, out)
         if len(self._buf) > _MAX_LINE:
-            self._line_no += 1
-            self.skipped += 1
-            out.append(
-                LogNote(message=f"line {self._line_no} skipped: over {_MAX_LINE} bytes with no newline")
-            )
+            if not self._discarding:
+                self._line_no += 1
+                self.skipped += 1
+                out.append(
+                    LogNote(
+                        message=f"line {self._line_no} skipped: over {_MAX_LINE} bytes with no newline"
+                    )
+                )
+            self._discarding = True
             self._buf = b""
 
     def _flush_partial(self, out: list[Event]) -> None:
-        if self._buf.strip():
+        if self._buf.strip() and not self._discarding:
             self._decode(self._buf, out)
         self._buf = b""
+        self._discarding = False
 
     def _decode(self, raw: bytes, out: list[Event]) -> None:
         self._line_no += 1
         if not raw.strip():
             return
         self.lines_read += 1
-        event, reason = decode(raw.decode("utf-8", errors="replace"))
+        event, reason = decode(raw)  # bytes: UTF-8 is checked per line
         if event is None:
             self.skipped += 1
             out.append(LogNote(message=f"line {self._line_no} skipped: {reason}"))

@@ -54,6 +54,8 @@ def test_round_trip(event: ev.Event) -> None:
     back, reason = ev.decode(line)
     assert reason is None
     assert back == event
+    back_bytes, reason = ev.decode(ev.encoded(event) + b"\n")
+    assert reason is None and back_bytes == event
 
 
 def test_terminal_types_are_event_types() -> None:
@@ -87,15 +89,17 @@ def test_unknown_fields_are_ignored_for_forward_compatibility() -> None:
 
 
 def test_numpy_and_tensor_like_values_serialise() -> None:
+    np = pytest.importorskip("numpy")
+
     class Scalar:
         def item(self) -> float:
             return 0.25
 
-    class Array:
-        def tolist(self) -> list[int]:
-            return [1, 2]
-
-    e = ev.LogNote(message="x")
-    d = json.loads(json.dumps({"a": Scalar(), "b": Array()}, default=ev._json_default))
-    assert d == {"a": 0.25, "b": [1, 2]}
-    assert json.loads(e.to_json())["message"] == "x"
+    e = ev.Sample(
+        run_id="r", percpu=np.array([1.0, 2.5]), rss=np.int64(10), peak_rss=11, threads=3,
+        peak_threads=4, cpu_s=np.float32(0.5), wall_s=Scalar(), cores_in_use=0.5,  # type: ignore[arg-type]
+    )
+    d = json.loads(ev.encoded(e))
+    assert d["percpu"] == [1.0, 2.5] and d["rss"] == 10 and d["cpu_s"] == 0.5
+    assert d["wall_s"] == 0.25
+    assert json.loads(ev.LogNote(message="x").to_json())["message"] == "x"

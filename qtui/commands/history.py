@@ -71,24 +71,31 @@ def handler(args: argparse.Namespace) -> int:
 
 
 def _import(db: HistoryDB, path: str) -> int:
-    from pathlib import Path
+    """Record an event log in one transaction; bad lines are listed and skipped."""
+    import sqlite3
 
-    from qtui.logtail import LogTail
+    from qtui.loading import LoadError, load_events
 
-    if not Path(path).is_file():
-        return fail(f"{path}: no such file")
-    tail = LogTail(path, max_bytes=None)
-    events = tail.poll(final=True)
-    tail.close()
-    n = 0
-    for event in events:
-        if event.type != "note":
-            db.record(event)
-            n += 1
+    try:
+        log = load_events(path)
+    except LoadError as exc:
+        return fail(str(exc))
+    for problem in log.problems[:_SHOWN_PROBLEMS]:
+        print(f"qtui: {path}: {problem} (skipped)", file=sys.stderr)
+    if log.skipped > _SHOWN_PROBLEMS:
+        print(f"qtui: {path}: {log.skipped - _SHOWN_PROBLEMS} more line(s) skipped", file=sys.stderr)
+    try:
+        n = db.import_events(log.events)
+    except (sqlite3.Error, OverflowError) as exc:
+        return fail(f"{path}: nothing recorded, the history database refused it ({exc})")
     if db.session_id is None:
         return fail(f"{path} holds no qtui events")
     print(f"recorded {n} events as session {db.session_id}", file=sys.stderr)
     return 0
+
+
+#: Skipped lines listed one by one on import; the rest are counted.
+_SHOWN_PROBLEMS = 10
 
 
 def _list(db: HistoryDB, args: argparse.Namespace) -> int:

@@ -58,6 +58,10 @@ def handler(args: argparse.Namespace) -> int:
     if args.once:
         if not path.exists():
             return fail(f"{path}: no such file")
+        try:
+            open(path, "rb").close()  # readable? (LogTail waits for a missing file, not this)
+        except OSError as exc:
+            return fail(f"cannot read {path}: {exc.strerror or exc}")
         return watch_console(path, once=True)
     if args.no_tui:
         return watch_console(path, interval=args.interval)

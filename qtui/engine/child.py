@@ -19,7 +19,7 @@ import threading
 import time
 
 from qtui.config import RunSpec
-from qtui.events import Event
+from qtui.events import Event, encoded
 
 EVENT_FD_ENV = "QTUI_EVENT_FD"
 
@@ -33,13 +33,15 @@ def _watch_parent(parent: int) -> None:
 
 def main() -> None:
     fd = int(os.environ[EVENT_FD_ENV])
-    out = os.fdopen(fd, "w", buffering=1, encoding="utf-8")
+    out = os.fdopen(fd, "wb")
     lock = threading.Lock()
 
     def emit(event: Event) -> None:
-        line = event.to_json() + "\n"
+        # Encoded once here (msgspec); the supervisor passes these bytes on as they are.
+        line = encoded(event) + b"\n"
         with lock:
             out.write(line)
+            out.flush()  # one event, one write: the supervisor sees it now
 
     threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
     spec = RunSpec.from_dict(json.loads(sys.stdin.readline()))

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import json
 import os
 import re
 from pathlib import Path
@@ -199,96 +198,28 @@ def write_all(
 
 
 def validate_summary(obj: Any, source: str = "input") -> dict[str, Any]:
-    """Check that ``obj`` is a summary this qtui can read; return it."""
-    from qtui.summary import SUMMARY_SCHEMA, SUMMARY_VERSION
+    """Check that ``obj`` is a summary this qtui can read; return it (see ``qtui.loading``)."""
+    from qtui.loading import LoadError
+    from qtui.loading import validate_summary as _validate
 
-    if not isinstance(obj, dict):
-        raise ExportError(f"{source} is not a qtui summary (a JSON {type(obj).__name__}, not an object)")
-    schema = obj.get("schema")
-    if schema != SUMMARY_SCHEMA:
-        hint = ""
-        if "results" in obj and schema is None:
-            hint = " (it looks like a hyperfine or other tool's export)"
-        elif "type" in obj and "v" in obj:
-            hint = " (it looks like a single qtui event)"
-        raise ExportError(
-            f"{source} is not a qtui summary: expected \"schema\": \"{SUMMARY_SCHEMA}\", "
-            f"found {schema!r}{hint}"
-        )
-    version = obj.get("schema_version")
-    if not isinstance(version, int) or isinstance(version, bool):
-        raise ExportError(f"{source}: schema_version is missing or not a whole number")
-    if version > SUMMARY_VERSION:
-        raise ExportError(
-            f"{source} was written by a newer qtui (summary schema v{version}); "
-            f"this qtui reads up to v{SUMMARY_VERSION}: upgrade qtui"
-        )
-    if version < 1:
-        raise ExportError(f"{source}: unknown summary schema version {version}")
-    for key in ("results", "runs"):
-        value = obj.get(key, [])
-        if not isinstance(value, list) or not all(isinstance(x, dict) for x in value):
-            raise ExportError(f"{source}: \"{key}\" must be a list of objects")
-    for i, r in enumerate(obj.get("results", [])):
-        if not isinstance(r.get("parameters", {}), dict):
-            raise ExportError(f"{source}: results[{i}].parameters must be an object")
-    return obj
-
-
-def _fold_event_log(text: str, source: str) -> dict[str, Any]:
-    from qtui.events import decode
-    from qtui.summary import SessionSummary
-
-    summary = SessionSummary()
-    skipped = 0
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        event, _reason = decode(line)
-        if event is None:
-            skipped += 1
-            continue
-        summary.apply(event)
-    if skipped:
-        summary.notes.append(f"{skipped} malformed line(s) in {source} were skipped")
-    return summary.to_dict()
+    try:
+        return _validate(obj, source)
+    except LoadError as exc:
+        raise ExportError(str(exc)) from None
 
 
 def load_summary(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read a summary JSON (or a JSONL event log) and validate it.
+    """Read a summary JSON (or a JSONL event log) and validate it (``qtui.loading``).
 
-    Raises ``ExportError`` with one line for a missing file, bytes that are not
-    UTF-8, text that is not JSON, JSON that is not a qtui summary, or a summary
-    from a newer qtui.
+    Raises ``ExportError`` with one line for a missing or unreadable file, a
+    folder, binary data, text that is not JSON, JSON that is not a qtui
+    summary or whose fields have the wrong types, or a summary from a newer
+    qtui.  Malformed lines of an event log are skipped and noted.
     """
-    p = Path(path).expanduser()
+    from qtui.loading import LoadError
+    from qtui.loading import load_summary as _load
+
     try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise ExportError(f"{p}: no such file") from None
-    except IsADirectoryError:
-        raise ExportError(f"{p} is a folder, not a summary file") from None
-    except OSError as exc:
-        raise ExportError(f"cannot read {p}: {exc.strerror or exc}") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ExportError(f"{p} is not a qtui summary (not UTF-8 text)") from None
-    if not text.strip():
-        raise ExportError(f"{p} is empty")
-    try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as exc:
-        first = text.lstrip().splitlines()[0] if text.strip() else ""
-        try:
-            head = json.loads(first)
-        except json.JSONDecodeError:
-            head = None
-        if isinstance(head, dict) and "type" in head and "v" in head:
-            return _fold_event_log(text, str(p))
-        raise ExportError(
-            f"{p} is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
-        ) from None
-    if isinstance(obj, dict) and "type" in obj and "v" in obj and "schema" not in obj:
-        return _fold_event_log(text, str(p))  # a one-line event log
-    return validate_summary(obj, str(p))
+        return _load(path)
+    except LoadError as exc:
+        raise ExportError(str(exc)) from None
