@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import signal
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import psutil
 import pytest
@@ -194,3 +196,38 @@ def test_signal_names() -> None:
 
     assert _signal_name(signal.SIGKILL) == "SIGKILL"
     assert _signal_name(999) == "signal 999"
+
+
+def test_gpu_figures_reach_samples_and_run_finished(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fake NVML (as ``import pynvml`` finds it) that puts 1.5 GiB of the run's child
+    on GPU 0: samples carry the per-GPU figures, run_finished the mean and the peak."""
+    from test_sampler import FakeNvml
+
+    def procs(i: int) -> list[object]:
+        if i != 0:
+            return []
+        mine = [p.pid for p in psutil.Process().children(recursive=True)]
+        return [SimpleNamespace(pid=pid, usedGpuMemory=3 * 2**29) for pid in mine]
+
+    nv = FakeNvml(2, procs)
+    nv.util = [60.0, 0.0]
+    monkeypatch.setitem(sys.modules, "pynvml", nv)
+    sup, rec = run_session([RunSpec("default.qubit", "backprop", tiny())], interval=0.05)
+    run_id = sup.specs[0].run_id
+    samples = rec.of("sample", run_id)
+    assert samples and all(s.gpu_util == [60.0, 0.0] for s in samples)
+    assert all(s.gpu_mem_total == [80 * 2**30] * 2 for s in samples)
+    assert {s.run_gpu_mem for s in samples} == {3 * 2**29}
+    fin = rec.terminal(run_id)
+    assert isinstance(fin, ev.RunFinished)
+    assert fin.gpu_util_mean == 60.0  # the GPU the run is on, not the idle one
+    assert fin.gpu_mem_peak == 3 * 2**29 and fin.gpu_mem_scope == "run"
+    assert nv.inits == 1  # NVML initialised once, not per tick
+
+
+def test_without_a_gpu_run_finished_has_no_gpu_figures(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "pynvml", None)  # `import pynvml` fails: no library
+    sup, rec = run_session([RunSpec("default.qubit", "backprop", tiny())])
+    fin = rec.terminal(sup.specs[0].run_id)
+    assert isinstance(fin, ev.RunFinished)
+    assert (fin.gpu_util_mean, fin.gpu_mem_peak, fin.gpu_mem_scope) == (None, None, "")

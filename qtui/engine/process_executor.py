@@ -30,7 +30,7 @@ from typing import IO, Any
 
 from qtui.config import RunSpec
 from qtui.engine.executor import Emit, Executor, LaunchError, RunEnd, RunHandle, Wake
-from qtui.events import Event, LogNote, decode
+from qtui.events import LogNote, decode
 
 EVENT_FD_ENV = "QTUI_EVENT_FD"  # same name as qtui.engine.child (not imported: it is child-side)
 CHILD_MODULE = "qtui.engine.child"
@@ -161,7 +161,7 @@ class ProcessRun(RunHandle):
         """Decode the child's event lines (read as bytes); a bad line becomes a note."""
         with open(fd, "rb") as f:
             for raw in f:
-                event, reason = _decode_line(raw)
+                event, reason = decode(raw)  # keeps the line as its encoding
                 if event is None:
                     if reason != "empty line":
                         snippet = raw.decode("utf-8", errors="replace").strip()[:200]
@@ -176,11 +176,6 @@ class ProcessRun(RunHandle):
 
 
 # --- helpers -------------------------------------------------------------------
-
-
-def _decode_line(raw: bytes) -> tuple[Event | None, str | None]:
-    """One pipe line to an event (``decode`` takes text today)."""
-    return decode(raw.decode("utf-8", errors="replace"))
 
 
 def _drain_tail(stream: IO[bytes], buf: bytearray, limit: int = TAIL_BYTES) -> None:

@@ -1,34 +1,43 @@
-"""Resource sampler: reads a run's process from outside it with psutil.
+"""Resource sampler: reads a run's process from outside it (``/proc``, and NVML for GPUs).
 
 It runs in the supervisor (never in the child), so what it measures is not
 disturbed by the measurement, and it keeps working while the child is stuck
 in native code.  Each tick emits one ``qtui.events.Sample``: system per-core
 CPU %, the process's RSS and the highest RSS seen, its thread count and peak,
-its CPU seconds (its own plus those of its children, live and reaped) and the
-cores it kept busy over the last interval.
+its CPU seconds (its own plus those of its children, live and reaped), the
+cores it kept busy over the last interval, and, where NVML finds a GPU,
+per-GPU utilisation and memory plus the GPU memory NVML attributes to the
+run's processes.
 
 Cost matters (the target is under 1 % of one core at 10 Hz), so a tick reads
 only ``/proc/stat`` and the process's own numbers.  On Linux those come from one
 ``pread`` of ``/proc/<pid>/stat`` on a descriptor kept open (RSS, threads and
 CPU times are all in that one line: ~10 µs against ~200 µs for psutil's
 ``oneshot()`` over three files; the open descriptor also refers to this very
-process, so a recycled pid can never be misread).  Elsewhere psutil's
-``Process.oneshot()`` is used.  Per-core CPU comes from a ``pread`` of
-``/proc/stat`` parsed by hand (psutil's parse costs twice as much).  The scan for live grandchildren (their CPU
-counts too) runs every ``children_every`` seconds only.  Per-core CPU % is computed from this
-sampler's own previous reading rather than ``psutil.cpu_percent()``, whose
-"since the last call" state is global to the process and would be disturbed
-by any other caller (the TUI, for one).
+process, so a recycled pid can never be misread), and per-core CPU from a
+``pread`` of ``/proc/stat`` parsed by hand (psutil's parse costs twice as much).
+psutil is used only for the live descendants' CPU times and, off Linux, for
+everything.  The scan for live descendants (``/proc/<pid>/task/*/children``;
+their CPU counts too) runs every ``children_every`` seconds only, and NVML is
+read every ``gpu_every`` seconds only (its utilisation is itself an average
+over up to a second); samples in between repeat the last GPU reading.  NVML
+(``pynvml`` from nvidia-ml-py) is imported and initialised lazily, once per
+process, on the sampler's thread; no library, no driver or no GPU means no GPU
+fields, never an error.  Per-core CPU % is computed from this sampler's own
+previous reading rather than ``psutil.cpu_percent()``, whose "since the last
+call" state is global to the process and would be disturbed by any other
+caller (the TUI, for one).
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import psutil
@@ -38,6 +47,8 @@ from qtui.events import Sample
 DEFAULT_INTERVAL = 0.1
 MIN_INTERVAL = 0.01
 MAX_INTERVAL = 10.0
+#: Seconds between NVML readings (the GPU panel and NVML's own averaging use ~1 s).
+GPU_EVERY = 1.0
 
 
 def _busy_total(t: Any) -> tuple[float, float]:
@@ -131,6 +142,166 @@ class _ProcStat:
             os.close(self.fd)
 
 
+# --- GPUs (NVML) ----------------------------------------------------------------
+
+_NVML_LOCK = threading.Lock()
+_NVML_STATE: tuple[Any, Any | None] | None = None  # (pynvml module seen, usable module or None)
+
+
+def nvml() -> Any | None:
+    """``pynvml``, initialised once per process; None without library, driver or GPU.
+
+    Re-checked when ``sys.modules["pynvml"]`` is another module (tests inject a fake).
+    """
+    global _NVML_STATE
+    try:
+        import pynvml  # nvidia-ml-py installs this module name
+    except Exception:  # noqa: BLE001 - not installed (or broken): no GPU figures
+        return None
+    with _NVML_LOCK:
+        if _NVML_STATE is not None and _NVML_STATE[0] is pynvml:
+            return _NVML_STATE[1]
+        usable: Any | None = None
+        try:
+            pynvml.nvmlInit()
+            if int(pynvml.nvmlDeviceGetCount()) > 0:
+                usable = pynvml
+        except Exception:  # noqa: BLE001 - no driver / no library / no GPU
+            usable = None
+        _NVML_STATE = (pynvml, usable)
+        return usable
+
+
+def _pid_visible(pid: int) -> bool:
+    if os.path.isdir("/proc"):
+        return os.path.exists(f"/proc/{pid}")
+    return psutil.pid_exists(pid)
+
+
+class GpuReading:
+    """One NVML reading of every GPU, and what it attributes to the run's processes."""
+
+    __slots__ = ("util", "mem_used", "mem_total", "run_mem", "run_gpus")
+
+    def __init__(
+        self,
+        util: list[float],
+        mem_used: list[int],
+        mem_total: list[int],
+        run_mem: int | None,
+        run_gpus: list[int],
+    ) -> None:
+        self.util = util  # % per GPU; NaN where NVML cannot say
+        self.mem_used = mem_used  # bytes per GPU
+        self.mem_total = mem_total  # bytes per GPU; 0 where NVML cannot say
+        self.run_mem = run_mem  # bytes held by the run's processes; None: not attributable
+        self.run_gpus = run_gpus  # indices of the GPUs the run holds memory on
+
+
+class GpuReader:
+    """Reads utilisation and memory of every GPU through an initialised NVML module."""
+
+    def __init__(self, nv: Any) -> None:
+        self.nv = nv
+        self.handles = [nv.nvmlDeviceGetHandleByIndex(i) for i in range(int(nv.nvmlDeviceGetCount()))]
+
+    def read(self, pids: Iterable[int]) -> GpuReading:
+        nv = self.nv
+        ours = set(pids)
+        util: list[float] = []
+        used: list[int] = []
+        total: list[int] = []
+        run_mem: int | None = 0
+        run_gpus: list[int] = []
+        foreign = False  # NVML lists a pid this process cannot see (another pid namespace)
+        for i, h in enumerate(self.handles):
+            try:
+                util.append(float(nv.nvmlDeviceGetUtilizationRates(h).gpu))
+            except Exception:  # noqa: BLE001 - e.g. not supported on a MIG instance
+                util.append(math.nan)
+            try:
+                mem = nv.nvmlDeviceGetMemoryInfo(h)
+                used.append(int(mem.used))
+                total.append(int(mem.total))
+            except Exception:  # noqa: BLE001
+                used.append(0)
+                total.append(0)
+            if run_mem is None:
+                continue
+            try:
+                procs = nv.nvmlDeviceGetComputeRunningProcesses(h)
+            except Exception:  # noqa: BLE001 - not supported: attribution impossible
+                run_mem = None
+                continue
+            on_this = 0
+            for p in procs:
+                if p.pid in ours:
+                    if p.usedGpuMemory is None:  # NVML cannot say (WDDM, some containers)
+                        run_mem = None
+                        break
+                    on_this += int(p.usedGpuMemory)
+                elif not foreign and not _pid_visible(p.pid):
+                    foreign = True
+            if run_mem is not None and on_this:
+                run_mem += on_this
+                run_gpus.append(i)
+        if run_mem == 0 and foreign:
+            run_mem = None  # none of ours seen, but NVML's pids are not ours to compare
+        return GpuReading(util, used, total, run_mem, run_gpus)
+
+
+class GpuStats:
+    """Running figures over a run's GPU readings, for ``run_finished``.
+
+    Utilisation: the mean over readings of the GPUs the run holds memory on,
+    or of every GPU when attribution is impossible or the run holds none.
+    Memory peak: of the run's own GPU memory when every reading could be
+    attributed (scope "run"), else of the memory used on all GPUs ("device").
+    """
+
+    def __init__(self) -> None:
+        self.readings = 0
+        self._util_sum = 0.0
+        self._util_n = 0
+        self._run_peak = 0
+        self._device_peak = 0
+        self._all_attributed = True
+
+    def add(self, r: GpuReading) -> None:
+        self.readings += 1
+        gpus = r.run_gpus or range(len(r.util))
+        for i in gpus:
+            u = r.util[i]
+            if not math.isnan(u):
+                self._util_sum += u
+                self._util_n += 1
+        self._device_peak = max(self._device_peak, sum(r.mem_used))
+        if r.run_mem is None:
+            self._all_attributed = False
+        else:
+            self._run_peak = max(self._run_peak, r.run_mem)
+
+    @property
+    def util_mean(self) -> float | None:
+        return round(self._util_sum / self._util_n, 2) if self._util_n else None
+
+    @property
+    def mem_scope(self) -> str:
+        if not self.readings:
+            return ""
+        return "run" if self._all_attributed else "device"
+
+    @property
+    def mem_peak(self) -> int | None:
+        scope = self.mem_scope
+        if not scope:
+            return None
+        return self._run_peak if scope == "run" else self._device_peak
+
+
+_NO_GPU = object()  # Sampler._gpu once NVML turned out unusable
+
+
 class Sampler:
     """Samples one process on a daemon thread until ``stop()`` or until it is gone.
 
@@ -147,6 +318,8 @@ class Sampler:
         interval: float = DEFAULT_INTERVAL,
         t0: float | None = None,
         children_every: float = 2.0,
+        gpu_every: float = GPU_EVERY,
+        nvml_module: Any = None,
     ) -> None:
         self.pid = pid
         self.run_id = run_id
@@ -164,6 +337,14 @@ class Sampler:
         self._children_at = 0.0
         self._last_cpu: float | None = None
         self._last_wall = 0.0
+        # GPUs: ``nvml_module`` None finds pynvml (once per process), False turns GPUs
+        # off, a module is used as pynvml (a test's fake).  Opened on the first tick.
+        self._nvml_module = nvml_module
+        self._gpu: Any = None  # GpuReader, _NO_GPU, or None before the first tick
+        self._gpu_every = gpu_every
+        self._gpu_at = -math.inf
+        self._gpu_last: GpuReading | None = None
+        self.gpu = GpuStats()
         self.peak_rss = 0
         self.peak_threads = 0
         self.samples = 0
@@ -234,6 +415,15 @@ class Sampler:
         self._last_cpu, self._last_wall = cpu, wall
         self.peak_rss = max(self.peak_rss, rss)
         self.peak_threads = max(self.peak_threads, threads)
+        gpu = self._gpu_reading(now)
+        extra: dict[str, Any] = {}
+        if gpu is not None:
+            extra = {
+                "gpu_util": gpu.util,
+                "gpu_mem_used": gpu.mem_used,
+                "gpu_mem_total": gpu.mem_total,
+                "run_gpu_mem": gpu.run_mem,
+            }
         sample = Sample(
             run_id=self.run_id,
             percpu=self._percpu.read(),
@@ -244,12 +434,33 @@ class Sampler:
             cpu_s=round(cpu, 4),
             wall_s=round(wall, 4),
             cores_in_use=round(cores, 3),
+            **extra,
         )
         self.samples += 1
         self.last = sample
         if not self._stopped.is_set():
             self._emit(sample)
         return True
+
+    def _gpu_reading(self, now: float) -> GpuReading | None:
+        """The latest NVML reading (taken now if ``gpu_every`` has passed); None: no GPU."""
+        if self._gpu is _NO_GPU:
+            return None
+        if self._gpu is None:
+            self._gpu = _open_gpu(self._nvml_module)
+            if self._gpu is _NO_GPU:
+                return None
+        if now - self._gpu_at >= self._gpu_every:
+            self._gpu_at = now
+            pids = [self.pid, *(c.pid for c in self._children)]
+            try:
+                self._gpu_last = self._gpu.read(pids)
+            except Exception:  # noqa: BLE001 - NVML went away (driver reset): stop asking
+                self._gpu = _NO_GPU
+                self._gpu_last = None
+                return None
+            self.gpu.add(self._gpu_last)
+        return self._gpu_last
 
     def _live_children_cpu(self, now: float) -> float:
         """CPU seconds of the process's live descendants (rescanned now and then)."""
@@ -270,6 +481,22 @@ class Sampler:
             alive.append(child)
         self._children = alive
         return total
+
+
+def _open_gpu(module: Any) -> Any:
+    """A ``GpuReader`` for ``module`` (None: find pynvml; False: none), else ``_NO_GPU``."""
+    if module is False:
+        return _NO_GPU
+    nv = nvml() if module is None else module
+    if nv is None:
+        return _NO_GPU
+    try:
+        if module is not None:
+            nv.nvmlInit()
+        reader = GpuReader(nv)
+    except Exception:  # noqa: BLE001 - no driver / no GPU: no GPU figures
+        return _NO_GPU
+    return reader if reader.handles else _NO_GPU
 
 
 def descendants(pid: int) -> list[int]:

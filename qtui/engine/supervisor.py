@@ -32,7 +32,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal
 
@@ -52,6 +52,8 @@ from qtui.events import (
     RunTimedOut,
     SessionFinished,
     SessionStarted,
+    encoded,
+    replace,
 )
 
 #: The built-in executors' names; ``isolation=`` accepts any registered one.
@@ -121,7 +123,7 @@ class Supervisor:
         self._current: str | None = None
         self._sampler: Sampler | None = None
         self._run: _RunState | None = None  # the current run (run() thread only)
-        self._log: IO[str] | None = None
+        self._log: IO[bytes] | None = None
 
     # --- control (any thread) ---------------------------------------------------
     @property
@@ -203,7 +205,7 @@ class Supervisor:
             yield
             return
         self.events_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.events_path, "w", buffering=1, encoding="utf-8") as f:
+        with open(self.events_path, "wb") as f:
             self._log = f
             try:
                 yield
@@ -212,7 +214,7 @@ class Supervisor:
 
     def _deliver(self, event: Event) -> None:
         if self._log is not None:
-            self._log.write(event.to_json() + "\n")
+            self._log.write(encoded(event) + b"\n")  # the bytes encoded once (or as read)
             self._log.flush()
         self.on_event(event)
 
@@ -373,14 +375,19 @@ class Supervisor:
 
 
 def _merge_finished(fin: RunFinished, end: RunEnd, sampler: Sampler | None) -> RunFinished:
-    """``run_finished`` with the OS peak RSS (else the sampler's) and the sampler's peaks."""
-    s_peak_rss = sampler.peak_rss if sampler else 0
-    s_peak_threads = sampler.peak_threads if sampler else 0
-    return replace(
-        fin,
-        peak_rss=end.os_peak_rss or max(fin.peak_rss, s_peak_rss),
-        peak_threads=max(fin.peak_threads, s_peak_threads),
-    )
+    """``run_finished`` with the OS peak RSS (else the sampler's), the sampler's peaks
+    and its GPU figures (unless the run's own event already carries them)."""
+    changes: dict[str, Any] = {
+        "peak_rss": end.os_peak_rss or max(fin.peak_rss, sampler.peak_rss if sampler else 0),
+        "peak_threads": max(fin.peak_threads, sampler.peak_threads if sampler else 0),
+    }
+    if sampler is not None and sampler.gpu.readings and not fin.gpu_mem_scope:
+        changes["gpu_util_mean"] = sampler.gpu.util_mean
+        changes["gpu_mem_peak"] = sampler.gpu.mem_peak
+        changes["gpu_mem_scope"] = sampler.gpu.mem_scope
+    merged = replace(fin, **changes)
+    assert isinstance(merged, RunFinished)
+    return merged
 
 
 # --- helpers -------------------------------------------------------------------
