@@ -7,17 +7,10 @@ module only adapts its answer to what the grid needs and provides
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from qtui.config import DIFF_METHODS
-
-
-class CapabilitiesLike(Protocol):
-    def usable_devices(self) -> list[str]: ...
-
-    def check(self, device: str, method: str) -> str | None: ...
 
 
 @dataclass
@@ -67,12 +60,3 @@ def best_for(caps: Any, device: str) -> str | None:
 def methods() -> tuple[str, ...]:
     return DIFF_METHODS
 
-
-Loader = Callable[[], Any]
-
-
-def default_loader() -> Any:
-    """The real probe; imported lazily so the app's first frame does not wait on it."""
-    from qtui.capabilities import load_capabilities
-
-    return load_capabilities()
