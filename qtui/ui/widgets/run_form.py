@@ -27,9 +27,16 @@ from textual.lazy import Lazy
 from textual.validation import ValidationResult, Validator
 from textual.widgets import Button, Input, Label, LoadingIndicator, Static
 
-from qtui.commands.sweep import DEFAULT_STEPS, DEFAULT_WARMUP
 from qtui.config import DEFAULT_WORKLOAD, FIELD_PARSERS, ConfigError, RunSpec, build_params
-from qtui.sweep import AXES, base_params, expand, parse_axis, parse_steps
+from qtui.sweep import (
+    AXES,
+    DEFAULT_STEPS,
+    DEFAULT_WARMUP,
+    base_params,
+    expand,
+    parse_axis,
+    parse_steps,
+)
 from qtui.ui.messages import ComboFocused, FormValidity, StartRequested
 from qtui.ui.widgets.combo_grid import ComboCell, ComboGrid
 
