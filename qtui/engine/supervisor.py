@@ -223,12 +223,12 @@ class Supervisor:
         if not isinstance(item, Event):
             return  # _WAKE
         run = self._run
-        if run is not None:
-            if isinstance(item, RunFinished):
+        if isinstance(item, RunFinished):
+            if run is not None and item.run_id == run.spec.run_id:
                 run.held_finished = item  # delivered by _finish_run, with the merged figures
-                return
-            if item.type in TERMINAL_TYPES:
-                run.terminal = item.type
+            return  # a late one of an earlier run was never going to be delivered
+        if run is not None and item.type in TERMINAL_TYPES:
+            run.terminal = item.type
         self._deliver(item)
 
     def _pump(self, timeout: float) -> None:
@@ -285,6 +285,7 @@ class Supervisor:
         try:
             handle = self._executor.launch(spec, self._q.put, self._wake)
         except LaunchError as exc:
+            self._run = None
             self._deliver(
                 RunCrashed(run_id=spec.run_id, signal=None, exit_code=None, stderr_tail=str(exc))
             )
