@@ -62,6 +62,7 @@ class HistoryWriter:
         self._closed = False
         self.failure: str | None = None  # the first error, in one line
         self.written = 0
+        self.unwritten = 0  # left in the queue when close() gave up waiting
         self._thread = threading.Thread(target=self._loop, name="qtui-history", daemon=True)
         self._thread.start()
         atexit.register(self._at_exit)
@@ -114,6 +115,7 @@ class HistoryWriter:
             left = self._put - self._done
             if not ok:
                 self._abandon = True
+                self.unwritten = left
         self._q.put(_STOP)
         if ok:
             self._thread.join(timeout=1.0)
@@ -189,13 +191,21 @@ class Recording:
     def close(self) -> bool:
         """Flush and stop the writer (bounded wait); True when everything was written.
 
-        A failure not yet reported becomes a ``note`` now (after ``session_finished``).
+        A failure not yet reported, or events left unwritten, become a ``note``
+        now (after ``session_finished``), for views that do not show stderr.
         """
         writer, self.writer = self.writer, None
         if writer is None:
             return True
         ok = writer.close()
         self._note_failure(writer)
+        if writer.unwritten and writer.failure is None:
+            self.on_event(
+                ev.LogNote(
+                    message=f"history: {writer.unwritten} event(s) not written "
+                    "(the database stayed locked by another process)"
+                )
+            )
         return ok
 
     def _note_failure(self, writer: HistoryWriter) -> None:

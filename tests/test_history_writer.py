@@ -141,6 +141,7 @@ def test_close_gives_up_after_its_bound_and_says_so(tmp_path: Path) -> None:
         locker.execute("ROLLBACK")
         locker.close()
     assert "qtui: warning: history: 1 event(s) were not written" in err.getvalue()
+    assert writer.unwritten == 1
     db.close()
 
 
