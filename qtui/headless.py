@@ -31,7 +31,7 @@ from rich.text import Text
 from qtui import events as ev
 from qtui.analysis_report import print_analysis
 from qtui.config import RunSpec
-from qtui.engine.supervisor import Supervisor
+from qtui.session_control import SessionController
 from qtui.summary import RunRecord, SessionSummary
 
 EXIT_OK = 0
@@ -384,16 +384,11 @@ def run_session(
     err = err or Console(stderr=True)
     live_mode = err.is_terminal
     progress_ref: list[Progress] = []
-    on_event = _with_history(lambda e: progress_ref[0].on_event(e), err)
-    sup = Supervisor(
-        specs,
-        on_event,
-        interval=interval,
-        events_path=events_path,
-        refused=refused,
-        argv=argv,
+    control = SessionController(
+        lambda e: progress_ref[0].on_event(e), record=lambda f: _with_history(f, err)
     )
-    progress = Progress(sup.specs, err, live_mode)  # sup.specs carry the run ids
+    specs = control.number(specs)  # the ids progress shows, before any event arrives
+    progress = Progress(specs, err, live_mode)
     progress_ref.append(progress)
     if refused:
         err.print("Refused by PennyLane (not run):", style="bold")
@@ -410,17 +405,8 @@ def run_session(
                 style="yellow",
             )
         received.append(signum)
-        sup.cancel_all()
+        control.cancel_all()
 
-    failure: list[BaseException] = []
-
-    def work() -> None:
-        try:
-            sup.run()
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            failure.append(exc)
-
-    worker = threading.Thread(target=work, name="qtui-supervisor", daemon=True)
     with _signals(on_signal):
         live_ctx = (
             Live(progress, console=err, refresh_per_second=4, transient=True)
@@ -428,14 +414,21 @@ def run_session(
             else contextlib.nullcontext()
         )
         with live_ctx:
-            worker.start()
-            while worker.is_alive():
+            control.start(
+                specs,
+                interval=interval,
+                refused=refused or [],
+                events_path=events_path,
+                argv=argv,
+                renumber=False,
+            )
+            while control.active:
                 try:
-                    worker.join(0.2)
+                    control.wait(0.2)
                 except KeyboardInterrupt:  # when no handler could be installed
                     on_signal(signal.SIGINT, None)
-    if failure:
-        raise failure[0]
+    if control.error is not None:
+        raise control.error
 
     summary = progress.summary
     out.print()

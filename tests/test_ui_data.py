@@ -85,7 +85,7 @@ def session_events() -> list[ev.Event]:
     out: list[ev.Event] = [
         ev.SessionStarted(
             session_id="snapshot",
-            machine={"cpu": "test"},
+            machine={"cpu_model": "test"},
             qtui_version="0.1.0",
             runs=[_spec(r[0], r[1], r[2]) for r in runs],
             n_cpus=4,
@@ -212,7 +212,7 @@ def sweep_events() -> list[ev.Event]:
     out: list[ev.Event] = [
         ev.SessionStarted(
             session_id="sweep",
-            machine={"cpu": "test"},
+            machine={"cpu_model": "test"},
             qtui_version="0.1.0",
             runs=[
                 _spec(rid, d, m, qubits=q, steps=20, warmup=3, epochs=1)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from test_ui_data import LIGHTNING_BACKPROP, fixed_caps
@@ -149,9 +150,19 @@ async def test_best_resolution_is_shown_and_grid_is_keyboard_driven() -> None:
 async def test_start_posts_specs_with_unique_ids(monkeypatch: pytest.MonkeyPatch) -> None:
     launched: list[list[str]] = []
     app = make_app()
-    monkeypatch.setattr(
-        app, "_launch", lambda specs, i, r: launched.append([s.run_id for s in specs])
-    )
+
+    class NoRuns:
+        """Stands in for the supervisor: records the session's run ids, runs nothing."""
+
+        interval = 0.1
+
+        def __init__(self, batch: Any) -> None:
+            launched.append([s.run_id for s in batch.specs])
+
+        def run(self) -> None:
+            pass
+
+    monkeypatch.setattr(app.control, "_supervisor_for", NoRuns)
     async with app.run_test(size=(100, 40)) as pilot:
         await form_ready(pilot, app)
         messages: list[StartRequested] = []
@@ -162,6 +173,7 @@ async def test_start_posts_specs_with_unique_ids(monkeypatch: pytest.MonkeyPatch
         app.query_one(RunForm).request_start()
         await pilot.pause()
         del messages
+    assert app.control.wait(5)
     assert launched == [["r1"], ["r2", "r3"]]
 
 

@@ -1,52 +1,91 @@
-"""The GPU panel with a fake NVML (no GPU on the test machine): present only when
-NVML reports a device, and showing utilisation, memory and power."""
+"""The GPU panel draws the GPU figures the engine's sampler put on ``sample`` events.
+
+The UI process never opens NVML: a ``pynvml`` that fails on any use is put in
+its place, and the GPU tab appears only once a sample carries GPU figures,
+showing the latest one (utilisation and memory per device, the run's own GPU
+memory).  Samples are pushed into the app's feed the way the supervisor's
+thread does.
+"""
 
 from __future__ import annotations
 
 import sys
 import types
 from pathlib import Path
+from typing import Any
 
 import pytest
-from test_ui_data import fixed_caps
+from test_ui_data import fixed_caps, session_events
 
+from qtui import events as ev
 from qtui.ui.app import QtuiApp
 
+GiB = 2**30
 
-def fake_nvml(count: int) -> types.ModuleType:
-    m = types.ModuleType("pynvml")
-    m.nvmlInit = lambda: None  # type: ignore[attr-defined]
-    m.nvmlDeviceGetCount = lambda: count  # type: ignore[attr-defined]
-    m.nvmlDeviceGetHandleByIndex = lambda i: i  # type: ignore[attr-defined]
-    m.nvmlDeviceGetUtilizationRates = lambda h: types.SimpleNamespace(gpu=37)  # type: ignore[attr-defined]
-    m.nvmlDeviceGetMemoryInfo = lambda h: types.SimpleNamespace(  # type: ignore[attr-defined]
-        used=3 * 2**30, total=80 * 2**30
-    )
-    m.nvmlDeviceGetPowerUsage = lambda h: 123_000  # type: ignore[attr-defined]
-    m.nvmlDeviceGetName = lambda h: b"Fake H100"  # type: ignore[attr-defined]
-    return m
+
+class _NoNvml(types.ModuleType):
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"the UI process called NVML (pynvml.{name})")
 
 
 @pytest.fixture(autouse=True)
-def _dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("QTUI_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setitem(sys.modules, "pynvml", _NoNvml("pynvml"))
 
 
-@pytest.mark.parametrize("count", [0, 1])
-async def test_gpu_tab_only_when_nvml_finds_a_gpu(
-    monkeypatch: pytest.MonkeyPatch, count: int
-) -> None:
-    monkeypatch.setitem(sys.modules, "pynvml", fake_nvml(count))
-    app = QtuiApp(capabilities=fixed_caps(), record_history=False)
+def gpu_sample(util: list[float], used: list[int], run_mem: int | None) -> ev.Sample:
+    return ev.Sample(
+        run_id="r1", percpu=[10.0, 20.0], rss=100 * 2**20, peak_rss=100 * 2**20, threads=4,
+        peak_threads=4, cpu_s=1.0, wall_s=1.0, cores_in_use=1.0,
+        gpu_util=util, gpu_mem_used=used, gpu_mem_total=[80 * GiB] * len(util),
+        run_gpu_mem=run_mem,
+    )
+
+
+async def settle(pilot: Any, app: QtuiApp, cond: Any) -> None:
+    for _ in range(60):
+        await pilot.pause(0.05)
+        if cond():
+            break
+    await pilot.pause(0.1)
+
+
+async def test_no_gpu_tab_without_gpu_figures() -> None:
+    app = QtuiApp(capabilities=fixed_caps(), events=session_events(), record_history=False)
     async with app.run_test(size=(100, 30)) as pilot:
-        for _ in range(40):
-            await pilot.pause(0.05)
-            if app._gpu is not None and (count == 0 or app.query("GpuPanel")):
-                break
+        await settle(pilot, app, app.panels_drawn)
+        await pilot.press("5")  # the GPU tab's key does nothing without one
         await pilot.pause(0.1)
-        panels = app.query("GpuPanel")
-        assert bool(panels) == bool(count)
-        if count:
-            text = str(panels.first().render())
-            assert "Fake H100" in text and "util  37%" in text and "123 W" in text
-            assert "3.0/80.0 GiB" in text
+        assert not app.query("GpuPanel")
+        assert app.state.gpu is None
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        assert "Show gpu tab" not in titles
+
+
+async def test_gpu_tab_shows_the_latest_sample() -> None:
+    app = QtuiApp(capabilities=fixed_caps(), events=session_events(), record_history=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app, app.panels_drawn)
+        assert not app.query("GpuPanel")
+        app.feed.push(gpu_sample([12.0, 0.0], [1 * GiB, 0], None))
+        app.feed.push(gpu_sample([37.0, 5.0], [3 * GiB, GiB // 2], int(2.5 * GiB)))
+        await settle(pilot, app, lambda: bool(app.query("GpuPanel")))
+        await pilot.press("5")
+        await settle(pilot, app, app.panels_drawn)
+        (panel,) = app.query("GpuPanel")
+        text = str(panel.render())
+        assert "util  37%" in text and "util   5%" in text, text
+        assert "3072.0 MiB / 80.0 GiB" in text, text
+        assert "r1" in text and "2560.0 MiB" in text, text
+        assert app.query_one("TabbedContent").active == "gpu"
+        assert "Show gpu tab" in {c.title for c in app.get_system_commands(app.screen)}
+
+
+async def test_gpu_false_never_shows_the_tab() -> None:
+    app = QtuiApp(capabilities=fixed_caps(), gpu=False, record_history=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.feed.push(gpu_sample([50.0], [GiB], None))
+        await settle(pilot, app, lambda: app.state.gpu is not None)
+        await pilot.pause(0.2)
+        assert app.state.gpu is not None and not app.query("GpuPanel")

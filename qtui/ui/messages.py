@@ -62,6 +62,23 @@ class ComboFocused(Message):
         self.note = note
 
 
+class SessionLaunched(Message):
+    """The controller started a supervisor session sampling every ``interval`` s."""
+
+    def __init__(self, interval: float) -> None:
+        super().__init__()
+        self.interval = interval
+
+
+class Notice(Message):
+    """Something to tell the user from a worker thread (``App.notify`` is not thread-safe)."""
+
+    def __init__(self, text: str, severity: str = "information") -> None:
+        super().__init__()
+        self.text = text
+        self.severity = severity
+
+
 class SessionDone(Message):
     """The supervisor's ``run()`` returned (or raised: ``error`` says why)."""
 

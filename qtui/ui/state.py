@@ -4,8 +4,10 @@ The engine's thread (or the log follower) only appends events to an
 ``EventFeed``; the app drains it on a timer and calls ``LiveState.apply_batch``
 once per tick.  ``SessionSummary`` stays the single source for run records and
 per-combination results; this class adds what only a live view needs: sample
-histories, the node's per-core CPU history, warnings merged across runs, and a
-version counter per panel so the app redraws only what changed.
+histories, the node's per-core CPU history, the latest GPU reading, warnings
+merged across runs, the analysis of the finished runs (cached per finished
+run), and a version counter per kind of data: each panel (``qtui.ui.panel``)
+redraws itself when the counters it watches move.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from qtui import events as ev
 from qtui.summary import RunRecord, SessionSummary, combo_parameters, varying_parameters
 
 CPU_HISTORY = 40
+GPU_HISTORY = 60
 #: Histories are halved (every other point dropped) past this many points, so a
 #: session of many hours keeps bounded memory; the plots downsample anyway.
 MAX_HISTORY = 200_000
@@ -82,7 +85,7 @@ class MergedWarning:
 
 @dataclass
 class Versions:
-    """Bumped when a panel's data changes; the app redraws on a mismatch."""
+    """Bumped when a kind of data changes; a panel watching it redraws."""
 
     loss: int = 0
     cpu: int = 0
@@ -91,6 +94,19 @@ class Versions:
     runs: int = 0
     results: int = 0
     phases: int = 0
+    gpu: int = 0
+    style: int = 0  # palette (theme) changed: every panel redraws
+
+
+@dataclass
+class GpuReading:
+    """The GPU figures of the latest sample that carried any (NVML, sampled by the engine)."""
+
+    run_id: str
+    util: list[float]  # percent per device
+    mem_used: list[int]  # bytes per device
+    mem_total: list[int]
+    run_mem: int | None  # bytes the sampled run's processes hold, when NVML can tell
 
 
 class LiveState:
@@ -101,7 +117,7 @@ class LiveState:
         self.versions = Versions()
         self.cpu_history: list[deque[float]] = []
         self.percpu: list[float] = []
-        self.rss_history: dict[str, list[float]] = {}  # run_id -> MB per sample
+        self.rss_history: dict[str, list[float]] = {}  # run_id -> RSS bytes per sample
         self.threads: dict[str, int] = {}
         self.cores: dict[str, float] = {}
         self.warnings: dict[str, MergedWarning] = {}
@@ -111,8 +127,14 @@ class LiveState:
         self.events_applied = 0
         self.notes: list[str] = []
         self.sessions = 0
+        self.gpu: GpuReading | None = None
+        self.gpu_history: list[deque[float]] = []  # utilisation per device
+        self.palette: list[str] = ["cyan"]  # series colours of the current theme
+        self.phases_pick: str | None = None  # run highlighted in a queue
         self._varying: list[str] = []
         self._varying_n = -1
+        self._analysis_version = -1
+        self._analysis: tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any]] = ([], {}, {})
 
     # folding --------------------------------------------------------------------
     def apply_batch(self, events: Iterable[ev.Event]) -> None:
@@ -125,7 +147,9 @@ class LiveState:
         v = self.versions
         if isinstance(event, ev.SessionStarted):
             self.sessions += 1
+            self.phases_pick = None  # the phases panel follows the new runs
             v.runs += 1
+            v.phases += 1
             for spec in event.runs:
                 self._color(str(spec.get("run_id", "")))
         elif isinstance(event, ev.Sample):
@@ -173,13 +197,27 @@ class LiveState:
             self.versions.cpu += 1
         if s.run_id:
             rss = self.rss_history.setdefault(s.run_id, [])
-            rss.append(s.rss / 1e6)
+            rss.append(float(s.rss))
             if len(rss) > MAX_HISTORY:
                 del rss[::2]
             self.threads[s.run_id] = s.threads
             self.cores[s.run_id] = s.cores_in_use
             self.current_run = s.run_id
             self.versions.memory += 1
+        util = getattr(s, "gpu_util", None)  # engine-side NVML; absent without a GPU
+        if util:
+            self.gpu = GpuReading(
+                run_id=s.run_id,
+                util=[float(u) for u in util],
+                mem_used=[int(m) for m in getattr(s, "gpu_mem_used", None) or []],
+                mem_total=[int(m) for m in getattr(s, "gpu_mem_total", None) or []],
+                run_mem=getattr(s, "run_gpu_mem", None),
+            )
+            if len(self.gpu_history) != len(util):
+                self.gpu_history = [deque(maxlen=GPU_HISTORY) for _ in util]
+            for hist, value in zip(self.gpu_history, util, strict=True):
+                hist.append(float(value))
+            self.versions.gpu += 1
 
     def _warning(self, w: ev.WarningSeen) -> None:
         key = f"{w.category}|{w.filename}|{w.lineno}|{w.message}"
@@ -258,5 +296,30 @@ class LiveState:
         with_phases = [r for r in runs if r.phases]
         return with_phases[-1] if with_phases else None
 
-    def snapshot_dict(self) -> dict[str, Any]:
-        return self.summary.to_dict()
+    def color(self, run_id: str | None) -> str:
+        """The run's series colour in the current theme (first seen, first colour)."""
+        return self.palette[self.colors.get(run_id or "", 0) % len(self.palette)]
+
+    def set_palette(self, colors: list[str]) -> None:
+        self.palette = list(colors) or ["cyan"]
+        self.versions.style += 1
+
+    def pick_phases(self, run_id: str) -> None:
+        """A run highlighted in a queue: the phases panel details it."""
+        if run_id != self.phases_pick:
+            self.phases_pick = run_id
+            self.versions.phases += 1
+
+    def analysis(self) -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any]]:
+        """``results[]``, recommendation and sweep of the session, as in ``to_dict()``;
+        recomputed once per finished run, not per panel or per tick."""
+        version = self.versions.results
+        if self._analysis_version != version:
+            from qtui.crossovers import analyse
+            from qtui.recommend import recommend
+
+            combos = self.summary.combos()
+            finished = [c for c in combos if c.get("mean") is not None]
+            self._analysis = (combos, recommend(finished), analyse(finished))
+            self._analysis_version = version
+        return self._analysis

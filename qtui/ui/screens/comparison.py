@@ -14,23 +14,16 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
+from qtui import units
 from qtui.comparison import compare
-from qtui.export.base import fmt_bytes, fmt_seconds
 
 _STYLES = {"faster": "green", "slower": "red", "less memory": "green", "more memory": "red"}
 
 
-def _pct(x: float | None) -> str:
-    return "—" if x is None else f"{x * 100:+.1f} %"
-
-
 def _time(side: dict[str, Any]) -> str:
     if side.get("mean") is None:
-        return "—"
-    text = fmt_seconds(side["mean"])
-    if side.get("stddev") is not None:
-        text += f" ± {fmt_seconds(side['stddev'])}"
-    return f"{text} (n={side['n']})"
+        return units.MISSING
+    return f"{units.mean_sd(side['mean'], side.get('stddev'))} (n={side['n']})"
 
 
 class ComparisonScreen(Screen[None]):
@@ -70,9 +63,12 @@ class ComparisonScreen(Screen[None]):
                 Text(row["combination"]),
                 Text(_time(row["a"])),
                 Text(_time(row["b"])),
-                Text(_pct(row["time_change"])),
+                Text(units.change(row["time_change"])),
                 Text(row["speed"], style=_STYLES.get(row["speed"], "")),
-                Text(f"{fmt_bytes(row['a']['peak_rss_bytes'])} → {fmt_bytes(row['b']['peak_rss_bytes'])}"),
+                Text(
+                    f"{units.memory(row['a']['peak_rss_bytes'])} → "
+                    f"{units.memory(row['b']['peak_rss_bytes'])}"
+                ),
                 Text(row["memory"], style=_STYLES.get(row["memory"], "")),
             )
         table.focus()

@@ -1,6 +1,14 @@
-"""Ask where to export the session (summary files + an SVG screenshot)."""
+"""Ask where to export the session (summary files + an SVG screenshot), and write them.
+
+The summary files are ``qtui.export.write_all``'s (the same writers as ``qtui
+report``); only the screenshot is the app's own.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -61,3 +69,24 @@ class ExportScreen(ModalScreen[tuple[str, bool] | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+def export_session(
+    summary: dict[str, Any], folder: Path, force: bool, screenshot: Callable[[str, str], str]
+) -> list[Path]:
+    """Every exporter's file for ``summary`` plus ``screenshot(filename, folder)``'s SVG.
+
+    Raises ``FileExistsError`` (unless ``force``) and the writers' errors: the
+    caller shows them.
+    """
+    from qtui.export import write_all
+
+    folder = folder.expanduser()
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [Path(p) for p in write_all(summary, folder, force)]
+    stem = paths[0].stem if paths else "qtui-screen"
+    svg = folder / f"{stem}.svg"
+    if svg.exists() and not force:
+        raise FileExistsError(f"{svg} already exists; tick 'overwrite' to replace it")
+    paths.append(Path(screenshot(svg.name, str(folder))))
+    return paths

@@ -1,5 +1,6 @@
-"""``?``: every key of the app, grouped, built from the live bindings so it
-cannot drift from what the keys actually do."""
+"""``?``: every key of the app, built from ``qtui.ui.actions.ACTIONS`` (the table the
+bindings, the footer and the palette come from), so it cannot drift from what
+the keys actually do."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
+
+from qtui.ui.actions import ACTIONS, Action
 
 #: Keys handled by widgets rather than app bindings.
 WIDGET_KEYS: tuple[tuple[str, str, str], ...] = (
@@ -25,10 +28,6 @@ WIDGET_KEYS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def _key_text(b: Binding) -> str:
-    return " / ".join(k.strip() for k in b.key.split(","))
-
-
 class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
@@ -39,18 +38,18 @@ class HelpScreen(ModalScreen[None]):
 
     BINDINGS = [Binding("escape,question_mark,q", "close", "Close help")]
 
-    def __init__(self, bindings: list[Binding]) -> None:
+    def __init__(self, actions: tuple[Action, ...] = ACTIONS) -> None:
         super().__init__()
-        self.app_bindings = bindings
+        self.actions = actions
 
     def compose(self) -> ComposeResult:
         table = Table(box=None, expand=True, show_header=True, header_style="bold")
         table.add_column("Key", no_wrap=True)
         table.add_column("Action")
         table.add_column("Where", style="dim")
-        for b in self.app_bindings:
-            if b.description:
-                table.add_row(Text(_key_text(b), style="bold"), b.description, "app")
+        for a in self.actions:
+            if a.key:
+                table.add_row(Text(a.shown_key, style="bold"), a.description, "app")
         for where, key, what in WIDGET_KEYS:
             table.add_row(Text(key, style="bold"), what, where)
         with Vertical():

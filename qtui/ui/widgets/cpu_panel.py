@@ -13,6 +13,9 @@ from collections.abc import Sequence
 from rich.text import Text
 from textual.widget import Widget
 
+from qtui.ui.panel import LivePanel
+from qtui.ui.state import LiveState
+
 SPARK = " ▁▂▃▄▅▆▇█"
 
 
@@ -23,8 +26,10 @@ def spark(values: Sequence[float], width: int) -> str:
     return "".join(chars).rjust(width)
 
 
-class CpuPanel(Widget):
-    """Reads ``percpu`` and ``cpu_history`` given by the app on each tick."""
+class CpuPanel(LivePanel, Widget):
+    """Draws the state's ``percpu`` and ``cpu_history``."""
+
+    watches = ("cpu",)
 
     DEFAULT_CSS = """
     CpuPanel { height: 1fr; }
@@ -35,6 +40,9 @@ class CpuPanel(Widget):
         self.percpu: list[float] = []
         self.history: list[deque[float]] = []
         self.node_summary = ""
+
+    def refresh_from(self, state: LiveState) -> None:
+        self.update_data(state.percpu, state.cpu_history)
 
     def update_data(self, percpu: list[float], history: list[deque[float]]) -> None:
         self.percpu = percpu

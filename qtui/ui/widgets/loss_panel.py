@@ -14,7 +14,10 @@ from textual.containers import Horizontal
 from textual.widgets import Static
 
 from qtui.summary import RunRecord
+from qtui.ui.panel import LivePanel
+from qtui.ui.state import LiveState
 from qtui.ui.widgets.graph import LineGraph, Series
+from qtui.units import loss as fmt_loss
 
 STATE_MARK = {
     "queued": "…",
@@ -27,7 +30,7 @@ STATE_MARK = {
 }
 
 
-class LossPanel(Horizontal):
+class LossPanel(LivePanel, Horizontal):
     DEFAULT_CSS = """
     LossPanel { height: 1fr; }
     LossPanel > LineGraph { width: 1fr; }
@@ -36,6 +39,7 @@ class LossPanel(Horizontal):
     """
 
     MODES = ("batch", "epoch")
+    watches = ("loss", "style")
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
@@ -49,7 +53,17 @@ class LossPanel(Horizontal):
 
     def toggle_mode(self) -> str:
         self.mode = "epoch" if self.mode == "batch" else "batch"
+        self.invalidate()
         return self.mode
+
+    def refresh_from(self, state: LiveState) -> None:
+        self.update_data(
+            [
+                (rec, state.run_label(rec), state.color(rec.run_id))
+                for rec in state.runs()
+                if rec.batch_losses or rec.epoch_losses or rec.state == "running"
+            ]
+        )
 
     def update_data(self, runs: list[tuple[RunRecord, str, str]]) -> None:
         """``runs``: (record, label, colour) in colour order."""
@@ -68,9 +82,9 @@ class LossPanel(Horizontal):
             legend.append(f"{STATE_MARK.get(rec.state, '?')} {label}\n")
             detail = []
             if rec.last_loss is not None:
-                detail.append(f"loss {rec.last_loss:.4f}")
+                detail.append(f"loss {fmt_loss(rec.last_loss)}")
             if rec.epoch_losses:
-                detail.append(f"ep {len(rec.epoch_losses)} {rec.epoch_losses[-1]:.4f}")
+                detail.append(f"ep {len(rec.epoch_losses)} {fmt_loss(rec.epoch_losses[-1])}")
             if detail:
                 legend.append("   " + "  ".join(detail) + "\n", "dim")
         graph.set_series(series)

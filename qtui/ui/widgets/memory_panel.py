@@ -11,20 +11,26 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
+from qtui import units
 from qtui.summary import RunRecord
+from qtui.ui.panel import LivePanel
+from qtui.ui.state import LiveState
 from qtui.ui.widgets.graph import LineGraph, Series
 
 
-def fmt_mb(mb: float) -> str:
-    return f"{mb / 1000:.2f} GB" if mb >= 1000 else f"{mb:.1f} MB"
+def axis_bytes(v: float) -> str:
+    """Axis ticks of at most 6 characters, in the units convention (MiB; GiB from 10 GiB)."""
+    return f"{v / units.MiB:.0f}M" if v < 10 * units.GiB else f"{v / units.GiB:.1f}G"
 
 
-class MemoryPanel(Vertical):
+class MemoryPanel(LivePanel, Vertical):
     DEFAULT_CSS = """
     MemoryPanel { height: 1fr; }
     MemoryPanel > #mem-stats { height: auto; }
     MemoryPanel > LineGraph { height: 1fr; }
     """
+
+    watches = ("memory", "style")
 
     def __init__(self, *, thread_mode: bool = False, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
@@ -33,9 +39,21 @@ class MemoryPanel(Vertical):
     def compose(self) -> ComposeResult:
         yield Static("no run yet", id="mem-stats")
         graph = LineGraph(y_floor=0.0, x_label="samples", id="mem-graph")
-        graph.formatter = lambda v: f"{v:.0f}M" if v < 1000 else f"{v / 1000:.1f}G"
+        graph.formatter = axis_bytes
         graph.empty_text = "RSS history appears once a run starts"
         yield graph
+
+    def refresh_from(self, state: LiveState) -> None:
+        rec = state.memory_run()
+        rid = rec.run_id if rec else ""
+        self.update_data(
+            rec,
+            state.run_label(rec) if rec else "",
+            state.rss_history.get(rid, []),
+            state.threads.get(rid),
+            state.cores.get(rid),
+            state.color(rid),
+        )
 
     def update_data(
         self,
@@ -53,16 +71,14 @@ class MemoryPanel(Vertical):
             graph.set_series([])
             return
         current = history[-1] if history else None
-        sample_peak = rec.last_sample.get("peak_rss", 0) / 1e6 if rec.last_sample else 0.0
-        final_peak = rec.result.get("peak_rss", 0) / 1e6 if rec.result else 0.0
-        peak = max(sample_peak, final_peak, max(history) if history else 0.0)
+        sample_peak = rec.last_sample.get("peak_rss", 0) if rec.last_sample else 0
+        final_peak = rec.result.get("peak_rss", 0) if rec.result else 0
+        peak = max(sample_peak or 0, final_peak or 0, max(history) if history else 0)
         scope = "UI process (thread mode)" if self.thread_mode else "child"
         lines = [
             f"[b]{label}[/b] {rec.state} · {scope}",
-            f"RSS {fmt_mb(current) if current is not None else '—'}  "
-            f"peak {fmt_mb(peak) if peak else '—'}",
-            f"threads {threads if threads is not None else '—'}  "
-            + (f"cores {cores:.2f}" if cores is not None else "cores —"),
+            f"RSS {units.memory(current)}  peak {units.memory(peak)}",
+            f"threads {units.count(threads)}  cores {units.cores(cores)}",
         ]
         stats.update("\n".join(lines))
         graph.set_series([Series(label, history, color)] if history else [])

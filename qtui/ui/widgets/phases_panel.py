@@ -24,6 +24,10 @@ from rich.text import Text
 from textual.widget import Widget
 
 from qtui.engine.phases import PHASE_NAMES
+from qtui.ui.panel import LivePanel
+from qtui.ui.state import LiveState
+from qtui.units import percent
+from qtui.units import seconds as fmt_seconds
 
 PHASE_WORDS = {
     "data": "data",
@@ -67,19 +71,12 @@ def _bar(fraction: float, width: int) -> str:
     return text.ljust(width)
 
 
-def fmt_seconds(v: float) -> str:
-    if v < 1e-3:
-        return f"{v * 1e6:.0f} µs"
-    if v < 1:
-        return f"{v * 1e3:.1f} ms"
-    return f"{v:.2f} s"
-
-
-class PhasesPanel(Widget):
+class PhasesPanel(LivePanel, Widget):
     DEFAULT_CSS = """
     PhasesPanel { height: auto; min-height: 4; }
     """
 
+    watches = ("phases", "results", "style")
     NAME_W = 19
     MAX_BAR = 60
 
@@ -91,6 +88,19 @@ class PhasesPanel(Widget):
         self.steps: int | None = None
         self.rows: list[PhaseRow] = []
         self.palette: list[str] = ["cyan"]
+
+    def refresh_from(self, state: LiveState) -> None:
+        rec = state.phases_run(state.phases_pick)
+        title, method, seconds, steps = "", "", {}, None
+        if rec is not None:
+            mark = {"running": "▶ ", "finished": "✓ "}.get(rec.state, "")
+            title = f"{mark}{rec.run_id} {state.run_label(rec)}"
+            method = str(rec.started.get("resolved_diff_method") or rec.diff_method)
+            seconds = rec.phases
+            steps = rec.result.get("steps") if rec.result else None
+        self.update_data(
+            title, method, seconds, steps, phase_rows(state.analysis()[0]), state.palette
+        )
 
     def update_data(
         self,
@@ -146,10 +156,10 @@ class PhasesPanel(Widget):
             share = value / total
             text.append(f"{PHASE_WORDS[phase]:<{self.NAME_W}}")
             text.append(_bar(share, bar_w), style=self._color(phase))
-            text.append(f" {fmt_seconds(value):>9} {share * 100:5.1f} %\n")
+            text.append(f" {fmt_seconds(value):>9} {percent(share):>7}\n")
         bwd = self.seconds.get("backward_classical", 0.0)
         text.append(
-            f"classical layers: PyTorch autograd, {fmt_seconds(bwd)} ({bwd / total * 100:.1f} %) "
+            f"classical layers: PyTorch autograd, {fmt_seconds(bwd)} ({percent(bwd / total)}) "
             "in backward classical\n",
             style="dim",
         )

@@ -15,8 +15,11 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import Static
 
+from qtui import units
 from qtui.recommend import describe
-from qtui.ui.widgets.results_table import BURN_CORES
+from qtui.results import BURN_CORES, BURN_MARK
+from qtui.ui.panel import LivePanel
+from qtui.ui.state import LiveState
 
 
 def burners(results: list[dict[str, Any]]) -> list[tuple[str, float]]:
@@ -29,7 +32,7 @@ def burners(results: list[dict[str, Any]]) -> list[tuple[str, float]]:
     return out
 
 
-class RecommendationPanel(Static):
+class RecommendationPanel(LivePanel, Static):
     DEFAULT_CSS = """
     RecommendationPanel { height: auto; }
     """
@@ -40,6 +43,12 @@ class RecommendationPanel(Static):
 
     def on_mount(self) -> None:
         self.update_data({}, [])
+
+    watches = ("results",)
+
+    def refresh_from(self, state: LiveState) -> None:
+        combos, recommendation, _ = state.analysis()
+        self.update_data(recommendation, combos)
 
     def update_data(self, recommendation: dict[str, Any], results: list[dict[str, Any]]) -> None:
         self.lines = describe(recommendation) if recommendation else []
@@ -65,9 +74,9 @@ class RecommendationPanel(Static):
             text.append(evidence)
         for label, cores in burners(results):
             text.append("\n")
-            text.append("! ", style="bold reverse")
+            text.append(f"{BURN_MARK} ", style="bold reverse")
             text.append(
-                f"{label} keeps {cores:.1f} cores busy while it trains: fast by burning "
+                f"{label} keeps {units.cores(cores)} cores busy while it trains: fast by burning "
                 "cores — compare core-seconds (Cheapest)."
             )
         self.update(text)

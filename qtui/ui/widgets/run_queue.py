@@ -6,12 +6,16 @@ carry a symbol as well as a colour, so they read the same with ``NO_COLOR``.
 
 from __future__ import annotations
 
+import time
+
 from rich.text import Text
 from textual.widgets import DataTable
 
 from qtui.summary import RunRecord
+from qtui.ui.panel import LivePanel
 from qtui.ui.state import LiveState
 from qtui.ui.widgets.loss_panel import STATE_MARK
+from qtui.units import loss as fmt_loss
 
 STATE_STYLE = {
     "queued": "dim",
@@ -32,7 +36,7 @@ def fmt_elapsed(seconds: float | None) -> str:
     return f"{m}:{s:02d}" if m else f"{seconds:.1f}s"
 
 
-class RunQueue(DataTable[Text]):
+class RunQueue(LivePanel, DataTable[Text]):
     DEFAULT_CSS = """
     RunQueue { height: 1fr; }
     """
@@ -59,6 +63,14 @@ class RunQueue(DataTable[Text]):
             return None
         key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
         return str(key.value) if key.value is not None else None
+
+    def version(self, state: LiveState) -> tuple[int, int]:
+        """Runs changed, or another second went by while one is active (elapsed)."""
+        ticking = int(time.monotonic()) if state.active_runs() else 0
+        return (state.versions.runs, ticking)
+
+    def refresh_from(self, state: LiveState) -> None:
+        self.update_data(state)
 
     def update_data(self, state: LiveState) -> None:
         for rec in state.runs():
@@ -94,7 +106,7 @@ class RunQueue(DataTable[Text]):
             detail = rec.error.get("exc_type") or rec.error.get("signal") or rec.error.get("reason")
             if detail:
                 progress = str(detail)[:28]
-        loss = f"{rec.last_loss:.4f}" if rec.last_loss is not None else ""
+        loss = fmt_loss(rec.last_loss) if rec.last_loss is not None else ""
         return [
             Text(rec.run_id),
             Text(state.run_label(rec)),

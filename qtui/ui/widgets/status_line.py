@@ -10,8 +10,11 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widget import Widget
 
+from qtui.ui.panel import LivePanel
+from qtui.ui.state import LiveState
 
-class StatusLine(Widget):
+
+class StatusLine(LivePanel, Widget):
     DEFAULT_CSS = """
     StatusLine { height: 1; background: $panel; color: $foreground; }
     """
@@ -24,6 +27,15 @@ class StatusLine(Widget):
         self.paused = False
         self.counts: dict[str, int] = {}
         self.message = ""
+
+    watches = ("runs",)
+    max_hz = 1000.0  # one line: no need to hold it back
+
+    def refresh_from(self, state: LiveState) -> None:
+        counts: dict[str, int] = {}
+        for rec in state.runs():
+            counts[rec.state] = counts.get(rec.state, 0) + 1
+        self.set(counts=counts)
 
     def set(self, **kwargs: object) -> None:
         for k, v in kwargs.items():

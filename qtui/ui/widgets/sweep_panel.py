@@ -20,7 +20,10 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Static
 
+from qtui import units
 from qtui.sweep import AXES
+from qtui.ui.panel import LivePanel
+from qtui.ui.state import LiveState
 from qtui.ui.widgets.graph import LineGraph, Series
 
 EMPTY = (
@@ -39,7 +42,8 @@ METRICS = (
 
 
 def fmt_step(v: float) -> str:
-    """Axis labels of at most 6 characters: 512µs, 5.12ms, 51.2ms, 512ms, 5.12s."""
+    """Axis ticks of at most 6 characters (512µs, 5.12ms, 51.2ms, 512ms, 5.12s): the
+    graph's gutter has no room for ``qtui.units.seconds``' four figures and space."""
     if not math.isfinite(v):
         return "—"
     a = abs(v)
@@ -56,7 +60,7 @@ def fmt_step(v: float) -> str:
     return f"{v:.1f}s" if a < 100 else f"{v:.0f}s"
 
 
-class SweepPanel(Vertical):
+class SweepPanel(LivePanel, Vertical):
     DEFAULT_CSS = """
     SweepPanel { height: 1fr; }
     SweepPanel > #sweep-head { height: 1; }
@@ -131,6 +135,11 @@ class SweepPanel(Vertical):
         self._draw()
         return self.axis
 
+    watches = ("results", "style")
+
+    def refresh_from(self, state: LiveState) -> None:
+        self.update_data(state.analysis()[2], state.palette)
+
     def update_data(self, sweep: dict[str, Any], colors: list[str]) -> None:
         self.sweep = sweep or {}
         self.palette = colors or ["cyan"]
@@ -191,7 +200,7 @@ class SweepPanel(Vertical):
             item.append(label)
             cores = [float(c) for pt in pts if (c := pt.get("cores_in_use")) is not None]
             if cores and max(cores) > 1.5:
-                item.append(f" (up to {max(cores):.1f} cores!)", style="bold")
+                item.append(f" (up to {units.cores(max(cores))} cores!)", style="bold")
             items.append(item)
         self._legend_items = items
         self._layout_legend()

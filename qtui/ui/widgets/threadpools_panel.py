@@ -15,6 +15,8 @@ from rich.text import Text
 from textual.widgets import Static
 
 from qtui.summary import RunRecord
+from qtui.ui.panel import LivePanel
+from qtui.ui.state import LiveState
 
 
 def pools_of(rec: RunRecord) -> list[dict[str, Any]]:
@@ -31,7 +33,7 @@ def describe_pools(pools: list[dict[str, Any]]) -> str:
     return " · ".join(f"{k} ×{n}" for k, n in seen.items())
 
 
-class ThreadPoolsPanel(Static):
+class ThreadPoolsPanel(LivePanel, Static):
     DEFAULT_CSS = """
     ThreadPoolsPanel { height: auto; max-height: 3; color: $text-muted; }
     """
@@ -40,6 +42,12 @@ class ThreadPoolsPanel(Static):
         super().__init__("", id=id)
         self.thread_mode = thread_mode
         self.pools: list[dict[str, Any]] = []
+
+    watches = ("memory",)
+
+    def refresh_from(self, state: LiveState) -> None:
+        rec = state.memory_run()
+        self.update_data(rec, state.threads.get(rec.run_id) if rec else None)
 
     def update_data(self, rec: RunRecord | None, threads_now: int | None) -> None:
         text = Text()

@@ -8,13 +8,15 @@ seen) shows below the table: messages are often long and the table truncates.
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Static, TabbedContent
 
+from qtui.ui.panel import LivePanel
 from qtui.ui.state import LiveState, MergedWarning
 
 
@@ -24,7 +26,7 @@ def _short_source(filename: str, lineno: int) -> str:
     return f"{tail}:{lineno}"
 
 
-class WarningsPanel(Vertical):
+class WarningsPanel(LivePanel, Vertical):
     DEFAULT_CSS = """
     WarningsPanel { height: 1fr; }
     WarningsPanel > DataTable { height: 2fr; }
@@ -57,6 +59,16 @@ class WarningsPanel(Vertical):
         table = self.query_one(DataTable)
         for key, label in self.COLS:
             table.add_column(label, key=key)
+
+    watches = ("warnings",)
+
+    def refresh_from(self, state: LiveState) -> None:
+        self.update_data(state)
+        # the tab's label counts them, so they are seen from every tab
+        n = len(state.warnings)
+        for tabs in self.app.query(TabbedContent):
+            with contextlib.suppress(Exception):
+                tabs.get_tab("warnings").label = f"4 Warnings ({n})" if n else "4 Warnings"
 
     def update_data(self, state: LiveState) -> None:
         table: DataTable[Text] = self.query_one(DataTable)

@@ -1,0 +1,295 @@
+"""Run control shared by the TUI and the headless CLI: no Textual here.
+
+``SessionController`` owns what starting, steering and ending a session of
+runs means, so ``qtui run``/``qtui sweep`` (``qtui.headless.run_session``) and
+the TUI (``qtui.ui.app``) do it one way:
+
+* ``start(specs, ...)`` numbers the runs (``r1``, ``r2``, ... across the whole
+  controller, so a second batch never reuses an id) and runs them on a
+  ``Supervisor`` in a worker thread; started while a session is active, the
+  batch waits (its runs are announced ``queued`` at once) and starts when the
+  current session ends, in the same thread.
+* ``cancel(run_id)`` cancels a waiting run without starting it, or asks the
+  supervisor to stop a running or queued one; ``cancel_all()`` does both for
+  every run; ``set_interval`` changes the sampling of the current run too.
+* ``follow(path)`` feeds the events of a growing JSONL log instead (``qtui
+  watch``), on a thread that ``stop()`` ends.
+* what a finished session leaves: ``error`` (the exception the supervisor
+  raised, if any) and the ``on_finished`` callback; the events themselves went
+  to ``on_event``.
+
+Callbacks (``on_event``, ``on_launch``, ``on_finished``, ``on_follow_done``)
+run on the worker threads: a UI must hand them over to its own thread (the
+TUI's ``EventFeed`` and ``post_message`` are thread-safe).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qtui import events as ev
+from qtui.config import RunSpec
+
+OnEvent = Callable[[ev.Event], None]
+#: Wraps a session's ``on_event`` (e.g. to also record it in the history); called
+#: once per session, on the worker thread, just before the supervisor starts.
+Recorder = Callable[[OnEvent], OnEvent]
+
+
+@dataclass
+class Batch:
+    """Runs started together: one supervisor session."""
+
+    specs: list[RunSpec]
+    interval: float
+    refused: list[dict[str, Any]] = field(default_factory=list)
+    events_path: str | None = None
+    argv: list[str] | None = None
+
+
+@dataclass(frozen=True)
+class Started:
+    """What ``start`` did: the numbered specs, and whether they wait for the current session."""
+
+    specs: list[RunSpec]
+    queued: bool
+
+
+class SessionController:
+    """Starts, steers and ends sessions of runs; thread-safe, Textual-free."""
+
+    def __init__(
+        self,
+        on_event: OnEvent,
+        *,
+        isolation: str = "process",
+        record: Recorder | None = None,
+        on_launch: Callable[[Batch], object] | None = None,
+        on_finished: Callable[[BaseException | None], object] | None = None,
+        first_run: int = 0,
+        supervisor_options: dict[str, Any] | None = None,
+    ) -> None:
+        self.on_event = on_event
+        self.isolation = isolation
+        self.record = record
+        self.on_launch = on_launch
+        self.on_finished = on_finished
+        self.supervisor_options = dict(supervisor_options or {})  # e.g. machine, kill_grace_s
+        self.error: BaseException | None = None
+        self.interval = 0.1
+        self._counter = first_run
+        self._lock = threading.Lock()
+        self._pending: list[Batch] = []
+        self._supervisor: Any = None
+        self._thread: threading.Thread | None = None
+        self._idle = threading.Event()
+        self._idle.set()
+        self._stop_follow = threading.Event()
+        self._follower: threading.Thread | None = None
+
+    # state --------------------------------------------------------------------------
+    @property
+    def active(self) -> bool:
+        """A supervisor session is running (or about to start the next waiting batch)."""
+        return not self._idle.is_set()
+
+    @property
+    def pending(self) -> bool:
+        """Runs are waiting for the current session to end."""
+        with self._lock:
+            return bool(self._pending)
+
+    @property
+    def busy(self) -> bool:
+        """Something to cancel: a session is active or runs wait."""
+        return self.active or self.pending
+
+    @property
+    def interrupted(self) -> bool:
+        sup = self._supervisor
+        return bool(sup is not None and sup.interrupted)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until no session is active; False on timeout."""
+        return self._idle.wait(timeout)
+
+    # starting -----------------------------------------------------------------------
+    def number(self, specs: Sequence[RunSpec]) -> list[RunSpec]:
+        """``r<n>`` ids, counting on from every run this controller numbered before."""
+        out = []
+        with self._lock:
+            for spec in specs:
+                self._counter += 1
+                out.append(spec.with_id(f"r{self._counter}"))
+        return out
+
+    def start(
+        self,
+        specs: Sequence[RunSpec],
+        *,
+        interval: float = 0.1,
+        refused: Sequence[dict[str, Any]] = (),
+        events_path: str | None = None,
+        argv: list[str] | None = None,
+        renumber: bool = True,
+    ) -> Started:
+        """Run ``specs`` now, or after the current session when one is active.
+
+        ``renumber=False`` keeps the ids of specs already numbered by ``number``.
+        """
+        numbered = self.number(specs) if renumber else list(specs)
+        if not numbered:
+            return Started([], False)
+        batch = Batch(numbered, interval, list(refused), events_path, argv)
+        with self._lock:
+            if not self._idle.is_set():
+                self._pending.append(batch)
+                queued = True
+            else:
+                self._idle.clear()
+                self.error = None
+                queued = False
+        if queued:
+            # shown as waiting now; the supervisor announces them again when they start
+            for s in numbered:
+                self.on_event(ev.RunQueued(run_id=s.run_id, spec=s.to_dict()))
+        else:
+            self._thread = threading.Thread(
+                target=self._drive, args=(batch,), name="qtui-supervisor", daemon=True
+            )
+            self._thread.start()
+        return Started(numbered, queued)
+
+    def _supervisor_for(self, batch: Batch) -> Any:
+        from qtui.engine.supervisor import Supervisor
+
+        on_event = self.record(self.on_event) if self.record is not None else self.on_event
+        return Supervisor(
+            batch.specs,
+            on_event,
+            interval=batch.interval,
+            events_path=batch.events_path,
+            isolation=self.isolation,  # type: ignore[arg-type]
+            refused=batch.refused,
+            argv=batch.argv,
+            **self.supervisor_options,
+        )
+
+    def _drive(self, batch: Batch | None) -> None:
+        """The worker thread: one supervisor session per batch, until none waits."""
+        error: BaseException | None = None
+        while batch is not None:
+            try:
+                sup = self._supervisor_for(batch)
+                with self._lock:
+                    self._supervisor = sup
+                    self.interval = sup.interval
+                if self.on_launch is not None:
+                    self.on_launch(batch)
+                sup.run()
+            except BaseException as exc:  # noqa: BLE001 - handed to on_finished / error
+                error = exc
+            with self._lock:
+                batch = self._pending.pop(0) if self._pending else None
+        with self._lock:
+            self.error = error
+            self._idle.set()
+        if self.on_finished is not None:
+            self.on_finished(error)
+
+    # steering -----------------------------------------------------------------------
+    def set_interval(self, seconds: float) -> None:
+        """Sample the current run (and the rest of its session) every ``seconds``."""
+        self.interval = seconds
+        sup = self._supervisor
+        if sup is not None and self.active:
+            sup.set_interval(seconds)
+
+    def cancel(self, run_id: str) -> str | None:
+        """Cancel one run: ``"dropped"`` if it waited for a later session (it never
+        starts), ``"asked"`` if the supervisor stops it, None if no session is active."""
+        with self._lock:
+            for batch in self._pending:
+                if any(s.run_id == run_id for s in batch.specs):
+                    batch.specs[:] = [s for s in batch.specs if s.run_id != run_id]
+                    self._pending = [b for b in self._pending if b.specs]
+                    dropped = True
+                    break
+            else:
+                dropped = False
+            sup = self._supervisor if not self._idle.is_set() else None
+        if dropped:
+            self.on_event(ev.RunCancelled(run_id=run_id, reason="cancelled before it started"))
+            return "dropped"
+        if sup is not None:
+            sup.cancel(run_id)
+            return "asked"
+        return None
+
+    def cancel_all(self) -> bool:
+        """Drop every waiting run and stop the current session; True if a session was
+        active (waiting runs are only dropped)."""
+        with self._lock:
+            dropped, self._pending = self._pending, []
+            sup = self._supervisor if not self._idle.is_set() else None
+        for batch in dropped:
+            for s in batch.specs:
+                self.on_event(ev.RunCancelled(run_id=s.run_id, reason="not started: cancelled"))
+        if sup is not None:
+            sup.cancel_all()
+        return sup is not None
+
+    def stop(self, timeout: float = 5.0) -> bool:
+        """End everything (runs, follower) and wait up to ``timeout``; True when idle."""
+        self._stop_follow.set()
+        self.cancel_all()
+        idle = self.wait(timeout)
+        follower = self._follower
+        if follower is not None and follower is not threading.current_thread():
+            follower.join(timeout)
+        return idle
+
+    # watching a log ------------------------------------------------------------------
+    def follow(
+        self, path: Path, on_done: Callable[[str | None], object] | None = None
+    ) -> None:
+        """Feed the events of the JSONL log at ``path`` as it grows, until ``stop()``."""
+
+        def loop() -> None:
+            from qtui.logtail import follow
+
+            error = None
+            try:
+                follow(path, self.on_event, self._stop_follow)
+            except Exception as exc:  # noqa: BLE001 - reported through on_done
+                error = f"{type(exc).__name__}: {exc}"
+            if on_done is not None:
+                on_done(error)
+
+        self._follower = threading.Thread(target=loop, name="qtui-follow", daemon=True)
+        self._follower.start()
+
+
+def exit_lines(summary: Any, *, recorded: bool, exported: Sequence[Path] = ()) -> list[str]:
+    """What ran, printed after the TUI restores the screen, so quitting never hides results."""
+    runs = summary.ordered_runs()
+    if not runs:
+        return []
+    counts: dict[str, int] = {}
+    for r in runs:
+        counts[r.state] = counts.get(r.state, 0) + 1
+    parts = ", ".join(f"{n} {s}" for s, n in counts.items())
+    lines = [f"qtui: {len(runs)} run(s): {parts}"]
+    for c in summary.combos():
+        if c.get("mean") is not None:
+            label = c.get("label") or c["command"]
+            rel = c.get("relative") or 1
+            lines.append(f"  {label:<36} {c['mean']:.3f} s  (x{rel:.2f})")
+    if recorded:
+        lines.append("  recorded in the history: `qtui history` lists sessions")
+    lines.extend(f"  exported {p}" for p in exported)
+    return lines

@@ -1,0 +1,231 @@
+"""Every app action once: key, action, words, where the footer shows it, when it is enabled.
+
+The key bindings, the footer, the command palette and the help screen are all
+built from ``ACTIONS``, so a key cannot say one thing in the footer and
+another in the palette or in ``?``.
+
+Footer rule: under 120 columns the footer shows an action only on the tabs in
+its ``tabs`` (every key still works on every tab: a hidden alias binding
+``key('<action>')`` runs it wherever the footer entry is hidden).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+TABS = ("setup", "monitor", "results", "warnings", "gpu", "phases", "sweep")
+
+
+@dataclass(frozen=True)
+class Context:
+    """What ``when`` predicates read: the app's situation when a key is checked."""
+
+    tab: str
+    watching: bool
+    runs_busy: bool
+    form_valid: bool
+    has_gpu: bool
+
+
+#: ``when(context, parameters)``: True (enabled), False (hidden, key inert) or
+#: None (shown greyed out).
+When = Callable[[Context, tuple[object, ...]], "bool | None"]
+
+
+def _always(ctx: Context, params: tuple[object, ...]) -> bool | None:
+    return True
+
+
+def _start(ctx: Context, params: tuple[object, ...]) -> bool | None:
+    if ctx.tab != "setup":
+        return False
+    return True if ctx.form_valid else None
+
+
+def _cancel(ctx: Context, params: tuple[object, ...]) -> bool | None:
+    return ctx.runs_busy
+
+
+def _tab(ctx: Context, params: tuple[object, ...]) -> bool | None:
+    return params[0] != "gpu" or ctx.has_gpu
+
+
+@dataclass(frozen=True)
+class Action:
+    """One row of the table.  ``key`` is None for palette-only actions."""
+
+    key: str | None
+    action: str  # Textual action string: "cancel_all", "interval(1)", "tab('setup')"
+    description: str  # footer and help
+    palette: str | None = None  # command palette title; None: not in the palette
+    palette_help: str = ""
+    key_display: str | None = None
+    footer: bool = True  # shown in the footer at all
+    tabs: frozenset[str] | None = None  # narrow footer: only on these tabs
+    runs: bool = False  # needs a supervisor: disabled (and off the palette) in watch mode
+    when: When = _always
+    priority: bool = False
+
+    @property
+    def name(self) -> str:
+        """The action's method name, without parameters: ``interval`` for ``interval(1)``."""
+        return self.action.split("(", 1)[0]
+
+    @property
+    def parameters(self) -> str:
+        """``(1)`` of ``interval(1)``, or ``""``."""
+        _, paren, rest = self.action.partition("(")
+        return paren + rest
+
+    @property
+    def shown_key(self) -> str:
+        """Every key of the action as typed: ``space / p``, ``+ / =``."""
+        keys = [k.strip() for k in (self.key or "").split(",") if k.strip()]
+        return " / ".join(_KEY_NAMES.get(k, k) for k in keys)
+
+
+_KEY_NAMES = {"question_mark": "?", "plus": "+", "equals_sign": "=", "minus": "-"}
+
+
+def _tabs(*names: str) -> frozenset[str]:
+    return frozenset(names)
+
+
+ACTIONS: tuple[Action, ...] = (
+    Action("q", "quit", "Quit"),
+    Action("question_mark", "help", "Help", "Help", "Every key (?)", key_display="?"),
+    Action(
+        "ctrl+r", "start", "Start runs", "Start runs",
+        "Start the runs selected in the form (ctrl+r)",
+        tabs=_tabs("setup"), runs=True, when=_start, priority=True,
+    ),
+    Action(
+        "space,p", "toggle_pause", "Pause", "Pause / resume live view",
+        "Freeze the panels; data keeps arriving (space / p)",
+        key_display="p", tabs=_tabs("monitor", "warnings", "gpu", "phases"),
+    ),
+    Action(
+        "plus,equals_sign", "interval(1)", "Sampling", "Sampling: slower",
+        "Sample the run less often (+)",
+        key_display="+/-", tabs=_tabs("monitor"), runs=True,
+    ),
+    Action(
+        "minus", "interval(-1)", "Sample faster", "Sampling: faster",
+        "Sample the run more often (-)",
+        footer=False, tabs=_tabs("monitor"), runs=True,
+    ),
+    Action(
+        "c", "cancel_selected", "Cancel", "Cancel run",
+        "Cancel the highlighted or running run (c)",
+        tabs=_tabs("monitor", "results", "phases"), runs=True, when=_cancel,
+    ),
+    Action(
+        "C", "cancel_all", "Cancel all", "Cancel all runs",
+        "End every run; the session is kept (C)",
+        key_display="C", tabs=_tabs("monitor", "results", "phases", "sweep"), runs=True,
+        when=_cancel,
+    ),
+    Action(
+        "b", "loss_mode", "Loss view", "Loss: per batch / per epoch", "Toggle the loss plot (b)",
+        tabs=_tabs("monitor"),
+    ),
+    Action(
+        "w", "sweep_mode", "Sweep form", "Sweep form / single runs",
+        "Switch the setup form between single runs and a sweep (w)",
+        tabs=_tabs("setup", "sweep"), runs=True,
+    ),
+    Action(
+        "x", "sweep_axis", "Sweep axis", "Sweep chart: next axis",
+        "Draw the sweep against the next swept variable (x)",
+        tabs=_tabs("sweep"),
+    ),
+    Action(
+        "e", "export", "Export", "Export session",
+        "Summary (JSON, Markdown, CSV, HTML) and an SVG screenshot into a folder (e)",
+        tabs=_tabs("setup", "results", "warnings", "gpu", "phases", "sweep"),
+    ),
+    Action(
+        "h", "history", "History", "History", "Past sessions and their results (h)",
+        tabs=_tabs("setup", "results", "warnings", "gpu", "phases", "sweep"),
+    ),
+    Action(
+        "t", "change_theme", "Theme",
+        tabs=_tabs("setup", "results", "warnings", "gpu"),
+    ),
+    Action(
+        None, "reprobe", "Re-probe devices", "Re-probe devices",
+        "Run the capability probe again, ignoring the cache", runs=True,
+    ),
+    *(
+        Action(
+            str(i), f"tab('{tab}')", f"{tab.capitalize()} tab", f"Show {tab} tab",
+            f"Switch to the {tab} tab ({i})", footer=False, runs=tab == "setup", when=_tab,
+        )
+        for i, tab in enumerate(TABS, start=1)
+    ),
+)
+
+BY_NAME: dict[str, Action] = {a.name: a for a in ACTIONS if a.name != "tab"}
+
+
+def bindings() -> list[Binding]:
+    """The app's ``BINDINGS``: each keyed action, then a hidden alias for each
+    action the narrow footer hides on some tabs (so its key works there)."""
+    keyed = [a for a in ACTIONS if a.key]
+    out = [
+        Binding(
+            a.key or "",
+            a.action,
+            a.description,
+            show=a.footer,
+            key_display=a.key_display,
+            priority=a.priority,
+        )
+        for a in keyed
+        if a.name != "tab"
+    ]
+    for a in keyed:
+        if a.tabs is not None and not a.priority and a.name != "tab":
+            args = a.parameters[1:-1] if a.parameters else ""
+            alias = f"key('{a.name}'{', ' + args if args else ''})"
+            out.append(Binding(a.key or "", alias, show=False))
+    out += [Binding(a.key or "", a.action, a.description, show=False) for a in keyed if a.name == "tab"]
+    return out
+
+
+def enabled(name: str, params: tuple[object, ...], ctx: Context) -> bool | None:
+    """``check_action``'s answer before the footer rule: True, False, or None (greyed)."""
+    action = BY_NAME.get(name)
+    if name == "tab":
+        if params and params[0] == "setup" and ctx.watching:
+            return False
+        return _tab(ctx, params)
+    if action is None:
+        return True
+    if action.runs and ctx.watching:
+        return False
+    return action.when(ctx, params)
+
+
+def in_footer(name: str, tab: str, width: int) -> bool:
+    """Whether the footer shows ``name`` on ``tab`` at ``width`` columns."""
+    action = BY_NAME.get(name)
+    if width >= 120 or action is None or action.tabs is None:
+        return True
+    return tab in action.tabs
+
+
+def palette(ctx: Context) -> Iterator[Action]:
+    """The actions the command palette offers now (run control not in watch mode,
+    the GPU tab only with a GPU)."""
+    for a in ACTIONS:
+        if a.palette is None:
+            continue
+        if a.runs and ctx.watching:
+            continue
+        if a.name == "tab" and _tab(ctx, (a.parameters[2:-2],)) is False:
+            continue
+        yield a

@@ -1,0 +1,190 @@
+"""What each action of ``qtui.ui.actions.ACTIONS`` does: the ``action_*`` methods of the app.
+
+Kept apart from the app's wiring (``qtui.ui.app``): each handler is a few lines
+over the session controller, the state or one widget.  ``ActionHandlers`` is a
+mixin of ``QtuiApp``; the attributes it reads are declared below.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual.widgets import TabbedContent
+
+from qtui.session_control import SessionController
+from qtui.ui.screens.confirm import ConfirmScreen
+from qtui.ui.screens.export import ExportScreen, export_session
+from qtui.ui.screens.message import MessageScreen
+from qtui.ui.state import LiveState
+from qtui.ui.widgets.loss_panel import LossPanel
+from qtui.ui.widgets.run_form import RunForm
+from qtui.ui.widgets.run_queue import RunQueue
+from qtui.ui.widgets.status_line import StatusLine
+from qtui.ui.widgets.sweep_panel import SweepPanel
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+    _Base = App[int]
+else:
+    _Base = object
+
+#: Sampling intervals offered by + and - (seconds).
+INTERVAL_STEPS = (0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
+
+
+class ActionHandlers(_Base):
+    """The ``action_*`` methods; mixed into ``QtuiApp``."""
+
+    control: SessionController
+    state: LiveState
+    paused: bool
+    history_factory: Callable[[], Any] | None
+    exported: list[Path]
+    _caps: Any
+
+    if TYPE_CHECKING:  # provided by QtuiApp
+
+        def _redraw(self, force: bool = False) -> None: ...
+        def _tick(self) -> None: ...
+        def _status(self) -> StatusLine: ...
+        def _probe(self, refresh: bool) -> Any: ...
+
+    def action_help(self) -> None:
+        from qtui.ui.screens.help import HelpScreen
+
+        self.push_screen(HelpScreen())
+
+    def action_tab(self, tab: str) -> None:
+        with contextlib.suppress(Exception):
+            self.query_one(TabbedContent).active = tab
+
+    def action_start(self) -> None:
+        forms = self.query(RunForm)
+        if forms:
+            forms.first().request_start()
+
+    def action_toggle_pause(self) -> None:
+        self.paused = not self.paused
+        self._status().set(paused=self.paused)
+        if not self.paused:
+            self._redraw(True)
+
+    def action_interval(self, direction: int) -> None:
+        steps = INTERVAL_STEPS
+        current = min(range(len(steps)), key=lambda i: abs(steps[i] - self.control.interval))
+        new = steps[max(0, min(len(steps) - 1, current + direction))]
+        self.control.set_interval(new)
+        for form in self.query(RunForm):
+            form.set_value("interval", f"{new:g}")
+        self._status().set(interval=new)
+        self.notify(f"sampling every {new:g} s", timeout=2)
+
+    def action_loss_mode(self) -> None:
+        for panel in self.query(LossPanel):
+            mode = panel.toggle_mode()
+            self._redraw(True)
+            self.notify(f"loss view: {'per batch' if mode == 'batch' else 'per-epoch mean'}", timeout=2)
+
+    def action_sweep_mode(self) -> None:
+        """Switch the setup form between single runs and a sweep (and show it)."""
+        self.action_tab("setup")
+        for form in self.query(RunForm):
+            form.set_mode(not form.sweep)  # the form's title and Start button say which
+
+    def action_sweep_axis(self) -> None:
+        panels = self.query(SweepPanel)
+        axis = panels.first().cycle_axis() if panels else None
+        if axis is None:
+            self.notify("nothing swept yet", severity="warning", timeout=2)
+        else:
+            self.notify(f"sweep chart against {axis.replace('_', ' ')}", timeout=2)
+
+    def _selected_run(self) -> str | None:
+        """The queue row under the cursor when a queue has focus, else the running run."""
+        focused = self.focused
+        if isinstance(focused, RunQueue) and focused.selected_run:
+            return focused.selected_run
+        running = [r.run_id for r in self.state.runs() if r.state == "running"]
+        return running[-1] if running else None
+
+    def action_cancel_selected(self) -> None:
+        run_id = self._selected_run()
+        rec = self.state.run(run_id)
+        if run_id is None or rec is None:
+            self.notify("no active run to cancel", severity="warning")
+        elif rec.state not in ("queued", "running"):
+            self.notify(f"{run_id} already {rec.state}", severity="warning")
+        elif self.control.cancel(run_id) == "asked":
+            self.notify(f"cancelling {run_id} ({rec.combo})")
+
+    def action_cancel_all(self) -> None:
+        if self.control.cancel_all():
+            self.notify("cancelling every run")
+
+    async def action_quit(self) -> None:
+        if not self.control.busy:
+            self.exit(0)
+            return
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self.run_worker(self._shutdown_and_exit(), exclusive=True, group="quit")
+
+        self.push_screen(
+            ConfirmScreen(
+                f"{len(self.state.active_runs())} run(s) still active.\n\nQuit anyway? Every "
+                "child process is ended; results gathered so far are kept (history, and the "
+                "summary printed on exit)."
+            ),
+            answer,
+        )
+
+    async def _shutdown_and_exit(self) -> None:
+        self._status().set(message="ending runs…")
+        self.control.cancel_all()
+        await asyncio.to_thread(self.control.wait, 5.0)
+        self._tick()
+        self.exit(0)
+
+    def action_history(self) -> None:
+        from qtui.ui.screens.history import HistoryScreen
+
+        self.push_screen(HistoryScreen(self.history_factory, current=self.state.summary.to_dict))
+
+    def action_export(self) -> None:
+        default = str(Path.cwd() / f"qtui-export-{time.strftime('%Y%m%d-%H%M%S')}")
+
+        def chosen(result: tuple[str, bool] | None) -> None:
+            if result is not None:
+                self.call_after_refresh(self.export_to, Path(result[0]), result[1])
+
+        self.push_screen(ExportScreen(default), chosen)
+
+    def export_to(self, folder: Path, force: bool = False) -> list[Path]:
+        """Write the session summary (every exporter) and an SVG of the screen."""
+        try:
+            paths = export_session(
+                self.state.summary.to_dict(), folder, force,
+                lambda name, where: self.save_screenshot(filename=name, path=where),
+            )
+        except Exception as exc:  # noqa: BLE001 - the user needs to read why
+            self.push_screen(MessageScreen("Export failed", str(exc)))
+            return []
+        self.exported = paths
+        self.push_screen(
+            MessageScreen(f"Exported {len(paths)} files", "\n".join(str(p) for p in paths))
+        )
+        return paths
+
+    async def action_reprobe(self) -> None:
+        for form in self.query(RunForm):
+            await form.set_probing()
+        self._caps = None
+        self._probe(True)
+

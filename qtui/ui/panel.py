@@ -1,0 +1,79 @@
+"""The protocol between the live panels and the app: each panel redraws itself from the state.
+
+A panel says which of ``LiveState.versions`` it reads (``watches``) and how to
+draw itself (``refresh_from(state)``).  It registers with the app when it
+mounts on the main screen (a lazily mounted tab registers when it appears), and
+the app's tick calls ``sync`` on every registered panel: the panel redraws
+only when its versions moved, at most ``max_hz`` times a second, so a burst of
+events costs one redraw.  The app knows no panel's data.
+
+A panel used elsewhere (the history screen's results table) is not on the main
+screen, does not register, and is fed directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual import events
+
+if TYPE_CHECKING:
+    from qtui.ui.state import LiveState
+
+#: Each panel redraws at most this often; its data keeps folding in between.
+MAX_PANEL_HZ = 4.0
+
+
+class LivePanel:
+    """Mixin for widgets that render part of the ``LiveState``."""
+
+    #: Names of ``Versions`` fields this panel reads.
+    watches: ClassVar[tuple[str, ...]] = ()
+    max_hz: ClassVar[float] = MAX_PANEL_HZ
+
+    _drawn_version: Hashable | None = None
+    _drawn_at: float = 0.0
+
+    def refresh_from(self, state: LiveState) -> None:
+        """Draw the panel from ``state`` (called on the UI thread)."""
+        raise NotImplementedError
+
+    def version(self, state: LiveState) -> Hashable:
+        """What the drawing depends on; a change means redraw."""
+        return tuple(getattr(state.versions, name) for name in self.watches)
+
+    def invalidate(self) -> None:
+        """Redraw at the next tick whatever the versions (theme or view changed)."""
+        self._drawn_version = None
+
+    def is_current(self, state: LiveState) -> bool:
+        return self._drawn_version == self.version(state)
+
+    def sync(self, state: LiveState, now: float, force: bool = False) -> bool:
+        """Redraw if the watched data changed and the rate allows; True if redrawn."""
+        version = self.version(state)
+        if version == self._drawn_version:
+            return False
+        if not force and now - self._drawn_at < 1 / self.max_hz:
+            return False
+        self.refresh_from(state)
+        self._drawn_version = version
+        self._drawn_at = now
+        return True
+
+    def _on_mount(self, event: events.Mount) -> None:
+        widget: Any = self
+        app = widget.app
+        register = getattr(app, "register_panel", None)
+        if register is not None and app.screen_stack and widget.screen is app.screen_stack[0]:
+            register(self)
+
+    def _on_unmount(self) -> None:
+        try:
+            app: Any = getattr(self, "app")  # noqa: B009 - a Widget's, not the mixin's
+        except Exception:  # noqa: BLE001 - no active app while tearing down
+            return
+        unregister = getattr(app, "unregister_panel", None)
+        if unregister is not None:
+            unregister(self)
