@@ -36,7 +36,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Union
+from typing import Annotated, Any, ClassVar, Union
 
 import msgspec
 
@@ -44,8 +44,6 @@ SCHEMA_VERSION = 1
 
 #: Deepest nesting allowed inside free-form fields (machine info, specs, pools).
 MAX_DEPTH = 32
-#: A line longer than this is rejected unread.
-MAX_LINE_BYTES = 16 * 1024 * 1024
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
@@ -56,12 +54,10 @@ Int = Annotated[int, msgspec.Meta(ge=INT64_MIN, le=INT64_MAX)]
 Count = Annotated[int, msgspec.Meta(ge=0, le=INT64_MAX)]
 #: Unix time in seconds: finite and within what ``datetime`` can show.
 Time = Annotated[float, msgspec.Meta(ge=0.0, le=2.5e11)]
-if TYPE_CHECKING:
-    Num = float
-else:
-    # A float that may be NaN: ``null`` on the wire (msgspec writes NaN as null),
-    # turned back into NaN by ``Event.__post_init__`` (see ``_NAN_FIELDS``).
-    Num = float | None
+#: A float that may be NaN.  msgspec writes NaN (and ±inf) as ``null``; decoding
+#: turns ``null`` back into NaN for the fields a class lists in ``_NAN_FIELDS`` /
+#: ``_NAN_ITEMS`` (off the fast path: only a line that fails on a ``null`` pays).
+Num = float
 
 
 def _enc_hook(o: Any) -> Any:
@@ -180,20 +176,8 @@ class Event(msgspec.Struct, kw_only=True, tag_field="type", dict=True):
     t: Time = msgspec.field(default_factory=time.time)
     v: Count = SCHEMA_VERSION
 
-    def __post_init__(self) -> None:
-        for name in self._NAN_FIELDS:
-            if getattr(self, name) is None:
-                setattr(self, name, _NAN)
-        for name in self._NAN_ITEMS:
-            items = getattr(self, name)
-            if isinstance(items, list) and None in items:
-                setattr(self, name, [_NAN if x is None else x for x in items])
-            elif isinstance(items, dict) and None in items.values():
-                setattr(self, name, {k: _NAN if x is None else x for k, x in items.items()})
-        self._validate()
-
-    def _validate(self) -> None:
-        """Checks beyond the field types (free-form fields); raises ``ValueError``."""
+    # Classes with free-form fields check them in ``__post_init__`` (run on decode
+    # and on construction; a ``ValueError`` there is a rejected line).
 
     def __setattr__(self, name: str, value: Any) -> None:
         # A changed field invalidates the cached encoding.
@@ -244,7 +228,7 @@ class SessionStarted(Event, tag="session_started"):
     refused: list[dict[str, Any]] = msgspec.field(default_factory=list)  # RunRefused.to_dict()
     n_cpus: Count = 0
 
-    def _validate(self) -> None:
+    def __post_init__(self) -> None:
         check_shape(self.machine, MachineShape, "machine")
         check_shape(self.runs, list[SpecShape], "runs")
         check_shape(self.refused, list[RefusedShape], "refused")
@@ -273,7 +257,7 @@ class RunQueued(Event, tag="run_queued"):
     run_id: str
     spec: dict[str, Any]
 
-    def _validate(self) -> None:
+    def __post_init__(self) -> None:
         check_shape(self.spec, SpecShape, "spec")
 
 
@@ -303,7 +287,7 @@ class RunStarted(Event, tag="run_started"):
     import_s: Num = 0.0
     build_s: Num = 0.0
 
-    def _validate(self) -> None:
+    def __post_init__(self) -> None:
         check_shape(self.spec, SpecShape, "spec")
         check_tree(self.threadpools, "threadpools")
 
@@ -404,7 +388,7 @@ class RunFinished(Event, tag="run_finished"):
     gpu_mem_peak: Count | None = None  # bytes, of the scope below
     gpu_mem_scope: str = ""  # "run": the run's processes; "device": all GPU memory; "": no GPU
 
-    def _validate(self) -> None:
+    def __post_init__(self) -> None:
         check_tree(self.threadpools, "threadpools")
 
 
@@ -521,12 +505,28 @@ def _explain(kind: str, exc: Exception) -> str:
     return f"{kind} event has a bad field: {msg}"
 
 
+def _nan_fill(obj: dict[str, Any], cls: type[Event]) -> dict[str, Any]:
+    """A copy of ``obj`` with ``null`` read as NaN where ``cls`` allows it."""
+    out = dict(obj)
+    for name in cls._NAN_FIELDS:
+        if name in out and out[name] is None:
+            out[name] = _NAN
+    for name in cls._NAN_ITEMS:
+        items = out.get(name)
+        if isinstance(items, list):
+            out[name] = [_NAN if x is None else x for x in items]
+        elif isinstance(items, dict):
+            out[name] = {k: _NAN if x is None else x for k, x in items.items()}
+    return out
+
+
 def _from_obj(obj: Any) -> Event:
     """Validate an already parsed JSON value; raises ``ValueError`` with the reason."""
     reason = _peek_reason(obj)
     if reason is not None:
         raise ValueError(reason)
     check_tree(obj, "event")
+    obj = _nan_fill(obj, EVENT_TYPES[obj["type"]])
     try:
         event: Event = msgspec.convert(obj, AnyEvent)
     except msgspec.ValidationError as exc:
@@ -544,7 +544,8 @@ def from_dict(d: dict[str, Any]) -> Event:
 
 def _slow_path(raw: bytes, exc: Exception) -> tuple[Event | None, str | None]:
     """Why a line failed the fast decoder, or the event when only NaN/Infinity stood
-    in the way (Python's ``json`` writes those; older qtui logs hold them)."""
+    in the way (Python's ``json`` writes those; older qtui logs hold them).  A
+    ``\\u`` escape msgspec refuses (a lone surrogate) gets ``check_tree``'s reason."""
     try:
         if isinstance(exc, msgspec.ValidationError):
             try:
@@ -552,8 +553,10 @@ def _slow_path(raw: bytes, exc: Exception) -> tuple[Event | None, str | None]:
             except msgspec.ValidationError:  # e.g. a number beyond float range
                 return None, f"bad value: {exc}"[:200]
             reason = _peek_reason(obj)
+            if reason is None and "got `null`" in str(exc):
+                return _from_obj(obj), None  # NaN written as null
             return None, reason or _explain(obj["type"], exc)
-        if b"NaN" in raw or b"Infinity" in raw:
+        if b"NaN" in raw or b"Infinity" in raw or b"\\u" in raw:
             obj = json.loads(raw)
             return _from_obj(obj), None
     except RecursionError:
@@ -567,35 +570,54 @@ def decode(line: bytes | str) -> tuple[Event | None, str | None]:
     """Decode one line.  Returns ``(event, None)`` or ``(None, reason)``; never raises.
 
     Takes the raw bytes of a line (preferred: no text decoding of the whole
-    file) or text.  The decoded event caches ``line`` as its encoding.
+    file) or text.  The decoded event caches ``line`` as its encoding.  The
+    common case (a valid line) runs msgspec and three cheap checks; every
+    other case is sorted out in ``_rejected``.
     """
+    if line.__class__ is bytes:
+        raw = line.strip()  # type: ignore[union-attr]
+    elif isinstance(line, str):
+        try:
+            raw = line.encode("utf-8").strip()
+        except UnicodeEncodeError:
+            return None, "not valid Unicode text"
+    else:
+        raw = bytes(line).strip()
     try:
-        raw = line.encode("utf-8") if isinstance(line, str) else bytes(line)
-    except UnicodeEncodeError:
-        return None, "not valid Unicode text"
-    raw = raw.strip()
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:].strip()
+        event: Event = _DECODER.decode(raw)
+    except Exception as exc:  # noqa: BLE001 - the contract is "never raises"
+        return _rejected(raw, exc)
+    if not raw.isascii():
+        # msgspec checks the strings it decodes, not those it skips (unknown fields).
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as err:
+            return None, f"not valid UTF-8 (byte {err.start + 1} of the line)"
+    if event.v > SCHEMA_VERSION:
+        return None, f"event schema version {event.v} is newer than this qtui ({SCHEMA_VERSION})"
+    event.__dict__["_raw"] = raw
+    return event, None
+
+
+def _rejected(raw: bytes, exc: Exception) -> tuple[Event | None, str | None]:
+    """A line the fast decoder refused: the reason, or the event after all (a BOM,
+    NaN written as null or as a bare NaN)."""
     if not raw:
         return None, "empty line"
-    if len(raw) > MAX_LINE_BYTES:
-        return None, f"line is longer than {MAX_LINE_BYTES} bytes"
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return decode(raw[3:])
     if not raw.isascii():
         try:
             raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            return None, f"not valid UTF-8 (byte {exc.start + 1} of the line)"
-    try:
-        event: Event = _DECODER.decode(raw)
-    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-        found, reason = _slow_path(raw, exc)
-        if found is None:
-            return None, reason
-        event = found
-    except RecursionError:
+        except UnicodeDecodeError as err:
+            return None, f"not valid UTF-8 (byte {err.start + 1} of the line)"
+    if isinstance(exc, RecursionError):
         return None, "nested too deeply"
-    except Exception as exc:  # noqa: BLE001 - the contract is "never raises"
+    if not isinstance(exc, (msgspec.ValidationError, msgspec.DecodeError)):
         return None, f"undecodable ({type(exc).__name__}: {exc})"[:200]
+    event, reason = _slow_path(raw, exc)
+    if event is None:
+        return None, reason
     if event.v > SCHEMA_VERSION:
         return None, f"event schema version {event.v} is newer than this qtui ({SCHEMA_VERSION})"
     event.__dict__["_raw"] = raw

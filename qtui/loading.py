@@ -297,14 +297,16 @@ def _parse_json(data: bytes) -> Any:
         raise ValueError("nested too deeply") from None
     except UnicodeDecodeError as exc:
         raise ValueError(f"not UTF-8 text (byte {exc.start + 1})") from None
-    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-        if not (b"NaN" in data or b"Infinity" in data):
-            raise ValueError(str(exc).removeprefix("JSON is malformed: ")) from None
-    # Python's json writes NaN and Infinity (summaries from older qtui versions).
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        pass
+    # Python's json reads what msgspec refuses: NaN and Infinity (summaries written
+    # by older qtui versions), and it says where a broken document breaks.
     try:
         return json.loads(data)
     except RecursionError:
         raise ValueError("nested too deeply") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{exc.msg} at line {exc.lineno}, column {exc.colno}") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise ValueError(str(exc)[:200]) from None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -103,3 +104,139 @@ def test_numpy_and_tensor_like_values_serialise() -> None:
     assert d["percpu"] == [1.0, 2.5] and d["rss"] == 10 and d["cpu_s"] == 0.5
     assert d["wall_s"] == 0.25
     assert json.loads(ev.LogNote(message="x").to_json())["message"] == "x"
+
+
+# --- typed decoding: each kind of bad line has a reason, the others are kept ---------
+
+GOOD_EPOCH = '{"type":"epoch","v":1,"t":1.5,"run_id":"r1","epoch":2,"mean_loss":0.5,"elapsed_s":1.0}'
+
+
+def _with(**changes: object) -> str:
+    d = json.loads(GOOD_EPOCH)
+    d.update(changes)
+    return json.dumps(d)
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        (_with(epoch="3"), "Expected `int`, got `str` - at `$.epoch`"),
+        (_with(epoch=2**63), "$.epoch"),
+        (_with(epoch=-1), "$.epoch"),
+        (_with(run_id={"a": 1}), "Expected `str`, got `object` - at `$.run_id`"),
+        (_with(run_id=None), "$.run_id"),
+        (_with(epoch=True), "$.epoch"),
+        (_with(t="yesterday"), "$.t"),
+        (GOOD_EPOCH.replace('"t":1.5', '"t":NaN'), "$.t"),
+        (GOOD_EPOCH.replace('"t":1.5', '"t":1e999'), "range"),
+        (GOOD_EPOCH.replace('"t":1.5', '"t":Infinity'), "$.t"),
+        ('{"type":"epoch","v":1,"x":' + "[" * 5000 + "]" * 5000 + "}", "nested too deeply"),
+        (
+            '{"type":"run_queued","v":1,"t":1,"run_id":"r","spec":{"x":' + "[" * 100 + "]" * 100
+            + "}}",
+            "nested deeper than",
+        ),
+        (
+            '{"type":"run_queued","v":1,"t":1,"run_id":"r","spec":{"params":{"epochs":"6"}}}',
+            "$.params.epochs",
+        ),
+        (
+            '{"type":"session_started","v":1,"t":1,"session_id":"s","qtui_version":"x",'
+            '"machine":{"hostname":{"a":1}}}',
+            "machine",
+        ),
+        (
+            '{"type":"session_started","v":1,"t":1,"session_id":"s","qtui_version":"x",'
+            '"machine":{"x":123456789012345678901234567890}}',
+            "outside 64 bits",
+        ),
+        ('{"type":"note","v":1,"t":1,"message":"\\ud800"}', "not valid Unicode"),
+        ('{"type":"note","v":"1","t":1,"message":"m"}', "$.v"),
+    ],
+)
+def test_wrong_types_and_ranges_are_reported(line: str, reason: str) -> None:
+    event, why = ev.decode(line)
+    assert event is None and why is not None and reason in why, why
+
+
+def test_invalid_utf8_is_reported_for_its_line_only() -> None:
+    bad = GOOD_EPOCH.encode().replace(b'"r1"', b'"r\xff1"')
+    event, why = ev.decode(bad)
+    assert event is None and why is not None and "not valid UTF-8" in why
+    # also inside a field decoding skips (an unknown one): the whole line is checked
+    event, why = ev.decode(GOOD_EPOCH.encode()[:-1] + b',"later":"\xc3"}')
+    assert event is None and why is not None and "UTF-8" in why
+    good, why = ev.decode(GOOD_EPOCH.encode())
+    assert why is None and isinstance(good, ev.Epoch)
+
+
+def test_decode_takes_bytes_or_text_and_never_raises() -> None:
+    for line in (GOOD_EPOCH, GOOD_EPOCH.encode(), GOOD_EPOCH.encode() + b"\r\n", "\ufeff" + GOOD_EPOCH):
+        event, why = ev.decode(line)
+        assert why is None and isinstance(event, ev.Epoch) and event.epoch == 2
+    for junk in (b"\x00" * 10, b"\xff\xfe", "\ud800", b"{" * 100000, b"1" * 10000, b"null"):
+        event, why = ev.decode(junk)
+        assert event is None and why
+
+
+def test_nan_survives_the_wire_as_null_and_old_logs_with_nan_still_read() -> None:
+    e = ev.RunFinished(
+        run_id="r", accuracy=float("nan"), train_s=1.0, final_loss=float("nan"),
+        epoch_losses=[0.5, float("inf")], steps=1, core_s=1.0, cores_in_use=1.0,
+        core_s_per_step=1.0, peak_rss=1, peak_threads=1, phases={"data": float("nan")},
+    )
+    raw = ev.encoded(e)
+    assert b"NaN" not in raw and json.loads(raw)["final_loss"] is None
+    back, why = ev.decode(raw)
+    assert why is None and isinstance(back, ev.RunFinished)
+    assert math.isnan(back.final_loss) and math.isnan(back.epoch_losses[1])
+    assert math.isnan(back.phases["data"]) and back.accuracy is None
+    # Python's json (qtui before msgspec) wrote bare NaN: still readable.
+    old = json.dumps({**json.loads(raw), "final_loss": float("nan"), "epoch_losses": [0.5]})
+    back, why = ev.decode(old)
+    assert why is None and isinstance(back, ev.RunFinished) and math.isnan(back.final_loss)
+
+
+def test_encoded_once_and_decoded_lines_pass_on_unchanged() -> None:
+    e = ev.Batch(run_id="r", epoch=1, batch=1, loss=0.25, step=1, elapsed_s=0.5)
+    first = ev.encoded(e)
+    assert ev.encoded(e) is first  # cached, not encoded again
+    assert e.to_json() == first.decode()
+    line = b'{"v":1,"type":"batch","t":2.0,"run_id":"r","epoch":1,"batch":1,"loss":0.25,' \
+        b'"step":1,"elapsed_s":0.5,"later_field":1}'
+    back, _ = ev.decode(line + b"\n")
+    assert back is not None and ev.encoded(back) == line  # the original bytes, kept
+    back.loss = 0.5  # a changed field drops the cache
+    assert json.loads(ev.encoded(back))["loss"] == 0.5
+
+
+def test_replace_gives_a_new_event_without_the_cache() -> None:
+    import dataclasses
+
+    e = ev.RunFinished(
+        run_id="r", accuracy=None, train_s=1.0, final_loss=0.1, epoch_losses=[], steps=1,
+        core_s=1.0, cores_in_use=1.0, core_s_per_step=1.0, peak_rss=0, peak_threads=1,
+    )
+    ev.encoded(e)
+    for new in (ev.replace(e, peak_rss=7), dataclasses.replace(e, peak_rss=7)):
+        assert isinstance(new, ev.RunFinished) and new.peak_rss == 7 and e.peak_rss == 0
+        assert json.loads(ev.encoded(new))["peak_rss"] == 7
+
+
+def test_wire_tag_is_the_type_string() -> None:
+    for kind, cls in ev.EVENT_TYPES.items():
+        assert cls.__struct_config__.tag == kind == cls.type
+    assert ev.Batch(run_id="r", epoch=1, batch=1, loss=0.1, step=1, elapsed_s=0).type == "batch"
+    assert ev.WarningSeen(
+        run_id="r", category="C", message="m", filename="f", lineno=1, count=1, first_t=1,
+        last_t=1,
+    ).key == ("C", "m", "f", 1)
+
+
+def test_from_dict_raises_value_error_with_the_reason() -> None:
+    with pytest.raises(ValueError, match=r"\$\.epoch"):
+        ev.from_dict(json.loads(_with(epoch="x")))
+    with pytest.raises(ValueError, match="unknown event type"):
+        ev.from_dict({"type": "mystery"})
+    with pytest.raises(ValueError, match="not a JSON object"):
+        ev.from_dict([1])  # type: ignore[arg-type]

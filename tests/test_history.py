@@ -257,3 +257,62 @@ def test_history_command(
     assert run_cmd("--db", str(db_path), "nope") == 2
     err = capsys.readouterr().err
     assert err.startswith("qtui: error: no session 'nope'") and err.count("\n") == 1
+
+
+def test_import_is_one_transaction_a_failure_part_way_leaves_nothing(
+    real_events: list[ev.Event], tmp_path: Path
+) -> None:
+    """An import that fails after half the log recorded nothing, and the next one works."""
+    db_path = tmp_path / "h.sqlite3"
+
+    def half_then_fail() -> Any:
+        yield from real_events[: len(real_events) // 2]
+        raise sqlite3.OperationalError("disk I/O error (simulated)")
+
+    with HistoryDB(db_path) as db:
+        with pytest.raises(sqlite3.OperationalError):
+            db.import_events(half_then_fail())
+        assert db.sessions() == []
+        with sqlite3.connect(db_path) as c:
+            assert c.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 0
+            assert c.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 0
+        db.import_events(real_events)  # the same connection recovers
+        [session] = db.sessions()
+        assert session["session_id"] == real_events[0].session_id  # type: ignore[attr-defined]
+
+
+def test_import_skips_bad_lines_with_their_numbers(
+    real_events: list[ev.Event], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = tmp_path / "run.jsonl"
+    lines = [ev.encoded(e) for e in real_events]
+    lines.insert(3, b'{"type":"epoch","v":1,"t":1,"run_id":"r1","epoch":"3","mean_loss":1,"elapsed_s":1}')
+    lines.insert(5, b'{"type":"run_finished","v":1,"t":1,"run_id":"r1","peak_rss":' + b"9" * 30 + b"}")
+    lines.insert(7, b'{"type":"note","v":1,"t":1,"message":"\xff"}')
+    log.write_bytes(b"\n".join(lines) + b"\n")
+    db_path = tmp_path / "h.sqlite3"
+    assert run_cmd("--db", str(db_path), "--import", str(log)) == 0
+    err = capsys.readouterr().err
+    assert "line 4: epoch event has a bad field" in err and "$.epoch" in err
+    assert "line 6: run_finished event" in err and "line 8: not valid UTF-8" in err
+    assert "Traceback" not in err and "recorded" in err
+    with HistoryDB(db_path) as db:
+        [session] = db.sessions()
+        assert session["states"] == {"finished": 3, "failed": 1}
+
+
+@pytest.mark.parametrize(
+    "content", [b"", b"\x00\xff" * 50, b'{"schema": "qtui.summary"}', b"[" * 5000],
+    ids=["empty", "binary", "a-summary", "deep"],
+)
+def test_import_of_a_file_without_events_is_one_error_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes
+) -> None:
+    log = tmp_path / "x.jsonl"
+    log.write_bytes(content)
+    db_path = tmp_path / "h.sqlite3"
+    assert run_cmd("--db", str(db_path), "--import", str(log)) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("qtui: error: ") and err.count("\n") == 1, err
+    with HistoryDB(db_path) as db:
+        assert db.sessions() == []

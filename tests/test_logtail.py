@@ -7,6 +7,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from qtui import events as ev
 from qtui.logtail import LogTail, follow
 
@@ -146,3 +148,38 @@ def test_follow_in_a_thread_on_a_log_that_keeps_growing(tmp_path: Path) -> None:
         stop.set()
         worker.join(5)
     assert epochs(seen) == [1, 2, 3, 4, 5, 6]  # the final poll took the last line
+
+
+def test_one_invalid_utf8_byte_costs_one_line_not_the_log(tmp_path: Path) -> None:
+    path = tmp_path / "run.jsonl"
+    bad = line(2).encode().replace(b'"r1"', b'"r\xff1"')
+    path.write_bytes(line(1).encode() + bad + line(3).encode())
+    events = LogTail(path).poll(final=True)
+    assert epochs(events) == [1, 3]
+    [note] = notes(events)
+    assert note.startswith("line 2 skipped: not valid UTF-8")
+
+
+def test_wrong_types_are_reported_with_their_line_number(tmp_path: Path) -> None:
+    path = tmp_path / "run.jsonl"
+    wrong = line(2).replace('"epoch":2', '"epoch":"2"')
+    path.write_text(line(1) + wrong + line(3))
+    events = LogTail(path).poll(final=True)
+    assert epochs(events) == [1, 3]
+    [note] = notes(events)
+    assert note.startswith("line 2 skipped: epoch event has a bad field") and "$.epoch" in note
+
+
+def test_an_over_long_line_is_skipped_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import qtui.logtail
+
+    monkeypatch.setattr(qtui.logtail, "_MAX_LINE", 1000)  # a small limit, same code path
+    path = tmp_path / "run.jsonl"
+    path.write_text(line(1) + "x" * 2500 + "\n" + line(3))
+    tail = LogTail(path, max_bytes=700)  # the long line arrives over several polls
+    events: list[ev.Event] = []
+    for _ in range(10):
+        events += tail.poll()
+    events += tail.poll(final=True)
+    assert epochs(events) == [1, 3]
+    assert len(notes(events)) == 1 and "line 2 skipped: over 1000 bytes" in notes(events)[0]
