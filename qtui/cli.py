@@ -65,6 +65,8 @@ def _warn_broken(name: str, exc: BaseException) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from qtui.engine.executor import executor_names
+
     parser = argparse.ArgumentParser(
         prog="qtui",
         description=(
@@ -76,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--theme", metavar="NAME", help="TUI colour theme (see themes/)")
     parser.add_argument(
         "--isolation",
-        choices=("process", "thread"),
+        choices=tuple(executor_names()),
         default="process",
         help="TUI only: train each run in its own process (default) or, less "
         "faithfully, in a thread of the UI process",

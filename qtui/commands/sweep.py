@@ -25,7 +25,6 @@ from qtui.sweep import (
     parse_steps,
 )
 
-
 #: The single-valued workload flags, as ``qtui run`` defines them; the swept ones take lists.
 _SINGLE = ("seed", "samples", "noise", "lr", "workload")
 
