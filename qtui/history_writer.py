@@ -26,12 +26,22 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import IO, TYPE_CHECKING, Any
+from pathlib import Path
+from typing import IO, Any, Protocol
 
 from qtui import events as ev
 
-if TYPE_CHECKING:
-    from qtui.history_db import HistoryDB
+
+class EventStore(Protocol):
+    """What the writer needs of a database (``qtui.history_db.HistoryDB`` is one).
+
+    A protocol, not an import: ``history_db`` imports this module for
+    ``recording()``, so the dependency runs one way only.
+    """
+
+    path: Path
+
+    def record(self, event: ev.Event) -> None: ...
 
 #: Longest wait, at the end of a session, for queued events to be written (seconds).
 FLUSH_TIMEOUT_S = 40.0
@@ -46,7 +56,7 @@ class HistoryWriter:
 
     def __init__(
         self,
-        db: HistoryDB,
+        db: EventStore,
         *,
         flush_timeout: float = FLUSH_TIMEOUT_S,
         stderr: IO[str] | None = None,
@@ -165,7 +175,7 @@ class Recording:
     def __init__(
         self,
         on_event: Callable[[ev.Event], None],
-        db: HistoryDB,
+        db: EventStore,
         *,
         flush_timeout: float = FLUSH_TIMEOUT_S,
     ) -> None:
