@@ -279,6 +279,8 @@ def exit_lines(summary: Any, *, recorded: bool, exported: Sequence[Path] = ()) -
     runs = summary.ordered_runs()
     if not runs:
         return []
+    from qtui import units
+
     counts: dict[str, int] = {}
     for r in runs:
         counts[r.state] = counts.get(r.state, 0) + 1
@@ -287,8 +289,8 @@ def exit_lines(summary: Any, *, recorded: bool, exported: Sequence[Path] = ()) -
     for c in summary.combos():
         if c.get("mean") is not None:
             label = c.get("label") or c["command"]
-            rel = c.get("relative") or 1
-            lines.append(f"  {label:<36} {c['mean']:.3f} s  (x{rel:.2f})")
+            rel = units.times(c.get("relative") or 1)
+            lines.append(f"  {label:<36} {units.seconds(c['mean'])}  ({rel})")
     if recorded:
         lines.append("  recorded in the history: `qtui history` lists sessions")
     lines.extend(f"  exported {p}" for p in exported)

@@ -17,6 +17,7 @@ from test_ui_form import errors_text, form_ready, make_app
 from test_ui_run import wait_for, wait_for_caps
 from textual.widgets import Button, Input, Static
 
+from qtui import units
 from qtui.ui.app import QtuiApp
 from qtui.ui.widgets.combo_grid import ComboGrid
 from qtui.ui.widgets.graph import LineGraph
@@ -136,11 +137,12 @@ async def test_sweep_tab_chart_legend_and_crossovers() -> None:
         assert wall.x_ticks == ["2", "4", "6", "8"]
         assert len(wall.series) == 3 and all(len(s.values) == 4 for s in wall.series)
         crossings = str(app.query_one("#sweep-crossovers", Static).render())
-        assert "default.qubit+backprop is faster than lightning.qubit+adjoint up to 6 qubits" in (
+        # single runs: qtui.stats calls a difference under 10 % noise (6 qubits: 11 vs 12 ms)
+        assert "default.qubit+backprop is faster than lightning.qubit+adjoint up to 4 qubits" in (
             crossings.replace("\n", " ")
         )
         legend = str(app.query_one("#sweep-legend", Static).render())
-        assert "lightning.qubit+adjoint (up to 3.8 cores!)" in legend
+        assert f"lightning.qubit+adjoint (up to {units.cores(3.8)} cores!)" in legend
         # results: labels tell the points apart, cores > 1.5 are marked
         table = app.query_one(ResultsTable)
         labels = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
@@ -149,7 +151,7 @@ async def test_sweep_tab_chart_legend_and_crossovers() -> None:
         assert any(c.endswith(" !") for c in cores)
         rec = app.query_one(RecommendationPanel)
         assert any(line.startswith("At qubits=8: Fastest: ") for line in rec.lines)
-        assert "keeps 3.8 cores busy" in str(rec.render())
+        assert f"keeps {units.cores(3.8)} cores busy" in str(rec.render())
         # phases: the adjoint caption, one comparison row per combination
         phases = app.query_one(PhasesPanel)
         assert len(phases.rows) == 12
