@@ -28,12 +28,13 @@ and caches the bytes on the event; ``decode`` caches the line it decoded.  The
 child, the supervisor's log writer and the history writer all call
 ``encoded``, so an event crosses the pipe, the log and the database as the
 same bytes.  Events are values: assigning a field drops the cache, but
-mutating a nested list or dict in place after encoding does not (don't).
+mutating a nested list or dict in place after encoding does not (don't);
+``replace(event, **changes)`` makes a changed copy (``dataclasses.replace``
+does not work on msgspec Structs).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import time
 from typing import Annotated, Any, ClassVar, Union
@@ -460,26 +461,6 @@ TERMINAL_TYPES = frozenset(
 
 AnyEvent = Union[_CLASSES]  # type: ignore[valid-type]  # noqa: UP007 - built from a tuple
 _DECODER = msgspec.json.Decoder(AnyEvent)
-
-
-def _dataclass_compat(cls: type[Event]) -> None:
-    """Let ``dataclasses.replace(event, ...)`` keep working on these Structs.
-
-    Transitional: call sites should use ``qtui.events.replace``.  Remove once
-    none calls ``dataclasses.replace`` on an event.
-    """
-    kind = dataclasses._FIELD  # type: ignore[attr-defined]
-    fields = {}
-    for name in cls.__struct_fields__:
-        f = dataclasses.field()
-        f.name = name
-        f._field_type = kind  # type: ignore[attr-defined]
-        fields[name] = f
-    cls.__dataclass_fields__ = fields  # type: ignore[attr-defined]
-
-
-for _cls in _CLASSES:
-    _dataclass_compat(_cls)
 
 
 # --- decoding ------------------------------------------------------------------
