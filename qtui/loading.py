@@ -349,6 +349,7 @@ def load_events(path: str | os.PathLike[str]) -> EventLog:
 def fold(log: EventLog, source: str) -> dict[str, Any]:
     """The summary dict of an event log, with a note for the lines skipped."""
     from qtui.summary import SessionSummary
+    from qtui.summary_doc import document
 
     summary = SessionSummary()
     for event in log.events:
@@ -358,7 +359,7 @@ def fold(log: EventLog, source: str) -> dict[str, Any]:
         summary.notes.append(
             f"{len(log.problems)} malformed line(s) in {source} were skipped ({shown})"
         )
-    return summary.to_dict()
+    return document(summary)
 
 
 def load_summary(path: str | os.PathLike[str]) -> dict[str, Any]:
