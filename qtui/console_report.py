@@ -27,7 +27,7 @@ from qtui.summary import LOSS_KINDS
 #: From this console width on, one table; below it, timing and resources apart.
 WIDE = 150
 
-_TIMING = ("mean", "min", "max", "relative")
+_TIMING = ("runs", "mean", "min", "max", "relative")
 _RESOURCES = ("peak_rss", "cores", "core_s", "threads", "accuracy", "loss", "warnings")
 
 
@@ -39,6 +39,7 @@ def _new_table(title: str) -> Table:
         box=box.SIMPLE_HEAD,
         show_edge=False,
         collapse_padding=True,
+        pad_edge=False,
     )
 
 

@@ -22,17 +22,25 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from rich import box
 from rich.console import Console, Group, RenderableType
 from rich.live import Live
-from rich.table import Table
 from rich.text import Text
 
 from qtui import events as ev
 from qtui.analysis_report import print_analysis
 from qtui.config import RunSpec
+from qtui.console_report import exit_reason, print_report
+from qtui.outcomes import describe_error
+from qtui.parameters import combo_parameters
+from qtui.parameters import run_label as label_of_run
 from qtui.session_control import SessionController
 from qtui.summary import RunRecord, SessionSummary
+from qtui.summary_doc import document
+from qtui.units import cores as fmt_cores
+from qtui.units import loss as fmt_loss
+from qtui.units import memory as fmt_bytes
+from qtui.units import percent as fmt_percent
+from qtui.units import seconds as fmt_seconds
 
 EXIT_OK = 0
 EXIT_RUNS_FAILED = 1
@@ -40,53 +48,17 @@ EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143
 
 
-# --- formatting helpers ---------------------------------------------------------------
-
-
-def fmt_seconds(s: float | None) -> str:
-    if s is None:
-        return "-"
-    if s < 1:
-        return f"{s * 1000:.1f} ms"
-    if s < 100:
-        return f"{s:.3f} s"
-    return f"{s:.1f} s"
-
-
-def fmt_bytes(n: float | None) -> str:
-    if not n:
-        return "-"
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit in ("B", "KiB") or n >= 100 else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GiB"
-
-
-def fmt_num(x: float | None, digits: int = 2) -> str:
-    return "-" if x is None else f"{x:.{digits}f}"
+# --- one-line texts (the figures themselves come from qtui.units) -----------------------
 
 
 def run_label(rec: RunRecord) -> str:
     """``device+method #k`` (k = 1-based repeat), as the one-line reasons say it."""
-    return f"{rec.combo} #{int(rec.spec.get('repeat_index', 0)) + 1}"
+    return label_of_run(combo_parameters(rec.spec), rec.spec.get("repeat_index"))
 
 
 def outcome_text(rec: RunRecord) -> str:
     """One line saying how a run that did not finish ended."""
-    e = rec.error or {}
-    if rec.state == "crashed":
-        if e.get("signal"):
-            return f"crashed, {e['signal']}"
-        return f"crashed, exit code {e.get('exit_code')}"
-    if rec.state == "failed":
-        msg = str(e.get("message", "")).strip().splitlines()
-        return f"failed, {e.get('exc_type', 'error')}" + (f": {msg[0][:120]}" if msg else "")
-    if rec.state == "timed_out":
-        return f"timed out after {float(e.get('timeout_s') or 0):g} s"
-    if rec.state == "cancelled":
-        return str(e.get("reason") or "cancelled")
-    return rec.state
+    return describe_error(rec.error, rec.state) or rec.state
 
 
 # --- live progress --------------------------------------------------------------------
@@ -128,12 +100,11 @@ class Progress:
             note = f" ({', '.join(extra)})" if extra else ""
             self._print(f"{head}: started{note}, imports {event.import_s:.1f} s")
         elif isinstance(event, ev.RunFinished):
-            acc = "-" if event.accuracy is None else f"{event.accuracy * 100:.1f} %"
             self._clear(rec.run_id)
             self._print(
-                f"{head}: finished in {fmt_seconds(event.train_s)}, loss {event.final_loss:.4f},"
-                f" accuracy {acc}, peak RSS {fmt_bytes(event.peak_rss)},"
-                f" {event.cores_in_use:.2f} cores",
+                f"{head}: finished in {fmt_seconds(event.train_s)},"
+                f" loss {fmt_loss(event.final_loss)}, accuracy {fmt_percent(event.accuracy)},"
+                f" peak RSS {fmt_bytes(event.peak_rss)}, {fmt_cores(event.cores_in_use)} cores",
                 style="green",
             )
         elif event.type in ("run_failed", "run_crashed", "run_timed_out", "run_cancelled"):
@@ -165,11 +136,11 @@ class Progress:
             line.append(run_label(rec), style="cyan")
             line.append(f"  epoch {rec.epoch}/{epochs or '?'}")
             line.append(f"  batch {rec.batch}/{bpe or '?'}")
-            line.append(f"  loss {fmt_num(rec.last_loss, 4)}")
+            line.append(f"  last batch loss {fmt_loss(rec.last_loss)}")
             line.append(f"  {elapsed:.1f} s")
             res = Text("  ")
             res.append(f"RSS {fmt_bytes(s.get('rss'))}  threads {s.get('threads', '-')}")
-            res.append(f"  cores in use {fmt_num(s.get('cores_in_use'))}")
+            res.append(f"  cores in use {fmt_cores(s.get('cores_in_use'))}")
             percpu = s.get("percpu") or []
             if percpu:
                 res.append("  cpu ", style="dim")
@@ -181,136 +152,6 @@ class Progress:
 def _bar(pct: float) -> str:
     blocks = " ▁▂▃▄▅▆▇█"
     return blocks[min(8, max(0, round(pct / 12.5)))]
-
-
-# --- the result table -----------------------------------------------------------------
-
-
-def _combo_label(c: dict[str, Any]) -> Text:
-    label = Text(str(c.get("label") or c["command"]))
-    params = c.get("parameters", {})
-    extra = []
-    resolved = c.get("resolved_diff_method")
-    if resolved and resolved != params.get("diff_method"):
-        extra.append(f"→ {resolved}")
-    if c.get("split_batch"):
-        extra.append("split batch")
-    if extra:
-        label.append("\n" + ", ".join(extra), style="dim")
-    runs = c.get("runs", {})
-    if runs.get("finished", 0) != runs.get("total", 0):
-        label.append(f"\n{runs.get('finished', 0)}/{runs.get('total', 0)} finished", style="red")
-    return label
-
-
-def _new_table(title: str) -> Table:
-    return Table(
-        title=title,
-        title_justify="left",
-        header_style="bold",
-        box=box.SIMPLE_HEAD,
-        show_edge=False,
-        collapse_padding=True,
-    )
-
-
-#: Below this many columns the table is split into timing and resources.
-WIDE = 150
-
-
-def results_tables(summary: SessionSummary, width: int = 80) -> list[Table]:
-    """hyperfine's columns plus the resources beside them, one row per combination.
-
-    One table when the console is wide enough, else two (timing; resources),
-    so it stays readable at 80 columns.
-    """
-    wide = width >= WIDE
-    timing = _new_table("Results" if wide else "Results: training time")
-    timing.add_column("Combination", no_wrap=True)
-    for name in ("Time (mean ± σ)", "Min", "Max", "Relative"):
-        timing.add_column(name, justify="right", no_wrap=True)
-    resources = timing if wide else _new_table("Results: resources and outcome")
-    if not wide:
-        resources.add_column("Combination", no_wrap=True)
-    names = ("Peak RSS", "Cores", "Core-s", "Threads", "Accuracy", "Final loss", "Warnings")
-    if not wide:
-        names = ("Peak RSS", "Cores", "Core-s", "Thr.", "Acc.", "Loss", "Warn.")
-    for name in names:
-        resources.add_column(name, justify="right", no_wrap=True)
-    for c in summary.combos():
-        label = _combo_label(c)
-        mean, sd = c.get("mean"), c.get("stddev")
-        time_text = "-" if mean is None else fmt_seconds(mean)
-        if mean is not None and sd is not None:
-            time_text += f" ± {fmt_seconds(sd)}"
-        rel = c.get("relative")
-        t_cells: list[Any] = [
-            time_text,
-            fmt_seconds(c.get("min")),
-            fmt_seconds(c.get("max")),
-            "-" if rel is None else f"{rel:.2f}",
-        ]
-        res = c.get("resources", {})
-        acc = c.get("accuracy")
-        warn = int(c.get("warning_count") or 0)
-        r_cells: list[Any] = [
-            fmt_bytes(res.get("peak_rss_bytes")),
-            fmt_num(res.get("cores_in_use")),
-            fmt_num(res.get("core_s")),
-            "-" if res.get("peak_threads") is None else str(res.get("peak_threads")),
-            "-" if acc is None else f"{acc * 100:.1f} %",
-            fmt_num(c.get("final_loss"), 4),
-            Text(str(warn), style="yellow" if warn else ""),
-        ]
-        if wide:
-            timing.add_row(label, *t_cells, *r_cells)
-        else:
-            timing.add_row(label, *t_cells)
-            resources.add_row(label.copy(), *r_cells)
-    return [timing] if wide else [timing, resources]
-
-
-def unfinished(summary: SessionSummary) -> list[RunRecord]:
-    return [r for r in summary.runs.values() if r.state != "finished"]
-
-
-def print_report(summary: SessionSummary, console: Console) -> None:
-    if any(r.state == "finished" for r in summary.runs.values()):
-        for table in results_tables(summary, console.width):
-            console.print(table)
-    else:
-        console.print("No run finished.")
-    bad = unfinished(summary)
-    if bad:
-        console.print("Did not finish:", style="bold red")
-        for r in bad:
-            console.print(f"  {run_label(r)} ({r.run_id}): {outcome_text(r)}", highlight=False)
-    if summary.refused:
-        console.print("Refused by PennyLane (not run):", style="bold")
-        for item in summary.refused:
-            console.print(
-                f"  {item['device']}+{item['diff_method']}: {item['reason']}", highlight=False
-            )
-    warned = [c for c in summary.combos() if c.get("warnings")]
-    if warned:
-        console.print("Warnings:", style="bold yellow")
-        for c in warned:
-            for w in c["warnings"][:5]:
-                console.print(
-                    f"  {c['command']}: {w['count']}× {w['category']}: {w['message'][:100]}"
-                    f" ({Path(str(w['filename'])).name}:{w['lineno']})",
-                    highlight=False,
-                )
-
-
-def exit_reason(summary: SessionSummary) -> str | None:
-    """``N of M runs did not finish (a: crashed, SIGKILL; ...)`` or None."""
-    bad = unfinished(summary)
-    if not bad:
-        return None
-    shown = "; ".join(f"{run_label(r)}: {outcome_text(r)}" for r in bad[:3])
-    more = f"; and {len(bad) - 3} more" if len(bad) > 3 else ""
-    return f"{len(bad)} of {len(summary.runs)} runs did not finish ({shown}{more})"
 
 
 # --- saving -----------------------------------------------------------------------------
@@ -431,9 +272,9 @@ def run_session(
         raise control.error
 
     summary = progress.summary
+    data = document(summary)
     out.print()
-    print_report(summary, out)
-    data = summary.to_dict()
+    print_report(data, out)
     print_analysis(data, out)
     code = EXIT_OK
     if json_path:
@@ -450,7 +291,7 @@ def run_session(
     if received:
         err.print("qtui: interrupted; the runs that had not finished were cancelled")
         return EXIT_TERMINATED if received[0] == signal.SIGTERM else EXIT_INTERRUPTED
-    reason = exit_reason(summary)
+    reason = exit_reason(data)
     if reason:
         err.print(f"qtui: {reason}", highlight=False)
         return EXIT_RUNS_FAILED

@@ -137,7 +137,7 @@ def _cores(r: dict[str, Any]) -> Cell:
 
 
 LOSS_TITLES = {"last_epoch": "Loss (last epoch)", "measured_steps": "Loss (measured steps)"}
-LOSS_SHORT = {"last_epoch": "Loss (ep.)", "measured_steps": "Loss (steps)"}
+LOSS_SHORT = {"last_epoch": "Loss", "measured_steps": "Loss"}  # the note under the table says which
 
 #: key -> (column, (raw, text) of a result)
 _CELLS: dict[str, Callable[[dict[str, Any]], tuple[Any, str]]] = {

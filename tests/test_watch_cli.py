@@ -89,7 +89,7 @@ def test_watch_follows_a_live_log(real_events: list[ev.Event], tmp_path: Path, m
         assert f"[{rid}] started" in out and f"[{rid}] finished in" in out
     assert "[r1] epoch 1/1: epoch mean loss" in out
     assert "[r1] warning UserWarning: qtui test warning" in out
-    assert "[r4] failed: RuntimeError: the test workload refuses finite-diff" in out
+    assert "[r4] failed, RuntimeError: the test workload refuses finite-diff" in out
     assert f"session {sid} finished" in out
     table = out[out.index("Results"):]
     assert "default.qubit+backprop" in table and "2/2" in table and "Relative" in table
