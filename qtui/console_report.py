@@ -81,12 +81,13 @@ def results_tables(model: Results, width: int = 80) -> list[Table]:
     resources = timing if wide else _new_table("Results: resources and outcome")
     if not wide:
         resources.add_column("Combination", overflow="fold", ratio=1)
-    for key in _RESOURCES:
+    gpu = tuple(c.key for c in model.columns if c.key.startswith("gpu_"))
+    for key in _RESOURCES + gpu:
         col = model.column(key)
         figures(resources, key, col.title if wide else col.short)
     for row in model.rows:
         t_cells = [_cell(row, k) for k in _TIMING]
-        r_cells = [_cell(row, k) for k in _RESOURCES]
+        r_cells = [_cell(row, k) for k in _RESOURCES + gpu]
         if wide:
             timing.add_row(_label(row), *t_cells, *r_cells)
         else:

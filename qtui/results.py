@@ -18,6 +18,8 @@ Decisions:
   σ when both have one.
 * **Cores**: above ``BURN_CORES`` cores in use a combination is fast by
   burning cores; its cell carries the ``!`` mark.
+* **GPU** columns (peak GPU memory of the run, or of the device when NVML
+  cannot attribute it; mean utilisation) appear only when a result has them.
 * **Loss** is named for what it is (``qtui.summary.LOSS_KINDS``): the mean
   loss of the last epoch, or over the measured steps of a step-limited run.
 """
@@ -155,7 +157,22 @@ _CELLS: dict[str, Callable[[dict[str, Any]], tuple[Any, str]]] = {
     "accuracy": lambda r: (_n(r.get("accuracy")), units.percent(r.get("accuracy"))),
     "loss": lambda r: (_n(r.get("final_loss")), units.loss(r.get("final_loss"))),
     "warnings": _warnings,
+    "gpu_mem": lambda r: (
+        _n(_res(r, "gpu_mem_peak_bytes")) or None,
+        units.memory(_res(r, "gpu_mem_peak_bytes")),
+    ),
+    "gpu_util": lambda r: (
+        _n(_res(r, "gpu_util_mean")),
+        units.percent(None if _n(_res(r, "gpu_util_mean")) is None
+                      else float(_res(r, "gpu_util_mean")) / 100),
+    ),
 }
+
+#: Shown only when some result has GPU figures (NVML saw a GPU).
+GPU_COLUMNS = (
+    Column("gpu_mem", "GPU mem", "GPU mem", "low"),
+    Column("gpu_util", "GPU util", "GPU %"),
+)
 
 
 def columns(loss_kind: str = "last_epoch") -> tuple[Column, ...]:
@@ -198,6 +215,9 @@ def from_results(results: list[dict[str, Any]]) -> Results:
     kinds = {str(r.get("loss_kind") or "last_epoch") for r in results}
     kind = kinds.pop() if len(kinds) == 1 else "mixed"
     cols = columns(kind)
+    if any(_res(r, "gpu_mem_peak_bytes") is not None or _res(r, "gpu_util_mean") is not None
+           for r in results):
+        cols = cols + GPU_COLUMNS
     varying = varying_parameters(results)
     best_result = fastest(results)
     rows = []

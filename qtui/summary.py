@@ -268,6 +268,15 @@ class SessionSummary:
             "peak_rss_values": peak_rss,
             "core_s_values": [float(x["core_s"]) for x in res],
         }
+        gpu_mem = [int(x["gpu_mem_peak"]) for x in res if x.get("gpu_mem_peak") is not None]
+        gpu_util = [float(x["gpu_util_mean"]) for x in res if x.get("gpu_util_mean") is not None]
+        if gpu_mem or gpu_util:
+            # GPU figures exist only where NVML saw a GPU (qtui.engine.sampler).
+            entry["resources"]["gpu_mem_peak_bytes"] = max(gpu_mem) if gpu_mem else None
+            entry["resources"]["gpu_mem_scope"] = next(
+                (x.get("gpu_mem_scope") for x in res if x.get("gpu_mem_scope")), ""
+            )
+            entry["resources"]["gpu_util_mean"] = _mean(gpu_util)
         steps = [int(x.get("steps", 0)) for x in res]
         entry["steps"] = steps[0] if steps else None
         entry["time_per_step"] = (

@@ -146,7 +146,8 @@ class ProgressPrinter:
             if self._due(rid, "sample", e.t):
                 self.line(
                     f"{tag}RSS {units.memory(e.rss)} (peak {units.memory(e.peak_rss)}), "
-                    f"{units.cores(e.cores_in_use)} cores, {e.threads} threads",
+                    f"{units.cores(e.cores_in_use)} cores, {e.threads} threads"
+                    + _gpu_text(e),
                     "dim",
                 )
         elif isinstance(e, ev.RunFinished):
@@ -166,6 +167,19 @@ class ProgressPrinter:
             self.line(
                 f"session {e.session_id} {'interrupted' if e.interrupted else 'finished'}", "bold"
             )
+
+
+def _gpu_text(e: ev.Sample) -> str:
+    """``, GPU 87.0 % 1.5 GiB`` per GPU, and the run's own GPU memory, when NVML saw one."""
+    if not e.gpu_util and not e.gpu_mem_used:
+        return ""
+    parts = [
+        f"GPU{i} {units.percent(u / 100 if u == u else None)} {units.memory(m)}"
+        for i, (u, m) in enumerate(zip(e.gpu_util, e.gpu_mem_used, strict=False))
+    ]
+    if e.run_gpu_mem is not None:
+        parts.append(f"run GPU mem {units.memory(e.run_gpu_mem)}")
+    return ", " + ", ".join(parts)
 
 
 def print_results(console: Any, summary: dict[str, Any]) -> None:
