@@ -222,13 +222,15 @@ def load_capabilities(refresh: bool = False, *, timeout: float = PROBE_TIMEOUT_S
 
 
 def run_probe(timeout: float = PROBE_TIMEOUT_S) -> dict[str, Any]:
-    """Run ``python -m qtui.engine.probe`` and return its JSON."""
+    """Run ``python -P -m qtui.engine.probe`` and return its JSON."""
+    from qtui.engine.pycmd import python_command
+
     with tempfile.TemporaryDirectory(prefix="qtui-probe-") as tmp:
         out = Path(tmp) / "probe.json"
         t0 = time.monotonic()
         try:
             proc = subprocess.run(
-                [sys.executable, "-m", PROBE_MODULE, "--out", str(out)],
+                python_command(PROBE_MODULE, "--out", str(out)),  # cwd off sys.path
                 stdin=subprocess.DEVNULL,
                 capture_output=True,
                 text=True,

@@ -8,6 +8,7 @@ the capability probe's answer, passed in by the caller).
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
@@ -60,13 +61,17 @@ class RunSpec:
     repeat_index: int = 0  # 0-based index among --repeat
     timeout_s: float | None = None
     run_id: str = ""
+    #: Folders the child searches for the workload's module (``--workload-path``);
+    #: empty: the current directory.  Only that module is looked up there; the
+    #: folders are not put on ``sys.path`` (``qtui.engine.workload.load_builder``).
+    workload_path: tuple[str, ...] = ()
 
     @property
     def combo(self) -> str:
         return f"{self.device}+{self.diff_method}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        d: dict[str, Any] = {
             "run_id": self.run_id,
             "device": self.device,
             "diff_method": self.diff_method,
@@ -74,6 +79,9 @@ class RunSpec:
             "timeout_s": self.timeout_s,
             "params": self.params.to_dict(),
         }
+        if self.workload_path:  # absent when default, so existing logs and summaries read the same
+            d["workload_path"] = list(self.workload_path)
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> RunSpec:
@@ -86,6 +94,7 @@ class RunSpec:
             repeat_index=int(d.get("repeat_index", 0)),
             timeout_s=d.get("timeout_s"),
             run_id=d.get("run_id", ""),
+            workload_path=tuple(str(p) for p in d.get("workload_path") or ()),
         )
 
     def with_id(self, run_id: str) -> RunSpec:
@@ -145,6 +154,18 @@ def parse_workload(text: str) -> str:
             f"must look like module:function (e.g. mypkg.bench:build), got {s!r}",
         )
     return s
+
+
+def parse_workload_path(texts: Iterable[str] | None) -> tuple[str, ...]:
+    """``--workload-path`` folders as absolute paths; each must be an existing folder."""
+    out: list[str] = []
+    for text in texts or ():
+        path = os.path.abspath(os.path.expanduser(str(text)))
+        if not os.path.isdir(path):
+            raise ConfigError("workload-path", f"{text!r} is not a folder")
+        if path not in out:
+            out.append(path)
+    return tuple(out)
 
 
 def parse_list(name: str, text: str) -> list[str]:

@@ -21,10 +21,25 @@ per run, updated on each lifecycle event) answers listings without a replay.
 
 Schema versioned with ``PRAGMA user_version``; a database from a newer qtui
 is refused with a clear error rather than misread.
+
+Sessions cut off: each session row names the process recording it (host,
+pid, and the process's start, so a recycled pid is not taken for the same
+process).  Whenever a qtui opens the database, sessions of this host whose
+recording process is gone without a ``session_finished`` (SIGKILL, a closed
+terminal, a power cut) are closed: their unfinished runs become ``lost``
+(``run_cancelled`` with a reason that starts ``lost:``, state ``lost`` in the
+run table) and the session ``interrupted``, at the time of its last event.
+
+Privacy: the database holds command lines, host names, paths and tracebacks,
+so a missing data folder is created 0700 and a new database (and with it
+SQLite's ``-wal``/``-shm``, which take the database's mode) 0600, whatever
+the umask.  Existing folders and files keep their modes (a folder shared on
+purpose through ``QTUI_DATA_DIR`` stays shared).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -38,6 +53,7 @@ from pathlib import Path
 from typing import Any
 
 from qtui import events as ev
+from qtui.engine.reaper import is_running, start_token
 
 SCHEMA_VERSION = 1
 DB_NAME = "history.sqlite3"
@@ -55,7 +71,8 @@ CREATE TABLE IF NOT EXISTS sessions (
     planned_runs INTEGER NOT NULL DEFAULT 0,
     writer_host  TEXT,
     writer_pid   INTEGER,
-    last_t       REAL
+    last_t       REAL,
+    writer_started TEXT
 );
 CREATE TABLE IF NOT EXISTS runs (
     session_id   TEXT NOT NULL,
@@ -128,7 +145,8 @@ class HistoryDB:
         self._warn_counts: dict[str, dict[tuple[Any, ...], int]] = {}
         self._bulk = False  # inside import_events' one transaction
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            _private_folder(self.path.parent)
+            _private_file(self.path)
             self._conn = sqlite3.connect(
                 self.path, timeout=30.0, isolation_level=None, check_same_thread=False
             )
@@ -170,8 +188,81 @@ class HistoryDB:
                             if stmt.strip():
                                 c.execute(stmt)
                         c.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            self._add_columns()
+            with contextlib.suppress(sqlite3.OperationalError):  # read-only: listed as incomplete
+                self.close_lost_sessions()
         except sqlite3.DatabaseError as exc:
             raise HistoryError(f"history database {self.path} is unusable: {exc}") from exc
+
+    def _add_columns(self) -> None:
+        """Columns added since schema v1 (without a version bump: an older qtui reads on)."""
+
+        def missing() -> bool:
+            cols = {r[1] for r in self._conn.execute("PRAGMA table_info(sessions)")}
+            return "writer_started" not in cols
+
+        if missing():
+            with self._tx() as c:
+                if missing():
+                    c.execute("ALTER TABLE sessions ADD COLUMN writer_started TEXT")
+
+    def close_lost_sessions(self) -> list[str]:
+        """Close the sessions of this host whose recording qtui is gone; returns their ids.
+
+        Their runs that had not ended become ``lost``; see the module docstring.
+        """
+        host = socket.gethostname()
+        open_rows = self._query(
+            "SELECT session_id, writer_pid, writer_started, started_t FROM sessions"
+            " WHERE finished_t IS NULL AND writer_host = ?",
+            (host,),
+        )
+        closed: list[str] = []
+        for row in open_rows:
+            if _writer_alive(row["writer_pid"], row["writer_started"], row["started_t"]):
+                continue
+            sid = row["session_id"]
+            with self._tx() as c:
+                again = c.execute(
+                    "SELECT last_t, started_t FROM sessions WHERE session_id = ? AND finished_t IS NULL",
+                    (sid,),
+                ).fetchone()
+                if again is None:
+                    continue  # another qtui closed it meanwhile
+                t = again[0] if again[0] is not None else again[1]
+                reason = (
+                    f"lost: the qtui recording this session (pid {row['writer_pid']} on {host}) "
+                    "ended without finishing it (killed, or its terminal closed)"
+                )
+                runs = [
+                    r[0]
+                    for r in c.execute(
+                        "SELECT run_id FROM runs WHERE session_id = ?"
+                        " AND state IN ('queued', 'running') ORDER BY rowid",
+                        (sid,),
+                    )
+                ]
+                synthetic: list[ev.Event] = [
+                    ev.RunCancelled(run_id=run_id, reason=reason, t=t) for run_id in runs
+                ]
+                synthetic.append(ev.SessionFinished(session_id=sid, interrupted=True, t=t))
+                for event in synthetic:
+                    c.execute(
+                        "INSERT INTO events (session_id, run_id, type, t, data) VALUES (?,?,?,?,?)",
+                        (sid, getattr(event, "run_id", None), event.type, event.t, event.to_json()),
+                    )
+                for run_id in runs:
+                    c.execute(
+                        "UPDATE runs SET state = 'lost', ended_t = ?, error = ?"
+                        " WHERE session_id = ? AND run_id = ?",
+                        (t, json.dumps({"state": "lost", "reason": reason}), sid, run_id),
+                    )
+                c.execute(
+                    "UPDATE sessions SET finished_t = ?, interrupted = 1 WHERE session_id = ?",
+                    (t, sid),
+                )
+            closed.append(sid)
+        return closed
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
@@ -293,7 +384,8 @@ class HistoryDB:
             self._session_id = event.session_id
             c.execute(
                 "INSERT INTO sessions (session_id, started_t, host, qtui_version, argv, "
-                "planned_runs, writer_host, writer_pid, last_t) VALUES (?,?,?,?,?,?,?,?,?)",
+                "planned_runs, writer_host, writer_pid, last_t, writer_started)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?)",
                 (
                     event.session_id,
                     event.t,
@@ -304,6 +396,7 @@ class HistoryDB:
                     socket.gethostname(),
                     os.getpid(),
                     event.t,
+                    start_token(os.getpid()),
                 ),
             )
             c.execute(
@@ -490,14 +583,64 @@ def _session_status(d: dict[str, Any]) -> str:
     if d.get("finished_t") is not None:
         return "interrupted" if d.get("interrupted") else "finished"
     if d.get("writer_host") == socket.gethostname() and d.get("writer_pid"):
-        try:
-            os.kill(int(d["writer_pid"]), 0)
-        except ProcessLookupError:
-            return "incomplete"
-        except (PermissionError, OSError):
-            return "running"
-        return "running"
+        alive = _writer_alive(d["writer_pid"], d.get("writer_started"), d.get("started_t"))
+        return "running" if alive else "incomplete"
     return "incomplete"
+
+
+def _writer_alive(pid: Any, started: str | None, session_t: float | None) -> bool:
+    """Whether the process that recorded a session (on this host) is still that process.
+
+    With its recorded start: the same pid *and* start.  Rows from before the
+    start was recorded: a live process younger than the session is another
+    one that got the pid.  A process of another user counts as alive.
+    """
+    try:
+        pid = int(pid)
+    except (TypeError, ValueError):
+        return False
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    if started:
+        return is_running(pid, started)
+    if not is_running(pid, None):
+        return False
+    import psutil
+
+    try:
+        return session_t is None or psutil.Process(pid).create_time() <= float(session_t) + 1.0
+    except psutil.Error:
+        return False
+
+
+def _private_folder(folder: Path) -> None:
+    """Create ``folder`` 0700 when missing (its parents as usual); leave an existing one."""
+    if folder.is_dir():
+        return
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(mode=0o700)
+    except FileExistsError:
+        return
+    os.chmod(folder, 0o700)  # the umask only removes bits; this also restores a 0277 one's
+
+
+def _private_file(path: Path) -> None:
+    """Create an empty database file 0600 when missing, before SQLite creates it 0644."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    try:
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
 
 
 def recording(

@@ -17,13 +17,14 @@ from qtui import events as ev
 from qtui.commands import history as history_cmd
 from qtui.history_db import HistoryDB, HistoryError, default_path, recording
 from qtui.summary import SessionSummary
+from qtui.summary_doc import document
 
 
 def fold(events: list[ev.Event]) -> dict[str, Any]:
     s = SessionSummary()
     for e in events:
         s.apply(e)
-    return s.to_dict()
+    return document(s)
 
 
 def renamed(events: list[ev.Event], sid: str) -> list[ev.Event]:
@@ -98,10 +99,11 @@ def test_a_killed_writer_loses_nothing_recorded(
     assert proc.returncode == 9
     with HistoryDB(db_path) as db:
         [session] = db.sessions()
-        assert session["status"] == "incomplete"  # writer gone, no session_finished
+        # Writer gone without session_finished: closed on open (issue 11, item 3).
+        assert session["status"] == "interrupted"
         runs = {r["run_id"]: r for r in db.runs(session["session_id"])}
         assert runs["r1"]["state"] == "finished" and runs["r1"]["train_s"] > 0
-        assert runs["r2"]["state"] in ("queued", "running")
+        assert runs["r2"]["state"] == "lost"
         summary = db.summary(session["session_id"])
         assert summary["results"][0]["runs"]["finished"] == 1
 
@@ -316,3 +318,128 @@ def test_import_of_a_file_without_events_is_one_error_line(
     assert err.startswith("qtui: error: ") and err.count("\n") == 1, err
     with HistoryDB(db_path) as db:
         assert db.sessions() == []
+
+
+# --- issue 11, items 3 and 13: sessions cut off, private files -----------------------
+
+_CUT_OFF = textwrap.dedent(
+    """
+    import os, signal, sys
+    from qtui.events import decode
+    from qtui.history_db import HistoryDB
+    db = HistoryDB(sys.argv[1])
+    for line in open(sys.argv[2]):
+        db.record(decode(line)[0])
+    os.kill(os.getpid(), signal.SIGKILL)
+    """
+)
+
+
+def _record_then_die(real_events: list[ev.Event], tmp_path: Path, upto: str = "run_started") -> Path:
+    """A real qtui-side process records up to the first ``upto`` of r2, then is SIGKILLed."""
+    cut = next(
+        i for i, e in enumerate(real_events) if e.type == upto and getattr(e, "run_id", "") == "r2"
+    ) + 1
+    log = tmp_path / "cut.jsonl"
+    log.write_text("\n".join(e.to_json() for e in real_events[:cut]) + "\n")
+    db_path = tmp_path / "h.sqlite3"
+    proc = subprocess.run([sys.executable, "-c", _CUT_OFF, str(db_path), str(log)], timeout=120)
+    assert proc.returncode == -9
+    return db_path
+
+
+def test_a_session_cut_off_by_sigkill_is_closed_on_the_next_open(
+    real_events: list[ev.Event], tmp_path: Path
+) -> None:
+    db_path = _record_then_die(real_events, tmp_path)
+    with sqlite3.connect(db_path) as raw:  # as the dead writer left it
+        assert raw.execute("SELECT finished_t FROM sessions").fetchone()[0] is None
+        assert raw.execute("SELECT state FROM runs WHERE run_id = 'r2'").fetchone()[0] == "running"
+    with HistoryDB(db_path) as db:
+        [session] = db.sessions()
+        sid = session["session_id"]
+        assert session["status"] == "interrupted"
+        assert session["writer_started"]  # the writer's start was recorded
+        states = {r["run_id"]: r["state"] for r in db.runs(sid)}
+        assert states["r1"] == "finished" and states["r2"] == "lost"
+        assert all(states[r] in ("lost", "finished", "failed") for r in states)
+        assert db.runs(sid)[1]["error"]["reason"].startswith("lost: ")
+        events = db.events(sid)
+        last_t = max(e.t for e in events[:-1])
+        assert events[-1].type == "session_finished" and events[-1].interrupted
+        assert events[-1].t == last_t  # closed at its last event, not at the next open
+        lost = [e for e in events if e.type == "run_cancelled" and e.reason.startswith("lost: ")]
+        assert "r2" in [e.run_id for e in lost]
+        summary = db.summary(sid)
+        assert summary["interrupted"] is True
+        # a second open changes nothing
+        assert db.close_lost_sessions() == []
+    with HistoryDB(db_path) as db:
+        assert len(db.events(sid)) == len(events)
+
+
+def test_a_recycled_pid_is_not_taken_for_the_writer(
+    real_events: list[ev.Event], tmp_path: Path
+) -> None:
+    """The row names a live pid (this test's) but another process's start: closed.
+    Rows from before the start was recorded: a pid younger than the session is another."""
+    import os
+    import time
+
+    import psutil
+
+    db_path = _record_then_die(real_events, tmp_path)
+    with sqlite3.connect(db_path) as raw:
+        raw.execute("UPDATE sessions SET finished_t = NULL, writer_pid = ?", (os.getpid(),))
+        raw.execute("UPDATE sessions SET writer_started = 'boot:1'")
+    with HistoryDB(db_path) as db:
+        assert db.sessions()[0]["status"] == "interrupted"
+    me_born = psutil.Process().create_time()
+    for started_t, closed in ((me_born - 100.0, True), (time.time(), False)):
+        path = tmp_path / f"old-{closed}.sqlite3"
+        with HistoryDB(path) as db:
+            db.record(real_events[0])
+        with sqlite3.connect(path) as raw:
+            raw.execute("UPDATE sessions SET writer_started = NULL, started_t = ?", (started_t,))
+        with HistoryDB(path) as db:
+            status = db.sessions()[0]["status"]
+        assert status == ("interrupted" if closed else "running"), (started_t, me_born)
+
+
+def test_a_live_session_is_left_alone(real_events: list[ev.Event], tmp_path: Path) -> None:
+    """This process is still recording: another open (another qtui) must not close it."""
+    db_path = tmp_path / "h.sqlite3"
+    with HistoryDB(db_path) as writer:
+        for e in real_events[:5]:
+            writer.record(e)
+        with HistoryDB(db_path) as other:
+            assert other.sessions()[0]["status"] == "running"
+            assert other.close_lost_sessions() == []
+
+
+def test_history_files_are_private_whatever_the_umask(tmp_path: Path) -> None:
+    """umask 000 (in a child: the umask is process-wide): folder 0700, database,
+    -wal and -shm 0600."""
+    data = tmp_path / "deep" / "qtui"
+    script = textwrap.dedent(
+        """
+        import os, sys
+        os.umask(0)
+        os.environ["QTUI_DATA_DIR"] = sys.argv[1]
+        from qtui import events as ev
+        from qtui.history_db import HistoryDB
+        db = HistoryDB()
+        db.record(ev.SessionStarted(session_id="s1", machine={}, qtui_version="x"))
+        print(sorted(os.listdir(sys.argv[1])))
+        os._exit(0)  # keep -wal and -shm: a clean close may remove them
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(data)], capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    modes = {p.name: p.stat().st_mode & 0o777 for p in data.iterdir()}
+    assert data.stat().st_mode & 0o777 == 0o700
+    assert modes == {
+        "history.sqlite3": 0o600, "history.sqlite3-wal": 0o600, "history.sqlite3-shm": 0o600,
+    }, {k: oct(v) for k, v in modes.items()}

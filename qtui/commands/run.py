@@ -26,7 +26,9 @@ from qtui.config import (
     build_params,
     parse_devices,
     parse_diff_methods,
+    parse_workload_path,
 )
+from qtui.engine.pycmd import python_command
 
 EXIT_USAGE = 2
 WORKLOAD_CHECK_TIMEOUT_S = 300.0
@@ -87,7 +89,23 @@ def register(subparsers: Any) -> None:
             metavar=field_name.upper().replace("_", "-") if field_name != "workload" else "MOD:FUNC",
             help=f"{text} (default {getattr(defaults, field_name)})",
         )
+    add_workload_path_flag(g)
     p.set_defaults(func=handle)
+
+
+def add_workload_path_flag(group: Any) -> None:
+    """``--workload-path DIR`` (repeatable), shared by ``run`` and ``sweep``."""
+    group.add_argument(
+        "--workload-path",
+        dest="workload_path",
+        action="append",
+        default=None,
+        metavar="DIR",
+        help="folder to find the --workload module in, after the installed packages "
+        "(repeatable; default: the current directory).  Only that module is imported "
+        "from there: children never have the current directory on sys.path, so a stray "
+        "sklearn.py or qtui/ beside you is not run",
+    )
 
 
 def _fail(message: str) -> int:
@@ -108,20 +126,22 @@ def check_output_path(field_name: str, path: str | None, force: bool) -> None:
         raise ConfigError(field_name, f"folder {p.parent} does not exist")
 
 
-def check_workload(workload: str, device: str, method: str) -> str | None:
+def check_workload(
+    workload: str, device: str, method: str, workload_path: tuple[str, ...] = ()
+) -> str | None:
     """Load and call a custom workload once in a child; None if it is fine, else why not."""
+    search = [a for d in workload_path for a in ("--workload-path", d)]
     try:
         proc = subprocess.run(
-            [
-                sys.executable,
-                "-m",
+            python_command(
                 "qtui.engine.workload_check",
                 workload,
                 "--device",
                 device,
                 "--diff-method",
                 method,
-            ],
+                *search,
+            ),
             stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,
@@ -192,6 +212,7 @@ def handle(args: argparse.Namespace) -> int:
         repeat = FIELD_PARSERS["repeat"](args.repeat)
         timeout = FIELD_PARSERS["timeout"](args.timeout) if args.timeout is not None else None
         interval = FIELD_PARSERS["interval"](args.interval)
+        workload_path = parse_workload_path(args.workload_path)
         check_output_path("json", args.json, args.force)
         check_output_path("events", args.events, args.force)
         if args.json and args.events and Path(args.json).resolve() == Path(args.events).resolve():
@@ -210,7 +231,10 @@ def handle(args: argparse.Namespace) -> int:
     # Repeats are interleaved (A B A B, not A A B B) so slow drift on a shared
     # node spreads over every combination instead of biasing one.
     specs = [
-        RunSpec(device=d, diff_method=m, params=params, repeat_index=r, timeout_s=timeout)
+        RunSpec(
+            device=d, diff_method=m, params=params, repeat_index=r, timeout_s=timeout,
+            workload_path=workload_path,
+        )
         for r in range(repeat)
         for d, m in combos
     ]
@@ -227,7 +251,7 @@ def start_session(
 ) -> int:
     """Check a custom workload in a child, then run the specs headless (run and sweep)."""
     if workload != DEFAULT_WORKLOAD:
-        problem = check_workload(workload, *combos[0])
+        problem = check_workload(workload, *combos[0], specs[0].workload_path if specs else ())
         if problem:
             return _fail(f"workload: {problem}")
     from qtui.headless import run_session

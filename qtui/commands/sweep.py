@@ -11,10 +11,11 @@ per step), the crossovers named in words, and the recommendation.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from typing import Any
 
-from qtui.config import FIELD_PARSERS, ConfigError, WorkloadParams
+from qtui.config import FIELD_PARSERS, ConfigError, WorkloadParams, parse_workload_path
 from qtui.sweep import (
     AXES,
     DEFAULT_STEPS,
@@ -70,6 +71,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--force", action="store_true", help="overwrite existing --json/--events files")
     for flag, name, text in _single_flags():
         p.add_argument(flag, dest=name, default=None, help=f"{text} (default {getattr(WorkloadParams(), name)})")
+    from qtui.commands.run import add_workload_path_flag
+
+    add_workload_path_flag(p)
     p.set_defaults(func=handle)
 
 
@@ -103,6 +107,7 @@ def handle(args: argparse.Namespace) -> int:
         repeat = FIELD_PARSERS["repeat"](args.repeat)
         timeout = FIELD_PARSERS["timeout"](args.timeout) if args.timeout is not None else None
         interval = FIELD_PARSERS["interval"](args.interval)
+        workload_path = parse_workload_path(args.workload_path)
         check_output_path("json", args.json, args.force)
         check_output_path("events", args.events, args.force)
         if args.combos:
@@ -116,7 +121,7 @@ def handle(args: argparse.Namespace) -> int:
         devices = list(dict.fromkeys(d for d, _ in combos))
         methods = list(dict.fromkeys(m for _, m in combos))
         specs = [
-            s
+            dataclasses.replace(s, workload_path=workload_path)
             for s in expand(devices, methods, axes, base, repeat=repeat, timeout_s=timeout)
             if (s.device, s.diff_method) in combos
         ]

@@ -6,8 +6,12 @@ write events to (stdout and stderr stay free for the workload's own prints).
 Exit codes: 0 finished, 1 the workload raised (a ``run_failed`` was written),
 anything else (or a signal) is a crash the supervisor reports.
 
-A watchdog thread ends the child when its parent goes away, so no run
-outlives a qtui that was killed.
+It dies with qtui: the kernel SIGKILLs it when qtui goes (``PR_SET_PDEATHSIG``,
+asked for first thing in ``main``, followed by a check that qtui is still its
+parent, which closes the race with a qtui killed in between; Linux), even
+while it is stuck in C code that holds the GIL.  A watchdog thread that
+notices a new parent is the portable fallback.  The helpers a workload starts
+are ended by qtui's janitor (``qtui.engine.reaper``).
 """
 
 from __future__ import annotations
@@ -32,6 +36,9 @@ def _watch_parent(parent: int) -> None:
 
 
 def main() -> None:
+    from qtui.engine.reaper import die_with_parent
+
+    die_with_parent()
     fd = int(os.environ[EVENT_FD_ENV])
     out = os.fdopen(fd, "wb")
     lock = threading.Lock()

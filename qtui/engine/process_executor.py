@@ -4,11 +4,23 @@ Why a child: a training loop in the UI process stalls the UI, its memory and
 threads cannot be told apart from the UI's, a native crash would take the UI
 down, and a run stuck in C++ cannot be stopped from a thread.
 
-The child (``python -m qtui.engine.child``) gets its ``RunSpec`` as one JSON
+The child (``python -P -m qtui.engine.child``: the current directory is not on
+its ``sys.path``, see ``qtui.engine.pycmd``) gets its ``RunSpec`` as one JSON
 line on stdin and writes event lines to an inherited pipe (``QTUI_EVENT_FD``),
 leaving stdout/stderr to the workload; their last ``TAIL_BYTES`` are kept for
 crash reports.  It leads its own process group (``start_new_session``), so a
-terminal's Ctrl-C reaches qtui only and cancel/kill reach the whole group.
+terminal's Ctrl-C reaches qtui only and cancel reaches the whole group.
+
+Everything the run starts ends with it (``qtui.engine.reaper``): qtui is a
+child subreaper, the run's processes are tracked (tag, tree, pid + start
+time) and all SIGKILLed when the run ends, however it ends; a janitor process
+does the same if qtui itself is killed, and the child dies with qtui
+(``PR_SET_PDEATHSIG``).
+
+Pipes are never waited on without a bound: a helper that escaped could hold
+the child's stdout.  Each pipe has a reader thread that owns its descriptor
+(only it closes it, so no thread is ever blocked in a read on a closed or
+reused descriptor); it polls with a timeout, so when told to stop it stops.
 
 A waiter thread notices the exit with ``waitid(WNOWAIT)`` *without* reaping,
 so the supervisor stops sampling first and a recycled pid can never be sampled
@@ -21,15 +33,20 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
 import threading
 import time
-from typing import IO, Any
+import uuid
+from collections.abc import Callable
+from typing import Any
 
 from qtui.config import RunSpec
+from qtui.engine import reaper
 from qtui.engine.executor import Emit, Executor, LaunchError, RunEnd, RunHandle, Wake
+from qtui.engine.pycmd import python_command
 from qtui.events import LogNote, decode
 
 EVENT_FD_ENV = "QTUI_EVENT_FD"  # same name as qtui.engine.child (not imported: it is child-side)
@@ -37,6 +54,10 @@ CHILD_MODULE = "qtui.engine.child"
 
 #: Bytes of the child's stdout/stderr kept for crash reports.
 TAIL_BYTES = 16 * 1024
+#: Seconds between looks at the run's process tree (helpers that may later escape it).
+TRACK_EVERY_S = 1.0
+#: After the run's processes are ended, how long the pipes may take to reach EOF.
+PIPE_EOF_WAIT_S = 1.0
 
 
 class ProcessExecutor(Executor):
@@ -44,12 +65,16 @@ class ProcessExecutor(Executor):
 
     name = "process"
 
+    def __init__(self) -> None:
+        # Orphans of a run come to us, not to init (see qtui.engine.reaper).
+        reaper.become_subreaper()
+
     def launch(self, spec: RunSpec, emit: Emit, wake: Wake) -> RunHandle:
         return ProcessRun(spec, emit, wake)
 
 
 class ProcessRun(RunHandle):
-    """One child process: its pipe reader, output drains and exit waiter."""
+    """One child process: its pipe readers, exit waiter, tracker and janitor."""
 
     def __init__(self, spec: RunSpec, emit: Emit, wake: Wake) -> None:
         self.spec = spec
@@ -59,49 +84,72 @@ class ProcessRun(RunHandle):
         self.stderr = bytearray()
         self._exited = threading.Event()
         self._reaped = False
-        self._threads: list[threading.Thread] = []
-        r_fd, w_fd = os.pipe()
+        self._closed = False
+        self._readers: list[_PipeReader] = []
+        self._known: set[reaper.ProcKey] = set()
+        self._known_lock = threading.Lock()
+        self.tag = f"{os.getpid()}.{uuid.uuid4().hex}"
+        self.janitor = reaper.Janitor(self.tag)
+        fds: list[int] = []
+        try:
+            r_ev, w_ev = os.pipe()
+            fds += [r_ev, w_ev]
+            r_out, w_out = os.pipe()
+            fds += [r_out, w_out]
+            r_err, w_err = os.pipe()
+            fds += [r_err, w_err]
+        except OSError as exc:
+            _close_all(fds)
+            self.janitor.close()
+            raise LaunchError(f"could not start the child: {exc}") from exc
         env = dict(os.environ)
-        env[EVENT_FD_ENV] = str(w_fd)
+        env[EVENT_FD_ENV] = str(w_ev)
+        env[reaper.RUN_TAG_ENV] = self.tag
+        env[reaper.PARENT_PID_ENV] = str(os.getpid())
         env.setdefault("PYTHONUNBUFFERED", "1")
         env.setdefault("PYTHONFAULTHANDLER", "1")  # a Python traceback in the crash report
         self.t0 = time.monotonic()
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", CHILD_MODULE],
+                python_command(CHILD_MODULE),
                 stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                pass_fds=(w_fd,),
+                stdout=w_out,
+                stderr=w_err,
+                pass_fds=(w_ev,),
                 env=env,
                 start_new_session=True,  # a terminal Ctrl-C reaches qtui only
             )
         except OSError as exc:
-            os.close(r_fd)
-            os.close(w_fd)
+            _close_all(fds)
+            self.janitor.close()
             raise LaunchError(f"could not start the child: {exc}") from exc
-        os.close(w_fd)
+        _close_all([w_ev, w_out, w_err])
         self.pid = self.sample_pid = self.proc.pid
+        token = reaper.start_token(self.pid)
+        if token is not None:
+            self._known.add((self.pid, token))
         try:
-            self._start_threads(spec, r_fd)
+            self._start_threads(spec, r_ev, r_out, r_err)
         except BaseException:
             self.close()  # no handle reaches the supervisor: leave no child behind
             raise
 
-    def _start_threads(self, spec: RunSpec, r_fd: int) -> None:
+    def _start_threads(self, spec: RunSpec, r_ev: int, r_out: int, r_err: int) -> None:
         proc = self.proc
-        assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+        assert proc.stdin is not None
         with contextlib.suppress(BrokenPipeError, OSError):
             proc.stdin.write((json.dumps(spec.to_dict(), separators=(",", ":")) + "\n").encode())
             proc.stdin.close()
-        self._threads = [
-            threading.Thread(target=self._read_events, args=(r_fd,), name="qtui-events", daemon=True),
-            threading.Thread(target=_drain_tail, args=(proc.stdout, self.stdout), daemon=True),
-            threading.Thread(target=_drain_tail, args=(proc.stderr, self.stderr), daemon=True),
+        lines = _LineSplitter(self._event_line)
+        self._readers = [
+            _PipeReader(r_ev, lines.feed, lines.end, "qtui-events"),
+            _PipeReader(r_out, _tail_sink(self.stdout), None, "qtui-stdout"),
+            _PipeReader(r_err, _tail_sink(self.stderr), None, "qtui-stderr"),
         ]
-        for t in self._threads:
+        for t in self._readers:
             t.start()
         threading.Thread(target=self._await_exit, name="qtui-waiter", daemon=True).start()
+        threading.Thread(target=self._track, name="qtui-tracker", daemon=True).start()
 
     # --- RunHandle ---------------------------------------------------------------
     def done(self) -> bool:
@@ -112,15 +160,16 @@ class ProcessRun(RunHandle):
 
     def kill(self) -> None:
         _signal_group(self.pid, signal.SIGKILL)
+        self._end_processes()
 
     def finish(self) -> RunEnd:
+        # Every process of the run goes first (the child is a zombie by now):
+        # they may hold the pipes, and nothing of a finished run may live on.
+        self._end_processes()
         status, rusage = _reap(self.pid)
         self._reaped = True
         self.proc.returncode = os.waitstatus_to_exitcode(status) if status is not None else -1
-        # Leftovers of the run's process group (a workload's own subprocesses) go too.
-        _signal_group(self.pid, signal.SIGKILL)
-        for t in self._threads:
-            t.join(timeout=2.0)
+        self._stop_readers()
         sig_name: str | None = None
         code: int | None = None
         if status is not None and os.WIFSIGNALED(status):
@@ -138,16 +187,38 @@ class ProcessRun(RunHandle):
         )
 
     def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         if not self._reaped:
             _signal_group(self.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)  # still our unreaped child: the pid is its
+            self._end_processes()
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(self.pid, 0)
             self._reaped = True
             self.proc.returncode = -9
-        for stream in (self.proc.stdout, self.proc.stderr):
-            if stream is not None:
-                with contextlib.suppress(OSError):
-                    stream.close()
+        self._stop_readers()
+        self._exited.set()  # stops the tracker
+        self.janitor.close()
+
+    # --- ending ------------------------------------------------------------------
+    def _end_processes(self) -> None:
+        """SIGKILL every process of the run but the child's zombie, and reap the orphans."""
+        with self._known_lock:
+            known = set(self._known)
+        reaper.end_run(self.tag, known, keep_zombie=self.pid if not self._reaped else 0)
+
+    def _stop_readers(self) -> None:
+        """Wait (bounded) for the pipes' EOF, then tell the readers to stop; never unbounded."""
+        deadline = time.monotonic() + PIPE_EOF_WAIT_S
+        for t in self._readers:
+            t.join(timeout=max(0.0, deadline - time.monotonic()))
+        for t in self._readers:
+            t.stop()
+        for t in self._readers:
+            t.join(timeout=0.5)
 
     # --- threads -----------------------------------------------------------------
     def _await_exit(self) -> None:
@@ -157,38 +228,120 @@ class ProcessRun(RunHandle):
         self._exited.set()
         self._wake()
 
-    def _read_events(self, fd: int) -> None:
-        """Decode the child's event lines (read as bytes); a bad line becomes a note."""
-        with open(fd, "rb") as f:
-            for raw in f:
-                event, reason = decode(raw)  # keeps the line as its encoding
-                if event is None:
-                    if reason != "empty line":
-                        snippet = raw.decode("utf-8", errors="replace").strip()[:200]
-                        self._emit(
-                            LogNote(
-                                message=f"run {self.spec.run_id}: skipped an event line "
-                                f"({reason}): {snippet!r}"
-                            )
-                        )
+    def _track(self) -> None:
+        """Remember every process seen in the run's tree (by pid and start), until it ends."""
+        while not self._exited.wait(TRACK_EVERY_S):
+            for pid in reaper.descendants(self.pid):
+                token = reaper.start_token(pid)
+                if token is not None:
+                    with self._known_lock:
+                        self._known.add((pid, token))
+
+    def _event_line(self, raw: bytes) -> None:
+        """Decode one of the child's event lines (bytes); a bad line becomes a note."""
+        event, reason = decode(raw)  # keeps the line as its encoding
+        if event is None:
+            if reason != "empty line":
+                snippet = raw.decode("utf-8", errors="replace").strip()[:200]
+                self._emit(
+                    LogNote(
+                        message=f"run {self.spec.run_id}: skipped an event line "
+                        f"({reason}): {snippet!r}"
+                    )
+                )
+            return
+        self._emit(event)
+
+
+# --- pipes ---------------------------------------------------------------------
+
+
+class _PipeReader(threading.Thread):
+    """Reads one pipe to EOF, or until told to stop; owns (and closes) its descriptor."""
+
+    POLL_MS = 100
+
+    def __init__(
+        self,
+        fd: int,
+        sink: Callable[[bytes], None],
+        at_end: Callable[[], None] | None,
+        name: str,
+    ) -> None:
+        super().__init__(name=name, daemon=True)
+        self.fd = fd
+        self._sink = sink
+        self._at_end = at_end
+        self._stop_flag = threading.Event()
+
+    def stop(self) -> None:
+        """Read what is already in the pipe, then return (a writer may live on)."""
+        self._stop_flag.set()
+
+    def run(self) -> None:
+        poller = select.poll()
+        poller.register(self.fd, select.POLLIN | select.POLLHUP | select.POLLERR)
+        try:
+            while True:
+                stopping = self._stop_flag.is_set()
+                if not poller.poll(0 if stopping else self.POLL_MS):
+                    if stopping:
+                        break
                     continue
-                self._emit(event)
+                chunk = os.read(self.fd, 65536)  # readable or hung up: does not block
+                if not chunk:
+                    break
+                self._sink(chunk)
+        except OSError:
+            pass
+        finally:
+            os.close(self.fd)
+            if self._at_end is not None:
+                self._at_end()
+
+
+class _LineSplitter:
+    """Bytes in, complete lines out (the last one even without its newline)."""
+
+    def __init__(self, on_line: Callable[[bytes], None]) -> None:
+        self._on_line = on_line
+        self._buf = bytearray()
+
+    def feed(self, chunk: bytes) -> None:
+        self._buf.extend(chunk)
+        start = 0
+        while True:
+            nl = self._buf.find(b"\n", start)
+            if nl < 0:
+                break
+            self._on_line(bytes(self._buf[start : nl + 1]))
+            start = nl + 1
+        del self._buf[:start]
+
+    def end(self) -> None:
+        if self._buf:
+            line, self._buf = bytes(self._buf), bytearray()
+            self._on_line(line)
+
+
+def _tail_sink(buf: bytearray, limit: int = TAIL_BYTES) -> Callable[[bytes], None]:
+    """A sink that keeps only the last ``limit`` bytes of a child's output."""
+
+    def sink(chunk: bytes) -> None:
+        buf.extend(chunk)
+        if len(buf) > limit:
+            del buf[: len(buf) - limit]
+
+    return sink
 
 
 # --- helpers -------------------------------------------------------------------
 
 
-def _drain_tail(stream: IO[bytes], buf: bytearray, limit: int = TAIL_BYTES) -> None:
-    """Read a child's output to EOF, keeping only the last ``limit`` bytes."""
-    read = getattr(stream, "read1", stream.read)
-    with contextlib.suppress(OSError, ValueError):
-        while True:
-            chunk = read(65536)
-            if not chunk:
-                return
-            buf.extend(chunk)
-            if len(buf) > limit:
-                del buf[: len(buf) - limit]
+def _close_all(fds: list[int]) -> None:
+    for fd in fds:
+        with contextlib.suppress(OSError):
+            os.close(fd)
 
 
 def _tail_text(buf: bytearray, lines: int = 40) -> str:

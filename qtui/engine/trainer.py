@@ -122,7 +122,7 @@ def _run(
     import_s = time.perf_counter() - t_import
 
     t_build = time.perf_counter()
-    builder = load_builder(p.workload)
+    builder = load_builder(p.workload, spec.workload_path)
     torch.manual_seed(p.seed)
     np.random.seed(p.seed)
     ctx = WorkloadContext(device=spec.device, diff_method=spec.diff_method, params=p)

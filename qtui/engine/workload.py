@@ -18,7 +18,11 @@ This module runs in the child only (it imports torch and pennylane lazily).
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterable
+import importlib.machinery
+import importlib.util
+import os
+import sys
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -113,16 +117,33 @@ def _resolve_best(qnode: Any, weight_shapes: dict[str, Any], wires: int, sample:
     return str(qml.workflow.get_best_diff_method(qnode)(inputs, **weights))
 
 
-def load_builder(spec: str) -> Callable[[WorkloadContext], Workload]:
-    """Import ``module:function``; a clear ``WorkloadError`` when that fails."""
+def load_builder(spec: str, search_path: Sequence[str] = ()) -> Callable[[WorkloadContext], Workload]:
+    """Import ``module:function``; a clear ``WorkloadError`` when that fails.
+
+    The module is looked up on ``sys.path`` first (installed packages, the
+    built-in forum), then in ``search_path`` (``--workload-path``; empty: the
+    current directory).  Only the workload's own top-level module or package
+    is loaded from there: the folders are *not* put on ``sys.path``, so other
+    files in them (a planted ``sklearn.py``) are never imported by accident,
+    and a package on ``sys.path`` is never shadowed by a folder of that name.
+    """
     module_name, _, func_name = spec.partition(":")
     if not module_name or not func_name:
         raise WorkloadError(f"workload must look like module:function, got {spec!r}")
+    folders = list(search_path) or [os.getcwd()]
     try:
+        _load_top_level(module_name.partition(".")[0], folders)
         module = importlib.import_module(module_name)
     except Exception as exc:  # noqa: BLE001 - any import failure is the user's to see
+        hint = ""
+        if isinstance(exc, ModuleNotFoundError):
+            hint = (
+                f" (searched sys.path, then {', '.join(folders)}; the workload's folder is not "
+                "on sys.path: import its neighbours relative to a package, or add their folder "
+                "to PYTHONPATH)"
+            )
         raise WorkloadError(
-            f"workload module {module_name!r} does not import: {type(exc).__name__}: {exc}"
+            f"workload module {module_name!r} does not import: {type(exc).__name__}: {exc}{hint}"
         ) from exc
     func = getattr(module, func_name, None)
     if func is None:
@@ -130,6 +151,22 @@ def load_builder(spec: str) -> Callable[[WorkloadContext], Workload]:
     if not callable(func):
         raise WorkloadError(f"workload {spec!r} is not callable")
     return func  # type: ignore[no-any-return]
+
+
+def _load_top_level(name: str, folders: list[str]) -> None:
+    """Load ``name`` from ``folders`` when ``sys.path`` does not have it (see ``load_builder``)."""
+    if name in sys.modules or importlib.util.find_spec(name) is not None:
+        return
+    found = importlib.machinery.PathFinder.find_spec(name, folders)
+    if found is None or found.loader is None:
+        return  # import_module then raises ModuleNotFoundError, with the hint
+    module = importlib.util.module_from_spec(found)
+    sys.modules[name] = module
+    try:
+        found.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
 
 
 def check_workload(obj: Any, spec: str) -> Workload:

@@ -1,6 +1,7 @@
 """Check a ``--workload module:function`` before any run starts (child side).
 
-``python -m qtui.engine.workload_check module:function [--device D --diff-method M]``
+``python -P -m qtui.engine.workload_check module:function [--device D --diff-method M]
+[--workload-path DIR ...]``
 imports the builder, calls it once with a real ``WorkloadContext`` (seeded as a
 run would be) and checks the result against the interface.  It prints one JSON
 object ``{"ok": bool, "error": str | null}`` and exits 0 (ok) or 2 (not ok), so
@@ -15,15 +16,16 @@ import json
 import os
 import sys
 import warnings
+from collections.abc import Sequence
 
 
-def check(spec: str, device: str, diff_method: str) -> str | None:
+def check(spec: str, device: str, diff_method: str, search_path: Sequence[str] = ()) -> str | None:
     """None when the workload loads and returns a valid ``Workload``; else why not."""
     from qtui.config import WorkloadParams
     from qtui.engine.workload import WorkloadContext, WorkloadError, check_workload, load_builder
 
     try:
-        builder = load_builder(spec)
+        builder = load_builder(spec, search_path)
     except WorkloadError as exc:
         return str(exc)
     import numpy as np
@@ -51,8 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("workload")
     parser.add_argument("--device", default="default.qubit")
     parser.add_argument("--diff-method", default="backprop")
+    parser.add_argument("--workload-path", action="append", default=[])
     args = parser.parse_args(argv)
-    error = check(args.workload, args.device, args.diff_method)
+    error = check(args.workload, args.device, args.diff_method, args.workload_path)
     sys.stdout.write(json.dumps({"ok": error is None, "error": error}) + "\n")
     sys.stdout.flush()
     return 0 if error is None else 2
