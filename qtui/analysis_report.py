@@ -1,6 +1,6 @@
 """Console rendering of the analysis parts of a summary: recommendation and sweeps.
 
-Reads the summary dict (``SessionSummary.to_dict()`` or a saved JSON), so the
+Reads the summary dict (``qtui.summary_doc.document`` or a saved JSON), so the
 headless run, ``qtui sweep`` and ``qtui report`` print the same thing.
 """
 

@@ -564,6 +564,7 @@ class HistoryDB:
     def summary(self, session_id: str) -> dict[str, Any]:
         """The session's summary (schema ``qtui.summary``), rebuilt from its events."""
         from qtui.summary import SessionSummary
+        from qtui.summary_doc import document
 
         events = self.events(session_id)
         if not events:
@@ -571,7 +572,7 @@ class HistoryDB:
         summary = SessionSummary()
         for event in events:
             summary.apply(event)
-        return summary.to_dict()
+        return document(summary)
 
 
 def _finite(x: float | None) -> float | None:

@@ -311,12 +311,6 @@ class SessionSummary:
                 return dict(rec.started["versions"])
         return dict(self.session.get("machine", {}).get("versions", {}))
 
-    def to_dict(self) -> dict[str, Any]:
-        """Deprecated: use ``qtui.summary_doc.document(summary)``."""
-        from qtui.summary_doc import document
-
-        return document(self)
-
 
 def _mean_phases(items: list[dict[str, float]]) -> dict[str, float]:
     if not items:

@@ -24,13 +24,14 @@ from qtui.export import (
     write_summary,
 )
 from qtui.summary import SessionSummary
+from qtui.summary_doc import document
 
 
 def fold(events: list[ev.Event]) -> dict[str, Any]:
     s = SessionSummary()
     for e in events:
         s.apply(e)
-    return s.to_dict()
+    return document(s)
 
 
 @pytest.fixture(scope="module")

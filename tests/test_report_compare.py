@@ -19,6 +19,7 @@ from qtui.comparison import compare
 from qtui.export import write_summary
 from qtui.stats import t_quantile, welch
 from qtui.summary import SessionSummary
+from qtui.summary_doc import document
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +27,7 @@ def summary(real_events: list[ev.Event]) -> dict[str, Any]:
     s = SessionSummary()
     for e in real_events:
         s.apply(e)
-    return s.to_dict()
+    return document(s)
 
 
 @pytest.fixture()

@@ -11,6 +11,7 @@ from textual.widgets import DataTable, Static
 from qtui import events as ev
 from qtui.history_db import HistoryDB
 from qtui.summary import SessionSummary
+from qtui.summary_doc import document
 from qtui.ui.screens.comparison import ComparisonScreen
 from qtui.ui.screens.history import HistoryScreen
 
@@ -19,7 +20,7 @@ def fold(events: list[ev.Event]) -> dict[str, Any]:
     s = SessionSummary()
     for e in events:
         s.apply(e)
-    return s.to_dict()
+    return document(s)
 
 
 class Host(App[None]):
@@ -66,7 +67,7 @@ async def test_compare_needs_a_finished_run(real_events: list[ev.Event], tmp_pat
     db = HistoryDB(db_path)
     for e in real_events:
         db.record(e)
-    screen = HistoryScreen(lambda: HistoryDB(db_path), current=lambda: SessionSummary().to_dict())
+    screen = HistoryScreen(lambda: HistoryDB(db_path), current=lambda: document(SessionSummary()))
     app = Host(screen)
     async with app.run_test(size=(120, 30)) as pilot:
         await pilot.pause(0.2)

@@ -16,9 +16,11 @@ import json
 import sys
 from typing import Any
 
+from qtui import units
 from qtui.commands.report import description, fail, fit_table
-from qtui.export.base import describe_error, fmt_bytes, fmt_percent, fmt_seconds
 from qtui.history_db import HistoryDB, HistoryError
+from qtui.outcomes import describe_error
+from qtui.parameters import run_label
 
 
 def register(subparsers: Any) -> None:
@@ -135,19 +137,21 @@ def _show(db: HistoryDB, sid: str, args: argparse.Namespace) -> int:
     from rich.console import Console
 
     headers = ["Run", "Combination", "State", "Time", "Core-s", "Peak RSS", "Accuracy",
-               "Final loss", "Warnings", "Error"]
+               "Loss", "Warnings", "Error"]
     rows = [
         [
             r["run_id"],
-            f"{r['device']}+{r['diff_method']} #{(r['repeat_index'] or 0) + 1}",
+            run_label(
+                {"device": r["device"], "diff_method": r["diff_method"]}, r["repeat_index"]
+            ),
             r["state"],
-            fmt_seconds(r["train_s"]),
-            "—" if r["core_s"] is None else f"{r['core_s']:.3f}",
-            fmt_bytes(r["peak_rss"]),
-            fmt_percent(r["accuracy"]),
-            "—" if r["final_loss"] is None else f"{r['final_loss']:.4f}",
-            str(r["warnings"]),
-            describe_error(r["error"]),
+            units.seconds(r["train_s"]),
+            units.core_seconds(r["core_s"]),
+            units.memory(r["peak_rss"]),
+            units.percent(r["accuracy"]),
+            units.loss(r["final_loss"]),
+            units.count(r["warnings"]),
+            describe_error(r["error"], r["state"]) if r["state"] != "finished" else "",
         ]
         for r in runs
     ]
@@ -155,6 +159,6 @@ def _show(db: HistoryDB, sid: str, args: argparse.Namespace) -> int:
     align = ["l", "l", "l", "r", "r", "r", "r", "r", "r", "l"]
     console.print(
         fit_table(console, f"session {sid}", headers, rows, align,
-                  ("Final loss", "Accuracy", "Core-s", "Warnings"))
+                  ("Loss", "Accuracy", "Core-s", "Warnings"))
     )
     return 0

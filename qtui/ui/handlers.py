@@ -155,7 +155,7 @@ class ActionHandlers(_Base):
     def action_history(self) -> None:
         from qtui.ui.screens.history import HistoryScreen
 
-        self.push_screen(HistoryScreen(self.history_factory, current=self.state.summary.to_dict))
+        self.push_screen(HistoryScreen(self.history_factory, current=self.state.document))
 
     def action_export(self) -> None:
         default = str(Path.cwd() / f"qtui-export-{time.strftime('%Y%m%d-%H%M%S')}")
@@ -170,7 +170,7 @@ class ActionHandlers(_Base):
         """Write the session summary (every exporter) and an SVG of the screen."""
         try:
             paths = export_session(
-                self.state.summary.to_dict(), folder, force,
+                self.state.document(), folder, force,
                 lambda name, where: self.save_screenshot(filename=name, path=where),
             )
         except Exception as exc:  # noqa: BLE001 - the user needs to read why

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from qtui import events as ev
-from qtui.summary import RunRecord, SessionSummary, combo_parameters, varying_parameters
+from qtui.parameters import combo_parameters, varying_parameters
+from qtui.summary import RunRecord, SessionSummary
 
 CPU_HISTORY = 40
 GPU_HISTORY = 60
@@ -311,7 +312,7 @@ class LiveState:
             self.versions.phases += 1
 
     def analysis(self) -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any]]:
-        """``results[]``, recommendation and sweep of the session, as in ``to_dict()``;
+        """``results[]``, recommendation and sweep of the session, as in ``document()``;
         recomputed once per finished run, not per panel or per tick."""
         version = self.versions.results
         if self._analysis_version != version:
@@ -323,3 +324,9 @@ class LiveState:
             self._analysis = (combos, recommend(finished), analyse(finished))
             self._analysis_version = version
         return self._analysis
+
+    def document(self) -> dict[str, Any]:
+        """The session's JSON summary (``qtui.summary_doc.document``), for export and history."""
+        from qtui.summary_doc import document
+
+        return document(self.summary)
