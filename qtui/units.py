@@ -140,3 +140,27 @@ def times(value: Any) -> str:
 def count(value: Any) -> str:
     v = number(value)
     return MISSING if v is None else str(int(v))
+
+
+def axis_seconds(v: float) -> str:
+    """Axis ticks of at most 6 characters (512µs, 5.12ms, 51.2ms, 512ms, 5.12s): the
+    graph's gutter has no room for ``seconds``' four figures and space."""
+    if not math.isfinite(v):
+        return MISSING
+    a = abs(v)
+    if a < 1e-3:
+        return f"{v * 1e6:.0f}µs"
+    if a < 1e-2:
+        return f"{v * 1e3:.2f}ms"
+    if a < 1e-1:
+        return f"{v * 1e3:.1f}ms"
+    if a < 1:
+        return f"{v * 1e3:.0f}ms"
+    if a < 10:
+        return f"{v:.2f}s"
+    return f"{v:.1f}s" if a < 100 else f"{v:.0f}s"
+
+
+def axis_memory(v: float) -> str:
+    """Axis ticks of at most 6 characters, in the memory convention (MiB; GiB from 10 GiB)."""
+    return f"{v / MiB:.0f}M" if v < 10 * GiB else f"{v / GiB:.1f}G"

@@ -18,11 +18,6 @@ from qtui.ui.state import LiveState
 from qtui.ui.widgets.graph import LineGraph, Series
 
 
-def axis_bytes(v: float) -> str:
-    """Axis ticks of at most 6 characters, in the units convention (MiB; GiB from 10 GiB)."""
-    return f"{v / units.MiB:.0f}M" if v < 10 * units.GiB else f"{v / units.GiB:.1f}G"
-
-
 class MemoryPanel(LivePanel, Vertical):
     DEFAULT_CSS = """
     MemoryPanel { height: 1fr; }
@@ -39,7 +34,7 @@ class MemoryPanel(LivePanel, Vertical):
     def compose(self) -> ComposeResult:
         yield Static("no run yet", id="mem-stats")
         graph = LineGraph(y_floor=0.0, x_label="samples", id="mem-graph")
-        graph.formatter = axis_bytes
+        graph.formatter = units.axis_memory
         graph.empty_text = "RSS history appears once a run starts"
         yield graph
 

@@ -47,7 +47,7 @@ class RunQueue(LivePanel, DataTable[Text]):
         ("state", "State"),
         ("progress", "Progress"),
         ("elapsed", "Elapsed"),
-        ("loss", "Loss"),
+        ("loss", "Batch loss"),  # the last batch's loss (issue 8: each loss says what it is)
     )
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002

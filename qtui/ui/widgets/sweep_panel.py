@@ -41,25 +41,6 @@ METRICS = (
 )
 
 
-def fmt_step(v: float) -> str:
-    """Axis ticks of at most 6 characters (512µs, 5.12ms, 51.2ms, 512ms, 5.12s): the
-    graph's gutter has no room for ``qtui.units.seconds``' four figures and space."""
-    if not math.isfinite(v):
-        return "—"
-    a = abs(v)
-    if a < 1e-3:
-        return f"{v * 1e6:.0f}µs"
-    if a < 1e-2:
-        return f"{v * 1e3:.2f}ms"
-    if a < 1e-1:
-        return f"{v * 1e3:.1f}ms"
-    if a < 1:
-        return f"{v * 1e3:.0f}ms"
-    if a < 10:
-        return f"{v:.2f}s"
-    return f"{v:.1f}s" if a < 100 else f"{v:.0f}s"
-
-
 class SweepPanel(LivePanel, Vertical):
     DEFAULT_CSS = """
     SweepPanel { height: 1fr; }
@@ -88,7 +69,7 @@ class SweepPanel(LivePanel, Vertical):
                 with Vertical():
                     yield Static(title, id=f"title-{key}", classes="graph-title")
                     graph = LineGraph(id=f"graph-{key}")
-                    graph.formatter = fmt_step
+                    graph.formatter = units.axis_seconds
                     yield graph
         yield Static("", id="sweep-legend")
         with VerticalScroll(id="sweep-notes"):
@@ -174,13 +155,13 @@ class SweepPanel(LivePanel, Vertical):
             graph.x_ticks = ticks
             graph.x_label = words
             if log:
-                graph.formatter = lambda v: fmt_step(10**v)
+                graph.formatter = lambda v: units.axis_seconds(10**v)
                 series = [
                     Series(s.name, [math.log10(v) if v == v else v for v in s.values], s.color)
                     for s in series
                 ]
             else:
-                graph.formatter = fmt_step
+                graph.formatter = units.axis_seconds
             graph.y_floor = None if log else 0.0
             graph.set_series(series)
             self.query_one(f"#title-{key}", Static).update(
