@@ -168,12 +168,15 @@ def test_serve_serves_the_page_on_loopback() -> None:
     )
     try:
         assert server.stdout is not None
-        first = server.stdout.readline()
-        assert first.strip() == f"qtui: serving the TUI at http://127.0.0.1:{port} (Ctrl+C to stop)"
+        first = server.stdout.readline().strip()
+        # the URL carries the serve token (issue 11, item 12; tests/test_serve.py)
+        prefix = f"qtui: serving the TUI at http://127.0.0.1:{port}/?token="
+        assert first.startswith(prefix) and first.endswith(" (Ctrl+C to stop)"), first
+        url = first[len("qtui: serving the TUI at "):-len(" (Ctrl+C to stop)")]
         body, deadline = "", time.time() + 30
         while time.time() < deadline:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as resp:
+                with urllib.request.urlopen(url, timeout=5) as resp:
                     assert resp.status == 200
                     body = resp.read().decode()
                     break
