@@ -49,6 +49,7 @@ class Batch:
     refused: list[dict[str, Any]] = field(default_factory=list)
     events_path: str | None = None
     argv: list[str] | None = None
+    on_event: Any = None  # what the supervisor reports to (the recorder, when recording)
 
 
 @dataclass(frozen=True)
@@ -168,12 +169,13 @@ class SessionController:
         from qtui.engine.supervisor import Supervisor
 
         on_event = self.record(self.on_event) if self.record is not None else self.on_event
+        batch.on_event = on_event
         return Supervisor(
             batch.specs,
             on_event,
             interval=batch.interval,
             events_path=batch.events_path,
-            isolation=self.isolation,  # type: ignore[arg-type]
+            isolation=self.isolation,
             refused=batch.refused,
             argv=batch.argv,
             **self.supervisor_options,
@@ -193,6 +195,12 @@ class SessionController:
                 sup.run()
             except BaseException as exc:  # noqa: BLE001 - handed to on_finished / error
                 error = exc
+            finally:
+                # A session that raised before session_finished still flushes its
+                # history now (the recorder's close waits, bounded), not at exit.
+                close = getattr(batch.on_event, "close", None)
+                if callable(close):
+                    close()
             with self._lock:
                 batch = self._pending.pop(0) if self._pending else None
         with self._lock:
