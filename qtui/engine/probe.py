@@ -165,6 +165,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    from qtui.engine.reaper import die_with_parent
+
+    die_with_parent()  # a killed qtui does not leave this child running (Linux)
     code = main()
     sys.stderr.flush()
     # Skip interpreter teardown (about a second with torch and pennylane loaded).

@@ -62,6 +62,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    from qtui.engine.reaper import die_with_parent
+
+    die_with_parent()  # a killed qtui does not leave this child running (Linux)
     code = main()
     sys.stderr.flush()
     os._exit(code)  # skip the second or so of torch/pennylane teardown
