@@ -49,7 +49,6 @@ class LogTail:
         self._head = b""
         self._line_no = 0
         self._discarding = False  # inside an over-long line: drop up to its newline
-        self.lines_read = 0
         self.skipped = 0
         #: True when the last poll stopped at ``max_bytes``: more is already waiting.
         self.behind = False
@@ -155,7 +154,6 @@ class LogTail:
         self._line_no += 1
         if not raw.strip():
             return
-        self.lines_read += 1
         event, reason = decode(raw)  # bytes: UTF-8 is checked per line
         if event is None:
             self.skipped += 1

@@ -147,14 +147,6 @@ def welch(a: Sequence[float], b: Sequence[float]) -> tuple[float, float, float]:
     return t, df, t_two_sided_p(t, df)
 
 
-def mean_ci_halfwidth(values: Sequence[float], confidence: float = CONFIDENCE) -> float | None:
-    """Half-width of the ``confidence`` interval of the mean (None under 2 values)."""
-    if len(values) < 2:
-        return None
-    n = len(values)
-    return t_quantile(0.5 + confidence / 2, n - 1) * statistics.stdev(values) / math.sqrt(n)
-
-
 # --- the rule -------------------------------------------------------------------
 
 

@@ -108,7 +108,6 @@ class QtuiApp(ActionHandlers, App[int]):
             first_run=len(self.state.summary.runs),
         )
         self.panels: list[LivePanel] = []
-        self.tick_count = 0
         self.form_valid = False
         self.exported: list[Path] = []
         self.qtui_themes, self._theme_problems = theme_store.install(self, theme, persist_theme)
@@ -212,7 +211,6 @@ class QtuiApp(ActionHandlers, App[int]):
 
     def _tick(self) -> None:
         """Drain the feed, fold the batch, let the panels redraw (at most TICK_HZ/s)."""
-        self.tick_count += 1
         events = self.feed.drain()
         if events:
             self.state.apply_batch(events)

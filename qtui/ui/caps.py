@@ -33,28 +33,18 @@ class StaticCapabilities:
 
 
 def best_for(caps: Any, device: str) -> str | None:
-    """What ``best`` resolves to on ``device``, whatever the probe object calls it."""
+    """What ``best`` resolves to on ``device``: ``Capabilities.support`` or ``best_method``."""
     support = getattr(caps, "support", None)
     if callable(support):  # qtui.capabilities.Capabilities
         try:
-            ms = support(device, "best")
-        except Exception:  # noqa: BLE001
-            ms = None
-        resolved = getattr(ms, "resolved", None)
+            resolved = getattr(support(device, "best"), "resolved", None)
+        except Exception:  # noqa: BLE001 - an odd probe answer must not break the form
+            resolved = None
         if resolved:
             return str(resolved)
-    for name in ("best_method", "best_for", "resolve_best", "best"):
-        attr = getattr(caps, name, None)
-        if callable(attr):
-            try:
-                value = attr(device)
-            except Exception:  # noqa: BLE001 - an odd probe answer must not break the form
-                continue
-            if value:
-                return str(value)
-        elif isinstance(attr, dict) and attr.get(device):
-            return str(attr[device])
-    return None
+    best_method = getattr(caps, "best_method", None)
+    value = best_method(device) if callable(best_method) else None
+    return str(value) if value else None
 
 
 def methods() -> tuple[str, ...]:
