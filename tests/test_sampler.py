@@ -70,7 +70,9 @@ def test_counts_cpu_of_the_process_children() -> None:
         proc.wait()
     # the parent only waits; its busy child's CPU is what shows
     assert got[-1].cpu_s > 1.0
-    assert max(x.cores_in_use for x in got) > 0.5
+    # without the children counted this is ~0; on a loaded 2-core machine the busy
+    # child may get well under a full core, so only "clearly non-zero" is asserted
+    assert max(x.cores_in_use for x in got) > 0.2
     assert_no_children()
 
 
