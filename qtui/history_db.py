@@ -224,12 +224,16 @@ class HistoryDB:
             sid = row["session_id"]
             with self._tx() as c:
                 again = c.execute(
-                    "SELECT last_t, started_t FROM sessions WHERE session_id = ? AND finished_t IS NULL",
+                    "SELECT started_t FROM sessions WHERE session_id = ? AND finished_t IS NULL",
                     (sid,),
                 ).fetchone()
                 if again is None:
                     continue  # another qtui closed it meanwhile
-                t = again[0] if again[0] is not None else again[1]
+                # The latest event time (events are not stored in time order: samples).
+                latest = c.execute(
+                    "SELECT MAX(t) FROM events WHERE session_id = ?", (sid,)
+                ).fetchone()[0]
+                t = latest if latest is not None else again[0]
                 reason = (
                     f"lost: the qtui recording this session (pid {row['writer_pid']} on {host}) "
                     "ended without finishing it (killed, or its terminal closed)"

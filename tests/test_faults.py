@@ -97,6 +97,7 @@ def test_setsid_helper_holding_stdout_does_not_hang_the_session(
     assert psutil.Process(pids["helper"]).status() != psutil.STATUS_ZOMBIE
     rec.wait_for("run_timed_out", "r1", timeout=timeout_s + 30)
     late = time.monotonic() - t_launched - timeout_s
+    print(f"setsid helper: run_timed_out {late:.2f} s after the timeout")
     assert late < 5.0, f"the run ended {late:.1f} s after its timeout"
     rec.wait_for("session_finished", timeout=120)
     thread.join(timeout=5)
