@@ -29,6 +29,7 @@ from qtui.config import (
     parse_workload_path,
 )
 from qtui.engine.pycmd import python_command
+from qtui.output_paths import check_output_path
 
 EXIT_USAGE = 2
 WORKLOAD_CHECK_TIMEOUT_S = 300.0
@@ -111,19 +112,6 @@ def add_workload_path_flag(group: Any) -> None:
 def _fail(message: str) -> int:
     print(f"qtui: error: {message}", file=sys.stderr)
     return EXIT_USAGE
-
-
-def check_output_path(field_name: str, path: str | None, force: bool) -> None:
-    """Refuse an existing file without --force, or a folder that does not exist."""
-    if not path:
-        return
-    p = Path(path).expanduser()
-    if p.is_dir():
-        raise ConfigError(field_name, f"{path} is a folder; give a file name")
-    if p.exists() and not force:
-        raise ConfigError(field_name, f"{path} already exists; pass --force to overwrite it")
-    if not p.parent.is_dir():
-        raise ConfigError(field_name, f"folder {p.parent} does not exist")
 
 
 def check_workload(
