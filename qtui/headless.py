@@ -12,14 +12,12 @@ No torch or pennylane here: this runs in the CLI process.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
 import sqlite3
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from rich.console import Console, Group, RenderableType
@@ -36,6 +34,7 @@ from qtui.parameters import run_label as label_of_run
 from qtui.session_control import SessionController
 from qtui.summary import RunRecord, SessionSummary
 from qtui.summary_doc import document
+from qtui.summary_file import SummaryFile
 from qtui.units import cores as fmt_cores
 from qtui.units import loss as fmt_loss
 from qtui.units import memory as fmt_bytes
@@ -46,6 +45,9 @@ EXIT_OK = 0
 EXIT_RUNS_FAILED = 1
 EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143
+EXIT_HANGUP = 129
+#: Signals that cancel the session and keep what finished: Ctrl-C, kill, a closed terminal.
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 # --- one-line texts (the figures themselves come from qtui.units) -----------------------
@@ -157,34 +159,20 @@ def _bar(pct: float) -> str:
 # --- saving -----------------------------------------------------------------------------
 
 
-def save_summary(data: dict[str, Any], path: str, force: bool) -> str:
-    """Write the JSON summary atomically; returns where it went."""
-    try:
-        from qtui import export
-    except ImportError:
-        export = None  # type: ignore[assignment]
-    writer = getattr(export, "write_summary", None) if export is not None else None
-    if writer is not None:
-        return str(writer(data, path, "json", force))
-    target = Path(path).expanduser()
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=2, default=str)
-        f.write("\n")
-    os.replace(tmp, target)
-    return str(target)
-
-
 # --- the session ------------------------------------------------------------------------
 
 
 @contextlib.contextmanager
 def _signals(on_signal: Any) -> Iterator[None]:
-    """Route SIGINT/SIGTERM to ``on_signal`` while the session runs (main thread only)."""
+    """Route SIGINT/SIGTERM/SIGHUP to ``on_signal`` while the session runs (main thread only).
+
+    SIGHUP (the SSH connection or terminal closed) is handled like SIGTERM: the
+    runs are cancelled, the cancel is recorded, and the summary is written.
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    saved = {s: signal.getsignal(s) for s in _STOP_SIGNALS}
     for s in saved:
         signal.signal(s, on_signal)
     try:
@@ -203,7 +191,7 @@ def _with_history(on_event: Any, err: Console) -> Any:
 
         db = HistoryDB()
     except (HistoryError, OSError, sqlite3.Error) as exc:
-        err.print(f"qtui: warning: history is not recorded ({exc})", highlight=False)
+        err.print(Text(f"qtui: warning: history is not recorded ({exc})"), highlight=False)
         return on_event
     return recording(on_event, db)
 
@@ -225,16 +213,26 @@ def run_session(
     err = err or Console(stderr=True)
     live_mode = err.is_terminal
     progress_ref: list[Progress] = []
-    control = SessionController(
-        lambda e: progress_ref[0].on_event(e), record=lambda f: _with_history(f, err)
+    summary_file = (
+        SummaryFile(json_path, lambda: document(progress_ref[0].summary)) if json_path else None
     )
+
+    def on_event(e: ev.Event) -> None:
+        progress_ref[0].on_event(e)
+        if summary_file is not None:
+            summary_file.on_event(e)  # rewritten after every run that ends
+
+    control = SessionController(on_event, record=lambda f: _with_history(f, err))
     specs = control.number(specs)  # the ids progress shows, before any event arrives
     progress = Progress(specs, err, live_mode)
     progress_ref.append(progress)
     if refused:
         err.print("Refused by PennyLane (not run):", style="bold")
         for item in refused:
-            err.print(f"  {item['device']}+{item['diff_method']}: {item['reason']}", highlight=False)
+            err.print(
+                Text(f"  {item['device']}+{item['diff_method']}: {item['reason']}"),
+                highlight=False,
+            )
     err.print(f"Running {len(specs)} run(s), one at a time.", highlight=False)
 
     received: list[int] = []
@@ -268,31 +266,35 @@ def run_session(
                     control.wait(0.2)
                 except KeyboardInterrupt:  # when no handler could be installed
                     on_signal(signal.SIGINT, None)
+    summary = progress.summary
+    code = EXIT_OK
+    # The summary is written before anything that could fail (the report, an error).
+    if summary_file is not None:
+        where, why = summary_file.final(summary.session.get("session_id"))
+        if why is None:
+            err.print(Text(f"Summary written to {where}"), highlight=False, soft_wrap=True)
+        else:
+            err.print(
+                Text(f"qtui: could not write {json_path} ({why}); saved {where} instead"),
+                soft_wrap=True,  # one line a script can read, whatever the width
+            )
+            code = EXIT_RUNS_FAILED
     if control.error is not None:
         raise control.error
 
-    summary = progress.summary
     data = document(summary)
     out.print()
     print_report(data, out)
     print_analysis(data, out)
-    code = EXIT_OK
-    if json_path:
-        try:
-            where = save_summary(data, json_path, force)
-            err.print(f"Summary written to {where}", highlight=False)
-        except Exception as exc:  # noqa: BLE001 - keep the data: write it beside
-            fallback = f"{json_path}.{summary.session.get('session_id', os.getpid())}.json"
-            save_summary(data, fallback, True)
-            err.print(f"qtui: could not write {json_path} ({exc}); saved {fallback} instead")
-            code = EXIT_RUNS_FAILED
     if events_path:
-        err.print(f"Events written to {events_path}", highlight=False)
+        err.print(Text(f"Events written to {events_path}"), highlight=False)
     if received:
         err.print("qtui: interrupted; the runs that had not finished were cancelled")
-        return EXIT_TERMINATED if received[0] == signal.SIGTERM else EXIT_INTERRUPTED
+        return {signal.SIGTERM: EXIT_TERMINATED, signal.SIGHUP: EXIT_HANGUP}.get(
+            signal.Signals(received[0]), EXIT_INTERRUPTED
+        )
     reason = exit_reason(data)
     if reason:
-        err.print(f"qtui: {reason}", highlight=False)
+        err.print(Text(f"qtui: {reason}"), highlight=False, soft_wrap=True)
         return EXIT_RUNS_FAILED
     return code

@@ -108,7 +108,7 @@ def handle(args: argparse.Namespace) -> int:
             console.print(f"  {info.name}: {info.reason}", highlight=False, markup=False)
     for info in caps.ordered():
         if info.usable and info.note:
-            console.print(f"Note: {info.name} {info.note}", style="dim", highlight=False)
+            console.print(Text(f"Note: {info.name} {info.note}", style="dim"), highlight=False)
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(caps.probed_at)) if caps.probed_at else "?"
     source = "cached" if caps.from_cache else "probed now"
     console.print(
