@@ -5,6 +5,7 @@ Issue 11, items 4–6, with a real ``qtui run`` in a real process each time.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -45,10 +46,8 @@ def events(path: Path) -> list[dict[str, Any]]:
         return []
     out = []
     for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        try:
+        with contextlib.suppress(ValueError):  # the line being written
             out.append(json.loads(line))
-        except ValueError:
-            pass  # the line being written
     return out
 
 
