@@ -7,11 +7,13 @@ the capability probe's answer, passed in by the caller).
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 DIFF_METHODS: tuple[str, ...] = ("backprop", "adjoint", "parameter-shift", "finite-diff", "best")
@@ -104,19 +106,105 @@ class RunSpec:
 # --- field parsers: text in, value out, ConfigError with a clear message otherwise ---
 
 
-def parse_int(name: str, text: str | int, *, minimum: int | None = None) -> int:
+#: The event stream carries 64-bit integers (``qtui.events``): no field may exceed them.
+INT64_MAX = 2**63 - 1
+#: numpy's legacy seeding (``np.random.seed``, and ``make_moons`` draws from it) takes 0..2**32-1;
+#: a larger seed would pass here and fail in the child.
+SEED_MAX = 2**32 - 1
+#: Bytes one forum sample costs in the child (make_moons arrays, tensors, the per-sample
+#: pairs the DataLoader indexes): 1.3 KiB measured, rounded up.
+BYTES_PER_SAMPLE = 2048
+#: Bytes of a state vector per amplitude (complex128): n qubits need 16 * 2**n bytes.
+BYTES_PER_AMPLITUDE = 16
+#: The most threads a child may be asked for, per logical CPU (oversubscription studies).
+THREADS_PER_CPU = 16
+#: Runs per combination (--repeat): beyond this a session would only be a list in memory.
+MAX_REPEAT = 10_000
+
+_ASCII_INT = re.compile(r"[+-]?[0-9]+")
+_ASCII_FLOAT = re.compile(
+    r"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf|infinity|nan)", re.IGNORECASE
+)
+#: Longer digit strings are refused before conversion (Python refuses > 4300 digits anyway).
+_MAX_DIGITS = 40
+
+
+@functools.cache
+def memory_bytes() -> int:
+    """What this machine can hold: physical memory, or the cgroup's limit when lower."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # not POSIX: psutil knows
+        import psutil
+
+        total = int(psutil.virtual_memory().total)
+    for limit_file in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            text = Path(limit_file).read_text().strip()
+        except OSError:
+            continue
+        if text.isdigit() and 0 < int(text) < total:
+            total = int(text)
+    return int(total)
+
+
+def max_qubits(memory: int | None = None) -> int:
+    """The most qubits whose state vector (16 * 2**n bytes) fits in ``memory`` (this machine's)."""
+    mem = memory_bytes() if memory is None else memory
+    return max(1, (mem // BYTES_PER_AMPLITUDE).bit_length() - 1)
+
+
+def max_samples(memory: int | None = None) -> int:
+    """The most make_moons samples whose data fits in ``memory`` (``BYTES_PER_SAMPLE`` each)."""
+    mem = memory_bytes() if memory is None else memory
+    return max(2, mem // BYTES_PER_SAMPLE)
+
+
+def max_threads() -> int:
+    return THREADS_PER_CPU * (os.cpu_count() or 1)
+
+
+def _show(value: int) -> str:
+    """A number for a message: a huge one is described, not printed in full."""
+    text = str(value)
+    return text if len(text) <= _MAX_DIGITS else f"a {len(text)}-digit number"
+
+
+def _check_ascii(name: str, s: str) -> None:
+    if not s.isascii():
+        raise ConfigError(name, f"must be written with ASCII digits (0-9), got {s!r}")
+
+
+def parse_int(
+    name: str,
+    text: str | int,
+    *,
+    minimum: int | None = None,
+    maximum: int = INT64_MAX,
+    why_max: str = "",
+) -> int:
+    """A whole number written in ASCII digits (``int()`` would also take "１" and "1_000")."""
     if isinstance(text, bool):
         raise ConfigError(name, f"must be a whole number, got {text!r}")
     if isinstance(text, int):
         value = text
     else:
         s = str(text).strip()
-        try:
-            value = int(s)
-        except ValueError:
-            raise ConfigError(name, f"must be a whole number, got {s!r}") from None
-    if minimum is not None and value < minimum:
-        raise ConfigError(name, f"must be at least {minimum}, got {value}")
+        _check_ascii(name, s)
+        if not _ASCII_INT.fullmatch(s):
+            raise ConfigError(name, f"must be a whole number, got {s!r}")
+        core = s.lstrip("+-").lstrip("0") or "0"
+        if len(core) > _MAX_DIGITS:  # never converted: Python refuses > 4300 digits anyway
+            if s.startswith("-"):
+                low = minimum if minimum is not None else -INT64_MAX - 1
+                raise ConfigError(name, f"must be at least {low}, got a negative {len(core)}-digit number")
+            raise ConfigError(name, f"must be at most {maximum}{why_max}, got a {len(core)}-digit number")
+        value = int(s)
+    low = minimum if minimum is not None else -INT64_MAX - 1
+    if value < low:
+        raise ConfigError(name, f"must be at least {low}, got {_show(value)}")
+    if value > maximum:
+        raise ConfigError(name, f"must be at most {maximum}{why_max}, got {_show(value)}")
     return value
 
 
@@ -127,16 +215,17 @@ def parse_float(
     positive: bool = False,
     minimum: float | None = None,
 ) -> float:
+    """A finite number written in ASCII (``float()`` would also take "１.５")."""
     if isinstance(text, bool):
         raise ConfigError(name, f"must be a number, got {text!r}")
     if isinstance(text, (int, float)):
         value = float(text)
     else:
         s = str(text).strip()
-        try:
-            value = float(s)
-        except ValueError:
-            raise ConfigError(name, f"must be a number, got {s!r}") from None
+        _check_ascii(name, s)
+        if not _ASCII_FLOAT.fullmatch(s):
+            raise ConfigError(name, f"must be a number, got {s!r}")
+        value = float(s)
     if not math.isfinite(value):
         raise ConfigError(name, f"must be a finite number, got {value}")
     if positive and value <= 0:
@@ -168,26 +257,60 @@ def parse_workload_path(texts: Iterable[str] | None) -> tuple[str, ...]:
     return tuple(out)
 
 
-def parse_list(name: str, text: str) -> list[str]:
-    items = [p.strip() for p in str(text).split(",") if p.strip()]
-    if not items:
+def parse_list(name: str, text: str, *, twice_hint: str = "") -> list[str]:
+    """Comma-separated values: no empty item (``a,,b``), no value twice (``a,a``).
+
+    Both are refused rather than silently dropped: an empty item is usually a
+    lost value, and a repeated one asks for something ``--repeat`` says.
+    """
+    s = str(text).strip()
+    if not s:
         raise ConfigError(name, "needs at least one value (comma-separated)")
+    items = [p.strip() for p in s.split(",")]
+    for i, item in enumerate(items, 1):
+        if not item:
+            raise ConfigError(
+                name, f"item {i} of {s!r} is empty; separate values with single commas"
+            )
+    seen: set[str] = set()
+    for item in items:
+        if item in seen:
+            raise ConfigError(
+                name, f"{item!r} is listed twice; give each value once{twice_hint}"
+            )
+        seen.add(item)
     return items
 
 
+_REPEAT_HINT = " (--repeat runs a combination more than once)"
+
+
+def parse_int_list(name: str, text: str, *, minimum: int, maximum: int = INT64_MAX,
+                   why_max: str = "") -> list[int]:
+    """``"2,4,8"`` -> ``[2, 4, 8]`` (sorted), each checked like the single field."""
+    values = [
+        parse_int(name, item, minimum=minimum, maximum=maximum, why_max=why_max)
+        for item in parse_list(name, text)
+    ]
+    if len(set(values)) != len(values):  # "4,04": the same number twice
+        dup = next(v for v in values if values.count(v) > 1)
+        raise ConfigError(name, f"{dup} is listed twice; give each value once")
+    return sorted(values)
+
+
 def parse_diff_methods(text: str) -> list[str]:
-    items = parse_list("diff-method", text)
+    items = parse_list("diff-method", text, twice_hint=_REPEAT_HINT)
     for m in items:
         if m not in DIFF_METHODS:
             raise ConfigError(
                 "diff-method", f"unknown method {m!r}; allowed: {', '.join(DIFF_METHODS)}"
             )
-    return _dedupe(items)
+    return items
 
 
 def parse_devices(text: str, known: Iterable[str] | None) -> list[str]:
     """Device names, checked against the probe's list when one is given."""
-    items = parse_list("device", text)
+    items = parse_list("device", text, twice_hint=_REPEAT_HINT)
     if known is not None:
         allowed = list(known)
         for d in items:
@@ -196,29 +319,57 @@ def parse_devices(text: str, known: Iterable[str] | None) -> list[str]:
                     "device",
                     f"unknown or unusable device {d!r}; available: {', '.join(allowed)}",
                 )
-    return _dedupe(items)
+    return items
 
 
-def _dedupe(items: list[str]) -> list[str]:
-    return list(dict.fromkeys(items))
+def qubit_limit_why() -> str:
+    """Where the qubit limit comes from, for ``--help`` and messages."""
+    return (
+        f"a state vector of n qubits is 16*2^n bytes; this machine holds "
+        f"{memory_bytes() / 2**30:.1f} GiB"
+    )
+
+
+def samples_limit_why() -> str:
+    return (
+        f"about {BYTES_PER_SAMPLE // 1024} KiB per sample in the child; this machine holds "
+        f"{memory_bytes() / 2**30:.1f} GiB"
+    )
+
+
+def _qubits(name: str, s: str) -> int:
+    return parse_int(name, s, minimum=1, maximum=max_qubits(), why_max=f" ({qubit_limit_why()})")
+
+
+def _samples(s: str) -> int:
+    return parse_int(
+        "samples", s, minimum=2, maximum=max_samples(), why_max=f" ({samples_limit_why()})"
+    )
+
+
+def _threads(name: str, s: str, minimum: int) -> int:
+    why = f" ({THREADS_PER_CPU} per logical CPU)"
+    return parse_int(name, s, minimum=minimum, maximum=max_threads(), why_max=why)
 
 
 #: Per-field parsers used by both the CLI and the TUI form.  Each takes the raw
 #: text and returns the parsed value or raises ConfigError naming the field.
 FIELD_PARSERS: dict[str, Callable[[str], Any]] = {
-    "seed": lambda s: parse_int("seed", s, minimum=0),
-    "samples": lambda s: parse_int("samples", s, minimum=2),
+    "seed": lambda s: parse_int(
+        "seed", s, minimum=0, maximum=SEED_MAX, why_max=" (numpy's seeding takes 32 bits)"
+    ),
+    "samples": _samples,
     "noise": lambda s: parse_float("noise", s, minimum=0.0),
     "batch_size": lambda s: parse_int("batch-size", s, minimum=1),
     "epochs": lambda s: parse_int("epochs", s, minimum=1),
     "lr": lambda s: parse_float("lr", s, positive=True),
-    "qubits": lambda s: parse_int("qubits", s, minimum=1),
+    "qubits": lambda s: _qubits("qubits", s),
     "layers": lambda s: parse_int("layers", s, minimum=1),
     "workload": parse_workload,
     "steps": lambda s: parse_int("steps", s, minimum=0),
     "warmup": lambda s: parse_int("warmup", s, minimum=0),
-    "threads": lambda s: parse_int("threads", s, minimum=0),
-    "repeat": lambda s: parse_int("repeat", s, minimum=1),
+    "threads": lambda s: _threads("threads", s, 0),
+    "repeat": lambda s: parse_int("repeat", s, minimum=1, maximum=MAX_REPEAT),
     "timeout": lambda s: parse_float("timeout", s, positive=True),
     "interval": lambda s: _parse_interval(s),
 }

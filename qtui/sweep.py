@@ -15,12 +15,16 @@ from typing import Any
 
 from qtui.config import (
     FIELD_PARSERS,
+    THREADS_PER_CPU,
     ConfigError,
     RunSpec,
     WorkloadParams,
     build_params,
     check_params,
-    parse_int,
+    max_qubits,
+    max_threads,
+    parse_int_list,
+    qubit_limit_why,
 )
 
 #: What a sweep measures when not told otherwise (``qtui sweep`` and the TUI's sweep form).
@@ -49,13 +53,19 @@ def at(axis: str, value: Any) -> str:
 
 
 def parse_axis(name: str, text: str) -> list[int]:
-    """``"2,4,8"`` -> ``[2, 4, 8]``, each value checked like the single flag."""
+    """``"2,4,8"`` -> ``[2, 4, 8]`` (sorted), each value checked like the single flag.
+
+    An empty item (``2,,4``) or a value given twice (``2,4,2``) is refused
+    (``qtui.config.parse_list``), as for every list flag.
+    """
     field, minimum, _ = AXES[name]
-    items = [p.strip() for p in str(text).split(",") if p.strip()]
-    if not items:
-        raise ConfigError(name.replace("_", "-"), "needs at least one value, e.g. 2,4,8")
-    values = [parse_int(name.replace("_", "-"), item, minimum=minimum) for item in items]
-    return sorted(dict.fromkeys(values))
+    flag = name.replace("_", "-")
+    limits: dict[str, Any] = {}
+    if field == "qubits":
+        limits = {"maximum": max_qubits(), "why_max": f" ({qubit_limit_why()})"}
+    elif field == "threads":
+        limits = {"maximum": max_threads(), "why_max": f" ({THREADS_PER_CPU} per logical CPU)"}
+    return parse_int_list(flag, text, minimum=minimum, **limits)
 
 
 def parse_steps(text: str) -> int:

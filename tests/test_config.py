@@ -56,11 +56,17 @@ def test_bad_values_name_the_field(values: dict[str, str], field: str, text: str
 
 
 def test_diff_methods() -> None:
-    assert parse_diff_methods("backprop, adjoint,backprop") == ["backprop", "adjoint"]
+    assert parse_diff_methods("backprop, adjoint") == ["backprop", "adjoint"]
+    with pytest.raises(ConfigError, match="'backprop' is listed twice; give each value once"):
+        parse_diff_methods("backprop, adjoint,backprop")
+    with pytest.raises(ConfigError, match="item 2 of 'backprop,,adjoint' is empty"):
+        parse_diff_methods("backprop,,adjoint")
     assert parse_diff_methods(",".join(DIFF_METHODS)) == list(DIFF_METHODS)
     with pytest.raises(ConfigError, match="unknown method 'magic'; allowed: backprop"):
         parse_diff_methods("backprop,magic")
     with pytest.raises(ConfigError, match="needs at least one value"):
+        parse_diff_methods("  ")
+    with pytest.raises(ConfigError, match="item 1 of ',' is empty"):
         parse_diff_methods(" , ")
 
 
