@@ -108,14 +108,14 @@ ACTIONS: tuple[Action, ...] = (
         key_display="p", tabs=_tabs("monitor", "warnings", "gpu", "phases"),
     ),
     Action(
-        "plus,equals_sign", "interval(1)", "Sampling", "Sampling: slower",
+        "plus,equals_sign", "interval(1)", "Sample slower", "Sampling: slower",
         "Sample the run less often (+)",
-        key_display="+/-", tabs=_tabs("monitor"), runs=True,
+        key_display="+", tabs=_tabs("monitor"), runs=True,
     ),
     Action(
         "minus", "interval(-1)", "Sample faster", "Sampling: faster",
         "Sample the run more often (-)",
-        footer=False, tabs=_tabs("monitor"), runs=True,
+        key_display="-", tabs=_tabs("monitor"), runs=True,
     ),
     Action(
         "c", "cancel_selected", "Cancel", "Cancel run",

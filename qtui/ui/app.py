@@ -27,7 +27,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer, TabbedContent
+from textual.widgets import DataTable, Footer, TabbedContent, TabPane
 
 from qtui import events as ev
 from qtui.session_control import SessionController, exit_lines
@@ -110,6 +110,7 @@ class QtuiApp(ActionHandlers, App[int]):
         self.panels: list[LivePanel] = []
         self.form_valid = False
         self.exported: list[Path] = []
+        self.tab_focus: dict[str, Widget] = {}  # pane id -> what last had focus there
         self.qtui_themes, self._theme_problems = theme_store.install(self, theme, persist_theme)
         self.state.set_palette(self.series_colors())
 
@@ -147,6 +148,7 @@ class QtuiApp(ActionHandlers, App[int]):
 
     def on_mount(self) -> None:
         self.theme_changed_signal.subscribe(self, self._theme_changed)
+        self.watch(self.screen, "focused", self._focus_moved)
         self.query_one(StatusLine).set(
             mode=self.isolation,
             watch_path=str(self.watch_path) if self.watch_path else None,
@@ -328,9 +330,17 @@ class QtuiApp(ActionHandlers, App[int]):
     def _status(self) -> StatusLine:
         return self.screen_stack[0].query_one(StatusLine)
 
+    def _focus_moved(self, widget: Widget | None) -> None:
+        """Remember the focused widget of each tab, so returning to it restores focus."""
+        pane = next((a for a in widget.ancestors if isinstance(a, TabPane)), None) if widget else None
+        if pane is not None and pane.id:
+            self.tab_focus[pane.id] = widget  # type: ignore[assignment]
+
     @on(TabbedContent.TabActivated)
-    def _tab_changed(self) -> None:
+    def _tab_changed(self, event: TabbedContent.TabActivated) -> None:
         self.refresh_bindings()
+        if event.pane.id:  # reached by the tab bar too (tab, ←/→, a click)
+            self.call_after_refresh(self.restore_focus, event.pane.id)
 
     def stop_everything(self, timeout: float = 5.0) -> None:
         """End every child and the follower; used on exit whatever the path out."""

@@ -8,12 +8,12 @@ mixin of ``QtuiApp``; the attributes it reads are declared below.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from textual.widget import Widget
 from textual.widgets import TabbedContent
 
 from qtui.session_control import SessionController
@@ -45,6 +45,7 @@ class ActionHandlers(_Base):
     state: LiveState
     paused: bool
     history_factory: Callable[[], Any] | None
+    tab_focus: dict[str, Widget]
     exported: list[Path]
     _caps: Any
 
@@ -61,8 +62,40 @@ class ActionHandlers(_Base):
         self.push_screen(HelpScreen())
 
     def action_tab(self, tab: str) -> None:
-        with contextlib.suppress(Exception):
-            self.query_one(TabbedContent).active = tab
+        """Show ``tab`` and give focus back to what had it there (issue 10, items 1, 9).
+
+        Focus leaves the current pane first: a focused widget that is hidden by the
+        switch makes Textual focus the next one in the same pane, and
+        ``TabbedContent`` then switches back to that pane.
+        """
+        tabs = self.screen_stack[0].query_one(TabbedContent)
+        if tabs.active == tab:
+            return
+        if not tabs.query(f"TabPane#{tab}"):
+            self.notify(f"no {tab} tab here", severity="warning", timeout=3)
+            return
+        self.screen_stack[0].set_focus(None)
+        tabs.active = tab
+        self.call_after_refresh(self.restore_focus, tab)
+
+    def restore_focus(self, tab: str) -> None:
+        """Focus what last had focus in ``tab``, else its first focusable widget."""
+        screen = self.screen_stack[0]
+        tabs = screen.query_one(TabbedContent)
+        if tabs.active != tab:
+            return
+        focused = screen.focused
+        pane = tabs.query_one(f"TabPane#{tab}")
+        if focused is not None and pane in focused.ancestors:
+            return
+        last = self.tab_focus.get(tab)
+        if last is not None and last.is_attached and last.focusable and pane in last.ancestors:
+            screen.set_focus(last)
+            return
+        for widget in pane.query("*"):
+            if widget.focusable:
+                screen.set_focus(widget)
+                return
 
     def action_start(self) -> None:
         forms = self.query(RunForm)

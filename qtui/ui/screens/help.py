@@ -4,6 +4,8 @@ the keys actually do."""
 
 from __future__ import annotations
 
+import os
+
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -52,10 +54,19 @@ class HelpScreen(ModalScreen[None]):
                 table.add_row(Text(a.shown_key, style="bold"), a.description, "app")
         for where, key, what in WIDGET_KEYS:
             table.add_row(Text(key, style="bold"), what, where)
+        self.table = table
         with Vertical():
             yield Static("qtui keys — escape or ? closes", id="help-title")
             with VerticalScroll():
                 yield Static(table)
+
+    def help_text(self, width: int = 100) -> str:
+        """The table as plain text (what a user reads; tests compare it)."""
+        from rich.console import Console
+
+        console = Console(width=width, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
+        console.print(self.table)
+        return console.export_text()
 
     def action_close(self) -> None:
         self.dismiss(None)

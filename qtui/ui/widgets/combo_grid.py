@@ -94,9 +94,18 @@ class ComboCell(Static, can_focus=True):
         self.post_message(ComboFocused(self.device, self.method, self.reason, self.note()))
 
     def action_move(self, dx: int, dy: int) -> None:
-        target = self.screen.query(f"#cell-{self.row + dy}-{self.col + dx}")
+        """Move from the grid's cursor, not from this cell: keys sent together reach
+        the old cell before the focus change lands, and each must still move one."""
+        grid = self.parent
+        row, col = grid.cursor if isinstance(grid, ComboGrid) else (self.row, self.col)
+        target = self.screen.query(f"#cell-{row + dy}-{col + dx}")
         if target:
-            target.first().focus()
+            cell = target.first(ComboCell)
+            if isinstance(grid, ComboGrid):
+                grid.cursor = grid.moving_to = (cell.row, cell.col)
+            cell.focus()
+            if isinstance(grid, ComboGrid):  # a move whose focus never lands is forgotten
+                self.call_after_refresh(setattr, grid, "moving_to", None)
 
     def action_leave_grid(self) -> None:
         for field in self.screen.query("#fields Input"):
@@ -106,6 +115,10 @@ class ComboCell(Static, can_focus=True):
         self.screen.focus_next()
 
     def on_focus(self) -> None:
+        grid = self.parent
+        # a focus that an earlier queued move asked for must not pull the cursor back
+        if isinstance(grid, ComboGrid) and grid.moving_to in (None, (self.row, self.col)):
+            grid.cursor, grid.moving_to = (self.row, self.col), None
         self.post_message(ComboFocused(self.device, self.method, self.reason, self.note()))
 
 
@@ -121,6 +134,8 @@ class ComboGrid(Grid):
     def __init__(self, caps: Any, *, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
         self.caps = caps
+        self.cursor = (0, 0)  # the cell arrows move from (ahead of focus while keys queue)
+        self.moving_to: tuple[int, int] | None = None  # the last move's target, until focused
         self.devices = list(caps.usable_devices())
         self.methods = list(methods())
         self.styles.grid_size_columns = len(self.methods) + 1

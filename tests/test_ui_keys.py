@@ -1,0 +1,152 @@
+"""Keys as a terminal sends them (issue 10, items 1, 2, 9, 10): tab keys with focus
+inside a tab, several arrows sent at once, focus restored on return, help's words.
+
+A terminal (or a held-down key over SSH) delivers several keys before the app
+has handled the first.  ``pilot.press`` waits for the app to go idle after
+each key, so it would hide that; ``burst`` queues every key event first, as
+the terminal driver does when several bytes arrive in one read.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from test_ui_data import fixed_caps, session_events
+from textual import events
+from textual.pilot import Pilot
+from textual.widgets import TabbedContent
+
+from qtui.ui.app import QtuiApp
+from qtui.ui.screens.help import HelpScreen
+from qtui.ui.widgets.combo_grid import ComboCell, ComboGrid
+
+
+@pytest.fixture(autouse=True)
+def _isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QTUI_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("QTUI_DATA_DIR", str(tmp_path / "data"))
+
+
+def make_app(**kwargs: object) -> QtuiApp:
+    kwargs.setdefault("capabilities", fixed_caps())
+    kwargs.setdefault("gpu", False)
+    kwargs.setdefault("record_history", False)
+    kwargs.setdefault("persist_theme", False)
+    return QtuiApp(**kwargs)  # type: ignore[arg-type]
+
+
+async def ready(pilot: object, app: QtuiApp) -> None:
+    for _ in range(100):
+        if app.query("#start") and app.query(ComboGrid) and isinstance(app.focused, ComboCell):
+            break
+        await pilot.pause(0.02)  # type: ignore[attr-defined]
+    await pilot.pause()  # type: ignore[attr-defined]
+
+
+async def burst(pilot: Pilot[int], *keys: str) -> None:
+    """Queue every key before the app handles any, then let it handle them all."""
+    driver = pilot.app._driver
+    assert driver is not None
+    for key in keys:
+        event = events.Key(key, key if len(key) == 1 else None)
+        event.set_sender(pilot.app)
+        driver.send_message(event)
+    await pilot.pause(0.2)
+
+
+def active(app: QtuiApp) -> str:
+    return str(app.query_one(TabbedContent).active)
+
+
+async def test_number_keys_switch_tabs_while_a_cell_has_focus() -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot, app)
+        assert isinstance(app.focused, ComboCell)
+        await pilot.press("2")
+        await pilot.pause(0.1)
+        assert active(app) == "monitor"
+        await pilot.press("3")
+        await pilot.pause(0.1)
+        assert active(app) == "results"
+        await pilot.press("1")
+        await pilot.pause(0.1)
+        assert active(app) == "setup"
+        # several at once, as a terminal sends them
+        await burst(pilot, "3", "2", "4")
+        assert active(app) == "warnings"
+
+
+async def test_tab_keys_after_a_theme_change_and_from_the_palette() -> None:
+    app = make_app(events=session_events())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.3)
+        await pilot.press("3")
+        await pilot.pause(0.2)
+        app.theme = "textual-light"
+        await pilot.pause(0.2)
+        await pilot.press("1")
+        await pilot.pause(0.2)
+        assert active(app) == "setup"
+        await pilot.press("2")
+        await pilot.pause(0.2)
+        assert active(app) == "monitor"
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.2)
+        await pilot.press(*"Show setup tab")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        assert active(app) == "setup"
+
+
+async def test_arrows_sent_together_each_move_one_cell() -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot, app)
+        focused = app.focused
+        assert isinstance(focused, ComboCell) and (focused.row, focused.col) == (0, 0)
+        await burst(pilot, "right", "right", "right")
+        focused = app.focused
+        assert isinstance(focused, ComboCell) and (focused.row, focused.col) == (0, 3)
+        await burst(pilot, "down", "left", "left")
+        focused = app.focused
+        assert isinstance(focused, ComboCell) and (focused.row, focused.col) == (1, 1)
+        # past the edge: stays on the last cell, however many keys arrive
+        await burst(pilot, "up", "up", "up")
+        focused = app.focused
+        assert isinstance(focused, ComboCell) and (focused.row, focused.col) == (0, 1)
+
+
+async def test_returning_to_setup_restores_its_focus() -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot, app)
+        await pilot.press("right")
+        await pilot.pause(0.1)
+        cell = app.focused
+        assert isinstance(cell, ComboCell)
+        await pilot.press("2")
+        await pilot.pause(0.1)
+        await pilot.press("1")
+        await pilot.pause(0.1)
+        assert app.focused is cell
+        before = cell.selected
+        await pilot.press("space")  # toggles the cell, does not pause the live view
+        await pilot.pause(0.1)
+        assert cell.selected is not before and not app.paused
+
+
+async def test_help_shows_keys_as_printed_and_says_what_each_does() -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        await ready(pilot, app)
+        await pilot.press("question_mark")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, HelpScreen)
+        text = app.screen.help_text()
+        assert "question_mark" not in text and "equals_sign" not in text
+        assert "+ / =" in text and "Sample slower" in text and "Sample faster" in text
+        assert re.search(r"^ *\? +Help", text, re.M), text
