@@ -220,10 +220,19 @@ class LineGraph(Widget):
         cols = plot_w * 2
         rows = plot_h * 4
 
+        # One x axis for every series (issue 10, item 0): a series of n points
+        # takes n / n_max of the width, so a run at batch 100 of 1000 covers a
+        # tenth of the plot, not all of it.  Categorical axes have equal lengths.
+        n_max = max(len(s.values) for s in series)
         reduced = [
-            downsample_indexed(s.values, cols, self._indexes.setdefault(s.name, BlockIndex()))
+            downsample_indexed(
+                s.values,
+                cols if n_max <= cols else max(1, round(cols * len(s.values) / n_max)),
+                self._indexes.setdefault(s.name, BlockIndex()),
+            )
             for s in series
         ]
+        span = min(n_max, cols)  # x positions: index i of span points over the width
         finite = [p for r in reduced for p in r if p[0] == p[0] and p[1] == p[1]]  # no NaN
         lo = min((p[0] for p in finite), default=0.0)
         hi = max((p[1] for p in finite), default=1.0)
@@ -242,7 +251,7 @@ class LineGraph(Widget):
         bits = [0] * (plot_w * plot_h)
         owner = [-1] * (plot_w * plot_h)
         for si, pairs in enumerate(reduced):
-            self._draw(pairs, cols, rows, lo, scale, plot_w, bits, owner, si)
+            self._draw(pairs, cols, rows, lo, scale, plot_w, bits, owner, si, span)
             if self.x_ticks:
                 self._mark_points(pairs, cols, rows, lo, scale, plot_w, bits, owner, si)
 
@@ -273,7 +282,6 @@ class LineGraph(Widget):
         if self.x_ticks:
             strips.append(self._tick_axis(width, cols, muted))
             return strips
-        n_max = max(len(s.values) for s in series)
         left = "0"
         right = f"{n_max} {self.x_label}".strip()
         axis = " " * (self.GUTTER - 1) + "└" + left
@@ -336,15 +344,18 @@ class LineGraph(Widget):
         bits: list[int],
         owner: list[int],
         si: int,
+        span: int = 0,
     ) -> None:
+        """``span``: how many x positions the longest series has (the shared axis)."""
         n = len(pairs)
         if n == 0:
             return
+        span = max(span, n)
         # x dot column of each pair: spread over the full width when few points
-        if n == 1:
+        if span == 1:
             xs = [0]
-        elif n < cols:
-            xs = [round(i * (cols - 1) / (n - 1)) for i in range(n)]
+        elif span < cols:
+            xs = [round(i * (cols - 1) / (span - 1)) for i in range(n)]
         else:
             xs = list(range(n))
         prev_y: int | None = None
