@@ -120,6 +120,8 @@ BYTES_PER_AMPLITUDE = 16
 THREADS_PER_CPU = 16
 #: Runs per combination (--repeat): beyond this a session would only be a list in memory.
 MAX_REPEAT = 10_000
+#: Runs in one sweep (combinations x points x repeats), checked before they are listed.
+MAX_RUNS = 100_000
 
 _ASCII_INT = re.compile(r"[+-]?[0-9]+")
 _ASCII_FLOAT = re.compile(
@@ -335,6 +337,18 @@ def samples_limit_why() -> str:
         f"about {BYTES_PER_SAMPLE // 1024} KiB per sample in the child; this machine holds "
         f"{memory_bytes() / 2**30:.1f} GiB"
     )
+
+
+def limit_help(field_name: str) -> str:
+    """The limit of a field in words, for ``--help`` (``""`` when only 64 bits bound it)."""
+    texts = {
+        "seed": f"0 to {SEED_MAX}: numpy's seeding takes 32 bits",
+        "samples": f"2 to {max_samples()}: {samples_limit_why()}",
+        "qubits": f"1 to {max_qubits()}: {qubit_limit_why()}",
+        "threads": f"at most {max_threads()}: {THREADS_PER_CPU} per logical CPU",
+        "repeat": f"1 to {MAX_REPEAT}",
+    }
+    return f"; {texts[field_name]}" if field_name in texts else ""
 
 
 def _qubits(name: str, s: str) -> int:

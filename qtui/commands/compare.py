@@ -84,7 +84,9 @@ def register(subparsers: Any) -> None:
 
 def handler(args: argparse.Namespace) -> int:
     if not (0 < args.threshold < 10):
-        return fail(f"--threshold must be a fraction such as 0.1, got {args.threshold}")
+        return fail(
+            f"threshold: must be a fraction such as 0.1 (above 0, below 10), got {args.threshold:g}"
+        )
     try:
         a, b = load_summary(args.a), load_summary(args.b)
     except ExportError as exc:

@@ -14,6 +14,7 @@ import argparse
 import datetime as _dt
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from qtui import units
@@ -36,9 +37,23 @@ def register(subparsers: Any) -> None:
         "--summary", action="store_true", help="print the session's summary JSON (needs SESSION_ID)"
     )
     p.add_argument("-n", "--limit", type=int, default=50, help="sessions to list (default 50)")
-    p.add_argument("--db", metavar="PATH", help="history database (default: qtui's data folder)")
+    p.add_argument(
+        "--db", metavar="PATH",
+        help="history database (default: qtui's data folder); its folder must exist",
+    )
     p.add_argument("--import", dest="import_log", metavar="LOG", help="record an event log")
     p.set_defaults(func=handler)
+
+
+def check_db_path(text: str) -> str | None:
+    """Why ``--db`` cannot be used, or None.  Its folder must exist: a mistyped path is
+    refused rather than created (the default data folder is created as needed)."""
+    path = Path(text).expanduser()
+    if not text.strip() or path.is_dir():
+        return f"{text!r} is a folder; give the database file"
+    if not path.parent.is_dir():
+        return f"folder {path.parent} does not exist (qtui creates the database, not its folder)"
+    return None
 
 
 def _when(t: float | None) -> str:
@@ -49,7 +64,11 @@ def _when(t: float | None) -> str:
 
 def handler(args: argparse.Namespace) -> int:
     if args.limit < 1:
-        return fail(f"--limit must be at least 1, got {args.limit}")
+        return fail(f"limit: must be at least 1, got {args.limit}")
+    if args.db is not None:
+        problem = check_db_path(args.db)
+        if problem:
+            return fail(f"db: {problem}")
     try:
         db = HistoryDB(args.db)
     except HistoryError as exc:

@@ -81,18 +81,37 @@ def register(subparsers: Any) -> None:
         default=None,
         help="output format (default: from -o's extension, else md)",
     )
-    p.add_argument("-o", "--output", metavar="OUT", help="write to this file (folder for 'all')")
+    p.add_argument(
+        "-o", "--output", metavar="OUT",
+        help="write to this file (folder for 'all'); its extension (.json, .md, .csv, .html) "
+        "gives the format unless -f does",
+    )
     p.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
     p.set_defaults(func=handler)
 
 
+def extensions() -> str:
+    """The file name endings ``-o`` understands: ``.json, .md, .csv, .html``."""
+    from qtui.export import get_exporter
+
+    return ", ".join(f".{get_exporter(f).extension}" for f in FORMATS)
+
+
 def handler(args: argparse.Namespace) -> int:
+    if args.output is not None and not args.output.strip():
+        return fail("output: needs a file name (or a folder for -f all)")
+    if args.output and args.format is None and format_for_path(args.output) is None:
+        # never guess: Markdown under ``x.weird`` is a file nothing opens correctly
+        return fail(
+            f"output: cannot tell the format from {args.output!r}; end it in {extensions()}, "
+            "or give -f"
+        )
     fmt = args.format or (format_for_path(args.output) if args.output else None) or "md"
     try:
         summary = load_summary(args.file)
         if fmt == "all":
             if not args.output:
-                return fail("--format all needs -o FOLDER")
+                return fail("output: --format all needs -o FOLDER")
             for path in write_all(summary, args.output, force=args.force):
                 print(f"wrote {path}", file=sys.stderr)
             return 0
@@ -101,7 +120,7 @@ def handler(args: argparse.Namespace) -> int:
             print(f"wrote {path}", file=sys.stderr)
             return 0
         if fmt == "html":
-            return fail("the HTML report is a single ~5 MB file: give -o OUT.html")
+            return fail("output: the HTML report is a single ~5 MB file: give -o OUT.html")
         text = render(summary, fmt)
         out: Any = text if isinstance(text, str) else text.decode("utf-8")
     except ExportError as exc:

@@ -28,6 +28,7 @@ from qtui.config import (
     RunSpec,
     WorkloadParams,
     build_params,
+    limit_help,
     parse_devices,
     parse_diff_methods,
     parse_workload_path,
@@ -72,7 +73,10 @@ def register(subparsers: Any) -> None:
         default="backprop",
         help=f"comma list of diff methods: {', '.join(DIFF_METHODS)}",
     )
-    p.add_argument("--repeat", default="1", metavar="N", help="runs per combination (default 1)")
+    p.add_argument(
+        "--repeat", default="1", metavar="N",
+        help=f"runs per combination{limit_help('repeat')} (default 1)",
+    )
     p.add_argument(
         "--timeout",
         default=None,
@@ -92,7 +96,7 @@ def register(subparsers: Any) -> None:
             dest=field_name,
             default=None,
             metavar=field_name.upper().replace("_", "-") if field_name != "workload" else "MOD:FUNC",
-            help=f"{text} (default {getattr(defaults, field_name)})",
+            help=f"{text}{limit_help(field_name)} (default {getattr(defaults, field_name)})",
         )
     add_workload_path_flag(g)
     p.set_defaults(func=handle)
@@ -233,7 +237,8 @@ def handle(args: argparse.Namespace) -> int:
     from qtui.capabilities import ProbeError
 
     try:
-        parse_diff_methods(args.diff_method)  # method errors before the (slow) probe
+        parse_devices(args.device, None)  # list errors before the (slow) probe
+        parse_diff_methods(args.diff_method)
         values = {name: getattr(args, name) for _, name, _ in WORKLOAD_FLAGS}
         params = build_params(values)
         repeat = FIELD_PARSERS["repeat"](args.repeat)

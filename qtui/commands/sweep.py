@@ -12,10 +12,22 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import sys
 from typing import Any
 
-from qtui.config import FIELD_PARSERS, ConfigError, WorkloadParams, parse_workload_path
+from qtui.config import (
+    DIFF_METHODS,
+    FIELD_PARSERS,
+    MAX_RUNS,
+    ConfigError,
+    WorkloadParams,
+    limit_help,
+    parse_devices,
+    parse_diff_methods,
+    parse_list,
+    parse_workload_path,
+)
 from qtui.sweep import (
     AXES,
     DEFAULT_STEPS,
@@ -55,22 +67,31 @@ def register(subparsers: Any) -> None:
         help="device+method pairs instead of the cross product, "
         "e.g. default.qubit+backprop,lightning.qubit+adjoint",
     )
-    p.add_argument("--qubits", default="2,4,8", metavar="LIST", help="qubit counts (default 2,4,8)")
+    p.add_argument(
+        "--qubits", default="2,4,8", metavar="LIST",
+        help=f"qubit counts{limit_help('qubits')} (default 2,4,8)",
+    )
     p.add_argument("--layers", default=None, metavar="LIST", help="layer counts (default 1)")
     p.add_argument("--batch-size", default=None, metavar="LIST", help="batch sizes (default 5)")
     p.add_argument(
-        "--threads", default=None, metavar="LIST", help="OMP/torch threads per child (default: library's)"
+        "--threads", default=None, metavar="LIST",
+        help=f"OMP/torch threads per child{limit_help('threads')} (default: library's)",
     )
     p.add_argument("--steps", default=str(DEFAULT_STEPS), metavar="N", help=f"measured steps per point (default {DEFAULT_STEPS})")
     p.add_argument("--warmup", default=str(DEFAULT_WARMUP), metavar="N", help=f"unmeasured warm-up steps before them (default {DEFAULT_WARMUP})")
-    p.add_argument("--repeat", default="1", metavar="N", help="runs per point (default 1)")
+    p.add_argument(
+        "--repeat", default="1", metavar="N", help=f"runs per point{limit_help('repeat')} (default 1)"
+    )
     p.add_argument("--timeout", default=None, metavar="SECONDS", help="per run, from process start; a run past it is stopped")
     p.add_argument("--interval", default="0.1", metavar="SECONDS", help="sampling interval (default 0.1)")
     p.add_argument("--events", metavar="FILE", help="write every event to FILE as JSON lines")
     p.add_argument("--json", metavar="FILE", help="write the summary JSON to FILE")
     p.add_argument("--force", action="store_true", help="overwrite existing --json/--events files")
     for flag, name, text in _single_flags():
-        p.add_argument(flag, dest=name, default=None, help=f"{text} (default {getattr(WorkloadParams(), name)})")
+        p.add_argument(
+            flag, dest=name, default=None,
+            help=f"{text}{limit_help(name)} (default {getattr(WorkloadParams(), name)})",
+        )
     from qtui.commands.run import add_workload_path_flag
 
     add_workload_path_flag(p)
@@ -78,16 +99,26 @@ def register(subparsers: Any) -> None:
 
 
 def parse_combos(text: str) -> list[tuple[str, str]]:
-    """``"default.qubit+backprop,lightning.qubit+adjoint"`` -> pairs."""
+    """``"default.qubit+backprop,lightning.qubit+adjoint"`` -> pairs.
+
+    Empty (``--combos ""``), an empty item or a pair given twice is refused,
+    as for every list flag (``qtui.config.parse_list``); methods are checked
+    here, devices against the probe later.
+    """
     pairs = []
-    for item in [p.strip() for p in text.split(",") if p.strip()]:
+    for item in parse_list("combos", text):
         device, plus, method = item.rpartition("+")
-        if not plus or not device or not method:
+        if not plus or not device.strip() or not method.strip():
             raise ConfigError("combos", f"each item must be device+method, got {item!r}")
+        device, method = device.strip(), method.strip()
+        if method not in DIFF_METHODS:
+            raise ConfigError(
+                "combos", f"unknown method {method!r} in {item!r}; allowed: {', '.join(DIFF_METHODS)}"
+            )
+        if (device, method) in pairs:
+            raise ConfigError("combos", f"{device}+{method} is listed twice; give each pair once")
         pairs.append((device, method))
-    if not pairs:
-        raise ConfigError("combos", "needs at least one device+method pair")
-    return list(dict.fromkeys(pairs))
+    return pairs
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -95,6 +126,11 @@ def handle(args: argparse.Namespace) -> int:
     from qtui.commands.run import _fail, check_output_path, resolve_combos, start_session
 
     try:
+        # list syntax before the (slow) probe: --combos "" is an error, not the default sweep
+        pairs = parse_combos(args.combos) if args.combos is not None else None
+        if pairs is None:
+            parse_devices(args.device, None)
+            parse_diff_methods(args.diff_method)
         axes: dict[str, list[int]] = {}
         for name in AXES:
             text = getattr(args, name)
@@ -110,14 +146,22 @@ def handle(args: argparse.Namespace) -> int:
         workload_path = parse_workload_path(args.workload_path)
         check_output_path("json", args.json, args.force)
         check_output_path("events", args.events, args.force)
-        if args.combos:
+        if pairs is not None:
             combos, refused = [], []
-            for device, method in parse_combos(args.combos):
+            for device, method in pairs:
                 ok, no = resolve_combos(device, method)
                 combos += ok
                 refused += no
         else:
             combos, refused = resolve_combos(args.device, args.diff_method)
+        points = math.prod(len(v) for v in axes.values())
+        planned = points * len(combos) * repeat
+        if planned > MAX_RUNS:
+            raise ConfigError(
+                "sweep",
+                f"{planned} runs planned ({len(combos)} combinations x {points} points x "
+                f"{repeat} repeats); at most {MAX_RUNS}: give fewer values or repeats",
+            )
         devices = list(dict.fromkeys(d for d, _ in combos))
         methods = list(dict.fromkeys(m for _, m in combos))
         specs = [

@@ -52,7 +52,7 @@ def register(subparsers: Any) -> None:
 def handler(args: argparse.Namespace) -> int:
     path = Path(args.log)
     if not 0.01 <= args.interval <= 10:
-        return fail(f"--interval must be between 0.01 and 10 seconds, got {args.interval:g}")
+        return fail(f"interval: must be between 0.01 and 10 seconds, got {args.interval:g}")
     if path.is_dir():
         return fail(f"{path} is a folder, not an event log")
     if args.once:
