@@ -25,6 +25,8 @@ TUI's ``EventFeed`` and ``post_message`` are thread-safe).
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +35,9 @@ from typing import Any
 
 from qtui import events as ev
 from qtui.config import RunSpec
+
+#: Set (to anything) to keep sessions out of the history: ``qtui run``/``sweep`` and the TUI.
+NO_HISTORY_ENV = "QTUI_NO_HISTORY"
 
 OnEvent = Callable[[ev.Event], None]
 #: Wraps a session's ``on_event`` (e.g. to also record it in the history); called
@@ -83,6 +88,7 @@ class SessionController:
         self.error: BaseException | None = None
         self.interval = 0.1
         self._counter = first_run
+        self._repeats: dict[tuple[str, str, Any], int] = {}  # combination+params -> runs so far
         self._lock = threading.Lock()
         self._pending: list[Batch] = []
         self._supervisor: Any = None
@@ -120,11 +126,17 @@ class SessionController:
 
     # starting -----------------------------------------------------------------------
     def number(self, specs: Sequence[RunSpec]) -> list[RunSpec]:
-        """``r<n>`` ids, counting on from every run this controller numbered before."""
+        """``r<n>`` ids, counting on from every run this controller numbered before,
+        and repeat numbers that continue too: the same combination with the same
+        parameters started twice in a session is ``#1`` then ``#2``, not ``#1`` twice."""
         out = []
         with self._lock:
             for spec in specs:
                 self._counter += 1
+                key = (spec.device, spec.diff_method, spec.params)
+                repeat = self._repeats.get(key, 0)
+                self._repeats[key] = repeat + 1
+                spec = dataclasses.replace(spec, repeat_index=repeat)
                 out.append(spec.with_id(f"r{self._counter}"))
         return out
 
@@ -280,6 +292,11 @@ class SessionController:
 
         self._follower = threading.Thread(target=loop, name="qtui-follow", daemon=True)
         self._follower.start()
+
+
+def history_enabled() -> bool:
+    """False when ``QTUI_NO_HISTORY`` is set: no front end records the session then."""
+    return not os.environ.get(NO_HISTORY_ENV)
 
 
 def exit_lines(summary: Any, *, recorded: bool, exported: Sequence[Path] = ()) -> list[str]:

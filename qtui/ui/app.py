@@ -30,7 +30,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Footer, TabbedContent, TabPane
 
 from qtui import events as ev
-from qtui.session_control import SessionController, exit_lines
+from qtui.session_control import SessionController, exit_lines, history_enabled
 from qtui.ui import actions, layout
 from qtui.ui import themes as theme_store
 from qtui.ui.handlers import ActionHandlers
@@ -79,7 +79,7 @@ class QtuiApp(ActionHandlers, App[int]):
         capabilities_loader: Callable[[bool], Any] | None = None,
         events: Iterable[ev.Event] = (),
         gpu: bool | None = None,
-        record_history: bool = True,
+        record_history: bool | None = None,
         history_factory: Callable[[], Any] | None = None,
         persist_theme: bool = True,
     ) -> None:
@@ -93,14 +93,15 @@ class QtuiApp(ActionHandlers, App[int]):
         self.probe_error: str | None = None
         self._caps_loader = capabilities_loader
         self._gpu = gpu
-        self.record_history = record_history
+        # None: record unless QTUI_NO_HISTORY is set (as `qtui run` does)
+        self.record_history = history_enabled() if record_history is None else record_history
         self.history_factory = history_factory
         self.persist_theme = persist_theme
         self.paused = False
         self.control = SessionController(
             self.feed.push,
             isolation=isolation,
-            record=self._recording if record_history else None,
+            record=self._recording if self.record_history else None,
             on_launch=lambda batch: self.post_message(SessionLaunched(batch.interval)),
             on_finished=lambda e: self.post_message(
                 SessionDone(None if e is None else f"{type(e).__name__}: {e}")

@@ -171,12 +171,18 @@ class ActionHandlers(_Base):
 
         self.push_screen(
             ConfirmScreen(
-                f"{len(self.state.active_runs())} run(s) still active.\n\nQuit anyway? Every "
+                f"Runs not finished: {self._unfinished()}.\n\nQuit anyway? Every "
                 "child process is ended; results gathered so far are kept (history, and the "
                 "summary printed on exit)."
             ),
             answer,
         )
+
+    def _unfinished(self) -> str:
+        """``1 running, 2 queued``: what quitting would end."""
+        states = [r.state for r in self.state.active_runs()]
+        parts = [f"{states.count(s)} {s}" for s in ("running", "queued") if states.count(s)]
+        return ", ".join(parts) or "none yet (the session is starting)"
 
     async def _shutdown_and_exit(self) -> None:
         self._status().set(message="ending runs…")

@@ -14,6 +14,23 @@ from qtui.ui.panel import LivePanel
 from qtui.ui.state import LiveState
 
 
+def run_counts(counts: dict[str, int]) -> str:
+    """``1 running · 2 queued · 3 done · 1 stopped``: waiting runs are not active ones."""
+    done = counts.get("finished", 0)
+    bad = sum(counts.get(k, 0) for k in ("failed", "crashed", "timed_out", "cancelled"))
+    parts = [
+        f"{n} {word}"
+        for n, word in (
+            (counts.get("running", 0), "running"),
+            (counts.get("queued", 0), "queued"),
+            (done, "done"),
+            (bad, "stopped"),
+        )
+        if n or word in ("running", "done")
+    ]
+    return " · ".join(parts) if any(counts.values()) else ""
+
+
 class StatusLine(LivePanel, Widget):
     DEFAULT_CSS = """
     StatusLine { height: 1; background: $panel; color: $foreground; }
@@ -62,13 +79,9 @@ class StatusLine(LivePanel, Widget):
             t.append("⏸ PAUSED (space resumes)", style="bold reverse")
         else:
             t.append("▶ live")
-        active = self.counts.get("running", 0) + self.counts.get("queued", 0)
-        done = self.counts.get("finished", 0)
-        bad = sum(self.counts.get(k, 0) for k in ("failed", "crashed", "timed_out", "cancelled"))
-        if active or done or bad:
-            t.append(f" · {active} active {done} done")
-            if bad:
-                t.append(f" {bad} stopped")
+        counts = run_counts(self.counts)
+        if counts:
+            t.append(f" · {counts}")
         if self.message:
             t.append(" · " + self.message, style="italic")
         return t
