@@ -6,7 +6,9 @@ listed.  For each match: mean training time A → B, the change and a verdict;
 peak memory A → B with its own verdict; the core-seconds change.  Used by
 ``qtui compare`` and by the TUI's history screen (past session vs current).
 
-Whether a change is real is decided by ``qtui.stats.differ`` — the one rule
+A side whose runs trained on a contended node (other processes kept the node
+busy: ``contended`` in ``run_finished``) makes the row *unreliable*, and the
+words say so.  Whether a change is real is decided by ``qtui.stats.differ`` — the one rule
 the recommendation and the sweep crossovers use too (Welch's t-test with
 repeats on both sides, a 95 % prediction interval with repeats on one side,
 ``--threshold`` (default 10 %) between single runs).  Peak memory uses the
@@ -67,9 +69,13 @@ def compare(a: dict[str, Any], b: dict[str, Any], threshold: float = DEFAULT_THR
         mem = stats.differ(mem_a, mem_b, threshold=threshold, floor=stats.memory_floor(mem_a, mem_b))
         ca = (x.get("resources") or {}).get("core_s")
         cb = (y.get("resources") or {}).get("core_s")
+        contended = {"a": bool(units.number(x.get("contended_runs"))),
+                     "b": bool(units.number(y.get("contended_runs")))}
         rows.append(
             {
                 "combination": label(x, varying),
+                "contended": contended,
+                "reliable": not (contended["a"] or contended["b"]),
                 "parameters": x.get("parameters"),
                 "a": {"mean": ma, "stddev": x.get("stddev"), "n": len(ta),
                       "peak_rss_bytes": max(mem_a) if mem_a else None, "core_s": ca},
@@ -102,6 +108,14 @@ def side_time(side: dict[str, Any]) -> str:
     return f"{units.mean_sd(side.get('mean'), side.get('stddev'))} (n={side.get('n', 0)})"
 
 
+def _unreliable(row: dict[str, Any]) -> str:
+    """``; unreliable: B ran contended`` when a side trained on a busy node."""
+    sides = [k.upper() for k, v in (row.get("contended") or {}).items() if v]
+    if not sides:
+        return ""
+    return f"; unreliable: {' and '.join(sides)} ran contended (rerun on a quiet node)"
+
+
 def row_texts(row: dict[str, Any]) -> dict[str, str]:
     """Every figure of a comparison row as text: the CLI and the TUI show these."""
     a, b = row["a"], row["b"]
@@ -114,7 +128,7 @@ def row_texts(row: dict[str, Any]) -> dict[str, str]:
         "time_a": side_time(a),
         "time_b": side_time(b),
         "time_change": units.change(row.get("time_change")),
-        "speed": row["speed"] + ratio,
+        "speed": row["speed"] + ratio + _unreliable(row),
         "memory_a": units.memory(a.get("peak_rss_bytes")),
         "memory_b": units.memory(b.get("peak_rss_bytes")),
         "memory_change": units.change(row.get("memory_change")),

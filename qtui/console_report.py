@@ -21,14 +21,12 @@ from rich.text import Text
 from qtui import results as results_model
 from qtui.outcomes import describe_error
 from qtui.parameters import run_label, varying_parameters
-from qtui.results import BURN_MARK, BURN_NOTE, Results, Row
+from qtui.results import BURN_MARK, BURN_NOTE, CONTENDED_NOTE, Results, Row
 from qtui.summary import LOSS_KINDS
 
-#: From this console width on, one table; below it, timing and resources apart.
-WIDE = 150
-
 _TIMING = ("runs", "mean", "min", "max", "relative")
-_RESOURCES = ("peak_rss", "cores", "core_s", "threads", "accuracy", "loss", "warnings")
+_RESOURCES = ("peak_rss", "cores", "contention", "core_s", "threads")
+_OUTCOME = ("accuracy", "loss", "warnings")
 
 
 def _new_table(title: str) -> Table:
@@ -63,37 +61,38 @@ def _cell(row: Row, key: str) -> Text:
 def results_tables(model: Results, width: int = 80) -> list[Table]:
     """hyperfine's columns plus the resources beside them, one row per combination.
 
-    One table when the console is wide enough, else two (timing; resources),
-    so it stays readable at 80 columns.
+    One table when the console is wide enough for every column; else three
+    (timing; resources; outcome), so every figure stays whole at 80 columns.
     """
-    wide = width >= WIDE
-
-    def figures(table: Table, key: str, title: str) -> None:
-        # A figure is never cut: its column is at least as wide as its widest cell;
-        # the combination column wraps instead.
-        need = max((len(r.text(key)) for r in model.rows), default=1)
-        table.add_column(title, justify="right", no_wrap=True, min_width=need)
-
-    timing = _new_table("Results" if wide else "Results: training time")
-    timing.add_column("Combination", overflow="fold", ratio=1)
-    for key in _TIMING:
-        figures(timing, key, model.column(key).title)
-    resources = timing if wide else _new_table("Results: resources and outcome")
-    if not wide:
-        resources.add_column("Combination", overflow="fold", ratio=1)
     gpu = tuple(c.key for c in model.columns if c.key.startswith("gpu_"))
-    for key in _RESOURCES + gpu:
-        col = model.column(key)
-        figures(resources, key, col.title if wide else col.short)
-    for row in model.rows:
-        t_cells = [_cell(row, k) for k in _TIMING]
-        r_cells = [_cell(row, k) for k in _RESOURCES + gpu]
-        if wide:
-            timing.add_row(_label(row), *t_cells, *r_cells)
-        else:
-            timing.add_row(_label(row), *t_cells)
-            resources.add_row(_label(row), *r_cells)
-    return [timing] if wide else [timing, resources]
+    every = _TIMING + _RESOURCES + _OUTCOME + gpu
+    label = max((len(r.label) for r in model.rows), default=11)
+    need_wide = label + sum(
+        max(len(model.column(k).title), *(len(r.text(k)) for r in model.rows)) + 2 for k in every
+    ) if model.rows else 0
+    if need_wide <= width:
+        groups = [("Results", every)]
+    else:
+        groups = [
+            ("Results: training time", _TIMING),
+            ("Results: resources", _RESOURCES + gpu),
+            ("Results: outcome", _OUTCOME),
+        ]
+    tables = []
+    for title, keys in groups:
+        table = _new_table(title)
+        table.add_column("Combination", overflow="fold", ratio=1)
+        for key in keys:
+            col = model.column(key)
+            # A figure is never cut: its column is at least as wide as its widest
+            # cell; the combination column wraps instead.
+            need = max((len(r.text(key)) for r in model.rows), default=1)
+            header = col.title if len(groups) == 1 or len(col.title) <= need + 2 else col.short
+            table.add_column(header, justify="right", no_wrap=True, min_width=need)
+        for row in model.rows:
+            table.add_row(_label(row), *[_cell(row, k) for k in keys])
+        tables.append(table)
+    return tables
 
 
 def _unfinished(summary: dict[str, Any]) -> list[dict[str, Any]]:
@@ -141,6 +140,8 @@ def print_report(summary: dict[str, Any], console: Console) -> None:
             notes.append(f"Loss = {LOSS_KINDS[model.loss_kind]}")
         if any(r.cells["cores"].mark == BURN_MARK for r in model.rows):
             notes.append(BURN_NOTE)
+        if any(r.cells["contention"].mark for r in model.rows):
+            notes.append(CONTENDED_NOTE)
         if notes:
             _plain(console, "; ".join(notes) + ".", "dim")
     else:

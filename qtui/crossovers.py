@@ -1,10 +1,15 @@
 """Sweep analysis: how time per step changes along an axis, and where lines cross.
 
 Reads a summary's ``results[]``: one series per combination (and per value of
-the other swept axes), and names in words where one line overtakes another.
-Whether two points differ is decided by ``qtui.stats.differ`` on the repeats'
-per-step times, the same rule as ``qtui compare`` and the recommendation; a
-point within the noise is named as such, never folded into "every".
+the other swept axes).  Every pair of lines is judged at every point they
+share: a *verdict* — ``faster``, ``slower``, ``tie`` or ``unstable`` — decided
+by ``qtui.stats.differ`` on the repeats' per-step times (the same rule as
+``qtui compare`` and the recommendation), ``unstable`` when either point ran
+contended.  The verdicts are stored per axis (``sweep.<axis>.verdicts[]``:
+``a``, ``b``, ``axis``, ``point``, ``verdict``, ``ratio``, ``confidence``,
+``method``), and the crossover sentences are written from them only: "at every
+… measured" only when every point says so, ties and unstable points named,
+and single runs say their uncertainty is unknown.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from typing import Any
 
 from qtui import stats
 from qtui.parameters import label, varying_parameters
+from qtui.results import contended
 from qtui.sweep import AXES, at
 
 
@@ -43,6 +49,7 @@ def series(results: list[dict[str, Any]], axis: str) -> dict[str, list[dict[str,
                 "core_s_per_step": res.get("core_s_per_step"),
                 "cores_in_use": res.get("cores_in_use"),
                 "peak_rss": res.get("peak_rss_bytes"),
+                "contended": contended(r),
             }
         )
     for points in lines.values():
@@ -64,8 +71,30 @@ def point_verdict(a: dict[str, Any], b: dict[str, Any]) -> stats.Verdict:
     return v
 
 
-def _word(sign: int) -> str:
-    return "faster" if sign < 0 else "slower"
+_WORDS = {-1: "faster", 1: "slower", 0: "tie"}
+
+
+def verdicts(lines: dict[str, list[dict[str, Any]]], axis: str) -> list[dict[str, Any]]:
+    """One verdict per pair of lines per shared point: is line ``a`` faster than ``b``?"""
+    out = []
+    for (la, pa), (lb, pb) in itertools.combinations(lines.items(), 2):
+        bx = {pt["x"]: pt for pt in pb}
+        for a in pa:
+            b = bx.get(a["x"])
+            if b is None:
+                continue
+            v = point_verdict(a, b)
+            word = "unstable" if a.get("contended") or b.get("contended") else _WORDS[v.direction]
+            if v.p_value is not None:
+                confidence: float | None = round(1 - v.p_value, 4)
+            else:
+                confidence = stats.CONFIDENCE if v.confident and v.direction else None
+            out.append({
+                "a": la, "b": lb, "axis": axis, "point": a["x"], "verdict": word,
+                "ratio": a["time_per_step"] / b["time_per_step"] if b["time_per_step"] else None,
+                "confidence": confidence, "method": v.method,
+            })
+    return out
 
 
 def _xs(axis: str, xs: list[Any]) -> str:
@@ -73,56 +102,65 @@ def _xs(axis: str, xs: list[Any]) -> str:
 
 
 def crossovers(lines: dict[str, list[dict[str, Any]]], axis: str) -> list[str]:
-    """Name, in words, where one line overtakes another along the axis."""
+    """Name, in words, where one line overtakes another along the axis (from ``verdicts``)."""
+    return sentences(verdicts(lines, axis), axis)
+
+
+def sentences(judged: list[dict[str, Any]], axis: str) -> list[str]:
+    """The crossover sentences of a list of verdicts (one or more pairs of lines)."""
     unit = AXES[axis][2]
+    pairs: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for v in judged:
+        pairs.setdefault((v["a"], v["b"]), []).append(v)
     out: list[str] = []
-    for (la, pa), (lb, pb) in itertools.combinations(lines.items(), 2):
-        bx = {pt["x"]: pt for pt in pb}
-        common = [(pt, bx[pt["x"]]) for pt in pa if pt["x"] in bx]
-        if len(common) < 2:
+    for (la, lb), vs in pairs.items():
+        if len(vs) < 2:
             continue
-        verdicts = [(a["x"], point_verdict(a, b)) for a, b in common]
-        signs = [(x, v.direction) for x, v in verdicts]
-        tied_xs = [x for x, s in signs if s == 0]
-        decided = [(x, s) for x, s in signs if s != 0]
+        xs = [v["point"] for v in vs]
+        tied = [v["point"] for v in vs if v["verdict"] == "tie"]
+        unstable = [v["point"] for v in vs if v["verdict"] == "unstable"]
+        decided = [(v["point"], v["verdict"]) for v in vs if v["verdict"] in ("faster", "slower")]
         caveat = ""
-        if any(not v.confident for _, v in verdicts):
+        if any(v["confidence"] is None and v["verdict"] != "unstable" for v in vs):
             caveat = (
                 f" (single runs: a difference under {stats.SINGLE_RUN_THRESHOLD:.0%} counts as"
-                " noise; use --repeat 3 for a test)"
+                " noise, and the uncertainty is unknown; use --repeat 3 for a test)"
             )
+        rest = ""
+        if tied and decided:
+            rest += f"; within the noise at {_xs(axis, tied)}"
+        if unstable:
+            rest += f"; unstable at {_xs(axis, unstable)} (contended: rerun on a quiet node)"
         if not decided:
-            out.append(
-                f"{la} and {lb} are within the noise of each other at every {unit} measured"
-                f"{caveat}."
-            )
+            if tied:
+                where = f"every {unit} measured" if len(tied) == len(vs) else _xs(axis, tied)
+                out.append(f"{la} and {lb} are within the noise of each other at {where}"
+                           f"{rest}{caveat}.")
+            else:
+                out.append(f"{la} and {lb} cannot be told apart{rest}{caveat}.")
             continue
-        ties = f"; within the noise at {_xs(axis, tied_xs)}" if tied_xs else ""
         changes = [
             (decided[i], decided[i + 1])
             for i in range(len(decided) - 1)
             if decided[i][1] != decided[i + 1][1]
         ]
         if not changes:
-            word = _word(decided[0][1])
-            if tied_xs:
-                where = _xs(axis, [x for x, _ in decided])
-                out.append(f"{la} is {word} than {lb} at {where}{ties}{caveat}.")
-            else:
-                xs = [x for x, _ in signs]
+            word = decided[0][1]
+            if len(decided) == len(vs):
                 out.append(
                     f"{la} is {word} than {lb} at every {unit} measured ({xs[0]}–{xs[-1]})"
                     f"{caveat}."
                 )
+            else:
+                where = _xs(axis, [x for x, _ in decided])
+                out.append(f"{la} is {word} than {lb} at {where}{rest}{caveat}.")
             continue
-        (x0, _), (x1, s1) = changes[0]
-        parts = [
-            f"{la} is {_word(decided[0][1])} than {lb} up to {at(axis, x0)}",
-            f"from {at(axis, x1)} it is {_word(s1)}",
-        ]
-        for (_, _), (xn, sn) in changes[1:]:
-            parts.append(f"and from {at(axis, xn)} {_word(sn)} again")
-        out.append("; ".join(parts) + ties + caveat + ".")
+        (x0, w0), (x1, w1) = changes[0]
+        parts = [f"{la} is {decided[0][1]} than {lb} up to {at(axis, x0)}",
+                 f"from {at(axis, x1)} it is {w1}"]
+        for (_, _), (xn, wn) in changes[1:]:
+            parts.append(f"and from {at(axis, xn)} {wn} again")
+        out.append("; ".join(parts) + rest + caveat + ".")
     return out
 
 
@@ -131,5 +169,6 @@ def analyse(results: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for axis in swept_axes(results):
         lines = series(results, axis)
-        out[axis] = {"series": lines, "crossovers": crossovers(lines, axis)}
+        judged = verdicts(lines, axis)
+        out[axis] = {"series": lines, "verdicts": judged, "crossovers": sentences(judged, axis)}
     return out

@@ -388,6 +388,11 @@ class RunFinished(Event, tag="run_finished"):
     gpu_util_mean: float | None = None  # %, over the run's GPU readings (see sampler.GpuStats)
     gpu_mem_peak: Count | None = None  # bytes, of the scope below
     gpu_mem_scope: str = ""  # "run": the run's processes; "device": all GPU memory; "": no GPU
+    # Cores other processes kept busy on the node while this run trained (see
+    # qtui.engine.sampler.ContentionStats); None where no reading was taken.
+    contention_cores: float | None = None  # mean
+    contention_cores_max: float | None = None
+    contended: bool = False  # contention_cores crossed CONTENDED_CORES (sampler)
 
     def __post_init__(self) -> None:
         check_tree(self.threadpools, "threadpools")

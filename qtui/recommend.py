@@ -12,6 +12,10 @@ at α = 0.05 with repeats on both sides, the 95 % prediction interval with
 repeats on one side, a 10 % threshold between single runs (then the text
 says the uncertainty is unknown and suggests ``--repeat 3``).  Peak memory
 uses the same rule with its floor (max(4 MiB, 2 %)).
+
+A time or core-seconds pick that involves a contended combination (some run
+trained while other processes kept the node busy) says so and is marked
+unreliable; peak memory does not depend on the neighbours.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from typing import Any
 
 from qtui import stats, units
 from qtui.parameters import varying_parameters, where
+from qtui.results import contended
 
 
 @dataclass
@@ -35,6 +40,7 @@ class Pick:
     runner_up: str | None = None
     margin: float | None = None  # runner-up / winner
     method: str = ""  # how the winner was told from the runner-up (qtui.stats)
+    contended: list[str] = field(default_factory=list)  # of those compared, ran contended
     evidence: str = ""
 
     def to_dict(self) -> dict[str, Any]:
@@ -47,6 +53,7 @@ class Pick:
             "runner_up": self.runner_up,
             "margin": self.margin,
             "method": self.method,
+            "contended": list(self.contended),
             "evidence": self.evidence,
         }
 
@@ -57,6 +64,7 @@ class _Item:
     value: float
     sd: float | None
     values: list[float]
+    contended: bool = False
 
     @property
     def n(self) -> int:
@@ -73,7 +81,10 @@ def _floats(values: Any) -> list[float]:
 
 def _time_items(results: list[dict[str, Any]]) -> list[_Item]:
     return [
-        _Item(_label(r), float(r["mean"]), units.number(r.get("stddev")), _floats(r.get("times")))
+        _Item(
+            _label(r), float(r["mean"]), units.number(r.get("stddev")), _floats(r.get("times")),
+            contended(r),
+        )
         for r in results
         if units.number(r.get("mean")) is not None
     ]
@@ -91,6 +102,7 @@ def _core_items(results: list[dict[str, Any]]) -> list[_Item]:
                 float(res["core_s"]),
                 units.number(res.get("core_s_stddev")),
                 _floats(res.get("core_s_values")) or [float(res["core_s"])],
+                contended(r),
             )
         )
     return out
@@ -123,7 +135,9 @@ def _pick(criterion: str, items: list[_Item], fmt: Any, memory: bool = False) ->
     runner = ranked[1] if len(ranked) > 1 else None
     margin = runner.value / best.value if runner and best.value > 0 else None
     unc = None if memory else (best.sd if best.n >= 2 else None)
+    busy = [i.label for i in ranked[: 2 + len(ties)] if i.contended and not memory]
     return Pick(
+        contended=busy,
         criterion=criterion,
         winner=best.label,
         value=best.value,
@@ -132,7 +146,7 @@ def _pick(criterion: str, items: list[_Item], fmt: Any, memory: bool = False) ->
         runner_up=runner.label if runner else None,
         margin=margin,
         method=verdict(best, runner, memory=memory).method if runner else "",
-        evidence=_evidence(best, runner, ties, fmt, memory),
+        evidence=_evidence(best, runner, ties, fmt, memory) + _contended_text(busy),
     )
 
 
@@ -150,6 +164,15 @@ def _evidence(best: _Item, runner: _Item | None, ties: list[str], fmt: Any, memo
         return text + f"; tied within the noise with {', '.join(ties)}."
     ratio = runner.value / best.value if best.value else float("inf")
     return text + f"; next is {runner.label} at {fmt(runner.value)} ({units.times(ratio)})."
+
+
+def _contended_text(labels: list[str]) -> str:
+    if not labels:
+        return ""
+    return (
+        f" Unreliable: {', '.join(labels)} ran contended (other processes kept the node busy);"
+        " rerun on a quiet node."
+    )
 
 
 def _core_s(value: Any) -> str:

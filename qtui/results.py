@@ -20,6 +20,8 @@ Decisions:
   burning cores; its cell carries the ``!`` mark.
 * **GPU** columns (peak GPU memory of the run, or of the device when NVML
   cannot attribute it; mean utilisation) appear only when a result has them.
+* **Other load**: the cores other processes kept busy while the runs trained;
+  ``⚠`` marks a combination with a contended run (its times are unreliable).
 * **Loss** is named for what it is (``qtui.summary.LOSS_KINDS``): the mean
   loss of the last epoch, or over the measured steps of a step-limited run.
 """
@@ -38,6 +40,13 @@ from qtui.parameters import label, varying_parameters
 BURN_CORES = 1.5
 BURN_MARK = "!"
 BURN_NOTE = f"{BURN_MARK} more than {BURN_CORES:g} cores in use: fast by burning cores"
+#: A combination some of whose runs trained while other processes kept the node
+#: busy (``contended`` in ``run_finished``; threshold in qtui.engine.sampler).
+CONTENDED_MARK = "⚠"
+CONTENDED_NOTE = (
+    f"{CONTENDED_MARK} contended: other processes kept the node busy while it trained "
+    "(Other load, in cores); its times are unreliable: rerun on a quiet node"
+)
 
 
 @dataclass(frozen=True)
@@ -133,6 +142,16 @@ def _warnings(r: dict[str, Any]) -> tuple[Any, str]:
     return n, units.count(n)
 
 
+def contended(r: dict[str, Any]) -> bool:
+    """Did any finished run of this combination train on a contended node?"""
+    return bool(_n(r.get("contended_runs")))
+
+
+def _contention(r: dict[str, Any]) -> Cell:
+    v = _n(_res(r, "contention_cores"))
+    return Cell(v, units.cores(v), mark=CONTENDED_MARK if contended(r) else "")
+
+
 def _cores(r: dict[str, Any]) -> Cell:
     v = _n(_res(r, "cores_in_use"))
     return Cell(v, units.cores(v), mark=BURN_MARK if v is not None and v > BURN_CORES else "")
@@ -185,6 +204,7 @@ def columns(loss_kind: str = "last_epoch") -> tuple[Column, ...]:
         Column("relative", "Relative", "Rel.", "low"),
         Column("peak_rss", "Peak RSS", "Peak RSS", "low"),
         Column("cores", "Cores in use", "Cores"),
+        Column("contention", "Other load", "Others"),
         Column("core_s", "Core-s", "Core-s", "low"),
         Column("threads", "Threads", "Thr.", "low"),
         Column("accuracy", "Accuracy", "Acc.", "high"),
@@ -201,6 +221,8 @@ def _notes(r: dict[str, Any]) -> list[str]:
         notes.append(f"→ {resolved}")
     if r.get("split_batch"):
         notes.append("split batch")
+    if contended(r):
+        notes.append(f"{CONTENDED_MARK} contended ({int(_n(r.get('contended_runs')) or 0)} run(s))")
     return notes
 
 
@@ -230,6 +252,7 @@ def from_results(results: list[dict[str, Any]]) -> Results:
             cells[key] = Cell(raw, text)
         cells["relative"] = Cell(*relative_text(r, best_result))
         cells["cores"] = _cores(r)
+        cells["contention"] = _contention(r)
         runs = _dict(r.get("runs"))
         rows.append(
             Row(

@@ -268,6 +268,13 @@ class SessionSummary:
             "peak_rss_values": peak_rss,
             "core_s_values": [float(x["core_s"]) for x in res],
         }
+        busy = [float(x["contention_cores"]) for x in res if x.get("contention_cores") is not None]
+        busy_max = [
+            float(x["contention_cores_max"]) for x in res if x.get("contention_cores_max") is not None
+        ]
+        entry["resources"]["contention_cores"] = _mean(busy)
+        entry["resources"]["contention_cores_max"] = max(busy_max) if busy_max else None
+        entry["contended_runs"] = sum(1 for x in res if x.get("contended"))
         gpu_mem = [int(x["gpu_mem_peak"]) for x in res if x.get("gpu_mem_peak") is not None]
         gpu_util = [float(x["gpu_util_mean"]) for x in res if x.get("gpu_util_mean") is not None]
         if gpu_mem or gpu_util:

@@ -26,7 +26,9 @@ def point(cmd: str, qubits: int, tps: float, steps: int = 10) -> dict[str, Any]:
 
 
 def test_parse_axis_checks_values() -> None:
-    assert parse_axis("qubits", "8, 2,4,4") == [2, 4, 8]
+    assert parse_axis("qubits", "8, 2,4") == [2, 4, 8]
+    with pytest.raises(ConfigError, match="listed twice"):
+        parse_axis("qubits", "8, 2,4,4")
     with pytest.raises(ConfigError, match="qubits: must be at least 1"):
         parse_axis("qubits", "0,2")
     with pytest.raises(ConfigError, match="threads: must be a whole number"):
@@ -56,8 +58,8 @@ def test_crossover_is_named_in_words() -> None:
     text = crossovers(lines, "qubits")
     assert text == [
         "default.qubit+backprop is faster than lightning.qubit+adjoint up to 8 qubits; "
-        "from 12 qubits it is slower (single runs: a difference under 10% counts as noise; "
-        "use --repeat 3 for a test)."
+        "from 12 qubits it is slower (single runs: a difference under 10% counts as noise, "
+        "and the uncertainty is unknown; use --repeat 3 for a test)."
     ]
     assert analyse(results)["qubits"]["crossovers"] == text
 
@@ -72,7 +74,10 @@ def test_no_crossover_and_ties() -> None:
         point("c+adjoint", 4, 0.060),
     ]
     text = crossovers(series(results, "qubits"), "qubits")
-    caveat = " (single runs: a difference under 10% counts as noise; use --repeat 3 for a test)"
+    caveat = (
+        " (single runs: a difference under 10% counts as noise, and the uncertainty is unknown;"
+        " use --repeat 3 for a test)"
+    )
     assert (
         f"a+backprop and b+adjoint are within the noise of each other at every qubit count measured{caveat}."
         in text

@@ -250,6 +250,51 @@ class GpuReader:
         return GpuReading(util, used, total, run_mem, run_gpus)
 
 
+class ContentionStats:
+    """How many cores *other* processes kept busy while the run trained.
+
+    Each reading: the node's busy cores (the sum of ``/proc/stat``'s per-core
+    busy fractions over the interval) minus the run's own cores in use (its
+    process tree's CPU time over the same interval), floored at 0.  Counted
+    only once training has started (``training()``, called when the run's
+    ``run_started`` passes: imports and model building are not measured).
+
+    A run is **contended** when the mean reaches ``contended_threshold(n)``:
+    half a core, or a tenth of the node's logical CPUs if that is more.  Half
+    a core of a neighbour moved timings by far more than the noise on the
+    2-core machines here (lightning.qubit+adjoint took 1.1 s to 40 s with
+    other load); on a 128-core node a tenth of the node is a busy neighbour,
+    a few stray cores are not.
+    """
+
+    def __init__(self) -> None:
+        self.active = False
+        self.n = 0
+        self._sum = 0.0
+        self.max = 0.0
+
+    def training(self) -> None:
+        self.active = True
+
+    def add(self, percpu: list[float], run_cores: float) -> None:
+        if not self.active or not percpu:
+            return
+        busy = sum(p for p in percpu if p == p) / 100.0
+        others = max(0.0, busy - run_cores)
+        self.n += 1
+        self._sum += others
+        self.max = max(self.max, others)
+
+    @property
+    def mean(self) -> float | None:
+        return round(self._sum / self.n, 3) if self.n else None
+
+
+def contended_threshold(n_cpus: int) -> float:
+    """Mean cores used by others from which a run counts as contended."""
+    return max(0.5, 0.1 * max(1, n_cpus))
+
+
 class GpuStats:
     """Running figures over a run's GPU readings, for ``run_finished``.
 
@@ -333,6 +378,7 @@ class Sampler:
             with contextlib.suppress(OSError):
                 self._stat = _ProcStat(pid)
         self._percpu = PerCpu()
+        self.contention = ContentionStats()
         self._children: list[psutil.Process] = []
         self._children_at = 0.0
         self._last_cpu: float | None = None
@@ -424,9 +470,11 @@ class Sampler:
                 "gpu_mem_total": gpu.mem_total,
                 "run_gpu_mem": gpu.run_mem,
             }
+        percpu = self._percpu.read()
+        self.contention.add(percpu, cores)
         sample = Sample(
             run_id=self.run_id,
-            percpu=self._percpu.read(),
+            percpu=percpu,
             rss=rss,
             peak_rss=self.peak_rss,
             threads=threads,

@@ -39,7 +39,7 @@ from typing import IO, Any, Literal
 from qtui import __version__
 from qtui.config import RunSpec
 from qtui.engine.executor import Executor, LaunchError, RunEnd, get_executor
-from qtui.engine.sampler import DEFAULT_INTERVAL, Sampler
+from qtui.engine.sampler import DEFAULT_INTERVAL, Sampler, contended_threshold
 from qtui.events import (
     TERMINAL_TYPES,
     Event,
@@ -49,6 +49,7 @@ from qtui.events import (
     RunLaunched,
     RunQueued,
     RunRefused,
+    RunStarted,
     RunTimedOut,
     SessionFinished,
     SessionStarted,
@@ -229,6 +230,11 @@ class Supervisor:
             return  # a late one of an earlier run was never going to be delivered
         if run is not None and item.type in TERMINAL_TYPES:
             run.terminal = item.type
+        if isinstance(item, RunStarted) and run is not None and item.run_id == run.spec.run_id:
+            with self._lock:
+                sampler = self._sampler
+            if sampler is not None:
+                sampler.contention.training()  # imports and build are not contention
         self._deliver(item)
 
     def _pump(self, timeout: float) -> None:
@@ -382,6 +388,11 @@ def _merge_finished(fin: RunFinished, end: RunEnd, sampler: Sampler | None) -> R
         "peak_rss": end.os_peak_rss or max(fin.peak_rss, sampler.peak_rss if sampler else 0),
         "peak_threads": max(fin.peak_threads, sampler.peak_threads if sampler else 0),
     }
+    if sampler is not None and sampler.contention.mean is not None:
+        mean = sampler.contention.mean
+        changes["contention_cores"] = mean
+        changes["contention_cores_max"] = round(sampler.contention.max, 3)
+        changes["contended"] = mean >= contended_threshold(os.cpu_count() or 1)
     if sampler is not None and sampler.gpu.readings and not fin.gpu_mem_scope:
         changes["gpu_util_mean"] = sampler.gpu.util_mean
         changes["gpu_mem_peak"] = sampler.gpu.mem_peak

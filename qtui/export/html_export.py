@@ -22,6 +22,7 @@ from qtui.parameters import label as result_label
 from qtui.parameters import run_label, varying_parameters
 from qtui.phase_table import PHASES, PHASES_NOTE
 from qtui.recommend import describe
+from qtui.results import CONTENDED_NOTE
 from qtui.summary import LOSS_KINDS
 from qtui.units import MiB
 
@@ -212,6 +213,8 @@ def render_html(summary: dict[str, Any]) -> str:
     align = [c.align for c in model.columns]
     parts.append(_table(headers, rows, align) if rows else "<p>No combination finished.</p>")
     loss_note = f" Loss = {LOSS_KINDS[model.loss_kind]}." if model.loss_kind in LOSS_KINDS else ""
+    if any(r.cells["contention"].mark for r in model.rows):
+        loss_note += f" {CONTENDED_NOTE}."
     parts.append(
         '<p class="note">Time is the training loop only. Cores in use = CPU seconds / wall '
         "seconds; core-s = CPU seconds spent training; relative = mean / fastest mean."

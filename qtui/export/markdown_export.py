@@ -17,7 +17,7 @@ from qtui.export.base import Exporter
 from qtui.outcomes import failed_runs
 from qtui.phase_table import PHASES_NOTE, phases_table
 from qtui.recommend import describe
-from qtui.results import BURN_MARK, BURN_NOTE, Cell
+from qtui.results import BURN_MARK, BURN_NOTE, CONTENDED_NOTE, Cell
 from qtui.summary import LOSS_KINDS
 
 
@@ -68,6 +68,8 @@ def render_markdown(summary: dict[str, Any]) -> str:
             note += f" *Loss* = {LOSS_KINDS[model.loss_kind]}."
         if any(r.cells["cores"].mark == BURN_MARK for r in model.rows):
             note += f" {BURN_NOTE}."
+        if any(r.cells["contention"].mark for r in model.rows):
+            note += f" {CONTENDED_NOTE}."
         out += [note, ""]
     else:
         out += ["No combination finished.", ""]
