@@ -150,3 +150,43 @@ async def test_help_shows_keys_as_printed_and_says_what_each_does() -> None:
         assert "question_mark" not in text and "equals_sign" not in text
         assert "+ / =" in text and "Sample slower" in text and "Sample faster" in text
         assert re.search(r"^ *\? +Help", text, re.M), text
+
+
+async def test_an_emptied_field_shows_its_default_as_words_and_gets_it_back() -> None:
+    from textual.widgets import Input
+
+    app = make_app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        await ready(pilot, app)
+        seed = app.query_one("#field-seed", Input)
+        seed.focus()
+        await pilot.pause()
+        await pilot.press("end", "backspace", "backspace")
+        await pilot.pause()
+        assert seed.value == ""
+        assert seed.placeholder != "42" and "default 42" in seed.placeholder
+        await pilot.press("tab")  # leaving the field restores the default
+        await pilot.pause()
+        assert seed.value == "42" and not seed.has_class("-invalid")
+
+
+async def test_a_refused_cells_reason_does_not_push_the_form_at_80x24() -> None:
+    from textual.widgets import Button, Static
+
+    from qtui.ui.widgets.run_form import RunForm
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot, app)
+        form = app.query_one(RunForm)
+        start = app.query_one("#start", Button)
+        before = (form.virtual_size.height, start.region, app.query_one("#cell-0-4").region)
+        await pilot.press("down")  # lightning.qubit + backprop: refused
+        await pilot.pause(0.2)
+        cell = app.focused
+        assert isinstance(cell, ComboCell) and cell.reason
+        hint = str(app.query_one("#combo-hint", Static).render())
+        assert "refused by PennyLane" in hint
+        after = (form.virtual_size.height, start.region, app.query_one("#cell-0-4").region)
+        assert after == before
+        assert cell.tooltip and "does not support backprop" in str(cell.tooltip)

@@ -128,7 +128,9 @@ class RunForm(VerticalScroll):
     RunForm #probe-box { height: auto; }
     RunForm #probe-status { height: auto; }
     RunForm #probe-spinner { height: 1; }
-    RunForm #combo-hint { height: auto; min-height: 1; color: $text-muted; }
+    /* fixed height: a long refusal reason must not push the fields and Start down
+       (the whole reason is in the cell's tooltip and in the run's detail view) */
+    RunForm #combo-hint { height: 2; overflow: hidden; color: $text-muted; }
     RunForm #combo-hint.-refused { color: $warning; }
     RunForm #fields { grid-size: 4; grid-columns: 12 1fr 12 1fr; grid-rows: 1; grid-gutter: 0 1;
                       height: auto; max-width: 140; }
@@ -291,6 +293,14 @@ class RunForm(VerticalScroll):
     def _changed(self, event: Input.Changed) -> None:
         event.stop()
         self.validate_all()
+
+    @on(Input.Blurred)
+    def _blurred(self, event: Input.Blurred) -> None:
+        """A required field left empty gets its default back (the placeholder says so)."""
+        key = (event.input.id or "").removeprefix("field-")
+        f = next((f for f in FIELDS if f.key == key), None)
+        if f is not None and not f.optional and not event.value.strip():
+            event.input.value = f.default
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
@@ -456,6 +466,7 @@ class RunForm(VerticalScroll):
 
 
 def _placeholder(f: FieldDef) -> str:
+    """What an empty field shows: words, never a bare value that looks typed in."""
     if f.key == "sweep_threads":
         return "library default"
-    return "none" if f.optional else f.default
+    return "none" if f.optional else f"empty → default {f.default}"
