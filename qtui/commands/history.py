@@ -80,7 +80,10 @@ def handler(args: argparse.Namespace) -> int:
             if args.summary:
                 return fail("--summary needs a SESSION_ID")
             return _list(db, args)
-        sid = db.find_session(args.session)
+        try:
+            sid = db.find_session(args.session)
+        except HistoryError as exc:
+            return fail(f"session: {exc}")
         if args.summary:
             print(json.dumps(db.summary(sid), indent=2, default=str))
             return 0
