@@ -164,3 +164,22 @@ def axis_seconds(v: float) -> str:
 def axis_memory(v: float) -> str:
     """Axis ticks of at most 6 characters, in the memory convention (MiB; GiB from 10 GiB)."""
     return f"{v / MiB:.0f}M" if v < 10 * GiB else f"{v / GiB:.1f}G"
+
+
+def source_location(filename: Any, lineno: Any) -> str:
+    """Where a warning was raised, as a path a user can find: from the installed
+    package down (``pennylane/qnn/torch.py:437``), not a build machine's absolute
+    path or a bare file name.  Paths outside any ``site-packages`` keep their last
+    three parts."""
+    path = str(filename or "").replace("\\", "/")
+    if not path:
+        return MISSING
+    for marker in ("site-packages/", "dist-packages/"):
+        if marker in path:
+            path = path.rsplit(marker, 1)[1]
+            break
+    else:
+        parts = [p for p in path.split("/") if p]
+        path = "/".join(parts[-3:]) if len(parts) > 3 else path
+    line = number(lineno)
+    return f"{path}:{int(line)}" if line is not None else path

@@ -14,14 +14,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual.widget import Widget
-from textual.widgets import TabbedContent
+from textual.widgets import DataTable, TabbedContent
 
+from qtui.parameters import combo_key, combo_parameters
 from qtui.session_control import SessionController
 from qtui.ui.screens.confirm import ConfirmScreen
 from qtui.ui.screens.export import ExportScreen, export_session
 from qtui.ui.screens.message import MessageScreen
 from qtui.ui.state import LiveState
 from qtui.ui.widgets.loss_panel import LossPanel
+from qtui.ui.widgets.results_table import ResultsTable
 from qtui.ui.widgets.run_form import RunForm
 from qtui.ui.widgets.run_queue import RunQueue
 from qtui.ui.widgets.status_line import StatusLine
@@ -55,6 +57,29 @@ class ActionHandlers(_Base):
         def _tick(self) -> None: ...
         def _status(self) -> StatusLine: ...
         def _probe(self, refresh: bool) -> Any: ...
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a queue row: that run's detail (issue 10, item 4)."""
+        if isinstance(event.data_table, RunQueue) and event.row_key.value:
+            self.show_runs(str(event.row_key.value), [str(event.row_key.value)])
+
+    def on_data_table_cell_selected(self, event: DataTable.CellSelected) -> None:
+        """Enter on a results row: the detail of every run of that combination."""
+        table = event.data_table
+        if isinstance(table, ResultsTable) and table.screen is self.screen_stack[0]:
+            row = table.row_at(event.coordinate.row)
+            if row is not None:
+                key = combo_key(row.result.get("parameters") or {})
+                ids = [
+                    r.run_id for r in self.state.runs()
+                    if r.spec.get("device") and combo_key(combo_parameters(r.spec)) == key
+                ]
+                self.show_runs(row.label, ids)
+
+    def show_runs(self, title: str, run_ids: list[str]) -> None:
+        from qtui.ui.screens.run_detail import RunDetailScreen, detail_runs
+
+        self.push_screen(RunDetailScreen(title, detail_runs(self.state, run_ids)))
 
     def action_help(self) -> None:
         from qtui.ui.screens.help import HelpScreen

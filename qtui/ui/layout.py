@@ -66,10 +66,10 @@ def tabs(*, initial: str, watching: bool, thread_mode: bool) -> ComposeResult:
                     else "Memory of the run's child process",
                 )
         with TabPane("3 Results", id="results"), lazy("results", Vertical()):
-            yield titled(RunQueue(id="queue"), "Run queue (c cancels the highlighted run, C all)")
+            yield titled(RunQueue(id="queue"), "Run queue (enter: details · c cancels the highlighted run, C all)")
             yield titled(
                 ResultsTable(id="results-table"),
-                "Results per combination (s sorts, ★ best, ! > 1.5 cores busy)",
+                "Results per combination (enter: runs · s sorts · ★ best · ! > 1.5 cores busy)",
             )
             with titled(
                 VerticalScroll(id="recommend-box"),

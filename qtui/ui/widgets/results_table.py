@@ -49,6 +49,7 @@ class ResultsTable(LivePanel, DataTable[Text]):
         self.model = model.from_results([])
         self.sort_key: str | None = None
         self.sort_reverse = False
+        self._shown: list[model.Row] = []
 
     def on_mount(self) -> None:
         self._rebuild()
@@ -62,6 +63,10 @@ class ResultsTable(LivePanel, DataTable[Text]):
         self.combos = combos
         self.model = model.from_results(combos)
         self._rebuild()
+
+    def row_at(self, index: int) -> model.Row | None:
+        """The model row drawn at ``index`` (rows may be sorted)."""
+        return self._shown[index] if 0 <= index < len(self._shown) else None
 
     def action_sort_column(self) -> None:
         col = self.model.columns[self.cursor_coordinate.column].key
@@ -84,6 +89,7 @@ class ResultsTable(LivePanel, DataTable[Text]):
             missing = [r for r in rows if r.cells[key].raw is None]
             present.sort(key=lambda r: _sort_key(r.cells[key].raw), reverse=self.sort_reverse)
             rows = present + missing
+        self._shown = rows
         try:
             good = f"bold {self.app.current_theme.success or 'green'}"
             burn = f"bold reverse {self.app.current_theme.warning or 'yellow'}"

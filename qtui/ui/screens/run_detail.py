@@ -1,0 +1,147 @@
+"""Enter on a run (queue) or a combination (results): everything known about its runs.
+
+A failed run's reason is the thing a user most needs and the queue has room
+for only its exception type, so this view shows the whole message, the end of
+the traceback and of the child's stderr, beside the run's parameters, its
+warnings and its resources.  Every figure is formatted by ``qtui.units``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from qtui import units
+from qtui.outcomes import describe_error
+from qtui.summary import RunRecord
+
+#: Lines kept from the end of a traceback or of stderr (the end says what went wrong).
+TAIL_LINES = 15
+
+
+def _tail(text: str, n: int = TAIL_LINES) -> list[str]:
+    lines = str(text or "").rstrip().splitlines()
+    return (["…"] + lines[-n:]) if len(lines) > n else lines
+
+
+def run_text(rec: RunRecord, label: str, elapsed: float | None) -> Text:
+    """One run's detail: what it ran, how it ended and why, warnings, resources."""
+    t = Text()
+    state = rec.state.replace("_", " ")
+    t.append(f"{rec.run_id}  {label}  ", style="bold")
+    t.append(state + "\n", style="bold red" if rec.error and rec.state != "cancelled" else "bold")
+
+    t.append("\nParameters\n", style="bold underline")
+    resolved = rec.started.get("resolved_diff_method")
+    method = rec.diff_method + (f" (resolved: {resolved})" if resolved and resolved != rec.diff_method else "")
+    t.append(f"  device {rec.device} · diff method {method}\n")
+    params = rec.spec.get("params") or {}
+    shown = [f"{k}={v}" for k, v in params.items() if v not in (None, "", 0) or k == "seed"]
+    t.append("  " + " · ".join(shown) + "\n")
+    limits = f"  repeat #{int(rec.spec.get('repeat_index') or 0) + 1}"
+    if rec.spec.get("timeout_s"):
+        limits += f" · timeout {units.seconds(rec.spec['timeout_s'])}"
+    t.append(limits + "\n")
+
+    if rec.error:
+        t.append("\nWhy it did not finish\n", style="bold underline")
+        t.append(f"  {describe_error(rec.error, rec.state)}\n", style="bold")
+        message = str(rec.error.get("message") or "").strip()
+        if message and ("\n" in message or len(message) > 200):
+            t.append("  " + message.replace("\n", "\n  ") + "\n")
+        trace = _tail(str(rec.error.get("traceback") or ""))
+        if trace and trace != ["..."]:
+            t.append("  traceback (end):\n", style="dim")
+            t.append("".join(f"    {ln}\n" for ln in trace))
+        stderr = _tail(str(rec.error.get("stderr_tail") or ""))
+        if stderr:
+            t.append("  stderr (last lines):\n", style="dim")
+            t.append("".join(f"    {ln}\n" for ln in stderr))
+        if rec.error.get("exit_code") is not None:
+            t.append(f"  exit code {rec.error['exit_code']}\n")
+
+    t.append("\nWarnings\n", style="bold underline")
+    if rec.warnings:
+        for w in rec.warnings.values():
+            where = units.source_location(w.get("filename"), w.get("lineno"))
+            t.append(f"  {w.get('count')}× {w.get('category')}: {w.get('message')}\n")
+            t.append(f"     at {where}\n", style="dim")
+    else:
+        t.append("  none\n", style="dim")
+
+    t.append("\nResources\n", style="bold underline")
+    r = rec.result
+    sample = rec.last_sample
+    rows = [
+        ("training time", units.seconds(r.get("train_s"))),
+        ("elapsed", units.seconds(elapsed)),
+        ("peak memory", units.memory(r.get("peak_rss") or sample.get("peak_rss"))),
+        ("cores in use", units.cores(r.get("cores_in_use", sample.get("cores_in_use")))),
+        ("core-seconds", units.core_seconds(r.get("core_s"))),
+        ("peak threads", units.count(r.get("peak_threads") or sample.get("peak_threads"))),
+        ("accuracy", units.percent(r.get("accuracy"))),
+        ("final loss", units.loss(r.get("final_loss"))),
+        ("last batch loss", units.loss(rec.last_loss)),
+    ]
+    for name, value in rows:
+        t.append(f"  {name:<16}{value}\n")
+    return t
+
+
+class RunDetailScreen(ModalScreen[None]):
+    """The detail of one run, or of every run of one combination."""
+
+    DEFAULT_CSS = """
+    RunDetailScreen { align: center middle; }
+    RunDetailScreen > Vertical { width: 110; max-width: 98%; height: 90%;
+                                 border: thick $primary; background: $surface; padding: 0 1; }
+    RunDetailScreen #detail-title { text-style: bold; height: 1; }
+    RunDetailScreen #detail-foot { color: $text-muted; height: 1; }
+    """
+
+    BINDINGS = [Binding("escape,enter,q", "close", "Close")]
+
+    def __init__(self, title: str, runs: Sequence[tuple[RunRecord, str, float | None]]) -> None:
+        super().__init__()
+        self.title_text = title
+        self.runs = list(runs)
+
+    def text(self) -> Text:
+        out = Text()
+        for i, (rec, label, elapsed) in enumerate(self.runs):
+            if i:
+                out.append("\n" + "─" * 40 + "\n\n", style="dim")
+            out.append_text(run_text(rec, label, elapsed))
+        if not self.runs:
+            out.append("no run yet", style="dim")
+        return out
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(self.title_text, id="detail-title", markup=False)
+            with VerticalScroll(id="detail-scroll"):
+                yield Static(self.text(), id="detail-body")
+            yield Static("enter / escape closes · arrows scroll", id="detail-foot")
+
+    def on_mount(self) -> None:
+        self.query_one("#detail-scroll").focus()
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+def detail_runs(state: Any, run_ids: Sequence[str]) -> list[tuple[RunRecord, str, float | None]]:
+    """(record, label, elapsed) of each run the state knows, in the given order."""
+    out = []
+    for run_id in run_ids:
+        rec = state.run(run_id)
+        if rec is not None:
+            out.append((rec, state.run_label(rec), state.elapsed(rec)))
+    return out
