@@ -21,6 +21,7 @@ from rich.text import Text
 from qtui import results as results_model
 from qtui.outcomes import describe_error
 from qtui.parameters import run_label, varying_parameters
+from qtui.phase_table import PHASES_NOTE, phases_table
 from qtui.results import BURN_MARK, BURN_NOTE, CONTENDED_NOTE, Results, Row
 from qtui.summary import LOSS_KINDS
 
@@ -129,6 +130,27 @@ def _plain(console: Console, text: str, style: str | None = None) -> None:
     console.print(Text(text, style=style or ""), highlight=False)
 
 
+def print_phases(summary: dict[str, Any], console: Console) -> None:
+    """Where the time of a step goes (``qtui.phase_table``, as in every export)."""
+    headers, rows, _ = phases_table(summary)
+    if not rows:
+        return
+    split = console.width < sum(max(len(h), *(len(r[i]) for r in rows)) + 2
+                                for i, h in enumerate(headers))
+    parts = [(0, len(headers))] if not split else [(0, 4), (4, len(headers))]
+    for n, (lo, hi) in enumerate(parts):
+        table = _new_table("Where the time goes (per step)" + (" (cont.)" if n else ""))
+        table.add_column("Combination", overflow="fold", ratio=1)
+        cols = range(max(lo, 1), hi)
+        for i in cols:
+            need = max(len(r[i]) for r in rows)
+            table.add_column(headers[i], justify="right", no_wrap=True, min_width=need)
+        for r in rows:
+            table.add_row(Text(r[0]), *[Text(r[i]) for i in cols])
+        console.print(table)
+    _plain(console, PHASES_NOTE, "dim")
+
+
 def print_report(summary: dict[str, Any], console: Console) -> None:
     """The results tables, unfinished runs, refused combinations and warnings."""
     model = results_model.build(summary)
@@ -144,6 +166,7 @@ def print_report(summary: dict[str, Any], console: Console) -> None:
             notes.append(CONTENDED_NOTE)
         if notes:
             _plain(console, "; ".join(notes) + ".", "dim")
+        print_phases(summary, console)
     else:
         console.print("No run finished.")
     bad = unfinished_lines(summary)

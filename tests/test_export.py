@@ -78,8 +78,8 @@ def test_markdown_table_environment_refused_failed(summary: dict[str, Any]) -> N
     assert "±" in cells[2]  # two repeats: a σ
     assert cells[5] == "1.00"  # the fastest
     assert cells[6].endswith("MiB")
-    assert cells[10] == "50.0 %"  # accuracy of the tiny run
-    assert cells[12] == "6"  # 3 warnings per run × 2 runs
+    assert cells[11] == "50.0 %"  # accuracy of the tiny run
+    assert cells[13] == "6"  # 3 warnings per run × 2 runs
     for key in ("CPU:", "Cores:", "Memory:", "OS:", "Python:", "torch ", "pennylane "):
         assert key in md
     assert "`lightning.qubit+backprop`: Device does not support backprop" in md

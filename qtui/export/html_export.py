@@ -20,7 +20,7 @@ from qtui.export.json_export import dumps
 from qtui.outcomes import failed_runs
 from qtui.parameters import label as result_label
 from qtui.parameters import run_label, varying_parameters
-from qtui.phase_table import PHASES, PHASES_NOTE
+from qtui.phase_table import PHASES, PHASES_NOTE, phases_table
 from qtui.recommend import describe
 from qtui.results import CONTENDED_NOTE
 from qtui.summary import LOSS_KINDS
@@ -232,6 +232,9 @@ def render_html(summary: dict[str, Any]) -> str:
     for name, fig in _figures(summary):
         parts.append(f"<h2>{esc(name)}</h2>")
         if name == "Where the time goes":
+            p_headers, p_rows, p_align = phases_table(summary)
+            if p_rows:
+                parts.append(_table(p_headers, p_rows, p_align))
             parts.append(f'<p class="note">{esc(PHASES_NOTE)}</p>')
         parts.append(
             fig.to_html(full_html=False, include_plotlyjs=False, config={"responsive": True})
