@@ -21,7 +21,7 @@ import importlib
 import os
 import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from types import ModuleType
 from typing import Any, NoReturn
 
@@ -115,7 +115,7 @@ class QtuiParser(argparse.ArgumentParser):
     ) -> argparse.Namespace:
         """As argparse's, but a left-over argument names the subcommand it was given to."""
         parsed, extras = self.parse_known_args(args, namespace)
-        if extras:
+        if extras and not getattr(parsed, "broken_command", False):
             self.unexpected(extras, getattr(parsed, "command", None))
         return parsed
 
@@ -189,12 +189,9 @@ def _warn_broken(name: str, why: str) -> None:
     print(f"qtui: warning: command {name!r} failed to load: {why}", file=sys.stderr)
 
 
-def _broken_command(name: str, why: str) -> Callable[[argparse.Namespace], int]:
-    def func(args: argparse.Namespace) -> int:
-        # The warning above already said which and why; nothing more to print.
-        return EXIT_BROKEN
-
-    return func
+def _broken_command(args: argparse.Namespace) -> int:
+    """A command that failed to load: the warning already said which and why."""
+    return EXIT_BROKEN
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -227,7 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
         _warn_broken(name, reason)
         stub = sub.add_parser(name, help=f"(failed to load: {reason})", add_help=False)
         stub.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
-        stub.set_defaults(func=_broken_command(name, reason))
+        stub.set_defaults(func=_broken_command, broken_command=True)
     return parser
 
 

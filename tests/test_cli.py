@@ -96,6 +96,107 @@ def test_bad_workload_is_refused_before_any_run(
     assert not events.exists()
 
 
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        # the workload prints what the old check read as success, then exits 0
+        (["--workload", "workloads.check_cases:fake_success"],
+         "qtui: error: workload: checking 'workloads.check_cases:fake_success' failed: it ended "
+         "without writing its result (exit code 0)"),
+        # builds with the defaults only: the user's --qubits is what is checked
+        (["--workload", "workloads.check_cases:only_two_qubits", "--qubits", "4"],
+         "qtui: error: workload: workload 'workloads.check_cases:only_two_qubits' raised "
+         "ValueError: this model is wired for 2 qubits, not 4 (building default.qubit+backprop, "),
+        # fails for the second combination only: every combination is built
+        (["--workload", "workloads.check_cases:no_adjoint", "--diff-method", "backprop,adjoint"],
+         "qtui: error: workload: workload 'workloads.check_cases:no_adjoint' raised RuntimeError: "
+         "adjoint is not wired up in this model (building default.qubit+adjoint"),
+    ],
+)
+def test_the_workload_check_builds_every_run_and_wants_a_real_result(
+    env: dict[str, str], tmp_path: Path, args: list[str], expected: str
+) -> None:
+    """Issue 11, item 9: what the runs will build, checked before any starts."""
+    events = tmp_path / "events.jsonl"
+    line = error_line(qtui(env, "run", *args, "--events", str(events), *TINY))
+    assert line.startswith(expected), line
+    assert not events.exists()
+
+
+def test_the_workload_check_passes_a_good_custom_workload_for_every_point() -> None:
+    """Every distinct combination x parameter point is one build; repeats and threads are not."""
+    from qtui.commands.run import check_workload, workload_builds
+    from qtui.config import RunSpec, WorkloadParams
+
+    w = "workloads.check_cases:no_adjoint"
+    specs = [
+        RunSpec("default.qubit", "backprop", WorkloadParams(workload=w, qubits=q, threads=t), r)
+        for r in range(2) for q in (2, 3) for t in (1, 2)
+    ]
+    assert [b.params.qubits for b in workload_builds(specs)] == [2, 3]
+    env = child_env()
+    old = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = env["PYTHONPATH"]
+    try:
+        assert check_workload(specs) is None
+    finally:
+        if old is None:
+            os.environ.pop("PYTHONPATH")
+        else:
+            os.environ["PYTHONPATH"] = old
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["run", "--foo"], "qtui: error: --foo: unknown option for qtui run"),
+        (["run", "--epochs"], "qtui: error: epochs: needs a value"),
+        (["report", "-f", "xyz", "x.json"], "qtui: error: format: 'xyz' is not allowed; allowed: json"),
+        (["compare", "--threshold", "abc", "a", "b"], "qtui: error: threshold: must be a number"),
+        (["watch", "--interval", "abc", "x"], "qtui: error: interval: must be a number"),
+        (["history", "-n", "abc"], "qtui: error: limit: must be a whole number"),
+        (["serve", "--port", "abc"], "qtui: error: port: must be a whole number"),
+        (["devices", "extra"], "qtui: error: extra: unexpected argument for qtui devices"),
+        (["nosuchcommand"], "qtui: error: command: unknown command 'nosuchcommand'; commands: run"),
+    ],
+)
+def test_argparse_errors_are_one_line(
+    env: dict[str, str], args: list[str], expected: str
+) -> None:
+    """Issue 11, item 7, through the real entry point: no usage block, exit 2."""
+    line = error_line(qtui(env, *args, timeout=60))
+    assert line.startswith(expected), line
+    on_request = [args[0], "--help"] if args[0] != "nosuchcommand" else ["--help"]
+    assert qtui(env, *on_request, timeout=60).stdout.startswith("usage: qtui")
+
+
+def test_a_command_that_fails_to_load_is_named_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 11, item 10: always said (no QTUI_DEBUG), and the other commands still work."""
+    import importlib
+
+    from qtui import cli
+
+    real = importlib.import_module
+
+    def broken(name: str, package: str | None = None) -> object:
+        if name == "qtui.commands.history":
+            raise ImportError("cannot import name 'HistoryDB'\n(from a half-installed qtui)")
+        return real(name, package)
+
+    monkeypatch.delenv("QTUI_DEBUG", raising=False)
+    monkeypatch.setattr(cli.importlib, "import_module", broken)
+    assert cli.main(["history", "-n", "3"]) == 1
+    err = capsys.readouterr().err
+    assert err == (
+        "qtui: warning: command 'history' failed to load: ImportError: cannot import name "
+        "'HistoryDB' (from a half-installed qtui)\n"
+    )
+    assert cli.main(["report", "-f", "xyz", "x.json"]) == 2
+    assert capsys.readouterr().err.splitlines()[-1].startswith("qtui: error: format: ")
+
+
 def test_existing_outputs_need_force(env: dict[str, str], tmp_path: Path) -> None:
     for flag in ("--json", "--events"):
         target = tmp_path / f"x{flag}"
