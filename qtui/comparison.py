@@ -21,7 +21,7 @@ import json
 import statistics
 from typing import Any
 
-from qtui import stats, units
+from qtui import stability, stats, units
 from qtui.parameters import label, varying_parameters
 
 ALPHA = stats.ALPHA
@@ -71,11 +71,13 @@ def compare(a: dict[str, Any], b: dict[str, Any], threshold: float = DEFAULT_THR
         cb = (y.get("resources") or {}).get("core_s")
         contended = {"a": bool(units.number(x.get("contended_runs"))),
                      "b": bool(units.number(y.get("contended_runs")))}
+        shaky = {"a": stability.problems(x), "b": stability.problems(y)}
         rows.append(
             {
                 "combination": label(x, varying),
                 "contended": contended,
-                "reliable": not (contended["a"] or contended["b"]),
+                "unstable": shaky,
+                "reliable": not (shaky["a"] or shaky["b"]),
                 "parameters": x.get("parameters"),
                 "a": {"mean": ma, "stddev": x.get("stddev"), "n": len(ta),
                       "peak_rss_bytes": max(mem_a) if mem_a else None, "core_s": ca},
@@ -109,11 +111,14 @@ def side_time(side: dict[str, Any]) -> str:
 
 
 def _unreliable(row: dict[str, Any]) -> str:
-    """``; unreliable: B ran contended`` when a side trained on a busy node."""
-    sides = [k.upper() for k, v in (row.get("contended") or {}).items() if v]
-    if not sides:
-        return ""
-    return f"; unreliable: {' and '.join(sides)} ran contended (rerun on a quiet node)"
+    """``; unreliable: B ran contended`` (or is unstable) when a side cannot be trusted."""
+    busy = [k.upper() for k, v in (row.get("contended") or {}).items() if v]
+    if busy:
+        return f"; unreliable: {' and '.join(busy)} ran contended (rerun on a quiet node)"
+    shaky = [k.upper() for k, v in (row.get("unstable") or {}).items() if v]
+    if shaky:
+        return f"; unreliable: {' and '.join(shaky)} unstable (rerun with --repeat auto)"
+    return ""
 
 
 def row_texts(row: dict[str, Any]) -> dict[str, str]:

@@ -25,9 +25,9 @@ from qtui.phase_table import PHASES_NOTE, phases_table
 from qtui.results import BURN_MARK, BURN_NOTE, CONTENDED_NOTE, Results, Row
 from qtui.summary import LOSS_KINDS
 
-_TIMING = ("runs", "mean", "min", "max", "relative")
-_RESOURCES = ("peak_rss", "cores", "contention", "core_s", "threads")
-_OUTCOME = ("accuracy", "loss", "warnings")
+_TIMING = ("runs", "mean", "median", "relative")
+_RESOURCES = ("min", "max", "peak_rss", "cores", "contention")
+_OUTCOME = ("core_s", "threads", "accuracy", "loss", "warnings")
 
 
 def _new_table(title: str) -> Table:
@@ -76,8 +76,8 @@ def results_tables(model: Results, width: int = 80) -> list[Table]:
     else:
         groups = [
             ("Results: training time", _TIMING),
-            ("Results: resources", _RESOURCES + gpu),
-            ("Results: outcome", _OUTCOME),
+            ("Results: range and resources", _RESOURCES + gpu),
+            ("Results: cost and outcome", _OUTCOME),
         ]
     tables = []
     for title, keys in groups:
@@ -169,6 +169,12 @@ def print_report(summary: dict[str, Any], console: Console) -> None:
         print_phases(summary, console)
     else:
         console.print("No run finished.")
+    shaky = [r for r in model.rows if r.problems]
+    if shaky:
+        console.print("Unstable results:", style="bold yellow")
+        for row in shaky:
+            for problem in row.problems:
+                _plain(console, f"  {row.label}: {problem}")
     bad = unfinished_lines(summary)
     if bad:
         console.print("Did not finish:", style="bold red")

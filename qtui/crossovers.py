@@ -4,8 +4,8 @@ Reads a summary's ``results[]``: one series per combination (and per value of
 the other swept axes).  Every pair of lines is judged at every point they
 share: a *verdict* — ``faster``, ``slower``, ``tie`` or ``unstable`` — decided
 by ``qtui.stats.differ`` on the repeats' per-step times (the same rule as
-``qtui compare`` and the recommendation), ``unstable`` when either point ran
-contended.  The verdicts are stored per axis (``sweep.<axis>.verdicts[]``:
+``qtui compare`` and the recommendation), ``unstable`` when either point is
+(``qtui.stability``: contended, outliers, a slow tail, a wide spread).  The verdicts are stored per axis (``sweep.<axis>.verdicts[]``:
 ``a``, ``b``, ``axis``, ``point``, ``verdict``, ``ratio``, ``confidence``,
 ``method``), and the crossover sentences are written from them only: "at every
 … measured" only when every point says so, ties and unstable points named,
@@ -17,7 +17,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from qtui import stats
+from qtui import stability, stats
 from qtui.parameters import label, varying_parameters
 from qtui.results import contended
 from qtui.sweep import AXES, at
@@ -50,6 +50,7 @@ def series(results: list[dict[str, Any]], axis: str) -> dict[str, list[dict[str,
                 "cores_in_use": res.get("cores_in_use"),
                 "peak_rss": res.get("peak_rss_bytes"),
                 "contended": contended(r),
+                "unstable": stability.unstable(r),
             }
         )
     for points in lines.values():
@@ -84,7 +85,7 @@ def verdicts(lines: dict[str, list[dict[str, Any]]], axis: str) -> list[dict[str
             if b is None:
                 continue
             v = point_verdict(a, b)
-            word = "unstable" if a.get("contended") or b.get("contended") else _WORDS[v.direction]
+            word = "unstable" if a.get("unstable") or b.get("unstable") else _WORDS[v.direction]
             if v.p_value is not None:
                 confidence: float | None = round(1 - v.p_value, 4)
             else:
@@ -130,7 +131,8 @@ def sentences(judged: list[dict[str, Any]], axis: str) -> list[str]:
         if tied and decided:
             rest += f"; within the noise at {_xs(axis, tied)}"
         if unstable:
-            rest += f"; unstable at {_xs(axis, unstable)} (contended: rerun on a quiet node)"
+            rest += (f"; unstable at {_xs(axis, unstable)} (contended or noisy repeats:"
+                     " see the unstable results)")
         if not decided:
             if tied:
                 where = f"every {unit} measured" if len(tied) == len(vs) else _xs(axis, tied)

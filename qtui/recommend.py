@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from qtui import stats, units
+from qtui import stability, stats, units
 from qtui.parameters import varying_parameters, where
 from qtui.results import contended
 
@@ -41,6 +41,7 @@ class Pick:
     margin: float | None = None  # runner-up / winner
     method: str = ""  # how the winner was told from the runner-up (qtui.stats)
     contended: list[str] = field(default_factory=list)  # of those compared, ran contended
+    unstable: list[str] = field(default_factory=list)  # of those compared, unstable otherwise
     evidence: str = ""
 
     def to_dict(self) -> dict[str, Any]:
@@ -54,6 +55,7 @@ class Pick:
             "margin": self.margin,
             "method": self.method,
             "contended": list(self.contended),
+            "unstable": list(self.unstable),
             "evidence": self.evidence,
         }
 
@@ -65,6 +67,7 @@ class _Item:
     sd: float | None
     values: list[float]
     contended: bool = False
+    unstable: bool = False
 
     @property
     def n(self) -> int:
@@ -83,7 +86,7 @@ def _time_items(results: list[dict[str, Any]]) -> list[_Item]:
     return [
         _Item(
             _label(r), float(r["mean"]), units.number(r.get("stddev")), _floats(r.get("times")),
-            contended(r),
+            contended(r), stability.unstable(r),
         )
         for r in results
         if units.number(r.get("mean")) is not None
@@ -135,9 +138,12 @@ def _pick(criterion: str, items: list[_Item], fmt: Any, memory: bool = False) ->
     runner = ranked[1] if len(ranked) > 1 else None
     margin = runner.value / best.value if runner and best.value > 0 else None
     unc = None if memory else (best.sd if best.n >= 2 else None)
-    busy = [i.label for i in ranked[: 2 + len(ties)] if i.contended and not memory]
+    compared = ranked[: 2 + len(ties)]
+    busy = [i.label for i in compared if i.contended and not memory]
+    shaky = [i.label for i in compared if i.unstable and not i.contended and not memory]
     return Pick(
         contended=busy,
+        unstable=shaky,
         criterion=criterion,
         winner=best.label,
         value=best.value,
@@ -146,7 +152,7 @@ def _pick(criterion: str, items: list[_Item], fmt: Any, memory: bool = False) ->
         runner_up=runner.label if runner else None,
         margin=margin,
         method=verdict(best, runner, memory=memory).method if runner else "",
-        evidence=_evidence(best, runner, ties, fmt, memory) + _contended_text(busy),
+        evidence=_evidence(best, runner, ties, fmt, memory) + _contended_text(busy, shaky),
     )
 
 
@@ -166,13 +172,16 @@ def _evidence(best: _Item, runner: _Item | None, ties: list[str], fmt: Any, memo
     return text + f"; next is {runner.label} at {fmt(runner.value)} ({units.times(ratio)})."
 
 
-def _contended_text(labels: list[str]) -> str:
-    if not labels:
-        return ""
-    return (
-        f" Unreliable: {', '.join(labels)} ran contended (other processes kept the node busy);"
-        " rerun on a quiet node."
-    )
+def _contended_text(busy: list[str], shaky: list[str]) -> str:
+    text = ""
+    if busy:
+        text += (
+            f" Unreliable: {', '.join(busy)} ran contended (other processes kept the node busy);"
+            " rerun on a quiet node."
+        )
+    if shaky:
+        text += f" Unreliable: {', '.join(shaky)} unstable (see the unstable results)."
+    return text
 
 
 def _core_s(value: Any) -> str:

@@ -33,7 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from qtui import units
+from qtui import stability, units
 from qtui.parameters import label, varying_parameters
 
 #: Above this many cores in use a combination is fast by burning cores.
@@ -82,6 +82,7 @@ class Row:
     cells: dict[str, Cell]
     notes: list[str] = field(default_factory=list)
     complete: bool = True  # every run of the combination finished
+    problems: list[str] = field(default_factory=list)  # qtui.stability: why not to trust it
 
     def text(self, key: str) -> str:
         return self.cells[key].shown
@@ -164,7 +165,11 @@ LOSS_SHORT = {"last_epoch": "Loss", "measured_steps": "Loss"}  # the note under 
 _CELLS: dict[str, Callable[[dict[str, Any]], tuple[Any, str]]] = {
     "runs": _runs,
     "mean": lambda r: (_n(r.get("mean")), units.mean_sd(r.get("mean"), r.get("stddev"))),
-    "median": lambda r: (_n(r.get("median")), units.seconds(r.get("median"))),
+    "median": lambda r: (
+        _n(r.get("median")),
+        units.seconds(r.get("median")) if _n(r.get("mad")) is None
+        else f"{units.seconds(r.get('median'))} ± {units.seconds(r.get('mad'), like=r.get('median'))}",
+    ),
     "min": lambda r: (_n(r.get("min")), units.seconds(r.get("min"))),
     "max": lambda r: (_n(r.get("max")), units.seconds(r.get("max"))),
     "peak_rss": lambda r: (
@@ -199,6 +204,7 @@ def columns(loss_kind: str = "last_epoch") -> tuple[Column, ...]:
         Column("combo", "Combination", "Combination", align="l"),
         Column("runs", "Runs", "Runs"),
         Column("mean", "Mean ± σ", "Mean ± σ", "low"),
+        Column("median", "Median ± MAD", "Median ± MAD", "low"),
         Column("min", "Min", "Min", "low"),
         Column("max", "Max", "Max", "low"),
         Column("relative", "Relative", "Rel.", "low"),
@@ -261,6 +267,7 @@ def from_results(results: list[dict[str, Any]]) -> Results:
                 cells=cells,
                 notes=_notes(r),
                 complete=runs.get("finished") == runs.get("total"),
+                problems=stability.problems(r),
             )
         )
     _mark_best(cols, rows)

@@ -108,11 +108,15 @@ class RunRecord:
 
 def _stats(values: list[float]) -> dict[str, Any]:
     if not values:
-        return {"mean": None, "stddev": None, "median": None, "min": None, "max": None, "times": []}
+        return {"mean": None, "stddev": None, "median": None, "mad": None, "min": None,
+                "max": None, "times": []}
+    median = statistics.median(values)
     return {
         "mean": statistics.fmean(values),
         "stddev": statistics.stdev(values) if len(values) > 1 else None,
-        "median": statistics.median(values),
+        "median": median,
+        # median absolute deviation (raw, not scaled): pyperf's robust spread
+        "mad": statistics.median(abs(v - median) for v in values) if len(values) > 1 else None,
         "min": min(values),
         "max": max(values),
         "times": list(values),

@@ -7,8 +7,8 @@ import statistics
 import pytest
 from scipy import stats as sp
 
-from qtui import stats
-from qtui.comparison import compare
+from qtui import stability, stats
+from qtui.comparison import compare, row_texts
 from qtui.crossovers import crossovers, series
 from qtui.recommend import recommend
 
@@ -95,7 +95,12 @@ def test_compare_recommendation_and_crossovers_agree(a: list[float], b: list[flo
     # crossovers: two sweep points where both lines have these samples
     results = [_result("a+m", a, 2), _result("b+m", b, 2), _result("a+m", a, 4), _result("b+m", b, 4)]
     text = crossovers(series(results, "qubits"), "qubits")[0]
-    if truth.differs:
+    if stability.unstable(_result("a+m", a)) or stability.unstable(_result("b+m", b)):
+        # noisy repeats: every view says the answer cannot be trusted yet
+        assert "unstable at 2, 4 qubits" in text
+        assert row["reliable"] is False and "unreliable" in row_texts(row)["speed"]
+        assert "Unreliable:" in rec["fastest"]["evidence"]
+    elif truth.differs:
         word = "faster" if truth.direction > 0 else "slower"
         assert text.startswith(f"a+m is {word} than b+m at every qubit count measured")
     else:

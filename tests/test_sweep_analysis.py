@@ -98,8 +98,8 @@ def repeated(cmd: str, qubits: int, per_step: list[float], steps: int = 10) -> d
 def test_a_point_within_the_noise_is_named_not_folded_into_every() -> None:
     """The issue's case: repeats call 2 qubits a tie; the sentence must not say "every"."""
     results = [
-        repeated("a+backprop", 2, [0.010, 0.013, 0.008]),
-        repeated("b+adjoint", 2, [0.011, 0.009, 0.012]),
+        repeated("a+backprop", 2, [0.0100, 0.0104, 0.0098]),
+        repeated("b+adjoint", 2, [0.0101, 0.0099, 0.0103]),
         repeated("a+backprop", 6, [0.020, 0.021, 0.0205]),
         repeated("b+adjoint", 6, [0.040, 0.041, 0.0405]),
         repeated("a+backprop", 10, [0.050, 0.051, 0.0505]),
@@ -108,4 +108,22 @@ def test_a_point_within_the_noise_is_named_not_folded_into_every() -> None:
     text = crossovers(series(results, "qubits"), "qubits")
     assert text == [
         "a+backprop is faster than b+adjoint at 6, 10 qubits; within the noise at 2 qubits."
+    ]
+
+
+def test_an_unstable_point_is_called_unstable_not_a_winner() -> None:
+    """Noisy repeats (a slow outlier) make the point unstable in the verdicts and words."""
+    results = [
+        repeated("a+backprop", 2, [0.010, 0.0101, 0.0099, 0.0100, 0.060]),
+        repeated("b+adjoint", 2, [0.020, 0.0201, 0.0199, 0.0200, 0.0202]),
+        repeated("a+backprop", 4, [0.020, 0.0201, 0.0199]),
+        repeated("b+adjoint", 4, [0.040, 0.0401, 0.0399]),
+    ]
+    judged = analyse(results)["qubits"]["verdicts"]
+    assert [(v["point"], v["verdict"]) for v in judged] == [(2, "unstable"), (4, "faster")]
+    assert judged[1]["ratio"] == pytest.approx(0.5) and judged[1]["confidence"] > 0.95
+    text = analyse(results)["qubits"]["crossovers"]
+    assert text == [
+        "a+backprop is faster than b+adjoint at 4 qubits; unstable at 2 qubits (contended or"
+        " noisy repeats: see the unstable results)."
     ]

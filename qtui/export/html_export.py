@@ -220,6 +220,10 @@ def render_html(summary: dict[str, Any]) -> str:
         "seconds; core-s = CPU seconds spent training; relative = mean / fastest mean."
         f"{esc(loss_note)}</p>"
     )
+    shaky = [(r.label, p) for r in model.rows for p in r.problems]
+    if shaky:
+        parts.append("<h3>Unstable results</h3><ul>" + "".join(
+            f"<li><code>{esc(label)}</code>: {esc(p)}</li>" for label, p in shaky) + "</ul>")
     rec = describe(summary.get("recommendation") or {})
     if rec:
         parts.append("<ul>" + "".join(f"<li>{esc(x)}</li>" for x in rec) + "</ul>")

@@ -74,6 +74,11 @@ def render_markdown(summary: dict[str, Any]) -> str:
     else:
         out += ["No combination finished.", ""]
 
+    shaky = [(r.label, p) for r in model.rows for p in r.problems]
+    if shaky:
+        out += ["**Unstable results** (do not trust these times yet)", ""]
+        out += [f"- {_code(label)}: {p}" for label, p in shaky] + [""]
+
     p_headers, p_rows, p_align = phases_table(summary)
     if p_rows:
         out += ["**Where the time goes**", ""] + table(p_headers, p_rows, p_align) + [""]
