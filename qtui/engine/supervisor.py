@@ -34,7 +34,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, Protocol
 
 from qtui import __version__
 from qtui.config import RunSpec
@@ -56,6 +56,15 @@ from qtui.events import (
     encoded,
     replace,
 )
+
+
+class Planner(Protocol):
+    """Adds runs to a session as it goes (``qtui.adaptive.AdaptiveRepeats``)."""
+
+    def observe(self, event: Event) -> None: ...
+
+    def more(self) -> list[RunSpec]: ...
+
 
 #: The built-in executors' names; ``isolation=`` accepts any registered one.
 Isolation = Literal["process", "thread"]
@@ -99,8 +108,12 @@ class Supervisor:
         refused: list[dict[str, Any]] | None = None,
         kill_grace_s: float = KILL_GRACE_S,
         executor: Executor | None = None,
+        planner: Planner | None = None,
     ) -> None:
         self._executor = executor if executor is not None else get_executor(isolation)
+        # One built here is closed here, at the end of run() (its fork server with it);
+        # one handed in belongs to the caller (a session controller keeps it warm).
+        self._owns_executor = executor is None
         self.specs = [
             s if s.run_id else s.with_id(f"r{i + 1}") for i, s in enumerate(specs)
         ]
@@ -115,6 +128,7 @@ class Supervisor:
         self.argv = list(sys.argv) if argv is None else list(argv)
         self.refused = list(refused or [])
         self.kill_grace_s = kill_grace_s
+        self.planner = planner
         self._interval = _clamp_interval(interval)
         self._q: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._lock = threading.Lock()
@@ -158,6 +172,13 @@ class Supervisor:
     # --- the session ------------------------------------------------------------
     def run(self) -> None:
         """Run the whole session; returns when every run has a terminal event."""
+        try:
+            self._run_session()
+        finally:
+            if self._owns_executor:
+                self._executor.close()
+
+    def _run_session(self) -> None:
         with self._open_log():
             if self.machine is None:
                 from qtui.machine import machine_info
@@ -184,7 +205,10 @@ class Supervisor:
                 )
             for spec in self.specs:
                 self._deliver(RunQueued(run_id=spec.run_id, spec=spec.to_dict()))
-            for spec in self.specs:
+            i = 0
+            while i < len(self.specs) or self._plan_more():
+                spec = self.specs[i]
+                i += 1
                 self._flush_queued_cancels()
                 with self._lock:
                     if spec.run_id not in self._pending:
@@ -198,6 +222,22 @@ class Supervisor:
                         self._current = None
             self._flush_queued_cancels()
             self._deliver(SessionFinished(session_id=self.session_id, interrupted=self._cancel_all))
+
+    def _plan_more(self) -> bool:
+        """Ask the planner (``--repeat auto``) for another pass; queue it; True if any."""
+        if self.planner is None or self._cancel_all:
+            return False
+        extra = self.planner.more()
+        if not extra:
+            return False
+        start = len(self.specs)
+        specs = [s.with_id(f"r{start + k + 1}") for k, s in enumerate(extra)]
+        with self._lock:
+            self._pending += [s.run_id for s in specs]
+        self.specs += specs
+        for s in specs:
+            self._deliver(RunQueued(run_id=s.run_id, spec=s.to_dict()))
+        return True
 
     # --- delivery (run() thread only) --------------------------------------------
     @contextlib.contextmanager
@@ -214,6 +254,8 @@ class Supervisor:
                 self._log = None
 
     def _deliver(self, event: Event) -> None:
+        if self.planner is not None:
+            self.planner.observe(event)
         if self._log is not None:
             self._log.write(encoded(event) + b"\n")  # the bytes encoded once (or as read)
             self._log.flush()

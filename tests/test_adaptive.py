@@ -1,0 +1,61 @@
+"""``--repeat auto``: passes are interleaved and stop at the target, the cap or a failure.
+
+Real runs of the forum model (in-process threads, so each costs a fraction of a
+second rather than a child's imports), planned by ``AdaptiveRepeats``.
+"""
+
+from __future__ import annotations
+
+from qtui import events as ev
+from qtui.adaptive import AdaptiveRepeats, RepeatPolicy, ci_fraction
+from qtui.config import RunSpec
+from tests.engine_helpers import run_session, tiny
+
+
+def specs() -> list[RunSpec]:
+    p = tiny(epochs=1, samples=20)
+    return [RunSpec(device="default.qubit", diff_method=m, params=p) for m in ("backprop", "adjoint")]
+
+
+def finished(rec: object) -> list[ev.RunFinished]:
+    return [e for e in rec.events if isinstance(e, ev.RunFinished)]  # type: ignore[attr-defined]
+
+
+def test_an_unreachable_target_stops_at_max_repeats_interleaved() -> None:
+    planner = AdaptiveRepeats(specs(), RepeatPolicy(target_ci=1e-9, max_repeats=3))
+    _, rec = run_session(specs(), isolation="thread", planner=planner)
+    starts = [e for e in rec.events if isinstance(e, ev.RunStarted)]
+    methods = [e.spec["diff_method"] for e in starts]
+    assert methods == ["backprop", "adjoint"] * 3  # one of each per pass
+    assert [e.spec["repeat_index"] for e in starts] == [0, 0, 1, 1, 2, 2]
+    assert len({e.run_id for e in starts}) == 6
+    assert {r["why"] for r in planner.report()} == {"--max-repeats reached"}
+    queued = [e for e in rec.events if isinstance(e, ev.RunQueued)]
+    assert len(queued) == 6  # later passes are queued as they are planned
+
+
+def test_a_loose_target_stops_after_the_minimum() -> None:
+    planner = AdaptiveRepeats(specs()[:1], RepeatPolicy(target_ci=10.0, max_repeats=9))
+    _, rec = run_session(specs()[:1], isolation="thread", planner=planner)
+    times = [e.train_s for e in finished(rec)]
+    assert len(times) == 3
+    ci = ci_fraction(times)
+    assert ci is not None and ci <= 10.0
+    assert planner.report()[0]["why"] == "target reached"
+
+
+def test_a_failing_combination_is_not_repeated() -> None:
+    bad = RunSpec(device="default.qubit", diff_method="backprop",
+                  params=tiny(workload="workloads.faulty:raises"))
+    planner = AdaptiveRepeats([bad], RepeatPolicy(target_ci=1e-9, max_repeats=5))
+    _, rec = run_session([bad], isolation="thread", planner=planner)
+    assert [e.type for e in rec.events if e.type in ev.TERMINAL_TYPES] == ["run_failed"]
+    assert planner.report()[0]["why"] == "a run did not finish"
+
+
+def test_the_time_budget_stops_new_passes() -> None:
+    planner = AdaptiveRepeats(specs()[:1], RepeatPolicy(target_ci=1e-9, max_repeats=50,
+                                                        max_time_s=0.0))
+    _, rec = run_session(specs()[:1], isolation="thread", planner=planner)
+    assert len(finished(rec)) == 1
+    assert planner.report()[0]["why"] == "--max-time reached"
