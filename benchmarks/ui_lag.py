@@ -64,7 +64,6 @@ async def main():
         "train_s": (rec.result or {}).get("train_s") if rec else None,
         "rss_mb": psutil.Process().memory_info().rss / 1e6,
         "torch_in_ui": "torch" in sys.modules,
-        "ticks": app.tick_count,
     }
     print("RESULT " + json.dumps(out))
 

@@ -118,6 +118,7 @@ class LiveState:
         self.versions = Versions()
         self.cpu_history: list[deque[float]] = []
         self.percpu: list[float] = []
+        self.cpu_t: float | None = None  # time of the latest per-core sample
         self.rss_history: dict[str, list[float]] = {}  # run_id -> RSS bytes per sample
         self.threads: dict[str, int] = {}
         self.cores: dict[str, float] = {}
@@ -195,6 +196,7 @@ class LiveState:
             for hist, value in zip(self.cpu_history, s.percpu, strict=True):
                 hist.append(float(value))
             self.percpu = list(s.percpu)
+            self.cpu_t = s.t
             self.versions.cpu += 1
         if s.run_id:
             rss = self.rss_history.setdefault(s.run_id, [])
