@@ -172,9 +172,14 @@ def _show(value: int) -> str:
     return text if len(text) <= _MAX_DIGITS else f"a {len(text)}-digit number"
 
 
+def _quote(s: str, limit: int = 60) -> str:
+    """``repr`` of user text, cut so that a huge argument still makes a short line."""
+    return repr(s) if len(s) <= limit else f"{s[:limit]!r}... ({len(s)} characters)"
+
+
 def _check_ascii(name: str, s: str) -> None:
     if not s.isascii():
-        raise ConfigError(name, f"must be written with ASCII digits (0-9), got {s!r}")
+        raise ConfigError(name, f"must be written with ASCII digits (0-9), got {_quote(s)}")
 
 
 def parse_int(
@@ -194,13 +199,15 @@ def parse_int(
         s = str(text).strip()
         _check_ascii(name, s)
         if not _ASCII_INT.fullmatch(s):
-            raise ConfigError(name, f"must be a whole number, got {s!r}")
+            raise ConfigError(name, f"must be a whole number, got {_quote(s)}")
         core = s.lstrip("+-").lstrip("0") or "0"
         if len(core) > _MAX_DIGITS:  # never converted: Python refuses > 4300 digits anyway
             if s.startswith("-"):
                 low = minimum if minimum is not None else -INT64_MAX - 1
-                raise ConfigError(name, f"must be at least {low}, got a negative {len(core)}-digit number")
-            raise ConfigError(name, f"must be at most {maximum}{why_max}, got a {len(core)}-digit number")
+                got = f"a negative {len(core)}-digit number"
+                raise ConfigError(name, f"must be at least {low}, got {got}")
+            got = f"a {len(core)}-digit number"
+            raise ConfigError(name, f"must be at most {maximum}{why_max}, got {got}")
         value = int(s)
     low = minimum if minimum is not None else -INT64_MAX - 1
     if value < low:
@@ -226,7 +233,7 @@ def parse_float(
         s = str(text).strip()
         _check_ascii(name, s)
         if not _ASCII_FLOAT.fullmatch(s):
-            raise ConfigError(name, f"must be a number, got {s!r}")
+            raise ConfigError(name, f"must be a number, got {_quote(s)}")
         value = float(s)
     if not math.isfinite(value):
         raise ConfigError(name, f"must be a finite number, got {value}")

@@ -107,3 +107,24 @@ def test_run_spec_round_trip() -> None:
     d = spec.to_dict()
     d["params"]["from_the_future"] = 1
     assert RunSpec.from_dict(d) == spec
+
+
+def test_limits_come_from_the_machine() -> None:
+    """n qubits need 16 * 2**n bytes; a sample about 2 KiB; the seed is numpy's 32 bits."""
+    from qtui.config import SEED_MAX, max_qubits, max_samples, memory_bytes
+
+    assert max_qubits(16 * 2**30) == 30  # exactly one 30-qubit state vector
+    assert max_qubits(16 * 2**30 - 1) == 29
+    assert max_qubits(2**37) == 33  # 128 GiB
+    assert max_samples(2**30) == 2**30 // 2048
+    assert 16 * 2 ** max_qubits() <= memory_bytes() < 16 * 2 ** (max_qubits() + 1)
+    assert FIELD_PARSERS["seed"](str(SEED_MAX)) == 2**32 - 1
+    with pytest.raises(ConfigError, match="numpy's seeding takes 32 bits"):
+        FIELD_PARSERS["seed"](str(2**32))
+
+
+@pytest.mark.parametrize("text", ["\uff11", "\u0664\u0662", "1_000", "0x10", "1e3", "١.٥"])
+def test_numbers_are_ascii_digits_only(text: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        FIELD_PARSERS["epochs"](text)
+    assert info.value.field == "epochs"
