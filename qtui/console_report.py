@@ -10,7 +10,6 @@ rich markup.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from rich import box
@@ -19,6 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from qtui import results as results_model
+from qtui import units
 from qtui.outcomes import describe_error
 from qtui.parameters import run_label, varying_parameters
 from qtui.phase_table import PHASES_NOTE, phases_table
@@ -151,6 +151,13 @@ def print_phases(summary: dict[str, Any], console: Console) -> None:
     _plain(console, PHASES_NOTE, "dim")
 
 
+def _first_line(message: Any) -> str:
+    """A warning's first line, whole (the console wraps it; cutting it at a fixed
+    length left ``(Triggered internally at /__w/pytorch/pyt``)."""
+    lines = str(message or "").strip().splitlines()
+    return lines[0] if lines else ""
+
+
 def print_report(summary: dict[str, Any], console: Console) -> None:
     """The results tables, unfinished runs, refused combinations and warnings."""
     model = results_model.build(summary)
@@ -195,6 +202,6 @@ def print_report(summary: dict[str, Any], console: Console) -> None:
                 _plain(
                     console,
                     f"  {row.label}: {w.get('count')}× {w.get('category')}: "
-                    f"{str(w.get('message'))[:100]}"
-                    f" ({Path(str(w.get('filename'))).name}:{w.get('lineno')})",
+                    f"{_first_line(w.get('message'))}"
+                    f" ({units.source_location(w.get('filename'), w.get('lineno'))})",
                 )

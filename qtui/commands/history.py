@@ -141,13 +141,31 @@ def _list(db: HistoryDB, args: argparse.Namespace) -> int:
             runs += " (" + ", ".join(f"{v} {k}" for k, v in sorted(bad.items())) + ")"
         rows.append([
             s["session_id"], _when(s["started_t"]), s["status"], s.get("host") or "—", runs,
-            ", ".join(s["combos"]),
+            "\n".join(s["combos"]),
         ])
     console = Console()
     headers = ["Session", "Started", "Status", "Host", "Runs", "Combinations"]
-    console.print(
-        fit_table(console, f"qtui history ({db.path})", headers, rows, ["l"] * 6, ("Host",))
-    )
+    longest = max((len(c) for s in sessions for c in s["combos"]), default=0)
+    # Names are never folded mid-word: one a line in their column when it has the
+    # room, else listed under the table, wrapped between names.
+    inline = console.width >= 72 + longest
+    if not inline:
+        headers, rows = headers[:-1], [r[:-1] for r in rows]
+    align = ["l"] * len(headers)
+    console.print(fit_table(console, f"qtui history ({db.path})", headers, rows, align, ("Host",)))
+    if not inline:
+        import textwrap
+
+        console.print("Combinations:", highlight=False)
+        for s in sessions:
+            console.print(
+                textwrap.fill(
+                    ", ".join(s["combos"]), width=max(console.width, longest + 4),
+                    initial_indent=f"  {s['session_id']}: ", subsequent_indent="    ",
+                    break_long_words=False, break_on_hyphens=False,
+                ),
+                highlight=False, markup=False, soft_wrap=True,
+            )
     return 0
 
 

@@ -20,6 +20,7 @@ breaks there), and the ticks are written under their columns.
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import groupby
@@ -213,8 +214,10 @@ class LineGraph(Widget):
         series = [s for s in self.series if len(s.values)]
         if not series or width <= self.GUTTER + 2 or height < 2:
             msg = self.empty_text if not series else ""
-            lines = [Strip([Segment(msg[:width].ljust(width), muted)])]
-            return lines + [Strip.blank(width, base) for _ in range(height - 1)]
+            # wrapped, not cut: the whole sentence reads in a narrow panel too
+            wrapped = textwrap.wrap(msg, width, break_on_hyphens=False)[:height] or [""]
+            lines = [Strip([Segment(line.ljust(width), muted)]) for line in wrapped]
+            return lines + [Strip.blank(width, base) for _ in range(height - len(lines))]
         plot_w = width - self.GUTTER
         plot_h = height - 1
         cols = plot_w * 2

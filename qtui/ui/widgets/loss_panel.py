@@ -34,7 +34,7 @@ class LossPanel(LivePanel, Horizontal):
     DEFAULT_CSS = """
     LossPanel { height: 1fr; }
     LossPanel > LineGraph { width: 1fr; }
-    LossPanel > #loss-legend { width: 30; height: 1fr; padding: 0 0 0 1;
+    LossPanel > #loss-legend { width: 33; height: 1fr; padding: 0 0 0 1;
                                text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
@@ -70,22 +70,39 @@ class LossPanel(LivePanel, Horizontal):
         graph = self.query_one(LineGraph)
         graph.x_label = "batches" if self.mode == "batch" else "epochs"
         series = []
-        legend = Text(no_wrap=True, overflow="ellipsis")
-        legend.append(
-            f"{'per batch' if self.mode == 'batch' else 'epoch mean'} · b toggles\n", "dim"
-        )
+        lines: list[Text] = [
+            Text(f"{'per batch' if self.mode == 'batch' else 'epoch mean'} · b toggles", "dim")
+        ]
+        room = self.legend_width(runs)
         for rec, label, color in runs:
             values = rec.batch_losses if self.mode == "batch" else rec.epoch_losses
             if values:
                 series.append(Series(rec.run_id, values, color))
-            legend.append("█ ", style=color)
-            legend.append(f"{STATE_MARK.get(rec.state, '?')} {label}\n")
+            line = Text("█ ", style=color)
+            line.append(f"{STATE_MARK.get(rec.state, '?')} {fit_label(label, room - 5)}")
+            lines.append(line)
             detail = []
             if rec.last_loss is not None:
-                detail.append(f"loss {fmt_loss(rec.last_loss)}")
+                detail.append(f"batch {fmt_loss(rec.last_loss)}")
             if rec.epoch_losses:
-                detail.append(f"ep {len(rec.epoch_losses)} {fmt_loss(rec.epoch_losses[-1])}")
+                detail.append(f"ep{len(rec.epoch_losses)} mean {fmt_loss(rec.epoch_losses[-1])}")
             if detail:
-                legend.append("   " + "  ".join(detail) + "\n", "dim")
+                lines.append(Text("   " + "  ".join(detail), "dim"))
         graph.set_series(series)
-        self.query_one("#loss-legend", Static).update(legend)
+        legend = self.query_one("#loss-legend", Static)
+        legend.styles.width = room
+        legend.update(Text("\n").join(lines))
+
+    def legend_width(self, runs: list[tuple[RunRecord, str, str]]) -> int:
+        """As wide as the longest entry needs, at most 45 % of the panel (at least 30)."""
+        need = max([len(label) + 5 for _, label, _ in runs] + [33])
+        return max(30, min(need, int(self.size.width * 0.45) or need))
+
+
+def fit_label(label: str, room: int) -> str:
+    """The run's name in ``room`` cells: the method's short name before an ellipsis."""
+    if len(label) <= room:
+        return label
+    for long, short in (("parameter-shift", "param-shift"), ("finite-diff", "f-diff")):
+        label = label.replace(long, short)
+    return label if len(label) <= room else label[: max(1, room - 1)] + "…"
