@@ -28,7 +28,7 @@ from typing import Any
 from qtui import events as ev
 from qtui import stats
 from qtui.config import RunSpec
-from qtui.parameters import combo_key, combo_parameters
+from qtui.parameters import combo_key, combo_parameters, label, varying_parameters
 
 DEFAULT_TARGET_CI = 0.05
 DEFAULT_MAX_REPEATS = 10
@@ -117,8 +117,11 @@ class AdaptiveRepeats:
 
     def report(self) -> list[dict[str, Any]]:
         """Per combination: runs, the interval reached, and why repeating stopped."""
+        results = [{"parameters": combo_parameters(c.template.to_dict())}
+                   for c in self.combos.values()]
+        varying = varying_parameters(results)
         out = []
-        for c in self.combos.values():
+        for c, r in zip(self.combos.values(), results, strict=True):
             ci = ci_fraction(c.times)
             if c.broken:
                 why = "a run did not finish"
@@ -128,6 +131,6 @@ class AdaptiveRepeats:
                 why = "--max-repeats reached"
             else:
                 why = "--max-time reached" if self.out_of_time() else "stopped"
-            out.append({"combination": f"{c.template.device}+{c.template.diff_method}",
+            out.append({"combination": label(r, varying),
                         "runs": c.runs, "ci": ci, "why": why})
         return out

@@ -207,6 +207,7 @@ def run_session(
     argv: list[str] | None = None,
     out: Console | None = None,
     err: Console | None = None,
+    planner: Any = None,
 ) -> int:
     """Run ``specs``, show progress, print the table, save ``--json``; returns the exit code."""
     out = out or Console()
@@ -222,7 +223,10 @@ def run_session(
         if summary_file is not None:
             summary_file.on_event(e)  # rewritten after every run that ends
 
-    control = SessionController(on_event, record=lambda f: _with_history(f, err))
+    control = SessionController(
+        on_event, record=lambda f: _with_history(f, err),
+        supervisor_options={"planner": planner} if planner is not None else None,
+    )
     specs = control.number(specs)  # the ids progress shows, before any event arrives
     progress = Progress(specs, err, live_mode)
     progress_ref.append(progress)
@@ -233,7 +237,16 @@ def run_session(
                 Text(f"  {item['device']}+{item['diff_method']}: {item['reason']}"),
                 highlight=False,
             )
-    err.print(f"Running {len(specs)} run(s), one at a time.", highlight=False)
+    if planner is not None:
+        p = planner.policy
+        err.print(
+            f"Running {len(specs)} combination(s) with --repeat auto: interleaved passes until "
+            f"the 95 % interval of each mean is within {p.target_ci:.1%} (at most "
+            f"{p.max_repeats} runs each), one run at a time.",
+            highlight=False,
+        )
+    else:
+        err.print(f"Running {len(specs)} run(s), one at a time.", highlight=False)
 
     received: list[int] = []
 
@@ -285,6 +298,11 @@ def run_session(
     data = document(summary)
     out.print()
     print_report(data, out)
+    if planner is not None:
+        out.print("Repeats (--repeat auto):", style="bold")
+        for r in planner.report():
+            ci = "—" if r["ci"] is None else f"± {r['ci']:.1%} of the mean (95 %)"
+            out.print(Text(f"  {r['combination']}: {r['runs']} runs, {ci}; {r['why']}"))
     print_analysis(data, out)
     if events_path:
         err.print(Text(f"Events written to {events_path}"), highlight=False)

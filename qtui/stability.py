@@ -29,7 +29,7 @@ MAX_OVER_MEDIAN = 1.5
 WIDE_CV = 0.10
 
 QUIET = "rerun on a quiet node (or an exclusive one)"
-MORE = "rerun with --repeat auto, and --threads N to pin the thread pools"
+MORE = "rerun with --repeat auto (raise --max-repeats if it was), and --threads N to pin thread pools"
 
 
 def problems(result: dict[str, Any]) -> list[str]:

@@ -59,3 +59,29 @@ def test_the_time_budget_stops_new_passes() -> None:
     _, rec = run_session(specs()[:1], isolation="thread", planner=planner)
     assert len(finished(rec)) == 1
     assert planner.report()[0]["why"] == "--max-time reached"
+
+
+def test_qtui_run_repeat_auto_end_to_end(tmp_path: object) -> None:
+    """``qtui run --repeat auto`` in a real process: passes, the report, the summary."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tests.engine_helpers import child_env
+
+    out = Path(str(tmp_path)) / "s.json"
+    env = {**child_env(), "COLUMNS": "200", "QTUI_NO_HISTORY": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "qtui", "run", "--repeat", "auto", "--max-repeats", "3",
+         "--target-ci", "0.1", "--epochs", "1", "--samples", "20", "--json", str(out)],
+        capture_output=True, text=True, env=env, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "--repeat auto: interleaved passes until the 95 % interval" in proc.stderr
+    assert "Repeats (--repeat auto):" in proc.stdout
+    assert "default.qubit+backprop: 3 runs" in proc.stdout
+    summary = json.loads(out.read_text())
+    assert summary["results"][0]["runs"] == {"total": 3, "finished": 3}
+    assert [r["repeat_index"] for r in summary["runs"]] == [0, 1, 2]
+    assert summary["results"][0]["mad"] is not None  # median and MAD beside mean ± σ

@@ -20,6 +20,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from qtui import repeat_flags
+from qtui.adaptive import AdaptiveRepeats, RepeatPolicy
 from qtui.config import (
     DEFAULT_WORKLOAD,
     DIFF_METHODS,
@@ -73,10 +75,7 @@ def register(subparsers: Any) -> None:
         default="backprop",
         help=f"comma list of diff methods: {', '.join(DIFF_METHODS)}",
     )
-    p.add_argument(
-        "--repeat", default="1", metavar="N",
-        help=f"runs per combination{limit_help('repeat')} (default 1)",
-    )
+    repeat_flags.add_flags(p, "combination")
     p.add_argument(
         "--timeout",
         default=None,
@@ -241,7 +240,7 @@ def handle(args: argparse.Namespace) -> int:
         parse_diff_methods(args.diff_method)
         values = {name: getattr(args, name) for _, name, _ in WORKLOAD_FLAGS}
         params = build_params(values)
-        repeat = FIELD_PARSERS["repeat"](args.repeat)
+        repeat, policy = repeat_flags.parse(args)
         timeout = FIELD_PARSERS["timeout"](args.timeout) if args.timeout is not None else None
         interval = FIELD_PARSERS["interval"](args.interval)
         workload_path = parse_workload_path(args.workload_path)
@@ -270,7 +269,7 @@ def handle(args: argparse.Namespace) -> int:
         for r in range(repeat)
         for d, m in combos
     ]
-    return start_session(args, specs, combos, refused, params.workload, interval)
+    return start_session(args, specs, combos, refused, params.workload, interval, policy)
 
 
 def start_session(
@@ -280,6 +279,7 @@ def start_session(
     refused: list[dict[str, Any]],
     workload: str,
     interval: float,
+    policy: RepeatPolicy | None = None,
 ) -> int:
     """Check a custom workload in a child, then run the specs headless (run and sweep)."""
     if workload != DEFAULT_WORKLOAD:
@@ -296,4 +296,5 @@ def start_session(
         json_path=args.json,
         force=args.force,
         argv=["qtui", *sys.argv[1:]],
+        planner=AdaptiveRepeats(specs, policy) if policy is not None else None,
     )
