@@ -231,3 +231,41 @@ def test_every_format_shows_where_the_time_goes(summary: dict[str, Any]) -> None
     assert all(float(row["phase_backward_classical_s"]) > 0 for row in done)
     html = render(summary, "html")
     assert "Where the time goes: milliseconds per training step, by phase" in html
+
+
+def _session_with(extra: list[ev.Event]) -> dict[str, Any]:
+    from test_ui_data import session_events
+
+    return fold(session_events() + extra)
+
+
+def test_a_run_active_at_export_time_is_said_to_be_running_once() -> None:
+    from test_ui_data import T0, _spec
+
+    spec = _spec("r4", "default.qubit", "backprop", 1)
+    summary = _session_with([
+        ev.RunQueued(run_id="r4", spec=spec, t=T0 + 90),
+        ev.RunStarted(run_id="r4", spec=spec, pid=9, host="test", versions={},
+                      resolved_diff_method="backprop", batches_per_epoch=40, t=T0 + 91),
+    ])
+    md = render(summary, "md")
+    assert isinstance(md, str)
+    assert "running — running" not in md and ": running" not in md
+    assert md.count("Still running at export time") == 1
+    assert re.search(r"- `default\.qubit\+backprop[^`]*` repeat 2 \(r4\)\n", md), md
+    # the failed run is still listed as not finished, with its reason
+    assert "**Runs that did not finish**" in md and "adjoint is slow here" in md
+    html = render(summary, "html")
+    assert isinstance(html, str) and html.count("Still running at export time") == 1
+
+
+def test_html_runs_with_identical_losses_stay_visible_and_say_so() -> None:
+    summary = _session_with([])
+    runs = [r for r in summary["runs"] if r.get("epoch_losses")]
+    assert len(runs) == 2 and runs[0]["epoch_losses"] == runs[1]["epoch_losses"]
+    html = render(summary, "html")
+    assert isinstance(html, str)
+    assert "(same curve as default.qubit+backprop #1)" in html
+    # the second curve is shifted along x, so both can be seen
+    xs = re.findall(r'"x":\[([0-9.,]+)\]', html)
+    assert "1,2,3,4,5,6" in xs and any(x.startswith("1.08,2.08") for x in xs), xs[:4]

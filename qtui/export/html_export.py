@@ -24,7 +24,7 @@ from qtui.phase_table import PHASES, PHASES_NOTE, phases_table
 from qtui.recommend import describe
 from qtui.results import CONTENDED_NOTE
 from qtui.summary import LOSS_KINDS
-from qtui.units import MiB
+from qtui.units import MiB, number
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;
@@ -37,6 +37,10 @@ td.r,th.r{text-align:right}code{background:#f3f3f3;padding:0 .2rem}
 @media (prefers-color-scheme: dark){body{background:#161616;color:#ddd}
 th{background:#262626}code{background:#262626}th,td{border-color:#444}.note{color:#aaa}}
 """
+
+
+_DASHES = ("solid", "dash", "dot", "dashdot")
+_MARKERS = ("circle", "x", "diamond", "triangle-up")
 
 
 def _figures(summary: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -52,17 +56,27 @@ def _figures(summary: dict[str, Any]) -> list[tuple[str, Any]]:
     figs: list[tuple[str, Any]] = []
 
     loss = go.Figure()
+    # Runs with identical losses (the same seed on devices that agree) would draw
+    # on top of each other and show one curve (issue 10, item 21): each repeat of a
+    # curve is shifted a little along x, dashed, with its own marker, and its
+    # legend entry says which curve it coincides with.
+    seen: dict[tuple[float, ...], tuple[str, int]] = {}  # curve -> (first run, runs so far)
     for run in summary.get("runs") or []:
         losses = run.get("epoch_losses") or []
         if not losses:
             continue
         name = run_label(run.get("parameters") or {}, run.get("repeat_index"), varying)
+        key = tuple(None if (x := number(v)) is None else round(x, 9) for v in losses)
+        same, dup = seen.get(key, (name, 0))
+        seen[key] = (same, dup + 1)
         loss.add_trace(
             go.Scatter(
-                x=list(range(1, len(losses) + 1)),
+                x=[i + 1 + 0.08 * dup if dup else i + 1 for i in range(len(losses))],
                 y=losses,
                 mode="lines+markers",
-                name=name,
+                name=f"{name} (same curve as {same})" if dup else name,
+                line={"dash": _DASHES[dup % len(_DASHES)]},
+                marker={"symbol": _MARKERS[dup % len(_MARKERS)], "size": 7 + 2 * (dup > 0)},
             )
         )
     if loss.data:
@@ -263,12 +277,22 @@ def render_html(summary: dict[str, Any]) -> str:
         ]
         parts.append("</ul>")
     failed = failed_runs(summary)
-    if failed:
+    stopped = [f for f in failed if f["state"] not in ("queued", "running")]
+    if stopped:
         parts.append("<h2>Runs that did not finish</h2><ul>")
         parts += [
             f"<li><code>{esc(f['label'])}</code> repeat {f['repeat']} ({esc(str(f['run_id']))}): "
             f"{esc(f['why'])}</li>"
-            for f in failed
+            for f in stopped
+        ]
+        parts.append("</ul>")
+    active = [f for f in failed if f["state"] in ("queued", "running")]
+    if active:
+        parts.append("<h2>Still running at export time</h2><ul>")
+        parts += [
+            f"<li><code>{esc(f['label'])}</code> repeat {f['repeat']} ({esc(str(f['run_id']))})"
+            + (" (queued)" if f["state"] == "queued" else "") + "</li>"
+            for f in active
         ]
         parts.append("</ul>")
     warns = [

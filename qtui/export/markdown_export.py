@@ -44,6 +44,10 @@ def _cell(cell: Cell) -> str:
     return f"**{cell.shown}**" if cell.best else cell.shown
 
 
+#: Runs in these states had not ended when the summary was exported.
+STILL_ACTIVE = ("queued", "running")
+
+
 def render_markdown(summary: dict[str, Any]) -> str:
     out: list[str] = []
     title = "qtui benchmark"
@@ -118,12 +122,23 @@ def render_markdown(summary: dict[str, Any]) -> str:
         out.append("")
 
     failed = failed_runs(summary)
-    if failed:
+    stopped = [f for f in failed if f["state"] not in STILL_ACTIVE]
+    if stopped:
         out += ["**Runs that did not finish**", ""]
         out += [
             f"- {_code(f['label'])} repeat {f['repeat']} ({f['run_id']}): "
             f"{f['why']}"
-            for f in failed
+            for f in stopped
+        ]
+        out.append("")
+    active = [f for f in failed if f["state"] in STILL_ACTIVE]
+    if active:
+        # said once for the list, not "running — running" per run (issue 10, item 19)
+        out += ["**Still running at export time**", ""]
+        out += [
+            f"- {_code(f['label'])} repeat {f['repeat']} ({f['run_id']})"
+            + (" (queued)" if f["state"] == "queued" else "")
+            for f in active
         ]
         out.append("")
 
