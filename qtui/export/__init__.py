@@ -31,6 +31,7 @@ from qtui.export.markdown_export import MarkdownExporter
 
 __all__ = [
     "EXPORTERS",
+    "default_folder",
     "ExportError",
     "Exporter",
     "FORMATS",
@@ -47,6 +48,38 @@ EXPORTERS: dict[str, Exporter] = {
 }
 FORMATS: tuple[str, ...] = tuple(EXPORTERS)
 _ALIASES = {"markdown": "md", "htm": "html"}
+
+
+#: Names the folder exports go to by default (overrides everything below).
+EXPORT_DIR_ENV = "QTUI_EXPORT_DIR"
+
+
+def default_folder(stamp: str | None = None) -> Path:
+    """Where the TUI offers to export a session: ``<folder>/qtui-export-<stamp>``.
+
+    The folder is the user's documents folder (platformdirs:
+    ``~/Documents/qtui`` on Linux and macOS, ``Documents\\qtui`` on Windows),
+    because an export is a set of files the user opens, shares and deletes:
+    documents, not application state.  On a machine without a documents folder
+    (a compute node, a container) it is qtui's data folder, ``exports/`` beside
+    the history, so nothing new appears in the home folder.  Never the current
+    directory: inside a clone, ``git status`` would list every export.
+    ``QTUI_EXPORT_DIR`` names the folder outright; ``QTUI_DATA_DIR`` (set for
+    tests and shared accounts) keeps exports under it as well.
+    """
+    import time
+
+    import platformdirs
+
+    name = f"qtui-export-{stamp or time.strftime('%Y%m%d-%H%M%S')}"
+    if os.environ.get(EXPORT_DIR_ENV):
+        return Path(os.environ[EXPORT_DIR_ENV]).expanduser() / name
+    if os.environ.get("QTUI_DATA_DIR"):
+        return Path(os.environ["QTUI_DATA_DIR"]).expanduser() / "exports" / name
+    documents = platformdirs.user_documents_path()
+    if documents.is_dir() and documents != Path.home():
+        return documents / "qtui" / name
+    return platformdirs.user_data_path("qtui", appauthor=False) / "exports" / name
 
 
 def get_exporter(fmt: str) -> Exporter:

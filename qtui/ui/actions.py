@@ -144,7 +144,7 @@ ACTIONS: tuple[Action, ...] = (
     ),
     Action(
         "e", "export", "Export", "Export session",
-        "Summary (JSON, Markdown, CSV, HTML) and an SVG screenshot into a folder (e)",
+        "Summary (JSON, Markdown, CSV, HTML), an SVG of the screen and of each tab (e)",
         tabs=_tabs("setup", "results", "warnings", "gpu", "phases", "sweep"),
     ),
     Action(

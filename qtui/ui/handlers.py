@@ -8,7 +8,6 @@ mixin of ``QtuiApp``; the attributes it reads are declared below.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -222,7 +221,9 @@ class ActionHandlers(_Base):
         self.push_screen(HistoryScreen(self.history_factory, current=self.state.document))
 
     def action_export(self) -> None:
-        default = str(Path.cwd() / f"qtui-export-{time.strftime('%Y%m%d-%H%M%S')}")
+        from qtui.export import default_folder
+
+        default = str(default_folder())
 
         def chosen(result: tuple[str, bool] | None) -> None:
             if result is not None:
@@ -231,18 +232,26 @@ class ActionHandlers(_Base):
         self.push_screen(ExportScreen(default), chosen)
 
     def export_to(self, folder: Path, force: bool = False) -> list[Path]:
-        """Write the session summary (every exporter) and an SVG of the screen."""
+        """Write the session summary (every exporter), an SVG of the screen and one of
+        each tab's whole content (drawn off-screen: a few seconds)."""
         try:
+            from qtui.ui.tab_images import write_tab_images
+
             paths = export_session(
                 self.state.document(), folder, force,
                 lambda name, where: self.save_screenshot(filename=name, path=where),
+                lambda where, stem: write_tab_images(self, where, stem, force),
             )
         except Exception as exc:  # noqa: BLE001 - the user needs to read why
             self.push_screen(MessageScreen("Export failed", str(exc)))
             return []
         self.exported = paths
+        where = paths[0].parent if paths else folder
         self.push_screen(
-            MessageScreen(f"Exported {len(paths)} files", "\n".join(str(p) for p in paths))
+            MessageScreen(
+                f"Exported {len(paths)} files to {where}",
+                "\n".join(str(p) for p in paths),
+            )
         )
         return paths
 

@@ -37,8 +37,8 @@ class ExportScreen(ModalScreen[tuple[str, bool] | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(
-                "Export the session: JSON, Markdown, CSV, HTML summary and an SVG "
-                "screenshot of the screen, into this folder:"
+                "Export the session: JSON, Markdown, CSV, HTML summary, an SVG of the "
+                "screen and one of each tab's whole content, into this folder:"
             )
             yield Input(self.default_folder, id="export-folder")
             yield Checkbox("overwrite existing files", id="export-force")
@@ -72,16 +72,21 @@ class ExportScreen(ModalScreen[tuple[str, bool] | None]):
 
 
 def export_session(
-    summary: dict[str, Any], folder: Path, force: bool, screenshot: Callable[[str, str], str]
+    summary: dict[str, Any],
+    folder: Path,
+    force: bool,
+    screenshot: Callable[[str, str], str],
+    tab_images: Callable[[Path, str], list[Path]] | None = None,
 ) -> list[Path]:
-    """Every exporter's file for ``summary`` plus ``screenshot(filename, folder)``'s SVG.
+    """Every exporter's file for ``summary``, ``screenshot(filename, folder)``'s SVG of
+    the screen as it is, and ``tab_images(folder, stem)``: each tab's whole content.
 
     Raises ``FileExistsError`` (unless ``force``) and the writers' errors: the
     caller shows them.
     """
     from qtui.export import write_all
 
-    folder = folder.expanduser()
+    folder = folder.expanduser().resolve()  # the message after writing shows the full path
     folder.mkdir(parents=True, exist_ok=True)
     paths = [Path(p) for p in write_all(summary, folder, force)]
     stem = paths[0].stem if paths else "qtui-screen"
@@ -89,4 +94,6 @@ def export_session(
     if svg.exists() and not force:
         raise FileExistsError(f"{svg} already exists; tick 'overwrite' to replace it")
     paths.append(Path(screenshot(svg.name, str(folder))))
+    if tab_images is not None:
+        paths += tab_images(folder, stem)
     return paths
