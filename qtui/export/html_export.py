@@ -60,15 +60,15 @@ def _figures(summary: dict[str, Any]) -> list[tuple[str, Any]]:
     # on top of each other and show one curve (issue 10, item 21): each repeat of a
     # curve is shifted a little along x, dashed, with its own marker, and its
     # legend entry says which curve it coincides with.
-    seen: dict[tuple[float, ...], tuple[str, int]] = {}  # curve -> (first run, runs so far)
+    seen: dict[tuple[float | None, ...], tuple[str, int]] = {}  # curve -> (first run, so far)
     for run in summary.get("runs") or []:
         losses = run.get("epoch_losses") or []
         if not losses:
             continue
         name = run_label(run.get("parameters") or {}, run.get("repeat_index"), varying)
-        key = tuple(None if (x := number(v)) is None else round(x, 9) for v in losses)
-        same, dup = seen.get(key, (name, 0))
-        seen[key] = (same, dup + 1)
+        curve = tuple(None if (x := number(v)) is None else round(x, 9) for v in losses)
+        same, dup = seen.get(curve, (name, 0))
+        seen[curve] = (same, dup + 1)
         loss.add_trace(
             go.Scatter(
                 x=[i + 1 + 0.08 * dup if dup else i + 1 for i in range(len(losses))],
