@@ -238,3 +238,36 @@ def test_from_dict_raises_value_error_with_the_reason() -> None:
         ev.from_dict({"type": "mystery"})
     with pytest.raises(ValueError, match="not a JSON object"):
         ev.from_dict([1])  # type: ignore[arg-type]
+
+
+def test_numpy_values_survive_the_wire_as_the_same_numbers() -> None:
+    """What a workload hands the child (numpy losses, accuracies, arrays) is what
+    every reader gets back: plain Python numbers, NaN as null, nothing rounded."""
+    np = pytest.importorskip("numpy")
+    batch = ev.Batch(
+        run_id="r1", epoch=np.int64(2), batch=np.int32(3), loss=np.float32(0.25),  # type: ignore[arg-type]
+        step=np.int64(43), elapsed_s=np.float64(1.5),  # type: ignore[arg-type]
+    )
+    done = ev.RunFinished(
+        run_id="r1", accuracy=np.float64(0.875), train_s=np.float64(2.5),  # type: ignore[arg-type]
+        final_loss=np.float32("nan"), epoch_losses=np.array([0.5, 0.25]),  # type: ignore[arg-type]
+        steps=np.int64(80), core_s=3.0, cores_in_use=1.2, core_s_per_step=0.0375,  # type: ignore[arg-type]
+        peak_rss=np.uint64(2**33), peak_threads=np.int16(9), phases={"data": np.float64(0.1)},  # type: ignore[arg-type]
+        warnings=np.int64(0), threadpools=[],  # type: ignore[arg-type]
+    )
+    for sent in (batch, done):
+        line = ev.encoded(sent)
+        back, reason = ev.decode(line)
+        assert reason is None and back is not None, reason
+        assert type(back) is type(sent)
+        assert json.loads(line) == json.loads(back.to_json())
+    b, _ = ev.decode(ev.encoded(batch))
+    assert isinstance(b, ev.Batch)
+    assert (b.epoch, b.batch, b.step, b.loss, b.elapsed_s) == (2, 3, 43, 0.25, 1.5)
+    assert all(type(x) in (int, float) for x in (b.epoch, b.loss))
+    d, _ = ev.decode(ev.encoded(done))
+    assert isinstance(d, ev.RunFinished)
+    assert d.epoch_losses == [0.5, 0.25] and d.peak_rss == 2**33 and d.peak_threads == 9
+    assert d.accuracy == 0.875 and d.phases == {"data": 0.1}
+    assert d.final_loss != d.final_loss  # NaN in, null on the wire, NaN back
+    assert json.loads(ev.encoded(done))["final_loss"] is None

@@ -99,3 +99,32 @@ def test_the_cli_warning_names_a_location_a_user_can_find() -> None:
     text = " ".join(console.export_text().split())
     assert "(pennylane/qnn/torch.py:437)" in text, text
     assert "Copy.cpp:308.)" in text
+
+
+async def test_each_loss_says_which_and_ties_are_starred_alike() -> None:
+    from qtui.summary import SessionSummary
+    from qtui.ui.widgets.results_table import ResultsTable
+    from qtui.ui.widgets.run_queue import RunQueue
+
+    summary = SessionSummary()
+    for e in session_events():
+        summary.apply(e)
+    combos = summary.combos()
+    # three combinations whose final losses read the same (0.1919) and differ below that
+    for c, loss in zip(combos, (0.19190001, 0.1919, 0.19189999), strict=True):
+        c["final_loss"], c["mean"] = loss, c["mean"] or 3.0
+    app = QtuiApp(capabilities=fixed_caps(), events=session_events(), gpu=False,
+                  record_history=False, persist_theme=False)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await pilot.press("3")
+        await pilot.pause(0.4)
+        queue = app.query_one("#queue", RunQueue)
+        assert str(queue.ordered_columns[-1].label) == "Batch loss"
+        table = app.query_one("#results-table", ResultsTable)
+        table.update_data(combos)
+        await pilot.pause()
+        titles = [str(c.label) for c in table.ordered_columns]
+        assert "Loss (last epoch)" in titles
+        col = titles.index("Loss (last epoch)")
+        cells = [str(table.get_row_at(i)[col]) for i in range(table.row_count)]
+        assert cells == ["★ 0.1919"] * 3, cells

@@ -15,11 +15,14 @@ from pathlib import Path
 import psutil
 import pytest
 from test_ui_data import session_events
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable, Input, Static
 
+from qtui import units
 from qtui.ui.app import QtuiApp
 from qtui.ui.screens.confirm import ConfirmScreen
+from qtui.ui.widgets.cpu_panel import CpuPanel
 from qtui.ui.widgets.graph import LineGraph
+from qtui.ui.widgets.memory_panel import MemoryPanel
 from qtui.ui.widgets.phases_panel import PhasesPanel
 from qtui.ui.widgets.recommend_panel import RecommendationPanel
 from qtui.ui.widgets.results_table import ResultsTable
@@ -93,7 +96,7 @@ async def test_tiny_real_run_reaches_every_panel(tmp_path: Path) -> None:
         assert len(rec.batch_losses) == 4 and len(rec.epoch_losses) == 1
 
         graph = app.query_one("#loss-graph", LineGraph)
-        assert graph.series and len(graph.series[0].values) == 4
+        assert [list(x.values) for x in graph.series] == [list(rec.batch_losses)]
 
         table: DataTable[object] = app.query_one("#warnings-table", DataTable)
         assert table.row_count == 1
@@ -106,8 +109,19 @@ async def test_tiny_real_run_reaches_every_panel(tmp_path: Path) -> None:
         assert "default.qubit+backprop" in str(results.get_row_at(0)[0])
         assert results.combos[0]["mean"] > 0
 
-        assert app.state.rss_history.get(rec.run_id), "the sampler reached the memory panel"
-        assert app.state.percpu, "per-core CPU reached the CPU panel"
+        # what the memory and CPU panels draw, not only what the state holds
+        rss = app.state.rss_history.get(rec.run_id)
+        assert rss, "the sampler's figures arrived"
+        memory = app.query_one(MemoryPanel)
+        mem_text = str(memory.query_one("#mem-stats", Static).render())
+        peak = max(rec.result.get("peak_rss") or 0, max(rss), rec.last_sample.get("peak_rss") or 0)
+        assert f"peak {units.memory(peak)}" in mem_text and "finished" in mem_text
+        assert [list(x.values) for x in memory.query_one(LineGraph).series] == [rss]
+        cpu = app.query_one(CpuPanel)
+        assert cpu.percpu == app.state.percpu and len(cpu.percpu) == psutil.cpu_count()
+        cpu_text = cpu.render().plain
+        assert cpu_text.startswith("run ended: last sample")  # the run finished
+        assert f"of {psutil.cpu_count()} cores" in str(app.query_one("#cpu-box").border_subtitle)
 
         # where the time went: every phase measured, the classical backward included
         phases = app.query_one(PhasesPanel)
@@ -122,8 +136,14 @@ async def test_tiny_real_run_reaches_every_panel(tmp_path: Path) -> None:
 
         # exports: summary through qtui.export plus an SVG of the screen
         paths = app.export_to(tmp_path / "export")
-        assert {p.suffix for p in paths} >= {".json", ".md", ".csv", ".svg"}
-        assert all(p.exists() for p in paths)
+        stem = paths[0].stem
+        tabs = ("monitor", "results", "warnings", "phases", "sweep")
+        assert sorted(p.name for p in paths) == sorted(
+            [f"{stem}.{ext}" for ext in ("json", "md", "csv", "html", "svg")]
+            + [f"{stem}-{tab}.svg" for tab in tabs]
+        )
+        assert all(p.exists() and p.stat().st_size > 500 for p in paths)
+        assert "default.qubit+backprop" in (tmp_path / "export" / f"{stem}.html").read_text()
         await pilot.press("escape")
 
         # the session went to the history; the history screen opens it
@@ -204,7 +224,9 @@ async def test_watch_mode_feeds_the_same_panels(tmp_path: Path) -> None:
         await pilot.pause(0.3)
         assert not app.query(RunForm), "the form is hidden in watch mode"
         assert app.query_one("#results-table", ResultsTable).row_count == 3
-        assert app.query_one("#loss-graph", LineGraph).series
+        drawn = {x.name: list(x.values) for x in app.query_one("#loss-graph", LineGraph).series}
+        trained = {r.run_id: list(r.batch_losses) for r in app.state.runs() if r.batch_losses}
+        assert drawn == trained and len(drawn) == 2
         assert any("skipped" in n for n in app.state.notes)
         titles = {c.title for c in app.get_system_commands(app.screen)}
         assert "Start runs" not in titles
