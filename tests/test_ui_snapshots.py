@@ -108,3 +108,41 @@ def test_setup_form_sweep_mode(snap_compare: Any) -> None:
         theme="dark",
     )
     assert snap_compare(app, terminal_size=(80, 24), press=["w", "_"], run_before=settled)
+
+
+def in_progress_events(cores: int) -> list[Any]:
+    """The snapshot session with its second run stopped at batch 60 of 240, still
+    running, on a node of ``cores`` cores: unequal loss series on one x axis."""
+    from qtui import events as ev
+
+    out: list[Any] = []
+    batches = 0
+    for e in session_events():
+        if getattr(e, "run_id", None) == "r2":
+            if isinstance(e, ev.Batch):
+                batches += 1
+                if batches > 60:
+                    continue
+            elif isinstance(e, (ev.Epoch, ev.Phases)) or e.type in ev.TERMINAL_TYPES:
+                continue
+        if isinstance(e, ev.SessionFinished):
+            continue
+        if isinstance(e, ev.Sample) and e.percpu:
+            e = ev.replace(e, percpu=[float((i * 37) % 101) for i in range(cores)])
+        out.append(e)
+    return out
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)])
+def test_monitor_run_in_progress_many_cores(
+    snap_compare: Any, size: tuple[int, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from test_ui_data import T0
+
+    from qtui.ui.state import LiveState
+
+    elapsed = LiveState.elapsed  # a running run's elapsed time must not follow the clock
+    monkeypatch.setattr(LiveState, "elapsed", lambda self, rec, now=None: elapsed(self, rec, T0 + 60))
+    app = QtuiApp(theme="dark", capabilities=fixed_caps(), events=in_progress_events(128),
+                  gpu=False, record_history=False, persist_theme=False)
+    assert snap_compare(app, terminal_size=size, press=["_"], run_before=settled)
