@@ -78,9 +78,15 @@ class SessionController:
         on_finished: Callable[[BaseException | None], object] | None = None,
         first_run: int = 0,
         supervisor_options: dict[str, Any] | None = None,
+        keep_warm: bool = False,
     ) -> None:
         self.on_event = on_event
         self.isolation = isolation
+        # One executor serves every batch of a busy spell (the process executor's fork
+        # server, torch and pennylane imported once); it ends when the controller goes
+        # idle, or with keep_warm (the TUI) only at stop(), so a later start is warm too.
+        self.keep_warm = keep_warm
+        self._executor: Any = None
         self.record = record
         self.on_launch = on_launch
         self.on_finished = on_finished
@@ -182,6 +188,13 @@ class SessionController:
 
         on_event = self.record(self.on_event) if self.record is not None else self.on_event
         batch.on_event = on_event
+        options = dict(self.supervisor_options)
+        if "executor" not in options:
+            if self._executor is None:
+                from qtui.engine.executor import get_executor
+
+                self._executor = get_executor(self.isolation)
+            options["executor"] = self._executor
         return Supervisor(
             batch.specs,
             on_event,
@@ -190,8 +203,14 @@ class SessionController:
             isolation=self.isolation,
             refused=batch.refused,
             argv=batch.argv,
-            **self.supervisor_options,
+            **options,
         )
+
+    def _close_executor(self) -> None:
+        """End the shared executor (its fork server); the next start makes a new one."""
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.close()
 
     def _drive(self, batch: Batch | None) -> None:
         """The worker thread: one supervisor session per batch, until none waits."""
@@ -215,9 +234,14 @@ class SessionController:
                     close()
             with self._lock:
                 batch = self._pending.pop(0) if self._pending else None
-        with self._lock:
-            self.error = error
-            self._idle.set()
+            if batch is None:
+                if not self.keep_warm:
+                    self._close_executor()  # before idle: a session leaves no process behind
+                with self._lock:  # a batch started meanwhile runs now; else idle, atomically
+                    batch = self._pending.pop(0) if self._pending else None
+                    if batch is None:
+                        self.error = error
+                        self._idle.set()
         if self.on_finished is not None:
             self.on_finished(error)
 
@@ -268,6 +292,8 @@ class SessionController:
         self._stop_follow.set()
         self.cancel_all()
         idle = self.wait(timeout)
+        if idle:
+            self._close_executor()
         follower = self._follower
         if follower is not None and follower is not threading.current_thread():
             follower.join(timeout)

@@ -40,6 +40,25 @@ def main() -> None:
 
     die_with_parent()
     fd = int(os.environ[EVENT_FD_ENV])
+    spec = RunSpec.from_dict(json.loads(sys.stdin.readline()))
+    os._exit(serve(spec, fd))
+
+
+def run_forked(spec: RunSpec, fd: int) -> int:
+    """The run in a process forked by the fork server (``qtui.engine.forkserver_main``).
+
+    torch, pennylane and the OpenMP/BLAS libraries are loaded already, so the
+    thread settings that a spawned child gets from the environment before its
+    imports are applied to the loaded pools instead.
+    """
+    from qtui.engine.trainer import limit_loaded_pools
+
+    limit_loaded_pools(spec.params.threads)
+    return serve(spec, fd)
+
+
+def serve(spec: RunSpec, fd: int) -> int:
+    """Train ``spec``, writing events to ``fd``; returns the exit code (0 finished)."""
     out = os.fdopen(fd, "wb")
     lock = threading.Lock()
 
@@ -51,7 +70,6 @@ def main() -> None:
             out.flush()  # one event, one write: the supervisor sees it now
 
     threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
-    spec = RunSpec.from_dict(json.loads(sys.stdin.readline()))
 
     from qtui.engine.trainer import run_training
 
@@ -59,9 +77,9 @@ def main() -> None:
     out.flush()
     sys.stdout.flush()
     sys.stderr.flush()
-    # Skip interpreter teardown: unloading torch + pennylane takes 1-2 s, and the
-    # supervisor waits for the exit to read the OS's peak RSS.
-    os._exit(0 if ok else 1)
+    # The caller skips interpreter teardown (os._exit): unloading torch + pennylane
+    # takes 1-2 s, and the supervisor waits for the exit to read the OS's peak RSS.
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

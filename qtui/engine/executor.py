@@ -57,6 +57,7 @@ from qtui.events import Event
 EXECUTORS: dict[str, str] = {
     "process": "qtui.engine.process_executor:ProcessExecutor",
     "thread": "qtui.engine.thread_executor:ThreadExecutor",
+    "spawn": "qtui.engine.process_executor:SpawnExecutor",
 }
 
 Emit = Callable[[Event], None]
@@ -123,6 +124,14 @@ class Executor(ABC):
     @abstractmethod
     def launch(self, spec: RunSpec, emit: Emit, wake: Wake) -> RunHandle:
         """Start ``spec``; return at once.  Raises ``LaunchError`` if it cannot start."""
+
+    def close(self) -> None:  # noqa: B027 - optional: most executors keep nothing
+        """End what the executor keeps between runs (the process executor's fork server).
+
+        Called by whoever made the executor when its session is over: the
+        supervisor for one it built from a name, the session controller for the
+        one it shares between batches.  Safe to call twice.
+        """
 
 
 def executor_names() -> list[str]:

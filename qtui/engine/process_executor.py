@@ -39,7 +39,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -61,16 +60,48 @@ PIPE_EOF_WAIT_S = 1.0
 
 
 class ProcessExecutor(Executor):
-    """Runs each ``RunSpec`` in ``python -m qtui.engine.child``."""
+    """Runs each ``RunSpec`` in a child process of its own.
+
+    ``fork_server=True`` (the default, where ``qtui.engine.forkserver.available``):
+    the child is forked from the session's pre-imported server, so imports are
+    paid once per session; ``close()`` ends that server.  ``False`` (the
+    ``spawn`` executor): ``python -m qtui.engine.child`` per run, imports and
+    all, as before.
+    """
 
     name = "process"
 
-    def __init__(self) -> None:
+    def __init__(self, fork_server: bool = True) -> None:
         # Orphans of a run come to us, not to init (see qtui.engine.reaper).
         reaper.become_subreaper()
+        self._servers: Any = None
+        if fork_server:
+            from qtui.engine import forkserver
+
+            if forkserver.available():
+                self._servers = forkserver.ForkServerStarter()
 
     def launch(self, spec: RunSpec, emit: Emit, wake: Wake) -> RunHandle:
+        if self._servers is not None:
+            from qtui.engine.forkserver import ForkedRun
+
+            server = self._servers.get(emit)
+            if server is not None:
+                return ForkedRun(spec, emit, wake, server)
         return ProcessRun(spec, emit, wake)
+
+    def close(self) -> None:
+        if self._servers is not None:
+            self._servers.close()
+
+
+class SpawnExecutor(ProcessExecutor):
+    """A fresh interpreter per run (``--isolation spawn``): each run pays its imports."""
+
+    name = "spawn"
+
+    def __init__(self) -> None:
+        super().__init__(fork_server=False)
 
 
 class ProcessRun(RunHandle):
@@ -88,7 +119,7 @@ class ProcessRun(RunHandle):
         self._readers: list[_PipeReader] = []
         self._known: set[reaper.ProcKey] = set()
         self._known_lock = threading.Lock()
-        self.tag = f"{os.getpid()}.{uuid.uuid4().hex}"
+        self.tag = reaper.new_tag()
         self.janitor = reaper.Janitor(self.tag)
         fds: list[int] = []
         try:
@@ -102,44 +133,58 @@ class ProcessRun(RunHandle):
             _close_all(fds)
             self.janitor.close()
             raise LaunchError(f"could not start the child: {exc}") from exc
-        env = dict(os.environ)
-        env[EVENT_FD_ENV] = str(w_ev)
-        env[reaper.RUN_TAG_ENV] = self.tag
-        env[reaper.PARENT_PID_ENV] = str(os.getpid())
-        env.setdefault("PYTHONUNBUFFERED", "1")
-        env.setdefault("PYTHONFAULTHANDLER", "1")  # a Python traceback in the crash report
+        env = run_env(self.tag)
         self.t0 = time.monotonic()
         try:
-            self.proc = subprocess.Popen(
-                python_command(CHILD_MODULE),
-                stdin=subprocess.PIPE,
-                stdout=w_out,
-                stderr=w_err,
-                pass_fds=(w_ev,),
-                env=env,
-                start_new_session=True,  # a terminal Ctrl-C reaches qtui only
-            )
-        except OSError as exc:
+            self.pid = self._start(env, w_ev, w_out, w_err)
+        except (OSError, LaunchError) as exc:
             _close_all(fds)
             self.janitor.close()
+            if isinstance(exc, LaunchError):
+                raise
             raise LaunchError(f"could not start the child: {exc}") from exc
         _close_all([w_ev, w_out, w_err])
-        self.pid = self.sample_pid = self.proc.pid
+        self.sample_pid = self.pid
         token = reaper.start_token(self.pid)
         if token is not None:
             self._known.add((self.pid, token))
         try:
-            self._start_threads(spec, r_ev, r_out, r_err)
+            self._start_threads(r_ev, r_out, r_err)
         except BaseException:
             self.close()  # no handle reaches the supervisor: leave no child behind
             raise
 
-    def _start_threads(self, spec: RunSpec, r_ev: int, r_out: int, r_err: int) -> None:
-        proc = self.proc
+    # --- how the child starts, ends and is reaped (a fork server overrides these) ------
+    def _start(self, env: dict[str, str], w_ev: int, w_out: int, w_err: int) -> int:
+        """Start the child with the event pipe, stdout and stderr; returns its pid."""
+        env = {**env, EVENT_FD_ENV: str(w_ev), reaper.PARENT_PID_ENV: str(os.getpid())}
+        proc = subprocess.Popen(
+            python_command(CHILD_MODULE),
+            stdin=subprocess.PIPE,
+            stdout=w_out,
+            stderr=w_err,
+            pass_fds=(w_ev,),
+            env=env,
+            start_new_session=True,  # a terminal Ctrl-C reaches qtui only
+        )
         assert proc.stdin is not None
         with contextlib.suppress(BrokenPipeError, OSError):
-            proc.stdin.write((json.dumps(spec.to_dict(), separators=(",", ":")) + "\n").encode())
+            proc.stdin.write((json.dumps(self.spec.to_dict(), separators=(",", ":")) + "\n").encode())
             proc.stdin.close()
+        self.proc = proc
+        return proc.pid
+
+    def _wait_exited(self) -> None:
+        """Block until the child has exited, *without* reaping it (see the module docstring)."""
+        with contextlib.suppress(ChildProcessError, OSError):
+            os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOWAIT)
+
+    def _reap_child(self) -> tuple[int | None, int]:
+        """Reap the exited child: (wait status or None, peak RSS in bytes or 0)."""
+        status, rusage = _reap(self.pid)
+        return status, (_maxrss_bytes(rusage) if rusage is not None else 0)
+
+    def _start_threads(self, r_ev: int, r_out: int, r_err: int) -> None:
         lines = _LineSplitter(self._event_line)
         self._readers = [
             _PipeReader(r_ev, lines.feed, lines.end, "qtui-events"),
@@ -166,9 +211,8 @@ class ProcessRun(RunHandle):
         # Every process of the run goes first (the child is a zombie by now):
         # they may hold the pipes, and nothing of a finished run may live on.
         self._end_processes()
-        status, rusage = _reap(self.pid)
+        status, peak_rss = self._reap_child()
         self._reaped = True
-        self.proc.returncode = os.waitstatus_to_exitcode(status) if status is not None else -1
         self._stop_readers()
         sig_name: str | None = None
         code: int | None = None
@@ -180,7 +224,7 @@ class ProcessRun(RunHandle):
         if code == 0 and not tail:
             tail = "the child exited without reporting a result"
         return RunEnd(
-            os_peak_rss=_maxrss_bytes(rusage) if rusage is not None else 0,
+            os_peak_rss=peak_rss,
             signal=sig_name,
             exit_code=code,
             detail=tail,
@@ -195,10 +239,8 @@ class ProcessRun(RunHandle):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid, signal.SIGKILL)  # still our unreaped child: the pid is its
             self._end_processes()
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(self.pid, 0)
+            self._reap_child()
             self._reaped = True
-            self.proc.returncode = -9
         self._stop_readers()
         self._exited.set()  # stops the tracker
         self.janitor.close()
@@ -223,8 +265,7 @@ class ProcessRun(RunHandle):
     # --- threads -----------------------------------------------------------------
     def _await_exit(self) -> None:
         """Wait for the child to exit *without* reaping it (see the module docstring)."""
-        with contextlib.suppress(ChildProcessError, OSError):
-            os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOWAIT)
+        self._wait_exited()
         self._exited.set()
         self._wake()
 
@@ -336,6 +377,15 @@ def _tail_sink(buf: bytearray, limit: int = TAIL_BYTES) -> Callable[[bytes], Non
 
 
 # --- helpers -------------------------------------------------------------------
+
+
+def run_env(tag: str) -> dict[str, str]:
+    """The environment a run's child gets: qtui's, with the run's tag (see ``reaper``)."""
+    env = dict(os.environ)
+    env[reaper.RUN_TAG_ENV] = tag
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    env.setdefault("PYTHONFAULTHANDLER", "1")  # a Python traceback in the crash report
+    return env
 
 
 def _close_all(fds: list[int]) -> None:

@@ -50,6 +50,9 @@ from collections.abc import Iterable
 RUN_TAG_ENV = "QTUI_RUN_TAG"
 #: The pid of the qtui process that started the child (checked right after PDEATHSIG).
 PARENT_PID_ENV = "QTUI_PARENT_PID"
+#: Every run tag has this length, so a fork server can write one over a placeholder
+#: in its own environment block (``qtui.engine.forkserver_main``).
+TAG_LEN = 43
 
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
@@ -94,6 +97,15 @@ def die_with_parent() -> None:
     # The parent may have died between fork and prctl: then no signal will come.
     if expected.isdigit() and os.getppid() != int(expected):
         os._exit(3)
+
+
+def new_tag() -> str:
+    """A run's tag: qtui's pid and a random part, always ``TAG_LEN`` characters."""
+    import uuid
+
+    tag = f"{os.getpid():010d}.{uuid.uuid4().hex}"
+    assert len(tag) == TAG_LEN
+    return tag
 
 
 # --- process table -------------------------------------------------------------

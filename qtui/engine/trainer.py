@@ -68,6 +68,31 @@ def apply_thread_limit(threads: int) -> None:
             os.environ[var] = str(threads)
 
 
+def limit_loaded_pools(threads: int) -> None:
+    """Size the OpenMP/BLAS pools of libraries that are loaded already (a forked run).
+
+    A fork server loads torch and numpy before the run's ``--threads`` is known,
+    with OpenBLAS at one thread (``OPENBLAS_NUM_THREADS=1``: OpenBLAS starts its
+    pool when loaded, and a process must have no threads when it forks).  So here
+    every pool is set to ``threads`` (threadpoolctl), or, for 0, OpenBLAS is given
+    back the size it would have chosen itself from the run's environment.
+    """
+    from threadpoolctl import threadpool_limits
+
+    if threads > 0:
+        threadpool_limits(limits=threads)
+        return
+    default = 0
+    for var in ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS"):
+        value = os.environ.get(var, "").strip()
+        if value.isdigit() and int(value) > 0:
+            default = int(value)
+            break
+    if not default:
+        default = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    threadpool_limits(limits=default, user_api="blas")
+
+
 def run_training(
     spec: RunSpec,
     emit: Emit,
@@ -113,7 +138,7 @@ def _run(
     import pennylane  # noqa: F401 - imported here so import_s covers it, not build_s
     import torch
 
-    from qtui.engine.phases import PhaseTimer
+    from qtui.engine.phases import PhaseTimer, every_from_env
     from qtui.engine.workload import WorkloadContext, check_workload, load_builder
 
     if p.threads > 0:
@@ -128,7 +153,7 @@ def _run(
     ctx = WorkloadContext(device=spec.device, diff_method=spec.diff_method, params=p)
     wl = check_workload(builder(ctx), p.workload)
     build_s = time.perf_counter() - t_build
-    phases = PhaseTimer(wl.model)
+    phases = PhaseTimer(wl.model, every_from_env())
 
     emit(
         RunStarted(
@@ -159,7 +184,6 @@ def _run(
     train_t0 = perf()
     cpu_t0 = time.process_time()
     last_phase_emit = train_t0
-    phases.active = True
     model.train()
 
     for epoch in range(1, epochs + 1):
@@ -167,10 +191,12 @@ def _run(
         n_batches = 0
         it = iter(wl.train_data)
         while True:
+            phases.begin_step()
             t0 = perf()
             try:
                 batch = next(it)
             except StopIteration:
+                phases.reset_step()
                 break
             t1 = perf()
             opt.zero_grad()
@@ -205,9 +231,9 @@ def _run(
                 phases.reset()
             if should_stop():
                 raise Cancelled()
-            if t4 - last_phase_emit > 1.0:
+            if t4 - last_phase_emit > 1.0 and phases.enabled:
                 last_phase_emit = t4
-                emit(Phases(run_id=spec.run_id, seconds=dict(phases.seconds), steps=step))
+                emit(Phases(run_id=spec.run_id, seconds=phases.seconds, steps=step))
             if step_limit and step >= step_limit:
                 break
         if n_batches:
@@ -220,8 +246,8 @@ def _run(
     train_s = perf() - train_t0
     core_s = time.process_time() - cpu_t0
     measured_steps = step - p.warmup if step_limit else step
-    phases.active = False
-    emit(Phases(run_id=spec.run_id, seconds=dict(phases.seconds), steps=measured_steps))
+    if phases.enabled:
+        emit(Phases(run_id=spec.run_id, seconds=phases.seconds, steps=measured_steps))
 
     accuracy = None
     if wl.evaluate is not None:
@@ -247,7 +273,7 @@ def _run(
             core_s_per_step=core_s / measured_steps if measured_steps else 0.0,
             peak_rss=0,  # filled in by the supervisor from the reaped child
             peak_threads=_thread_count(),
-            phases=dict(phases.seconds),
+            phases=phases.seconds,
             warnings=counter.total,
             threadpools=threadpools(),
         )
