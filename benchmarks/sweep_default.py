@@ -5,20 +5,28 @@ default.qubit+parameter-shift and lightning.qubit+adjoint at 2, 4, 6 and 8
 qubits (10 measured steps after 3 warm-up steps each), then prints the total
 wall time of the sweep, the per-step table, and the crossovers it found.  The
 total time is reported against the sum of the runs' own training time in the
-same sweep (the rest is process start, imports and model construction).
+same sweep (the rest is process start, imports and model construction), and
+where that rest goes, from the sweep's own event log: qtui's start before the
+session, the fork server's one-time start (its note), each run's start
+(launch to ``run_started``: fork, thread pools, model build), the warm-up
+steps, the measured steps, the end of each run and the gaps between runs.
+``--small`` runs a 4-run variant (2 combinations x 2, 8 qubits).
 
-    python benchmarks/sweep_default.py [--qubits 2,4,6,8] [--steps 10]
+    python benchmarks/sweep_default.py [--qubits 2,4,6,8] [--steps 10] [--small]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 COMBOS = (
     "default.qubit+backprop,default.qubit+adjoint,"
@@ -31,15 +39,20 @@ def main() -> int:
     ap.add_argument("--qubits", default="2,4,6,8")
     ap.add_argument("--steps", default="10")
     ap.add_argument("--combos", default=COMBOS)
+    ap.add_argument("--small", action="store_true", help="2 combinations at 2 and 8 qubits")
     args = ap.parse_args()
+    if args.small:
+        args.combos, args.qubits = "default.qubit+backprop,lightning.qubit+adjoint", "2,8"
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "sweep.json"
+        log = Path(tmp) / "events.jsonl"
         t0 = time.perf_counter()
+        t0_wall = time.time()
         proc = subprocess.run(
             [
                 sys.executable, "-m", "qtui", "sweep", "--combos", args.combos,
                 "--qubits", args.qubits, "--steps", args.steps, "--warmup", "3",
-                "--json", str(out),
+                "--json", str(out), "--events", str(log),
             ],
             check=False,
         )
@@ -48,16 +61,61 @@ def main() -> int:
             print(f"sweep failed (exit {proc.returncode})", file=sys.stderr)
             return 1
         data = json.loads(out.read_text())
+        events = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
     trained = sum(sum(r.get("times") or []) for r in data["results"])
     runs = sum(len(r.get("times") or []) for r in data["results"])
     print()
     print(f"default sweep: {runs} runs, total wall time {total:.1f} s on this machine")
     print(f"  of which training (measured steps): {trained:.1f} s; ratio total/training = "
           f"{total / trained:.1f}x (the rest is child start-up, imports, warm-up, model build)")
+    for name, secs in breakdown(events, t0_wall, total):
+        print(f"  {name:<44} {secs:6.1f} s")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"  load average now {load:.2f} on {os.cpu_count()} CPUs")
     for axis in data.get("sweep", {}).values():
         for line in axis.get("crossovers", []):
             print(f"  crossover: {line}")
     return 0
+
+
+def breakdown(events: list[dict[str, Any]], t0_wall: float, total: float) -> list[tuple[str, float]]:
+    """Where the sweep's wall time went, from its event log (see the module docstring)."""
+    rows: dict[str, float] = {}
+    first = events[0]["t"] if events else t0_wall
+    rows["qtui start, before the session"] = first - t0_wall
+    for e in events:
+        if e["type"] == "note" and str(e.get("message", "")).startswith("fork server"):
+            m = re.search(r"started in ([0-9.]+) s", e["message"])
+            if m:
+                rows["fork server start (once)"] = float(m.group(1))
+    runs: dict[str, dict[str, float]] = {}
+    for e in events:
+        rid = e.get("run_id")
+        if not rid:
+            continue
+        r = runs.setdefault(rid, {})
+        kind = e["type"]
+        if kind in ("run_launched", "run_started", "run_finished") and kind not in r:
+            r[kind] = e["t"]
+            if kind == "run_finished":
+                r["train_s"] = float(e.get("train_s") or 0)
+        if kind == "batch":
+            r.setdefault("first_batch_elapsed", float(e.get("elapsed_s") or 0))
+            r["last_batch"] = e["t"]
+    start = warm = measured = end = 0.0
+    for r in runs.values():
+        if {"run_launched", "run_started", "run_finished", "last_batch"} <= set(r):
+            start += r["run_started"] - r["run_launched"]
+            span = r["last_batch"] - r["run_started"]
+            measured += r["train_s"]
+            warm += max(0.0, span - r["train_s"])
+            end += r["run_finished"] - r["last_batch"]
+    rows["runs' start (fork, pools, model build)"] = start
+    rows["warm-up steps (and the run's first events)"] = warm
+    rows["measured training"] = measured
+    rows["runs' end (evaluation, run_finished)"] = end
+    rows["the rest (between runs, qtui's exit)"] = total - sum(rows.values())
+    return list(rows.items())
 
 
 if __name__ == "__main__":
