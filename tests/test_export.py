@@ -72,14 +72,16 @@ def test_markdown_table_environment_refused_failed(summary: dict[str, Any]) -> N
                 "Threads", "Accuracy", "Loss (last epoch)", "Warnings"):
         assert col in header
     backprop = next(line for line in lines if line.startswith("| default.qubit+backprop"))
-    cells = [c.strip().strip("*") for c in backprop.strip("|").split("|")]  # best is **bold**
+    values = [c.strip().strip("*") for c in backprop.strip("|").split("|")]  # best is **bold**
+    titles = [c.strip() for c in header.strip("|").split("|")]
+    cells = dict(zip(titles, values, strict=True))  # by column name: columns may be added
     assert "**1.00**" in backprop
-    assert cells[1] == "2/2"
-    assert "±" in cells[2]  # two repeats: a σ
-    assert cells[5] == "1.00"  # the fastest
-    assert cells[6].endswith("MiB")
-    assert cells[11] == "50.0 %"  # accuracy of the tiny run
-    assert cells[13] == "6"  # 3 warnings per run × 2 runs
+    assert cells["Runs"] == "2/2"
+    assert "±" in cells["Mean ± σ"]  # two repeats: a σ
+    assert cells["Relative"] == "1.00"  # the fastest
+    assert cells["Peak RSS"].endswith("MiB")
+    assert cells["Accuracy"] == "50.0 %"  # accuracy of the tiny run
+    assert cells["Warnings"] == "6"  # 3 warnings per run × 2 runs
     for key in ("CPU:", "Cores:", "Memory:", "OS:", "Python:", "torch ", "pennylane "):
         assert key in md
     assert "`lightning.qubit+backprop`: Device does not support backprop" in md

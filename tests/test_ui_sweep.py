@@ -67,7 +67,7 @@ async def test_w_switches_the_form_to_a_sweep_and_back() -> None:
     [  # the same words as `qtui sweep` (tests/test_sweep_cli.py)
         ("sweep_qubits", "0,2", "qubits: must be at least 1, got 0"),
         ("sweep_qubits", "two", "qubits: must be a whole number, got 'two'"),
-        ("sweep_qubits", " , ", "qubits: needs at least one value, e.g. 2,4,8"),
+        ("sweep_qubits", " , ", "qubits: item 1 of ',' is empty; separate values with single commas"),
         ("steps", "0", "steps: must be at least 1, got 0"),
         ("warmup", "-1", "warmup: must be at least 0, got -1"),
         ("sweep_threads", "1,-2", "threads: must be at least 1, got -2"),
@@ -147,7 +147,8 @@ async def test_sweep_tab_chart_legend_and_crossovers() -> None:
         table = app.query_one(ResultsTable)
         labels = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
         assert "default.qubit+backprop (qubits=2)" in labels[0]
-        cores = [str(table.get_row_at(i)[7]) for i in range(table.row_count)]
+        col = [str(c.label) for c in table.ordered_columns].index("Cores in use")
+        cores = [str(table.get_row_at(i)[col]) for i in range(table.row_count)]
         assert any(c.endswith(" !") for c in cores)
         rec = app.query_one(RecommendationPanel)
         assert any(line.startswith("At qubits=8: Fastest: ") for line in rec.lines)

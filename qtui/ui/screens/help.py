@@ -24,6 +24,8 @@ WIDGET_KEYS: tuple[tuple[str, str, str], ...] = (
     ("Form", "space / enter", "toggle the focused combination"),
     ("Form", "enter (in a field)", "start the runs"),
     ("Results", "s", "sort by the column under the cursor (again: reverse)"),
+    ("Queue", "enter", "the run's detail: parameters, why it failed, warnings, resources"),
+    ("Results", "enter", "the detail of every run of the combination"),
     ("Tables", "arrows / pgup / pgdn", "move the cursor"),
     ("History", "enter", "open the session under the cursor"),
     ("Anywhere", "ctrl+p", "command palette: every action, themes, export, history"),

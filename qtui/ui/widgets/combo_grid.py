@@ -76,7 +76,8 @@ class ComboCell(Static, can_focus=True):
 
     def note(self) -> str:
         if self.reason:
-            return f"{self.device} + {self.method}: refused by PennyLane — {self.reason}"
+            # short prefix: the reason must fit the hint's two lines at 80 columns
+            return f"✗ {self.device}+{self.method} refused by PennyLane: {self.reason}"
         state = "selected" if self.selected else "not selected"
         extra = (
             f" (best → {self.best} on {self.device})" if self.method == "best" and self.best else ""

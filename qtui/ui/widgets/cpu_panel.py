@@ -70,8 +70,8 @@ def choose_layout(n: int, width: int, rows: int) -> tuple[str, int, bool]:
     cells = max(1, width - label)
     for header in (True, False):
         body = max(1, rows - 1 if header else rows)
-        ncols = max(1, width // BAR_COL)
-        if header and -(-n // ncols) <= body:
+        ncols = -(-n // body)  # the fewest columns that hold every core: the widest bars
+        if header and ncols <= max(1, width // BAR_COL):
             return "bars", ncols, True
         for per in (64, 32, 16, 8):  # round numbers of cores a row read best
             if per <= cells and -(-n // per) <= body:
