@@ -23,11 +23,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from textual import on, work
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import App, ComposeResult
 from textual.css.query import NoMatches
-from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer, TabbedContent, TabPane
+from textual.widgets import DataTable, Footer, TabbedContent
 
 from qtui import events as ev
 from qtui.session_control import SessionController, exit_lines, history_enabled
@@ -263,17 +262,6 @@ class QtuiApp(ActionHandlers, App[int]):
         self.set_focus(None)
         self.action_tab("monitor")
 
-    def _recording(self, on_event: Callable[[ev.Event], None]) -> Callable[[ev.Event], None]:
-        """Tee a session's events into the history (on the controller's thread)."""
-        try:
-            from qtui.history_db import HistoryDB, recording
-
-            db = self.history_factory() if self.history_factory else HistoryDB()
-        except Exception as exc:  # noqa: BLE001 - history is a convenience, runs go on
-            self.post_message(Notice(f"history not recorded: {exc}", "warning"))
-            return on_event
-        return recording(on_event, db)  # type: ignore[no-any-return]
-
     @on(Notice)
     def _notice(self, message: Notice) -> None:
         self.notify(message.text, severity=message.severity)  # type: ignore[arg-type]
@@ -331,12 +319,6 @@ class QtuiApp(ActionHandlers, App[int]):
     def _status(self) -> StatusLine:
         return self.screen_stack[0].query_one(StatusLine)
 
-    def _focus_moved(self, widget: Widget | None) -> None:
-        """Remember the focused widget of each tab, so returning to it restores focus."""
-        pane = next((a for a in widget.ancestors if isinstance(a, TabPane)), None) if widget else None
-        if pane is not None and pane.id:
-            self.tab_focus[pane.id] = widget  # type: ignore[assignment]
-
     @on(TabbedContent.TabActivated)
     def _tab_changed(self, event: TabbedContent.TabActivated) -> None:
         self.refresh_bindings()
@@ -352,20 +334,6 @@ class QtuiApp(ActionHandlers, App[int]):
     def on_unmount(self) -> None:
         self.stop_everything()
 
-    # command palette ---------------------------------------------------------------------
-    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
-        for a in actions.palette(self._action_context()):
-            yield SystemCommand(
-                a.palette or a.description, a.palette_help,
-                lambda a=a: self.call_later(self.run_action, a.action),  # type: ignore[misc]
-            )
-        for name in sorted(self.qtui_themes):
-            yield SystemCommand(
-                f"Theme: {name}",
-                f"Use the {name} theme (remembered)",
-                lambda n=name: setattr(self, "theme", n),
-            )  # type: ignore[misc]
 
 
 def run_app(args: Any, watch_path: Path | None = None) -> int:

@@ -8,15 +8,20 @@ mixin of ``QtuiApp``; the attributes it reads are declared below.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from textual.app import SystemCommand
+from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import DataTable, TabbedContent
+from textual.widgets import DataTable, TabbedContent, TabPane
 
+from qtui import events as ev
 from qtui.parameters import combo_key, combo_parameters
 from qtui.session_control import SessionController
+from qtui.ui import actions
+from qtui.ui.messages import Notice
 from qtui.ui.screens.confirm import ConfirmScreen
 from qtui.ui.screens.export import ExportScreen, export_session
 from qtui.ui.screens.message import MessageScreen
@@ -47,6 +52,7 @@ class ActionHandlers(_Base):
     paused: bool
     history_factory: Callable[[], Any] | None
     tab_focus: dict[str, Widget]
+    qtui_themes: dict[str, Any]
     exported: list[Path]
     _caps: Any
 
@@ -56,6 +62,7 @@ class ActionHandlers(_Base):
         def _tick(self) -> None: ...
         def _status(self) -> StatusLine: ...
         def _probe(self, refresh: bool) -> Any: ...
+        def _action_context(self) -> actions.Context: ...
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         """Enter on a queue row: that run's detail (issue 10, item 4)."""
@@ -261,3 +268,35 @@ class ActionHandlers(_Base):
         self._caps = None
         self._probe(True)
 
+    # focus, history, palette ----------------------------------------------------------
+    def _focus_moved(self, widget: Widget | None) -> None:
+        """Remember the focused widget of each tab, so returning to it restores focus."""
+        pane = next((a for a in widget.ancestors if isinstance(a, TabPane)), None) if widget else None
+        if pane is not None and pane.id:
+            self.tab_focus[pane.id] = widget  # type: ignore[assignment]
+
+    def _recording(self, on_event: Callable[[ev.Event], None]) -> Callable[[ev.Event], None]:
+        """Tee a session's events into the history (on the controller's thread)."""
+        try:
+            from qtui.history_db import HistoryDB, recording
+
+            db = self.history_factory() if self.history_factory else HistoryDB()
+        except Exception as exc:  # noqa: BLE001 - history is a convenience, runs go on
+            self.post_message(Notice(f"history not recorded: {exc}", "warning"))
+            return on_event
+        return recording(on_event, db)  # type: ignore[no-any-return]
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """The palette: App's commands, every action of the table, the themes."""
+        yield from super().get_system_commands(screen)  # type: ignore[misc]
+        for a in actions.palette(self._action_context()):
+            yield SystemCommand(
+                a.palette or a.description, a.palette_help,
+                lambda a=a: self.call_later(self.run_action, a.action),  # type: ignore[misc]
+            )
+        for name in sorted(self.qtui_themes):
+            yield SystemCommand(
+                f"Theme: {name}",
+                f"Use the {name} theme (remembered)",
+                lambda n=name: setattr(self, "theme", n),
+            )  # type: ignore[misc]
