@@ -17,6 +17,7 @@ training runs in a thread of this process).
 from __future__ import annotations
 
 import contextlib
+import gc
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -157,6 +158,10 @@ class QtuiApp(ActionHandlers, App[int]):
         for problem in self._theme_problems:
             self.notify(problem, severity="warning", timeout=8)
         self.set_interval(1 / TICK_HZ, self._tick)
+        # Once every tab is mounted, move the app's long-lived objects out of the
+        # collector's reach: a full collection walking Textual's widget graph
+        # stalled the event loop 110-180 ms (benchmarks/ui_lag_cores.py).
+        self.set_timer(1.5, gc.freeze)
         if self.watch_path is not None:
             self.control.follow(self.watch_path, lambda e: self.post_message(WatchDone(e)))
         elif self._caps is not None:
