@@ -57,10 +57,9 @@ def tab_sizes(state: Any, gpu: bool) -> dict[str, tuple[int, int]]:
 
 
 async def _draw(app: Any, sizes: dict[str, tuple[int, int]]) -> dict[str, str]:
-    from qtui.ui.app import QtuiApp
     from qtui.ui.caps import StaticCapabilities
 
-    off = QtuiApp(
+    off = type(app)(  # the app's own class: no import of qtui.ui.app from here
         theme=app.theme,
         isolation=app.isolation,
         capabilities=app.capabilities or StaticCapabilities([]),
