@@ -16,14 +16,14 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import DataTable, Static, TabbedContent
 
+from qtui import units
 from qtui.ui.panel import LivePanel
 from qtui.ui.state import LiveState, MergedWarning
 
 
 def _short_source(filename: str, lineno: int) -> str:
-    parts = filename.replace("\\", "/").split("/")
-    tail = "/".join(parts[-2:]) if len(parts) > 1 else filename
-    return f"{tail}:{lineno}"
+    """From the installed package down (``torch/autograd/graph.py:823``), as the CLI says it."""
+    return units.source_location(filename, lineno)
 
 
 class WarningsPanel(LivePanel, Vertical):
