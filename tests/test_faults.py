@@ -125,7 +125,8 @@ def test_sigkill_of_qtui_takes_a_gil_holding_child_and_its_helper_along(
         pids = _wait_for_file(pids_file, proc, timeout=240)
         time.sleep(0.5)  # well inside the regex by now
         assert not _gone(pids["child"]) and not _gone(pids["helper"])
-        assert psutil.Process(pids["child"]).cpu_percent(interval=0.3) > 50  # spinning
+        # spinning (on a loaded 2-core machine it may get well under a whole core)
+        assert psutil.Process(pids["child"]).cpu_percent(interval=0.3) > 20
         proc.send_signal(signal.SIGKILL)
         t0 = time.monotonic()
         gone_after: dict[str, float] = {}
