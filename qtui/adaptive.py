@@ -37,8 +37,9 @@ MIN_REPEATS = 3
 
 @dataclass
 class RepeatPolicy:
-    target_ci: float = DEFAULT_TARGET_CI
-    max_repeats: int = DEFAULT_MAX_REPEATS
+    # read at construction, so the defaults are the module's values at that time
+    target_ci: float = field(default_factory=lambda: DEFAULT_TARGET_CI)
+    max_repeats: int = field(default_factory=lambda: DEFAULT_MAX_REPEATS)
     max_time_s: float | None = None
     min_repeats: int = MIN_REPEATS
 

@@ -55,6 +55,7 @@ class Batch:
     events_path: str | None = None
     argv: list[str] | None = None
     on_event: Any = None  # what the supervisor reports to (the recorder, when recording)
+    planner: Any = None  # --repeat auto (qtui.adaptive.AdaptiveRepeats), or None
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,7 @@ class SessionController:
         events_path: str | None = None,
         argv: list[str] | None = None,
         renumber: bool = True,
+        planner: Any = None,
     ) -> Started:
         """Run ``specs`` now, or after the current session when one is active.
 
@@ -163,7 +165,7 @@ class SessionController:
         numbered = self.number(specs) if renumber else list(specs)
         if not numbered:
             return Started([], False)
-        batch = Batch(numbered, interval, list(refused), events_path, argv)
+        batch = Batch(numbered, interval, list(refused), events_path, argv, planner=planner)
         with self._lock:
             if not self._idle.is_set():
                 self._pending.append(batch)
@@ -189,6 +191,10 @@ class SessionController:
         on_event = self.record(self.on_event) if self.record is not None else self.on_event
         batch.on_event = on_event
         options = dict(self.supervisor_options)
+        if batch.planner is not None:
+            options["planner"] = batch.planner
+        if options.get("planner") is not None:
+            options["number"] = self.number  # planned runs count on like the others
         if "executor" not in options:
             if self._executor is None:
                 from qtui.engine.executor import get_executor

@@ -109,6 +109,7 @@ class Supervisor:
         kill_grace_s: float = KILL_GRACE_S,
         executor: Executor | None = None,
         planner: Planner | None = None,
+        number: Callable[[list[RunSpec]], list[RunSpec]] | None = None,
     ) -> None:
         self._executor = executor if executor is not None else get_executor(isolation)
         # One built here is closed here, at the end of run() (its fork server with it);
@@ -129,6 +130,7 @@ class Supervisor:
         self.refused = list(refused or [])
         self.kill_grace_s = kill_grace_s
         self.planner = planner
+        self.number = number  # ids for planned runs (the TUI's ids continue across sessions)
         self._interval = _clamp_interval(interval)
         self._q: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._lock = threading.Lock()
@@ -230,8 +232,11 @@ class Supervisor:
         extra = self.planner.more()
         if not extra:
             return False
-        start = len(self.specs)
-        specs = [s.with_id(f"r{start + k + 1}") for k, s in enumerate(extra)]
+        if self.number is not None:
+            specs = self.number(extra)
+        else:
+            start = len(self.specs)
+            specs = [s.with_id(f"r{start + k + 1}") for k, s in enumerate(extra)]
         with self._lock:
             self._pending += [s.run_id for s in specs]
         self.specs += specs

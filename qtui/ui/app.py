@@ -252,11 +252,17 @@ class QtuiApp(ActionHandlers, App[int]):
     # starting runs --------------------------------------------------------------------
     @on(StartRequested)
     def _start_requested(self, message: StartRequested) -> None:
+        planner = None
+        if message.auto_repeat:
+            from qtui.adaptive import AdaptiveRepeats
+
+            planner = AdaptiveRepeats(message.specs)
         started = self.control.start(
             message.specs,
             interval=message.interval,
             refused=message.refused,
             argv=["qtui", "tui", f"--isolation={self.isolation}"],
+            planner=planner,
         )
         if not started.specs:
             return

@@ -33,10 +33,12 @@ class StartRequested(Message):
     """The form is valid and the user asked to start these runs."""
 
     def __init__(
-        self, specs: list[RunSpec], interval: float, refused: list[dict[str, str]]
+        self, specs: list[RunSpec], interval: float, refused: list[dict[str, str]],
+        auto_repeat: bool = False,
     ) -> None:
         super().__init__()
         self.specs = specs
+        self.auto_repeat = auto_repeat  # repeats field "auto": qtui.adaptive plans more passes
         self.interval = interval
         self.refused = refused
 

@@ -88,7 +88,18 @@ def parse_field(key: str, text: str) -> Any:
         return parse_axis(key.removeprefix("sweep_"), text)
     if key == "steps":
         return parse_steps(text)
+    if key == "repeat" and text.strip().lower() == AUTO:
+        return AUTO  # qtui.adaptive: repeat until each mean is known (the CLI's --repeat auto)
     return FIELD_PARSERS[key](text)
+
+
+AUTO = "auto"
+
+
+def repeat_count(text: str) -> int:
+    """Runs per combination the form plans up front: ``auto`` starts with one pass."""
+    value = parse_field("repeat", text)
+    return 1 if value == AUTO else int(value)
 
 
 class FieldValidator(Validator):
@@ -377,7 +388,7 @@ class RunForm(VerticalScroll):
             grid = self.grid()
             combos = len(grid.selected()) if grid else 0
             points = len({s.params for s in self._planned})
-            repeat = FIELD_PARSERS["repeat"](self.values()["repeat"])
+            repeat = repeat_count(self.values()["repeat"])
             text += f" ({combos} comb. × {points} point{'s' if points != 1 else ''}"
             text += f" × {repeat} rep.)" if repeat > 1 else ")"
         return text
@@ -386,7 +397,7 @@ class RunForm(VerticalScroll):
         """The runs the form describes (the selection filters devices × methods)."""
         grid = self.grid()
         selected = grid.selected() if grid else []
-        repeat = FIELD_PARSERS["repeat"](values["repeat"])
+        repeat = repeat_count(values["repeat"])
         timeout = FIELD_PARSERS["timeout"](values["timeout"]) if values["timeout"].strip() else None
         if not self.sweep:
             params = build_params(
@@ -461,7 +472,8 @@ class RunForm(VerticalScroll):
             )
             return False
         specs, interval, refused = self.build_specs()
-        self.post_message(StartRequested(specs, interval, refused))
+        auto = str(self.values()["repeat"]).strip().lower() == AUTO
+        self.post_message(StartRequested(specs, interval, refused, auto_repeat=auto))
         return True
 
 

@@ -11,6 +11,7 @@ import time
 from rich.text import Text
 from textual.widgets import DataTable
 
+from qtui.results import CONTENDED_MARK
 from qtui.summary import RunRecord
 from qtui.ui.panel import LivePanel
 from qtui.ui.state import LiveState
@@ -107,10 +108,14 @@ class RunQueue(LivePanel, DataTable[Text]):
             if detail:
                 progress = str(detail)[:28]
         loss = fmt_loss(rec.last_loss) if rec.last_loss is not None else ""
+        mark = Text(f"{STATE_MARK.get(rec.state, '?')} {word}", style=style)
+        if rec.result.get("contended"):
+            # trained while other processes kept the node busy: its time is unreliable
+            mark.append(f" {CONTENDED_MARK} contended", style="bold yellow")
         return [
             Text(rec.run_id),
             Text(state.run_label(rec)),
-            Text(f"{STATE_MARK.get(rec.state, '?')} {word}", style=style),
+            mark,
             Text(progress),
             Text(fmt_elapsed(state.elapsed(rec))),
             Text(loss),
