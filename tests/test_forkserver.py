@@ -86,6 +86,7 @@ def test_the_server_forks_single_threaded_with_no_pool_started() -> None:
         assert ready["threads"] == 1, ready  # nothing started a thread while importing
         info = server.info()
         assert info["threads"] == 1
+        assert ready["cuda"] is False and info["cuda"] is False
         assert {"torch", "pennylane", "torch._dynamo", "sklearn.datasets"} <= set(info["modules"])
         apis = {p["internal_api"] for p in info["pools"]}
         assert {"openmp", "openblas"} <= apis, info["pools"]

@@ -20,7 +20,9 @@ Fork safety: the server stays single-threaded and starts no thread pool.
 OpenBLAS starts its pool when it is loaded, so the server runs with
 ``OPENBLAS_NUM_THREADS=1`` (set by qtui); libgomp and torch create threads
 only at their first parallel region, which never runs here (no tensor
-arithmetic, no ``threadpool_limits``).  ``ready`` and every ``fork`` reply carry
+arithmetic, no ``threadpool_limits``), and CUDA is never initialised (a
+process that forks after CUDA's initialisation hands its children a broken
+CUDA).  ``ready`` and every ``fork`` reply carry
 the server's thread count, and ``ready`` its pools (threadpoolctl), so this is
 checked, not assumed (``tests/test_forkserver.py``).
 
@@ -91,6 +93,12 @@ def pools() -> list[dict[str, Any]]:
     ]
 
 
+def cuda_initialized() -> bool:
+    """Whether CUDA was initialised here (it must not be: a fork after it breaks CUDA)."""
+    torch = sys.modules.get("torch")
+    return bool(torch is not None and torch.cuda.is_initialized())
+
+
 def _send(sock: socket.socket, msg: dict[str, Any]) -> None:
     sock.send(json.dumps(msg, separators=(",", ":")).encode())
 
@@ -110,7 +118,7 @@ def main() -> None:
         os._exit(1)
     import_s = time.perf_counter() - t0
     _send(sock, {"ready": True, "pid": os.getpid(), "import_s": import_s,
-                 "threads": thread_count(), "pools": pools()})
+                 "threads": thread_count(), "pools": pools(), "cuda": cuda_initialized()})
     children: set[int] = set()
     try:
         _serve(sock, children)
@@ -162,7 +170,7 @@ def _serve(sock: socket.socket, children: set[int]) -> None:
             _send(sock, {"id": req.get("id"), "status": status, "maxrss": maxrss})
         elif op == "info":
             _send(sock, {"id": req.get("id"), "threads": thread_count(), "pools": pools(),
-                         "modules": sorted(sys.modules)})
+                         "cuda": cuda_initialized(), "modules": sorted(sys.modules)})
         else:
             for fd in fds:
                 os.close(fd)

@@ -1,5 +1,11 @@
 """The ``process`` executor: each run trains in its own child process (the default).
 
+How the child starts: by default it is forked from the session's pre-imported
+fork server (``qtui.engine.forkserver``: torch and pennylane imported once per
+session, ``ForkedRun``); ``--isolation spawn`` (``SpawnExecutor``), or a
+machine where the server cannot run, starts a fresh interpreter per run, as
+described below.  Everything else here is the same for both.
+
 Why a child: a training loop in the UI process stalls the UI, its memory and
 threads cannot be told apart from the UI's, a native crash would take the UI
 down, and a run stuck in C++ cannot be stopped from a thread.
