@@ -144,7 +144,10 @@ def _serve(sock: socket.socket, children: set[int]) -> None:
             for fd in fds:
                 os.close(fd)
             return  # qtui closed its end, or died
-        req = json.loads(data)
+        try:
+            req = json.loads(data)
+        except ValueError:
+            req = {}
         op = req.get("op")
         if op == "fork":
             if len(fds) != 3:
@@ -155,7 +158,13 @@ def _serve(sock: socket.socket, children: set[int]) -> None:
             threads = thread_count()
             sys.stdout.flush()
             sys.stderr.flush()
-            pid = os.fork()
+            try:
+                pid = os.fork()
+            except OSError as exc:  # EAGAIN, ENOMEM: this run cannot start, the server goes on
+                for fd in fds:
+                    os.close(fd)
+                _send(sock, {"id": req.get("id"), "error": f"fork failed: {exc}"})
+                continue
             if pid == 0:
                 _child(sock, req, fds)  # never returns
             for fd in fds:
