@@ -11,6 +11,12 @@ from typing import Any
 from qtui.parameters import varying_parameters
 from qtui.units import GiB
 
+#: The versions an environment line names (of those ``qtui.machine`` records).
+SHOWN_PACKAGES = (
+    "torch", "pennylane", "pennylane-lightning", "pennylane-lightning-kokkos",
+    "pennylane-lightning-gpu", "numpy",
+)
+
 
 def common_parameters(summary: dict[str, Any]) -> dict[str, Any]:
     """Workload parameters shared by every result (shown once, not per row)."""
@@ -63,14 +69,7 @@ def environment_lines(summary: dict[str, Any]) -> list[tuple[str, str]]:
         out.append(("Python", str(py)))
     pkgs = [
         f"{name} {versions[name]}"
-        for name in (
-            "torch",
-            "pennylane",
-            "pennylane-lightning",
-            "pennylane-lightning-kokkos",
-            "pennylane-lightning-gpu",
-            "numpy",
-        )
+        for name in SHOWN_PACKAGES
         if versions.get(name)
     ]
     if pkgs:

@@ -183,3 +183,17 @@ def source_location(filename: Any, lineno: Any) -> str:
         path = "/".join(parts[-3:]) if len(parts) > 3 else path
     line = number(lineno)
     return f"{path}:{int(line)}" if line is not None else path
+
+
+def axis_value(v: float) -> str:
+    """Axis ticks of any other figure (losses, percentages): 0.512, 12.3, 1.2k, 3.4M."""
+    a = abs(v)
+    if a >= 1e6:
+        return f"{v / 1e6:.1f}M"
+    if a >= 1e4:
+        return f"{v / 1e3:.0f}k"
+    if a >= 100:
+        return f"{v:.0f}"
+    if a >= 10:
+        return f"{v:.1f}"
+    return f"{v:.3f}"

@@ -121,3 +121,13 @@ def real_events() -> list[ev.Event]:
     body = [e for s in specs for e in results[s.run_id]]
     end = ev.SessionFinished(session_id=sid, t=max(e.t for e in body) + 0.1)
     return head + body + [end]
+
+
+@pytest.fixture(autouse=True)
+def _ui_tests_private_dirs(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each app test gets its own config and data folders (theme choice, history)."""
+    if request.module.__name__.rpartition(".")[2].startswith("test_ui_"):
+        monkeypatch.setenv("QTUI_CONFIG_DIR", str(tmp_path / "config"))
+        monkeypatch.setenv("QTUI_DATA_DIR", str(tmp_path / "data"))

@@ -5,7 +5,6 @@ figures shown as the last sample, not as a busy node."""
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import pytest
 from test_ui_data import T0, fixed_caps, session_events
@@ -13,12 +12,6 @@ from test_ui_data import T0, fixed_caps, session_events
 from qtui import events as ev
 from qtui.ui.app import QtuiApp
 from qtui.ui.widgets.cpu_panel import CpuPanel, choose_layout
-
-
-@pytest.fixture(autouse=True)
-def _isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("QTUI_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setenv("QTUI_DATA_DIR", str(tmp_path / "data"))
 
 
 def percpu(n: int, k: int = 0) -> list[float]:

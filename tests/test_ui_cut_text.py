@@ -26,12 +26,6 @@ TORCH_MSG = (
 )
 
 
-@pytest.fixture(autouse=True)
-def _isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("QTUI_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setenv("QTUI_DATA_DIR", str(tmp_path / "data"))
-
-
 def pshift_events() -> list[ev.Event]:
     """The snapshot session, with its second run a default.qubit+parameter-shift."""
     out = []

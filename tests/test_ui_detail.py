@@ -3,9 +3,6 @@ error with the end of its traceback and stderr, warnings and resources."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
 from test_ui_data import T0, _spec, fixed_caps, session_events
 
 from qtui import events as ev
@@ -13,13 +10,6 @@ from qtui.ui.app import QtuiApp
 from qtui.ui.screens.run_detail import RunDetailScreen
 from qtui.ui.widgets.results_table import ResultsTable
 from qtui.ui.widgets.run_queue import RunQueue
-
-
-@pytest.fixture(autouse=True)
-def _isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("QTUI_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setenv("QTUI_DATA_DIR", str(tmp_path / "data"))
-
 
 REASON = (
     "Device <lightning.qubit device (wires=2)> does not support adjoint with requested circuit."

@@ -6,7 +6,6 @@ Pilot-driven (``App.run_test``); the probe answer is injected, nothing trains.
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,12 +16,6 @@ from qtui.ui.app import QtuiApp
 from qtui.ui.messages import StartRequested
 from qtui.ui.widgets.combo_grid import ComboCell, ComboGrid
 from qtui.ui.widgets.run_form import RunForm
-
-
-@pytest.fixture(autouse=True)
-def _isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("QTUI_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setenv("QTUI_DATA_DIR", str(tmp_path / "data"))
 
 
 def make_app(**kwargs: object) -> QtuiApp:

@@ -10,9 +10,7 @@ the terminal driver does when several bytes arrive in one read.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-import pytest
 from test_ui_data import fixed_caps, session_events
 from textual import events
 from textual.pilot import Pilot
@@ -21,12 +19,6 @@ from textual.widgets import TabbedContent
 from qtui.ui.app import QtuiApp
 from qtui.ui.screens.help import HelpScreen
 from qtui.ui.widgets.combo_grid import ComboCell, ComboGrid
-
-
-@pytest.fixture(autouse=True)
-def _isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("QTUI_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setenv("QTUI_DATA_DIR", str(tmp_path / "data"))
 
 
 def make_app(**kwargs: object) -> QtuiApp:

@@ -3,8 +3,6 @@ as tall as its rows, the results table and the recommendation given the room."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from test_ui_data import fixed_caps, session_events
 
@@ -12,12 +10,6 @@ from qtui.ui.app import QtuiApp
 from qtui.ui.widgets.recommend_panel import RecommendationPanel
 from qtui.ui.widgets.results_table import ResultsTable
 from qtui.ui.widgets.run_queue import RunQueue
-
-
-@pytest.fixture(autouse=True)
-def _isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("QTUI_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setenv("QTUI_DATA_DIR", str(tmp_path / "data"))
 
 
 @pytest.mark.parametrize("size", [(80, 24), (200, 50)])

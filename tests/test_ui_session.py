@@ -3,8 +3,6 @@ across starts, running/queued/done counted apart, ``QTUI_NO_HISTORY`` honoured."
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from test_ui_data import fixed_caps
 
@@ -14,12 +12,6 @@ from qtui.session_control import SessionController
 from qtui.ui.app import QtuiApp
 from qtui.ui.widgets.run_queue import RunQueue
 from qtui.ui.widgets.status_line import StatusLine
-
-
-@pytest.fixture(autouse=True)
-def _isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("QTUI_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setenv("QTUI_DATA_DIR", str(tmp_path / "data"))
 
 
 def make_app(**kwargs: object) -> QtuiApp:

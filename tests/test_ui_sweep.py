@@ -32,9 +32,7 @@ TESTS = Path(__file__).resolve().parent
 
 
 @pytest.fixture(autouse=True)
-def _isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("QTUI_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setenv("QTUI_DATA_DIR", str(tmp_path / "data"))
+def _workloads_importable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PYTHONPATH", str(TESTS))
 
 

@@ -31,6 +31,8 @@ from textual.geometry import Size
 from textual.strip import Strip
 from textual.widget import Widget
 
+from qtui import units
+
 # Braille dot bits, indexed [dx][dy] within a 2x4 cell.
 _DOT = ((0x01, 0x02, 0x04, 0x40), (0x08, 0x10, 0x20, 0x80))
 _BRAILLE = 0x2800
@@ -51,20 +53,6 @@ class Series:
     name: str
     values: Sequence[float]
     color: str = "white"
-
-
-def format_value(v: float) -> str:
-    """Short axis labels: 0.512, 12.3, 1.2k, 3.4M."""
-    a = abs(v)
-    if a >= 1e6:
-        return f"{v / 1e6:.1f}M"
-    if a >= 1e4:
-        return f"{v / 1e3:.0f}k"
-    if a >= 100:
-        return f"{v:.0f}"
-    if a >= 10:
-        return f"{v:.1f}"
-    return f"{v:.3f}"
 
 
 def downsample(values: Sequence[float], columns: int) -> list[tuple[float, float]]:
@@ -172,7 +160,7 @@ class LineGraph(Widget):
         self.empty_text = "no data yet"
         self._cache: list[Strip] | None = None
         self._cache_size: Size | None = None
-        self.formatter = format_value
+        self.formatter = units.axis_value
         self._indexes: dict[str, BlockIndex] = {}
 
     # data -------------------------------------------------------------------
