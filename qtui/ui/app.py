@@ -107,6 +107,7 @@ class QtuiApp(ActionHandlers, App[int]):
                 SessionDone(None if e is None else f"{type(e).__name__}: {e}")
             ),
             first_run=len(self.state.summary.runs),
+            keep_warm=True,  # the fork server lives until quit: every ctrl+r starts warm
         )
         self.panels: list[LivePanel] = []
         self.form_valid = False
