@@ -21,7 +21,7 @@ from engine_helpers import Recorder, assert_no_children, run_session, tiny
 from qtui import events as ev
 from qtui.config import RunSpec
 from qtui.engine import executor as ex
-from qtui.engine.process_executor import ProcessExecutor
+from qtui.engine.forkserver import ProcessExecutor
 from qtui.engine.supervisor import Supervisor
 from qtui.engine.thread_executor import ThreadExecutor
 from qtui.logtail import LogTail

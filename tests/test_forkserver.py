@@ -35,7 +35,7 @@ from engine_helpers import (
 from qtui import events as ev
 from qtui.config import RunSpec
 from qtui.engine import forkserver, reaper
-from qtui.engine.process_executor import ProcessExecutor
+from qtui.engine.forkserver import ProcessExecutor
 from qtui.session_control import SessionController
 
 pytestmark = [

@@ -258,7 +258,7 @@ def test_history_command(
 
     assert run_cmd("--db", str(db_path), "nope") == 2
     err = capsys.readouterr().err
-    assert err.startswith("qtui: error: no session 'nope'") and err.count("\n") == 1
+    assert err.startswith("qtui: error: session: no session 'nope'") and err.count("\n") == 1
 
 
 def test_import_is_one_transaction_a_failure_part_way_leaves_nothing(

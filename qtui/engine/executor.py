@@ -55,7 +55,7 @@ from qtui.events import Event
 
 #: Executor name -> "module:Class".  One line per executor.
 EXECUTORS: dict[str, str] = {
-    "process": "qtui.engine.process_executor:ProcessExecutor",
+    "process": "qtui.engine.forkserver:ProcessExecutor",
     "thread": "qtui.engine.thread_executor:ThreadExecutor",
     "spawn": "qtui.engine.process_executor:SpawnExecutor",
 }

@@ -56,9 +56,10 @@ import threading
 import time
 from typing import Any
 
+from qtui.config import RunSpec
 from qtui.engine import reaper
-from qtui.engine.executor import Emit, LaunchError, Wake
-from qtui.engine.process_executor import ProcessRun
+from qtui.engine.executor import Emit, LaunchError, RunHandle, Wake
+from qtui.engine.process_executor import ProcessRun, SpawnExecutor
 from qtui.engine.pycmd import python_command
 from qtui.events import LogNote
 
@@ -335,3 +336,29 @@ class ForkedRun(ProcessRun):
             with contextlib.suppress(OSError):
                 os.close(self._pidfd)
             self._pidfd = -1
+
+
+class ProcessExecutor(SpawnExecutor):
+    """Runs each ``RunSpec`` in a child forked from the session's pre-imported server.
+
+    Imports are paid once per session (``ForkServerStarter``); ``close()`` ends
+    the server.  Where no server can run (``available()`` is False, or it did
+    not come up), runs are spawned as ``SpawnExecutor`` does, with a note.
+    """
+
+    name = "process"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._servers: ForkServerStarter | None = ForkServerStarter() if available() else None
+
+    def launch(self, spec: RunSpec, emit: Emit, wake: Wake) -> RunHandle:
+        if self._servers is not None:
+            server = self._servers.get(emit)
+            if server is not None:
+                return ForkedRun(spec, emit, wake, server)
+        return super().launch(spec, emit, wake)
+
+    def close(self) -> None:
+        if self._servers is not None:
+            self._servers.close()

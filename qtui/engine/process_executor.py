@@ -65,49 +65,21 @@ TRACK_EVERY_S = 1.0
 PIPE_EOF_WAIT_S = 1.0
 
 
-class ProcessExecutor(Executor):
-    """Runs each ``RunSpec`` in a child process of its own.
+class SpawnExecutor(Executor):
+    """A fresh interpreter per run (``--isolation spawn``): each run pays its imports.
 
-    ``fork_server=True`` (the default, where ``qtui.engine.forkserver.available``):
-    the child is forked from the session's pre-imported server, so imports are
-    paid once per session; ``close()`` ends that server.  ``False`` (the
-    ``spawn`` executor): ``python -m qtui.engine.child`` per run, imports and
-    all, as before.
+    ``qtui.engine.forkserver.ProcessExecutor`` (the ``process`` default) builds
+    on it: it forks runs from a pre-imported server and falls back to this.
     """
-
-    name = "process"
-
-    def __init__(self, fork_server: bool = True) -> None:
-        # Orphans of a run come to us, not to init (see qtui.engine.reaper).
-        reaper.become_subreaper()
-        self._servers: Any = None
-        if fork_server:
-            from qtui.engine import forkserver
-
-            if forkserver.available():
-                self._servers = forkserver.ForkServerStarter()
-
-    def launch(self, spec: RunSpec, emit: Emit, wake: Wake) -> RunHandle:
-        if self._servers is not None:
-            from qtui.engine.forkserver import ForkedRun
-
-            server = self._servers.get(emit)
-            if server is not None:
-                return ForkedRun(spec, emit, wake, server)
-        return ProcessRun(spec, emit, wake)
-
-    def close(self) -> None:
-        if self._servers is not None:
-            self._servers.close()
-
-
-class SpawnExecutor(ProcessExecutor):
-    """A fresh interpreter per run (``--isolation spawn``): each run pays its imports."""
 
     name = "spawn"
 
     def __init__(self) -> None:
-        super().__init__(fork_server=False)
+        # Orphans of a run come to us, not to init (see qtui.engine.reaper).
+        reaper.become_subreaper()
+
+    def launch(self, spec: RunSpec, emit: Emit, wake: Wake) -> RunHandle:
+        return ProcessRun(spec, emit, wake)
 
 
 class ProcessRun(RunHandle):
