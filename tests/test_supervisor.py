@@ -107,6 +107,21 @@ def test_segfault_is_a_crash_with_the_signal_name() -> None:
     assert "faulty.py" in crash.stderr_tail
 
 
+@pytest.mark.parametrize(("workload", "signal_name", "exit_code"),
+                         [("exits", None, 3), ("killed", "SIGKILL", None)])
+def test_exit_and_sigkill_are_crashes_and_the_next_run_goes_on(
+    workload: str, signal_name: str | None, exit_code: int | None
+) -> None:
+    specs = [RunSpec("default.qubit", "backprop", tiny(workload=f"workloads.faulty:{workload}")),
+             RunSpec("default.qubit", "backprop", tiny())]
+    sup, rec = run_session(specs)
+    crash = rec.terminal(sup.specs[0].run_id)
+    assert isinstance(crash, ev.RunCrashed)
+    assert (crash.signal, crash.exit_code) == (signal_name, exit_code)
+    assert isinstance(rec.terminal(sup.specs[1].run_id), ev.RunFinished)
+    assert_no_children()
+
+
 def test_timeout_stops_a_run_that_hangs() -> None:
     specs = [
         RunSpec(

@@ -50,6 +50,16 @@ def segfault(ctx: WorkloadContext) -> Workload:
     return _wrap(forum_build(ctx), lambda: os.kill(os.getpid(), signal.SIGSEGV))
 
 
+def exits(ctx: WorkloadContext) -> Workload:
+    """Leaves with ``os._exit(3)`` at the first batch: no exception, no report."""
+    return _wrap(forum_build(ctx), lambda: os._exit(3))
+
+
+def killed(ctx: WorkloadContext) -> Workload:
+    """SIGKILLs itself at the first batch (as the OOM killer would)."""
+    return _wrap(forum_build(ctx), lambda: os.kill(os.getpid(), signal.SIGKILL))
+
+
 def hangs(ctx: WorkloadContext) -> Workload:
     """Never finishes its first batch (sleeps forever)."""
 
