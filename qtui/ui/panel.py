@@ -16,7 +16,9 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from rich.text import Text
 from textual import events
+from textual.widgets import Static
 
 if TYPE_CHECKING:
     from qtui.ui.state import LiveState
@@ -77,3 +79,19 @@ class LivePanel:
         unregister = getattr(app, "unregister_panel", None)
         if unregister is not None:
             unregister(self)
+
+
+def set_text(widget: Static, content: Text | str) -> None:
+    """Update a ``Static``, laying the screen out again only when its shape changes.
+
+    ``Static.update`` re-lays out the whole screen by default: at 200×50 that
+    cost ~10 ms, several times a second, as live figures (RSS, the legend's
+    losses, thread counts) changed.  Text of the same line count and width
+    needs only a repaint.  ``content`` may be rich markup (a ``str``).
+    """
+    plain = content.plain if isinstance(content, Text) else Text.from_markup(content).plain
+    lines = plain.split("\n")
+    shape = (len(lines), max(len(line) for line in lines))
+    changed = getattr(widget, "_qtui_shape", None) != shape
+    widget._qtui_shape = shape  # type: ignore[attr-defined]
+    widget.update(content, layout=changed)

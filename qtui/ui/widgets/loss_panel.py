@@ -14,7 +14,7 @@ from textual.containers import Horizontal
 from textual.widgets import Static
 
 from qtui.summary import RunRecord
-from qtui.ui.panel import LivePanel
+from qtui.ui.panel import LivePanel, set_text
 from qtui.ui.state import LiveState
 from qtui.ui.widgets.graph import LineGraph, Series
 from qtui.units import loss as fmt_loss
@@ -91,7 +91,7 @@ class LossPanel(LivePanel, Horizontal):
         graph.set_series(series)
         legend = self.query_one("#loss-legend", Static)
         legend.styles.width = room
-        legend.update(Text("\n").join(lines))
+        set_text(legend, Text("\n").join(lines))
 
     def legend_width(self, runs: list[tuple[RunRecord, str, str]]) -> int:
         """As wide as the longest entry needs, at most 45 % of the panel (at least 30)."""

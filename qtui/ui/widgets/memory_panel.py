@@ -13,7 +13,7 @@ from textual.widgets import Static
 
 from qtui import units
 from qtui.summary import RunRecord
-from qtui.ui.panel import LivePanel
+from qtui.ui.panel import LivePanel, set_text
 from qtui.ui.state import LiveState
 from qtui.ui.widgets.graph import LineGraph, Series
 
@@ -75,5 +75,5 @@ class MemoryPanel(LivePanel, Vertical):
             f"RSS {units.memory(current)}  peak {units.memory(peak)}",
             f"threads {units.count(threads)}  cores {units.cores(cores)}",
         ]
-        stats.update("\n".join(lines))
+        set_text(stats, "\n".join(lines))
         graph.set_series([Series(label, history, color)] if history else [])

@@ -15,7 +15,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from qtui.summary import RunRecord
-from qtui.ui.panel import LivePanel
+from qtui.ui.panel import LivePanel, set_text
 from qtui.ui.state import LiveState
 
 
@@ -54,7 +54,7 @@ class ThreadPoolsPanel(LivePanel, Static):
         if rec is None:
             self.pools = []
             text.append("thread pools: reported when a run starts", style="dim")
-            self.update(text)
+            set_text(self, text)
             return
         self.pools = pools_of(rec)
         text.append("pools ", style="bold")
