@@ -60,7 +60,8 @@ def test_the_layout_gets_denser_only_when_it_must() -> None:
     assert choose_layout(64, 38, 5) == ("heat", 32, True)
     assert choose_layout(256, 38, 5)[0] == "dense"
     assert choose_layout(256, 38, 4) == ("dense", 64, False)  # no room for the header
-    assert choose_layout(64, 66, 19)[0] == "bars"
+    assert choose_layout(32, 66, 19)[0] == "bars"
+    assert choose_layout(64, 66, 19)[0] == "heat"  # 64 bars cost 23 ms of UI lag at 200×50
     assert choose_layout(256, 66, 19) == ("heat", 32, True)
 
 

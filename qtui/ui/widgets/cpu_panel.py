@@ -63,6 +63,12 @@ def braille_pair(a: float, b: float | None) -> str:
     return chr(0x2800 + bits)
 
 
+#: Above this many cores the heat grid is used even where bars would fit: 64
+#: labelled bars with sparklines kept UI lag p99 at 23 ms at 200×50 against
+#: 13–15 ms for the heat grid (benchmarks/ui_lag_cores.py).
+MAX_BAR_CORES = 32
+
+
 def choose_layout(n: int, width: int, rows: int) -> tuple[str, int, bool]:
     """(``bars``|``heat``|``dense``, cores per row, header shown) for ``n`` cores in
     ``width`` × ``rows`` cells.  The header line goes first when room runs out."""
@@ -71,7 +77,7 @@ def choose_layout(n: int, width: int, rows: int) -> tuple[str, int, bool]:
     for header in (True, False):
         body = max(1, rows - 1 if header else rows)
         ncols = -(-n // body)  # the fewest columns that hold every core: the widest bars
-        if header and ncols <= max(1, width // BAR_COL):
+        if header and n <= MAX_BAR_CORES and ncols <= max(1, width // BAR_COL):
             return "bars", ncols, True
         for per in (64, 32, 16, 8):  # round numbers of cores a row read best
             if per <= cells and -(-n // per) <= body:
