@@ -280,10 +280,11 @@ def run_session(
                 except KeyboardInterrupt:  # when no handler could be installed
                     on_signal(signal.SIGINT, None)
     summary = progress.summary
+    data = document(summary)
     code = EXIT_OK
     # The summary is written before anything that could fail (the report, an error).
     if summary_file is not None:
-        where, why = summary_file.final(summary.session.get("session_id"))
+        where, why = summary_file.final(summary.session.get("session_id"), data)
         if why is None:
             err.print(Text(f"Summary written to {where}"), highlight=False, soft_wrap=True)
         else:
@@ -295,7 +296,6 @@ def run_session(
     if control.error is not None:
         raise control.error
 
-    data = document(summary)
     out.print()
     print_report(data, out)
     if planner is not None:

@@ -33,22 +33,24 @@ class SummaryFile:
         if event.type in ev.TERMINAL_TYPES:
             self.write()
 
-    def write(self) -> str | None:
-        """Write now; returns where it went (None when it failed: see ``error``)."""
+    def write(self, data: dict[str, Any] | None = None) -> str | None:
+        """Write ``data`` (else ``build()``) now; returns where it went (None when it
+        failed: see ``error``)."""
         from qtui.export import write_summary
 
         with self._lock:
             try:
-                where = str(write_summary(self.build(), self.path, "json", force=True))
+                doc = self.build() if data is None else data
+                where = str(write_summary(doc, self.path, "json", force=True))
             except Exception as exc:  # noqa: BLE001 - kept, reported by final()
                 self.error = str(exc)
                 return None
             self.error = None
             return where
 
-    def final(self, session_id: str | None) -> tuple[str, str | None]:
-        """The last write: ``(where it went, why the asked path failed or None)``."""
-        where = self.write()
+    def final(self, session_id: str | None, data: dict[str, Any]) -> tuple[str, str | None]:
+        """The last write of ``data``: ``(where it went, why the asked path failed or None)``."""
+        where = self.write(data)
         if where is not None:
             return where, None
         why = self.error
@@ -56,5 +58,5 @@ class SummaryFile:
         from qtui.export import write_summary
 
         with self._lock:
-            target = write_summary(self.build(), fallback_path(name), "json", force=True)
+            target = write_summary(data, fallback_path(name), "json", force=True)
         return str(target), why

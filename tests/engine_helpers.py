@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 import sys
 import threading
 import time
@@ -127,3 +129,13 @@ def assert_no_children(timeout: float = 3.0) -> None:
 
 def python() -> str:
     return sys.executable
+
+
+def stop_server(server: subprocess.Popen[Any]) -> None:
+    """Ctrl-C a served ``qtui serve``, as its user would; kill it if it does not go."""
+    server.send_signal(signal.SIGINT)
+    try:
+        server.communicate(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.communicate()

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -17,7 +16,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from engine_helpers import child_env
+from engine_helpers import child_env, stop_server
 from test_faults import plant
 
 from qtui.commands.serve import COOKIE, pick_token, url_with_token
@@ -63,12 +62,7 @@ def served(tmp_path: Path) -> Iterator[tuple[int, str, Path]]:
         _wait_listening(port)
         yield port, m.group(1), ran
     finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.communicate(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.communicate()
+        stop_server(server)
 
 
 async def _status(session: aiohttp.ClientSession, url: str, **kw: object) -> int:
@@ -189,9 +183,4 @@ def test_a_given_token_is_used(tmp_path: Path) -> None:
 
         assert asyncio.run(check()) == (403, 200)
     finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.communicate(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.communicate()
+        stop_server(server)

@@ -18,6 +18,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from engine_helpers import stop_server
 
 from qtui import events as ev
 
@@ -190,9 +191,4 @@ def test_serve_serves_the_page_on_loopback() -> None:
         )
         assert second.returncode == 2 and "cannot listen on 127.0.0.1" in second.stderr
     finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.communicate(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.communicate()
+        stop_server(server)
