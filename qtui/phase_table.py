@@ -44,6 +44,6 @@ def phases_table(summary: dict[str, Any]) -> tuple[list[str], list[list[str]], l
         cells = [label(r, varying)]
         for key, _ in PHASES:
             sec = float(phases.get(key) or 0.0)
-            cells.append(f"{units.seconds(sec / steps)} ({sec / total * 100:.0f} %)")
+            cells.append(f"{units.seconds(sec / steps)} ({units.percent(sec / total)})")
         rows.append(cells)
     return headers, rows, ["l"] + ["r"] * len(PHASES)

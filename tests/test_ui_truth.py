@@ -19,6 +19,7 @@ from qtui.summary import SessionSummary
 from qtui.summary_doc import document
 from qtui.ui.app import QtuiApp
 from qtui.ui.screens.history import SessionResultsScreen
+from qtui.ui.widgets.phases_panel import PhasesPanel
 from qtui.ui.widgets.recommend_panel import RecommendationPanel
 from qtui.ui.widgets.results_table import ResultsTable
 
@@ -55,6 +56,9 @@ async def test_live_panels_show_the_units_strings() -> None:
         check("TUI recommendation", rec, ("backprop mean ± σ", "adjoint peak RSS"))
         memory = str(app.query_one("#mem-stats").render())
         assert units.memory(310_000_000) in memory and " MB" not in memory, memory
+        # the phase share reads as in the console and the exports ("4.167 ms (41.5 %)")
+        phases = str(app.query_one(PhasesPanel).render())
+        assert EXPECTED["quantum forward per step"].split("(")[1].rstrip(")") in phases, phases
 
 
 async def test_history_screen_shows_the_units_strings() -> None:
