@@ -416,6 +416,9 @@ class RunCrashed(Event, tag="run_crashed"):
     signal: str | None
     exit_code: Int | None
     stderr_tail: str = ""
+    # A cluster job's end in the scheduler's own word (SLURM: OUT_OF_MEMORY,
+    # NODE_FAIL, FAILED, ...); "" for a local run.  Same field on the two below.
+    scheduler_state: str = ""
 
 
 class RunTimedOut(Event, tag="run_timed_out"):
@@ -423,12 +426,38 @@ class RunTimedOut(Event, tag="run_timed_out"):
     _NAN_FIELDS: ClassVar[tuple[str, ...]] = ("timeout_s",)
     run_id: str
     timeout_s: Num
+    scheduler_state: str = ""  # "TIMEOUT": the cluster's time limit, not qtui's --timeout
 
 
 class RunCancelled(Event, tag="run_cancelled"):
     type: ClassVar[str] = "run_cancelled"
     run_id: str
     reason: str = "cancelled"
+    scheduler_state: str = ""  # "CANCELLED": scancel reached the job
+
+
+class JobState(Event, tag="job_state"):
+    """Where a run's cluster job stands (``qtui.cluster``): sent on every change.
+
+    ``state`` is the scheduler's own word (SLURM: PENDING, RUNNING, COMPLETED,
+    FAILED, CANCELLED, TIMEOUT, NODE_FAIL, OUT_OF_MEMORY, ...; qtui adds LOST for
+    a task the scheduler no longer knows); ``reason`` is SLURM's pending reason
+    (Priority, Resources, ...).  ``machine`` is the compute node's
+    ``machine_info``, once the job's own log has started.
+    """
+
+    type: ClassVar[str] = "job_state"
+    run_id: str
+    executor: str
+    job_id: str
+    state: str
+    array_task_id: str = ""
+    reason: str = ""
+    node: str = ""
+    machine: dict[str, Any] = msgspec.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        check_shape(self.machine, MachineShape, "machine")
 
 
 class LogNote(Event, tag="note"):
@@ -455,6 +484,7 @@ _CLASSES: tuple[type[Event], ...] = (
     RunCrashed,
     RunTimedOut,
     RunCancelled,
+    JobState,
     LogNote,
 )
 

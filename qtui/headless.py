@@ -208,8 +208,17 @@ def run_session(
     out: Console | None = None,
     err: Console | None = None,
     planner: Any = None,
+    executor: Any = None,
+    session_id: str | None = None,
 ) -> int:
-    """Run ``specs``, show progress, print the table, save ``--json``; returns the exit code."""
+    """Run ``specs``, show progress, print the table, save ``--json``; returns the exit code.
+
+    ``executor`` (a cluster executor, ``qtui.cluster``) runs them instead of local
+    children; it is closed here at the end.  With jobs in flight, Ctrl-C asks
+    whether to cancel them or leave them running (no terminal to ask: cancel);
+    SIGTERM cancels them; SIGHUP (the terminal is gone) leaves them running, to be
+    re-attached with ``qtui watch --jobs-dir``.
+    """
     out = out or Console()
     err = err or Console(stderr=True)
     live_mode = err.is_terminal
@@ -223,9 +232,16 @@ def run_session(
         if summary_file is not None:
             summary_file.on_event(e)  # rewritten after every run that ends
 
+    options: dict[str, Any] = {}
+    if planner is not None:
+        options["planner"] = planner
+    if executor is not None:
+        options["executor"] = executor
+    if session_id is not None:
+        options["session_id"] = session_id
+    cluster = executor is not None and hasattr(executor, "detach") and executor.name == "slurm"
     control = SessionController(
-        on_event, record=lambda f: _with_history(f, err),
-        supervisor_options={"planner": planner} if planner is not None else None,
+        on_event, record=lambda f: _with_history(f, err), supervisor_options=options or None,
     )
     specs = control.number(specs)  # the ids progress shows, before any event arrives
     progress = Progress(specs, err, live_mode)
@@ -245,12 +261,25 @@ def run_session(
             f"{p.max_repeats} runs each), one run at a time.",
             highlight=False,
         )
-    else:
+    elif not cluster:
         err.print(f"Running {len(specs)} run(s), one at a time.", highlight=False)
+    if cluster:
+        from qtui.cluster.headless import announce
+
+        announce(executor, specs, session_id, err)
 
     received: list[int] = []
+    ask: list[int] = []  # a Ctrl-C with cluster jobs in flight: the main loop asks
 
     def on_signal(signum: int, frame: Any) -> None:
+        if cluster and not received and signum in (signal.SIGINT, signal.SIGHUP):
+            if signum == signal.SIGHUP:  # nobody left to ask: the jobs go on
+                received.append(signum)
+                control.cancel_all(leave_running=True)
+                return
+            if not ask:
+                ask.append(signum)
+                return
         if not received:
             err.print(
                 "\nInterrupted: cancelling runs (the table and --json keep what finished)...",
@@ -265,7 +294,7 @@ def run_session(
             if live_mode
             else contextlib.nullcontext()
         )
-        with live_ctx:
+        with live_ctx as live:
             control.start(
                 specs,
                 interval=interval,
@@ -279,6 +308,16 @@ def run_session(
                     control.wait(0.2)
                 except KeyboardInterrupt:  # when no handler could be installed
                     on_signal(signal.SIGINT, None)
+                if ask and not received:
+                    from qtui.cluster.headless import ask_leave_or_cancel
+
+                    if live is not None:
+                        live.stop()
+                    leave = ask_leave_or_cancel(err)
+                    received.append(ask[0])
+                    control.cancel_all(leave_running=leave)
+    if cluster:
+        executor.close()  # cancels what is still in flight, unless left running
     summary = progress.summary
     data = document(summary)
     code = EXIT_OK
@@ -306,8 +345,13 @@ def run_session(
     print_analysis(data, out)
     if events_path:
         err.print(Text(f"Events written to {events_path}"), highlight=False)
+    if cluster:
+        from qtui.cluster.headless import farewell
+
+        farewell(executor, err)
     if received:
-        err.print("qtui: interrupted; the runs that had not finished were cancelled")
+        if not (cluster and executor.detached):
+            err.print("qtui: interrupted; the runs that had not finished were cancelled")
         return {signal.SIGTERM: EXIT_TERMINATED, signal.SIGHUP: EXIT_HANGUP}.get(
             signal.Signals(received[0]), EXIT_INTERRUPTED
         )

@@ -19,7 +19,12 @@ def describe_error(error: dict[str, Any] | None, state: str | None = None) -> st
     ``state`` is the run's state when the error dict does not carry it.
     """
     e = error if isinstance(error, dict) else {}
-    state = str(e.get("state") or state or "")
+    text = _describe(e, str(e.get("state") or state or ""))
+    sched = str(e.get("scheduler_state") or "")
+    return f"{text} (SLURM: {sched})" if sched and sched not in text else text
+
+
+def _describe(e: dict[str, Any], state: str) -> str:
     if e.get("exc_type") or state == "failed":
         msg = str(e.get("message") or "").strip().splitlines()
         text = f"failed, {e.get('exc_type') or 'error'}"
@@ -27,6 +32,8 @@ def describe_error(error: dict[str, Any] | None, state: str | None = None) -> st
     if state == "crashed" or "signal" in e or "exit_code" in e:
         if e.get("signal"):
             return f"crashed, {e['signal']}"
+        if e.get("exit_code") is None and e.get("scheduler_state"):
+            return "crashed"  # " (SLURM: OUT_OF_MEMORY)" follows
         return f"crashed, exit code {e.get('exit_code')}"
     if state == "timed_out" or "timeout_s" in e:
         try:

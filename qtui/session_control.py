@@ -280,9 +280,10 @@ class SessionController:
             return "asked"
         return None
 
-    def cancel_all(self) -> bool:
+    def cancel_all(self, *, leave_running: bool = False) -> bool:
         """Drop every waiting run and stop the current session; True if a session was
-        active (waiting runs are only dropped)."""
+        active (waiting runs are only dropped).  ``leave_running``: a cluster session's
+        jobs go on; only watching stops (``Supervisor.cancel_all``)."""
         with self._lock:
             dropped, self._pending = self._pending, []
             sup = self._supervisor if not self._idle.is_set() else None
@@ -290,7 +291,7 @@ class SessionController:
             for s in batch.specs:
                 self.on_event(ev.RunCancelled(run_id=s.run_id, reason="not started: cancelled"))
         if sup is not None:
-            sup.cancel_all()
+            sup.cancel_all(leave_running=leave_running)
         return sup is not None
 
     def stop(self, timeout: float = 5.0) -> bool:

@@ -67,6 +67,9 @@ class RunRecord:
     last_sample: dict[str, Any] = field(default_factory=dict)
     result: dict[str, Any] = field(default_factory=dict)  # RunFinished fields
     error: dict[str, Any] = field(default_factory=dict)  # failed/crashed/timed out/cancelled
+    # A cluster job's placement (``job_state`` events): executor, job_id, array_task_id,
+    # state, reason, node, and the node's machine_info once its log started.
+    job: dict[str, Any] = field(default_factory=dict)
     t_start: float | None = None
     t_end: float | None = None
 
@@ -103,6 +106,21 @@ class RunRecord:
             "phases": dict(self.phases),
             "warnings": [dict(w) for w in self.warnings.values()],
             "error": dict(self.error) or None,
+            **self.job_fields(),
+        }
+
+    def job_fields(self) -> dict[str, Any]:
+        """``executor``, ``job_id``, ``array_task_id``, ``node``, ``job_state`` and the
+        node's ``node_machine`` for a run on a cluster; nothing for a local run."""
+        if not self.job:
+            return {}
+        return {
+            "executor": self.job.get("executor", ""),
+            "job_id": self.job.get("job_id", ""),
+            "array_task_id": self.job.get("array_task_id", ""),
+            "node": self.job.get("node", ""),
+            "job_state": self.job.get("state", ""),
+            "node_machine": dict(self.job.get("machine") or {}),
         }
 
 
@@ -211,6 +229,14 @@ class SessionSummary:
             rec.phases = dict(event.seconds)
         elif isinstance(event, ev.Sample):
             rec.last_sample = event.to_dict()
+        elif isinstance(event, ev.JobState):
+            machine = event.machine or rec.job.get("machine") or {}
+            rec.job = {
+                "executor": event.executor, "job_id": event.job_id,
+                "array_task_id": event.array_task_id, "state": event.state,
+                "reason": event.reason, "node": event.node or rec.job.get("node", ""),
+                "machine": machine,
+            }
         elif event.type in _TERMINAL_STATE:
             rec.state = _TERMINAL_STATE[event.type]
             rec.t_end = event.t

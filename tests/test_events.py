@@ -38,6 +38,10 @@ def _examples() -> list[ev.Event]:
         ev.RunCrashed(run_id="r1", signal="SIGSEGV", exit_code=None, stderr_tail="boom"),
         ev.RunTimedOut(run_id="r1", timeout_s=5.0),
         ev.RunCancelled(run_id="r1"),
+        ev.JobState(
+            run_id="r1", executor="slurm", job_id="16_0", array_task_id="0", state="RUNNING",
+            node="n1", machine={"cpu_model": "x", "logical_cores": 16},
+        ),
         ev.LogNote(message="note"),
     ]
 

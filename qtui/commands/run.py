@@ -22,6 +22,8 @@ from typing import Any
 
 from qtui import repeat_flags
 from qtui.adaptive import AdaptiveRepeats, RepeatPolicy
+from qtui.cluster import slurm_options
+from qtui.cluster.slurm_options import SlurmOptions
 from qtui.config import (
     DEFAULT_WORKLOAD,
     DIFF_METHODS,
@@ -76,6 +78,7 @@ def register(subparsers: Any) -> None:
         help=f"comma list of diff methods: {', '.join(DIFF_METHODS)}",
     )
     repeat_flags.add_flags(p, "combination")
+    slurm_options.add_flags(p)
     p.add_argument(
         "--timeout",
         default=None,
@@ -241,6 +244,7 @@ def handle(args: argparse.Namespace) -> int:
         values = {name: getattr(args, name) for _, name, _ in WORKLOAD_FLAGS}
         params = build_params(values)
         repeat, policy = repeat_flags.parse(args)
+        slurm = slurm_options.parse(args)
         timeout = FIELD_PARSERS["timeout"](args.timeout) if args.timeout is not None else None
         interval = FIELD_PARSERS["interval"](args.interval)
         workload_path = parse_workload_path(args.workload_path)
@@ -269,7 +273,7 @@ def handle(args: argparse.Namespace) -> int:
         for r in range(repeat)
         for d, m in combos
     ]
-    return start_session(args, specs, combos, refused, params.workload, interval, policy)
+    return start_session(args, specs, combos, refused, params.workload, interval, policy, slurm)
 
 
 def start_session(
@@ -280,14 +284,24 @@ def start_session(
     workload: str,
     interval: float,
     policy: RepeatPolicy | None = None,
+    slurm: SlurmOptions | None = None,
 ) -> int:
-    """Check a custom workload in a child, then run the specs headless (run and sweep)."""
+    """Check a custom workload in a child, then run the specs headless (run and sweep);
+    with ``slurm``, as one job array on the cluster (``qtui.cluster``)."""
     if workload != DEFAULT_WORKLOAD:
         problem = check_workload(specs)
         if problem:
             return _fail(f"workload: {problem}")
     from qtui.headless import run_session
 
+    executor, session_id = None, None
+    if slurm is not None:
+        import uuid
+
+        from qtui.cluster.slurm_executor import SlurmExecutor
+
+        session_id = uuid.uuid4().hex[:12]
+        executor = SlurmExecutor(slurm, argv=["qtui", *sys.argv[1:]])
     return run_session(
         specs,
         refused=refused,
@@ -297,4 +311,6 @@ def start_session(
         force=args.force,
         argv=["qtui", *sys.argv[1:]],
         planner=AdaptiveRepeats(specs, policy) if policy is not None else None,
+        executor=executor,
+        session_id=session_id,
     )

@@ -17,6 +17,7 @@ import sys
 from typing import Any
 
 from qtui import repeat_flags
+from qtui.cluster import slurm_options
 from qtui.config import (
     DIFF_METHODS,
     FIELD_PARSERS,
@@ -81,6 +82,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--steps", default=str(DEFAULT_STEPS), metavar="N", help=f"measured steps per point (default {DEFAULT_STEPS})")
     p.add_argument("--warmup", default=str(DEFAULT_WARMUP), metavar="N", help=f"unmeasured warm-up steps before them (default {DEFAULT_WARMUP})")
     repeat_flags.add_flags(p, "point")
+    slurm_options.add_flags(p)
     p.add_argument("--timeout", default=None, metavar="SECONDS", help="per run, from process start; a run past it is stopped")
     p.add_argument("--interval", default="0.1", metavar="SECONDS", help="sampling interval (default 0.1)")
     p.add_argument("--events", metavar="FILE", help="write every event to FILE as JSON lines")
@@ -140,6 +142,7 @@ def handle(args: argparse.Namespace) -> int:
         values: dict[str, Any] = {name: getattr(args, name) for _, name, _ in _single_flags()}
         base = base_params(values, axes, steps, warmup)
         repeat, policy = repeat_flags.parse(args)
+        slurm = slurm_options.parse(args)
         timeout = FIELD_PARSERS["timeout"](args.timeout) if args.timeout is not None else None
         interval = FIELD_PARSERS["interval"](args.interval)
         workload_path = parse_workload_path(args.workload_path)
@@ -174,4 +177,4 @@ def handle(args: argparse.Namespace) -> int:
         print(f"qtui: error: could not probe the PennyLane devices: {exc}", file=sys.stderr)
         return 1
 
-    return start_session(args, specs, combos, refused, base.workload, interval, policy)
+    return start_session(args, specs, combos, refused, base.workload, interval, policy, slurm)

@@ -36,6 +36,15 @@ Contract (see also docs/ARCHITECTURE.md, "Executors"):
   terminal event arriving through ``emit`` (``run_failed`` ...) is forwarded at
   once and ends the run's reporting.
 
+* Cluster executors (``qtui.cluster``) get three more calls, no-ops for the
+  local ones: ``prepare(specs, emit, ...)`` with every spec of the session
+  before the first launch (and again with the runs a planner adds), so a whole
+  sweep is submitted as one job array; ``discard(run_id)`` for a run cancelled
+  before it was launched (its job must not go on running); ``detach()`` before
+  a cancel that should leave the jobs running (quit and re-attach later).  A
+  handle whose run enforces its own time limit (the job-side supervisor does)
+  sets ``enforces_timeout`` so the supervisor starts no clock of its own.
+
 Registry: ``EXECUTORS`` maps a name (the ``isolation=`` argument, the
 ``--isolation`` flag) to ``"module:Class"``, imported only when used so an
 executor's dependencies (submitit, say) cost nothing to the others.  Adding an
@@ -58,6 +67,7 @@ EXECUTORS: dict[str, str] = {
     "process": "qtui.engine.forkserver:ProcessExecutor",
     "thread": "qtui.engine.thread_executor:ThreadExecutor",
     "spawn": "qtui.engine.process_executor:SpawnExecutor",
+    "slurm": "qtui.cluster.slurm_executor:SlurmExecutor",
 }
 
 Emit = Callable[[Event], None]
@@ -83,6 +93,10 @@ class RunEnd:
     exit_code: int | None = None
     cancelled: bool = False  # the run itself stopped on request (thread mode's Cancelled)
     detail: str = ""
+    # A cluster job: how the scheduler says it ended (SLURM's word, see events.JobState),
+    # and the time limit it ran into (``run_timed_out`` rather than a crash).
+    scheduler_state: str = ""
+    timed_out_s: float | None = None
 
 
 class RunHandle(ABC):
@@ -94,6 +108,8 @@ class RunHandle(ABC):
     sample_pid: int | None = None
     #: ``time.monotonic()`` when the run was started: the timeout and ``wall_s`` count from it.
     t0: float = 0.0
+    #: The run applies ``spec.timeout_s`` itself (a cluster job's own supervisor does).
+    enforces_timeout: bool = False
 
     @abstractmethod
     def done(self) -> bool:
@@ -124,6 +140,19 @@ class Executor(ABC):
     @abstractmethod
     def launch(self, spec: RunSpec, emit: Emit, wake: Wake) -> RunHandle:
         """Start ``spec``; return at once.  Raises ``LaunchError`` if it cannot start."""
+
+    def prepare(  # noqa: B027 - optional: local executors start runs one by one
+        self, specs: list[RunSpec], emit: Emit, *, session_id: str, interval: float
+    ) -> None:
+        """Every run of the session, before the first ``launch`` (a cluster executor
+        submits them as one job array here); ``emit`` takes session-level events
+        (``job_state``) from any thread.  Called again with runs added later."""
+
+    def discard(self, run_id: str) -> None:  # noqa: B027 - optional
+        """A prepared run was cancelled before its launch: make sure it never runs."""
+
+    def detach(self) -> None:  # noqa: B027 - optional
+        """Leave prepared runs running: ``cancel``/``close`` from now on only stop watching."""
 
     def close(self) -> None:  # noqa: B027 - optional: most executors keep nothing
         """End what the executor keeps between runs (the process executor's fork server).

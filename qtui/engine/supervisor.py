@@ -136,6 +136,8 @@ class Supervisor:
         self._lock = threading.Lock()
         self._cancel_ids: set[str] = set()
         self._cancel_all = False
+        self._detached = False  # cancel_all(leave_running=True): jobs go on without us
+        self._prepare_error: str | None = None  # a cluster submission that failed
         self._pending: list[str] = list(ids)  # not started, not reported as cancelled
         self._current: str | None = None
         self._sampler: Sampler | None = None
@@ -161,10 +163,17 @@ class Supervisor:
             self._cancel_ids.add(run_id)
         self._q.put(_WAKE)
 
-    def cancel_all(self) -> None:
-        """Stop the current run and skip the rest; the session ends as interrupted."""
+    def cancel_all(self, *, leave_running: bool = False) -> None:
+        """Stop the current run and skip the rest; the session ends as interrupted.
+
+        ``leave_running`` (cluster executors): stop *watching* instead; the jobs
+        go on and ``qtui watch --jobs-dir`` re-attaches to them later.
+        """
+        if leave_running:
+            self._executor.detach()
         with self._lock:
             self._cancel_all = True
+            self._detached = self._detached or leave_running
         self._q.put(_WAKE)
 
     @property
@@ -207,6 +216,7 @@ class Supervisor:
                 )
             for spec in self.specs:
                 self._deliver(RunQueued(run_id=spec.run_id, spec=spec.to_dict()))
+            self._prepare(self.specs)
             i = 0
             while i < len(self.specs) or self._plan_more():
                 spec = self.specs[i]
@@ -223,6 +233,7 @@ class Supervisor:
                     with self._lock:
                         self._current = None
             self._flush_queued_cancels()
+            self._drain()  # job states posted after the last run
             self._deliver(SessionFinished(session_id=self.session_id, interrupted=self._cancel_all))
 
     def _plan_more(self) -> bool:
@@ -242,7 +253,17 @@ class Supervisor:
         self.specs += specs
         for s in specs:
             self._deliver(RunQueued(run_id=s.run_id, spec=s.to_dict()))
+        self._prepare(specs)
         return True
+
+    def _prepare(self, specs: list[RunSpec]) -> None:
+        """Hand the executor every run before the first launch (a cluster job array)."""
+        try:
+            self._executor.prepare(
+                list(specs), self._q.put, session_id=self.session_id, interval=self._interval
+            )
+        except LaunchError as exc:
+            self._prepare_error = str(exc)  # each of these runs is reported as a crash
 
     # --- delivery (run() thread only) --------------------------------------------
     @contextlib.contextmanager
@@ -316,7 +337,11 @@ class Supervisor:
                 reason = "cancelled before it started"
             for r in gone:
                 self._pending.remove(r)
+            if self._detached:
+                reason = "not watched: left to the cluster"
         for r in gone:
+            if not self._detached:
+                self._executor.discard(r)  # a submitted job must not run for nobody
             self._deliver(RunCancelled(run_id=r, reason=reason))
 
     def _stop_requested(self, run_id: str) -> bool:
@@ -324,6 +349,8 @@ class Supervisor:
             return self._cancel_all or run_id in self._cancel_ids
 
     def _cancel_reason(self) -> str:
+        if self._detached:
+            return "not watched: left to the cluster"
         return "session cancelled" if self._cancel_all else "cancelled"
 
     # --- one run (any executor) -------------------------------------------------
@@ -336,6 +363,8 @@ class Supervisor:
         """
         self._run = _RunState(spec)
         try:
+            if self._prepare_error is not None:
+                raise LaunchError(self._prepare_error)
             handle = self._executor.launch(spec, self._q.put, self._wake)
         except LaunchError as exc:
             self._run = None
@@ -362,7 +391,11 @@ class Supervisor:
 
             outcome: str | None = None
             kill_at: float | None = None
-            deadline = handle.t0 + spec.timeout_s if spec.timeout_s else None
+            deadline = (
+                handle.t0 + spec.timeout_s
+                if spec.timeout_s and not handle.enforces_timeout
+                else None
+            )
             while not handle.done():
                 now = time.monotonic()
                 wait = 0.25
@@ -414,16 +447,24 @@ class Supervisor:
         if state.held_finished is not None:
             self._deliver(_merge_finished(state.held_finished, end, sampler))
             return
+        sched = end.scheduler_state
         if outcome == "cancelled" or (outcome is None and end.cancelled):
-            self._deliver(RunCancelled(run_id=spec.run_id, reason=self._cancel_reason()))
+            self._deliver(
+                RunCancelled(
+                    run_id=spec.run_id, reason=self._cancel_reason(), scheduler_state=sched
+                )
+            )
             return
-        if outcome == "timed_out":
-            self._deliver(RunTimedOut(run_id=spec.run_id, timeout_s=float(spec.timeout_s or 0)))
+        if outcome == "timed_out" or end.timed_out_s is not None:
+            limit = end.timed_out_s if end.timed_out_s is not None else spec.timeout_s
+            self._deliver(
+                RunTimedOut(run_id=spec.run_id, timeout_s=float(limit or 0), scheduler_state=sched)
+            )
             return
         self._deliver(
             RunCrashed(
                 run_id=spec.run_id, signal=end.signal, exit_code=end.exit_code,
-                stderr_tail=end.detail,
+                stderr_tail=end.detail, scheduler_state=sched,
             )
         )
 

@@ -1,0 +1,530 @@
+"""``--executor slurm``: a session's runs as one SLURM job array, through submitit.
+
+``prepare`` submits every run of the session as one job array (``map_array``)
+and writes the session's manifest (``qtui.cluster.jobs_folder``).  Each job
+runs ``qtui.cluster.job_side.run_job`` on its node: the same supervisor,
+child and sampler as a local run, writing its events to a JSONL file in the
+shared jobs folder.  ``launch`` does not start anything: it follows that
+run's file (``qtui.logtail.LogTail``) and hands its events to the local
+supervisor, which reports, folds and summarises them like a local run's.  The
+jobs run in parallel on the cluster; qtui follows them in order, so a run
+whose job finished early is read at once when its turn comes.
+
+A poller thread asks the scheduler where every task stands (``squeue`` for
+pending reasons and nodes, ``sacct`` for how finished jobs ended; submitit's
+own job objects for its local executor) every ``poll_s`` seconds and sends a
+``job_state`` event on every change: the TUI's jobs view and the headless
+progress show them.
+
+How a job's end is recorded, in SLURM's words (``scheduler_state``):
+
+* the job's log ends with ``run_finished`` or ``run_failed``: that is the
+  result (a raising workload is ``run_failed`` with its traceback; the job is
+  FAILED in ``sacct`` too);
+* TIMEOUT (the ``--time-limit``): ``run_timed_out`` with the limit;
+* cancelled from qtui (``scancel`` through submitit): ``run_cancelled``;
+* OUT_OF_MEMORY, NODE_FAIL, FAILED without a result, PREEMPTED, BOOT_FAIL,
+  DEADLINE: ``run_crashed`` with SLURM's state and the job's stderr tail;
+* a task the scheduler no longer knows (not in ``squeue`` nor ``sacct`` for
+  ``lost_after_s``, e.g. a pending array task dropped by an administrator):
+  ``run_crashed`` with state LOST, so qtui never waits forever.
+
+``detach()`` (quit and leave the jobs running): from then on ``cancel`` and
+``close`` stop following and never ``scancel``; ``qtui watch --jobs-dir``
+re-attaches from the manifest (``SlurmExecutor(attach=folder)``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from qtui.cluster.jobs_folder import (
+    JobRecord,
+    Manifest,
+    events_path,
+    read_manifest,
+    session_folder,
+    write_manifest,
+)
+from qtui.cluster.slurm_options import SlurmOptions
+from qtui.config import RunSpec
+from qtui.engine.executor import Emit, Executor, LaunchError, RunEnd, RunHandle, Wake
+from qtui.events import Event, JobState, LogNote, SessionStarted
+from qtui.logtail import LogTail
+
+#: States after which a job will not change any more (SLURM's words, plus LOST).
+FINAL_STATES = frozenset({
+    "COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY",
+    "PREEMPTED", "BOOT_FAIL", "DEADLINE", "REVOKED", "LOST",
+})
+#: What the job's own supervisor says that the local one says again itself.
+_JOB_FRAMING = frozenset(
+    {"session_started", "session_finished", "run_queued", "run_refused", "run_launched"}
+)
+#: A run's own verdicts, final as they are read.
+_RUN_RESULTS = frozenset({"run_finished", "run_failed"})
+#: Terminal events a job writes when it is stopped from outside; the scheduler's
+#: word (TIMEOUT, CANCELLED, ...) decides what they were.
+_STOPPED = frozenset({"run_crashed", "run_timed_out", "run_cancelled"})
+#: Seconds the log may lag behind the scheduler's final state (shared storage).
+LOG_GRACE_S = 5.0
+
+
+@dataclass
+class TaskState:
+    state: str = "PENDING"
+    reason: str = ""
+    node: str = ""
+    unknown_since: float | None = None  # monotonic: when the scheduler stopped knowing it
+    final_at: float | None = None  # monotonic: when a final state was first seen
+
+
+class SlurmExecutor(Executor):
+    """Submits a session as a job array; follows each job's event file."""
+
+    name = "slurm"
+
+    def __init__(
+        self,
+        options: SlurmOptions | dict[str, Any] | None = None,
+        *,
+        attach: str | os.PathLike[str] | None = None,
+        argv: list[str] | None = None,
+        poll_s: float = 1.0,
+        lost_after_s: float = 120.0,
+    ) -> None:
+        if isinstance(options, dict):
+            options = SlurmOptions.from_dict(options)
+        self.options = options or SlurmOptions()
+        self.argv = list(argv or [])
+        self.poll_s = poll_s
+        self.lost_after_s = lost_after_s
+        self._lock = threading.Lock()
+        self._folder: Path | None = None
+        self._manifest: Manifest | None = None
+        self._records: dict[str, JobRecord] = {}
+        self._jobs: dict[str, Any] = {}  # run_id -> submitit Job (None when re-attached)
+        self._states: dict[str, TaskState] = {}
+        self._wakes: dict[str, Wake] = {}
+        self._ended: set[str] = set()  # runs whose log gave a result (their job is ending)
+        self._emit: Emit | None = None
+        self._detached = False
+        self._closed = threading.Event()
+        self._poller: threading.Thread | None = None
+        if attach is not None:
+            self._attach(Path(attach))
+
+    # --- where ------------------------------------------------------------------
+    @property
+    def folder(self) -> Path | None:
+        """The session's jobs folder (``qtui watch --jobs-dir`` takes it)."""
+        return self._folder
+
+    @property
+    def executor_label(self) -> str:
+        return "slurm" if self.options.cluster == "slurm" else f"submitit-{self.options.cluster}"
+
+    def _attach(self, folder: Path) -> None:
+        manifest = read_manifest(folder)
+        self.options = SlurmOptions.from_dict({**manifest.options, "cluster": manifest.cluster})
+        self._folder, self._manifest = folder, manifest
+        for rec in manifest.jobs:
+            self._records[rec.run_id] = rec
+            self._jobs[rec.run_id] = self._job_object(rec)
+            self._states[rec.run_id] = TaskState(state="UNKNOWN")
+
+    def _job_object(self, rec: JobRecord) -> Any:
+        """A submitit job for a re-attached run (cancel, stderr); None if unavailable."""
+        if self._folder is None or not rec.job_id:
+            return None
+        try:
+            import submitit
+
+            cls = submitit.SlurmJob if self.options.cluster == "slurm" else submitit.LocalJob
+            return cls(self._folder / "submitit", rec.job_id)  # "16_2": one array task
+        except Exception:  # noqa: BLE001 - watching still works from the logs
+            return None
+
+    # --- the seam -----------------------------------------------------------------
+    def prepare(self, specs: list[RunSpec], emit: Emit, *, session_id: str, interval: float) -> None:
+        self._emit = emit
+        new = [s for s in specs if s.run_id not in self._records]
+        if new:
+            if self._manifest is not None and self._manifest.session_id != session_id:
+                raise LaunchError(
+                    f"runs {', '.join(s.run_id for s in new)} are not in the re-attached "
+                    f"session {self._manifest.session_id}"
+                )
+            self._submit(new, session_id, interval)
+        if self._poller is None:
+            self._poller = threading.Thread(target=self._poll_loop, name="qtui-slurm-poll", daemon=True)
+            self._poller.start()
+
+    def _submit(self, specs: list[RunSpec], session_id: str, interval: float) -> None:
+        try:
+            import submitit
+        except ImportError:  # pragma: no cover - a declared dependency
+            raise LaunchError("--executor slurm needs submitit: pip install submitit") from None
+        if self.options.cluster == "slurm" and shutil.which("sbatch") is None:
+            raise LaunchError(
+                "--executor slurm: sbatch is not on PATH (is this a SLURM login node?)"
+            )
+        if self._folder is None:
+            self._folder = session_folder(self.options.folder(), session_id)
+            self._manifest = Manifest(
+                session_id=session_id, cluster=self.options.cluster,
+                options=self.options.to_dict(), argv=self.argv,
+            )
+        folder, manifest = self._folder, self._manifest
+        assert manifest is not None
+        try:
+            (folder / "events").mkdir(parents=True, exist_ok=True)
+            ex = submitit.AutoExecutor(folder=folder / "submitit", cluster=self.options.cluster)
+            ex.update_parameters(name=f"qtui-{session_id}", **self.options.submitit_parameters())
+            from qtui.cluster.job_side import run_job
+
+            logs = [str(events_path(folder, s.run_id)) for s in specs]
+            jobs = ex.map_array(
+                run_job, [s.to_dict() for s in specs], logs,
+                [interval] * len(specs), [session_id] * len(specs),
+            )
+        except LaunchError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - sbatch's refusal, a full disk...
+            text = " ".join(str(exc).split())[:400]
+            raise LaunchError(f"the job array was not submitted: {text}") from None
+        for spec, job in zip(specs, jobs, strict=True):
+            base, _, task = str(job.job_id).partition("_")
+            rec = JobRecord(
+                run_id=spec.run_id, spec=spec.to_dict(), job_id=str(job.job_id),
+                array_task_id=task, events=f"events/{spec.run_id}.jsonl",
+            )
+            with self._lock:
+                self._records[spec.run_id] = rec
+                self._jobs[spec.run_id] = job
+                self._states[spec.run_id] = TaskState()
+            manifest.jobs.append(rec)
+        write_manifest(folder, manifest)
+
+    def launch(self, spec: RunSpec, emit: Emit, wake: Wake) -> RunHandle:
+        rec = self._records.get(spec.run_id)
+        if rec is None or self._folder is None:
+            raise LaunchError(f"{spec.run_id} was never submitted (prepare() not called)")
+        with self._lock:
+            self._wakes[spec.run_id] = wake
+        return SlurmRun(self, rec, self._folder / rec.events, emit, wake)
+
+    def discard(self, run_id: str) -> None:
+        if not self._detached:
+            self.scancel(run_id)
+
+    def detach(self) -> None:
+        self._detached = True
+
+    @property
+    def detached(self) -> bool:
+        return self._detached
+
+    def close(self) -> None:
+        if self._closed.is_set():
+            return
+        self._closed.set()
+        if not self._detached:
+            for run_id in list(self._records):
+                if not self.is_final(run_id) and run_id not in self._ended:
+                    self.scancel(run_id)
+        if self._poller is not None:
+            self._poller.join(timeout=5)
+
+    # --- scheduler state ---------------------------------------------------------
+    def scancel(self, run_id: str) -> None:
+        """Cancel one run's job through submitit (``scancel`` on SLURM)."""
+        job = self._jobs.get(run_id)
+        if job is None:
+            return
+        with contextlib.suppress(Exception):  # already gone: nothing to cancel
+            job.cancel(check=False)
+
+    def state(self, run_id: str) -> TaskState:
+        with self._lock:
+            return self._states.setdefault(run_id, TaskState(state="UNKNOWN"))
+
+    def ended(self, run_id: str) -> None:
+        """The run's log gave its result: its job is ending on its own, never cancel it."""
+        with self._lock:
+            self._ended.add(run_id)
+
+    def is_final(self, run_id: str) -> bool:
+        return self.state(run_id).state in FINAL_STATES
+
+    def stderr_tail(self, run_id: str, lines: int = 20) -> str:
+        job = self._jobs.get(run_id)
+        if job is None:
+            return ""
+        try:
+            text = Path(job.paths.stderr).read_text(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def note_machine(self, run_id: str, machine: dict[str, Any]) -> None:
+        """The job's log started on its node: tell who it is (``job_state`` with machine)."""
+        st = self.state(run_id)
+        node = str(machine.get("hostname") or machine.get("node") or st.node)
+        with self._lock:
+            st.node = node or st.node
+            if st.state in ("PENDING", "UNKNOWN"):
+                st.state = "RUNNING"
+        self._send(run_id, st, machine)
+
+    def _send(self, run_id: str, st: TaskState, machine: dict[str, Any] | None = None) -> None:
+        rec = self._records.get(run_id)
+        emit = self._emit
+        if rec is None or emit is None:
+            return
+        emit(
+            JobState(
+                run_id=run_id, executor=self.executor_label, job_id=rec.job_id,
+                array_task_id=rec.array_task_id, state=st.state, reason=st.reason,
+                node=st.node, machine=machine or {},
+            )
+        )
+
+    def _poll_loop(self) -> None:
+        while not self._closed.is_set():
+            with contextlib.suppress(Exception):  # a scheduler hiccup: try again next tick
+                self.poll_once()
+            self._closed.wait(self.poll_s)
+
+    def poll_once(self) -> None:
+        """Ask the scheduler about every unfinished task; send what changed."""
+        with self._lock:
+            open_ids = [r for r, st in self._states.items() if st.state not in FINAL_STATES]
+        if not open_ids:
+            return
+        if self.options.cluster == "slurm":
+            seen = self._slurm_states(open_ids)
+        else:
+            seen = self._local_states(open_ids)
+        now = time.monotonic()
+        for run_id in open_ids:
+            st = self.state(run_id)
+            before = (st.state, st.reason, st.node)
+            got = seen.get(run_id)
+            with self._lock:
+                if got is None:
+                    st.unknown_since = st.unknown_since or now
+                    if now - st.unknown_since >= self.lost_after_s:
+                        st.state, st.reason = "LOST", "not known to the scheduler any more"
+                else:
+                    st.unknown_since = None
+                    st.state, st.reason = got[0], got[1]
+                    st.node = got[2] or st.node
+                if st.state in FINAL_STATES and st.final_at is None:
+                    st.final_at = now
+            if (st.state, st.reason, st.node) != before:
+                self._send(run_id, st)
+                wake = self._wakes.get(run_id)
+                if wake is not None:
+                    wake()
+
+    def _slurm_states(self, run_ids: list[str]) -> dict[str, tuple[str, str, str]]:
+        """run_id -> (state, pending reason, node) from squeue, then sacct for the rest."""
+        by_job = {self._records[r].job_id: r for r in run_ids if r in self._records}
+        arrays = sorted({j.partition("_")[0] for j in by_job})
+        out: dict[str, tuple[str, str, str]] = {}
+        if not arrays:
+            return out
+        squeue = _run(["squeue", "-h", "-r", "-j", ",".join(arrays), "-o", "%i|%T|%r|%N"])
+        for line in squeue.splitlines():
+            parts = line.strip().split("|")
+            if len(parts) >= 4 and parts[0] in by_job:
+                reason = "" if parts[2] in ("None", "(null)") else parts[2]
+                out[by_job[parts[0]]] = (parts[1], reason, parts[3])
+        missing = [j for j, r in by_job.items() if r not in out]
+        if missing:
+            sacct = _run(
+                ["sacct", "-n", "-X", "-P", "-j", ",".join(sorted({j.partition("_")[0] for j in missing})),
+                 "-o", "JobID,State,NodeList,Reason"]
+            )
+            for line in sacct.splitlines():
+                parts = line.strip().split("|")
+                if len(parts) >= 3 and parts[0] in by_job and by_job[parts[0]] not in out:
+                    state = parts[1].split()[0] if parts[1] else "UNKNOWN"  # "CANCELLED by 0"
+                    node = "" if parts[2] in ("None assigned", "(null)") else parts[2]
+                    reason = parts[3] if len(parts) > 3 and parts[3] not in ("None", "") else ""
+                    out[by_job[parts[0]]] = (state, reason, node)
+        return out
+
+    def _local_states(self, run_ids: list[str]) -> dict[str, tuple[str, str, str]]:
+        """submitit's local executor: its processes stand in for the cluster's jobs."""
+        import psutil
+
+        out: dict[str, tuple[str, str, str]] = {}
+        host = os.uname().nodename
+        for run_id in run_ids:
+            job = self._jobs.get(run_id)
+            rec = self._records.get(run_id)
+            if job is None or rec is None:
+                continue
+            raw = str(job.state).upper()
+            if raw == "RUNNING":
+                out[run_id] = ("RUNNING", "", host)
+            elif raw in ("FINISHED", "INTERRUPTED"):
+                failed = raw == "INTERRUPTED"
+                with contextlib.suppress(Exception):
+                    failed = failed or job.exception() is not None
+                out[run_id] = ("FAILED" if failed else "COMPLETED", "", host)
+            else:  # re-attached from another process: the job id is its pid
+                pid = int(rec.job_id) if rec.job_id.isdigit() else 0
+                if pid and psutil.pid_exists(pid):
+                    out[run_id] = ("RUNNING", "", host)
+                elif Path(job.paths.result_pickle).exists():
+                    failed = True
+                    with contextlib.suppress(Exception):
+                        failed = job.exception() is not None
+                    out[run_id] = ("FAILED" if failed else "COMPLETED", "", host)
+        return out
+
+
+def _run(cmd: list[str]) -> str:
+    """A scheduler command's stdout; "" if it fails (the next poll tries again)."""
+    try:
+        return subprocess.run(
+            cmd, capture_output=True, text=True, timeout=30, check=False
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+class SlurmRun(RunHandle):
+    """One run's job, watched through its event file and the scheduler's state."""
+
+    sample_pid = None  # sampled on its node, by the job's own supervisor
+    enforces_timeout = True  # the job's supervisor applies --timeout; SLURM, --time-limit
+
+    def __init__(
+        self, executor: SlurmExecutor, rec: JobRecord, log: Path, emit: Emit, wake: Wake
+    ) -> None:
+        self.executor = executor
+        self.rec = rec
+        self.t0 = time.monotonic()
+        self._emit, self._wake = emit, wake
+        self._tail = LogTail(log)
+        self._lock = threading.Lock()
+        self._result: str | None = None  # run_finished / run_failed read from the log
+        self._stopped: Event | None = None  # a crash/cancel/timeout the job wrote itself
+        self._cancelled = False
+        self._stop = threading.Event()
+        self._follower = threading.Thread(target=self._follow, name=f"qtui-follow-{rec.run_id}", daemon=True)
+        self._follower.start()
+
+    # --- following ---------------------------------------------------------------
+    def _follow(self) -> None:
+        while not self._stop.is_set():
+            self._read(final=False)
+            self._stop.wait(0.1)
+
+    def _read(self, final: bool) -> None:
+        with self._lock:
+            events = self._tail.poll(final=final)
+        for event in events:
+            self._route(event)
+
+    def _route(self, event: Event) -> None:
+        if isinstance(event, SessionStarted):
+            self.executor.note_machine(self.rec.run_id, dict(event.machine))
+            return
+        if event.type in _JOB_FRAMING:
+            return
+        if isinstance(event, LogNote):
+            self._emit(LogNote(message=f"job {self.rec.job_id}: {event.message}", t=event.t))
+            return
+        if getattr(event, "run_id", self.rec.run_id) != self.rec.run_id:
+            return
+        if event.type in _STOPPED:
+            self._stopped = event  # what it was is decided with the scheduler's word
+            self._wake()
+            return
+        if event.type in _RUN_RESULTS:
+            self._result = event.type
+            self.executor.ended(self.rec.run_id)
+            self._emit(event)
+            self._wake()
+            return
+        self._emit(event)
+
+    # --- the handle ---------------------------------------------------------------
+    def done(self) -> bool:
+        if self._result is not None:
+            return True
+        if self._cancelled and self.executor.detached:
+            return True  # leave it running: stop watching now
+        st = self.executor.state(self.rec.run_id)
+        if st.state not in FINAL_STATES:
+            return False
+        # The scheduler says it ended: give the shared folder a moment to show the log's end.
+        return self._stopped is not None or (
+            st.final_at is not None and time.monotonic() - st.final_at >= LOG_GRACE_S
+        )
+
+    def cancel(self) -> None:
+        self._cancelled = True
+        if not self.executor.detached:
+            self.executor.scancel(self.rec.run_id)
+        self._wake()
+
+    def kill(self) -> None:
+        if not self.executor.detached:
+            self.executor.scancel(self.rec.run_id)  # SLURM escalates to SIGKILL itself
+
+    def finish(self) -> RunEnd:
+        self._stop.set()
+        self._follower.join(timeout=5)
+        self._read(final=True)
+        if self._result is not None:
+            return RunEnd()
+        st = self.executor.state(self.rec.run_id)
+        where = f"job {self.rec.job_id}" + (f" on {st.node}" if st.node else "")
+        if self._cancelled:
+            return RunEnd(cancelled=True, scheduler_state="" if self.executor.detached else "CANCELLED")
+        if st.state == "TIMEOUT":
+            limit = float(self.executor.options.time_limit_min) * 60
+            return RunEnd(
+                timed_out_s=limit, scheduler_state="TIMEOUT",
+                detail=f"SLURM: TIMEOUT, {where} ran into its {self.executor.options.time_limit_min} min time limit",
+            )
+        if st.state == "CANCELLED":
+            return RunEnd(cancelled=True, scheduler_state="CANCELLED",
+                          detail=f"SLURM: CANCELLED, {where} was cancelled outside qtui")
+        stopped = self._stopped
+        if stopped is not None and st.state in ("COMPLETED", "FAILED"):
+            self._emit(stopped)  # the job's own verdict (its --timeout, a crashed child)
+            return RunEnd()
+        tail = self.executor.stderr_tail(self.rec.run_id)
+        words = st.reason or {"LOST": "no longer known to the scheduler"}.get(st.state, "")
+        detail = f"SLURM: {st.state}, {where}" + (f" ({words})" if words else "")
+        return RunEnd(scheduler_state=st.state, detail=detail + (f"\n{tail}" if tail else ""))
+
+    def close(self) -> None:
+        self._stop.set()
+        self._follower.join(timeout=5)
+        with self._lock:
+            self._tail.close()
+
+
+def local_options(jobs_dir: str | os.PathLike[str], **changes: Any) -> SlurmOptions:
+    """Options for submitit's local executor (tests, and a dry run without SLURM)."""
+    opts = SlurmOptions(cluster="local", jobs_dir=str(jobs_dir))
+    for k, v in changes.items():
+        setattr(opts, k, v)
+    return opts
+

@@ -1,0 +1,236 @@
+"""``--executor local|slurm`` and the SLURM options: parsed, checked, explained.
+
+Shared by ``qtui run``, ``qtui sweep`` (and the TUI's form through
+``SlurmOptions.parse_field``).  Every option is checked here, before anything
+is submitted, with a message that says what is wrong and what is allowed.
+
+Decisions (README, "Running on a SLURM cluster"):
+
+* ``--exclusive`` is on by default: one run per node, so no other job's load
+  distorts a timing.  ``--no-exclusive`` packs runs onto shared nodes; their
+  contention is still measured and flagged like a local run's.
+* ``--time-limit`` is in minutes and at least 2: submitit signals a job 90 s
+  before its limit, so a 1-minute job would be told to stop before it starts.
+* ``--jobs-dir`` must be on storage the compute nodes share with the login
+  node (events are written there by the job and read here).  Default:
+  ``$QTUI_JOBS_DIR``, else ``jobs/`` in qtui's data folder (under the home
+  directory, which clusters share).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qtui.config import ConfigError, parse_int
+
+#: ``--executor`` values: where runs execute.
+EXECUTOR_CHOICES = ("local", "slurm")
+JOBS_DIR_ENV = "QTUI_JOBS_DIR"
+MIN_TIME_LIMIT_MIN = 2
+MAX_TIME_LIMIT_MIN = 60 * 24 * 365
+_MEM = re.compile(r"^[1-9][0-9]*[KMGT]?$")
+_PARTITION = re.compile(r"^[A-Za-z0-9_.,-]+$")
+_EXTRA_KEY = re.compile(r"^[a-z][a-z0-9_-]*$")
+#: sbatch options qtui sets itself; --slurm-extra must not fight them.
+_OWN_KEYS = frozenset({
+    "partition", "time", "cpus-per-task", "cpus_per_task", "mem", "gpus", "exclusive",
+    "array", "output", "error", "job-name", "job_name", "wrap",
+})
+
+
+def default_jobs_dir() -> Path:
+    """``$QTUI_JOBS_DIR``, else ``<qtui data folder>/jobs``."""
+    override = os.environ.get(JOBS_DIR_ENV)
+    if override:
+        return Path(override).expanduser()
+    from qtui.history_db import data_dir
+
+    return data_dir() / "jobs"
+
+
+@dataclass
+class SlurmOptions:
+    """What a SLURM submission asks for (None: the cluster's default)."""
+
+    partition: str | None = None
+    time_limit_min: int = 60
+    cpus_per_task: int | None = None
+    mem: str | None = None  # sbatch syntax: 4G, 500M
+    gpus: int = 0
+    exclusive: bool = True
+    array_parallelism: int = 256
+    extra: dict[str, str] = field(default_factory=dict)
+    jobs_dir: str = ""  # "" -> default_jobs_dir()
+    #: submitit's cluster: "slurm", or "local" (submitit's own local executor: the
+    #: tests where no SLURM is installed, and a dry run of the whole path).
+    cluster: str = "slurm"
+
+    def folder(self) -> Path:
+        return Path(self.jobs_dir).expanduser() if self.jobs_dir else default_jobs_dir()
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SlurmOptions:
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+    def submitit_parameters(self) -> dict[str, Any]:
+        """``AutoExecutor.update_parameters`` keywords for these options."""
+        params: dict[str, Any] = {
+            "timeout_min": self.time_limit_min,
+            "slurm_array_parallelism": self.array_parallelism,
+            "nodes": 1,
+            "tasks_per_node": 1,
+        }
+        if self.cluster != "slurm":
+            return {"timeout_min": self.time_limit_min}
+        if self.partition:
+            params["slurm_partition"] = self.partition
+        if self.cpus_per_task:
+            params["cpus_per_task"] = self.cpus_per_task
+        if self.mem:
+            params["slurm_mem"] = self.mem
+        if self.gpus:
+            params["slurm_gpus_per_node"] = self.gpus
+        extra: dict[str, Any] = {}
+        if self.exclusive:
+            extra["exclusive"] = True
+        extra.update({k.replace("-", "_"): v for k, v in self.extra.items()})
+        if extra:
+            params["slurm_additional_parameters"] = extra
+        return params
+
+    def describe(self) -> str:
+        """One line for the start of a session: where and how the jobs go."""
+        parts = [f"partition {self.partition or '(default)'}", f"time limit {self.time_limit_min} min"]
+        if self.cpus_per_task:
+            parts.append(f"{self.cpus_per_task} CPUs per task")
+        if self.mem:
+            parts.append(f"mem {self.mem}")
+        if self.gpus:
+            parts.append(f"{self.gpus} GPU(s)")
+        parts.append("exclusive nodes" if self.exclusive else "shared nodes")
+        parts += [f"{k}={v}" for k, v in self.extra.items()]
+        return ", ".join(parts)
+
+
+def add_flags(p: argparse.ArgumentParser) -> None:
+    """``--executor`` and the SLURM flags (they need ``--executor slurm``)."""
+    p.add_argument(
+        "--executor", default="local", metavar="local|slurm",
+        help="where runs execute: local (a child of qtui, one at a time; default) or slurm "
+        "(one job array through submitit, watched live from here)",
+    )
+    g = p.add_argument_group("SLURM (with --executor slurm)")
+    g.add_argument("--partition", default=None, metavar="NAME", help="partition (default: the cluster's)")
+    g.add_argument(
+        "--time-limit", default=None, metavar="MINUTES",
+        help=f"per job, in minutes ({MIN_TIME_LIMIT_MIN} or more; default 60)",
+    )
+    g.add_argument("--cpus-per-task", default=None, metavar="N", help="CPUs per job (default: the cluster's)")
+    g.add_argument("--mem", default=None, metavar="SIZE", help="memory per job, sbatch syntax: 4G, 500M")
+    g.add_argument("--gpus", default=None, metavar="N", help="GPUs per job (default 0)")
+    g.add_argument(
+        "--exclusive", dest="exclusive", action="store_const", const=True, default=None,
+        help="one run per node (the default: timings not shared with other jobs)",
+    )
+    g.add_argument(
+        "--no-exclusive", dest="exclusive", action="store_const", const=False,
+        help="let jobs share nodes (contention is measured and flagged)",
+    )
+    g.add_argument(
+        "--array-parallelism", default=None, metavar="N",
+        help="at most N jobs of the array at once (default 256)",
+    )
+    g.add_argument(
+        "--slurm-extra", action="append", default=None, metavar="KEY=VALUE",
+        help="any other sbatch option, passed through (repeatable): --slurm-extra account=abc",
+    )
+    g.add_argument(
+        "--jobs-dir", default=None, metavar="DIR",
+        help="folder for the jobs' files, on storage the compute nodes share "
+        f"(default ${JOBS_DIR_ENV} or qtui's data folder /jobs)",
+    )
+
+
+_SLURM_FLAGS = {
+    "partition": "partition", "time_limit": "time-limit", "cpus_per_task": "cpus-per-task",
+    "mem": "mem", "gpus": "gpus", "exclusive": "exclusive",
+    "array_parallelism": "array-parallelism", "slurm_extra": "slurm-extra", "jobs_dir": "jobs-dir",
+}
+
+
+def parse(args: Any) -> SlurmOptions | None:
+    """The SLURM options from parsed flags; None for ``--executor local``.
+
+    Raises ``ConfigError`` for a bad value, an unknown executor, or a SLURM
+    flag given without ``--executor slurm`` (an error, not silently ignored).
+    """
+    executor = str(getattr(args, "executor", "local") or "local").strip().lower()
+    if executor not in EXECUTOR_CHOICES:
+        raise ConfigError(
+            "executor", f"must be one of {', '.join(EXECUTOR_CHOICES)}, got {executor!r}"
+        )
+    if executor == "local":
+        given = [flag for attr, flag in _SLURM_FLAGS.items() if getattr(args, attr, None) is not None]
+        if given:
+            raise ConfigError(given[0], "needs --executor slurm")
+        return None
+    opts = SlurmOptions(cluster=os.environ.get("QTUI_SUBMITIT_CLUSTER", "slurm"))
+    for attr, flag in _SLURM_FLAGS.items():
+        value = getattr(args, attr, None)
+        if value is not None:
+            set_field(opts, flag, value)
+    return opts
+
+
+def set_field(opts: SlurmOptions, flag: str, value: Any) -> None:
+    """Check one option (flag name without dashes) and store it; ``ConfigError`` if bad."""
+    text = value if isinstance(value, (bool, list)) else str(value).strip()
+    if flag == "partition":
+        if not _PARTITION.match(str(text)):
+            raise ConfigError(flag, f"letters, digits, '_', '-', '.' or ',' only, got {text!r}")
+        opts.partition = str(text)
+    elif flag == "time-limit":
+        opts.time_limit_min = parse_int(flag, str(text), minimum=MIN_TIME_LIMIT_MIN, maximum=MAX_TIME_LIMIT_MIN)
+    elif flag == "cpus-per-task":
+        opts.cpus_per_task = parse_int(flag, str(text), minimum=1, maximum=4096)
+    elif flag == "mem":
+        up = str(text).upper()
+        if not _MEM.match(up):
+            raise ConfigError(flag, f"a size like 500M, 4G or 1T (sbatch --mem), got {text!r}")
+        opts.mem = up
+    elif flag == "gpus":
+        opts.gpus = parse_int(flag, str(text), minimum=0, maximum=64)
+    elif flag == "exclusive":
+        opts.exclusive = bool(value)
+    elif flag == "array-parallelism":
+        opts.array_parallelism = parse_int(flag, str(text), minimum=1, maximum=100_000)
+    elif flag == "slurm-extra":
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            key, sep, val = str(item).partition("=")
+            key = key.strip().lstrip("-")
+            if not sep or not key or not val.strip():
+                raise ConfigError(flag, f"KEY=VALUE (an sbatch option without its dashes), got {item!r}")
+            if not _EXTRA_KEY.match(key):
+                raise ConfigError(flag, f"{key!r} is not an sbatch option name (lower case, digits, '-')")
+            if key in _OWN_KEYS:
+                raise ConfigError(flag, f"{key!r} is set by qtui's own flag; use that flag instead")
+            opts.extra[key] = val.strip()
+    elif flag == "jobs-dir":
+        path = Path(str(text)).expanduser()
+        if not str(text):
+            raise ConfigError(flag, "must name a folder")
+        if path.exists() and not path.is_dir():
+            raise ConfigError(flag, f"{path} exists and is not a folder")
+        opts.jobs_dir = str(path.resolve())
+    else:  # pragma: no cover - the table above names every flag
+        raise ConfigError(flag, "unknown SLURM option")
