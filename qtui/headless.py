@@ -210,6 +210,7 @@ def run_session(
     planner: Any = None,
     executor: Any = None,
     session_id: str | None = None,
+    renumber: bool = True,
 ) -> int:
     """Run ``specs``, show progress, print the table, save ``--json``; returns the exit code.
 
@@ -243,7 +244,8 @@ def run_session(
     control = SessionController(
         on_event, record=lambda f: _with_history(f, err), supervisor_options=options or None,
     )
-    specs = control.number(specs)  # the ids progress shows, before any event arrives
+    if renumber:
+        specs = control.number(specs)  # the ids progress shows, before any event arrives
     progress = Progress(specs, err, live_mode)
     progress_ref.append(progress)
     if refused:

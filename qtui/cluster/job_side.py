@@ -12,7 +12,8 @@ network.
 A run that does not finish makes the job fail (``RunDidNotFinish``), so the
 scheduler's accounting (``sacct``) says FAILED for it too; its reason is in
 the log.  SIGTERM (``scancel``, the time limit) cancels the run cleanly first,
-so the log ends with a terminal event where the node allows it.
+so the log ends with a terminal event where the node allows it; submitit's
+early time-limit warning (SIGUSR2) is ignored, see ``run_job``.
 """
 
 from __future__ import annotations
@@ -43,10 +44,16 @@ def run_job(spec: dict[str, Any], events: str, interval: float, session_id: str)
         isolation="process", session_id=session_id,
     )
     previous = signal.signal(signal.SIGTERM, lambda signum, frame: sup.cancel_all())
+    # submitit warns a job with SIGUSR2 90 s before its time limit and, for a function
+    # that cannot checkpoint, ends it there with an error: SLURM would then say FAILED,
+    # 90 s early.  A qtui run cannot resume, so it trains on and SLURM's own limit
+    # ends it: sacct says TIMEOUT, and so does qtui.
+    previous_usr2 = signal.signal(signal.SIGUSR2, signal.SIG_IGN)
     try:
         sup.run()
     finally:
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGUSR2, previous_usr2)
     last = ends[-1] if ends else None
     if last is None or last.type != "run_finished":
         kind = last.type if last is not None else "no terminal event"

@@ -9,8 +9,8 @@ Decisions (README, "Running on a SLURM cluster"):
 * ``--exclusive`` is on by default: one run per node, so no other job's load
   distorts a timing.  ``--no-exclusive`` packs runs onto shared nodes; their
   contention is still measured and flagged like a local run's.
-* ``--time-limit`` is in minutes and at least 2: submitit signals a job 90 s
-  before its limit, so a 1-minute job would be told to stop before it starts.
+* ``--time-limit`` is in minutes (at least 1, default 60).  A run past it is
+  ended by SLURM and recorded as timed out (``TIMEOUT``), not resumed.
 * ``--jobs-dir`` must be on storage the compute nodes share with the login
   node (events are written there by the job and read here).  Default:
   ``$QTUI_JOBS_DIR``, else ``jobs/`` in qtui's data folder (under the home
@@ -31,7 +31,7 @@ from qtui.config import ConfigError, parse_int
 #: ``--executor`` values: where runs execute.
 EXECUTOR_CHOICES = ("local", "slurm")
 JOBS_DIR_ENV = "QTUI_JOBS_DIR"
-MIN_TIME_LIMIT_MIN = 2
+MIN_TIME_LIMIT_MIN = 1
 MAX_TIME_LIMIT_MIN = 60 * 24 * 365
 _MEM = re.compile(r"^[1-9][0-9]*[KMGT]?$")
 _PARTITION = re.compile(r"^[A-Za-z0-9_.,-]+$")

@@ -10,6 +10,16 @@ mid-line, truncated or rotated (see ``qtui.logtail``).
 Ctrl+C), the results table: for a terminal that cannot host the TUI, for
 scripts and for tests.  ``--once`` reads what is in the log now, prints the
 table and exits.
+
+``--jobs-dir DIR`` re-attaches to a cluster session (``--executor slurm``)
+that qtui left running, from any login that sees the folder: DIR is the
+session's folder (the one ``qtui run``/``sweep`` printed) or the jobs folder
+above it (its latest session).  Every job's log is read from its start and
+then followed, and the jobs still queued or running are watched until they
+end, so the progress, table, recommendation and crossovers read as if the
+session had never been left; ``--json`` saves the merged summary.  Ctrl-C
+asks again whether to cancel the jobs or leave them.  The re-attached
+session is recorded in history as a session of its own.
 """
 
 from __future__ import annotations
@@ -40,7 +50,15 @@ def register(subparsers: Any) -> None:
         description=description(__doc__),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("log", metavar="LOG", help="event log written by qtui run --events")
+    p.add_argument(
+        "log", metavar="LOG", nargs="?", help="event log written by qtui run --events"
+    )
+    p.add_argument(
+        "--jobs-dir", metavar="DIR", default=None,
+        help="re-attach to a cluster session (--executor slurm) in DIR, or the latest one under it",
+    )
+    p.add_argument("--json", metavar="FILE", help="with --jobs-dir: write the summary JSON to FILE")
+    p.add_argument("--force", action="store_true", help="with --json: overwrite FILE")
     p.add_argument("--no-tui", action="store_true", help="print progress lines, not the TUI")
     p.add_argument("--once", action="store_true", help="print the log's state now and exit")
     p.add_argument(
@@ -50,6 +68,16 @@ def register(subparsers: Any) -> None:
 
 
 def handler(args: argparse.Namespace) -> int:
+    if args.jobs_dir is not None:
+        if args.log is not None:
+            return fail("give a LOG or --jobs-dir, not both")
+        from qtui.commands.watch_jobs import reattach
+
+        return reattach(args)
+    if args.json is not None or args.force:
+        return fail("json: needs --jobs-dir (a log's summary: qtui report LOG --format json)")
+    if args.log is None:
+        return fail("give the event LOG to follow, or --jobs-dir DIR")
     path = Path(args.log)
     if not 0.01 <= args.interval <= 10:
         return fail(f"interval: must be between 0.01 and 10 seconds, got {args.interval:g}")
