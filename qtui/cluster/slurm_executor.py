@@ -323,7 +323,11 @@ class SlurmExecutor(Executor):
                 if got is None:
                     st.unknown_since = st.unknown_since or now
                     if now - st.unknown_since >= self.lost_after_s:
-                        st.state, st.reason = "LOST", "not known to the scheduler any more"
+                        st.state = "LOST"
+                        st.reason = (
+                            "no longer known to the scheduler (in neither squeue nor sacct "
+                            f"for {self.lost_after_s:g} s)"
+                        )
                 else:
                     st.unknown_since = None
                     st.state, st.reason = got[0], got[1]
@@ -510,8 +514,8 @@ class SlurmRun(RunHandle):
             self._emit(stopped)  # the job's own verdict (its --timeout, a crashed child)
             return RunEnd()
         tail = self.executor.stderr_tail(self.rec.run_id)
-        words = st.reason or {"LOST": "no longer known to the scheduler"}.get(st.state, "")
-        detail = f"SLURM: {st.state}, {where}" + (f" ({words})" if words else "")
+        who = "qtui" if st.state == "LOST" else "SLURM"  # LOST is qtui's word, not SLURM's
+        detail = f"{who}: {st.state}, {where}" + (f" ({st.reason})" if st.reason else "")
         return RunEnd(scheduler_state=st.state, detail=detail + (f"\n{tail}" if tail else ""))
 
     def close(self) -> None:
