@@ -228,11 +228,15 @@ class SessionStarted(Event, tag="session_started"):
     runs: list[dict[str, Any]] = msgspec.field(default_factory=list)  # RunSpec.to_dict()
     refused: list[dict[str, Any]] = msgspec.field(default_factory=list)  # RunRefused.to_dict()
     n_cpus: Count = 0
+    # Where the runs execute (``Executor.session_info``): {} for local children;
+    # a cluster session: {"name": "slurm", "jobs_dir": <its folder>, "cluster": ...}.
+    executor: dict[str, Any] = msgspec.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         check_shape(self.machine, MachineShape, "machine")
         check_shape(self.runs, list[SpecShape], "runs")
         check_shape(self.refused, list[RefusedShape], "refused")
+        check_tree(self.executor, "executor")
 
 
 class SessionFinished(Event, tag="session_finished"):

@@ -154,6 +154,10 @@ class SlurmExecutor(Executor):
             return None
 
     # --- the seam -----------------------------------------------------------------
+    def session_info(self, session_id: str) -> dict[str, Any]:
+        folder = self._folder or session_folder(self.options.folder(), session_id)
+        return {"name": "slurm", "cluster": self.options.cluster, "jobs_dir": str(folder)}
+
     def prepare(self, specs: list[RunSpec], emit: Emit, *, session_id: str, interval: float) -> None:
         self._emit = emit
         new = [s for s in specs if s.run_id not in self._records]

@@ -148,6 +148,10 @@ class Executor(ABC):
         submits them as one job array here); ``emit`` takes session-level events
         (``job_state``) from any thread.  Called again with runs added later."""
 
+    def session_info(self, session_id: str) -> dict[str, Any]:
+        """What ``session_started.executor`` records (a cluster's jobs folder); {} locally."""
+        return {}
+
     def discard(self, run_id: str) -> None:  # noqa: B027 - optional
         """A prepared run was cancelled before its launch: make sure it never runs."""
 

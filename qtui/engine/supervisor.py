@@ -204,6 +204,7 @@ class Supervisor:
                     runs=[s.to_dict() for s in self.specs],
                     refused=self.refused,
                     n_cpus=os.cpu_count() or 0,
+                    executor=self._executor.session_info(self.session_id),
                 )
             )
             for r in self.refused:
