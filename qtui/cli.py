@@ -209,7 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--theme", metavar="NAME", help="TUI colour theme (see themes/)")
     parser.add_argument(
         "--isolation",
-        choices=tuple(executor_names()),
+        choices=tuple(n for n in executor_names() if n != "slurm"),  # the form picks SLURM
         default="process",
         help="TUI only: train each run in its own process (default) or, less "
         "faithfully, in a thread of the UI process",

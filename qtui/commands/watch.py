@@ -70,14 +70,14 @@ def register(subparsers: Any) -> None:
 def handler(args: argparse.Namespace) -> int:
     if args.jobs_dir is not None:
         if args.log is not None:
-            return fail("give a LOG or --jobs-dir, not both")
+            return fail("jobs-dir: give a LOG or --jobs-dir, not both")
         from qtui.commands.watch_jobs import reattach
 
         return reattach(args)
     if args.json is not None or args.force:
         return fail("json: needs --jobs-dir (a log's summary: qtui report LOG --format json)")
     if args.log is None:
-        return fail("give the event LOG to follow, or --jobs-dir DIR")
+        return fail("log: the event LOG to follow is required (or --jobs-dir DIR)")
     path = Path(args.log)
     if not 0.01 <= args.interval <= 10:
         return fail(f"interval: must be between 0.01 and 10 seconds, got {args.interval:g}")
