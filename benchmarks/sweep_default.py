@@ -1,8 +1,9 @@
-"""The default sweep: 2 to 8 qubits, the four common combinations, on this machine.
+"""The default sweep (``qtui sweep`` with no flags), on this machine.
 
-Runs ``qtui sweep`` for default.qubit+backprop, default.qubit+adjoint,
-default.qubit+parameter-shift and lightning.qubit+adjoint at 2, 4, 6 and 8
-qubits (10 measured steps after 3 warm-up steps each), then prints the total
+Runs ``qtui sweep`` exactly as a user who gives no flags does (default.qubit
+and lightning.qubit x backprop and adjoint, 2, 4 and 8 qubits, 20 measured
+steps after 3 warm-up steps each: ``qtui.sweep.DEFAULT_STEPS``/
+``DEFAULT_WARMUP``), or with the flags given here, then prints the total
 wall time of the sweep, the per-step table, and the crossovers it found.  The
 total time is reported against the sum of the runs' own training time in the
 same sweep (the rest is process start, imports and model construction), and
@@ -12,7 +13,7 @@ session, the fork server's one-time start (its note), each run's start
 steps, the measured steps, the end of each run and the gaps between runs.
 ``--small`` runs a 4-run variant (2 combinations x 2, 8 qubits).
 
-    python benchmarks/sweep_default.py [--qubits 2,4,6,8] [--steps 10] [--small]
+    python benchmarks/sweep_default.py [--combos LIST] [--qubits LIST] [--steps N] [--small]
 """
 
 from __future__ import annotations
@@ -28,17 +29,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-COMBOS = (
-    "default.qubit+backprop,default.qubit+adjoint,"
-    "default.qubit+parameter-shift,lightning.qubit+adjoint"
-)
-
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--qubits", default="2,4,6,8")
-    ap.add_argument("--steps", default="10")
-    ap.add_argument("--combos", default=COMBOS)
+    ap.add_argument("--qubits", default=None, help="qubit counts (default: qtui sweep's)")
+    ap.add_argument("--steps", default=None, help="measured steps (default: qtui sweep's)")
+    ap.add_argument("--combos", default=None, help="combinations (default: qtui sweep's)")
     ap.add_argument("--small", action="store_true", help="2 combinations at 2 and 8 qubits")
     args = ap.parse_args()
     if args.small:
@@ -48,12 +44,14 @@ def main() -> int:
         log = Path(tmp) / "events.jsonl"
         t0 = time.perf_counter()
         t0_wall = time.time()
+        flags = [
+            item
+            for flag, value in (("--combos", args.combos), ("--qubits", args.qubits), ("--steps", args.steps))
+            if value is not None
+            for item in (flag, value)
+        ]
         proc = subprocess.run(
-            [
-                sys.executable, "-m", "qtui", "sweep", "--combos", args.combos,
-                "--qubits", args.qubits, "--steps", args.steps, "--warmup", "3",
-                "--json", str(out), "--events", str(log),
-            ],
+            [sys.executable, "-m", "qtui", "sweep", *flags, "--json", str(out), "--events", str(log)],
             check=False,
         )
         total = time.perf_counter() - t0
@@ -65,7 +63,7 @@ def main() -> int:
     trained = sum(sum(r.get("times") or []) for r in data["results"])
     runs = sum(len(r.get("times") or []) for r in data["results"])
     print()
-    print(f"default sweep: {runs} runs, total wall time {total:.1f} s on this machine")
+    print(f"sweep {' '.join(flags) or '(no flags: the default)'}: {runs} runs, total wall time {total:.1f} s on this machine")
     print(f"  of which training (measured steps): {trained:.1f} s; ratio total/training = "
           f"{total / trained:.1f}x (the rest is child start-up, imports, warm-up, model build)")
     for name, secs in breakdown(events, t0_wall, total):

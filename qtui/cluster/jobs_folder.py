@@ -42,6 +42,7 @@ class JobRecord:
     job_id: str = ""  # submitit's id: "<array job>_<task>" on SLURM
     array_task_id: str = ""
     events: str = ""  # relative to the session folder
+    submitted: float = 0.0  # unix time sbatch accepted it (submission-to-first-event latency)
 
 
 @dataclass
@@ -130,6 +131,7 @@ def read_manifest(folder: Path) -> Manifest:
                     job_id=str(item.get("job_id") or ""),
                     array_task_id=str(item.get("array_task_id") or ""),
                     events=str(item.get("events") or ""),
+                    submitted=float(item.get("submitted") or 0.0),
                 )
             )
         options = data.get("options") or {}

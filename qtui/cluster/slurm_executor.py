@@ -205,11 +205,12 @@ class SlurmExecutor(Executor):
         except Exception as exc:  # noqa: BLE001 - sbatch's refusal, a full disk...
             text = " ".join(str(exc).split())[:400]
             raise LaunchError(f"the job array was not submitted: {text}") from None
+        submitted = time.time()
         for spec, job in zip(specs, jobs, strict=True):
             base, _, task = str(job.job_id).partition("_")
             rec = JobRecord(
                 run_id=spec.run_id, spec=spec.to_dict(), job_id=str(job.job_id),
-                array_task_id=task, events=f"events/{spec.run_id}.jsonl",
+                array_task_id=task, events=f"events/{spec.run_id}.jsonl", submitted=submitted,
             )
             with self._lock:
                 self._records[spec.run_id] = rec

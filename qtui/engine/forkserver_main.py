@@ -214,7 +214,10 @@ def _child(sock: socket.socket, req: dict[str, Any], fds: list[int]) -> None:
         os.setsid()
         for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1,
                     signal.SIGUSR2, signal.SIGALRM, signal.SIGCHLD):
-            signal.signal(sig, signal.SIG_DFL)
+            # As exec would: handlers go back to the default, an ignored signal stays
+            # ignored (a SLURM job's SIGUSR2 warning, see qtui.cluster.job_side).
+            if sig == signal.SIGCHLD or signal.getsignal(sig) is not signal.SIG_IGN:
+                signal.signal(sig, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
         ev_fd, out_fd, err_fd = fds
         null = os.open(os.devnull, os.O_RDONLY)

@@ -1,0 +1,119 @@
+"""The same 8-point sweep on the local executor and as a SLURM job array (issue 13).
+
+Runs ``qtui sweep`` twice on this machine, interleaved per round: once with the
+local executor (a child of qtui per run, from one warm fork server) and once
+with ``--executor slurm`` against the cluster ``SLURM_CONF`` points at (on a
+one-node cluster on the same machine, ``scripts/local-slurm start``, jobs run
+one at a time: ``--exclusive``).  Prints, per round:
+
+* the total wall time of each, and their ratio slurm / local (target <= 1.2 for
+  runs of >= 10 s; the figure is the median over the rounds);
+* per job, the latency from submission (sbatch accepted the array) to the
+  job's first event (its session_started, written on the node) and to its
+  run_started (fork server warm, model built): queueing, python and imports;
+* the training time of each arm (the same work, so the same within noise).
+
+The sweep: lightning.qubit+adjoint at 2..9 qubits, ``--steps`` measured steps
+(default 1000, ~10 s a run here) after 3 warm-up steps.  ``--cluster local``
+runs the SLURM arm on submitit's local executor instead (a dry run: its jobs
+all start at once, so its timing is not a cluster's).
+
+    eval "$(scripts/local-slurm start)"   # a one-node cluster, as root
+    python benchmarks/slurm_sweep.py [--rounds 1] [--steps 1000] [--qubits 2,3,4,5,6,7,8,9]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+
+def sweep(flags: list[str], out: Path, env: dict[str, str]) -> float:
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "qtui", "sweep", *flags, "--json", str(out)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False,
+    )
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise SystemExit(f"qtui sweep failed (exit {proc.returncode}):\n{proc.stderr[-2000:]}")
+    return wall
+
+
+def latencies(jobs_dir: Path) -> list[tuple[str, float, float]]:
+    """(run_id, submit->first event, submit->run_started) per job of the session."""
+    from qtui.cluster.jobs_folder import find_session, read_manifest
+
+    folder = find_session(jobs_dir)
+    rows = []
+    for job in read_manifest(folder).jobs:
+        first = started = float("nan")
+        for line in (folder / job.events).read_text().splitlines():
+            e = json.loads(line)
+            if first != first:  # nan: the first line
+                first = e["t"] - job.submitted
+            if e["type"] == "run_started":
+                started = e["t"] - job.submitted
+                break
+        rows.append((job.run_id, first, started))
+    return rows
+
+
+def trained(path: Path) -> float:
+    data: dict[str, Any] = json.loads(path.read_text())
+    return sum(sum(r.get("times") or []) for r in data["results"])
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rounds", type=int, default=1)
+    ap.add_argument("--steps", default="1000")
+    ap.add_argument("--qubits", default="2,3,4,5,6,7,8,9")
+    ap.add_argument("--combos", default="lightning.qubit+adjoint")
+    ap.add_argument("--cluster", choices=("slurm", "local"), default="slurm")
+    args = ap.parse_args()
+    env = {**os.environ, "QTUI_NO_HISTORY": "1", "QTUI_SUBMITIT_CLUSTER": args.cluster}
+    if args.cluster == "slurm" and (not os.environ.get("SLURM_CONF") or not shutil.which("sbatch")):
+        print("no SLURM here: run  eval \"$(scripts/local-slurm start)\"  first (root), "
+              "or --cluster local for a dry run", file=sys.stderr)
+        return 2
+    samples = str(5 * (int(args.steps) + 3) + 10)
+    common = ["--combos", args.combos, "--qubits", args.qubits, "--steps", args.steps,
+              "--warmup", "3", "--samples", samples, "--batch-size", "5"]
+    ratios = []
+    for r in range(1, args.rounds + 1):
+        with tempfile.TemporaryDirectory() as tmp:
+            t = Path(tmp)
+            local = sweep(common, t / "local.json", env)
+            cluster = sweep(
+                [*common, "--executor", "slurm", "--jobs-dir", str(t / "jobs"), "--time-limit", "30"],
+                t / "slurm.json", env,
+            )
+            ratios.append(cluster / local)
+            print(f"round {r}: local {local:.1f} s (training {trained(t / 'local.json'):.1f} s), "
+                  f"slurm {cluster:.1f} s (training {trained(t / 'slurm.json'):.1f} s): "
+                  f"{cluster / local:.3f}x")
+            rows = latencies(t / "jobs")
+            for run_id, first, started in rows:
+                print(f"  {run_id}: submission -> first event {first:6.2f} s, "
+                      f"-> run_started {started:6.2f} s")
+            print(f"  median submission -> first event {statistics.median(x[1] for x in rows):.2f} s, "
+                  f"-> run_started {statistics.median(x[2] for x in rows):.2f} s")
+    load = os.getloadavg()[0]
+    print(f"slurm / local total wall time: median {statistics.median(ratios):.3f}x over "
+          f"{len(ratios)} round(s) (target <= 1.2); load average now {load:.2f} on "
+          f"{os.cpu_count()} CPUs; cluster: {args.cluster}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
