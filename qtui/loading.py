@@ -112,6 +112,8 @@ class _Result(msgspec.Struct):
     errors: list[_Error] = []
     runs: _RunCount | None = None
     run_ids: list[str] = []
+    node_types: list[str] = []
+    nodes: list[str] = []
 
 
 class _RunResult(msgspec.Struct):
@@ -145,6 +147,12 @@ class _Run(msgspec.Struct):
     phases: dict[str, Num] = {}
     warnings: list[_Warning] = []
     error: _Error | None = None
+    executor: str | None = None
+    job_id: str | None = None
+    array_task_id: str | None = None
+    node: str | None = None
+    job_state: str | None = None
+    node_machine: ev.MachineShape | None = None
 
 
 class _Point(msgspec.Struct):
@@ -154,6 +162,15 @@ class _Point(msgspec.Struct):
     core_s_per_step: Num = None
     cores_in_use: Num = None
     n: Int | None = None
+    node_types: list[str] = []
+
+
+class _NodeType(msgspec.Struct):
+    label: str
+    cpu_model: str | None = None
+    logical_cores: Int | None = None
+    nodes: list[str] = []
+    run_ids: list[str | None] = []
 
 
 class _SweepAxis(msgspec.Struct):
@@ -177,6 +194,7 @@ class _Summary(msgspec.Struct):
     refused: list[ev.RefusedShape] = []
     runs: list[_Run] = []
     notes: list[Any] = []
+    nodes: list[_NodeType] = []
 
 
 def _field_error(exc: msgspec.ValidationError) -> str:

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import statistics
 from array import array
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from qtui import events as ev
+from qtui import node_types
 from qtui.parameters import combo_key, combo_parameters, command, label, varying_parameters
 
 SUMMARY_SCHEMA = "qtui.summary"
@@ -339,6 +341,11 @@ class SessionSummary:
         ]
         entry["runs"] = {"total": len(recs), "finished": len(done)}
         entry["run_ids"] = [r.run_id for r in recs]
+        # Where the finished runs were measured (qtui.node_types): the node type of
+        # each, and the cluster nodes by name (empty for local runs).
+        machine = self.session.get("machine")
+        entry["node_types"] = _unique(node_types.of_run(r.job_fields(), machine) for r in done)
+        entry["nodes"] = _unique(str(r.job.get("node") or "") for r in done if r.job)
         return entry
 
     def versions(self) -> dict[str, str]:
@@ -347,6 +354,11 @@ class SessionSummary:
             if rec.started.get("versions"):
                 return dict(rec.started["versions"])
         return dict(self.session.get("machine", {}).get("versions", {}))
+
+
+def _unique(items: Iterable[str]) -> list[str]:
+    """The non-empty items, once each, in first-seen order."""
+    return [x for x in dict.fromkeys(items) if x]
 
 
 def _mean_phases(items: list[dict[str, float]]) -> dict[str, float]:

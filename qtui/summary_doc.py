@@ -3,7 +3,10 @@
 ``document(summary)`` is what ``--json`` writes, what every exporter renders
 and what ``qtui report`` re-reads: the fold's per-combination ``results[]``
 and ``runs[]``, plus the analysis made from them (the recommendation and the
-sweep's series and crossovers).  Field by field in ``docs/EXPORTS.md``.
+sweep's series and crossovers).  A session with cluster runs also gets a
+top-level ``nodes`` list: per node type (``qtui.node_types``) its label, CPU
+model, logical cores, node names and run ids.  Field by field in
+``docs/EXPORTS.md``.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any
 
+from qtui import node_types
 from qtui.crossovers import analyse
 from qtui.recommend import recommend
 from qtui.summary import SUMMARY_SCHEMA, SUMMARY_VERSION, SessionSummary
@@ -24,7 +28,8 @@ def document(summary: SessionSummary) -> dict[str, Any]:
     when = _dt.datetime.fromtimestamp(
         t if isinstance(t, (int, float)) else _dt.datetime.now().timestamp(), tz=_dt.timezone.utc
     )
-    return {
+    runs = [r.to_dict() for r in summary.runs.values()]
+    doc: dict[str, Any] = {
         "schema": SUMMARY_SCHEMA,
         "schema_version": SUMMARY_VERSION,
         "qtui_version": s.get("qtui_version"),
@@ -38,6 +43,10 @@ def document(summary: SessionSummary) -> dict[str, Any]:
         "recommendation": recommend(results),
         "sweep": analyse(results),
         "refused": list(summary.refused),
-        "runs": [r.to_dict() for r in summary.runs.values()],
+        "runs": runs,
         "notes": list(summary.notes),
     }
+    nodes = node_types.nodes_block(runs, s.get("machine"))
+    if nodes:
+        doc["nodes"] = nodes
+    return doc
