@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from qtui import units
-from qtui.recommend import describe
+from qtui.recommend import describe, per_node_type
 from qtui.sweep import AXES
 
 
@@ -61,6 +61,11 @@ def print_analysis(summary: dict[str, Any], console: Console) -> None:
                 console.print(Text(f"  {line}"), highlight=False)
     lines = describe(summary.get("recommendation") or {})
     if len(summary.get("results") or []) > 1 and lines:
-        console.print("Recommendation for this workload on this machine:", style="bold")
+        heading = (
+            "Recommendation for this workload, per node type (measured on different machines):"
+            if per_node_type(summary.get("recommendation"))
+            else "Recommendation for this workload on this machine:"
+        )
+        console.print(heading, style="bold")
         for line in lines:
             console.print(Text(f"  {line}"), highlight=False)

@@ -16,6 +16,15 @@ uses the same rule with its floor (max(4 MiB, 2 %)).
 A time or core-seconds pick that involves a contended combination (some run
 trained while other processes kept the node busy) says so and is marked
 unreliable; peak memory does not depend on the neighbours.
+
+Node types.  A timing says how fast a combination is *on the machine it ran
+on*; comparing a run on one CPU model with a run on another compares the
+machines.  When the results were measured on more than one node type
+(``qtui.node_types``, a cluster with mixed nodes), the picks are made per node
+type and listed under ``node_types`` (each with its own ``groups`` in a
+sweep); the top-level picks and groups are then empty, and ``describe`` says
+"On <node type>: …".  A result whose repeats ran on several node types is
+compared only with results measured on the same mix.
 """
 
 from __future__ import annotations
@@ -23,7 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from qtui import stability, stats, units
+from qtui import node_types, stability, stats, units
 from qtui.parameters import varying_parameters, where
 from qtui.results import contended
 
@@ -203,8 +212,27 @@ def recommend(results: list[dict[str, Any]]) -> dict[str, Any]:
     When workload parameters vary (a sweep), comparing a 2-qubit run with a
     12-qubit one says nothing, so the picks are made within each group of
     equal parameters and listed under ``groups``; the top-level picks are then
-    ``None``.
+    ``None``.  When the results span node types, all of that is done per node
+    type, under ``node_types`` (see the module's docstring).
     """
+    if len(node_types.spanned(results)) > 1:
+        by_type: dict[str, list[dict[str, Any]]] = {}
+        for r in results:
+            measured = node_types.text(node_types.of_entry(r))
+            if measured:  # nothing measured: nothing to compare
+                by_type.setdefault(measured, []).append(r)
+        return {
+            "fastest": None,
+            "cheapest": None,
+            "leanest": None,
+            "groups": [],
+            "node_types": [{"node_type": t, **_recommend(rs)} for t, rs in by_type.items()],
+        }
+    return _recommend(results)
+
+
+def _recommend(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """The picks of results measured on one node type: per parameter group in a sweep."""
     varying = varying_parameters(results)
     if not varying:
         return {**_picks(results), "groups": []}
@@ -240,17 +268,33 @@ def _pick_lines(picks: dict[str, Any], prefix: str = "") -> list[str]:
 
 
 def describe(rec: Any) -> list[str]:
-    """One line per pick (per group in a sweep), for the console, Markdown and the TUI.
+    """One line per pick (per group in a sweep, per node type on mixed nodes), for the
+    console, Markdown, HTML and the TUI.
 
     Reads a saved summary's ``recommendation`` too: anything malformed is skipped.
     """
     if not isinstance(rec, dict):
         return []
-    lines = _pick_lines(rec)
+    lines = _describe(rec, "")
+    per_type = rec.get("node_types")
+    for item in per_type if isinstance(per_type, list) else []:
+        if isinstance(item, dict):
+            lines += _describe(item, f"On {item.get('node_type') or '?'}")
+    return lines
+
+
+def per_node_type(rec: Any) -> bool:
+    """Is this recommendation made per node type (results on mixed nodes)?"""
+    return isinstance(rec, dict) and bool(rec.get("node_types"))
+
+
+def _describe(rec: dict[str, Any], where_run: str) -> list[str]:
+    lines = _pick_lines(rec, f"{where_run}: " if where_run else "")
     groups = rec.get("groups")
     for group in groups if isinstance(groups, list) else []:
         if isinstance(group, dict):
             params = group.get("parameters")
             at = where(params) if isinstance(params, dict) else "?"
-            lines += _pick_lines(group, f"At {at}: ")
+            prefix = f"{where_run}, at {at}: " if where_run else f"At {at}: "
+            lines += _pick_lines(group, prefix)
     return lines
