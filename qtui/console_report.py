@@ -66,7 +66,8 @@ def results_tables(model: Results, width: int = 80) -> list[Table]:
     (timing; resources; outcome), so every figure stays whole at 80 columns.
     """
     gpu = tuple(c.key for c in model.columns if c.key.startswith("gpu_"))
-    every = _TIMING + _RESOURCES + _OUTCOME + gpu
+    node = tuple(c.key for c in model.columns if c.key == "node")
+    every = _TIMING + _RESOURCES + _OUTCOME + gpu + node
     label = max((len(r.label) for r in model.rows), default=11)
     need_wide = label + sum(
         max(len(model.column(k).title), *(len(r.text(k)) for r in model.rows)) + 2 for k in every
@@ -79,6 +80,8 @@ def results_tables(model: Results, width: int = 80) -> list[Table]:
             ("Results: range and resources", _RESOURCES + gpu),
             ("Results: cost and outcome", _OUTCOME),
         ]
+        if node:
+            groups.append(("Results: where they were measured", node))
     tables = []
     for title, keys in groups:
         table = _new_table(title)
@@ -89,7 +92,8 @@ def results_tables(model: Results, width: int = 80) -> list[Table]:
             # cell; the combination column wraps instead.
             need = max((len(r.text(key)) for r in model.rows), default=1)
             header = col.title if len(groups) == 1 or len(col.title) <= need + 2 else col.short
-            table.add_column(header, justify="right", no_wrap=True, min_width=need)
+            table.add_column(header, justify="right" if col.align == "r" else "left",
+                             no_wrap=True, min_width=need)
         for row in model.rows:
             table.add_row(_label(row), *[_cell(row, k) for k in keys])
         tables.append(table)

@@ -30,6 +30,19 @@ def common_parameters(summary: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _measured_on(nodes: Any) -> str:
+    """``AMD EPYC 7763 ×128: n1, n2 (6 runs); …`` from a summary's ``nodes`` (cluster runs)."""
+    parts = []
+    for item in nodes if isinstance(nodes, list) else []:
+        if not isinstance(item, dict) or not item.get("label"):
+            continue
+        names = [str(n) for n in item.get("nodes") or [] if n] if isinstance(
+            item.get("nodes"), list) else []
+        runs = len(item["run_ids"]) if isinstance(item.get("run_ids"), list) else 0
+        parts.append(f"{item['label']}: {', '.join(names) or '?'} ({runs} run{'s' * (runs != 1)})")
+    return "; ".join(parts)
+
+
 def environment_lines(summary: dict[str, Any]) -> list[tuple[str, str]]:
     """(label, value) pairs: CPU, cores, memory, OS, Python, package versions.
 
@@ -41,9 +54,13 @@ def environment_lines(summary: dict[str, Any]) -> list[tuple[str, str]]:
     versions = dict((m.get("versions") or {}) if isinstance(m.get("versions"), dict) else {})
     versions.update(summary.get("versions") or {})
     out: list[tuple[str, str]] = []
+    measured = _measured_on(summary.get("nodes"))
+    if measured:
+        out.append(("Measured on", measured))
     host = m.get("hostname") or m.get("node")
     if host:
-        out.append(("Host", str(host)))
+        out.append(("Host", f"{host} (submitted from; the runs ran on the nodes above)"
+                    if measured else str(host)))
     model = m.get("cpu_model") or cpu.get("brand_raw") or m.get("processor")
     if model:
         out.append(("CPU", str(model)))

@@ -22,6 +22,10 @@ Decisions:
   cannot attribute it; mean utilisation) appear only when a result has them.
 * **Other load**: the cores other processes kept busy while the runs trained;
   ``⚠`` marks a combination with a contended run (its times are unreliable).
+* **Node** (the node type a combination's finished runs were measured on,
+  ``qtui.node_types``: ``AMD EPYC 7763 ×128``; ``A + B`` when its repeats
+  ran on different types) appears only when some run ran on a
+  cluster (a result with ``nodes``).
 * **Loss** is named for what it is (``qtui.summary.LOSS_KINDS``): the mean
   loss of the last epoch, or over the measured steps of a step-limited run.
 """
@@ -33,7 +37,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from qtui import stability, units
+from qtui import node_types, stability, units
 from qtui.parameters import label, varying_parameters
 
 #: Above this many cores in use a combination is fast by burning cores.
@@ -199,6 +203,20 @@ GPU_COLUMNS = (
 )
 
 
+#: Shown only when some run ran on a cluster (a result lists its ``nodes``).
+NODE_COLUMN = Column("node", "Node", "Node", align="l")
+
+
+def on_cluster(results: list[dict[str, Any]]) -> bool:
+    """Did any of these results' runs run on a cluster node?"""
+    return any(isinstance(r.get("nodes"), list) and r["nodes"] for r in results)
+
+
+def _node(r: dict[str, Any]) -> Cell:
+    types = node_types.of_entry(r)
+    return Cell(node_types.text(types) or None, node_types.text(types) or units.MISSING)
+
+
 def columns(loss_kind: str = "last_epoch") -> tuple[Column, ...]:
     return (
         Column("combo", "Combination", "Combination", align="l"),
@@ -246,6 +264,8 @@ def from_results(results: list[dict[str, Any]]) -> Results:
     if any(_res(r, "gpu_mem_peak_bytes") is not None or _res(r, "gpu_util_mean") is not None
            for r in results):
         cols = cols + GPU_COLUMNS
+    if on_cluster(results):
+        cols = cols + (NODE_COLUMN,)
     varying = varying_parameters(results)
     best_result = fastest(results)
     rows = []
@@ -259,6 +279,7 @@ def from_results(results: list[dict[str, Any]]) -> Results:
         cells["relative"] = Cell(*relative_text(r, best_result))
         cells["cores"] = _cores(r)
         cells["contention"] = _contention(r)
+        cells["node"] = _node(r)
         runs = _dict(r.get("runs"))
         rows.append(
             Row(

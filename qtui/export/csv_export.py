@@ -3,7 +3,10 @@
 Columns: session and run identity, ``parameter_*`` (device, diff method and
 every workload parameter), timing, resources, accuracy, final loss and what it is (``loss_kind``: ``last_epoch``
 or ``measured_steps``, see ``qtui.summary.LOSS_KINDS``), warnings,
-state and error.  Refused combinations get a row too (state ``refused``, no
+state and error.  When some run ran on a cluster, ``executor``, ``job_id``,
+``array_task_id``, ``node``, ``job_state`` (the scheduler's last word) and
+``node_type`` (``qtui.node_types``: the text of the results' Node column)
+follow the run's identity.  Refused combinations get a row too (state ``refused``, no
 run id), so a spreadsheet shows everything that was asked for.
 """
 
@@ -13,6 +16,7 @@ import csv
 import io
 from typing import Any
 
+from qtui import node_types
 from qtui.export.base import Exporter
 from qtui.outcomes import describe_error, run_warning_total
 from qtui.phase_table import PHASES
@@ -24,6 +28,8 @@ FIXED_COLUMNS = [
     "repeat_index",
     "state",
 ]
+#: Where a cluster run ran; present only when some run did.
+JOB_COLUMNS = ["executor", "job_id", "array_task_id", "node", "job_state", "node_type"]
 RESULT_COLUMNS = [
     "resolved_diff_method",
     "split_batch",
@@ -73,7 +79,10 @@ def rows(summary: dict[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
         for k in run.get("parameters") or {}:
             if k not in param_keys:
                 param_keys.append(k)
-    columns = FIXED_COLUMNS + [f"parameter_{k}" for k in param_keys] + RESULT_COLUMNS
+    cluster = any(node_types.is_cluster_run(r) for r in runs)
+    columns = (FIXED_COLUMNS + (JOB_COLUMNS if cluster else [])
+               + [f"parameter_{k}" for k in param_keys] + RESULT_COLUMNS)
+    machine = summary.get("machine_info")
     out: list[dict[str, Any]] = []
     sid = summary.get("session_id")
     for run in runs:
@@ -114,6 +123,10 @@ def rows(summary: dict[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
             "error_type": err.get("exc_type") or (err.get("state") if err else None),
             "error": describe_error(err) or None,
         }
+        if cluster:
+            for key in JOB_COLUMNS[:-1]:
+                row[key] = run.get(key)
+            row["node_type"] = node_types.of_run(run, machine) or None
         for name, _ in PHASES:
             row[f"phase_{name}_s"] = (run.get("phases") or {}).get(name)
         for k in param_keys:
