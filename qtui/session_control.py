@@ -12,6 +12,10 @@ the TUI (``qtui.ui.app``) do it one way:
 * ``cancel(run_id)`` cancels a waiting run without starting it, or asks the
   supervisor to stop a running or queued one; ``cancel_all()`` does both for
   every run; ``set_interval`` changes the sampling of the current run too.
+* a batch may carry its own ``executor`` (``start(..., executor=...)``: a cluster
+  session's ``SlurmExecutor``); it runs that batch only, instead of the shared
+  local one, and is closed when that batch's session ends (a SLURM executor then
+  cancels its unfinished jobs, unless they were left running).
 * ``follow(path)`` feeds the events of a growing JSONL log instead (``qtui
   watch``), on a thread that ``stop()`` ends.
 * what a finished session leaves: ``error`` (the exception the supervisor
@@ -56,6 +60,7 @@ class Batch:
     argv: list[str] | None = None
     on_event: Any = None  # what the supervisor reports to (the recorder, when recording)
     planner: Any = None  # --repeat auto (qtui.adaptive.AdaptiveRepeats), or None
+    executor: Any = None  # this batch's own executor (a cluster's), closed when it ends
 
 
 @dataclass(frozen=True)
@@ -98,6 +103,7 @@ class SessionController:
         self._repeats: dict[tuple[str, str, Any], int] = {}  # combination+params -> runs so far
         self._lock = threading.Lock()
         self._pending: list[Batch] = []
+        self._batch: Batch | None = None  # the batch whose session is active
         self._supervisor: Any = None
         self._thread: threading.Thread | None = None
         self._idle = threading.Event()
@@ -126,6 +132,15 @@ class SessionController:
     def interrupted(self) -> bool:
         sup = self._supervisor
         return bool(sup is not None and sup.interrupted)
+
+    @property
+    def cluster_executor(self) -> Any:
+        """The active batch's own cluster executor (it can leave its jobs running:
+        ``detach``), or None when the active session runs locally or none is active."""
+        with self._lock:
+            batch = self._batch if not self._idle.is_set() else None
+        executor = batch.executor if batch is not None else None
+        return executor if executor is not None and hasattr(executor, "detach") else None
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until no session is active; False on timeout."""
@@ -157,15 +172,26 @@ class SessionController:
         argv: list[str] | None = None,
         renumber: bool = True,
         planner: Any = None,
+        executor: Any = None,
     ) -> Started:
         """Run ``specs`` now, or after the current session when one is active.
 
-        ``renumber=False`` keeps the ids of specs already numbered by ``number``.
+        ``renumber=False`` keeps the ids of specs already numbered by ``number``
+        (or by the session re-attached to); later runs are numbered after them.
+        ``executor``: this batch's own (a ``SlurmExecutor``), closed when its
+        session ends, or when the batch is dropped before it started.
         """
         numbered = self.number(specs) if renumber else list(specs)
+        if not renumber:
+            self._count_past(numbered)
         if not numbered:
+            if executor is not None:
+                executor.close()
             return Started([], False)
-        batch = Batch(numbered, interval, list(refused), events_path, argv, planner=planner)
+        batch = Batch(
+            numbered, interval, list(refused), events_path, argv, planner=planner,
+            executor=executor,
+        )
         with self._lock:
             if not self._idle.is_set():
                 self._pending.append(batch)
@@ -185,6 +211,14 @@ class SessionController:
             self._thread.start()
         return Started(numbered, queued)
 
+    def _count_past(self, specs: Sequence[RunSpec]) -> None:
+        """Number later runs after ``r<n>`` ids given from outside (a re-attached session)."""
+        with self._lock:
+            for spec in specs:
+                digits = spec.run_id[1:] if spec.run_id.startswith("r") else ""
+                if digits.isdigit():
+                    self._counter = max(self._counter, int(digits))
+
     def _supervisor_for(self, batch: Batch) -> Any:
         from qtui.engine.supervisor import Supervisor
 
@@ -195,7 +229,9 @@ class SessionController:
             options["planner"] = batch.planner
         if options.get("planner") is not None:
             options["number"] = self.number  # planned runs count on like the others
-        if "executor" not in options:
+        if batch.executor is not None:
+            options["executor"] = batch.executor
+        elif "executor" not in options:
             if self._executor is None:
                 from qtui.engine.executor import get_executor
 
@@ -226,6 +262,7 @@ class SessionController:
                 sup = self._supervisor_for(batch)
                 with self._lock:
                     self._supervisor = sup
+                    self._batch = batch
                     self.interval = sup.interval
                 if self.on_launch is not None:
                     self.on_launch(batch)
@@ -238,6 +275,11 @@ class SessionController:
                 close = getattr(batch.on_event, "close", None)
                 if callable(close):
                     close()
+                if batch.executor is not None:
+                    try:  # a cluster's: cancels its unfinished jobs unless left running
+                        batch.executor.close()
+                    except Exception as exc:  # noqa: BLE001 - the next batch still runs
+                        error = error or exc
             with self._lock:
                 batch = self._pending.pop(0) if self._pending else None
             if batch is None:
@@ -262,16 +304,21 @@ class SessionController:
     def cancel(self, run_id: str) -> str | None:
         """Cancel one run: ``"dropped"`` if it waited for a later session (it never
         starts), ``"asked"`` if the supervisor stops it, None if no session is active."""
+        emptied: list[Batch] = []
         with self._lock:
             for batch in self._pending:
                 if any(s.run_id == run_id for s in batch.specs):
                     batch.specs[:] = [s for s in batch.specs if s.run_id != run_id]
+                    emptied = [b for b in self._pending if not b.specs]
                     self._pending = [b for b in self._pending if b.specs]
                     dropped = True
                     break
             else:
                 dropped = False
             sup = self._supervisor if not self._idle.is_set() else None
+        for batch in emptied:
+            if batch.executor is not None:
+                batch.executor.close()  # never prepared: nothing was submitted
         if dropped:
             self.on_event(ev.RunCancelled(run_id=run_id, reason="cancelled before it started"))
             return "dropped"
@@ -290,6 +337,8 @@ class SessionController:
         for batch in dropped:
             for s in batch.specs:
                 self.on_event(ev.RunCancelled(run_id=s.run_id, reason="not started: cancelled"))
+            if batch.executor is not None:
+                batch.executor.close()  # never prepared: nothing was submitted
         if sup is not None:
             sup.cancel_all(leave_running=leave_running)
         return sup is not None
@@ -341,7 +390,10 @@ def exit_lines(summary: Any, *, recorded: bool, exported: Sequence[Path] = ()) -
 
     counts: dict[str, int] = {}
     for r in runs:
-        counts[r.state] = counts.get(r.state, 0) + 1
+        word = r.state
+        if word == "cancelled" and str((r.error or {}).get("reason", "")).startswith("not watched"):
+            word = "left running"  # a cluster job qtui stopped watching (quit: leave them)
+        counts[word] = counts.get(word, 0) + 1
     parts = ", ".join(f"{n} {s}" for s, n in counts.items())
     lines = [f"qtui: {len(runs)} run(s): {parts}"]
     for c in summary.combos():
