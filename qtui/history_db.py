@@ -565,6 +565,16 @@ class HistoryDB:
                 out.append(event)
         return out
 
+    def session_started(self, session_id: str) -> ev.SessionStarted | None:
+        """The session's ``session_started`` event (where its runs executed), or None."""
+        rows = self._query(
+            "SELECT data FROM events WHERE session_id = ? AND type = 'session_started'"
+            " ORDER BY id LIMIT 1",
+            (session_id,),
+        )
+        event, _ = ev.decode(rows[0]["data"]) if rows else (None, None)
+        return event if isinstance(event, ev.SessionStarted) else None
+
     def summary(self, session_id: str) -> dict[str, Any]:
         """The session's summary (schema ``qtui.summary``), rebuilt from its events."""
         from qtui.summary import SessionSummary

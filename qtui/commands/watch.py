@@ -16,10 +16,12 @@ that qtui left running, from any login that sees the folder: DIR is the
 session's folder (the one ``qtui run``/``sweep`` printed) or the jobs folder
 above it (its latest session).  Every job's log is read from its start and
 then followed, and the jobs still queued or running are watched until they
-end, so the progress, table, recommendation and crossovers read as if the
-session had never been left; ``--json`` saves the merged summary.  Ctrl-C
-asks again whether to cancel the jobs or leave them.  The re-attached
-session is recorded in history as a session of its own.
+end, so the live panels, table, recommendation and crossovers read as if the
+session had never been left.  It opens the TUI, where quitting asks again
+whether to cancel the jobs or leave them; with ``--no-tui`` it prints
+progress and the table instead (Ctrl-C asks), and ``--json`` saves the merged
+summary.  The re-attached session is recorded in history as a session of its
+own.
 """
 
 from __future__ import annotations
@@ -57,7 +59,9 @@ def register(subparsers: Any) -> None:
         "--jobs-dir", metavar="DIR", default=None,
         help="re-attach to a cluster session (--executor slurm) in DIR, or the latest one under it",
     )
-    p.add_argument("--json", metavar="FILE", help="with --jobs-dir: write the summary JSON to FILE")
+    p.add_argument(
+        "--json", metavar="FILE", help="with --jobs-dir --no-tui: write the summary JSON to FILE"
+    )
     p.add_argument("--force", action="store_true", help="with --json: overwrite FILE")
     p.add_argument("--no-tui", action="store_true", help="print progress lines, not the TUI")
     p.add_argument("--once", action="store_true", help="print the log's state now and exit")
@@ -71,9 +75,13 @@ def handler(args: argparse.Namespace) -> int:
     if args.jobs_dir is not None:
         if args.log is not None:
             return fail("jobs-dir: give a LOG or --jobs-dir, not both")
-        from qtui.commands.watch_jobs import reattach
+        if args.no_tui:
+            from qtui.commands.watch_jobs import reattach
 
-        return reattach(args)
+            return reattach(args)
+        if args.json is not None or args.force:
+            return fail("json: with --jobs-dir needs --no-tui (in the TUI, e exports the summary)")
+        return reattach_tui(args)
     if args.json is not None or args.force:
         return fail("json: needs --jobs-dir (a log's summary: qtui report LOG --format json)")
     if args.log is None:
@@ -99,6 +107,23 @@ def handler(args: argparse.Namespace) -> int:
         return fail(f"the TUI is not available ({exc}); use --no-tui")
     rc = run_app(args, watch_path=path)
     return int(rc or 0)
+
+
+def reattach_tui(args: argparse.Namespace) -> int:
+    """``qtui watch --jobs-dir DIR``: the TUI, following the cluster session in DIR."""
+    from qtui.cluster.jobs_folder import JobsFolderError, find_session, read_manifest
+
+    try:
+        folder = find_session(Path(args.jobs_dir).expanduser())
+        if not read_manifest(folder).jobs:
+            return fail(f"jobs-dir: {folder} holds no submitted runs")
+    except JobsFolderError as exc:
+        return fail(f"jobs-dir: {exc}")
+    try:
+        from qtui.ui.app import run_app
+    except ImportError as exc:
+        return fail(f"the TUI is not available ({exc}); use --no-tui")
+    return int(run_app(args, reattach=folder) or 0)
 
 
 class ProgressPrinter:

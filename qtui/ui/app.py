@@ -75,6 +75,7 @@ class QtuiApp(ActionHandlers, App[int]):
         theme: str | None = None,
         isolation: str = "process",
         watch_path: Path | None = None,
+        reattach: Path | None = None,
         capabilities: Any = None,
         capabilities_loader: Callable[[bool], Any] | None = None,
         events: Iterable[ev.Event] = (),
@@ -86,6 +87,9 @@ class QtuiApp(ActionHandlers, App[int]):
         super().__init__()
         self.isolation = isolation
         self.watch_path = watch_path
+        self.reattach_folder = reattach  # a cluster session to re-attach to on mount
+        self.left_running: list[str] = []  # jobs folders left running at quit (exit lines)
+        self.exit_notes: list[str] = []  # printed after the exit summary
         self.feed = EventFeed()
         self.state = LiveState()
         self.state.apply_batch(events)
@@ -133,7 +137,9 @@ class QtuiApp(ActionHandlers, App[int]):
     def compose(self) -> ComposeResult:
         yield StatusLine(id="status")
         yield from layout.tabs(
-            initial="monitor" if (self.watch_path or self.state.summary.runs) else "setup",
+            initial="monitor"
+            if (self.watch_path or self.reattach_folder or self.state.summary.runs)
+            else "setup",
             watching=self.watch_path is not None,
             thread_mode=self.isolation == "thread",
         )
@@ -163,6 +169,8 @@ class QtuiApp(ActionHandlers, App[int]):
         # collector's reach: a full collection walking Textual's widget graph
         # stalled the event loop 110-180 ms (benchmarks/ui_lag_cores.py).
         self.set_timer(1.5, gc.freeze)
+        if self.reattach_folder is not None:
+            self.call_after_refresh(self.reattach, self.reattach_folder)
         if self.watch_path is not None:
             self.control.follow(self.watch_path, lambda e: self.post_message(WatchDone(e)))
         elif self._caps is not None:
@@ -258,12 +266,19 @@ class QtuiApp(ActionHandlers, App[int]):
             from qtui.adaptive import AdaptiveRepeats
 
             planner = AdaptiveRepeats(message.specs)
+        argv = ["qtui", "tui", f"--isolation={self.isolation}"]
+        executor = None
+        if message.slurm is not None:
+            from qtui.cluster.slurm_executor import SlurmExecutor
+
+            executor = SlurmExecutor(message.slurm, argv=argv)  # one job array for the batch
         started = self.control.start(
             message.specs,
             interval=message.interval,
             refused=message.refused,
-            argv=["qtui", "tui", f"--isolation={self.isolation}"],
+            argv=argv,
             planner=planner,
+            executor=executor,
         )
         if not started.specs:
             return
@@ -273,6 +288,47 @@ class QtuiApp(ActionHandlers, App[int]):
         # moves focus to the next widget there and the setup tab comes back.
         self.set_focus(None)
         self.action_tab("monitor")
+
+    def reattach(self, folder: Path) -> bool:
+        """Follow a cluster session again (``qtui watch --jobs-dir``, history's ``a``):
+        its runs, ids kept, through a ``SlurmExecutor`` attached to its manifest."""
+        from qtui.cluster.jobs_folder import JobsFolderError, read_manifest
+        from qtui.cluster.slurm_executor import SlurmExecutor
+        from qtui.config import RunSpec
+
+        try:
+            manifest = read_manifest(folder)
+            specs = [RunSpec.from_dict(job.spec) for job in manifest.jobs]
+        except JobsFolderError as exc:
+            self.notify(f"cannot re-attach: {exc}", severity="error", timeout=8)
+            return False
+        except (KeyError, TypeError, ValueError) as exc:
+            self.notify(f"cannot re-attach: {folder} holds a run spec qtui cannot read ({exc})",
+                        severity="error", timeout=8)
+            return False
+        if not specs:
+            self.notify(f"cannot re-attach: {folder} holds no submitted runs", severity="error")
+            return False
+        clash = [s.run_id for s in specs if s.run_id in self.state.summary.runs]
+        if clash:
+            # the ids are the jobs' own; two runs with one id cannot be shown apart
+            self.notify(
+                f"cannot re-attach here: this session already has runs {', '.join(clash[:4])}; "
+                f"in a new terminal: qtui watch --jobs-dir {folder}",
+                severity="error", timeout=10,
+            )
+            return False
+        executor = SlurmExecutor(attach=folder, argv=manifest.argv)
+        started = self.control.start(
+            specs, argv=manifest.argv, renumber=False, executor=executor
+        )
+        self.notify(
+            f"re-attached to {manifest.session_id}: {len(specs)} job(s)"
+            + (" (after the current runs)" if started.queued else "")
+        )
+        self.set_focus(None)
+        self.action_tab("monitor")
+        return True
 
     @on(Notice)
     def _notice(self, message: Notice) -> None:
@@ -348,12 +404,14 @@ class QtuiApp(ActionHandlers, App[int]):
 
 
 
-def run_app(args: Any, watch_path: Path | None = None) -> int:
-    """Entry point used by ``qtui`` (no subcommand) and ``qtui watch FILE``."""
+def run_app(args: Any, watch_path: Path | None = None, reattach: Path | None = None) -> int:
+    """Entry point used by ``qtui`` (no subcommand), ``qtui watch FILE`` and
+    ``qtui watch --jobs-dir DIR`` (``reattach``: a cluster session's folder)."""
     app = QtuiApp(
         theme=getattr(args, "theme", None),
         isolation=getattr(args, "isolation", None) or "process",
         watch_path=watch_path,
+        reattach=reattach,
     )
     try:
         code = app.run()
@@ -362,5 +420,9 @@ def run_app(args: Any, watch_path: Path | None = None) -> int:
     recorded = app.record_history and app.watch_path is None
     for line in exit_lines(app.state.summary, recorded=recorded, exported=app.exported):
         print(line)
+    for folder in app.left_running:
+        print(f"qtui: the jobs go on without qtui; re-attach with: qtui watch --jobs-dir {folder}")
+    for note in app.exit_notes:
+        print(note)
     return int(code or 0)
 

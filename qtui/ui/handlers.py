@@ -54,6 +54,8 @@ class ActionHandlers(_Base):
     tab_focus: dict[str, Widget]
     qtui_themes: dict[str, Any]
     exported: list[Path]
+    left_running: list[str]
+    exit_notes: list[str]
     _caps: Any
 
     if TYPE_CHECKING:  # provided by QtuiApp
@@ -63,6 +65,7 @@ class ActionHandlers(_Base):
         def _status(self) -> StatusLine: ...
         def _probe(self, refresh: bool) -> Any: ...
         def _action_context(self) -> actions.Context: ...
+        def reattach(self, folder: Path) -> bool: ...
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         """Enter on a queue row: that run's detail (issue 10, item 4)."""
@@ -195,6 +198,10 @@ class ActionHandlers(_Base):
         if not self.control.busy:
             self.exit(0)
             return
+        cluster = self.control.cluster_executor
+        if cluster is not None and not cluster.detached:
+            self._ask_about_jobs(cluster)
+            return
 
         def answer(yes: bool | None) -> None:
             if yes:
@@ -215,17 +222,63 @@ class ActionHandlers(_Base):
         parts = [f"{states.count(s)} {s}" for s in ("running", "queued") if states.count(s)]
         return ", ".join(parts) or "none yet (the session is starting)"
 
-    async def _shutdown_and_exit(self) -> None:
-        self._status().set(message="ending runs…")
-        self.control.cancel_all()
-        await asyncio.to_thread(self.control.wait, 5.0)
+    def _ask_about_jobs(self, executor: Any) -> None:
+        """Quit with cluster jobs in flight: cancel them, leave them running, or stay."""
+        from qtui.ui.screens.jobs_quit import LEAVE, JobsQuitScreen
+
+        folder = str(executor.folder or self._jobs_dir() or "?")
+        jobs: dict[str, int] = {}
+        for rec in self.state.active_runs():
+            word = str(rec.job.get("state") or "PENDING").lower()
+            jobs[word] = jobs.get(word, 0) + 1
+        unfinished = ", ".join(f"{n} {w}" for w, n in jobs.items()) or "being submitted"
+
+        def answer(choice: str | None) -> None:
+            if choice is None:
+                return
+            leave = choice == LEAVE
+            if leave:
+                self.left_running.append(folder)
+            # scancel, then the scheduler's word and the log's end: give it time
+            wait = 5.0 if leave else 30.0
+            self.run_worker(
+                self._shutdown_and_exit(leave_running=leave, wait=wait), exclusive=True, group="quit"
+            )
+
+        self.push_screen(JobsQuitScreen(unfinished, folder), answer)
+
+    def _jobs_dir(self) -> str | None:
+        executor = self.state.summary.session.get("executor") or {}
+        return executor.get("jobs_dir") if isinstance(executor, dict) else None
+
+    async def _shutdown_and_exit(self, leave_running: bool = False, wait: float = 5.0) -> None:
+        if leave_running:
+            self._status().set(message="leaving the jobs running…")
+        else:
+            self._status().set(message="ending runs…")
+        cluster = self.control.cluster_executor
+        self.control.cancel_all(leave_running=leave_running)
+        idle = await asyncio.to_thread(self.control.wait, wait)
+        if not idle and cluster is not None and not leave_running:
+            folder = cluster.folder or self._jobs_dir() or "?"
+            self.exit_notes.append(
+                f"qtui: the cancelled jobs had not ended after {wait:g} s; see where they stand "
+                f"with: qtui watch --jobs-dir {folder}"
+            )
         self._tick()
         self.exit(0)
 
     def action_history(self) -> None:
         from qtui.ui.screens.history import HistoryScreen
 
-        self.push_screen(HistoryScreen(self.history_factory, current=self.state.document))
+        self.push_screen(
+            HistoryScreen(
+                self.history_factory, current=self.state.document, reattach=self._reattach_from_history
+            )
+        )
+
+    def _reattach_from_history(self, folder: Path) -> bool:
+        return self.reattach(folder)
 
     def action_export(self) -> None:
         from qtui.export import default_folder

@@ -15,7 +15,7 @@ from textual.lazy import Lazy
 from textual.widget import Widget
 from textual.widgets import TabbedContent, TabPane
 
-from qtui.ui.widgets.cpu_panel import CpuPanel
+from qtui.ui.widgets.cpu_panel import CPU_TITLE, CpuPanel
 from qtui.ui.widgets.loss_panel import LossPanel
 from qtui.ui.widgets.memory_panel import MemoryPanel
 from qtui.ui.widgets.phases_panel import PhasesPanel
@@ -56,7 +56,7 @@ def tabs(*, initial: str, watching: bool, thread_mode: bool) -> ComposeResult:
                 yield titled(LossPanel(id="loss"), "Loss")
                 yield titled(RunQueue(id="mon-queue"), "Runs")
             with Vertical(id="mon-right"):
-                with titled(Vertical(id="cpu-box"), "CPU per core (node, 0–100 %)"):
+                with titled(Vertical(id="cpu-box"), CPU_TITLE):
                     yield CpuPanel(id="cpu")
                     yield ThreadPoolsPanel(thread_mode=thread_mode, id="pools")
                 yield titled(

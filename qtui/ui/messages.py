@@ -34,10 +34,11 @@ class StartRequested(Message):
 
     def __init__(
         self, specs: list[RunSpec], interval: float, refused: list[dict[str, str]],
-        auto_repeat: bool = False,
+        auto_repeat: bool = False, slurm: Any = None,
     ) -> None:
         super().__init__()
         self.specs = specs
+        self.slurm = slurm  # SlurmOptions: run them as one job array; None: locally
         self.auto_repeat = auto_repeat  # repeats field "auto": qtui.adaptive plans more passes
         self.interval = interval
         self.refused = refused

@@ -31,6 +31,30 @@ MAX_HISTORY = 200_000
 ACTIVE_STATES = frozenset({"queued", "running"})
 
 
+#: SLURM's words for a job that ended badly (qtui adds LOST: a task it no longer knows).
+JOB_FAILED = frozenset({
+    "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY", "PREEMPTED",
+    "BOOT_FAIL", "DEADLINE", "REVOKED", "LOST",
+})
+
+
+def job_words(job: dict[str, Any]) -> str:
+    """A cluster run's job as the queue shows it: ``PENDING (Priority)``,
+    ``RUNNING on node12``, ``TIMEOUT``; "" for a local run."""
+    state = str(job.get("state") or "")
+    if not state:
+        return ""
+    reason = str(job.get("reason") or "")
+    node = str(job.get("node") or "")
+    if state == "PENDING":
+        return f"PENDING ({reason})" if reason else "PENDING"
+    if state == "RUNNING":
+        return f"RUNNING on {node}" if node else "RUNNING"
+    if state == "LOST":
+        return "LOST"
+    return f"{state} ({reason})" if reason and state in JOB_FAILED else state
+
+
 class EventFeed:
     """Thread-safe hand-off from the producer thread to the UI thread.
 
@@ -168,6 +192,11 @@ class LiveState:
             v.phases += 1
         elif isinstance(event, ev.LogNote):
             self.notes.append(event.message)
+        elif isinstance(event, ev.JobState):
+            # folded into the run's record (RunRecord.job) by the summary; the queue
+            # shows it, the CPU panel names the node
+            v.runs += 1
+            v.cpu += 1
         elif isinstance(event, (ev.RunQueued, ev.RunStarted)):
             self._color(event.run_id)
             v.runs += 1
@@ -298,6 +327,14 @@ class LiveState:
             return running[-1]
         with_phases = [r for r in runs if r.phases]
         return with_phases[-1] if with_phases else None
+
+    def cpu_node(self) -> str | None:
+        """The node whose per-core CPU the panel shows: the compute node of the run in
+        focus when it is a cluster run (its samples come from there), else None."""
+        rec = self.run(self.current_run)
+        if rec is None or not rec.job:
+            return None
+        return str(rec.job.get("node") or (rec.job.get("machine") or {}).get("hostname") or "") or None
 
     def color(self, run_id: str | None) -> str:
         """The run's series colour in the current theme (first seen, first colour)."""

@@ -1,5 +1,10 @@
 """Past sessions from the history database; enter opens one's results table.
 
+A cluster session (``--executor slurm``) says so in the Where column; ``a``
+re-attaches to it while its jobs folder (``session_started.executor.jobs_dir``)
+still holds the manifest: its runs are followed again, as ``qtui watch
+--jobs-dir`` does.
+
 Reads ``qtui.history_db.HistoryDB`` (the same store ``qtui history`` reads), so
 what the TUI lists is what the CLI lists.  The results are shown with the live
 ``ResultsTable`` widget, from the summary rebuilt out of the stored events.
@@ -8,6 +13,8 @@ what the TUI lists is what the CLI lists.  The results are shown with the live
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from rich.text import Text
@@ -65,6 +72,7 @@ class HistoryScreen(Screen[None]):
         Binding("escape,q", "back", "Back"),
         Binding("enter", "open", "Open session", show=True),
         Binding("c", "compare", "Compare with this session", show=True),
+        Binding("a", "reattach", "Re-attach (cluster)", show=True),
     ]
 
     DEFAULT_CSS = """
@@ -72,17 +80,25 @@ class HistoryScreen(Screen[None]):
     HistoryScreen #history-error { color: $error; height: auto; padding: 0 1; }
     """
 
-    def __init__(self, db_factory: Any = None, current: Any = None) -> None:
-        """``current()`` returns this session's summary dict (for ``c``: compare)."""
+    def __init__(
+        self,
+        db_factory: Any = None,
+        current: Any = None,
+        reattach: Callable[[Path], bool] | None = None,
+    ) -> None:
+        """``current()`` returns this session's summary dict (for ``c``: compare);
+        ``reattach(folder)`` follows a cluster session again (for ``a``)."""
         super().__init__()
         self.db_factory = db_factory
         self.current = current
+        self.reattach = reattach
         self.sessions: list[dict[str, Any]] = []
+        self.jobs_dirs: dict[str, str] = {}  # session id -> its cluster jobs folder
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(
-                "History: past sessions, newest first — enter opens, c compares with this session",
+                "History, newest first — enter opens · c compares · a re-attaches (cluster)",
                 id="history-title",
             )
             yield Static("", id="history-error")
@@ -102,6 +118,7 @@ class HistoryScreen(Screen[None]):
             ("sid", "Session"),
             ("when", "Started"),
             ("status", "Status"),
+            ("where", "Where"),
             ("runs", "Runs"),
             ("combos", "Combinations"),
         ):
@@ -119,15 +136,51 @@ class HistoryScreen(Screen[None]):
         for s in self.sessions:
             states = s.get("states") or {}
             runs = f"{states.get('finished', 0)}/{s.get('n_runs', 0)}"
+            where = self._where(db, str(s.get("session_id", "")))
             table.add_row(
                 Text(str(s.get("session_id", ""))),
                 Text(_when(s.get("started_t"))),
                 Text(str(s.get("status", ""))),
+                Text(where),
                 Text(runs),
                 Text(", ".join(s.get("combos") or [])),
                 key=str(s.get("session_id")),
             )
         table.focus()
+
+    def _where(self, db: Any, session_id: str) -> str:
+        """``local``, or the cluster executor (its jobs folder kept for ``a``)."""
+        try:
+            started = db.session_started(session_id)
+        except Exception:  # noqa: BLE001 - a column, not worth failing the list for
+            return "?"
+        executor = dict(started.executor) if started is not None else {}
+        if executor.get("jobs_dir"):
+            self.jobs_dirs[session_id] = str(executor["jobs_dir"])
+        return str(executor.get("name") or "local")
+
+    def action_reattach(self) -> None:
+        """``a``: follow the highlighted cluster session again (its manifest must remain)."""
+        from qtui.cluster.jobs_folder import MANIFEST
+
+        error = self.query_one("#history-error", Static)
+        table: DataTable[Text] = self.query_one(DataTable)
+        if not table.row_count:
+            return
+        key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+        sid = str(key.value)
+        folder = self.jobs_dirs.get(sid)
+        if folder is None:
+            error.update(f"{sid} ran locally: nothing to re-attach to (a: cluster sessions)")
+            return
+        if not (Path(folder) / MANIFEST).is_file():
+            error.update(f"cannot re-attach to {sid}: {Path(folder) / MANIFEST} no longer exists")
+            return
+        if self.reattach is None:
+            error.update(f"re-attach with: qtui watch --jobs-dir {folder}")
+            return
+        self.dismiss(None)
+        self.reattach(Path(folder))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()

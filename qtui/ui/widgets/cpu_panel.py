@@ -11,6 +11,9 @@ The panel picks the densest layout the cores need (issue 10, items 16, 17):
 * **dense**: two cores per cell (braille: each dot column a core, 0–4 dots),
   for 128–256 cores in the small box of an 80×24 terminal.
 
+For a cluster run (``--executor slurm``) the samples come from its compute
+node, so the box's title names that node (``CPU per core (node12, 0–100 %)``).
+
 When no run is active the figures are the last sample's: the header says the
 run ended and the bars are drawn dim, so a finished run (``qtui watch``) no
 longer looks like a busy node.
@@ -32,6 +35,7 @@ from qtui.ui.panel import LivePanel
 from qtui.ui.state import CPU_HISTORY, LiveState
 
 SPARK = " ▁▂▃▄▅▆▇█"
+CPU_TITLE = "CPU per core (node, 0–100 %)"
 HEAT = "·▁▂▃▄▅▆▇█"
 #: Braille dots of the left and right dot column, bottom dot first.
 _LEFT = (0x40, 0x04, 0x02, 0x01)
@@ -110,6 +114,14 @@ class CpuPanel(LivePanel, Widget):
     def refresh_from(self, state: LiveState) -> None:
         stale = bool(state.percpu) and not any(r.state == "running" for r in state.runs())
         self.update_data(state.percpu, state.cpu_history, stale=stale, sample_t=state.cpu_t)
+        self.name_node(state.cpu_node())
+
+    def name_node(self, node: str | None) -> None:
+        """Title the box with the cluster node the figures come from (None: this machine)."""
+        target = self.parent if isinstance(self.parent, Widget) else self
+        title = f"CPU per core ({node}, 0–100 %)" if node else CPU_TITLE
+        if target.border_title != title and (node or target.border_title):
+            target.border_title = title
 
     def update_data(
         self,

@@ -12,10 +12,19 @@ of qubits, layers, batch sizes and threads, measured and warm-up steps),
 checked with ``qtui.sweep.parse_axis`` and expanded with ``qtui.sweep.expand``.
 Both end in the same ``StartRequested`` message, so a sweep runs through the
 same supervisor path as any other run.
+
+The executor field (``local`` or ``slurm``, as ``--executor``) shows the SLURM
+fields when it says ``slurm``: partition, time limit in minutes, exclusive
+nodes (yes by default: one run per node) and any other sbatch options as
+``KEY=VALUE`` words.  They are checked by ``qtui.cluster.slurm_options.set_field``,
+the CLI's own checks, so a bad value reads as it does for ``qtui run`` and
+nothing is submitted.  The batch is then one job array (``SlurmExecutor``).
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +57,7 @@ class FieldDef:
     default: str
     optional: bool = False  # empty text means "not set"
     mode: str = ""  # "" both modes, "run" single runs only, "sweep" sweep only
+    slurm: bool = False  # shown only when the executor field says slurm
 
 
 #: Sweep fields come first in the grid: in sweep mode they are what one edits.
@@ -75,11 +85,25 @@ FIELDS: tuple[FieldDef, ...] = (
     FieldDef("interval", "sampling s", "0.1"),
     FieldDef("workload", "workload", DEFAULT_WORKLOAD),
 )
+#: Where the runs execute (``--executor``; beside the sampling interval, so the
+#: form is no taller) and its SLURM flags (after the workload, shown for slurm).
+EXECUTOR = FieldDef("executor", "executor", "local")
+SLURM_FIELDS: tuple[FieldDef, ...] = (
+    FieldDef("partition", "partition", "", optional=True, slurm=True),
+    FieldDef("time_limit", "limit (min)", "60", slurm=True),
+    FieldDef("exclusive", "exclusive", "yes", slurm=True),
+    FieldDef("slurm_extra", "sbatch extra", "", optional=True, slurm=True),
+)
+EXECUTOR_FIELDS = (EXECUTOR, *SLURM_FIELDS)
 FIELDS = SWEEP_FIELDS + tuple(
     FieldDef(f.key, f.label, f.default, f.optional, "run" if f.key in RUN_ONLY else "")
-    for f in FIELDS
-)
-SESSION_FIELDS = {"repeat", "timeout", "interval"}
+    for f in FIELDS[:-1]
+) + (EXECUTOR, FIELDS[-1]) + SLURM_FIELDS
+SESSION_FIELDS = {"repeat", "timeout", "interval"} | {f.key for f in EXECUTOR_FIELDS}
+#: Form field -> ``slurm_options.set_field`` flag.
+SLURM_FLAGS = {"partition": "partition", "time_limit": "time-limit", "slurm_extra": "slurm-extra"}
+#: Which of submitit's executors a slurm batch uses ("local" in tests without SLURM).
+CLUSTER_ENV = "QTUI_SUBMITIT_CLUSTER"
 
 
 def parse_field(key: str, text: str) -> Any:
@@ -90,7 +114,43 @@ def parse_field(key: str, text: str) -> Any:
         return parse_steps(text)
     if key == "repeat" and text.strip().lower() == AUTO:
         return AUTO  # qtui.adaptive: repeat until each mean is known (the CLI's --repeat auto)
+    if key == "executor":
+        return parse_executor(text)
+    if key == "exclusive":
+        return parse_yes_no(key, text)
+    if key in SLURM_FLAGS:
+        from qtui.cluster.slurm_options import SlurmOptions, set_field
+
+        value: Any = text.split() if key == "slurm_extra" else text
+        set_field(SlurmOptions(), SLURM_FLAGS[key], value)
+        return text.strip()
     return FIELD_PARSERS[key](text)
+
+
+def parse_executor(text: str) -> str:
+    """``local`` or ``slurm`` (``--executor``); slurm needs sbatch unless submitit's
+    local executor stands in (``QTUI_SUBMITIT_CLUSTER=local``)."""
+    from qtui.cluster.slurm_options import EXECUTOR_CHOICES
+
+    value = text.strip().lower()
+    if value not in EXECUTOR_CHOICES:
+        raise ConfigError("executor", f"must be one of {', '.join(EXECUTOR_CHOICES)}, got {text.strip()!r}")
+    if value == "slurm" and cluster() == "slurm" and shutil.which("sbatch") is None:
+        raise ConfigError("executor", "slurm: sbatch is not on PATH (is this a SLURM login node?)")
+    return value
+
+
+def parse_yes_no(key: str, text: str) -> bool:
+    value = text.strip().lower()
+    if value in ("yes", "y", "on", "true", "1"):
+        return True
+    if value in ("no", "n", "off", "false", "0"):
+        return False
+    raise ConfigError(key, f"yes or no, got {text.strip()!r}")
+
+
+def cluster() -> str:
+    return os.environ.get(CLUSTER_ENV, "slurm")
 
 
 AUTO = "auto"
@@ -152,6 +212,9 @@ class RunForm(VerticalScroll):
     RunForm #fields .-sweep-only { display: none; }
     RunForm.-sweep #fields .-sweep-only { display: block; }
     RunForm.-sweep #fields .-run-only { display: none; }
+    RunForm #fields .-slurm-only { display: none; }
+    RunForm.-slurm #fields .-slurm-only { display: block; }
+    RunForm.-wide #field-slurm_extra { column-span: 5; }
     RunForm #mode-line { height: 1; color: $text-muted; }
     RunForm #field-workload { column-span: 3; }
     RunForm.-wide #field-workload { column-span: 5; }
@@ -168,6 +231,7 @@ class RunForm(VerticalScroll):
         self.probe_error: str | None = None
         self.busy_note = ""
         self.sweep = False
+        self.slurm = False  # the executor field says slurm: its fields are shown
         self._planned: list[RunSpec] = []
 
     def compose(self) -> ComposeResult:
@@ -190,7 +254,7 @@ class RunForm(VerticalScroll):
         with Lazy(FieldsBlock(id="fields-block")):
             with Grid(id="fields"):
                 for f in FIELDS:
-                    classes = f"-{f.mode}-only" if f.mode else ""
+                    classes = f"-{f.mode}-only" if f.mode else ("-slurm-only" if f.slurm else "")
                     command = "qtui sweep" if f.mode == "sweep" else "qtui run"
                     yield Label(f.label, id=f"label-{f.key}", classes=classes)
                     yield Input(
@@ -201,8 +265,7 @@ class RunForm(VerticalScroll):
                         compact=True,
                         validators=[FieldValidator(f.key, f.optional)],
                         validate_on=["changed", "submitted", "blur"],
-                        tooltip=f"{f.label}: checked as you type with the same rules as "
-                        f"`{command}`",
+                        tooltip=_tooltip(f, command),
                     )
             yield Static("", id="form-errors")
             with Horizontal(id="start-row"):
@@ -246,8 +309,12 @@ class RunForm(VerticalScroll):
         self.validate_all()
 
     def _hidden(self, key: str) -> bool:
-        mode = next((f.mode for f in FIELDS if f.key == key), "")
-        return bool(mode) and mode != ("sweep" if self.sweep else "run")
+        f = next((f for f in FIELDS if f.key == key), None)
+        if f is None:
+            return False
+        if f.slurm and not self.slurm:
+            return True
+        return bool(f.mode) and f.mode != ("sweep" if self.sweep else "run")
 
     def active_fields(self) -> list[FieldDef]:
         return [f for f in FIELDS if not self._hidden(f.key)]
@@ -348,6 +415,10 @@ class RunForm(VerticalScroll):
         if not self.fields_ready:
             return False  # FieldsBlock validates once it is mounted
         values = self.values()
+        slurm = values["executor"].strip().lower() == "slurm"
+        if slurm != self.slurm:
+            self.slurm = slurm
+            self.set_class(slurm, "-slurm")
         errors: dict[str, str] = {}
         for f in self.active_fields():
             raw = values[f.key]
@@ -375,7 +446,8 @@ class RunForm(VerticalScroll):
         runs, problem = self._run_count_and_problem()
         valid = not problem
         self.query_one("#start", Button).disabled = not valid
-        note = problem or f"{self._count_text(runs)} — ctrl+r or enter starts"
+        where = " as one SLURM job array" if self.slurm and runs else ""
+        note = problem or f"{self._count_text(runs)}{where} — ctrl+r or enter starts"
         if self.busy_note and valid:
             note = self.busy_note
         self.query_one("#start-note", Static).update(note)
@@ -460,6 +532,21 @@ class RunForm(VerticalScroll):
         refused = [x for x in (grid.refusals() if grid else []) if x["device"] in devices]
         return specs, interval, refused
 
+    def slurm_options(self) -> Any:
+        """The SLURM options the form describes (``SlurmOptions``), or None for local runs."""
+        values = self.values()
+        if values["executor"].strip().lower() != "slurm":
+            return None
+        from qtui.cluster.slurm_options import SlurmOptions, set_field
+
+        opts = SlurmOptions(cluster=cluster())
+        for key, flag in SLURM_FLAGS.items():
+            text = values[key].strip()
+            if text:
+                set_field(opts, flag, text.split() if key == "slurm_extra" else text)
+        opts.exclusive = parse_yes_no("exclusive", values["exclusive"])
+        return opts
+
     def request_start(self) -> bool:
         if not self.validate_all():
             # Say why nothing started: a bell alone reads as a lost key press.
@@ -473,12 +560,32 @@ class RunForm(VerticalScroll):
             return False
         specs, interval, refused = self.build_specs()
         auto = str(self.values()["repeat"]).strip().lower() == AUTO
-        self.post_message(StartRequested(specs, interval, refused, auto_repeat=auto))
+        self.post_message(
+            StartRequested(specs, interval, refused, auto_repeat=auto, slurm=self.slurm_options())
+        )
         return True
+
+
+def _tooltip(f: FieldDef, command: str) -> str:
+    if f.key == "executor":
+        return "executor: local (a child of qtui, one at a time) or slurm (one job array)"
+    if f.key == "time_limit":
+        return "SLURM time limit per job, in minutes (as --time-limit)"
+    if f.key == "exclusive":
+        return "exclusive: yes (one run per node: timings not shared) or no"
+    if f.key == "slurm_extra":
+        return "other sbatch options, KEY=VALUE words: account=abc qos=short"
+    if f.slurm:
+        return f"{f.label}: checked with the same rules as `{command} --executor slurm`"
+    return f"{f.label}: checked as you type with the same rules as `{command}`"
 
 
 def _placeholder(f: FieldDef) -> str:
     """What an empty field shows: words, never a bare value that looks typed in."""
     if f.key == "sweep_threads":
         return "library default"
+    if f.key == "partition":
+        return "the cluster's default"
+    if f.key == "slurm_extra":
+        return "KEY=VALUE … (account=abc)"
     return "none" if f.optional else f"empty → default {f.default}"

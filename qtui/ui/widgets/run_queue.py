@@ -2,6 +2,12 @@
 
 The row under the cursor is what "cancel selected" (``c``) acts on.  States
 carry a symbol as well as a colour, so they read the same with ``NO_COLOR``.
+
+A cluster session (``--executor slurm``) adds a Job column after the state, from
+the ``job_state`` events: the job id and SLURM's word for where it stands
+(``PENDING (Priority)``, ``RUNNING on node12``, ``TIMEOUT``, ``LOST``).  A
+cluster run is followed in order, so a run still "pending" for qtui may
+already be running (or done) on its node: the Job column says so.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from textual.widgets import DataTable
 from qtui.results import CONTENDED_MARK
 from qtui.summary import RunRecord
 from qtui.ui.panel import LivePanel
-from qtui.ui.state import LiveState
+from qtui.ui.state import JOB_FAILED, LiveState, job_words
 from qtui.ui.widgets.loss_panel import STATE_MARK
 from qtui.units import loss as fmt_loss
 
@@ -51,11 +57,22 @@ class RunQueue(LivePanel, DataTable[Text]):
         ("loss", "Batch loss"),  # the last batch's loss (issue 8: each loss says what it is)
     )
 
+    #: Added after the state once a run has a cluster job.
+    JOB_COL = ("job", "Job")
+
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self.cols: tuple[tuple[str, str], ...] = self.COLS
 
     def on_mount(self) -> None:
-        for key, label in self.COLS:
+        for key, label in self.cols:
+            self.add_column(label, key=key)
+
+    def _show_jobs(self) -> None:
+        """The first cluster run: the columns again, with Job after State."""
+        self.cols = (*self.COLS[:3], self.JOB_COL, *self.COLS[3:])
+        self.clear(columns=True)
+        for key, label in self.cols:
             self.add_column(label, key=key)
 
     @property
@@ -74,10 +91,15 @@ class RunQueue(LivePanel, DataTable[Text]):
         self.update_data(state)
 
     def update_data(self, state: LiveState) -> None:
-        for rec in state.runs():
+        runs = state.runs()
+        if len(self.cols) == len(self.COLS) and any(r.job for r in runs):
+            self._show_jobs()
+        for rec in runs:
             cells = self._cells(state, rec)
+            if len(self.cols) > len(self.COLS):
+                cells.insert(3, _job_cell(rec))
             if rec.run_id in self.rows:
-                for (key, _), cell in zip(self.COLS, cells, strict=True):
+                for (key, _), cell in zip(self.cols, cells, strict=True):
                     self.update_cell(rec.run_id, key, cell, update_width=True)
             else:
                 self.add_row(*cells, key=rec.run_id)
@@ -120,3 +142,22 @@ class RunQueue(LivePanel, DataTable[Text]):
             Text(fmt_elapsed(state.elapsed(rec))),
             Text(loss),
         ]
+
+
+def _job_cell(rec: RunRecord) -> Text:
+    """``12_3 RUNNING on node12``: the job id and SLURM's word (empty: a local run)."""
+    words = job_words(rec.job)
+    if not words:
+        return Text("")
+    state = str(rec.job.get("state") or "")
+    job_id = str(rec.job.get("job_id") or "")
+    if rec.state not in ("queued", "running") and state in ("PENDING", "RUNNING"):
+        # the run's result is in and its job is exiting; the scheduler's last word
+        # (read before the session ended) would say it still runs
+        node = str(rec.job.get("node") or "")
+        return Text(f"{job_id} on {node}" if node else job_id, style="dim")
+    if state in ("CANCELLED", "TIMEOUT"):
+        style = "yellow"
+    else:
+        style = "red" if state in JOB_FAILED else ("bold" if state == "RUNNING" else "dim")
+    return Text(f"{job_id} {words}".strip(), style=style)

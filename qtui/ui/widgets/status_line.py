@@ -3,6 +3,10 @@
 Thread mode is labelled here (and in the memory panel) because its memory and
 thread figures silently include the UI itself; a user comparing numbers must
 not miss that.
+
+A cluster session (``--executor slurm``) says so in place of the isolation
+mode, with its unfinished jobs in SLURM's words: ``slurm 1 RUNNING · 2 PENDING
+(Priority)``; each run's own job is in the run queue's Job column.
 """
 
 from __future__ import annotations
@@ -12,6 +16,23 @@ from textual.widget import Widget
 
 from qtui.ui.panel import LivePanel
 from qtui.ui.state import LiveState
+
+
+def job_counts(state: LiveState) -> str:
+    """``1 RUNNING · 2 PENDING (Priority)``: the jobs of the runs not finished yet."""
+    counts: dict[str, int] = {}
+    reasons: dict[str, str] = {}
+    for rec in state.active_runs():
+        word = str(rec.job.get("state") or "")
+        if not word:
+            continue
+        counts[word] = counts.get(word, 0) + 1
+        if rec.job.get("reason"):
+            reasons.setdefault(word, str(rec.job["reason"]))
+    order = sorted(counts, key=lambda w: (w != "RUNNING", w != "PENDING", w))
+    return " · ".join(
+        f"{counts[w]} {w}" + (f" ({reasons[w]})" if w in reasons else "") for w in order
+    )
 
 
 def run_counts(counts: dict[str, int]) -> str:
@@ -44,6 +65,7 @@ class StatusLine(LivePanel, Widget):
         self.paused = False
         self.counts: dict[str, int] = {}
         self.message = ""
+        self.cluster: str | None = None  # "slurm" with its job counts, for a cluster session
 
     watches = ("runs",)
     max_hz = 1000.0  # one line: no need to hold it back
@@ -52,7 +74,13 @@ class StatusLine(LivePanel, Widget):
         counts: dict[str, int] = {}
         for rec in state.runs():
             counts[rec.state] = counts.get(rec.state, 0) + 1
-        self.set(counts=counts)
+        executor = state.summary.session.get("executor") or {}
+        name = executor.get("name") if isinstance(executor, dict) else None
+        cluster = None
+        if name and name != "local":
+            jobs = job_counts(state)
+            cluster = f"{name} {jobs}" if jobs else str(name)
+        self.set(counts=counts, cluster=cluster)
 
     def set(self, **kwargs: object) -> None:
         for k, v in kwargs.items():
@@ -65,6 +93,8 @@ class StatusLine(LivePanel, Widget):
         t.append(" ")
         if self.watch_path:
             t.append(f"watching {self.watch_path}", style="bold")
+        elif self.cluster:
+            t.append(self.cluster, style="bold")
         elif self.mode == "thread":
             t.append(
                 "THREAD MODE: memory and thread figures cover the whole UI process",
