@@ -1,0 +1,289 @@
+"""The TUI with ``--executor slurm`` (issue 13): the form, job states, quit, re-attach.
+
+The jobs run on submitit's local executor (``QTUI_SUBMITIT_CLUSTER=local``):
+real processes, each running the job-side supervisor and a real tiny
+PennyLane training, followed through their event files as on a cluster.  The
+SLURM-specific behaviour (sbatch, squeue, sacct) is tested in test_slurm.py;
+what the TUI does with it is the same whichever scheduler answers.  Keys are
+real key presses, several sent at once as a terminal does.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+from engine_helpers import child_env
+from test_ui_data import fixed_caps
+from textual import events
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Input, Static
+
+from qtui.cluster.jobs_folder import find_session, read_manifest
+from qtui.history_db import HistoryDB
+from qtui.ui.app import QtuiApp
+from qtui.ui.screens.history import HistoryScreen
+from qtui.ui.screens.jobs_quit import JobsQuitScreen
+from qtui.ui.widgets.combo_grid import ComboGrid
+from qtui.ui.widgets.run_queue import RunQueue
+from qtui.ui.widgets.status_line import StatusLine
+
+pytestmark = pytest.mark.timeout(240)
+HOST = os.uname().nodename
+
+
+@pytest.fixture(autouse=True)
+def _env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The jobs inherit this environment: tests/ importable (workloads.*), no SLURM.
+    monkeypatch.setenv("PYTHONPATH", child_env()["PYTHONPATH"])
+    monkeypatch.setenv("QTUI_SUBMITIT_CLUSTER", "local")
+    monkeypatch.setenv("QTUI_JOBS_DIR", str(tmp_path / "jobs"))
+    monkeypatch.setenv("QTUI_TEST_SLEEP", "0.4")
+
+
+def make_app(**kwargs: Any) -> QtuiApp:
+    kwargs.setdefault("capabilities", fixed_caps())
+    kwargs.setdefault("gpu", False)
+    kwargs.setdefault("record_history", False)
+    kwargs.setdefault("persist_theme", False)
+    return QtuiApp(**kwargs)
+
+
+async def burst(pilot: Pilot[int], *keys: str) -> None:
+    """Queue every key before the app handles any (as a terminal sends them)."""
+    driver = pilot.app._driver
+    assert driver is not None
+    for key in keys:
+        event = events.Key(key, key if len(key) == 1 else None)
+        event.set_sender(pilot.app)
+        driver.send_message(event)
+    await pilot.pause(0.2)
+
+
+async def wait_for(pilot: Pilot[int], cond: Any, timeout: float = 150.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return
+        await pilot.pause(0.1)
+    raise AssertionError("condition not met in time")
+
+
+async def form_ready(pilot: Pilot[int], app: QtuiApp) -> None:
+    for _ in range(100):
+        if app.query("#start") and app.query(ComboGrid):
+            break
+        await pilot.pause(0.02)
+    await pilot.pause()
+
+
+async def type_into(pilot: Pilot[int], app: QtuiApp, key: str, text: str) -> None:
+    """Focus a field, empty it and type ``text`` as a burst of keys."""
+    field = app.query_one(f"#field-{key}", Input)
+    field.focus()
+    field.value = ""
+    await pilot.pause()
+    await burst(pilot, *text)
+
+
+async def fill_slurm(pilot: Pilot[int], app: QtuiApp, *, slow: bool = False) -> None:
+    await type_into(pilot, app, "executor", "slurm")
+    await type_into(pilot, app, "time_limit", "5")
+    await type_into(pilot, app, "exclusive", "no")
+    values = {"epochs": "1", "samples": "20", "batch_size": "5"}
+    values["workload"] = "workloads.faulty:slow" if slow else "qtui_test_workload:build"
+    if slow:
+        values["epochs"] = "6"
+    for key, value in values.items():
+        app.query_one(f"#field-{key}", Input).value = value
+    await pilot.pause()
+
+
+def queue_texts(app: QtuiApp) -> list[str]:
+    queue = app.query_one("#mon-queue", RunQueue)
+    return [" ".join(str(c) for c in queue.get_row_at(i)) for i in range(queue.row_count)]
+
+
+def job_pids(folder: Path) -> list[int]:
+    """The local executor's job ids are the jobs' pids."""
+    return [int(j.job_id) for j in read_manifest(folder).jobs if j.job_id.isdigit()]
+
+
+def alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+async def test_slurm_fields_are_checked_like_the_cli_and_a_bad_one_starts_nothing(
+    tmp_path: Path,
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        await form_ready(pilot, app)
+        assert not app.query_one("#field-time_limit", Input).display  # local: hidden
+        await type_into(pilot, app, "executor", "pbs")
+        errors = app.query_one("#form-errors", Static)
+        assert "executor: must be one of local, slurm, got 'pbs'" in str(errors.render())
+        await type_into(pilot, app, "executor", "slurm")
+        assert app.query_one("#field-time_limit", Input).display  # slurm: shown
+        await type_into(pilot, app, "time_limit", "0")
+        assert "time-limit: must be at least 1, got 0" in str(errors.render())
+        await type_into(pilot, app, "slurm_extra", "account=abc exclusive=yes")
+        text = str(errors.render())
+        assert "'exclusive' is set by qtui's own flag" in text
+        assert "fix 2 fields" in str(app.query_one("#start-note", Static).render())
+        await burst(pilot, "ctrl+r")
+        assert app.state.summary.runs == {} and not app.control.busy
+        assert not (tmp_path / "jobs").exists(), "nothing was submitted"
+        # fixed: the note says where the runs go
+        await type_into(pilot, app, "time_limit", "5")
+        await type_into(pilot, app, "slurm_extra", "account=abc")
+        assert "as one SLURM job array" in str(app.query_one("#start-note", Static).render())
+        opts = app.query_one("#form").slurm_options()  # type: ignore[attr-defined]
+        assert (opts.time_limit_min, opts.extra, opts.exclusive, opts.cluster) == (
+            5, {"account": "abc"}, True, "local"
+        )
+        # back to local: the SLURM fields hide and no longer count
+        await type_into(pilot, app, "executor", "local")
+        await type_into(pilot, app, "slurm_extra", "")
+        assert not app.query_one("#field-time_limit", Input).display
+        assert str(errors.render()) == ""
+
+
+async def test_a_slurm_batch_shows_its_job_states_and_finishes(tmp_path: Path) -> None:
+    app = make_app()
+    seen: set[str] = set()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await form_ready(pilot, app)
+        await fill_slurm(pilot, app)
+        app.set_focus(None)
+        await burst(pilot, "ctrl+r")
+
+        def done() -> bool:
+            if app.query("#mon-queue"):
+                seen.update(queue_texts(app))
+            seen.add(app.query_one(StatusLine).render().plain)
+            runs = app.state.runs()
+            return bool(runs) and runs[0].state == "finished" and not app.control.busy
+
+        await wait_for(pilot, done)
+        await pilot.pause(0.3)
+        (rec,) = app.state.runs()
+        # the session may end before the scheduler's next poll sees the job exit
+        assert rec.job["state"] in ("COMPLETED", "RUNNING") and rec.job["node"] == HOST
+        assert rec.job["executor"] == "submitit-local"
+        joined = "\n".join(seen)
+        assert f"{rec.job['job_id']} RUNNING on {HOST}" in joined, joined
+        assert "qtui  slurm 1 RUNNING · sample" in joined, joined  # the status line
+        (row,) = queue_texts(app)
+        assert "finished" in row and rec.job["job_id"] in row and "RUNNING" not in row
+        # the CPU figures came from the job's node: the box says which
+        title = str(app.query_one("#cpu-box").border_title)
+        assert title == f"CPU per core ({HOST}, 0–100 %)"
+        assert rec.result["train_s"] > 0
+        folder = find_session(tmp_path / "jobs")
+        assert [j.run_id for j in read_manifest(folder).jobs] == [rec.run_id]
+        assert app.state.summary.session["executor"]["jobs_dir"] == str(folder)
+
+
+async def _start_slow_job(pilot: Pilot[int], app: QtuiApp) -> None:
+    await form_ready(pilot, app)
+    await fill_slurm(pilot, app, slow=True)
+    app.set_focus(None)
+    await burst(pilot, "ctrl+r")
+    await wait_for(pilot, lambda: any(r.step for r in app.state.runs()))
+
+
+async def test_quit_with_jobs_in_flight_asks_and_cancel_ends_them(tmp_path: Path) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _start_slow_job(pilot, app)
+        folder = find_session(tmp_path / "jobs")
+        (pid,) = job_pids(folder)
+        await burst(pilot, "q")
+        assert isinstance(app.screen, JobsQuitScreen)
+        text = str(app.screen.query_one("#jobs-quit-text", Static).render())
+        assert "1 running" in text and f"qtui watch --jobs-dir {folder}" in text
+        await burst(pilot, "escape")  # back: nothing changed
+        assert not isinstance(app.screen, JobsQuitScreen) and app.control.busy
+        await burst(pilot, "q", "c")
+        await wait_for(pilot, lambda: not app.is_running, 60)
+    (rec,) = app.state.runs()
+    assert rec.state == "cancelled", rec.error
+    assert rec.error and rec.error.get("scheduler_state") == "CANCELLED"
+    deadline = time.monotonic() + 15
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not alive(pid), "the job was cancelled"
+    assert app.left_running == []
+
+
+async def test_leave_running_then_reattach_from_history_brings_the_results_back(
+    tmp_path: Path,
+) -> None:
+    db_path = tmp_path / "history.sqlite"
+    first = make_app(record_history=True, history_factory=lambda: HistoryDB(db_path))
+    async with first.run_test(size=(80, 24)) as pilot:
+        await _start_slow_job(pilot, first)
+        folder = find_session(tmp_path / "jobs")
+        (pid,) = job_pids(folder)
+        await burst(pilot, "q", "l")
+        await wait_for(pilot, lambda: not first.is_running, 30)
+    assert first.left_running == [str(folder)]
+    assert alive(pid), "left running: the job goes on without qtui"
+
+    second = make_app(record_history=True, history_factory=lambda: HistoryDB(db_path))
+    async with second.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.3)
+        await burst(pilot, "3", "h")  # history from the results tab
+        assert isinstance(second.screen, HistoryScreen)
+        table = second.screen.query_one(DataTable)
+        assert "slurm" in " ".join(str(c) for c in table.get_row_at(0))
+        await burst(pilot, "a")
+        assert not isinstance(second.screen, HistoryScreen)
+
+        def finished() -> bool:
+            runs = second.state.runs()
+            return bool(runs) and runs[0].state == "finished" and not second.control.busy
+
+        await wait_for(pilot, finished, 200)
+        (rec,) = second.state.runs()
+        assert rec.job["node"] == HOST
+        assert rec.epoch == 6 and rec.result["train_s"] > 0
+        # a second re-attach to the same runs here is refused: ids would clash
+        assert not second.reattach(folder)
+
+    # qtui watch --jobs-dir DIR opens the app this way: replays the finished jobs
+    third = make_app(reattach=folder)
+    async with third.run_test(size=(80, 24)) as pilot:
+        await wait_for(
+            pilot,
+            lambda: bool(third.state.runs()) and third.state.runs()[0].state == "finished"
+            and not third.control.busy,
+            60,
+        )
+        assert third.state.runs()[0].epoch == 6
+
+
+def test_watch_jobs_dir_takes_json_only_headless(tmp_path: Path, capsys: Any) -> None:
+    """``qtui watch --jobs-dir`` opens the TUI; ``--json`` belongs to ``--no-tui``, and a
+    folder without a session fails before any screen opens."""
+    import argparse
+
+    from qtui.commands.watch import handler
+
+    def args(**kw: Any) -> argparse.Namespace:
+        base = {"log": None, "jobs_dir": str(tmp_path), "json": None, "force": False,
+                "no_tui": False, "once": False, "interval": 0.2}
+        return argparse.Namespace(**{**base, **kw})
+
+    assert handler(args(json=str(tmp_path / "x.json"))) == 2
+    assert "json: with --jobs-dir needs --no-tui" in capsys.readouterr().err
+    assert handler(args()) == 2
+    assert "holds no qtui jobs" in capsys.readouterr().err
