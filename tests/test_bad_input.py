@@ -508,6 +508,11 @@ FORM_BAD: dict[str, tuple[str, list[str]]] = {
     "timeout": ("timeout", ["0", "nan", "soon"]),
     "interval": ("interval", ["0", "0.001", "11"]),
     "workload": ("workload", ["nope", "", "a b:c"]),
+    "executor": ("executor", ["pbs", "", "local slurm"]),
+    "partition": ("partition", ["a b", "x;y"]),
+    "time_limit": ("time-limit", ["0", "abc", "1.5"]),
+    "exclusive": ("exclusive", ["maybe", ""]),
+    "slurm_extra": ("slurm-extra", ["account", "exclusive=yes", "Bad=1", "time=5"]),
 }
 FORM_CASES = [(key, text) for key, (_, texts) in FORM_BAD.items() for text in texts]
 
