@@ -67,6 +67,9 @@ class RunSpec:
     #: empty: the current directory.  Only that module is looked up there; the
     #: folders are not put on ``sys.path`` (``qtui.engine.workload.load_builder``).
     workload_path: tuple[str, ...] = ()
+    #: ``--allow-foreign-device``: a run whose circuits ran on another device or diff
+    #: method is recorded under what ran instead of failing (``qtui.engine.device_truth``).
+    allow_foreign_device: bool = False
 
     @property
     def combo(self) -> str:
@@ -83,6 +86,8 @@ class RunSpec:
         }
         if self.workload_path:  # absent when default, so existing logs and summaries read the same
             d["workload_path"] = list(self.workload_path)
+        if self.allow_foreign_device:  # likewise absent when off
+            d["allow_foreign_device"] = True
         return d
 
     @classmethod
@@ -97,6 +102,7 @@ class RunSpec:
             timeout_s=d.get("timeout_s"),
             run_id=d.get("run_id", ""),
             workload_path=tuple(str(p) for p in d.get("workload_path") or ()),
+            allow_foreign_device=d.get("allow_foreign_device") is True,
         )
 
     def with_id(self, run_id: str) -> RunSpec:

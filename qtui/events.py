@@ -130,6 +130,7 @@ class SpecShape(msgspec.Struct):
     repeat_index: Count = 0
     timeout_s: float | None = None
     params: ParamsShape = msgspec.field(default_factory=ParamsShape)
+    allow_foreign_device: bool = False
 
 
 class RefusedShape(msgspec.Struct):
@@ -367,6 +368,37 @@ class Sample(Event, tag="sample"):
     run_gpu_mem: Count | None = None  # bytes NVML attributes to the run's processes
 
 
+class DeviceUse(msgspec.Struct, forbid_unknown_fields=False):
+    """One device that executed circuits in a run (``qtui.engine.device_truth``)."""
+
+    name: str  # the device's short name: "default.qubit", "lightning.qubit"
+    wires: Count | None = None
+    shots: Count | None = None  # None: analytic
+    executions: Count = 0  # device calls over the measured steps
+    circuits: Count = 0  # circuits (tapes) in those calls
+
+
+#: A non-negative finite figure (seconds, a count per step).
+NonNeg = Annotated[float, msgspec.Meta(ge=0.0, le=1e15)]
+
+
+class QuantumTruth(msgspec.Struct, forbid_unknown_fields=False):
+    """What PennyLane executed during a run's training, seen from the device
+    (``qtui.engine.device_truth``): counts over the measured steps."""
+
+    devices: list[DeviceUse] = msgspec.field(default_factory=list)
+    diff_methods: list[str] = msgspec.field(default_factory=list)  # as PennyLane resolved them
+    device: str = ""  # what ran: device short name(s), "," between several
+    diff_method: str = ""  # what ran: diff method(s), "," between several
+    executions: Count = 0
+    circuits: Count = 0
+    executions_per_step: NonNeg = 0.0
+    circuits_per_step: NonNeg = 0.0
+    execute_s: NonNeg = 0.0  # seconds inside device calls
+    asked: str = ""  # the combination the run was started as, when it ran elsewhere
+    foreign: bool = False  # ran elsewhere, recorded under what ran (--allow-foreign-device)
+
+
 class RunFinished(Event, tag="run_finished"):
     """The run trained to the end; resources merged in by the supervisor."""
 
@@ -397,6 +429,10 @@ class RunFinished(Event, tag="run_finished"):
     contention_cores: float | None = None  # mean
     contention_cores_max: float | None = None
     contended: bool = False  # contention_cores crossed CONTENDED_CORES (sampler)
+    # Device truth (qtui.engine.device_truth); None in logs older than it.
+    quantum: QuantumTruth | None = None
+    # GPU correctness: phase boundaries synchronised CUDA (a CUDA tensor in the run).
+    cuda_sync: bool = False
 
     def __post_init__(self) -> None:
         check_tree(self.threadpools, "threadpools")

@@ -32,9 +32,19 @@ def _examples() -> list[ev.Event]:
         ev.RunFinished(
             run_id="r1", accuracy=0.88, train_s=2.0, final_loss=0.1919, epoch_losses=[0.5],
             steps=240, core_s=2.0, cores_in_use=1.0, core_s_per_step=0.01, peak_rss=1,
-            peak_threads=5,
+            peak_threads=5, cuda_sync=True,
+            quantum=ev.QuantumTruth(
+                devices=[ev.DeviceUse(name="default.qubit", wires=2, executions=240, circuits=240)],
+                diff_methods=["backprop"], device="default.qubit", diff_method="backprop",
+                executions=240, circuits=240, executions_per_step=1.0, circuits_per_step=1.0,
+                execute_s=0.7, asked="lightning.qubit+adjoint", foreign=True,
+            ),
         ),
-        ev.RunFailed(run_id="r1", exc_type="ValueError", message="m", traceback="tb"),
+        ev.RunFailed(
+            run_id="r1", exc_type="ForeignDevice",
+            message="asked for lightning.qubit+adjoint, circuits ran on default.qubit+backprop",
+            traceback="tb",
+        ),
         ev.RunCrashed(run_id="r1", signal="SIGSEGV", exit_code=None, stderr_tail="boom"),
         ev.RunTimedOut(run_id="r1", timeout_s=5.0),
         ev.RunCancelled(run_id="r1"),
@@ -275,3 +285,24 @@ def test_numpy_values_survive_the_wire_as_the_same_numbers() -> None:
     assert d.accuracy == 0.875 and d.phases == {"data": 0.1}
     assert d.final_loss != d.final_loss  # NaN in, null on the wire, NaN back
     assert json.loads(ev.encoded(done))["final_loss"] is None
+
+
+def test_device_truth_is_optional_and_checked() -> None:
+    """``run_finished.quantum`` (device truth): absent in older logs, typed when present."""
+    old = ('{"type":"run_finished","v":1,"t":1,"run_id":"r","accuracy":null,"train_s":1,'
+           '"final_loss":0.1,"epoch_losses":[],"steps":1,"core_s":1,"cores_in_use":1,'
+           '"core_s_per_step":1,"peak_rss":0,"peak_threads":1}')
+    back, why = ev.decode(old)
+    assert why is None and isinstance(back, ev.RunFinished)
+    assert back.quantum is None and back.cuda_sync is False
+    d = json.loads(old)
+    d["quantum"] = {"devices": [{"name": "default.qubit", "wires": -1}]}
+    back, why = ev.decode(json.dumps(d))
+    assert back is None and why is not None and "$.quantum.devices[0].wires" in why
+    d["quantum"] = {"executions_per_step": "many"}
+    back, why = ev.decode(json.dumps(d))
+    assert back is None and why is not None and "$.quantum.executions_per_step" in why
+    d["quantum"] = {"devices": [{"name": "lightning.qubit"}], "newer_field": 1}
+    back, why = ev.decode(json.dumps(d))
+    assert why is None and isinstance(back, ev.RunFinished) and back.quantum is not None
+    assert back.quantum.devices[0].name == "lightning.qubit"

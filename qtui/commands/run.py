@@ -101,7 +101,20 @@ def register(subparsers: Any) -> None:
             help=f"{text}{limit_help(field_name)} (default {getattr(defaults, field_name)})",
         )
     add_workload_path_flag(g)
+    add_foreign_device_flag(p)
     p.set_defaults(func=handle)
+
+
+def add_foreign_device_flag(parser: Any) -> None:
+    """``--allow-foreign-device``, shared by ``run`` and ``sweep`` (``qtui.engine.device_truth``)."""
+    parser.add_argument(
+        "--allow-foreign-device",
+        dest="allow_foreign_device",
+        action="store_true",
+        help="a run whose circuits executed on another device or diff method than its "
+        "combination (a workload that builds its own device) is recorded under what ran; "
+        "without it, such a run fails with a line naming both",
+    )
 
 
 def add_workload_path_flag(group: Any) -> None:
@@ -269,6 +282,7 @@ def handle(args: argparse.Namespace) -> int:
         RunSpec(
             device=d, diff_method=m, params=params, repeat_index=r, timeout_s=timeout,
             workload_path=workload_path,
+            allow_foreign_device=getattr(args, "allow_foreign_device", False),
         )
         for r in range(repeat)
         for d, m in combos

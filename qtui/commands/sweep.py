@@ -93,9 +93,10 @@ def register(subparsers: Any) -> None:
             flag, dest=name, default=None,
             help=f"{text}{limit_help(name)} (default {getattr(WorkloadParams(), name)})",
         )
-    from qtui.commands.run import add_workload_path_flag
+    from qtui.commands.run import add_foreign_device_flag, add_workload_path_flag
 
     add_workload_path_flag(p)
+    add_foreign_device_flag(p)
     p.set_defaults(func=handle)
 
 
@@ -167,7 +168,10 @@ def handle(args: argparse.Namespace) -> int:
         devices = list(dict.fromkeys(d for d, _ in combos))
         methods = list(dict.fromkeys(m for _, m in combos))
         specs = [
-            dataclasses.replace(s, workload_path=workload_path)
+            dataclasses.replace(
+                s, workload_path=workload_path,
+                allow_foreign_device=getattr(args, "allow_foreign_device", False),
+            )
             for s in expand(devices, methods, axes, base, repeat=repeat, timeout_s=timeout)
             if (s.device, s.diff_method) in combos
         ]

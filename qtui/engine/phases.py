@@ -1,24 +1,26 @@
 """Where a training step's time goes: data, classical/quantum forward and backward, optimiser.
 
-The quantum layers are found by type (every ``qml.qnn.TorchLayer`` in the
-model) and timed with forward and full-backward hooks; the classical share is
-the step's forward (or backward) time minus the quantum share.  The quantum
-backward span is the QNode's gradient (adjoint, backprop through the
-simulator, parameter-shift executions, ...); the classical backward is
-PyTorch's autograd over the ``nn.Linear`` layers, which is the answer to the
-forum's "is the classical part still trained by backprop?": yes, and this
-shows how long it takes.
+Quantum time is time inside PennyLane's device calls (``qtui.engine.device_truth``),
+so every QNode counts, in a ``TorchLayer`` or not: the device calls made while
+the loop runs the forward pass (and the loss) are ``forward_quantum``, those
+made during ``loss.backward()`` are ``backward_quantum`` (a parameter-shift
+gradient's shifted executions, adjoint's ``compute_derivatives``...).  With
+``backprop`` the simulator's backward is PyTorch's autograd through what the
+device recorded; it is timed by tensor hooks on the execution's outputs and its
+circuits' parameters.  The classical share is the step's forward (or backward)
+time minus the quantum share; the classical backward is PyTorch's autograd over
+the ``nn.Linear`` layers, which is the answer to the forum's "is the classical
+part still trained by backprop?": yes, and this shows how long it takes.
 
 One honest caveat, visible in the numbers: for ``adjoint`` PennyLane computes
 the Jacobian while executing the forward pass (``grad_on_execution``), so the
 adjoint gradient's cost lands in ``forward_quantum`` and the quantum backward
 is only the cheap vector-Jacobian product.
 
-Cost (issue 9, item 4): hooks on a module are not free (full backward hooks wrap
-every forward's inputs and outputs in extra autograd nodes), so they are
-attached only on a sample of steps, every ``every``-th (``QTUI_PHASE_EVERY``,
-default ``DEFAULT_EVERY``; 1 = every step, 0 = no phase timing at all).  What
-every step does get is four ``perf_counter`` spans: data, forward, backward,
+Cost (issue 9, item 4): the quantum split is taken on a sample of steps, every
+``every``-th (``QTUI_PHASE_EVERY``, default ``DEFAULT_EVERY``; 1 = every step, 0
+= no phase timing at all); only those steps get the backprop tensor hooks.  What
+every step gets is four ``perf_counter`` spans: data, forward, backward,
 optimiser are exact totals over all measured steps; the quantum share of the
 forward and of the backward is the share measured on the sampled steps, applied
 to those exact totals.  So the six figures still add up to the measured step
@@ -28,7 +30,6 @@ time; the quantum/classical split is an estimate from ``sampled_steps`` steps.
 from __future__ import annotations
 
 import os
-import time
 from typing import Any
 
 PHASE_NAMES: tuple[str, ...] = (
@@ -53,89 +54,63 @@ def every_from_env(default: int = DEFAULT_EVERY) -> int:
 
 
 class PhaseTimer:
-    """Phase totals for a training loop; the quantum split from hooked (sampled) steps.
+    """Phase totals for a training loop; the quantum split from the sampled steps.
 
     Per step the loop calls ``begin_step()`` before it fetches the batch and
-    ``add_step(data, forward, backward, optimizer)`` after the optimiser step.
+    ``add_step(data, forward, backward, optimizer, quantum_forward, quantum_backward)``
+    after the optimiser step, the last two being the device truth's quantum
+    seconds during the forward and the backward (used on sampled steps only).
     """
 
-    def __init__(self, model: Any, every: int = DEFAULT_EVERY) -> None:
-        import pennylane as qml
-
+    def __init__(self, truth: Any = None, every: int = DEFAULT_EVERY) -> None:
         self.every = max(0, int(every))
-        self.quantum_layers = [
-            m for m in model.modules() if isinstance(m, qml.qnn.TorchLayer)
-        ]
-        self._handles: list[Any] = []
-        self._fwd_start: float | None = None
-        self._bwd_start: float | None = None
-        self._quantum_fwd = 0.0
-        self._quantum_bwd = 0.0
+        self.truth = truth  # a device_truth.Truth: told when to hook a backprop backward
+        self._sampling = False
         self.reset()
 
     @property
     def enabled(self) -> bool:
         return self.every > 0
 
-    # hooks (attached on sampled steps only) ------------------------------------------
-    def _attach(self) -> None:
-        for layer in self.quantum_layers:
-            self._handles += [
-                layer.register_forward_pre_hook(self._fwd_pre),
-                layer.register_forward_hook(self._fwd_post),
-                layer.register_full_backward_pre_hook(self._bwd_pre),
-                layer.register_full_backward_hook(self._bwd_post),
-            ]
-
-    def _detach(self) -> None:
-        for handle in self._handles:
-            handle.remove()
-        self._handles = []
-
-    def _fwd_pre(self, module: Any, args: Any) -> None:
-        self._fwd_start = time.perf_counter()
-
-    def _fwd_post(self, module: Any, args: Any, output: Any) -> None:
-        if self._fwd_start is not None:
-            self._quantum_fwd += time.perf_counter() - self._fwd_start
-            self._fwd_start = None
-
-    def _bwd_pre(self, module: Any, grad_output: Any) -> None:
-        self._bwd_start = time.perf_counter()
-
-    def _bwd_post(self, module: Any, grad_input: Any, grad_output: Any) -> None:
-        if self._bwd_start is not None:
-            self._quantum_bwd += time.perf_counter() - self._bwd_start
-            self._bwd_start = None
+    def _sample(self, on: bool) -> None:
+        self._sampling = on
+        if self.truth is not None:
+            self.truth.sample_backward = on
 
     # step accounting ----------------------------------------------------------
     def begin_step(self) -> None:
-        """Attach the hooks if this step is one of the sampled ones."""
-        if self.every and self._n % self.every == 0 and self.quantum_layers:
-            self._attach()
+        """Mark this step as sampled if it is one of the sampled ones."""
+        if self.every and self._n % self.every == 0:
+            self._sample(True)
 
     def reset_step(self) -> None:
-        """The step begun did not happen (the epoch's data ran out): take the hooks off."""
-        self._detach()
-        self._quantum_fwd = self._quantum_bwd = 0.0
+        """The step begun did not happen (the epoch's data ran out)."""
+        self._sample(False)
 
-    def add_step(self, data: float, forward: float, backward: float, optimizer: float) -> None:
-        """Fold one step's measured spans in (and, on a sampled step, the hooks' split)."""
+    def add_step(
+        self,
+        data: float,
+        forward: float,
+        backward: float,
+        optimizer: float,
+        quantum_forward: float = 0.0,
+        quantum_backward: float = 0.0,
+    ) -> None:
+        """Fold one step's measured spans in (and, on a sampled step, its quantum split)."""
         self._n += 1
         t = self._totals
         t[0] += data
         t[1] += forward
         t[2] += backward
         t[3] += optimizer
-        if self._handles:
-            self._detach()
+        if self._sampling:
+            self._sample(False)
             sp = self._sampled
             sp[0] += forward
             sp[1] += backward
-            sp[2] += min(self._quantum_fwd, forward)
-            sp[3] += min(self._quantum_bwd, backward)
+            sp[2] += min(max(quantum_forward, 0.0), forward)
+            sp[3] += min(max(quantum_backward, 0.0), backward)
             self.sampled_steps += 1
-        self._quantum_fwd = self._quantum_bwd = 0.0
 
     @property
     def seconds(self) -> dict[str, float]:
@@ -157,9 +132,8 @@ class PhaseTimer:
 
     def reset(self) -> None:
         """Start counting again (after warm-up); the next step is a sampled one."""
-        self._detach()
+        self._sample(False)
         self._n = 0
         self._totals = [0.0, 0.0, 0.0, 0.0]
         self._sampled = [0.0, 0.0, 0.0, 0.0]
         self.sampled_steps = 0
-        self._quantum_fwd = self._quantum_bwd = 0.0

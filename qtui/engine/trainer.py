@@ -11,15 +11,28 @@ from __future__ import annotations
 import os
 import platform
 import socket
+import sys
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from qtui.config import RunSpec
-from qtui.events import Batch, Epoch, Event, Phases, RunFailed, RunFinished, RunStarted
+from qtui.events import (
+    Batch,
+    Epoch,
+    Event,
+    Phases,
+    QuantumTruth,
+    RunFailed,
+    RunFinished,
+    RunStarted,
+)
 
 if TYPE_CHECKING:
+    from qtui.engine.device_truth import Truth
     from qtui.engine.warnings_capture import WarningCounter
 
 Emit = Callable[[Event], None]
@@ -126,6 +139,8 @@ def run_training(
     finally:
         counter.flush()
         counter.uninstall()
+        if "qtui.engine.device_truth" in sys.modules:
+            sys.modules["qtui.engine.device_truth"].watch(None)
 
 
 def _run(
@@ -138,6 +153,7 @@ def _run(
     import pennylane  # noqa: F401 - imported here so import_s covers it, not build_s
     import torch
 
+    from qtui.engine import device_truth
     from qtui.engine.phases import PhaseTimer, every_from_env
     from qtui.engine.workload import WorkloadContext, check_workload, load_builder
 
@@ -146,6 +162,7 @@ def _run(
     torch.set_warn_always(True)  # count every complex->real cast, not the first only
     import_s = time.perf_counter() - t_import
 
+    device_truth.install()  # before the workload's modules load: every device class
     t_build = time.perf_counter()
     builder = load_builder(p.workload, spec.workload_path)
     torch.manual_seed(p.seed)
@@ -153,7 +170,8 @@ def _run(
     ctx = WorkloadContext(device=spec.device, diff_method=spec.diff_method, params=p)
     wl = check_workload(builder(ctx), p.workload)
     build_s = time.perf_counter() - t_build
-    phases = PhaseTimer(wl.model, every_from_env())
+    truth = device_truth.Truth()
+    phases = PhaseTimer(truth, every_from_env())
 
     emit(
         RunStarted(
@@ -181,10 +199,20 @@ def _run(
     # whole-epoch runs the mean of the last epoch (qtui.summary.LOSS_KINDS).
     measured_loss_sum, measured_loss_n = 0.0, 0
     perf = time.perf_counter
+    # GPU correctness: with a CUDA tensor in the model (or the first batch), every
+    # phase boundary waits for CUDA's queued kernels (cuda_sync_for); else none.
+    sync = cuda_sync_for(model)
+
+    def clock() -> float:
+        if sync is not None:
+            sync()
+        return perf()
+
     train_t0 = perf()
     cpu_t0 = time.process_time()
     last_phase_emit = train_t0
     model.train()
+    device_truth.watch(truth)  # off again below, or in run_training's finally
 
     for epoch in range(1, epochs + 1):
         running = torch.zeros(())
@@ -192,22 +220,27 @@ def _run(
         it = iter(wl.train_data)
         while True:
             phases.begin_step()
-            t0 = perf()
+            t0 = clock()
             try:
                 batch = next(it)
             except StopIteration:
                 phases.reset_step()
                 break
-            t1 = perf()
+            if step == 0 and sync is None:
+                sync = cuda_sync_for(batch)
+            t1 = clock()
+            q1 = truth.quantum_s
             opt.zero_grad()
             out = model(batch[0])
             loss = loss_fn(out, batch[1])
-            t2 = perf()
+            t2 = clock()
+            q2 = truth.quantum_s
             loss.backward()
-            t3 = perf()
+            t3 = clock()
+            q3 = truth.settle()
             opt.step()
-            t4 = perf()
-            phases.add_step(t1 - t0, t2 - t1, t3 - t2, t4 - t3)
+            t4 = clock()
+            phases.add_step(t1 - t0, t2 - t1, t3 - t2, t4 - t3, q2 - q1, q3 - q2)
             running = running + loss.detach()
             n_batches += 1
             step += 1
@@ -225,10 +258,13 @@ def _run(
                     elapsed_s=t4 - train_t0,
                 )
             )
+            if step == 1:
+                _check_device(spec, truth, ctx.resolved_diff_method)  # fail fast
             if step_limit and step == p.warmup:
                 # Warm-up done: measure from here.
                 train_t0, cpu_t0 = perf(), time.process_time()
                 phases.reset()
+                truth.reset_counts()
             if should_stop():
                 raise Cancelled()
             if t4 - last_phase_emit > 1.0 and phases.enabled:
@@ -245,7 +281,9 @@ def _run(
 
     train_s = perf() - train_t0
     core_s = time.process_time() - cpu_t0
+    device_truth.watch(None)
     measured_steps = step - p.warmup if step_limit else step
+    foreign = _check_device(spec, truth, ctx.resolved_diff_method)
     if phases.enabled:
         emit(Phases(run_id=spec.run_id, seconds=phases.seconds, steps=measured_steps))
 
@@ -279,9 +317,53 @@ def _run(
             phases=phases.seconds,
             warnings=counter.total,
             threadpools=threadpools(),
+            quantum=msgspec.convert(
+                truth.report(measured_steps, asked=spec.combo, foreign=foreign), QuantumTruth
+            ),
+            cuda_sync=sync is not None,
         )
     )
     return True
+
+
+def _check_device(spec: RunSpec, truth: Truth, resolved: str) -> bool:
+    """Did the circuits run elsewhere than the run's combination?  Raises
+    ``ForeignDevice`` (the run fails, one line naming both) unless the run allows it."""
+    from qtui.engine.device_truth import ForeignDevice
+
+    reason = truth.mismatch(spec.device, spec.diff_method, resolved)
+    if reason is None:
+        return False
+    if not spec.allow_foreign_device:
+        raise ForeignDevice(reason)
+    return True
+
+
+def cuda_sync_for(*things: Any) -> Callable[[], None] | None:
+    """``torch.cuda.synchronize`` when a tensor of ``things`` lives on a CUDA device, else None.
+
+    ``things``: modules (their parameters and buffers), tensors, and batches of
+    any nesting of lists, tuples and dicts.  CUDA runs kernels asynchronously: a
+    clock read without a sync would charge a phase's kernels to a later phase.
+    """
+    import torch
+
+    def tensors(x: Any) -> Iterator[Any]:
+        if isinstance(x, torch.Tensor):
+            yield x
+        elif isinstance(x, torch.nn.Module):
+            yield from x.parameters()
+            yield from x.buffers()
+        elif isinstance(x, dict):
+            for v in x.values():
+                yield from tensors(v)
+        elif isinstance(x, (list, tuple)):
+            for v in x:
+                yield from tensors(v)
+
+    if any(t.device.type == "cuda" for x in things for t in tensors(x)):
+        return torch.cuda.synchronize
+    return None
 
 
 def _thread_count() -> int:
