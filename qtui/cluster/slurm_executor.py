@@ -74,6 +74,11 @@ _RUN_RESULTS = frozenset({"run_finished", "run_failed"})
 #: Terminal events a job writes when it is stopped from outside; the scheduler's
 #: word (TIMEOUT, CANCELLED, ...) decides what they were.
 _STOPPED = frozenset({"run_crashed", "run_timed_out", "run_cancelled"})
+#: Final states that end a job as a whole, whatever its runs wrote: SLURM's word wins.
+_JOB_ENDS = frozenset({
+    "TIMEOUT", "CANCELLED", "NODE_FAIL", "OUT_OF_MEMORY", "PREEMPTED", "BOOT_FAIL",
+    "DEADLINE", "REVOKED", "LOST",
+})
 #: Seconds the log may lag behind the scheduler's final state (shared storage).
 LOG_GRACE_S = 5.0
 
@@ -115,6 +120,7 @@ class SlurmExecutor(Executor):
         self._states: dict[str, TaskState] = {}
         self._wakes: dict[str, Wake] = {}
         self._ended: set[str] = set()  # runs whose log gave a result (their job is ending)
+        self._seen: set[tuple[Any, ...]] = set()
         self._emit: Emit | None = None
         self._detached = False
         self._closed = threading.Event()
@@ -195,10 +201,14 @@ class SlurmExecutor(Executor):
             ex.update_parameters(name=f"qtui-{session_id}", **self.options.submitit_parameters())
             from qtui.cluster.job_side import run_job
 
-            logs = [str(events_path(folder, s.run_id)) for s in specs]
+            per = max(1, self.options.runs_per_job)
+            chunks = [specs[i:i + per] for i in range(0, len(specs), per)]
+            n = len(chunks)
             jobs = ex.map_array(
-                run_job, [s.to_dict() for s in specs], logs,
-                [interval] * len(specs), [session_id] * len(specs),
+                run_job,
+                [[s.to_dict() for s in c] for c in chunks],
+                [[str(events_path(folder, s.run_id)) for s in c] for c in chunks],
+                [interval] * n, [session_id] * n, [str(folder)] * n,
             )
         except LaunchError:
             raise
@@ -206,7 +216,8 @@ class SlurmExecutor(Executor):
             text = " ".join(str(exc).split())[:400]
             raise LaunchError(f"the job array was not submitted: {text}") from None
         submitted = time.time()
-        for spec, job in zip(specs, jobs, strict=True):
+        placed = [(spec, job) for chunk, job in zip(chunks, jobs, strict=True) for spec in chunk]
+        for spec, job in placed:
             base, _, task = str(job.job_id).partition("_")
             rec = JobRecord(
                 run_id=spec.run_id, spec=spec.to_dict(), job_id=str(job.job_id),
@@ -229,7 +240,7 @@ class SlurmExecutor(Executor):
 
     def discard(self, run_id: str) -> None:
         if not self._detached:
-            self.scancel(run_id)
+            self.cancel_run(run_id)
 
     def detach(self) -> None:
         self._detached = True
@@ -245,11 +256,32 @@ class SlurmExecutor(Executor):
         if not self._detached:
             for run_id in list(self._records):
                 if not self.is_final(run_id) and run_id not in self._ended:
-                    self.scancel(run_id)
+                    self.scancel(run_id)  # the whole job: nobody watches its runs any more
         if self._poller is not None:
             self._poller.join(timeout=5)
 
     # --- scheduler state ---------------------------------------------------------
+    def cancel_run(self, run_id: str) -> str:
+        """Stop one run: ``"job"`` when its job holds only runs that are over
+        (``scancel``), ``"file"`` when others of its job must go on (the job side
+        cancels it on seeing ``cancel/<run_id>``)."""
+        rec = self._records.get(run_id)
+        if rec is None:
+            return ""
+        with self._lock:
+            others = [
+                r for r, other in self._records.items()
+                if other.job_id == rec.job_id and r != run_id and r not in self._ended
+            ]
+        if not others:
+            self.scancel(run_id)
+            return "job"
+        if self._folder is not None:
+            with contextlib.suppress(OSError):
+                (self._folder / "cancel").mkdir(exist_ok=True)
+                (self._folder / "cancel" / run_id).touch()
+        return "file"
+
     def scancel(self, run_id: str) -> None:
         """Cancel one run's job through submitit (``scancel`` on SLURM)."""
         job = self._jobs.get(run_id)
@@ -261,6 +293,14 @@ class SlurmExecutor(Executor):
     def state(self, run_id: str) -> TaskState:
         with self._lock:
             return self._states.setdefault(run_id, TaskState(state="UNKNOWN"))
+
+    def first_sight(self, key: tuple[Any, ...]) -> bool:
+        """True the first time ``key`` is seen (a job's note, read from each run's log)."""
+        with self._lock:
+            if key in self._seen:
+                return False
+            self._seen.add(key)
+            return True
 
     def ended(self, run_id: str) -> None:
         """The run's log gave its result: its job is ending on its own, never cancel it."""
@@ -347,18 +387,21 @@ class SlurmExecutor(Executor):
 
     def _slurm_states(self, run_ids: list[str]) -> dict[str, tuple[str, str, str]]:
         """run_id -> (state, pending reason, node) from squeue, then sacct for the rest."""
-        by_job = {self._records[r].job_id: r for r in run_ids if r in self._records}
+        by_job: dict[str, list[str]] = {}
+        for r in run_ids:
+            if r in self._records:
+                by_job.setdefault(self._records[r].job_id, []).append(r)
         arrays = sorted({j.partition("_")[0] for j in by_job})
-        out: dict[str, tuple[str, str, str]] = {}
+        got: dict[str, tuple[str, str, str]] = {}  # job id -> (state, reason, node)
         if not arrays:
-            return out
+            return {}
         squeue = _run(["squeue", "-h", "-r", "-j", ",".join(arrays), "-o", "%i|%T|%r|%N"])
         for line in squeue.splitlines():
             parts = line.strip().split("|")
             if len(parts) >= 4 and parts[0] in by_job:
                 reason = "" if parts[2] in ("None", "(null)") else parts[2]
-                out[by_job[parts[0]]] = (parts[1], reason, parts[3])
-        missing = [j for j, r in by_job.items() if r not in out]
+                got[parts[0]] = (parts[1], reason, parts[3])
+        missing = [j for j in by_job if j not in got]
         if missing:
             sacct = _run(
                 ["sacct", "-n", "-X", "-P", "-j", ",".join(sorted({j.partition("_")[0] for j in missing})),
@@ -366,12 +409,12 @@ class SlurmExecutor(Executor):
             )
             for line in sacct.splitlines():
                 parts = line.strip().split("|")
-                if len(parts) >= 3 and parts[0] in by_job and by_job[parts[0]] not in out:
+                if len(parts) >= 3 and parts[0] in by_job and parts[0] not in got:
                     state = parts[1].split()[0] if parts[1] else "UNKNOWN"  # "CANCELLED by 0"
                     node = "" if parts[2] in ("None assigned", "(null)") else parts[2]
                     reason = parts[3] if len(parts) > 3 and parts[3] not in ("None", "") else ""
-                    out[by_job[parts[0]]] = (state, reason, node)
-        return out
+                    got[parts[0]] = (state, reason, node)
+        return {r: got[j] for j, runs in by_job.items() if j in got for r in runs}
 
     def _local_states(self, run_ids: list[str]) -> dict[str, tuple[str, str, str]]:
         """submitit's local executor: its processes stand in for the cluster's jobs."""
@@ -432,6 +475,7 @@ class SlurmRun(RunHandle):
         self._result: str | None = None  # run_finished / run_failed read from the log
         self._stopped: Event | None = None  # a crash/cancel/timeout the job wrote itself
         self._cancelled = False
+        self._scancelled = False  # the cancel was the job's scancel (not a cancel file)
         self._stop = threading.Event()
         self._follower = threading.Thread(target=self._follow, name=f"qtui-follow-{rec.run_id}", daemon=True)
         self._follower.start()
@@ -455,8 +499,9 @@ class SlurmRun(RunHandle):
         if event.type in _JOB_FRAMING:
             return
         if isinstance(event, LogNote):
-            self._emit(LogNote(message=f"job {self.rec.job_id}: {event.message}", t=event.t))
-            return
+            if self.executor.first_sight(("note", self.rec.job_id, event.t, event.message)):
+                self._emit(LogNote(message=f"job {self.rec.job_id}: {event.message}", t=event.t))
+            return  # a job's note is in the log of each of its runs: said once
         if getattr(event, "run_id", self.rec.run_id) != self.rec.run_id:
             return
         if event.type in _STOPPED:
@@ -477,22 +522,26 @@ class SlurmRun(RunHandle):
             return True
         if self._cancelled and self.executor.detached:
             return True  # leave it running: stop watching now
+        stopped = self._stopped
+        if stopped is not None and (self._cancelled or stopped.type != "run_cancelled"):
+            return True  # its own verdict (a crash, its --timeout), or our cancel, done
+        # Otherwise (nothing yet, or a cancel the job did on SIGTERM: its time limit, an
+        # outside scancel) the scheduler's final state decides, once the log has caught up.
         st = self.executor.state(self.rec.run_id)
         if st.state not in FINAL_STATES:
             return False
-        # The scheduler says it ended: give the shared folder a moment to show the log's end.
-        return self._stopped is not None or (
+        return stopped is not None or (
             st.final_at is not None and time.monotonic() - st.final_at >= LOG_GRACE_S
         )
 
     def cancel(self) -> None:
         self._cancelled = True
         if not self.executor.detached:
-            self.executor.scancel(self.rec.run_id)
+            self._scancelled = self.executor.cancel_run(self.rec.run_id) == "job"
         self._wake()
 
     def kill(self) -> None:
-        if not self.executor.detached:
+        if self._scancelled and not self.executor.detached:
             self.executor.scancel(self.rec.run_id)  # SLURM escalates to SIGKILL itself
 
     def finish(self) -> RunEnd:
@@ -504,7 +553,7 @@ class SlurmRun(RunHandle):
         st = self.executor.state(self.rec.run_id)
         where = f"job {self.rec.job_id}" + (f" on {st.node}" if st.node else "")
         if self._cancelled:
-            return RunEnd(cancelled=True, scheduler_state="" if self.executor.detached else "CANCELLED")
+            return RunEnd(cancelled=True, scheduler_state="CANCELLED" if self._scancelled else "")
         if st.state == "TIMEOUT":
             limit = float(self.executor.options.time_limit_min) * 60
             return RunEnd(
@@ -515,8 +564,8 @@ class SlurmRun(RunHandle):
             return RunEnd(cancelled=True, scheduler_state="CANCELLED",
                           detail=f"SLURM: CANCELLED, {where} was cancelled outside qtui")
         stopped = self._stopped
-        if stopped is not None and st.state in ("COMPLETED", "FAILED"):
-            self._emit(stopped)  # the job's own verdict (its --timeout, a crashed child)
+        if stopped is not None and st.state not in _JOB_ENDS:
+            self._emit(stopped)  # the run's own verdict (its --timeout, a crashed child)
             return RunEnd()
         tail = self.executor.stderr_tail(self.rec.run_id)
         who = "qtui" if st.state == "LOST" else "SLURM"  # LOST is qtui's word, not SLURM's

@@ -64,6 +64,7 @@ class SlurmOptions:
     gpus: int = 0
     exclusive: bool = True
     array_parallelism: int = 256
+    runs_per_job: int = 1  # >1: a job runs several, importing torch and pennylane once
     extra: dict[str, str] = field(default_factory=dict)
     jobs_dir: str = ""  # "" -> default_jobs_dir()
     #: submitit's cluster: "slurm", or "local" (submitit's own local executor: the
@@ -117,6 +118,8 @@ class SlurmOptions:
         if self.gpus:
             parts.append(f"{self.gpus} GPU(s)")
         parts.append("exclusive nodes" if self.exclusive else "shared nodes")
+        if self.runs_per_job > 1:
+            parts.append(f"{self.runs_per_job} runs per job")
         parts += [f"{k}={v}" for k, v in self.extra.items()]
         return ", ".join(parts)
 
@@ -150,6 +153,12 @@ def add_flags(p: argparse.ArgumentParser) -> None:
         help="at most N jobs of the array at once (default 256)",
     )
     g.add_argument(
+        "--runs-per-job", default=None, metavar="N",
+        help="runs per job, one after another on its node from one warm interpreter: "
+        "torch and pennylane imported once per job, not per run (default 1; the time "
+        "limit is per job)",
+    )
+    g.add_argument(
         "--slurm-extra", action="append", default=None, metavar="KEY=VALUE",
         help="any other sbatch option, passed through (repeatable): --slurm-extra account=abc",
     )
@@ -163,7 +172,8 @@ def add_flags(p: argparse.ArgumentParser) -> None:
 _SLURM_FLAGS = {
     "partition": "partition", "time_limit": "time-limit", "cpus_per_task": "cpus-per-task",
     "mem": "mem", "gpus": "gpus", "exclusive": "exclusive",
-    "array_parallelism": "array-parallelism", "slurm_extra": "slurm-extra", "jobs_dir": "jobs-dir",
+    "array_parallelism": "array-parallelism", "runs_per_job": "runs-per-job",
+    "slurm_extra": "slurm-extra", "jobs_dir": "jobs-dir",
 }
 
 
@@ -213,6 +223,8 @@ def set_field(opts: SlurmOptions, flag: str, value: Any) -> None:
         opts.exclusive = bool(value)
     elif flag == "array-parallelism":
         opts.array_parallelism = parse_int(flag, str(text), minimum=1, maximum=100_000)
+    elif flag == "runs-per-job":
+        opts.runs_per_job = parse_int(flag, str(text), minimum=1, maximum=100_000)
     elif flag == "slurm-extra":
         items = value if isinstance(value, list) else [value]
         for item in items:

@@ -20,6 +20,7 @@ from textual.widgets import Static
 
 from qtui import units
 from qtui.outcomes import describe_error
+from qtui.results import asked_note, quantum, ran_on
 from qtui.summary import RunRecord
 
 #: Lines kept from the end of a traceback or of stderr (the end says what went wrong).
@@ -29,6 +30,28 @@ TAIL_LINES = 15
 def _tail(text: str, n: int = TAIL_LINES) -> list[str]:
     lines = str(text or "").rstrip().splitlines()
     return (["…"] + lines[-n:]) if len(lines) > n else lines
+
+
+def quantum_text(rec: RunRecord) -> Text:
+    """Device truth: what PennyLane executed (``qtui.engine.device_truth``), as the results say it."""
+    t = Text()
+    q = quantum(rec.result)
+    if not q:
+        return t
+    t.append("\nWhat the devices executed\n", style="bold underline")
+    t.append(f"  ran on {ran_on(q)}\n")
+    if rec.asked:
+        asked = f"{rec.asked.get('device')}+{rec.asked.get('diff_method')}"
+        t.append(f"  {asked_note({'asked': asked})} (recorded under what ran)\n", style="yellow")
+    steps = units.number(rec.result.get("steps"))
+    total = units.number(q.get("execute_s"))
+    per_step = total / steps if steps and total is not None else None
+    t.append(
+        f"  {units.per_step(q.get('executions_per_step'))} executions/step · "
+        f"{units.per_step(q.get('circuits_per_step'))} circuits/step · "
+        f"device time {units.seconds(per_step)}/step ({units.seconds(total)} in all)\n"
+    )
+    return t
 
 
 def run_text(rec: RunRecord, label: str, elapsed: float | None) -> Text:
@@ -49,6 +72,7 @@ def run_text(rec: RunRecord, label: str, elapsed: float | None) -> Text:
     if rec.spec.get("timeout_s"):
         limits += f" · timeout {units.seconds(rec.spec['timeout_s'])}"
     t.append(limits + "\n")
+    t.append_text(quantum_text(rec))
 
     if rec.error:
         t.append("\nWhy it did not finish\n", style="bold underline")
