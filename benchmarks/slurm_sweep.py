@@ -7,7 +7,9 @@ one-node cluster on the same machine, ``scripts/local-slurm start``, jobs run
 one at a time: ``--exclusive``).  Prints, per round:
 
 * the total wall time of each, and their ratio slurm / local (target <= 1.2 for
-  runs of >= 10 s; the figure is the median over the rounds);
+  runs of >= 10 s; the figure is the median over the rounds), for each
+  ``--runs-per-job`` value given (default 1 and 8: one job per run, each
+  importing torch and pennylane; or the 8 runs in one job, imported once);
 * per job, the latency from submission (sbatch accepted the array) to the
   job's first event (its session_started, written on the node) and to its
   run_started (fork server warm, model built): queueing, python and imports;
@@ -19,7 +21,7 @@ runs the SLURM arm on submitit's local executor instead (a dry run: its jobs
 all start at once, so its timing is not a cluster's).
 
     eval "$(scripts/local-slurm start)"   # a one-node cluster, as root
-    python benchmarks/slurm_sweep.py [--rounds 1] [--steps 1000] [--qubits 2,3,4,5,6,7,8,9]
+    python benchmarks/slurm_sweep.py [--rounds 1] [--steps 1000] [--runs-per-job 1,8]
 """
 
 from __future__ import annotations
@@ -80,6 +82,7 @@ def main() -> int:
     ap.add_argument("--qubits", default="2,3,4,5,6,7,8,9")
     ap.add_argument("--combos", default="lightning.qubit+adjoint")
     ap.add_argument("--cluster", choices=("slurm", "local"), default="slurm")
+    ap.add_argument("--runs-per-job", default="1,8", help="SLURM arms to run (default 1,8)")
     args = ap.parse_args()
     env = {**os.environ, "QTUI_NO_HISTORY": "1", "QTUI_SUBMITIT_CLUSTER": args.cluster}
     if args.cluster == "slurm" and (not os.environ.get("SLURM_CONF") or not shutil.which("sbatch")):
@@ -89,29 +92,32 @@ def main() -> int:
     samples = str(5 * (int(args.steps) + 3) + 10)
     common = ["--combos", args.combos, "--qubits", args.qubits, "--steps", args.steps,
               "--warmup", "3", "--samples", samples, "--batch-size", "5"]
-    ratios = []
+    arms = [int(x) for x in args.runs_per_job.split(",")]
+    ratios: dict[int, list[float]] = {n: [] for n in arms}
     for r in range(1, args.rounds + 1):
         with tempfile.TemporaryDirectory() as tmp:
             t = Path(tmp)
             local = sweep(common, t / "local.json", env)
-            cluster = sweep(
-                [*common, "--executor", "slurm", "--jobs-dir", str(t / "jobs"), "--time-limit", "30"],
-                t / "slurm.json", env,
-            )
-            ratios.append(cluster / local)
-            print(f"round {r}: local {local:.1f} s (training {trained(t / 'local.json'):.1f} s), "
-                  f"slurm {cluster:.1f} s (training {trained(t / 'slurm.json'):.1f} s): "
-                  f"{cluster / local:.3f}x")
-            rows = latencies(t / "jobs")
-            for run_id, first, started in rows:
-                print(f"  {run_id}: submission -> first event {first:6.2f} s, "
-                      f"-> run_started {started:6.2f} s")
-            print(f"  median submission -> first event {statistics.median(x[1] for x in rows):.2f} s, "
-                  f"-> run_started {statistics.median(x[2] for x in rows):.2f} s")
+            print(f"round {r}: local {local:.1f} s (training {trained(t / 'local.json'):.1f} s)")
+            for n in arms:
+                jobs = t / f"jobs{n}"
+                cluster = sweep(
+                    [*common, "--executor", "slurm", "--jobs-dir", str(jobs), "--time-limit", "60",
+                     "--runs-per-job", str(n)],
+                    t / f"slurm{n}.json", env,
+                )
+                ratios[n].append(cluster / local)
+                rows = latencies(jobs)
+                print(f"  slurm, {n} run(s) per job: {cluster:.1f} s (training "
+                      f"{trained(t / f'slurm{n}.json'):.1f} s): {cluster / local:.3f}x local; "
+                      f"submission -> first event: first job {rows[0][1]:.2f} s; first event -> "
+                      f"run_started (python, imports, build), median "
+                      f"{statistics.median(x[2] - x[1] for x in rows if x[2] - x[1] >= 0):.2f} s")
     load = os.getloadavg()[0]
-    print(f"slurm / local total wall time: median {statistics.median(ratios):.3f}x over "
-          f"{len(ratios)} round(s) (target <= 1.2); load average now {load:.2f} on "
-          f"{os.cpu_count()} CPUs; cluster: {args.cluster}")
+    for n in arms:
+        print(f"slurm ({n} run(s) per job) / local total wall time: median "
+              f"{statistics.median(ratios[n]):.3f}x over {len(ratios[n])} round(s) (target <= 1.2)")
+    print(f"load average now {load:.2f} on {os.cpu_count()} CPUs; cluster: {args.cluster}")
     return 0
 
 
