@@ -22,7 +22,7 @@ from qtui import units
 from qtui.outcomes import describe_error
 from qtui.parameters import run_label, varying_parameters
 from qtui.phase_table import PHASES_NOTE, phases_table
-from qtui.results import BURN_MARK, BURN_NOTE, CONTENDED_NOTE, Results, Row
+from qtui.results import BURN_MARK, BURN_NOTE, CONTENDED_NOTE, QUANTUM_COLUMNS, Results, Row
 from qtui.summary import LOSS_KINDS
 
 _TIMING = ("runs", "mean", "median", "relative")
@@ -67,7 +67,8 @@ def results_tables(model: Results, width: int = 80) -> list[Table]:
     """
     gpu = tuple(c.key for c in model.columns if c.key.startswith("gpu_"))
     node = tuple(c.key for c in model.columns if c.key == "node")
-    every = _TIMING + _RESOURCES + _OUTCOME + gpu + node
+    quantum = tuple(c.key for c in model.columns if c in QUANTUM_COLUMNS)
+    every = _TIMING + _RESOURCES + _OUTCOME + gpu + quantum + node
     label = max((len(r.label) for r in model.rows), default=11)
     need_wide = label + sum(
         max(len(model.column(k).title), *(len(r.text(k)) for r in model.rows)) + 2 for k in every
@@ -80,6 +81,8 @@ def results_tables(model: Results, width: int = 80) -> list[Table]:
             ("Results: range and resources", _RESOURCES + gpu),
             ("Results: cost and outcome", _OUTCOME),
         ]
+        if quantum:
+            groups.append(("Results: what the devices executed", quantum))
         if node:
             groups.append(("Results: where they were measured", node))
     tables = []

@@ -86,6 +86,29 @@ class _Error(msgspec.Struct):
     reason: str | None = None
 
 
+class _DeviceUse(msgspec.Struct):
+    name: str | None = None
+    wires: Int | None = None
+    shots: Int | None = None
+    executions: Int | None = None
+    circuits: Int | None = None
+
+
+class _Quantum(msgspec.Struct):
+    """Device truth (``qtui.engine.device_truth``) of a run or a combination."""
+
+    devices: list[_DeviceUse] = []
+    diff_methods: list[str] = []
+    device: str | None = None
+    diff_method: str | None = None
+    executions_per_step: Num = None
+    circuits_per_step: Num = None
+    execute_s: Num = None
+    execute_s_per_step: Num = None
+    asked: str | list[str] | None = None
+    foreign: bool | None = None
+
+
 class _Result(msgspec.Struct):
     command: str | None = None
     label: str | None = None
@@ -114,6 +137,7 @@ class _Result(msgspec.Struct):
     run_ids: list[str] = []
     node_types: list[str] = []
     nodes: list[str] = []
+    quantum: _Quantum | None = None
 
 
 class _RunResult(msgspec.Struct):
@@ -153,6 +177,8 @@ class _Run(msgspec.Struct):
     node: str | None = None
     job_state: str | None = None
     node_machine: ev.MachineShape | None = None
+    quantum: _Quantum | None = None
+    asked: dict[str, Any] | None = None
 
 
 class _Point(msgspec.Struct):

@@ -26,6 +26,13 @@ Decisions:
   ``qtui.node_types``: ``AMD EPYC 7763 ×128``; ``A + B`` when its repeats
   ran on different types) appears only when some run ran on a
   cluster (a result with ``nodes``).
+* **Device truth** (``qtui.engine.device_truth``): *Ran on* (the devices that
+  executed the combination's circuits and the diff method PennyLane used),
+  *Executions/step* and *Circuits/step* (device calls and circuits per
+  training step: parameter-shift's cost), *Device time/step* (seconds inside
+  device calls per step) appear only when a result has them.  A combination
+  whose runs were started as another one (``--allow-foreign-device``) says so
+  in a note: ``asked lightning.qubit+adjoint``.
 * **Loss** is named for what it is (``qtui.summary.LOSS_KINDS``): the mean
   loss of the last epoch, or over the measured steps of a step-limited run.
 """
@@ -203,6 +210,53 @@ GPU_COLUMNS = (
 )
 
 
+#: Shown only when some result has device truth (``quantum``).
+QUANTUM_COLUMNS = (
+    Column("ran_on", "Ran on", "Ran on", align="l"),
+    Column("executions", "Executions/step", "Exec/step", "low"),
+    Column("circuits", "Circuits/step", "Circ/step", "low"),
+    Column("device_time", "Device time/step", "Dev/step", "low"),
+)
+
+
+def quantum(r: dict[str, Any]) -> dict[str, Any]:
+    """A result's (or a run's) ``quantum`` block, {} when it has none."""
+    q = r.get("quantum")
+    return q if isinstance(q, dict) else {}
+
+
+def ran_on(q: dict[str, Any]) -> str:
+    """``default.qubit (2 wires) · backprop``: the devices and diff methods that ran."""
+    devices = [
+        units.device_use(d.get("name"), d.get("wires"), d.get("shots"))
+        for d in q.get("devices") or [] if isinstance(d, dict) and d.get("name")
+    ]
+    methods = [str(m) for m in q.get("diff_methods") or [] if isinstance(m, str)]
+    if not devices:
+        return "no circuit" if q else units.MISSING
+    return ", ".join(devices) + (f" · {', '.join(methods)}" if methods else "")
+
+
+def asked_note(q: dict[str, Any]) -> str:
+    """``asked lightning.qubit+adjoint``: a result recorded under what ran, not what was asked."""
+    asked = q.get("asked")
+    if isinstance(asked, str):
+        asked = [asked] if asked else []
+    names = [str(a) for a in asked or [] if a]
+    return f"asked {', '.join(names)}" if names else ""
+
+
+def _quantum_cells(r: dict[str, Any]) -> dict[str, Cell]:
+    q = quantum(r)
+    per_step = q.get("execute_s_per_step")
+    return {
+        "ran_on": Cell(ran_on(q) if q else None, ran_on(q)),
+        "executions": Cell(_n(q.get("executions_per_step")), units.per_step(q.get("executions_per_step"))),
+        "circuits": Cell(_n(q.get("circuits_per_step")), units.per_step(q.get("circuits_per_step"))),
+        "device_time": Cell(_n(per_step), units.seconds(per_step)),
+    }
+
+
 #: Shown only when some run ran on a cluster (a result lists its ``nodes``).
 NODE_COLUMN = Column("node", "Node", "Node", align="l")
 
@@ -245,6 +299,8 @@ def _notes(r: dict[str, Any]) -> list[str]:
         notes.append(f"→ {resolved}")
     if r.get("split_batch"):
         notes.append("split batch")
+    if asked_note(quantum(r)):
+        notes.append(asked_note(quantum(r)))
     if contended(r):
         notes.append(f"{CONTENDED_MARK} contended ({int(_n(r.get('contended_runs')) or 0)} run(s))")
     return notes
@@ -264,6 +320,8 @@ def from_results(results: list[dict[str, Any]]) -> Results:
     if any(_res(r, "gpu_mem_peak_bytes") is not None or _res(r, "gpu_util_mean") is not None
            for r in results):
         cols = cols + GPU_COLUMNS
+    if any(quantum(r) for r in results):
+        cols = cols + QUANTUM_COLUMNS
     if on_cluster(results):
         cols = cols + (NODE_COLUMN,)
     varying = varying_parameters(results)
@@ -280,6 +338,7 @@ def from_results(results: list[dict[str, Any]]) -> Results:
         cells["cores"] = _cores(r)
         cells["contention"] = _contention(r)
         cells["node"] = _node(r)
+        cells.update(_quantum_cells(r))
         runs = _dict(r.get("runs"))
         rows.append(
             Row(

@@ -72,6 +72,9 @@ class RunRecord:
     # A cluster job's placement (``job_state`` events): executor, job_id, array_task_id,
     # state, reason, node, and the node's machine_info once its log started.
     job: dict[str, Any] = field(default_factory=dict)
+    # The combination the run was started as, when its circuits ran elsewhere and it
+    # was recorded under what ran (--allow-foreign-device; qtui.engine.device_truth).
+    asked: dict[str, Any] = field(default_factory=dict)
     t_start: float | None = None
     t_end: float | None = None
 
@@ -103,7 +106,11 @@ class RunRecord:
             "import_s": self.started.get("import_s"),
             "build_s": self.started.get("build_s"),
             "threadpools": self.result.get("threadpools") or self.started.get("threadpools", []),
-            "result": {k: v for k, v in self.result.items() if k not in ("threadpools", "run_id")},
+            "result": {
+                k: v for k, v in self.result.items() if k not in ("threadpools", "run_id", "quantum")
+            },
+            "quantum": self.result.get("quantum"),
+            "asked": dict(self.asked) or None,
             "epoch_losses": list(self.epoch_losses),
             "phases": dict(self.phases),
             "warnings": [dict(w) for w in self.warnings.values()],
@@ -247,6 +254,15 @@ class SessionSummary:
                 data.pop(k, None)
             if isinstance(event, ev.RunFinished):
                 rec.result = data
+                q = event.quantum
+                if q is not None and q.foreign and q.device and not rec.asked:
+                    # Recorded under what ran: its parameters, label and combination.
+                    rec.asked = {"device": rec.device, "diff_method": rec.diff_method}
+                    rec.spec = {**rec.spec, "device": q.device, "diff_method": q.diff_method}
+                if q is not None and q.diff_method and "," not in q.diff_method and rec.started:
+                    # What PennyLane resolved, seen at the device, over what the run
+                    # said it resolved before any circuit ran.
+                    rec.started["resolved_diff_method"] = q.diff_method
                 if event.epoch_losses:
                     rec.epoch_losses = list(event.epoch_losses)
                 if event.phases:
@@ -331,6 +347,7 @@ class SessionSummary:
             (r.started.get("resolved_diff_method") for r in recs if r.started), None
         )
         entry["split_batch"] = next((r.started.get("split_batch") for r in recs if r.started), None)
+        entry["quantum"] = _quantum([r for r in done if r.result.get("quantum")])
         entry["threadpools"] = next(
             (r.result.get("threadpools") for r in done if r.result.get("threadpools")), []
         )
@@ -354,6 +371,43 @@ class SessionSummary:
             if rec.started.get("versions"):
                 return dict(rec.started["versions"])
         return dict(self.session.get("machine", {}).get("versions", {}))
+
+
+def _quantum(done: list[RunRecord]) -> dict[str, Any] | None:
+    """``results[].quantum``: device truth over a combination's finished runs (None
+    without any): the devices (executions and circuits summed), the diff methods,
+    the means per run of executions, circuits and device seconds per step, and
+    which combinations its runs were started as when they ran elsewhere."""
+    if not done:
+        return None
+    devices: dict[tuple[Any, Any, Any], dict[str, Any]] = {}
+    methods: list[str] = []
+    per_step: dict[str, list[float]] = {"executions": [], "circuits": [], "execute_s": []}
+    execute_s: list[float] = []
+    for r in done:
+        q = r.result["quantum"]
+        for d in q.get("devices") or []:
+            key = (d.get("name"), d.get("wires"), d.get("shots"))
+            m = devices.setdefault(key, {"name": key[0], "wires": key[1], "shots": key[2],
+                                         "executions": 0, "circuits": 0})
+            m["executions"] += int(d.get("executions") or 0)
+            m["circuits"] += int(d.get("circuits") or 0)
+        methods += [m for m in q.get("diff_methods") or [] if m not in methods]
+        steps = int(r.result.get("steps") or 0)
+        per_step["executions"].append(float(q.get("executions_per_step") or 0.0))
+        per_step["circuits"].append(float(q.get("circuits_per_step") or 0.0))
+        execute_s.append(float(q.get("execute_s") or 0.0))
+        if steps:
+            per_step["execute_s"].append(float(q.get("execute_s") or 0.0) / steps)
+    return {
+        "devices": list(devices.values()),
+        "diff_methods": methods,
+        "executions_per_step": _mean(per_step["executions"]),
+        "circuits_per_step": _mean(per_step["circuits"]),
+        "execute_s": _mean(execute_s),
+        "execute_s_per_step": _mean(per_step["execute_s"]),
+        "asked": _unique(f"{r.asked['device']}+{r.asked['diff_method']}" for r in done if r.asked),
+    }
 
 
 def _unique(items: Iterable[str]) -> list[str]:

@@ -142,6 +142,27 @@ def count(value: Any) -> str:
     return MISSING if v is None else str(int(v))
 
 
+def per_step(value: Any) -> str:
+    """Executions or circuits per training step: ``1``, ``2.5``, ``45``, ``1,240``."""
+    v = number(value)
+    if v is None:
+        return MISSING
+    return f"{v:,.0f}" if v >= 100 or v == int(v) else f"{v:.1f}"
+
+
+def device_use(name: Any, wires: Any = None, shots: Any = None) -> str:
+    """A device that executed circuits: ``default.qubit (2 wires)``,
+    ``lightning.qubit (4 wires, 1000 shots)``."""
+    parts = []
+    w = number(wires)
+    if w is not None:
+        parts.append(f"{int(w)} wire" + ("" if int(w) == 1 else "s"))
+    n = number(shots)
+    if n is not None:
+        parts.append(f"{int(n)} shots")
+    return f"{name}" + (f" ({', '.join(parts)})" if parts else "")
+
+
 def axis_seconds(v: float) -> str:
     """Axis ticks of at most 6 characters (512µs, 5.12ms, 51.2ms, 512ms, 5.12s): the
     graph's gutter has no room for ``seconds``' four figures and space."""

@@ -48,7 +48,25 @@ EXPECTED = {
     "accuracy": "88.0 %",
     "loss": "0.1919",
     "quantum forward per step": "4.167 ms (41.5 %)",
+    # device truth (qtui.engine.device_truth): the Ran on column and device time per step
+    "backprop ran on": "default.qubit (2 wires) · backprop",
+    "adjoint ran on": "lightning.qubit (2 wires) · adjoint",
+    "device time per step": "2.917 ms",
 }
+
+#: Device truth per method: (executions, circuits) per step, seconds inside device calls.
+QUANTUM = {"backprop": (1.0, 1.0, 0.7), "adjoint": (1.0, 5.0, 0.7)}
+
+
+def quantum(device: str, method: str) -> ev.QuantumTruth:
+    executions, circuits, seconds = QUANTUM[method]
+    return ev.QuantumTruth(
+        devices=[ev.DeviceUse(name=device, wires=2, executions=int(240 * executions),
+                              circuits=int(240 * circuits))],
+        diff_methods=[method], device=device, diff_method=method, executions=int(240 * executions),
+        circuits=int(240 * circuits), executions_per_step=executions, circuits_per_step=circuits,
+        execute_s=seconds,
+    )
 
 
 def events() -> list[ev.Event]:
@@ -77,6 +95,7 @@ def events() -> list[ev.Event]:
                 run_id=spec.run_id, accuracy=0.88, train_s=train_s, final_loss=losses[-1],
                 epoch_losses=losses, steps=240, core_s=core_s, cores_in_use=core_s / train_s,
                 core_s_per_step=core_s / 240, peak_rss=rss, peak_threads=9, phases=PHASES,
+                quantum=quantum(spec.device, spec.diff_method),
             )
         )
     out.append(ev.SessionFinished(session_id="truth"))
@@ -111,6 +130,8 @@ def recommendation_lines(doc: dict[str, Any]) -> list[str]:
 
 def test_the_expected_strings_are_what_units_writes() -> None:
     assert units.memory(480_000_000) == EXPECTED["backprop peak RSS"]
+    assert units.seconds(0.7 / 240) == EXPECTED["device time per step"]
+    assert units.device_use("default.qubit", 2) + " · backprop" == EXPECTED["backprop ran on"]
     assert units.mean_sd(2.5, 0.1414213) == EXPECTED["backprop mean ± σ"]
 
 
@@ -155,3 +176,23 @@ def test_compare(
     out = capsys.readouterr().out
     check("qtui compare", out, ("backprop peak RSS", "adjoint peak RSS"))
     assert f"{EXPECTED['backprop mean ± σ']} (n=2)" in out
+
+
+def test_csv_and_run_detail_say_the_same_device_truth(files: dict[str, Any]) -> None:
+    """The CSV's ran_on per run and the TUI's run detail use the results' words."""
+    import csv
+
+    from qtui.export import render
+    from qtui.summary import SessionSummary
+    from qtui.ui.screens.run_detail import run_text
+
+    rows = list(csv.DictReader(io.StringIO(render(files["doc"], "csv"))))
+    by_method = {r["parameter_diff_method"]: r for r in rows if r["state"] == "finished"}
+    assert by_method["backprop"]["ran_on"] == EXPECTED["backprop ran on"]
+    assert by_method["adjoint"]["ran_on"] == EXPECTED["adjoint ran on"]
+    assert float(by_method["adjoint"]["circuits_per_step"]) == 5.0
+    summary = SessionSummary()
+    for e in events():
+        summary.apply(e)
+    detail = run_text(summary.runs["backprop-0"], "default.qubit+backprop #1", None).plain
+    check("TUI run detail", detail, ("backprop ran on", "device time per step"))

@@ -24,7 +24,7 @@ from qtui.ui.widgets.recommend_panel import RecommendationPanel
 from qtui.ui.widgets.results_table import ResultsTable
 
 TABLE_KEYS = ("backprop mean ± σ", "adjoint mean ± σ", "backprop peak RSS", "adjoint peak RSS",
-              "accuracy", "loss")
+              "accuracy", "loss", "backprop ran on", "adjoint ran on", "device time per step")
 
 
 @pytest.fixture(autouse=True)

@@ -3,7 +3,11 @@
 Columns: session and run identity, ``parameter_*`` (device, diff method and
 every workload parameter), timing, resources, accuracy, final loss and what it is (``loss_kind``: ``last_epoch``
 or ``measured_steps``, see ``qtui.summary.LOSS_KINDS``), warnings,
-state and error.  When some run ran on a cluster, ``executor``, ``job_id``,
+state and error.  Device truth (``qtui.engine.device_truth``): ``ran_on`` (the
+text of the results' Ran on column), ``asked`` (the combination a run was
+started as when it was recorded under what ran), ``executions_per_step``,
+``circuits_per_step`` and ``device_execute_s`` (seconds inside device calls).
+When some run ran on a cluster, ``executor``, ``job_id``,
 ``array_task_id``, ``node``, ``job_state`` (the scheduler's last word) and
 ``node_type`` (``qtui.node_types``: the text of the results' Node column)
 follow the run's identity.  Refused combinations get a row too (state ``refused``, no
@@ -20,6 +24,7 @@ from qtui import node_types
 from qtui.export.base import Exporter
 from qtui.outcomes import describe_error, run_warning_total
 from qtui.phase_table import PHASES
+from qtui.results import quantum, ran_on
 from qtui.summary import loss_kind
 
 FIXED_COLUMNS = [
@@ -47,6 +52,11 @@ RESULT_COLUMNS = [
     "gpu_mem_peak_bytes",
     "gpu_mem_scope",
     "gpu_util_mean",
+    "ran_on",
+    "asked",
+    "executions_per_step",
+    "circuits_per_step",
+    "device_execute_s",
     "accuracy",
     "final_loss",
     "loss_kind",
@@ -87,6 +97,8 @@ def rows(summary: dict[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
     sid = summary.get("session_id")
     for run in runs:
         res = run.get("result") or {}
+        q = quantum(run)
+        asked = run.get("asked") if isinstance(run.get("asked"), dict) else {}
         params = run.get("parameters") or {}
         err = run.get("error") or {}
         steps = res.get("steps")
@@ -112,6 +124,11 @@ def rows(summary: dict[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
             "gpu_mem_peak_bytes": res.get("gpu_mem_peak"),
             "gpu_mem_scope": res.get("gpu_mem_scope") or None,
             "gpu_util_mean": res.get("gpu_util_mean"),
+            "ran_on": ran_on(q) if q else None,
+            "asked": f"{asked.get('device')}+{asked.get('diff_method')}" if asked else None,
+            "executions_per_step": q.get("executions_per_step"),
+            "circuits_per_step": q.get("circuits_per_step"),
+            "device_execute_s": q.get("execute_s"),
             "accuracy": res.get("accuracy"),
             "final_loss": res.get("final_loss"),
             "loss_kind": loss_kind(params) if isinstance(params, dict) else None,
