@@ -190,6 +190,7 @@ RUN: list[Bad] = [
     Bad(("run", "-x"), "-x", "unknown option"),
     Bad(("run", "extra"), "extra", "unexpected argument for qtui run"),
     Bad(("run", "--force=1"), "force", "takes no value"),
+    Bad(("run", "--allow-foreign-device=yes"), "allow-foreign-device", "takes no value"),
     Bad(("run", "--json"), "json", "needs a value"),
 ]
 
@@ -237,6 +238,7 @@ SWEEP: list[Bad] = [
          ",".join(str(n) for n in range(1, 101)), "--repeat", "100"), "sweep", "at most 100000"),
     Bad(("sweep", "--no-exclusive"), "exclusive", "needs --executor slurm"),
     Bad(("sweep", "--executor", "slurm", "--mem", "4X"), "mem", "500M, 4G"),
+    Bad(("sweep", "--allow-foreign-device=1"), "allow-foreign-device", "takes no value"),
     Bad(("sweep", "--foo"), "--foo", "unknown option for qtui sweep"),
     Bad(("sweep", "extra"), "extra", "unexpected argument"),
     Bad(("sweep", "--steps"), "steps", "needs a value"),
@@ -369,6 +371,16 @@ VALID: list[Valid] = [
     Valid(("run", "--repeat", "2", "--device", "default.qubit", "--diff-method", "backprop,adjoint"),
           "repeats are interleaved A B A B",
           lambda specs, tmp: [s.diff_method for s in specs] == ["backprop", "adjoint"] * 2),
+    Valid(("run", "--allow-foreign-device", "--repeat", "2"),
+          "--allow-foreign-device reaches every run's spec (and so the child)",
+          lambda specs, tmp: len(specs) == 2 and all(
+              RunSpec.from_dict(s.to_dict()).allow_foreign_device for s in specs)),
+    Valid(("sweep", "--qubits", "2,4", "--allow-foreign-device"),
+          "--allow-foreign-device reaches every sweep point",
+          lambda specs, tmp: bool(specs) and all(s.allow_foreign_device for s in specs)),
+    Valid(("run",), "without --allow-foreign-device a foreign run fails (the spec says so)",
+          lambda specs, tmp: not specs[0].allow_foreign_device
+          and "allow_foreign_device" not in specs[0].to_dict()),
     Valid(("sweep", "--qubits", "8,2,4"), "axis values are sorted",
           lambda specs, tmp: [s.params.qubits for s in specs]
           == sorted(s.params.qubits for s in specs) and {s.params.qubits for s in specs} == {2, 4, 8}),
