@@ -70,7 +70,14 @@ async def wait_for(pilot: Pilot[int], cond: Any, timeout: float = 150.0) -> None
         if cond():
             return
         await pilot.pause(0.1)
-    raise AssertionError("condition not met in time")
+    app = pilot.app
+    assert isinstance(app, QtuiApp)
+    where = [
+        (r.run_id, r.state, r.step, r.job.get("state"), r.error)
+        for r in app.state.runs()
+    ]
+    raise AssertionError(f"condition not met in {timeout:g} s; runs: {where}; "
+                         f"notes: {app.state.notes[-5:]}")
 
 
 async def form_ready(pilot: Pilot[int], app: QtuiApp) -> None:
@@ -187,6 +194,11 @@ async def test_a_slurm_batch_shows_its_job_states_and_finishes(tmp_path: Path) -
         title = str(app.query_one("#cpu-box").border_title)
         assert title == f"CPU per core ({HOST}, 0–100 %)"
         assert rec.result["train_s"] > 0
+        # enter on the row: the run's detail names its job and node
+        from qtui.ui.screens.run_detail import run_text
+
+        detail = run_text(rec, "label", None).plain
+        assert f"submitit-local job {rec.job['job_id']}" in detail and f"node {HOST}" in detail
         folder = find_session(tmp_path / "jobs")
         assert [j.run_id for j in read_manifest(folder).jobs] == [rec.run_id]
         assert app.state.summary.session["executor"]["jobs_dir"] == str(folder)

@@ -22,6 +22,7 @@ from qtui import units
 from qtui.outcomes import describe_error
 from qtui.results import asked_note, quantum, ran_on
 from qtui.summary import RunRecord
+from qtui.ui.state import job_words
 
 #: Lines kept from the end of a traceback or of stderr (the end says what went wrong).
 TAIL_LINES = 15
@@ -73,6 +74,17 @@ def run_text(rec: RunRecord, label: str, elapsed: float | None) -> Text:
         limits += f" · timeout {units.seconds(rec.spec['timeout_s'])}"
     t.append(limits + "\n")
     t.append_text(quantum_text(rec))
+
+    if rec.job:  # a cluster run: its job, in the scheduler's words
+        job = rec.job
+        t.append("\nCluster job\n", style="bold underline")
+        t.append(f"  {job.get('executor') or 'cluster'} job {job.get('job_id') or '?'}")
+        if job.get("array_task_id"):
+            t.append(f" (array task {job['array_task_id']})")
+        t.append(f" · {job_words(job)}\n")
+        cpu = (job.get("machine") or {}).get("cpu_model")
+        if job.get("node") or cpu:
+            t.append(f"  node {job.get('node') or '?'}" + (f" · {cpu}" if cpu else "") + "\n")
 
     if rec.error:
         t.append("\nWhy it did not finish\n", style="bold underline")
