@@ -474,6 +474,9 @@ class RunCancelled(Event, tag="run_cancelled"):
     run_id: str
     reason: str = "cancelled"
     scheduler_state: str = ""  # "CANCELLED": scancel reached the job
+    # Not cancelled at all: qtui stopped watching a cluster job that goes on (quit and
+    # leave running); ``qtui watch --jobs-dir`` re-attaches to it.
+    left_running: bool = False
 
 
 class JobState(Event, tag="job_state"):

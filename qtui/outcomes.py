@@ -21,6 +21,8 @@ def describe_error(error: dict[str, Any] | None, state: str | None = None) -> st
     e = error if isinstance(error, dict) else {}
     text = _describe(e, str(e.get("state") or state or ""))
     sched = str(e.get("scheduler_state") or "")
+    if e.get("left_running"):
+        return "left running on the cluster (not watched; qtui watch --jobs-dir re-attaches)"
     if sched == "LOST":  # qtui's word: the scheduler forgot the job
         return "lost: the scheduler no longer knows its job"
     return f"{text} (SLURM: {sched})" if sched and sched not in text else text

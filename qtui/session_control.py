@@ -391,7 +391,7 @@ def exit_lines(summary: Any, *, recorded: bool, exported: Sequence[Path] = ()) -
     counts: dict[str, int] = {}
     for r in runs:
         word = r.state
-        if word == "cancelled" and str((r.error or {}).get("reason", "")).startswith("not watched"):
+        if word == "cancelled" and (r.error or {}).get("left_running"):
             word = "left running"  # a cluster job qtui stopped watching (quit: leave them)
         counts[word] = counts.get(word, 0) + 1
     parts = ", ".join(f"{n} {s}" for s, n in counts.items())

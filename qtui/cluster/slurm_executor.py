@@ -39,6 +39,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import threading
 import time
@@ -285,10 +286,36 @@ class SlurmExecutor(Executor):
     def scancel(self, run_id: str) -> None:
         """Cancel one run's job through submitit (``scancel`` on SLURM)."""
         job = self._jobs.get(run_id)
+        rec = self._records.get(run_id)
+        if (
+            self.options.cluster == "local" and rec is not None and rec.job_id.isdigit()
+            and getattr(job, "_process", None) is None
+        ):
+            # Re-attached to submitit's local executor: no process handle, but its job id
+            # is the job's pid.  SIGINT, as submitit's own cancel sends.
+            with contextlib.suppress(OSError):
+                os.kill(int(rec.job_id), signal.SIGINT)
+            return
         if job is None:
             return
         with contextlib.suppress(Exception):  # already gone: nothing to cancel
             job.cancel(check=False)
+
+    def settle(self, run_id: str, wait_s: float = 3.0) -> None:
+        """A run gave its result and its job holds nothing else: wait briefly for the
+        scheduler to say how the job ended (COMPLETED), so its record says so too."""
+        rec = self._records.get(run_id)
+        if rec is None:
+            return
+        with self._lock:
+            others = [r for r, o in self._records.items()
+                      if o.job_id == rec.job_id and r not in self._ended]
+        deadline = time.monotonic() + wait_s
+        while not others and not self.is_final(run_id) and time.monotonic() < deadline:
+            with contextlib.suppress(Exception):
+                self.poll_once()
+            if not self.is_final(run_id):
+                time.sleep(0.25)
 
     def state(self, run_id: str) -> TaskState:
         with self._lock:
@@ -549,6 +576,7 @@ class SlurmRun(RunHandle):
         self._follower.join(timeout=5)
         self._read(final=True)
         if self._result is not None:
+            self.executor.settle(self.rec.run_id)
             return RunEnd()
         st = self.executor.state(self.rec.run_id)
         where = f"job {self.rec.job_id}" + (f" on {st.node}" if st.node else "")

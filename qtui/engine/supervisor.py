@@ -343,7 +343,7 @@ class Supervisor:
         for r in gone:
             if not self._detached:
                 self._executor.discard(r)  # a submitted job must not run for nobody
-            self._deliver(RunCancelled(run_id=r, reason=reason))
+            self._deliver(RunCancelled(run_id=r, reason=reason, left_running=self._detached))
 
     def _stop_requested(self, run_id: str) -> bool:
         with self._lock:
@@ -452,7 +452,8 @@ class Supervisor:
         if outcome == "cancelled" or (outcome is None and end.cancelled):
             self._deliver(
                 RunCancelled(
-                    run_id=spec.run_id, reason=self._cancel_reason(), scheduler_state=sched
+                    run_id=spec.run_id, reason=self._cancel_reason(), scheduler_state=sched,
+                    left_running=self._detached,
                 )
             )
             return
