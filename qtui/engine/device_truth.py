@@ -76,6 +76,7 @@ _MARK = "__qtui_device_truth__"
 _ACTIVE: Truth | None = None
 _LOCAL = threading.local()
 _INSTALLED = False
+_ORIGINAL_INIT_SUBCLASS: Any = None
 _perf = time.perf_counter
 
 
@@ -310,7 +311,8 @@ def install() -> None:
 
     for cls in [Device, *_subclasses(Device)]:
         _wrap_class(cls)
-    original = Device.__dict__["__init_subclass__"]
+    global _ORIGINAL_INIT_SUBCLASS
+    _ORIGINAL_INIT_SUBCLASS = original = Device.__dict__["__init_subclass__"]
 
     def init_subclass(cls: type, **kwargs: Any) -> None:
         original.__func__(cls, **kwargs)
@@ -318,6 +320,22 @@ def install() -> None:
 
     Device.__init_subclass__ = classmethod(init_subclass)  # type: ignore[assignment,method-assign]
     _INSTALLED = True
+
+
+def uninstall() -> None:
+    """Put every device class back as it was (benchmarks measure a baseline with it)."""
+    global _INSTALLED
+    if not _INSTALLED:
+        return
+    from pennylane.devices import Device
+
+    for cls in [Device, *_subclasses(Device)]:
+        for name in METHODS:
+            fn = cls.__dict__.get(name)
+            if fn is not None and getattr(fn, _MARK, False):
+                setattr(cls, name, fn.__wrapped__)
+    Device.__init_subclass__ = _ORIGINAL_INIT_SUBCLASS  # type: ignore[method-assign]
+    _INSTALLED = False
 
 
 def watch(truth: Truth | None) -> None:
