@@ -70,6 +70,12 @@ class RunSpec:
     #: ``--allow-foreign-device``: a run whose circuits ran on another device or diff
     #: method is recorded under what ran instead of failing (``qtui.engine.device_truth``).
     allow_foreign_device: bool = False
+    #: ``qtui exec``: the script and its arguments (the script's absolute path first);
+    #: empty for a workload run.  ``cwd`` is where it runs; ``loss_capture`` records
+    #: every scalar ``.backward()`` as a loss point (``qtui.engine.script_child``).
+    command: tuple[str, ...] = ()
+    cwd: str = ""
+    loss_capture: bool = True
 
     @property
     def combo(self) -> str:
@@ -88,6 +94,10 @@ class RunSpec:
             d["workload_path"] = list(self.workload_path)
         if self.allow_foreign_device:  # likewise absent when off
             d["allow_foreign_device"] = True
+        if self.command:  # a `qtui exec` run; absent otherwise
+            d["command"] = list(self.command)
+            d["cwd"] = self.cwd
+            d["loss_capture"] = self.loss_capture
         return d
 
     @classmethod
@@ -103,6 +113,9 @@ class RunSpec:
             run_id=d.get("run_id", ""),
             workload_path=tuple(str(p) for p in d.get("workload_path") or ()),
             allow_foreign_device=d.get("allow_foreign_device") is True,
+            command=tuple(str(a) for a in d.get("command") or ()),
+            cwd=str(d.get("cwd") or ""),
+            loss_capture=d.get("loss_capture") is not False,
         )
 
     def with_id(self, run_id: str) -> RunSpec:

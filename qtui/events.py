@@ -318,6 +318,38 @@ class Epoch(Event, tag="epoch"):
     elapsed_s: Num
 
 
+class Logged(Event, tag="logged"):
+    """Named metrics a ``qtui exec`` script logged with ``qtui.log(**metrics)``."""
+
+    type: ClassVar[str] = "logged"
+    _NAN_FIELDS: ClassVar[tuple[str, ...]] = ("elapsed_s",)
+    _NAN_ITEMS: ClassVar[tuple[str, ...]] = ("values",)
+    run_id: str
+    step: Count  # loss points recorded so far
+    values: dict[str, Num]
+    elapsed_s: Num = 0.0
+
+
+class ScriptEnded(Event, tag="script_ended"):
+    """How a ``qtui exec`` script ended, before its terminal event (``qtui.engine.script_child``).
+
+    ``asked_*``: what the script asked for (``qml.device`` names, QNode
+    ``diff_method``s) before ``--device``/``--diff-method`` replaced them.
+    """
+
+    type: ClassVar[str] = "script_ended"
+    run_id: str
+    exit_code: Int
+    command: list[str] = msgspec.field(default_factory=list)
+    asked_devices: list[str] = msgspec.field(default_factory=list)
+    asked_diff_methods: list[str] = msgspec.field(default_factory=list)
+    device_override: str = ""
+    diff_method_override: str = ""
+    stdout_tail: list[str] = msgspec.field(default_factory=list)
+    stderr_tail: list[str] = msgspec.field(default_factory=list)
+    loss_points: Count = 0
+
+
 class WarningSeen(Event, tag="warning"):
     """One distinct warning with its running count (the latest event per key wins)."""
 
@@ -520,6 +552,8 @@ _CLASSES: tuple[type[Event], ...] = (
     Batch,
     Epoch,
     WarningSeen,
+    Logged,
+    ScriptEnded,
     Phases,
     Sample,
     RunFinished,

@@ -75,6 +75,10 @@ class RunRecord:
     # The combination the run was started as, when its circuits ran elsewhere and it
     # was recorded under what ran (--allow-foreign-device; qtui.engine.device_truth).
     asked: dict[str, Any] = field(default_factory=dict)
+    # ``qtui exec``: how the script ended (``script_ended``: exit code, what it asked
+    # for, its output's last lines) and what it logged with ``qtui.log`` (name -> values).
+    script: dict[str, Any] = field(default_factory=dict)
+    logged: dict[str, list[float]] = field(default_factory=dict)
     t_start: float | None = None
     t_end: float | None = None
 
@@ -116,7 +120,16 @@ class RunRecord:
             "warnings": [dict(w) for w in self.warnings.values()],
             "error": dict(self.error) or None,
             **self.job_fields(),
+            **self.script_fields(),
         }
+
+    def script_fields(self) -> dict[str, Any]:
+        """``script`` (how a ``qtui exec`` script ended) and ``logged`` (its ``qtui.log``
+        metrics, name -> values); nothing for a workload run."""
+        if not self.script and not self.logged:
+            return {}
+        return {"script": dict(self.script) or None,
+                "logged": {k: list(v) for k, v in self.logged.items()}}
 
     def job_fields(self) -> dict[str, Any]:
         """``executor``, ``job_id``, ``array_task_id``, ``node``, ``job_state`` and the
@@ -236,6 +249,14 @@ class SessionSummary:
             }
         elif isinstance(event, ev.Phases):
             rec.phases = dict(event.seconds)
+        elif isinstance(event, ev.Logged):
+            for name, value in event.values.items():
+                rec.logged.setdefault(name, []).append(value)
+        elif isinstance(event, ev.ScriptEnded):
+            data = event.to_dict()
+            for k in ("type", "v", "t", "run_id"):
+                data.pop(k, None)
+            rec.script = data
         elif isinstance(event, ev.Sample):
             rec.last_sample = event.to_dict()
         elif isinstance(event, ev.JobState):

@@ -25,6 +25,12 @@ def _examples() -> list[ev.Event]:
             count=7, first_t=1.0, last_t=2.0,
         ),
         ev.Phases(run_id="r1", seconds={"optimizer": 0.1}, steps=4),
+        ev.Logged(run_id="r1", step=3, values={"accuracy": 0.9}, elapsed_s=0.2),
+        ev.ScriptEnded(
+            run_id="r1", exit_code=0, command=["/t/train.py", "--n", "3"],
+            asked_devices=["default.qubit"], asked_diff_methods=["backprop"],
+            device_override="lightning.qubit", stdout_tail=["epoch 1"], loss_points=20,
+        ),
         ev.Sample(
             run_id="r1", percpu=[1.0, 2.0], rss=10, peak_rss=11, threads=3, peak_threads=4,
             cpu_s=0.5, wall_s=1.0, cores_in_use=0.5,
