@@ -31,6 +31,7 @@ from qtui.config import ConfigError, parse_float, parse_int
 #: Subcommand modules under ``qtui.commands``, in the order ``--help`` lists them.
 COMMANDS: list[str] = [
     "run",
+    "exec",
     "devices",
     "sweep",
     "report",

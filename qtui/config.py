@@ -18,6 +18,9 @@ from typing import Any
 
 DIFF_METHODS: tuple[str, ...] = ("backprop", "adjoint", "parameter-shift", "finite-diff", "best")
 DEFAULT_WORKLOAD = "qtui.engine.forum:build"
+#: ``qtui exec`` without ``--device`` / ``--diff-method``: what the script itself asks
+#: for (the run is then recorded under what ran, ``qtui.engine.script_child``).
+SCRIPT_CHOICE = "script"
 _WORKLOAD_RE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 
 

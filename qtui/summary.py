@@ -278,7 +278,9 @@ class SessionSummary:
                 q = event.quantum
                 if q is not None and q.foreign and q.device and not rec.asked:
                     # Recorded under what ran: its parameters, label and combination.
-                    rec.asked = {"device": rec.device, "diff_method": rec.diff_method}
+                    # (A `qtui exec` run that asked for nothing ran what its script chose.)
+                    if (rec.device, rec.diff_method) != ("script", "script"):
+                        rec.asked = {"device": rec.device, "diff_method": rec.diff_method}
                     rec.spec = {**rec.spec, "device": q.device, "diff_method": q.diff_method}
                 if q is not None and q.diff_method and "," not in q.diff_method and rec.started:
                     # What PennyLane resolved, seen at the device, over what the run

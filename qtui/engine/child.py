@@ -71,9 +71,14 @@ def serve(spec: RunSpec, fd: int) -> int:
 
     threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
 
-    from qtui.engine.trainer import run_training
+    if spec.command:  # `qtui exec`: an unmodified script
+        from qtui.engine.script_child import run_script
 
-    ok = run_training(spec, emit)
+        ok = run_script(spec, emit)
+    else:
+        from qtui.engine.trainer import run_training
+
+        ok = run_training(spec, emit)
     out.flush()
     sys.stdout.flush()
     sys.stderr.flush()

@@ -1,0 +1,231 @@
+"""``qtui exec [flags] -- python train.py [args]``: an unmodified script as monitored runs.
+
+The script runs in the run's own child (``qtui.engine.script_child``) under
+qtui's interpreter, with the same supervisor, sampler, progress, table,
+``--json``, ``--events`` and history as ``qtui run``.  ``--device`` and
+``--diff-method`` (comma lists) replace what the script asks ``qml.device`` and
+its QNodes for: one run per combination, each ``--repeat`` times.  Without them
+the run is recorded under the device and method that ran.
+
+Every flag is checked before anything starts: one line, exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shlex
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+from qtui import repeat_flags
+from qtui.adaptive import AdaptiveRepeats
+from qtui.config import (
+    DIFF_METHODS,
+    FIELD_PARSERS,
+    SCRIPT_CHOICE,
+    ConfigError,
+    RunSpec,
+    WorkloadParams,
+    limit_help,
+    parse_devices,
+    parse_diff_methods,
+)
+from qtui.output_paths import check_output_path
+
+EXIT_USAGE = 2
+_PYTHON = re.compile(r"python(\d+(\.\d+)*)?")
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "exec",
+        help="run an unmodified training script as monitored runs",
+        description=(
+            "Run `python train.py [args]` as a monitored run: CPU, memory, threads, "
+            "warnings, the devices that executed circuits, and the loss (every "
+            ".backward() on a one-element tensor).  --device/--diff-method replace what "
+            "the script asks for (comma lists: one run per combination).  Exit 0 when "
+            "every run finished (the script exited 0)."
+        ),
+        usage="qtui exec [flags] -- [python] SCRIPT [ARGS...]",
+    )
+    p.add_argument(
+        "--device", default=None,
+        help="comma list of PennyLane devices replacing the script's qml.device name "
+        "(default: the script's own)",
+    )
+    p.add_argument(
+        "--diff-method", default=None,
+        help=f"comma list replacing every QNode's diff_method: {', '.join(DIFF_METHODS)} "
+        "(default: the script's own)",
+    )
+    repeat_flags.add_flags(p, "combination")
+    p.add_argument("--timeout", default=None, metavar="SECONDS",
+                   help="per run, from process start; a run past it is stopped")
+    p.add_argument("--interval", default="0.1", metavar="SECONDS",
+                   help="sampling interval (default 0.1)")
+    p.add_argument("--threads", default=None, metavar="THREADS",
+                   help=f"OMP/torch threads in the child{limit_help('threads')} (default: "
+                   "the libraries' own)")
+    p.add_argument("--no-loss-capture", dest="loss_capture", action="store_false",
+                   help="do not record .backward() calls as loss points (qtui.log(loss=...) "
+                   "still does)")
+    p.add_argument("--allow-foreign-device", action="store_true",
+                   help="a run whose circuits executed elsewhere than --device/--diff-method "
+                   "(a device built without qml.device) is recorded under what ran instead "
+                   "of failing")
+    p.add_argument("--events", metavar="FILE", help="write every event to FILE as JSON lines")
+    p.add_argument("--json", metavar="FILE", help="write the summary JSON to FILE")
+    p.add_argument("--force", action="store_true",
+                   help="overwrite existing --json/--events files")
+    p.add_argument("command", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    p.set_defaults(func=handle)
+
+
+def _fail(message: str) -> int:
+    print(f"qtui: error: {' '.join(message.split())}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def parse_command(argv: list[str], cwd: str | None = None) -> tuple[str, ...]:
+    """``[python] script args`` -> ``(absolute script, *args)``; ``ConfigError`` if unusable.
+
+    The interpreter, when named, must be qtui's own (the script's child is
+    started with it so that qtui's hooks are in place); interpreter options
+    (``-u``, ``-m``, ``-c``) are refused.
+    """
+    cwd = cwd or os.getcwd()
+    words = list(argv)
+    if words and words[0] == "--":
+        words = words[1:]
+    if not words or not words[0].strip():
+        raise ConfigError(
+            "command", "give the script to run after --, e.g. qtui exec -- python train.py"
+        )
+    first = words[0]
+    if first.startswith("-"):
+        raise ConfigError("command", f"{first}: unknown option for qtui exec, or put -- "
+                          "before the script")
+    if _PYTHON.fullmatch(os.path.basename(first)):
+        found = shutil.which(first)
+        if found is None:
+            raise ConfigError("command", f"no interpreter {first!r} found")
+        if os.path.dirname(os.path.abspath(found)) != os.path.dirname(
+            os.path.abspath(sys.executable)
+        ) and not os.path.samefile(found, sys.executable):
+            raise ConfigError(
+                "command",
+                f"{first} is {found}, not qtui's interpreter ({sys.executable}); the script "
+                f"runs under qtui's: install qtui there, or give the script alone",
+            )
+        words = words[1:]
+        if not words:
+            raise ConfigError("command", f"give the script after {first}, e.g. {first} train.py")
+        if words[0].startswith("-"):
+            raise ConfigError(
+                "command", f"interpreter options ({words[0]}) are not supported; give the "
+                "script path right after the interpreter",
+            )
+    script = words[0]
+    path = os.path.join(cwd, os.path.expanduser(script))
+    if not os.path.exists(path):
+        raise ConfigError("command", f"no such script: {script!r}")
+    if not os.path.isfile(path):
+        raise ConfigError("command", f"{script!r} is not a file")
+    if not os.access(path, os.R_OK):
+        raise ConfigError("command", f"{script!r} cannot be read")
+    return (os.path.abspath(path), *words[1:])
+
+
+def _known_devices() -> Any:
+    from qtui.commands.run import get_capabilities
+
+    return get_capabilities()
+
+
+def build_specs(
+    args: argparse.Namespace, caps: Any = None
+) -> tuple[list[RunSpec], list[dict[str, Any]], Any]:
+    """The runs ``args`` ask for (device × method × repeat), the refused pairs, the policy."""
+    command = parse_command(args.command)
+    if args.device is not None:
+        parse_devices(args.device, None)  # list errors before the (slow) probe
+    methods = [SCRIPT_CHOICE] if args.diff_method is None else parse_diff_methods(args.diff_method)
+    repeat, policy = repeat_flags.parse(args)
+    timeout = FIELD_PARSERS["timeout"](args.timeout) if args.timeout is not None else None
+    threads = FIELD_PARSERS["threads"](args.threads) if args.threads is not None else 0
+    check_output_path("json", args.json, args.force)
+    check_output_path("events", args.events, args.force)
+    if args.json and args.events and Path(args.json).resolve() == Path(args.events).resolve():
+        raise ConfigError("events", "must not be the same file as --json")
+    devices = [SCRIPT_CHOICE]
+    if args.device is not None:
+        caps = caps if caps is not None else _known_devices()
+        for name in [d.strip() for d in str(args.device).split(",") if d.strip()]:
+            info = caps.devices.get(name)
+            if info is not None and not info.usable:
+                raise ConfigError("device", f"{name!r} is unavailable here: {info.reason}")
+        devices = parse_devices(args.device, caps.usable_devices())
+    combos: list[tuple[str, str]] = []
+    refused: list[dict[str, Any]] = []
+    for d in devices:
+        for m in methods:
+            reason = caps.check(d, m) if SCRIPT_CHOICE not in (d, m) else None
+            if reason is None:
+                combos.append((d, m))
+            else:
+                refused.append({"device": d, "diff_method": m, "reason": reason})
+    if not combos:
+        why = "; ".join(f"{r['device']}+{r['diff_method']}: {r['reason']}" for r in refused)
+        raise ConfigError("diff-method", f"no requested combination can run here ({why})")
+    params = exec_params(command, threads)
+    specs = [
+        RunSpec(
+            device=d, diff_method=m, params=params, repeat_index=r, timeout_s=timeout,
+            allow_foreign_device=args.allow_foreign_device, command=command,
+            cwd=os.getcwd(), loss_capture=args.loss_capture,
+        )
+        for r in range(repeat)
+        for d, m in combos
+    ]
+    return specs, refused, policy
+
+
+def exec_params(command: tuple[str, ...], threads: int = 0) -> WorkloadParams:
+    """The parameters of a ``qtui exec`` run: the workload names the script, the
+    forum's knobs are zero (the script does not read them)."""
+    shown = shlex.join([os.path.relpath(command[0]) if command[0].startswith(os.getcwd())
+                        else command[0], *command[1:]])
+    return WorkloadParams(
+        seed=0, samples=0, noise=0.0, batch_size=0, epochs=0, lr=0.0, qubits=0, layers=0,
+        workload=f"exec {shown}", threads=threads,
+    )
+
+
+def handle(args: argparse.Namespace) -> int:
+    from qtui.capabilities import ProbeError
+
+    try:
+        interval = FIELD_PARSERS["interval"](args.interval)
+        specs, refused, policy = build_specs(args)
+    except ConfigError as exc:
+        return _fail(str(exc))
+    except ProbeError as exc:
+        print(f"qtui: error: could not probe the PennyLane devices: {exc}", file=sys.stderr)
+        return 1
+    from qtui.headless import run_session
+
+    return run_session(
+        specs,
+        refused=refused,
+        interval=interval,
+        events_path=args.events,
+        json_path=args.json,
+        force=args.force,
+        argv=["qtui", *sys.argv[1:]],
+        planner=AdaptiveRepeats(specs, policy) if policy is not None else None,
+    )

@@ -1,0 +1,412 @@
+"""A ``qtui exec`` run: an unmodified training script, measured in the run's child.
+
+*(child)*  Reached from ``qtui.engine.child.serve`` when ``spec.command`` is set,
+in a forked or a spawned child alike, so the supervisor, its sampler (CPU, RSS,
+threads, cores, contention), timeouts and cancel work as for any run.  What
+happens here, in order:
+
+1. torch and PennyLane are imported (``import_s``; a forked child has them
+   already), the thread limit applied, every warning counted
+   (``warnings_capture``) and PennyLane's devices watched (``device_truth``).
+2. Hooks, none of which changes what the script computes:
+
+   * ``qml.device(name, ...)`` records ``name`` and, with ``--device``, builds
+     that device instead (same arguments);
+   * ``QNode.__init__`` records the ``diff_method`` asked for and, with
+     ``--diff-method``, replaces it (``qml.qnode`` builds QNodes through it);
+   * **the loss rule**: every ``.backward()`` on a one-element tensor is a
+     training-loss point (a ``batch`` event; ``--no-loss-capture`` turns it
+     off).  ``torch.autograd.backward(t)`` called directly is not seen; an
+     optimiser closure that calls ``.backward()`` several times per step
+     (LBFGS) gives one point per call;
+   * ``qtui.log`` / ``qtui.epoch`` (``qtui.script_api``) get a sink;
+   * file descriptors 1 and 2 are teed: everything the script (or C code in
+     it) writes still goes where it went, and the last ``TAIL_LINES`` of each
+     are kept.
+
+3. The script runs as ``python script.py args`` would run it: ``runpy.run_path``
+   as ``__main__``, ``sys.argv = [script, *args]``, ``sys.path[0]`` its folder,
+   in the run's ``cwd``.  ``SystemExit`` gives the exit code as Python would
+   (``None`` 0, an int, anything else printed and 1); an uncaught exception is
+   printed by ``sys.excepthook`` and is exit code 1.
+
+4. ``script_ended`` (exit code, what was asked, the tails), then the terminal
+   event: exit 0 → ``run_finished``; anything else → ``run_failed`` naming the
+   exit code and the last stderr line.
+
+**train_s** is the script's own wall time: from its first line to its exit,
+with torch and PennyLane already imported (so the same in a forked and a
+spawned child), including whatever the script does besides training (data,
+model, evaluation).  ``core_s`` is the process CPU time over that span,
+``steps`` the loss points.  Epochs are those the script marks with
+``qtui.epoch()``; a script that marks none has one epoch, the whole run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import runpy
+import socket
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+import msgspec
+
+from qtui.config import SCRIPT_CHOICE, RunSpec
+from qtui.events import (
+    Batch,
+    Epoch,
+    Event,
+    Logged,
+    QuantumTruth,
+    RunFailed,
+    RunFinished,
+    RunStarted,
+    ScriptEnded,
+)
+
+Emit = Callable[[Event], None]
+
+#: Lines of the script's stdout and stderr kept in the run record.
+TAIL_LINES = 50
+#: Bytes kept per stream before cutting to lines.
+TAIL_BYTES = 64 * 1024
+
+
+class _Tee(threading.Thread):
+    """Fd ``fd`` goes through a pipe: every byte is passed on, the last ones kept."""
+
+    def __init__(self, fd: int) -> None:
+        super().__init__(name=f"qtui-tee-{fd}", daemon=True)
+        self.fd = fd
+        self.buf = bytearray()
+        self._saved = os.dup(fd)
+        r, w = os.pipe()
+        self._r = r
+        os.dup2(w, fd)
+        os.close(w)
+
+    def run(self) -> None:
+        try:
+            while True:
+                chunk = os.read(self._r, 65536)
+                if not chunk:
+                    break
+                with contextlib.suppress(OSError):
+                    os.write(self._saved, chunk)
+                self.buf.extend(chunk)
+                if len(self.buf) > TAIL_BYTES:
+                    del self.buf[: len(self.buf) - TAIL_BYTES]
+        except OSError:
+            pass
+
+    def stop(self) -> list[str]:
+        """Put the fd back, read what is left (bounded: a helper may hold the pipe)."""
+        os.dup2(self._saved, self.fd)  # our end of the pipe closes here
+        self.join(timeout=1.0)
+        os.close(self._saved)
+        text = bytes(self.buf).decode("utf-8", errors="replace")
+        return text.splitlines()[-TAIL_LINES:]
+
+
+class _Recorder:
+    """The loss points, epochs and logged metrics of one script run (the script_api sink)."""
+
+    def __init__(self, run_id: str, emit: Emit, t0: float) -> None:
+        self.run_id = run_id
+        self._emit = emit
+        self.t0 = t0
+        self.lock = threading.Lock()
+        self.step = 0
+        self.epoch_no = 1
+        self.in_epoch: list[float] = []
+        self.epoch_losses: list[float] = []
+        self.last_loss = float("nan")
+        self.logged_last: dict[str, float] = {}
+
+    def loss(self, value: float) -> None:
+        with self.lock:
+            self.step += 1
+            self.in_epoch.append(value)
+            self.last_loss = value
+            self._emit(
+                Batch(
+                    run_id=self.run_id, epoch=self.epoch_no, batch=len(self.in_epoch),
+                    loss=value, step=self.step, elapsed_s=time.perf_counter() - self.t0,
+                )
+            )
+
+    # script_api.Sink -------------------------------------------------------------
+    def log(self, metrics: dict[str, Any]) -> None:
+        values = {str(k): _scalar(v) for k, v in metrics.items()}
+        if "loss" in values:
+            self.loss(values["loss"])
+        with self.lock:
+            self.logged_last.update(values)
+            self._emit(
+                Logged(run_id=self.run_id, step=self.step, values=values,
+                       elapsed_s=time.perf_counter() - self.t0)
+            )
+
+    def epoch(self, loss: Any = None) -> None:
+        with self.lock:
+            if loss is not None:
+                mean = _scalar(loss)
+            elif self.in_epoch:
+                mean = sum(self.in_epoch) / len(self.in_epoch)
+            else:
+                mean = float("nan")
+            self._mark(mean)
+
+    def _mark(self, mean: float) -> None:
+        self.epoch_losses.append(mean)
+        self._emit(Epoch(run_id=self.run_id, epoch=self.epoch_no, mean_loss=mean,
+                         elapsed_s=time.perf_counter() - self.t0))
+        self.epoch_no += 1
+        self.in_epoch = []
+
+    def close(self) -> None:
+        """A script that marked no epoch: the whole run is epoch 1."""
+        with self.lock:
+            if not self.epoch_losses and self.in_epoch:
+                self._mark(sum(self.in_epoch) / len(self.in_epoch))
+
+
+def _scalar(value: Any) -> float:
+    try:
+        return float(value.detach()) if hasattr(value, "detach") else float(value)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+class _Asked:
+    """What the script asked PennyLane for, and the overrides applied (``--device``...)."""
+
+    def __init__(self, device: str, diff_method: str) -> None:
+        self.device = device  # "" : the script's own choice
+        self.diff_method = diff_method
+        self.devices: dict[str, None] = {}
+        self.diff_methods: dict[str, None] = {}
+
+
+def _install_overrides(asked: _Asked) -> None:
+    import inspect
+
+    import pennylane as qml
+
+    from qtui.engine.device_truth import method_name
+
+    original_device = qml.device
+
+    def device(name: Any, *args: Any, **kwargs: Any) -> Any:
+        asked.devices[str(name)] = None
+        return original_device(asked.device or name, *args, **kwargs)
+
+    device.__wrapped__ = original_device  # type: ignore[attr-defined]
+    qml.device = device
+
+    cls = qml.QNode
+    original_init = cls.__init__
+    signature = inspect.signature(original_init)
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        bound = signature.bind(self, *args, **kwargs)
+        want = bound.arguments.get("diff_method", "best")
+        asked.diff_methods[method_name(want)] = None
+        if asked.diff_method:
+            bound.arguments["diff_method"] = asked.diff_method
+        original_init(*bound.args, **bound.kwargs)
+
+    init.__wrapped__ = original_init  # type: ignore[attr-defined]
+    cls.__init__ = init  # type: ignore[method-assign]
+
+
+def _install_loss_capture(recorder: _Recorder) -> None:
+    import torch
+
+    original = torch.Tensor.backward
+
+    def backward(self: Any, *args: Any, **kwargs: Any) -> Any:
+        result = original(self, *args, **kwargs)
+        if self.numel() == 1:
+            recorder.loss(float(self.detach()))
+        return result
+
+    backward.__wrapped__ = original  # type: ignore[attr-defined]
+    torch.Tensor.backward = backward  # type: ignore[method-assign]
+
+
+def _exit_code(exc: SystemExit) -> int:
+    code = exc.code
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)
+    return 1
+
+
+def _run_path(script: str, args: list[str]) -> tuple[int, str, str]:
+    """Run the script as ``python script args``: (exit code, exception type, its text)."""
+    sys.argv = [script, *args]
+    sys.path.insert(0, os.path.dirname(os.path.abspath(script)))
+    try:
+        runpy.run_path(script, run_name="__main__")
+    except SystemExit as exc:
+        return _exit_code(exc), "SystemExit", ""
+    except BaseException as exc:  # noqa: BLE001 - the script may raise anything
+        sys.excepthook(type(exc), exc, exc.__traceback__)
+        return 1, type(exc).__name__, str(exc)
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    return 0, "", ""
+
+
+def run_script(spec: RunSpec, emit: Emit) -> bool:
+    """Run ``spec.command``; True when the script exited 0 (a ``run_finished``)."""
+    from qtui.engine.warnings_capture import WarningCounter
+
+    counter = WarningCounter(spec.run_id, emit)
+    counter.install()
+    try:
+        return _run(spec, emit, counter)
+    except BaseException as exc:  # noqa: BLE001 - qtui's own setup failed
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        emit(RunFailed(run_id=spec.run_id, exc_type=type(exc).__name__, message=str(exc),
+                       traceback=traceback.format_exc()))
+        return False
+    finally:
+        counter.flush()
+        counter.uninstall()
+        if "qtui.engine.device_truth" in sys.modules:
+            sys.modules["qtui.engine.device_truth"].watch(None)
+
+
+def _run(spec: RunSpec, emit: Emit, counter: Any) -> bool:
+    from qtui.engine.trainer import apply_thread_limit, package_versions, threadpools
+
+    p = spec.params
+    if spec.cwd:
+        os.chdir(spec.cwd)
+    t_import = time.perf_counter()
+    apply_thread_limit(p.threads)
+    import pennylane  # noqa: F401 - before the clock: train_s is the script's own time
+    import torch
+
+    from qtui import script_api
+    from qtui.engine import device_truth
+
+    if p.threads > 0:
+        torch.set_num_threads(p.threads)
+    torch.set_warn_always(True)
+    device_truth.install()
+    import_s = time.perf_counter() - t_import
+
+    asked = _Asked(
+        "" if spec.device == SCRIPT_CHOICE else spec.device,
+        "" if spec.diff_method == SCRIPT_CHOICE else spec.diff_method,
+    )
+    _install_overrides(asked)
+    emit(
+        RunStarted(
+            run_id=spec.run_id, spec=spec.to_dict(), pid=os.getpid(),
+            host=socket.gethostname(), versions=package_versions(),
+            threadpools=threadpools(), import_s=import_s, build_s=0.0,
+        )
+    )
+    recorder = _Recorder(spec.run_id, emit, time.perf_counter())
+    if spec.loss_capture:
+        _install_loss_capture(recorder)
+    script_api.sink = recorder
+    truth = device_truth.Truth()
+    tees = [_Tee(1), _Tee(2)]
+    for t in tees:
+        t.start()
+    t0 = recorder.t0 = time.perf_counter()
+    cpu0 = time.process_time()
+    device_truth.watch(truth)
+    try:
+        code, exc_type, exc_text = _run_path(spec.command[0], list(spec.command[1:]))
+    finally:
+        device_truth.watch(None)
+        script_api.sink = None
+    train_s = time.perf_counter() - t0
+    core_s = time.process_time() - cpu0
+    stdout_tail, stderr_tail = (t.stop() for t in tees)
+    recorder.close()
+    counter.flush()
+    emit(
+        ScriptEnded(
+            run_id=spec.run_id, exit_code=code, command=list(spec.command),
+            asked_devices=list(asked.devices), asked_diff_methods=list(asked.diff_methods),
+            device_override=asked.device, diff_method_override=asked.diff_method,
+            stdout_tail=stdout_tail, stderr_tail=stderr_tail, loss_points=recorder.step,
+        )
+    )
+    if code != 0:
+        last = next((line for line in reversed(stderr_tail) if line.strip()), "")
+        message = f"the script exited with code {code}" + (f": {last.strip()}" if last else "")
+        emit(RunFailed(run_id=spec.run_id, exc_type=exc_type or "ExitCode", message=message,
+                       traceback="\n".join(stderr_tail) or exc_text))
+        return False
+    mismatch = _mismatch(truth, asked)
+    if mismatch and not spec.allow_foreign_device:
+        emit(RunFailed(run_id=spec.run_id, exc_type="ForeignDevice", message=mismatch,
+                       traceback=""))
+        return False
+    steps = recorder.step
+    # Recorded under what ran (the summary relabels a "foreign" run) unless the run's
+    # device and method were both given and are what ran.
+    foreign = bool(mismatch) or not (asked.device and asked.diff_method)
+    overridden = spec.combo if asked.device or asked.diff_method else ""
+    report = truth.report(steps, asked=overridden, foreign=foreign and bool(truth.ran))
+    emit(
+        RunFinished(
+            run_id=spec.run_id,
+            accuracy=None,
+            train_s=train_s,
+            final_loss=recorder.epoch_losses[-1] if recorder.epoch_losses else recorder.last_loss,
+            epoch_losses=list(recorder.epoch_losses),
+            steps=steps,
+            core_s=core_s,
+            cores_in_use=core_s / train_s if train_s > 0 else 0.0,
+            core_s_per_step=core_s / steps if steps else 0.0,
+            peak_rss=0,  # filled in by the supervisor from the reaped child
+            peak_threads=_thread_count(),
+            warnings=counter.total,
+            threadpools=threadpools(),
+            quantum=msgspec.convert(report, QuantumTruth),
+        )
+    )
+    return True
+
+
+def _thread_count() -> int:
+    try:
+        import psutil
+
+        return int(psutil.Process().num_threads())
+    except Exception:  # noqa: BLE001
+        return threading.active_count()
+
+
+def _mismatch(truth: Any, asked: _Asked) -> str | None:
+    """Circuits that ran elsewhere than ``--device``/``--diff-method`` said (one line)."""
+    bad = [
+        (d, m) for d, m in truth.ran
+        if (asked.device and d != asked.device)
+        or (asked.diff_method and asked.diff_method != "best" and m != asked.diff_method)
+    ]
+    if not bad:
+        return None
+    want = "+".join([asked.device or "(the script's device)",
+                     asked.diff_method or "(the script's method)"])
+    ran = ", ".join(f"{d}+{m}" for d, m in truth.ran)
+    return f"asked for {want}, circuits ran on {ran}"
