@@ -292,6 +292,9 @@ class RunStarted(Event, tag="run_started"):
     threadpools: list[dict[str, Any]] = msgspec.field(default_factory=list)
     import_s: Num = 0.0
     build_s: Num = 0.0
+    # Which workload parameters the workload reads (Workload.params_used); None: all
+    # of them.  The others are not recorded as applied (qtui.summary).
+    params_used: list[str] | None = None
 
     def __post_init__(self) -> None:
         check_shape(self.spec, SpecShape, "spec")
@@ -316,6 +319,24 @@ class Epoch(Event, tag="epoch"):
     epoch: Count  # 1-based
     mean_loss: Num
     elapsed_s: Num
+
+
+class Metric(msgspec.Struct, forbid_unknown_fields=False):
+    """A named result of the workload's ``evaluate``: its value and which way is better."""
+
+    value: float | None  # None: NaN (msgspec writes NaN as null)
+    higher_is_better: bool = True
+
+
+class Validation(Event, tag="validation"):
+    """The validation set's mean loss after an epoch (Workload.validation_data)."""
+
+    type: ClassVar[str] = "validation"
+    _NAN_FIELDS: ClassVar[tuple[str, ...]] = ("loss",)
+    run_id: str
+    epoch: Count  # 1-based
+    loss: Num
+    metrics: dict[str, Metric] = msgspec.field(default_factory=dict)
 
 
 class Logged(Event, tag="logged"):
@@ -438,7 +459,7 @@ class RunFinished(Event, tag="run_finished"):
     _NAN_FIELDS: ClassVar[tuple[str, ...]] = (
         "train_s", "final_loss", "core_s", "cores_in_use", "core_s_per_step",
     )
-    _NAN_ITEMS: ClassVar[tuple[str, ...]] = ("epoch_losses", "phases")
+    _NAN_ITEMS: ClassVar[tuple[str, ...]] = ("epoch_losses", "phases", "validation_losses")
     run_id: str
     accuracy: float | None
     train_s: Num
@@ -465,6 +486,11 @@ class RunFinished(Event, tag="run_finished"):
     quantum: QuantumTruth | None = None
     # GPU correctness: phase boundaries synchronised CUDA (a CUDA tensor in the run).
     cuda_sync: bool = False
+    # The workload's named metrics (its evaluate returned a dict); {} otherwise and
+    # in older logs.  ``accuracy`` above is metrics["accuracy"] when there is one.
+    metrics: dict[str, Metric] = msgspec.field(default_factory=dict)
+    # The validation set's loss per epoch (Workload.validation_data); [] without one.
+    validation_losses: list[Num] = msgspec.field(default_factory=list)
 
     def __post_init__(self) -> None:
         check_tree(self.threadpools, "threadpools")
@@ -551,6 +577,7 @@ _CLASSES: tuple[type[Event], ...] = (
     RunStarted,
     Batch,
     Epoch,
+    Validation,
     WarningSeen,
     Logged,
     ScriptEnded,

@@ -17,7 +17,14 @@ from typing import Any
 
 from qtui import events as ev
 from qtui import node_types
-from qtui.parameters import combo_key, combo_parameters, command, label, varying_parameters
+from qtui.parameters import (
+    WORKLOAD_KNOBS,
+    combo_key,
+    combo_parameters,
+    command,
+    label,
+    varying_parameters,
+)
 
 SUMMARY_SCHEMA = "qtui.summary"
 SUMMARY_VERSION = 1
@@ -64,6 +71,7 @@ class RunRecord:
     # array of doubles costs 8 bytes a batch (a million-batch run: 8 MB).
     batch_losses: array[float] = field(default_factory=lambda: array("d"))
     epoch_losses: list[float] = field(default_factory=list)
+    validation_losses: list[float] = field(default_factory=list)  # per epoch, if any
     warnings: dict[tuple[str, str, str, int], dict[str, Any]] = field(default_factory=dict)
     phases: dict[str, float] = field(default_factory=dict)
     last_sample: dict[str, Any] = field(default_factory=dict)
@@ -116,6 +124,7 @@ class RunRecord:
             "quantum": self.result.get("quantum"),
             "asked": dict(self.asked) or None,
             "epoch_losses": list(self.epoch_losses),
+            "validation_losses": list(self.validation_losses),
             "phases": dict(self.phases),
             "warnings": [dict(w) for w in self.warnings.values()],
             "error": dict(self.error) or None,
@@ -222,6 +231,9 @@ class SessionSummary:
             rec.state = "running"
             rec.started = event.to_dict()
             rec.t_start = event.t
+            if event.params_used is not None and isinstance(rec.spec.get("params"), dict):
+                # The workload reads only these: the others are not recorded as applied.
+                rec.spec = {**rec.spec, "params": drop_unused(rec.spec["params"], event.params_used)}
         elif isinstance(event, ev.RunLaunched):
             # Running from the moment the process exists: its imports take seconds
             # and the sampler already watches it (``started`` stays empty until then).
@@ -237,6 +249,10 @@ class SessionSummary:
                 rec.epoch_losses.append(event.mean_loss)
             else:
                 rec.epoch_losses[event.epoch - 1] = event.mean_loss
+        elif isinstance(event, ev.Validation):
+            del rec.validation_losses[event.epoch - 1 :]
+            rec.validation_losses.extend([float("nan")] * (event.epoch - 1 - len(rec.validation_losses)))
+            rec.validation_losses.append(event.loss)
         elif isinstance(event, ev.WarningSeen):
             rec.warnings[event.key] = {
                 "category": event.category,
@@ -288,6 +304,8 @@ class SessionSummary:
                     rec.started["resolved_diff_method"] = q.diff_method
                 if event.epoch_losses:
                     rec.epoch_losses = list(event.epoch_losses)
+                if event.validation_losses:
+                    rec.validation_losses = list(event.validation_losses)
                 if event.phases:
                     rec.phases = dict(event.phases)
             else:
@@ -365,6 +383,9 @@ class SessionSummary:
         entry["final_loss"] = _mean([float(x["final_loss"]) for x in res])
         entry["loss_kind"] = loss_kind(params)
         entry["epoch_losses"] = [list(r.epoch_losses) for r in done]
+        entry["metrics"] = _metrics(res)
+        if any(r.validation_losses for r in done):
+            entry["validation_losses"] = [list(r.validation_losses) for r in done]
         entry["phases"] = _mean_phases([r.phases for r in done if r.phases])
         entry["resolved_diff_method"] = next(
             (r.started.get("resolved_diff_method") for r in recs if r.started), None
@@ -394,6 +415,31 @@ class SessionSummary:
             if rec.started.get("versions"):
                 return dict(rec.started["versions"])
         return dict(self.session.get("machine", {}).get("versions", {}))
+
+
+def drop_unused(params: dict[str, Any], used: Iterable[str]) -> dict[str, Any]:
+    """A run's workload parameters without those its workload does not read
+    (``Workload.params_used``; qtui's own run controls always stay)."""
+    keep = set(used)
+    return {k: v for k, v in params.items() if k not in WORKLOAD_KNOBS or k in keep}
+
+
+def _metrics(results: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """``results[].metrics``: each named metric's mean over the finished runs, its
+    direction, and its values per run ({} when the workload named none)."""
+    out: dict[str, dict[str, Any]] = {}
+    for res in results:
+        for name, m in (res.get("metrics") or {}).items():
+            if not isinstance(m, dict):
+                continue
+            slot = out.setdefault(
+                name, {"higher_is_better": bool(m.get("higher_is_better", True)), "values": []}
+            )
+            slot["values"].append(m.get("value"))
+    for slot in out.values():
+        nums = [float(v) for v in slot["values"] if isinstance(v, (int, float))]
+        slot["value"] = _mean(nums)
+    return out
 
 
 def _quantum(done: list[RunRecord]) -> dict[str, Any] | None:

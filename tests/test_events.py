@@ -18,8 +18,15 @@ def _examples() -> list[ev.Event]:
         ev.RunQueued(run_id="r1", spec={"device": "default.qubit"}),
         ev.RunLaunched(run_id="r1", pid=1),
         ev.RunStarted(run_id="r1", spec={}, pid=1, host="h", versions={"torch": "2"}),
+        ev.RunStarted(
+            run_id="r2", spec={}, pid=1, host="h", versions={}, params_used=["epochs", "lr"],
+        ),
         ev.Batch(run_id="r1", epoch=1, batch=2, loss=0.5, step=2, elapsed_s=0.1),
         ev.Epoch(run_id="r1", epoch=1, mean_loss=0.5108, elapsed_s=0.5),
+        ev.Validation(
+            run_id="r1", epoch=1, loss=0.61,
+            metrics={"mse": ev.Metric(value=0.01, higher_is_better=False)},
+        ),
         ev.WarningSeen(
             run_id="r1", category="UserWarning", message="m", filename="f.py", lineno=3,
             count=7, first_t=1.0, last_t=2.0,
@@ -39,6 +46,11 @@ def _examples() -> list[ev.Event]:
             run_id="r1", accuracy=0.88, train_s=2.0, final_loss=0.1919, epoch_losses=[0.5],
             steps=240, core_s=2.0, cores_in_use=1.0, core_s_per_step=0.01, peak_rss=1,
             peak_threads=5, cuda_sync=True,
+            metrics={
+                "accuracy": ev.Metric(value=0.88, higher_is_better=True),
+                "mse": ev.Metric(value=0.01, higher_is_better=False),
+            },
+            validation_losses=[0.61],
             quantum=ev.QuantumTruth(
                 devices=[ev.DeviceUse(name="default.qubit", wires=2, executions=240, circuits=240)],
                 diff_methods=["backprop"], device="default.qubit", diff_method="backprop",

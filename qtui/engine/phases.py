@@ -39,6 +39,10 @@ PHASE_NAMES: tuple[str, ...] = (
     "backward_quantum",
     "backward_classical",
     "optimizer",
+    # A workload's own train_step: qtui cannot split its forward from its backward,
+    # so the step is one span, split only into device-level quantum time and the rest.
+    "step_quantum",
+    "step_classical",
 )
 
 #: Hooks on one step in this many (the first measured step is always one).
@@ -112,11 +116,31 @@ class PhaseTimer:
             sp[3] += min(max(quantum_backward, 0.0), backward)
             self.sampled_steps += 1
 
+    def add_whole_step(self, data: float, step: float, quantum: float = 0.0) -> None:
+        """One step of a workload's own ``train_step``: data, the whole step, and the
+        quantum seconds inside it (used on sampled steps only, as ``add_step``)."""
+        self._n += 1
+        self._whole = True
+        self._totals[0] += data
+        self._totals[1] += step
+        if self._sampling:
+            self._sample(False)
+            self._sampled[0] += step
+            self._sampled[2] += min(max(quantum, 0.0), step)
+            self.sampled_steps += 1
+
     @property
     def seconds(self) -> dict[str, float]:
-        """Seconds per phase over the measured steps ({} with phase timing off)."""
+        """Seconds per phase over the measured steps ({} with phase timing off).
+
+        After ``add_whole_step``: ``data``, ``step_quantum`` and ``step_classical`` only."""
         if not self.every:
             return {}
+        if self._whole:
+            data, step = self._totals[0], self._totals[1]
+            s_step, q_step = self._sampled[0], self._sampled[2]
+            sq = step * (q_step / s_step) if s_step > 0 else 0.0
+            return {"data": data, "step_quantum": sq, "step_classical": step - sq}
         data, fwd, bwd, opt = self._totals
         s_fwd, s_bwd, q_fwd, q_bwd = self._sampled
         fq = fwd * (q_fwd / s_fwd) if s_fwd > 0 else 0.0
@@ -134,6 +158,7 @@ class PhaseTimer:
         """Start counting again (after warm-up); the next step is a sampled one."""
         self._sample(False)
         self._n = 0
+        self._whole = False
         self._totals = [0.0, 0.0, 0.0, 0.0]
         self._sampled = [0.0, 0.0, 0.0, 0.0]
         self.sampled_steps = 0

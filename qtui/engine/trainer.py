@@ -24,11 +24,13 @@ from qtui.events import (
     Batch,
     Epoch,
     Event,
+    Metric,
     Phases,
     QuantumTruth,
     RunFailed,
     RunFinished,
     RunStarted,
+    Validation,
 )
 
 if TYPE_CHECKING:
@@ -155,7 +157,12 @@ def _run(
 
     from qtui.engine import device_truth
     from qtui.engine.phases import PhaseTimer, every_from_env
-    from qtui.engine.workload import WorkloadContext, check_workload, load_builder
+    from qtui.engine.workload import (
+        WorkloadContext,
+        check_workload,
+        load_builder,
+        normalise_metrics,
+    )
 
     if p.threads > 0:
         torch.set_num_threads(p.threads)
@@ -186,10 +193,15 @@ def _run(
             threadpools=threadpools(),
             import_s=import_s,
             build_s=build_s,
+            params_used=None if wl.params_used is None else sorted(set(wl.params_used)),
         )
     )
 
-    model, opt, loss_fn = wl.model, wl.optimizer, wl.loss_fn
+    model, opt, custom_step = wl.model, wl.optimizer, wl.train_step
+    scheduler = wl.scheduler
+    per_step_scheduler = scheduler is not None and wl.scheduler_step == "step"
+    validation_losses: list[float] = []
+    paused_s = paused_cpu = 0.0  # validation time, kept out of train_s and core_s
     step_limit = p.warmup + p.steps if p.steps > 0 else 0
     epochs = wl.epochs if step_limit == 0 else 10**9
     epoch_losses: list[float] = []
@@ -230,17 +242,30 @@ def _run(
                 sync = cuda_sync_for(batch)
             t1 = clock()
             q1 = truth.quantum_s
-            opt.zero_grad()
-            out = model(batch[0])
-            loss = loss_fn(out, batch[1])
-            t2 = clock()
-            q2 = truth.quantum_s
-            loss.backward()
-            t3 = clock()
-            q3 = truth.settle()
-            opt.step()
-            t4 = clock()
-            phases.add_step(t1 - t0, t2 - t1, t3 - t2, t4 - t3, q2 - q1, q3 - q2)
+            if custom_step is not None:
+                # The workload's own step: qtui cannot tell its forward from its
+                # backward, so only data, the whole step and its quantum share.
+                loss = custom_step(model, batch)
+                if per_step_scheduler:
+                    scheduler.step()
+                t4 = clock()
+                q4 = truth.settle()
+                phases.add_whole_step(t1 - t0, t4 - t1, q4 - q1)
+                loss = loss.detach() if isinstance(loss, torch.Tensor) else torch.tensor(float(loss))
+            else:
+                assert opt is not None  # check_workload
+                opt.zero_grad()
+                loss = wl.batch_loss(model, batch)
+                t2 = clock()
+                q2 = truth.quantum_s
+                loss.backward()
+                t3 = clock()
+                q3 = truth.settle()
+                opt.step()
+                if per_step_scheduler:
+                    scheduler.step()
+                t4 = clock()
+                phases.add_step(t1 - t0, t2 - t1, t3 - t2, t4 - t3, q2 - q1, q3 - q2)
             running = running + loss.detach()
             n_batches += 1
             step += 1
@@ -255,7 +280,7 @@ def _run(
                     batch=n_batches,
                     loss=last_loss,
                     step=step,
-                    elapsed_s=t4 - train_t0,
+                    elapsed_s=t4 - train_t0 - paused_s,
                 )
             )
             if step == 1:
@@ -275,12 +300,28 @@ def _run(
         if n_batches:
             mean = float(running / n_batches)  # the batches this epoch actually ran
             epoch_losses.append(mean)
-            emit(Epoch(run_id=spec.run_id, epoch=epoch, mean_loss=mean, elapsed_s=perf() - train_t0))
+            if scheduler is not None and not per_step_scheduler:
+                scheduler.step()
+            emit(
+                Epoch(
+                    run_id=spec.run_id, epoch=epoch, mean_loss=mean,
+                    elapsed_s=perf() - train_t0 - paused_s,
+                )
+            )
+            if wl.validation_data is not None and not step_limit:
+                v0, c0 = perf(), time.process_time()
+                device_truth.watch(None)  # validation is not training: not counted
+                v_loss = _validate(wl, model)
+                device_truth.watch(truth)
+                paused_s += perf() - v0
+                paused_cpu += time.process_time() - c0
+                validation_losses.append(v_loss)
+                emit(Validation(run_id=spec.run_id, epoch=epoch, loss=v_loss))
         if (step_limit and step >= step_limit) or n_batches == 0:
             break
 
-    train_s = perf() - train_t0
-    core_s = time.process_time() - cpu_t0
+    train_s = perf() - train_t0 - paused_s
+    core_s = time.process_time() - cpu_t0 - paused_cpu
     device_truth.watch(None)
     measured_steps = step - p.warmup if step_limit else step
     foreign = _check_device(spec, truth, ctx.resolved_diff_method)
@@ -288,13 +329,13 @@ def _run(
         emit(Phases(run_id=spec.run_id, seconds=phases.seconds, steps=measured_steps))
 
     accuracy = None
+    metrics: dict[str, dict[str, Any]] = {}
     # A step-limited run (a sweep point) measures time per step; its accuracy after a
     # few steps means nothing, and evaluating the whole data set took longer than
     # its measured steps (the forum's 200 samples on lightning: ~1.3 s for 0.4 s).
     if wl.evaluate is not None and not step_limit:
         model.eval()
-        acc = wl.evaluate(model)
-        accuracy = None if acc is None else float(acc)
+        accuracy, metrics = normalise_metrics(wl.evaluate(model))
     counter.flush()
 
     emit(
@@ -321,9 +362,27 @@ def _run(
                 truth.report(measured_steps, asked=spec.combo, foreign=foreign), QuantumTruth
             ),
             cuda_sync=sync is not None,
+            metrics=msgspec.convert(metrics, dict[str, Metric]),
+            validation_losses=validation_losses,
         )
     )
     return True
+
+
+def _validate(wl: Any, model: Any) -> float:
+    """The validation set's mean batch loss (no gradient, the model in eval mode)."""
+    import torch
+
+    total, n = 0.0, 0
+    model.eval()
+    try:
+        with torch.no_grad():
+            for batch in wl.validation_data:
+                total += float(wl.batch_loss(model, batch))
+                n += 1
+    finally:
+        model.train()
+    return total / n if n else float("nan")
 
 
 def _check_device(spec: RunSpec, truth: Truth, resolved: str) -> bool:

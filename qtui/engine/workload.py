@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from qtui.config import WorkloadParams
+from qtui.parameters import WORKLOAD_KNOBS
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -40,6 +41,18 @@ class WorkloadError(Exception):
     """The workload could not be loaded or did not return what the interface needs."""
 
 
+#: What ``scheduler_step`` may say.
+SCHEDULER_STEPS = ("epoch", "step")
+
+
+@dataclass
+class Metric:
+    """One named result of ``evaluate``: its value and which way is better."""
+
+    value: float
+    higher_is_better: bool = True
+
+
 @dataclass
 class Workload:
     """What ``build`` returns.
@@ -47,17 +60,78 @@ class Workload:
     ``train_data`` is iterated once per epoch and yields ``(inputs, targets)``
     batches; ``batches_per_epoch`` is used for the per-epoch mean loss (the
     forum divides the summed batch losses by ``samples // batch_size``).
-    ``evaluate(model)`` returns the accuracy in [0, 1], or ``None``.
+    ``evaluate(model)`` returns the accuracy in [0, 1], or ``None``, or named
+    metrics with their direction (``normalise_metrics``).
+
+    Optional fields (README, "Your own model"):
+
+    - ``train_step(model, batch) -> loss``: replaces the built-in step (zero_grad,
+      forward, loss, backward, step); the workload steps its own optimiser(s), so
+      closures (LBFGS), clipping and several optimisers work.  Its phases are
+      ``data``, ``step_quantum`` and ``step_classical`` (qtui cannot split
+      forward from backward inside someone else's step).
+    - ``scheduler``: a torch LR scheduler, stepped after every epoch or every
+      step (``scheduler_step``).
+    - ``unpack(batch) -> (inputs, targets)``: batches of any structure; or
+      ``forward(model, batch) -> loss``: the whole forward pass and loss of a
+      batch (multi-input models, dict batches); ``loss_fn`` may then be None.
+    - ``validation_data``: batches evaluated (loss, no gradient) after every epoch.
+    - ``params_used``: which of qtui's workload parameters (``WORKLOAD_KNOBS``)
+      the workload reads; the others are not recorded as applied.
     """
 
     model: torch.nn.Module
     train_data: Iterable[Any]
-    loss_fn: Callable[[Any, Any], torch.Tensor]
-    optimizer: torch.optim.Optimizer
+    loss_fn: Callable[[Any, Any], torch.Tensor] | None
+    optimizer: torch.optim.Optimizer | None
     epochs: int
     batches_per_epoch: int
-    evaluate: Callable[[torch.nn.Module], float | None] | None = None
+    evaluate: Callable[[torch.nn.Module], Any] | None = None
     info: dict[str, Any] = field(default_factory=dict)
+    train_step: Callable[[torch.nn.Module, Any], Any] | None = None
+    scheduler: Any = None
+    scheduler_step: str = "epoch"
+    unpack: Callable[[Any], tuple[Any, Any]] | None = None
+    forward: Callable[[torch.nn.Module, Any], Any] | None = None
+    validation_data: Iterable[Any] | None = None
+    params_used: Iterable[str] | None = None
+
+    def batch_loss(self, model: torch.nn.Module, batch: Any) -> Any:
+        """The loss of one batch through ``forward``, or ``unpack`` + model + ``loss_fn``."""
+        if self.forward is not None:
+            return self.forward(model, batch)
+        inputs, targets = self.unpack(batch) if self.unpack is not None else (batch[0], batch[1])
+        assert self.loss_fn is not None  # check_workload
+        return self.loss_fn(model(inputs), targets)
+
+
+def normalise_metrics(value: Any) -> tuple[float | None, dict[str, dict[str, Any]]]:
+    """``evaluate``'s answer as ``(accuracy, metrics)``.
+
+    A number (or None) is the accuracy in [0, 1], as before: no named metrics.
+    A dict maps a name to ``(value, "higher"|"lower")``, a ``Metric``, or
+    ``{"value": v, "higher_is_better": b}``; its ``accuracy``, when it has one
+    that is higher-is-better, is also the run's accuracy (the Acc. column).
+    """
+    if value is None:
+        return None, {}
+    if not isinstance(value, dict):
+        return float(value), {}
+    out: dict[str, dict[str, Any]] = {}
+    for name, item in value.items():
+        if isinstance(item, Metric):
+            v, higher = item.value, item.higher_is_better
+        elif isinstance(item, dict) and "value" in item:
+            v, higher = item["value"], bool(item.get("higher_is_better", True))
+        elif isinstance(item, (tuple, list)) and len(item) == 2 and item[1] in ("higher", "lower"):
+            v, higher = item[0], item[1] == "higher"
+        else:
+            raise WorkloadError(
+                f"evaluate's metric {name!r} needs a direction: (value, 'higher') or (value, 'lower')"
+            )
+        out[str(name)] = {"value": float(v), "higher_is_better": bool(higher)}
+    acc = out.get("accuracy")
+    return (acc["value"] if acc and acc["higher_is_better"] else None), out
 
 
 @dataclass
@@ -72,10 +146,29 @@ class WorkloadContext:
     resolved_diff_method: str = ""
     split_batch: bool = False
 
-    def make_device(self, wires: int) -> Any:
+    def make_device(self, wires: int, shots: int | None = None, **device_kwargs: Any) -> Any:
+        """The run's device (``--device``) with ``wires``; ``shots`` and ``device_kwargs``
+        are passed to ``qml.device`` as they are.  (``ctx.device`` is the device's name.)"""
         import pennylane as qml
 
-        return qml.device(self.device, wires=wires)
+        if shots is not None:
+            device_kwargs["shots"] = shots
+        return qml.device(self.device, wires=wires, **device_kwargs)
+
+    def qnode(
+        self,
+        circuit: Callable[..., Any],
+        wires: int,
+        shots: int | None = None,
+        device_kwargs: dict[str, Any] | None = None,
+        **qnode_kwargs: Any,
+    ) -> Any:
+        """A torch ``QNode`` over ``circuit`` on the run's device, with the run's diff
+        method; ``qnode_kwargs`` (``grad_on_execution``, ...) go to ``qml.QNode``."""
+        import pennylane as qml
+
+        dev = self.make_device(wires, shots, **(device_kwargs or {}))
+        return qml.QNode(circuit, dev, interface="torch", diff_method=self.diff_method, **qnode_kwargs)
 
     def torch_layer(
         self,
@@ -83,17 +176,21 @@ class WorkloadContext:
         weight_shapes: dict[str, Any],
         wires: int,
         sample_inputs: Any = None,
+        shots: int | None = None,
+        device_kwargs: dict[str, Any] | None = None,
+        qnode_kwargs: dict[str, Any] | None = None,
         **torch_layer_kwargs: Any,
     ) -> torch.nn.Module:
         """A ``qml.qnn.TorchLayer`` over ``circuit`` for this run's device and method.
 
         ``sample_inputs`` (default: zeros of length ``wires``) is used only to
-        resolve ``best``, which PennyLane answers for a concrete tape.
+        resolve ``best``, which PennyLane answers for a concrete tape.  ``shots``
+        and ``device_kwargs`` go to ``qml.device``, ``qnode_kwargs`` (e.g.
+        ``{"grad_on_execution": False}``) to ``qml.QNode``, the rest to ``TorchLayer``.
         """
         import pennylane as qml
 
-        dev = self.make_device(wires)
-        qnode = qml.QNode(circuit, dev, interface="torch", diff_method=self.diff_method)
+        qnode = self.qnode(circuit, wires, shots, device_kwargs, **(qnode_kwargs or {}))
         method = self.diff_method
         if method == "best":
             method = _resolve_best(qnode, weight_shapes, wires, sample_inputs)
@@ -180,16 +277,55 @@ def check_workload(obj: Any, spec: str) -> Workload:
     problems = []
     if not isinstance(obj.model, torch.nn.Module):
         problems.append("model is not a torch.nn.Module")
-    if not isinstance(obj.optimizer, torch.optim.Optimizer):
-        problems.append("optimizer is not a torch.optim.Optimizer")
-    if not callable(obj.loss_fn):
-        problems.append("loss_fn is not callable")
+    if obj.train_step is None:
+        if not isinstance(obj.optimizer, torch.optim.Optimizer):
+            problems.append("optimizer is not a torch.optim.Optimizer")
+        elif needs_closure(obj.optimizer):
+            problems.append(
+                f"{type(obj.optimizer).__name__}.step needs a closure, which the built-in step "
+                "does not pass: provide train_step(model, batch) and call optimizer.step(closure) there"
+            )
+        if obj.forward is None and not callable(obj.loss_fn):
+            problems.append("loss_fn is not callable")
+    elif not callable(obj.train_step):
+        problems.append("train_step is not callable")
+    elif obj.optimizer is not None and not isinstance(obj.optimizer, torch.optim.Optimizer):
+        problems.append("optimizer is not a torch.optim.Optimizer (or None)")
+    for name in ("unpack", "forward", "evaluate"):
+        if getattr(obj, name) is not None and not callable(getattr(obj, name)):
+            problems.append(f"{name} is not callable")
     if not hasattr(obj.train_data, "__iter__"):
         problems.append("train_data is not iterable")
-    if not isinstance(obj.epochs, int) or obj.epochs < 1:
-        problems.append("epochs is not a positive int")
-    if not isinstance(obj.batches_per_epoch, int) or obj.batches_per_epoch < 1:
-        problems.append("batches_per_epoch is not a positive int")
+    if obj.validation_data is not None:
+        if not hasattr(obj.validation_data, "__iter__"):
+            problems.append("validation_data is not iterable")
+        elif obj.forward is None and not callable(obj.loss_fn):
+            problems.append("validation_data needs forward or loss_fn to compute its loss")
+    if obj.scheduler is not None and not callable(getattr(obj.scheduler, "step", None)):
+        problems.append("scheduler has no step()")
+    if obj.scheduler_step not in SCHEDULER_STEPS:
+        problems.append(f"scheduler_step is {obj.scheduler_step!r}, not 'epoch' or 'step'")
+    if obj.params_used is not None:
+        if isinstance(obj.params_used, str):
+            problems.append("params_used is a string, not a set of parameter names")
+        else:
+            unknown = sorted(set(obj.params_used) - WORKLOAD_KNOBS)
+            if unknown:
+                problems.append(
+                    f"params_used names {', '.join(unknown)}, not among {', '.join(sorted(WORKLOAD_KNOBS))}"
+                )
     if problems:
         raise WorkloadError(f"workload {spec!r}: " + "; ".join(problems))
     return obj
+
+
+def needs_closure(optimizer: Any) -> bool:
+    """Does ``optimizer.step`` require a closure (LBFGS and the like)?"""
+    import inspect
+
+    try:
+        sig = inspect.signature(optimizer.step)
+    except (TypeError, ValueError):
+        return False
+    p = sig.parameters.get("closure")
+    return p is not None and p.default is inspect.Parameter.empty

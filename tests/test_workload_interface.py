@@ -1,0 +1,124 @@
+"""The optional fields of the workload interface, each run end to end (tests/workloads/rich.py).
+
+Real PennyLane + torch in real children, through the supervisor; the tiny
+workloads run a few batches of a 2-qubit circuit each.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from engine_helpers import assert_no_children, child_env, run_session
+
+from qtui import events as ev
+from qtui.config import RunSpec, WorkloadParams
+from qtui.summary import SessionSummary
+
+
+@pytest.fixture(autouse=True)
+def _env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("PYTHONPATH", child_env()["PYTHONPATH"])
+    yield
+    assert_no_children()
+
+
+def run(name: str, method: str = "backprop", **params: Any) -> tuple[str, Any]:
+    values = {"epochs": 2, "lr": 0.05, "workload": f"workloads.rich:{name}", **params}
+    spec = RunSpec("default.qubit", method, WorkloadParams(**values))
+    sup, rec = run_session([spec])
+    run_id = sup.specs[0].run_id
+    fin = rec.terminal(run_id)
+    assert isinstance(fin, ev.RunFinished), fin
+    return run_id, rec
+
+
+def test_lbfgs_through_train_step_runs_and_reports_only_what_it_can_split() -> None:
+    run_id, rec = run("lbfgs")
+    fin = rec.terminal(run_id)
+    assert fin.steps == 8 and len(fin.epoch_losses) == 2
+    assert all(math.isfinite(x) for x in fin.epoch_losses)
+    # A custom step: data, and the whole step split by device-level quantum time only.
+    assert set(fin.phases) == {"data", "step_quantum", "step_classical"}
+    assert fin.phases["step_quantum"] > 0
+    assert fin.quantum.executions_per_step > 1  # LBFGS evaluates its closure several times
+
+
+def test_two_optimisers_with_clipping() -> None:
+    run_id, rec = run("two_optimisers_clipped")
+    fin = rec.terminal(run_id)
+    assert fin.steps == 8 and fin.epoch_losses[1] < fin.epoch_losses[0] * 1.5
+    assert "forward_quantum" not in fin.phases
+
+
+@pytest.mark.parametrize(("when", "lr"), [("epoch", 0.05 * 0.25), ("step", 0.05 * 0.5**8)])
+def test_scheduler_steps_per_epoch_or_per_step(monkeypatch: pytest.MonkeyPatch, when: str, lr: float) -> None:
+    monkeypatch.setenv("QTUI_TEST_SCHEDULER_STEP", when)
+    run_id, rec = run("scheduled")
+    fin = rec.terminal(run_id)
+    assert fin.metrics["lr"].value == pytest.approx(lr)
+    assert fin.metrics["lr"].higher_is_better is False
+    assert fin.accuracy is None  # no accuracy among the metrics
+
+
+@pytest.mark.parametrize("name", ["two_inputs", "unpacked"])
+def test_dict_batches_and_two_inputs(name: str) -> None:
+    run_id, rec = run(name)
+    fin = rec.terminal(run_id)
+    assert fin.steps == 8
+    # The built-in step still splits forward from backward.
+    assert fin.phases["forward_quantum"] > 0 and fin.phases["backward_classical"] > 0
+
+
+def test_regression_metrics_validation_and_params_used() -> None:
+    run_id, rec = run("regression", epochs=3, qubits=5, layers=3)
+    fin = rec.terminal(run_id)
+    assert set(fin.metrics) == {"mse", "r2"}
+    assert fin.metrics["mse"].higher_is_better is False and fin.metrics["r2"].higher_is_better
+    assert fin.accuracy is None
+    vals = rec.of("validation", run_id)
+    assert [v.epoch for v in vals] == [1, 2, 3]
+    assert fin.validation_losses == [v.loss for v in vals]
+    started = rec.of("run_started", run_id)[0]
+    assert started.params_used == ["epochs", "lr"]
+    # The summary: metrics by name, validation losses, and no unused parameters.
+    s = SessionSummary()
+    for e in rec.events:
+        s.apply(e)
+    (result,) = s.combos()
+    assert "qubits" not in result["parameters"] and "layers" not in result["parameters"]
+    assert result["parameters"]["epochs"] == 3 and result["parameters"]["lr"] == 0.05
+    assert result["metrics"]["mse"]["higher_is_better"] is False
+    assert result["metrics"]["mse"]["value"] == pytest.approx(fin.metrics["mse"].value)
+    assert result["validation_losses"] == [fin.validation_losses]
+
+
+def test_device_and_qnode_options_reach_pennylane() -> None:
+    run_id, rec = run("device_options", method="parameter-shift")
+    fin = rec.terminal(run_id)
+    assert {d.shots for d in fin.quantum.devices} == {100}
+
+
+def test_check_catches_lbfgs_without_train_step_with_the_users_parameters() -> None:
+    from qtui.engine.workload_check import build_once
+
+    params = {"epochs": 3, "lr": 0.2, "qubits": 4}
+    bad = build_once("workloads.rich:lbfgs_without_step", "default.qubit", "backprop", params)
+    assert bad["ok"] is False
+    assert "LBFGS.step needs a closure" in bad["error"] and "train_step" in bad["error"]
+    assert "\n" not in bad["error"]
+    good = build_once("workloads.rich:lbfgs", "default.qubit", "backprop", params)
+    assert good["ok"] is True, good
+
+
+def test_old_run_finished_without_metrics_still_decodes() -> None:
+    line = (
+        b'{"type":"run_finished","run_id":"r","accuracy":0.5,"train_s":1.0,"final_loss":0.1,'
+        b'"epoch_losses":[0.1],"steps":1,"core_s":1.0,"cores_in_use":1.0,"core_s_per_step":1.0,'
+        b'"peak_rss":1,"peak_threads":1,"t":1.0,"v":1}'
+    )
+    event, err = ev.decode(line)
+    assert err is None and isinstance(event, ev.RunFinished)
+    assert event.metrics == {} and event.validation_losses == []
