@@ -47,7 +47,7 @@ def lbfgs(ctx: WorkloadContext) -> Workload:
             loss.backward()
             return loss
 
-        return opt.step(closure)  # type: ignore[no-any-return]
+        return opt.step(closure)
 
     return Workload(
         model=model, train_data=batches, loss_fn=loss_fn, optimizer=opt,
@@ -107,7 +107,11 @@ def scheduled(ctx: WorkloadContext) -> Workload:
     return Workload(
         model=model, train_data=batches, loss_fn=nn.MSELoss(), optimizer=opt,
         epochs=ctx.params.epochs, batches_per_epoch=len(batches), evaluate=evaluate,
-        scheduler=scheduler, scheduler_step=os.environ.get("QTUI_TEST_SCHEDULER_STEP", "epoch"),
+        scheduler=scheduler, scheduler_step="epoch",
+    ) if os.environ.get("QTUI_TEST_SCHEDULER_STEP", "epoch") == "epoch" else Workload(
+        model=model, train_data=batches, loss_fn=nn.MSELoss(), optimizer=opt,
+        epochs=ctx.params.epochs, batches_per_epoch=len(batches), evaluate=evaluate,
+        scheduler=scheduler, scheduler_step="step",
     )
 
 
