@@ -335,14 +335,52 @@ DEVICES: list[Bad] = [
 ]
 
 TOP: list[Bad] = [
-    Bad(("nosuchcommand",), "command", "commands: run, devices, sweep"),
+    Bad(("nosuchcommand",), "command", "commands: run, exec, devices, sweep"),
     Bad(("RUN",), "command", "unknown command 'RUN'"),
     Bad(("--theme",), "theme", "needs a value"),
     Bad(("--isolation", "bogus"), "isolation", "allowed: process"),
     Bad(("--bogus",), "--bogus", "unknown option for qtui"),
 ]
 
-BAD: list[Bad] = [*RUN, *SWEEP, *REPORT, *COMPARE, *HISTORY, *WATCH, *SERVE, *DEVICES, *TOP]
+#: A script that exists (``qtui exec`` checks the path before anything starts).
+SCRIPT = str(Path(__file__).resolve().parent / "scripts" / "hybrid_train.py")
+
+EXEC: list[Bad] = [
+    Bad(("exec",), "command", "give the script to run after --"),
+    Bad(("exec", "--"), "command", "give the script to run after --"),
+    Bad(("exec", "--", "python"), "command", "give the script after python"),
+    Bad(("exec", "--", "nosuch.py"), "command", "no such script: 'nosuch.py'"),
+    Bad(("exec", "--", "python", "nosuch.py"), "command", "no such script"),
+    Bad(("exec", "--", "folder"), "command", "is not a file"),
+    Bad(("exec", "--", "python", "-u", SCRIPT), "command", "interpreter options (-u)"),
+    Bad(("exec", "--", "python", "-m", "mod"), "command", "interpreter options (-m)"),
+    Bad(("exec", "--", "python2.1", SCRIPT), "command", "no interpreter 'python2.1'"),
+    Bad(("exec", "--", "-x", SCRIPT), "command", "put -- before the script"),
+    Bad(("exec", "--foo", "--", SCRIPT), "--foo", "unknown option for qtui exec"),
+    Bad(("exec", "--device", "", "--", SCRIPT), "device", "at least one value"),
+    Bad(("exec", "--device", "no.such.device", "--", SCRIPT), "device", "available: default.qubit"),
+    Bad(("exec", "--device", "default.qutrit", "--", SCRIPT), "device", "unavailable here"),
+    Bad(("exec", "--device", "default.qubit,default.qubit", "--", SCRIPT), "device", "listed twice"),
+    Bad(("exec", "--diff-method", "magic", "--", SCRIPT), "diff-method", "allowed: backprop"),
+    Bad(("exec", "--diff-method", "adjoint,adjoint", "--", SCRIPT), "diff-method", "--repeat"),
+    Bad(("exec", "--device", "lightning.qubit", "--diff-method", "backprop", "--", SCRIPT),
+        "diff-method", "no requested combination can run here"),
+    Bad(("exec", "--repeat", "0", "--", SCRIPT), "repeat", "at least 1"),
+    Bad(("exec", "--target-ci", "5", "--", SCRIPT), "target-ci", "needs --repeat auto"),
+    Bad(("exec", "--timeout", "0", "--", SCRIPT), "timeout", "positive"),
+    Bad(("exec", "--timeout", "nan", "--", SCRIPT), "timeout", "finite"),
+    Bad(("exec", "--interval", "20", "--", SCRIPT), "interval", "between 0.01 and 10"),
+    Bad(("exec", "--threads", "x", "--", SCRIPT), "threads", "whole number"),
+    Bad(("exec", "--threads", str(max_threads() + 1), "--", SCRIPT), "threads", "per logical CPU"),
+    Bad(("exec", "--no-loss-capture=1", "--", SCRIPT), "no-loss-capture", "takes no value"),
+    Bad(("exec", "--json", "existing.json", "--", SCRIPT), "json", "--force"),
+    Bad(("exec", "--json", "same.json", "--events", "same.json", "--", SCRIPT), "events",
+        "same file"),
+]
+
+BAD: list[Bad] = [
+    *RUN, *SWEEP, *REPORT, *COMPARE, *HISTORY, *WATCH, *SERVE, *DEVICES, *TOP, *EXEC,
+]
 
 
 def _one_run(**params: Any) -> Callable[[list[RunSpec], Path], bool]:
@@ -394,6 +432,19 @@ VALID: list[Valid] = [
           lambda specs, tmp: (tmp / "new.db").is_file()),
     Valid(("compare", "good.json", "good.json", "--json"), "comparing a summary with itself",
           lambda specs, tmp: True),
+    Valid(("exec", "--device", "default.qubit,lightning.qubit", "--diff-method", "adjoint",
+           "--repeat", "2", "--", "python", SCRIPT, "--steps", "3"),
+          "a device x method matrix over a script, --repeat as in run; the script's "
+          "arguments are its own",
+          lambda specs, tmp: [(s.device, s.diff_method, s.command[1:]) for s in specs]
+          == [("default.qubit", "adjoint", ("--steps", "3")),
+              ("lightning.qubit", "adjoint", ("--steps", "3"))] * 2),
+    Valid(("exec", SCRIPT, "--device", "x"),
+          "without --, every word from the script on is the script's (--device x is its own)",
+          lambda specs, tmp: [(s.device, s.command[1:]) for s in specs]
+          == [("script", ("--device", "x"))]),
+    Valid(("exec", "--no-loss-capture", "--", SCRIPT), "loss capture off",
+          lambda specs, tmp: [s.loss_capture for s in specs] == [False]),
     Valid(("devices", "--json", "--json"), "a repeated switch is still the switch",
           lambda specs, tmp: True),
 ]

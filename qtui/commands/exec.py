@@ -82,7 +82,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--json", metavar="FILE", help="write the summary JSON to FILE")
     p.add_argument("--force", action="store_true",
                    help="overwrite existing --json/--events files")
-    p.add_argument("command", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    p.add_argument("script_argv", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     p.set_defaults(func=handle)
 
 
@@ -151,7 +151,6 @@ def build_specs(
     args: argparse.Namespace, caps: Any = None
 ) -> tuple[list[RunSpec], list[dict[str, Any]], Any]:
     """The runs ``args`` ask for (device × method × repeat), the refused pairs, the policy."""
-    command = parse_command(args.command)
     if args.device is not None:
         parse_devices(args.device, None)  # list errors before the (slow) probe
     methods = [SCRIPT_CHOICE] if args.diff_method is None else parse_diff_methods(args.diff_method)
@@ -162,6 +161,7 @@ def build_specs(
     check_output_path("events", args.events, args.force)
     if args.json and args.events and Path(args.json).resolve() == Path(args.events).resolve():
         raise ConfigError("events", "must not be the same file as --json")
+    command = parse_command(args.script_argv)
     devices = [SCRIPT_CHOICE]
     if args.device is not None:
         caps = caps if caps is not None else _known_devices()

@@ -25,7 +25,7 @@ model = torch.nn.Sequential(torch.nn.Linear(2, 2), qlayer, torch.nn.Linear(2, 1)
 opt = torch.optim.SGD(model.parameters(), lr=0.2)
 x = torch.rand(8, 2)
 y = torch.rand(8, 1)
-for step in range(args.steps):
+for _ in range(args.steps):
     opt.zero_grad()
     loss = torch.nn.functional.mse_loss(model(x), y)
     loss.backward()

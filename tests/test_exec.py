@@ -1,0 +1,158 @@
+"""``qtui exec``: unmodified scripts as monitored runs (real children, torch, PennyLane).
+
+Each test runs ``python -m qtui exec`` as a user would, with a tiny script
+from ``tests/scripts/``, and reads the ``--json`` summary and ``--events`` log.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from engine_helpers import child_env
+
+REPO = Path(__file__).resolve().parent.parent
+SCRIPTS = Path(__file__).resolve().parent / "scripts"
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    e = child_env()
+    e["QTUI_CACHE_DIR"] = str(tmp_path_factory.mktemp("qtui-exec-cache"))
+    e["COLUMNS"] = "160"
+    return e
+
+
+def qtui_exec(
+    env: dict[str, str], tmp: Path, *args: str, timeout: float = 300
+) -> tuple[subprocess.CompletedProcess[str], dict[str, Any], list[dict[str, Any]]]:
+    """Run ``qtui exec`` with ``--json`` and ``--events``; (process, summary, events)."""
+    out, log = tmp / "s.json", tmp / "e.jsonl"
+    proc = subprocess.run(
+        [sys.executable, "-m", "qtui", "exec", "--json", str(out), "--events", str(log),
+         "--force", *args],
+        env=env, cwd=tmp, capture_output=True, text=True, timeout=timeout,
+    )
+    summary = json.loads(out.read_text()) if out.exists() else {}
+    events = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+    return proc, summary, events
+
+
+def test_a_plain_demo_script_gives_loss_points_device_truth_and_its_output(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    proc, summary, events = qtui_exec(
+        env, tmp_path, "--", "python", str(SCRIPTS / "hybrid_train.py"), "--steps", "20"
+    )
+    assert proc.returncode == 0, proc.stderr
+    [run] = summary["runs"]
+    assert run["state"] == "finished"
+    # Every .backward() on the scalar loss is one point, in order, as batch events.
+    batches = [e for e in events if e["type"] == "batch"]
+    assert [b["step"] for b in batches] == list(range(1, 21))
+    assert run["result"]["steps"] == 20
+    # No overrides: recorded under what the script ran, nothing "asked" of it.
+    assert (run["parameters"]["device"], run["parameters"]["diff_method"]) == (
+        "default.qubit", "backprop")
+    assert run["asked"] is None
+    assert run["quantum"]["executions_per_step"] == 1.0
+    script = run["script"]
+    assert script["exit_code"] == 0
+    assert script["asked_devices"] == ["default.qubit"]
+    assert script["asked_diff_methods"] == ["backprop"]
+    assert script["loss_points"] == 20
+    assert script["stdout_tail"][-1].startswith("final loss ")
+    # The script printed its own final loss: the last point qtui recorded is it.
+    assert f"{batches[-1]['loss']:.4f}" == script["stdout_tail"][-1].split()[-1]
+    assert run["result"]["train_s"] > 0
+    assert "default.qubit+backprop" in proc.stdout
+
+
+def test_device_and_method_overrides_make_a_matrix_and_record_asked_and_ran(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    proc, summary, _ = qtui_exec(
+        env, tmp_path, "--device", "default.qubit,lightning.qubit", "--diff-method", "adjoint",
+        "--", str(SCRIPTS / "hybrid_train.py"), "--steps", "3",
+    )
+    assert proc.returncode == 0, proc.stderr
+    runs = summary["runs"]
+    assert [(r["parameters"]["device"], r["parameters"]["diff_method"]) for r in runs] == [
+        ("default.qubit", "adjoint"), ("lightning.qubit", "adjoint")]
+    for r in runs:
+        assert r["state"] == "finished"
+        # What the script asked for ...
+        assert r["script"]["asked_devices"] == ["default.qubit"]
+        assert r["script"]["asked_diff_methods"] == ["backprop"]
+        # ... and what ran (device truth).
+        assert r["quantum"]["device"] == r["parameters"]["device"]
+        assert r["quantum"]["diff_method"] == "adjoint"
+        assert r["script"]["device_override"] == r["parameters"]["device"]
+    assert {r["label"] for r in summary["results"]} >= {
+        "default.qubit+adjoint", "lightning.qubit+adjoint"}
+
+
+def test_a_script_that_raises_is_failed_with_its_stderr(env: dict[str, str], tmp_path: Path) -> None:
+    proc, summary, _ = qtui_exec(env, tmp_path, "--", "python", str(SCRIPTS / "raises.py"))
+    assert proc.returncode == 1
+    [run] = summary["runs"]
+    assert run["state"] == "failed"
+    assert run["error"]["exc_type"] == "RuntimeError"
+    assert "exited with code 1" in run["error"]["message"]
+    assert "the script broke on purpose" in run["error"]["message"]
+    assert run["script"]["stdout_tail"] == ["about to fail"]
+    assert any("Traceback" in line for line in run["script"]["stderr_tail"])
+
+
+def test_a_nonzero_exit_code_is_failed(env: dict[str, str], tmp_path: Path) -> None:
+    proc, summary, _ = qtui_exec(env, tmp_path, "--", str(SCRIPTS / "exits_3.py"))
+    assert proc.returncode == 1
+    [run] = summary["runs"]
+    assert run["state"] == "failed"
+    assert run["script"]["exit_code"] == 3
+    assert run["error"]["message"] == "the script exited with code 3: going away with 3"
+    assert run["script"]["stdout_tail"] == ["some output"]
+
+
+def test_a_hanging_script_times_out(env: dict[str, str], tmp_path: Path) -> None:
+    proc, summary, _ = qtui_exec(env, tmp_path, "--timeout", "8", "--", str(SCRIPTS / "hangs.py"))
+    assert proc.returncode == 1
+    assert summary["runs"][0]["state"] == "timed_out"
+
+
+def test_the_api_names_metrics_and_epochs(env: dict[str, str], tmp_path: Path) -> None:
+    proc, summary, events = qtui_exec(env, tmp_path, "--", str(SCRIPTS / "with_api.py"))
+    assert proc.returncode == 0, proc.stderr
+    [run] = summary["runs"]
+    assert run["logged"] == {"accuracy": pytest.approx([0.5, 0.6, 0.7]), "lr": [0.1] * 3}
+    assert len(run["epoch_losses"]) == 3
+    assert run["result"]["steps"] == 12
+    assert [e["epoch"] for e in events if e["type"] == "epoch"] == [1, 2, 3]
+    assert [e["epoch"] for e in events if e["type"] == "batch"] == [1] * 4 + [2] * 4 + [3] * 4
+    # The float(w) on a requires_grad tensor warns: counted, with its location.
+    assert any(w["filename"].endswith("with_api.py") for w in run["warnings"])
+
+
+def test_no_loss_capture(env: dict[str, str], tmp_path: Path) -> None:
+    proc, summary, events = qtui_exec(
+        env, tmp_path, "--no-loss-capture", "--", str(SCRIPTS / "with_api.py"))
+    assert proc.returncode == 0, proc.stderr
+    assert not [e for e in events if e["type"] == "batch"]
+    assert summary["runs"][0]["script"]["loss_points"] == 0
+
+
+def test_the_api_is_a_no_op_outside_qtui_and_import_qtui_stays_light(tmp_path: Path) -> None:
+    out = subprocess.run([sys.executable, str(SCRIPTS / "with_api.py")], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.startswith("done ")
+    code = (
+        "import sys, qtui\n"
+        "assert 'qtui.script_api' not in sys.modules\n"
+        "qtui.log(x=1); qtui.epoch()\n"
+        "assert 'torch' not in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
