@@ -257,6 +257,39 @@ def _quantum_cells(r: dict[str, Any]) -> dict[str, Cell]:
     }
 
 
+def metric_names(results: list[dict[str, Any]]) -> list[str]:
+    """The workload's named metrics over these results, first seen first (``accuracy``
+    has its own column)."""
+    names: list[str] = []
+    for r in results:
+        metrics = r.get("metrics")
+        for name in metrics if isinstance(metrics, dict) else {}:
+            if name != "accuracy" and name not in names:
+                names.append(str(name))
+    return names
+
+
+def metric_columns(results: list[dict[str, Any]]) -> tuple[Column, ...]:
+    """One column per named metric, ranked by its direction."""
+    cols = []
+    for name in metric_names(results):
+        higher = next(
+            (bool(m.get("higher_is_better", True)) for r in results
+             if isinstance(r.get("metrics"), dict)
+             for n, m in r["metrics"].items() if n == name and isinstance(m, dict)),
+            True,
+        )
+        cols.append(Column(f"metric:{name}", name, name, "high" if higher else "low"))
+    return tuple(cols)
+
+
+def _metric_cell(r: dict[str, Any], name: str) -> Cell:
+    metrics = r.get("metrics")
+    m = metrics.get(name) if isinstance(metrics, dict) else None
+    value = m.get("value") if isinstance(m, dict) else None
+    return Cell(_n(value), units.metric(value))
+
+
 #: Shown only when some run ran on a cluster (a result lists its ``nodes``).
 NODE_COLUMN = Column("node", "Node", "Node", align="l")
 
@@ -317,6 +350,12 @@ def from_results(results: list[dict[str, Any]]) -> Results:
     kinds = {str(r.get("loss_kind") or "last_epoch") for r in results}
     kind = kinds.pop() if len(kinds) == 1 else "mixed"
     cols = columns(kind)
+    metric_cols = metric_columns(results)
+    if metric_cols:
+        # Named metrics replace the accuracy column unless some result has an accuracy.
+        at = [c.key for c in cols].index("accuracy")
+        keep_acc = any(_n(r.get("accuracy")) is not None for r in results)
+        cols = cols[: at + keep_acc] + metric_cols + cols[at + 1 :]
     if any(_res(r, "gpu_mem_peak_bytes") is not None or _res(r, "gpu_util_mean") is not None
            for r in results):
         cols = cols + GPU_COLUMNS
@@ -339,6 +378,8 @@ def from_results(results: list[dict[str, Any]]) -> Results:
         cells["contention"] = _contention(r)
         cells["node"] = _node(r)
         cells.update(_quantum_cells(r))
+        for col in metric_cols:
+            cells[col.key] = _metric_cell(r, col.key.removeprefix("metric:"))
         runs = _dict(r.get("runs"))
         rows.append(
             Row(

@@ -108,6 +108,12 @@ def core_seconds(value: Any) -> str:
     return MISSING if v is None else sig4(v)
 
 
+def metric(value: Any) -> str:
+    """A workload's named metric (MSE, R², F1...): four significant figures."""
+    v = number(value)
+    return MISSING if v is None else sig4(v)
+
+
 def percent(value: Any) -> str:
     """A fraction (0.88) as ``88.0 %``."""
     v = number(value)

@@ -44,6 +44,13 @@ def test_lbfgs_through_train_step_runs_and_reports_only_what_it_can_split() -> N
     assert set(fin.phases) == {"data", "step_quantum", "step_classical"}
     assert fin.phases["step_quantum"] > 0
     assert fin.quantum.executions_per_step > 1  # LBFGS evaluates its closure several times
+    from qtui.phase_table import phases_table
+
+    headers, rows, _ = phases_table({"results": [
+        {"label": "x", "phases": fin.phases, "steps": fin.steps, "parameters": {}},
+    ]})
+    assert headers[-2:] == ["Step quantum", "Step classical"]
+    assert len(rows[0]) == len(headers)
 
 
 def test_two_optimisers_with_clipping() -> None:
@@ -93,6 +100,27 @@ def test_regression_metrics_validation_and_params_used() -> None:
     assert result["metrics"]["mse"]["higher_is_better"] is False
     assert result["metrics"]["mse"]["value"] == pytest.approx(fin.metrics["mse"].value)
     assert result["validation_losses"] == [fin.validation_losses]
+    # Every view names the metrics: the results model, the CSV, Markdown; no Acc. column.
+    from qtui import results as results_model
+    from qtui.export.csv_export import rows as csv_rows
+    from qtui.export.markdown_export import MarkdownExporter
+    from qtui.summary_doc import document
+
+    doc = document(s)
+    model = results_model.build(doc)
+    keys = [c.key for c in model.columns]
+    assert "metric:mse" in keys and "metric:r2" in keys and "accuracy" not in keys
+    mse_col = next(c for c in model.columns if c.key == "metric:mse")
+    assert mse_col.title == "mse" and mse_col.better == "low"
+    columns, data = csv_rows(doc)
+    assert {"metric_mse", "metric_mse_higher_is_better", "metric_r2", "validation_loss"} <= set(columns)
+    assert "parameter_qubits" not in columns and "parameter_lr" in columns
+    assert data[0]["metric_mse"] == pytest.approx(fin.metrics["mse"].value)
+    assert data[0]["metric_mse_higher_is_better"] is False
+    assert data[0]["validation_loss"] == pytest.approx(fin.validation_losses[-1])
+    md = MarkdownExporter().render(doc)
+    assert "mse" in md and "r2" in md and "qubits" not in md
+    assert doc["runs"][0]["parameters"].get("qubits") is None
 
 
 def test_device_and_qnode_options_reach_pennylane() -> None:

@@ -1,7 +1,9 @@
 """CSV: one row per run, raw numbers (seconds, bytes, fractions) for spreadsheets.
 
 Columns: session and run identity, ``parameter_*`` (device, diff method and
-every workload parameter), timing, resources, accuracy, final loss and what it is (``loss_kind``: ``last_epoch``
+every workload parameter), timing, resources, accuracy, the workload's named
+metrics when it has any (``metric_<name>`` and ``metric_<name>_higher_is_better``),
+the last validation loss when runs had a validation set (``validation_loss``), final loss and what it is (``loss_kind``: ``last_epoch``
 or ``measured_steps``, see ``qtui.summary.LOSS_KINDS``), warnings,
 state and error.  Device truth (``qtui.engine.device_truth``): ``ran_on`` (the
 text of the results' Ran on column), ``asked`` (the combination a run was
@@ -23,7 +25,7 @@ from typing import Any
 from qtui import node_types
 from qtui.export.base import Exporter
 from qtui.outcomes import describe_error, run_warning_total
-from qtui.phase_table import PHASES
+from qtui.phase_table import PHASES, STEP_PHASES
 from qtui.results import quantum, ran_on
 from qtui.summary import loss_kind
 
@@ -90,8 +92,23 @@ def rows(summary: dict[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
             if k not in param_keys:
                 param_keys.append(k)
     cluster = any(node_types.is_cluster_run(r) for r in runs)
+    metric_keys: list[str] = []  # the workload's named metrics, by name
+    for run in runs:
+        for k in (run.get("result") or {}).get("metrics") or {}:
+            if k not in metric_keys:
+                metric_keys.append(k)
+    validated = any(run.get("validation_losses") for run in runs)
+    step_phases = any(
+        k in (run.get("phases") or {}) for run in runs for k, _ in STEP_PHASES
+    )
+    extra = ([f"metric_{k}" for k in metric_keys]
+             + [f"metric_{k}_higher_is_better" for k in metric_keys]
+             + (["validation_loss"] if validated else [])
+             + ([f"phase_{name}_s" for name, _ in STEP_PHASES] if step_phases else []))
+    at = RESULT_COLUMNS.index("final_loss")
     columns = (FIXED_COLUMNS + (JOB_COLUMNS if cluster else [])
-               + [f"parameter_{k}" for k in param_keys] + RESULT_COLUMNS)
+               + [f"parameter_{k}" for k in param_keys]
+               + RESULT_COLUMNS[:at] + extra + RESULT_COLUMNS[at:])
     machine = summary.get("machine_info")
     out: list[dict[str, Any]] = []
     sid = summary.get("session_id")
@@ -144,8 +161,17 @@ def rows(summary: dict[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
             for key in JOB_COLUMNS[:-1]:
                 row[key] = run.get(key)
             row["node_type"] = node_types.of_run(run, machine) or None
-        for name, _ in PHASES:
+        for name, _ in PHASES + (STEP_PHASES if step_phases else ()):
             row[f"phase_{name}_s"] = (run.get("phases") or {}).get(name)
+        run_metrics = res.get("metrics")
+        run_metrics = run_metrics if isinstance(run_metrics, dict) else {}
+        for k in metric_keys:
+            m = run_metrics.get(k)
+            row[f"metric_{k}"] = m.get("value") if isinstance(m, dict) else None
+            row[f"metric_{k}_higher_is_better"] = m.get("higher_is_better") if isinstance(m, dict) else None
+        if validated:
+            v = run.get("validation_losses") or []
+            row["validation_loss"] = v[-1] if v else None
         for k in param_keys:
             row[f"parameter_{k}"] = params.get(k)
         out.append(row)

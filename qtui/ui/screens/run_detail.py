@@ -122,10 +122,20 @@ def run_text(rec: RunRecord, label: str, elapsed: float | None) -> Text:
         ("cores in use", units.cores(r.get("cores_in_use", sample.get("cores_in_use")))),
         ("core-seconds", units.core_seconds(r.get("core_s"))),
         ("peak threads", units.count(r.get("peak_threads") or sample.get("peak_threads"))),
-        ("accuracy", units.percent(r.get("accuracy"))),
         ("final loss", units.loss(r.get("final_loss"))),
         ("last batch loss", units.loss(rec.last_loss)),
     ]
+    metrics = r.get("metrics")
+    metrics = metrics if isinstance(metrics, dict) else {}
+    if r.get("accuracy") is not None or not metrics:
+        rows.insert(6, ("accuracy", units.percent(r.get("accuracy"))))
+    for name, m in metrics.items():
+        if name == "accuracy" or not isinstance(m, dict):
+            continue
+        better = "higher" if m.get("higher_is_better", True) else "lower"
+        rows.append((str(name)[:15], f"{units.metric(m.get('value'))} ({better} is better)"))
+    if rec.validation_losses:
+        rows.append(("validation loss", units.loss(rec.validation_losses[-1])))
     for name, value in rows:
         t.append(f"  {name:<16}{value}\n")
     return t

@@ -36,7 +36,20 @@ PHASE_WORDS = {
     "backward_quantum": "backward quantum",
     "backward_classical": "backward classical",
     "optimizer": "optimizer",
+    "step_quantum": "step quantum",
+    "step_classical": "step classical",
 }
+#: The built-in step's phases; a workload's own train_step has data + the step ones.
+STEP_PHASES = ("step_quantum", "step_classical")
+
+
+def shown_phases(*seconds: dict[str, float]) -> tuple[str, ...]:
+    """The phases to show: the step ones only when some run has them."""
+    if any(k in s for s in seconds for k in STEP_PHASES):
+        return PHASE_NAMES
+    return tuple(p for p in PHASE_NAMES if p not in STEP_PHASES)
+
+
 #: One letter per phase for the stacked bars (readable without colour).
 PHASE_LETTER = {
     "data": "d",
@@ -45,6 +58,8 @@ PHASE_LETTER = {
     "backward_quantum": "q",
     "backward_classical": "b",
     "optimizer": "o",
+    "step_quantum": "S",
+    "step_classical": "s",
 }
 ADJOINT_CAPTION = (
     "adjoint: PennyLane computes the Jacobian during the forward pass, so its cost "
@@ -141,7 +156,8 @@ class PhasesPanel(LivePanel, Widget):
         return text
 
     def _detail(self, text: Text, width: int) -> None:
-        total = sum(self.seconds.get(k, 0.0) for k in PHASE_NAMES)
+        names = shown_phases(self.seconds)
+        total = sum(self.seconds.get(k, 0.0) for k in names)
         text.append(self.run_title + "\n", style="bold")
         sub = f"{fmt_seconds(total)} measured"
         if self.steps:
@@ -151,24 +167,31 @@ class PhasesPanel(LivePanel, Widget):
             text.append("waiting for the first measured steps…\n", style="dim")
             return
         bar_w = max(5, min(self.MAX_BAR, width - self.NAME_W - 20))
-        for phase in PHASE_NAMES:
+        for phase in names:
             value = self.seconds.get(phase, 0.0)
             share = value / total
             text.append(f"{PHASE_WORDS[phase]:<{self.NAME_W}}")
             text.append(_bar(share, bar_w), style=self._color(phase))
             text.append(f" {fmt_seconds(value):>9} {percent(share):>7}\n")
         bwd = self.seconds.get("backward_classical", 0.0)
-        text.append(
-            f"classical layers: PyTorch autograd, {fmt_seconds(bwd)} ({percent(bwd / total)}) "
-            "in backward classical\n",
-            style="dim",
-        )
+        if "step_classical" in self.seconds:
+            text.append(
+                "the workload's own train_step: qtui cannot split its forward from its "
+                "backward; step quantum is time in PennyLane's device calls\n",
+                style="dim",
+            )
+        else:
+            text.append(
+                f"classical layers: PyTorch autograd, {fmt_seconds(bwd)} ({percent(bwd / total)}) "
+                "in backward classical\n",
+                style="dim",
+            )
         if "adjoint" in self.method:
             text.append(ADJOINT_CAPTION + "\n", style="italic")
 
     @staticmethod
     def _per_step(row: PhaseRow) -> str:
-        total = sum(row.seconds.get(k, 0.0) for k in PHASE_NAMES)
+        total = sum(row.seconds.get(k, 0.0) for k in shown_phases(row.seconds))
         if total <= 0:
             return ""
         if row.steps:
@@ -177,8 +200,9 @@ class PhasesPanel(LivePanel, Widget):
 
     def _comparison(self, text: Text, width: int) -> None:
         text.append("Per combination (mean of finished runs)\n", style="bold")
+        names = shown_phases(*(r.seconds for r in self.rows))
         used = 0
-        for phase in PHASE_NAMES:  # the key; an item never breaks across lines
+        for phase in names:  # the key; an item never breaks across lines
             item = Text()
             item.append(f" {PHASE_LETTER[phase]} ", style=Style.parse(self._color(phase) + " reverse"))
             item.append(f" {PHASE_WORDS[phase]}  ", style="dim")
@@ -194,7 +218,7 @@ class PhasesPanel(LivePanel, Widget):
         bar_w = max(10, min(self.MAX_BAR, width - label_w - 1 - suffix_w))
         any_adjoint = False
         for row, suffix in zip(self.rows, suffixes, strict=True):
-            total = sum(row.seconds.get(k, 0.0) for k in PHASE_NAMES)
+            total = sum(row.seconds.get(k, 0.0) for k in names)
             text.append(f"{row.label[:label_w]:<{label_w}} ")
             if total <= 0:
                 text.append("—\n", style="dim")
@@ -202,7 +226,7 @@ class PhasesPanel(LivePanel, Widget):
             any_adjoint = any_adjoint or "adjoint" in row.method
             used = 0
             acc = 0.0
-            for phase in PHASE_NAMES:
+            for phase in names:
                 acc += row.seconds.get(phase, 0.0)
                 end = round(acc / total * bar_w)  # cumulative: the widths add up exactly
                 n = end - used
