@@ -166,3 +166,22 @@ def test_readme_snippets_are_lines_of_the_tested_workloads() -> None:
     for block in blocks:
         for line in block.splitlines():
             assert not line.strip() or line.strip() in source, line
+
+
+def test_validation_losses_reach_the_live_state_and_the_loss_chart() -> None:
+    from qtui.ui.state import LiveState
+    from qtui.ui.widgets.loss_panel import validation_series
+
+    state = LiveState()
+    spec = {"run_id": "r", "device": "default.qubit", "diff_method": "backprop", "params": {}}
+    state.apply(ev.RunStarted(run_id="r", spec=spec, pid=1, host="h", versions={}, batches_per_epoch=2))
+    for step in (1, 2, 3, 4):
+        state.apply(ev.Batch(run_id="r", epoch=(step + 1) // 2, batch=2 - step % 2, loss=1.0 / step,
+                             step=step, elapsed_s=0.1 * step))
+        if step % 2 == 0:
+            state.apply(ev.Epoch(run_id="r", epoch=step // 2, mean_loss=0.5, elapsed_s=0.1))
+            state.apply(ev.Validation(run_id="r", epoch=step // 2, loss=0.6 / step))
+    rec = state.summary.runs["r"]
+    assert rec.validation_losses == [0.3, 0.15]
+    assert validation_series(rec, "epoch") == [0.3, 0.15]
+    assert validation_series(rec, "batch") == [0.3, 0.3, 0.15, 0.15]  # held over each epoch

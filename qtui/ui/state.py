@@ -184,7 +184,7 @@ class LiveState:
             v.loss += 1
             v.runs += 1
             self.current_run = event.run_id
-        elif isinstance(event, ev.Epoch):
+        elif isinstance(event, (ev.Epoch, ev.Validation)):
             v.loss += 1
         elif isinstance(event, ev.WarningSeen):
             self._warning(event)

@@ -3,7 +3,10 @@
 Two views, toggled with ``b``: the loss of every batch, or the per-epoch mean
 (the forum's figure).  The legend beside the plot names each run with its
 colour swatch, state and latest numbers, so the curves stay identifiable with
-``NO_COLOR`` too (the legend lists runs in drawing order).
+``NO_COLOR`` too (the legend lists runs in drawing order).  A run with a
+validation set (``Workload.validation_data``) has a second line in its colour:
+the validation loss per epoch, drawn at its epochs (in the batch view, held over
+each epoch's batches); its legend entry says ``val``.
 """
 
 from __future__ import annotations
@@ -78,6 +81,9 @@ class LossPanel(LivePanel, Horizontal):
             values = rec.batch_losses if self.mode == "batch" else rec.epoch_losses
             if values:
                 series.append(Series(rec.run_id, values, color))
+            val = validation_series(rec, self.mode)
+            if val:
+                series.append(Series(f"{rec.run_id} validation", val, color))
             line = Text("█ ", style=color)
             line.append(f"{STATE_MARK.get(rec.state, '?')} {fit_label(label, room - 5)}")
             lines.append(line)
@@ -86,6 +92,8 @@ class LossPanel(LivePanel, Horizontal):
                 detail.append(f"batch {fmt_loss(rec.last_loss)}")
             if rec.epoch_losses:
                 detail.append(f"ep{len(rec.epoch_losses)} mean {fmt_loss(rec.epoch_losses[-1])}")
+            if rec.validation_losses:
+                detail.append(f"val {fmt_loss(rec.validation_losses[-1])}")
             if detail:
                 lines.append(Text("   " + "  ".join(detail), "dim"))
         graph.set_series(series)
@@ -97,6 +105,21 @@ class LossPanel(LivePanel, Horizontal):
         """As wide as the longest entry needs, at most 45 % of the panel (at least 30)."""
         need = max([len(label) + 5 for _, label, _ in runs] + [33])
         return max(30, min(need, int(self.size.width * 0.45) or need))
+
+
+def validation_series(rec: RunRecord, mode: str) -> list[float]:
+    """The validation losses on the view's x axis: one per epoch, or in the batch view
+    each epoch's value over that epoch's batches (the training curve's positions)."""
+    val = rec.validation_losses
+    if not val or mode != "batch":
+        return list(val)
+    per = int(rec.started.get("batches_per_epoch") or 0)
+    if per <= 0 and rec.epoch_losses:
+        per = len(rec.batch_losses) // len(rec.epoch_losses)
+    if per <= 0:
+        return []
+    out = [v for v in val for _ in range(per)]
+    return out[: len(rec.batch_losses)] if rec.state == "running" else out
 
 
 def fit_label(label: str, room: int) -> str:
