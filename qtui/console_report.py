@@ -68,7 +68,15 @@ def results_tables(model: Results, width: int = 80) -> list[Table]:
     gpu = tuple(c.key for c in model.columns if c.key.startswith("gpu_"))
     node = tuple(c.key for c in model.columns if c.key == "node")
     quantum = tuple(c.key for c in model.columns if c in QUANTUM_COLUMNS)
-    every = _TIMING + _RESOURCES + _OUTCOME + gpu + quantum + node
+    # Named metrics stand where accuracy stands (results.py drops accuracy when no
+    # result has one): the outcome columns are the model's, in _OUTCOME's order.
+    keys = {c.key for c in model.columns}
+    metric = tuple(c.key for c in model.columns if c.key.startswith("metric:"))
+    outcome = tuple(
+        k2 for k in _OUTCOME
+        for k2 in (((k,) if k in keys else ()) + metric if k == "accuracy" else (k,))
+    )
+    every = _TIMING + _RESOURCES + outcome + gpu + quantum + node
     label = max((len(r.label) for r in model.rows), default=11)
     need_wide = label + sum(
         max(len(model.column(k).title), *(len(r.text(k)) for r in model.rows)) + 2 for k in every
@@ -79,7 +87,7 @@ def results_tables(model: Results, width: int = 80) -> list[Table]:
         groups = [
             ("Results: training time", _TIMING),
             ("Results: range and resources", _RESOURCES + gpu),
-            ("Results: cost and outcome", _OUTCOME),
+            ("Results: cost and outcome", outcome),
         ]
         if quantum:
             groups.append(("Results: what the devices executed", quantum))
