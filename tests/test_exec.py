@@ -130,6 +130,9 @@ def test_the_api_names_metrics_and_epochs(env: dict[str, str], tmp_path: Path) -
     [run] = summary["runs"]
     assert run["logged"] == {"accuracy": pytest.approx([0.5, 0.6, 0.7]), "lr": [0.1] * 3}
     assert len(run["epoch_losses"]) == 3
+    # Logged metrics are the run's named metrics too (last value; direction by name).
+    assert run["result"]["metrics"]["accuracy"] == {
+        "value": pytest.approx(0.7), "higher_is_better": True}
     assert run["result"]["steps"] == 12
     assert [e["epoch"] for e in events if e["type"] == "epoch"] == [1, 2, 3]
     assert [e["epoch"] for e in events if e["type"] == "batch"] == [1] * 4 + [2] * 4 + [3] * 4
@@ -156,3 +159,55 @@ def test_the_api_is_a_no_op_outside_qtui_and_import_qtui_stays_light(tmp_path: P
         "assert 'torch' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+async def test_the_form_runs_a_command_queued_beside_a_workload_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The form's command field: a bad script is refused as you type; a good one is a
+    real `qtui exec` run, queued after a built-in run in the same session."""
+    import time
+
+    from test_ui_form import form_ready, make_app
+    from textual.widgets import Button, Input, Static
+
+    from qtui.ui.screens.run_detail import run_text
+    from qtui.ui.widgets.run_form import RunForm
+
+    monkeypatch.setenv("QTUI_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("QTUI_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.chdir(tmp_path)
+    app = make_app()
+    async with app.run_test(size=(120, 50)) as pilot:
+        await form_ready(pilot, app)
+        form = app.query_one(RunForm)
+        for key, value in {"epochs": "1", "samples": "10", "batch_size": "5"}.items():
+            app.query_one(f"#field-{key}", Input).value = value
+        form.request_start()  # a built-in run first (default.qubit+backprop)
+        command = app.query_one("#field-command", Input)
+        command.value = "python nosuch.py"
+        await pilot.pause()
+        assert "command: no such script: 'nosuch.py'" in str(
+            app.query_one("#form-errors", Static).render())
+        assert app.query_one("#start", Button).disabled
+        command.value = f"python {SCRIPTS / 'with_api.py'}"
+        await pilot.pause()
+        assert not app.query_one("#start", Button).disabled
+        assert form.request_start()
+        deadline = time.monotonic() + 150
+        runs = app.state.summary.runs
+        while time.monotonic() < deadline and not (
+            len(runs) == 2 and all(r.state == "finished" for r in runs.values())
+        ):
+            await pilot.pause(0.2)
+        workload_run, script_run = runs.values()
+        assert workload_run.state == script_run.state == "finished", (
+            workload_run.error, script_run.error)
+        assert not workload_run.spec.get("command")
+        assert script_run.spec["command"][0] == str(SCRIPTS / "with_api.py")
+        assert script_run.script["stdout_tail"][-1].startswith("done ")
+        assert script_run.logged["accuracy"] == pytest.approx([0.5, 0.6, 0.7])
+        detail = run_text(script_run, "with_api", None).plain
+        assert "Script (qtui exec)" in detail
+        assert "stdout (last lines):" in detail
+        assert "logged accuracy: 0.7" in detail

@@ -63,6 +63,7 @@ from qtui.events import (
     Epoch,
     Event,
     Logged,
+    Metric,
     QuantumTruth,
     RunFailed,
     RunFinished,
@@ -370,7 +371,8 @@ def _run(spec: RunSpec, emit: Emit, counter: Any) -> bool:
     emit(
         RunFinished(
             run_id=spec.run_id,
-            accuracy=None,
+            # qtui.log(accuracy=...) is the run's accuracy (a fraction, as a workload's).
+            accuracy=recorder.logged_last.get("accuracy"),
             train_s=train_s,
             final_loss=recorder.epoch_losses[-1] if recorder.epoch_losses else recorder.last_loss,
             epoch_losses=list(recorder.epoch_losses),
@@ -383,9 +385,22 @@ def _run(spec: RunSpec, emit: Emit, counter: Any) -> bool:
             warnings=counter.total,
             threadpools=threadpools(),
             quantum=msgspec.convert(report, QuantumTruth),
+            metrics={k: Metric(value=v, higher_is_better=higher_is_better(k))
+                     for k, v in recorder.logged_last.items() if k != "loss"},
         )
     )
     return True
+
+
+#: Words in a logged metric's name that say lower is better (``loss``, ``val_mse``...).
+LOWER_IS_BETTER = ("loss", "error", "mse", "mae", "rmse", "perplexity", "time")
+
+
+def higher_is_better(name: str) -> bool:
+    """A ``qtui.log`` metric's direction, from its name: lower is better for a loss or
+    an error (``LOWER_IS_BETTER``), higher otherwise (accuracy, F1...)."""
+    low = name.lower()
+    return not any(word in low for word in LOWER_IS_BETTER)
 
 
 def _thread_count() -> int:

@@ -55,6 +55,41 @@ def quantum_text(rec: RunRecord) -> Text:
     return t
 
 
+#: Lines shown of a ``qtui exec`` script's stdout and stderr (all the run keeps).
+SCRIPT_TAIL_LINES = 50
+
+
+def script_text(rec: RunRecord) -> Text:
+    """A ``qtui exec`` run: its command, what it asked for, its exit code, its output."""
+    t = Text()
+    script = rec.script or {}
+    command = script.get("command") or rec.spec.get("command")
+    if not command:
+        return t
+    t.append("\nScript (qtui exec)\n", style="bold underline")
+    t.append(f"  {' '.join(str(w) for w in command)}\n")
+    if script:
+        for what, asked_key, override_key in (
+            ("device", "asked_devices", "device_override"),
+            ("diff method", "asked_diff_methods", "diff_method_override"),
+        ):
+            asked = ", ".join(script.get(asked_key) or []) or "—"
+            override = script.get(override_key)
+            t.append(f"  {what}: the script asked for {asked}"
+                     + (f", replaced by {override}" if override else "") + "\n")
+        t.append(f"  exit code {script.get('exit_code')} · "
+                 f"{units.count(script.get('loss_points'))} loss points\n")
+    for name, values in rec.logged.items():
+        t.append(f"  logged {str(name)[:30]}: {units.metric(values[-1] if values else None)}"
+                 f" ({len(values)} values)\n")
+    for stream in ("stdout", "stderr"):
+        lines = _tail("\n".join(script.get(f"{stream}_tail") or []), SCRIPT_TAIL_LINES)
+        if lines:
+            t.append(f"  {stream} (last lines):\n", style="dim")
+            t.append("".join(f"    {ln}\n" for ln in lines))
+    return t
+
+
 def run_text(rec: RunRecord, label: str, elapsed: float | None) -> Text:
     """One run's detail: what it ran, how it ended and why, warnings, resources."""
     t = Text()
@@ -74,6 +109,7 @@ def run_text(rec: RunRecord, label: str, elapsed: float | None) -> Text:
         limits += f" · timeout {units.seconds(rec.spec['timeout_s'])}"
     t.append(limits + "\n")
     t.append_text(quantum_text(rec))
+    t.append_text(script_text(rec))
 
     if rec.job:  # a cluster run: its job, in the scheduler's words
         job = rec.job

@@ -36,7 +36,15 @@ from textual.lazy import Lazy
 from textual.validation import ValidationResult, Validator
 from textual.widgets import Button, Input, Label, LoadingIndicator, Static
 
-from qtui.config import DEFAULT_WORKLOAD, FIELD_PARSERS, ConfigError, RunSpec, build_params
+from qtui.config import (
+    DEFAULT_WORKLOAD,
+    FIELD_PARSERS,
+    SCRIPT_CHOICE,
+    ConfigError,
+    RunSpec,
+    build_params,
+)
+from qtui.exec_spec import exec_params, parse_command, split_command
 from qtui.sweep import (
     AXES,
     DEFAULT_STEPS,
@@ -84,6 +92,9 @@ FIELDS: tuple[FieldDef, ...] = (
     FieldDef("timeout", "timeout s", "", optional=True),
     FieldDef("interval", "sampling s", "0.1"),
     FieldDef("workload", "workload", DEFAULT_WORKLOAD),
+    # `qtui exec`: a script instead of the workload (the grid's selection overrides
+    # its device and diff method; nothing selected: the script's own).
+    FieldDef("command", "command", "", optional=True),
 )
 #: Where the runs execute (``--executor``; beside the sampling interval, so the
 #: form is no taller) and its SLURM flags (after the workload, shown for slurm).
@@ -97,9 +108,9 @@ SLURM_FIELDS: tuple[FieldDef, ...] = (
 EXECUTOR_FIELDS = (EXECUTOR, *SLURM_FIELDS)
 FIELDS = SWEEP_FIELDS + tuple(
     FieldDef(f.key, f.label, f.default, f.optional, "run" if f.key in RUN_ONLY else "")
-    for f in FIELDS[:-1]
-) + (EXECUTOR, FIELDS[-1]) + SLURM_FIELDS
-SESSION_FIELDS = {"repeat", "timeout", "interval"} | {f.key for f in EXECUTOR_FIELDS}
+    for f in FIELDS[:-2]
+) + (EXECUTOR, FIELDS[-2], FieldDef("command", "command", "", True, "run")) + SLURM_FIELDS
+SESSION_FIELDS = {"repeat", "timeout", "interval", "command"} | {f.key for f in EXECUTOR_FIELDS}
 #: Form field -> ``slurm_options.set_field`` flag.
 SLURM_FLAGS = {"partition": "partition", "time_limit": "time-limit", "slurm_extra": "slurm-extra"}
 #: Which of submitit's executors a slurm batch uses ("local" in tests without SLURM).
@@ -116,6 +127,8 @@ def parse_field(key: str, text: str) -> Any:
         return AUTO  # qtui.adaptive: repeat until each mean is known (the CLI's --repeat auto)
     if key == "executor":
         return parse_executor(text)
+    if key == "command":
+        return parse_command(split_command(text))
     if key == "exclusive":
         return parse_yes_no(key, text)
     if key in SLURM_FLAGS:
@@ -218,6 +231,8 @@ class RunForm(VerticalScroll):
     RunForm #mode-line { height: 1; color: $text-muted; }
     RunForm #field-workload { column-span: 3; }
     RunForm.-wide #field-workload { column-span: 5; }
+    RunForm #field-command { column-span: 3; }
+    RunForm.-wide #field-command { column-span: 5; }
     RunForm #form-errors { color: $error; height: auto; }
     RunForm #start-row { height: 1; margin-top: 1; }
     RunForm #start-row Button { margin-right: 2; }
@@ -471,6 +486,17 @@ class RunForm(VerticalScroll):
         selected = grid.selected() if grid else []
         repeat = repeat_count(values["repeat"])
         timeout = FIELD_PARSERS["timeout"](values["timeout"]) if values["timeout"].strip() else None
+        if not self.sweep and values["command"].strip():
+            # `qtui exec` runs: the selection overrides the script's device x method.
+            command = parse_command(split_command(values["command"]))
+            combos = selected or [(SCRIPT_CHOICE, SCRIPT_CHOICE)]
+            params = exec_params(command)
+            return [
+                RunSpec(device=d, diff_method=m, params=params, repeat_index=r,
+                        timeout_s=timeout, command=command, cwd=os.getcwd())
+                for r in range(repeat)
+                for d, m in combos
+            ]
         if not self.sweep:
             params = build_params(
                 {f.key: values[f.key] for f in self.active_fields() if f.key not in SESSION_FIELDS}
@@ -512,7 +538,7 @@ class RunForm(VerticalScroll):
                 if self.probe_error
                 else "waiting for the capability probe…"
             )
-        if not selected:
+        if not selected and not (runs and not self.sweep and self.values()["command"].strip()):
             return runs, "select at least one combination (space on a cell)"
         return runs, ""
 
@@ -569,6 +595,10 @@ class RunForm(VerticalScroll):
 def _tooltip(f: FieldDef, command: str) -> str:
     if f.key == "executor":
         return "executor: local (a child of qtui, one at a time) or slurm (one job array)"
+    if f.key == "command":
+        return ("command: a script to run instead of the workload, as `qtui exec`: "
+                "python train.py --epochs 3; the selected combinations replace its "
+                "device and diff method, none selected keeps its own")
     if f.key == "time_limit":
         return "SLURM time limit per job, in minutes (as --time-limit)"
     if f.key == "exclusive":
@@ -588,4 +618,6 @@ def _placeholder(f: FieldDef) -> str:
         return "the cluster's default"
     if f.key == "slurm_extra":
         return "KEY=VALUE … (account=abc)"
+    if f.key == "command":
+        return "none: the workload above (or: python train.py args)"
     return "none" if f.optional else f"empty → default {f.default}"
