@@ -70,11 +70,11 @@ def results_tables(model: Results, width: int = 80) -> list[Table]:
     quantum = tuple(c.key for c in model.columns if c in QUANTUM_COLUMNS)
     # Named metrics stand where accuracy stands (results.py drops accuracy when no
     # result has one): the outcome columns are the model's, in _OUTCOME's order.
-    keys = {c.key for c in model.columns}
+    present = {c.key for c in model.columns}
     metric = tuple(c.key for c in model.columns if c.key.startswith("metric:"))
     outcome = tuple(
         k2 for k in _OUTCOME
-        for k2 in (((k,) if k in keys else ()) + metric if k == "accuracy" else (k,))
+        for k2 in (((k,) if k in present else ()) + metric if k == "accuracy" else (k,))
     )
     every = _TIMING + _RESOURCES + outcome + gpu + quantum + node
     label = max((len(r.label) for r in model.rows), default=11)
