@@ -575,6 +575,8 @@ FORM_BAD: dict[str, tuple[str, list[str]]] = {
     "interval": ("interval", ["0", "0.001", "11"]),
     "workload": ("workload", ["nope", "", "a b:c"]),
     "executor": ("executor", ["pbs", "", "local slurm"]),
+    "command": ("command", ["nosuch.py", "python", "python -u x.py", "python 'unbalanced",
+                            "python2.1 x.py", "-x", "folder-that-is-not-there/"]),
     "partition": ("partition", ["a b", "x;y"]),
     "time_limit": ("time-limit", ["0", "abc", "1.5"]),
     "exclusive": ("exclusive", ["maybe", ""]),
