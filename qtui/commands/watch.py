@@ -204,8 +204,13 @@ class ProgressPrinter:
                     "dim",
                 )
         elif isinstance(e, ev.RunFinished):
+            named = ", ".join(
+                f"{k} {units.metric(m.value)}" for k, m in e.metrics.items() if k != "accuracy"
+            )
+            scores = (f"accuracy {units.percent(e.accuracy)}, " if e.accuracy is not None or not named
+                      else "") + (f"{named}, " if named else "")
             self.line(
-                f"{tag}finished in {units.seconds(e.train_s)}: accuracy {units.percent(e.accuracy)}, "
+                f"{tag}finished in {units.seconds(e.train_s)}: {scores}"
                 f"loss {units.loss(e.final_loss)}, {units.cores(e.cores_in_use)} cores, "
                 f"peak RSS {units.memory(e.peak_rss)}, {e.warnings} warning(s)",
                 "green",
