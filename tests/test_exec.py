@@ -211,3 +211,35 @@ async def test_the_form_runs_a_command_queued_beside_a_workload_run(
         assert "Script (qtui exec)" in detail
         assert "stdout (last lines):" in detail
         assert "logged accuracy: 0.7" in detail
+
+
+FORUM_EPOCH_LOSSES = [0.5108, 0.4007, 0.2492, 0.2128, 0.1894, 0.1919]
+
+
+def test_the_forum_script_gives_the_forums_losses_and_the_builtin_execution_counts(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """The forum's model as a plain script (tests/scripts/forum_train.py): the loss
+    points, 40 per epoch, average to the forum's per-epoch losses, the script's own
+    prints say the same, and device truth counts one execution per step for backprop
+    and adjoint, as for the built-in workload (tests/test_device_truth.py)."""
+    proc, summary, events = qtui_exec(
+        env, tmp_path, "--diff-method", "backprop,adjoint", "--",
+        "python", str(SCRIPTS / "forum_train.py"),
+    )
+    assert proc.returncode == 0, proc.stderr
+    for run in summary["runs"]:
+        assert run["state"] == "finished", run["error"]
+        points = [e["loss"] for e in events if e["type"] == "batch" and e["run_id"] == run["run_id"]]
+        assert len(points) == 240
+        per_epoch = [round(sum(points[i * 40:(i + 1) * 40]) / 40, 4) for i in range(6)]
+        assert per_epoch == FORUM_EPOCH_LOSSES
+        assert run["script"]["stdout_tail"] == [
+            f"Average loss over epoch {i + 1}: {loss:.4f}" for i, loss in enumerate(FORUM_EPOCH_LOSSES)
+        ]
+        assert run["quantum"]["executions_per_step"] == 1.0
+        # backprop runs the batch as one broadcast circuit; adjoint one circuit per sample.
+        circuits = 1.0 if run["parameters"]["diff_method"] == "backprop" else 5.0
+        assert run["quantum"]["circuits_per_step"] == circuits
+        assert run["script"]["asked_diff_methods"] == ["backprop"]
+    assert [r["quantum"]["diff_method"] for r in summary["runs"]] == ["backprop", "adjoint"]
