@@ -243,3 +243,13 @@ def test_the_forum_script_gives_the_forums_losses_and_the_builtin_execution_coun
         assert run["quantum"]["circuits_per_step"] == circuits
         assert run["script"]["asked_diff_methods"] == ["backprop"]
     assert [r["quantum"]["diff_method"] for r in summary["runs"]] == ["backprop", "adjoint"]
+
+
+def test_a_script_never_runs_in_a_thread_of_the_ui() -> None:
+    from qtui.config import RunSpec
+    from qtui.engine.executor import LaunchError
+    from qtui.engine.thread_executor import ThreadExecutor
+
+    spec = RunSpec("script", "script", command=(str(SCRIPTS / "with_api.py"),))
+    with pytest.raises(LaunchError, match="own process"):
+        ThreadExecutor().launch(spec, lambda e: None, lambda: None)

@@ -16,7 +16,7 @@ import time
 import traceback
 
 from qtui.config import RunSpec
-from qtui.engine.executor import Emit, Executor, RunEnd, RunHandle, Wake
+from qtui.engine.executor import Emit, Executor, LaunchError, RunEnd, RunHandle, Wake
 
 
 class ThreadExecutor(Executor):
@@ -25,6 +25,9 @@ class ThreadExecutor(Executor):
     name = "thread"
 
     def launch(self, spec: RunSpec, emit: Emit, wake: Wake) -> RunHandle:
+        if spec.command:  # its hooks (fds 1 and 2, torch, qml.device) would be the UI's
+            raise LaunchError("a `qtui exec` script runs in its own process only; "
+                              "start qtui with --isolation process or spawn")
         return ThreadRun(spec, emit, wake)
 
 
