@@ -253,3 +253,18 @@ def test_a_script_never_runs_in_a_thread_of_the_ui() -> None:
     spec = RunSpec("script", "script", command=(str(SCRIPTS / "with_api.py"),))
     with pytest.raises(LaunchError, match="own process"):
         ThreadExecutor().launch(spec, lambda e: None, lambda: None)
+
+
+def test_a_spawned_child_runs_the_script_the_same_way(tmp_path: Path) -> None:
+    """``--isolation spawn``: a fresh interpreter, the script's own cwd and argv."""
+    from engine_helpers import run_session
+
+    from qtui import events as ev
+    from qtui.config import RunSpec
+
+    spec = RunSpec("script", "script", run_id="r1", cwd=str(tmp_path),
+                   command=(str(SCRIPTS / "with_api.py"),))
+    _, rec = run_session([spec], isolation="spawn")
+    ended = [e for e in rec.events if isinstance(e, ev.ScriptEnded)]
+    assert ended and ended[0].exit_code == 0 and ended[0].loss_points == 12
+    assert isinstance(rec.terminal("r1"), ev.RunFinished)
