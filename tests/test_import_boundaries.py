@@ -21,7 +21,7 @@ UI_SIDE = [
     "qtui.sweep",
     "qtui.analysis_report",
 ]
-COMMANDS = ["run", "devices", "sweep", "report", "compare", "history", "watch", "serve"]
+COMMANDS = ["run", "exec", "devices", "sweep", "report", "compare", "history", "watch", "serve"]
 
 
 def _modules_after(imports: list[str]) -> set[str]:
