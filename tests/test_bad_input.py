@@ -347,6 +347,8 @@ SCRIPT = str(Path(__file__).resolve().parent / "scripts" / "hybrid_train.py")
 
 EXEC: list[Bad] = [
     Bad(("exec",), "command", "give the script to run after --"),
+    Bad(("exec", "--partition", "gpu", "--", "python", "x.py"), "partition", "needs --executor slurm"),
+    Bad(("exec", "--executor", "slurm", "--time-limit", "0", "--", "python", "x.py"), "time-limit", "at least 1"),
     Bad(("exec", "--"), "command", "give the script to run after --"),
     Bad(("exec", "--", "python"), "command", "give the script after python"),
     Bad(("exec", "--", "nosuch.py"), "command", "no such script: 'nosuch.py'"),

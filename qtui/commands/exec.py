@@ -7,6 +7,10 @@ qtui's interpreter, with the same supervisor, sampler, progress, table,
 its QNodes for: one run per combination, each ``--repeat`` times.  Without them
 the run is recorded under the device and method that ran.
 
+``--executor slurm`` (and the SLURM flags of ``qtui run``) runs each as a job
+on the cluster: the script and the working directory must then be on storage
+the compute nodes share.
+
 Every flag is checked before anything starts: one line, exit 2.
 """
 
@@ -20,6 +24,7 @@ from typing import Any
 
 from qtui import repeat_flags
 from qtui.adaptive import AdaptiveRepeats
+from qtui.cluster import slurm_options
 from qtui.config import (
     DIFF_METHODS,
     FIELD_PARSERS,
@@ -60,6 +65,7 @@ def register(subparsers: Any) -> None:
         "(default: the script's own)",
     )
     repeat_flags.add_flags(p, "combination")
+    slurm_options.add_flags(p)
     p.add_argument("--timeout", default=None, metavar="SECONDS",
                    help="per run, from process start; a run past it is stopped")
     p.add_argument("--interval", default="0.1", metavar="SECONDS",
@@ -146,14 +152,17 @@ def handle(args: argparse.Namespace) -> int:
 
     try:
         interval = FIELD_PARSERS["interval"](args.interval)
+        slurm = slurm_options.parse(args)
         specs, refused, policy = build_specs(args)
     except ConfigError as exc:
         return _fail(str(exc))
     except ProbeError as exc:
         print(f"qtui: error: could not probe the PennyLane devices: {exc}", file=sys.stderr)
         return 1
+    from qtui.commands.run import cluster_executor
     from qtui.headless import run_session
 
+    executor, session_id = cluster_executor(slurm)
     return run_session(
         specs,
         refused=refused,
@@ -163,4 +172,6 @@ def handle(args: argparse.Namespace) -> int:
         force=args.force,
         argv=["qtui", *sys.argv[1:]],
         planner=AdaptiveRepeats(specs, policy) if policy is not None else None,
+        executor=executor,
+        session_id=session_id,
     )

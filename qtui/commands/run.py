@@ -290,6 +290,17 @@ def handle(args: argparse.Namespace) -> int:
     return start_session(args, specs, combos, refused, params.workload, interval, policy, slurm)
 
 
+def cluster_executor(slurm: SlurmOptions | None) -> tuple[Any, str | None]:
+    """``(SlurmExecutor, session id)`` for ``--executor slurm``; ``(None, None)`` locally."""
+    if slurm is None:
+        return None, None
+    import uuid
+
+    from qtui.cluster.slurm_executor import SlurmExecutor
+
+    return SlurmExecutor(slurm, argv=["qtui", *sys.argv[1:]]), uuid.uuid4().hex[:12]
+
+
 def start_session(
     args: argparse.Namespace,
     specs: list[RunSpec],
@@ -308,14 +319,7 @@ def start_session(
             return _fail(f"workload: {problem}")
     from qtui.headless import run_session
 
-    executor, session_id = None, None
-    if slurm is not None:
-        import uuid
-
-        from qtui.cluster.slurm_executor import SlurmExecutor
-
-        session_id = uuid.uuid4().hex[:12]
-        executor = SlurmExecutor(slurm, argv=["qtui", *sys.argv[1:]])
+    executor, session_id = cluster_executor(slurm)
     return run_session(
         specs,
         refused=refused,
