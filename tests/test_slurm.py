@@ -101,7 +101,7 @@ def test_a_sweep_is_one_job_array_and_its_summary_has_every_field(tmp_path: Path
         "sweep", "--executor", "slurm", "--jobs-dir", str(tmp_path / "jobs"),
         "--combos", "default.qubit+backprop,default.qubit+adjoint", "--qubits", "2,3",
         "--steps", "3", "--warmup", "1", "--samples", "20", "--batch-size", "5",
-        "--time-limit", "5", "--json", str(out),
+        "--time-limit", "5", "--no-exclusive", "--json", str(out),
     )
     stdout, stderr = proc.communicate(timeout=280)
     assert proc.returncode == 0, stderr
