@@ -48,9 +48,9 @@ def quantum_text(rec: RunRecord) -> Text:
     total = units.number(q.get("execute_s"))
     per_step = total / steps if steps and total is not None else None
     t.append(
-        f"  {units.per_step(q.get('executions_per_step'))} executions/step · "
-        f"{units.per_step(q.get('circuits_per_step'))} circuits/step · "
-        f"device time {units.seconds(per_step)}/step ({units.seconds(total)} in all)\n"
+        f"  per step: executions {units.per_step(q.get('executions_per_step'))} · "
+        f"circuits {units.per_step(q.get('circuits_per_step'))} · "
+        f"device time {units.seconds(per_step)} ({units.seconds(total)} in all)\n"
     )
     return t
 
