@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 from qtui import repeat_flags
-from qtui.adaptive import AdaptiveRepeats
 from qtui.cluster import slurm_options
 from qtui.config import (
     DIFF_METHODS,
@@ -159,19 +158,6 @@ def handle(args: argparse.Namespace) -> int:
     except ProbeError as exc:
         print(f"qtui: error: could not probe the PennyLane devices: {exc}", file=sys.stderr)
         return 1
-    from qtui.commands.run import cluster_executor
-    from qtui.headless import run_session
+    from qtui.commands.run import headless_session
 
-    executor, session_id = cluster_executor(slurm)
-    return run_session(
-        specs,
-        refused=refused,
-        interval=interval,
-        events_path=args.events,
-        json_path=args.json,
-        force=args.force,
-        argv=["qtui", *sys.argv[1:]],
-        planner=AdaptiveRepeats(specs, policy) if policy is not None else None,
-        executor=executor,
-        session_id=session_id,
-    )
+    return headless_session(args, specs, refused, interval, policy, slurm)

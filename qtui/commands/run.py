@@ -317,6 +317,19 @@ def start_session(
         problem = check_workload(specs)
         if problem:
             return _fail(f"workload: {problem}")
+    return headless_session(args, specs, refused, interval, policy, slurm)
+
+
+def headless_session(
+    args: argparse.Namespace,
+    specs: list[RunSpec],
+    refused: list[dict[str, Any]],
+    interval: float,
+    policy: RepeatPolicy | None,
+    slurm: SlurmOptions | None,
+) -> int:
+    """Run checked specs headless with the flags every running command shares (run,
+    sweep, exec): ``--events``, ``--json``, ``--force``, ``--repeat auto``, ``--executor``."""
     from qtui.headless import run_session
 
     executor, session_id = cluster_executor(slurm)
