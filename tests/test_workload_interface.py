@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -79,7 +80,9 @@ def test_dict_batches_and_two_inputs(name: str) -> None:
     assert fin.phases["forward_quantum"] > 0 and fin.phases["backward_classical"] > 0
 
 
-def test_regression_metrics_validation_and_params_used() -> None:
+def test_regression_metrics_validation_and_params_used(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     run_id, rec = run("regression", epochs=3, qubits=5, layers=3)
     fin = rec.terminal(run_id)
     assert set(fin.metrics) == {"mse", "r2"}
@@ -121,6 +124,20 @@ def test_regression_metrics_validation_and_params_used() -> None:
     md = MarkdownExporter().render(doc)
     assert "mse" in md and "r2" in md and "qubits" not in md
     assert doc["runs"][0]["parameters"].get("qubits") is None
+    # ... and history: `qtui history SESSION` names the metric with the model's text.
+    from qtui.cli import main
+    from qtui.history_db import HistoryDB
+
+    metric_text = model.rows[0].cells["metric:mse"].text  # one run: its value is the mean
+    db_path = tmp_path / "h.sqlite3"
+    with HistoryDB(db_path) as db:
+        for e in rec.events:
+            db.record(e)
+    monkeypatch.setenv("COLUMNS", "200")
+    sid = str(rec.events[0].session_id)  # type: ignore[attr-defined]
+    assert main(["history", "--db", str(db_path), sid]) == 0
+    out = capsys.readouterr().out
+    assert f"mse {metric_text}" in out
 
 
 def test_device_and_qnode_options_reach_pennylane() -> None:

@@ -195,10 +195,37 @@ def _show(db: HistoryDB, sid: str, args: argparse.Namespace) -> int:
         ]
         for r in runs
     ]
+    named = _named_metrics(db, sid)
+    if any(named.values()):  # a workload's own metrics (mse, r2...), as every view names them
+        headers.insert(7, "Metrics")
+        for row, r in zip(rows, runs, strict=True):
+            row.insert(7, named.get(r["run_id"], ""))
     console = Console()
     align = ["l", "l", "l", "r", "r", "r", "r", "r", "r", "l"]
+    if len(headers) > len(align):
+        align.insert(7, "l")
     console.print(
         fit_table(console, f"session {sid}", headers, rows, align,
                   ("Loss", "Accuracy", "Core-s", "Warnings"))
     )
     return 0
+
+
+def _named_metrics(db: HistoryDB, sid: str) -> dict[str, str]:
+    """run_id -> ``mse 0.052 · r2 0.91``: a run's named metrics other than accuracy (the
+    Accuracy column), from its recorded ``run_finished`` (the database keeps no column
+    per metric); formatted by ``units.metric`` like the results model's metric cells."""
+    try:
+        summary = db.summary(sid)
+    except HistoryError:
+        return {}
+    out: dict[str, str] = {}
+    for run in summary.get("runs") or []:
+        metrics = (run.get("result") or {}).get("metrics") or {}
+        parts = [
+            f"{name} {units.metric((m or {}).get('value'))}"
+            for name, m in metrics.items()
+            if name != "accuracy" and isinstance(m, dict)
+        ]
+        out[str(run.get("run_id"))] = " · ".join(parts)
+    return out
