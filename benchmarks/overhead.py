@@ -12,7 +12,8 @@ same per-epoch losses.
 ``--phases`` names the qtui arms by their phase timing (``QTUI_PHASE_EVERY``
 in the run's environment): ``sampled`` (qtui's default: hooks on one step in
 10), ``off`` (no phase timing), ``all`` (hooks on every step, as before issue
-9).  Each round runs the plain script once and every arm once, so
+9), ``quiet`` (no phase timing, and the sampler once per 10 s instead of 10 Hz:
+the parent's sampling told apart from the child's own work).  Each round runs the plain script once and every arm once, so
 ``--phases sampled,off`` gives the ratio with and without phase timing under
 the same conditions.
 
@@ -33,18 +34,24 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
-#: --phases arm -> QTUI_PHASE_EVERY
-ARMS = {"sampled": None, "off": "0", "all": "1"}
+#: --phases arm -> (QTUI_PHASE_EVERY, --interval): "quiet" is "off" with the sampler
+#: reading once per 10 s, to tell the parent's sampling from the child's own work.
+ARMS: dict[str, tuple[str | None, str]] = {
+    "sampled": (None, "0.1"), "off": ("0", "0.1"), "all": ("1", "0.1"), "quiet": ("0", "10"),
+}
 
 
-def run_qtui(device: str, method: str, out: Path, every: str | None = None) -> tuple[float, list[float]]:
+def run_qtui(
+    device: str, method: str, out: Path, arm: tuple[str | None, str] = (None, "0.1")
+) -> tuple[float, list[float]]:
+    every, interval = arm
     env = dict(os.environ, QTUI_NO_HISTORY="1")
     env.pop("QTUI_PHASE_EVERY", None)
     if every is not None:
         env["QTUI_PHASE_EVERY"] = every
     subprocess.run(
         [sys.executable, "-m", "qtui", "run", "--device", device, "--diff-method", method,
-         "--json", str(out), "--force"],
+         "--interval", interval, "--json", str(out), "--force"],
         check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
     )
     summary = json.loads(out.read_text())
@@ -67,7 +74,8 @@ def main() -> int:
     ap.add_argument("--device", default="default.qubit")
     ap.add_argument("--diff-method", default="backprop")
     ap.add_argument("--phases", default="sampled",
-                    help="qtui arms, comma-separated: sampled (default), off, all")
+                    help="qtui arms, comma-separated: sampled (default), off, all, quiet "
+                    "(off, and the sampler once per 10 s)")
     args = ap.parse_args()
     arms = [a.strip() for a in args.phases.split(",") if a.strip()]
     bad = [a for a in arms if a not in ARMS]
