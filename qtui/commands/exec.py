@@ -24,6 +24,7 @@ from typing import Any
 
 from qtui import repeat_flags
 from qtui.cluster import slurm_options
+from qtui.commands.run import split_combos, usable_devices
 from qtui.config import (
     DIFF_METHODS,
     FIELD_PARSERS,
@@ -116,23 +117,12 @@ def build_specs(
     devices = [SCRIPT_CHOICE]
     if args.device is not None:
         caps = caps if caps is not None else _known_devices()
-        for name in [d.strip() for d in str(args.device).split(",") if d.strip()]:
-            info = caps.devices.get(name)
-            if info is not None and not info.usable:
-                raise ConfigError("device", f"{name!r} is unavailable here: {info.reason}")
-        devices = parse_devices(args.device, caps.usable_devices())
-    combos: list[tuple[str, str]] = []
-    refused: list[dict[str, Any]] = []
-    for d in devices:
-        for m in methods:
-            reason = caps.check(d, m) if SCRIPT_CHOICE not in (d, m) else None
-            if reason is None:
-                combos.append((d, m))
-            else:
-                refused.append({"device": d, "diff_method": m, "reason": reason})
-    if not combos:
-        why = "; ".join(f"{r['device']}+{r['diff_method']}: {r['reason']}" for r in refused)
-        raise ConfigError("diff-method", f"no requested combination can run here ({why})")
+        devices = usable_devices(caps, args.device)
+
+    def check(d: str, m: str) -> str | None:
+        return caps.check(d, m) if SCRIPT_CHOICE not in (d, m) else None
+
+    combos, refused = split_combos(devices, methods, check)
     params = exec_params(command, threads)
     specs = [
         RunSpec(

@@ -227,16 +227,28 @@ def resolve_combos(
     """
     methods = parse_diff_methods(method_text)
     caps = get_capabilities()
+    return split_combos(usable_devices(caps, device_text), methods, caps.check)
+
+
+def usable_devices(caps: Any, device_text: str) -> list[str]:
+    """The listed devices, checked against the probe: ``ConfigError`` for an unusable one."""
     for name in [d.strip() for d in str(device_text).split(",") if d.strip()]:
         info = caps.devices.get(name)
         if info is not None and not info.usable:
             raise ConfigError("device", f"{name!r} is unavailable here: {info.reason}")
-    devices = parse_devices(device_text, caps.usable_devices())
+    return parse_devices(device_text, caps.usable_devices())
+
+
+def split_combos(
+    devices: list[str], methods: list[str], check: Any
+) -> tuple[list[tuple[str, str]], list[dict[str, Any]]]:
+    """devices × methods split by ``check(d, m)`` (None: runnable, else PennyLane's
+    reason); ``ConfigError`` when nothing can run."""
     combos: list[tuple[str, str]] = []
     refused: list[dict[str, Any]] = []
     for d in devices:
         for m in methods:
-            reason = caps.check(d, m)
+            reason = check(d, m)
             if reason is None:
                 combos.append((d, m))
             else:
