@@ -12,9 +12,8 @@ from __future__ import annotations
 import re
 
 from test_ui_data import fixed_caps, session_events
-from textual import events
-from textual.pilot import Pilot
 from textual.widgets import TabbedContent
+from ui_helpers import burst
 
 from qtui.ui.app import QtuiApp
 from qtui.ui.screens.help import HelpScreen
@@ -35,17 +34,6 @@ async def ready(pilot: object, app: QtuiApp) -> None:
             break
         await pilot.pause(0.02)  # type: ignore[attr-defined]
     await pilot.pause()  # type: ignore[attr-defined]
-
-
-async def burst(pilot: Pilot[int], *keys: str) -> None:
-    """Queue every key before the app handles any, then let it handle them all."""
-    driver = pilot.app._driver
-    assert driver is not None
-    for key in keys:
-        event = events.Key(key, key if len(key) == 1 else None)
-        event.set_sender(pilot.app)
-        driver.send_message(event)
-    await pilot.pause(0.2)
 
 
 def active(app: QtuiApp) -> str:

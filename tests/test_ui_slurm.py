@@ -19,9 +19,9 @@ import psutil
 import pytest
 from engine_helpers import child_env
 from test_ui_data import fixed_caps
-from textual import events
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
+from ui_helpers import burst
 
 from qtui.cluster.jobs_folder import find_session, read_manifest
 from qtui.history_db import HistoryDB
@@ -51,17 +51,6 @@ def make_app(**kwargs: Any) -> QtuiApp:
     kwargs.setdefault("record_history", False)
     kwargs.setdefault("persist_theme", False)
     return QtuiApp(**kwargs)
-
-
-async def burst(pilot: Pilot[int], *keys: str) -> None:
-    """Queue every key before the app handles any (as a terminal sends them)."""
-    driver = pilot.app._driver
-    assert driver is not None
-    for key in keys:
-        event = events.Key(key, key if len(key) == 1 else None)
-        event.set_sender(pilot.app)
-        driver.send_message(event)
-    await pilot.pause(0.2)
 
 
 async def wait_for(pilot: Pilot[int], cond: Any, timeout: float = 150.0) -> None:
