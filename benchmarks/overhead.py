@@ -13,7 +13,9 @@ same per-epoch losses.
 in the run's environment): ``sampled`` (qtui's default: hooks on one step in
 10), ``off`` (no phase timing), ``all`` (hooks on every step, as before issue
 9), ``quiet`` (no phase timing, and the sampler once per 10 s instead of 10 Hz:
-the parent's sampling told apart from the child's own work).  Each round runs the plain script once and every arm once, so
+the parent's sampling told apart from the child's own work), ``spawn`` (no phase
+timing, the run in a fresh interpreter, ``qtui --isolation spawn``: a fork of
+the warm server told apart from a process of its own).  Each round runs the plain script once and every arm once, so
 ``--phases sampled,off`` gives the ratio with and without phase timing under
 the same conditions.
 
@@ -34,23 +36,27 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
-#: --phases arm -> (QTUI_PHASE_EVERY, --interval): "quiet" is "off" with the sampler
-#: reading once per 10 s, to tell the parent's sampling from the child's own work.
-ARMS: dict[str, tuple[str | None, str]] = {
-    "sampled": (None, "0.1"), "off": ("0", "0.1"), "all": ("1", "0.1"), "quiet": ("0", "10"),
+#: --phases arm -> (QTUI_PHASE_EVERY, --interval, --isolation): "quiet" is "off" with
+#: the sampler reading once per 10 s, to tell the parent's sampling from the child's
+#: own work; "spawn" is "off" in a fresh interpreter instead of a fork of the warm server.
+Arm = tuple[str | None, str, str]
+ARMS: dict[str, Arm] = {
+    "sampled": (None, "0.1", "process"), "off": ("0", "0.1", "process"),
+    "all": ("1", "0.1", "process"), "quiet": ("0", "10", "process"),
+    "spawn": ("0", "0.1", "spawn"),
 }
 
 
 def run_qtui(
-    device: str, method: str, out: Path, arm: tuple[str | None, str] = (None, "0.1")
+    device: str, method: str, out: Path, arm: Arm = (None, "0.1", "process")
 ) -> tuple[float, list[float]]:
-    every, interval = arm
+    every, interval, isolation = arm
     env = dict(os.environ, QTUI_NO_HISTORY="1")
     env.pop("QTUI_PHASE_EVERY", None)
     if every is not None:
         env["QTUI_PHASE_EVERY"] = every
     subprocess.run(
-        [sys.executable, "-m", "qtui", "run", "--device", device, "--diff-method", method,
+        [sys.executable, "-m", "qtui", "--isolation", isolation, "run", "--device", device, "--diff-method", method,
          "--interval", interval, "--json", str(out), "--force"],
         check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
     )
@@ -75,7 +81,7 @@ def main() -> int:
     ap.add_argument("--diff-method", default="backprop")
     ap.add_argument("--phases", default="sampled",
                     help="qtui arms, comma-separated: sampled (default), off, all, quiet "
-                    "(off, and the sampler once per 10 s)")
+                    "(off, and the sampler once per 10 s), spawn (off, a fresh interpreter)")
     args = ap.parse_args()
     arms = [a.strip() for a in args.phases.split(",") if a.strip()]
     bad = [a for a in arms if a not in ARMS]

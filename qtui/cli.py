@@ -212,8 +212,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--isolation",
         choices=tuple(n for n in executor_names() if n != "slurm"),  # the form picks SLURM
         default="process",
-        help="TUI only: train each run in its own process (default) or, less "
-        "faithfully, in a thread of the UI process",
+        help="how local runs are started (TUI, run, sweep, exec): process (default: "
+        "forked from a warm server, imports paid once), spawn (a fresh interpreter "
+        "per run) or, less faithfully, thread (a thread of qtui's own process)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=QtuiParser)
     for name in COMMANDS:

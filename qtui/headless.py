@@ -211,11 +211,13 @@ def run_session(
     executor: Any = None,
     session_id: str | None = None,
     renumber: bool = True,
+    isolation: str = "process",
 ) -> int:
     """Run ``specs``, show progress, print the table, save ``--json``; returns the exit code.
 
     ``executor`` (a cluster executor, ``qtui.cluster``) runs them instead of local
-    children; it is closed here at the end.  With jobs in flight, Ctrl-C asks
+    children; it is closed here at the end.  ``isolation`` names the local executor
+    (``qtui --isolation``): process (forked from a warm server), spawn or thread.  With jobs in flight, Ctrl-C asks
     whether to cancel them or leave them running (no terminal to ask: cancel);
     SIGTERM cancels them; SIGHUP (the terminal is gone) leaves them running, to be
     re-attached with ``qtui watch --jobs-dir``.
@@ -242,7 +244,8 @@ def run_session(
         options["session_id"] = session_id
     cluster = executor is not None and hasattr(executor, "detach") and executor.name == "slurm"
     control = SessionController(
-        on_event, record=lambda f: _with_history(f, err), supervisor_options=options or None,
+        on_event, isolation=isolation, record=lambda f: _with_history(f, err),
+        supervisor_options=options or None,
     )
     if renumber:
         specs = control.number(specs)  # the ids progress shows, before any event arrives

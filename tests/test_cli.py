@@ -348,3 +348,18 @@ def test_no_torch_in_the_cli_process() -> None:
         "assert 'torch' not in sys.modules and 'pennylane' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ})
+
+
+def test_isolation_applies_to_run_spawn_pays_its_imports(env: dict[str, str], tmp_path: Path) -> None:
+    """``qtui --isolation spawn run``: the run is a fresh interpreter (it pays its own
+    imports), where the default forks it from the warm server (imports already paid)."""
+    import_s = {}
+    for isolation in ("spawn", "process"):
+        log = tmp_path / f"{isolation}.jsonl"
+        proc = qtui(env, "--isolation", isolation, "run", *TINY, "--events", str(log))
+        assert proc.returncode == 0, proc.stderr
+        events = [json.loads(line) for line in log.read_text().splitlines()]
+        launched = next(e for e in events if e["type"] == "run_launched")
+        assert launched["isolation"] == isolation
+        import_s[isolation] = next(e for e in events if e["type"] == "run_started")["import_s"]
+    assert import_s["spawn"] > 0.5 > import_s["process"], import_s

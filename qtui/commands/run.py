@@ -356,4 +356,5 @@ def headless_session(
         planner=AdaptiveRepeats(specs, policy) if policy is not None else None,
         executor=executor,
         session_id=session_id,
+        isolation=getattr(args, "isolation", None) or "process",
     )
