@@ -19,7 +19,7 @@ the warm server told apart from a process of its own).  Each round runs the plai
 ``--phases sampled,off`` gives the ratio with and without phase timing under
 the same conditions.
 
-    python benchmarks/overhead.py [--pairs 10] [--phases sampled,off] [--device default.qubit]
+    python benchmarks/overhead.py [--pairs 10] [--phases sampled,off] [--epochs 6] [--device default.qubit]
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ ARMS: dict[str, Arm] = {
 
 
 def run_qtui(
-    device: str, method: str, out: Path, arm: Arm = (None, "0.1", "process")
+    device: str, method: str, out: Path, arm: Arm = (None, "0.1", "process"), epochs: int = 6
 ) -> tuple[float, list[float]]:
     every, interval, isolation = arm
     env = dict(os.environ, QTUI_NO_HISTORY="1")
@@ -57,7 +57,7 @@ def run_qtui(
         env["QTUI_PHASE_EVERY"] = every
     subprocess.run(
         [sys.executable, "-m", "qtui", "--isolation", isolation, "run", "--device", device, "--diff-method", method,
-         "--interval", interval, "--json", str(out), "--force"],
+         "--epochs", str(epochs), "--interval", interval, "--json", str(out), "--force"],
         check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
     )
     summary = json.loads(out.read_text())
@@ -65,9 +65,9 @@ def run_qtui(
     return float(run["result"]["train_s"]), [float(x) for x in run["epoch_losses"]]
 
 
-def run_plain(device: str, method: str) -> tuple[float, list[float]]:
+def run_plain(device: str, method: str, epochs: int = 6) -> tuple[float, list[float]]:
     proc = subprocess.run(
-        [sys.executable, str(HERE / "plain_forum.py"), device, method],
+        [sys.executable, str(HERE / "plain_forum.py"), device, method, str(epochs)],
         check=True, capture_output=True, text=True,
     )
     data = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -79,6 +79,9 @@ def main() -> int:
     ap.add_argument("--pairs", type=int, default=10)
     ap.add_argument("--device", default="default.qubit")
     ap.add_argument("--diff-method", default="backprop")
+    ap.add_argument("--epochs", type=int, default=6,
+                    help="epochs per run (the forum's 6: ~0.8 s of training here; more "
+                    "epochs average out a busy machine's bursts)")
     ap.add_argument("--phases", default="sampled",
                     help="qtui arms, comma-separated: sampled (default), off, all, quiet "
                     "(off, and the sampler once per 10 s), spawn (off, a fresh interpreter)")
@@ -93,11 +96,11 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "summary.json"
         for i in range(args.pairs):
-            tp, lp = run_plain(args.device, args.diff_method)
+            tp, lp = run_plain(args.device, args.diff_method, args.epochs)
             p_times.append(tp)
             parts = [f"plain {tp:.3f} s"]
             for arm in arms:
-                tq, lq = run_qtui(args.device, args.diff_method, out, ARMS[arm])
+                tq, lq = run_qtui(args.device, args.diff_method, out, ARMS[arm], args.epochs)
                 q_times[arm].append(tq)
                 same = [round(x, 4) for x in lq] == [round(x, 4) for x in lp]
                 parts.append(f"qtui[{arm}] {tq:.3f} s ({tq / tp:.3f}x{'' if same else ', LOSSES DIFFER'})")
@@ -106,7 +109,8 @@ def main() -> int:
             print(f"round {i + 1}: " + "   ".join(parts), flush=True)
     load1 = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     p_med = statistics.median(p_times)
-    print(f"{args.device}+{args.diff_method}, {args.pairs} interleaved rounds, cpu count {os.cpu_count()}, "
+    print(f"{args.device}+{args.diff_method}, {args.epochs} epochs, {args.pairs} interleaved rounds, "
+          f"cpu count {os.cpu_count()}, "
           f"load average {load0:.2f} at start, {load1:.2f} at end")
     print(f"plain        train_s median {p_med:.3f} s  (min {min(p_times):.3f})")
     for arm in arms:

@@ -6,7 +6,7 @@ workload), so the per-epoch losses must match qtui's.  Times the training loop
 only (what qtui reports as ``train_s``) and prints one JSON line:
 ``{"train_s": ..., "epoch_losses": [...], "accuracy": ...}``.
 
-    python benchmarks/plain_forum.py default.qubit backprop
+    python benchmarks/plain_forum.py default.qubit backprop [epochs, default 6]
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ class Model(nn.Module):
         return self.cnet_out(self.qlayer(self.cnet_in(x)))
 
 
-def main(dev_name: str, diff_method: str) -> None:
+def main(dev_name: str, diff_method: str, epochs: int = 6) -> None:
     torch.manual_seed(42)
     np.random.seed(42)
     X, y = make_moons(n_samples=200, noise=0.1)
@@ -68,7 +68,7 @@ def main(dev_name: str, diff_method: str) -> None:
 
     losses = []
     t0 = perf_counter()
-    for _epoch in range(6):
+    for _epoch in range(epochs):
         running = torch.zeros(())
         for xs, ys in loader:
             opt.zero_grad()
@@ -88,5 +88,6 @@ def main(dev_name: str, diff_method: str) -> None:
 
 if __name__ == "__main__":
     main(sys.argv[1] if len(sys.argv) > 1 else "default.qubit",
-         sys.argv[2] if len(sys.argv) > 2 else "backprop")
+         sys.argv[2] if len(sys.argv) > 2 else "backprop",
+         int(sys.argv[3]) if len(sys.argv) > 3 else 6)
     os._exit(0)
