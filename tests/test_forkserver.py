@@ -266,3 +266,22 @@ def test_the_ui_side_of_the_fork_server_imports_neither_torch_nor_pennylane() ->
     mods = set(out.stdout.split())
     assert "qtui.engine.forkserver" in mods
     assert not {m for m in mods if m.split(".")[0] in ("torch", "pennylane", "numpy")}
+
+
+@pytest.mark.parametrize("isolation", ["process", "spawn"])
+def test_a_run_collects_and_freezes_its_heap_before_its_measured_window(isolation: str) -> None:
+    """No full collection of the imports lands inside a run's window (qtui.engine.heap):
+    a forked run starts from the server's frozen imports; every run in its own process
+    collects once (build's garbage freed) and freezes what is alive before training."""
+    _sup, rec = run_session(
+        [RunSpec("default.qubit", "backprop", tiny(workload="workloads.heap_probe:build"))],
+        isolation=isolation,
+    )
+    (fin,) = [e for e in rec.events if isinstance(e, ev.RunFinished)]
+    m = {name: item.value for name, item in fin.metrics.items()}
+    if isolation == "process":
+        assert m["frozen_at_build"] > 50_000  # torch + pennylane, frozen by the server
+    else:
+        assert m["frozen_at_build"] == 0  # a fresh interpreter froze nothing yet
+    assert m["frozen_at_step"] > max(m["frozen_at_build"], 50_000)
+    assert m["cycle_alive_at_step"] == 0  # collected before the window

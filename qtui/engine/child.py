@@ -23,16 +23,21 @@ import threading
 import time
 
 from qtui.config import RunSpec
-from qtui.events import Event, encoded
+from qtui.engine.event_writer import EventWriter
 
 EVENT_FD_ENV = "QTUI_EVENT_FD"
 
 
-def _watch_parent(parent: int) -> None:
+#: The watchdog's tick: how often it looks for a new parent and sends waiting batches.
+WATCH_EVERY_S = 0.1
+
+
+def _watch_parent(parent: int, writer: EventWriter) -> None:
     while True:
-        time.sleep(0.5)
+        time.sleep(WATCH_EVERY_S)
         if os.getppid() != parent:
             os._exit(3)
+        writer.flush_due()
 
 
 def main() -> None:
@@ -60,16 +65,8 @@ def run_forked(spec: RunSpec, fd: int) -> int:
 def serve(spec: RunSpec, fd: int) -> int:
     """Train ``spec``, writing events to ``fd``; returns the exit code (0 finished)."""
     out = os.fdopen(fd, "wb")
-    lock = threading.Lock()
-
-    def emit(event: Event) -> None:
-        # Encoded once here (msgspec); the supervisor passes these bytes on as they are.
-        line = encoded(event) + b"\n"
-        with lock:
-            out.write(line)
-            out.flush()  # one event, one write: the supervisor sees it now
-
-    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
+    emit = EventWriter(out)  # batches coalesced, ~20 writes a second at most (event_writer)
+    threading.Thread(target=_watch_parent, args=(os.getppid(), emit), daemon=True).start()
 
     if spec.command:  # `qtui exec`: an unmodified script
         from qtui.engine.script_child import run_script
@@ -78,8 +75,8 @@ def serve(spec: RunSpec, fd: int) -> int:
     else:
         from qtui.engine.trainer import run_training
 
-        ok = run_training(spec, emit)
-    out.flush()
+        ok = run_training(spec, emit, settle_heap=True)
+    emit.flush()
     sys.stdout.flush()
     sys.stderr.flush()
     # The caller skips interpreter teardown (os._exit): unloading torch + pennylane

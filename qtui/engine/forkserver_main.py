@@ -117,6 +117,9 @@ def main() -> None:
                      "traceback": traceback.format_exc()[-4000:]})
         os._exit(1)
     import_s = time.perf_counter() - t0
+    from qtui.engine.heap import freeze_imports
+
+    freeze_imports()  # children neither walk nor copy the imports' objects (qtui.engine.heap)
     _send(sock, {"ready": True, "pid": os.getpid(), "import_s": import_s,
                  "threads": thread_count(), "pools": pools(), "cuda": cuda_initialized()})
     children: set[int] = set()

@@ -112,8 +112,12 @@ def run_training(
     spec: RunSpec,
     emit: Emit,
     should_stop: Callable[[], bool] = lambda: False,
+    settle_heap: bool = False,
 ) -> bool:
     """Build the workload and train it.  Returns True when it finished.
+
+    ``settle_heap`` (a run in its own process): collect and freeze the heap just
+    before training starts (``qtui.engine.heap``).
 
     Exceptions from the workload become a ``run_failed`` event (and False);
     a stop request raises ``Cancelled`` out of the loop to the caller.
@@ -123,7 +127,7 @@ def run_training(
     counter = WarningCounter(spec.run_id, emit)
     counter.install()
     try:
-        return _run(spec, emit, should_stop, counter)
+        return _run(spec, emit, should_stop, counter, settle_heap)
     except Cancelled:
         raise
     except BaseException as exc:  # noqa: BLE001 - the user's code may raise anything
@@ -146,7 +150,11 @@ def run_training(
 
 
 def _run(
-    spec: RunSpec, emit: Emit, should_stop: Callable[[], bool], counter: WarningCounter
+    spec: RunSpec,
+    emit: Emit,
+    should_stop: Callable[[], bool],
+    counter: WarningCounter,
+    settle_heap: bool = False,
 ) -> bool:
     p = spec.params
     t_import = time.perf_counter()
@@ -220,6 +228,10 @@ def _run(
             sync()
         return perf()
 
+    if settle_heap:
+        from qtui.engine.heap import settle
+
+        settle()  # no full collection of the imports inside the window (qtui.engine.heap)
     train_t0 = perf()
     cpu_t0 = time.process_time()
     last_phase_emit = train_t0

@@ -1,0 +1,87 @@
+"""The child's event pipe: batches coalesced, everything else at once, order kept (real pipe)."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from qtui.engine.event_writer import EventWriter
+from qtui.events import Batch, Epoch, decode
+
+
+@pytest.fixture
+def pipe() -> Iterator[tuple[int, EventWriter]]:
+    r, w = os.pipe()
+    os.set_blocking(r, False)
+    out = os.fdopen(w, "wb")
+    yield r, EventWriter(out, flush_every_s=0.2)
+    out.close()
+    os.close(r)
+
+
+def read_now(fd: int) -> list[object]:
+    """What reached the pipe so far, decoded (nothing waiting: [])."""
+    try:
+        data = os.read(fd, 1 << 20)
+    except BlockingIOError:
+        return []
+    events = [decode(line)[0] for line in data.splitlines()]
+    assert None not in events
+    return events
+
+
+def batch(step: int) -> Batch:
+    return Batch(run_id="r1", epoch=1, batch=step, loss=0.5, step=step, elapsed_s=0.01 * step)
+
+
+def test_the_first_batch_goes_at_once_the_next_ones_wait(pipe: tuple[int, EventWriter]) -> None:
+    r, emit = pipe
+    emit(batch(1))
+    assert [e.step for e in read_now(r)] == [1]  # type: ignore[attr-defined]
+    emit(batch(2))
+    emit(batch(3))
+    assert read_now(r) == []  # within flush_every_s of the last write
+
+
+def test_any_other_event_sends_the_waiting_batches_first(pipe: tuple[int, EventWriter]) -> None:
+    r, emit = pipe
+    for step in (1, 2, 3):
+        emit(batch(step))
+    emit(Epoch(run_id="r1", epoch=1, mean_loss=0.4, elapsed_s=0.03))
+    got = read_now(r)
+    assert [type(e).__name__ for e in got] == ["Batch", "Batch", "Batch", "Epoch"]
+    assert [e.step for e in got[:3]] == [1, 2, 3]  # type: ignore[attr-defined]
+
+
+def test_a_batch_left_waiting_is_sent_by_the_watchdog_tick(pipe: tuple[int, EventWriter]) -> None:
+    r, emit = pipe
+    emit(batch(1))
+    emit(batch(2))
+    assert len(read_now(r)) == 1
+    emit.flush_due()
+    assert read_now(r) == []  # not due yet
+    time.sleep(0.25)
+    emit.flush_due()
+    assert [e.step for e in read_now(r)] == [2]  # type: ignore[attr-defined]
+
+
+def test_slow_steps_are_written_one_by_one(pipe: tuple[int, EventWriter]) -> None:
+    r, emit = pipe
+    for step in (1, 2):
+        emit(batch(step))
+        assert [e.step for e in read_now(r)] == [step]  # type: ignore[attr-defined]
+        time.sleep(0.25)
+
+
+def test_flush_sends_everything(pipe: tuple[int, EventWriter]) -> None:
+    r, emit = pipe
+    emit(batch(1))
+    assert len(read_now(r)) == 1
+    for step in range(2, 6):
+        emit(batch(step))
+    assert read_now(r) == []
+    emit.flush()
+    assert [e.step for e in read_now(r)] == [2, 3, 4, 5]  # type: ignore[attr-defined]
