@@ -268,3 +268,16 @@ def test_a_spawned_child_runs_the_script_the_same_way(tmp_path: Path) -> None:
     ended = [e for e in rec.events if isinstance(e, ev.ScriptEnded)]
     assert ended and ended[0].exit_code == 0 and ended[0].loss_points == 12
     assert isinstance(rec.terminal("r1"), ev.RunFinished)
+
+
+def test_a_script_ending_with_os_exit_keeps_every_loss_point(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """``os._exit`` skips everything after it: every loss point must be on the pipe
+    already (a script's events are written one by one, never held back)."""
+    _proc, _summary, events = qtui_exec(
+        env, tmp_path, "--", "python", str(SCRIPTS / "hybrid_train.py"), "--steps", "60",
+        "--os-exit",
+    )
+    batches = [e for e in events if e["type"] == "batch"]
+    assert [b["step"] for b in batches] == list(range(1, 61))

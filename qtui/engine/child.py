@@ -23,7 +23,7 @@ import threading
 import time
 
 from qtui.config import RunSpec
-from qtui.engine.event_writer import EventWriter
+from qtui.engine.event_writer import FLUSH_EVERY_S, EventWriter
 
 EVENT_FD_ENV = "QTUI_EVENT_FD"
 
@@ -65,7 +65,9 @@ def run_forked(spec: RunSpec, fd: int) -> int:
 def serve(spec: RunSpec, fd: int) -> int:
     """Train ``spec``, writing events to ``fd``; returns the exit code (0 finished)."""
     out = os.fdopen(fd, "wb")
-    emit = EventWriter(out)  # batches coalesced, ~20 writes a second at most (event_writer)
+    # A workload run's batches are coalesced (~20 writes a second at most, event_writer);
+    # a script's are not: it may end with os._exit, and nothing after that runs.
+    emit = EventWriter(out, flush_every_s=0.0 if spec.command else FLUSH_EVERY_S)
     threading.Thread(target=_watch_parent, args=(os.getppid(), emit), daemon=True).start()
 
     if spec.command:  # `qtui exec`: an unmodified script

@@ -14,7 +14,9 @@ batch left waiting when a step stalls, so the loss curve is at most
 Decision: what a crash (a native fault, SIGKILL) can lose is the batches of
 the last ``FLUSH_EVERY_S``; the crash itself and everything else are reported
 as before (the supervisor sees the exit).  Steps slower than ``FLUSH_EVERY_S``
-are written one by one, as before.
+are written one by one, as before.  A ``qtui exec`` script's events are never
+held back (``flush_every_s=0``): the script may end with ``os._exit``, which
+skips the final flush.
 """
 
 from __future__ import annotations

@@ -1,12 +1,14 @@
 """A tiny hybrid training written the plain PennyLane-demo way (no qtui in it)."""
 
 import argparse
+import os
 
 import pennylane as qml
 import torch
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--steps", type=int, default=20)
+parser.add_argument("--os-exit", action="store_true", help="end with os._exit(0), skipping teardown")
 args = parser.parse_args()
 
 torch.manual_seed(0)
@@ -30,4 +32,6 @@ for _ in range(args.steps):
     loss = torch.nn.functional.mse_loss(model(x), y)
     loss.backward()
     opt.step()
-print(f"final loss {loss.item():.4f}")
+print(f"final loss {loss.item():.4f}", flush=True)
+if args.os_exit:
+    os._exit(0)  # as many torch scripts do, to skip a slow interpreter teardown
