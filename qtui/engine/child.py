@@ -28,16 +28,15 @@ from qtui.engine.event_writer import FLUSH_EVERY_S, EventWriter
 EVENT_FD_ENV = "QTUI_EVENT_FD"
 
 
-#: The watchdog's tick: how often it looks for a new parent and sends waiting batches.
-WATCH_EVERY_S = 0.1
+#: The fallback watchdog's tick (no PDEATHSIG: not Linux).
+WATCH_EVERY_S = 0.5
 
 
-def _watch_parent(parent: int, writer: EventWriter) -> None:
+def _watch_parent(parent: int) -> None:
     while True:
         time.sleep(WATCH_EVERY_S)
         if os.getppid() != parent:
             os._exit(3)
-        writer.flush_due()
 
 
 def main() -> None:
@@ -68,7 +67,13 @@ def serve(spec: RunSpec, fd: int) -> int:
     # A workload run's batches are coalesced (~20 writes a second at most, event_writer);
     # a script's are not: it may end with os._exit, and nothing after that runs.
     emit = EventWriter(out, flush_every_s=0.0 if spec.command else FLUSH_EVERY_S)
-    threading.Thread(target=_watch_parent, args=(os.getppid(), emit), daemon=True).start()
+    from qtui.engine.reaper import dies_with_parent
+
+    if not dies_with_parent():
+        # Where the kernel cannot kill us with qtui, a thread looks.  Only there: a
+        # thread that wakes during training takes the GIL from it, and 10 wake-ups a
+        # second cost the forum model ~2 % of its step time (issue 9, item 4).
+        threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
 
     if spec.command:  # `qtui exec`: an unmodified script
         from qtui.engine.script_child import run_script

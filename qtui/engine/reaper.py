@@ -83,6 +83,9 @@ def become_subreaper() -> bool:
     return _subreaper
 
 
+_dies_with_parent = False
+
+
 def die_with_parent() -> None:
     """Child side: be SIGKILLed when qtui dies; leave now if it already has.
 
@@ -91,12 +94,19 @@ def die_with_parent() -> None:
     which outlives every run it starts (``close()`` ends the run before
     ``run()`` returns), so that thread's end means qtui is done with us.
     """
+    global _dies_with_parent
     if not _prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL)):
         return
+    _dies_with_parent = True
     expected = os.environ.get(PARENT_PID_ENV, "")
     # The parent may have died between fork and prctl: then no signal will come.
     if expected.isdigit() and os.getppid() != int(expected):
         os._exit(3)
+
+
+def dies_with_parent() -> bool:
+    """Did ``die_with_parent`` arm the kernel's signal (Linux)?  Else a watchdog must look."""
+    return _dies_with_parent
 
 
 def new_tag() -> str:
