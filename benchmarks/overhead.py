@@ -15,7 +15,9 @@ in the run's environment): ``sampled`` (qtui's default: hooks on one step in
 9), ``quiet`` (no phase timing, and the sampler once per 10 s instead of 10 Hz:
 the parent's sampling told apart from the child's own work), ``spawn`` (no phase
 timing, the run in a fresh interpreter, ``qtui --isolation spawn``: a fork of
-the warm server told apart from a process of its own).  Each round runs the plain script once and every arm once, so
+the warm server told apart from a process of its own), ``bare`` (qtui's child
+process started by this script, phase timing sampled: the run's own process with
+no qtui parent, sampler or fork server around it).  Each round runs the plain script once and every arm once, so
 ``--phases sampled,off`` gives the ratio with and without phase timing under
 the same conditions.
 
@@ -65,6 +67,29 @@ def run_qtui(
     return float(run["result"]["train_s"]), [float(x) for x in run["epoch_losses"]]
 
 
+def run_bare(device: str, method: str, out: Path, epochs: int = 6) -> tuple[float, list[float]]:
+    """qtui's child alone (``python -m qtui.engine.child``, spawned by this script, events
+    to a file): the run's own process with no qtui parent, sampler or fork server."""
+    from qtui.config import RunSpec, WorkloadParams
+
+    spec = RunSpec(device, method, WorkloadParams(epochs=epochs), run_id="r1")
+    log = out.with_suffix(".bare.jsonl")
+    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    try:
+        subprocess.run(
+            [sys.executable, "-m", "qtui.engine.child"], input=json.dumps(spec.to_dict()) + "\n",
+            text=True, check=True, pass_fds=(fd,), stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, env=dict(os.environ, QTUI_EVENT_FD=str(fd)),
+        )
+    finally:
+        os.close(fd)
+    for line in log.read_text().splitlines():
+        event = json.loads(line)
+        if event["type"] == "run_finished":
+            return float(event["train_s"]), [float(x) for x in event["epoch_losses"]]
+    raise SystemExit(f"the bare child did not finish: {log.read_text()[-2000:]}")
+
+
 def run_plain(device: str, method: str, epochs: int = 6) -> tuple[float, list[float]]:
     proc = subprocess.run(
         [sys.executable, str(HERE / "plain_forum.py"), device, method, str(epochs)],
@@ -84,12 +109,13 @@ def main() -> int:
                     "epochs average out a busy machine's bursts)")
     ap.add_argument("--phases", default="sampled",
                     help="qtui arms, comma-separated: sampled (default), off, all, quiet "
-                    "(off, and the sampler once per 10 s), spawn (off, a fresh interpreter)")
+                    "(off, and the sampler once per 10 s), spawn (off, a fresh interpreter), "
+                    "bare (qtui's child alone: no qtui parent, sampler or fork server)")
     args = ap.parse_args()
     arms = [a.strip() for a in args.phases.split(",") if a.strip()]
-    bad = [a for a in arms if a not in ARMS]
+    bad = [a for a in arms if a not in ARMS and a != "bare"]
     if bad or not arms:
-        ap.error(f"--phases: one or more of {', '.join(ARMS)}, got {args.phases!r}")
+        ap.error(f"--phases: one or more of {', '.join(ARMS)}, bare, got {args.phases!r}")
     q_times: dict[str, list[float]] = {a: [] for a in arms}
     p_times: list[float] = []
     load0 = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
@@ -100,7 +126,10 @@ def main() -> int:
             p_times.append(tp)
             parts = [f"plain {tp:.3f} s"]
             for arm in arms:
-                tq, lq = run_qtui(args.device, args.diff_method, out, ARMS[arm], args.epochs)
+                if arm == "bare":
+                    tq, lq = run_bare(args.device, args.diff_method, out, args.epochs)
+                else:
+                    tq, lq = run_qtui(args.device, args.diff_method, out, ARMS[arm], args.epochs)
                 q_times[arm].append(tq)
                 same = [round(x, 4) for x in lq] == [round(x, 4) for x in lp]
                 parts.append(f"qtui[{arm}] {tq:.3f} s ({tq / tp:.3f}x{'' if same else ', LOSSES DIFFER'})")
