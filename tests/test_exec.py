@@ -270,14 +270,52 @@ def test_a_spawned_child_runs_the_script_the_same_way(tmp_path: Path) -> None:
     assert isinstance(rec.terminal("r1"), ev.RunFinished)
 
 
-def test_a_script_ending_with_os_exit_keeps_every_loss_point(
+def test_a_script_ending_with_os_exit_is_finished_with_every_loss_point(
     env: dict[str, str], tmp_path: Path
 ) -> None:
-    """``os._exit`` skips everything after it: every loss point must be on the pipe
-    already (a script's events are written one by one, never held back)."""
-    _proc, _summary, events = qtui_exec(
+    """``os._exit(0)`` (torch scripts use it to skip a slow teardown) ends the script as
+    exit code 0 does: finished, with every loss point (none held back) and its output;
+    ``os._exit(3)`` is failed with code 3, as ``sys.exit(3)`` is."""
+    proc, summary, events = qtui_exec(
         env, tmp_path, "--", "python", str(SCRIPTS / "hybrid_train.py"), "--steps", "60",
-        "--os-exit",
+        "--os-exit", "0",
     )
+    assert proc.returncode == 0, proc.stderr
     batches = [e for e in events if e["type"] == "batch"]
     assert [b["step"] for b in batches] == list(range(1, 61))
+    [run] = summary["runs"]
+    assert run["state"] == "finished"
+    assert run["script"]["exit_code"] == 0 and run["result"]["steps"] == 60
+    assert run["script"]["stdout_tail"][-1].startswith("final loss ")
+    assert run["quantum"]["executions_per_step"] == 1.0
+
+    proc, summary, _ = qtui_exec(
+        env, tmp_path, "--", "python", str(SCRIPTS / "hybrid_train.py"), "--steps", "2",
+        "--os-exit", "3",
+    )
+    assert proc.returncode == 1
+    [run] = summary["runs"]
+    assert run["state"] == "failed" and run["script"]["exit_code"] == 3
+    assert run["error"]["message"].startswith("the script exited with code 3")
+
+
+def test_os_exit_in_a_process_the_script_forks_is_that_process_own(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """A process the script forks (multiprocessing ends its children with ``os._exit``)
+    exits as it would without qtui: it writes nothing to the run's events."""
+    script = tmp_path / "forks.py"
+    script.write_text(
+        "import os\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    os._exit(7)\n"
+        "_, status = os.waitpid(pid, 0)\n"
+        "print('child exit', os.waitstatus_to_exitcode(status))\n"
+    )
+    proc, summary, events = qtui_exec(env, tmp_path, "--", "python", str(script))
+    assert proc.returncode == 0, proc.stderr
+    [run] = summary["runs"]
+    assert run["state"] == "finished"
+    assert run["script"]["stdout_tail"] == ["child exit 7"]
+    assert [e["type"] for e in events].count("script_ended") == 1

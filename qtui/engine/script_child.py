@@ -52,8 +52,8 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, NoReturn
 
 import msgspec
 
@@ -332,12 +332,55 @@ def _run(spec: RunSpec, emit: Emit, counter: Any) -> bool:
         t.start()
     t0 = recorder.t0 = time.perf_counter()
     cpu0 = time.process_time()
-    device_truth.watch(truth)
-    try:
-        code, exc_type, exc_text = _run_path(spec.command[0], list(spec.command[1:]))
-    finally:
+
+    def finish(code: int, exc_type: str, exc_text: str) -> bool:
         device_truth.watch(None)
         script_api.sink = None
+        return _finish(spec, emit, counter, recorder, truth, asked, tees, t0, cpu0,
+                       code, exc_type, exc_text)
+
+    device_truth.watch(truth)
+    with _os_exit_ends_the_run(finish):
+        code, exc_type, exc_text = _run_path(spec.command[0], list(spec.command[1:]))
+    return finish(code, exc_type, exc_text)
+
+
+@contextlib.contextmanager
+def _os_exit_ends_the_run(finish: Callable[[int, str, str], bool]) -> Iterator[None]:
+    """While the script runs, ``os._exit(code)`` ends the run as ``sys.exit(code)``
+    would (many torch scripts end with it to skip a slow teardown): the run's end is
+    recorded, then the process exits at once, as asked.  In a process the script
+    forked (multiprocessing ends its children with ``os._exit``) it is the plain
+    ``os._exit``: that process is not the run."""
+    real_exit = os._exit
+    me = os.getpid()
+    ended = threading.Lock()
+
+    def exit_hook(status: int) -> NoReturn:
+        if os.getpid() == me and ended.acquire(blocking=False):
+            ok = False
+            with contextlib.suppress(BaseException):
+                sys.stdout.flush()
+                sys.stderr.flush()
+                ok = finish(int(status), "ExitCode" if status else "", "")
+            real_exit(0 if ok else 1)
+        real_exit(status)
+
+    os._exit = exit_hook
+    try:
+        yield
+    finally:
+        os._exit = real_exit
+
+
+def _finish(
+    spec: RunSpec, emit: Emit, counter: Any, recorder: _Recorder, truth: Any, asked: _Asked,
+    tees: list[_Tee], t0: float, cpu0: float, code: int, exc_type: str, exc_text: str,
+) -> bool:
+    """The run's end once the script has ended (returned, raised, exited): its
+    ``script_ended``, then ``run_finished`` or ``run_failed``; True when finished."""
+    from qtui.engine.trainer import threadpools
+
     train_s = time.perf_counter() - t0
     core_s = time.process_time() - cpu0
     stdout_tail, stderr_tail = (t.stop() for t in tees)

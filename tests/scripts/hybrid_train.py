@@ -8,7 +8,7 @@ import torch
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--steps", type=int, default=20)
-parser.add_argument("--os-exit", action="store_true", help="end with os._exit(0), skipping teardown")
+parser.add_argument("--os-exit", type=int, default=None, help="end with os._exit(CODE), skipping teardown")
 args = parser.parse_args()
 
 torch.manual_seed(0)
@@ -33,5 +33,5 @@ for _ in range(args.steps):
     loss.backward()
     opt.step()
 print(f"final loss {loss.item():.4f}", flush=True)
-if args.os_exit:
-    os._exit(0)  # as many torch scripts do, to skip a slow interpreter teardown
+if args.os_exit is not None:
+    os._exit(args.os_exit)  # as many torch scripts do, to skip a slow interpreter teardown
