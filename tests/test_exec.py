@@ -319,3 +319,19 @@ def test_os_exit_in_a_process_the_script_forks_is_that_process_own(
     assert run["state"] == "finished"
     assert run["script"]["stdout_tail"] == ["child exit 7"]
     assert [e["type"] for e in events].count("script_ended") == 1
+
+
+def test_a_script_in_a_thread_is_refused_up_front(env: dict[str, str], tmp_path: Path) -> None:
+    """``qtui --isolation thread exec``: one clear line and exit 2, nothing run (a script's
+    hooks on fds 1 and 2, torch and ``qml.device`` would be qtui's own)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "qtui", "--isolation", "thread", "exec", "--",
+         "python", str(SCRIPTS / "hybrid_train.py")],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert proc.stdout == ""
+    assert proc.stderr.strip().splitlines() == [
+        "qtui: error: isolation: a `qtui exec` script runs in its own process only; "
+        "use --isolation process (the default) or spawn, not thread"
+    ]

@@ -140,6 +140,10 @@ def handle(args: argparse.Namespace) -> int:
     from qtui.capabilities import ProbeError
 
     try:
+        if getattr(args, "isolation", None) == "thread":
+            # Its hooks (fds 1 and 2, torch, qml.device) would be qtui's own.
+            raise ConfigError("isolation", "a `qtui exec` script runs in its own process only; "
+                              "use --isolation process (the default) or spawn, not thread")
         interval = FIELD_PARSERS["interval"](args.interval)
         slurm = slurm_options.parse(args)
         specs, refused, policy = build_specs(args)
