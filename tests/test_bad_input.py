@@ -348,6 +348,8 @@ SCRIPT = str(Path(__file__).resolve().parent / "scripts" / "hybrid_train.py")
 EXEC: list[Bad] = [
     Bad(("exec",), "command", "give the script to run after --"),
     Bad(("--isolation", "thread", "exec", "--", "python", "x.py"), "isolation", "process (the default) or spawn"),
+    Bad(("--isolation", "spawn", "sweep", "--executor", "slurm"), "isolation", "local runs only"),
+    Bad(("--isolation", "thread", "run", "--executor", "slurm"), "isolation", "local runs only"),
     Bad(("exec", "--partition", "gpu", "--", "python", "x.py"), "partition", "needs --executor slurm"),
     Bad(("exec", "--executor", "slurm", "--time-limit", "0", "--", "python", "x.py"), "time-limit", "at least 1"),
     Bad(("exec", "--"), "command", "give the script to run after --"),

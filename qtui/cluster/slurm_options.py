@@ -193,6 +193,12 @@ def parse(args: Any) -> SlurmOptions | None:
         if given:
             raise ConfigError(given[0], "needs --executor slurm")
         return None
+    isolation = getattr(args, "isolation", None)
+    if isolation not in (None, "process"):
+        raise ConfigError(
+            "isolation", f"applies to local runs only, got {isolation!r} with --executor slurm "
+            "(a job forks its runs from its own pre-imported server)"
+        )
     opts = SlurmOptions(cluster=os.environ.get("QTUI_SUBMITIT_CLUSTER", "slurm"))
     for attr, flag in _SLURM_FLAGS.items():
         value = getattr(args, attr, None)
