@@ -41,7 +41,6 @@ class EventWriter:
         self._every = flush_every_s
         self._lock = threading.Lock()
         self._last_flush = 0.0  # the first batch goes at once: the first loss point is live
-        self._pending = False
 
     def __call__(self, event: Event) -> None:
         line = encoded(event) + b"\n"  # encoded once here (msgspec); passed on as is
@@ -49,8 +48,7 @@ class EventWriter:
             self._out.write(line)
             now = time.monotonic()
             if type(event) is Batch and now - self._last_flush < self._every:
-                self._pending = True
-                return
+                return  # held: goes with the next write that reaches the pipe
             self._flush(now)
 
     def flush(self) -> None:
@@ -61,4 +59,3 @@ class EventWriter:
     def _flush(self, now: float) -> None:
         self._out.flush()
         self._last_flush = now
-        self._pending = False

@@ -20,7 +20,6 @@ heap and is left alone.
 from __future__ import annotations
 
 import gc
-import time
 
 
 def freeze_imports() -> None:
@@ -28,10 +27,8 @@ def freeze_imports() -> None:
     gc.freeze()
 
 
-def settle() -> float:
-    """One collection, then freeze everything alive: returns the seconds it took
-    (a few ms in a forked run, whose imports are frozen already)."""
-    t0 = time.perf_counter()
+def settle() -> None:
+    """One collection, then freeze everything alive (a few ms in a forked run, whose
+    imports are frozen already)."""
     gc.collect()
     gc.freeze()
-    return time.perf_counter() - t0
