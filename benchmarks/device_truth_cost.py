@@ -28,7 +28,7 @@ import statistics
 import time
 from typing import Any
 
-from qtui.config import WorkloadParams
+from qtui.core.config import WorkloadParams
 from qtui.engine import device_truth
 from qtui.engine.forum import build
 from qtui.engine.phases import DEFAULT_EVERY

@@ -4,7 +4,7 @@ The baseline is the codec qtui used before (issue 8, point 3), rebuilt here
 and measured in the same run: a dataclass event, ``dataclasses.asdict`` plus
 ``json.dumps`` with a ``default`` hook to encode; ``json.loads``, a field
 filter and the dataclass constructor to decode (which checked names only,
-not types).  The msgspec path is ``qtui.events``: ``encoded()`` on a fresh
+not types).  The msgspec path is ``qtui.core.events``: ``encoded()`` on a fresh
 event (no cache hit) and ``decode()`` of the bytes, with its type and range
 checks.  The event is a ``batch``, the most frequent one (one per training
 step).
@@ -22,7 +22,7 @@ import time
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar
 
-from qtui import events as ev
+from qtui.core import events as ev
 
 
 @dataclass

@@ -80,7 +80,7 @@ def run_qtui(
 def run_bare(device: str, method: str, out: Path, epochs: int = 6) -> Measured:
     """qtui's child alone (``python -m qtui.engine.child``, spawned by this script, events
     to a file): the run's own process with no qtui parent, sampler or fork server."""
-    from qtui.config import RunSpec, WorkloadParams
+    from qtui.core.config import RunSpec, WorkloadParams
 
     spec = RunSpec(device, method, WorkloadParams(epochs=epochs), run_id="r1")
     log = out.with_suffix(".bare.jsonl")

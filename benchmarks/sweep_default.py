@@ -5,7 +5,7 @@ sweep_default.py`` as first written, commit 4a76211): the four common
 combinations (default.qubit+backprop, default.qubit+adjoint,
 default.qubit+parameter-shift, lightning.qubit+adjoint) at 2, 4, 6 and 8
 qubits, at ``qtui sweep``'s own default of 20 measured steps after 3 warm-up
-steps (``qtui.sweep.DEFAULT_STEPS``/``DEFAULT_WARMUP``).  ``--no-flags`` runs
+steps (``qtui.core.sweep.DEFAULT_STEPS``/``DEFAULT_WARMUP``).  ``--no-flags`` runs
 ``qtui sweep`` exactly as a user who gives no flags does (default.qubit and
 lightning.qubit x backprop and adjoint at 2, 4 and 8 qubits: 9 runs).  It
 prints the total

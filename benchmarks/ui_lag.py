@@ -25,9 +25,9 @@ import tempfile
 CHILD = r"""
 import asyncio, json, sys, time
 import psutil
-from qtui.config import RunSpec, WorkloadParams
+from qtui.core.config import RunSpec, WorkloadParams
 from qtui.ui.app import QtuiApp
-from qtui.ui.caps import StaticCapabilities
+from qtui.ui.form_capabilities import StaticCapabilities
 from qtui.ui.messages import StartRequested
 
 mode, epochs, idle_s = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])

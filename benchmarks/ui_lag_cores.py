@@ -27,9 +27,9 @@ import time
 os.environ.setdefault("QTUI_CONFIG_DIR", tempfile.mkdtemp(prefix="qtui-bench-"))
 os.environ.setdefault("QTUI_DATA_DIR", tempfile.mkdtemp(prefix="qtui-bench-"))
 
-from qtui import events as ev  # noqa: E402
+from qtui.core import events as ev  # noqa: E402
 from qtui.ui.app import QtuiApp  # noqa: E402
-from qtui.ui.caps import StaticCapabilities  # noqa: E402
+from qtui.ui.form_capabilities import StaticCapabilities  # noqa: E402
 from qtui.ui.widgets.cpu_panel import CpuPanel  # noqa: E402
 
 

@@ -2,7 +2,7 @@
 
 Runs the same small ``qtui sweep`` twice, each time with a CPU hog beside it
 (a busy Python loop per ``--hogs``), and compares the sweep verdicts
-(``sweep.<axis>.verdicts[]``, ``qtui/crossovers.py``): a *contradiction* is
+(``sweep.<axis>.verdicts[]``, ``qtui/analysis/crossovers.py``): a *contradiction* is
 a pair of lines and a point that one sweep calls ``faster`` and the other
 ``slower``.  The target is zero.  ``tie`` and ``unstable`` never contradict:
 they are the honest answer on a busy node.  The baseline measured in the same

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from qtui.cli import main
+from qtui.cli.main import main
 
 if __name__ == "__main__":
     sys.exit(main())

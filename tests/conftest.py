@@ -15,8 +15,8 @@ import psutil
 import pytest
 
 from qtui import __version__
-from qtui import events as ev
-from qtui.config import RunSpec, WorkloadParams
+from qtui.core import events as ev
+from qtui.core.config import RunSpec, WorkloadParams
 
 TESTS = Path(__file__).resolve().parent
 
@@ -100,7 +100,7 @@ def real_events() -> list[ev.Event]:
         t.start()
     for t in threads:
         t.join()
-    from qtui.machine import machine_info
+    from qtui.engine.machine import machine_info
 
     t0 = min(e.t for evs in results.values() for e in evs) - 1
     sid = "test-" + uuid.uuid4().hex[:8]

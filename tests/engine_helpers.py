@@ -14,8 +14,8 @@ from typing import Any
 
 import psutil
 
-from qtui import events as ev
-from qtui.config import RunSpec, WorkloadParams
+from qtui.core import events as ev
+from qtui.core.config import RunSpec, WorkloadParams
 from qtui.engine.supervisor import Supervisor
 
 TESTS = Path(__file__).resolve().parent

@@ -6,9 +6,9 @@ second rather than a child's imports), planned by ``AdaptiveRepeats``.
 
 from __future__ import annotations
 
-from qtui import events as ev
-from qtui.adaptive import AdaptiveRepeats, RepeatPolicy, ci_fraction
-from qtui.config import RunSpec
+from qtui.core import events as ev
+from qtui.core.config import RunSpec
+from qtui.session.adaptive import AdaptiveRepeats, RepeatPolicy, ci_fraction
 from tests.engine_helpers import run_session, tiny
 
 

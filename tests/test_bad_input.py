@@ -1,6 +1,6 @@
 """The bad-input corpus (issue 11): every subcommand and every form field, as a table.
 
-Each bad case runs ``qtui.cli.main(argv)`` in this process and must give exit
+Each bad case runs ``qtui.cli.main.main(argv)`` in this process and must give exit
 2, exactly one stderr line ``qtui: error: <field>...`` naming the field,
 nothing on stdout, no child process started (``subprocess.Popen`` is
 refused) and no file written.  The probe is replaced by a fixed capability
@@ -26,9 +26,10 @@ from typing import Any
 
 import pytest
 
-from qtui import cli
-from qtui.capabilities import Capabilities, DeviceInfo, MethodSupport
-from qtui.config import (
+from qtui.analysis.fold import SessionSummary
+from qtui.analysis.summary_builder import document
+from qtui.cli import main as cli
+from qtui.core.config import (
     DIFF_METHODS,
     MAX_REPEAT,
     SEED_MAX,
@@ -38,8 +39,7 @@ from qtui.config import (
     max_samples,
     max_threads,
 )
-from qtui.summary import SessionSummary
-from qtui.summary_doc import document
+from qtui.session.capabilities import Capabilities, DeviceInfo, MethodSupport
 
 HUGE = "9" * 30
 FULLWIDTH_ONE = "\uff11"  # "１": int() takes it
@@ -485,7 +485,7 @@ def _files(*roots: Path) -> set[str]:
 @pytest.fixture
 def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     """cwd with the files the table names; no child can start; runs are captured."""
-    from qtui.history_db import HistoryDB
+    from qtui.store.history_db import HistoryDB
 
     monkeypatch.chdir(tmp_path)
     data = tmp_path.parent / f"{tmp_path.name}-data"
@@ -510,9 +510,9 @@ def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[st
 
     caps = _capabilities()
     monkeypatch.setattr(subprocess, "Popen", no_child)
-    monkeypatch.setattr("qtui.commands.run.get_capabilities", lambda refresh=False: caps)
-    monkeypatch.setattr("qtui.capabilities.load_capabilities", lambda refresh=False, **kw: caps)
-    monkeypatch.setattr("qtui.headless.run_session", capture)
+    monkeypatch.setattr("qtui.cli.commands.run.get_capabilities", lambda refresh=False: caps)
+    monkeypatch.setattr("qtui.session.capabilities.load_capabilities", lambda refresh=False, **kw: caps)
+    monkeypatch.setattr("qtui.cli.console_session.run_session", capture)
     monkeypatch.setenv("COLUMNS", "120")
     yield {"tmp": tmp_path, "data": data, "started": started}
 

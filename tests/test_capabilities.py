@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from qtui.capabilities import Capabilities, cache_key, cache_path, load_capabilities
+from qtui.session.capabilities import Capabilities, cache_key, cache_path, load_capabilities
 
 
 @pytest.fixture(scope="module")
@@ -89,9 +89,9 @@ def test_round_trip(caps: Capabilities) -> None:
 
 def test_ui_side_modules_do_not_import_torch_or_pennylane() -> None:
     code = (
-        "import qtui.cli, qtui.capabilities, qtui.engine.supervisor, qtui.headless, "
-        "qtui.machine, qtui.commands.run, qtui.commands.devices, qtui.engine.sampler\n"
-        "import qtui.cli as c; c.build_parser()\n"
+        "import qtui.cli.main, qtui.session.capabilities, qtui.engine.supervisor, qtui.cli.console_session, "
+        "qtui.engine.machine, qtui.cli.commands.run, qtui.cli.commands.devices, qtui.engine.sampler\n"
+        "import qtui.cli.main as c; c.build_parser()\n"
         "import sys\n"
         "bad = [m for m in ('torch', 'pennylane') if m in sys.modules]\n"
         "assert not bad, bad\n"

@@ -125,8 +125,8 @@ def test_the_workload_check_builds_every_run_and_wants_a_real_result(
 
 def test_the_workload_check_passes_a_good_custom_workload_for_every_point() -> None:
     """Every distinct combination x parameter point is one build; repeats and threads are not."""
-    from qtui.commands.run import check_workload, workload_builds
-    from qtui.config import RunSpec, WorkloadParams
+    from qtui.cli.commands.run import check_workload, workload_builds
+    from qtui.core.config import RunSpec, WorkloadParams
 
     w = "workloads.check_cases:no_adjoint"
     specs = [
@@ -176,12 +176,12 @@ def test_a_command_that_fails_to_load_is_named_in_one_line(
     """Issue 11, item 10: always said (no QTUI_DEBUG), and the other commands still work."""
     import importlib
 
-    from qtui import cli
+    from qtui.cli import main as cli
 
     real = importlib.import_module
 
     def broken(name: str, package: str | None = None) -> object:
-        if name == "qtui.commands.history":
+        if name == "qtui.cli.commands.history":
             raise ImportError("cannot import name 'HistoryDB'\n(from a half-installed qtui)")
         return real(name, package)
 
@@ -344,7 +344,7 @@ def _alive(pid: int) -> bool:
 
 def test_no_torch_in_the_cli_process() -> None:
     code = (
-        "import qtui.cli, qtui.capabilities, qtui.engine.supervisor, qtui.headless; import sys; "
+        "import qtui.cli.main, qtui.session.capabilities, qtui.engine.supervisor, qtui.cli.console_session; import sys; "
         "assert 'torch' not in sys.modules and 'pennylane' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qtui.config import (
+from qtui.core.config import (
     DIFF_METHODS,
     FIELD_PARSERS,
     ConfigError,
@@ -111,7 +111,7 @@ def test_run_spec_round_trip() -> None:
 
 def test_limits_come_from_the_machine() -> None:
     """n qubits need 16 * 2**n bytes; a sample about 2 KiB; the seed is numpy's 32 bits."""
-    from qtui.config import SEED_MAX, max_qubits, max_samples, memory_bytes
+    from qtui.core.config import SEED_MAX, max_qubits, max_samples, memory_bytes
 
     assert max_qubits(16 * 2**30) == 30  # exactly one 30-qubit state vector
     assert max_qubits(16 * 2**30 - 1) == 29

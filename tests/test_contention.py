@@ -14,15 +14,15 @@ import sys
 
 from rich.console import Console
 
-from qtui import events as ev
-from qtui.comparison import compare, row_texts
-from qtui.config import RunSpec
-from qtui.console_report import print_report
+from qtui.analysis.comparison import compare, row_texts
+from qtui.analysis.fold import SessionSummary
+from qtui.analysis.recommend import describe
+from qtui.analysis.summary_builder import document
+from qtui.core import events as ev
+from qtui.core.config import RunSpec
 from qtui.engine.sampler import contended_threshold
-from qtui.export import render
-from qtui.recommend import describe
-from qtui.summary import SessionSummary
-from qtui.summary_doc import document
+from qtui.report.console_report import print_report
+from qtui.report.export import render
 from tests.engine_helpers import run_session, tiny
 from tests.test_one_truth import events as quiet_events
 

@@ -15,11 +15,12 @@ from collections.abc import Iterator
 import pytest
 from engine_helpers import assert_no_children, child_env, run_session, tiny
 
-from qtui import events as ev
-from qtui import results, units
-from qtui.config import RunSpec
-from qtui.summary import SessionSummary
-from qtui.summary_doc import document
+from qtui.analysis.fold import SessionSummary
+from qtui.analysis.summary_builder import document
+from qtui.core import events as ev
+from qtui.core import units
+from qtui.core.config import RunSpec
+from qtui.report import results
 
 OWN = "workloads.device_truth:own_device"
 OWN_MATCHING = "workloads.device_truth:own_device_matching"

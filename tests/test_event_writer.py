@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from qtui.core.events import Batch, Epoch, decode
 from qtui.engine.event_writer import EventWriter
-from qtui.events import Batch, Epoch, decode
 
 
 @pytest.fixture

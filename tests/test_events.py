@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from qtui import events as ev
+from qtui.core import events as ev
 
 
 def _examples() -> list[ev.Event]:

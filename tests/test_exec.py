@@ -246,7 +246,7 @@ def test_the_forum_script_gives_the_forums_losses_and_the_builtin_execution_coun
 
 
 def test_a_script_never_runs_in_a_thread_of_the_ui() -> None:
-    from qtui.config import RunSpec
+    from qtui.core.config import RunSpec
     from qtui.engine.executor import LaunchError
     from qtui.engine.thread_executor import ThreadExecutor
 
@@ -259,8 +259,8 @@ def test_a_spawned_child_runs_the_script_the_same_way(tmp_path: Path) -> None:
     """``--isolation spawn``: a fresh interpreter, the script's own cwd and argv."""
     from engine_helpers import run_session
 
-    from qtui import events as ev
-    from qtui.config import RunSpec
+    from qtui.core import events as ev
+    from qtui.core.config import RunSpec
 
     spec = RunSpec("script", "script", run_id="r1", cwd=str(tmp_path),
                    command=(str(SCRIPTS / "with_api.py"),))

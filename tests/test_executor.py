@@ -18,13 +18,13 @@ from pathlib import Path
 import pytest
 from engine_helpers import Recorder, assert_no_children, run_session, tiny
 
-from qtui import events as ev
-from qtui.config import RunSpec
+from qtui.core import events as ev
+from qtui.core.config import RunSpec
+from qtui.core.logtail import LogTail
 from qtui.engine import executor as ex
 from qtui.engine.forkserver import ProcessExecutor
 from qtui.engine.supervisor import Supervisor
 from qtui.engine.thread_executor import ThreadExecutor
-from qtui.logtail import LogTail
 
 
 @pytest.fixture(autouse=True)
@@ -142,7 +142,7 @@ def test_a_run_that_ignores_cancel_is_killed_after_the_grace() -> None:
 
 JOB = """
 import json, signal, sys
-from qtui.config import RunSpec
+from qtui.core.config import RunSpec
 from qtui.engine.supervisor import Supervisor
 spec = RunSpec.from_dict(json.loads(sys.argv[2]))
 sup = Supervisor([spec], lambda e: None, events_path=sys.argv[1], machine={"hostname": "job"})

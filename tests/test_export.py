@@ -14,17 +14,17 @@ from typing import Any
 
 import pytest
 
-from qtui import events as ev
-from qtui.export import (
+from qtui.analysis.fold import SessionSummary
+from qtui.analysis.summary_builder import document
+from qtui.core import events as ev
+from qtui.report.export import (
     FORMATS,
     ExportError,
-    load_summary,
     render,
     write_all,
     write_summary,
 )
-from qtui.summary import SessionSummary
-from qtui.summary_doc import document
+from qtui.store.loading import LoadError, load_summary
 
 
 def fold(events: list[ev.Event]) -> dict[str, Any]:
@@ -200,14 +200,14 @@ def test_write_all(summary: dict[str, Any], tmp_path: Path) -> None:
 def test_load_rejects_with_one_line(tmp_path: Path, content: bytes, expected: str) -> None:
     path = tmp_path / "in.json"
     path.write_bytes(content)
-    with pytest.raises(ExportError) as info:
+    with pytest.raises(LoadError) as info:
         load_summary(path)
     assert expected in str(info.value)
     assert "\n" not in str(info.value) and str(path) in str(info.value)
 
 
 def test_load_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(ExportError, match="no such file"):
+    with pytest.raises(LoadError, match="no such file"):
         load_summary(tmp_path / "missing.json")
 
 

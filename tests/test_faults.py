@@ -20,7 +20,7 @@ import psutil
 import pytest
 from engine_helpers import REPO, assert_no_children, child_env, start_session, tiny
 
-from qtui.config import RunSpec, WorkloadParams
+from qtui.core.config import RunSpec, WorkloadParams
 from qtui.engine.pycmd import python_command
 from qtui.engine.reaper import LINUX
 
@@ -234,7 +234,7 @@ def test_workload_path_finds_a_workload_elsewhere(cli_env: dict[str, str], tmp_p
 
 
 def test_the_probe_does_not_run_planted_modules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from qtui.capabilities import run_probe
+    from qtui.session.capabilities import run_probe
 
     ran = plant(tmp_path)
     monkeypatch.chdir(tmp_path)

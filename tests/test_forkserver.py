@@ -32,11 +32,11 @@ from engine_helpers import (
     tiny,
 )
 
-from qtui import events as ev
-from qtui.config import RunSpec
+from qtui.core import events as ev
+from qtui.core.config import RunSpec
 from qtui.engine import forkserver, reaper
 from qtui.engine.forkserver import ProcessExecutor
-from qtui.session_control import SessionController
+from qtui.session.control import SessionController
 
 pytestmark = [
     pytest.mark.skipif(not forkserver.available(), reason="the fork server needs Linux pidfds"),

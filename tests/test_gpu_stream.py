@@ -15,15 +15,15 @@ from pathlib import Path
 
 from rich.console import Console
 
-from qtui import events as ev
-from qtui import units
-from qtui.cli import main
-from qtui.config import RunSpec, WorkloadParams
-from qtui.console_report import print_report
-from qtui.export import render
-from qtui.history_db import HistoryDB
-from qtui.summary import SessionSummary
-from qtui.summary_doc import document
+from qtui.analysis.fold import SessionSummary
+from qtui.analysis.summary_builder import document
+from qtui.cli.main import main
+from qtui.core import events as ev
+from qtui.core import units
+from qtui.core.config import RunSpec, WorkloadParams
+from qtui.report.console_report import print_report
+from qtui.report.export import render
+from qtui.store.history_db import HistoryDB
 
 GPU_PEAK = 3 * 1024**3 + 123 * 1024**2
 

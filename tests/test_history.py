@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from qtui import events as ev
-from qtui.commands import history as history_cmd
-from qtui.history_db import HistoryDB, HistoryError, default_path, recording
-from qtui.summary import SessionSummary
-from qtui.summary_doc import document
+from qtui.analysis.fold import SessionSummary
+from qtui.analysis.summary_builder import document
+from qtui.cli.commands import history as history_cmd
+from qtui.core import events as ev
+from qtui.store.history_db import HistoryDB, HistoryError, default_path, recording
 
 
 def fold(events: list[ev.Event]) -> dict[str, Any]:
@@ -87,8 +87,8 @@ def test_a_killed_writer_loses_nothing_recorded(
     script = textwrap.dedent(
         f"""
         import os
-        from qtui.events import decode
-        from qtui.history_db import HistoryDB
+        from qtui.core.events import decode
+        from qtui.store.history_db import HistoryDB
         db = HistoryDB({str(db_path)!r})
         for line in open({str(log)!r}):
             db.record(decode(line)[0])
@@ -111,8 +111,8 @@ def test_a_killed_writer_loses_nothing_recorded(
 WRITER = textwrap.dedent(
     """
     import sys
-    from qtui.events import decode
-    from qtui.history_db import HistoryDB
+    from qtui.core.events import decode
+    from qtui.store.history_db import HistoryDB
     db_path, log, sid = sys.argv[1:4]
     db = HistoryDB(db_path, thin_s=0.0)
     lines = open(log).read().splitlines()
@@ -325,8 +325,8 @@ def test_import_of_a_file_without_events_is_one_error_line(
 _CUT_OFF = textwrap.dedent(
     """
     import os, signal, sys
-    from qtui.events import decode
-    from qtui.history_db import HistoryDB
+    from qtui.core.events import decode
+    from qtui.store.history_db import HistoryDB
     db = HistoryDB(sys.argv[1])
     for line in open(sys.argv[2]):
         db.record(decode(line)[0])
@@ -426,8 +426,8 @@ def test_history_files_are_private_whatever_the_umask(tmp_path: Path) -> None:
         import os, sys
         os.umask(0)
         os.environ["QTUI_DATA_DIR"] = sys.argv[1]
-        from qtui import events as ev
-        from qtui.history_db import HistoryDB
+        from qtui.core import events as ev
+        from qtui.store.history_db import HistoryDB
         db = HistoryDB()
         db.record(ev.SessionStarted(session_id="s1", machine={}, qtui_version="x"))
         print(sorted(os.listdir(sys.argv[1])))

@@ -15,11 +15,11 @@ import psutil
 import pytest
 from engine_helpers import Recorder, assert_no_children, tiny
 
-from qtui import events as ev
-from qtui.config import RunSpec
+from qtui.core import events as ev
+from qtui.core.config import RunSpec
 from qtui.engine.supervisor import Supervisor
-from qtui.history_db import HistoryDB, recording
-from qtui.history_writer import HistoryWriter
+from qtui.store.history_db import HistoryDB, recording
+from qtui.store.history_writer import HistoryWriter
 
 
 @pytest.fixture(autouse=True)

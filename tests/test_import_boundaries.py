@@ -6,20 +6,20 @@ import subprocess
 import sys
 
 UI_SIDE = [
-    "qtui.cli",
+    "qtui.cli.main",
     "qtui.ui.app",
-    "qtui.headless",
-    "qtui.capabilities",
+    "qtui.cli.console_session",
+    "qtui.session.capabilities",
     "qtui.engine.supervisor",
     "qtui.engine.sampler",
-    "qtui.export",
-    "qtui.export.html_export",
-    "qtui.history_db",
-    "qtui.logtail",
-    "qtui.summary",
-    "qtui.recommend",
-    "qtui.sweep",
-    "qtui.analysis_report",
+    "qtui.report.export",
+    "qtui.report.export.html_export",
+    "qtui.store.history_db",
+    "qtui.core.logtail",
+    "qtui.analysis.fold",
+    "qtui.analysis.recommend",
+    "qtui.core.sweep",
+    "qtui.report.analysis_report",
 ]
 COMMANDS = ["run", "exec", "devices", "sweep", "report", "compare", "history", "watch", "serve"]
 
@@ -37,7 +37,7 @@ def _modules_after(imports: list[str]) -> set[str]:
 
 
 def test_ui_and_cli_side_never_import_torch_or_pennylane() -> None:
-    mods = _modules_after(UI_SIDE + [f"qtui.commands.{c}" for c in COMMANDS])
+    mods = _modules_after(UI_SIDE + [f"qtui.cli.commands.{c}" for c in COMMANDS])
     assert "textual" in mods  # the check is real: the UI did load
     assert not {m for m in mods if m.split(".")[0] in ("torch", "pennylane")}
 

@@ -1,12 +1,18 @@
-"""No circles and no upward arrows between qtui's modules (issue 8, point 4).
+"""qtui's layers, enforced: no circle, and no package imports one above it (issue 18).
 
-Reads every module's imports with ``ast`` (lazy imports inside functions
-included: a circle hidden in a function is still a circle) and checks:
+The order, bottom to top (``docs/ARCHITECTURE.md`` says what each holds)::
 
-* the graph of qtui-internal imports has no cycle;
-* nothing outside ``qtui.commands`` imports ``qtui.commands`` (commands are the
-  top: they parse flags and call the rest), except the CLI that registers them;
-* the engine never imports the UI, and the UI never imports ``commands``.
+    core < engine < cluster < analysis < report < store < session < ui < cli
+
+A module may import its own package and any package to its left.  ``ui`` and
+``cli`` are both front ends; ``cli`` sits above because ``qtui`` with no
+subcommand (and ``qtui watch``) launches the app, while the app never reaches
+into the command line.  The package root's
+``script_api`` (the public ``qtui.log`` / ``qtui.epoch``) counts as ``core``,
+and ``qtui/__main__.py`` as ``cli``.
+
+Imports are read with ``ast``, lazy ones inside functions included: a circle
+or an upward arrow hidden in a function is still one.
 """
 
 from __future__ import annotations
@@ -15,6 +21,9 @@ import ast
 from pathlib import Path
 
 PKG = Path(__file__).resolve().parents[1] / "qtui"
+
+LAYERS = ["core", "engine", "cluster", "analysis", "report", "store", "session", "ui", "cli"]
+ROOT_MODULES = {"qtui": "core", "qtui.script_api": "core", "qtui.__main__": "cli"}
 
 
 def _name(path: Path) -> str:
@@ -26,6 +35,7 @@ def _name(path: Path) -> str:
 
 
 def graph() -> dict[str, set[str]]:
+    """Module -> the qtui modules it imports (anywhere in its body)."""
     modules = {_name(p): p for p in PKG.rglob("*.py")}
     edges: dict[str, set[str]] = {m: set() for m in modules}
     for mod, path in modules.items():
@@ -48,6 +58,24 @@ def graph() -> dict[str, set[str]]:
     return edges
 
 
+def package_of(module: str) -> str:
+    """``qtui.analysis.fold`` -> ``analysis``; the root's modules by ``ROOT_MODULES``."""
+    if module in ROOT_MODULES:
+        return ROOT_MODULES[module]
+    return module.split(".")[1]
+
+
+def rank(package: str) -> int:
+    return LAYERS.index(package)
+
+
+def test_the_root_holds_only_the_entry_points_and_the_script_api() -> None:
+    loose = sorted(p.name for p in PKG.glob("*.py"))
+    assert loose == ["__init__.py", "__main__.py", "script_api.py"]
+    packages = {p.name for p in PKG.iterdir() if (p / "__init__.py").exists()}
+    assert packages == set(LAYERS)
+
+
 def test_no_import_cycles() -> None:
     edges = graph()
     state: dict[str, int] = {}
@@ -58,7 +86,7 @@ def test_no_import_cycles() -> None:
         stack.append(m)
         for n in sorted(edges[m]):
             if state.get(n) == 1:
-                cycle = stack[stack.index(n):] + [n]
+                cycle = stack[stack.index(n) :] + [n]
                 raise AssertionError("import cycle: " + " -> ".join(cycle))
             if n not in state:
                 visit(n)
@@ -70,10 +98,11 @@ def test_no_import_cycles() -> None:
             visit(m)
 
 
-def test_no_upward_imports() -> None:
-    edges = graph()
-    for mod, targets in edges.items():
-        if not mod.startswith(("qtui.commands", "qtui.cli")):
-            assert not any(t.startswith("qtui.commands") for t in targets), (mod, targets)
-        if mod.startswith("qtui.engine"):
-            assert not any(t.startswith("qtui.ui") for t in targets), (mod, targets)
+def test_no_package_imports_one_above_it() -> None:
+    against = sorted(
+        f"{mod} -> {t}"
+        for mod, targets in graph().items()
+        for t in targets
+        if rank(package_of(t)) > rank(package_of(mod))
+    )
+    assert against == []

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from qtui import events as ev
-from qtui.logtail import LogTail, follow
+from qtui.core import events as ev
+from qtui.core.logtail import LogTail, follow
 
 
 def line(i: int) -> str:
@@ -171,9 +171,9 @@ def test_wrong_types_are_reported_with_their_line_number(tmp_path: Path) -> None
 
 
 def test_an_over_long_line_is_skipped_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import qtui.logtail
+    import qtui.core.logtail
 
-    monkeypatch.setattr(qtui.logtail, "_MAX_LINE", 1000)  # a small limit, same code path
+    monkeypatch.setattr(qtui.core.logtail, "_MAX_LINE", 1000)  # a small limit, same code path
     path = tmp_path / "run.jsonl"
     path.write_text(line(1) + "x" * 2500 + "\n" + line(3))
     tail = LogTail(path, max_bytes=700)  # the long line arrives over several polls

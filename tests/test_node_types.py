@@ -20,17 +20,17 @@ from rich.console import Console
 from textual.app import App
 from textual.widgets import DataTable
 
-from qtui import events as ev
-from qtui import node_types
-from qtui.cli import main
-from qtui.config import RunSpec, WorkloadParams
-from qtui.console_report import print_report
-from qtui.export import render
-from qtui.loading import validate_summary
-from qtui.recommend import describe
-from qtui.results import build
-from qtui.summary import SessionSummary
-from qtui.summary_doc import document
+from qtui.analysis.fold import SessionSummary
+from qtui.analysis.recommend import describe
+from qtui.analysis.summary_builder import document
+from qtui.cli.main import main
+from qtui.core import events as ev
+from qtui.core import node_types
+from qtui.core.config import RunSpec, WorkloadParams
+from qtui.report.console_report import print_report
+from qtui.report.export import render
+from qtui.report.results import build
+from qtui.store.loading import validate_summary
 
 AMD = {"hostname": "n1", "cpu_model": "AMD EPYC 7763 64-Core Processor", "logical_cores": 128,
        "physical_cores": 64, "memory_total": 5.0e11}
@@ -284,7 +284,7 @@ def test_per_node_type_sentences_follow_the_warning() -> None:
     """Two points on each of two node types: each type gets its own sentence."""
     from test_sweep_analysis import repeated
 
-    from qtui.crossovers import crossovers, series
+    from qtui.analysis.crossovers import crossovers, series
 
     results = []
     for q, kind, (a, b) in [(2, AMD_LABEL, (0.010, 0.020)), (4, AMD_LABEL, (0.020, 0.040)),

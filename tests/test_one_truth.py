@@ -20,14 +20,14 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from qtui import events as ev
-from qtui import units
-from qtui.cli import main
-from qtui.config import RunSpec, WorkloadParams
-from qtui.console_report import print_report
-from qtui.recommend import describe
-from qtui.summary import SessionSummary
-from qtui.summary_doc import document
+from qtui.analysis.fold import SessionSummary
+from qtui.analysis.recommend import describe
+from qtui.analysis.summary_builder import document
+from qtui.cli.main import main
+from qtui.core import events as ev
+from qtui.core import units
+from qtui.core.config import RunSpec, WorkloadParams
+from qtui.report.console_report import print_report
 
 #: (device, method) -> per-repeat (train_s, peak_rss, core_s)
 RUNS: dict[tuple[str, str], list[tuple[float, int, float]]] = {
@@ -39,7 +39,7 @@ RUNS: dict[tuple[str, str], list[tuple[float, int, float]]] = {
 PHASES = {"data": 0.01, "forward_classical": 0.2, "forward_quantum": 1.0,
           "backward_quantum": 0.8, "backward_classical": 0.3, "optimizer": 0.1}
 
-#: The strings every view must show, as qtui.units writes them.
+#: The strings every view must show, as qtui.core.units writes them.
 EXPECTED = {
     "backprop mean ± σ": "2.500 s ± 0.141 s",
     "adjoint mean ± σ": "4.000 s ± 0.141 s",
@@ -182,8 +182,8 @@ def test_csv_and_run_detail_say_the_same_device_truth(files: dict[str, Any]) -> 
     """The CSV's ran_on per run and the TUI's run detail use the results' words."""
     import csv
 
-    from qtui.export import render
-    from qtui.summary import SessionSummary
+    from qtui.analysis.fold import SessionSummary
+    from qtui.report.export import render
     from qtui.ui.screens.run_detail import run_text
 
     rows = list(csv.DictReader(io.StringIO(render(files["doc"], "csv"))))

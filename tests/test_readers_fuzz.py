@@ -25,8 +25,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qtui import events as ev
-from qtui.cli import main
+from qtui.cli.main import main
+from qtui.core import events as ev
 
 BAD_VALUES: list[Any] = [
     "abc", "", 10**30, -(10**30), 2**63, -1, 1e308, 0.5, True, None, {}, [], {"x": [1]},

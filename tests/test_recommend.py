@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from qtui.recommend import describe, recommend
+from qtui.analysis.recommend import describe, recommend
 
 
 def entry(cmd: str, times: list[float], core: list[float], rss: int) -> dict[str, Any]:

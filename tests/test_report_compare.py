@@ -12,14 +12,14 @@ from typing import Any
 
 import pytest
 
-from qtui import events as ev
-from qtui.commands import compare as compare_cmd
-from qtui.commands import report as report_cmd
-from qtui.comparison import compare
-from qtui.export import write_summary
-from qtui.stats import t_quantile, welch
-from qtui.summary import SessionSummary
-from qtui.summary_doc import document
+from qtui.analysis.comparison import compare
+from qtui.analysis.fold import SessionSummary
+from qtui.analysis.stats import t_quantile, welch
+from qtui.analysis.summary_builder import document
+from qtui.cli.commands import compare as compare_cmd
+from qtui.cli.commands import report as report_cmd
+from qtui.core import events as ev
+from qtui.report.export import write_summary
 
 
 @pytest.fixture(scope="module")

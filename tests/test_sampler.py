@@ -15,8 +15,8 @@ import psutil
 import pytest
 from engine_helpers import assert_no_children
 
+from qtui.core.events import Sample, decode, encoded
 from qtui.engine.sampler import PerCpu, Sampler
-from qtui.events import Sample, decode, encoded
 
 BUSY = "while True: pass"
 PARENT_OF_BUSY = (

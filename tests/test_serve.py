@@ -19,7 +19,7 @@ import pytest
 from engine_helpers import child_env, stop_server
 from test_faults import plant
 
-from qtui.commands.serve import COOKIE, pick_token, url_with_token
+from qtui.cli.commands.serve import COOKIE, pick_token, url_with_token
 from qtui.engine.pycmd import python_command
 
 

@@ -1,4 +1,4 @@
-"""The session controller (``qtui.session_control``), shared by the TUI and ``qtui run``:
+"""The session controller (``qtui.session.control``), shared by the TUI and ``qtui run``:
 real children through a real supervisor, no Textual.
 
 Covers what the TUI relied on its own code for before: numbering across
@@ -17,9 +17,9 @@ import psutil
 import pytest
 from engine_helpers import Recorder, assert_no_children, child_env, tiny
 
-from qtui import events as ev
-from qtui.config import RunSpec
-from qtui.session_control import Batch, SessionController
+from qtui.core import events as ev
+from qtui.core.config import RunSpec
+from qtui.session.control import Batch, SessionController
 
 pytestmark = pytest.mark.timeout(240)
 

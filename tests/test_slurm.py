@@ -23,11 +23,11 @@ import pytest
 from engine_helpers import child_env, tiny
 from slurm_cluster import cluster, require_real_slurm
 
-from qtui import events as ev
 from qtui.cluster.jobs_folder import read_manifest
 from qtui.cluster.slurm_executor import SlurmExecutor
 from qtui.cluster.slurm_options import SlurmOptions
-from qtui.config import RunSpec
+from qtui.core import events as ev
+from qtui.core.config import RunSpec
 from qtui.engine.supervisor import Supervisor
 
 KIND, WHY = cluster()
@@ -276,6 +276,6 @@ def test_a_job_past_its_time_limit_is_timed_out_in_slurms_words(tmp_path: Path) 
     end = _terminal(events, "r1")
     assert isinstance(end, ev.RunTimedOut), end.to_dict()
     assert end.scheduler_state == "TIMEOUT" and end.timeout_s == 60
-    from qtui.outcomes import describe_error
+    from qtui.analysis.outcomes import describe_error
 
     assert describe_error(end.to_dict(), "timed_out") == "timed out after 60 s (SLURM: TIMEOUT)"

@@ -7,10 +7,10 @@ import statistics
 import pytest
 from scipy import stats as sp
 
-from qtui import stability, stats
-from qtui.comparison import compare, row_texts
-from qtui.crossovers import crossovers, series
-from qtui.recommend import recommend
+from qtui.analysis import stability, stats
+from qtui.analysis.comparison import compare, row_texts
+from qtui.analysis.crossovers import crossovers, series
+from qtui.analysis.recommend import recommend
 
 
 def test_student_t_matches_scipy() -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from qtui import events as ev
-from qtui.summary import SessionSummary
+from qtui.analysis.fold import SessionSummary
+from qtui.core import events as ev
 
 
 def test_a_launched_run_is_running_before_it_has_started_training() -> None:

@@ -14,8 +14,8 @@ import psutil
 import pytest
 from engine_helpers import assert_no_children, run_session, start_session, tiny
 
-from qtui import events as ev
-from qtui.config import RunSpec
+from qtui.core import events as ev
+from qtui.core.config import RunSpec
 
 
 @pytest.fixture(autouse=True)

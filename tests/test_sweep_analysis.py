@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from qtui.config import ConfigError, WorkloadParams
-from qtui.crossovers import analyse, crossovers, series
-from qtui.sweep import expand, parse_axis
+from qtui.analysis.crossovers import analyse, crossovers, series
+from qtui.core.config import ConfigError, WorkloadParams
+from qtui.core.sweep import expand, parse_axis
 
 
 def point(cmd: str, qubits: int, tps: float, steps: int = 10) -> dict[str, Any]:

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import pytest
 from engine_helpers import assert_no_children, child_env, run_session, tiny
 
-from qtui import events as ev
-from qtui.config import RunSpec, WorkloadParams
+from qtui.core import events as ev
+from qtui.core.config import RunSpec, WorkloadParams
 
 FORUM_LOSSES = [0.5108, 0.4007, 0.2492, 0.2128, 0.1894, 0.1919]
 CAST_MESSAGE = "Casting complex values to real discards the imaginary part"

@@ -9,7 +9,7 @@ import math
 import pytest
 from test_ui_data import T0, fixed_caps, session_events
 
-from qtui import events as ev
+from qtui.core import events as ev
 from qtui.ui.app import QtuiApp
 from qtui.ui.widgets.cpu_panel import CpuPanel, choose_layout
 

@@ -12,10 +12,10 @@ import pytest
 from rich.console import Console
 from test_ui_data import T0, _spec, fixed_caps, session_events
 
-from qtui import events as ev
-from qtui.console_report import print_report
-from qtui.summary import SessionSummary
-from qtui.summary_doc import document
+from qtui.analysis.fold import SessionSummary
+from qtui.analysis.summary_builder import document
+from qtui.core import events as ev
+from qtui.report.console_report import print_report
 from qtui.ui.app import QtuiApp
 from qtui.ui.widgets.graph import LineGraph
 from qtui.ui.widgets.loss_panel import LossPanel
@@ -96,7 +96,7 @@ def test_the_cli_warning_names_a_location_a_user_can_find() -> None:
 
 
 async def test_each_loss_says_which_and_ties_are_starred_alike() -> None:
-    from qtui.summary import SessionSummary
+    from qtui.analysis.fold import SessionSummary
     from qtui.ui.widgets.results_table import ResultsTable
     from qtui.ui.widgets.run_queue import RunQueue
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import math
 
-from qtui import events as ev
-from qtui.ui.caps import StaticCapabilities
+from qtui.core import events as ev
+from qtui.ui.form_capabilities import StaticCapabilities
 
 T0 = 1_700_000_000.0
 LIGHTNING_BACKPROP = (

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from test_ui_data import T0, _spec, fixed_caps, session_events
 
-from qtui import events as ev
+from qtui.core import events as ev
 from qtui.ui.app import QtuiApp
 from qtui.ui.screens.run_detail import RunDetailScreen
 from qtui.ui.widgets.results_table import ResultsTable

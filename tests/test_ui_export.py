@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from test_ui_data import fixed_caps, session_events
 
-from qtui.export import default_folder
+from qtui.core.paths import default_export_folder as default_folder
 from qtui.ui.app import QtuiApp
 from qtui.ui.screens.export import ExportScreen
 from qtui.ui.screens.message import MessageScreen

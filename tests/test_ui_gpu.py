@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from test_ui_data import fixed_caps, session_events
 
-from qtui import events as ev
+from qtui.core import events as ev
 from qtui.ui.app import QtuiApp
 
 GiB = 2**30

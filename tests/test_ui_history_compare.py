@@ -8,10 +8,10 @@ from typing import Any
 from textual.app import App
 from textual.widgets import DataTable, Static
 
-from qtui import events as ev
-from qtui.history_db import HistoryDB
-from qtui.summary import SessionSummary
-from qtui.summary_doc import document
+from qtui.analysis.fold import SessionSummary
+from qtui.analysis.summary_builder import document
+from qtui.core import events as ev
+from qtui.store.history_db import HistoryDB
 from qtui.ui.screens.comparison import ComparisonScreen
 from qtui.ui.screens.history import HistoryScreen
 

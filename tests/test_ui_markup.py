@@ -14,8 +14,8 @@ import pytest
 from test_one_truth import events as finished_events
 from test_ui_data import fixed_caps
 
-from qtui import events as ev
-from qtui.config import RunSpec, WorkloadParams
+from qtui.core import events as ev
+from qtui.core.config import RunSpec, WorkloadParams
 from qtui.ui.app import QtuiApp
 
 MESSAGE = "[/oops] broke: [enforce fail at alloc_cpu.cpp:127] [bold]not bold[/bold]"

@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 from test_ui_run import fill, wait_for, wait_for_caps
 
-from qtui import adaptive
+from qtui.session import adaptive
 from qtui.ui.app import QtuiApp
 from qtui.ui.widgets.run_form import RunForm, parse_field
 
 
 def test_the_field_accepts_auto_and_still_refuses_words() -> None:
-    from qtui.config import ConfigError
+    from qtui.core.config import ConfigError
 
     assert parse_field("repeat", " Auto ") == "auto"
     assert parse_field("repeat", "3") == 3

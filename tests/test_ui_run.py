@@ -17,7 +17,7 @@ import pytest
 from test_ui_data import session_events
 from textual.widgets import DataTable, Input, Static
 
-from qtui import units
+from qtui.core import units
 from qtui.ui.app import QtuiApp
 from qtui.ui.screens.confirm import ConfirmScreen
 from qtui.ui.widgets.cpu_panel import CpuPanel
@@ -134,7 +134,7 @@ async def test_tiny_real_run_reaches_every_panel(tmp_path: Path) -> None:
         rec_lines = app.query_one(RecommendationPanel).lines
         assert rec_lines and rec_lines[0].startswith("Fastest: default.qubit+backprop")
 
-        # exports: summary through qtui.export plus an SVG of the screen
+        # exports: summary through qtui.report.export plus an SVG of the screen
         paths = app.export_to(tmp_path / "export")
         stem = paths[0].stem
         tabs = ("monitor", "results", "warnings", "phases", "sweep")

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from test_ui_data import fixed_caps
 
-from qtui import events as ev
-from qtui.config import RunSpec, WorkloadParams
-from qtui.session_control import SessionController
+from qtui.core import events as ev
+from qtui.core.config import RunSpec, WorkloadParams
+from qtui.session.control import SessionController
 from qtui.ui.app import QtuiApp
 from qtui.ui.widgets.run_queue import RunQueue
 from qtui.ui.widgets.status_line import StatusLine

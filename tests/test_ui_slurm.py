@@ -24,7 +24,7 @@ from textual.widgets import DataTable, Input, Static
 from ui_helpers import burst
 
 from qtui.cluster.jobs_folder import find_session, read_manifest
-from qtui.history_db import HistoryDB
+from qtui.store.history_db import HistoryDB
 from qtui.ui.app import QtuiApp
 from qtui.ui.screens.history import HistoryScreen
 from qtui.ui.screens.jobs_quit import JobsQuitScreen
@@ -277,7 +277,7 @@ def test_watch_jobs_dir_takes_json_only_headless(tmp_path: Path, capsys: Any) ->
     folder without a session fails before any screen opens."""
     import argparse
 
-    from qtui.commands.watch import handler
+    from qtui.cli.commands.watch import handler
 
     def args(**kw: Any) -> argparse.Namespace:
         base = {"log": None, "jobs_dir": str(tmp_path), "json": None, "force": False,

@@ -113,7 +113,7 @@ def test_setup_form_sweep_mode(snap_compare: Any) -> None:
 def in_progress_events(cores: int) -> list[Any]:
     """The snapshot session with its second run stopped at batch 60 of 240, still
     running, on a node of ``cores`` cores: unequal loss series on one x axis."""
-    from qtui import events as ev
+    from qtui.core import events as ev
 
     out: list[Any] = []
     batches = 0

@@ -17,7 +17,7 @@ from test_ui_form import errors_text, form_ready, make_app
 from test_ui_run import wait_for, wait_for_caps
 from textual.widgets import Button, Input, Static
 
-from qtui import units
+from qtui.core import units
 from qtui.ui.app import QtuiApp
 from qtui.ui.widgets.combo_grid import ComboGrid
 from qtui.ui.widgets.graph import LineGraph
@@ -135,7 +135,7 @@ async def test_sweep_tab_chart_legend_and_crossovers() -> None:
         assert wall.x_ticks == ["2", "4", "6", "8"]
         assert len(wall.series) == 3 and all(len(s.values) == 4 for s in wall.series)
         crossings = str(app.query_one("#sweep-crossovers", Static).render())
-        # single runs: qtui.stats calls a difference under 10 % noise (6 qubits: 11 vs 12 ms)
+        # single runs: qtui.analysis.stats calls a difference under 10 % noise (6 qubits: 11 vs 12 ms)
         assert "default.qubit+backprop is faster than lightning.qubit+adjoint up to 4 qubits" in (
             crossings.replace("\n", " ")
         )

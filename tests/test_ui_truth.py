@@ -1,6 +1,6 @@
 """The TUI's half of "one figure, one string" (tests/test_one_truth.py has the other views):
 the same summary, fed to the real app and to the history screen, shows the strings
-``qtui.units`` writes: the results table, the recommendation panel, the memory
+``qtui.core.units`` writes: the results table, the recommendation panel, the memory
 panel (MiB, not MB) and a saved session's results table."""
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from test_ui_data import fixed_caps
 from textual.app import App
 from textual.widgets import DataTable
 
-from qtui import units
-from qtui.summary import SessionSummary
-from qtui.summary_doc import document
+from qtui.analysis.fold import SessionSummary
+from qtui.analysis.summary_builder import document
+from qtui.core import units
 from qtui.ui.app import QtuiApp
 from qtui.ui.screens.history import SessionResultsScreen
 from qtui.ui.widgets.phases_panel import PhasesPanel

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from engine_helpers import stop_server
 
-from qtui import events as ev
+from qtui.core import events as ev
 
 ENV = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200", "NO_COLOR": "1"}
 

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from engine_helpers import assert_no_children, child_env, run_session
 
-from qtui import events as ev
-from qtui.config import RunSpec, WorkloadParams
-from qtui.summary import SessionSummary
+from qtui.analysis.fold import SessionSummary
+from qtui.core import events as ev
+from qtui.core.config import RunSpec, WorkloadParams
 
 
 @pytest.fixture(autouse=True)
@@ -45,7 +45,7 @@ def test_lbfgs_through_train_step_runs_and_reports_only_what_it_can_split() -> N
     assert set(fin.phases) == {"data", "step_quantum", "step_classical"}
     assert fin.phases["step_quantum"] > 0
     assert fin.quantum.executions_per_step > 1  # LBFGS evaluates its closure several times
-    from qtui.phase_table import phases_table
+    from qtui.report.phase_table import phases_table
 
     headers, rows, _ = phases_table({"results": [
         {"label": "x", "phases": fin.phases, "steps": fin.steps, "parameters": {}},
@@ -104,10 +104,10 @@ def test_regression_metrics_validation_and_params_used(
     assert result["metrics"]["mse"]["value"] == pytest.approx(fin.metrics["mse"].value)
     assert result["validation_losses"] == [fin.validation_losses]
     # Every view names the metrics: the results model, the CSV, Markdown; no Acc. column.
-    from qtui import results as results_model
-    from qtui.export.csv_export import rows as csv_rows
-    from qtui.export.markdown_export import MarkdownExporter
-    from qtui.summary_doc import document
+    from qtui.analysis.summary_builder import document
+    from qtui.report import results as results_model
+    from qtui.report.export.csv_export import rows as csv_rows
+    from qtui.report.export.markdown_export import MarkdownExporter
 
     doc = document(s)
     model = results_model.build(doc)
@@ -125,8 +125,8 @@ def test_regression_metrics_validation_and_params_used(
     assert "mse" in md and "r2" in md and "qubits" not in md
     assert doc["runs"][0]["parameters"].get("qubits") is None
     # ... and history: `qtui history SESSION` names the metric with the model's text.
-    from qtui.cli import main
-    from qtui.history_db import HistoryDB
+    from qtui.cli.main import main
+    from qtui.store.history_db import HistoryDB
 
     metric_text = model.rows[0].cells["metric:mse"].text  # one run: its value is the mean
     db_path = tmp_path / "h.sqlite3"

@@ -52,7 +52,7 @@ class _Router:
         self.ends: dict[str, Any] = {}
 
     def __call__(self, event: Any) -> None:
-        from qtui.events import TERMINAL_TYPES, encoded
+        from qtui.core.events import TERMINAL_TYPES, encoded
 
         line = encoded(event) + b"\n"
         run_id = getattr(event, "run_id", None)
@@ -87,7 +87,7 @@ def run_job(
     """Run ``specs`` one after another on this node, each writing its events to the
     matching file of ``events``; returns ``"run_finished"`` when every run finished,
     else raises ``RunDidNotFinish`` naming the others."""
-    from qtui.config import RunSpec
+    from qtui.core.config import RunSpec
     from qtui.engine.supervisor import Supervisor
 
     runs = [RunSpec.from_dict(s) for s in specs]

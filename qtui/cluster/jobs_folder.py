@@ -1,6 +1,6 @@
 """One cluster session's folder: its manifest, its jobs' event logs, submitit's files.
 
-Layout, under ``--jobs-dir`` (``qtui.cluster.slurm_options.default_jobs_dir``)::
+Layout, under ``--jobs-dir`` (``qtui.core.paths.default_jobs_dir``)::
 
     <jobs-dir>/<session_id>/
         manifest.json        what was submitted: runs, their specs and job ids

@@ -5,7 +5,7 @@ and writes the session's manifest (``qtui.cluster.jobs_folder``).  Each job
 runs ``qtui.cluster.job_side.run_job`` on its node: the same supervisor,
 child and sampler as a local run, writing its events to a JSONL file in the
 shared jobs folder.  ``launch`` does not start anything: it follows that
-run's file (``qtui.logtail.LogTail``) and hands its events to the local
+run's file (``qtui.core.logtail.LogTail``) and hands its events to the local
 supervisor, which reports, folds and summarises them like a local run's.  The
 jobs run in parallel on the cluster; qtui follows them in order, so a run
 whose job finished early is read at once when its turn comes.
@@ -56,10 +56,10 @@ from qtui.cluster.jobs_folder import (
     write_manifest,
 )
 from qtui.cluster.slurm_options import SlurmOptions
-from qtui.config import RunSpec
+from qtui.core.config import RunSpec
+from qtui.core.events import Event, JobState, LogNote, SessionStarted
+from qtui.core.logtail import LogTail
 from qtui.engine.executor import Emit, Executor, LaunchError, RunEnd, RunHandle, Wake
-from qtui.events import Event, JobState, LogNote, SessionStarted
-from qtui.logtail import LogTail
 
 #: States after which a job will not change any more (SLURM's words, plus LOST).
 FINAL_STATES = frozenset({

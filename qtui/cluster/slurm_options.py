@@ -26,11 +26,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from qtui.config import ConfigError, parse_int
+from qtui.core.config import ConfigError, parse_int
+from qtui.core.paths import JOBS_DIR_ENV, default_jobs_dir
 
 #: ``--executor`` values: where runs execute.
 EXECUTOR_CHOICES = ("local", "slurm")
-JOBS_DIR_ENV = "QTUI_JOBS_DIR"
 MIN_TIME_LIMIT_MIN = 1
 MAX_TIME_LIMIT_MIN = 60 * 24 * 365
 _MEM = re.compile(r"^[1-9][0-9]*[KMGT]?$")
@@ -41,16 +41,6 @@ _OWN_KEYS = frozenset({
     "partition", "time", "cpus-per-task", "cpus_per_task", "mem", "gpus", "exclusive",
     "array", "output", "error", "job-name", "job_name", "wrap",
 })
-
-
-def default_jobs_dir() -> Path:
-    """``$QTUI_JOBS_DIR``, else ``<qtui data folder>/jobs``."""
-    override = os.environ.get(JOBS_DIR_ENV)
-    if override:
-        return Path(override).expanduser()
-    from qtui.history_db import data_dir
-
-    return data_dir() / "jobs"
 
 
 @dataclass

@@ -22,7 +22,7 @@ import sys
 import threading
 import time
 
-from qtui.config import RunSpec
+from qtui.core.config import RunSpec
 from qtui.engine.event_writer import FLUSH_EVERY_S, EventWriter
 
 EVENT_FD_ENV = "QTUI_EVENT_FD"

@@ -27,7 +27,7 @@ import threading
 import time
 from typing import BinaryIO
 
-from qtui.events import Batch, Event, encoded
+from qtui.core.events import Batch, Event, encoded
 
 #: The most a ``batch`` event waits in the buffer while steps keep coming (seconds).
 FLUSH_EVERY_S = 0.05

@@ -59,8 +59,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from qtui.config import RunSpec
-from qtui.events import Event
+from qtui.core.config import RunSpec
+from qtui.core.events import Event
 
 #: Executor name -> "module:Class".  One line per executor.
 EXECUTORS: dict[str, str] = {

@@ -56,12 +56,12 @@ import threading
 import time
 from typing import Any
 
-from qtui.config import RunSpec
+from qtui.core.config import RunSpec
+from qtui.core.events import LogNote
 from qtui.engine import reaper
 from qtui.engine.executor import Emit, LaunchError, RunHandle, Wake
 from qtui.engine.process_executor import ProcessRun, SpawnExecutor
 from qtui.engine.pycmd import python_command
-from qtui.events import LogNote
 
 SERVER_MODULE = "qtui.engine.forkserver_main"
 #: How long the server may take to import everything (a loaded shared node is slow).

@@ -62,7 +62,7 @@ PRELOAD: tuple[str, ...] = (
     "sklearn.datasets",
     "threadpoolctl",
     "psutil",
-    "qtui.events",
+    "qtui.core.events",
     "qtui.engine.child",
     "qtui.engine.trainer",
     "qtui.engine.phases",
@@ -246,7 +246,7 @@ def _child(sock: socket.socket, req: dict[str, Any], fds: list[int]) -> None:
 
         random.seed()
         sys.argv = [sys.argv[0]]
-        from qtui.config import RunSpec
+        from qtui.core.config import RunSpec
 
         code = run_forked(RunSpec.from_dict(req["spec"]), ev_fd)
     except BaseException:  # noqa: BLE001 - whatever it is, it goes to the run's stderr

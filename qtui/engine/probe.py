@@ -2,14 +2,14 @@
 
 ``python -m qtui.engine.probe [--out FILE]`` discovers the installed PennyLane
 devices (entry-point group ``pennylane.plugins``), and for every device ×
-method in ``qtui.config.DIFF_METHODS`` builds the forum circuit as a
+method in ``qtui.core.config.DIFF_METHODS`` builds the forum circuit as a
 ``TorchLayer`` through the same ``WorkloadContext.torch_layer`` the runs use,
 on a batch of two inputs, and does a forward and a backward pass.  So the
 answer is PennyLane's own (its ``QuantumFunctionError`` message for
 lightning.qubit + backprop, say), what ``best`` resolves to is what a run would
 get, and "split batch" is what a run would do.
 
-Prints (or writes) one JSON object; see ``qtui.capabilities`` for the reader.
+Prints (or writes) one JSON object; see ``qtui.session.capabilities`` for the reader.
 It imports torch and pennylane, so it only ever runs in a child.
 """
 
@@ -58,7 +58,7 @@ def probe_method(device: str, method: str) -> dict[str, Any]:
     """Forward + backward of the forum circuit on a batch of 2 for one combination."""
     import torch
 
-    from qtui.config import WorkloadParams
+    from qtui.core.config import WorkloadParams
     from qtui.engine.forum import make_circuit
     from qtui.engine.workload import WorkloadContext
 
@@ -88,7 +88,7 @@ def probe_method(device: str, method: str) -> dict[str, Any]:
 def probe_device(name: str, dist: str) -> dict[str, Any]:
     import pennylane as qml
 
-    from qtui.config import DIFF_METHODS
+    from qtui.core.config import DIFF_METHODS
 
     info: dict[str, Any] = {
         "name": name,
@@ -121,7 +121,7 @@ def probe() -> dict[str, Any]:
 
     torch.manual_seed(0)
     import_s = time.perf_counter() - t0
-    from qtui.config import DIFF_METHODS
+    from qtui.core.config import DIFF_METHODS
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -48,11 +48,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from qtui.config import RunSpec
+from qtui.core.config import RunSpec
+from qtui.core.events import LogNote, decode
 from qtui.engine import reaper
 from qtui.engine.executor import Emit, Executor, LaunchError, RunEnd, RunHandle, Wake
 from qtui.engine.pycmd import python_command
-from qtui.events import LogNote, decode
 
 EVENT_FD_ENV = "QTUI_EVENT_FD"  # same name as qtui.engine.child (not imported: it is child-side)
 CHILD_MODULE = "qtui.engine.child"

@@ -2,7 +2,7 @@
 
 It runs in the supervisor (never in the child), so what it measures is not
 disturbed by the measurement, and it keeps working while the child is stuck
-in native code.  Each tick emits one ``qtui.events.Sample``: system per-core
+in native code.  Each tick emits one ``qtui.core.events.Sample``: system per-core
 CPU %, the process's RSS and the highest RSS seen, its thread count and peak,
 its CPU seconds (its own plus those of its children, live and reaped), the
 cores it kept busy over the last interval, and, where NVML finds a GPU,
@@ -42,7 +42,7 @@ from typing import Any
 
 import psutil
 
-from qtui.events import Sample
+from qtui.core.events import Sample
 
 DEFAULT_INTERVAL = 0.1
 MIN_INTERVAL = 0.01

@@ -57,8 +57,8 @@ from typing import Any, NoReturn
 
 import msgspec
 
-from qtui.config import SCRIPT_CHOICE, RunSpec
-from qtui.events import (
+from qtui.core.config import SCRIPT_CHOICE, RunSpec
+from qtui.core.events import (
     Batch,
     Epoch,
     Event,

@@ -16,7 +16,7 @@ writes the JSONL log); the executor's threads (pipe reader, waiter) and the
 sampler post to a queue that ``run()`` pumps.  ``cancel``, ``cancel_all`` and
 ``set_interval`` may be called from any thread.  ``on_event`` should return
 quickly: the timeout and cancellation are enforced from the same loop (the
-history database is written by ``qtui.history_writer``'s own thread).
+history database is written by ``qtui.store.history_writer``'s own thread).
 
 Runs are sequential on purpose: parallel runs would distort each other's
 timings and CPU readings.
@@ -37,10 +37,8 @@ from pathlib import Path
 from typing import IO, Any, Literal, Protocol
 
 from qtui import __version__
-from qtui.config import RunSpec
-from qtui.engine.executor import Executor, LaunchError, RunEnd, get_executor
-from qtui.engine.sampler import DEFAULT_INTERVAL, Sampler, contended_threshold
-from qtui.events import (
+from qtui.core.config import RunSpec
+from qtui.core.events import (
     TERMINAL_TYPES,
     Event,
     RunCancelled,
@@ -56,10 +54,12 @@ from qtui.events import (
     encoded,
     replace,
 )
+from qtui.engine.executor import Executor, LaunchError, RunEnd, get_executor
+from qtui.engine.sampler import DEFAULT_INTERVAL, Sampler, contended_threshold
 
 
 class Planner(Protocol):
-    """Adds runs to a session as it goes (``qtui.adaptive.AdaptiveRepeats``)."""
+    """Adds runs to a session as it goes (``qtui.session.adaptive.AdaptiveRepeats``)."""
 
     def observe(self, event: Event) -> None: ...
 
@@ -192,7 +192,7 @@ class Supervisor:
     def _run_session(self) -> None:
         with self._open_log():
             if self.machine is None:
-                from qtui.machine import machine_info
+                from qtui.engine.machine import machine_info
 
                 self.machine = machine_info()
             self._deliver(

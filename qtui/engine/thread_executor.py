@@ -15,7 +15,7 @@ import threading
 import time
 import traceback
 
-from qtui.config import RunSpec
+from qtui.core.config import RunSpec
 from qtui.engine.executor import Emit, Executor, LaunchError, RunEnd, RunHandle, Wake
 
 

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from qtui.config import RunSpec
-from qtui.events import (
+from qtui.core.config import RunSpec
+from qtui.core.events import (
     Batch,
     Epoch,
     Event,
@@ -216,7 +216,7 @@ def _run(
     step = measured_steps = 0
     last_loss = float("nan")
     # Step-limited runs (sweeps) report the mean loss over the measured steps;
-    # whole-epoch runs the mean of the last epoch (qtui.summary.LOSS_KINDS).
+    # whole-epoch runs the mean of the last epoch (qtui.analysis.fold.LOSS_KINDS).
     measured_loss_sum, measured_loss_n = 0.0, 0
     perf = time.perf_counter
     # GPU correctness: with a CUDA tensor in the model (or the first batch), every

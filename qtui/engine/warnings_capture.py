@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from qtui.events import WarningSeen
+from qtui.core.events import WarningSeen
 
 Key = tuple[str, str, str, int]
 

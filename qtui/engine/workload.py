@@ -26,8 +26,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from qtui.config import WorkloadParams
-from qtui.parameters import WORKLOAD_KNOBS
+from qtui.core.config import WorkloadParams
+from qtui.core.parameters import WORKLOAD_KNOBS
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch

@@ -39,7 +39,7 @@ def build_once(
     search_path: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Build the workload for one combination and parameter point; the facts or the error."""
-    from qtui.config import WorkloadParams
+    from qtui.core.config import WorkloadParams
     from qtui.engine.workload import WorkloadContext, WorkloadError, check_workload, load_builder
 
     try:

@@ -1,7 +1,7 @@
 """The qtui monitor: wiring between the form, the session controller and the live panels.
 
 Data flow (memray's live TUI is the model): the session controller's thread
-(``qtui.session_control``: supervisor, or the log follower in watch mode)
+(``qtui.session.control``: supervisor, or the log follower in watch mode)
 calls ``EventFeed.push`` for every event; a timer on the UI thread drains the
 feed ~15 times a second, folds the whole batch into ``LiveState`` and asks each
 registered panel to ``sync``: a panel redraws itself from the state when the
@@ -29,8 +29,8 @@ from textual.css.query import NoMatches
 from textual.widget import Widget
 from textual.widgets import DataTable, Footer, TabbedContent
 
-from qtui import events as ev
-from qtui.session_control import SessionController, exit_lines, history_enabled
+from qtui.core import events as ev
+from qtui.session.control import SessionController, exit_lines, history_enabled
 from qtui.ui import actions, layout
 from qtui.ui import themes as theme_store
 from qtui.ui.handlers import ActionHandlers
@@ -190,7 +190,7 @@ class QtuiApp(ActionHandlers, App[int]):
             if self._caps_loader is not None:
                 caps = self._caps_loader(refresh)
             else:
-                from qtui.capabilities import load_capabilities
+                from qtui.session.capabilities import load_capabilities
 
                 caps = load_capabilities(refresh=refresh)
         except Exception as exc:  # noqa: BLE001 - shown in the form
@@ -263,7 +263,7 @@ class QtuiApp(ActionHandlers, App[int]):
     def _start_requested(self, message: StartRequested) -> None:
         planner = None
         if message.auto_repeat:
-            from qtui.adaptive import AdaptiveRepeats
+            from qtui.session.adaptive import AdaptiveRepeats
 
             planner = AdaptiveRepeats(message.specs)
         argv = ["qtui", "tui", f"--isolation={self.isolation}"]
@@ -294,7 +294,7 @@ class QtuiApp(ActionHandlers, App[int]):
         its runs, ids kept, through a ``SlurmExecutor`` attached to its manifest."""
         from qtui.cluster.jobs_folder import JobsFolderError, read_manifest
         from qtui.cluster.slurm_executor import SlurmExecutor
-        from qtui.config import RunSpec
+        from qtui.core.config import RunSpec
 
         try:
             manifest = read_manifest(folder)

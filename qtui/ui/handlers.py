@@ -17,9 +17,9 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import DataTable, TabbedContent, TabPane
 
-from qtui import events as ev
-from qtui.parameters import combo_key, combo_parameters
-from qtui.session_control import SessionController
+from qtui.core import events as ev
+from qtui.core.parameters import combo_key, combo_parameters
+from qtui.session.control import SessionController
 from qtui.ui import actions
 from qtui.ui.messages import Notice
 from qtui.ui.screens.confirm import ConfirmScreen
@@ -281,9 +281,9 @@ class ActionHandlers(_Base):
         return self.reattach(folder)
 
     def action_export(self) -> None:
-        from qtui.export import default_folder
+        from qtui.core.paths import default_export_folder
 
-        default = str(default_folder())
+        default = str(default_export_folder())
 
         def chosen(result: tuple[str, bool] | None) -> None:
             if result is not None:
@@ -331,7 +331,7 @@ class ActionHandlers(_Base):
     def _recording(self, on_event: Callable[[ev.Event], None]) -> Callable[[ev.Event], None]:
         """Tee a session's events into the history (on the controller's thread)."""
         try:
-            from qtui.history_db import HistoryDB, recording
+            from qtui.store.history_db import HistoryDB, recording
 
             db = self.history_factory() if self.history_factory else HistoryDB()
         except Exception as exc:  # noqa: BLE001 - history is a convenience, runs go on

@@ -10,7 +10,7 @@ from typing import Any
 
 from textual.message import Message
 
-from qtui.config import RunSpec
+from qtui.core.config import RunSpec
 
 
 class CapabilitiesReady(Message):
@@ -39,7 +39,7 @@ class StartRequested(Message):
         super().__init__()
         self.specs = specs
         self.slurm = slurm  # SlurmOptions: run them as one job array; None: locally
-        self.auto_repeat = auto_repeat  # repeats field "auto": qtui.adaptive plans more passes
+        self.auto_repeat = auto_repeat  # repeats field "auto": qtui.session.adaptive plans more passes
         self.interval = interval
         self.refused = refused
 

@@ -19,9 +19,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from qtui import events as ev
-from qtui.parameters import combo_parameters, varying_parameters
-from qtui.summary import RunRecord, SessionSummary
+from qtui.analysis.fold import RunRecord, SessionSummary
+from qtui.core import events as ev
+from qtui.core.parameters import combo_parameters, varying_parameters
 
 CPU_HISTORY = 40
 GPU_HISTORY = 60
@@ -355,8 +355,8 @@ class LiveState:
         recomputed once per finished run, not per panel or per tick."""
         version = self.versions.results
         if self._analysis_version != version:
-            from qtui.crossovers import analyse
-            from qtui.recommend import recommend
+            from qtui.analysis.crossovers import analyse
+            from qtui.analysis.recommend import recommend
 
             combos = self.summary.combos()
             finished = [c for c in combos if c.get("mean") is not None]
@@ -365,7 +365,7 @@ class LiveState:
         return self._analysis
 
     def document(self) -> dict[str, Any]:
-        """The session's JSON summary (``qtui.summary_doc.document``), for export and history."""
-        from qtui.summary_doc import document
+        """The session's JSON summary (``qtui.analysis.summary_builder.document``), for export and history."""
+        from qtui.analysis.summary_builder import document
 
         return document(self.summary)

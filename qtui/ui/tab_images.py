@@ -19,7 +19,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from qtui import results as results_model
+from qtui.report import results as results_model
 
 #: Tab -> the key that shows it.
 TAB_KEYS = {"monitor": "2", "results": "3", "warnings": "4", "gpu": "5", "phases": "6", "sweep": "7"}
@@ -37,7 +37,7 @@ def tab_sizes(state: Any, gpu: bool) -> dict[str, tuple[int, int]]:
         for c in model.columns
     )
     n_runs, n_combos = len(state.runs()), len(model.rows)
-    from qtui.recommend import describe
+    from qtui.analysis.recommend import describe
 
     rec_lines = len(describe(rec or {})) * 2 + 4
     width = min(400, max(BASE[0], table_w))
@@ -57,7 +57,7 @@ def tab_sizes(state: Any, gpu: bool) -> dict[str, tuple[int, int]]:
 
 
 async def _draw(app: Any, sizes: dict[str, tuple[int, int]]) -> dict[str, str]:
-    from qtui.ui.caps import StaticCapabilities
+    from qtui.ui.form_capabilities import StaticCapabilities
 
     off = type(app)(  # the app's own class: no import of qtui.ui.app from here
         theme=app.theme,

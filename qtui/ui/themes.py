@@ -11,12 +11,13 @@ overrides the config dir (tests use it so they never touch a real home).
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from textual.theme import Theme
+
+from qtui.core.paths import config_dir
 
 try:  # Python 3.11+
     import tomllib
@@ -48,16 +49,6 @@ class QtuiTheme:
     theme: Theme
     series: list[str] = field(default_factory=lambda: list(DEFAULT_SERIES))
     path: Path | None = None
-
-
-def config_dir() -> Path:
-    """Where the UI keeps its settings (``QTUI_CONFIG_DIR`` wins)."""
-    env = os.environ.get("QTUI_CONFIG_DIR")
-    if env:
-        return Path(env)
-    from platformdirs import user_config_dir
-
-    return Path(user_config_dir("qtui"))
 
 
 def bundled_theme_dir() -> Path:

@@ -1,6 +1,6 @@
 """A past session (A) against the current one (B): per combination, faster/slower/no change.
 
-Same data and verdict rules as ``qtui compare`` (``qtui.comparison``), so the
+Same data and verdict rules as ``qtui compare`` (``qtui.analysis.comparison``), so the
 screen and the CLI never disagree.
 """
 
@@ -14,8 +14,8 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from qtui import units
-from qtui.comparison import compare
+from qtui.analysis.comparison import compare
+from qtui.core import units
 
 _STYLES = {"faster": "green", "slower": "red", "less memory": "green", "more memory": "red"}
 

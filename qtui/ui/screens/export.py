@@ -1,6 +1,6 @@
 """Ask where to export the session (summary files + an SVG screenshot), and write them.
 
-The summary files are ``qtui.export.write_all``'s (the same writers as ``qtui
+The summary files are ``qtui.report.export.write_all``'s (the same writers as ``qtui
 report``); only the screenshot is the app's own.
 """
 
@@ -84,7 +84,7 @@ def export_session(
     Raises ``FileExistsError`` (unless ``force``) and the writers' errors: the
     caller shows them.
     """
-    from qtui.export import write_all
+    from qtui.report.export import write_all
 
     folder = folder.expanduser().resolve()  # the message after writing shows the full path
     folder.mkdir(parents=True, exist_ok=True)

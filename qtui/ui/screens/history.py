@@ -5,7 +5,7 @@ re-attaches to it while its jobs folder (``session_started.executor.jobs_dir``)
 still holds the manifest: its runs are followed again, as ``qtui watch
 --jobs-dir`` does.
 
-Reads ``qtui.history_db.HistoryDB`` (the same store ``qtui history`` reads), so
+Reads ``qtui.store.history_db.HistoryDB`` (the same store ``qtui history`` reads), so
 what the TUI lists is what the CLI lists.  The results are shown with the live
 ``ResultsTable`` widget, from the summary rebuilt out of the stored events.
 """
@@ -108,7 +108,7 @@ class HistoryScreen(Screen[None]):
     def _db(self) -> Any:
         if self.db_factory is not None:
             return self.db_factory()
-        from qtui.history_db import HistoryDB
+        from qtui.store.history_db import HistoryDB
 
         return HistoryDB()
 

@@ -3,7 +3,7 @@
 A failed run's reason is the thing a user most needs and the queue has room
 for only its exception type, so this view shows the whole message, the end of
 the traceback and of the child's stderr, beside the run's parameters, its
-warnings and its resources.  Every figure is formatted by ``qtui.units``.
+warnings and its resources.  Every figure is formatted by ``qtui.core.units``.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from qtui import units
-from qtui.outcomes import describe_error
-from qtui.results import asked_note, quantum, ran_on
-from qtui.summary import RunRecord
+from qtui.analysis.fold import RunRecord
+from qtui.analysis.outcomes import describe_error
+from qtui.core import units
+from qtui.report.results import asked_note, quantum, ran_on
 from qtui.ui.state import job_words
 
 #: Lines kept from the end of a traceback or of stderr (the end says what went wrong).

@@ -19,7 +19,7 @@ from textual.containers import Grid
 from textual.message import Message
 from textual.widgets import Static
 
-from qtui.ui.caps import best_for, methods
+from qtui.ui.form_capabilities import best_for, methods
 from qtui.ui.messages import ComboFocused
 
 SHORT = {"parameter-shift": "param-shift"}

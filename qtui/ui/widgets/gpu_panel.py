@@ -12,7 +12,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widget import Widget
 
-from qtui import units
+from qtui.core import units
 from qtui.ui.panel import LivePanel
 from qtui.ui.state import GpuReading, LiveState
 from qtui.ui.widgets.cpu_panel import spark

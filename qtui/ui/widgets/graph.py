@@ -31,7 +31,7 @@ from textual.geometry import Size
 from textual.strip import Strip
 from textual.widget import Widget
 
-from qtui import units
+from qtui.core import units
 
 # Braille dot bits, indexed [dx][dy] within a 2x4 cell.
 _DOT = ((0x01, 0x02, 0x04, 0x40), (0x08, 0x10, 0x20, 0x80))

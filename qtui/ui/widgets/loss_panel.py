@@ -16,11 +16,11 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Static
 
-from qtui.summary import RunRecord
+from qtui.analysis.fold import RunRecord
+from qtui.core.units import loss as fmt_loss
 from qtui.ui.panel import LivePanel, set_text
 from qtui.ui.state import LiveState
 from qtui.ui.widgets.graph import LineGraph, Series
-from qtui.units import loss as fmt_loss
 
 STATE_MARK = {
     "queued": "…",

@@ -11,8 +11,8 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from qtui import units
-from qtui.summary import RunRecord
+from qtui.analysis.fold import RunRecord
+from qtui.core import units
 from qtui.ui.panel import LivePanel, set_text
 from qtui.ui.state import LiveState
 from qtui.ui.widgets.graph import LineGraph, Series

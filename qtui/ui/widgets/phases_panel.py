@@ -23,11 +23,11 @@ from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
+from qtui.core.units import percent
+from qtui.core.units import seconds as fmt_seconds
 from qtui.engine.phases import PHASE_NAMES
 from qtui.ui.panel import LivePanel
 from qtui.ui.state import LiveState
-from qtui.units import percent
-from qtui.units import seconds as fmt_seconds
 
 PHASE_WORDS = {
     "data": "data",

@@ -1,6 +1,6 @@
 """Which combination to use on this machine, for this workload, and what it costs.
 
-The lines are ``qtui.recommend.describe``'s, the same as the console and the
+The lines are ``qtui.analysis.recommend.describe``'s, the same as the console and the
 Markdown export: fastest, cheapest (core-seconds) and leanest (peak RSS), each
 with its evidence and uncertainty; within a sweep, per sweep point.  A pick
 tied with others within the noise is flagged ``≈ tie``; a combination that is
@@ -15,9 +15,9 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import Static
 
-from qtui import units
-from qtui.recommend import describe
-from qtui.results import BURN_CORES, BURN_MARK
+from qtui.analysis.recommend import describe
+from qtui.core import units
+from qtui.report.results import BURN_CORES, BURN_MARK
 from qtui.ui.panel import LivePanel
 from qtui.ui.state import LiveState
 

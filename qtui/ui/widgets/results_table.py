@@ -1,6 +1,6 @@
 """Per-combination results, hyperfine-style, filling in as runs finish.
 
-Renders ``qtui.results``' model and nothing else: the same columns, cell
+Renders ``qtui.report.results``' model and nothing else: the same columns, cell
 texts, best-value marks and ``!`` (fast by burning cores) as ``qtui run``,
 ``qtui report`` and every export.  The best value of each column is marked
 with ``★`` (not only coloured, so it survives ``NO_COLOR``; tied best values
@@ -19,7 +19,7 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
 
-from qtui import results as model
+from qtui.report import results as model
 from qtui.ui.panel import LivePanel
 from qtui.ui.state import LiveState
 

@@ -1,7 +1,7 @@
 """The run form: combinations, workload fields and session limits.
 
 Every field is validated as you type by the same parsers the CLI uses
-(``qtui.config.FIELD_PARSERS``), so the form and ``qtui run`` word a problem
+(``qtui.core.config.FIELD_PARSERS``), so the form and ``qtui run`` word a problem
 the same way.  The start button stays disabled while anything is invalid, no
 combination is selected or the probe has not answered; the note beside it says
 which.
@@ -9,7 +9,7 @@ which.
 Two modes share the combination grid (``w`` switches): *single runs* (the
 fields of ``qtui run``) and *sweep* (the fields of ``qtui sweep``: comma lists
 of qubits, layers, batch sizes and threads, measured and warm-up steps),
-checked with ``qtui.sweep.parse_axis`` and expanded with ``qtui.sweep.expand``.
+checked with ``qtui.core.sweep.parse_axis`` and expanded with ``qtui.core.sweep.expand``.
 Both end in the same ``StartRequested`` message, so a sweep runs through the
 same supervisor path as any other run.
 
@@ -36,7 +36,7 @@ from textual.lazy import Lazy
 from textual.validation import ValidationResult, Validator
 from textual.widgets import Button, Input, Label, LoadingIndicator, Static
 
-from qtui.config import (
+from qtui.core.config import (
     DEFAULT_WORKLOAD,
     FIELD_PARSERS,
     SCRIPT_CHOICE,
@@ -44,8 +44,7 @@ from qtui.config import (
     RunSpec,
     build_params,
 )
-from qtui.exec_spec import exec_params, parse_command, split_command
-from qtui.sweep import (
+from qtui.core.sweep import (
     AXES,
     DEFAULT_STEPS,
     DEFAULT_WARMUP,
@@ -54,6 +53,7 @@ from qtui.sweep import (
     parse_axis,
     parse_steps,
 )
+from qtui.session.exec_spec import exec_params, parse_command, split_command
 from qtui.ui.messages import ComboFocused, FormValidity, StartRequested
 from qtui.ui.widgets.combo_grid import ComboCell, ComboGrid
 
@@ -124,7 +124,7 @@ def parse_field(key: str, text: str) -> Any:
     if key == "steps":
         return parse_steps(text)
     if key == "repeat" and text.strip().lower() == AUTO:
-        return AUTO  # qtui.adaptive: repeat until each mean is known (the CLI's --repeat auto)
+        return AUTO  # qtui.session.adaptive: repeat until each mean is known (the CLI's --repeat auto)
     if key == "executor":
         return parse_executor(text)
     if key == "command":

@@ -17,12 +17,12 @@ import time
 from rich.text import Text
 from textual.widgets import DataTable
 
-from qtui.results import CONTENDED_MARK
-from qtui.summary import RunRecord
+from qtui.analysis.fold import RunRecord
+from qtui.core.units import loss as fmt_loss
+from qtui.report.results import CONTENDED_MARK
 from qtui.ui.panel import LivePanel
 from qtui.ui.state import JOB_FAILED, LiveState, job_words
 from qtui.ui.widgets.loss_panel import STATE_MARK
-from qtui.units import loss as fmt_loss
 
 STATE_STYLE = {
     "queued": "dim",

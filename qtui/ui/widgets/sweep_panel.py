@@ -1,6 +1,6 @@
 """A sweep's answer: time and core-seconds per step against the swept variable.
 
-Reads the summary's ``sweep`` section (``qtui.sweep.analyse``): per swept axis,
+Reads the summary's ``sweep`` section (``qtui.core.sweep.analyse``): per swept axis,
 ``series`` {line label: [points]} and ``crossovers`` in words.  Two braille
 graphs side by side (wall time per step, core-seconds per step), one line per
 combination in the theme's series colours, the x axis labelled with the swept
@@ -20,8 +20,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Static
 
-from qtui import units
-from qtui.sweep import AXES
+from qtui.core import units
+from qtui.core.sweep import AXES
 from qtui.ui.panel import LivePanel
 from qtui.ui.state import LiveState
 from qtui.ui.widgets.graph import LineGraph, Series

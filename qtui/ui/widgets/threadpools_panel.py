@@ -14,7 +14,7 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import Static
 
-from qtui.summary import RunRecord
+from qtui.analysis.fold import RunRecord
 from qtui.ui.panel import LivePanel, set_text
 from qtui.ui.state import LiveState
 

@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import DataTable, Static, TabbedContent
 
-from qtui import units
+from qtui.core import units
 from qtui.ui.panel import LivePanel
 from qtui.ui.state import LiveState, MergedWarning
 

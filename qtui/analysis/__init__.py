@@ -1,0 +1,1 @@
+"""The fold of events into results, their statistics and verdicts.  No I/O, no rendering."""

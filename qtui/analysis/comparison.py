@@ -1,0 +1,142 @@
+"""Comparing two summaries per combination, with σ-aware verdicts.
+
+Combinations are matched on their full ``parameters{}`` (device, diff
+method and every workload parameter); those present in only one summary are
+listed.  For each match: mean training time A → B, the change and a verdict;
+peak memory A → B with its own verdict; the core-seconds change.  Used by
+``qtui compare`` and by the TUI's history screen (past session vs current).
+
+A side whose runs trained on a contended node (other processes kept the node
+busy: ``contended`` in ``run_finished``) makes the row *unreliable*, and the
+words say so.  Whether a change is real is decided by ``qtui.analysis.stats.differ`` — the one rule
+the recommendation and the sweep crossovers use too (Welch's t-test with
+repeats on both sides, a 95 % prediction interval with repeats on one side,
+``--threshold`` (default 10 %) between single runs).  Peak memory uses the
+same rule with its floor (max(4 MiB, 2 %)).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from typing import Any
+
+from qtui.analysis import stability, stats
+from qtui.core import units
+from qtui.core.parameters import label, varying_parameters
+
+ALPHA = stats.ALPHA
+DEFAULT_THRESHOLD = stats.SINGLE_RUN_THRESHOLD
+
+
+def _word(v: stats.Verdict, lower: str, higher: str) -> str:
+    if not v.measured:
+        return "not measured"
+    return {-1: lower, 1: higher, 0: "no significant change"}[v.direction]
+
+
+def _floats(values: Any) -> list[float]:
+    out = [units.number(x) for x in values] if isinstance(values, list) else []
+    return [x for x in out if x is not None]
+
+
+def _times(r: dict[str, Any]) -> list[float]:
+    return _floats(r.get("times"))
+
+
+def _rss(r: dict[str, Any]) -> list[float]:
+    res = r.get("resources")
+    return [x for x in _floats(res.get("peak_rss_values") if isinstance(res, dict) else []) if x]
+
+
+def compare(a: dict[str, Any], b: dict[str, Any], threshold: float = DEFAULT_THRESHOLD) -> dict[str, Any]:
+    """The comparison as plain data (``--json`` prints it)."""
+
+    def key(r: dict[str, Any]) -> str:
+        return json.dumps(r.get("parameters") or {}, sort_keys=True, default=str)
+
+    ra = {key(r): r for r in a.get("results") or []}
+    rb = {key(r): r for r in b.get("results") or []}
+    varying = varying_parameters(list(ra.values()) + list(rb.values()))
+    rows = []
+    for k, x in ra.items():
+        y = rb.get(k)
+        if y is None:
+            continue
+        ta, tb = _times(x), _times(y)
+        speed = stats.differ(ta, tb, threshold=threshold)
+        ma, mb = (statistics.fmean(ta) if ta else None), (statistics.fmean(tb) if tb else None)
+        mem_a, mem_b = _rss(x), _rss(y)
+        mem = stats.differ(mem_a, mem_b, threshold=threshold, floor=stats.memory_floor(mem_a, mem_b))
+        ca = (x.get("resources") or {}).get("core_s")
+        cb = (y.get("resources") or {}).get("core_s")
+        contended = {"a": bool(units.number(x.get("contended_runs"))),
+                     "b": bool(units.number(y.get("contended_runs")))}
+        shaky = {"a": stability.problems(x), "b": stability.problems(y)}
+        rows.append(
+            {
+                "combination": label(x, varying),
+                "contended": contended,
+                "unstable": shaky,
+                "reliable": not (shaky["a"] or shaky["b"]),
+                "parameters": x.get("parameters"),
+                "a": {"mean": ma, "stddev": x.get("stddev"), "n": len(ta),
+                      "peak_rss_bytes": max(mem_a) if mem_a else None, "core_s": ca},
+                "b": {"mean": mb, "stddev": y.get("stddev"), "n": len(tb),
+                      "peak_rss_bytes": max(mem_b) if mem_b else None, "core_s": cb},
+                "time_change": (mb / ma - 1) if ma and mb is not None else None,
+                "speed": _word(speed, "faster", "slower"),
+                "speed_method": speed.method,
+                "memory_change": (max(mem_b) / max(mem_a) - 1) if mem_a and mem_b else None,
+                "memory": _word(mem, "less memory", "more memory"),
+                "memory_method": mem.method,
+                "core_s_change": (cb / ca - 1) if ca and cb is not None else None,
+            }
+        )
+    return {
+        "a": {"session_id": a.get("session_id"), "datetime": a.get("datetime")},
+        "b": {"session_id": b.get("session_id"), "datetime": b.get("datetime")},
+        "threshold": threshold,
+        "alpha": ALPHA,
+        "combinations": rows,
+        "only_in_a": [label(r, varying) for k, r in ra.items() if k not in rb],
+        "only_in_b": [label(r, varying) for k, r in rb.items() if k not in ra],
+    }
+
+
+def side_time(side: dict[str, Any]) -> str:
+    """``2.512 s ± 0.120 s (n=3)`` for one side of a comparison row."""
+    if units.number(side.get("mean")) is None:
+        return units.MISSING
+    return f"{units.mean_sd(side.get('mean'), side.get('stddev'))} (n={side.get('n', 0)})"
+
+
+def _unreliable(row: dict[str, Any]) -> str:
+    """``; unreliable: B ran contended`` (or is unstable) when a side cannot be trusted."""
+    busy = [k.upper() for k, v in (row.get("contended") or {}).items() if v]
+    if busy:
+        return f"; unreliable: {' and '.join(busy)} ran contended (rerun on a quiet node)"
+    shaky = [k.upper() for k, v in (row.get("unstable") or {}).items() if v]
+    if shaky:
+        return f"; unreliable: {' and '.join(shaky)} unstable (rerun with --repeat auto)"
+    return ""
+
+
+def row_texts(row: dict[str, Any]) -> dict[str, str]:
+    """Every figure of a comparison row as text: the CLI and the TUI show these."""
+    a, b = row["a"], row["b"]
+    ratio = ""
+    ma, mb = units.number(a.get("mean")), units.number(b.get("mean"))
+    if ma and mb and row["speed"] in ("faster", "slower"):
+        r = ma / mb
+        ratio = f", {units.times(r)} faster" if r >= 1 else f", {units.times(1 / r)} slower"
+    return {
+        "time_a": side_time(a),
+        "time_b": side_time(b),
+        "time_change": units.change(row.get("time_change")),
+        "speed": row["speed"] + ratio + _unreliable(row),
+        "memory_a": units.memory(a.get("peak_rss_bytes")),
+        "memory_b": units.memory(b.get("peak_rss_bytes")),
+        "memory_change": units.change(row.get("memory_change")),
+        "core_s_change": units.change(row.get("core_s_change")),
+    }

@@ -1,0 +1,228 @@
+"""Sweep analysis: how time per step changes along an axis, and where lines cross.
+
+Reads a summary's ``results[]``: one series per combination (and per value of
+the other swept axes).  Every pair of lines is judged at every point they
+share: a *verdict* — ``faster``, ``slower``, ``tie`` or ``unstable`` — decided
+by ``qtui.analysis.stats.differ`` on the repeats' per-step times (the same rule as
+``qtui compare`` and the recommendation), ``unstable`` when either point is
+(``qtui.analysis.stability``: contended, outliers, a slow tail, a wide spread).  The verdicts are stored per axis (``sweep.<axis>.verdicts[]``:
+``a``, ``b``, ``axis``, ``point``, ``verdict``, ``ratio``, ``confidence``,
+``method``), and the crossover sentences are written from them only: "at every
+… measured" only when every point says so, ties and unstable points named,
+and single runs say their uncertainty is unknown.
+
+Node types (``qtui.core.node_types``: CPU model and logical cores).  A crossover
+across different machines is not a crossover.  Each verdict lists the node
+types its two points were measured on (``node_types``); when they are more
+than one, the verdict is ``heterogeneous``, whatever the times say (it wins
+over ``unstable``).  And when a pair's points were not all measured on one
+node type (a line's points span node types), the pair's sentence says so in
+words, "measured on different node types (A, B): not a crossover", and the
+usual sentence follows per node type (``On A: …``) for each type with two or
+more points.  A local sweep has one node type, so nothing changes for it.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from qtui.analysis import stability, stats
+from qtui.analysis.stability import contended
+from qtui.core import node_types
+from qtui.core.parameters import label, varying_parameters
+from qtui.core.sweep import AXES, at
+
+
+def series(results: list[dict[str, Any]], axis: str) -> dict[str, list[dict[str, Any]]]:
+    """Points per line: ``{label: [{x, time_per_step, values, ...}]}``.
+
+    A line is one combination at fixed values of every other swept parameter;
+    its label names those values when they vary.  ``values`` holds the
+    per-step time of each repeat (what the statistical rule compares).
+    """
+    field = AXES[axis][0]
+    varying = varying_parameters(results, exclude=(field,))
+    lines: dict[str, list[dict[str, Any]]] = {}
+    for r in results:
+        if r.get("time_per_step") is None:
+            continue
+        p = r.get("parameters", {})
+        steps = r.get("steps") or 1
+        res = r.get("resources") or {}
+        lines.setdefault(label(r, varying), []).append(
+            {
+                "x": p.get(field),
+                "time_per_step": float(r["time_per_step"]),
+                "time_per_step_sd": (r["stddev"] / steps) if r.get("stddev") else None,
+                "values": [float(t) / steps for t in r.get("times") or []],
+                "n": len(r.get("times", [])),
+                "core_s_per_step": res.get("core_s_per_step"),
+                "cores_in_use": res.get("cores_in_use"),
+                "peak_rss": res.get("peak_rss_bytes"),
+                "contended": contended(r),
+                "unstable": stability.unstable(r),
+                "node_types": node_types.of_entry(r),
+            }
+        )
+    for points in lines.values():
+        points.sort(key=lambda pt: pt["x"])
+    return lines
+
+
+def swept_axes(results: list[dict[str, Any]]) -> list[str]:
+    """The axes whose value differs between results."""
+    fields = set(varying_parameters(results))
+    return [name for name, (f, _, _) in AXES.items() if f in fields]
+
+
+def point_verdict(a: dict[str, Any], b: dict[str, Any]) -> stats.Verdict:
+    """Is line a's point faster (-1) or slower (+1) than line b's at the same x?"""
+    va = a.get("values") or [a["time_per_step"]]
+    vb = b.get("values") or [b["time_per_step"]]
+    v = stats.differ(vb, va)  # direction: +1 when a is higher than b, i.e. slower
+    return v
+
+
+_WORDS = {-1: "faster", 1: "slower", 0: "tie"}
+
+#: The verdict of a point whose two sides were measured on different node types.
+HETEROGENEOUS = "heterogeneous"
+
+
+def point_types(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
+    """The node types two points were measured on, together."""
+    return node_types.spanned([a, b])
+
+
+def verdict_word(a: dict[str, Any], b: dict[str, Any], v: stats.Verdict) -> str:
+    """The verdict's word: ``heterogeneous`` first, then ``unstable``, then the rule's."""
+    if len(point_types(a, b)) > 1:
+        return HETEROGENEOUS
+    if a.get("unstable") or b.get("unstable"):
+        return "unstable"
+    return _WORDS[v.direction]
+
+
+def verdicts(lines: dict[str, list[dict[str, Any]]], axis: str) -> list[dict[str, Any]]:
+    """One verdict per pair of lines per shared point: is line ``a`` faster than ``b``?"""
+    out = []
+    for (la, pa), (lb, pb) in itertools.combinations(lines.items(), 2):
+        bx = {pt["x"]: pt for pt in pb}
+        for a in pa:
+            b = bx.get(a["x"])
+            if b is None:
+                continue
+            v = point_verdict(a, b)
+            if v.p_value is not None:
+                confidence: float | None = round(1 - v.p_value, 4)
+            else:
+                confidence = stats.CONFIDENCE if v.confident and v.direction else None
+            out.append({
+                "a": la, "b": lb, "axis": axis, "point": a["x"], "verdict": verdict_word(a, b, v),
+                "ratio": a["time_per_step"] / b["time_per_step"] if b["time_per_step"] else None,
+                "confidence": confidence, "method": v.method, "node_types": point_types(a, b),
+            })
+    return out
+
+
+def _xs(axis: str, xs: list[Any]) -> str:
+    return at(axis, ", ".join(str(x) for x in xs))
+
+
+def crossovers(lines: dict[str, list[dict[str, Any]]], axis: str) -> list[str]:
+    """Name, in words, where one line overtakes another along the axis (from ``verdicts``)."""
+    return sentences(verdicts(lines, axis), axis)
+
+
+def sentences(judged: list[dict[str, Any]], axis: str) -> list[str]:
+    """The crossover sentences of a list of verdicts (one or more pairs of lines)."""
+    pairs: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for v in judged:
+        pairs.setdefault((v["a"], v["b"]), []).append(v)
+    out: list[str] = []
+    for (la, lb), vs in pairs.items():
+        types = node_types.spanned(vs)
+        if len(types) <= 1:
+            line = _pair_sentence(la, lb, vs, axis)
+            out += [line] if line else []
+            continue
+        out.append(_heterogeneous_sentence(la, lb, vs, axis, types))
+        for t in types:
+            same = [v for v in vs if v["verdict"] != HETEROGENEOUS and node_types.of_entry(v) == [t]]
+            line = _pair_sentence(la, lb, same, axis)
+            out += [f"On {t}: {line}"] if line else []
+    return out
+
+
+def _heterogeneous_sentence(
+    la: str, lb: str, vs: list[dict[str, Any]], axis: str, types: list[str]
+) -> str:
+    """``a and b were measured on different node types (A, B): not a crossover (…).``"""
+    where = []
+    for t in types:
+        xs = [v["point"] for v in vs if v["verdict"] != HETEROGENEOUS
+              and node_types.of_entry(v) == [t]]
+        if xs:
+            where.append(f"{t} at {_xs(axis, xs)}")
+    mixed = [v["point"] for v in vs if v["verdict"] == HETEROGENEOUS]
+    if mixed:
+        where.append(f"the two sides on different node types at {_xs(axis, mixed)}")
+    return (f"{la} and {lb} were measured on different node types ({', '.join(types)}):"
+            f" not a crossover ({'; '.join(where)}).")
+
+
+def _pair_sentence(la: str, lb: str, vs: list[dict[str, Any]], axis: str) -> str | None:
+    """The sentence for one pair of lines measured on one node type (None under 2 points)."""
+    unit = AXES[axis][2]
+    if len(vs) < 2:
+        return None
+    xs = [v["point"] for v in vs]
+    tied = [v["point"] for v in vs if v["verdict"] == "tie"]
+    unstable = [v["point"] for v in vs if v["verdict"] == "unstable"]
+    decided = [(v["point"], v["verdict"]) for v in vs if v["verdict"] in ("faster", "slower")]
+    caveat = ""
+    if any(v["confidence"] is None and v["verdict"] != "unstable" for v in vs):
+        caveat = (
+            f" (single runs: a difference under {stats.SINGLE_RUN_THRESHOLD:.0%} counts as"
+            " noise, and the uncertainty is unknown; use --repeat 3 for a test)"
+        )
+    rest = ""
+    if tied and decided:
+        rest += f"; within the noise at {_xs(axis, tied)}"
+    if unstable:
+        rest += (f"; unstable at {_xs(axis, unstable)} (contended or noisy repeats:"
+                 " see the unstable results)")
+    if not decided:
+        if tied:
+            where = f"every {unit} measured" if len(tied) == len(vs) else _xs(axis, tied)
+            return f"{la} and {lb} are within the noise of each other at {where}{rest}{caveat}."
+        return f"{la} and {lb} cannot be told apart{rest}{caveat}."
+    changes = [
+        (decided[i], decided[i + 1])
+        for i in range(len(decided) - 1)
+        if decided[i][1] != decided[i + 1][1]
+    ]
+    if not changes:
+        word = decided[0][1]
+        if len(decided) == len(vs):
+            return (f"{la} is {word} than {lb} at every {unit} measured ({xs[0]}–{xs[-1]})"
+                    f"{caveat}.")
+        where = _xs(axis, [x for x, _ in decided])
+        return f"{la} is {word} than {lb} at {where}{rest}{caveat}."
+    (x0, _), (x1, w1) = changes[0]
+    parts = [f"{la} is {decided[0][1]} than {lb} up to {at(axis, x0)}",
+             f"from {at(axis, x1)} it is {w1}"]
+    for (_, _), (xn, wn) in changes[1:]:
+        parts.append(f"and from {at(axis, xn)} {wn} again")
+    return "; ".join(parts) + rest + caveat + "."
+
+
+def analyse(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """Series and crossovers for every swept axis (empty when nothing was swept)."""
+    out: dict[str, Any] = {}
+    for axis in swept_axes(results):
+        lines = series(results, axis)
+        judged = verdicts(lines, axis)
+        out[axis] = {"series": lines, "verdicts": judged, "crossovers": sentences(judged, axis)}
+    return out

@@ -1,0 +1,505 @@
+"""A session's results, folded from the event stream.
+
+``SessionSummary.apply(event)`` is the one place events become run records and
+per-combination statistics.  This module only folds: the JSON summary document
+(``qtui.analysis.summary_builder``), the analysis (``qtui.analysis.recommend``, ``qtui.analysis.crossovers``)
+and the rows every view renders (``qtui.report.results``) are built on top of it, and
+nothing here imports them.
+"""
+
+from __future__ import annotations
+
+import statistics
+from array import array
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from qtui.core import events as ev
+from qtui.core import node_types
+from qtui.core.parameters import (
+    WORKLOAD_KNOBS,
+    combo_key,
+    combo_parameters,
+    command,
+    label,
+    varying_parameters,
+)
+
+SUMMARY_SCHEMA = "qtui.summary"
+SUMMARY_VERSION = 1
+
+_TERMINAL_STATE = {
+    "run_finished": "finished",
+    "run_failed": "failed",
+    "run_crashed": "crashed",
+    "run_timed_out": "timed_out",
+    "run_cancelled": "cancelled",
+}
+
+#: What a result's ``final_loss`` is: the mean loss of the last epoch for a run
+#: that trains whole epochs, the mean over the measured steps for a step-limited
+#: run (a sweep point).  Every view names it with these words.
+LOSS_KINDS = {
+    "last_epoch": "mean loss of the last epoch",
+    "measured_steps": "mean loss over the measured steps",
+}
+
+
+def loss_kind(parameters: dict[str, Any]) -> str:
+    """``measured_steps`` for step-limited runs (``steps`` > 0), else ``last_epoch``."""
+    try:
+        steps = int(parameters.get("steps") or 0)
+    except (TypeError, ValueError):
+        steps = 0
+    return "measured_steps" if steps > 0 else "last_epoch"
+
+
+@dataclass
+class RunRecord:
+    """Everything known about one run, updated as its events arrive."""
+
+    run_id: str
+    spec: dict[str, Any]
+    state: str = "queued"
+    started: dict[str, Any] = field(default_factory=dict)  # RunStarted fields
+    epoch: int = 0
+    batch: int = 0
+    step: int = 0
+    last_loss: float | None = None
+    # Not bounded on purpose: the loss chart shows the whole run, and an
+    # array of doubles costs 8 bytes a batch (a million-batch run: 8 MB).
+    batch_losses: array[float] = field(default_factory=lambda: array("d"))
+    epoch_losses: list[float] = field(default_factory=list)
+    validation_losses: list[float] = field(default_factory=list)  # per epoch, if any
+    warnings: dict[tuple[str, str, str, int], dict[str, Any]] = field(default_factory=dict)
+    phases: dict[str, float] = field(default_factory=dict)
+    last_sample: dict[str, Any] = field(default_factory=dict)
+    result: dict[str, Any] = field(default_factory=dict)  # RunFinished fields
+    error: dict[str, Any] = field(default_factory=dict)  # failed/crashed/timed out/cancelled
+    # A cluster job's placement (``job_state`` events): executor, job_id, array_task_id,
+    # state, reason, node, and the node's machine_info once its log started.
+    job: dict[str, Any] = field(default_factory=dict)
+    # The combination the run was started as, when its circuits ran elsewhere and it
+    # was recorded under what ran (--allow-foreign-device; qtui.engine.device_truth).
+    asked: dict[str, Any] = field(default_factory=dict)
+    # ``qtui exec``: how the script ended (``script_ended``: exit code, what it asked
+    # for, its output's last lines) and what it logged with ``qtui.log`` (name -> values).
+    script: dict[str, Any] = field(default_factory=dict)
+    logged: dict[str, list[float]] = field(default_factory=dict)
+    t_start: float | None = None
+    t_end: float | None = None
+
+    @property
+    def device(self) -> str:
+        return str(self.spec.get("device", ""))
+
+    @property
+    def diff_method(self) -> str:
+        return str(self.spec.get("diff_method", ""))
+
+    @property
+    def combo(self) -> str:
+        return f"{self.device}+{self.diff_method}"
+
+    @property
+    def warning_count(self) -> int:
+        return sum(int(w.get("count", 0)) for w in self.warnings.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "state": self.state,
+            "repeat_index": self.spec.get("repeat_index", 0),
+            "parameters": combo_parameters(self.spec),
+            "resolved_diff_method": self.started.get("resolved_diff_method"),
+            "split_batch": self.started.get("split_batch"),
+            "pid": self.started.get("pid"),
+            "import_s": self.started.get("import_s"),
+            "build_s": self.started.get("build_s"),
+            "threadpools": self.result.get("threadpools") or self.started.get("threadpools", []),
+            "result": {
+                k: v for k, v in self.result.items() if k not in ("threadpools", "run_id", "quantum")
+            },
+            "quantum": self.result.get("quantum"),
+            "asked": dict(self.asked) or None,
+            "epoch_losses": list(self.epoch_losses),
+            "validation_losses": list(self.validation_losses),
+            "phases": dict(self.phases),
+            "warnings": [dict(w) for w in self.warnings.values()],
+            "error": dict(self.error) or None,
+            **self.job_fields(),
+            **self.script_fields(),
+        }
+
+    def script_fields(self) -> dict[str, Any]:
+        """``script`` (how a ``qtui exec`` script ended) and ``logged`` (its ``qtui.log``
+        metrics, name -> values); nothing for a workload run."""
+        if not self.script and not self.logged:
+            return {}
+        return {"script": dict(self.script) or None,
+                "logged": {k: list(v) for k, v in self.logged.items()}}
+
+    def job_fields(self) -> dict[str, Any]:
+        """``executor``, ``job_id``, ``array_task_id``, ``node``, ``job_state`` and the
+        node's ``node_machine`` for a run on a cluster; nothing for a local run."""
+        if not self.job:
+            return {}
+        return {
+            "executor": self.job.get("executor", ""),
+            "job_id": self.job.get("job_id", ""),
+            "array_task_id": self.job.get("array_task_id", ""),
+            "node": self.job.get("node", ""),
+            "job_state": self.job.get("state", ""),
+            "node_machine": dict(self.job.get("machine") or {}),
+        }
+
+
+def _stats(values: list[float]) -> dict[str, Any]:
+    if not values:
+        return {"mean": None, "stddev": None, "median": None, "mad": None, "min": None,
+                "max": None, "times": []}
+    median = statistics.median(values)
+    return {
+        "mean": statistics.fmean(values),
+        "stddev": statistics.stdev(values) if len(values) > 1 else None,
+        "median": median,
+        # median absolute deviation (raw, not scaled): pyperf's robust spread
+        "mad": statistics.median(abs(v - median) for v in values) if len(values) > 1 else None,
+        "min": min(values),
+        "max": max(values),
+        "times": list(values),
+    }
+
+
+def _mean(values: list[float]) -> float | None:
+    return statistics.fmean(values) if values else None
+
+
+class SessionSummary:
+    """Fold events into run records; answer per-combination statistics."""
+
+    def __init__(self) -> None:
+        self.session: dict[str, Any] = {}
+        self.runs: dict[str, RunRecord] = {}
+        self.refused: list[dict[str, Any]] = []
+        self.notes: list[str] = []
+        self.interrupted = False
+        self.finished = False
+
+    # folding ------------------------------------------------------------------
+    def apply(self, event: ev.Event) -> RunRecord | None:
+        """Fold one event in; returns the run it touched, if any."""
+        if isinstance(event, ev.SessionStarted):
+            self.session = event.to_dict()
+            for spec in event.runs:
+                self._record(spec.get("run_id", ""), spec)
+            self.refused = list(event.refused) or self.refused
+            return None
+        if isinstance(event, ev.SessionFinished):
+            self.finished = True
+            self.interrupted = event.interrupted
+            return None
+        if isinstance(event, ev.RunRefused):
+            item = {"device": event.device, "diff_method": event.diff_method, "reason": event.reason}
+            if item not in self.refused:
+                self.refused.append(item)
+            return None
+        if isinstance(event, ev.LogNote):
+            self.notes.append(event.message)
+            return None
+        run_id = getattr(event, "run_id", None)
+        if not run_id:
+            return None
+        if isinstance(event, (ev.RunQueued, ev.RunStarted)):
+            rec = self._record(run_id, event.spec)
+        else:
+            rec = self.runs.get(run_id) or self._record(run_id, {"run_id": run_id})
+        self._apply_run(rec, event)
+        return rec
+
+    def _record(self, run_id: str, spec: dict[str, Any]) -> RunRecord:
+        rec = self.runs.get(run_id)
+        if rec is None:
+            rec = self.runs[run_id] = RunRecord(run_id=run_id, spec=dict(spec))
+        elif spec.get("device"):
+            rec.spec = dict(spec)
+        return rec
+
+    def _apply_run(self, rec: RunRecord, event: ev.Event) -> None:
+        if isinstance(event, ev.RunStarted):
+            rec.state = "running"
+            rec.started = event.to_dict()
+            rec.t_start = event.t
+            if event.params_used is not None and isinstance(rec.spec.get("params"), dict):
+                # The workload reads only these: the others are not recorded as applied.
+                rec.spec = {**rec.spec, "params": drop_unused(rec.spec["params"], event.params_used)}
+        elif isinstance(event, ev.RunLaunched):
+            # Running from the moment the process exists: its imports take seconds
+            # and the sampler already watches it (``started`` stays empty until then).
+            if rec.state == "queued":
+                rec.state = "running"
+        elif isinstance(event, ev.Batch):
+            rec.state = "running" if rec.state == "queued" else rec.state
+            rec.epoch, rec.batch, rec.step = event.epoch, event.batch, event.step
+            rec.last_loss = event.loss
+            rec.batch_losses.append(event.loss)
+        elif isinstance(event, ev.Epoch):
+            if len(rec.epoch_losses) < event.epoch:
+                rec.epoch_losses.append(event.mean_loss)
+            else:
+                rec.epoch_losses[event.epoch - 1] = event.mean_loss
+        elif isinstance(event, ev.Validation):
+            del rec.validation_losses[event.epoch - 1 :]
+            rec.validation_losses.extend([float("nan")] * (event.epoch - 1 - len(rec.validation_losses)))
+            rec.validation_losses.append(event.loss)
+        elif isinstance(event, ev.WarningSeen):
+            rec.warnings[event.key] = {
+                "category": event.category,
+                "message": event.message,
+                "filename": event.filename,
+                "lineno": event.lineno,
+                "count": event.count,
+                "first_t": event.first_t,
+                "last_t": event.last_t,
+            }
+        elif isinstance(event, ev.Phases):
+            rec.phases = dict(event.seconds)
+        elif isinstance(event, ev.Logged):
+            for name, value in event.values.items():
+                rec.logged.setdefault(name, []).append(value)
+        elif isinstance(event, ev.ScriptEnded):
+            data = event.to_dict()
+            for k in ("type", "v", "t", "run_id"):
+                data.pop(k, None)
+            rec.script = data
+        elif isinstance(event, ev.Sample):
+            rec.last_sample = event.to_dict()
+        elif isinstance(event, ev.JobState):
+            machine = event.machine or rec.job.get("machine") or {}
+            rec.job = {
+                "executor": event.executor, "job_id": event.job_id,
+                "array_task_id": event.array_task_id, "state": event.state,
+                "reason": event.reason, "node": event.node or rec.job.get("node", ""),
+                "machine": machine,
+            }
+        elif event.type in _TERMINAL_STATE:
+            rec.state = _TERMINAL_STATE[event.type]
+            rec.t_end = event.t
+            data = event.to_dict()
+            for k in ("type", "v", "t"):
+                data.pop(k, None)
+            if isinstance(event, ev.RunFinished):
+                rec.result = data
+                q = event.quantum
+                if q is not None and q.foreign and q.device and not rec.asked:
+                    # Recorded under what ran: its parameters, label and combination.
+                    # (A `qtui exec` run that asked for nothing ran what its script chose.)
+                    if (rec.device, rec.diff_method) != ("script", "script"):
+                        rec.asked = {"device": rec.device, "diff_method": rec.diff_method}
+                    rec.spec = {**rec.spec, "device": q.device, "diff_method": q.diff_method}
+                if q is not None and q.diff_method and "," not in q.diff_method and rec.started:
+                    # What PennyLane resolved, seen at the device, over what the run
+                    # said it resolved before any circuit ran.
+                    rec.started["resolved_diff_method"] = q.diff_method
+                if event.epoch_losses:
+                    rec.epoch_losses = list(event.epoch_losses)
+                if event.validation_losses:
+                    rec.validation_losses = list(event.validation_losses)
+                if event.phases:
+                    rec.phases = dict(event.phases)
+            else:
+                data["state"] = rec.state
+                rec.error = data
+
+    # questions ------------------------------------------------------------------
+    def ordered_runs(self) -> list[RunRecord]:
+        return list(self.runs.values())
+
+    def combos(self) -> list[dict[str, Any]]:
+        """One ``results[]`` entry per combination, in first-seen order."""
+        groups: dict[str, list[RunRecord]] = {}
+        for rec in self.runs.values():
+            if not rec.spec.get("device"):
+                continue
+            groups.setdefault(combo_key(combo_parameters(rec.spec)), []).append(rec)
+        results = [self._combo(recs) for recs in groups.values()]
+        varying = varying_parameters(results)
+        for r in results:
+            r["label"] = label(r, varying)
+        means = [r["mean"] for r in results if r["mean"] is not None]
+        fastest = min(means) if means else None
+        for r in results:
+            r["relative"] = r["mean"] / fastest if fastest and r["mean"] is not None else None
+        return results
+
+    def _combo(self, recs: list[RunRecord]) -> dict[str, Any]:
+        done = [r for r in recs if r.state == "finished" and r.result]
+        res = [r.result for r in done]
+        spec = recs[0].spec
+        params = combo_parameters(spec)
+        entry: dict[str, Any] = {
+            "command": command(params),
+            "parameters": params,
+            **_stats([float(x["train_s"]) for x in res]),
+        }
+        peak_rss = [int(x.get("peak_rss", 0)) for x in res]
+        peak_threads = [int(x.get("peak_threads", 0)) for x in res]
+        entry["resources"] = {
+            "peak_rss_bytes": max(peak_rss) if peak_rss else None,
+            "cores_in_use": _mean([float(x["cores_in_use"]) for x in res]),
+            "core_s": _mean([float(x["core_s"]) for x in res]),
+            "core_s_stddev": (
+                statistics.stdev([float(x["core_s"]) for x in res]) if len(res) > 1 else None
+            ),
+            "core_s_per_step": _mean([float(x["core_s_per_step"]) for x in res]),
+            "peak_threads": max(peak_threads) if peak_threads else None,
+            "peak_rss_values": peak_rss,
+            "core_s_values": [float(x["core_s"]) for x in res],
+        }
+        busy = [float(x["contention_cores"]) for x in res if x.get("contention_cores") is not None]
+        busy_max = [
+            float(x["contention_cores_max"]) for x in res if x.get("contention_cores_max") is not None
+        ]
+        entry["resources"]["contention_cores"] = _mean(busy)
+        entry["resources"]["contention_cores_max"] = max(busy_max) if busy_max else None
+        entry["contended_runs"] = sum(1 for x in res if x.get("contended"))
+        gpu_mem = [int(x["gpu_mem_peak"]) for x in res if x.get("gpu_mem_peak") is not None]
+        gpu_util = [float(x["gpu_util_mean"]) for x in res if x.get("gpu_util_mean") is not None]
+        if gpu_mem or gpu_util:
+            # GPU figures exist only where NVML saw a GPU (qtui.engine.sampler).
+            entry["resources"]["gpu_mem_peak_bytes"] = max(gpu_mem) if gpu_mem else None
+            entry["resources"]["gpu_mem_scope"] = next(
+                (x.get("gpu_mem_scope") for x in res if x.get("gpu_mem_scope")), ""
+            )
+            entry["resources"]["gpu_util_mean"] = _mean(gpu_util)
+        steps = [int(x.get("steps", 0)) for x in res]
+        entry["steps"] = steps[0] if steps else None
+        entry["time_per_step"] = (
+            entry["mean"] / steps[0] if steps and steps[0] and entry["mean"] else None
+        )
+        acc = [x["accuracy"] for x in res if x.get("accuracy") is not None]
+        entry["accuracy"] = _mean([float(a) for a in acc])
+        entry["final_loss"] = _mean([float(x["final_loss"]) for x in res])
+        entry["loss_kind"] = loss_kind(params)
+        entry["epoch_losses"] = [list(r.epoch_losses) for r in done]
+        entry["metrics"] = _metrics(res)
+        if any(r.validation_losses for r in done):
+            entry["validation_losses"] = [list(r.validation_losses) for r in done]
+        entry["phases"] = _mean_phases([r.phases for r in done if r.phases])
+        entry["resolved_diff_method"] = next(
+            (r.started.get("resolved_diff_method") for r in recs if r.started), None
+        )
+        entry["split_batch"] = next((r.started.get("split_batch") for r in recs if r.started), None)
+        entry["quantum"] = _quantum([r for r in done if r.result.get("quantum")])
+        entry["threadpools"] = next(
+            (r.result.get("threadpools") for r in done if r.result.get("threadpools")), []
+        )
+        entry["warnings"] = _merge_warnings(recs)
+        entry["warning_count"] = sum(w["count"] for w in entry["warnings"])
+        entry["errors"] = [
+            {"run_id": r.run_id, **r.error} for r in recs if r.error
+        ]
+        entry["runs"] = {"total": len(recs), "finished": len(done)}
+        entry["run_ids"] = [r.run_id for r in recs]
+        # Where the finished runs were measured (qtui.core.node_types): the node type of
+        # each, and the cluster nodes by name (empty for local runs).
+        machine = self.session.get("machine")
+        entry["node_types"] = _unique(node_types.of_run(r.job_fields(), machine) for r in done)
+        entry["nodes"] = _unique(str(r.job.get("node") or "") for r in done if r.job)
+        return entry
+
+    def versions(self) -> dict[str, str]:
+        """Package versions the runs reported (the session's machine info otherwise)."""
+        for rec in self.runs.values():
+            if rec.started.get("versions"):
+                return dict(rec.started["versions"])
+        return dict(self.session.get("machine", {}).get("versions", {}))
+
+
+def drop_unused(params: dict[str, Any], used: Iterable[str]) -> dict[str, Any]:
+    """A run's workload parameters without those its workload does not read
+    (``Workload.params_used``; qtui's own run controls always stay)."""
+    keep = set(used)
+    return {k: v for k, v in params.items() if k not in WORKLOAD_KNOBS or k in keep}
+
+
+def _metrics(results: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """``results[].metrics``: each named metric's mean over the finished runs, its
+    direction, and its values per run ({} when the workload named none)."""
+    out: dict[str, dict[str, Any]] = {}
+    for res in results:
+        for name, m in (res.get("metrics") or {}).items():
+            if not isinstance(m, dict):
+                continue
+            slot = out.setdefault(
+                name, {"higher_is_better": bool(m.get("higher_is_better", True)), "values": []}
+            )
+            slot["values"].append(m.get("value"))
+    for slot in out.values():
+        nums = [float(v) for v in slot["values"] if isinstance(v, (int, float))]
+        slot["value"] = _mean(nums)
+    return out
+
+
+def _quantum(done: list[RunRecord]) -> dict[str, Any] | None:
+    """``results[].quantum``: device truth over a combination's finished runs (None
+    without any): the devices (executions and circuits summed), the diff methods,
+    the means per run of executions, circuits and device seconds per step, and
+    which combinations its runs were started as when they ran elsewhere."""
+    if not done:
+        return None
+    devices: dict[tuple[Any, Any, Any], dict[str, Any]] = {}
+    methods: list[str] = []
+    per_step: dict[str, list[float]] = {"executions": [], "circuits": [], "execute_s": []}
+    execute_s: list[float] = []
+    for r in done:
+        q = r.result["quantum"]
+        for d in q.get("devices") or []:
+            key = (d.get("name"), d.get("wires"), d.get("shots"))
+            m = devices.setdefault(key, {"name": key[0], "wires": key[1], "shots": key[2],
+                                         "executions": 0, "circuits": 0})
+            m["executions"] += int(d.get("executions") or 0)
+            m["circuits"] += int(d.get("circuits") or 0)
+        methods += [m for m in q.get("diff_methods") or [] if m not in methods]
+        steps = int(r.result.get("steps") or 0)
+        per_step["executions"].append(float(q.get("executions_per_step") or 0.0))
+        per_step["circuits"].append(float(q.get("circuits_per_step") or 0.0))
+        execute_s.append(float(q.get("execute_s") or 0.0))
+        if steps:
+            per_step["execute_s"].append(float(q.get("execute_s") or 0.0) / steps)
+    return {
+        "devices": list(devices.values()),
+        "diff_methods": methods,
+        "executions_per_step": _mean(per_step["executions"]),
+        "circuits_per_step": _mean(per_step["circuits"]),
+        "execute_s": _mean(execute_s),
+        "execute_s_per_step": _mean(per_step["execute_s"]),
+        "asked": _unique(f"{r.asked['device']}+{r.asked['diff_method']}" for r in done if r.asked),
+    }
+
+
+def _unique(items: Iterable[str]) -> list[str]:
+    """The non-empty items, once each, in first-seen order."""
+    return [x for x in dict.fromkeys(items) if x]
+
+
+def _mean_phases(items: list[dict[str, float]]) -> dict[str, float]:
+    if not items:
+        return {}
+    keys = list(items[0])
+    return {k: statistics.fmean(float(p.get(k, 0.0)) for p in items) for k in keys}
+
+
+def _merge_warnings(recs: list[RunRecord]) -> list[dict[str, Any]]:
+    merged: dict[tuple[str, str, str, int], dict[str, Any]] = {}
+    for r in recs:
+        for key, w in r.warnings.items():
+            m = merged.get(key)
+            if m is None:
+                merged[key] = dict(w)
+            else:
+                m["count"] += w["count"]
+                m["first_t"] = min(m["first_t"], w["first_t"])
+                m["last_t"] = max(m["last_t"], w["last_t"])
+    return sorted(merged.values(), key=lambda w: -w["count"])

@@ -1,0 +1,1 @@
+"""The argparse front end (``qtui …``) and its live console progress."""

@@ -1,0 +1,102 @@
+"""``qtui compare A.json B.json``: what changed between two sessions, per combination.
+
+The matching and verdict rules live in ``qtui.analysis.comparison`` (shared with the
+TUI's history screen); ``--help`` shows them from there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from qtui.analysis.comparison import ALPHA, DEFAULT_THRESHOLD, compare, row_texts
+from qtui.cli.commands.report import description, fail
+from qtui.store.loading import LoadError, load_summary
+
+
+def print_comparison(result: dict[str, Any], a_name: str, b_name: str) -> None:
+    """One block per combination: readable at 80 columns and pasteable as text."""
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console(highlight=False)
+    console.print(Text(f"A = {a_name}\nB = {b_name}", style="bold"))
+    styles = {"faster": "green", "slower": "red", "less memory": "green", "more memory": "red"}
+    for row in result["combinations"]:
+        console.print()
+        console.print(Text(row["combination"], style="bold"))
+        t = row_texts(row)
+        line = Text("  time    ")
+        line.append(f"{t['time_a']} → {t['time_b']}  {t['time_change']}  ")
+        line.append(t["speed"], style=styles.get(row["speed"], ""))
+        if row["speed"] != "not measured":
+            line.append(f" ({row['speed_method']})", style="dim")
+        console.print(line)
+        mem = Text(f"  memory  {t['memory_a']} → {t['memory_b']}  {t['memory_change']}  ")
+        mem.append(row["memory"], style=styles.get(row["memory"], ""))
+        console.print(mem)
+        if row["core_s_change"] is not None:
+            console.print(Text(f"  core-s  {t['core_s_change']}"))
+    for label, items in (("only in A", result["only_in_a"]), ("only in B", result["only_in_b"])):
+        if items:
+            console.print()
+            console.print(Text(f"{label}: {', '.join(items)}"))
+    console.print()
+    console.print(Text(
+        f"faster/slower: α = {ALPHA} (Welch t-test with repeats on both sides, else a 95 % "
+        f"prediction interval, else a {result['threshold']:.0%} threshold); see qtui compare --help",
+        style="dim",
+    ))
+
+
+def comparison_doc() -> str | None:
+    import qtui.analysis.comparison
+
+    return qtui.analysis.comparison.__doc__
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "compare",
+        help="compare two summaries per combination: faster, slower or no significant change",
+        description=description(comparison_doc()),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("a", metavar="A.json", help="the baseline summary (or event log)")
+    p.add_argument("b", metavar="B.json", help="the new summary (or event log)")
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=DEFAULT_THRESHOLD,
+        metavar="FRACTION",
+        help="with one run on each side, the relative change that counts (default 0.10)",
+    )
+    p.add_argument("--json", action="store_true", help="print the comparison as JSON")
+    p.add_argument(
+        "--fail-on-slower",
+        action="store_true",
+        help="exit 1 when any combination is significantly slower (for CI)",
+    )
+    p.set_defaults(func=handler)
+
+
+def handler(args: argparse.Namespace) -> int:
+    if not (0 < args.threshold < 10):
+        return fail(
+            f"threshold: must be a fraction such as 0.1 (above 0, below 10), got {args.threshold:g}"
+        )
+    try:
+        a, b = load_summary(args.a), load_summary(args.b)
+    except LoadError as exc:
+        return fail(str(exc))
+    result = compare(a, b, args.threshold)
+    if args.json:
+        print(json.dumps(result, indent=2, default=str))
+    else:
+        if not result["combinations"]:
+            print("No combination appears in both files.", file=sys.stderr)
+        print_comparison(result, str(args.a), str(args.b))
+    slower = any(r["speed"] == "slower" for r in result["combinations"])
+    return 1 if args.fail_on_slower and slower else 0

@@ -1,0 +1,184 @@
+"""``qtui sweep``: time and cost per training step as circuits, batches or thread pools grow.
+
+Every point of --device × --diff-method × --qubits × --layers × --batch-size
+× --threads runs in its own child: --warmup unmeasured steps, then
+--steps measured ones.  --threads sets OMP_NUM_THREADS (and MKL/
+OpenBLAS) and torch's thread count in the child before anything is imported.
+The end of the output is a table per swept axis (wall time and core-seconds
+per step), the crossovers named in words, and the recommendation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import math
+import sys
+from typing import Any
+
+from qtui.cli import repeat_flags
+from qtui.cluster import slurm_options
+from qtui.core.config import (
+    DIFF_METHODS,
+    FIELD_PARSERS,
+    MAX_RUNS,
+    ConfigError,
+    WorkloadParams,
+    limit_help,
+    parse_devices,
+    parse_diff_methods,
+    parse_list,
+    parse_workload_path,
+)
+from qtui.core.sweep import (
+    AXES,
+    DEFAULT_STEPS,
+    DEFAULT_WARMUP,
+    base_params,
+    expand,
+    parse_axis,
+    parse_steps,
+)
+
+#: The single-valued workload flags, as ``qtui run`` defines them; the swept ones take lists.
+_SINGLE = ("seed", "samples", "noise", "lr", "workload")
+
+
+def _single_flags() -> list[tuple[str, str, str]]:
+    from qtui.cli.commands.run import WORKLOAD_FLAGS
+
+    return [f for f in WORKLOAD_FLAGS if f[1] in _SINGLE]
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "sweep",
+        help="measure time and core-seconds per step across qubits, layers, batch sizes, threads",
+        description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
+    )
+    p.add_argument("--device", default="default.qubit,lightning.qubit", help="comma list of devices (default default.qubit,lightning.qubit)")
+    p.add_argument(
+        "--diff-method",
+        default="backprop,adjoint",
+        help="comma list of diff methods (default backprop,adjoint)",
+    )
+    p.add_argument(
+        "--combos",
+        default=None,
+        metavar="LIST",
+        help="device+method pairs instead of the cross product, "
+        "e.g. default.qubit+backprop,lightning.qubit+adjoint",
+    )
+    p.add_argument(
+        "--qubits", default="2,4,8", metavar="LIST",
+        help=f"qubit counts{limit_help('qubits')} (default 2,4,8)",
+    )
+    p.add_argument("--layers", default=None, metavar="LIST", help="layer counts (default 1)")
+    p.add_argument("--batch-size", default=None, metavar="LIST", help="batch sizes (default 5)")
+    p.add_argument(
+        "--threads", default=None, metavar="LIST",
+        help=f"OMP/torch threads per child{limit_help('threads')} (default: library's)",
+    )
+    p.add_argument("--steps", default=str(DEFAULT_STEPS), metavar="N", help=f"measured steps per point (default {DEFAULT_STEPS})")
+    p.add_argument("--warmup", default=str(DEFAULT_WARMUP), metavar="N", help=f"unmeasured warm-up steps before them (default {DEFAULT_WARMUP})")
+    repeat_flags.add_flags(p, "point")
+    slurm_options.add_flags(p)
+    p.add_argument("--timeout", default=None, metavar="SECONDS", help="per run, from process start; a run past it is stopped")
+    p.add_argument("--interval", default="0.1", metavar="SECONDS", help="sampling interval (default 0.1)")
+    p.add_argument("--events", metavar="FILE", help="write every event to FILE as JSON lines")
+    p.add_argument("--json", metavar="FILE", help="write the summary JSON to FILE")
+    p.add_argument("--force", action="store_true", help="overwrite existing --json/--events files")
+    for flag, name, text in _single_flags():
+        p.add_argument(
+            flag, dest=name, default=None,
+            help=f"{text}{limit_help(name)} (default {getattr(WorkloadParams(), name)})",
+        )
+    from qtui.cli.commands.run import add_foreign_device_flag, add_workload_path_flag
+
+    add_workload_path_flag(p)
+    add_foreign_device_flag(p)
+    p.set_defaults(func=handle)
+
+
+def parse_combos(text: str) -> list[tuple[str, str]]:
+    """``"default.qubit+backprop,lightning.qubit+adjoint"`` -> pairs.
+
+    Empty (``--combos ""``), an empty item or a pair given twice is refused,
+    as for every list flag (``qtui.core.config.parse_list``); methods are checked
+    here, devices against the probe later.
+    """
+    pairs = []
+    for item in parse_list("combos", text):
+        device, plus, method = item.rpartition("+")
+        if not plus or not device.strip() or not method.strip():
+            raise ConfigError("combos", f"each item must be device+method, got {item!r}")
+        device, method = device.strip(), method.strip()
+        if method not in DIFF_METHODS:
+            raise ConfigError(
+                "combos", f"unknown method {method!r} in {item!r}; allowed: {', '.join(DIFF_METHODS)}"
+            )
+        if (device, method) in pairs:
+            raise ConfigError("combos", f"{device}+{method} is listed twice; give each pair once")
+        pairs.append((device, method))
+    return pairs
+
+
+def handle(args: argparse.Namespace) -> int:
+    from qtui.cli.commands.run import _fail, check_output_path, resolve_combos, start_session
+    from qtui.session.capabilities import ProbeError
+
+    try:
+        # list syntax before the (slow) probe: --combos "" is an error, not the default sweep
+        pairs = parse_combos(args.combos) if args.combos is not None else None
+        if pairs is None:
+            parse_devices(args.device, None)
+            parse_diff_methods(args.diff_method)
+        axes: dict[str, list[int]] = {}
+        for name in AXES:
+            text = getattr(args, name)
+            if text is not None:
+                axes[name] = parse_axis(name, text)
+        steps = parse_steps(args.steps)
+        warmup = FIELD_PARSERS["warmup"](args.warmup)
+        values: dict[str, Any] = {name: getattr(args, name) for _, name, _ in _single_flags()}
+        base = base_params(values, axes, steps, warmup)
+        repeat, policy = repeat_flags.parse(args)
+        slurm = slurm_options.parse(args)
+        timeout = FIELD_PARSERS["timeout"](args.timeout) if args.timeout is not None else None
+        interval = FIELD_PARSERS["interval"](args.interval)
+        workload_path = parse_workload_path(args.workload_path)
+        check_output_path("json", args.json, args.force)
+        check_output_path("events", args.events, args.force)
+        if pairs is not None:
+            combos, refused = [], []
+            for device, method in pairs:
+                ok, no = resolve_combos(device, method)
+                combos += ok
+                refused += no
+        else:
+            combos, refused = resolve_combos(args.device, args.diff_method)
+        points = math.prod(len(v) for v in axes.values())
+        planned = points * len(combos) * repeat
+        if planned > MAX_RUNS:
+            raise ConfigError(
+                "sweep",
+                f"{planned} runs planned ({len(combos)} combinations x {points} points x "
+                f"{repeat} repeats); at most {MAX_RUNS}: give fewer values or repeats",
+            )
+        devices = list(dict.fromkeys(d for d, _ in combos))
+        methods = list(dict.fromkeys(m for _, m in combos))
+        specs = [
+            dataclasses.replace(
+                s, workload_path=workload_path,
+                allow_foreign_device=getattr(args, "allow_foreign_device", False),
+            )
+            for s in expand(devices, methods, axes, base, repeat=repeat, timeout_s=timeout)
+            if (s.device, s.diff_method) in combos
+        ]
+    except ConfigError as exc:
+        return _fail(str(exc))
+    except ProbeError as exc:
+        print(f"qtui: error: could not probe the PennyLane devices: {exc}", file=sys.stderr)
+        return 1
+
+    return start_session(args, specs, combos, refused, base.workload, interval, policy, slurm)

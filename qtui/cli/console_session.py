@@ -1,0 +1,367 @@
+"""Headless sessions: live progress with rich, a hyperfine-style table at the end.
+
+``run_session`` drives a ``Supervisor`` from a worker thread while the main
+thread shows progress and handles Ctrl-C (and SIGTERM): the first one cancels
+every run, and the session still prints the table and saves what finished.
+Everything shown comes from ``qtui.analysis.fold.SessionSummary``, the same fold of
+the event stream the TUI and the exporters use.
+
+No torch or pennylane here: this runs in the CLI process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from rich.console import Console, Group, RenderableType
+from rich.live import Live
+from rich.text import Text
+
+from qtui.analysis.fold import RunRecord, SessionSummary
+from qtui.analysis.outcomes import describe_error
+from qtui.analysis.summary_builder import document
+from qtui.core import events as ev
+from qtui.core.config import RunSpec
+from qtui.core.parameters import combo_parameters
+from qtui.core.parameters import run_label as label_of_run
+from qtui.core.units import cores as fmt_cores
+from qtui.core.units import loss as fmt_loss
+from qtui.core.units import memory as fmt_bytes
+from qtui.core.units import percent as fmt_percent
+from qtui.core.units import seconds as fmt_seconds
+from qtui.report.analysis_report import print_analysis
+from qtui.report.console_report import exit_reason, print_report
+from qtui.session.control import SessionController
+from qtui.store.summary_file import SummaryFile
+
+EXIT_OK = 0
+EXIT_RUNS_FAILED = 1
+EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
+EXIT_HANGUP = 129
+#: Signals that cancel the session and keep what finished: Ctrl-C, kill, a closed terminal.
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+# --- one-line texts (the figures themselves come from qtui.core.units) -----------------------
+
+
+def run_label(rec: RunRecord) -> str:
+    """``device+method #k`` (k = 1-based repeat), as the one-line reasons say it."""
+    return label_of_run(combo_parameters(rec.spec), rec.spec.get("repeat_index"))
+
+
+def outcome_text(rec: RunRecord) -> str:
+    """One line saying how a run that did not finish ended."""
+    return describe_error(rec.error, rec.state) or rec.state
+
+
+# --- live progress --------------------------------------------------------------------
+
+
+class Progress:
+    """Thread-safe progress state; ``on_event`` runs on the supervisor's thread."""
+
+    def __init__(self, specs: list[RunSpec], console: Console, live: bool) -> None:
+        self.summary = SessionSummary()
+        self.order = [s.run_id for s in specs]
+        self.total = len(specs)
+        self.console = console
+        self.live = live
+        self.lock = threading.Lock()
+        self.current: str | None = None
+        self.t_run: float | None = None
+
+    def index(self, run_id: str) -> int:
+        return self.order.index(run_id) + 1 if run_id in self.order else 0
+
+    def on_event(self, event: ev.Event) -> None:
+        with self.lock:
+            rec = self.summary.apply(event)
+        if rec is None:
+            if isinstance(event, ev.LogNote):
+                self._print(f"note: {event.message}", style="yellow")
+            return
+        i = self.index(rec.run_id)
+        head = f"[{i}/{self.total}] {run_label(rec)}"
+        if isinstance(event, ev.RunStarted):
+            with self.lock:
+                self.current, self.t_run = rec.run_id, time.monotonic()
+            extra = []
+            if event.resolved_diff_method and event.resolved_diff_method != rec.diff_method:
+                extra.append(f"best → {event.resolved_diff_method}")
+            if event.split_batch:
+                extra.append("batch split")
+            note = f" ({', '.join(extra)})" if extra else ""
+            self._print(f"{head}: started{note}, imports {event.import_s:.1f} s")
+        elif isinstance(event, ev.RunFinished):
+            self._clear(rec.run_id)
+            self._print(
+                f"{head}: finished in {fmt_seconds(event.train_s)},"
+                f" loss {fmt_loss(event.final_loss)}, accuracy {fmt_percent(event.accuracy)},"
+                f" peak RSS {fmt_bytes(event.peak_rss)}, {fmt_cores(event.cores_in_use)} cores",
+                style="green",
+            )
+        elif event.type in ("run_failed", "run_crashed", "run_timed_out", "run_cancelled"):
+            self._clear(rec.run_id)
+            self._print(f"{head}: {outcome_text(rec)}", style="red")
+
+    def _clear(self, run_id: str) -> None:
+        with self.lock:
+            if self.current == run_id:
+                self.current = None
+
+    def _print(self, text: str, style: str | None = None) -> None:
+        self.console.print(Text(text, style=style or ""), highlight=False)
+
+    def __rich__(self) -> RenderableType:
+        with self.lock:
+            rec = self.summary.runs.get(self.current) if self.current else None
+            done = sum(
+                1 for r in self.summary.runs.values() if r.state not in ("queued", "running")
+            )
+            if rec is None:
+                return Text(f"{done}/{self.total} runs done", style="dim")
+            s = rec.last_sample
+            bpe = int(rec.started.get("batches_per_epoch") or 0)
+            epochs = int(rec.spec.get("params", {}).get("epochs", 0) or 0)
+            elapsed = time.monotonic() - (self.t_run or time.monotonic())
+            line = Text()
+            line.append(f"run {self.index(rec.run_id)}/{self.total} ", style="bold")
+            line.append(run_label(rec), style="cyan")
+            line.append(f"  epoch {rec.epoch}/{epochs or '?'}")
+            line.append(f"  batch {rec.batch}/{bpe or '?'}")
+            line.append(f"  last batch loss {fmt_loss(rec.last_loss)}")
+            line.append(f"  {elapsed:.1f} s")
+            res = Text("  ")
+            res.append(f"RSS {fmt_bytes(s.get('rss'))}  threads {s.get('threads', '-')}")
+            res.append(f"  cores in use {fmt_cores(s.get('cores_in_use'))}")
+            percpu = s.get("percpu") or []
+            if percpu:
+                res.append("  cpu ", style="dim")
+                for p in percpu[:48]:
+                    res.append(_bar(float(p)), style="green" if p < 70 else "yellow")
+            return Group(line, res)
+
+
+def _bar(pct: float) -> str:
+    blocks = " ▁▂▃▄▅▆▇█"
+    return blocks[min(8, max(0, round(pct / 12.5)))]
+
+
+# --- saving -----------------------------------------------------------------------------
+
+
+# --- the session ------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _signals(on_signal: Any) -> Iterator[None]:
+    """Route SIGINT/SIGTERM/SIGHUP to ``on_signal`` while the session runs (main thread only).
+
+    SIGHUP (the SSH connection or terminal closed) is handled like SIGTERM: the
+    runs are cancelled, the cancel is recorded, and the summary is written.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    saved = {s: signal.getsignal(s) for s in _STOP_SIGNALS}
+    for s in saved:
+        signal.signal(s, on_signal)
+    try:
+        yield
+    finally:
+        for s, h in saved.items():
+            signal.signal(s, h)
+
+
+def _with_history(on_event: Any, err: Console) -> Any:
+    """Tee events into the history database; a database problem never stops a run."""
+    if os.environ.get("QTUI_NO_HISTORY"):
+        return on_event
+    try:
+        from qtui.store.history_db import HistoryDB, HistoryError, recording
+
+        db = HistoryDB()
+    except (HistoryError, OSError, sqlite3.Error) as exc:
+        err.print(Text(f"qtui: warning: history is not recorded ({exc})"), highlight=False)
+        return on_event
+    return recording(on_event, db)
+
+
+def run_session(
+    specs: list[RunSpec],
+    *,
+    refused: list[dict[str, Any]] | None = None,
+    interval: float = 0.1,
+    events_path: str | None = None,
+    json_path: str | None = None,
+    force: bool = False,
+    argv: list[str] | None = None,
+    out: Console | None = None,
+    err: Console | None = None,
+    planner: Any = None,
+    executor: Any = None,
+    session_id: str | None = None,
+    renumber: bool = True,
+    isolation: str = "process",
+) -> int:
+    """Run ``specs``, show progress, print the table, save ``--json``; returns the exit code.
+
+    ``executor`` (a cluster executor, ``qtui.cluster``) runs them instead of local
+    children; it is closed here at the end.  ``isolation`` names the local executor
+    (``qtui --isolation``): process (forked from a warm server), spawn or thread.  With jobs in flight, Ctrl-C asks
+    whether to cancel them or leave them running (no terminal to ask: cancel);
+    SIGTERM cancels them; SIGHUP (the terminal is gone) leaves them running, to be
+    re-attached with ``qtui watch --jobs-dir``.
+    """
+    out = out or Console()
+    err = err or Console(stderr=True)
+    live_mode = err.is_terminal
+    progress_ref: list[Progress] = []
+    summary_file = (
+        SummaryFile(json_path, lambda: document(progress_ref[0].summary)) if json_path else None
+    )
+
+    def on_event(e: ev.Event) -> None:
+        progress_ref[0].on_event(e)
+        if summary_file is not None:
+            summary_file.on_event(e)  # rewritten after every run that ends
+
+    options: dict[str, Any] = {}
+    if planner is not None:
+        options["planner"] = planner
+    if executor is not None:
+        options["executor"] = executor
+    if session_id is not None:
+        options["session_id"] = session_id
+    cluster = executor is not None and hasattr(executor, "detach") and executor.name == "slurm"
+    control = SessionController(
+        on_event, isolation=isolation, record=lambda f: _with_history(f, err),
+        supervisor_options=options or None,
+    )
+    if renumber:
+        specs = control.number(specs)  # the ids progress shows, before any event arrives
+    progress = Progress(specs, err, live_mode)
+    progress_ref.append(progress)
+    if refused:
+        err.print("Refused by PennyLane (not run):", style="bold")
+        for item in refused:
+            err.print(
+                Text(f"  {item['device']}+{item['diff_method']}: {item['reason']}"),
+                highlight=False,
+            )
+    if planner is not None:
+        p = planner.policy
+        err.print(
+            f"Running {len(specs)} combination(s) with --repeat auto: interleaved passes until "
+            f"the 95 % interval of each mean is within {p.target_ci:.1%} (at most "
+            f"{p.max_repeats} runs each), one run at a time.",
+            highlight=False,
+        )
+    elif not cluster:
+        err.print(f"Running {len(specs)} run(s), one at a time.", highlight=False)
+    if cluster:
+        from qtui.cli.slurm_prompts import announce
+
+        announce(executor, specs, session_id, err)
+
+    received: list[int] = []
+    ask: list[int] = []  # a Ctrl-C with cluster jobs in flight: the main loop asks
+
+    def on_signal(signum: int, frame: Any) -> None:
+        if cluster and not received and signum in (signal.SIGINT, signal.SIGHUP):
+            if signum == signal.SIGHUP:  # nobody left to ask: the jobs go on
+                received.append(signum)
+                control.cancel_all(leave_running=True)
+                return
+            if not ask:
+                ask.append(signum)
+                return
+        if not received:
+            err.print(
+                "\nInterrupted: cancelling runs (the table and --json keep what finished)...",
+                style="yellow",
+            )
+        received.append(signum)
+        control.cancel_all()
+
+    with _signals(on_signal):
+        live_ctx = (
+            Live(progress, console=err, refresh_per_second=4, transient=True)
+            if live_mode
+            else contextlib.nullcontext()
+        )
+        with live_ctx as live:
+            control.start(
+                specs,
+                interval=interval,
+                refused=refused or [],
+                events_path=events_path,
+                argv=argv,
+                renumber=False,
+            )
+            while control.active:
+                try:
+                    control.wait(0.2)
+                except KeyboardInterrupt:  # when no handler could be installed
+                    on_signal(signal.SIGINT, None)
+                if ask and not received:
+                    from qtui.cli.slurm_prompts import ask_leave_or_cancel
+
+                    if live is not None:
+                        live.stop()
+                    leave = ask_leave_or_cancel(err)
+                    received.append(ask[0])
+                    control.cancel_all(leave_running=leave)
+    if cluster:
+        executor.close()  # cancels what is still in flight, unless left running
+    summary = progress.summary
+    data = document(summary)
+    code = EXIT_OK
+    # The summary is written before anything that could fail (the report, an error).
+    if summary_file is not None:
+        where, why = summary_file.final(summary.session.get("session_id"), data)
+        if why is None:
+            err.print(Text(f"Summary written to {where}"), highlight=False, soft_wrap=True)
+        else:
+            err.print(
+                Text(f"qtui: could not write {json_path} ({why}); saved {where} instead"),
+                soft_wrap=True,  # one line a script can read, whatever the width
+            )
+            code = EXIT_RUNS_FAILED
+    if control.error is not None:
+        raise control.error
+
+    out.print()
+    print_report(data, out)
+    if planner is not None:
+        out.print("Repeats (--repeat auto):", style="bold")
+        for r in planner.report():
+            ci = "—" if r["ci"] is None else f"± {r['ci']:.1%} of the mean (95 %)"
+            out.print(Text(f"  {r['combination']}: {r['runs']} runs, {ci}; {r['why']}"))
+    print_analysis(data, out)
+    if events_path:
+        err.print(Text(f"Events written to {events_path}"), highlight=False)
+    if cluster:
+        from qtui.cli.slurm_prompts import farewell
+
+        farewell(executor, err)
+    if received:
+        if not (cluster and executor.detached):
+            err.print("qtui: interrupted; the runs that had not finished were cancelled")
+        return {signal.SIGTERM: EXIT_TERMINATED, signal.SIGHUP: EXIT_HANGUP}.get(
+            signal.Signals(received[0]), EXIT_INTERRUPTED
+        )
+    reason = exit_reason(data)
+    if reason:
+        err.print(Text(f"qtui: {reason}"), highlight=False, soft_wrap=True)
+        return EXIT_RUNS_FAILED
+    return code

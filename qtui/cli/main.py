@@ -1,0 +1,273 @@
+"""``qtui``: the command line.  No subcommand launches the TUI.
+
+Subcommands live in ``qtui/cli/commands/<name>.py``; each exposes
+``register(subparsers)`` and sets ``func`` (``args -> exit code``).  A command
+that fails to import does not take the others down, and is never hidden: its
+name and the reason are printed on stderr in one line, and invoking it exits 1.
+
+Every parse error, whatever the subcommand, is one line,
+``qtui: error: <field>: <what is wrong>``, and exit 2 (``QtuiParser``); the
+usage is printed only on request (``--help``).
+
+This process never imports torch or pennylane: training, probing and workload
+checks happen in children.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import os
+import re
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+from typing import Any, NoReturn
+
+from qtui import __version__
+from qtui.core.config import ConfigError, parse_float, parse_int
+
+#: Subcommand modules under ``qtui.cli.commands``, in the order ``--help`` lists them.
+COMMANDS: list[str] = [
+    "run",
+    "exec",
+    "devices",
+    "sweep",
+    "report",
+    "compare",
+    "history",
+    "watch",
+    "serve",
+]
+
+EXIT_USAGE = 2
+#: Exit code of a command that failed to load (a broken install, not bad input).
+EXIT_BROKEN = 1
+
+
+def error(message: str) -> int:
+    """Print ``qtui: error: <message>`` (one line) and return the usage exit code."""
+    print(f"qtui: error: {one_line(message)}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def one_line(text: str) -> str:
+    """Newlines folded to spaces, so a message can never break the one-line contract."""
+    return " ".join(str(text).split())
+
+
+# --- argparse, made to keep the one-line contract --------------------------------
+
+_ARGUMENT = re.compile(r"^argument (?P<name>[^:]+): (?P<msg>.*)$", re.S)
+_CHOICE = re.compile(r"^invalid choice: (?P<value>.+?) \(choose from (?P<choices>.*)\)$", re.S)
+_BAD_TYPE = re.compile(r"^invalid (?P<type>\w+) value: (?P<value>.*)$", re.S)
+_AMBIGUOUS = re.compile(r"^ambiguous option: (?P<option>\S+) could match (?P<matches>.*)$", re.S)
+_REQUIRED = re.compile(r"^the following arguments are required: (?P<names>.*)$", re.S)
+_PLAIN = {
+    "expected one argument": "needs a value",
+    "expected at most one argument": "takes at most one value",
+    "expected at least one argument": "needs at least one value",
+}
+
+
+def field_name(argument: str) -> str:
+    """``-n/--limit`` -> ``limit``; ``COMMAND`` -> ``command``; ``A.json`` stays."""
+    name = argument.split("/")[-1].lstrip("-")
+    return name.lower() if name.isupper() else name
+
+
+def _unquote_list(text: str) -> str:
+    return ", ".join(p.strip().strip("'\"") for p in text.split(","))
+
+
+def _ascii_int(text: str) -> int:
+    """``type=int`` in every qtui parser: ASCII digits only (``int("１")`` would take it)."""
+    try:
+        return parse_int("value", text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(exc.detail) from None
+
+
+def _finite_float(text: str) -> float:
+    """``type=float`` in every qtui parser: ASCII, finite."""
+    try:
+        return parse_float("value", text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(exc.detail) from None
+
+
+class QtuiParser(argparse.ArgumentParser):
+    """An ArgumentParser whose every error is one line, ``qtui: error: <field>: ...``, exit 2.
+
+    ``type=int`` and ``type=float`` are replaced by strict parsers (ASCII
+    digits, 64-bit, finite), so a subcommand's plain ``type=int`` gets the
+    same checks as the fields in ``qtui.core.config``.  Subparsers are created with
+    this class too (``add_subparsers(parser_class=...)``).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.register("type", int, _ascii_int)
+        self.register("type", float, _finite_float)
+
+    def parse_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> argparse.Namespace:
+        """As argparse's, but a left-over argument names the subcommand it was given to."""
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras and not getattr(parsed, "broken_command", False):
+            self.unexpected(extras, getattr(parsed, "command", None))
+        return parsed
+
+    def unexpected(self, extras: list[str], command: str | None) -> NoReturn:
+        prog = f"{self.prog} {command}" if command else self.prog
+        first = extras[0]
+        if first.startswith("-") and len(first) > 1 and not _looks_negative(first):
+            flag = first.split("=", 1)[0]
+            self.fail(f"{flag}: unknown option for {prog} (`{prog} --help` lists them)")
+        self.fail(
+            f"{first}: unexpected argument for {prog} (`{prog} --help` says what it takes)"
+        )
+
+    def error(self, message: str) -> NoReturn:
+        """argparse's error text, reworded as ``<field>: <what is wrong>`` on one line."""
+        self.fail(self.reword(message))
+
+    def reword(self, message: str) -> str:
+        m = _ARGUMENT.match(message)
+        if m:
+            name, msg = field_name(m["name"]), m["msg"]
+            choice = _CHOICE.match(msg)
+            if choice and name == "command":
+                return (
+                    f"command: unknown command {choice['value']}; "
+                    f"commands: {_unquote_list(choice['choices'])}"
+                )
+            if choice:
+                return f"{name}: {choice['value']} is not allowed; allowed: {_unquote_list(choice['choices'])}"
+            bad = _BAD_TYPE.match(msg)
+            if bad:
+                return f"{name}: must be a valid {bad['type']}, got {bad['value']}"
+            if msg.startswith("ignored explicit argument "):
+                return f"{name}: takes no value, got {msg.removeprefix('ignored explicit argument ')}"
+            return f"{name}: {_PLAIN.get(msg, msg)}"
+        m = _AMBIGUOUS.match(message)
+        if m:
+            return f"{m['option']}: ambiguous option for {self.prog}, could match {m['matches']}"
+        m = _REQUIRED.match(message)
+        if m:
+            first = field_name(m["names"].split(",")[0].strip())
+            return f"{first}: required (`{self.prog} --help` says what it takes)"
+        return message
+
+    def fail(self, message: str) -> NoReturn:
+        print(f"qtui: error: {one_line(message)}", file=sys.stderr)
+        sys.exit(EXIT_USAGE)
+
+
+def _looks_negative(arg: str) -> bool:
+    return bool(re.fullmatch(r"-\d[\d.eE+-]*", arg))
+
+
+# --- loading the subcommands -------------------------------------------------------
+
+
+def _load_command(name: str) -> tuple[ModuleType | None, str | None]:
+    """The command's module, or None and why it could not be loaded (one line)."""
+    module_name = f"qtui.cli.commands.{name}"
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:  # noqa: BLE001 - a broken command must not break the rest
+        return None, one_line(f"{type(exc).__name__}: {exc}")
+    if not callable(getattr(module, "register", None)):
+        return None, f"{module_name} has no register(subparsers)"
+    return module, None
+
+
+def _warn_broken(name: str, why: str) -> None:
+    """Always said, in one line: a broken install must not look like a missing command."""
+    print(f"qtui: warning: command {name!r} failed to load: {why}", file=sys.stderr)
+
+
+def _broken_command(args: argparse.Namespace) -> int:
+    """A command that failed to load: the warning already said which and why."""
+    return EXIT_BROKEN
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from qtui.engine.executor import executor_names
+
+    parser = QtuiParser(
+        prog="qtui",
+        description=(
+            "Terminal monitor and benchmark bench for hybrid quantum-classical training "
+            "(PennyLane + PyTorch).  With no command, opens the TUI.  Bad input: one line, "
+            "`qtui: error: <field>: ...`, exit 2."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"qtui {__version__}")
+    parser.add_argument("--theme", metavar="NAME", help="TUI colour theme (see themes/)")
+    parser.add_argument(
+        "--isolation",
+        choices=tuple(n for n in executor_names() if n != "slurm"),  # the form picks SLURM
+        default="process",
+        help="how local runs are started (TUI, run, sweep, exec): process (default: "
+        "forked from a warm server, imports paid once), spawn (a fresh interpreter "
+        "per run) or, less faithfully, thread (a thread of qtui's own process)",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=QtuiParser)
+    for name in COMMANDS:
+        module, why = _load_command(name)
+        if module is not None:
+            module.register(sub)
+            continue
+        reason = why or "unknown reason"
+        _warn_broken(name, reason)
+        stub = sub.add_parser(name, help=f"(failed to load: {reason})", add_help=False)
+        stub.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+        stub.set_defaults(func=_broken_command, broken_command=True)
+    return parser
+
+
+def launch_tui(args: argparse.Namespace) -> int:
+    try:
+        from qtui.ui.app import run_app
+    except ModuleNotFoundError as exc:
+        if exc.name in ("qtui.ui", "qtui.ui.app"):
+            print(
+                "qtui: the TUI is not available in this build; use `qtui run` for headless runs "
+                "(`qtui --help` lists the commands)",
+                file=sys.stderr,
+            )
+            return 1
+        raise
+    return int(run_app(args) or 0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version (0) or a parse error (2, already said)
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else EXIT_USAGE)
+    try:
+        if getattr(args, "command", None) is None:
+            return launch_tui(args)
+        func = getattr(args, "func", None)
+        if func is None:
+            parser.print_help()
+            return EXIT_USAGE
+        return int(func(args) or 0)
+    except KeyboardInterrupt:
+        print("qtui: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # `qtui devices | head`: the reader went away; exit quietly.
+        with contextlib.suppress(OSError):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the final flush
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

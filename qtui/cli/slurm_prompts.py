@@ -1,0 +1,63 @@
+"""What the headless commands say and ask about a cluster session.
+
+Kept apart from ``qtui.cli.console_session`` so local runs never read about clusters:
+the line that opens a session (where the jobs go, where their files are, how
+to re-attach), the question a Ctrl-C asks with jobs in flight, and the line
+that ends a session left running.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from rich.console import Console
+from rich.text import Text
+
+
+def announce(executor: Any, specs: list[Any], session_id: str | None, err: Console) -> None:
+    """``Submitting 4 run(s) as one SLURM job array (...)``, and where its files go."""
+    opts = executor.options
+    where = "on SLURM" if opts.cluster == "slurm" else f"on submitit's {opts.cluster} executor"
+    folder = executor.folder or (opts.folder() / session_id if session_id else opts.folder())
+    err.print(
+        Text(
+            f"Submitting {len(specs)} run(s) as one job array {where} ({opts.describe()}); "
+            f"jobs folder {folder}.  Ctrl-C asks whether to cancel the jobs or leave them "
+            f"running; re-attach with: qtui watch --jobs-dir {folder}"
+        ),
+        highlight=False,
+    )
+
+
+def ask_leave_or_cancel(err: Console) -> bool:
+    """Ctrl-C with jobs in flight: True to leave them running.  Without a terminal
+    to ask (stdin not a TTY) or on a second Ctrl-C, the jobs are cancelled."""
+    if not sys.stdin.isatty():
+        err.print("\nInterrupted: cancelling the jobs (no terminal to ask).", style="yellow")
+        return False
+    err.print(
+        "\nJobs are still running on the cluster.  [c]ancel them, or [l]eave them running "
+        "(re-attach later with qtui watch --jobs-dir)?  [c/l] ",
+        style="yellow", end="",
+    )
+    try:
+        answer = sys.stdin.readline().strip().lower()
+    except (KeyboardInterrupt, OSError):
+        answer = "c"
+    leave = answer.startswith("l")
+    err.print("Leaving the jobs running..." if leave else "Cancelling the jobs (scancel)...",
+              style="yellow")
+    return leave
+
+
+def farewell(executor: Any, err: Console) -> None:
+    """For a session left running: the one command that brings it back."""
+    if getattr(executor, "detached", False) and executor.folder is not None:
+        err.print(
+            Text(
+                f"qtui: the jobs go on without qtui; re-attach with: "
+                f"qtui watch --jobs-dir {executor.folder}"
+            ),
+            highlight=False, soft_wrap=True,
+        )

@@ -1,0 +1,1 @@
+"""The results model and every renderer of a summary (console, Markdown, HTML, CSV, JSON)."""

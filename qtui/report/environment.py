@@ -1,0 +1,101 @@
+"""Where a summary was measured: the machine and the parameters shared by every result.
+
+Exporters and the console print these lines under the results, so a pasted
+table says which CPU, how many cores and which package versions produced it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from qtui.core.parameters import varying_parameters
+from qtui.core.units import GiB
+
+#: The versions an environment line names (of those ``qtui.engine.machine`` records).
+SHOWN_PACKAGES = (
+    "torch", "pennylane", "pennylane-lightning", "pennylane-lightning-kokkos",
+    "pennylane-lightning-gpu", "numpy",
+)
+
+
+def common_parameters(summary: dict[str, Any]) -> dict[str, Any]:
+    """Workload parameters shared by every result (shown once, not per row)."""
+    results = [r for r in summary.get("results") or [] if isinstance(r, dict)]
+    if not results:
+        return {}
+    varying = set(varying_parameters(results))
+    first = results[0].get("parameters") or {}
+    return {
+        k: v for k, v in first.items() if k not in ("device", "diff_method") and k not in varying
+    }
+
+
+def _measured_on(nodes: Any) -> str:
+    """``AMD EPYC 7763 ×128: n1, n2 (6 runs); …`` from a summary's ``nodes`` (cluster runs)."""
+    parts = []
+    for item in nodes if isinstance(nodes, list) else []:
+        if not isinstance(item, dict) or not item.get("label"):
+            continue
+        names = [str(n) for n in item.get("nodes") or [] if n] if isinstance(
+            item.get("nodes"), list) else []
+        runs = len(item["run_ids"]) if isinstance(item.get("run_ids"), list) else 0
+        parts.append(f"{item['label']}: {', '.join(names) or '?'} ({runs} run{'s' * (runs != 1)})")
+    return "; ".join(parts)
+
+
+def environment_lines(summary: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, value) pairs: CPU, cores, memory, OS, Python, package versions.
+
+    Reads ``qtui.engine.machine.machine_info()`` keys, falling back to
+    pytest-benchmark's names, so summaries from other writers still render.
+    """
+    m = summary.get("machine_info") or {}
+    cpu: dict[str, Any] = m["cpu"] if isinstance(m.get("cpu"), dict) else {}
+    versions = dict((m.get("versions") or {}) if isinstance(m.get("versions"), dict) else {})
+    versions.update(summary.get("versions") or {})
+    out: list[tuple[str, str]] = []
+    measured = _measured_on(summary.get("nodes"))
+    if measured:
+        out.append(("Measured on", measured))
+    host = m.get("hostname") or m.get("node")
+    if host:
+        out.append(("Host", f"{host} (submitted from; the runs ran on the nodes above)"
+                    if measured else str(host)))
+    model = m.get("cpu_model") or cpu.get("brand_raw") or m.get("processor")
+    if model:
+        out.append(("CPU", str(model)))
+    logical = m.get("logical_cores") or cpu.get("count")
+    physical = m.get("physical_cores") or cpu.get("physical_count")
+    usable = m.get("usable_cores")
+    if logical:
+        text = f"{logical} logical"
+        if physical:
+            text = f"{physical} physical, " + text
+        if usable and usable != logical:
+            text += f", {usable} usable by qtui"
+        out.append(("Cores", text))
+    if m.get("memory_total"):
+        out.append(("Memory", f"{float(m['memory_total']) / GiB:.1f} GiB"))
+    os_name = m.get("os") or " ".join(
+        str(x) for x in (m.get("system"), m.get("release")) if x
+    )
+    if os_name:
+        out.append(("OS", str(os_name)))
+    py = versions.get("python") or m.get("python_version")
+    if py:
+        out.append(("Python", str(py)))
+    pkgs = [
+        f"{name} {versions[name]}"
+        for name in SHOWN_PACKAGES
+        if versions.get(name)
+    ]
+    if pkgs:
+        out.append(("Packages", ", ".join(pkgs)))
+    qv = summary.get("qtui_version") or versions.get("qtui")
+    if qv:
+        out.append(("qtui", str(qv)))
+    if summary.get("datetime"):
+        out.append(("Date (UTC)", str(summary["datetime"])))
+    return out
+
+

@@ -1,0 +1,193 @@
+"""Exports: render a summary in a format and write it safely.
+
+Used alike by ``qtui run``, the TUI's export action and ``qtui report``.
+
+Nothing is lost: files are written to a temporary file in the target folder
+and moved into place in one step (``os.link``/``os.replace``), so a reader
+never sees half a report and a crash leaves the old file intact; an existing
+file is never overwritten unless ``force`` is given; a failed render leaves
+no file behind and raises ``ExportError`` with one line that says why (the
+caller still holds the summary).
+
+Reading a summary back is the store's job (``qtui.store.loading.load_summary``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from qtui.report.export.base import Exporter, ExportError
+from qtui.report.export.csv_export import CsvExporter
+from qtui.report.export.html_export import HtmlExporter
+from qtui.report.export.json_export import JsonExporter
+from qtui.report.export.markdown_export import MarkdownExporter
+
+__all__ = [
+    "EXPORTERS",
+    "ExportError",
+    "Exporter",
+    "FORMATS",
+    "get_exporter",
+    "render",
+    "write_all",
+    "write_summary",
+]
+
+EXPORTERS: dict[str, Exporter] = {
+    e.name: e for e in (JsonExporter(), MarkdownExporter(), CsvExporter(), HtmlExporter())
+}
+FORMATS: tuple[str, ...] = tuple(EXPORTERS)
+_ALIASES = {"markdown": "md", "htm": "html"}
+
+
+def get_exporter(fmt: str) -> Exporter:
+    name = _ALIASES.get(fmt.lower(), fmt.lower())
+    try:
+        return EXPORTERS[name]
+    except KeyError:
+        raise ExportError(
+            f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}"
+        ) from None
+
+
+def format_for_path(path: str | os.PathLike[str]) -> str | None:
+    """The format a file name implies (``x.md`` -> ``md``), if any."""
+    ext = Path(path).suffix.lower().lstrip(".")
+    ext = _ALIASES.get(ext, ext)
+    return ext if ext in EXPORTERS else None
+
+
+def render(summary: dict[str, Any], fmt: str) -> str | bytes:
+    """Render in memory; any failure becomes a one-line ``ExportError``."""
+    exporter = get_exporter(fmt)
+    try:
+        return exporter.render(summary)
+    except ExportError:
+        raise
+    except Exception as exc:
+        raise ExportError(
+            f"could not render the {exporter.name} export: {type(exc).__name__}: {exc}"
+        ) from exc
+
+
+def _atomic_write(path: Path, data: bytes, force: bool) -> None:
+    """Write ``data`` to ``path`` in one step; refuse to replace unless ``force``."""
+    folder = path.parent
+    if not folder.is_dir():
+        raise ExportError(f"cannot write {path}: folder {folder} does not exist")
+    if path.is_dir():
+        raise ExportError(f"cannot write {path}: it is a folder")
+    if path.exists() and not force:
+        raise ExportError(f"{path} already exists; use --force to overwrite it")
+    tmp = None
+    for i in range(100):
+        candidate = folder / f".{path.name}.{os.getpid()}.{i}.tmp"
+        try:
+            # O_EXCL: never clobber another writer's temp file; mode 0o666 & umask
+            # gives the file the permissions a plain open() would.
+            fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        tmp = candidate
+        break
+    if tmp is None:
+        raise ExportError(f"cannot write {path}: no free temporary name in {folder}")
+    try:
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+        except OSError as exc:
+            raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        if force:
+            os.replace(tmp, path)
+        else:
+            # link() fails if the name exists, closing the race between the
+            # exists() check above and now; fall back where links are unsupported.
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                raise ExportError(f"{path} already exists; use --force to overwrite it") from None
+            except OSError as exc:
+                if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
+                    raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from exc
+                if path.exists():
+                    raise ExportError(
+                        f"{path} already exists; use --force to overwrite it"
+                    ) from None
+                os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
+def write_summary(
+    summary: dict[str, Any], path: str | os.PathLike[str], fmt: str, force: bool = False
+) -> Path:
+    """Render ``summary`` as ``fmt`` and write it to ``path`` atomically."""
+    target = Path(path).expanduser()
+    data = render(summary, fmt)
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    _atomic_write(target, raw, force)
+    return target
+
+
+def default_stem(summary: dict[str, Any]) -> str:
+    """``qtui-<session id>``, made safe as a file name."""
+    sid = str(summary.get("session_id") or "")
+    if not sid:
+        sid = re.sub(r"[^0-9]", "", str(summary.get("datetime") or ""))[:14] or "summary"
+    return "qtui-" + re.sub(r"[^A-Za-z0-9._-]", "_", sid)
+
+
+def write_all(
+    summary: dict[str, Any],
+    folder: str | os.PathLike[str],
+    force: bool = False,
+    formats: tuple[str, ...] = FORMATS,
+) -> list[Path]:
+    """Write every format to ``folder`` as ``qtui-<session>.<ext>``.
+
+    All targets are checked before anything is written, so a refusal writes
+    nothing.  The JSON goes first: if a later format fails, the data is
+    already safe, and the ``ExportError`` lists what was written.
+    """
+    out_dir = Path(folder).expanduser()
+    if not out_dir.is_dir():
+        raise ExportError(f"cannot write to {out_dir}: not an existing folder")
+    stem = default_stem(summary)
+    ordered = sorted(formats, key=lambda f: f != "json")
+    targets = [(fmt, out_dir / f"{stem}.{get_exporter(fmt).extension}") for fmt in ordered]
+    if not force:
+        existing = [str(p) for _, p in targets if p.exists()]
+        if existing:
+            raise ExportError(
+                f"{', '.join(existing)} already exist{'s' if len(existing) == 1 else ''}; "
+                "use --force to overwrite"
+            )
+    written: list[Path] = []
+    failures: list[str] = []
+    for fmt, target in targets:
+        try:
+            written.append(write_summary(summary, target, fmt, force=force))
+        except ExportError as exc:
+            failures.append(str(exc))
+    if failures:
+        err = ExportError(
+            "; ".join(failures)
+            + (f" (written: {', '.join(map(str, written))})" if written else "")
+        )
+        err.written = written  # type: ignore[attr-defined]
+        raise err
+    return written
+
+
+# --- reading back -----------------------------------------------------------

@@ -1,0 +1,1 @@
+"""Run control for any front end: the session controller, adaptive repeats, capabilities."""

@@ -1,0 +1,407 @@
+"""Run control shared by the TUI and the headless CLI: no Textual here.
+
+``SessionController`` owns what starting, steering and ending a session of
+runs means, so ``qtui run``/``qtui sweep`` (``qtui.cli.console_session.run_session``) and
+the TUI (``qtui.ui.app``) do it one way:
+
+* ``start(specs, ...)`` numbers the runs (``r1``, ``r2``, ... across the whole
+  controller, so a second batch never reuses an id) and runs them on a
+  ``Supervisor`` in a worker thread; started while a session is active, the
+  batch waits (its runs are announced ``queued`` at once) and starts when the
+  current session ends, in the same thread.
+* ``cancel(run_id)`` cancels a waiting run without starting it, or asks the
+  supervisor to stop a running or queued one; ``cancel_all()`` does both for
+  every run; ``set_interval`` changes the sampling of the current run too.
+* a batch may carry its own ``executor`` (``start(..., executor=...)``: a cluster
+  session's ``SlurmExecutor``); it runs that batch only, instead of the shared
+  local one, and is closed when that batch's session ends (a SLURM executor then
+  cancels its unfinished jobs, unless they were left running).
+* ``follow(path)`` feeds the events of a growing JSONL log instead (``qtui
+  watch``), on a thread that ``stop()`` ends.
+* what a finished session leaves: ``error`` (the exception the supervisor
+  raised, if any) and the ``on_finished`` callback; the events themselves went
+  to ``on_event``.
+
+Callbacks (``on_event``, ``on_launch``, ``on_finished``, ``on_follow_done``)
+run on the worker threads: a UI must hand them over to its own thread (the
+TUI's ``EventFeed`` and ``post_message`` are thread-safe).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qtui.core import events as ev
+from qtui.core.config import RunSpec
+
+#: Set (to anything) to keep sessions out of the history: ``qtui run``/``sweep`` and the TUI.
+NO_HISTORY_ENV = "QTUI_NO_HISTORY"
+
+OnEvent = Callable[[ev.Event], None]
+#: Wraps a session's ``on_event`` (e.g. to also record it in the history); called
+#: once per session, on the worker thread, just before the supervisor starts.
+Recorder = Callable[[OnEvent], OnEvent]
+
+
+@dataclass
+class Batch:
+    """Runs started together: one supervisor session."""
+
+    specs: list[RunSpec]
+    interval: float
+    refused: list[dict[str, Any]] = field(default_factory=list)
+    events_path: str | None = None
+    argv: list[str] | None = None
+    on_event: Any = None  # what the supervisor reports to (the recorder, when recording)
+    planner: Any = None  # --repeat auto (qtui.session.adaptive.AdaptiveRepeats), or None
+    executor: Any = None  # this batch's own executor (a cluster's), closed when it ends
+
+
+@dataclass(frozen=True)
+class Started:
+    """What ``start`` did: the numbered specs, and whether they wait for the current session."""
+
+    specs: list[RunSpec]
+    queued: bool
+
+
+class SessionController:
+    """Starts, steers and ends sessions of runs; thread-safe, Textual-free."""
+
+    def __init__(
+        self,
+        on_event: OnEvent,
+        *,
+        isolation: str = "process",
+        record: Recorder | None = None,
+        on_launch: Callable[[Batch], object] | None = None,
+        on_finished: Callable[[BaseException | None], object] | None = None,
+        first_run: int = 0,
+        supervisor_options: dict[str, Any] | None = None,
+        keep_warm: bool = False,
+    ) -> None:
+        self.on_event = on_event
+        self.isolation = isolation
+        # One executor serves every batch of a busy spell (the process executor's fork
+        # server, torch and pennylane imported once); it ends when the controller goes
+        # idle, or with keep_warm (the TUI) only at stop(), so a later start is warm too.
+        self.keep_warm = keep_warm
+        self._executor: Any = None
+        self.record = record
+        self.on_launch = on_launch
+        self.on_finished = on_finished
+        self.supervisor_options = dict(supervisor_options or {})  # e.g. machine, kill_grace_s
+        self.error: BaseException | None = None
+        self.interval = 0.1
+        self._counter = first_run
+        self._repeats: dict[tuple[str, str, Any], int] = {}  # combination+params -> runs so far
+        self._lock = threading.Lock()
+        self._pending: list[Batch] = []
+        self._batch: Batch | None = None  # the batch whose session is active
+        self._supervisor: Any = None
+        self._thread: threading.Thread | None = None
+        self._idle = threading.Event()
+        self._idle.set()
+        self._stop_follow = threading.Event()
+        self._follower: threading.Thread | None = None
+
+    # state --------------------------------------------------------------------------
+    @property
+    def active(self) -> bool:
+        """A supervisor session is running (or about to start the next waiting batch)."""
+        return not self._idle.is_set()
+
+    @property
+    def pending(self) -> bool:
+        """Runs are waiting for the current session to end."""
+        with self._lock:
+            return bool(self._pending)
+
+    @property
+    def busy(self) -> bool:
+        """Something to cancel: a session is active or runs wait."""
+        return self.active or self.pending
+
+    @property
+    def interrupted(self) -> bool:
+        sup = self._supervisor
+        return bool(sup is not None and sup.interrupted)
+
+    @property
+    def cluster_executor(self) -> Any:
+        """The active batch's own cluster executor (it can leave its jobs running:
+        ``detach``), or None when the active session runs locally or none is active."""
+        with self._lock:
+            batch = self._batch if not self._idle.is_set() else None
+        executor = batch.executor if batch is not None else None
+        return executor if executor is not None and hasattr(executor, "detach") else None
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until no session is active; False on timeout."""
+        return self._idle.wait(timeout)
+
+    # starting -----------------------------------------------------------------------
+    def number(self, specs: Sequence[RunSpec]) -> list[RunSpec]:
+        """``r<n>`` ids, counting on from every run this controller numbered before,
+        and repeat numbers that continue too: the same combination with the same
+        parameters started twice in a session is ``#1`` then ``#2``, not ``#1`` twice."""
+        out = []
+        with self._lock:
+            for spec in specs:
+                self._counter += 1
+                key = (spec.device, spec.diff_method, spec.params)
+                repeat = self._repeats.get(key, 0)
+                self._repeats[key] = repeat + 1
+                spec = dataclasses.replace(spec, repeat_index=repeat)
+                out.append(spec.with_id(f"r{self._counter}"))
+        return out
+
+    def start(
+        self,
+        specs: Sequence[RunSpec],
+        *,
+        interval: float = 0.1,
+        refused: Sequence[dict[str, Any]] = (),
+        events_path: str | None = None,
+        argv: list[str] | None = None,
+        renumber: bool = True,
+        planner: Any = None,
+        executor: Any = None,
+    ) -> Started:
+        """Run ``specs`` now, or after the current session when one is active.
+
+        ``renumber=False`` keeps the ids of specs already numbered by ``number``
+        (or by the session re-attached to); later runs are numbered after them.
+        ``executor``: this batch's own (a ``SlurmExecutor``), closed when its
+        session ends, or when the batch is dropped before it started.
+        """
+        numbered = self.number(specs) if renumber else list(specs)
+        if not renumber:
+            self._count_past(numbered)
+        if not numbered:
+            if executor is not None:
+                executor.close()
+            return Started([], False)
+        batch = Batch(
+            numbered, interval, list(refused), events_path, argv, planner=planner,
+            executor=executor,
+        )
+        with self._lock:
+            if not self._idle.is_set():
+                self._pending.append(batch)
+                queued = True
+            else:
+                self._idle.clear()
+                self.error = None
+                queued = False
+        if queued:
+            # shown as waiting now; the supervisor announces them again when they start
+            for s in numbered:
+                self.on_event(ev.RunQueued(run_id=s.run_id, spec=s.to_dict()))
+        else:
+            self._thread = threading.Thread(
+                target=self._drive, args=(batch,), name="qtui-supervisor", daemon=True
+            )
+            self._thread.start()
+        return Started(numbered, queued)
+
+    def _count_past(self, specs: Sequence[RunSpec]) -> None:
+        """Number later runs after ``r<n>`` ids given from outside (a re-attached session)."""
+        with self._lock:
+            for spec in specs:
+                digits = spec.run_id[1:] if spec.run_id.startswith("r") else ""
+                if digits.isdigit():
+                    self._counter = max(self._counter, int(digits))
+
+    def _supervisor_for(self, batch: Batch) -> Any:
+        from qtui.engine.supervisor import Supervisor
+
+        on_event = self.record(self.on_event) if self.record is not None else self.on_event
+        batch.on_event = on_event
+        options = dict(self.supervisor_options)
+        if batch.planner is not None:
+            options["planner"] = batch.planner
+        if options.get("planner") is not None:
+            options["number"] = self.number  # planned runs count on like the others
+        if batch.executor is not None:
+            options["executor"] = batch.executor
+        elif "executor" not in options:
+            if self._executor is None:
+                from qtui.engine.executor import get_executor
+
+                self._executor = get_executor(self.isolation)
+            options["executor"] = self._executor
+        return Supervisor(
+            batch.specs,
+            on_event,
+            interval=batch.interval,
+            events_path=batch.events_path,
+            isolation=self.isolation,
+            refused=batch.refused,
+            argv=batch.argv,
+            **options,
+        )
+
+    def _close_executor(self) -> None:
+        """End the shared executor (its fork server); the next start makes a new one."""
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.close()
+
+    def _drive(self, batch: Batch | None) -> None:
+        """The worker thread: one supervisor session per batch, until none waits."""
+        error: BaseException | None = None
+        while batch is not None:
+            try:
+                sup = self._supervisor_for(batch)
+                with self._lock:
+                    self._supervisor = sup
+                    self._batch = batch
+                    self.interval = sup.interval
+                if self.on_launch is not None:
+                    self.on_launch(batch)
+                sup.run()
+            except BaseException as exc:  # noqa: BLE001 - handed to on_finished / error
+                error = exc
+            finally:
+                # A session that raised before session_finished still flushes its
+                # history now (the recorder's close waits, bounded), not at exit.
+                close = getattr(batch.on_event, "close", None)
+                if callable(close):
+                    close()
+                if batch.executor is not None:
+                    try:  # a cluster's: cancels its unfinished jobs unless left running
+                        batch.executor.close()
+                    except Exception as exc:  # noqa: BLE001 - the next batch still runs
+                        error = error or exc
+            with self._lock:
+                batch = self._pending.pop(0) if self._pending else None
+            if batch is None:
+                if not self.keep_warm:
+                    self._close_executor()  # before idle: a session leaves no process behind
+                with self._lock:  # a batch started meanwhile runs now; else idle, atomically
+                    batch = self._pending.pop(0) if self._pending else None
+                    if batch is None:
+                        self.error = error
+                        self._idle.set()
+        if self.on_finished is not None:
+            self.on_finished(error)
+
+    # steering -----------------------------------------------------------------------
+    def set_interval(self, seconds: float) -> None:
+        """Sample the current run (and the rest of its session) every ``seconds``."""
+        self.interval = seconds
+        sup = self._supervisor
+        if sup is not None and self.active:
+            sup.set_interval(seconds)
+
+    def cancel(self, run_id: str) -> str | None:
+        """Cancel one run: ``"dropped"`` if it waited for a later session (it never
+        starts), ``"asked"`` if the supervisor stops it, None if no session is active."""
+        emptied: list[Batch] = []
+        with self._lock:
+            for batch in self._pending:
+                if any(s.run_id == run_id for s in batch.specs):
+                    batch.specs[:] = [s for s in batch.specs if s.run_id != run_id]
+                    emptied = [b for b in self._pending if not b.specs]
+                    self._pending = [b for b in self._pending if b.specs]
+                    dropped = True
+                    break
+            else:
+                dropped = False
+            sup = self._supervisor if not self._idle.is_set() else None
+        for batch in emptied:
+            if batch.executor is not None:
+                batch.executor.close()  # never prepared: nothing was submitted
+        if dropped:
+            self.on_event(ev.RunCancelled(run_id=run_id, reason="cancelled before it started"))
+            return "dropped"
+        if sup is not None:
+            sup.cancel(run_id)
+            return "asked"
+        return None
+
+    def cancel_all(self, *, leave_running: bool = False) -> bool:
+        """Drop every waiting run and stop the current session; True if a session was
+        active (waiting runs are only dropped).  ``leave_running``: a cluster session's
+        jobs go on; only watching stops (``Supervisor.cancel_all``)."""
+        with self._lock:
+            dropped, self._pending = self._pending, []
+            sup = self._supervisor if not self._idle.is_set() else None
+        for batch in dropped:
+            for s in batch.specs:
+                self.on_event(ev.RunCancelled(run_id=s.run_id, reason="not started: cancelled"))
+            if batch.executor is not None:
+                batch.executor.close()  # never prepared: nothing was submitted
+        if sup is not None:
+            sup.cancel_all(leave_running=leave_running)
+        return sup is not None
+
+    def stop(self, timeout: float = 5.0) -> bool:
+        """End everything (runs, follower) and wait up to ``timeout``; True when idle."""
+        self._stop_follow.set()
+        self.cancel_all()
+        idle = self.wait(timeout)
+        if idle:
+            self._close_executor()
+        follower = self._follower
+        if follower is not None and follower is not threading.current_thread():
+            follower.join(timeout)
+        return idle
+
+    # watching a log ------------------------------------------------------------------
+    def follow(
+        self, path: Path, on_done: Callable[[str | None], object] | None = None
+    ) -> None:
+        """Feed the events of the JSONL log at ``path`` as it grows, until ``stop()``."""
+
+        def loop() -> None:
+            from qtui.core.logtail import follow
+
+            error = None
+            try:
+                follow(path, self.on_event, self._stop_follow)
+            except Exception as exc:  # noqa: BLE001 - reported through on_done
+                error = f"{type(exc).__name__}: {exc}"
+            if on_done is not None:
+                on_done(error)
+
+        self._follower = threading.Thread(target=loop, name="qtui-follow", daemon=True)
+        self._follower.start()
+
+
+def history_enabled() -> bool:
+    """False when ``QTUI_NO_HISTORY`` is set: no front end records the session then."""
+    return not os.environ.get(NO_HISTORY_ENV)
+
+
+def exit_lines(summary: Any, *, recorded: bool, exported: Sequence[Path] = ()) -> list[str]:
+    """What ran, printed after the TUI restores the screen, so quitting never hides results."""
+    runs = summary.ordered_runs()
+    if not runs:
+        return []
+    from qtui.core import units
+
+    counts: dict[str, int] = {}
+    for r in runs:
+        word = r.state
+        if word == "cancelled" and (r.error or {}).get("left_running"):
+            word = "left running"  # a cluster job qtui stopped watching (quit: leave them)
+        counts[word] = counts.get(word, 0) + 1
+    parts = ", ".join(f"{n} {s}" for s, n in counts.items())
+    lines = [f"qtui: {len(runs)} run(s): {parts}"]
+    for c in summary.combos():
+        if c.get("mean") is not None:
+            label = c.get("label") or c["command"]
+            rel = units.times(c.get("relative") or 1)
+            lines.append(f"  {label:<36} {units.seconds(c['mean'])}  ({rel})")
+    if recorded:
+        lines.append("  recorded in the history: `qtui history` lists sessions")
+    lines.extend(f"  exported {p}" for p in exported)
+    return lines

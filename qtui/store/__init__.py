@@ -1,0 +1,1 @@
+"""What persists and is read back: the history database, event logs, summary files."""

@@ -1,0 +1,667 @@
+"""Run history: every session's events in an embedded SQLite database.
+
+Where: ``platformdirs.user_data_dir("qtui")/history.sqlite3``; the environment
+variable ``QTUI_DATA_DIR`` names another folder (tests, shared accounts).
+
+Why events, not results: the summary is rebuilt by replaying the stored
+events through ``SessionSummary``, so ``qtui history`` and the TUI's history
+screen show exactly what the live session showed, and a session that died
+mid-run still has everything measured up to its last event.
+
+Durability: each event is committed as it arrives (WAL mode, synchronous
+NORMAL: a killed qtui loses nothing already recorded; only a power cut can
+drop the last few commits).  Every epoch, warning and terminal event is
+written immediately.  ``batch`` and ``sample`` events are thinned to at most
+one per run per ``thin_s`` seconds (default 1 s) to keep the file small: the
+summary does not need them, and a history graph at 1 Hz is plenty.
+
+Concurrency: SQLite's WAL plus a busy timeout lets several qtui processes
+write at once; each event is one short transaction.  A run table (one row
+per run, updated on each lifecycle event) answers listings without a replay.
+
+Schema versioned with ``PRAGMA user_version``; a database from a newer qtui
+is refused with a clear error rather than misread.
+
+Sessions cut off: each session row names the process recording it (host,
+pid, and the process's start, so a recycled pid is not taken for the same
+process).  Whenever a qtui opens the database, sessions of this host whose
+recording process is gone without a ``session_finished`` (SIGKILL, a closed
+terminal, a power cut) are closed: their unfinished runs become ``lost``
+(``run_cancelled`` with a reason that starts ``lost:``, state ``lost`` in the
+run table) and the session ``interrupted``, at the time of its last event.
+
+Privacy: the database holds command lines, host names, paths and tracebacks,
+so a missing data folder is created 0700 and a new database (and with it
+SQLite's ``-wal``/``-shm``, which take the database's mode) 0600, whatever
+the umask.  Existing folders and files keep their modes (a folder shared on
+purpose through ``QTUI_DATA_DIR`` stays shared).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from qtui.core import events as ev
+from qtui.core.paths import DATA_DIR_ENV, data_dir
+from qtui.engine.reaper import is_running, start_token
+
+SCHEMA_VERSION = 1
+DB_NAME = "history.sqlite3"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sessions (
+    session_id   TEXT PRIMARY KEY,
+    started_t    REAL NOT NULL,
+    finished_t   REAL,
+    interrupted  INTEGER NOT NULL DEFAULT 0,
+    host         TEXT,
+    qtui_version TEXT,
+    argv         TEXT,
+    planned_runs INTEGER NOT NULL DEFAULT 0,
+    writer_host  TEXT,
+    writer_pid   INTEGER,
+    last_t       REAL,
+    writer_started TEXT
+);
+CREATE TABLE IF NOT EXISTS runs (
+    session_id   TEXT NOT NULL,
+    run_id       TEXT NOT NULL,
+    device       TEXT,
+    diff_method  TEXT,
+    repeat_index INTEGER,
+    parameters   TEXT,
+    state        TEXT NOT NULL DEFAULT 'queued',
+    started_t    REAL,
+    ended_t      REAL,
+    epochs_done  INTEGER NOT NULL DEFAULT 0,
+    last_loss    REAL,
+    train_s      REAL,
+    accuracy     REAL,
+    final_loss   REAL,
+    core_s       REAL,
+    cores_in_use REAL,
+    peak_rss     INTEGER,
+    peak_threads INTEGER,
+    warnings     INTEGER NOT NULL DEFAULT 0,
+    error        TEXT,
+    PRIMARY KEY (session_id, run_id)
+);
+CREATE TABLE IF NOT EXISTS events (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    session_id TEXT NOT NULL,
+    run_id     TEXT,
+    type       TEXT NOT NULL,
+    t          REAL NOT NULL,
+    data       TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_session ON events (session_id, id);
+CREATE INDEX IF NOT EXISTS sessions_started ON sessions (started_t);
+"""
+
+_THINNED = frozenset({"batch", "sample"})
+
+
+class HistoryError(Exception):
+    """The history database cannot be used; the message says why in one line."""
+
+
+def default_path() -> Path:
+    return data_dir() / DB_NAME
+
+
+class HistoryDB:
+    """One connection to the history database; safe to share between threads."""
+
+    def __init__(
+        self, path: str | os.PathLike[str] | None = None, *, thin_s: float = 1.0
+    ) -> None:
+        self.path = Path(path) if path is not None else default_path()
+        self.thin_s = thin_s
+        self._lock = threading.RLock()
+        self._session_id: str | None = None
+        self._skip_session = False
+        self._last_kept: dict[tuple[str, str], float] = {}
+        self._warn_counts: dict[str, dict[tuple[Any, ...], int]] = {}
+        self._bulk = False  # inside import_events' one transaction
+        try:
+            _private_folder(self.path.parent)
+            _private_file(self.path)
+            self._conn = sqlite3.connect(
+                self.path, timeout=30.0, isolation_level=None, check_same_thread=False
+            )
+        except (OSError, sqlite3.Error) as exc:
+            raise HistoryError(f"cannot open history database {self.path}: {exc}") from exc
+        self._setup()
+
+    # setup -------------------------------------------------------------------
+    def _setup(self) -> None:
+        c = self._conn
+        try:
+            c.execute("PRAGMA busy_timeout = 30000")
+            for attempt in range(50):
+                try:
+                    mode = c.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                    break
+                except sqlite3.OperationalError as exc:  # locked while another process sets up
+                    if "locked" not in str(exc) or attempt == 49:
+                        raise
+                    time.sleep(0.05)
+            if str(mode).lower() != "wal":
+                raise HistoryError(
+                    f"history database {self.path}: WAL mode unavailable (journal mode {mode}); "
+                    "is it on a network file system?"
+                )
+            c.execute("PRAGMA synchronous = NORMAL")
+            version = c.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise HistoryError(
+                    f"history database {self.path} is from a newer qtui (schema v{version}, "
+                    f"this qtui knows v{SCHEMA_VERSION}); upgrade qtui or set {DATA_DIR_ENV}"
+                )
+            if version < SCHEMA_VERSION:
+                with self._tx():
+                    # Re-read inside the write lock: another process may have done it.
+                    if c.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+                        # Statement by statement: executescript() would commit early.
+                        for stmt in _SCHEMA.split(";"):
+                            if stmt.strip():
+                                c.execute(stmt)
+                        c.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            self._add_columns()
+            with contextlib.suppress(sqlite3.OperationalError):  # read-only: listed as incomplete
+                self.close_lost_sessions()
+        except sqlite3.DatabaseError as exc:
+            raise HistoryError(f"history database {self.path} is unusable: {exc}") from exc
+
+    def _add_columns(self) -> None:
+        """Columns added since schema v1 (without a version bump: an older qtui reads on)."""
+
+        def missing() -> bool:
+            cols = {r[1] for r in self._conn.execute("PRAGMA table_info(sessions)")}
+            return "writer_started" not in cols
+
+        if missing():
+            with self._tx() as c:
+                if missing():
+                    c.execute("ALTER TABLE sessions ADD COLUMN writer_started TEXT")
+
+    def close_lost_sessions(self) -> list[str]:
+        """Close the sessions of this host whose recording qtui is gone; returns their ids.
+
+        Their runs that had not ended become ``lost``; see the module docstring.
+        """
+        host = socket.gethostname()
+        open_rows = self._query(
+            "SELECT session_id, writer_pid, writer_started, started_t FROM sessions"
+            " WHERE finished_t IS NULL AND writer_host = ?",
+            (host,),
+        )
+        closed: list[str] = []
+        for row in open_rows:
+            if _writer_alive(row["writer_pid"], row["writer_started"], row["started_t"]):
+                continue
+            sid = row["session_id"]
+            with self._tx() as c:
+                again = c.execute(
+                    "SELECT started_t FROM sessions WHERE session_id = ? AND finished_t IS NULL",
+                    (sid,),
+                ).fetchone()
+                if again is None:
+                    continue  # another qtui closed it meanwhile
+                # The latest event time (events are not stored in time order: samples).
+                latest = c.execute(
+                    "SELECT MAX(t) FROM events WHERE session_id = ?", (sid,)
+                ).fetchone()[0]
+                t = latest if latest is not None else again[0]
+                reason = (
+                    f"lost: the qtui recording this session (pid {row['writer_pid']} on {host}) "
+                    "ended without finishing it (killed, or its terminal closed)"
+                )
+                runs = [
+                    r[0]
+                    for r in c.execute(
+                        "SELECT run_id FROM runs WHERE session_id = ?"
+                        " AND state IN ('queued', 'running') ORDER BY rowid",
+                        (sid,),
+                    )
+                ]
+                synthetic: list[ev.Event] = [
+                    ev.RunCancelled(run_id=run_id, reason=reason, t=t) for run_id in runs
+                ]
+                synthetic.append(ev.SessionFinished(session_id=sid, interrupted=True, t=t))
+                for event in synthetic:
+                    c.execute(
+                        "INSERT INTO events (session_id, run_id, type, t, data) VALUES (?,?,?,?,?)",
+                        (sid, getattr(event, "run_id", None), event.type, event.t, event.to_json()),
+                    )
+                for run_id in runs:
+                    c.execute(
+                        "UPDATE runs SET state = 'lost', ended_t = ?, error = ?"
+                        " WHERE session_id = ? AND run_id = ?",
+                        (t, json.dumps({"state": "lost", "reason": reason}), sid, run_id),
+                    )
+                c.execute(
+                    "UPDATE sessions SET finished_t = ?, interrupted = 1 WHERE session_id = ?",
+                    (t, sid),
+                )
+            closed.append(sid)
+        return closed
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taking the write lock up front (no upgrade deadlocks).
+
+        Inside ``import_events`` it is part of that call's one transaction.
+        """
+        with self._lock:
+            if self._bulk:
+                yield self._conn
+                return
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            else:
+                self._conn.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> HistoryDB:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # recording ---------------------------------------------------------------
+    @property
+    def session_id(self) -> str | None:
+        """The session this connection is recording into."""
+        return self._session_id
+
+    def record(self, event: ev.Event) -> None:
+        """Store one event (thinning batches and samples); commits before returning."""
+        if isinstance(event, ev.SessionStarted):
+            self._start_session(event)
+            return
+        if self._skip_session:
+            return
+        if self._session_id is None:
+            # A stream without its session_started (a watch joined late): file it
+            # under a session of its own so nothing is dropped.
+            self._start_session(
+                ev.SessionStarted(
+                    session_id=f"unknown-{uuid.uuid4().hex[:8]}",
+                    machine={},
+                    qtui_version="",
+                    t=event.t,
+                )
+            )
+        sid = self._session_id
+        assert sid is not None
+        run_id = getattr(event, "run_id", None)
+        if event.type in _THINNED and run_id:
+            key = (run_id, event.type)
+            last = self._last_kept.get(key)
+            if last is not None and event.t - last < self.thin_s:
+                return
+            self._last_kept[key] = event.t
+        with self._tx() as c:
+            c.execute(
+                "INSERT INTO events (session_id, run_id, type, t, data) VALUES (?, ?, ?, ?, ?)",
+                (sid, run_id, event.type, event.t, event.to_json()),
+            )
+            c.execute("UPDATE sessions SET last_t = ? WHERE session_id = ?", (event.t, sid))
+            self._update_tables(c, sid, event)
+
+    def import_events(self, events: Iterable[ev.Event]) -> int:
+        """Record a whole event log in one transaction: all of it or, on any error, nothing.
+
+        ``qtui history --import`` uses it, so a log that fails part-way leaves
+        no partial session behind.  ``note`` events are not stored.  Returns
+        the number of events offered for recording (thinning still applies).
+        """
+        with self._lock:
+            saved = (
+                self._session_id,
+                self._skip_session,
+                dict(self._last_kept),
+                {k: dict(v) for k, v in self._warn_counts.items()},
+            )
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._bulk = True
+            n = 0
+            try:
+                for event in events:
+                    if event.type != "note":
+                        self.record(event)
+                        n += 1
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                (self._session_id, self._skip_session, self._last_kept, self._warn_counts) = saved
+                raise
+            else:
+                self._conn.execute("COMMIT")
+            finally:
+                self._bulk = False
+        return n
+
+    def _start_session(self, event: ev.SessionStarted) -> None:
+        self._last_kept.clear()
+        self._warn_counts.clear()
+        with self._tx() as c:
+            row = c.execute(
+                "SELECT writer_host, writer_pid FROM sessions WHERE session_id = ?",
+                (event.session_id,),
+            ).fetchone()
+            if row is not None:
+                # Already recorded (e.g. watching a log its own qtui also recorded):
+                # recording it twice would double every run.
+                self._session_id = event.session_id
+                self._skip_session = True
+                return
+            self._skip_session = False
+            self._session_id = event.session_id
+            c.execute(
+                "INSERT INTO sessions (session_id, started_t, host, qtui_version, argv, "
+                "planned_runs, writer_host, writer_pid, last_t, writer_started)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (
+                    event.session_id,
+                    event.t,
+                    event.machine.get("hostname") or event.machine.get("node"),
+                    event.qtui_version,
+                    json.dumps(event.argv),
+                    len(event.runs),
+                    socket.gethostname(),
+                    os.getpid(),
+                    event.t,
+                    start_token(os.getpid()),
+                ),
+            )
+            c.execute(
+                "INSERT INTO events (session_id, run_id, type, t, data) VALUES (?, NULL, ?, ?, ?)",
+                (event.session_id, event.type, event.t, event.to_json()),
+            )
+            for spec in event.runs:
+                self._upsert_run(c, event.session_id, spec)
+
+    def _upsert_run(self, c: sqlite3.Connection, sid: str, spec: dict[str, Any]) -> None:
+        run_id = spec.get("run_id")
+        if not run_id:
+            return
+        params = {"device": spec.get("device"), "diff_method": spec.get("diff_method")}
+        params.update(spec.get("params") or {})
+        c.execute(
+            "INSERT INTO runs (session_id, run_id, device, diff_method, repeat_index, parameters)"
+            " VALUES (?,?,?,?,?,?) ON CONFLICT (session_id, run_id) DO UPDATE SET"
+            " device = excluded.device, diff_method = excluded.diff_method,"
+            " repeat_index = excluded.repeat_index, parameters = excluded.parameters",
+            (
+                sid,
+                run_id,
+                spec.get("device"),
+                spec.get("diff_method"),
+                int(spec.get("repeat_index") or 0),
+                json.dumps(params),
+            ),
+        )
+
+    def _update_tables(self, c: sqlite3.Connection, sid: str, event: ev.Event) -> None:
+        if isinstance(event, ev.SessionFinished):
+            c.execute(
+                "UPDATE sessions SET finished_t = ?, interrupted = ? WHERE session_id = ?",
+                (event.t, int(event.interrupted), sid),
+            )
+            return
+        run_id = getattr(event, "run_id", None)
+        if not run_id:
+            return
+        if isinstance(event, (ev.RunQueued, ev.RunStarted)):
+            self._upsert_run(c, sid, {**event.spec, "run_id": run_id})
+        else:
+            c.execute("INSERT OR IGNORE INTO runs (session_id, run_id) VALUES (?, ?)", (sid, run_id))
+        q = "UPDATE runs SET {} WHERE session_id = ? AND run_id = ?"
+        if isinstance(event, ev.RunStarted):
+            c.execute(q.format("state = 'running', started_t = ?"), (event.t, sid, run_id))
+        elif isinstance(event, ev.Epoch):
+            c.execute(
+                q.format("state = 'running', epochs_done = MAX(epochs_done, ?), last_loss = ?"),
+                (event.epoch, event.mean_loss, sid, run_id),
+            )
+        elif isinstance(event, ev.WarningSeen):
+            counts = self._warn_counts.setdefault(run_id, {})
+            counts[event.key] = event.count
+            c.execute(q.format("warnings = ?"), (sum(counts.values()), sid, run_id))
+        elif isinstance(event, ev.RunFinished):
+            c.execute(
+                q.format(
+                    "state = 'finished', ended_t = ?, train_s = ?, accuracy = ?, final_loss = ?,"
+                    " core_s = ?, cores_in_use = ?, peak_rss = ?, peak_threads = ?,"
+                    " warnings = MAX(warnings, ?), epochs_done = ?"
+                ),
+                (
+                    event.t,
+                    event.train_s,
+                    event.accuracy,
+                    _finite(event.final_loss),
+                    event.core_s,
+                    event.cores_in_use,
+                    event.peak_rss,
+                    event.peak_threads,
+                    event.warnings,
+                    len(event.epoch_losses),
+                    sid,
+                    run_id,
+                ),
+            )
+        elif event.type in ev.TERMINAL_TYPES:
+            data = {k: v for k, v in event.to_dict().items() if k not in ("t", "v", "type")}
+            data["state"] = event.type.removeprefix("run_")
+            c.execute(
+                q.format("state = ?, ended_t = ?, error = ?"),
+                (data["state"], event.t, json.dumps(data), sid, run_id),
+            )
+
+    # reading -----------------------------------------------------------------
+    def _query(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            cur = self._conn.cursor()
+            cur.row_factory = sqlite3.Row
+            return cur.execute(sql, args).fetchall()
+
+    def sessions(self, limit: int = 50) -> list[dict[str, Any]]:
+        """Past sessions, newest first, with run counts per state and combinations."""
+        rows = self._query(
+            "SELECT * FROM sessions ORDER BY started_t DESC, rowid DESC LIMIT ?", (limit,)
+        )
+        out = []
+        for row in rows:
+            d = dict(row)
+            runs = self._query(
+                "SELECT device, diff_method, state FROM runs WHERE session_id = ?",
+                (d["session_id"],),
+            )
+            states: dict[str, int] = {}
+            combos: list[str] = []
+            for r in runs:
+                states[r["state"]] = states.get(r["state"], 0) + 1
+                combo = f"{r['device']}+{r['diff_method']}"
+                if r["device"] and combo not in combos:
+                    combos.append(combo)
+            d["argv"] = json.loads(d["argv"] or "[]")
+            d["interrupted"] = bool(d["interrupted"])
+            d["n_runs"] = len(runs)
+            d["states"] = states
+            d["combos"] = combos
+            d["status"] = _session_status(d)
+            out.append(d)
+        return out
+
+    def find_session(self, prefix: str) -> str:
+        """The full id of the one session whose id starts with ``prefix``."""
+        rows = self._query(
+            "SELECT session_id FROM sessions WHERE session_id = ? OR substr(session_id, 1, ?) = ?"
+            " ORDER BY started_t DESC",
+            (prefix, len(prefix), prefix),
+        )
+        ids = [r["session_id"] for r in rows]
+        if prefix in ids:
+            return prefix
+        if not ids:
+            raise HistoryError(f"no session {prefix!r} in the history ({self.path})")
+        if len(ids) > 1:
+            raise HistoryError(
+                f"session id {prefix!r} is ambiguous: {', '.join(ids[:5])}"
+                + (" ..." if len(ids) > 5 else "")
+            )
+        return str(ids[0])
+
+    def runs(self, session_id: str) -> list[dict[str, Any]]:
+        """The runs of a session, in the order they were planned."""
+        rows = self._query(
+            "SELECT * FROM runs WHERE session_id = ? ORDER BY rowid", (session_id,)
+        )
+        out = []
+        for row in rows:
+            d = dict(row)
+            d["parameters"] = json.loads(d["parameters"] or "{}")
+            d["error"] = json.loads(d["error"]) if d["error"] else None
+            out.append(d)
+        return out
+
+    def events(self, session_id: str) -> list[ev.Event]:
+        """The stored events of a session, in arrival order."""
+        out = []
+        for row in self._query(
+            "SELECT data FROM events WHERE session_id = ? ORDER BY id", (session_id,)
+        ):
+            event, _ = ev.decode(row["data"])
+            if event is not None:
+                out.append(event)
+        return out
+
+    def session_started(self, session_id: str) -> ev.SessionStarted | None:
+        """The session's ``session_started`` event (where its runs executed), or None."""
+        rows = self._query(
+            "SELECT data FROM events WHERE session_id = ? AND type = 'session_started'"
+            " ORDER BY id LIMIT 1",
+            (session_id,),
+        )
+        event, _ = ev.decode(rows[0]["data"]) if rows else (None, None)
+        return event if isinstance(event, ev.SessionStarted) else None
+
+    def summary(self, session_id: str) -> dict[str, Any]:
+        """The session's summary (schema ``qtui.summary``), rebuilt from its events."""
+        from qtui.analysis.fold import SessionSummary
+        from qtui.analysis.summary_builder import document
+
+        events = self.events(session_id)
+        if not events:
+            raise HistoryError(f"no session {session_id!r} in the history ({self.path})")
+        summary = SessionSummary()
+        for event in events:
+            summary.apply(event)
+        return document(summary)
+
+
+def _finite(x: float | None) -> float | None:
+    return x if x is None or x == x and abs(x) != float("inf") else None
+
+
+def _session_status(d: dict[str, Any]) -> str:
+    """finished / interrupted / running (writer alive) / incomplete (writer gone)."""
+    if d.get("finished_t") is not None:
+        return "interrupted" if d.get("interrupted") else "finished"
+    if d.get("writer_host") == socket.gethostname() and d.get("writer_pid"):
+        alive = _writer_alive(d["writer_pid"], d.get("writer_started"), d.get("started_t"))
+        return "running" if alive else "incomplete"
+    return "incomplete"
+
+
+def _writer_alive(pid: Any, started: str | None, session_t: float | None) -> bool:
+    """Whether the process that recorded a session (on this host) is still that process.
+
+    With its recorded start: the same pid *and* start.  Rows from before the
+    start was recorded: a live process younger than the session is another
+    one that got the pid.  A process of another user counts as alive.
+    """
+    try:
+        pid = int(pid)
+    except (TypeError, ValueError):
+        return False
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    if started:
+        return is_running(pid, started)
+    if not is_running(pid, None):
+        return False
+    import psutil
+
+    try:
+        return session_t is None or psutil.Process(pid).create_time() <= float(session_t) + 1.0
+    except psutil.Error:
+        return False
+
+
+def _private_folder(folder: Path) -> None:
+    """Create ``folder`` 0700 when missing (its parents as usual); leave an existing one."""
+    if folder.is_dir():
+        return
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(mode=0o700)
+    except FileExistsError:
+        return
+    os.chmod(folder, 0o700)  # the umask only removes bits; this also restores a 0277 one's
+
+
+def _private_file(path: Path) -> None:
+    """Create an empty database file 0600 when missing, before SQLite creates it 0644."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    try:
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+
+
+def recording(
+    on_event: Callable[[ev.Event], None], db: HistoryDB
+) -> Callable[[ev.Event], None]:
+    """Wrap an ``on_event`` callback so every event is also recorded in ``db``.
+
+    The event is queued for a writer thread (``qtui.store.history_writer``) and
+    passed on at once, so a locked database never delays the caller (the
+    supervisor's loop, which enforces timeouts and cancellation).  The queue is
+    written before ``session_finished`` returns (bounded wait; what could not
+    be written is said on stderr).  A database failure never stops a run: it
+    is reported once as a ``note`` event to ``on_event`` and recording stops.
+    The returned object's ``close()`` flushes early (a session that ends
+    without ``session_finished``).
+    """
+    from qtui.store.history_writer import Recording
+
+    return Recording(on_event, db)

@@ -1,0 +1,226 @@
+"""History writes on a thread of their own, so a locked database never stalls a run.
+
+``HistoryDB.record`` takes SQLite's write lock (``BEGIN IMMEDIATE``) and may
+wait up to its 30 s busy timeout while another qtui holds it.  The
+supervisor's loop, which delivers events, is also the loop that enforces
+timeouts and cancellation, so the history must not be written there:
+``recording()`` (``qtui.store.history_db``) hands each event to a ``HistoryWriter``,
+whose thread does the writing from a queue.  ``put`` never blocks.
+
+End of a session: ``session_finished`` closes the writer, which waits (bounded
+by ``FLUSH_TIMEOUT_S``, longer than one busy timeout) until the queue is
+written; what could not be written is said on stderr.  A writer still open at
+interpreter exit (a session that died) is flushed the same way by ``atexit``.
+
+A database error stops recording for the rest of the session (the run goes
+on); the error is reported once, as a ``note`` event on the caller's thread
+with the next event, and on stderr when the writer closes.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import queue
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+from qtui.core import events as ev
+
+
+class EventStore(Protocol):
+    """What the writer needs of a database (``qtui.store.history_db.HistoryDB`` is one).
+
+    A protocol, not an import: ``history_db`` imports this module for
+    ``recording()``, so the dependency runs one way only.
+    """
+
+    path: Path
+
+    def record(self, event: ev.Event) -> None: ...
+
+#: Longest wait, at the end of a session, for queued events to be written (seconds).
+FLUSH_TIMEOUT_S = 40.0
+#: After this long waiting at close, say on stderr what is being waited for.
+SLOW_FLUSH_NOTICE_S = 2.0
+
+_STOP = object()
+
+
+class HistoryWriter:
+    """Records events into ``db`` on a daemon thread, in the order they were put."""
+
+    def __init__(
+        self,
+        db: EventStore,
+        *,
+        flush_timeout: float = FLUSH_TIMEOUT_S,
+        stderr: IO[str] | None = None,
+    ) -> None:
+        self.db = db
+        self.flush_timeout = flush_timeout
+        self._stderr = stderr
+        self._q: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._cond = threading.Condition()
+        self._put = 0  # events accepted
+        self._done = 0  # events written or dropped by the thread
+        self._abandon = False  # close() gave up waiting: drop what is left
+        self._closed = False
+        self.failure: str | None = None  # the first error, in one line
+        self.written = 0
+        self.unwritten = 0  # left in the queue when close() gave up waiting
+        self._thread = threading.Thread(target=self._loop, name="qtui-history", daemon=True)
+        self._thread.start()
+        atexit.register(self._at_exit)
+
+    # --- caller side --------------------------------------------------------------
+    def put(self, event: ev.Event) -> None:
+        """Queue one event for writing; never blocks.  Ignored once closed or failed."""
+        with self._cond:
+            if self._closed or self.failure is not None:
+                return
+            self._put += 1
+        self._q.put(event)
+
+    @property
+    def pending(self) -> int:
+        """Events queued but not yet written."""
+        with self._cond:
+            return self._put - self._done
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until every queued event is written (or dropped after a failure)."""
+        deadline = time.monotonic() + (self.flush_timeout if timeout is None else timeout)
+        with self._cond:
+            while self._done < self._put:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(left)
+        return True
+
+    def close(self, timeout: float | None = None) -> bool:
+        """Flush (bounded wait), stop the thread; True when everything was written.
+
+        Anything that could not be written is reported on stderr.
+        """
+        with self._cond:
+            if self._closed:
+                return self.failure is None and self._done == self._put
+            self._closed = True
+        atexit.unregister(self._at_exit)
+        limit = self.flush_timeout if timeout is None else timeout
+        ok = self.flush(min(limit, SLOW_FLUSH_NOTICE_S))
+        if not ok and limit > SLOW_FLUSH_NOTICE_S:
+            self._warn(
+                f"waiting up to {limit - SLOW_FLUSH_NOTICE_S:.0f} s more to write "
+                f"{self.pending} event(s) to {self.db.path} (locked by another process?)"
+            )
+            ok = self.flush(limit - SLOW_FLUSH_NOTICE_S)
+        with self._cond:
+            left = self._put - self._done
+            if not ok:
+                self._abandon = True
+                self.unwritten = left
+        self._q.put(_STOP)
+        if ok:
+            self._thread.join(timeout=1.0)
+        if left:
+            self._warn(f"{left} event(s) were not written to {self.db.path} (database busy)")
+        if self.failure is not None:
+            self._warn(f"recording stopped: {self.failure}")
+        return ok and self.failure is None
+
+    def _at_exit(self) -> None:
+        self.close()
+
+    def _warn(self, message: str) -> None:
+        out = self._stderr or sys.stderr
+        with contextlib.suppress(OSError, ValueError):
+            print(f"qtui: warning: history: {message}", file=out, flush=True)
+
+    # --- writer thread ------------------------------------------------------------
+    def _loop(self) -> None:
+        while True:
+            item = self._q.get()
+            if item is _STOP:
+                return
+            with self._cond:
+                skip = self._abandon or self.failure is not None
+            if not skip:
+                try:
+                    self.db.record(item)
+                    self.written += 1
+                except Exception as exc:  # noqa: BLE001 - a history problem never stops a run
+                    with self._cond:
+                        self.failure = str(exc) or type(exc).__name__
+            with self._cond:
+                self._done += 1
+                self._cond.notify_all()
+
+
+class Recording:
+    """The ``on_event`` wrapper ``qtui.store.history_db.recording`` returns.
+
+    Each event is queued for the history first (so it is kept even if the
+    view's callback raises), then passed on; the caller's thread never waits
+    for the database.  ``session_finished`` closes the writer after the views
+    have seen it; a later ``session_started`` opens a new one.
+    """
+
+    def __init__(
+        self,
+        on_event: Callable[[ev.Event], None],
+        db: EventStore,
+        *,
+        flush_timeout: float = FLUSH_TIMEOUT_S,
+    ) -> None:
+        self.on_event = on_event
+        self.db = db
+        self.flush_timeout = flush_timeout
+        self.writer: HistoryWriter | None = None
+        self._noted = False
+
+    def __call__(self, event: ev.Event) -> None:
+        if self.writer is None:
+            self.writer = HistoryWriter(self.db, flush_timeout=self.flush_timeout)
+            self._noted = False
+        writer = self.writer
+        writer.put(event)
+        self._note_failure(writer)
+        try:
+            self.on_event(event)
+        finally:
+            if isinstance(event, ev.SessionFinished):
+                self.close()
+
+    def close(self) -> bool:
+        """Flush and stop the writer (bounded wait); True when everything was written.
+
+        A failure not yet reported, or events left unwritten, become a ``note``
+        now (after ``session_finished``), for views that do not show stderr.
+        """
+        writer, self.writer = self.writer, None
+        if writer is None:
+            return True
+        ok = writer.close()
+        self._note_failure(writer)
+        if writer.unwritten and writer.failure is None:
+            self.on_event(
+                ev.LogNote(
+                    message=f"history: {writer.unwritten} event(s) not written "
+                    "(the database stayed locked by another process)"
+                )
+            )
+        return ok
+
+    def _note_failure(self, writer: HistoryWriter) -> None:
+        if writer.failure is not None and not self._noted:
+            self._noted = True
+            self.on_event(
+                ev.LogNote(message=f"history: recording stopped ({writer.failure}); the run goes on")
+            )
