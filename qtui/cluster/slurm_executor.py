@@ -605,12 +605,3 @@ class SlurmRun(RunHandle):
         self._follower.join(timeout=5)
         with self._lock:
             self._tail.close()
-
-
-def local_options(jobs_dir: str | os.PathLike[str], **changes: Any) -> SlurmOptions:
-    """Options for submitit's local executor (tests, and a dry run without SLURM)."""
-    opts = SlurmOptions(cluster="local", jobs_dir=str(jobs_dir))
-    for k, v in changes.items():
-        setattr(opts, k, v)
-    return opts
-

@@ -12,8 +12,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-#: Run-only fields of a RunSpec that do not distinguish combinations.
-NON_PARAMETERS = frozenset({"run_id", "repeat_index", "timeout_s"})
 #: The workload parameters a workload may say it reads (``Workload.params_used``):
 #: a run whose workload reads only some of them records only those.  The rest
 #: (seed, workload, steps, warmup, threads) are qtui's own and always apply.
