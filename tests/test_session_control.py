@@ -19,7 +19,7 @@ from engine_helpers import Recorder, assert_no_children, child_env, tiny
 
 from qtui.core import events as ev
 from qtui.core.config import RunSpec
-from qtui.session.control import Batch, SessionController
+from qtui.session.control import SessionController, Submission
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -30,7 +30,7 @@ def _child_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def controller(rec: Recorder, **kwargs: Any) -> tuple[SessionController, list[Any], list[Any]]:
-    launched: list[Batch] = []
+    launched: list[Submission] = []
     finished: list[BaseException | None] = []
     control = SessionController(
         rec,

@@ -5,16 +5,16 @@ runs means, so ``qtui run``/``qtui sweep`` (``qtui.cli.console_session.run_sessi
 the TUI (``qtui.ui.app``) do it one way:
 
 * ``start(specs, ...)`` numbers the runs (``r1``, ``r2``, ... across the whole
-  controller, so a second batch never reuses an id) and runs them on a
+  controller, so a second submission never reuses an id) and runs them on a
   ``Supervisor`` in a worker thread; started while a session is active, the
-  batch waits (its runs are announced ``queued`` at once) and starts when the
+  submission waits (its runs are announced ``queued`` at once) and starts when the
   current session ends, in the same thread.
 * ``cancel(run_id)`` cancels a waiting run without starting it, or asks the
   supervisor to stop a running or queued one; ``cancel_all()`` does both for
   every run; ``set_interval`` changes the sampling of the current run too.
-* a batch may carry its own ``executor`` (``start(..., executor=...)``: a cluster
-  session's ``SlurmExecutor``); it runs that batch only, instead of the shared
-  local one, and is closed when that batch's session ends (a SLURM executor then
+* a submission may carry its own ``executor`` (``start(..., executor=...)``: a cluster
+  session's ``SlurmExecutor``); it runs that submission only, instead of the shared
+  local one, and is closed when that submission's session ends (a SLURM executor then
   cancels its unfinished jobs, unless they were left running).
 * ``follow(path)`` feeds the events of a growing JSONL log instead (``qtui
   watch``), on a thread that ``stop()`` ends.
@@ -50,8 +50,9 @@ Recorder = Callable[[OnEvent], OnEvent]
 
 
 @dataclass
-class Batch:
-    """Runs started together: one supervisor session."""
+class Submission:
+    """Runs submitted together: one supervisor session.  (Not a training batch:
+    that is ``qtui.core.events.Batch``.)"""
 
     specs: list[RunSpec]
     interval: float
@@ -60,7 +61,7 @@ class Batch:
     argv: list[str] | None = None
     on_event: Any = None  # what the supervisor reports to (the recorder, when recording)
     planner: Any = None  # --repeat auto (qtui.session.adaptive.AdaptiveRepeats), or None
-    executor: Any = None  # this batch's own executor (a cluster's), closed when it ends
+    executor: Any = None  # this submission's own executor (a cluster's), closed when it ends
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ class SessionController:
         *,
         isolation: str = "process",
         record: Recorder | None = None,
-        on_launch: Callable[[Batch], object] | None = None,
+        on_launch: Callable[[Submission], object] | None = None,
         on_finished: Callable[[BaseException | None], object] | None = None,
         first_run: int = 0,
         supervisor_options: dict[str, Any] | None = None,
@@ -88,7 +89,7 @@ class SessionController:
     ) -> None:
         self.on_event = on_event
         self.isolation = isolation
-        # One executor serves every batch of a busy spell (the process executor's fork
+        # One executor serves every submission of a busy spell (the process executor's fork
         # server, torch and pennylane imported once); it ends when the controller goes
         # idle, or with keep_warm (the TUI) only at stop(), so a later start is warm too.
         self.keep_warm = keep_warm
@@ -102,8 +103,8 @@ class SessionController:
         self._counter = first_run
         self._repeats: dict[tuple[str, str, Any], int] = {}  # combination+params -> runs so far
         self._lock = threading.Lock()
-        self._pending: list[Batch] = []
-        self._batch: Batch | None = None  # the batch whose session is active
+        self._pending: list[Submission] = []
+        self._submission: Submission | None = None  # the submission whose session is active
         self._supervisor: Any = None
         self._thread: threading.Thread | None = None
         self._idle = threading.Event()
@@ -114,7 +115,7 @@ class SessionController:
     # state --------------------------------------------------------------------------
     @property
     def active(self) -> bool:
-        """A supervisor session is running (or about to start the next waiting batch)."""
+        """A supervisor session is running (or about to start the next waiting submission)."""
         return not self._idle.is_set()
 
     @property
@@ -135,11 +136,11 @@ class SessionController:
 
     @property
     def cluster_executor(self) -> Any:
-        """The active batch's own cluster executor (it can leave its jobs running:
+        """The active submission's own cluster executor (it can leave its jobs running:
         ``detach``), or None when the active session runs locally or none is active."""
         with self._lock:
-            batch = self._batch if not self._idle.is_set() else None
-        executor = batch.executor if batch is not None else None
+            submission = self._submission if not self._idle.is_set() else None
+        executor = submission.executor if submission is not None else None
         return executor if executor is not None and hasattr(executor, "detach") else None
 
     def wait(self, timeout: float | None = None) -> bool:
@@ -178,8 +179,8 @@ class SessionController:
 
         ``renumber=False`` keeps the ids of specs already numbered by ``number``
         (or by the session re-attached to); later runs are numbered after them.
-        ``executor``: this batch's own (a ``SlurmExecutor``), closed when its
-        session ends, or when the batch is dropped before it started.
+        ``executor``: this submission's own (a ``SlurmExecutor``), closed when its
+        session ends, or when the submission is dropped before it started.
         """
         numbered = self.number(specs) if renumber else list(specs)
         if not renumber:
@@ -188,13 +189,13 @@ class SessionController:
             if executor is not None:
                 executor.close()
             return Started([], False)
-        batch = Batch(
+        submission = Submission(
             numbered, interval, list(refused), events_path, argv, planner=planner,
             executor=executor,
         )
         with self._lock:
             if not self._idle.is_set():
-                self._pending.append(batch)
+                self._pending.append(submission)
                 queued = True
             else:
                 self._idle.clear()
@@ -206,7 +207,7 @@ class SessionController:
                 self.on_event(ev.RunQueued(run_id=s.run_id, spec=s.to_dict()))
         else:
             self._thread = threading.Thread(
-                target=self._drive, args=(batch,), name="qtui-supervisor", daemon=True
+                target=self._drive, args=(submission,), name="qtui-supervisor", daemon=True
             )
             self._thread.start()
         return Started(numbered, queued)
@@ -219,18 +220,18 @@ class SessionController:
                 if digits.isdigit():
                     self._counter = max(self._counter, int(digits))
 
-    def _supervisor_for(self, batch: Batch) -> Any:
+    def _supervisor_for(self, submission: Submission) -> Any:
         from qtui.engine.supervisor import Supervisor
 
         on_event = self.record(self.on_event) if self.record is not None else self.on_event
-        batch.on_event = on_event
+        submission.on_event = on_event
         options = dict(self.supervisor_options)
-        if batch.planner is not None:
-            options["planner"] = batch.planner
+        if submission.planner is not None:
+            options["planner"] = submission.planner
         if options.get("planner") is not None:
             options["number"] = self.number  # planned runs count on like the others
-        if batch.executor is not None:
-            options["executor"] = batch.executor
+        if submission.executor is not None:
+            options["executor"] = submission.executor
         elif "executor" not in options:
             if self._executor is None:
                 from qtui.engine.executor import get_executor
@@ -238,13 +239,13 @@ class SessionController:
                 self._executor = get_executor(self.isolation)
             options["executor"] = self._executor
         return Supervisor(
-            batch.specs,
+            submission.specs,
             on_event,
-            interval=batch.interval,
-            events_path=batch.events_path,
+            interval=submission.interval,
+            events_path=submission.events_path,
             isolation=self.isolation,
-            refused=batch.refused,
-            argv=batch.argv,
+            refused=submission.refused,
+            argv=submission.argv,
             **options,
         )
 
@@ -254,40 +255,40 @@ class SessionController:
         if executor is not None:
             executor.close()
 
-    def _drive(self, batch: Batch | None) -> None:
-        """The worker thread: one supervisor session per batch, until none waits."""
+    def _drive(self, submission: Submission | None) -> None:
+        """The worker thread: one supervisor session per submission, until none waits."""
         error: BaseException | None = None
-        while batch is not None:
+        while submission is not None:
             try:
-                sup = self._supervisor_for(batch)
+                sup = self._supervisor_for(submission)
                 with self._lock:
                     self._supervisor = sup
-                    self._batch = batch
+                    self._submission = submission
                     self.interval = sup.interval
                 if self.on_launch is not None:
-                    self.on_launch(batch)
+                    self.on_launch(submission)
                 sup.run()
             except BaseException as exc:  # noqa: BLE001 - handed to on_finished / error
                 error = exc
             finally:
                 # A session that raised before session_finished still flushes its
                 # history now (the recorder's close waits, bounded), not at exit.
-                close = getattr(batch.on_event, "close", None)
+                close = getattr(submission.on_event, "close", None)
                 if callable(close):
                     close()
-                if batch.executor is not None:
+                if submission.executor is not None:
                     try:  # a cluster's: cancels its unfinished jobs unless left running
-                        batch.executor.close()
-                    except Exception as exc:  # noqa: BLE001 - the next batch still runs
+                        submission.executor.close()
+                    except Exception as exc:  # noqa: BLE001 - the next submission still runs
                         error = error or exc
             with self._lock:
-                batch = self._pending.pop(0) if self._pending else None
-            if batch is None:
+                submission = self._pending.pop(0) if self._pending else None
+            if submission is None:
                 if not self.keep_warm:
                     self._close_executor()  # before idle: a session leaves no process behind
-                with self._lock:  # a batch started meanwhile runs now; else idle, atomically
-                    batch = self._pending.pop(0) if self._pending else None
-                    if batch is None:
+                with self._lock:  # a submission started meanwhile runs now; else idle, atomically
+                    submission = self._pending.pop(0) if self._pending else None
+                    if submission is None:
                         self.error = error
                         self._idle.set()
         if self.on_finished is not None:
@@ -304,11 +305,11 @@ class SessionController:
     def cancel(self, run_id: str) -> str | None:
         """Cancel one run: ``"dropped"`` if it waited for a later session (it never
         starts), ``"asked"`` if the supervisor stops it, None if no session is active."""
-        emptied: list[Batch] = []
+        emptied: list[Submission] = []
         with self._lock:
-            for batch in self._pending:
-                if any(s.run_id == run_id for s in batch.specs):
-                    batch.specs[:] = [s for s in batch.specs if s.run_id != run_id]
+            for submission in self._pending:
+                if any(s.run_id == run_id for s in submission.specs):
+                    submission.specs[:] = [s for s in submission.specs if s.run_id != run_id]
                     emptied = [b for b in self._pending if not b.specs]
                     self._pending = [b for b in self._pending if b.specs]
                     dropped = True
@@ -316,9 +317,9 @@ class SessionController:
             else:
                 dropped = False
             sup = self._supervisor if not self._idle.is_set() else None
-        for batch in emptied:
-            if batch.executor is not None:
-                batch.executor.close()  # never prepared: nothing was submitted
+        for submission in emptied:
+            if submission.executor is not None:
+                submission.executor.close()  # never prepared: nothing was submitted
         if dropped:
             self.on_event(ev.RunCancelled(run_id=run_id, reason="cancelled before it started"))
             return "dropped"
@@ -334,11 +335,11 @@ class SessionController:
         with self._lock:
             dropped, self._pending = self._pending, []
             sup = self._supervisor if not self._idle.is_set() else None
-        for batch in dropped:
-            for s in batch.specs:
+        for submission in dropped:
+            for s in submission.specs:
                 self.on_event(ev.RunCancelled(run_id=s.run_id, reason="not started: cancelled"))
-            if batch.executor is not None:
-                batch.executor.close()  # never prepared: nothing was submitted
+            if submission.executor is not None:
+                submission.executor.close()  # never prepared: nothing was submitted
         if sup is not None:
             sup.cancel_all(leave_running=leave_running)
         return sup is not None
