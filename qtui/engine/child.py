@@ -1,14 +1,22 @@
-"""Child-process entry point: one run, events written as JSON lines to an inherited fd.
+"""The run's process: one run, events written as JSON lines to an inherited fd.
 
-Started by the supervisor as ``python -m qtui.engine.child`` with the run's
-``RunSpec`` as one JSON line on stdin and ``QTUI_EVENT_FD`` naming the pipe to
-write events to (stdout and stderr stay free for the workload's own prints).
+A run's process starts one of two ways.  By default (``--isolation process``)
+it is forked from the session's fork server (``qtui.engine.forkserver``), which
+has torch and pennylane imported already: the forked process
+(``qtui.engine.forkserver_main``) gets the run's ``RunSpec`` and its pipes over
+the server's socket and calls ``run_forked``.  With ``--isolation spawn``, or
+where the server cannot run (no pidfd: not Linux) or did not come up, the
+supervisor starts a fresh ``python -P -m qtui.engine.child`` (``main``) with the
+``RunSpec`` as one JSON line on stdin.  Either way ``QTUI_EVENT_FD`` names the
+pipe to write events to (stdout and stderr stay free for the workload's own
+prints), and ``serve`` trains.
 Exit codes: 0 finished, 1 the workload raised (a ``run_failed`` was written),
 anything else (or a signal) is a crash the supervisor reports.
 
-It dies with qtui: the kernel SIGKILLs it when qtui goes (``PR_SET_PDEATHSIG``,
-asked for first thing in ``main``, followed by a check that qtui is still its
-parent, which closes the race with a qtui killed in between; Linux), even
+It dies with its parent, qtui or the fork server (which dies with qtui): the
+kernel SIGKILLs it when the parent goes (``PR_SET_PDEATHSIG``, asked for first
+thing, followed by a check that the parent is still there, which closes the
+race with a parent killed in between; Linux), even
 while it is stuck in C code that holds the GIL.  A watchdog thread that
 notices a new parent is the portable fallback.  The helpers a workload starts
 are ended by qtui's janitor (``qtui.engine.reaper``).
