@@ -510,7 +510,7 @@ def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[st
 
     caps = _capabilities()
     monkeypatch.setattr(subprocess, "Popen", no_child)
-    monkeypatch.setattr("qtui.cli.commands.run.get_capabilities", lambda refresh=False: caps)
+    monkeypatch.setattr("qtui.cli.combos.get_capabilities", lambda refresh=False: caps)
     monkeypatch.setattr("qtui.session.capabilities.load_capabilities", lambda refresh=False, **kw: caps)
     monkeypatch.setattr("qtui.cli.console_session.run_session", capture)
     monkeypatch.setenv("COLUMNS", "120")

@@ -125,7 +125,7 @@ def test_the_workload_check_builds_every_run_and_wants_a_real_result(
 
 def test_the_workload_check_passes_a_good_custom_workload_for_every_point() -> None:
     """Every distinct combination x parameter point is one build; repeats and threads are not."""
-    from qtui.cli.commands.run import check_workload, workload_builds
+    from qtui.cli.workload_gate import check_workload, workload_builds
     from qtui.core.config import RunSpec, WorkloadParams
 
     w = "workloads.check_cases:no_adjoint"

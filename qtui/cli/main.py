@@ -26,6 +26,7 @@ from types import ModuleType
 from typing import Any, NoReturn
 
 from qtui import __version__
+from qtui.cli.errors import EXIT_USAGE, one_line
 from qtui.core.config import ConfigError, parse_float, parse_int
 
 #: Subcommand modules under ``qtui.cli.commands``, in the order ``--help`` lists them.
@@ -41,20 +42,9 @@ COMMANDS: list[str] = [
     "serve",
 ]
 
-EXIT_USAGE = 2
 #: Exit code of a command that failed to load (a broken install, not bad input).
 EXIT_BROKEN = 1
 
-
-def error(message: str) -> int:
-    """Print ``qtui: error: <message>`` (one line) and return the usage exit code."""
-    print(f"qtui: error: {one_line(message)}", file=sys.stderr)
-    return EXIT_USAGE
-
-
-def one_line(text: str) -> str:
-    """Newlines folded to spaces, so a message can never break the one-line contract."""
-    return " ".join(str(text).split())
 
 
 # --- argparse, made to keep the one-line contract --------------------------------

@@ -12,7 +12,8 @@ import sys
 from typing import Any
 
 from qtui.analysis.comparison import ALPHA, DEFAULT_THRESHOLD, compare, row_texts
-from qtui.cli.commands.report import description, fail
+from qtui.cli.commands.report import description
+from qtui.cli.errors import fail
 from qtui.store.loading import LoadError, load_summary
 
 

@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from qtui.cli import repeat_flags
-from qtui.cli.commands.run import split_combos, usable_devices
+from qtui.cli.combos import split_combos, usable_devices
+from qtui.cli.errors import fail
 from qtui.cluster import slurm_options
 from qtui.core.config import (
     DIFF_METHODS,
@@ -37,8 +38,6 @@ from qtui.core.config import (
 )
 from qtui.core.paths import check_output_path
 from qtui.session.exec_spec import exec_params, parse_command
-
-EXIT_USAGE = 2
 
 
 def register(subparsers: Any) -> None:
@@ -88,13 +87,9 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=handle)
 
 
-def _fail(message: str) -> int:
-    print(f"qtui: error: {' '.join(message.split())}", file=sys.stderr)
-    return EXIT_USAGE
-
 
 def _known_devices() -> Any:
-    from qtui.cli.commands.run import get_capabilities
+    from qtui.cli.combos import get_capabilities
 
     return get_capabilities()
 
@@ -148,10 +143,10 @@ def handle(args: argparse.Namespace) -> int:
         slurm = slurm_options.parse(args)
         specs, refused, policy = build_specs(args)
     except ConfigError as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
     except ProbeError as exc:
         print(f"qtui: error: could not probe the PennyLane devices: {exc}", file=sys.stderr)
         return 1
-    from qtui.cli.commands.run import headless_session
+    from qtui.cli.session_start import headless_session
 
     return headless_session(args, specs, refused, interval, policy, slurm)

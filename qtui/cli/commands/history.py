@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from qtui.analysis.outcomes import describe_error
-from qtui.cli.commands.report import description, fail, fit_table
+from qtui.cli.commands.report import description, fit_table
+from qtui.cli.errors import fail
 from qtui.core import units
 from qtui.core.parameters import run_label
 from qtui.store.history_db import HistoryDB, HistoryError

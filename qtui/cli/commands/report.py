@@ -12,6 +12,7 @@ import argparse
 import sys
 from typing import Any
 
+from qtui.cli.errors import fail
 from qtui.report.export import (
     FORMATS,
     ExportError,
@@ -21,12 +22,6 @@ from qtui.report.export import (
 )
 from qtui.report.export import write_summary as _write
 from qtui.store.loading import LoadError, load_summary
-
-
-def fail(message: str) -> int:
-    """The one-line error every qtui command prints; exit code 2."""
-    print(f"qtui: error: {message}", file=sys.stderr)
-    return 2
 
 
 def description(doc: str | None) -> str | None:

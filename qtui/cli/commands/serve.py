@@ -41,7 +41,8 @@ import sys
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from qtui.cli.commands.report import description, fail
+from qtui.cli.commands.report import description
+from qtui.cli.errors import fail
 from qtui.engine.pycmd import python_command
 
 #: Environment variable that sets the token (not visible in ``ps`` like --token is).

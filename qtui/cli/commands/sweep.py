@@ -45,7 +45,7 @@ _SINGLE = ("seed", "samples", "noise", "lr", "workload")
 
 
 def _single_flags() -> list[tuple[str, str, str]]:
-    from qtui.cli.commands.run import WORKLOAD_FLAGS
+    from qtui.cli.shared_flags import WORKLOAD_FLAGS
 
     return [f for f in WORKLOAD_FLAGS if f[1] in _SINGLE]
 
@@ -93,7 +93,7 @@ def register(subparsers: Any) -> None:
             flag, dest=name, default=None,
             help=f"{text}{limit_help(name)} (default {getattr(WorkloadParams(), name)})",
         )
-    from qtui.cli.commands.run import add_foreign_device_flag, add_workload_path_flag
+    from qtui.cli.shared_flags import add_foreign_device_flag, add_workload_path_flag
 
     add_workload_path_flag(p)
     add_foreign_device_flag(p)
@@ -124,7 +124,10 @@ def parse_combos(text: str) -> list[tuple[str, str]]:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from qtui.cli.commands.run import _fail, check_output_path, resolve_combos, start_session
+    from qtui.cli.combos import resolve_combos
+    from qtui.cli.errors import fail
+    from qtui.cli.session_start import start_session
+    from qtui.core.paths import check_output_path
     from qtui.session.capabilities import ProbeError
 
     try:
@@ -176,7 +179,7 @@ def handle(args: argparse.Namespace) -> int:
             if (s.device, s.diff_method) in combos
         ]
     except ConfigError as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
     except ProbeError as exc:
         print(f"qtui: error: could not probe the PennyLane devices: {exc}", file=sys.stderr)
         return 1

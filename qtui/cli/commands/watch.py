@@ -34,7 +34,8 @@ from typing import Any
 from qtui.analysis.fold import SessionSummary
 from qtui.analysis.outcomes import describe_error
 from qtui.analysis.summary_builder import document
-from qtui.cli.commands.report import description, fail
+from qtui.cli.commands.report import description
+from qtui.cli.errors import fail
 from qtui.core import events as ev
 from qtui.core import units
 from qtui.core.logtail import LogTail

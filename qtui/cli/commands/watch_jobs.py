@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from qtui.cli.commands.report import fail
+from qtui.cli.errors import fail
 
 
 def reattach(args: argparse.Namespace) -> int:

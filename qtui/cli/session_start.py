@@ -1,0 +1,76 @@
+"""Starting a headless session from parsed flags: ``run``, ``sweep`` and ``exec`` alike.
+
+The flags every running command shares (``--events``, ``--json``,
+``--force``, ``--repeat auto``, ``--executor``, ``--isolation``) reach
+``qtui.cli.console_session.run_session`` through one function.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from qtui.cli.errors import fail
+from qtui.cli.workload_gate import check_workload
+from qtui.cluster.slurm_options import SlurmOptions
+from qtui.core.config import DEFAULT_WORKLOAD, RunSpec
+from qtui.session.adaptive import AdaptiveRepeats, RepeatPolicy
+
+
+def cluster_executor(slurm: SlurmOptions | None) -> tuple[Any, str | None]:
+    """``(SlurmExecutor, session id)`` for ``--executor slurm``; ``(None, None)`` locally."""
+    if slurm is None:
+        return None, None
+    import uuid
+
+    from qtui.cluster.slurm_executor import SlurmExecutor
+
+    return SlurmExecutor(slurm, argv=["qtui", *sys.argv[1:]]), uuid.uuid4().hex[:12]
+
+
+def start_session(
+    args: argparse.Namespace,
+    specs: list[RunSpec],
+    combos: list[tuple[str, str]],
+    refused: list[dict[str, Any]],
+    workload: str,
+    interval: float,
+    policy: RepeatPolicy | None = None,
+    slurm: SlurmOptions | None = None,
+) -> int:
+    """Check a custom workload in a child, then run the specs headless (run and sweep);
+    with ``slurm``, as one job array on the cluster (``qtui.cluster``)."""
+    if workload != DEFAULT_WORKLOAD:
+        problem = check_workload(specs)
+        if problem:
+            return fail(f"workload: {problem}")
+    return headless_session(args, specs, refused, interval, policy, slurm)
+
+
+def headless_session(
+    args: argparse.Namespace,
+    specs: list[RunSpec],
+    refused: list[dict[str, Any]],
+    interval: float,
+    policy: RepeatPolicy | None,
+    slurm: SlurmOptions | None,
+) -> int:
+    """Run checked specs headless with the flags every running command shares (run,
+    sweep, exec): ``--events``, ``--json``, ``--force``, ``--repeat auto``, ``--executor``."""
+    from qtui.cli.console_session import run_session
+
+    executor, session_id = cluster_executor(slurm)
+    return run_session(
+        specs,
+        refused=refused,
+        interval=interval,
+        events_path=args.events,
+        json_path=args.json,
+        force=args.force,
+        argv=["qtui", *sys.argv[1:]],
+        planner=AdaptiveRepeats(specs, policy) if policy is not None else None,
+        executor=executor,
+        session_id=session_id,
+        isolation=getattr(args, "isolation", None) or "process",
+    )
