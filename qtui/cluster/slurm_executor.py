@@ -29,6 +29,13 @@ How a job's end is recorded, in SLURM's words (``scheduler_state``):
   ``lost_after_s``, e.g. a pending array task dropped by an administrator):
   ``run_crashed`` with state LOST, so qtui never waits forever.
 
+A scheduler that does not answer (``squeue``/``sacct`` exit non-zero, time out or
+are missing: the controller is down or unreachable) is not a verdict: every
+state stays as last seen, the clock towards LOST restarts, and once the outage
+lasts ``outage_note_s`` a note names the command and its stderr (another says
+when it answers again).  A ``scancel`` that fails is a note too, and ``close``
+raises ``SchedulerError`` naming the jobs it could not cancel.
+
 ``detach()`` (quit and leave the jobs running): from then on ``cancel`` and
 ``close`` stop following and never ``scancel``; ``qtui watch --jobs-dir``
 re-attaches from the manifest (``SlurmExecutor(attach=folder)``).
@@ -38,6 +45,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pickle
 import shutil
 import signal
 import subprocess
@@ -82,6 +90,13 @@ _JOB_ENDS = frozenset({
 })
 #: Seconds the log may lag behind the scheduler's final state (shared storage).
 LOG_GRACE_S = 5.0
+#: What squeue says (exit 1) for a job id the controller has purged: an answer, "not here".
+_SQUEUE_UNKNOWN_JOB = "Invalid job id specified"
+
+
+class SchedulerError(Exception):
+    """A scheduler command (squeue, sacct, scancel) did not answer; the text names it
+    and its stderr.  Where the scheduler stands is then unknown, not "no such job"."""
 
 
 @dataclass
@@ -106,6 +121,7 @@ class SlurmExecutor(Executor):
         argv: list[str] | None = None,
         poll_s: float = 1.0,
         lost_after_s: float = 120.0,
+        outage_note_s: float = 30.0,
     ) -> None:
         if isinstance(options, dict):
             options = SlurmOptions.from_dict(options)
@@ -113,6 +129,12 @@ class SlurmExecutor(Executor):
         self.argv = list(argv or [])
         self.poll_s = poll_s
         self.lost_after_s = lost_after_s
+        self.outage_note_s = outage_note_s
+        #: Scheduler queries that got no answer (all of them, this session).
+        self.scheduler_failures = 0
+        self._outage_since: float | None = None  # monotonic: first failure of this outage
+        self._outage_noted = False
+        self._cancel_failures: dict[str, str] = {}  # run_id -> why its scancel failed
         self._lock = threading.Lock()
         self._folder: Path | None = None
         self._manifest: Manifest | None = None
@@ -152,13 +174,10 @@ class SlurmExecutor(Executor):
         """A submitit job for a re-attached run (cancel, stderr); None if unavailable."""
         if self._folder is None or not rec.job_id:
             return None
-        try:
-            import submitit
+        import submitit
 
-            cls = submitit.SlurmJob if self.options.cluster == "slurm" else submitit.LocalJob
-            return cls(self._folder / "submitit", rec.job_id)  # "16_2": one array task
-        except Exception:  # noqa: BLE001 - watching still works from the logs
-            return None
+        cls = submitit.SlurmJob if self.options.cluster == "slurm" else submitit.LocalJob
+        return cls(self._folder / "submitit", rec.job_id)  # "16_2": one array task
 
     # --- the seam -----------------------------------------------------------------
     def session_info(self, session_id: str) -> dict[str, Any]:
@@ -213,7 +232,7 @@ class SlurmExecutor(Executor):
             )
         except LaunchError:
             raise
-        except Exception as exc:  # noqa: BLE001 - sbatch's refusal, a full disk...
+        except Exception as exc:  # noqa: BLE001 - boundary: sbatch's refusal, a full disk: each run's LaunchError
             text = " ".join(str(exc).split())[:400]
             raise LaunchError(f"the job array was not submitted: {text}") from None
         submitted = time.time()
@@ -260,6 +279,13 @@ class SlurmExecutor(Executor):
                     self.scancel(run_id)  # the whole job: nobody watches its runs any more
         if self._poller is not None:
             self._poller.join(timeout=5)
+        with self._lock:
+            failed = dict(self._cancel_failures)
+        if failed:  # after the session's end a note reaches nobody: the caller reports this
+            raise SchedulerError(
+                f"{len(failed)} job(s) could not be cancelled and may still be running "
+                f"(scancel them by hand): " + "; ".join(sorted(set(failed.values())))
+            )
 
     # --- scheduler state ---------------------------------------------------------
     def cancel_run(self, run_id: str) -> str:
@@ -283,23 +309,43 @@ class SlurmExecutor(Executor):
                 (self._folder / "cancel" / run_id).touch()
         return "file"
 
-    def scancel(self, run_id: str) -> None:
-        """Cancel one run's job through submitit (``scancel`` on SLURM)."""
+    def scancel(self, run_id: str) -> str | None:
+        """Cancel one run's job (``scancel`` on SLURM, a signal on submitit's local
+        executor).  None when done (or nothing was left to cancel), else why it failed:
+        that is also a note, and ``close`` raises it."""
+        why = self._cancel_job(run_id)
+        with self._lock:
+            if why is None:
+                self._cancel_failures.pop(run_id, None)
+            else:
+                self._cancel_failures[run_id] = why
+        if why is not None and self._emit is not None:
+            self._emit(LogNote(message=f"run {run_id}: could not cancel its job: {why}"))
+        return why
+
+    def _cancel_job(self, run_id: str) -> str | None:
         job = self._jobs.get(run_id)
         rec = self._records.get(run_id)
-        if (
-            self.options.cluster == "local" and rec is not None and rec.job_id.isdigit()
-            and getattr(job, "_process", None) is None
-        ):
-            # Re-attached to submitit's local executor: no process handle, but its job id
-            # is the job's pid.  SIGINT, as submitit's own cancel sends.
-            with contextlib.suppress(OSError):
+        if rec is None or not rec.job_id:
+            return None  # never submitted: nothing to cancel
+        if self.options.cluster == "slurm":
+            try:
+                _run(["scancel", rec.job_id])
+            except SchedulerError as exc:
+                return str(exc)
+            return None
+        # submitit's local executor: SIGINT, as its own cancel sends.  Re-attached, there
+        # is no process handle, but the job id is the job's pid.
+        try:
+            if rec.job_id.isdigit() and getattr(job, "_process", None) is None:
                 os.kill(int(rec.job_id), signal.SIGINT)
-            return
-        if job is None:
-            return
-        with contextlib.suppress(Exception):  # already gone: nothing to cancel
-            job.cancel(check=False)
+            elif job is not None:
+                job.cancel(check=False)
+        except ProcessLookupError:
+            return None  # already gone: nothing to cancel
+        except OSError as exc:
+            return f"cannot signal job {rec.job_id}: {exc}"
+        return None
 
     def settle(self, run_id: str, wait_s: float = 3.0) -> None:
         """A run gave its result and its job holds nothing else: wait briefly for the
@@ -312,8 +358,7 @@ class SlurmExecutor(Executor):
                       if o.job_id == rec.job_id and r not in self._ended]
         deadline = time.monotonic() + wait_s
         while not others and not self.is_final(run_id) and time.monotonic() < deadline:
-            with contextlib.suppress(Exception):
-                self.poll_once()
+            self.poll_once()  # a scheduler outage is counted there; settling just ends
             if not self.is_final(run_id):
                 time.sleep(0.25)
 
@@ -371,21 +416,33 @@ class SlurmExecutor(Executor):
         )
 
     def _poll_loop(self) -> None:
+        said: set[str] = set()
         while not self._closed.is_set():
-            with contextlib.suppress(Exception):  # a scheduler hiccup: try again next tick
-                self.poll_once()
+            try:
+                self.poll_once()  # the scheduler's own failures are counted and noted there
+            except Exception as exc:  # noqa: BLE001 - boundary: a note names it (once); polling goes on, or no job could end
+                text = f"{type(exc).__name__}: {exc}"
+                if text not in said and self._emit is not None:
+                    said.add(text)
+                    self._emit(LogNote(message=f"slurm: the job poller failed: {text}"))
             self._closed.wait(self.poll_s)
 
     def poll_once(self) -> None:
-        """Ask the scheduler about every unfinished task; send what changed."""
+        """Ask the scheduler about every unfinished task; send what changed.  When it
+        does not answer, nothing changes (see ``_scheduler_failed``)."""
         with self._lock:
             open_ids = [r for r, st in self._states.items() if st.state not in FINAL_STATES]
         if not open_ids:
             return
-        if self.options.cluster == "slurm":
-            seen = self._slurm_states(open_ids)
-        else:
-            seen = self._local_states(open_ids)
+        try:
+            if self.options.cluster == "slurm":
+                seen = self._slurm_states(open_ids)
+            else:
+                seen = self._local_states(open_ids)
+        except SchedulerError as exc:
+            self._scheduler_failed(str(exc))
+            return
+        self._scheduler_answered()
         now = time.monotonic()
         for run_id in open_ids:
             st = self.state(run_id)
@@ -412,6 +469,34 @@ class SlurmExecutor(Executor):
                 if wake is not None:
                     wake()
 
+    def _scheduler_failed(self, why: str) -> None:
+        """No answer: states stay as last seen and no job counts towards LOST (an outage
+        is not "unknown to the scheduler"); a lasting outage is said once, in a note."""
+        now = time.monotonic()
+        with self._lock:
+            self.scheduler_failures += 1
+            self._outage_since = self._outage_since or now
+            for st in self._states.values():
+                st.unknown_since = None
+            lasting = now - self._outage_since
+            say = lasting >= self.outage_note_s and not self._outage_noted
+            self._outage_noted = self._outage_noted or say
+        if say and self._emit is not None:
+            self._emit(LogNote(message=(
+                f"slurm: the scheduler has not answered for {lasting:.1f} s: {why}; "
+                "the jobs' states are unknown, still waiting (none is declared LOST "
+                "while the scheduler is unreachable)"
+            )))
+
+    def _scheduler_answered(self) -> None:
+        with self._lock:
+            since, noted = self._outage_since, self._outage_noted
+            self._outage_since, self._outage_noted = None, False
+        if noted and since is not None and self._emit is not None:
+            self._emit(LogNote(message=(
+                f"slurm: the scheduler answers again after {time.monotonic() - since:.1f} s"
+            )))
+
     def _slurm_states(self, run_ids: list[str]) -> dict[str, tuple[str, str, str]]:
         """run_id -> (state, pending reason, node) from squeue, then sacct for the rest."""
         by_job: dict[str, list[str]] = {}
@@ -422,7 +507,10 @@ class SlurmExecutor(Executor):
         got: dict[str, tuple[str, str, str]] = {}  # job id -> (state, reason, node)
         if not arrays:
             return {}
-        squeue = _run(["squeue", "-h", "-r", "-j", ",".join(arrays), "-o", "%i|%T|%r|%N"])
+        squeue = _run(
+            ["squeue", "-h", "-r", "-j", ",".join(arrays), "-o", "%i|%T|%r|%N"],
+            empty_when=_SQUEUE_UNKNOWN_JOB,
+        )
         for line in squeue.splitlines():
             parts = line.strip().split("|")
             if len(parts) >= 4 and parts[0] in by_job:
@@ -458,30 +546,47 @@ class SlurmExecutor(Executor):
             if raw == "RUNNING":
                 out[run_id] = ("RUNNING", "", host)
             elif raw in ("FINISHED", "INTERRUPTED"):
-                failed = raw == "INTERRUPTED"
-                with contextlib.suppress(Exception):
-                    failed = failed or job.exception() is not None
+                failed = raw == "INTERRUPTED" or _local_job_failed(job, unreadable=False)
                 out[run_id] = ("FAILED" if failed else "COMPLETED", "", host)
             else:  # re-attached from another process: the job id is its pid
                 pid = int(rec.job_id) if rec.job_id.isdigit() else 0
                 if pid and psutil.pid_exists(pid):
                     out[run_id] = ("RUNNING", "", host)
                 elif Path(job.paths.result_pickle).exists():
-                    failed = True
-                    with contextlib.suppress(Exception):
-                        failed = job.exception() is not None
+                    failed = _local_job_failed(job, unreadable=True)
                     out[run_id] = ("FAILED" if failed else "COMPLETED", "", host)
         return out
 
 
-def _run(cmd: list[str]) -> str:
-    """A scheduler command's stdout; "" if it fails (the next poll tries again)."""
+def _local_job_failed(job: Any, *, unreadable: bool) -> bool:
+    """Whether submitit's local job raised; ``unreadable`` when its result file cannot
+    be read (half written, removed): the run's own log then has the last word."""
     try:
-        return subprocess.run(
-            cmd, capture_output=True, text=True, timeout=30, check=False
-        ).stdout
-    except (OSError, subprocess.SubprocessError):
-        return ""
+        return job.exception() is not None
+    except (OSError, EOFError, pickle.UnpicklingError, subprocess.SubprocessError):
+        return unreadable
+
+
+def _run(cmd: list[str], *, empty_when: str = "", timeout_s: float = 30.0) -> str:
+    """A scheduler command's stdout.  ``SchedulerError`` naming the command and its
+    stderr when it cannot run, times out or exits non-zero (the controller is down,
+    unreachable, refuses), unless its stderr holds ``empty_when``: then "" (an answer)."""
+    shown = " ".join(cmd)
+    try:
+        done = subprocess.run(
+            cmd, capture_output=True, text=True, timeout=timeout_s, check=False,
+            stdin=subprocess.DEVNULL,
+        )
+    except subprocess.TimeoutExpired:
+        raise SchedulerError(f"`{shown}` gave no answer in {timeout_s:g} s") from None
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise SchedulerError(f"`{shown}` could not run: {exc}") from None
+    if done.returncode != 0:
+        err = " ".join(done.stderr.split())[:300]
+        if empty_when and empty_when in err:
+            return ""
+        raise SchedulerError(f"`{shown}` exited {done.returncode}: {err or 'no stderr'}")
+    return done.stdout
 
 
 class SlurmRun(RunHandle):

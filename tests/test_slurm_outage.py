@@ -1,0 +1,138 @@
+"""A scheduler that does not answer is an outage, not a verdict (issue 18, item 4).
+
+Fake ``squeue``/``sacct``/``scancel`` executables (real files at the front of
+PATH) stand in for a SLURM controller that is down, then back; the executor is
+re-attached to a manifest naming one job, as ``qtui watch --jobs-dir`` does.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from engine_helpers import tiny
+
+from qtui.cluster.jobs_folder import JobRecord, Manifest, write_manifest
+from qtui.cluster.slurm_executor import SchedulerError, SlurmExecutor
+from qtui.cluster.slurm_options import SlurmOptions
+from qtui.core import events as ev
+from qtui.core.config import RunSpec
+
+pytestmark = pytest.mark.timeout(120)
+
+DOWN = "slurm_load_jobs error: Unable to contact slurm controller (connect failure)"
+
+
+def _tool(bin_dir: Path, name: str, script: str) -> None:
+    """Write an executable ``name`` that runs the shell ``script``."""
+    path = bin_dir / name
+    path.write_text(f"#!/bin/sh\n{script}\n")
+    path.chmod(0o755)
+
+
+@pytest.fixture
+def bin_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ.get('PATH', '')}")
+    return folder
+
+
+def _attached(
+    tmp_path: Path, lost_after_s: float = 120.0, outage_note_s: float = 30.0
+) -> tuple[SlurmExecutor, list[ev.Event], RunSpec]:
+    """An executor re-attached to one SLURM job (4242_0) and following it."""
+    folder = tmp_path / "jobs" / "s1"
+    spec = RunSpec("default.qubit", "backprop", tiny(), run_id="r1")
+    options = SlurmOptions(cluster="slurm", jobs_dir=str(tmp_path / "jobs"))
+    write_manifest(folder, Manifest(
+        session_id="s1", cluster="slurm", options=options.to_dict(),
+        jobs=[JobRecord(run_id="r1", spec=spec.to_dict(), job_id="4242_0",
+                        array_task_id="0", events="events/r1.jsonl")],
+    ))
+    executor = SlurmExecutor(
+        attach=folder, poll_s=0.05, lost_after_s=lost_after_s, outage_note_s=outage_note_s
+    )
+    events: list[ev.Event] = []
+    executor.prepare([spec], events.append, session_id="s1", interval=1.0)
+    return executor, events, spec
+
+
+def _wait(condition: Callable[[], bool], what: str, deadline_s: float = 30.0) -> None:
+    end = time.monotonic() + deadline_s
+    while not condition():
+        assert time.monotonic() < end, f"timed out waiting for {what}"
+        time.sleep(0.02)
+
+
+def _notes(events: list[ev.Event]) -> list[str]:
+    return [e.message for e in list(events) if isinstance(e, ev.LogNote)]
+
+
+def test_an_unreachable_scheduler_is_an_outage_not_a_lost_job(
+    tmp_path: Path, bin_dir: Path
+) -> None:
+    _tool(bin_dir, "squeue", f"echo '{DOWN}' >&2; exit 1")
+    _tool(bin_dir, "sacct", "echo 'sacct: error: slurmdbd: connection refused' >&2; exit 1")
+    _tool(bin_dir, "scancel", "exit 0")
+    executor, events, _ = _attached(tmp_path, lost_after_s=0.3, outage_note_s=0.3)
+    try:
+        _wait(lambda: any("squeue" in n and "Unable to contact" in n for n in _notes(events)),
+              "a note naming the failing squeue and its stderr")
+        # Many times lost_after_s without an answer: still waiting, never LOST.
+        _wait(lambda: executor.scheduler_failures >= 30, "30 failed polls")
+        assert executor.state("r1").state != "LOST"
+        assert not [e for e in list(events) if isinstance(e, ev.JobState) and e.state == "LOST"]
+        note = next(n for n in _notes(events) if "squeue" in n)
+        assert "still waiting" in note and "exited 1" in note
+        # The scheduler answers again, without the job: only now does it count towards LOST.
+        _tool(bin_dir, "squeue", "exit 0")
+        _tool(bin_dir, "sacct", "exit 0")
+        _wait(lambda: executor.state("r1").state == "LOST", "the job to become LOST")
+        assert any("answers again" in n for n in _notes(events))
+    finally:
+        executor.close()
+
+
+def test_squeue_not_knowing_a_job_id_is_an_answer(tmp_path: Path, bin_dir: Path) -> None:
+    """SLURM's squeue exits 1 for a job id it has purged: that is "not in squeue"."""
+    _tool(bin_dir, "squeue", "echo 'slurm_load_jobs error: Invalid job id specified' >&2; exit 1")
+    _tool(bin_dir, "sacct", "exit 0")
+    executor, events, _ = _attached(tmp_path, lost_after_s=0.3, outage_note_s=0.3)
+    try:
+        _wait(lambda: executor.state("r1").state == "LOST", "the job to become LOST")
+        assert executor.scheduler_failures == 0
+        assert not any("squeue" in n for n in _notes(events))
+    finally:
+        executor.close()
+
+
+def test_a_failed_scancel_is_reported(tmp_path: Path, bin_dir: Path) -> None:
+    _tool(bin_dir, "squeue", "echo '4242_0|RUNNING|None|node7'")
+    _tool(bin_dir, "sacct", "exit 0")
+    denied = "scancel: error: Kill job error on job id 4242_0: Access/permission denied"
+    _tool(bin_dir, "scancel", f"echo '{denied}' >&2; exit 1")
+    executor, events, _ = _attached(tmp_path)
+    try:
+        _wait(lambda: executor.state("r1").state == "RUNNING", "the job to be RUNNING")
+        why = executor.scancel("r1")
+        assert why is not None and "scancel 4242_0" in why and "permission denied" in why
+        assert any("could not cancel" in n and "permission denied" in n for n in _notes(events))
+    finally:
+        with pytest.raises(SchedulerError, match="permission denied"):
+            executor.close()  # the job may still run: the session's end says so
+
+
+def test_a_successful_scancel_reports_nothing(tmp_path: Path, bin_dir: Path) -> None:
+    _tool(bin_dir, "squeue", "echo '4242_0|RUNNING|None|node7'")
+    _tool(bin_dir, "sacct", "exit 0")
+    _tool(bin_dir, "scancel", f"echo \"$@\" >> '{tmp_path / 'scancelled'}'")
+    executor, events, _ = _attached(tmp_path)
+    _wait(lambda: executor.state("r1").state == "RUNNING", "the job to be RUNNING")
+    assert executor.scancel("r1") is None
+    executor.close()  # scancels the still-running job again, quietly
+    assert (tmp_path / "scancelled").read_text().split() == ["4242_0", "4242_0"]
+    assert not any("cancel" in n for n in _notes(events))
