@@ -24,6 +24,7 @@ from typing import Any
 from qtui.analysis import stability, stats
 from qtui.core import units
 from qtui.core.parameters import label, varying_parameters
+from qtui.core.summary_schema import Result, Summary
 
 ALPHA = stats.ALPHA
 DEFAULT_THRESHOLD = stats.SINGLE_RUN_THRESHOLD
@@ -40,23 +41,22 @@ def _floats(values: Any) -> list[float]:
     return [x for x in out if x is not None]
 
 
-def _times(r: dict[str, Any]) -> list[float]:
-    return _floats(r.get("times"))
+def _times(r: Result) -> list[float]:
+    return _floats(r.times)
 
 
-def _rss(r: dict[str, Any]) -> list[float]:
-    res = r.get("resources")
-    return [x for x in _floats(res.get("peak_rss_values") if isinstance(res, dict) else []) if x]
+def _rss(r: Result) -> list[float]:
+    return [x for x in _floats(r.resources.peak_rss_values) if x]
 
 
-def compare(a: dict[str, Any], b: dict[str, Any], threshold: float = DEFAULT_THRESHOLD) -> dict[str, Any]:
+def compare(a: Summary, b: Summary, threshold: float = DEFAULT_THRESHOLD) -> dict[str, Any]:
     """The comparison as plain data (``--json`` prints it)."""
 
-    def key(r: dict[str, Any]) -> str:
-        return json.dumps(r.get("parameters") or {}, sort_keys=True, default=str)
+    def key(r: Result) -> str:
+        return json.dumps(r.parameters, sort_keys=True, default=str)
 
-    ra = {key(r): r for r in a.get("results") or []}
-    rb = {key(r): r for r in b.get("results") or []}
+    ra = {key(r): r for r in a.results}
+    rb = {key(r): r for r in b.results}
     varying = varying_parameters(list(ra.values()) + list(rb.values()))
     rows = []
     for k, x in ra.items():
@@ -68,10 +68,8 @@ def compare(a: dict[str, Any], b: dict[str, Any], threshold: float = DEFAULT_THR
         ma, mb = (statistics.fmean(ta) if ta else None), (statistics.fmean(tb) if tb else None)
         mem_a, mem_b = _rss(x), _rss(y)
         mem = stats.differ(mem_a, mem_b, threshold=threshold, floor=stats.memory_floor(mem_a, mem_b))
-        ca = (x.get("resources") or {}).get("core_s")
-        cb = (y.get("resources") or {}).get("core_s")
-        contended = {"a": bool(units.number(x.get("contended_runs"))),
-                     "b": bool(units.number(y.get("contended_runs")))}
+        ca, cb = x.resources.core_s, y.resources.core_s
+        contended = {"a": stability.contended(x), "b": stability.contended(y)}
         shaky = {"a": stability.problems(x), "b": stability.problems(y)}
         rows.append(
             {
@@ -79,10 +77,10 @@ def compare(a: dict[str, Any], b: dict[str, Any], threshold: float = DEFAULT_THR
                 "contended": contended,
                 "unstable": shaky,
                 "reliable": not (shaky["a"] or shaky["b"]),
-                "parameters": x.get("parameters"),
-                "a": {"mean": ma, "stddev": x.get("stddev"), "n": len(ta),
+                "parameters": x.parameters,
+                "a": {"mean": ma, "stddev": x.stddev, "n": len(ta),
                       "peak_rss_bytes": max(mem_a) if mem_a else None, "core_s": ca},
-                "b": {"mean": mb, "stddev": y.get("stddev"), "n": len(tb),
+                "b": {"mean": mb, "stddev": y.stddev, "n": len(tb),
                       "peak_rss_bytes": max(mem_b) if mem_b else None, "core_s": cb},
                 "time_change": (mb / ma - 1) if ma and mb is not None else None,
                 "speed": _word(speed, "faster", "slower"),
@@ -94,8 +92,8 @@ def compare(a: dict[str, Any], b: dict[str, Any], threshold: float = DEFAULT_THR
             }
         )
     return {
-        "a": {"session_id": a.get("session_id"), "datetime": a.get("datetime")},
-        "b": {"session_id": b.get("session_id"), "datetime": b.get("datetime")},
+        "a": {"session_id": a.session_id, "datetime": a.datetime},
+        "b": {"session_id": b.session_id, "datetime": b.datetime},
         "threshold": threshold,
         "alpha": ALPHA,
         "combinations": rows,

@@ -31,11 +31,12 @@ from qtui.analysis import stability, stats
 from qtui.analysis.stability import contended
 from qtui.core import node_types
 from qtui.core.parameters import label, varying_parameters
+from qtui.core.summary_schema import Result, SweepAxis, SweepPoint, Verdict
 from qtui.core.sweep import AXES, at
 
 
-def series(results: list[dict[str, Any]], axis: str) -> dict[str, list[dict[str, Any]]]:
-    """Points per line: ``{label: [{x, time_per_step, values, ...}]}``.
+def series(results: list[Result], axis: str) -> dict[str, list[SweepPoint]]:
+    """Points per line: ``{label: [SweepPoint(x, time_per_step, values, ...)]}``.
 
     A line is one combination at fixed values of every other swept parameter;
     its label names those values when they vary.  ``values`` holds the
@@ -43,43 +44,42 @@ def series(results: list[dict[str, Any]], axis: str) -> dict[str, list[dict[str,
     """
     field = AXES[axis][0]
     varying = varying_parameters(results, exclude=(field,))
-    lines: dict[str, list[dict[str, Any]]] = {}
+    lines: dict[str, list[SweepPoint]] = {}
     for r in results:
-        if r.get("time_per_step") is None:
+        if r.time_per_step is None:
             continue
-        p = r.get("parameters", {})
-        steps = r.get("steps") or 1
-        res = r.get("resources") or {}
+        steps = r.steps or 1
+        res = r.resources
         lines.setdefault(label(r, varying), []).append(
-            {
-                "x": p.get(field),
-                "time_per_step": float(r["time_per_step"]),
-                "time_per_step_sd": (r["stddev"] / steps) if r.get("stddev") else None,
-                "values": [float(t) / steps for t in r.get("times") or []],
-                "n": len(r.get("times", [])),
-                "core_s_per_step": res.get("core_s_per_step"),
-                "cores_in_use": res.get("cores_in_use"),
-                "peak_rss": res.get("peak_rss_bytes"),
-                "contended": contended(r),
-                "unstable": stability.unstable(r),
-                "node_types": node_types.of_entry(r),
-            }
+            SweepPoint(
+                x=r.parameters.get(field),
+                time_per_step=float(r.time_per_step),
+                time_per_step_sd=(r.stddev / steps) if r.stddev else None,
+                values=[float(t) / steps for t in r.times if t is not None],
+                n=len(r.times),
+                core_s_per_step=res.core_s_per_step,
+                cores_in_use=res.cores_in_use,
+                peak_rss=res.peak_rss_bytes,
+                contended=contended(r),
+                unstable=stability.unstable(r),
+                node_types=node_types.of_entry(r),
+            )
         )
     for points in lines.values():
-        points.sort(key=lambda pt: pt["x"])
+        points.sort(key=lambda pt: pt.x)  # type: ignore[arg-type,return-value]
     return lines
 
 
-def swept_axes(results: list[dict[str, Any]]) -> list[str]:
+def swept_axes(results: list[Result]) -> list[str]:
     """The axes whose value differs between results."""
     fields = set(varying_parameters(results))
     return [name for name, (f, _, _) in AXES.items() if f in fields]
 
 
-def point_verdict(a: dict[str, Any], b: dict[str, Any]) -> stats.Verdict:
+def point_verdict(a: SweepPoint, b: SweepPoint) -> stats.Verdict:
     """Is line a's point faster (-1) or slower (+1) than line b's at the same x?"""
-    va = a.get("values") or [a["time_per_step"]]
-    vb = b.get("values") or [b["time_per_step"]]
+    va = _floats(a.values) or [float(a.time_per_step or 0.0)]
+    vb = _floats(b.values) or [float(b.time_per_step or 0.0)]
     v = stats.differ(vb, va)  # direction: +1 when a is higher than b, i.e. slower
     return v
 
@@ -90,27 +90,31 @@ _WORDS = {-1: "faster", 1: "slower", 0: "tie"}
 HETEROGENEOUS = "heterogeneous"
 
 
-def point_types(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
+def _floats(values: list[float | None]) -> list[float]:
+    return [v for v in values if v is not None]
+
+
+def point_types(a: SweepPoint, b: SweepPoint) -> list[str]:
     """The node types two points were measured on, together."""
     return node_types.spanned([a, b])
 
 
-def verdict_word(a: dict[str, Any], b: dict[str, Any], v: stats.Verdict) -> str:
+def verdict_word(a: SweepPoint, b: SweepPoint, v: stats.Verdict) -> str:
     """The verdict's word: ``heterogeneous`` first, then ``unstable``, then the rule's."""
     if len(point_types(a, b)) > 1:
         return HETEROGENEOUS
-    if a.get("unstable") or b.get("unstable"):
+    if a.unstable or b.unstable:
         return "unstable"
     return _WORDS[v.direction]
 
 
-def verdicts(lines: dict[str, list[dict[str, Any]]], axis: str) -> list[dict[str, Any]]:
+def verdicts(lines: dict[str, list[SweepPoint]], axis: str) -> list[Verdict]:
     """One verdict per pair of lines per shared point: is line ``a`` faster than ``b``?"""
     out = []
     for (la, pa), (lb, pb) in itertools.combinations(lines.items(), 2):
-        bx = {pt["x"]: pt for pt in pb}
+        bx = {pt.x: pt for pt in pb}
         for a in pa:
-            b = bx.get(a["x"])
+            b = bx.get(a.x)
             if b is None:
                 continue
             v = point_verdict(a, b)
@@ -118,11 +122,12 @@ def verdicts(lines: dict[str, list[dict[str, Any]]], axis: str) -> list[dict[str
                 confidence: float | None = round(1 - v.p_value, 4)
             else:
                 confidence = stats.CONFIDENCE if v.confident and v.direction else None
-            out.append({
-                "a": la, "b": lb, "axis": axis, "point": a["x"], "verdict": verdict_word(a, b, v),
-                "ratio": a["time_per_step"] / b["time_per_step"] if b["time_per_step"] else None,
-                "confidence": confidence, "method": v.method, "node_types": point_types(a, b),
-            })
+            ta, tb = a.time_per_step, b.time_per_step
+            out.append(Verdict(
+                a=la, b=lb, axis=axis, point=a.x, verdict=verdict_word(a, b, v),
+                ratio=ta / tb if tb and ta is not None else None,
+                confidence=confidence, method=v.method, node_types=point_types(a, b),
+            ))
     return out
 
 
@@ -130,16 +135,16 @@ def _xs(axis: str, xs: list[Any]) -> str:
     return at(axis, ", ".join(str(x) for x in xs))
 
 
-def crossovers(lines: dict[str, list[dict[str, Any]]], axis: str) -> list[str]:
+def crossovers(lines: dict[str, list[SweepPoint]], axis: str) -> list[str]:
     """Name, in words, where one line overtakes another along the axis (from ``verdicts``)."""
     return sentences(verdicts(lines, axis), axis)
 
 
-def sentences(judged: list[dict[str, Any]], axis: str) -> list[str]:
+def sentences(judged: list[Verdict], axis: str) -> list[str]:
     """The crossover sentences of a list of verdicts (one or more pairs of lines)."""
-    pairs: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    pairs: dict[tuple[str, str], list[Verdict]] = {}
     for v in judged:
-        pairs.setdefault((v["a"], v["b"]), []).append(v)
+        pairs.setdefault((v.a, v.b), []).append(v)
     out: list[str] = []
     for (la, lb), vs in pairs.items():
         types = node_types.spanned(vs)
@@ -149,40 +154,40 @@ def sentences(judged: list[dict[str, Any]], axis: str) -> list[str]:
             continue
         out.append(_heterogeneous_sentence(la, lb, vs, axis, types))
         for t in types:
-            same = [v for v in vs if v["verdict"] != HETEROGENEOUS and node_types.of_entry(v) == [t]]
+            same = [v for v in vs if v.verdict != HETEROGENEOUS and node_types.of_entry(v) == [t]]
             line = _pair_sentence(la, lb, same, axis)
             out += [f"On {t}: {line}"] if line else []
     return out
 
 
 def _heterogeneous_sentence(
-    la: str, lb: str, vs: list[dict[str, Any]], axis: str, types: list[str]
+    la: str, lb: str, vs: list[Verdict], axis: str, types: list[str]
 ) -> str:
     """``a and b were measured on different node types (A, B): not a crossover (…).``"""
     where = []
     for t in types:
-        xs = [v["point"] for v in vs if v["verdict"] != HETEROGENEOUS
+        xs = [v.point for v in vs if v.verdict != HETEROGENEOUS
               and node_types.of_entry(v) == [t]]
         if xs:
             where.append(f"{t} at {_xs(axis, xs)}")
-    mixed = [v["point"] for v in vs if v["verdict"] == HETEROGENEOUS]
+    mixed = [v.point for v in vs if v.verdict == HETEROGENEOUS]
     if mixed:
         where.append(f"the two sides on different node types at {_xs(axis, mixed)}")
     return (f"{la} and {lb} were measured on different node types ({', '.join(types)}):"
             f" not a crossover ({'; '.join(where)}).")
 
 
-def _pair_sentence(la: str, lb: str, vs: list[dict[str, Any]], axis: str) -> str | None:
+def _pair_sentence(la: str, lb: str, vs: list[Verdict], axis: str) -> str | None:
     """The sentence for one pair of lines measured on one node type (None under 2 points)."""
     unit = AXES[axis][2]
     if len(vs) < 2:
         return None
-    xs = [v["point"] for v in vs]
-    tied = [v["point"] for v in vs if v["verdict"] == "tie"]
-    unstable = [v["point"] for v in vs if v["verdict"] == "unstable"]
-    decided = [(v["point"], v["verdict"]) for v in vs if v["verdict"] in ("faster", "slower")]
+    xs = [v.point for v in vs]
+    tied = [v.point for v in vs if v.verdict == "tie"]
+    unstable = [v.point for v in vs if v.verdict == "unstable"]
+    decided = [(v.point, v.verdict) for v in vs if v.verdict in ("faster", "slower")]
     caveat = ""
-    if any(v["confidence"] is None and v["verdict"] != "unstable" for v in vs):
+    if any(v.confidence is None and v.verdict != "unstable" for v in vs):
         caveat = (
             f" (single runs: a difference under {stats.SINGLE_RUN_THRESHOLD:.0%} counts as"
             " noise, and the uncertainty is unknown; use --repeat 3 for a test)"
@@ -218,11 +223,11 @@ def _pair_sentence(la: str, lb: str, vs: list[dict[str, Any]], axis: str) -> str
     return "; ".join(parts) + rest + caveat + "."
 
 
-def analyse(results: list[dict[str, Any]]) -> dict[str, Any]:
+def analyse(results: list[Result]) -> dict[str, SweepAxis]:
     """Series and crossovers for every swept axis (empty when nothing was swept)."""
-    out: dict[str, Any] = {}
+    out: dict[str, SweepAxis] = {}
     for axis in swept_axes(results):
         lines = series(results, axis)
         judged = verdicts(lines, axis)
-        out[axis] = {"series": lines, "verdicts": judged, "crossovers": sentences(judged, axis)}
+        out[axis] = SweepAxis(series=lines, verdicts=judged, crossovers=sentences(judged, axis))
     return out

@@ -15,19 +15,36 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
+
 from qtui.core import events as ev
 from qtui.core import node_types
 from qtui.core.parameters import (
     WORKLOAD_KNOBS,
     combo_key,
+    combo_name,
     combo_parameters,
-    command,
     label,
     varying_parameters,
 )
+from qtui.core.summary_schema import (
+    SUMMARY_SCHEMA,
+    SUMMARY_VERSION,
+    DeviceUse,
+    Metric,
+    Quantum,
+    Resources,
+    Result,
+    Run,
+    RunCount,
+    RunError,
+    RunResult,
+    ScriptEnd,
+    WarningRecord,
+)
 
-SUMMARY_SCHEMA = "qtui.summary"
-SUMMARY_VERSION = 1
+__all__ = ["LOSS_KINDS", "SUMMARY_SCHEMA", "SUMMARY_VERSION", "RunRecord", "SessionSummary",
+           "drop_unused", "error_record", "loss_kind"]
 
 _TERMINAL_STATE = {
     "run_finished": "finished",
@@ -106,41 +123,44 @@ class RunRecord:
     def warning_count(self) -> int:
         return sum(int(w.get("count", 0)) for w in self.warnings.values())
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "run_id": self.run_id,
-            "state": self.state,
-            "repeat_index": self.spec.get("repeat_index", 0),
-            "parameters": combo_parameters(self.spec),
-            "resolved_diff_method": self.started.get("resolved_diff_method"),
-            "split_batch": self.started.get("split_batch"),
-            "pid": self.started.get("pid"),
-            "import_s": self.started.get("import_s"),
-            "build_s": self.started.get("build_s"),
-            "threadpools": self.result.get("threadpools") or self.started.get("threadpools", []),
-            "result": {
-                k: v for k, v in self.result.items() if k not in ("threadpools", "run_id", "quantum")
-            },
-            "quantum": self.result.get("quantum"),
-            "asked": dict(self.asked) or None,
-            "epoch_losses": list(self.epoch_losses),
-            "validation_losses": list(self.validation_losses),
-            "phases": dict(self.phases),
-            "warnings": [dict(w) for w in self.warnings.values()],
-            "error": dict(self.error) or None,
-            **self.job_fields(),
-            **self.script_fields(),
-        }
+    def to_run(self) -> Run:
+        """The run's ``runs[]`` record."""
+        result = {k: v for k, v in self.result.items() if k not in ("threadpools", "run_id", "quantum")}
+        quantum = self.result.get("quantum")
+        return Run(
+            run_id=self.run_id,
+            state=self.state,
+            repeat_index=self.spec.get("repeat_index", 0),
+            parameters=combo_parameters(self.spec),
+            resolved_diff_method=self.started.get("resolved_diff_method"),
+            split_batch=self.started.get("split_batch"),
+            pid=self.started.get("pid"),
+            import_s=self.started.get("import_s"),
+            build_s=self.started.get("build_s"),
+            threadpools=self.result.get("threadpools") or self.started.get("threadpools", []),
+            result=msgspec.convert(result, RunResult) if result else None,
+            quantum=msgspec.convert(quantum, Quantum) if quantum else None,
+            asked=dict(self.asked) or None,
+            epoch_losses=list(self.epoch_losses),
+            validation_losses=list(self.validation_losses),
+            phases=dict(self.phases),
+            warnings=[msgspec.convert(w, WarningRecord) for w in self.warnings.values()],
+            error=self.error_record(),
+            script=msgspec.convert(self.script, ScriptEnd) if self.script else None,
+            logged={k: list(v) for k, v in self.logged.items()},
+            **self._placement(),
+        )
 
-    def script_fields(self) -> dict[str, Any]:
-        """``script`` (how a ``qtui exec`` script ended) and ``logged`` (its ``qtui.log``
-        metrics, name -> values); nothing for a workload run."""
-        if not self.script and not self.logged:
-            return {}
-        return {"script": dict(self.script) or None,
-                "logged": {k: list(v) for k, v in self.logged.items()}}
+    def error_record(self) -> RunError | None:
+        """How the run ended when it did not finish (None while it runs or once it finished)."""
+        return error_record(self.error) if self.error else None
 
-    def job_fields(self) -> dict[str, Any]:
+    def placement(self) -> Run:
+        """Only where the run ran (executor, node, node's machine): what
+        ``qtui.core.node_types`` reads, without building the whole record."""
+        return Run(run_id=self.run_id, **self._placement())
+
+    def _placement(self) -> dict[str, Any]:
         """``executor``, ``job_id``, ``array_task_id``, ``node``, ``job_state`` and the
         node's ``node_machine`` for a run on a cluster; nothing for a local run."""
         if not self.job:
@@ -153,6 +173,11 @@ class RunRecord:
             "job_state": self.job.get("state", ""),
             "node_machine": dict(self.job.get("machine") or {}),
         }
+
+
+def error_record(data: dict[str, Any]) -> RunError:
+    """A terminal event's fields (``run_failed`` … ``run_cancelled``) as a ``RunError``."""
+    return msgspec.convert(data, RunError)
 
 
 def _stats(values: list[float]) -> dict[str, Any]:
@@ -316,8 +341,8 @@ class SessionSummary:
     def ordered_runs(self) -> list[RunRecord]:
         return list(self.runs.values())
 
-    def combos(self) -> list[dict[str, Any]]:
-        """One ``results[]`` entry per combination, in first-seen order."""
+    def combos(self) -> list[Result]:
+        """One ``results[]`` record per combination, in first-seen order."""
         groups: dict[str, list[RunRecord]] = {}
         for rec in self.runs.values():
             if not rec.spec.get("device"):
@@ -326,87 +351,55 @@ class SessionSummary:
         results = [self._combo(recs) for recs in groups.values()]
         varying = varying_parameters(results)
         for r in results:
-            r["label"] = label(r, varying)
-        means = [r["mean"] for r in results if r["mean"] is not None]
+            r.label = label(r, varying)
+        means = [r.mean for r in results if r.mean is not None]
         fastest = min(means) if means else None
         for r in results:
-            r["relative"] = r["mean"] / fastest if fastest and r["mean"] is not None else None
+            r.relative = r.mean / fastest if fastest and r.mean is not None else None
         return results
 
-    def _combo(self, recs: list[RunRecord]) -> dict[str, Any]:
+    def _combo(self, recs: list[RunRecord]) -> Result:
         done = [r for r in recs if r.state == "finished" and r.result]
         res = [r.result for r in done]
-        spec = recs[0].spec
-        params = combo_parameters(spec)
-        entry: dict[str, Any] = {
-            "command": command(params),
-            "parameters": params,
+        params = combo_parameters(recs[0].spec)
+        entry = Result(
+            combo=combo_name(params),
+            parameters=params,
             **_stats([float(x["train_s"]) for x in res]),
-        }
-        peak_rss = [int(x.get("peak_rss", 0)) for x in res]
-        peak_threads = [int(x.get("peak_threads", 0)) for x in res]
-        entry["resources"] = {
-            "peak_rss_bytes": max(peak_rss) if peak_rss else None,
-            "cores_in_use": _mean([float(x["cores_in_use"]) for x in res]),
-            "core_s": _mean([float(x["core_s"]) for x in res]),
-            "core_s_stddev": (
-                statistics.stdev([float(x["core_s"]) for x in res]) if len(res) > 1 else None
+            resources=_resources(res),
+            contended_runs=sum(1 for x in res if x.get("contended")),
+            loss_kind=loss_kind(params),
+            epoch_losses=[list(r.epoch_losses) for r in done],
+            metrics=_metrics(res),
+            phases=_mean_phases([r.phases for r in done if r.phases]),
+            resolved_diff_method=next(
+                (r.started.get("resolved_diff_method") for r in recs if r.started), None
             ),
-            "core_s_per_step": _mean([float(x["core_s_per_step"]) for x in res]),
-            "peak_threads": max(peak_threads) if peak_threads else None,
-            "peak_rss_values": peak_rss,
-            "core_s_values": [float(x["core_s"]) for x in res],
-        }
-        busy = [float(x["contention_cores"]) for x in res if x.get("contention_cores") is not None]
-        busy_max = [
-            float(x["contention_cores_max"]) for x in res if x.get("contention_cores_max") is not None
-        ]
-        entry["resources"]["contention_cores"] = _mean(busy)
-        entry["resources"]["contention_cores_max"] = max(busy_max) if busy_max else None
-        entry["contended_runs"] = sum(1 for x in res if x.get("contended"))
-        gpu_mem = [int(x["gpu_mem_peak"]) for x in res if x.get("gpu_mem_peak") is not None]
-        gpu_util = [float(x["gpu_util_mean"]) for x in res if x.get("gpu_util_mean") is not None]
-        if gpu_mem or gpu_util:
-            # GPU figures exist only where NVML saw a GPU (qtui.engine.sampler).
-            entry["resources"]["gpu_mem_peak_bytes"] = max(gpu_mem) if gpu_mem else None
-            entry["resources"]["gpu_mem_scope"] = next(
-                (x.get("gpu_mem_scope") for x in res if x.get("gpu_mem_scope")), ""
-            )
-            entry["resources"]["gpu_util_mean"] = _mean(gpu_util)
+            split_batch=next((r.started.get("split_batch") for r in recs if r.started), None),
+            quantum=_quantum([r for r in done if r.result.get("quantum")]),
+            threadpools=next(
+                (list(r.result["threadpools"]) for r in done if r.result.get("threadpools")), []
+            ),
+            warnings=_merge_warnings(recs),
+            errors=[error_record({"run_id": r.run_id, **r.error}) for r in recs if r.error],
+            runs=RunCount(total=len(recs), finished=len(done)),
+            run_ids=[r.run_id for r in recs],
+            # Where the finished runs were measured (qtui.core.node_types): the node type
+            # of each, and the cluster nodes by name (empty for local runs).
+            node_types=_unique(
+                node_types.of_run(r.placement(), self.session.get("machine")) for r in done
+            ),
+            nodes=_unique(str(r.job.get("node") or "") for r in done if r.job),
+        )
         steps = [int(x.get("steps", 0)) for x in res]
-        entry["steps"] = steps[0] if steps else None
-        entry["time_per_step"] = (
-            entry["mean"] / steps[0] if steps and steps[0] and entry["mean"] else None
-        )
+        entry.steps = steps[0] if steps else None
+        entry.time_per_step = entry.mean / steps[0] if steps and steps[0] and entry.mean else None
         acc = [x["accuracy"] for x in res if x.get("accuracy") is not None]
-        entry["accuracy"] = _mean([float(a) for a in acc])
-        entry["final_loss"] = _mean([float(x["final_loss"]) for x in res])
-        entry["loss_kind"] = loss_kind(params)
-        entry["epoch_losses"] = [list(r.epoch_losses) for r in done]
-        entry["metrics"] = _metrics(res)
+        entry.accuracy = _mean([float(a) for a in acc])
+        entry.final_loss = _mean([float(x["final_loss"]) for x in res])
         if any(r.validation_losses for r in done):
-            entry["validation_losses"] = [list(r.validation_losses) for r in done]
-        entry["phases"] = _mean_phases([r.phases for r in done if r.phases])
-        entry["resolved_diff_method"] = next(
-            (r.started.get("resolved_diff_method") for r in recs if r.started), None
-        )
-        entry["split_batch"] = next((r.started.get("split_batch") for r in recs if r.started), None)
-        entry["quantum"] = _quantum([r for r in done if r.result.get("quantum")])
-        entry["threadpools"] = next(
-            (r.result.get("threadpools") for r in done if r.result.get("threadpools")), []
-        )
-        entry["warnings"] = _merge_warnings(recs)
-        entry["warning_count"] = sum(w["count"] for w in entry["warnings"])
-        entry["errors"] = [
-            {"run_id": r.run_id, **r.error} for r in recs if r.error
-        ]
-        entry["runs"] = {"total": len(recs), "finished": len(done)}
-        entry["run_ids"] = [r.run_id for r in recs]
-        # Where the finished runs were measured (qtui.core.node_types): the node type of
-        # each, and the cluster nodes by name (empty for local runs).
-        machine = self.session.get("machine")
-        entry["node_types"] = _unique(node_types.of_run(r.job_fields(), machine) for r in done)
-        entry["nodes"] = _unique(str(r.job.get("node") or "") for r in done if r.job)
+            entry.validation_losses = [list(r.validation_losses) for r in done]
+        entry.warning_count = sum(w.count for w in entry.warnings)
         return entry
 
     def versions(self) -> dict[str, str]:
@@ -424,32 +417,61 @@ def drop_unused(params: dict[str, Any], used: Iterable[str]) -> dict[str, Any]:
     return {k: v for k, v in params.items() if k not in WORKLOAD_KNOBS or k in keep}
 
 
-def _metrics(results: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+def _resources(res: list[dict[str, Any]]) -> Resources:
+    """``results[].resources`` over the finished runs' ``run_finished`` fields."""
+    peak_rss = [int(x.get("peak_rss", 0)) for x in res]
+    peak_threads = [int(x.get("peak_threads", 0)) for x in res]
+    busy = [float(x["contention_cores"]) for x in res if x.get("contention_cores") is not None]
+    busy_max = [
+        float(x["contention_cores_max"]) for x in res if x.get("contention_cores_max") is not None
+    ]
+    out = Resources(
+        peak_rss_bytes=max(peak_rss) if peak_rss else None,
+        cores_in_use=_mean([float(x["cores_in_use"]) for x in res]),
+        core_s=_mean([float(x["core_s"]) for x in res]),
+        core_s_stddev=(
+            statistics.stdev([float(x["core_s"]) for x in res]) if len(res) > 1 else None
+        ),
+        core_s_per_step=_mean([float(x["core_s_per_step"]) for x in res]),
+        peak_threads=max(peak_threads) if peak_threads else None,
+        peak_rss_values=peak_rss,
+        core_s_values=[float(x["core_s"]) for x in res],
+        contention_cores=_mean(busy),
+        contention_cores_max=max(busy_max) if busy_max else None,
+    )
+    gpu_mem = [int(x["gpu_mem_peak"]) for x in res if x.get("gpu_mem_peak") is not None]
+    gpu_util = [float(x["gpu_util_mean"]) for x in res if x.get("gpu_util_mean") is not None]
+    if gpu_mem or gpu_util:
+        # GPU figures exist only where NVML saw a GPU (qtui.engine.sampler).
+        out.gpu_mem_peak_bytes = max(gpu_mem) if gpu_mem else None
+        out.gpu_mem_scope = next((x.get("gpu_mem_scope") for x in res if x.get("gpu_mem_scope")), "")
+        out.gpu_util_mean = _mean(gpu_util)
+    return out
+
+
+def _metrics(results: list[dict[str, Any]]) -> dict[str, Metric]:
     """``results[].metrics``: each named metric's mean over the finished runs, its
     direction, and its values per run ({} when the workload named none)."""
-    out: dict[str, dict[str, Any]] = {}
+    out: dict[str, Metric] = {}
     for res in results:
         for name, m in (res.get("metrics") or {}).items():
             if not isinstance(m, dict):
                 continue
-            slot = out.setdefault(
-                name, {"higher_is_better": bool(m.get("higher_is_better", True)), "values": []}
-            )
-            slot["values"].append(m.get("value"))
+            slot = out.setdefault(name, Metric(higher_is_better=bool(m.get("higher_is_better", True))))
+            slot.values.append(m.get("value"))
     for slot in out.values():
-        nums = [float(v) for v in slot["values"] if isinstance(v, (int, float))]
-        slot["value"] = _mean(nums)
+        slot.value = _mean([float(v) for v in slot.values if isinstance(v, (int, float))])
     return out
 
 
-def _quantum(done: list[RunRecord]) -> dict[str, Any] | None:
+def _quantum(done: list[RunRecord]) -> Quantum | None:
     """``results[].quantum``: device truth over a combination's finished runs (None
     without any): the devices (executions and circuits summed), the diff methods,
     the means per run of executions, circuits and device seconds per step, and
     which combinations its runs were started as when they ran elsewhere."""
     if not done:
         return None
-    devices: dict[tuple[Any, Any, Any], dict[str, Any]] = {}
+    devices: dict[tuple[Any, Any, Any], DeviceUse] = {}
     methods: list[str] = []
     per_step: dict[str, list[float]] = {"executions": [], "circuits": [], "execute_s": []}
     execute_s: list[float] = []
@@ -457,10 +479,10 @@ def _quantum(done: list[RunRecord]) -> dict[str, Any] | None:
         q = r.result["quantum"]
         for d in q.get("devices") or []:
             key = (d.get("name"), d.get("wires"), d.get("shots"))
-            m = devices.setdefault(key, {"name": key[0], "wires": key[1], "shots": key[2],
-                                         "executions": 0, "circuits": 0})
-            m["executions"] += int(d.get("executions") or 0)
-            m["circuits"] += int(d.get("circuits") or 0)
+            m = devices.setdefault(key, DeviceUse(name=key[0], wires=key[1], shots=key[2],
+                                                  executions=0, circuits=0))
+            m.executions = (m.executions or 0) + int(d.get("executions") or 0)
+            m.circuits = (m.circuits or 0) + int(d.get("circuits") or 0)
         methods += [m for m in q.get("diff_methods") or [] if m not in methods]
         steps = int(r.result.get("steps") or 0)
         per_step["executions"].append(float(q.get("executions_per_step") or 0.0))
@@ -468,15 +490,15 @@ def _quantum(done: list[RunRecord]) -> dict[str, Any] | None:
         execute_s.append(float(q.get("execute_s") or 0.0))
         if steps:
             per_step["execute_s"].append(float(q.get("execute_s") or 0.0) / steps)
-    return {
-        "devices": list(devices.values()),
-        "diff_methods": methods,
-        "executions_per_step": _mean(per_step["executions"]),
-        "circuits_per_step": _mean(per_step["circuits"]),
-        "execute_s": _mean(execute_s),
-        "execute_s_per_step": _mean(per_step["execute_s"]),
-        "asked": _unique(f"{r.asked['device']}+{r.asked['diff_method']}" for r in done if r.asked),
-    }
+    return Quantum(
+        devices=list(devices.values()),
+        diff_methods=methods,
+        executions_per_step=_mean(per_step["executions"]),
+        circuits_per_step=_mean(per_step["circuits"]),
+        execute_s=_mean(execute_s),
+        execute_s_per_step=_mean(per_step["execute_s"]),
+        asked=_unique(f"{r.asked['device']}+{r.asked['diff_method']}" for r in done if r.asked),
+    )
 
 
 def _unique(items: Iterable[str]) -> list[str]:
@@ -484,22 +506,22 @@ def _unique(items: Iterable[str]) -> list[str]:
     return [x for x in dict.fromkeys(items) if x]
 
 
-def _mean_phases(items: list[dict[str, float]]) -> dict[str, float]:
+def _mean_phases(items: list[dict[str, float]]) -> dict[str, float | None]:
     if not items:
         return {}
     keys = list(items[0])
     return {k: statistics.fmean(float(p.get(k, 0.0)) for p in items) for k in keys}
 
 
-def _merge_warnings(recs: list[RunRecord]) -> list[dict[str, Any]]:
-    merged: dict[tuple[str, str, str, int], dict[str, Any]] = {}
+def _merge_warnings(recs: list[RunRecord]) -> list[WarningRecord]:
+    merged: dict[tuple[str, str, str, int], WarningRecord] = {}
     for r in recs:
         for key, w in r.warnings.items():
             m = merged.get(key)
             if m is None:
-                merged[key] = dict(w)
+                merged[key] = msgspec.convert(w, WarningRecord)
             else:
-                m["count"] += w["count"]
-                m["first_t"] = min(m["first_t"], w["first_t"])
-                m["last_t"] = max(m["last_t"], w["last_t"])
-    return sorted(merged.values(), key=lambda w: -w["count"])
+                m.count += w["count"]
+                m.first_t = min(m.first_t, w["first_t"]) if m.first_t is not None else w["first_t"]
+                m.last_t = max(m.last_t, w["last_t"]) if m.last_t is not None else w["last_t"]
+    return sorted(merged.values(), key=lambda w: -w.count)

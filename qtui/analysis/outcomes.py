@@ -9,69 +9,64 @@ from __future__ import annotations
 
 from typing import Any
 
-from qtui.core.parameters import command
+from qtui.core.parameters import combo_name
+from qtui.core.summary_schema import Run, RunError, Summary
 
 
-def describe_error(error: dict[str, Any] | None, state: str | None = None) -> str:
+def describe_error(error: RunError | None, state: str | None = None) -> str:
     """One line for a run that did not finish: ``failed, ValueError: …``,
     ``crashed, SIGKILL``, ``timed out after 5 s``, ``cancelled (session cancelled)``.
 
-    ``state`` is the run's state when the error dict does not carry it.
+    ``state`` is the run's state when the error does not carry it.
     """
-    e = error if isinstance(error, dict) else {}
-    text = _describe(e, str(e.get("state") or state or ""))
-    sched = str(e.get("scheduler_state") or "")
-    if e.get("left_running"):
+    e = error if error is not None else RunError()
+    text = _describe(e, str(e.state or state or ""), error is not None)
+    sched = str(e.scheduler_state or "")
+    if e.left_running:
         return "left running on the cluster (not watched; qtui watch --jobs-dir re-attaches)"
     if sched == "LOST":  # qtui's word: the scheduler forgot the job
         return "lost: the scheduler no longer knows its job"
     return f"{text} (SLURM: {sched})" if sched and sched not in text else text
 
 
-def _describe(e: dict[str, Any], state: str) -> str:
-    if e.get("exc_type") or state == "failed":
-        msg = str(e.get("message") or "").strip().splitlines()
-        text = f"failed, {e.get('exc_type') or 'error'}"
+def _describe(e: RunError, state: str, known: bool) -> str:
+    if e.exc_type or state == "failed":
+        msg = str(e.message or "").strip().splitlines()
+        text = f"failed, {e.exc_type or 'error'}"
         return text + (f": {msg[0][:200]}" if msg else "")
-    if state == "crashed" or "signal" in e or "exit_code" in e:
-        if e.get("signal"):
-            return f"crashed, {e['signal']}"
-        if e.get("exit_code") is None and e.get("scheduler_state"):
+    if state == "crashed" or e.signal is not None or e.exit_code is not None:
+        if e.signal:
+            return f"crashed, {e.signal}"
+        if e.exit_code is None and e.scheduler_state:
             return "crashed"  # " (SLURM: OUT_OF_MEMORY)" follows
-        return f"crashed, exit code {e.get('exit_code')}"
-    if state == "timed_out" or "timeout_s" in e:
-        try:
-            limit = f"{float(e.get('timeout_s') or 0):g}"
-        except (TypeError, ValueError):
-            limit = "?"
-        return f"timed out after {limit} s"
-    if state == "cancelled" or "reason" in e:
-        reason = str(e.get("reason") or "cancelled")
+        return f"crashed, exit code {e.exit_code}"
+    if state == "timed_out" or e.timeout_s is not None:
+        return f"timed out after {float(e.timeout_s or 0):g} s"
+    if state == "cancelled" or e.reason is not None:
+        reason = str(e.reason or "cancelled")
         return reason if reason.startswith("cancelled") else f"cancelled ({reason})"
-    return state or ("error" if e else "")
+    return state or ("error" if known else "")
 
 
-def failed_runs(summary: dict[str, Any]) -> list[dict[str, Any]]:
-    """Runs that did not finish, each with ``label`` and ``why``."""
+def failed_runs(summary: Summary) -> list[dict[str, Any]]:
+    """Runs that did not finish, each with ``run_id``, ``label``, ``repeat``, ``state``
+    and ``why`` (a row of the views' "did not finish" list)."""
     out = []
-    for run in summary.get("runs") or []:
-        if not isinstance(run, dict) or run.get("state") == "finished":
+    for run in summary.runs:
+        if run.state == "finished":
             continue
-        params = run.get("parameters") or {}
-        why = describe_error(run.get("error"), run.get("state")) or str(run.get("state", "unknown"))
+        why = describe_error(run.error, run.state) or str(run.state or "unknown")
         out.append(
             {
-                "run_id": run.get("run_id"),
-                "label": command(params),
-                "repeat": int(run.get("repeat_index") or 0) + 1,
-                "state": run.get("state"),
+                "run_id": run.run_id,
+                "label": combo_name(run.parameters),
+                "repeat": int(run.repeat_index or 0) + 1,
+                "state": run.state,
                 "why": why,
             }
         )
     return out
 
 
-def run_warning_total(run: dict[str, Any]) -> int:
-    return sum(int(w.get("count", 0)) for w in run.get("warnings") or [] if isinstance(w, dict))
-
-
+def run_warning_total(run: Run) -> int:
+    return sum(w.count for w in run.warnings)

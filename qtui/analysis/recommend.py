@@ -29,45 +29,14 @@ compared only with results measured on the same mix.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from qtui.analysis import stability, stats
 from qtui.analysis.stability import contended
 from qtui.core import node_types, units
 from qtui.core.parameters import varying_parameters, where
-
-
-@dataclass
-class Pick:
-    """One recommendation: the winner, those tied with it, and why."""
-
-    criterion: str  # "fastest" | "cheapest" | "leanest"
-    winner: str
-    value: float
-    uncertainty: float | None
-    tied_with: list[str] = field(default_factory=list)
-    runner_up: str | None = None
-    margin: float | None = None  # runner-up / winner
-    method: str = ""  # how the winner was told from the runner-up (qtui.analysis.stats)
-    contended: list[str] = field(default_factory=list)  # of those compared, ran contended
-    unstable: list[str] = field(default_factory=list)  # of those compared, unstable otherwise
-    evidence: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "criterion": self.criterion,
-            "winner": self.winner,
-            "value": self.value,
-            "uncertainty": self.uncertainty,
-            "tied_with": list(self.tied_with),
-            "runner_up": self.runner_up,
-            "margin": self.margin,
-            "method": self.method,
-            "contended": list(self.contended),
-            "unstable": list(self.unstable),
-            "evidence": self.evidence,
-        }
+from qtui.core.summary_schema import NodeTypePicks, Pick, PickGroup, Recommendation, Result
 
 
 @dataclass
@@ -84,51 +53,50 @@ class _Item:
         return len(self.values)
 
 
-def _label(entry: dict[str, Any]) -> str:
-    return str(entry.get("label") or entry.get("command") or "?")
+def _label(entry: Result) -> str:
+    return entry.label or entry.combo or "?"
 
 
 def _floats(values: Any) -> list[float]:
     return [float(v) for v in values or [] if units.number(v) is not None]
 
 
-def _time_items(results: list[dict[str, Any]]) -> list[_Item]:
+def _time_items(results: list[Result]) -> list[_Item]:
     return [
         _Item(
-            _label(r), float(r["mean"]), units.number(r.get("stddev")), _floats(r.get("times")),
+            _label(r), float(r.mean), units.number(r.stddev), _floats(r.times),
             contended(r), stability.unstable(r),
         )
         for r in results
-        if units.number(r.get("mean")) is not None
+        if r.mean is not None and units.number(r.mean) is not None
     ]
 
 
-def _core_items(results: list[dict[str, Any]]) -> list[_Item]:
+def _core_items(results: list[Result]) -> list[_Item]:
     out = []
     for r in results:
-        res = r.get("resources") or {}
-        if units.number(res.get("core_s")) is None:
+        res = r.resources
+        if res.core_s is None or units.number(res.core_s) is None:
             continue
         out.append(
             _Item(
                 _label(r),
-                float(res["core_s"]),
-                units.number(res.get("core_s_stddev")),
-                _floats(res.get("core_s_values")) or [float(res["core_s"])],
+                float(res.core_s),
+                units.number(res.core_s_stddev),
+                _floats(res.core_s_values) or [float(res.core_s)],
                 contended(r),
             )
         )
     return out
 
 
-def _memory_items(results: list[dict[str, Any]]) -> list[_Item]:
+def _memory_items(results: list[Result]) -> list[_Item]:
     out = []
     for r in results:
-        res = r.get("resources") or {}
-        if not units.number(res.get("peak_rss_bytes")):
+        peak = r.resources.peak_rss_bytes
+        if peak is None or not units.number(peak):
             continue
-        peak = float(res["peak_rss_bytes"])
-        out.append(_Item(_label(r), peak, None, _floats(res.get("peak_rss_values")) or [peak]))
+        out.append(_Item(_label(r), float(peak), None, _floats(r.resources.peak_rss_values) or [float(peak)]))
     return out
 
 
@@ -198,16 +166,15 @@ def _core_s(value: Any) -> str:
     return f"{units.core_seconds(value)} core-s"
 
 
-def _picks(results: list[dict[str, Any]]) -> dict[str, Any]:
-    picks = {
+def _picks(results: list[Result]) -> dict[str, Pick | None]:
+    return {
         "fastest": _pick("fastest", _time_items(results), units.seconds),
         "cheapest": _pick("cheapest", _core_items(results), _core_s),
         "leanest": _pick("leanest", _memory_items(results), units.memory, memory=True),
     }
-    return {k: (p.to_dict() if p else None) for k, p in picks.items()}
 
 
-def recommend(results: list[dict[str, Any]]) -> dict[str, Any]:
+def recommend(results: list[Result]) -> Recommendation:
     """The three picks for a summary's ``results[]`` (finished runs only).
 
     When workload parameters vary (a sweep), comparing a 2-qubit run with a
@@ -217,38 +184,32 @@ def recommend(results: list[dict[str, Any]]) -> dict[str, Any]:
     type, under ``node_types`` (see the module's docstring).
     """
     if len(node_types.spanned(results)) > 1:
-        by_type: dict[str, list[dict[str, Any]]] = {}
+        by_type: dict[str, list[Result]] = {}
         for r in results:
             measured = node_types.text(node_types.of_entry(r))
             if measured:  # nothing measured: nothing to compare
                 by_type.setdefault(measured, []).append(r)
-        return {
-            "fastest": None,
-            "cheapest": None,
-            "leanest": None,
-            "groups": [],
-            "node_types": [{"node_type": t, **_recommend(rs)} for t, rs in by_type.items()],
-        }
-    return _recommend(results)
+        return Recommendation(node_types=[
+            NodeTypePicks(node_type=t, **_recommend(rs)) for t, rs in by_type.items()
+        ])
+    return Recommendation(**_recommend(results))
 
 
-def _recommend(results: list[dict[str, Any]]) -> dict[str, Any]:
-    """The picks of results measured on one node type: per parameter group in a sweep."""
+def _recommend(results: list[Result]) -> dict[str, Any]:
+    """The picks of results measured on one node type: per parameter group in a sweep
+    (as ``Recommendation`` fields)."""
     varying = varying_parameters(results)
     if not varying:
         return {**_picks(results), "groups": []}
-    groups: dict[str, list[dict[str, Any]]] = {}
+    groups: dict[str, list[Result]] = {}
     labels: dict[str, dict[str, Any]] = {}
     for r in results:
-        params = {k: (r.get("parameters") or {}).get(k) for k in varying}
+        params = {k: r.parameters.get(k) for k in varying}
         key = repr(sorted(params.items()))
         groups.setdefault(key, []).append(r)
         labels[key] = params
     return {
-        "fastest": None,
-        "cheapest": None,
-        "leanest": None,
-        "groups": [{"parameters": labels[k], **_picks(rs)} for k, rs in groups.items()],
+        "groups": [PickGroup(parameters=labels[k], **_picks(rs)) for k, rs in groups.items()],
     }
 
 
@@ -259,43 +220,35 @@ _TITLES = {
 }
 
 
-def _pick_lines(picks: dict[str, Any], prefix: str = "") -> list[str]:
+def _pick_lines(picks: Recommendation | PickGroup | NodeTypePicks, prefix: str = "") -> list[str]:
     out = []
     for key, title in _TITLES.items():
-        pick = picks.get(key)
-        if isinstance(pick, dict) and pick.get("evidence"):
-            out.append(f"{prefix}{title}: {pick['evidence']}")
+        pick = getattr(picks, key)
+        if pick is not None and pick.evidence:
+            out.append(f"{prefix}{title}: {pick.evidence}")
     return out
 
 
-def describe(rec: Any) -> list[str]:
+def describe(rec: Recommendation | None) -> list[str]:
     """One line per pick (per group in a sweep, per node type on mixed nodes), for the
-    console, Markdown, HTML and the TUI.
-
-    Reads a saved summary's ``recommendation`` too: anything malformed is skipped.
-    """
-    if not isinstance(rec, dict):
+    console, Markdown, HTML and the TUI."""
+    if rec is None:
         return []
     lines = _describe(rec, "")
-    per_type = rec.get("node_types")
-    for item in per_type if isinstance(per_type, list) else []:
-        if isinstance(item, dict):
-            lines += _describe(item, f"On {item.get('node_type') or '?'}")
+    for item in rec.node_types:
+        lines += _describe(item, f"On {item.node_type or '?'}")
     return lines
 
 
-def per_node_type(rec: Any) -> bool:
+def per_node_type(rec: Recommendation | None) -> bool:
     """Is this recommendation made per node type (results on mixed nodes)?"""
-    return isinstance(rec, dict) and bool(rec.get("node_types"))
+    return rec is not None and bool(rec.node_types)
 
 
-def _describe(rec: dict[str, Any], where_run: str) -> list[str]:
+def _describe(rec: Recommendation | NodeTypePicks, where_run: str) -> list[str]:
     lines = _pick_lines(rec, f"{where_run}: " if where_run else "")
-    groups = rec.get("groups")
-    for group in groups if isinstance(groups, list) else []:
-        if isinstance(group, dict):
-            params = group.get("parameters")
-            at = where(params) if isinstance(params, dict) else "?"
-            prefix = f"{where_run}, at {at}: " if where_run else f"At {at}: "
-            lines += _pick_lines(group, prefix)
+    for group in rec.groups:
+        at = where(group.parameters)
+        prefix = f"{where_run}, at {at}: " if where_run else f"At {at}: "
+        lines += _pick_lines(group, prefix)
     return lines

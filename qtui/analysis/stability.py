@@ -20,35 +20,34 @@ point with an unstable side ``unstable`` instead of naming a winner.
 from __future__ import annotations
 
 import statistics
-from typing import Any
 
 from qtui.core import units
+from qtui.core.summary_schema import Result
 
 OUTLIER_MADS = 5.0
 MAX_OVER_MEDIAN = 1.5
 WIDE_CV = 0.10
 
 
-def contended(result: dict[str, Any]) -> bool:
+def contended(result: Result) -> bool:
     """Did any finished run of this combination train on a contended node?"""
-    return bool(units.number(result.get("contended_runs")))
+    return bool(result.contended_runs)
 
 QUIET = "rerun on a quiet node (or an exclusive one)"
 MORE = "rerun with --repeat auto (raise --max-repeats if it was), and --threads N to pin thread pools"
 
 
-def problems(result: dict[str, Any]) -> list[str]:
+def problems(result: Result) -> list[str]:
     """One sentence per reason not to trust ``result``'s time, with the remedy."""
     out: list[str] = []
-    n_busy = int(units.number(result.get("contended_runs")) or 0)
+    n_busy = result.contended_runs
     if n_busy:
-        res = result.get("resources") if isinstance(result.get("resources"), dict) else {}
-        busy = units.cores((res or {}).get("contention_cores"))
+        busy = units.cores(result.resources.contention_cores)
         out.append(
             f"contended: {n_busy} run(s) trained while other processes kept {busy} cores busy"
             f" on average; {QUIET}"
         )
-    times = [t for t in (units.number(x) for x in result.get("times") or []) if t is not None]
+    times = [t for t in (units.number(x) for x in result.times) if t is not None]
     if len(times) < 3:
         return out
     median = statistics.median(times)
@@ -73,5 +72,5 @@ def problems(result: dict[str, Any]) -> list[str]:
     return out
 
 
-def unstable(result: dict[str, Any]) -> bool:
+def unstable(result: Result) -> bool:
     return bool(problems(result))

@@ -1,4 +1,4 @@
-"""The JSON summary document (schema ``qtui.summary`` v1), built on the fold.
+"""The summary document (``qtui.core.summary_schema.Summary``), built on the fold.
 
 ``document(summary)`` is what ``--json`` writes, what every exporter renders
 and what ``qtui report`` re-reads: the fold's per-combination ``results[]``
@@ -12,41 +12,37 @@ model, logical cores, node names and run ids.  Field by field in
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any
 
 from qtui.analysis.crossovers import analyse
-from qtui.analysis.fold import SUMMARY_SCHEMA, SUMMARY_VERSION, SessionSummary
+from qtui.analysis.fold import SessionSummary
 from qtui.analysis.recommend import recommend
 from qtui.core import node_types
+from qtui.core.summary_schema import Refusal, Summary
 
 
-def document(summary: SessionSummary) -> dict[str, Any]:
-    """The JSON summary of a (possibly still running) session."""
+def document(summary: SessionSummary) -> Summary:
+    """The summary of a (possibly still running) session."""
     s = summary.session
     results = summary.combos()
     t = s.get("t")
     when = _dt.datetime.fromtimestamp(
         t if isinstance(t, (int, float)) else _dt.datetime.now().timestamp(), tz=_dt.timezone.utc
     )
-    runs = [r.to_dict() for r in summary.runs.values()]
-    doc: dict[str, Any] = {
-        "schema": SUMMARY_SCHEMA,
-        "schema_version": SUMMARY_VERSION,
-        "qtui_version": s.get("qtui_version"),
-        "datetime": when.isoformat(),
-        "session_id": s.get("session_id"),
-        "argv": s.get("argv", []),
-        "machine_info": s.get("machine", {}),
-        "versions": summary.versions(),
-        "interrupted": summary.interrupted,
-        "results": results,
-        "recommendation": recommend(results),
-        "sweep": analyse(results),
-        "refused": list(summary.refused),
-        "runs": runs,
-        "notes": list(summary.notes),
-    }
-    nodes = node_types.nodes_block(runs, s.get("machine"))
-    if nodes:
-        doc["nodes"] = nodes
-    return doc
+    runs = [r.to_run() for r in summary.runs.values()]
+    return Summary(
+        qtui_version=s.get("qtui_version"),
+        datetime=when.isoformat(),
+        session_id=s.get("session_id"),
+        argv=list(s.get("argv", [])),
+        machine_info=dict(s.get("machine") or {}),
+        versions=summary.versions(),
+        interrupted=summary.interrupted,
+        results=results,
+        recommendation=recommend(results),
+        sweep=analyse(results),
+        refused=[Refusal(**{k: str(r.get(k) or "") for k in ("device", "diff_method", "reason")})
+                 for r in summary.refused],
+        runs=runs,
+        notes=list(summary.notes),
+        nodes=node_types.nodes_block(runs, s.get("machine")),
+    )

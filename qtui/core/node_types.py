@@ -18,7 +18,10 @@ says it), then × the logical cores; equal labels are one type.
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from qtui.core.summary_schema import NodeType, Run
 
 #: The label of a cluster run whose node's machine was never reported.
 UNKNOWN = "unknown node"
@@ -38,31 +41,37 @@ def label(machine: Any) -> str:
     return " ".join(part for part in (model or ("unknown CPU" if count else ""), count) if part)
 
 
-def is_cluster_run(run: dict[str, Any]) -> bool:
-    """Did this run (a ``runs[]`` entry or a record's ``job_fields()``) run on a cluster?"""
-    return bool(run.get("executor"))
+def is_cluster_run(run: Run) -> bool:
+    """Did this run run on a cluster?"""
+    return bool(run.executor)
 
 
-def of_run(run: dict[str, Any], session_machine: Any) -> str:
+def of_run(run: Run, session_machine: Any) -> str:
     """The node type a run was measured on: its node's, or the session machine's.
 
     ``""`` for a cluster run never placed on a node (cancelled while pending);
     ``UNKNOWN`` for one on a node whose machine was never reported.
     """
     if is_cluster_run(run):
-        if not run.get("node_machine") and not run.get("node"):
+        if not run.node_machine and not run.node:
             return ""
-        return label(run.get("node_machine")) or UNKNOWN
+        return label(run.node_machine) or UNKNOWN
     return label(session_machine)
 
 
-def of_entry(entry: Any) -> list[str]:
-    """The node types of a ``results[]`` entry (``[]`` for an old or malformed one)."""
-    types = entry.get("node_types") if isinstance(entry, dict) else None
-    return [str(t) for t in types if t] if isinstance(types, list) else []
+class HasNodeTypes(Protocol):
+    """A result, a sweep point or a verdict: each lists the node types it was measured on."""
+
+    @property
+    def node_types(self) -> list[str]: ...
 
 
-def spanned(entries: list[Any]) -> list[str]:
+def of_entry(entry: HasNodeTypes) -> list[str]:
+    """The node types a result (or a sweep point, a verdict) was measured on."""
+    return [str(t) for t in entry.node_types if t]
+
+
+def spanned(entries: Sequence[HasNodeTypes]) -> list[str]:
     """Every node type the entries were measured on, in first-seen order."""
     out: list[str] = []
     for e in entries:
@@ -78,29 +87,28 @@ def text(types: list[str]) -> str:
     return " + ".join(types)
 
 
-def nodes_block(runs: list[dict[str, Any]], session_machine: Any) -> list[dict[str, Any]]:
+def nodes_block(runs: list[Run], session_machine: Any) -> list[NodeType]:
     """The summary's top-level ``nodes``: per node type, its label, machine, nodes and runs.
 
-    Empty unless some run ran on a cluster.  ``runs`` are ``runs[]`` entries.
+    Empty unless some run ran on a cluster.
     """
     if not any(is_cluster_run(r) for r in runs):
         return []
-    block: dict[str, dict[str, Any]] = {}
+    block: dict[str, NodeType] = {}
     for r in runs:
         name = of_run(r, session_machine)
         if not name:
             continue  # never placed on a node (cancelled while pending)
-        machine = r.get("node_machine") if is_cluster_run(r) else session_machine
+        machine = r.node_machine if is_cluster_run(r) else session_machine
         machine = machine if isinstance(machine, dict) else {}
-        entry = block.setdefault(name, {
-            "label": name,
-            "cpu_model": machine.get("cpu_model"),
-            "logical_cores": machine.get("logical_cores"),
-            "nodes": [],
-            "run_ids": [],
-        })
-        node = str((r.get("node") if is_cluster_run(r) else "") or machine.get("hostname") or "")
-        if node and node not in entry["nodes"]:
-            entry["nodes"].append(node)
-        entry["run_ids"].append(r.get("run_id"))
+        cores = machine.get("logical_cores")
+        entry = block.setdefault(name, NodeType(
+            label=name,
+            cpu_model=machine.get("cpu_model"),
+            logical_cores=cores if isinstance(cores, int) and not isinstance(cores, bool) else None,
+        ))
+        node = str((r.node if is_cluster_run(r) else "") or machine.get("hostname") or "")
+        if node and node not in entry.nodes:
+            entry.nodes.append(node)
+        entry.run_ids.append(r.run_id)
     return list(block.values())

@@ -10,7 +10,10 @@ with ``label``; nothing else builds one.
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from qtui.core.summary_schema import Result
 
 #: The workload parameters a workload may say it reads (``Workload.params_used``):
 #: a run whose workload reads only some of them records only those.  The rest
@@ -32,32 +35,32 @@ def combo_key(parameters: dict[str, Any]) -> str:
     return json.dumps(parameters, sort_keys=True, default=str)
 
 
-def command(parameters: dict[str, Any]) -> str:
-    """``default.qubit+backprop``."""
+def combo_name(parameters: dict[str, Any]) -> str:
+    """``default.qubit+backprop``: a combination's ``combo`` (not an exec command)."""
     return f"{parameters.get('device')}+{parameters.get('diff_method')}"
 
 
-def varying_parameters(results: list[dict[str, Any]], exclude: tuple[str, ...] = ()) -> list[str]:
+class HasParameters(Protocol):
+    """A ``results[]`` or ``runs[]`` record: both carry ``parameters{}``."""
+
+    @property
+    def parameters(self) -> dict[str, Any]: ...
+
+
+def varying_parameters(results: Sequence[HasParameters], exclude: tuple[str, ...] = ()) -> list[str]:
     """Workload parameters whose value differs between results (a sweep's axes)."""
     keys: list[str] = []
     for r in results:
-        params = r.get("parameters")
-        for k in params if isinstance(params, dict) else {}:
+        for k in r.parameters:
             if k not in ("device", "diff_method", *exclude) and k not in keys:
                 keys.append(k)
-
-    def value(r: dict[str, Any], k: str) -> str:
-        params = r.get("parameters")
-        return repr(params.get(k)) if isinstance(params, dict) else "None"
-
-    return [k for k in keys if len({value(r, k) for r in results}) > 1]
+    return [k for k in keys if len({repr(r.parameters.get(k)) for r in results}) > 1]
 
 
-def label(result: dict[str, Any], varying: list[str]) -> str:
+def label(result: Result, varying: list[str]) -> str:
     """``default.qubit+backprop`` plus the swept parameters, e.g. ``(qubits=4)``."""
-    params = result.get("parameters")
-    params = params if isinstance(params, dict) else {}
-    text = str(result.get("command") or command(params))
+    params = result.parameters
+    text = result.combo or combo_name(params)
     extra = [f"{k}={params.get(k)}" for k in varying]
     return text + (f" ({', '.join(extra)})" if extra else "")
 
@@ -73,6 +76,6 @@ def run_label(parameters: dict[str, Any], repeat_index: Any, varying: list[str] 
         n = int(repeat_index or 0) + 1
     except (TypeError, ValueError):
         n = 1
-    text = f"{command(parameters)} #{n}"
+    text = f"{combo_name(parameters)} #{n}"
     extra = [f"{k}={parameters.get(k)}" for k in varying or []]
     return text + (f" ({', '.join(extra)})" if extra else "")

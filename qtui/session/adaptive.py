@@ -29,6 +29,7 @@ from qtui.analysis import stats
 from qtui.core import events as ev
 from qtui.core.config import RunSpec
 from qtui.core.parameters import combo_key, combo_parameters, label, varying_parameters
+from qtui.core.summary_schema import Result
 
 DEFAULT_TARGET_CI = 0.05
 DEFAULT_MAX_REPEATS = 10
@@ -118,7 +119,7 @@ class AdaptiveRepeats:
 
     def report(self) -> list[dict[str, Any]]:
         """Per combination: runs, the interval reached, and why repeating stopped."""
-        results = [{"parameters": combo_parameters(c.template.to_dict())}
+        results = [Result(parameters=combo_parameters(c.template.to_dict()))
                    for c in self.combos.values()]
         varying = varying_parameters(results)
         out = []

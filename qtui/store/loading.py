@@ -14,23 +14,22 @@ kept.
 The file is read as bytes and an event log is decoded line by line from
 bytes, so one invalid UTF-8 byte costs one line, not the whole log.
 
-The summary schema here is lenient on purpose: unknown fields are allowed
-(newer writers, other tools) and every field may be missing, but a field
-the renderers read must have the type they expect.  The summary is returned
-as the plain dict it was, not a converted copy.
+A summary is decoded once into the typed records of
+``qtui.core.summary_schema`` (the one schema: lenient on unknown and missing
+fields, strict on the types of those present; version 1 files are upgraded).
 """
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 
 from qtui.core import events as ev
+from qtui.core.summary_schema import Summary, SummaryError, parse_json
 
 #: Refuse to load files larger than this (a summary is KBs, a long log MBs).
 MAX_FILE_BYTES = 2 * 1024**3
@@ -42,243 +41,18 @@ class LoadError(Exception):
     """A file cannot be read as a qtui summary or event log; one line says why."""
 
 
-# --- the summary schema (``qtui.summary`` v1) ----------------------------------
-
-Int = Annotated[int, msgspec.Meta(ge=ev.INT64_MIN, le=ev.INT64_MAX)]
-Num = float | None  # NaN allowed: renderers show it as "—"
+# --- the summary ------------------------------------------------------------------
 
 
-class _Resources(msgspec.Struct):
-    peak_rss_bytes: Num = None
-    cores_in_use: Num = None
-    core_s: Num = None
-    core_s_stddev: Num = None
-    core_s_per_step: Num = None
-    peak_threads: Int | None = None
-    peak_rss_values: list[Num] = []
-    core_s_values: list[Num] = []
-
-
-class _Warning(msgspec.Struct):
-    category: str | None = None
-    message: str | None = None
-    filename: str | None = None
-    lineno: Int | None = None
-    count: Int = 0
-    first_t: Num = None
-    last_t: Num = None
-
-
-class _RunCount(msgspec.Struct):
-    total: Int = 0
-    finished: Int = 0
-
-
-class _Error(msgspec.Struct):
-    state: str | None = None
-    exc_type: str | None = None
-    message: str | None = None
-    traceback: str | None = None
-    signal: str | None = None
-    exit_code: Int | None = None
-    stderr_tail: str | None = None
-    timeout_s: Num = None
-    reason: str | None = None
-
-
-class _DeviceUse(msgspec.Struct):
-    name: str | None = None
-    wires: Int | None = None
-    shots: Int | None = None
-    executions: Int | None = None
-    circuits: Int | None = None
-
-
-class _Quantum(msgspec.Struct):
-    """Device truth (``qtui.engine.device_truth``) of a run or a combination."""
-
-    devices: list[_DeviceUse] = []
-    diff_methods: list[str] = []
-    device: str | None = None
-    diff_method: str | None = None
-    executions_per_step: Num = None
-    circuits_per_step: Num = None
-    execute_s: Num = None
-    execute_s_per_step: Num = None
-    asked: str | list[str] | None = None
-    foreign: bool | None = None
-
-
-class _Result(msgspec.Struct):
-    command: str | None = None
-    label: str | None = None
-    parameters: dict[str, Any] = {}
-    mean: Num = None
-    stddev: Num = None
-    median: Num = None
-    min: Num = None
-    max: Num = None
-    times: list[Num] = []
-    relative: Num = None
-    resources: _Resources | None = None
-    steps: Int | None = None
-    time_per_step: Num = None
-    accuracy: Num = None
-    final_loss: Num = None
-    epoch_losses: list[list[Num]] = []
-    phases: dict[str, Num] = {}
-    resolved_diff_method: str | None = None
-    split_batch: bool | None = None
-    threadpools: list[dict[str, Any]] = []
-    warnings: list[_Warning] = []
-    warning_count: Int = 0
-    errors: list[_Error] = []
-    runs: _RunCount | None = None
-    run_ids: list[str] = []
-    node_types: list[str] = []
-    nodes: list[str] = []
-    quantum: _Quantum | None = None
-
-
-class _RunResult(msgspec.Struct):
-    accuracy: Num = None
-    train_s: Num = None
-    final_loss: Num = None
-    epoch_losses: list[Num] = []
-    steps: Int | None = None
-    core_s: Num = None
-    cores_in_use: Num = None
-    core_s_per_step: Num = None
-    peak_rss: Int | None = None
-    peak_threads: Int | None = None
-    phases: dict[str, Num] = {}
-    warnings: Int | None = None
-
-
-class _Run(msgspec.Struct):
-    run_id: str | None = None
-    state: str | None = None
-    repeat_index: Int | None = None
-    parameters: dict[str, Any] = {}
-    resolved_diff_method: str | None = None
-    split_batch: bool | None = None
-    pid: Int | None = None
-    import_s: Num = None
-    build_s: Num = None
-    threadpools: list[dict[str, Any]] = []
-    result: _RunResult | None = None
-    epoch_losses: list[Num] = []
-    phases: dict[str, Num] = {}
-    warnings: list[_Warning] = []
-    error: _Error | None = None
-    executor: str | None = None
-    job_id: str | None = None
-    array_task_id: str | None = None
-    node: str | None = None
-    job_state: str | None = None
-    node_machine: ev.MachineShape | None = None
-    quantum: _Quantum | None = None
-    asked: dict[str, Any] | None = None
-
-
-class _Point(msgspec.Struct):
-    x: float
-    time_per_step: Num = None
-    time_per_step_sd: Num = None
-    core_s_per_step: Num = None
-    cores_in_use: Num = None
-    n: Int | None = None
-    node_types: list[str] = []
-
-
-class _NodeType(msgspec.Struct):
-    label: str
-    cpu_model: str | None = None
-    logical_cores: Int | None = None
-    nodes: list[str] = []
-    run_ids: list[str | None] = []
-
-
-class _SweepAxis(msgspec.Struct):
-    series: dict[str, list[_Point]] = {}
-    crossovers: list[str] = []
-
-
-class _Summary(msgspec.Struct):
-    schema: str
-    schema_version: Int
-    qtui_version: str | None = None
-    datetime: str | None = None
-    session_id: str | None = None
-    argv: list[Any] = []
-    machine_info: ev.MachineShape | None = None
-    versions: dict[str, Any] = {}
-    interrupted: bool = False
-    results: list[_Result] = []
-    recommendation: dict[str, Any] | None = None
-    sweep: dict[str, _SweepAxis] | None = None
-    refused: list[ev.RefusedShape] = []
-    runs: list[_Run] = []
-    notes: list[Any] = []
-    nodes: list[_NodeType] = []
-
-
-def _field_error(exc: msgspec.ValidationError) -> str:
-    """msgspec's "Expected `int`, got `str` - at `$.results[0].steps`" as
-    'field "results[0].steps": expected `int`, got `str`'."""
-    msg = str(exc)
-    what, sep, where = msg.partition(" - at `")
-    if not sep:
-        return msg
-    path = where.rstrip("`").removeprefix("$").lstrip(".") or "the top level"
-    return f'field "{path}": {what[:1].lower()}{what[1:]}'
-
-
-def validate_summary(obj: Any, source: str = "input") -> dict[str, Any]:
-    """Check that ``obj`` is a summary this qtui can read; return it unchanged.
+def validate_summary(obj: Any, source: str = "input") -> Summary:
+    """The records of a decoded summary (``qtui.core.summary_schema``; v1 is upgraded).
 
     Raises ``LoadError`` naming the first field that does not fit.
     """
-    from qtui.analysis.fold import SUMMARY_SCHEMA, SUMMARY_VERSION
-
-    if not isinstance(obj, dict):
-        raise LoadError(f"{source} is not a qtui summary (a JSON {_kind(obj)}, not an object)")
-    schema = obj.get("schema")
-    if schema != SUMMARY_SCHEMA:
-        hint = ""
-        if "results" in obj and schema is None:
-            hint = " (it looks like a hyperfine or other tool's export)"
-        elif "type" in obj and "v" in obj:
-            hint = " (it looks like a single qtui event)"
-        found = repr(schema) if isinstance(schema, (str, int, float, type(None))) else _kind(schema)
-        raise LoadError(
-            f"{source} is not a qtui summary: expected \"schema\": \"{SUMMARY_SCHEMA}\", "
-            f"found {found[:80]}{hint}"
-        )
-    version = obj.get("schema_version")
-    if not isinstance(version, int) or isinstance(version, bool):
-        raise LoadError(f"{source}: schema_version is missing or not a whole number")
-    if version > SUMMARY_VERSION:
-        raise LoadError(
-            f"{source} was written by a newer qtui (summary schema v{version}); "
-            f"this qtui reads up to v{SUMMARY_VERSION}: upgrade qtui"
-        )
-    if version < 1:
-        raise LoadError(f"{source}: unknown summary schema version {version}")
     try:
-        ev.check_tree(obj, "the summary")
-        msgspec.convert(obj, _Summary)
-    except msgspec.ValidationError as exc:
-        raise LoadError(f"{source}: {_field_error(exc)}") from None
-    except ValueError as exc:
-        raise LoadError(f"{source}: {exc}") from None
-    return obj
-
-
-def _kind(obj: Any) -> str:
-    return {dict: "object", list: "array", str: "string", bool: "boolean"}.get(
-        type(obj), "number" if isinstance(obj, (int, float)) else "null"
-    )
+        return Summary.from_builtins(obj, source)
+    except SummaryError as exc:
+        raise LoadError(str(exc)) from None
 
 
 # --- reading -----------------------------------------------------------------------
@@ -333,28 +107,6 @@ def _strip_bom(data: bytes) -> bytes:
     return data[3:] if data.startswith(b"\xef\xbb\xbf") else data
 
 
-def _parse_json(data: bytes) -> Any:
-    """One JSON document; ``ValueError`` (with the reason) when it is not one."""
-    try:
-        return msgspec.json.decode(data)
-    except RecursionError:
-        raise ValueError("nested too deeply") from None
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"not UTF-8 text (byte {exc.start + 1})") from None
-    except (msgspec.DecodeError, msgspec.ValidationError):
-        pass
-    # Python's json reads what msgspec refuses: NaN and Infinity (summaries written
-    # by older qtui versions), and it says where a broken document breaks.
-    try:
-        return json.loads(data)
-    except RecursionError:
-        raise ValueError("nested too deeply") from None
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{exc.msg} at line {exc.lineno}, column {exc.colno}") from None
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValueError(str(exc)[:200]) from None
-
-
 def _looks_like_event(line: bytes) -> bool:
     try:
         head = msgspec.json.decode(line)
@@ -390,8 +142,8 @@ def load_events(path: str | os.PathLike[str]) -> EventLog:
     return log
 
 
-def fold(log: EventLog, source: str) -> dict[str, Any]:
-    """The summary dict of an event log, with a note for the lines skipped."""
+def fold(log: EventLog, source: str) -> Summary:
+    """The summary of an event log, with a note for the lines skipped."""
     from qtui.analysis.fold import SessionSummary
     from qtui.analysis.summary_builder import document
 
@@ -406,7 +158,7 @@ def fold(log: EventLog, source: str) -> dict[str, Any]:
     return document(summary)
 
 
-def load_summary(path: str | os.PathLike[str]) -> dict[str, Any]:
+def load_summary(path: str | os.PathLike[str]) -> Summary:
     """A summary JSON (validated) or a JSONL event log (folded into a summary).
 
     Raises ``LoadError`` with one line for anything wrong with the file as a
@@ -417,7 +169,7 @@ def load_summary(path: str | os.PathLike[str]) -> dict[str, Any]:
     if not data.strip():
         raise LoadError(f"{p} is empty")
     try:
-        obj = _parse_json(data)
+        obj = parse_json(data)
     except ValueError as exc:
         if is_event_log(data):
             return fold(parse_log(data), str(p))

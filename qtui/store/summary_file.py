@@ -13,16 +13,16 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from qtui.core import events as ev
 from qtui.core.paths import fallback_path
+from qtui.core.summary_schema import Summary
 
 
 class SummaryFile:
     """Rewrite ``path`` from ``build()`` whenever a run ends; ``final()`` at the end."""
 
-    def __init__(self, path: str, build: Callable[[], dict[str, Any]]) -> None:
+    def __init__(self, path: str, build: Callable[[], Summary]) -> None:
         self.path = path
         self.build = build
         self.error: str | None = None  # the last write failure, if any
@@ -33,7 +33,7 @@ class SummaryFile:
         if event.type in ev.TERMINAL_TYPES:
             self.write()
 
-    def write(self, data: dict[str, Any] | None = None) -> str | None:
+    def write(self, data: Summary | None = None) -> str | None:
         """Write ``data`` (else ``build()``) now; returns where it went (None when it
         failed: see ``error``)."""
         from qtui.report.export import write_summary
@@ -48,7 +48,7 @@ class SummaryFile:
             self.error = None
             return where
 
-    def final(self, session_id: str | None, data: dict[str, Any]) -> tuple[str, str | None]:
+    def final(self, session_id: str | None, data: Summary) -> tuple[str, str | None]:
         """The last write of ``data``: ``(where it went, why the asked path failed or None)``."""
         where = self.write(data)
         if where is not None:
