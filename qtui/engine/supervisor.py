@@ -36,11 +36,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal, Protocol
 
+import psutil
+
 from qtui import __version__
 from qtui.core.config import RunSpec
 from qtui.core.events import (
     TERMINAL_TYPES,
     Event,
+    LogNote,
     RunCancelled,
     RunCrashed,
     RunFinished,
@@ -54,7 +57,7 @@ from qtui.core.events import (
     encoded,
     replace,
 )
-from qtui.engine.executor import Executor, LaunchError, RunEnd, get_executor
+from qtui.engine.executor import Executor, LaunchError, RunEnd, RunHandle, get_executor
 from qtui.engine.sampler import DEFAULT_INTERVAL, Sampler, contended_threshold
 
 
@@ -345,6 +348,26 @@ class Supervisor:
                 self._executor.discard(r)  # a submitted job must not run for nobody
             self._deliver(RunCancelled(run_id=r, reason=reason, left_running=self._detached))
 
+    def _start_sampler(self, spec: RunSpec, handle: RunHandle) -> Sampler | None:
+        """Sample the run's process; if that cannot start (the child is already gone,
+        no thread left), the run goes on unsampled and a note says so and why."""
+        pid = handle.sample_pid
+        assert pid is not None
+        try:
+            sampler = Sampler(pid, spec.run_id, self._q.put, interval=self._interval, t0=handle.t0)
+            with self._lock:
+                self._sampler = sampler
+            sampler.start()
+        except (psutil.Error, OSError, RuntimeError) as exc:
+            with self._lock:
+                self._sampler = None
+            self._deliver(LogNote(message=(
+                f"run {spec.run_id}: not sampled (no CPU, memory or GPU figures): the "
+                f"sampler could not start on pid {pid}: {type(exc).__name__}: {exc}"
+            )))
+            return None
+        return sampler
+
     def _stop_requested(self, run_id: str) -> bool:
         with self._lock:
             return self._cancel_all or run_id in self._cancel_ids
@@ -379,16 +402,7 @@ class Supervisor:
                 RunLaunched(run_id=spec.run_id, pid=handle.pid, isolation=self._executor.name)
             )
             if handle.sample_pid is not None:
-                try:
-                    sampler = Sampler(
-                        handle.sample_pid, spec.run_id, self._q.put,
-                        interval=self._interval, t0=handle.t0,
-                    )
-                    with self._lock:
-                        self._sampler = sampler
-                    sampler.start()
-                except Exception:  # noqa: BLE001 - the child may already be gone
-                    sampler = None
+                sampler = self._start_sampler(spec, handle)
 
             outcome: str | None = None
             kill_at: float | None = None
