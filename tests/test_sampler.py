@@ -158,6 +158,10 @@ def test_sampler_is_cheap(busy: subprocess.Popen[bytes]) -> None:
 # --- GPUs through NVML (a fake module: no GPU on the test machine) -------------------
 
 
+class FakeNvmlError(Exception):
+    """What the fake raises, as pynvml raises its ``NVMLError``."""
+
+
 class FakeNvml(types.ModuleType):
     """pynvml's calls the sampler uses, for ``count`` GPUs of 80 GiB.
 
@@ -167,6 +171,7 @@ class FakeNvml(types.ModuleType):
 
     def __init__(self, count: int, procs: Callable[[int], list[Any]] | None = None) -> None:
         super().__init__("pynvml")
+        self.NVMLError = FakeNvmlError
         self.count = count
         self.util = [50.0] * count
         self.used = [2 * 2**30] * count
@@ -190,7 +195,7 @@ class FakeNvml(types.ModuleType):
 
     def nvmlDeviceGetComputeRunningProcesses(self, h: int) -> list[Any]:  # noqa: N802
         if self.procs is None:
-            raise RuntimeError("NVML_ERROR_NOT_SUPPORTED")
+            raise FakeNvmlError("NVML_ERROR_NOT_SUPPORTED")
         return self.procs(h)
 
 

@@ -156,7 +156,7 @@ def nvml() -> Any | None:
     global _NVML_STATE
     try:
         import pynvml  # nvidia-ml-py installs this module name
-    except Exception:  # noqa: BLE001 - not installed (or broken): no GPU figures
+    except ImportError:  # not installed: no GPU figures
         return None
     with _NVML_LOCK:
         if _NVML_STATE is not None and _NVML_STATE[0] is pynvml:
@@ -166,10 +166,19 @@ def nvml() -> Any | None:
             pynvml.nvmlInit()
             if int(pynvml.nvmlDeviceGetCount()) > 0:
                 usable = pynvml
-        except Exception:  # noqa: BLE001 - no driver / no library / no GPU
+        except nvml_errors(pynvml):  # no driver / no library / no GPU
             usable = None
         _NVML_STATE = (pynvml, usable)
         return usable
+
+
+def nvml_errors(nv: Any) -> tuple[type[Exception], ...]:
+    """What an NVML call raises when the driver cannot answer: the module's
+    ``NVMLError`` (pynvml's, or a test fake's own), and OSError (no library)."""
+    err = getattr(nv, "NVMLError", None)
+    if isinstance(err, type) and issubclass(err, Exception):
+        return (err, OSError)
+    return (OSError,)
 
 
 def _pid_visible(pid: int) -> bool:
@@ -203,10 +212,11 @@ class GpuReader:
 
     def __init__(self, nv: Any) -> None:
         self.nv = nv
+        self.errors = nvml_errors(nv)
         self.handles = [nv.nvmlDeviceGetHandleByIndex(i) for i in range(int(nv.nvmlDeviceGetCount()))]
 
     def read(self, pids: Iterable[int]) -> GpuReading:
-        nv = self.nv
+        nv, errors = self.nv, self.errors
         ours = set(pids)
         util: list[float] = []
         used: list[int] = []
@@ -217,20 +227,20 @@ class GpuReader:
         for i, h in enumerate(self.handles):
             try:
                 util.append(float(nv.nvmlDeviceGetUtilizationRates(h).gpu))
-            except Exception:  # noqa: BLE001 - e.g. not supported on a MIG instance
+            except errors:  # e.g. not supported on a MIG instance
                 util.append(math.nan)
             try:
                 mem = nv.nvmlDeviceGetMemoryInfo(h)
                 used.append(int(mem.used))
                 total.append(int(mem.total))
-            except Exception:  # noqa: BLE001
+            except errors:  # NVML cannot say: 0, as for a GPU it cannot read
                 used.append(0)
                 total.append(0)
             if run_mem is None:
                 continue
             try:
                 procs = nv.nvmlDeviceGetComputeRunningProcesses(h)
-            except Exception:  # noqa: BLE001 - not supported: attribution impossible
+            except errors:  # not supported: attribution impossible
                 run_mem = None
                 continue
             on_this = 0
@@ -503,7 +513,7 @@ class Sampler:
             pids = [self.pid, *(c.pid for c in self._children)]
             try:
                 self._gpu_last = self._gpu.read(pids)
-            except Exception:  # noqa: BLE001 - NVML went away (driver reset): stop asking
+            except self._gpu.errors:  # NVML went away (driver reset): stop asking
                 self._gpu = _NO_GPU
                 self._gpu_last = None
                 return None
@@ -542,7 +552,7 @@ def _open_gpu(module: Any) -> Any:
         if module is not None:
             nv.nvmlInit()
         reader = GpuReader(nv)
-    except Exception:  # noqa: BLE001 - no driver / no GPU: no GPU figures
+    except nvml_errors(nv):  # no driver / no GPU: no GPU figures
         return _NO_GPU
     return reader if reader.handles else _NO_GPU
 
