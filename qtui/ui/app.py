@@ -266,7 +266,9 @@ class QtuiApp(ActionHandlers, App[int]):
             from qtui.session.adaptive import AdaptiveRepeats
 
             planner = AdaptiveRepeats(message.specs)
-        argv = ["qtui", "tui", f"--isolation={self.isolation}"]
+        # The command that reopens this app as it was started: plain `qtui` is the TUI
+        # (there is no `tui` subcommand), so a report's command line can be pasted.
+        argv = ["qtui", f"--isolation={self.isolation}"]
         executor = None
         if message.slurm is not None:
             from qtui.cluster.slurm_executor import SlurmExecutor
