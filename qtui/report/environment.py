@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from qtui.core.parameters import varying_parameters
+from qtui.core.summary_schema import NodeType, Summary
 from qtui.core.units import GiB
 
 #: The versions an environment line names (of those ``qtui.engine.machine`` records).
@@ -18,43 +19,42 @@ SHOWN_PACKAGES = (
 )
 
 
-def common_parameters(summary: dict[str, Any]) -> dict[str, Any]:
+def common_parameters(summary: Summary) -> dict[str, Any]:
     """Workload parameters shared by every result (shown once, not per row)."""
-    results = [r for r in summary.get("results") or [] if isinstance(r, dict)]
-    if not results:
+    if not summary.results:
         return {}
-    varying = set(varying_parameters(results))
-    first = results[0].get("parameters") or {}
+    varying = set(varying_parameters(summary.results))
+    first = summary.results[0].parameters
     return {
         k: v for k, v in first.items() if k not in ("device", "diff_method") and k not in varying
     }
 
 
-def _measured_on(nodes: Any) -> str:
+def _measured_on(nodes: list[NodeType]) -> str:
     """``AMD EPYC 7763 ×128: n1, n2 (6 runs); …`` from a summary's ``nodes`` (cluster runs)."""
     parts = []
-    for item in nodes if isinstance(nodes, list) else []:
-        if not isinstance(item, dict) or not item.get("label"):
+    for item in nodes:
+        if not item.label:
             continue
-        names = [str(n) for n in item.get("nodes") or [] if n] if isinstance(
-            item.get("nodes"), list) else []
-        runs = len(item["run_ids"]) if isinstance(item.get("run_ids"), list) else 0
-        parts.append(f"{item['label']}: {', '.join(names) or '?'} ({runs} run{'s' * (runs != 1)})")
+        names = [n for n in item.nodes if n]
+        runs = len(item.run_ids)
+        parts.append(f"{item.label}: {', '.join(names) or '?'} ({runs} run{'s' * (runs != 1)})")
     return "; ".join(parts)
 
 
-def environment_lines(summary: dict[str, Any]) -> list[tuple[str, str]]:
+def environment_lines(summary: Summary) -> list[tuple[str, str]]:
     """(label, value) pairs: CPU, cores, memory, OS, Python, package versions.
 
-    Reads ``qtui.engine.machine.machine_info()`` keys, falling back to
-    pytest-benchmark's names, so summaries from other writers still render.
+    Reads ``qtui.engine.machine.machine_info()`` keys (``machine_info`` is free-form
+    by design), falling back to pytest-benchmark's names, so summaries from other
+    writers still render.
     """
-    m = summary.get("machine_info") or {}
+    m = summary.machine_info
     cpu: dict[str, Any] = m["cpu"] if isinstance(m.get("cpu"), dict) else {}
     versions = dict((m.get("versions") or {}) if isinstance(m.get("versions"), dict) else {})
-    versions.update(summary.get("versions") or {})
+    versions.update(summary.versions)
     out: list[tuple[str, str]] = []
-    measured = _measured_on(summary.get("nodes"))
+    measured = _measured_on(summary.nodes)
     if measured:
         out.append(("Measured on", measured))
     host = m.get("hostname") or m.get("node")
@@ -91,11 +91,11 @@ def environment_lines(summary: dict[str, Any]) -> list[tuple[str, str]]:
     ]
     if pkgs:
         out.append(("Packages", ", ".join(pkgs)))
-    qv = summary.get("qtui_version") or versions.get("qtui")
+    qv = summary.qtui_version or versions.get("qtui")
     if qv:
         out.append(("qtui", str(qv)))
-    if summary.get("datetime"):
-        out.append(("Date (UTC)", str(summary["datetime"])))
+    if summary.datetime:
+        out.append(("Date (UTC)", summary.datetime))
     return out
 
 

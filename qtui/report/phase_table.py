@@ -6,10 +6,9 @@ with per-step time and share of the step per combination.
 
 from __future__ import annotations
 
-from typing import Any
-
 from qtui.core import units
 from qtui.core.parameters import label, varying_parameters
+from qtui.core.summary_schema import Summary
 
 #: Training phases in the order they happen in a step, with their column titles.
 PHASES: tuple[tuple[str, str], ...] = (
@@ -35,24 +34,26 @@ PHASES_NOTE = (
 )
 
 
-def phases_table(summary: dict[str, Any]) -> tuple[list[str], list[list[str]], list[str]]:
+def phases_table(summary: Summary) -> tuple[list[str], list[list[str]], list[str]]:
     """Where the time goes, per combination: ms per step and % of the step per phase."""
-    results = [r for r in summary.get("results") or [] if isinstance(r, dict)]
-    varying = varying_parameters(results)
+    varying = varying_parameters(summary.results)
     names = PHASES
-    if any(k in (r.get("phases") or {}) for r in results for k, _ in STEP_PHASES):
+    if any(k in r.phases for r in summary.results for k, _ in STEP_PHASES):
         names = PHASES + STEP_PHASES  # a train_step workload's phases, only when present
     headers = ["Combination"] + [title for _, title in names]
     rows = []
-    for r in results:
-        phases = r.get("phases") or {}
-        steps = r.get("steps") or 0
-        total = sum(float(phases.get(k) or 0.0) for k, _ in names)
-        if not phases or not steps or total <= 0:
+    for r in summary.results:
+        steps = r.steps or 0
+        total = sum(_seconds(r.phases, k) for k, _ in names)
+        if not r.phases or not steps or total <= 0:
             continue
         cells = [label(r, varying)]
         for key, _ in names:
-            sec = float(phases.get(key) or 0.0)
+            sec = _seconds(r.phases, key)
             cells.append(f"{units.seconds(sec / steps)} ({units.percent(sec / total)})")
         rows.append(cells)
     return headers, rows, ["l"] + ["r"] * len(names)
+
+
+def _seconds(phases: dict[str, float | None], key: str) -> float:
+    return units.number(phases.get(key)) or 0.0

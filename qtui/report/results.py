@@ -1,7 +1,7 @@
 """The results model: one row per combination, every figure computed once.
 
-``build(summary)`` turns a summary document (``qtui.analysis.summary_builder.document`` or
-a loaded JSON file) into ``Results``: the columns, and per combination a
+``build(summary)`` turns a typed summary (``qtui.core.summary_schema.Summary``:
+``qtui.analysis.summary_builder.document`` or a loaded file) into ``Results``: the columns, and per combination a
 ``Row`` of ``Cell``s holding the raw value and its text (``qtui.core.units``), with
 the best value of each ranked column marked.  ``qtui run``, ``qtui sweep``,
 ``qtui report``, every exporter, the TUI's results table and recommendation
@@ -40,13 +40,17 @@ Decisions:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
+
+import msgspec
 
 from qtui.analysis import stability
 from qtui.core import node_types, units
 from qtui.core.parameters import label, varying_parameters
+from qtui.core.summary_schema import Quantum, Result, Summary
+from qtui.report.typed import as_results, as_summary
 
 #: Above this many cores in use a combination is fast by burning cores.
 BURN_CORES = 1.5
@@ -59,6 +63,8 @@ CONTENDED_NOTE = (
     f"{CONTENDED_MARK} contended: other processes kept the node busy while it trained "
     "(Other load, in cores); its times are unreliable: rerun on a quiet node"
 )
+#: Every mark a cell can carry, with the legend that explains it.
+MARK_LEGENDS: dict[str, str] = {BURN_MARK: BURN_NOTE, CONTENDED_MARK: CONTENDED_NOTE}
 
 
 @dataclass(frozen=True)
@@ -90,7 +96,7 @@ class Row:
     """One combination: its label, its cells, and notes shown under the label."""
 
     label: str
-    result: dict[str, Any]
+    result: Result
     cells: dict[str, Cell]
     notes: list[str] = field(default_factory=list)
     complete: bool = True  # every run of the combination finished
@@ -114,89 +120,87 @@ class Results:
         cols = [c for c in self.columns if keys is None or c.key in keys]
         return [c.title for c in cols], [[r.text(c.key) for c in cols] for r in self.rows]
 
+    def marks(self) -> list[str]:
+        """The marks some cell carries, in ``MARK_LEGENDS`` order (each needs its legend)."""
+        used = {c.mark for r in self.rows for c in r.cells.values() if c.mark}
+        return [m for m in MARK_LEGENDS if m in used]
+
 
 def _n(x: Any) -> float | None:
     return units.number(x)
 
 
-def _dict(x: Any) -> dict[str, Any]:
-    return x if isinstance(x, dict) else {}
-
-
-def _res(r: dict[str, Any], name: str) -> Any:
-    res = r.get("resources")
-    return res.get(name) if isinstance(res, dict) else None
-
-
-def relative_text(result: dict[str, Any], fastest: dict[str, Any] | None) -> tuple[Any, str]:
+def relative_text(result: Result, fastest: Result | None) -> tuple[Any, str]:
     """hyperfine's "Relative": mean / fastest mean, ± propagated σ where both have one."""
-    mean, best = _n(result.get("mean")), _n((fastest or {}).get("mean"))
-    if mean is None or not best:
+    mean, best = _n(result.mean), _n(fastest.mean if fastest else None)
+    if mean is None or not best or fastest is None:
         return None, units.MISSING
     ratio = mean / best
-    sd, sd_best = _n(result.get("stddev")), _n((fastest or {}).get("stddev"))
+    sd, sd_best = _n(result.stddev), _n(fastest.stddev)
     if result is not fastest and sd is not None and sd_best is not None and mean:
         err = ratio * math.sqrt((sd / mean) ** 2 + (sd_best / best) ** 2)
         return ratio, f"{units.ratio(ratio)} ± {units.ratio(err)}"
     return ratio, units.ratio(ratio)
 
 
-def _runs(r: dict[str, Any]) -> tuple[Any, str]:
-    runs = _dict(r.get("runs"))
-    done, total = _n(runs.get("finished")) or 0, _n(runs.get("total")) or 0
-    return done, f"{int(done)}/{int(total)}"
+def _runs(r: Result) -> tuple[Any, str]:
+    return r.runs.finished, f"{r.runs.finished}/{r.runs.total}"
 
 
-def _warnings(r: dict[str, Any]) -> tuple[Any, str]:
-    runs = _dict(r.get("runs"))
-    if not _n(runs.get("finished")):
+def _warnings(r: Result) -> tuple[Any, str]:
+    if not r.runs.finished:
         return None, units.MISSING
-    n = _n(r.get("warning_count")) or 0
-    return n, units.count(n)
+    return r.warning_count, units.count(r.warning_count)
 
 
-def _contention(r: dict[str, Any]) -> Cell:
-    v = _n(_res(r, "contention_cores"))
-    return Cell(v, units.cores(v), mark=CONTENDED_MARK if stability.contended(r) else "")
+def contended(r: Result) -> bool:
+    """Did some finished run of ``r`` train on a busy node (``qtui.analysis.stability``)?"""
+    return stability.contended(r)
 
 
-def _cores(r: dict[str, Any]) -> Cell:
-    v = _n(_res(r, "cores_in_use"))
+def _contention(r: Result) -> Cell:
+    v = _n(r.resources.contention_cores)
+    return Cell(v, units.cores(v), mark=CONTENDED_MARK if contended(r) else "")
+
+
+def _cores(r: Result) -> Cell:
+    v = _n(r.resources.cores_in_use)
     return Cell(v, units.cores(v), mark=BURN_MARK if v is not None and v > BURN_CORES else "")
+
+
+def _median(r: Result) -> tuple[Any, str]:
+    if _n(r.mad) is None:
+        return _n(r.median), units.seconds(r.median)
+    return _n(r.median), f"{units.seconds(r.median)} ± {units.seconds(r.mad, like=r.median)}"
+
+
+def _gpu_util(r: Result) -> tuple[Any, str]:
+    v = _n(r.resources.gpu_util_mean)
+    return v, units.percent(None if v is None else v / 100)
 
 
 LOSS_TITLES = {"last_epoch": "Loss (last epoch)", "measured_steps": "Loss (measured steps)"}
 LOSS_SHORT = {"last_epoch": "Loss", "measured_steps": "Loss"}  # the note under the table says which
 
 #: key -> (column, (raw, text) of a result)
-_CELLS: dict[str, Callable[[dict[str, Any]], tuple[Any, str]]] = {
+_CELLS: dict[str, Callable[[Result], tuple[Any, str]]] = {
     "runs": _runs,
-    "mean": lambda r: (_n(r.get("mean")), units.mean_sd(r.get("mean"), r.get("stddev"))),
-    "median": lambda r: (
-        _n(r.get("median")),
-        units.seconds(r.get("median")) if _n(r.get("mad")) is None
-        else f"{units.seconds(r.get('median'))} ± {units.seconds(r.get('mad'), like=r.get('median'))}",
-    ),
-    "min": lambda r: (_n(r.get("min")), units.seconds(r.get("min"))),
-    "max": lambda r: (_n(r.get("max")), units.seconds(r.get("max"))),
+    "mean": lambda r: (_n(r.mean), units.mean_sd(r.mean, r.stddev)),
+    "median": _median,
+    "min": lambda r: (_n(r.min), units.seconds(r.min)),
+    "max": lambda r: (_n(r.max), units.seconds(r.max)),
     "peak_rss": lambda r: (
-        _n(_res(r, "peak_rss_bytes")) or None,
-        units.memory(_res(r, "peak_rss_bytes")),
+        _n(r.resources.peak_rss_bytes) or None, units.memory(r.resources.peak_rss_bytes)
     ),
-    "core_s": lambda r: (_n(_res(r, "core_s")), units.core_seconds(_res(r, "core_s"))),
-    "threads": lambda r: (_n(_res(r, "peak_threads")), units.count(_res(r, "peak_threads"))),
-    "accuracy": lambda r: (_n(r.get("accuracy")), units.percent(r.get("accuracy"))),
-    "loss": lambda r: (_n(r.get("final_loss")), units.loss(r.get("final_loss"))),
+    "core_s": lambda r: (_n(r.resources.core_s), units.core_seconds(r.resources.core_s)),
+    "threads": lambda r: (_n(r.resources.peak_threads), units.count(r.resources.peak_threads)),
+    "accuracy": lambda r: (_n(r.accuracy), units.percent(r.accuracy)),
+    "loss": lambda r: (_n(r.final_loss), units.loss(r.final_loss)),
     "warnings": _warnings,
     "gpu_mem": lambda r: (
-        _n(_res(r, "gpu_mem_peak_bytes")) or None,
-        units.memory(_res(r, "gpu_mem_peak_bytes")),
+        _n(r.resources.gpu_mem_peak_bytes) or None, units.memory(r.resources.gpu_mem_peak_bytes)
     ),
-    "gpu_util": lambda r: (
-        _n(_res(r, "gpu_util_mean")),
-        units.percent(None if _n(_res(r, "gpu_util_mean")) is None
-                      else float(_res(r, "gpu_util_mean")) / 100),
-    ),
+    "gpu_util": _gpu_util,
 }
 
 #: Shown only when some result has GPU figures (NVML saw a GPU).
@@ -216,73 +220,73 @@ QUANTUM_COLUMNS = (
 
 
 def quantum(r: dict[str, Any]) -> dict[str, Any]:
-    """A result's (or a run's) ``quantum`` block, {} when it has none."""
+    """A live run record's ``quantum`` block, {} when it has none (the TUI's run detail)."""
     q = r.get("quantum")
     return q if isinstance(q, dict) else {}
 
 
-def ran_on(q: dict[str, Any]) -> str:
+def _typed_quantum(q: Quantum | dict[str, Any] | None) -> Quantum | None:
+    """A live record's ``quantum`` dict as the record it is in a summary."""
+    if isinstance(q, dict):
+        return msgspec.convert(q, Quantum) if q else None
+    return q
+
+
+def ran_on(q: Quantum | dict[str, Any] | None) -> str:
     """``default.qubit (2 wires) · backprop``: the devices and diff methods that ran."""
-    devices = [
-        units.device_use(d.get("name"), d.get("wires"), d.get("shots"))
-        for d in q.get("devices") or [] if isinstance(d, dict) and d.get("name")
-    ]
-    methods = [str(m) for m in q.get("diff_methods") or [] if isinstance(m, str)]
+    tq = _typed_quantum(q)
+    if tq is None:
+        return units.MISSING
+    devices = [units.device_use(d.name, d.wires, d.shots) for d in tq.devices if d.name]
     if not devices:
-        return "no circuit" if q else units.MISSING
-    return ", ".join(devices) + (f" · {', '.join(methods)}" if methods else "")
+        return "no circuit"
+    methods = ", ".join(tq.diff_methods)
+    return ", ".join(devices) + (f" · {methods}" if methods else "")
 
 
-def asked_note(q: dict[str, Any]) -> str:
+def asked_note(q: Quantum | dict[str, Any] | None) -> str:
     """``asked lightning.qubit+adjoint``: a result recorded under what ran, not what was asked."""
-    asked = q.get("asked")
-    if isinstance(asked, str):
-        asked = [asked] if asked else []
-    names = [str(a) for a in asked or [] if a]
+    tq = _typed_quantum(q)
+    asked = tq.asked if tq is not None else None
+    names = [str(a) for a in ([asked] if isinstance(asked, str) else asked or []) if a]
     return f"asked {', '.join(names)}" if names else ""
 
 
-def _quantum_cells(r: dict[str, Any]) -> dict[str, Cell]:
-    q = quantum(r)
-    per_step = q.get("execute_s_per_step")
+def _quantum_cells(r: Result) -> dict[str, Cell]:
+    q = r.quantum
+    if q is None:
+        return {k: Cell(None, units.MISSING) for k in ("ran_on", "executions", "circuits", "device_time")}
     return {
-        "ran_on": Cell(ran_on(q) if q else None, ran_on(q)),
-        "executions": Cell(_n(q.get("executions_per_step")), units.per_step(q.get("executions_per_step"))),
-        "circuits": Cell(_n(q.get("circuits_per_step")), units.per_step(q.get("circuits_per_step"))),
-        "device_time": Cell(_n(per_step), units.seconds(per_step)),
+        "ran_on": Cell(ran_on(q), ran_on(q)),
+        "executions": Cell(_n(q.executions_per_step), units.per_step(q.executions_per_step)),
+        "circuits": Cell(_n(q.circuits_per_step), units.per_step(q.circuits_per_step)),
+        "device_time": Cell(_n(q.execute_s_per_step), units.seconds(q.execute_s_per_step)),
     }
 
 
-def metric_names(results: list[dict[str, Any]]) -> list[str]:
+def metric_names(results: list[Result]) -> list[str]:
     """The workload's named metrics over these results, first seen first (``accuracy``
     has its own column)."""
     names: list[str] = []
     for r in results:
-        metrics = r.get("metrics")
-        for name in metrics if isinstance(metrics, dict) else {}:
+        for name in r.metrics:
             if name != "accuracy" and name not in names:
                 names.append(str(name))
     return names
 
 
-def metric_columns(results: list[dict[str, Any]]) -> tuple[Column, ...]:
+def metric_columns(results: list[Result]) -> tuple[Column, ...]:
     """One column per named metric, ranked by its direction."""
     cols = []
     for name in metric_names(results):
-        higher = next(
-            (bool(m.get("higher_is_better", True)) for r in results
-             if isinstance(r.get("metrics"), dict)
-             for n, m in r["metrics"].items() if n == name and isinstance(m, dict)),
-            True,
-        )
+        higher = next((r.metrics[name].higher_is_better for r in results if name in r.metrics), True)
         cols.append(Column(f"metric:{name}", name, name, "high" if higher else "low"))
     return tuple(cols)
 
 
-def _metric_cell(r: dict[str, Any], name: str) -> Cell:
-    metrics = r.get("metrics")
-    m = metrics.get(name) if isinstance(metrics, dict) else None
-    value = m.get("value") if isinstance(m, dict) else None
+def _metric_cell(r: Result, name: str) -> Cell:
+    m = r.metrics.get(name)
+    value = m.value if m is not None else None
     return Cell(_n(value), units.metric(value))
 
 
@@ -290,14 +294,14 @@ def _metric_cell(r: dict[str, Any], name: str) -> Cell:
 NODE_COLUMN = Column("node", "Node", "Node", align="l")
 
 
-def on_cluster(results: list[dict[str, Any]]) -> bool:
+def on_cluster(results: list[Result]) -> bool:
     """Did any of these results' runs run on a cluster node?"""
-    return any(isinstance(r.get("nodes"), list) and r["nodes"] for r in results)
+    return any(r.nodes for r in results)
 
 
-def _node(r: dict[str, Any]) -> Cell:
-    types = node_types.of_entry(r)
-    return Cell(node_types.text(types) or None, node_types.text(types) or units.MISSING)
+def _node(r: Result) -> Cell:
+    text = node_types.text(node_types.of_entry(r))
+    return Cell(text or None, text or units.MISSING)
 
 
 def columns(loss_kind: str = "last_epoch") -> tuple[Column, ...]:
@@ -320,81 +324,83 @@ def columns(loss_kind: str = "last_epoch") -> tuple[Column, ...]:
     )
 
 
-def _notes(r: dict[str, Any]) -> list[str]:
-    params = _dict(r.get("parameters"))
+def _notes(r: Result) -> list[str]:
     notes = []
-    resolved = r.get("resolved_diff_method")
-    if resolved and resolved != params.get("diff_method"):
-        notes.append(f"→ {resolved}")
-    if r.get("split_batch"):
+    if r.resolved_diff_method and r.resolved_diff_method != r.parameters.get("diff_method"):
+        notes.append(f"→ {r.resolved_diff_method}")
+    if r.split_batch:
         notes.append("split batch")
-    if asked_note(quantum(r)):
-        notes.append(asked_note(quantum(r)))
-    if stability.contended(r):
-        notes.append(f"{CONTENDED_MARK} contended ({int(_n(r.get('contended_runs')) or 0)} run(s))")
+    if asked_note(r.quantum):
+        notes.append(asked_note(r.quantum))
+    if contended(r):
+        notes.append(f"{CONTENDED_MARK} contended ({r.contended_runs} run(s))")
     return notes
 
 
-def fastest(results: list[dict[str, Any]]) -> dict[str, Any] | None:
-    timed = [r for r in results if _n(r.get("mean")) is not None]
-    return min(timed, key=lambda r: float(r["mean"])) if timed else None
+def fastest(results: list[Result]) -> Result | None:
+    timed = [r for r in results if _n(r.mean) is not None]
+    return min(timed, key=lambda r: float(r.mean or 0.0)) if timed else None
 
 
-def from_results(results: list[dict[str, Any]]) -> Results:
-    """The model of a list of ``results[]`` entries (the TUI builds from ``combos()``)."""
-    results = [r for r in results if isinstance(r, dict)]
-    kinds = {str(r.get("loss_kind") or "last_epoch") for r in results}
-    kind = kinds.pop() if len(kinds) == 1 else "mixed"
+def _columns_for(results: list[Result], kind: str) -> tuple[Column, ...]:
     cols = columns(kind)
     metric_cols = metric_columns(results)
     if metric_cols:
         # Named metrics replace the accuracy column unless some result has an accuracy.
         at = [c.key for c in cols].index("accuracy")
-        keep_acc = any(_n(r.get("accuracy")) is not None for r in results)
+        keep_acc = any(_n(r.accuracy) is not None for r in results)
         cols = cols[: at + keep_acc] + metric_cols + cols[at + 1 :]
-    if any(_res(r, "gpu_mem_peak_bytes") is not None or _res(r, "gpu_util_mean") is not None
-           for r in results):
+    res = [r.resources for r in results]
+    if any(x.gpu_mem_peak_bytes is not None or x.gpu_util_mean is not None for x in res):
         cols = cols + GPU_COLUMNS
-    if any(quantum(r) for r in results):
+    if any(r.quantum is not None for r in results):
         cols = cols + QUANTUM_COLUMNS
     if on_cluster(results):
         cols = cols + (NODE_COLUMN,)
+    return cols
+
+
+def _row(r: Result, name: str, best_result: Result | None, metric_keys: list[str]) -> Row:
+    cells: dict[str, Cell] = {"combo": Cell(name, name)}
+    for key, fn in _CELLS.items():
+        cells[key] = Cell(*fn(r))
+    cells["relative"] = Cell(*relative_text(r, best_result))
+    cells["cores"] = _cores(r)
+    cells["contention"] = _contention(r)
+    cells["node"] = _node(r)
+    cells.update(_quantum_cells(r))
+    for key in metric_keys:
+        cells[key] = _metric_cell(r, key.removeprefix("metric:"))
+    return Row(
+        label=name,
+        result=r,
+        cells=cells,
+        notes=_notes(r),
+        complete=r.runs.finished == r.runs.total,
+        problems=stability.problems(r),
+    )
+
+
+def from_results(entries: Iterable[Result | dict[str, Any]]) -> Results:
+    """The model of a list of results (the TUI builds it from ``combos()``)."""
+    results = as_results(entries)
+    kinds = {r.loss_kind or "last_epoch" for r in results}
+    kind = kinds.pop() if len(kinds) == 1 else "mixed"
+    cols = _columns_for(results, kind)
+    metric_keys = [c.key for c in cols if c.key.startswith("metric:")]
     varying = varying_parameters(results)
     best_result = fastest(results)
-    rows = []
-    for r in results:
-        cells: dict[str, Cell] = {}
-        name = str(r.get("label") or label(r, varying))
-        cells["combo"] = Cell(name, name)
-        for key, fn in _CELLS.items():
-            raw, text = fn(r)
-            cells[key] = Cell(raw, text)
-        cells["relative"] = Cell(*relative_text(r, best_result))
-        cells["cores"] = _cores(r)
-        cells["contention"] = _contention(r)
-        cells["node"] = _node(r)
-        cells.update(_quantum_cells(r))
-        for col in metric_cols:
-            cells[col.key] = _metric_cell(r, col.key.removeprefix("metric:"))
-        runs = _dict(r.get("runs"))
-        rows.append(
-            Row(
-                label=name,
-                result=r,
-                cells=cells,
-                notes=_notes(r),
-                complete=runs.get("finished") == runs.get("total"),
-                problems=stability.problems(r),
-            )
-        )
+    rows = [
+        _row(r, r.label or label(r, varying), best_result, metric_keys)
+        for r in results
+    ]
     _mark_best(cols, rows)
     return Results(cols, rows, kind)
 
 
-def build(summary: dict[str, Any]) -> Results:
+def build(summary: Summary | dict[str, Any]) -> Results:
     """The model of a summary document."""
-    results = summary.get("results")
-    return from_results(results if isinstance(results, list) else [])
+    return from_results(as_summary(summary).results)
 
 
 def _mark_best(cols: tuple[Column, ...], rows: list[Row]) -> None:

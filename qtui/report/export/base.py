@@ -1,17 +1,22 @@
 """The exporter interface.
 
 One small exporter per format (hyperfine's shape): a name, a file extension and
-``render(summary) -> str | bytes``.  Exporters render from the summary
-document (``qtui.analysis.summary_builder.document`` or a loaded JSON file), never from
-live objects, so ``qtui report`` re-renders a saved file exactly as the live
-session would.  The figures they show come from ``qtui.report.results`` (the results
-model) and ``qtui.core.units``, like every other view.
+``render(summary) -> str | bytes``.  Exporters render from the typed summary
+(``qtui.core.summary_schema.Summary``: ``qtui.analysis.summary_builder.document``
+or a loaded file), never from live objects, so ``qtui report`` re-renders a
+saved file exactly as the live session would.  The narrative formats (Markdown,
+HTML, and the console report beside them) render ``qtui.report.narrative``;
+the data formats (JSON, CSV) write the records.  The figures they show come
+from ``qtui.report.results`` (the results model) and ``qtui.core.units``, like
+every other view.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from typing import Any
+
+from qtui.core.summary_schema import Summary
 
 
 class ExportError(Exception):
@@ -29,5 +34,6 @@ class Exporter(ABC):
     description: str = ""
 
     @abstractmethod
-    def render(self, summary: dict[str, Any]) -> str | bytes:
-        """The whole file's contents for this summary."""
+    def render(self, summary: Summary | dict[str, Any]) -> str | bytes:
+        """The whole file's contents for this summary (a dict is decoded first:
+        ``qtui.report.typed``)."""

@@ -25,9 +25,11 @@ from typing import Any
 from qtui.analysis.fold import loss_kind
 from qtui.analysis.outcomes import describe_error, run_warning_total
 from qtui.core import node_types
+from qtui.core.summary_schema import Run, RunResult, Summary
 from qtui.report.export.base import Exporter
 from qtui.report.phase_table import PHASES, STEP_PHASES
-from qtui.report.results import quantum, ran_on
+from qtui.report.results import ran_on
+from qtui.report.typed import as_summary
 
 FIXED_COLUMNS = [
     "session_id",
@@ -83,24 +85,21 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def rows(summary: dict[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
-    """Column names and one dict per run (and per refused combination)."""
-    runs = [r for r in summary.get("runs") or [] if isinstance(r, dict)]
+def _columns(runs: list[Run]) -> tuple[list[str], list[str], list[str], bool, bool, bool]:
+    """Every column, and the parameter keys, metric names and optional blocks the runs have."""
     param_keys: list[str] = ["device", "diff_method"]
     for run in runs:
-        for k in run.get("parameters") or {}:
+        for k in run.parameters:
             if k not in param_keys:
                 param_keys.append(k)
     cluster = any(node_types.is_cluster_run(r) for r in runs)
     metric_keys: list[str] = []  # the workload's named metrics, by name
     for run in runs:
-        for k in (run.get("result") or {}).get("metrics") or {}:
+        for k in run.result.metrics if run.result else {}:
             if k not in metric_keys:
                 metric_keys.append(k)
-    validated = any(run.get("validation_losses") for run in runs)
-    step_phases = any(
-        k in (run.get("phases") or {}) for run in runs for k, _ in STEP_PHASES
-    )
+    validated = any(run.validation_losses for run in runs)
+    step_phases = any(k in run.phases for run in runs for k, _ in STEP_PHASES)
     extra = ([f"metric_{k}" for k in metric_keys]
              + [f"metric_{k}_higher_is_better" for k in metric_keys]
              + (["validation_loss"] if validated else [])
@@ -109,83 +108,93 @@ def rows(summary: dict[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
     columns = (FIXED_COLUMNS + (JOB_COLUMNS if cluster else [])
                + [f"parameter_{k}" for k in param_keys]
                + RESULT_COLUMNS[:at] + extra + RESULT_COLUMNS[at:])
-    machine = summary.get("machine_info")
+    return columns, param_keys, metric_keys, cluster, validated, step_phases
+
+
+def _measured(run: Run) -> dict[str, Any]:
+    """What a run measured: raw seconds, bytes and fractions (blank when it did not finish)."""
+    res = run.result or RunResult()
+    q = run.quantum
+    steps, train_s = res.steps, res.train_s
+    return {
+        "train_s": train_s,
+        "steps": steps,
+        "time_per_step_s": train_s / steps if train_s is not None and steps else None,
+        "core_s": res.core_s,
+        "cores_in_use": res.cores_in_use,
+        "core_s_per_step": res.core_s_per_step,
+        "peak_rss_bytes": res.peak_rss or None,
+        "peak_threads": res.peak_threads,
+        "contention_cores": res.contention_cores,
+        "contention_cores_max": res.contention_cores_max,
+        "contended": res.contended if run.result else None,
+        "gpu_mem_peak_bytes": res.gpu_mem_peak,
+        "gpu_mem_scope": res.gpu_mem_scope or None,
+        "gpu_util_mean": res.gpu_util_mean,
+        "ran_on": ran_on(q) if q else None,
+        "executions_per_step": q.executions_per_step if q else None,
+        "circuits_per_step": q.circuits_per_step if q else None,
+        "device_execute_s": q.execute_s if q else None,
+        "accuracy": res.accuracy,
+        "final_loss": res.final_loss,
+    }
+
+
+def _row(sid: str | None, run: Run) -> dict[str, Any]:
+    err = run.error
+    asked = run.asked or {}
+    return {
+        "session_id": sid,
+        "run_id": run.run_id,
+        "repeat_index": run.repeat_index,
+        "state": run.state,
+        "resolved_diff_method": run.resolved_diff_method,
+        "split_batch": run.split_batch,
+        **_measured(run),
+        "asked": f"{asked.get('device')}+{asked.get('diff_method')}" if asked else None,
+        "loss_kind": loss_kind(run.parameters),
+        "epochs": len(run.epoch_losses),
+        "import_s": run.import_s,
+        "build_s": run.build_s,
+        "warnings": run_warning_total(run),
+        "warning_kinds": len(run.warnings),
+        "error_type": (err.exc_type or err.state) if err else None,
+        "error": describe_error(err) or None,
+    }
+
+
+def rows(summary: Summary) -> tuple[list[str], list[dict[str, Any]]]:
+    """Column names and one dict per run (and per refused combination)."""
+    columns, param_keys, metric_keys, cluster, validated, step_phases = _columns(summary.runs)
     out: list[dict[str, Any]] = []
-    sid = summary.get("session_id")
-    for run in runs:
-        res = run.get("result") or {}
-        q = quantum(run)
-        asked = run.get("asked") if isinstance(run.get("asked"), dict) else {}
-        params = run.get("parameters") or {}
-        err = run.get("error") or {}
-        steps = res.get("steps")
-        train_s = res.get("train_s")
-        row: dict[str, Any] = {
-            "session_id": sid,
-            "run_id": run.get("run_id"),
-            "repeat_index": run.get("repeat_index"),
-            "state": run.get("state"),
-            "resolved_diff_method": run.get("resolved_diff_method"),
-            "split_batch": run.get("split_batch"),
-            "train_s": train_s,
-            "steps": steps,
-            "time_per_step_s": train_s / steps if train_s is not None and steps else None,
-            "core_s": res.get("core_s"),
-            "cores_in_use": res.get("cores_in_use"),
-            "core_s_per_step": res.get("core_s_per_step"),
-            "peak_rss_bytes": res.get("peak_rss") or None,
-            "peak_threads": res.get("peak_threads"),
-            "contention_cores": res.get("contention_cores"),
-            "contention_cores_max": res.get("contention_cores_max"),
-            "contended": res.get("contended") if res else None,
-            "gpu_mem_peak_bytes": res.get("gpu_mem_peak"),
-            "gpu_mem_scope": res.get("gpu_mem_scope") or None,
-            "gpu_util_mean": res.get("gpu_util_mean"),
-            "ran_on": ran_on(q) if q else None,
-            "asked": f"{asked.get('device')}+{asked.get('diff_method')}" if asked else None,
-            "executions_per_step": q.get("executions_per_step"),
-            "circuits_per_step": q.get("circuits_per_step"),
-            "device_execute_s": q.get("execute_s"),
-            "accuracy": res.get("accuracy"),
-            "final_loss": res.get("final_loss"),
-            "loss_kind": loss_kind(params) if isinstance(params, dict) else None,
-            "epochs": len(run.get("epoch_losses") or []),
-            "import_s": run.get("import_s"),
-            "build_s": run.get("build_s"),
-            "warnings": run_warning_total(run),
-            "warning_kinds": len(run.get("warnings") or []),
-            "error_type": err.get("exc_type") or (err.get("state") if err else None),
-            "error": describe_error(err) or None,
-        }
+    sid = summary.session_id
+    for run in summary.runs:
+        row = _row(sid, run)
         if cluster:
             for key in JOB_COLUMNS[:-1]:
-                row[key] = run.get(key)
-            row["node_type"] = node_types.of_run(run, machine) or None
+                row[key] = getattr(run, key)
+            row["node_type"] = node_types.of_run(run, summary.machine_info) or None
         for name, _ in PHASES + (STEP_PHASES if step_phases else ()):
-            row[f"phase_{name}_s"] = (run.get("phases") or {}).get(name)
-        run_metrics = res.get("metrics")
-        run_metrics = run_metrics if isinstance(run_metrics, dict) else {}
+            row[f"phase_{name}_s"] = run.phases.get(name)
+        run_metrics = run.result.metrics if run.result else {}
         for k in metric_keys:
             m = run_metrics.get(k)
-            row[f"metric_{k}"] = m.get("value") if isinstance(m, dict) else None
-            row[f"metric_{k}_higher_is_better"] = m.get("higher_is_better") if isinstance(m, dict) else None
+            row[f"metric_{k}"] = m.value if m else None
+            row[f"metric_{k}_higher_is_better"] = m.higher_is_better if m else None
         if validated:
-            v = run.get("validation_losses") or []
-            row["validation_loss"] = v[-1] if v else None
+            row["validation_loss"] = run.validation_losses[-1] if run.validation_losses else None
         for k in param_keys:
-            row[f"parameter_{k}"] = params.get(k)
+            row[f"parameter_{k}"] = run.parameters.get(k)
         out.append(row)
-    for ref in summary.get("refused") or []:
-        if not isinstance(ref, dict):
-            continue
+    for ref in summary.refused:
         out.append(
             {
                 "session_id": sid,
                 "state": "refused",
-                "parameter_device": ref.get("device"),
-                "parameter_diff_method": ref.get("diff_method"),
+                "parameter_device": ref.device,
+                "parameter_diff_method": ref.diff_method,
                 "error_type": "refused",
-                "error": ref.get("reason"),
+                "error": ref.reason,
             }
         )
     return columns, out
@@ -196,8 +205,8 @@ class CsvExporter(Exporter):
     extension = "csv"
     description = "one row per run with parameter_* columns; raw numbers (s, bytes)"
 
-    def render(self, summary: dict[str, Any]) -> str:
-        columns, data = rows(summary)
+    def render(self, summary: Summary | dict[str, Any]) -> str:
+        columns, data = rows(as_summary(summary))
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
         writer.writeheader()

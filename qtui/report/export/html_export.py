@@ -13,18 +13,16 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from qtui.analysis.fold import LOSS_KINDS
-from qtui.analysis.outcomes import failed_runs
-from qtui.analysis.recommend import describe
 from qtui.core.parameters import label as result_label
 from qtui.core.parameters import run_label, varying_parameters
+from qtui.core.summary_schema import Result, Summary
+from qtui.core.sweep import AXES
 from qtui.core.units import MiB, number
-from qtui.report import results as results_model
-from qtui.report.environment import common_parameters, environment_lines
+from qtui.report import narrative as nv
 from qtui.report.export.base import Exporter, ExportError
 from qtui.report.export.json_export import dumps
-from qtui.report.phase_table import PHASES, PHASES_NOTE, phases_table
-from qtui.report.results import CONTENDED_NOTE
+from qtui.report.phase_table import PHASES
+from qtui.report.typed import as_summary
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;
@@ -34,6 +32,7 @@ table{border-collapse:collapse;font-size:.9rem}
 th,td{border:1px solid #ccc;padding:.3rem .6rem}th{background:#f3f3f3}
 td.r,th.r{text-align:right}code{background:#f3f3f3;padding:0 .2rem}
 .note{color:#555;font-size:.85rem}.warn{color:#8a4b00}
+pre{background:#f3f3f3;padding:.5rem;overflow-x:auto}
 @media (prefers-color-scheme: dark){body{background:#161616;color:#ddd}
 th{background:#262626}code{background:#262626}th,td{border-color:#444}.note{color:#aaa}}
 """
@@ -43,29 +42,26 @@ _DASHES = ("solid", "dash", "dot", "dashdot")
 _MARKERS = ("circle", "x", "diamond", "triangle-up")
 
 
-def _figures(summary: dict[str, Any]) -> list[tuple[str, Any]]:
+def _plotly() -> Any:
     try:
         import plotly.graph_objects as go
     except ImportError as exc:  # pragma: no cover - plotly is a dependency
-        raise ExportError(
-            "the HTML report needs plotly (pip install plotly)"
-        ) from exc
+        raise ExportError("the HTML report needs plotly (pip install plotly)") from exc
+    return go
 
-    results = [r for r in summary.get("results") or [] if isinstance(r, dict)]
-    varying = varying_parameters(results)
-    figs: list[tuple[str, Any]] = []
 
+def _loss_figure(go: Any, summary: Summary, varying: list[str]) -> Any:
+    """One curve per run.  Runs with identical losses (the same seed on devices that
+    agree) would draw on top of each other and show one curve (issue 10, item 21):
+    each repeat of a curve is shifted a little along x, dashed, with its own marker,
+    and its legend entry says which curve it coincides with."""
     loss = go.Figure()
-    # Runs with identical losses (the same seed on devices that agree) would draw
-    # on top of each other and show one curve (issue 10, item 21): each repeat of a
-    # curve is shifted a little along x, dashed, with its own marker, and its
-    # legend entry says which curve it coincides with.
     seen: dict[tuple[float | None, ...], tuple[str, int]] = {}  # curve -> (first run, so far)
-    for run in summary.get("runs") or []:
-        losses = run.get("epoch_losses") or []
+    for run in summary.runs:
+        losses = run.epoch_losses
         if not losses:
             continue
-        name = run_label(run.get("parameters") or {}, run.get("repeat_index"), varying)
+        name = run_label(run.parameters, run.repeat_index, varying)
         curve = tuple(None if (x := number(v)) is None else round(x, 9) for v in losses)
         same, dup = seen.get(curve, (name, 0))
         seen[curve] = (same, dup + 1)
@@ -79,237 +75,176 @@ def _figures(summary: dict[str, Any]) -> list[tuple[str, Any]]:
                 marker={"symbol": _MARKERS[dup % len(_MARKERS)], "size": 7 + 2 * (dup > 0)},
             )
         )
-    if loss.data:
-        loss.update_layout(
-            title="Mean training loss per epoch, per run",
-            xaxis_title="epoch",
-            yaxis_title="loss",
-            xaxis={"dtick": 1},
-        )
-        figs.append(("Loss curves", loss))
+    loss.update_layout(
+        title="Mean training loss per epoch, per run", xaxis_title="epoch",
+        yaxis_title="loss", xaxis={"dtick": 1},
+    )
+    return loss
 
-    timed = [r for r in results if r.get("mean") is not None]
+
+def _bar(go: Any, labels: list[str], y: list[Any], title: str, unit: str, **bar: Any) -> Any:
+    fig = go.Figure(go.Bar(x=labels, y=y, **bar))
+    fig.update_layout(title=title, yaxis_title=unit)
+    return fig
+
+
+def _result_figures(go: Any, timed: list[Result], varying: list[str]) -> list[tuple[str, str, Any]]:
+    """Time, core-seconds and peak memory per combination (the Results section's charts)."""
+    labels = [result_label(r, varying) for r in timed]
+    res = [r.resources for r in timed]
+    return [
+        ("results", "Time", _bar(
+            go, labels, [r.mean for r in timed], "Training time per combination (mean ± σ)",
+            "seconds", error_y={"type": "data", "array": [r.stddev or 0 for r in timed]},
+            text=[f"n={len(r.times)}" for r in timed])),
+        ("results", "Core-seconds", _bar(
+            go, labels, [c.core_s for c in res],
+            "Core-seconds per combination (CPU time spent training)", "core-seconds",
+            error_y={"type": "data", "array": [c.core_s_stddev or 0 for c in res]},
+            text=[f"{c.cores_in_use:.2f} cores" if c.cores_in_use is not None else "" for c in res])),
+        ("results", "Peak memory", _bar(
+            go, labels, [(c.peak_rss_bytes or 0) / MiB for c in res],
+            "Peak memory (RSS) per combination", "MiB")),
+    ]
+
+
+def _phase_figure(go: Any, phased: list[Result], varying: list[str]) -> Any:
+    fig = go.Figure()
+    for key, title in PHASES:
+        fig.add_trace(go.Bar(
+            name=title,
+            x=[result_label(r, varying) for r in phased],
+            y=[(number(r.phases.get(key)) or 0.0) / (r.steps or 1) * 1e3 for r in phased],
+        ))
+    fig.update_layout(
+        barmode="stack", title="Where the time goes: milliseconds per training step, by phase",
+        yaxis_title="ms per step",
+    )
+    return fig
+
+
+def _figures(summary: Summary) -> list[tuple[str, str, Any]]:
+    """(narrative section, chart name, plotly figure) for every chart the data allows."""
+    go = _plotly()
+    varying = varying_parameters(summary.results)
+    figs: list[tuple[str, str, Any]] = []
+    if any(run.epoch_losses for run in summary.runs):
+        figs.append(("results", "Loss curves", _loss_figure(go, summary, varying)))
+    timed = [r for r in summary.results if r.mean is not None]
     if timed:
-        labels = [result_label(r, varying) for r in timed]
-        time_fig = go.Figure(
-            go.Bar(
-                x=labels,
-                y=[r["mean"] for r in timed],
-                error_y={"type": "data", "array": [r.get("stddev") or 0 for r in timed]},
-                text=[f"n={len(r.get('times') or [])}" for r in timed],
-            )
-        )
-        time_fig.update_layout(
-            title="Training time per combination (mean ± σ)", yaxis_title="seconds"
-        )
-        figs.append(("Time", time_fig))
-
-        core = [(r.get("resources") or {}) for r in timed]
-        core_fig = go.Figure(
-            go.Bar(
-                x=labels,
-                y=[c.get("core_s") for c in core],
-                error_y={"type": "data", "array": [c.get("core_s_stddev") or 0 for c in core]},
-                text=[
-                    f"{c['cores_in_use']:.2f} cores" if c.get("cores_in_use") is not None else ""
-                    for c in core
-                ],
-            )
-        )
-        core_fig.update_layout(
-            title="Core-seconds per combination (CPU time spent training)",
-            yaxis_title="core-seconds",
-        )
-        figs.append(("Core-seconds", core_fig))
-
-        mem_fig = go.Figure(
-            go.Bar(
-                x=labels,
-                y=[(c.get("peak_rss_bytes") or 0) / MiB for c in core],
-            )
-        )
-        mem_fig.update_layout(title="Peak memory (RSS) per combination", yaxis_title="MiB")
-        figs.append(("Peak memory", mem_fig))
-
-    phased = [r for r in timed if r.get("phases") and r.get("steps")]
+        figs += _result_figures(go, timed, varying)
+    phased = [r for r in timed if r.phases and r.steps]
     if phased:
-        phase_fig = go.Figure()
-        for key, title in PHASES:
-            phase_fig.add_trace(
-                go.Bar(
-                    name=title,
-                    x=[result_label(r, varying) for r in phased],
-                    y=[float(r["phases"].get(key) or 0.0) / r["steps"] * 1e3 for r in phased],
-                )
-            )
-        phase_fig.update_layout(
-            barmode="stack",
-            title="Where the time goes: milliseconds per training step, by phase",
-            yaxis_title="ms per step",
-        )
-        figs.append(("Where the time goes", phase_fig))
-    figs += _sweep_figures(go, summary)
-    return figs
+        figs.append(("phases", "Where the time goes", _phase_figure(go, phased, varying)))
+    return figs + _sweep_figures(go, summary)
 
 
-def _sweep_figures(go: Any, summary: dict[str, Any]) -> list[tuple[str, Any]]:
+def _sweep_figures(go: Any, summary: Summary) -> list[tuple[str, str, Any]]:
     """Time and core-seconds per step against each swept axis, one line per combination."""
-    from qtui.core.sweep import AXES
-
-    figs: list[tuple[str, Any]] = []
-    for axis, data in (summary.get("sweep") or {}).items():
-        if not isinstance(data, dict):
-            continue
+    figs: list[tuple[str, str, Any]] = []
+    for axis, data in summary.sweep.items():
         words = AXES.get(axis, (axis, 0, axis))[2]
         for key, title, unit in (
             ("time_per_step", "Wall time per training step", "seconds per step"),
             ("core_s_per_step", "Core-seconds per training step", "core-seconds per step"),
         ):
             fig = go.Figure()
-            for label, points in (data.get("series") or {}).items():
-                fig.add_trace(
-                    go.Scatter(
-                        x=[pt["x"] for pt in points],
-                        y=[pt.get(key) for pt in points],
-                        mode="lines+markers",
-                        name=label,
-                    )
-                )
+            for label, points in data.series.items():
+                fig.add_trace(go.Scatter(
+                    x=[pt.x for pt in points], y=[getattr(pt, key) for pt in points],
+                    mode="lines+markers", name=label,
+                ))
             fig.update_layout(
-                title=f"{title} against {words}",
-                xaxis_title=words,
-                yaxis_title=unit,
+                title=f"{title} against {words}", xaxis_title=words, yaxis_title=unit,
                 yaxis_type="log",
             )
-            figs.append((f"{title} ({words})", fig))
+            figs.append(("sweep", f"{title} ({words})", fig))
     return figs
 
 
-def _table(headers: list[str], rows: list[list[str]], align: list[str]) -> str:
+def _cell(tag: str, cell: nv.Cell, align: str) -> str:
+    text = html.escape(cell.text)
+    text = f"<b>{text}</b>" if cell.best else text
+    if cell.note:
+        text += f'<br><span class="note">{html.escape(cell.note)}</span>'
+    classes = " ".join(c for c in ("r" if align == "r" else "", cell.tone) if c)
+    return f'<{tag} class="{classes}">{text}</{tag}>'
+
+
+def _table(block: nv.Table) -> str:
     head = "".join(
-        f'<th class="{"r" if a == "r" else ""}">{html.escape(h)}</th>'
-        for h, a in zip(headers, align, strict=False)
+        f'<th class="{"r" if c.align == "r" else ""}">{html.escape(c.title)}</th>'
+        for c in block.columns
     )
     body = "".join(
-        "<tr>"
-        + "".join(
-            f'<td class="{"r" if a == "r" else ""}">{html.escape(str(c))}</td>'
-            for c, a in zip(row, align, strict=False)
-        )
-        + "</tr>"
-        for row in rows
+        "<tr>" + "".join(
+            _cell("td", cell, col.align) for cell, col in zip(row, block.columns, strict=True)
+        ) + "</tr>"
+        for row in block.rows
     )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    caption = f"<h3>{html.escape(block.title)}</h3>" if block.title else ""
+    return f"{caption}<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def render_html(summary: dict[str, Any]) -> str:
+def _items(block: nv.Items) -> str:
+    esc = html.escape
+    head = f"<h3>{esc(block.title)}</h3>" if block.title else ""
+    lis = "".join(
+        f"<li>{f'<code>{esc(i.code)}</code>' if i.code else ''}{esc(i.text)}</li>"
+        for i in block.items
+    )
+    return f"{head}<ul>{lis}</ul>"
+
+
+def _block(block: nv.Block) -> str:
+    esc = html.escape
+    if isinstance(block, nv.Table):
+        return _table(block)
+    if isinstance(block, nv.Items):
+        return _items(block)
+    if isinstance(block, nv.Legend):
+        return f'<p class="note">{esc(block.text)}</p>'
+    if isinstance(block, nv.Fields):
+        return "<ul>" + "".join(f"<li><b>{esc(k)}:</b> {esc(v)}</li>" for k, v in block.pairs) + "</ul>"
+    if isinstance(block, nv.CommandLine):
+        return f"<pre><code>{esc(block.text)}</code></pre>"
+    tone = f' class="{block.tone}"' if block.tone else ""
+    return f"<p{tone}>{esc(block.text)}</p>"
+
+
+def _head(title: str) -> list[str]:
     import plotly.offline
 
-    esc = html.escape
-    title = "qtui benchmark" + (
-        f" — session {summary['session_id']}" if summary.get("session_id") else ""
-    )
-    parts = [
+    return [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{esc(title)}</title><style>{_CSS}</style>",
+        f"<title>{html.escape(title)}</title><style>{_CSS}</style>",
         # plotly.js, embedded: the report needs no network.
         f'<script type="text/javascript">{plotly.offline.get_plotlyjs()}</script>',
         "</head><body>",
-        f"<h1>{esc(title)}</h1>",
+        f"<h1>{html.escape(title)}</h1>",
     ]
-    if summary.get("interrupted"):
-        parts.append('<p class="warn"><b>Interrupted:</b> not every run finished.</p>')
-    model = results_model.build(summary)
-    headers, rows = model.table()
-    parts.append("<h2>Results</h2>")
-    align = [c.align for c in model.columns]
-    parts.append(_table(headers, rows, align) if rows else "<p>No combination finished.</p>")
-    loss_note = f" Loss = {LOSS_KINDS[model.loss_kind]}." if model.loss_kind in LOSS_KINDS else ""
-    if any(r.cells["contention"].mark for r in model.rows):
-        loss_note += f" {CONTENDED_NOTE}."
-    parts.append(
-        '<p class="note">Time is the training loop only. Cores in use = CPU seconds / wall '
-        "seconds; core-s = CPU seconds spent training; relative = mean / fastest mean."
-        f"{esc(loss_note)}</p>"
-    )
-    shaky = [(r.label, p) for r in model.rows for p in r.problems]
-    if shaky:
-        parts.append("<h3>Unstable results</h3><ul>" + "".join(
-            f"<li><code>{esc(label)}</code>: {esc(p)}</li>" for label, p in shaky) + "</ul>")
-    rec = describe(summary.get("recommendation") or {})
-    if rec:
-        parts.append("<ul>" + "".join(f"<li>{esc(x)}</li>" for x in rec) + "</ul>")
-    for axis in (summary.get("sweep") or {}).values():
-        if isinstance(axis, dict) and axis.get("crossovers"):
-            parts.append(
-                "<ul>" + "".join(f"<li>{esc(c)}</li>" for c in axis["crossovers"]) + "</ul>"
-            )
 
-    for name, fig in _figures(summary):
-        parts.append(f"<h2>{esc(name)}</h2>")
-        if name == "Where the time goes":
-            p_headers, p_rows, p_align = phases_table(summary)
-            if p_rows:
-                parts.append(_table(p_headers, p_rows, p_align))
-            parts.append(f'<p class="note">{esc(PHASES_NOTE)}</p>')
-        parts.append(
-            fig.to_html(full_html=False, include_plotlyjs=False, config={"responsive": True})
-        )
 
-    env = environment_lines(summary)
-    if env:
-        parts.append("<h2>Environment</h2><ul>")
-        parts += [f"<li><b>{esc(k)}:</b> {esc(v)}</li>" for k, v in env]
-        parts.append("</ul>")
-    params = common_parameters(summary)
-    if params:
-        text = ", ".join(f"{k}={v}" for k, v in params.items())
-        parts.append(f"<p><b>Workload:</b> <code>{esc(text)}</code></p>")
-    refused = [r for r in summary.get("refused") or [] if isinstance(r, dict)]
-    if refused:
-        parts.append("<h2>Refused combinations</h2><ul>")
-        parts += [
-            f"<li><code>{esc(str(r.get('device')))}+{esc(str(r.get('diff_method')))}</code>: "
-            f"{esc(str(r.get('reason', '')))}</li>"
-            for r in refused
-        ]
-        parts.append("</ul>")
-    failed = failed_runs(summary)
-    stopped = [f for f in failed if f["state"] not in ("queued", "running")]
-    if stopped:
-        parts.append("<h2>Runs that did not finish</h2><ul>")
-        parts += [
-            f"<li><code>{esc(f['label'])}</code> repeat {f['repeat']} ({esc(str(f['run_id']))}): "
-            f"{esc(f['why'])}</li>"
-            for f in stopped
-        ]
-        parts.append("</ul>")
-    active = [f for f in failed if f["state"] in ("queued", "running")]
-    if active:
-        parts.append("<h2>Still running at export time</h2><ul>")
-        parts += [
-            f"<li><code>{esc(f['label'])}</code> repeat {f['repeat']} ({esc(str(f['run_id']))})"
-            + (" (queued)" if f["state"] == "queued" else "") + "</li>"
-            for f in active
-        ]
-        parts.append("</ul>")
-    warns = [
-        (r.get("command", "?"), w)
-        for r in summary.get("results") or []
-        for w in r.get("warnings") or []
-    ]
-    if warns:
-        parts.append("<h2>Warnings</h2><ul>")
-        parts += [
-            f"<li><code>{esc(str(c))}</code>: {w.get('count', 0)}× "
-            f"{esc(str(w.get('category', '')))}: {esc(str(w.get('message', '')))} "
-            f"<span class=\"note\">({esc(str(w.get('filename', '')))}:{w.get('lineno', '')})"
-            "</span></li>"
-            for c, w in warns
-        ]
-        parts.append("</ul>")
+def _chart(name: str, fig: Any) -> str:
+    plot = fig.to_html(full_html=False, include_plotlyjs=False, config={"responsive": True})
+    return f"<h3>{html.escape(name)}</h3>{plot}"
+
+
+def render_html(summary: Summary) -> str:
+    """The narrative's sections, each followed by the charts that belong to it."""
+    doc = nv.build(summary)
+    charts: dict[str, list[str]] = {}
+    for key, name, fig in _figures(summary):
+        charts.setdefault(key, []).append(_chart(name, fig))
+    parts = _head(doc.title)
+    for section in doc.sections:
+        parts.append(f'<h2 id="{section.key}">{html.escape(section.title)}</h2>')
+        parts += [_block(b) for b in section.blocks]
+        parts += charts.pop(section.key, [])
+    for rest in charts.values():  # a chart whose section has nothing else to say
+        parts += rest
     data = dumps(summary, indent=None).replace("</", "<\\/")
     parts.append(f'<script type="application/json" id="qtui-summary">{data}</script>')
     parts.append("</body></html>")
@@ -321,5 +256,5 @@ class HtmlExporter(Exporter):
     extension = "html"
     description = "single-file report with plotly charts; plotly.js embedded, no network needed"
 
-    def render(self, summary: dict[str, Any]) -> str:
-        return render_html(summary)
+    def render(self, summary: Summary | dict[str, Any]) -> str:
+        return render_html(as_summary(summary))

@@ -1,30 +1,27 @@
-"""JSON: the summary dict itself (schema ``qtui.summary``), pretty-printed.
+"""JSON: the summary itself (schema ``qtui.summary``, ``qtui.core.summary_schema``).
 
-Non-finite floats (a NaN loss) become ``null``: ``NaN`` is not JSON, and tools
-such as ``jq`` or JavaScript would refuse the whole file for one bad number.
+Written by the schema's own ``Summary.dumps`` (version 2), so ``qtui report``
+and ``qtui compare`` read back exactly what was written.  Non-finite floats
+(a NaN loss) become ``null``: ``NaN`` is not JSON, and tools such as ``jq`` or
+JavaScript would refuse the whole file for one bad number.
 """
 
 from __future__ import annotations
 
-import json
-import math
 from typing import Any
 
+import msgspec
+
+from qtui.core.summary_schema import Summary
 from qtui.report.export.base import Exporter
+from qtui.report.typed import as_summary
 
 
-def _finite(obj: Any) -> Any:
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {str(k): _finite(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_finite(v) for v in obj]
-    return obj
-
-
-def dumps(summary: dict[str, Any], indent: int | None = 2) -> str:
-    return json.dumps(_finite(summary), indent=indent, allow_nan=False, default=str) + "\n"
+def dumps(summary: Summary, indent: int | None = 2) -> str:
+    """The v2 document: indented for people, or on one line (``indent=None``) to embed."""
+    if indent:
+        return summary.dumps().decode("utf-8")
+    return msgspec.json.encode(summary.to_builtins()).decode("utf-8") + "\n"
 
 
 class JsonExporter(Exporter):
@@ -32,5 +29,5 @@ class JsonExporter(Exporter):
     extension = "json"
     description = "the summary itself (schema qtui.summary); qtui report/compare read it back"
 
-    def render(self, summary: dict[str, Any]) -> str:
-        return dumps(summary)
+    def render(self, summary: Summary | dict[str, Any]) -> str:
+        return dumps(as_summary(summary))

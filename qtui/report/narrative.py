@@ -1,0 +1,427 @@
+"""The report as one document: the sections every narrative format renders.
+
+In hyperfine's manner (its ``MarkupExporter`` writes the table once; each format
+supplies the syntax), ``build(summary)`` turns a typed summary into a
+``Document``: an ordered list of ``Section``s of typed blocks (paragraphs,
+tables of cells with their marks, legends, item lists, fields, the command
+line).  The console (``qtui.report.console_report``), Markdown and HTML
+(``qtui.report.export``) render this and add only their syntax, so a section,
+a note, a mark's legend or a warning cannot be in one format and missing from
+another (``tests/test_narrative.py``).  Every figure is a ``qtui.report.results``
+cell, so it reads the same in each format.
+
+The sections, in order (a section with nothing to say is left out): results,
+unstable results, where the time goes, device truth, runs, refused
+combinations, warnings, recommendation, sweep, notes, environment, command line.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from qtui.analysis.fold import LOSS_KINDS
+from qtui.analysis.outcomes import failed_runs
+from qtui.analysis.recommend import describe, per_node_type
+from qtui.core import node_types, units
+from qtui.core.parameters import run_label, varying_parameters
+from qtui.core.summary_schema import Run, Summary, SweepAxis
+from qtui.core.sweep import AXES
+from qtui.report import results as results_model
+from qtui.report.environment import common_parameters, environment_lines
+from qtui.report.phase_table import PHASES_NOTE, phases_table
+from qtui.report.results import QUANTUM_COLUMNS, Results, Row
+
+# --- the blocks ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    """A table column: ``short`` is its header where room is scarce; columns that
+    share a ``group`` stay together when a narrow console splits the table."""
+
+    key: str
+    title: str
+    short: str = ""
+    align: str = "r"
+    group: str = ""
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A table cell: its text (with its mark), whether it is the column's best,
+    a quieter second line, and a tone (``warn``) for a cell that needs a look."""
+
+    text: str
+    best: bool = False
+    note: str = ""
+    tone: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    columns: tuple[Column, ...]
+    rows: tuple[tuple[Cell, ...], ...]
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """Running text; ``tone`` is ``note`` (quiet) or ``warn``."""
+
+    text: str
+    tone: str = ""
+
+
+@dataclass(frozen=True)
+class Legend:
+    """What a table's columns and marks mean: one sentence per entry."""
+
+    entries: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        return " ".join(e if e.endswith(".") else f"{e}." for e in self.entries)
+
+
+@dataclass(frozen=True)
+class Item:
+    """A list item: ``code`` (a combination, a run) shown as code, then ``text``."""
+
+    text: str
+    code: str = ""
+
+
+@dataclass(frozen=True)
+class Items:
+    items: tuple[Item, ...]
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Fields:
+    """Name: value pairs (the environment)."""
+
+    pairs: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class CommandLine:
+    """The command that made the session, quoted so that it can be pasted."""
+
+    text: str
+
+
+Block = Paragraph | Table | Legend | Items | Fields | CommandLine
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    title: str
+    blocks: tuple[Block, ...]
+
+
+@dataclass(frozen=True)
+class Document:
+    title: str
+    sections: tuple[Section, ...]
+
+    def section(self, key: str) -> Section | None:
+        return next((s for s in self.sections if s.key == key), None)
+
+
+# --- the sections ------------------------------------------------------------------------
+
+#: key -> heading, in the order every format renders them.
+TITLES: dict[str, str] = {
+    "results": "Results",
+    "unstable": "Unstable results",
+    "phases": "Where the time goes",
+    "devices": "What the devices executed",
+    "runs": "Runs",
+    "refused": "Refused by PennyLane (not run)",
+    "warnings": "Warnings",
+    "recommendation": "Recommendation",
+    "sweep": "Sweep",
+    "notes": "Notes",
+    "environment": "Environment",
+    "command": "Command line",
+}
+#: The sections about the results themselves (``print_report`` on the console) ...
+RESULT_SECTIONS = ("results", "unstable", "phases", "devices", "runs", "refused", "warnings")
+#: ... and the analysis and provenance after them (``print_analysis``).
+ANALYSIS_SECTIONS = ("recommendation", "sweep", "notes", "environment", "command")
+
+#: Results columns by the group they stay in when a narrow console splits the table.
+_GROUPS = {
+    "training time": ("runs", "mean", "median", "relative"),
+    "range and resources": ("min", "max", "peak_rss", "cores", "contention", "gpu_mem", "gpu_util"),
+    "where they were measured": ("node",),
+}
+STILL_ACTIVE = ("queued", "running")
+INTERRUPTED = "Interrupted: the session was stopped before every run finished."
+NONE_FINISHED = "No combination finished."
+
+
+def _group(key: str) -> str:
+    return next((g for g, keys in _GROUPS.items() if key in keys), "cost and outcome")
+
+
+def _model_table(model: Results, keys: list[str], main: bool = True) -> Table:
+    """Rows of the results model, the combination first; the main results table
+    groups its columns and says under each combination what to know about it."""
+    cols = [model.column(k) for k in keys]
+    columns = (Column("combo", "Combination", "Combination", "l"),) + tuple(
+        Column(c.key, c.title, c.short, c.align, _group(c.key) if main else "") for c in cols
+    )
+    return Table(columns, tuple(
+        (_label_cell(row) if main else Cell(row.label), *_cells(row, keys)) for row in model.rows
+    ))
+
+
+def _label_cell(row: Row) -> Cell:
+    notes = list(row.notes)
+    if not row.complete:
+        notes.append(f"{row.text('runs')} finished")
+    return Cell(row.label, note=", ".join(notes), tone="" if row.complete else "warn")
+
+
+def _cells(row: Row, keys: list[str]) -> list[Cell]:
+    out = []
+    for key in keys:
+        c = row.cells[key]
+        warn = key == "warnings" and bool(c.raw)
+        out.append(Cell(c.shown, best=c.best, tone="warn" if warn else ""))
+    return out
+
+
+def _results(summary: Summary, model: Results) -> list[Block]:
+    blocks: list[Block] = [Paragraph(INTERRUPTED, "warn")] if summary.interrupted else []
+    if not model.rows:
+        return [*blocks, Paragraph(NONE_FINISHED)]
+    keys = [c.key for c in model.columns if c.key != "combo" and c not in QUANTUM_COLUMNS]
+    legend = [
+        "Time is the training loop only (imports and model construction excluded)",
+        "Cores in use = CPU seconds / wall seconds",
+        "Core-s = CPU seconds spent training (what a run costs on a shared node)",
+        "Relative = mean / fastest mean",
+        "Best values in bold",
+    ]
+    if model.loss_kind in LOSS_KINDS:
+        legend.append(f"Loss = {LOSS_KINDS[model.loss_kind]}")
+    legend += [results_model.MARK_LEGENDS[m] for m in model.marks()]
+    return [*blocks, _model_table(model, keys), Legend(tuple(legend))]
+
+
+def _unstable(model: Results) -> list[Block]:
+    items = tuple(Item(f": {p}", r.label) for r in model.rows for p in r.problems)
+    return [Items(items)] if items else []
+
+
+def _phases(summary: Summary) -> list[Block]:
+    headers, rows, align = phases_table(summary)
+    if not rows:
+        return []
+    columns = tuple(Column(h.lower(), h, h, a) for h, a in zip(headers, align, strict=True))
+    table = Table(columns, tuple(tuple(Cell(t) for t in row) for row in rows))
+    return [table, Paragraph(PHASES_NOTE, "note")]
+
+
+def _devices(model: Results) -> list[Block]:
+    if not any(c in QUANTUM_COLUMNS for c in model.columns):
+        return []
+    table = _model_table(model, [c.key for c in QUANTUM_COLUMNS], main=False)
+    return [table, Legend((
+        "Ran on = the devices that executed the circuits, and the diff method PennyLane used",
+        "Executions/step and Circuits/step = device calls and circuits per training step",
+        "Device time/step = seconds inside device calls per training step",
+    ))]
+
+
+def _run_row(run: Run, varying: list[str], cluster: bool) -> tuple[Cell, ...]:
+    res = run.result
+    cells = [
+        Cell(run.run_id),
+        Cell(run_label(run.parameters, run.repeat_index, varying)),
+        Cell(run.state, tone="" if run.state == "finished" else "warn"),
+        Cell(units.seconds(res.train_s if res else None)),
+        Cell(units.core_seconds(res.core_s if res else None)),
+        Cell(units.memory(res.peak_rss if res else None)),
+    ]
+    if cluster:
+        cells.append(Cell(run.node or units.MISSING))
+    return tuple(cells)
+
+
+def _runs(summary: Summary) -> list[Block]:
+    if not summary.runs:
+        return []
+    cluster = any(node_types.is_cluster_run(r) for r in summary.runs)
+    columns = (
+        Column("run", "Run", align="l"), Column("combo", "Combination", align="l"),
+        Column("state", "State", align="l"), Column("time", "Training time"),
+        Column("core_s", "Core-s"), Column("peak_rss", "Peak RSS"),
+    ) + ((Column("node", "Node", align="l"),) if cluster else ())
+    varying = varying_parameters(summary.runs)
+    blocks: list[Block] = [
+        Table(columns, tuple(_run_row(r, varying, cluster) for r in summary.runs))
+    ]
+    failed = failed_runs(summary)
+    stopped = tuple(
+        Item(f" repeat {f['repeat']} ({f['run_id']}): {f['why']}", str(f["label"]))
+        for f in failed if f["state"] not in STILL_ACTIVE
+    )
+    active = tuple(
+        Item(f" repeat {f['repeat']} ({f['run_id']})" + (" (queued)" if f["state"] == "queued" else ""),
+             str(f["label"]))
+        for f in failed if f["state"] in STILL_ACTIVE
+    )
+    if stopped:
+        blocks.append(Items(stopped, "Did not finish"))
+    if active:
+        # said once for the list, not "running — running" per run (issue 10, item 19)
+        blocks.append(Items(active, "Still running at export time"))
+    return blocks
+
+
+def _refused(summary: Summary) -> list[Block]:
+    items = tuple(
+        Item(f": {r.reason.strip()}", f"{r.device}+{r.diff_method}") for r in summary.refused
+    )
+    return [Items(items)] if items else []
+
+
+def _first_line(message: str | None) -> str:
+    """A warning's first line, whole (cutting it left ``(Triggered internally at /__w/pyt``)."""
+    lines = (message or "").strip().splitlines()
+    return lines[0] if lines else ""
+
+
+def _warnings(model: Results) -> list[Block]:
+    items = tuple(
+        Item(
+            f": {w.count}× {w.category or 'Warning'}: {_first_line(w.message)}"
+            f" ({units.source_location(w.filename, w.lineno)})",
+            row.label,
+        )
+        for row in model.rows
+        for w in row.result.warnings
+    )
+    if not items:
+        return []
+    return [Paragraph("Every distinct warning, counted per occurrence.", "note"), Items(items)]
+
+
+def _recommendation(summary: Summary) -> list[Block]:
+    lines = describe(summary.recommendation)
+    if not lines:
+        return []
+    where = (
+        "For this workload, per node type (measured on different machines):"
+        if per_node_type(summary.recommendation)
+        else "For this workload on this machine:"
+    )
+    return [Paragraph(where), Items(tuple(Item(line) for line in lines))]
+
+
+def _sweep_table(words: str, data: SweepAxis) -> Table:
+    xs = sorted({pt.x for pts in data.series.values() for pt in pts}, key=lambda x: (str(type(x)), x))
+    columns = (Column("combo", "Combination", align="l"),) + tuple(
+        Column(f"x:{x}", str(x)) for x in xs
+    )
+    rows = []
+    for name, points in data.series.items():
+        by_x = {pt.x: pt for pt in points}
+        cells = [Cell(name)]
+        for x in xs:
+            pt = by_x.get(x)
+            if pt is None:
+                cells.append(Cell(units.MISSING))
+                continue
+            core = f"{units.seconds(pt.core_s_per_step)} core"
+            if pt.cores_in_use is not None:
+                core += f" ({units.cores(pt.cores_in_use)} cores)"
+            cells.append(Cell(units.seconds(pt.time_per_step), note=core))
+        rows.append(tuple(cells))
+    return Table(columns, tuple(rows), f"Per training step against {words}")
+
+
+def _verdicts(words: str, data: SweepAxis) -> Table:
+    columns = (
+        Column("a", "A", align="l"), Column("b", "B", align="l"), Column("point", words),
+        Column("verdict", "A against B", align="l"), Column("ratio", "Time A / B"),
+        Column("method", "Method", align="l"),
+    )
+    rows = tuple(
+        (Cell(v.a), Cell(v.b), Cell(str(v.point)), Cell(v.verdict), Cell(units.ratio(v.ratio)),
+         Cell(v.method or units.MISSING))
+        for v in data.verdicts
+    )
+    return Table(columns, rows, f"Verdicts ({words})")
+
+
+def _sweep(summary: Summary) -> list[Block]:
+    blocks: list[Block] = []
+    for axis, data in summary.sweep.items():
+        words = AXES.get(axis, (axis, 0, axis))[2]
+        blocks += [
+            _sweep_table(words, data),
+            Paragraph("Wall time per step, then core-seconds per step (cores in use).", "note"),
+        ]
+        if data.verdicts:
+            blocks.append(_verdicts(words, data))
+        if data.crossovers:
+            blocks.append(Items(tuple(Item(c) for c in data.crossovers), f"Crossovers ({words})"))
+    return blocks
+
+
+def _notes(summary: Summary) -> list[Block]:
+    return [Items(tuple(Item(n) for n in summary.notes))] if summary.notes else []
+
+
+def _environment(summary: Summary) -> list[Block]:
+    pairs = list(environment_lines(summary))
+    params = common_parameters(summary)
+    if params:
+        pairs.append(("Workload", ", ".join(f"{k}={v}" for k, v in params.items())))
+    return [Fields(tuple(pairs))] if pairs else []
+
+
+def command_line(argv: list[str]) -> str:
+    """``qtui run --device 'a b'``: the words quoted as a POSIX shell needs them."""
+    return shlex.join(argv)
+
+
+def _command(summary: Summary) -> list[Block]:
+    return [CommandLine(command_line(summary.argv))] if summary.argv else []
+
+
+def title(summary: Summary) -> str:
+    return "qtui benchmark" + (f" — session {summary.session_id}" if summary.session_id else "")
+
+
+def build(summary: Summary) -> Document:
+    """The report's sections, each built once, in the order every format shows them."""
+    model = results_model.build(summary)
+    makers: dict[str, Callable[[], list[Block]]] = {
+        "results": lambda: _results(summary, model),
+        "unstable": lambda: _unstable(model),
+        "phases": lambda: _phases(summary),
+        "devices": lambda: _devices(model),
+        "runs": lambda: _runs(summary),
+        "refused": lambda: _refused(summary),
+        "warnings": lambda: _warnings(model),
+        "recommendation": lambda: _recommendation(summary),
+        "sweep": lambda: _sweep(summary),
+        "notes": lambda: _notes(summary),
+        "environment": lambda: _environment(summary),
+        "command": lambda: _command(summary),
+    }
+    sections = []
+    for key, heading in TITLES.items():
+        blocks = makers[key]()
+        if blocks:
+            sections.append(Section(key, heading, tuple(blocks)))
+    return Document(title(summary), tuple(sections))
