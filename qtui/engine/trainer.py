@@ -15,7 +15,7 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import msgspec
 
@@ -35,7 +35,9 @@ from qtui.core.events import (
 
 if TYPE_CHECKING:
     from qtui.engine.device_truth import Truth
+    from qtui.engine.phases import PhaseTimer
     from qtui.engine.warnings_capture import WarningCounter
+    from qtui.engine.workload import Workload, WorkloadContext
 
 Emit = Callable[[Event], None]
 
@@ -149,6 +151,33 @@ def run_training(
             sys.modules["qtui.engine.device_truth"].watch(None)
 
 
+#: Loaded inside the import window, in this order, so ``import_s`` covers them and ``build_s`` does not.
+_LIBRARIES = (
+    "numpy", "pennylane", "torch",
+    "qtui.engine.device_truth", "qtui.engine.phases", "qtui.engine.workload",
+)
+
+
+class _Built(NamedTuple):
+    """What setup hands the training loop."""
+
+    workload: Workload
+    ctx: WorkloadContext
+    truth: Truth
+    phases: PhaseTimer
+    import_s: float
+    build_s: float
+
+
+class _Measured(NamedTuple):
+    """The measured window once training ends (validation time taken out)."""
+
+    train_s: float
+    core_s: float
+    steps: int
+    foreign: bool  # the circuits ran elsewhere, and the run allows it
+
+
 def _run(
     spec: RunSpec,
     emit: Emit,
@@ -156,27 +185,47 @@ def _run(
     counter: WarningCounter,
     settle_heap: bool = False,
 ) -> bool:
-    p = spec.params
+    """Set up, train, evaluate and report one run, each step in the order its events go out."""
+    built = _build(spec, _import_libraries(spec.params.threads))
+    emit(_started(spec, built))
+    loop = _TrainingLoop(spec, emit, should_stop, built)
+    loop.start(settle_heap)
+    loop.run_epochs()
+    measured = loop.stop()
+    accuracy, metrics = _evaluate(built.workload, loop.step_limit)
+    counter.flush()
+    emit(loop.finished(measured, accuracy, metrics, counter.total))
+    return True
+
+
+def _import_libraries(threads: int) -> float:
+    """Import torch, PennyLane and the engine's child side under the run's thread
+    limit (it must be set before they load); returns the seconds taken (``import_s``)."""
+    import importlib
+
     t_import = time.perf_counter()
-    apply_thread_limit(p.threads)
+    apply_thread_limit(threads)
+    for name in _LIBRARIES:
+        importlib.import_module(name)
+    import torch
+
+    if threads > 0:
+        torch.set_num_threads(threads)
+    torch.set_warn_always(True)  # count every complex->real cast, not the first only
+    return time.perf_counter() - t_import
+
+
+def _build(spec: RunSpec, import_s: float) -> _Built:
+    """Seed, build and check the workload (``build_s``), with device truth watching
+    its device classes from before its modules load."""
     import numpy as np
-    import pennylane  # noqa: F401 - imported here so import_s covers it, not build_s
     import torch
 
     from qtui.engine import device_truth
     from qtui.engine.phases import PhaseTimer, every_from_env
-    from qtui.engine.workload import (
-        WorkloadContext,
-        check_workload,
-        load_builder,
-        normalise_metrics,
-    )
+    from qtui.engine.workload import WorkloadContext, check_workload, load_builder
 
-    if p.threads > 0:
-        torch.set_num_threads(p.threads)
-    torch.set_warn_always(True)  # count every complex->real cast, not the first only
-    import_s = time.perf_counter() - t_import
-
+    p = spec.params
     device_truth.install()  # before the workload's modules load: every device class
     t_build = time.perf_counter()
     builder = load_builder(p.workload, spec.workload_path)
@@ -186,59 +235,116 @@ def _run(
     wl = check_workload(builder(ctx), p.workload)
     build_s = time.perf_counter() - t_build
     truth = device_truth.Truth()
-    phases = PhaseTimer(truth, every_from_env())
+    return _Built(wl, ctx, truth, PhaseTimer(truth, every_from_env()), import_s, build_s)
 
-    emit(
-        RunStarted(
-            run_id=spec.run_id,
-            spec=spec.to_dict(),
-            pid=os.getpid(),
-            host=socket.gethostname(),
-            versions=package_versions(),
-            resolved_diff_method=ctx.resolved_diff_method or spec.diff_method,
-            split_batch=ctx.split_batch,
-            batches_per_epoch=wl.batches_per_epoch,
-            threadpools=threadpools(),
-            import_s=import_s,
-            build_s=build_s,
-            params_used=None if wl.params_used is None else sorted(set(wl.params_used)),
-        )
+
+def _started(spec: RunSpec, built: _Built) -> RunStarted:
+    """The ``run_started`` event: what was built, where, and what setup cost."""
+    wl, ctx = built.workload, built.ctx
+    return RunStarted(
+        run_id=spec.run_id,
+        spec=spec.to_dict(),
+        pid=os.getpid(),
+        host=socket.gethostname(),
+        versions=package_versions(),
+        resolved_diff_method=ctx.resolved_diff_method or spec.diff_method,
+        split_batch=ctx.split_batch,
+        batches_per_epoch=wl.batches_per_epoch,
+        threadpools=threadpools(),
+        import_s=built.import_s,
+        build_s=built.build_s,
+        params_used=None if wl.params_used is None else sorted(set(wl.params_used)),
     )
 
-    model, opt, custom_step = wl.model, wl.optimizer, wl.train_step
-    scheduler = wl.scheduler
-    per_step_scheduler = scheduler is not None and wl.scheduler_step == "step"
-    validation_losses: list[float] = []
-    paused_s = paused_cpu = 0.0  # validation time, kept out of train_s and core_s
-    step_limit = p.warmup + p.steps if p.steps > 0 else 0
-    epochs = wl.epochs if step_limit == 0 else 10**9
-    epoch_losses: list[float] = []
-    step = measured_steps = 0
-    last_loss = float("nan")
-    # Step-limited runs (sweeps) report the mean loss over the measured steps;
-    # whole-epoch runs the mean of the last epoch (qtui.analysis.fold.LOSS_KINDS).
-    measured_loss_sum, measured_loss_n = 0.0, 0
-    perf = time.perf_counter
-    # GPU correctness: with a CUDA tensor in the model (or the first batch), every
-    # phase boundary waits for CUDA's queued kernels (cuda_sync_for); else none.
-    sync = cuda_sync_for(model)
 
-    def clock() -> float:
-        if sync is not None:
-            sync()
-        return perf()
+def _evaluate(wl: Workload, step_limit: int) -> tuple[float | None, dict[str, dict[str, Any]]]:
+    """``evaluate``'s accuracy and metrics after training; none for a step-limited run.
 
-    if settle_heap:
-        from qtui.engine.heap import settle
+    A step-limited run (a sweep point) measures time per step; its accuracy after a
+    few steps means nothing, and evaluating the whole data set took longer than
+    its measured steps (the forum's 200 samples on lightning: ~1.3 s for 0.4 s).
+    """
+    from qtui.engine.workload import normalise_metrics
 
-        settle()  # no full collection of the imports inside the window (qtui.engine.heap)
-    train_t0 = perf()
-    cpu_t0 = time.process_time()
-    last_phase_emit = train_t0
-    model.train()
-    device_truth.watch(truth)  # off again below, or in run_training's finally
+    if wl.evaluate is None or step_limit:
+        return None, {}
+    wl.model.eval()
+    return normalise_metrics(wl.evaluate(wl.model))
 
-    for epoch in range(1, epochs + 1):
+
+class _TrainingLoop:
+    """The epochs of one run, and the counters that outlive an epoch.
+
+    ``_epoch`` holds the per-step loop: it reads these counters into locals and
+    writes them back when the epoch ends, so a step pays for no attribute
+    lookups or calls that the loop did not make when it was one function.
+    """
+
+    def __init__(self, spec: RunSpec, emit: Emit, should_stop: Callable[[], bool], built: _Built) -> None:
+        p = spec.params
+        wl = built.workload
+        self.spec, self.emit, self.should_stop = spec, emit, should_stop
+        self.wl, self.ctx, self.truth, self.phases = wl, built.ctx, built.truth, built.phases
+        self.per_step_scheduler = wl.scheduler is not None and wl.scheduler_step == "step"
+        self.step_limit = p.warmup + p.steps if p.steps > 0 else 0
+        self.epochs = wl.epochs if self.step_limit == 0 else 10**9
+        self.epoch_losses: list[float] = []
+        self.validation_losses: list[float] = []
+        self.paused_s = self.paused_cpu = 0.0  # validation time, kept out of train_s and core_s
+        self.step = 0
+        self.last_loss = float("nan")
+        # Step-limited runs (sweeps) report the mean loss over the measured steps;
+        # whole-epoch runs the mean of the last epoch (qtui.analysis.fold.LOSS_KINDS).
+        self.measured_loss_sum, self.measured_loss_n = 0.0, 0
+        # GPU correctness: with a CUDA tensor in the model (or the first batch), every
+        # phase boundary waits for CUDA's queued kernels (cuda_sync_for); else none.
+        self.sync = cuda_sync_for(wl.model)
+        self.train_t0 = self.cpu_t0 = self.last_phase_emit = 0.0
+
+    def start(self, settle_heap: bool) -> None:
+        """Open the measured window (``train_s``, ``core_s``) and watch the devices."""
+        from qtui.engine import device_truth
+
+        if settle_heap:
+            from qtui.engine.heap import settle
+
+            settle()  # no full collection of the imports inside the window (qtui.engine.heap)
+        self.train_t0 = time.perf_counter()
+        self.cpu_t0 = time.process_time()
+        self.last_phase_emit = self.train_t0
+        self.wl.model.train()
+        device_truth.watch(self.truth)  # off again in stop, or in run_training's finally
+
+    def run_epochs(self) -> None:
+        """Every epoch, or until a step-limited run has made its steps."""
+        for epoch in range(1, self.epochs + 1):
+            running, n_batches = self._epoch(epoch)
+            if n_batches:
+                self._end_epoch(epoch, float(running / n_batches))  # the batches it actually ran
+            if (self.step_limit and self.step >= self.step_limit) or n_batches == 0:
+                break
+
+    def _epoch(self, epoch: int) -> tuple[Any, int]:
+        """One pass over the training data: (the summed batch losses, the batches run)."""
+        import torch
+
+        spec, emit, should_stop, ctx = self.spec, self.emit, self.should_stop, self.ctx
+        run_id, warmup, step_limit = spec.run_id, spec.params.warmup, self.step_limit
+        wl, truth, phases = self.wl, self.truth, self.phases
+        model, opt, custom_step = wl.model, wl.optimizer, wl.train_step
+        scheduler, per_step_scheduler = wl.scheduler, self.per_step_scheduler
+        step, last_loss = self.step, self.last_loss
+        measured_loss_sum, measured_loss_n = self.measured_loss_sum, self.measured_loss_n
+        train_t0, cpu_t0, paused_s = self.train_t0, self.cpu_t0, self.paused_s
+        last_phase_emit = self.last_phase_emit
+        perf = time.perf_counter
+        sync = self.sync
+
+        def clock() -> float:
+            if sync is not None:
+                sync()
+            return perf()
+
         running = torch.zeros(())
         n_batches = 0
         it = iter(wl.train_data)
@@ -282,12 +388,12 @@ def _run(
             n_batches += 1
             step += 1
             last_loss = float(loss.detach())
-            if step_limit and step > p.warmup:
+            if step_limit and step > warmup:
                 measured_loss_sum += last_loss
                 measured_loss_n += 1
             emit(
                 Batch(
-                    run_id=spec.run_id,
+                    run_id=run_id,
                     epoch=epoch,
                     batch=n_batches,
                     loss=last_loss,
@@ -297,7 +403,7 @@ def _run(
             )
             if step == 1:
                 _check_device(spec, truth, ctx.resolved_diff_method)  # fail fast
-            if step_limit and step == p.warmup:
+            if step_limit and step == warmup:
                 # Warm-up done: measure from here.
                 train_t0, cpu_t0 = perf(), time.process_time()
                 phases.reset()
@@ -306,79 +412,89 @@ def _run(
                 raise Cancelled()
             if t4 - last_phase_emit > 1.0 and phases.enabled:
                 last_phase_emit = t4
-                emit(Phases(run_id=spec.run_id, seconds=phases.seconds, steps=step))
+                emit(Phases(run_id=run_id, seconds=phases.seconds, steps=step))
             if step_limit and step >= step_limit:
                 break
-        if n_batches:
-            mean = float(running / n_batches)  # the batches this epoch actually ran
-            epoch_losses.append(mean)
-            if scheduler is not None and not per_step_scheduler:
-                scheduler.step()
-            emit(
-                Epoch(
-                    run_id=spec.run_id, epoch=epoch, mean_loss=mean,
-                    elapsed_s=perf() - train_t0 - paused_s,
-                )
+        self.step, self.last_loss, self.sync = step, last_loss, sync
+        self.measured_loss_sum, self.measured_loss_n = measured_loss_sum, measured_loss_n
+        self.train_t0, self.cpu_t0, self.last_phase_emit = train_t0, cpu_t0, last_phase_emit
+        return running, n_batches
+
+    def _end_epoch(self, epoch: int, mean: float) -> None:
+        """Record the epoch's mean loss, step a per-epoch scheduler, validate."""
+        self.epoch_losses.append(mean)
+        scheduler = self.wl.scheduler
+        if scheduler is not None and not self.per_step_scheduler:
+            scheduler.step()
+        self.emit(
+            Epoch(
+                run_id=self.spec.run_id, epoch=epoch, mean_loss=mean,
+                elapsed_s=time.perf_counter() - self.train_t0 - self.paused_s,
             )
-            if wl.validation_data is not None and not step_limit:
-                v0, c0 = perf(), time.process_time()
-                device_truth.watch(None)  # validation is not training: not counted
-                v_loss = _validate(wl, model)
-                device_truth.watch(truth)
-                paused_s += perf() - v0
-                paused_cpu += time.process_time() - c0
-                validation_losses.append(v_loss)
-                emit(Validation(run_id=spec.run_id, epoch=epoch, loss=v_loss))
-        if (step_limit and step >= step_limit) or n_batches == 0:
-            break
+        )
+        if self.wl.validation_data is not None and not self.step_limit:
+            self._validate_epoch(epoch)
 
-    train_s = perf() - train_t0 - paused_s
-    core_s = time.process_time() - cpu_t0 - paused_cpu
-    device_truth.watch(None)
-    measured_steps = step - p.warmup if step_limit else step
-    foreign = _check_device(spec, truth, ctx.resolved_diff_method)
-    if phases.enabled:
-        emit(Phases(run_id=spec.run_id, seconds=phases.seconds, steps=measured_steps))
+    def _validate_epoch(self, epoch: int) -> None:
+        """The validation loss, its time paused out of ``train_s`` and ``core_s``."""
+        from qtui.engine import device_truth
 
-    accuracy = None
-    metrics: dict[str, dict[str, Any]] = {}
-    # A step-limited run (a sweep point) measures time per step; its accuracy after a
-    # few steps means nothing, and evaluating the whole data set took longer than
-    # its measured steps (the forum's 200 samples on lightning: ~1.3 s for 0.4 s).
-    if wl.evaluate is not None and not step_limit:
-        model.eval()
-        accuracy, metrics = normalise_metrics(wl.evaluate(model))
-    counter.flush()
+        v0, c0 = time.perf_counter(), time.process_time()
+        device_truth.watch(None)  # validation is not training: not counted
+        v_loss = _validate(self.wl, self.wl.model)
+        device_truth.watch(self.truth)
+        self.paused_s += time.perf_counter() - v0
+        self.paused_cpu += time.process_time() - c0
+        self.validation_losses.append(v_loss)
+        self.emit(Validation(run_id=self.spec.run_id, epoch=epoch, loss=v_loss))
 
-    emit(
-        RunFinished(
-            run_id=spec.run_id,
+    def stop(self) -> _Measured:
+        """Close the measured window; the last device check and phase totals."""
+        train_s = time.perf_counter() - self.train_t0 - self.paused_s
+        core_s = time.process_time() - self.cpu_t0 - self.paused_cpu
+        from qtui.engine import device_truth
+
+        device_truth.watch(None)
+        spec = self.spec
+        steps = self.step - spec.params.warmup if self.step_limit else self.step
+        foreign = _check_device(spec, self.truth, self.ctx.resolved_diff_method)
+        if self.phases.enabled:
+            self.emit(Phases(run_id=spec.run_id, seconds=self.phases.seconds, steps=steps))
+        return _Measured(train_s, core_s, steps, foreign)
+
+    def final_loss(self) -> float:
+        """A step-limited run's mean over its measured steps, else the last epoch's mean."""
+        if self.step_limit and self.measured_loss_n:
+            return self.measured_loss_sum / self.measured_loss_n
+        return self.epoch_losses[-1] if self.epoch_losses else self.last_loss
+
+    def finished(
+        self, measured: _Measured, accuracy: float | None, metrics: dict[str, dict[str, Any]], warnings: int
+    ) -> RunFinished:
+        """The ``run_finished`` event: the result of the run."""
+        train_s, core_s, steps = measured.train_s, measured.core_s, measured.steps
+        return RunFinished(
+            run_id=self.spec.run_id,
             accuracy=accuracy,
             train_s=train_s,
-            final_loss=(
-                measured_loss_sum / measured_loss_n
-                if step_limit and measured_loss_n
-                else (epoch_losses[-1] if epoch_losses else last_loss)
-            ),
-            epoch_losses=epoch_losses,
-            steps=measured_steps,
+            final_loss=self.final_loss(),
+            epoch_losses=self.epoch_losses,
+            steps=steps,
             core_s=core_s,
             cores_in_use=core_s / train_s if train_s > 0 else 0.0,
-            core_s_per_step=core_s / measured_steps if measured_steps else 0.0,
+            core_s_per_step=core_s / steps if steps else 0.0,
             peak_rss=0,  # filled in by the supervisor from the reaped child
             peak_threads=_thread_count(),
-            phases=phases.seconds,
-            warnings=counter.total,
+            phases=self.phases.seconds,
+            warnings=warnings,
             threadpools=threadpools(),
             quantum=msgspec.convert(
-                truth.report(measured_steps, asked=spec.combo, foreign=foreign), QuantumTruth
+                self.truth.report(steps, asked=self.spec.combo, foreign=measured.foreign), QuantumTruth
             ),
-            cuda_sync=sync is not None,
+            cuda_sync=self.sync is not None,
             metrics=msgspec.convert(metrics, dict[str, Metric]),
-            validation_losses=validation_losses,
+            validation_losses=self.validation_losses,
         )
-    )
-    return True
 
 
 def _validate(wl: Any, model: Any) -> float:
