@@ -17,7 +17,7 @@ import signal
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from rich.console import Console, Group, RenderableType
@@ -224,7 +224,6 @@ def run_session(
     """
     out = out or Console()
     err = err or Console(stderr=True)
-    live_mode = err.is_terminal
     progress_ref: list[Progress] = []
     summary_file = (
         SummaryFile(json_path, lambda: document(progress_ref[0].summary)) if json_path else None
@@ -235,6 +234,48 @@ def run_session(
         if summary_file is not None:
             summary_file.on_event(e)  # rewritten after every run that ends
 
+    cluster = executor is not None and hasattr(executor, "detach") and executor.name == "slurm"
+    control = _controller(on_event, err, isolation, planner, executor, session_id)
+    if renumber:
+        specs = control.number(specs)  # the ids progress shows, before any event arrives
+    progress = Progress(specs, err, err.is_terminal)
+    progress_ref.append(progress)
+    _announce(specs, err, refused, planner, executor if cluster else None, session_id)
+    interrupts = _Interrupts(control, err, cluster)
+    _drive(
+        control, specs, progress, interrupts,
+        interval=interval, refused=refused or [], events_path=events_path, argv=argv,
+    )
+    if cluster:
+        executor.close()  # cancels what is still in flight, unless left running
+    summary = progress.summary
+    data = document(summary)
+    code = EXIT_OK
+    # The summary is written before anything that could fail (the report, an error).
+    if summary_file is not None:
+        code = _write_summary(summary_file, summary.session.get("session_id"), data, err, json_path)
+    if control.error is not None:
+        raise control.error
+    _print_results(data, out, planner)
+    if events_path:
+        err.print(Text(f"Events written to {events_path}"), highlight=False)
+    if cluster:
+        from qtui.cli.slurm_prompts import farewell
+
+        farewell(executor, err)
+    return _exit_code(data, interrupts.received, code, bool(cluster and executor.detached), err)
+
+
+def _controller(
+    on_event: Callable[[ev.Event], None],
+    err: Console,
+    isolation: str,
+    planner: Any,
+    executor: Any,
+    session_id: str | None,
+) -> SessionController:
+    """The session's controller, recording into the history database; only the
+    supervisor options given are passed on (its defaults hold for the rest)."""
     options: dict[str, Any] = {}
     if planner is not None:
         options["planner"] = planner
@@ -242,15 +283,22 @@ def run_session(
         options["executor"] = executor
     if session_id is not None:
         options["session_id"] = session_id
-    cluster = executor is not None and hasattr(executor, "detach") and executor.name == "slurm"
-    control = SessionController(
+    return SessionController(
         on_event, isolation=isolation, record=lambda f: _with_history(f, err),
         supervisor_options=options or None,
     )
-    if renumber:
-        specs = control.number(specs)  # the ids progress shows, before any event arrives
-    progress = Progress(specs, err, live_mode)
-    progress_ref.append(progress)
+
+
+def _announce(
+    specs: list[RunSpec],
+    err: Console,
+    refused: list[dict[str, Any]] | None,
+    planner: Any,
+    cluster_executor: Any,
+    session_id: str | None,
+) -> None:
+    """Say what is about to run before the first event: the refused combinations,
+    then the plan (``--repeat auto``, one at a time, or the cluster's jobs)."""
     if refused:
         err.print("Refused by PennyLane (not run):", style="bold")
         for item in refused:
@@ -266,18 +314,32 @@ def run_session(
             f"{p.max_repeats} runs each), one run at a time.",
             highlight=False,
         )
-    elif not cluster:
+    elif cluster_executor is None:
         err.print(f"Running {len(specs)} run(s), one at a time.", highlight=False)
-    if cluster:
+    if cluster_executor is not None:
         from qtui.cli.slurm_prompts import announce
 
-        announce(executor, specs, session_id, err)
+        announce(cluster_executor, specs, session_id, err)
 
-    received: list[int] = []
-    ask: list[int] = []  # a Ctrl-C with cluster jobs in flight: the main loop asks
 
-    def on_signal(signum: int, frame: Any) -> None:
-        if cluster and not received and signum in (signal.SIGINT, signal.SIGHUP):
+class _Interrupts:
+    """The stop signals a session received, and what each does to its runs.
+
+    With cluster jobs in flight a Ctrl-C is not acted on in the handler: it is
+    noted in ``ask`` and the main loop asks whether to cancel or leave them.
+    """
+
+    def __init__(self, control: SessionController, err: Console, cluster: bool) -> None:
+        self.control = control
+        self.err = err
+        self.cluster = cluster
+        self.received: list[int] = []
+        self.ask: list[int] = []  # a Ctrl-C with cluster jobs in flight: the main loop asks
+
+    def on_signal(self, signum: int, frame: Any) -> None:
+        """The handler of every stop signal (``_signals``)."""
+        received, ask, control = self.received, self.ask, self.control
+        if self.cluster and not received and signum in (signal.SIGINT, signal.SIGHUP):
             if signum == signal.SIGHUP:  # nobody left to ask: the jobs go on
                 received.append(signum)
                 control.cancel_all(leave_running=True)
@@ -286,60 +348,67 @@ def run_session(
                 ask.append(signum)
                 return
         if not received:
-            err.print(
+            self.err.print(
                 "\nInterrupted: cancelling runs (the table and --json keep what finished)...",
                 style="yellow",
             )
         received.append(signum)
         control.cancel_all()
 
-    with _signals(on_signal):
+    def ask_if_pending(self, live: Live | None) -> None:
+        """Ask about the jobs in flight if a Ctrl-C is waiting for an answer."""
+        if self.ask and not self.received:
+            from qtui.cli.slurm_prompts import ask_leave_or_cancel
+
+            if live is not None:
+                live.stop()
+            leave = ask_leave_or_cancel(self.err)
+            self.received.append(self.ask[0])
+            self.control.cancel_all(leave_running=leave)
+
+
+def _drive(
+    control: SessionController,
+    specs: list[RunSpec],
+    progress: Progress,
+    interrupts: _Interrupts,
+    **start: Any,
+) -> None:
+    """Start the runs and wait for them on the main thread, with live progress on a
+    terminal and the stop signals routed to ``interrupts``."""
+    with _signals(interrupts.on_signal):
         live_ctx = (
-            Live(progress, console=err, refresh_per_second=4, transient=True)
-            if live_mode
+            Live(progress, console=progress.console, refresh_per_second=4, transient=True)
+            if progress.live
             else contextlib.nullcontext()
         )
         with live_ctx as live:
-            control.start(
-                specs,
-                interval=interval,
-                refused=refused or [],
-                events_path=events_path,
-                argv=argv,
-                renumber=False,
-            )
+            control.start(specs, renumber=False, **start)
             while control.active:
                 try:
                     control.wait(0.2)
                 except KeyboardInterrupt:  # when no handler could be installed
-                    on_signal(signal.SIGINT, None)
-                if ask and not received:
-                    from qtui.cli.slurm_prompts import ask_leave_or_cancel
+                    interrupts.on_signal(signal.SIGINT, None)
+                interrupts.ask_if_pending(live)
 
-                    if live is not None:
-                        live.stop()
-                    leave = ask_leave_or_cancel(err)
-                    received.append(ask[0])
-                    control.cancel_all(leave_running=leave)
-    if cluster:
-        executor.close()  # cancels what is still in flight, unless left running
-    summary = progress.summary
-    data = document(summary)
-    code = EXIT_OK
-    # The summary is written before anything that could fail (the report, an error).
-    if summary_file is not None:
-        where, why = summary_file.final(summary.session.get("session_id"), data)
-        if why is None:
-            err.print(Text(f"Summary written to {where}"), highlight=False, soft_wrap=True)
-        else:
-            err.print(
-                Text(f"qtui: could not write {json_path} ({why}); saved {where} instead"),
-                soft_wrap=True,  # one line a script can read, whatever the width
-            )
-            code = EXIT_RUNS_FAILED
-    if control.error is not None:
-        raise control.error
 
+def _write_summary(
+    summary_file: SummaryFile, session_id: str | None, data: dict[str, Any], err: Console, json_path: str | None
+) -> int:
+    """Write ``--json`` and say where; a fallback place is named, and fails the exit code."""
+    where, why = summary_file.final(session_id, data)
+    if why is None:
+        err.print(Text(f"Summary written to {where}"), highlight=False, soft_wrap=True)
+        return EXIT_OK
+    err.print(
+        Text(f"qtui: could not write {json_path} ({why}); saved {where} instead"),
+        soft_wrap=True,  # one line a script can read, whatever the width
+    )
+    return EXIT_RUNS_FAILED
+
+
+def _print_results(data: dict[str, Any], out: Console, planner: Any) -> None:
+    """The results table, the ``--repeat auto`` account, the analysis."""
     out.print()
     print_report(data, out)
     if planner is not None:
@@ -348,14 +417,12 @@ def run_session(
             ci = "—" if r["ci"] is None else f"± {r['ci']:.1%} of the mean (95 %)"
             out.print(Text(f"  {r['combination']}: {r['runs']} runs, {ci}; {r['why']}"))
     print_analysis(data, out)
-    if events_path:
-        err.print(Text(f"Events written to {events_path}"), highlight=False)
-    if cluster:
-        from qtui.cli.slurm_prompts import farewell
 
-        farewell(executor, err)
+
+def _exit_code(data: dict[str, Any], received: list[int], code: int, detached: bool, err: Console) -> int:
+    """The session's exit code: the first stop signal's, else a failed run's, else ``code``."""
     if received:
-        if not (cluster and executor.detached):
+        if not detached:
             err.print("qtui: interrupted; the runs that had not finished were cancelled")
         return {signal.SIGTERM: EXIT_TERMINATED, signal.SIGHUP: EXIT_HANGUP}.get(
             signal.Signals(received[0]), EXIT_INTERRUPTED
