@@ -62,9 +62,9 @@ def test_a_contended_result_is_marked_everywhere_and_called_unreliable() -> None
     for e in contended_events():
         summary.apply(e)
     doc = document(summary)
-    adj = next(r for r in doc["results"] if r["parameters"]["diff_method"] == "adjoint")
-    assert adj["contended_runs"] == 2 and adj["resources"]["contention_cores"] == 1.2
-    assert adj["resources"]["contention_cores_max"] == 1.9
+    adj = next(r for r in doc.results if r.parameters["diff_method"] == "adjoint")
+    assert adj.contended_runs == 2 and adj.resources.contention_cores == 1.2
+    assert adj.resources.contention_cores_max == 1.9
 
     buf = io.StringIO()
     print_report(doc, Console(file=buf, width=200, color_system=None))
@@ -76,7 +76,7 @@ def test_a_contended_result_is_marked_everywhere_and_called_unreliable() -> None
     rows = render(doc, "csv")
     assert "contention_cores" in str(rows).splitlines()[0]
 
-    lines = describe(doc["recommendation"])
+    lines = describe(doc.recommendation)
     fastest = next(line for line in lines if line.startswith("Fastest"))
     assert "Unreliable: lightning.qubit+adjoint ran contended" in fastest
 

@@ -10,13 +10,13 @@ import os
 import re
 import stat
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from qtui.analysis.fold import SessionSummary
 from qtui.analysis.summary_builder import document
 from qtui.core import events as ev
+from qtui.core.summary_schema import Summary
 from qtui.report.export import (
     FORMATS,
     ExportError,
@@ -27,7 +27,7 @@ from qtui.report.export import (
 from qtui.store.loading import LoadError, load_summary
 
 
-def fold(events: list[ev.Event]) -> dict[str, Any]:
+def fold(events: list[ev.Event]) -> Summary:
     s = SessionSummary()
     for e in events:
         s.apply(e)
@@ -35,7 +35,7 @@ def fold(events: list[ev.Event]) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def summary(real_events: list[ev.Event]) -> dict[str, Any]:
+def summary(real_events: list[ev.Event]) -> Summary:
     return fold(real_events)
 
 
@@ -43,27 +43,27 @@ def test_formats_are_the_four_named() -> None:
     assert set(FORMATS) == {"json", "md", "csv", "html"}
 
 
-def test_json_round_trip(summary: dict[str, Any], tmp_path: Path) -> None:
+def test_json_round_trip(summary: Summary, tmp_path: Path) -> None:
     path = write_summary(summary, tmp_path / "s.json", "json")
     back = load_summary(path)
-    assert back == json.loads(json.dumps(summary))
-    assert back["schema"] == "qtui.summary" and back["schema_version"] == 1
-    assert {r["command"] for r in back["results"]} == {
+    assert back == Summary.loads(summary.dumps())
+    assert back.schema == "qtui.summary" and back.schema_version == 2
+    assert {r.combo for r in back.results} == {
         "default.qubit+backprop",
         "lightning.qubit+adjoint",
         "default.qubit+finite-diff",
     }
 
 
-def test_json_turns_nan_into_null(summary: dict[str, Any]) -> None:
+def test_json_turns_nan_into_null(summary: Summary) -> None:
     s = copy.deepcopy(summary)
-    s["results"][0]["final_loss"] = float("nan")
+    s.results[0].final_loss = float("nan")
     text = render(s, "json")
     assert isinstance(text, str) and "NaN" not in text
     assert json.loads(text)["results"][0]["final_loss"] is None
 
 
-def test_markdown_table_environment_refused_failed(summary: dict[str, Any]) -> None:
+def test_markdown_table_environment_refused_failed(summary: Summary) -> None:
     md = render(summary, "md")
     assert isinstance(md, str)
     lines = md.splitlines()
@@ -89,14 +89,14 @@ def test_markdown_table_environment_refused_failed(summary: dict[str, Any]) -> N
     assert "Fastest:" in md  # the recommendation lines
 
 
-def test_markdown_escapes_pipes(summary: dict[str, Any]) -> None:
+def test_markdown_escapes_pipes(summary: Summary) -> None:
     s = copy.deepcopy(summary)
-    s["results"][0]["command"] = "a|b"
+    s.results[0].label = "a|b"
     md = render(s, "md")
     assert isinstance(md, str) and "| a\\|b" in md
 
 
-def test_csv_one_row_per_run_with_parameter_columns(summary: dict[str, Any]) -> None:
+def test_csv_one_row_per_run_with_parameter_columns(summary: Summary) -> None:
     text = render(summary, "csv")
     assert isinstance(text, str)
     rows = list(csv.DictReader(io.StringIO(text)))
@@ -116,7 +116,7 @@ def test_csv_one_row_per_run_with_parameter_columns(summary: dict[str, Any]) -> 
     assert refused[0]["parameter_diff_method"] == "backprop"
 
 
-def test_html_is_self_contained(summary: dict[str, Any], tmp_path: Path) -> None:
+def test_html_is_self_contained(summary: Summary, tmp_path: Path) -> None:
     path = write_summary(summary, tmp_path / "r.html", "html")
     text = path.read_text(encoding="utf-8")
     assert text.startswith("<!DOCTYPE html>")
@@ -127,10 +127,10 @@ def test_html_is_self_contained(summary: dict[str, Any], tmp_path: Path) -> None
         assert title in text
     start = text.index('id="qtui-summary">') + len('id="qtui-summary">')
     embedded = json.loads(text[start:text.index("</script>", start)])
-    assert embedded["session_id"] == summary["session_id"]
+    assert embedded["session_id"] == summary.session_id
 
 
-def test_write_refuses_to_overwrite(summary: dict[str, Any], tmp_path: Path) -> None:
+def test_write_refuses_to_overwrite(summary: Summary, tmp_path: Path) -> None:
     target = tmp_path / "s.md"
     target.write_text("keep me")
     with pytest.raises(ExportError) as info:
@@ -144,26 +144,26 @@ def test_write_refuses_to_overwrite(summary: dict[str, Any], tmp_path: Path) -> 
 
 
 def test_failed_render_keeps_old_file_and_leaves_no_temp(
-    summary: dict[str, Any], tmp_path: Path
+    summary: Summary, tmp_path: Path
 ) -> None:
     target = tmp_path / "r.html"
     target.write_text("old report")
-    broken = copy.deepcopy(summary)
-    broken["runs"][0]["epoch_losses"] = 5  # not a list: the loss chart cannot be drawn
+    broken = summary.to_builtins()
+    broken["runs"][0]["epoch_losses"] = 5  # not a list: not a summary, nothing to draw
     with pytest.raises(ExportError, match="could not render the html export"):
         write_summary(broken, target, "html", force=True)
     assert target.read_text() == "old report"
     assert [p.name for p in tmp_path.iterdir()] == ["r.html"]
 
 
-def test_write_errors_are_clear(summary: dict[str, Any], tmp_path: Path) -> None:
+def test_write_errors_are_clear(summary: Summary, tmp_path: Path) -> None:
     with pytest.raises(ExportError, match="does not exist"):
         write_summary(summary, tmp_path / "nope" / "s.json", "json")
     with pytest.raises(ExportError, match="unknown format 'pdf'"):
         write_summary(summary, tmp_path / "s.pdf", "pdf")
 
 
-def test_written_file_follows_umask(summary: dict[str, Any], tmp_path: Path) -> None:
+def test_written_file_follows_umask(summary: Summary, tmp_path: Path) -> None:
     old = os.umask(0o022)
     try:
         path = write_summary(summary, tmp_path / "s.csv", "csv")
@@ -172,7 +172,7 @@ def test_written_file_follows_umask(summary: dict[str, Any], tmp_path: Path) -> 
     assert stat.S_IMODE(path.stat().st_mode) == 0o644
 
 
-def test_write_all(summary: dict[str, Any], tmp_path: Path) -> None:
+def test_write_all(summary: Summary, tmp_path: Path) -> None:
     paths = write_all(summary, tmp_path)
     assert sorted(p.suffix for p in paths) == [".csv", ".html", ".json", ".md"]
     assert paths[0].suffix == ".json"  # the data first
@@ -215,17 +215,17 @@ def test_load_event_log_folds_it(real_events: list[ev.Event], tmp_path: Path) ->
     log = tmp_path / "run.jsonl"
     log.write_text("\n".join(e.to_json() for e in real_events) + "\n{broken\n")
     s = load_summary(log)
-    assert s["schema"] == "qtui.summary"
-    assert [r["state"] for r in s["runs"]] == ["finished", "finished", "finished", "failed"]
-    assert any("malformed" in n for n in s["notes"])
+    assert s.schema == "qtui.summary"
+    assert [r.state for r in s.runs] == ["finished", "finished", "finished", "failed"]
+    assert any("malformed" in n for n in s.notes)
 
 
-def test_every_format_shows_where_the_time_goes(summary: dict[str, Any]) -> None:
+def test_every_format_shows_where_the_time_goes(summary: Summary) -> None:
     """Phase breakdown (issue 5): Markdown table, CSV columns, HTML stacked chart."""
-    finished = [r for r in summary["results"] if r.get("phases") and r.get("steps")]
+    finished = [r for r in summary.results if r.phases and r.steps]
     assert finished, "the real runs should carry phase timings"
     md = render(summary, "md")
-    assert "**Where the time goes**" in md
+    assert "#### Where the time goes" in md
     assert "| Combination | Data | Fwd classical | Fwd quantum | Bwd quantum | Bwd classical | Optimiser |" in md
     header, *rows = list(csv.DictReader(io.StringIO(render(summary, "csv"))))
     done = [row for row in [header, *rows] if row["state"] == "finished"]
@@ -235,7 +235,7 @@ def test_every_format_shows_where_the_time_goes(summary: dict[str, Any]) -> None
     assert "Where the time goes: milliseconds per training step, by phase" in html
 
 
-def _session_with(extra: list[ev.Event]) -> dict[str, Any]:
+def _session_with(extra: list[ev.Event]) -> Summary:
     from test_ui_data import session_events
 
     return fold(session_events() + extra)
@@ -256,15 +256,15 @@ def test_a_run_active_at_export_time_is_said_to_be_running_once() -> None:
     assert md.count("Still running at export time") == 1
     assert re.search(r"- `default\.qubit\+backprop[^`]*` repeat 2 \(r4\)\n", md), md
     # the failed run is still listed as not finished, with its reason
-    assert "**Runs that did not finish**" in md and "adjoint is slow here" in md
+    assert "**Did not finish**" in md and "adjoint is slow here" in md
     html = render(summary, "html")
     assert isinstance(html, str) and html.count("Still running at export time") == 1
 
 
 def test_html_runs_with_identical_losses_stay_visible_and_say_so() -> None:
     summary = _session_with([])
-    runs = [r for r in summary["runs"] if r.get("epoch_losses")]
-    assert len(runs) == 2 and runs[0]["epoch_losses"] == runs[1]["epoch_losses"]
+    runs = [r for r in summary.runs if r.epoch_losses]
+    assert len(runs) == 2 and runs[0].epoch_losses == runs[1].epoch_losses
     html = render(summary, "html")
     assert isinstance(html, str)
     assert "(same curve as default.qubit+backprop #1)" in html

@@ -45,11 +45,12 @@ def test_lbfgs_through_train_step_runs_and_reports_only_what_it_can_split() -> N
     assert set(fin.phases) == {"data", "step_quantum", "step_classical"}
     assert fin.phases["step_quantum"] > 0
     assert fin.quantum.executions_per_step > 1  # LBFGS evaluates its closure several times
+    from qtui.core.summary_schema import Result, Summary
     from qtui.report.phase_table import phases_table
 
-    headers, rows, _ = phases_table({"results": [
-        {"label": "x", "phases": fin.phases, "steps": fin.steps, "parameters": {}},
-    ]})
+    headers, rows, _ = phases_table(Summary(results=[
+        Result(label="x", phases=dict(fin.phases), steps=fin.steps),
+    ]))
     assert headers[-2:] == ["Step quantum", "Step classical"]
     assert len(rows[0]) == len(headers)
 
@@ -98,11 +99,11 @@ def test_regression_metrics_validation_and_params_used(
     for e in rec.events:
         s.apply(e)
     (result,) = s.combos()
-    assert "qubits" not in result["parameters"] and "layers" not in result["parameters"]
-    assert result["parameters"]["epochs"] == 3 and result["parameters"]["lr"] == 0.05
-    assert result["metrics"]["mse"]["higher_is_better"] is False
-    assert result["metrics"]["mse"]["value"] == pytest.approx(fin.metrics["mse"].value)
-    assert result["validation_losses"] == [fin.validation_losses]
+    assert "qubits" not in result.parameters and "layers" not in result.parameters
+    assert result.parameters["epochs"] == 3 and result.parameters["lr"] == 0.05
+    assert result.metrics["mse"].higher_is_better is False
+    assert result.metrics["mse"].value == pytest.approx(fin.metrics["mse"].value)
+    assert result.validation_losses == [fin.validation_losses]
     # Every view names the metrics: the results model, the CSV, Markdown; no Acc. column.
     from qtui.analysis.summary_builder import document
     from qtui.report import results as results_model
@@ -123,7 +124,7 @@ def test_regression_metrics_validation_and_params_used(
     assert data[0]["validation_loss"] == pytest.approx(fin.validation_losses[-1])
     md = MarkdownExporter().render(doc)
     assert "mse" in md and "r2" in md and "qubits" not in md
-    assert doc["runs"][0]["parameters"].get("qubits") is None
+    assert doc.runs[0].parameters.get("qubits") is None
     # ... and history: `qtui history SESSION` names the metric with the model's text.
     from qtui.cli.main import main
     from qtui.store.history_db import HistoryDB
