@@ -165,8 +165,7 @@ class ForkServer:
 
     def close(self, timeout: float = 5.0) -> None:
         """End the server (it kills any run still going) and wait for it; safe twice."""
-        with contextlib.suppress(Exception):
-            atexit.unregister(self.close)
+        atexit.unregister(self.close)
         sock, self._sock = self._sock, None
         if sock is not None:
             with contextlib.suppress(OSError):

@@ -112,7 +112,7 @@ def main() -> None:
     try:
         for name in PRELOAD:
             importlib.import_module(name)
-    except BaseException as exc:  # noqa: BLE001 - reported to qtui, which falls back
+    except BaseException as exc:  # noqa: BLE001 - boundary: sent to qtui, which notes it and falls back to spawn
         _send(sock, {"ready": False, "error": f"{type(exc).__name__}: {exc}",
                      "traceback": traceback.format_exc()[-4000:]})
         os._exit(1)
@@ -249,14 +249,14 @@ def _child(sock: socket.socket, req: dict[str, Any], fds: list[int]) -> None:
         from qtui.core.config import RunSpec
 
         code = run_forked(RunSpec.from_dict(req["spec"]), ev_fd)
-    except BaseException:  # noqa: BLE001 - whatever it is, it goes to the run's stderr
-        with contextlib.suppress(BaseException):
-            traceback.print_exc()
+    except BaseException:  # noqa: BLE001 - boundary: the traceback goes to the run's stderr, which its crash report carries
+        traceback.print_exc()
     finally:
-        with contextlib.suppress(BaseException):
+        try:
             sys.stdout.flush()
             sys.stderr.flush()
-        os._exit(code)
+        finally:
+            os._exit(code)  # whatever happened above: a forked child never returns into the server
 
 
 def stamp_environ(name: str, value: str) -> bool:

@@ -76,7 +76,7 @@ def probe_method(device: str, method: str) -> dict[str, Any]:
         if any(g is None for g in grads):
             raise RuntimeError("backward produced no gradient for the circuit's weights")
         out["supported"] = True
-    except Exception as exc:  # noqa: BLE001 - every failure is an answer
+    except Exception as exc:  # noqa: BLE001 - boundary: the failure is the probe's answer (its reason)
         out["reason"] = clean_reason(exc)
     if out["supported"]:
         out["resolved"] = ctx.resolved_diff_method or method
@@ -100,7 +100,7 @@ def probe_device(name: str, dist: str) -> dict[str, Any]:
     }
     try:
         qml.device(name, wires=PROBE_WIRES)
-    except Exception as exc:  # noqa: BLE001 - missing extras, no GPU, ...
+    except Exception as exc:  # noqa: BLE001 - boundary: missing extras, no GPU...: the device's reason
         info["reason"] = f"cannot be created with wires={PROBE_WIRES}: {clean_reason(exc)}"
         return info
     methods = {m: probe_method(name, m) for m in DIFF_METHODS}

@@ -260,7 +260,7 @@ def _run_path(script: str, args: list[str]) -> tuple[int, str, str]:
         runpy.run_path(script, run_name="__main__")
     except SystemExit as exc:
         return _exit_code(exc), "SystemExit", ""
-    except BaseException as exc:  # noqa: BLE001 - the script may raise anything
+    except BaseException as exc:  # noqa: BLE001 - boundary: the script's own error, printed and returned for run_failed
         sys.excepthook(type(exc), exc, exc.__traceback__)
         return 1, type(exc).__name__, str(exc)
     finally:
@@ -277,7 +277,7 @@ def run_script(spec: RunSpec, emit: Emit) -> bool:
     counter.install()
     try:
         return _run(spec, emit, counter)
-    except BaseException as exc:  # noqa: BLE001 - qtui's own setup failed
+    except BaseException as exc:  # boundary: qtui's own setup failed: a run_failed event says so
         if isinstance(exc, KeyboardInterrupt):
             raise
         emit(RunFailed(run_id=spec.run_id, exc_type=type(exc).__name__, message=str(exc),
@@ -359,11 +359,14 @@ def _os_exit_ends_the_run(finish: Callable[[int, str, str], bool]) -> Iterator[N
     def exit_hook(status: int) -> NoReturn:
         if os.getpid() == me and ended.acquire(blocking=False):
             ok = False
-            with contextlib.suppress(BaseException):
+            try:
                 sys.stdout.flush()
                 sys.stderr.flush()
                 ok = finish(int(status), "ExitCode" if status else "", "")
-            real_exit(0 if ok else 1)
+            except BaseException:  # noqa: BLE001 - boundary: on the run's stderr; exit code 1 says the end was not recorded
+                traceback.print_exc()
+            finally:
+                real_exit(0 if ok else 1)  # whatever happened: the script asked to exit now
         real_exit(status)
 
     os._exit = exit_hook
@@ -447,11 +450,11 @@ def higher_is_better(name: str) -> bool:
 
 
 def _thread_count() -> int:
-    try:
-        import psutil
+    import psutil
 
+    try:
         return int(psutil.Process().num_threads())
-    except Exception:  # noqa: BLE001
+    except psutil.Error:  # cannot read /proc: the threads Python knows of
         return threading.active_count()
 
 

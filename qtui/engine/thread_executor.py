@@ -48,7 +48,7 @@ class ThreadRun(RunHandle):
                 run_training(spec, emit, self._stop.is_set)
             except Cancelled:
                 self._cancelled = True
-            except BaseException as exc:  # noqa: BLE001 - reported as a crash
+            except BaseException as exc:  # noqa: BLE001 - boundary: finish() reports it as run_crashed
                 self._crash = f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"
             finally:
                 wake()

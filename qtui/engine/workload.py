@@ -231,7 +231,7 @@ def load_builder(spec: str, search_path: Sequence[str] = ()) -> Callable[[Worklo
     try:
         _load_top_level(module_name.partition(".")[0], folders)
         module = importlib.import_module(module_name)
-    except Exception as exc:  # noqa: BLE001 - any import failure is the user's to see
+    except Exception as exc:  # boundary: any import failure is the user's, raised as a WorkloadError naming it
         hint = ""
         if isinstance(exc, ModuleNotFoundError):
             hint = (

@@ -58,7 +58,7 @@ def build_once(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             result = builder(ctx)
-    except Exception as exc:  # noqa: BLE001 - the user's code may raise anything
+    except Exception as exc:  # noqa: BLE001 - boundary: the user's code may raise anything; the check's error says it
         return {"ok": False, "error": f"workload {spec!r} raised {type(exc).__name__}: {exc}"}
     try:
         wl = check_workload(result, spec)
