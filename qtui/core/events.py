@@ -705,8 +705,8 @@ def decode(line: bytes | str) -> tuple[Event | None, str | None]:
         raw = bytes(line).strip()
     try:
         event: Event = _DECODER.decode(raw)
-    except Exception as exc:  # noqa: BLE001 - the contract is "never raises"
-        return _rejected(raw, exc)
+    except (msgspec.DecodeError, RecursionError, ValueError, TypeError) as exc:
+        return _rejected(raw, exc)  # every way a line can be refused: the reason is returned
     if not raw.isascii():
         # msgspec checks the strings it decodes, not those it skips (unknown fields).
         try:

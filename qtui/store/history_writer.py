@@ -155,7 +155,7 @@ class HistoryWriter:
                 try:
                     self.db.record(item)
                     self.written += 1
-                except Exception as exc:  # noqa: BLE001 - a history problem never stops a run
+                except Exception as exc:  # noqa: BLE001 - boundary: kept in self.failure, warned on close; a history problem never stops a run
                     with self._cond:
                         self.failure = str(exc) or type(exc).__name__
             with self._cond:
