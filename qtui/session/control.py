@@ -268,7 +268,7 @@ class SessionController:
                 if self.on_launch is not None:
                     self.on_launch(submission)
                 sup.run()
-            except BaseException as exc:  # noqa: BLE001 - handed to on_finished / error
+            except BaseException as exc:  # noqa: BLE001 - boundary: kept in self.error and handed to on_finished
                 error = exc
             finally:
                 # A session that raised before session_finished still flushes its
@@ -279,7 +279,7 @@ class SessionController:
                 if submission.executor is not None:
                     try:  # a cluster's: cancels its unfinished jobs unless left running
                         submission.executor.close()
-                    except Exception as exc:  # noqa: BLE001 - the next submission still runs
+                    except Exception as exc:  # noqa: BLE001 - boundary: handed to on_finished; the next submission still runs
                         error = error or exc
             with self._lock:
                 submission = self._pending.pop(0) if self._pending else None
@@ -368,7 +368,7 @@ class SessionController:
             error = None
             try:
                 follow(path, self.on_event, self._stop_follow)
-            except Exception as exc:  # noqa: BLE001 - reported through on_done
+            except Exception as exc:  # noqa: BLE001 - boundary: reported through on_done
                 error = f"{type(exc).__name__}: {exc}"
             if on_done is not None:
                 on_done(error)
