@@ -148,8 +148,8 @@ def test_failed_render_keeps_old_file_and_leaves_no_temp(
 ) -> None:
     target = tmp_path / "r.html"
     target.write_text("old report")
-    broken = summary.to_builtins()
-    broken["runs"][0]["epoch_losses"] = 5  # not a list: not a summary, nothing to draw
+    broken = copy.deepcopy(summary)
+    broken.runs[0].epoch_losses = 5  # type: ignore[assignment]  # not a list: no loss chart
     with pytest.raises(ExportError, match="could not render the html export"):
         write_summary(broken, target, "html", force=True)
     assert target.read_text() == "old report"

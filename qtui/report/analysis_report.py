@@ -8,17 +8,14 @@ the same sections, in the same order, as the Markdown and HTML exports.
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.console import Console
 
 from qtui.core.summary_schema import Summary
 from qtui.report import narrative as nv
 from qtui.report.console_report import print_document
-from qtui.report.typed import as_summary
 
 
-def print_analysis(summary: Summary | dict[str, Any], console: Console) -> None:
+def print_analysis(summary: Summary, console: Console) -> None:
     """The recommendation, sweep tables, verdicts and crossovers, notes, environment
     and command line."""
-    print_document(nv.build(as_summary(summary)), console, nv.ANALYSIS_SECTIONS)
+    print_document(nv.build(summary), console, nv.ANALYSIS_SECTIONS)

@@ -15,7 +15,6 @@ errors, warnings) is printed as plain ``Text``, never parsed as rich markup.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from rich import box
 from rich.console import Console
@@ -26,7 +25,6 @@ from qtui.analysis.outcomes import describe_error
 from qtui.core.parameters import run_label
 from qtui.core.summary_schema import Run, Summary
 from qtui.report import narrative as nv
-from qtui.report.typed import as_summary
 
 _TONES = {"warn": "yellow", "note": "dim"}
 
@@ -143,19 +141,18 @@ def print_document(doc: nv.Document, console: Console, keys: Iterable[str] | Non
             _print_block(block, console, section.title)
 
 
-def print_report(summary: Summary | dict[str, Any], console: Console) -> None:
+def print_report(summary: Summary, console: Console) -> None:
     """The results, unstable results, phases, device truth, runs, refusals and warnings."""
-    print_document(nv.build(as_summary(summary)), console, nv.RESULT_SECTIONS)
+    print_document(nv.build(summary), console, nv.RESULT_SECTIONS)
 
 
 def _unfinished(summary: Summary) -> list[Run]:
     return [r for r in summary.runs if r.state != "finished"]
 
 
-def exit_reason(summary: Summary | dict[str, Any]) -> str | None:
+def exit_reason(summary: Summary) -> str | None:
     """``N of M runs did not finish (a: crashed, SIGKILL; ...)`` or None."""
-    typed = as_summary(summary)
-    bad = _unfinished(typed)
+    bad = _unfinished(summary)
     if not bad:
         return None
     shown = "; ".join(
@@ -163,4 +160,4 @@ def exit_reason(summary: Summary | dict[str, Any]) -> str | None:
         for r in bad[:3]
     )
     more = f"; and {len(bad) - 3} more" if len(bad) > 3 else ""
-    return f"{len(bad)} of {len(typed.runs)} runs did not finish ({shown}{more})"
+    return f"{len(bad)} of {len(summary.runs)} runs did not finish ({shown}{more})"

@@ -50,7 +50,6 @@ from qtui.analysis import stability
 from qtui.core import node_types, units
 from qtui.core.parameters import label, varying_parameters
 from qtui.core.summary_schema import Quantum, Result, Summary
-from qtui.report.typed import as_results, as_summary
 
 #: Above this many cores in use a combination is fast by burning cores.
 BURN_CORES = 1.5
@@ -381,9 +380,9 @@ def _row(r: Result, name: str, best_result: Result | None, metric_keys: list[str
     )
 
 
-def from_results(entries: Iterable[Result | dict[str, Any]]) -> Results:
+def from_results(entries: Iterable[Result]) -> Results:
     """The model of a list of results (the TUI builds it from ``combos()``)."""
-    results = as_results(entries)
+    results = list(entries)
     kinds = {r.loss_kind or "last_epoch" for r in results}
     kind = kinds.pop() if len(kinds) == 1 else "mixed"
     cols = _columns_for(results, kind)
@@ -398,9 +397,9 @@ def from_results(entries: Iterable[Result | dict[str, Any]]) -> Results:
     return Results(cols, rows, kind)
 
 
-def build(summary: Summary | dict[str, Any]) -> Results:
+def build(summary: Summary) -> Results:
     """The model of a summary document."""
-    return from_results(as_summary(summary).results)
+    return from_results(summary.results)
 
 
 def _mark_best(cols: tuple[Column, ...], rows: list[Row]) -> None:

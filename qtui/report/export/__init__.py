@@ -19,15 +19,13 @@ import errno
 import os
 import re
 from pathlib import Path
-from typing import Any
 
-from qtui.core.summary_schema import Summary, SummaryError
+from qtui.core.summary_schema import Summary
 from qtui.report.export.base import Exporter, ExportError
 from qtui.report.export.csv_export import CsvExporter
 from qtui.report.export.html_export import HtmlExporter
 from qtui.report.export.json_export import JsonExporter
 from qtui.report.export.markdown_export import MarkdownExporter
-from qtui.report.typed import as_summary
 
 __all__ = [
     "EXPORTERS",
@@ -57,14 +55,6 @@ def get_exporter(fmt: str) -> Exporter:
         ) from None
 
 
-def _typed(summary: Summary | dict[str, Any]) -> Summary:
-    """The typed summary; a dict that is not one is an ``ExportError`` (one line)."""
-    try:
-        return as_summary(summary)
-    except SummaryError as exc:
-        raise ExportError(f"cannot export: {exc}") from None
-
-
 def format_for_path(path: str | os.PathLike[str]) -> str | None:
     """The format a file name implies (``x.md`` -> ``md``), if any."""
     ext = Path(path).suffix.lower().lstrip(".")
@@ -72,11 +62,11 @@ def format_for_path(path: str | os.PathLike[str]) -> str | None:
     return ext if ext in EXPORTERS else None
 
 
-def render(summary: Summary | dict[str, Any], fmt: str) -> str | bytes:
+def render(summary: Summary, fmt: str) -> str | bytes:
     """Render in memory; any failure becomes a one-line ``ExportError``."""
     exporter = get_exporter(fmt)
     try:
-        return exporter.render(as_summary(summary))
+        return exporter.render(summary)
     except ExportError:
         raise
     except Exception as exc:
@@ -140,7 +130,7 @@ def _atomic_write(path: Path, data: bytes, force: bool) -> None:
 
 
 def write_summary(
-    summary: Summary | dict[str, Any], path: str | os.PathLike[str], fmt: str, force: bool = False
+    summary: Summary, path: str | os.PathLike[str], fmt: str, force: bool = False
 ) -> Path:
     """Render ``summary`` as ``fmt`` and write it to ``path`` atomically."""
     target = Path(path).expanduser()
@@ -150,17 +140,16 @@ def write_summary(
     return target
 
 
-def default_stem(summary: Summary | dict[str, Any]) -> str:
+def default_stem(summary: Summary) -> str:
     """``qtui-<session id>``, made safe as a file name."""
-    typed = as_summary(summary)
-    sid = typed.session_id or ""
+    sid = summary.session_id or ""
     if not sid:
-        sid = re.sub(r"[^0-9]", "", typed.datetime or "")[:14] or "summary"
+        sid = re.sub(r"[^0-9]", "", summary.datetime or "")[:14] or "summary"
     return "qtui-" + re.sub(r"[^A-Za-z0-9._-]", "_", sid)
 
 
 def write_all(
-    summary: Summary | dict[str, Any],
+    summary: Summary,
     folder: str | os.PathLike[str],
     force: bool = False,
     formats: tuple[str, ...] = FORMATS,
@@ -174,7 +163,6 @@ def write_all(
     out_dir = Path(folder).expanduser()
     if not out_dir.is_dir():
         raise ExportError(f"cannot write to {out_dir}: not an existing folder")
-    summary = _typed(summary)  # decoded once for every format
     stem = default_stem(summary)
     ordered = sorted(formats, key=lambda f: f != "json")
     targets = [(fmt, out_dir / f"{stem}.{get_exporter(fmt).extension}") for fmt in ordered]

@@ -14,7 +14,6 @@ every other view.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any
 
 from qtui.core.summary_schema import Summary
 
@@ -34,6 +33,5 @@ class Exporter(ABC):
     description: str = ""
 
     @abstractmethod
-    def render(self, summary: Summary | dict[str, Any]) -> str | bytes:
-        """The whole file's contents for this summary (a dict is decoded first:
-        ``qtui.report.typed``)."""
+    def render(self, summary: Summary) -> str | bytes:
+        """The whole file's contents for this summary."""

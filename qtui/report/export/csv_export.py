@@ -29,7 +29,6 @@ from qtui.core.summary_schema import Run, RunResult, Summary
 from qtui.report.export.base import Exporter
 from qtui.report.phase_table import PHASES, STEP_PHASES
 from qtui.report.results import ran_on
-from qtui.report.typed import as_summary
 
 FIXED_COLUMNS = [
     "session_id",
@@ -205,8 +204,8 @@ class CsvExporter(Exporter):
     extension = "csv"
     description = "one row per run with parameter_* columns; raw numbers (s, bytes)"
 
-    def render(self, summary: Summary | dict[str, Any]) -> str:
-        columns, data = rows(as_summary(summary))
+    def render(self, summary: Summary) -> str:
+        columns, data = rows(summary)
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
         writer.writeheader()

@@ -22,7 +22,6 @@ from qtui.report import narrative as nv
 from qtui.report.export.base import Exporter, ExportError
 from qtui.report.export.json_export import dumps
 from qtui.report.phase_table import PHASES
-from qtui.report.typed import as_summary
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;
@@ -256,5 +255,5 @@ class HtmlExporter(Exporter):
     extension = "html"
     description = "single-file report with plotly charts; plotly.js embedded, no network needed"
 
-    def render(self, summary: Summary | dict[str, Any]) -> str:
-        return render_html(as_summary(summary))
+    def render(self, summary: Summary) -> str:
+        return render_html(summary)

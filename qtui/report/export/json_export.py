@@ -8,13 +8,10 @@ JavaScript would refuse the whole file for one bad number.
 
 from __future__ import annotations
 
-from typing import Any
-
 import msgspec
 
 from qtui.core.summary_schema import Summary
 from qtui.report.export.base import Exporter
-from qtui.report.typed import as_summary
 
 
 def dumps(summary: Summary, indent: int | None = 2) -> str:
@@ -29,5 +26,5 @@ class JsonExporter(Exporter):
     extension = "json"
     description = "the summary itself (schema qtui.summary); qtui report/compare read it back"
 
-    def render(self, summary: Summary | dict[str, Any]) -> str:
-        return dumps(as_summary(summary))
+    def render(self, summary: Summary) -> str:
+        return dumps(summary)

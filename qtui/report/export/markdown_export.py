@@ -15,7 +15,6 @@ from typing import Any
 from qtui.core.summary_schema import Summary
 from qtui.report import narrative as nv
 from qtui.report.export.base import Exporter
-from qtui.report.typed import as_summary
 
 
 def _esc(text: Any) -> str:
@@ -86,5 +85,5 @@ class MarkdownExporter(Exporter):
     extension = "md"
     description = "results table and environment, ready to paste into a forum post or issue"
 
-    def render(self, summary: Summary | dict[str, Any]) -> str:
-        return render_markdown(as_summary(summary))
+    def render(self, summary: Summary) -> str:
+        return render_markdown(summary)
