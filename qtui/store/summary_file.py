@@ -36,13 +36,13 @@ class SummaryFile:
     def write(self, data: Summary | None = None) -> str | None:
         """Write ``data`` (else ``build()``) now; returns where it went (None when it
         failed: see ``error``)."""
-        from qtui.report.export import write_summary
+        from qtui.report.export import ExportError, write_summary
 
         with self._lock:
+            doc = self.build() if data is None else data  # a failure here is a bug: raised
             try:
-                doc = self.build() if data is None else data
                 where = str(write_summary(doc, self.path, "json", force=True))
-            except Exception as exc:  # noqa: BLE001 - kept, reported by final()
+            except (OSError, ExportError) as exc:  # kept, reported by final()
                 self.error = str(exc)
                 return None
             self.error = None
