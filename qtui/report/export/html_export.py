@@ -134,7 +134,7 @@ def _figures(summary: Summary) -> list[tuple[str, str, Any]]:
         figs += _result_figures(go, timed, varying)
     phased = [r for r in timed if r.phases and r.steps]
     if phased:
-        figs.append(("phases", "Where the time goes", _phase_figure(go, phased, varying)))
+        figs.append(("phases", "Milliseconds per step, by phase", _phase_figure(go, phased, varying)))
     return figs + _sweep_figures(go, summary)
 
 
