@@ -35,11 +35,8 @@ class StaticCapabilities:
 def best_for(caps: Any, device: str) -> str | None:
     """What ``best`` resolves to on ``device``: ``Capabilities.support`` or ``best_method``."""
     support = getattr(caps, "support", None)
-    if callable(support):  # qtui.session.capabilities.Capabilities
-        try:
-            resolved = getattr(support(device, "best"), "resolved", None)
-        except Exception:  # noqa: BLE001 - an odd probe answer must not break the form
-            resolved = None
+    if callable(support):  # qtui.session.capabilities.Capabilities (a lookup: never raises)
+        resolved = getattr(support(device, "best"), "resolved", None)
         if resolved:
             return str(resolved)
     best_method = getattr(caps, "best_method", None)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import events
+from textual._context import NoActiveAppError
 from textual.widgets import Static
 
 if TYPE_CHECKING:
@@ -74,7 +75,7 @@ class LivePanel:
     def _on_unmount(self) -> None:
         try:
             app: Any = getattr(self, "app")  # noqa: B009 - a Widget's, not the mixin's
-        except Exception:  # noqa: BLE001 - no active app while tearing down
+        except NoActiveAppError:  # no active app while tearing down
             return
         unregister = getattr(app, "unregister_panel", None)
         if unregister is not None:

@@ -27,6 +27,7 @@ from itertools import groupby
 
 from rich.segment import Segment
 from rich.style import Style
+from textual._context import NoActiveAppError
 from textual.geometry import Size
 from textual.strip import Strip
 from textual.widget import Widget
@@ -184,13 +185,10 @@ class LineGraph(Widget):
         return Strip.blank(size.width)
 
     def _styles(self) -> tuple[Style, Style]:
-        try:
-            base = self.rich_style
-        except Exception:  # noqa: BLE001 - unmounted (benchmarks)
-            base = Style()
+        base = self.rich_style
         try:
             muted = Style(color=self.app.current_theme.foreground, dim=True)
-        except Exception:  # noqa: BLE001 - not mounted (benchmarks) or no theme
+        except NoActiveAppError:  # not mounted (benchmarks)
             muted = Style(dim=True)
         return base, muted
 
