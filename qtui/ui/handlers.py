@@ -302,7 +302,7 @@ class ActionHandlers(_Base):
                 lambda name, where: self.save_screenshot(filename=name, path=where),
                 lambda where, stem: write_tab_images(self, where, stem, force),
             )
-        except Exception as exc:  # noqa: BLE001 - the user needs to read why
+        except Exception as exc:  # noqa: BLE001 - boundary: shown in a MessageScreen; the app goes on
             self.push_screen(MessageScreen("Export failed", str(exc)))
             return []
         self.exported = paths
@@ -334,7 +334,7 @@ class ActionHandlers(_Base):
             from qtui.store.history_db import HistoryDB, recording
 
             db = self.history_factory() if self.history_factory else HistoryDB()
-        except Exception as exc:  # noqa: BLE001 - history is a convenience, runs go on
+        except Exception as exc:  # noqa: BLE001 - boundary: a warning Notice says so; runs go on unrecorded
             self.post_message(Notice(f"history not recorded: {exc}", "warning"))
             return on_event
         return recording(on_event, db)  # type: ignore[no-any-return]

@@ -12,6 +12,7 @@ what the TUI lists is what the CLI lists.  The results are shown with the live
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -126,7 +127,7 @@ class HistoryScreen(Screen[None]):
         try:
             db = self._db()
             self.sessions = list(db.sessions())
-        except Exception as exc:  # noqa: BLE001 - show why, keep the app alive
+        except Exception as exc:  # noqa: BLE001 - boundary: shown in #history-error; the app goes on
             self.query_one("#history-error", Static).update(f"history unavailable: {exc}")
             return
         if not self.sessions:
@@ -152,7 +153,7 @@ class HistoryScreen(Screen[None]):
         """``local``, or the cluster executor (its jobs folder kept for ``a``)."""
         try:
             started = db.session_started(session_id)
-        except Exception:  # noqa: BLE001 - a column, not worth failing the list for
+        except sqlite3.Error:  # a column, not worth failing the list for: "?" says unknown
             return "?"
         executor = dict(started.executor) if started is not None else {}
         if executor.get("jobs_dir"):
@@ -194,7 +195,7 @@ class HistoryScreen(Screen[None]):
         sid = str(key.value)
         try:
             return sid, self._db().summary(sid)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - boundary: shown in #history-error; the app goes on
             self.query_one("#history-error", Static).update(f"cannot open {sid}: {exc}")
             return None
 

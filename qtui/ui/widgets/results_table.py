@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
+from textual._context import NoActiveAppError
 from textual.binding import Binding
 from textual.widgets import DataTable
 
@@ -93,7 +94,7 @@ class ResultsTable(LivePanel, DataTable[Text]):
         try:
             good = f"bold {self.app.current_theme.success or 'green'}"
             burn = f"bold reverse {self.app.current_theme.warning or 'yellow'}"
-        except Exception:  # noqa: BLE001 - no app theme yet
+        except NoActiveAppError:  # not mounted in an app: no theme
             good, burn = "bold", "bold reverse"
         # the columns come from the model too (the loss column's title names its kind)
         self.clear(columns=True)

@@ -14,6 +14,7 @@ import time
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
+from textual.css.query import NoMatches
 from textual.widgets import DataTable, Static, TabbedContent
 
 from qtui.core import units
@@ -67,7 +68,7 @@ class WarningsPanel(LivePanel, Vertical):
         # the tab's label counts them, so they are seen from every tab
         n = len(state.warnings)
         for tabs in self.app.query(TabbedContent):
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(NoMatches):  # a TabbedContent without a warnings tab
                 tabs.get_tab("warnings").label = f"4 Warnings ({n})" if n else "4 Warnings"
 
     def update_data(self, state: LiveState) -> None:
