@@ -168,7 +168,7 @@ def _load_command(name: str) -> tuple[ModuleType | None, str | None]:
     module_name = f"qtui.cli.commands.{name}"
     try:
         module = importlib.import_module(module_name)
-    except Exception as exc:  # noqa: BLE001 - a broken command must not break the rest
+    except Exception as exc:  # noqa: BLE001 - boundary: _warn_broken says it; the other commands still load
         return None, one_line(f"{type(exc).__name__}: {exc}")
     if not callable(getattr(module, "register", None)):
         return None, f"{module_name} has no register(subparsers)"
