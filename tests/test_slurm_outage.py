@@ -16,7 +16,7 @@ import pytest
 from engine_helpers import tiny
 
 from qtui.cluster.jobs_folder import JobRecord, Manifest, write_manifest
-from qtui.cluster.slurm_executor import SchedulerError, SlurmExecutor
+from qtui.cluster.slurm_executor import SlurmExecutor
 from qtui.cluster.slurm_options import SlurmOptions
 from qtui.core import events as ev
 from qtui.core.config import RunSpec
@@ -122,8 +122,24 @@ def test_a_failed_scancel_is_reported(tmp_path: Path, bin_dir: Path) -> None:
         assert why is not None and "scancel 4242_0" in why and "permission denied" in why
         assert any("could not cancel" in n and "permission denied" in n for n in _notes(events))
     finally:
-        with pytest.raises(SchedulerError, match="permission denied"):
-            executor.close()  # the job may still run: the session's end says so
+        executor.close()  # scancels the still-running job again: it fails again
+    assert list(executor.cancel_failures) == ["r1"]  # for whoever closed it to report
+    assert "permission denied" in executor.cancel_failures["r1"]
+
+
+def test_cancelling_a_job_that_has_just_ended_is_no_failure(
+    tmp_path: Path, bin_dir: Path
+) -> None:
+    _tool(bin_dir, "squeue", "echo '4242_0|RUNNING|None|node7'")
+    _tool(bin_dir, "sacct", "exit 0")
+    _tool(bin_dir, "scancel", "echo 'scancel: error: Kill job error on job id 4242_0: "
+          "Job/step already completing or completed' >&2; exit 1")
+    executor, events, _ = _attached(tmp_path)
+    _wait(lambda: executor.state("r1").state == "RUNNING", "the job to be RUNNING")
+    assert executor.scancel("r1") is None
+    executor.close()
+    assert executor.cancel_failures == {}
+    assert not any("cancel" in n for n in _notes(events))
 
 
 def test_a_successful_scancel_reports_nothing(tmp_path: Path, bin_dir: Path) -> None:
@@ -135,4 +151,5 @@ def test_a_successful_scancel_reports_nothing(tmp_path: Path, bin_dir: Path) -> 
     assert executor.scancel("r1") is None
     executor.close()  # scancels the still-running job again, quietly
     assert (tmp_path / "scancelled").read_text().split() == ["4242_0", "4242_0"]
+    assert executor.cancel_failures == {}
     assert not any("cancel" in n for n in _notes(events))

@@ -33,8 +33,9 @@ A scheduler that does not answer (``squeue``/``sacct`` exit non-zero, time out o
 are missing: the controller is down or unreachable) is not a verdict: every
 state stays as last seen, the clock towards LOST restarts, and once the outage
 lasts ``outage_note_s`` a note names the command and its stderr (another says
-when it answers again).  A ``scancel`` that fails is a note too, and ``close``
-raises ``SchedulerError`` naming the jobs it could not cancel.
+when it answers again).  A ``scancel`` that fails is a note too, and stays in
+``cancel_failures`` for whoever closes the executor to report (its jobs may
+still be running).
 
 ``detach()`` (quit and leave the jobs running): from then on ``cancel`` and
 ``close`` stop following and never ``scancel``; ``qtui watch --jobs-dir``
@@ -91,7 +92,9 @@ _JOB_ENDS = frozenset({
 #: Seconds the log may lag behind the scheduler's final state (shared storage).
 LOG_GRACE_S = 5.0
 #: What squeue says (exit 1) for a job id the controller has purged: an answer, "not here".
-_SQUEUE_UNKNOWN_JOB = "Invalid job id specified"
+_UNKNOWN_JOB = "Invalid job id specified"
+#: What scancel says for a job that has ended meanwhile: nothing was left to cancel.
+_NOTHING_TO_CANCEL = (_UNKNOWN_JOB, "already completing or completed")
 
 
 class SchedulerError(Exception):
@@ -279,13 +282,14 @@ class SlurmExecutor(Executor):
                     self.scancel(run_id)  # the whole job: nobody watches its runs any more
         if self._poller is not None:
             self._poller.join(timeout=5)
+
+    @property
+    def cancel_failures(self) -> dict[str, str]:
+        """run_id -> why its job could not be cancelled (it may still be running).  A note
+        says so during the session; after ``close`` none reaches the session, so whoever
+        closes the executor reports these."""
         with self._lock:
-            failed = dict(self._cancel_failures)
-        if failed:  # after the session's end a note reaches nobody: the caller reports this
-            raise SchedulerError(
-                f"{len(failed)} job(s) could not be cancelled and may still be running "
-                f"(scancel them by hand): " + "; ".join(sorted(set(failed.values())))
-            )
+            return dict(self._cancel_failures)
 
     # --- scheduler state ---------------------------------------------------------
     def cancel_run(self, run_id: str) -> str:
@@ -312,7 +316,7 @@ class SlurmExecutor(Executor):
     def scancel(self, run_id: str) -> str | None:
         """Cancel one run's job (``scancel`` on SLURM, a signal on submitit's local
         executor).  None when done (or nothing was left to cancel), else why it failed:
-        that is also a note, and ``close`` raises it."""
+        that is also a note, and stays in ``cancel_failures``."""
         why = self._cancel_job(run_id)
         with self._lock:
             if why is None:
@@ -330,7 +334,7 @@ class SlurmExecutor(Executor):
             return None  # never submitted: nothing to cancel
         if self.options.cluster == "slurm":
             try:
-                _run(["scancel", rec.job_id])
+                _run(["scancel", rec.job_id], empty_when=_NOTHING_TO_CANCEL)
             except SchedulerError as exc:
                 return str(exc)
             return None
@@ -509,7 +513,7 @@ class SlurmExecutor(Executor):
             return {}
         squeue = _run(
             ["squeue", "-h", "-r", "-j", ",".join(arrays), "-o", "%i|%T|%r|%N"],
-            empty_when=_SQUEUE_UNKNOWN_JOB,
+            empty_when=(_UNKNOWN_JOB,),
         )
         for line in squeue.splitlines():
             parts = line.strip().split("|")
@@ -567,10 +571,11 @@ def _local_job_failed(job: Any, *, unreadable: bool) -> bool:
         return unreadable
 
 
-def _run(cmd: list[str], *, empty_when: str = "", timeout_s: float = 30.0) -> str:
+def _run(cmd: list[str], *, empty_when: tuple[str, ...] = (), timeout_s: float = 30.0) -> str:
     """A scheduler command's stdout.  ``SchedulerError`` naming the command and its
     stderr when it cannot run, times out or exits non-zero (the controller is down,
-    unreachable, refuses), unless its stderr holds ``empty_when``: then "" (an answer)."""
+    unreachable, refuses), unless its stderr holds one of ``empty_when``: then "" (an
+    answer: "no such job")."""
     shown = " ".join(cmd)
     try:
         done = subprocess.run(
@@ -583,7 +588,7 @@ def _run(cmd: list[str], *, empty_when: str = "", timeout_s: float = 30.0) -> st
         raise SchedulerError(f"`{shown}` could not run: {exc}") from None
     if done.returncode != 0:
         err = " ".join(done.stderr.split())[:300]
-        if empty_when and empty_when in err:
+        if any(text in err for text in empty_when):
             return ""
         raise SchedulerError(f"`{shown}` exited {done.returncode}: {err or 'no stderr'}")
     return done.stdout
