@@ -281,6 +281,7 @@ class SessionController:
                         submission.executor.close()
                     except Exception as exc:  # noqa: BLE001 - boundary: handed to on_finished; the next submission still runs
                         error = error or exc
+                    error = error or _uncancelled(submission.executor)
             with self._lock:
                 submission = self._pending.pop(0) if self._pending else None
             if submission is None:
@@ -375,6 +376,20 @@ class SessionController:
 
         self._follower = threading.Thread(target=loop, name="qtui-follow", daemon=True)
         self._follower.start()
+
+
+def _uncancelled(executor: Any) -> Exception | None:
+    """The jobs a cluster executor could not cancel (they may still be running), as
+    an error for ``on_finished``: after its session, no note of theirs reaches anyone."""
+    failed: dict[str, str] = getattr(executor, "cancel_failures", None) or {}
+    if not failed:
+        return None
+    from qtui.cluster.slurm_executor import SchedulerError
+
+    return SchedulerError(
+        f"{len(failed)} job(s) could not be cancelled and may still be running "
+        "(scancel them by hand): " + "; ".join(sorted(set(failed.values())))
+    )
 
 
 def history_enabled() -> bool:
