@@ -490,7 +490,7 @@ def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[st
     monkeypatch.chdir(tmp_path)
     data = tmp_path.parent / f"{tmp_path.name}-data"
     monkeypatch.setenv("QTUI_DATA_DIR", str(data))
-    good = document(SessionSummary())
+    good = document(SessionSummary()).to_builtins()
     (tmp_path / "good.json").write_text(json.dumps(good))
     strtimes = {**good, "results": [{"label": "a", "times": ["1.0", "2.0"], "mean": 1.5}]}
     (tmp_path / "strtimes.json").write_text(json.dumps(strtimes))

@@ -20,6 +20,7 @@ from qtui.analysis.summary_builder import document
 from qtui.core import events as ev
 from qtui.core import units
 from qtui.core.config import RunSpec
+from qtui.core.summary_schema import Summary
 from qtui.report import results
 
 OWN = "workloads.device_truth:own_device"
@@ -34,7 +35,7 @@ def _env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     assert_no_children()
 
 
-def _summary(rec: object) -> dict[str, object]:
+def _summary(rec: object) -> Summary:
     s = SessionSummary()
     for e in rec.events:  # type: ignore[attr-defined]
         s.apply(e)
@@ -50,8 +51,8 @@ def test_own_device_started_as_lightning_adjoint_fails_with_one_line_naming_both
     assert end.message == FOREIGN_LINE
     # never a result under the label it was started as
     doc = _summary(rec)
-    (result,) = doc["results"]  # type: ignore[misc]
-    assert result["runs"] == {"total": 1, "finished": 0} and result["mean"] is None
+    (result,) = doc.results
+    assert (result.runs.total, result.runs.finished) == (1, 0) and result.mean is None
 
 
 def test_allow_foreign_device_records_the_run_under_what_ran() -> None:
@@ -67,13 +68,13 @@ def test_allow_foreign_device_records_the_run_under_what_ran() -> None:
     assert [(d.name, d.wires, d.shots) for d in q.devices] == [("default.qubit", 2, None)]
     assert q.executions_per_step == 1.0 and q.circuits_per_step == 1.0 and q.execute_s > 0
     doc = _summary(rec)
-    (result,) = doc["results"]  # type: ignore[misc]
-    assert result["parameters"]["device"] == "default.qubit"
-    assert result["parameters"]["diff_method"] == "backprop"
-    assert result["quantum"]["asked"] == ["lightning.qubit+adjoint"]
-    (run,) = doc["runs"]  # type: ignore[misc]
-    assert run["asked"] == {"device": "lightning.qubit", "diff_method": "adjoint"}
-    assert run["resolved_diff_method"] == "backprop"
+    (result,) = doc.results
+    assert result.parameters["device"] == "default.qubit"
+    assert result.parameters["diff_method"] == "backprop"
+    assert result.quantum is not None and result.quantum.asked == ["lightning.qubit+adjoint"]
+    (run,) = doc.runs
+    assert run.asked == {"device": "lightning.qubit", "diff_method": "adjoint"}
+    assert run.resolved_diff_method == "backprop"
     model = results.build(doc)
     row = model.rows[0]
     assert row.label == "default.qubit+backprop"

@@ -51,9 +51,9 @@ def test_gpu_figures_reach_summary_exports_console_watch_and_history(tmp_path: P
     for e in gpu_events():
         summary.apply(e)
     doc = document(summary)
-    res = doc["results"][0]["resources"]
-    assert res["gpu_mem_peak_bytes"] == GPU_PEAK and res["gpu_util_mean"] == 87.0
-    assert res["gpu_mem_scope"] == "run"
+    res = doc.results[0].resources
+    assert res.gpu_mem_peak_bytes == GPU_PEAK and res.gpu_util_mean == 87.0
+    assert res.gpu_mem_scope == "run"
     mem, util = units.memory(GPU_PEAK), "87.0 %"
 
     md = render(doc, "md")
@@ -80,5 +80,5 @@ def test_gpu_figures_reach_summary_exports_console_watch_and_history(tmp_path: P
     assert main(["history", "--db", str(db_path), "--import", str(log)]) == 0
     with HistoryDB(db_path) as db:
         past = db.summary("gpu")
-    assert past["results"][0]["resources"]["gpu_mem_peak_bytes"] == GPU_PEAK
-    assert json.dumps(past)  # serialisable as exported
+    assert past.results[0].resources.gpu_mem_peak_bytes == GPU_PEAK
+    assert json.loads(past.dumps())  # serialisable as exported

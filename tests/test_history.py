@@ -17,10 +17,11 @@ from qtui.analysis.fold import SessionSummary
 from qtui.analysis.summary_builder import document
 from qtui.cli.commands import history as history_cmd
 from qtui.core import events as ev
+from qtui.core.summary_schema import Summary
 from qtui.store.history_db import HistoryDB, HistoryError, default_path, recording
 
 
-def fold(events: list[ev.Event]) -> dict[str, Any]:
+def fold(events: list[ev.Event]) -> Summary:
     s = SessionSummary()
     for e in events:
         s.apply(e)
@@ -55,7 +56,7 @@ def test_record_and_replay(real_events: list[ev.Event], tmp_path: Path) -> None:
         assert runs[3]["error"]["exc_type"] == "RuntimeError"
         replayed, direct = db.summary(sid), fold(real_events)
         for key in ("results", "refused", "machine_info", "versions", "session_id"):
-            assert replayed[key] == direct[key], key
+            assert getattr(replayed, key) == getattr(direct, key), key
         mode = db._conn.execute("PRAGMA journal_mode").fetchone()[0]
         assert mode == "wal"
 
@@ -105,7 +106,7 @@ def test_a_killed_writer_loses_nothing_recorded(
         assert runs["r1"]["state"] == "finished" and runs["r1"]["train_s"] > 0
         assert runs["r2"]["state"] == "lost"
         summary = db.summary(session["session_id"])
-        assert summary["results"][0]["runs"]["finished"] == 1
+        assert summary.results[0].runs.finished == 1
 
 
 WRITER = textwrap.dedent(
@@ -151,9 +152,9 @@ def test_two_processes_writing_at_once(real_events: list[ev.Event], tmp_path: Pa
     assert set(per_session.values()) == {len(real_events)}  # thin_s=0: every event kept
     with HistoryDB(db_path) as db:
         assert len(db.sessions()) == 6
-        expected = fold(real_events)["results"]
+        expected = fold(real_events).results
         for s in db.sessions():
-            assert db.summary(s["session_id"])["results"] == expected
+            assert db.summary(s["session_id"]).results == expected
 
 
 def test_same_session_is_not_recorded_twice(real_events: list[ev.Event], tmp_path: Path) -> None:
@@ -165,7 +166,7 @@ def test_same_session_is_not_recorded_twice(real_events: list[ev.Event], tmp_pat
     with HistoryDB(path) as db:
         [s] = db.sessions()
         assert s["n_runs"] == 4
-        assert fold(db.events(s["session_id"]))["results"] == fold(real_events)["results"]
+        assert fold(db.events(s["session_id"])).results == fold(real_events).results
 
 
 def test_events_without_session_start_are_kept(real_events: list[ev.Event], tmp_path: Path) -> None:
@@ -371,7 +372,7 @@ def test_a_session_cut_off_by_sigkill_is_closed_on_the_next_open(
         lost = [e for e in events if e.type == "run_cancelled" and e.reason.startswith("lost: ")]
         assert "r2" in [e.run_id for e in lost]
         summary = db.summary(sid)
-        assert summary["interrupted"] is True
+        assert summary.interrupted is True
         # a second open changes nothing
         assert db.close_lost_sessions() == []
     with HistoryDB(db_path) as db:

@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from rich.console import Console
 from textual.app import App
@@ -27,6 +28,7 @@ from qtui.cli.main import main
 from qtui.core import events as ev
 from qtui.core import node_types
 from qtui.core.config import RunSpec, WorkloadParams
+from qtui.core.summary_schema import Summary
 from qtui.report.console_report import print_report
 from qtui.report.export import render
 from qtui.report.results import build
@@ -95,7 +97,7 @@ def sweep_events(place: Any = None) -> list[ev.Event]:
     return out
 
 
-def fold(events: list[ev.Event]) -> dict[str, Any]:
+def fold(events: list[ev.Event]) -> Summary:
     summary = SessionSummary()
     for e in events:
         summary.apply(e)
@@ -123,75 +125,75 @@ def test_labels() -> None:
 
 def test_a_local_sweep_has_one_node_type_and_no_cluster_fields() -> None:
     doc = fold(sweep_events())
-    assert "nodes" not in doc
-    assert {tuple(r["node_types"]) for r in doc["results"]} == {
+    assert doc.nodes == []
+    assert {tuple(r.node_types) for r in doc.results} == {
         (node_types.label(LOGIN),)}
-    assert all(r["nodes"] == [] for r in doc["results"])
-    assert all("executor" not in r for r in doc["runs"])
+    assert all(r.nodes == [] for r in doc.results)
+    assert all(r.executor is None for r in doc.runs)
     assert "node" not in [c.key for c in build(doc).columns]
-    assert "executor" not in render(doc, "csv").splitlines()[0]
-    assert "node_types" not in doc["recommendation"]
+    assert "executor" not in str(render(doc, "csv")).splitlines()[0]
+    assert doc.recommendation is not None and doc.recommendation.node_types == []
 
 
 def test_one_node_type_gives_the_same_crossovers_as_a_local_sweep() -> None:
     local, cluster = fold(sweep_events()), fold(sweep_events(all_amd))
-    lv, cv = (d["sweep"]["qubits"]["verdicts"] for d in (local, cluster))
-    assert [v["verdict"] for v in cv] == [v["verdict"] for v in lv] == ["faster", "slower"]
-    assert all(v["node_types"] == [AMD_LABEL] for v in cv)
-    assert cluster["sweep"]["qubits"]["crossovers"] == local["sweep"]["qubits"]["crossovers"]
-    assert cluster["sweep"]["qubits"]["crossovers"] == [
+    lv, cv = (d.sweep["qubits"].verdicts for d in (local, cluster))
+    assert [v.verdict for v in cv] == [v.verdict for v in lv] == ["faster", "slower"]
+    assert all(v.node_types == [AMD_LABEL] for v in cv)
+    assert cluster.sweep["qubits"].crossovers == local.sweep["qubits"].crossovers
+    assert cluster.sweep["qubits"].crossovers == [
         "default.qubit+backprop is faster than lightning.qubit+adjoint up to 2 qubits; "
         "from 4 qubits it is slower."
     ]
-    assert describe(cluster["recommendation"]) == describe(local["recommendation"])
+    assert describe(cluster.recommendation) == describe(local.recommendation)
     # the runs keep where they ran (item 2) and the document lists the node type
-    run = next(r for r in cluster["runs"] if r["run_id"] == "adjoint-4-2")
-    assert (run["executor"], run["job_id"], run["node"], run["job_state"]) == (
+    run = next(r for r in cluster.runs if r.run_id == "adjoint-4-2")
+    assert (run.executor, run.job_id, run.node, run.job_state) == (
         "slurm", "4242", "n3", "COMPLETED")
-    assert run["array_task_id"] and run["node_machine"]["cpu_model"] == AMD["cpu_model"]
-    assert cluster["nodes"] == [{
+    assert run.array_task_id and (run.node_machine or {})["cpu_model"] == AMD["cpu_model"]
+    assert msgspec.to_builtins(cluster.nodes) == [{
         "label": AMD_LABEL, "cpu_model": AMD["cpu_model"], "logical_cores": 128,
-        "nodes": ["n1", "n2", "n3"], "run_ids": [r["run_id"] for r in cluster["runs"]],
+        "nodes": ["n1", "n2", "n3"], "run_ids": [r.run_id for r in cluster.runs],
     }]
-    validate_summary(json.loads(json.dumps(cluster)))
+    assert validate_summary(json.loads(cluster.dumps())) == cluster
 
 
 def test_a_series_across_node_types_is_not_a_crossover() -> None:
     doc = fold(sweep_events(four_qubits_on_intel))
-    axis = doc["sweep"]["qubits"]
+    axis = doc.sweep["qubits"]
     # each point compares like with like, so each verdict stands...
-    assert [(v["point"], v["verdict"], v["node_types"]) for v in axis["verdicts"]] == [
+    assert [(v.point, v.verdict, v.node_types) for v in axis.verdicts] == [
         (2, "faster", [AMD_LABEL]), (4, "slower", [INTEL_LABEL])]
     # ...but the change between them is the machines' as much as the qubits'
-    text = axis["crossovers"]
+    text = axis.crossovers
     assert text == [
         "default.qubit+backprop and lightning.qubit+adjoint were measured on different node"
         f" types ({AMD_LABEL}, {INTEL_LABEL}): not a crossover ({AMD_LABEL} at 2 qubits;"
         f" {INTEL_LABEL} at 4 qubits)."
     ]
-    assert [d["label"] for d in doc["nodes"]] == [AMD_LABEL, INTEL_LABEL]
-    assert doc["nodes"][1]["nodes"] == ["n9"]
+    assert [d.label for d in doc.nodes] == [AMD_LABEL, INTEL_LABEL]
+    assert doc.nodes[1].nodes == ["n9"]
 
 
 def test_two_sides_on_different_node_types_are_heterogeneous() -> None:
     doc = fold(sweep_events(adjoint_at_4_on_intel))
-    axis = doc["sweep"]["qubits"]
-    four = next(v for v in axis["verdicts"] if v["point"] == 4)
-    assert four["verdict"] == "heterogeneous"
-    assert four["node_types"] == [AMD_LABEL, INTEL_LABEL]
-    assert axis["crossovers"] == [
+    axis = doc.sweep["qubits"]
+    four = next(v for v in axis.verdicts if v.point == 4)
+    assert four.verdict == "heterogeneous"
+    assert four.node_types == [AMD_LABEL, INTEL_LABEL]
+    assert axis.crossovers == [
         "default.qubit+backprop and lightning.qubit+adjoint were measured on different node"
         f" types ({AMD_LABEL}, {INTEL_LABEL}): not a crossover ({AMD_LABEL} at 2 qubits;"
         " the two sides on different node types at 4 qubits)."
     ]
-    assert not any("from 4 qubits" in t for t in axis["crossovers"])
+    assert not any("from 4 qubits" in t for t in axis.crossovers)
 
 
 def test_the_recommendation_is_per_node_type() -> None:
     doc = fold(sweep_events(four_qubits_on_intel))
-    rec = doc["recommendation"]
-    assert rec["fastest"] is None and rec["groups"] == []
-    assert [t["node_type"] for t in rec["node_types"]] == [AMD_LABEL, INTEL_LABEL]
+    rec = doc.recommendation
+    assert rec is not None and rec.fastest is None and rec.groups == []
+    assert [t.node_type for t in rec.node_types] == [AMD_LABEL, INTEL_LABEL]
     lines = describe(rec)
     assert any(line.startswith(f"On {AMD_LABEL}: Fastest: default.qubit+backprop")
                for line in lines), lines
@@ -200,7 +202,7 @@ def test_the_recommendation_is_per_node_type() -> None:
     assert all(line.startswith("On ") for line in lines)
     # a sweep with several points on one node type still groups by parameters within it
     mixed = fold(sweep_events(lambda m, q, i: ("n9", INTEL) if i == 2 else all_amd(m, q, i)))
-    lines = describe(mixed["recommendation"])
+    lines = describe(mixed.recommendation)
     assert any(line.startswith(f"On {AMD_LABEL} + {INTEL_LABEL}, at qubits=2: Fastest:")
                for line in lines), lines
 
@@ -210,12 +212,12 @@ def table_text(table: DataTable[Any]) -> str:
 
 
 @pytest.fixture(scope="module")
-def mixed_doc() -> dict[str, Any]:
+def mixed_doc() -> Summary:
     return fold(sweep_events(four_qubits_on_intel))
 
 
 def test_the_node_column_reads_the_same_in_console_md_html_and_csv(
-    mixed_doc: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    mixed_doc: Summary, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     model = build(mixed_doc)
     assert model.columns[-1].key == "node"
@@ -237,13 +239,13 @@ def test_the_node_column_reads_the_same_in_console_md_html_and_csv(
     rows = list(csv.DictReader(io.StringIO(str(render(mixed_doc, "csv")))))
     by_run = {row["run_id"]: row for row in rows}
     for r in model.rows:
-        for run_id in r.result["run_ids"]:
+        for run_id in r.result.run_ids:
             assert by_run[run_id]["node_type"] == r.text("node")
             assert by_run[run_id]["executor"] == "slurm" and by_run[run_id]["job_id"] == "4242"
             assert by_run[run_id]["node"] and by_run[run_id]["array_task_id"]
     # qtui report writes every format from the saved summary
     saved = tmp_path / "cluster.json"
-    saved.write_text(json.dumps(mixed_doc), encoding="utf-8")
+    saved.write_bytes(mixed_doc.dumps())
     for fmt in ("json", "md", "csv", "html"):
         target = tmp_path / f"report.{fmt}"
         assert main(["report", str(saved), "-o", str(target)]) == 0, fmt
@@ -253,12 +255,13 @@ def test_the_node_column_reads_the_same_in_console_md_html_and_csv(
         assert INTEL_LABEL in text, fmt
         if fmt != "csv":
             assert "not a crossover" in text, fmt
-    assert json.loads((tmp_path / "report.json").read_text())["nodes"] == mixed_doc["nodes"]
+    assert json.loads((tmp_path / "report.json").read_text())["nodes"] == msgspec.to_builtins(
+        mixed_doc.nodes)
     capsys.readouterr()
 
 
 async def test_the_tui_results_table_shows_the_same_node_text(
-    mixed_doc: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    mixed_doc: Summary, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from qtui.ui.screens.history import SessionResultsScreen
     from qtui.ui.widgets.results_table import ResultsTable
@@ -291,7 +294,7 @@ def test_per_node_type_sentences_follow_the_warning() -> None:
                             (6, INTEL_LABEL, (0.090, 0.050)), (8, INTEL_LABEL, (0.200, 0.100))]:
         for cmd, t in (("a+backprop", a), ("b+adjoint", b)):
             entry = repeated(cmd, q, [t, t * 1.01, t * 0.99])
-            entry["node_types"] = [kind]
+            entry.node_types = [kind]
             results.append(entry)
     assert crossovers(series(results, "qubits"), "qubits") == [
         f"a+backprop and b+adjoint were measured on different node types ({AMD_LABEL},"
@@ -315,10 +318,10 @@ def test_per_node_type_sentences_follow_the_warning() -> None:
     (("recommendation", "node_types"), [{"node_type": ["x"], "fastest": 3}, "junk"]),
 ])
 def test_a_malformed_cluster_field_is_refused_or_read_never_a_traceback(
-    mixed_doc: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    mixed_doc: Summary, tmp_path: Path, capsys: pytest.CaptureFixture[str],
     where: tuple[Any, ...], value: Any,
 ) -> None:
-    doc = json.loads(json.dumps(mixed_doc))
+    doc = mixed_doc.to_builtins()
     target = doc
     for key in where[:-1]:
         target = target[key]

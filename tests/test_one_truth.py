@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import html
 import io
-import json
 from typing import Any
 
 import pytest
@@ -27,6 +26,7 @@ from qtui.cli.main import main
 from qtui.core import events as ev
 from qtui.core import units
 from qtui.core.config import RunSpec, WorkloadParams
+from qtui.core.summary_schema import Summary
 from qtui.report.console_report import print_report
 
 #: (device, method) -> per-repeat (train_s, peak_rss, core_s)
@@ -112,7 +112,7 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     log = folder / "events.jsonl"
     log.write_text("".join(e.to_json() + "\n" for e in events()), encoding="utf-8")
     js = folder / "summary.json"
-    js.write_text(json.dumps(doc), encoding="utf-8")
+    js.write_bytes(doc.dumps())
     return {"doc": doc, "log": log, "json": js, "folder": folder}
 
 
@@ -121,8 +121,8 @@ def check(view: str, text: str, keys: tuple[str, ...] = tuple(EXPECTED)) -> None
     assert not missing, f"{view} lacks {missing}:\n{text}"
 
 
-def recommendation_lines(doc: dict[str, Any]) -> list[str]:
-    lines = describe(doc["recommendation"])
+def recommendation_lines(doc: Summary) -> list[str]:
+    lines = describe(doc.recommendation)
     assert lines and any(EXPECTED["backprop mean ± σ"] in line for line in lines), lines
     assert any(EXPECTED["adjoint peak RSS"] in line for line in lines), lines
     return lines

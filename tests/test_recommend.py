@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+import statistics
 
 from qtui.analysis.recommend import describe, recommend
+from qtui.core.summary_schema import Recommendation, Resources, Result
 
 
-def entry(cmd: str, times: list[float], core: list[float], rss: int) -> dict[str, Any]:
-    import statistics
-
-    return {
-        "command": cmd,
-        "mean": statistics.fmean(times),
-        "stddev": statistics.stdev(times) if len(times) > 1 else None,
-        "times": times,
-        "resources": {
-            "core_s": statistics.fmean(core),
-            "core_s_stddev": statistics.stdev(core) if len(core) > 1 else None,
-            "core_s_values": core,
-            "peak_rss_bytes": rss,
-        },
-    }
+def entry(cmd: str, times: list[float], core: list[float], rss: int) -> Result:
+    return Result(
+        combo=cmd,
+        mean=statistics.fmean(times),
+        stddev=statistics.stdev(times) if len(times) > 1 else None,
+        times=list(times),
+        resources=Resources(
+            core_s=statistics.fmean(core),
+            core_s_stddev=statistics.stdev(core) if len(core) > 1 else None,
+            core_s_values=list(core),
+            peak_rss_bytes=rss,
+        ),
+    )
 
 
 def test_clear_winners_differ_by_criterion() -> None:
@@ -30,11 +29,11 @@ def test_clear_winners_differ_by_criterion() -> None:
         entry("lightning.qubit+adjoint", [3.0, 3.1, 2.9], [30.0, 31.0, 29.0], 300 * 2**20),
     ]
     rec = recommend(results)
-    assert rec["fastest"]["winner"] == "default.qubit+backprop"
-    assert rec["fastest"]["tied_with"] == []
-    assert rec["fastest"]["margin"] is not None and rec["fastest"]["margin"] > 1.4
-    assert rec["cheapest"]["winner"] == "default.qubit+backprop"
-    assert rec["leanest"]["winner"] == "lightning.qubit+adjoint"
+    assert rec.fastest.winner == "default.qubit+backprop"
+    assert rec.fastest.tied_with == []
+    assert rec.fastest.margin is not None and rec.fastest.margin > 1.4
+    assert rec.cheapest.winner == "default.qubit+backprop"
+    assert rec.leanest.winner == "lightning.qubit+adjoint"
     lines = describe(rec)
     assert len(lines) == 3 and "± " in lines[0] and "over 3 runs" in lines[0]
 
@@ -45,10 +44,10 @@ def test_overlapping_repeats_are_a_tie() -> None:
         entry("b+adjoint", [2.1, 1.8, 2.5], [2.0, 2.0, 2.0], 101 * 2**20),
     ]
     rec = recommend(results)
-    assert rec["fastest"]["tied_with"], rec["fastest"]
-    assert "tied within the noise" in rec["fastest"]["evidence"]
-    assert rec["leanest"]["winner"] == "a+backprop"
-    assert rec["leanest"]["tied_with"] == ["b+adjoint"]
+    assert rec.fastest.tied_with, rec.fastest
+    assert "tied within the noise" in rec.fastest.evidence
+    assert rec.leanest.winner == "a+backprop"
+    assert rec.leanest.tied_with == ["b+adjoint"]
 
 
 def test_single_runs_use_the_noise_floor_and_say_so() -> None:
@@ -57,13 +56,13 @@ def test_single_runs_use_the_noise_floor_and_say_so() -> None:
         entry("b+adjoint", [1.03], [1.5], 200 * 2**20),
     ]
     rec = recommend(results)
-    assert rec["fastest"]["tied_with"] == ["b+adjoint"]
-    assert "uncertainty unknown" in rec["fastest"]["evidence"]
-    assert rec["cheapest"]["tied_with"] == []
+    assert rec.fastest.tied_with == ["b+adjoint"]
+    assert "uncertainty unknown" in rec.fastest.evidence
+    assert rec.cheapest.tied_with == []
 
 
 def test_nothing_measured_gives_no_pick() -> None:
-    assert recommend([]) == {"fastest": None, "cheapest": None, "leanest": None, "groups": []}
+    assert recommend([]) == Recommendation()
 
 
 def test_sweeps_are_judged_within_each_point() -> None:
@@ -74,9 +73,9 @@ def test_sweeps_are_judged_within_each_point() -> None:
         entry("b+adjoint", [3.0], [3.0], 100 * 2**20),
     ]
     for r, q in zip(results, (2, 2, 8, 8), strict=True):
-        r["parameters"] = {"device": r["command"].split("+")[0], "qubits": q}
+        r.parameters = {"device": r.combo.split("+")[0], "qubits": q}
     rec = recommend(results)
-    assert rec["fastest"] is None
-    winners = {g["parameters"]["qubits"]: g["fastest"]["winner"] for g in rec["groups"]}
+    assert rec.fastest is None
+    winners = {g.parameters["qubits"]: g.fastest.winner for g in rec.groups if g.fastest}
     assert winners == {2: "a+backprop", 8: "b+adjoint"}
     assert any(line.startswith("At qubits=8: Fastest: b+adjoint") for line in describe(rec))

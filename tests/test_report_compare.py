@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -19,11 +17,12 @@ from qtui.analysis.summary_builder import document
 from qtui.cli.commands import compare as compare_cmd
 from qtui.cli.commands import report as report_cmd
 from qtui.core import events as ev
+from qtui.core.summary_schema import Summary
 from qtui.report.export import write_summary
 
 
 @pytest.fixture(scope="module")
-def summary(real_events: list[ev.Event]) -> dict[str, Any]:
+def summary(real_events: list[ev.Event]) -> Summary:
     s = SessionSummary()
     for e in real_events:
         s.apply(e)
@@ -31,7 +30,7 @@ def summary(real_events: list[ev.Event]) -> dict[str, Any]:
 
 
 @pytest.fixture()
-def saved(summary: dict[str, Any], tmp_path: Path) -> Path:
+def saved(summary: Summary, tmp_path: Path) -> Path:
     return write_summary(summary, tmp_path / "a.json", "json")
 
 
@@ -153,26 +152,30 @@ def test_compare_same_file_is_no_change(
     assert untimed["speed"] == "not measured"  # the failed finite-diff run
 
 
-def _scaled(summary: dict[str, Any], command: str, factor: float) -> dict[str, Any]:
-    s = copy.deepcopy(summary)
-    for r in s["results"]:
-        if r["command"] == command:
-            r["times"] = [t * factor for t in r["times"]]
-            r["mean"] *= factor
-            if r.get("stddev"):
-                r["stddev"] *= factor
+def _copy(summary: Summary) -> Summary:
+    return Summary.loads(summary.dumps())
+
+
+def _scaled(summary: Summary, combo: str, factor: float) -> Summary:
+    s = _copy(summary)
+    for r in s.results:
+        if r.combo == combo:
+            r.times = [t * factor if t is not None else None for t in r.times]
+            r.mean = r.mean * factor if r.mean is not None else None
+            if r.stddev:
+                r.stddev *= factor
     return s
 
 
-def _steady(summary: dict[str, Any]) -> dict[str, Any]:
+def _steady(summary: Summary) -> Summary:
     """The real repeats ran in parallel on a shared machine: give them a known spread."""
-    s = copy.deepcopy(summary)
-    bp = next(r for r in s["results"] if r["command"] == "default.qubit+backprop")
-    bp["times"], bp["mean"], bp["stddev"] = [0.100, 0.102], 0.101, 0.0014142
+    s = _copy(summary)
+    bp = next(r for r in s.results if r.combo == "default.qubit+backprop")
+    bp.times, bp.mean, bp.stddev = [0.100, 0.102], 0.101, 0.0014142
     return s
 
 
-def test_compare_verdicts_on_real_summaries(summary: dict[str, Any]) -> None:
+def test_compare_verdicts_on_real_summaries(summary: Summary) -> None:
     summary = _steady(summary)
     faster = _scaled(summary, "default.qubit+backprop", 0.5)  # 2 repeats each: Welch
     faster = _scaled(faster, "lightning.qubit+adjoint", 1.05)  # 1 run each, under 10 %
@@ -189,13 +192,13 @@ def test_compare_verdicts_on_real_summaries(summary: dict[str, Any]) -> None:
 
 
 def test_compare_table_and_only_in_one(
-    summary: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    summary: Summary, tmp_path: Path, capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("COLUMNS", "200")
     summary = _steady(summary)
     b = _scaled(summary, "default.qubit+backprop", 2.0)
-    b["results"] = [r for r in b["results"] if r["command"] != "lightning.qubit+adjoint"]
+    b.results = [r for r in b.results if r.combo != "lightning.qubit+adjoint"]
     a_path = write_summary(summary, tmp_path / "a.json", "json")
     b_path = write_summary(b, tmp_path / "b.json", "json")
     assert cli("compare", str(a_path), str(b_path)) == 0

@@ -276,6 +276,8 @@ def test_a_job_past_its_time_limit_is_timed_out_in_slurms_words(tmp_path: Path) 
     end = _terminal(events, "r1")
     assert isinstance(end, ev.RunTimedOut), end.to_dict()
     assert end.scheduler_state == "TIMEOUT" and end.timeout_s == 60
+    from qtui.analysis.fold import error_record
     from qtui.analysis.outcomes import describe_error
 
-    assert describe_error(end.to_dict(), "timed_out") == "timed out after 60 s (SLURM: TIMEOUT)"
+    error = error_record(end.to_dict())
+    assert describe_error(error, "timed_out") == "timed out after 60 s (SLURM: TIMEOUT)"

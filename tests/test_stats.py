@@ -11,6 +11,7 @@ from qtui.analysis import stability, stats
 from qtui.analysis.comparison import compare, row_texts
 from qtui.analysis.crossovers import crossovers, series
 from qtui.analysis.recommend import recommend
+from qtui.core.summary_schema import Result, Summary
 
 
 def test_student_t_matches_scipy() -> None:
@@ -50,22 +51,21 @@ def test_the_rule() -> None:
     assert stats.differ([1.0, float("nan"), "x"], [1.0]).method == "identical"  # type: ignore[list-item]
 
 
-def _result(cmd: str, times: list[float], qubits: int | None = None) -> dict:
+def _result(cmd: str, times: list[float], qubits: int | None = None) -> Result:
     device, method = cmd.split("+")
-    params = {"device": device, "diff_method": method}
+    params: dict[str, object] = {"device": device, "diff_method": method}
     if qubits is not None:
         params.update(qubits=qubits, steps=1)
-    return {
-        "command": cmd,
-        "label": cmd,
-        "parameters": params,
-        "mean": statistics.fmean(times),
-        "stddev": statistics.stdev(times) if len(times) > 1 else None,
-        "times": times,
-        "steps": 1,
-        "time_per_step": statistics.fmean(times),
-        "resources": {},
-    }
+    return Result(
+        combo=cmd,
+        label=cmd,
+        parameters=params,
+        mean=statistics.fmean(times),
+        stddev=statistics.stdev(times) if len(times) > 1 else None,
+        times=list(times),
+        steps=1,
+        time_per_step=statistics.fmean(times),
+    )
 
 
 @pytest.mark.parametrize(
@@ -83,14 +83,15 @@ def test_compare_recommendation_and_crossovers_agree(a: list[float], b: list[flo
     """The same two samples, fed to all three: their words match stats.differ."""
     truth = stats.differ(a, b)
     # compare: A -> B
-    row = compare({"results": [_result("x+m", a)]}, {"results": [_result("x+m", b)]})[
+    row = compare(Summary(results=[_result("x+m", a)]), Summary(results=[_result("x+m", b)]))[
         "combinations"
     ][0]
     assert row["speed"] == {1: "slower", -1: "faster", 0: "no significant change"}[truth.direction]
     assert row["speed_method"] == truth.method
     # recommendation: a tie exactly when the rule sees no difference
     rec = recommend([_result("a+m", a), _result("b+m", b)])
-    tied = bool(rec["fastest"]["tied_with"])
+    assert rec.fastest is not None
+    tied = bool(rec.fastest.tied_with)
     assert tied == (not truth.differs)
     # crossovers: two sweep points where both lines have these samples
     results = [_result("a+m", a, 2), _result("b+m", b, 2), _result("a+m", a, 4), _result("b+m", b, 4)]
@@ -99,7 +100,7 @@ def test_compare_recommendation_and_crossovers_agree(a: list[float], b: list[flo
         # noisy repeats: every view says the answer cannot be trusted yet
         assert "unstable at 2, 4 qubits" in text
         assert row["reliable"] is False and "unreliable" in row_texts(row)["speed"]
-        assert "Unreliable:" in rec["fastest"]["evidence"]
+        assert "Unreliable:" in rec.fastest.evidence
     elif truth.differs:
         word = "faster" if truth.direction > 0 else "slower"
         assert text.startswith(f"a+m is {word} than b+m at every qubit count measured")

@@ -63,13 +63,14 @@ def test_run_finished_gives_the_result_and_the_combination_its_statistics() -> N
     assert s.finished and s.runs["r1"].state == "finished" and s.runs["r3"].state == "failed"
     assert s.runs["r3"].error["exc_type"] == "ValueError" and s.runs["r3"].error["state"] == "failed"
     backprop, adjoint = s.combos()
-    assert backprop["command"] == "default.qubit+backprop"
-    assert backprop["mean"] == 3.0 and backprop["times"] == [2.0, 4.0]
-    assert abs(backprop["stddev"] - 2 ** 0.5) < 1e-12
-    assert backprop["relative"] == 1.0 and backprop["final_loss"] == 0.2
-    assert backprop["resources"]["peak_rss_bytes"] == 100 * 2**20
-    assert backprop["resources"]["core_s"] == 4.5
-    assert adjoint["mean"] is None and adjoint["relative"] is None
+    assert backprop.combo == "default.qubit+backprop"
+    assert backprop.mean == 3.0 and backprop.times == [2.0, 4.0]
+    assert backprop.stddev is not None and abs(backprop.stddev - 2 ** 0.5) < 1e-12
+    assert backprop.relative == 1.0 and backprop.final_loss == 0.2
+    assert backprop.resources.peak_rss_bytes == 100 * 2**20
+    assert backprop.resources.core_s == 4.5
+    assert adjoint.mean is None and adjoint.relative is None
+    assert adjoint.errors[0].exc_type == "ValueError" and adjoint.errors[0].run_id == "r3"
 
 
 def test_refusals_and_notes_are_kept_once() -> None:
@@ -87,4 +88,4 @@ def test_a_run_cancelled_before_it_started_keeps_its_reason() -> None:
     s.apply(ev.RunCancelled(run_id="r1", reason="cancelled before it started"))
     rec = s.runs["r1"]
     assert rec.state == "cancelled" and rec.error["reason"] == "cancelled before it started"
-    assert rec.t_start is None and s.combos()[0]["mean"] is None
+    assert rec.t_start is None and s.combos()[0].mean is None

@@ -2,27 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any
+import statistics
 
 import pytest
 
 from qtui.analysis.crossovers import analyse, crossovers, series
 from qtui.core.config import ConfigError, WorkloadParams
+from qtui.core.summary_schema import Resources, Result
 from qtui.core.sweep import expand, parse_axis
 
 
-def point(cmd: str, qubits: int, tps: float, steps: int = 10) -> dict[str, Any]:
+def point(cmd: str, qubits: int, tps: float, steps: int = 10) -> Result:
     device, method = cmd.split("+")
-    return {
-        "command": cmd,
-        "parameters": {"device": device, "diff_method": method, "qubits": qubits, "steps": steps},
-        "mean": tps * steps,
-        "stddev": None,
-        "times": [tps * steps],
-        "steps": steps,
-        "time_per_step": tps,
-        "resources": {"core_s_per_step": tps, "peak_rss_bytes": 1, "cores_in_use": 1.0},
-    }
+    return Result(
+        combo=cmd,
+        parameters={"device": device, "diff_method": method, "qubits": qubits, "steps": steps},
+        mean=tps * steps,
+        stddev=None,
+        times=[tps * steps],
+        steps=steps,
+        time_per_step=tps,
+        resources=Resources(core_s_per_step=tps, peak_rss_bytes=1, cores_in_use=1.0),
+    )
 
 
 def test_parse_axis_checks_values() -> None:
@@ -54,14 +55,14 @@ def test_crossover_is_named_in_words() -> None:
         point("lightning.qubit+adjoint", 12, 0.050),
     ]
     lines = series(results, "qubits")
-    assert [p["x"] for p in lines["default.qubit+backprop"]] == [2, 8, 12]
+    assert [p.x for p in lines["default.qubit+backprop"]] == [2, 8, 12]
     text = crossovers(lines, "qubits")
     assert text == [
         "default.qubit+backprop is faster than lightning.qubit+adjoint up to 8 qubits; "
         "from 12 qubits it is slower (single runs: a difference under 10% counts as noise, "
         "and the uncertainty is unknown; use --repeat 3 for a test)."
     ]
-    assert analyse(results)["qubits"]["crossovers"] == text
+    assert analyse(results)["qubits"].crossovers == text
 
 
 def test_no_crossover_and_ties() -> None:
@@ -85,13 +86,12 @@ def test_no_crossover_and_ties() -> None:
     assert f"a+backprop is faster than c+adjoint at every qubit count measured (2–4){caveat}." in text
 
 
-def repeated(cmd: str, qubits: int, per_step: list[float], steps: int = 10) -> dict[str, Any]:
+def repeated(cmd: str, qubits: int, per_step: list[float], steps: int = 10) -> Result:
     """A sweep point measured ``len(per_step)`` times."""
-    import statistics
-
     entry = point(cmd, qubits, statistics.fmean(per_step), steps)
-    entry["times"] = [t * steps for t in per_step]
-    entry["stddev"] = statistics.stdev(entry["times"])
+    times = [t * steps for t in per_step]
+    entry.times = list(times)
+    entry.stddev = statistics.stdev(times)
     return entry
 
 
@@ -119,10 +119,10 @@ def test_an_unstable_point_is_called_unstable_not_a_winner() -> None:
         repeated("a+backprop", 4, [0.020, 0.0201, 0.0199]),
         repeated("b+adjoint", 4, [0.040, 0.0401, 0.0399]),
     ]
-    judged = analyse(results)["qubits"]["verdicts"]
-    assert [(v["point"], v["verdict"]) for v in judged] == [(2, "unstable"), (4, "faster")]
-    assert judged[1]["ratio"] == pytest.approx(0.5) and judged[1]["confidence"] > 0.95
-    text = analyse(results)["qubits"]["crossovers"]
+    judged = analyse(results)["qubits"].verdicts
+    assert [(v.point, v.verdict) for v in judged] == [(2, "unstable"), (4, "faster")]
+    assert judged[1].ratio == pytest.approx(0.5) and (judged[1].confidence or 0) > 0.95
+    text = analyse(results)["qubits"].crossovers
     assert text == [
         "a+backprop is faster than b+adjoint at 4 qubits; unstable at 2 qubits (contended or"
         " noisy repeats: see the unstable results)."

@@ -106,7 +106,7 @@ async def test_each_loss_says_which_and_ties_are_starred_alike() -> None:
     combos = summary.combos()
     # three combinations whose final losses read the same (0.1919) and differ below that
     for c, loss in zip(combos, (0.19190001, 0.1919, 0.19189999), strict=True):
-        c["final_loss"], c["mean"] = loss, c["mean"] or 3.0
+        c.final_loss, c.mean = loss, c.mean or 3.0
     app = QtuiApp(capabilities=fixed_caps(), events=session_events(), gpu=False,
                   record_history=False, persist_theme=False)
     async with app.run_test(size=(200, 50)) as pilot:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from textual.app import App
 from textual.widgets import DataTable, Static
@@ -11,12 +10,13 @@ from textual.widgets import DataTable, Static
 from qtui.analysis.fold import SessionSummary
 from qtui.analysis.summary_builder import document
 from qtui.core import events as ev
+from qtui.core.summary_schema import Summary
 from qtui.store.history_db import HistoryDB
 from qtui.ui.screens.comparison import ComparisonScreen
 from qtui.ui.screens.history import HistoryScreen
 
 
-def fold(events: list[ev.Event]) -> dict[str, Any]:
+def fold(events: list[ev.Event]) -> Summary:
     s = SessionSummary()
     for e in events:
         s.apply(e)
@@ -40,10 +40,10 @@ async def test_compare_past_session_with_current(real_events: list[ev.Event], tm
     current = fold(real_events)
     # B is A with 10 s added to every training time: slower by any of the rules
     # (Welch's test for the repeated combination, the 10 % threshold for single runs).
-    for r in current["results"]:
-        if r.get("times"):
-            r["times"] = [t + 10.0 for t in r["times"]]
-            r["mean"] = r["mean"] + 10.0
+    for r in current.results:
+        if r.times and r.mean is not None:
+            r.times = [t + 10.0 for t in r.times if t is not None]
+            r.mean = r.mean + 10.0
     screen = HistoryScreen(lambda: HistoryDB(db_path), current=lambda: current)
     app = Host(screen)
     async with app.run_test(size=(140, 40)) as pilot:
@@ -53,8 +53,8 @@ async def test_compare_past_session_with_current(real_events: list[ev.Event], tm
         await pilot.pause(0.3)
         assert isinstance(app.screen, ComparisonScreen)
         table = app.screen.query_one(DataTable)
-        finished = [r for r in current["results"] if r.get("times")]
-        assert table.row_count == len(current["results"])
+        finished = [r for r in current.results if r.times]
+        assert table.row_count == len(current.results)
         speeds = {str(table.get_row_at(i)[0]): str(table.get_row_at(i)[4]) for i in range(table.row_count)}
         assert sum(1 for v in speeds.values() if v == "slower") == len(finished)
         await pilot.press("escape")

@@ -31,6 +31,7 @@ from qtui.core import events as ev
 from qtui.core.config import RunSpec
 from qtui.core.parameters import combo_parameters
 from qtui.core.parameters import run_label as label_of_run
+from qtui.core.summary_schema import Summary
 from qtui.core.units import cores as fmt_cores
 from qtui.core.units import loss as fmt_loss
 from qtui.core.units import memory as fmt_bytes
@@ -60,7 +61,7 @@ def run_label(rec: RunRecord) -> str:
 
 def outcome_text(rec: RunRecord) -> str:
     """One line saying how a run that did not finish ended."""
-    return describe_error(rec.error, rec.state) or rec.state
+    return describe_error(rec.error_record(), rec.state) or rec.state
 
 
 # --- live progress --------------------------------------------------------------------
@@ -393,7 +394,7 @@ def _drive(
 
 
 def _write_summary(
-    summary_file: SummaryFile, session_id: str | None, data: dict[str, Any], err: Console, json_path: str | None
+    summary_file: SummaryFile, session_id: str | None, data: Summary, err: Console, json_path: str | None
 ) -> int:
     """Write ``--json`` and say where; a fallback place is named, and fails the exit code."""
     where, why = summary_file.final(session_id, data)
@@ -407,7 +408,7 @@ def _write_summary(
     return EXIT_RUNS_FAILED
 
 
-def _print_results(data: dict[str, Any], out: Console, planner: Any) -> None:
+def _print_results(data: Summary, out: Console, planner: Any) -> None:
     """The results table, the ``--repeat auto`` account, the analysis."""
     out.print()
     print_report(data, out)
@@ -419,7 +420,7 @@ def _print_results(data: dict[str, Any], out: Console, planner: Any) -> None:
     print_analysis(data, out)
 
 
-def _exit_code(data: dict[str, Any], received: list[int], code: int, detached: bool, err: Console) -> int:
+def _exit_code(data: Summary, received: list[int], code: int, detached: bool, err: Console) -> int:
     """The session's exit code: the first stop signal's, else a failed run's, else ``code``."""
     if received:
         if not detached:

@@ -131,9 +131,16 @@ class Quantum(_Record):
     foreign: bool | None = None
 
 
+class RunMetric(_Record):
+    """A workload's named metric as one run reported it."""
+
+    value: Num = None
+    higher_is_better: bool = True
+
+
 class Metric(_Record):
-    """A workload's named metric: a run's ``value``; a combination's mean ``value``
-    over its runs plus the ``values`` per run."""
+    """A workload's named metric over a combination's runs: the mean ``value`` and
+    the ``values`` per run."""
 
     value: Num = None
     higher_is_better: bool = True
@@ -203,7 +210,7 @@ class RunResult(_Record):
     contention_cores_max: Num = None
     contended: bool = False
     cuda_sync: bool = False
-    metrics: dict[str, Metric] = {}
+    metrics: dict[str, RunMetric] = {}
     validation_losses: list[Num] = []
 
 

@@ -413,10 +413,10 @@ def exit_lines(summary: Any, *, recorded: bool, exported: Sequence[Path] = ()) -
     parts = ", ".join(f"{n} {s}" for s, n in counts.items())
     lines = [f"qtui: {len(runs)} run(s): {parts}"]
     for c in summary.combos():
-        if c.get("mean") is not None:
-            label = c.get("label") or c["command"]
-            rel = units.times(c.get("relative") or 1)
-            lines.append(f"  {label:<36} {units.seconds(c['mean'])}  ({rel})")
+        if c.mean is not None:
+            label = c.label or c.combo
+            rel = units.times(c.relative or 1)
+            lines.append(f"  {label:<36} {units.seconds(c.mean)}  ({rel})")
     if recorded:
         lines.append("  recorded in the history: `qtui history` lists sessions")
     lines.extend(f"  exported {p}" for p in exported)

@@ -54,6 +54,7 @@ from typing import Any
 
 from qtui.core import events as ev
 from qtui.core.paths import DATA_DIR_ENV, data_dir
+from qtui.core.summary_schema import Summary
 from qtui.engine.reaper import is_running, start_token
 
 SCHEMA_VERSION = 1
@@ -565,7 +566,7 @@ class HistoryDB:
         event, _ = ev.decode(rows[0]["data"]) if rows else (None, None)
         return event if isinstance(event, ev.SessionStarted) else None
 
-    def summary(self, session_id: str) -> dict[str, Any]:
+    def summary(self, session_id: str) -> Summary:
         """The session's summary (schema ``qtui.summary``), rebuilt from its events."""
         from qtui.analysis.fold import SessionSummary
         from qtui.analysis.summary_builder import document

@@ -78,7 +78,7 @@ class ActionHandlers(_Base):
         if isinstance(table, ResultsTable) and table.screen is self.screen_stack[0]:
             row = table.row_at(event.coordinate.row)
             if row is not None:
-                key = combo_key(row.result.get("parameters") or {})
+                key = combo_key(row.result.parameters)
                 ids = [
                     r.run_id for r in self.state.runs()
                     if r.spec.get("device") and combo_key(combo_parameters(r.spec)) == key

@@ -22,6 +22,7 @@ from typing import Any
 from qtui.analysis.fold import RunRecord, SessionSummary
 from qtui.core import events as ev
 from qtui.core.parameters import combo_parameters, varying_parameters
+from qtui.core.summary_schema import Recommendation, Result, Summary, SweepAxis
 
 CPU_HISTORY = 40
 GPU_HISTORY = 60
@@ -160,7 +161,9 @@ class LiveState:
         self._varying: list[str] = []
         self._varying_n = -1
         self._analysis_version = -1
-        self._analysis: tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any]] = ([], {}, {})
+        self._analysis: tuple[list[Result], Recommendation, dict[str, SweepAxis]] = (
+            [], Recommendation(), {}
+        )
 
     # folding --------------------------------------------------------------------
     def apply_batch(self, events: Iterable[ev.Event]) -> None:
@@ -308,7 +311,7 @@ class LiveState:
             self._varying_n = len(self.summary.runs)
             self._varying = varying_parameters(
                 [
-                    {"parameters": combo_parameters(r.spec)}
+                    Result(parameters=combo_parameters(r.spec))
                     for r in self.summary.runs.values()
                     if r.spec.get("device")
                 ]
@@ -350,7 +353,7 @@ class LiveState:
             self.phases_pick = run_id
             self.versions.phases += 1
 
-    def analysis(self) -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any]]:
+    def analysis(self) -> tuple[list[Result], Recommendation, dict[str, SweepAxis]]:
         """``results[]``, recommendation and sweep of the session, as in ``document()``;
         recomputed once per finished run, not per panel or per tick."""
         version = self.versions.results
@@ -359,12 +362,12 @@ class LiveState:
             from qtui.analysis.recommend import recommend
 
             combos = self.summary.combos()
-            finished = [c for c in combos if c.get("mean") is not None]
+            finished = [c for c in combos if c.mean is not None]
             self._analysis = (combos, recommend(finished), analyse(finished))
             self._analysis_version = version
         return self._analysis
 
-    def document(self) -> dict[str, Any]:
+    def document(self) -> Summary:
         """The session's JSON summary (``qtui.analysis.summary_builder.document``), for export and history."""
         from qtui.analysis.summary_builder import document
 

@@ -39,7 +39,7 @@ def tab_sizes(state: Any, gpu: bool) -> dict[str, tuple[int, int]]:
     n_runs, n_combos = len(state.runs()), len(model.rows)
     from qtui.analysis.recommend import describe
 
-    rec_lines = len(describe(rec or {})) * 2 + 4
+    rec_lines = len(describe(rec)) * 2 + 4
     width = min(400, max(BASE[0], table_w))
     queue, table = n_runs + 4, n_combos + 5  # rows, header, border, a scrollbar's line
     height = max(

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from qtui.analysis.fold import error_record
 from qtui.analysis.outcomes import describe_error
 from qtui.cli.commands.report import description, fit_table
 from qtui.cli.errors import fail
@@ -86,7 +87,7 @@ def handler(args: argparse.Namespace) -> int:
         except HistoryError as exc:
             return fail(f"session: {exc}")
         if args.summary:
-            print(json.dumps(db.summary(sid), indent=2, default=str))
+            print(db.summary(sid).dumps().decode(), end="")
             return 0
         return _show(db, sid, args)
     except HistoryError as exc:
@@ -192,7 +193,8 @@ def _show(db: HistoryDB, sid: str, args: argparse.Namespace) -> int:
             units.percent(r["accuracy"]),
             units.loss(r["final_loss"]),
             units.count(r["warnings"]),
-            describe_error(r["error"], r["state"]) if r["state"] != "finished" else "",
+            describe_error(error_record(r["error"]) if r["error"] else None, r["state"])
+            if r["state"] != "finished" else "",
         ]
         for r in runs
     ]
@@ -221,12 +223,10 @@ def _named_metrics(db: HistoryDB, sid: str) -> dict[str, str]:
     except HistoryError:
         return {}
     out: dict[str, str] = {}
-    for run in summary.get("runs") or []:
-        metrics = (run.get("result") or {}).get("metrics") or {}
+    for run in summary.runs:
+        metrics = run.result.metrics if run.result is not None else {}
         parts = [
-            f"{name} {units.metric((m or {}).get('value'))}"
-            for name, m in metrics.items()
-            if name != "accuracy" and isinstance(m, dict)
+            f"{name} {units.metric(m.value)}" for name, m in metrics.items() if name != "accuracy"
         ]
-        out[str(run.get("run_id"))] = " · ".join(parts)
+        out[run.run_id] = " · ".join(parts)
     return out

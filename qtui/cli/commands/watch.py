@@ -39,6 +39,7 @@ from qtui.cli.errors import fail
 from qtui.core import events as ev
 from qtui.core import units
 from qtui.core.logtail import LogTail
+from qtui.core.summary_schema import Summary
 from qtui.report.console_report import print_report
 from qtui.report.environment import environment_lines
 
@@ -218,7 +219,7 @@ class ProgressPrinter:
             )
         elif e.type in ev.TERMINAL_TYPES:
             rec = summary.runs.get(rid)
-            why = describe_error(rec.error if rec else None, rec.state if rec else None)
+            why = describe_error(rec.error_record() if rec else None, rec.state if rec else None)
             self.line(f"{tag}{why or e.type}", "red")
         elif isinstance(e, ev.LogNote):
             self.line(f"note: {e.message}", "yellow")
@@ -241,9 +242,9 @@ def _gpu_text(e: ev.Sample) -> str:
     return ", " + ", ".join(parts)
 
 
-def print_results(console: Any, summary: dict[str, Any]) -> None:
+def print_results(console: Any, summary: Summary) -> None:
     """The results tables (``qtui.report.console_report``), with the environment under them."""
-    if not summary.get("results"):
+    if not summary.results:
         console.print("No results yet.", markup=False)
         return
     print_report(summary, console)

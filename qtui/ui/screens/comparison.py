@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from qtui.analysis.comparison import compare
 from qtui.core import units
+from qtui.core.summary_schema import Summary
 
 _STYLES = {"faster": "green", "slower": "red", "less memory": "green", "more memory": "red"}
 
@@ -33,7 +34,7 @@ class ComparisonScreen(Screen[None]):
     ComparisonScreen #cmp-title { height: auto; padding: 0 1; background: $panel; }
     """
 
-    def __init__(self, past_id: str, past: dict[str, Any], current: dict[str, Any]) -> None:
+    def __init__(self, past_id: str, past: Summary, current: Summary) -> None:
         super().__init__()
         self.past_id = past_id
         self.result = compare(past, current)

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Static
+
+from qtui.core.summary_schema import Summary
 
 
 class ExportScreen(ModalScreen[tuple[str, bool] | None]):
@@ -72,7 +73,7 @@ class ExportScreen(ModalScreen[tuple[str, bool] | None]):
 
 
 def export_session(
-    summary: dict[str, Any],
+    summary: Summary,
     folder: Path,
     force: bool,
     screenshot: Callable[[str, str], str],

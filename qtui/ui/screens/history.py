@@ -25,6 +25,7 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
+from qtui.core.summary_schema import Summary
 from qtui.ui.widgets.results_table import ResultsTable
 
 
@@ -42,26 +43,25 @@ class SessionResultsScreen(Screen[None]):
     SessionResultsScreen #sr-title { height: auto; padding: 0 1; background: $panel; }
     """
 
-    def __init__(self, session_id: str, summary: dict[str, Any]) -> None:
+    def __init__(self, session_id: str, summary: Summary) -> None:
         super().__init__()
         self.session_id = session_id
         self.summary = summary
 
     def compose(self) -> ComposeResult:
         s = self.summary
-        refused = s.get("refused") or []
-        head = f"session {self.session_id} · {s.get('datetime', '')}"
-        if s.get("interrupted"):
+        head = f"session {self.session_id} · {s.datetime or ''}"
+        if s.interrupted:
             head += " · interrupted"
         lines = [head]
-        for r in refused:
-            lines.append(f"refused: {r.get('device')}+{r.get('diff_method')}: {r.get('reason')}")
+        for r in s.refused:
+            lines.append(f"refused: {r.device}+{r.diff_method}: {r.reason}")
         yield Static(Text("\n".join(lines)), id="sr-title")
         yield ResultsTable(id="history-results")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(ResultsTable).update_data(list(self.summary.get("results") or []))
+        self.query_one(ResultsTable).update_data(list(self.summary.results))
         self.query_one(ResultsTable).focus()
 
     def action_back(self) -> None:
@@ -87,7 +87,7 @@ class HistoryScreen(Screen[None]):
         current: Any = None,
         reattach: Callable[[Path], bool] | None = None,
     ) -> None:
-        """``current()`` returns this session's summary dict (for ``c``: compare);
+        """``current()`` returns this session's ``Summary`` (for ``c``: compare);
         ``reattach(folder)`` follows a cluster session again (for ``a``)."""
         super().__init__()
         self.db_factory = db_factory
@@ -187,7 +187,7 @@ class HistoryScreen(Screen[None]):
         event.stop()
         self.action_open()
 
-    def _selected(self) -> tuple[str, dict[str, Any]] | None:
+    def _selected(self) -> tuple[str, Summary] | None:
         table: DataTable[Text] = self.query_one(DataTable)
         if not table.row_count:
             return None
@@ -208,7 +208,7 @@ class HistoryScreen(Screen[None]):
         from qtui.ui.screens.comparison import ComparisonScreen
 
         current = self.current() if self.current is not None else None
-        if not current or not current.get("results"):
+        if current is None or not current.results:
             self.query_one("#history-error", Static).update(
                 "nothing to compare yet: this session has no finished run"
             )

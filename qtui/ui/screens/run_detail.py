@@ -124,7 +124,7 @@ def run_text(rec: RunRecord, label: str, elapsed: float | None) -> Text:
 
     if rec.error:
         t.append("\nWhy it did not finish\n", style="bold underline")
-        t.append(f"  {describe_error(rec.error, rec.state)}\n", style="bold")
+        t.append(f"  {describe_error(rec.error_record(), rec.state)}\n", style="bold")
         message = str(rec.error.get("message") or "").strip()
         if message and ("\n" in message or len(message) > 200):
             t.append("  " + message.replace("\n", "\n  ") + "\n")

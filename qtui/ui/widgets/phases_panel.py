@@ -17,12 +17,12 @@ cost shows in *forward quantum*; the caption says so.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
+from qtui.core.summary_schema import Result
 from qtui.core.units import percent
 from qtui.core.units import seconds as fmt_seconds
 from qtui.engine.phases import PHASE_NAMES
@@ -240,14 +240,13 @@ class PhasesPanel(LivePanel, Widget):
             text.append(ADJOINT_CAPTION + "\n", style="italic")
 
 
-def phase_rows(results: list[dict[str, Any]]) -> list[PhaseRow]:
-    """Per-combination rows from ``SessionSummary.combos()`` entries with phases."""
+def phase_rows(results: list[Result]) -> list[PhaseRow]:
+    """Per-combination rows from ``SessionSummary.combos()`` records with phases."""
     rows = []
     for r in results:
-        phases = r.get("phases") or {}
-        if not phases:
+        if not r.phases:
             continue
-        method = str(r.get("resolved_diff_method") or (r.get("parameters") or {}).get("diff_method"))
-        label = str(r.get("label") or r.get("command") or "?")
-        rows.append(PhaseRow(label, method, phases, r.get("steps")))
+        phases = {k: v for k, v in r.phases.items() if v is not None}
+        method = str(r.resolved_diff_method or r.parameters.get("diff_method"))
+        rows.append(PhaseRow(r.label or r.combo or "?", method, phases, r.steps))
     return rows

@@ -10,25 +10,24 @@ with ``!``, the same mark the results table puts in its Cores column.
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.text import Text
 from textual.widgets import Static
 
 from qtui.analysis.recommend import describe
 from qtui.core import units
+from qtui.core.summary_schema import Recommendation, Result
 from qtui.report.results import BURN_CORES, BURN_MARK
 from qtui.ui.panel import LivePanel
 from qtui.ui.state import LiveState
 
 
-def burners(results: list[dict[str, Any]]) -> list[tuple[str, float]]:
+def burners(results: list[Result]) -> list[tuple[str, float]]:
     """(label, cores in use) of every combination above ``BURN_CORES``."""
     out = []
     for r in results:
-        cores = (r.get("resources") or {}).get("cores_in_use")
+        cores = r.resources.cores_in_use
         if cores is not None and cores > BURN_CORES:
-            out.append((str(r.get("label") or r.get("command")), float(cores)))
+            out.append((r.label or r.combo, float(cores)))
     return out
 
 
@@ -42,7 +41,7 @@ class RecommendationPanel(LivePanel, Static):
         self.lines: list[str] = []
 
     def on_mount(self) -> None:
-        self.update_data({}, [])
+        self.update_data(None, [])
 
     watches = ("results",)
 
@@ -50,8 +49,8 @@ class RecommendationPanel(LivePanel, Static):
         combos, recommendation, _ = state.analysis()
         self.update_data(recommendation, combos)
 
-    def update_data(self, recommendation: dict[str, Any], results: list[dict[str, Any]]) -> None:
-        self.lines = describe(recommendation) if recommendation else []
+    def update_data(self, recommendation: Recommendation | None, results: list[Result]) -> None:
+        self.lines = describe(recommendation)
         text = Text()
         if not self.lines:
             text.append(

@@ -20,6 +20,7 @@ from textual._context import NoActiveAppError
 from textual.binding import Binding
 from textual.widgets import DataTable
 
+from qtui.core.summary_schema import Result
 from qtui.report import results as model
 from qtui.ui.panel import LivePanel
 from qtui.ui.state import LiveState
@@ -46,7 +47,7 @@ class ResultsTable(LivePanel, DataTable[Text]):
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id, cursor_type="cell", zebra_stripes=True)
-        self.combos: list[dict[str, Any]] = []
+        self.combos: list[Result] = []
         self.model = model.from_results([])
         self.sort_key: str | None = None
         self.sort_reverse = False
@@ -60,7 +61,7 @@ class ResultsTable(LivePanel, DataTable[Text]):
     def refresh_from(self, state: LiveState) -> None:
         self.update_data(state.analysis()[0])
 
-    def update_data(self, combos: list[dict[str, Any]]) -> None:
+    def update_data(self, combos: list[Result]) -> None:
         self.combos = combos
         self.model = model.from_results(combos)
         self._rebuild()

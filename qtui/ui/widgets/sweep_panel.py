@@ -13,7 +13,6 @@ more than a factor of 10 (per-step time grows exponentially with qubits).
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -21,6 +20,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Static
 
 from qtui.core import units
+from qtui.core.summary_schema import SweepAxis
 from qtui.core.sweep import AXES
 from qtui.ui.panel import LivePanel
 from qtui.ui.state import LiveState
@@ -56,7 +56,7 @@ class SweepPanel(LivePanel, Vertical):
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
-        self.sweep: dict[str, Any] = {}
+        self.sweep: dict[str, SweepAxis] = {}
         self.axis: str | None = None
         self.palette: list[str] = ["cyan"]
         self._legend_items: list[Text] = []
@@ -105,7 +105,7 @@ class SweepPanel(LivePanel, Vertical):
         self.query_one("#sweep-legend", Static).update(legend)
 
     def axes(self) -> list[str]:
-        return [a for a in self.sweep if (self.sweep[a] or {}).get("series")]
+        return [a for a in self.sweep if self.sweep[a].series]
 
     def cycle_axis(self) -> str | None:
         axes = self.axes()
@@ -121,7 +121,7 @@ class SweepPanel(LivePanel, Vertical):
     def refresh_from(self, state: LiveState) -> None:
         self.update_data(state.analysis()[2], state.palette)
 
-    def update_data(self, sweep: dict[str, Any], colors: list[str]) -> None:
+    def update_data(self, sweep: dict[str, SweepAxis], colors: list[str]) -> None:
         self.sweep = sweep or {}
         self.palette = colors or ["cyan"]
         axes = self.axes()
@@ -136,15 +136,15 @@ class SweepPanel(LivePanel, Vertical):
             return
         self._show(True)
         data = self.sweep[axis]
-        lines: dict[str, list[dict[str, Any]]] = data.get("series") or {}
-        xs = sorted({pt["x"] for pts in lines.values() for pt in pts if pt.get("x") is not None})
+        lines = data.series
+        xs = sorted({pt.x for pts in lines.values() for pt in pts if pt.x is not None})  # type: ignore[type-var]
         ticks = [str(x) for x in xs]
         words = AXES.get(axis, (axis, 0, axis))[2]
         for key, title in METRICS:
             series = []
             values_all: list[float] = []
             for i, (label, pts) in enumerate(lines.items()):
-                by_x = {pt["x"]: pt.get(key) for pt in pts}
+                by_x = {pt.x: getattr(pt, key) for pt in pts}
                 values = [
                     float(v) if (v := by_x.get(x)) is not None and v > 0 else math.nan for x in xs
                 ]
@@ -179,13 +179,13 @@ class SweepPanel(LivePanel, Vertical):
             item = Text()
             item.append("█ ", style=self.palette[i % len(self.palette)])
             item.append(label)
-            cores = [float(c) for pt in pts if (c := pt.get("cores_in_use")) is not None]
+            cores = [float(c) for pt in pts if (c := pt.cores_in_use) is not None]
             if cores and max(cores) > 1.5:
                 item.append(f" (up to {units.cores(max(cores))} cores!)", style="bold")
             items.append(item)
         self._legend_items = items
         self._layout_legend()
-        crossings = list(data.get("crossovers") or [])
+        crossings = list(data.crossovers)
         notes = Text()
         notes.append("Crossovers" + (":\n" if crossings else ": "), style="bold")
         if crossings:
