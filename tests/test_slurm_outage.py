@@ -27,10 +27,12 @@ DOWN = "slurm_load_jobs error: Unable to contact slurm controller (connect failu
 
 
 def _tool(bin_dir: Path, name: str, script: str) -> None:
-    """Write an executable ``name`` that runs the shell ``script``."""
-    path = bin_dir / name
-    path.write_text(f"#!/bin/sh\n{script}\n")
-    path.chmod(0o755)
+    """Write an executable ``name`` that runs the shell ``script``.  Renamed into place:
+    the poller may be running the old one (writing it in place would be ETXTBSY)."""
+    tmp = bin_dir / f".{name}.new"
+    tmp.write_text(f"#!/bin/sh\n{script}\n")
+    tmp.chmod(0o755)
+    os.replace(tmp, bin_dir / name)
 
 
 @pytest.fixture
