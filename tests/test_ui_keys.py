@@ -12,11 +12,13 @@ from __future__ import annotations
 import re
 
 from test_ui_data import fixed_caps, session_events
-from textual.widgets import TabbedContent
+from textual.widgets import Tab, TabbedContent, Tabs
 from ui_helpers import burst
 
+from qtui.ui import actions
 from qtui.ui.app import QtuiApp
 from qtui.ui.screens.help import HelpScreen
+from qtui.ui.tabs import TABS
 from qtui.ui.widgets.combo_grid import ComboCell, ComboGrid
 
 
@@ -57,6 +59,40 @@ async def test_number_keys_switch_tabs_while_a_cell_has_focus() -> None:
         # several at once, as a terminal sends them
         await burst(pilot, "3", "2", "4")
         assert active(app) == "warnings"
+
+
+async def test_each_tab_is_shown_by_the_key_its_label_names() -> None:
+    """One table (qtui.ui.tabs): the tab bar's labels, the keys and the panes agree."""
+    app = make_app(gpu=True)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await ready(pilot, app)
+        tabbed = app.query_one(TabbedContent)
+        for _ in range(100):  # the GPU pane is added after the first frame
+            if tabbed.query("TabPane#gpu"):
+                break
+            await pilot.pause(0.02)
+        bar = [t.id.removeprefix("--content-tab-") for t in tabbed.query_one(Tabs).query(Tab) if t.id]
+        assert bar == [tab.id for tab in TABS]
+        for tab in reversed(TABS):
+            await pilot.press(tab.key)
+            for _ in range(100):
+                if active(app) == tab.id:
+                    break
+                await pilot.pause(0.02)
+            assert active(app) == tab.id
+            assert tabbed.get_tab(tab.id).label.plain == f"{tab.key} {tab.title}"
+
+
+def test_tab_bindings_and_footer_rule_come_from_the_tables() -> None:
+    tab_keys = [b.key for b in actions.bindings() if b.action.startswith("tab(")]
+    assert tab_keys == [tab.key for tab in TABS] == [str(i) for i in range(1, len(TABS) + 1)]
+    ctx = actions.Context(tab="monitor", watching=False, runs_busy=True, form_valid=True, has_gpu=False)
+    assert actions.check("start", (), ctx, 80) is False  # only on the setup tab
+    assert actions.check("cancel_all", (), ctx, 80) is True
+    assert actions.check("export", (), ctx, 80) is False  # off the narrow footer here...
+    assert actions.check("key", ("export",), ctx, 80) is True  # ...its alias still runs it
+    assert actions.check("export", (), ctx, 120) is True  # a wide footer shows it
+    assert actions.check("tab", ("gpu",), ctx, 120) is False  # no GPU, no GPU tab
 
 
 async def test_tab_keys_after_a_theme_change_and_from_the_palette() -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from textual.binding import Binding
 
-TABS = ("setup", "monitor", "results", "warnings", "gpu", "phases", "sweep")
+from qtui.ui.tabs import TABS
 
 
 @dataclass(frozen=True)
@@ -161,10 +161,11 @@ ACTIONS: tuple[Action, ...] = (
     ),
     *(
         Action(
-            str(i), f"tab('{tab}')", f"{tab.capitalize()} tab", f"Show {tab} tab",
-            f"Switch to the {tab} tab ({i})", footer=False, runs=tab == "setup", when=_tab,
+            tab.key, f"tab('{tab.id}')", f"{tab.id.capitalize()} tab", f"Show {tab.id} tab",
+            f"Switch to the {tab.id} tab ({tab.key})", footer=False, runs=tab.id == "setup",
+            when=_tab,
         )
-        for i, tab in enumerate(TABS, start=1)
+        for tab in TABS
     ),
 )
 
@@ -208,6 +209,21 @@ def enabled(name: str, params: tuple[object, ...], ctx: Context) -> bool | None:
     if action.runs and ctx.watching:
         return False
     return action.when(ctx, params)
+
+
+def check(name: str, params: tuple[object, ...], ctx: Context, width: int) -> bool | None:
+    """The app's ``check_action`` on the main screen: ``enabled``, then the footer rule.
+
+    ``key(...)`` is a hidden alias: it runs wherever its action is enabled.  An
+    action the narrow footer hides here answers False (off the footer); its alias
+    binding still runs it.
+    """
+    if name == "key":
+        return bool(enabled(str(params[0]), params[1:], ctx))
+    answer = enabled(name, params, ctx)
+    if answer is False or in_footer(name, ctx.tab, width):
+        return answer
+    return False
 
 
 def in_footer(name: str, tab: str, width: int) -> bool:

@@ -15,6 +15,7 @@ from textual.lazy import Lazy
 from textual.widget import Widget
 from textual.widgets import TabbedContent, TabPane
 
+from qtui.ui.tabs import label as tab_label
 from qtui.ui.widgets.cpu_panel import CPU_TITLE, CpuPanel
 from qtui.ui.widgets.loss_panel import LossPanel
 from qtui.ui.widgets.memory_panel import MemoryPanel
@@ -49,9 +50,9 @@ def tabs(*, initial: str, watching: bool, thread_mode: bool) -> ComposeResult:
 
     with TabbedContent(initial=initial, id="tabs"):
         if not watching:
-            with TabPane("1 Setup", id="setup"):
+            with TabPane(tab_label("setup"), id="setup"):
                 yield lazy("setup", RunForm(id="form"))
-        with TabPane("2 Monitor", id="monitor"), lazy("monitor", Horizontal(id="monitor-body")):
+        with TabPane(tab_label("monitor"), id="monitor"), lazy("monitor", Horizontal(id="monitor-body")):
             with Vertical(id="mon-left"):
                 yield titled(LossPanel(id="loss"), "Loss")
                 yield titled(RunQueue(id="mon-queue"), "Runs")
@@ -65,7 +66,7 @@ def tabs(*, initial: str, watching: bool, thread_mode: bool) -> ComposeResult:
                     if thread_mode
                     else "Memory of the run's child process",
                 )
-        with TabPane("3 Results", id="results"), lazy("results", Vertical()):
+        with TabPane(tab_label("results"), id="results"), lazy("results", Vertical()):
             yield titled(RunQueue(id="queue"), "Run queue (enter: details · c cancels the highlighted run, C all)")
             yield titled(
                 ResultsTable(id="results-table"),
@@ -76,15 +77,15 @@ def tabs(*, initial: str, watching: bool, thread_mode: bool) -> ComposeResult:
                 "Recommendation for this workload on this machine",
             ):
                 yield RecommendationPanel(id="recommend")
-        with TabPane("4 Warnings", id="warnings"):
+        with TabPane(tab_label("warnings"), id="warnings"):
             yield lazy(
                 "warnings", titled(WarningsPanel(id="warnings-panel"), "Warnings (deduplicated)")
             )
-        with TabPane("6 Phases", id="phases"), lazy(
+        with TabPane(tab_label("phases"), id="phases"), lazy(
             "phases", titled(VerticalScroll(id="phases-box"), "Where a training step's time goes")
         ):
             yield PhasesPanel(id="phases-panel")
-        with TabPane("7 Sweep", id="sweep"):
+        with TabPane(tab_label("sweep"), id="sweep"):
             yield lazy(
                 "sweep",
                 titled(
@@ -98,4 +99,4 @@ def gpu_pane() -> TabPane:
     from qtui.ui.widgets.gpu_panel import GpuPanel
 
     panel = titled(GpuPanel(id="gpu-panel"), "GPU (NVML, sampled with the run)")
-    return TabPane("5 GPU", panel, id="gpu")
+    return TabPane(tab_label("gpu"), panel, id="gpu")

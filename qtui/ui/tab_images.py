@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from qtui.report import results as results_model
+from qtui.ui.tabs import BY_ID, TABS
 
-#: Tab -> the key that shows it.
-TAB_KEYS = {"monitor": "2", "results": "3", "warnings": "4", "gpu": "5", "phases": "6", "sweep": "7"}
+#: The tabs imaged, in the tab bar's order: all but the setup form.
+IMAGED = tuple(tab.id for tab in TABS if tab.id != "setup")
 BASE = (160, 48)
 MAX_LINES = 400
 
@@ -48,7 +49,7 @@ def tab_sizes(state: Any, gpu: bool) -> dict[str, tuple[int, int]]:
         int(table / 0.5) + 2,  # the results table half
         queue + table + rec_lines + 6,
     )
-    sizes = {tab: BASE for tab in TAB_KEYS}
+    sizes = {tab: BASE for tab in IMAGED}
     sizes["results"] = (width, min(MAX_LINES, height))
     sizes["warnings"] = (BASE[0], min(MAX_LINES, max(BASE[1], len(state.warnings) * 2 + 12)))
     if not gpu:
@@ -73,7 +74,7 @@ async def _draw(app: Any, sizes: dict[str, tuple[int, int]]) -> dict[str, str]:
     async with off.run_test(size=BASE) as pilot:
         for tab, size in sizes.items():
             await pilot.resize_terminal(*size)
-            await pilot.press(TAB_KEYS[tab])
+            await pilot.press(BY_ID[tab].key)
             for _ in range(60):
                 await pilot.pause(0.05)
                 if off.panels_drawn() and off._active_tab() == tab:

@@ -20,6 +20,7 @@ from textual.widgets import DataTable, Static, TabbedContent
 from qtui.core import units
 from qtui.ui.panel import LivePanel
 from qtui.ui.state import LiveState, MergedWarning
+from qtui.ui.tabs import label as tab_label
 
 
 def _short_source(filename: str, lineno: int) -> str:
@@ -69,7 +70,7 @@ class WarningsPanel(LivePanel, Vertical):
         n = len(state.warnings)
         for tabs in self.app.query(TabbedContent):
             with contextlib.suppress(NoMatches):  # a TabbedContent without a warnings tab
-                tabs.get_tab("warnings").label = f"4 Warnings ({n})" if n else "4 Warnings"
+                tabs.get_tab("warnings").label = tab_label("warnings", n)
 
     def update_data(self, state: LiveState) -> None:
         table: DataTable[Text] = self.query_one(DataTable)
