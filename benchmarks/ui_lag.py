@@ -52,7 +52,7 @@ async def main():
             t = time.perf_counter()
             await asyncio.sleep(0.01)
             lags.append((time.time(), time.perf_counter() - t - 0.01))
-            if mode != "idle" and not app._supervisor_active() and app.state.runs():
+            if mode != "idle" and not app.control.active and app.state.runs():
                 break
         runs = app.state.runs()
         rec = runs[0] if runs else None

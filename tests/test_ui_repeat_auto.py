@@ -43,7 +43,7 @@ async def test_repeats_auto_adds_passes_in_the_app(
             pilot,
             lambda: len(app.state.runs()) >= 3
             and all(r.state == "finished" for r in app.state.runs())
-            and not app._supervisor_active(),
+            and not app.control.active,
             180,
         )
         runs = app.state.runs()

@@ -1,7 +1,9 @@
 """Real runs through the app: loss, warning and result reach the panels; cancel; quit.
 
-These start real children (``python -m qtui.engine.child``) training a tiny
-forum workload, so each takes a few seconds.  The test workload
+These start real runs, each a process forked from the session's fork server
+(``qtui.engine.forkserver``; a fresh ``python -m qtui.engine.child`` only where
+the server cannot run), training a tiny forum workload, so each takes a few
+seconds.  The test workload
 (tests/qtui_test_workload.py) warns three times per run, so a real warning
 event must reach the warnings panel.
 """
@@ -87,7 +89,7 @@ async def test_tiny_real_run_reaches_every_panel(tmp_path: Path) -> None:
             lambda: (
                 app.state.runs()
                 and all(r.state not in ("queued", "running") for r in app.state.runs())
-                and not app._supervisor_active()
+                and not app.control.active
             ),
         )
         await pilot.pause(0.3)
@@ -179,7 +181,7 @@ async def test_cancel_selected_run_ends_the_child_within_2s() -> None:
         # the second repeat starts next; cancel everything
         await wait_for(pilot, lambda: any(r.state == "running" for r in app.state.runs()), 30)
         await pilot.press("C")
-        await wait_for(pilot, lambda: not app._supervisor_active(), 5)
+        await wait_for(pilot, lambda: not app.control.active, 5)
         assert [r.state for r in app.state.runs()] == ["cancelled", "cancelled"]
 
 

@@ -182,7 +182,7 @@ async def test_tiny_real_sweep_reaches_chart_recommendation_and_phases() -> None
         await wait_for(
             pilot,
             lambda: all(r.state not in ("queued", "running") for r in app.state.runs())
-            and not app._supervisor_active(),
+            and not app.control.active,
             240,
         )
         await pilot.pause(0.5)

@@ -21,7 +21,7 @@ import gc
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -50,8 +50,6 @@ from qtui.ui.state import EventFeed, LiveState
 from qtui.ui.widgets.run_form import RunForm
 from qtui.ui.widgets.run_queue import RunQueue
 from qtui.ui.widgets.status_line import StatusLine
-
-W = TypeVar("W", bound=Widget)
 
 #: How often the feed is drained and panels synced (Hz).  High enough to feel
 #: live, low enough that a fast run cannot make the UI redraw per event.
@@ -294,36 +292,16 @@ class QtuiApp(ActionHandlers, App[int]):
     def reattach(self, folder: Path) -> bool:
         """Follow a cluster session again (``qtui watch --jobs-dir``, history's ``a``):
         its runs, ids kept, through a ``SlurmExecutor`` attached to its manifest."""
-        from qtui.cluster.jobs_folder import JobsFolderError, read_manifest
         from qtui.cluster.slurm_executor import SlurmExecutor
-        from qtui.core.config import RunSpec
+        from qtui.ui.reattach import CannotReattach, read_cluster_session
 
         try:
-            manifest = read_manifest(folder)
-            specs = [RunSpec.from_dict(job.spec) for job in manifest.jobs]
-        except JobsFolderError as exc:
-            self.notify(f"cannot re-attach: {exc}", severity="error", timeout=8)
-            return False
-        except (KeyError, TypeError, ValueError) as exc:
-            self.notify(f"cannot re-attach: {folder} holds a run spec qtui cannot read ({exc})",
-                        severity="error", timeout=8)
-            return False
-        if not specs:
-            self.notify(f"cannot re-attach: {folder} holds no submitted runs", severity="error")
-            return False
-        clash = [s.run_id for s in specs if s.run_id in self.state.summary.runs]
-        if clash:
-            # the ids are the jobs' own; two runs with one id cannot be shown apart
-            self.notify(
-                f"cannot re-attach here: this session already has runs {', '.join(clash[:4])}; "
-                f"in a new terminal: qtui watch --jobs-dir {folder}",
-                severity="error", timeout=10,
-            )
+            manifest, specs = read_cluster_session(folder, self.state.summary.runs)
+        except CannotReattach as exc:
+            self.notify(str(exc), severity="error", timeout=exc.timeout)
             return False
         executor = SlurmExecutor(attach=folder, argv=manifest.argv)
-        started = self.control.start(
-            specs, argv=manifest.argv, renumber=False, executor=executor
-        )
+        started = self.control.start(specs, argv=manifest.argv, renumber=False, executor=executor)
         self.notify(
             f"re-attached to {manifest.session_id}: {len(specs)} job(s)"
             + (" (after the current runs)" if started.queued else "")
@@ -347,9 +325,6 @@ class QtuiApp(ActionHandlers, App[int]):
             self.push_screen(MessageScreen("The supervisor stopped with an error", message.error))
         self.refresh_bindings()
 
-    def _supervisor_active(self) -> bool:
-        return self.control.active
-
     @on(WatchDone)
     def _watch_done(self, message: WatchDone) -> None:
         if message.error:
@@ -369,13 +344,7 @@ class QtuiApp(ActionHandlers, App[int]):
         """Enable/disable actions, and choose what the footer shows under 120 columns."""
         if self.screen is not self.screen_stack[0]:
             return True
-        ctx = self._action_context()
-        if action == "key":  # a hidden alias: runs wherever the action is enabled
-            return bool(actions.enabled(str(parameters[0]), parameters[1:], ctx))
-        enabled = actions.enabled(action, parameters, ctx)
-        if enabled is False or actions.in_footer(action, ctx.tab, self.size.width):
-            return enabled
-        return False  # hidden here; the key(...) alias binding still runs it
+        return actions.check(action, parameters, self._action_context(), self.size.width)
 
     def action_key(self, name: str, *args: Any) -> None:
         """Run ``action_<name>`` for a hidden alias binding."""
@@ -403,7 +372,6 @@ class QtuiApp(ActionHandlers, App[int]):
 
     def on_unmount(self) -> None:
         self.stop_everything()
-
 
 
 def run_app(args: Any, watch_path: Path | None = None, reattach: Path | None = None) -> int:
