@@ -109,7 +109,8 @@ async def test_tiny_real_run_reaches_every_panel(tmp_path: Path) -> None:
         results = app.query_one("#results-table", ResultsTable)
         assert results.row_count == 1
         assert "default.qubit+backprop" in str(results.get_row_at(0)[0])
-        assert results.combos[0]["mean"] > 0
+        mean = results.combos[0].mean  # a typed Result (qtui.core.summary_schema)
+        assert mean is not None and mean > 0
 
         # what the memory and CPU panels draw, not only what the state holds
         rss = app.state.rss_history.get(rec.run_id)
