@@ -1,7 +1,11 @@
 """A session's results, folded from the event stream.
 
 ``SessionSummary.apply(event)`` is the one place events become run records and
-per-combination statistics.  This module only folds: the JSON summary document
+per-combination statistics.  What it answers is the summary's own records
+(``qtui.core.summary_schema``): ``combos()`` gives one ``Result`` per combination
+(the TUI renders them live), ``RunRecord.to_run()`` a ``Run``; a run's state while
+it is folded stays in the plain event fields it came from.  This module only
+folds: the JSON summary document
 (``qtui.analysis.summary_builder``), the analysis (``qtui.analysis.recommend``, ``qtui.analysis.crossovers``)
 and the rows every view renders (``qtui.report.results``) are built on top of it, and
 nothing here imports them.
@@ -28,8 +32,6 @@ from qtui.core.parameters import (
     varying_parameters,
 )
 from qtui.core.summary_schema import (
-    SUMMARY_SCHEMA,
-    SUMMARY_VERSION,
     DeviceUse,
     Metric,
     Quantum,
@@ -42,9 +44,6 @@ from qtui.core.summary_schema import (
     ScriptEnd,
     WarningRecord,
 )
-
-__all__ = ["LOSS_KINDS", "SUMMARY_SCHEMA", "SUMMARY_VERSION", "RunRecord", "SessionSummary",
-           "drop_unused", "error_record", "loss_kind"]
 
 _TERMINAL_STATE = {
     "run_finished": "finished",
