@@ -83,9 +83,9 @@ def test_a_contended_result_is_marked_everywhere_and_called_unreliable() -> None
     quiet = SessionSummary()
     for e in quiet_events():
         quiet.apply(e)
-    row = next(r for r in compare(document(quiet), doc)["combinations"]
-               if "adjoint" in r["combination"])
-    assert row["reliable"] is False and row["contended"] == {"a": False, "b": True}
+    row = next(r for r in compare(document(quiet), doc).combinations
+               if "adjoint" in r.combination)
+    assert row.reliable is False and row.contended == {"a": False, "b": True}
     assert "unreliable: B ran contended" in row_texts(row)["speed"]
 
 

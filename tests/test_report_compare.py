@@ -180,15 +180,15 @@ def test_compare_verdicts_on_real_summaries(summary: Summary) -> None:
     faster = _scaled(summary, "default.qubit+backprop", 0.5)  # 2 repeats each: Welch
     faster = _scaled(faster, "lightning.qubit+adjoint", 1.05)  # 1 run each, under 10 %
     result = compare(summary, faster)
-    by = {r["combination"]: r for r in result["combinations"]}
+    by = {r.combination: r for r in result.combinations}
     bp = by["default.qubit+backprop"]
-    assert bp["speed"] == "faster" and bp["time_change"] == pytest.approx(-0.5)
-    assert bp["speed_method"].startswith("Welch")
+    assert bp.speed == "faster" and bp.time_change == pytest.approx(-0.5)
+    assert bp.speed_method.startswith("Welch")
     adj = by["lightning.qubit+adjoint"]
-    assert adj["speed"] == "no significant change" and adj["speed_method"].startswith("single")
+    assert adj.speed == "no significant change" and adj.speed_method.startswith("single")
     slower = compare(summary, _scaled(summary, "lightning.qubit+adjoint", 1.5))
-    adj = {r["combination"]: r for r in slower["combinations"]}["lightning.qubit+adjoint"]
-    assert adj["speed"] == "slower"
+    adj = {r.combination: r for r in slower.combinations}["lightning.qubit+adjoint"]
+    assert adj.speed == "slower"
 
 
 def test_compare_table_and_only_in_one(

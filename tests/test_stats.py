@@ -83,11 +83,11 @@ def test_compare_recommendation_and_crossovers_agree(a: list[float], b: list[flo
     """The same two samples, fed to all three: their words match stats.differ."""
     truth = stats.differ(a, b)
     # compare: A -> B
-    row = compare(Summary(results=[_result("x+m", a)]), Summary(results=[_result("x+m", b)]))[
-        "combinations"
-    ][0]
-    assert row["speed"] == {1: "slower", -1: "faster", 0: "no significant change"}[truth.direction]
-    assert row["speed_method"] == truth.method
+    row = compare(
+        Summary(results=[_result("x+m", a)]), Summary(results=[_result("x+m", b)])
+    ).combinations[0]
+    assert row.speed == {1: "slower", -1: "faster", 0: "no significant change"}[truth.direction]
+    assert row.speed_method == truth.method
     # recommendation: a tie exactly when the rule sees no difference
     rec = recommend([_result("a+m", a), _result("b+m", b)])
     assert rec.fastest is not None
@@ -99,7 +99,7 @@ def test_compare_recommendation_and_crossovers_agree(a: list[float], b: list[flo
     if stability.unstable(_result("a+m", a)) or stability.unstable(_result("b+m", b)):
         # noisy repeats: every view says the answer cannot be trusted yet
         assert "unstable at 2, 4 qubits" in text
-        assert row["reliable"] is False and "unreliable" in row_texts(row)["speed"]
+        assert row.reliable is False and "unreliable" in row_texts(row)["speed"]
         assert "Unreliable:" in rec.fastest.evidence
     elif truth.differs:
         word = "faster" if truth.direction > 0 else "slower"

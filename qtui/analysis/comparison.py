@@ -21,6 +21,8 @@ import json
 import statistics
 from typing import Any
 
+import msgspec
+
 from qtui.analysis import stability, stats
 from qtui.core import units
 from qtui.core.parameters import label, varying_parameters
@@ -49,8 +51,88 @@ def _rss(r: Result) -> list[float]:
     return [x for x in _floats(r.resources.peak_rss_values) if x]
 
 
-def compare(a: Summary, b: Summary, threshold: float = DEFAULT_THRESHOLD) -> dict[str, Any]:
-    """The comparison as plain data (``--json`` prints it)."""
+class SessionRef(msgspec.Struct):
+    """Which session a side of the comparison is."""
+
+    session_id: str | None = None
+    datetime: str | None = None
+
+
+class Side(msgspec.Struct):
+    """One combination in one of the two sessions."""
+
+    mean: float | None = None
+    stddev: float | None = None
+    n: int = 0
+    peak_rss_bytes: float | None = None
+    core_s: float | None = None
+
+
+class Row(msgspec.Struct):
+    """One combination present in both sessions, A → B, with the verdicts."""
+
+    combination: str
+    contended: dict[str, bool]
+    unstable: dict[str, list[str]]
+    reliable: bool
+    parameters: dict[str, Any]
+    a: Side
+    b: Side
+    time_change: float | None
+    speed: str
+    speed_method: str
+    memory_change: float | None
+    memory: str
+    memory_method: str
+    core_s_change: float | None
+
+
+class Comparison(msgspec.Struct):
+    """What ``qtui compare`` prints (``--json``: ``to_builtins()``) and the TUI shows."""
+
+    a: SessionRef
+    b: SessionRef
+    threshold: float
+    alpha: float
+    combinations: list[Row]
+    only_in_a: list[str]
+    only_in_b: list[str]
+
+    def to_builtins(self) -> dict[str, Any]:
+        out: dict[str, Any] = msgspec.to_builtins(self, enc_hook=str)
+        return out
+
+
+def _row(x: Result, y: Result, name: str, threshold: float) -> Row:
+    """Combination ``x`` of A against the same combination ``y`` of B."""
+    ta, tb = _times(x), _times(y)
+    speed = stats.differ(ta, tb, threshold=threshold)
+    ma, mb = (statistics.fmean(ta) if ta else None), (statistics.fmean(tb) if tb else None)
+    mem_a, mem_b = _rss(x), _rss(y)
+    mem = stats.differ(mem_a, mem_b, threshold=threshold, floor=stats.memory_floor(mem_a, mem_b))
+    ca, cb = x.resources.core_s, y.resources.core_s
+    shaky = {"a": stability.problems(x), "b": stability.problems(y)}
+    return Row(
+        combination=name,
+        contended={"a": stability.contended(x), "b": stability.contended(y)},
+        unstable=shaky,
+        reliable=not (shaky["a"] or shaky["b"]),
+        parameters=x.parameters,
+        a=Side(ma, x.stddev, len(ta), max(mem_a) if mem_a else None, ca),
+        b=Side(mb, y.stddev, len(tb), max(mem_b) if mem_b else None, cb),
+        time_change=(mb / ma - 1) if ma and mb is not None else None,
+        speed=_word(speed, "faster", "slower"),
+        speed_method=speed.method,
+        memory_change=(max(mem_b) / max(mem_a) - 1) if mem_a and mem_b else None,
+        memory=_word(mem, "less memory", "more memory"),
+        memory_method=mem.method,
+        core_s_change=(cb / ca - 1) if ca and cb is not None else None,
+    )
+
+
+def compare(a: Summary, b: Summary, threshold: float = DEFAULT_THRESHOLD) -> Comparison:
+    """Every combination of ``a`` matched in ``b`` (on its full parameters), and those
+    found in only one."""
 
     def key(r: Result) -> str:
         return json.dumps(r.parameters, sort_keys=True, default=str)
@@ -58,83 +140,52 @@ def compare(a: Summary, b: Summary, threshold: float = DEFAULT_THRESHOLD) -> dic
     ra = {key(r): r for r in a.results}
     rb = {key(r): r for r in b.results}
     varying = varying_parameters(list(ra.values()) + list(rb.values()))
-    rows = []
-    for k, x in ra.items():
-        y = rb.get(k)
-        if y is None:
-            continue
-        ta, tb = _times(x), _times(y)
-        speed = stats.differ(ta, tb, threshold=threshold)
-        ma, mb = (statistics.fmean(ta) if ta else None), (statistics.fmean(tb) if tb else None)
-        mem_a, mem_b = _rss(x), _rss(y)
-        mem = stats.differ(mem_a, mem_b, threshold=threshold, floor=stats.memory_floor(mem_a, mem_b))
-        ca, cb = x.resources.core_s, y.resources.core_s
-        contended = {"a": stability.contended(x), "b": stability.contended(y)}
-        shaky = {"a": stability.problems(x), "b": stability.problems(y)}
-        rows.append(
-            {
-                "combination": label(x, varying),
-                "contended": contended,
-                "unstable": shaky,
-                "reliable": not (shaky["a"] or shaky["b"]),
-                "parameters": x.parameters,
-                "a": {"mean": ma, "stddev": x.stddev, "n": len(ta),
-                      "peak_rss_bytes": max(mem_a) if mem_a else None, "core_s": ca},
-                "b": {"mean": mb, "stddev": y.stddev, "n": len(tb),
-                      "peak_rss_bytes": max(mem_b) if mem_b else None, "core_s": cb},
-                "time_change": (mb / ma - 1) if ma and mb is not None else None,
-                "speed": _word(speed, "faster", "slower"),
-                "speed_method": speed.method,
-                "memory_change": (max(mem_b) / max(mem_a) - 1) if mem_a and mem_b else None,
-                "memory": _word(mem, "less memory", "more memory"),
-                "memory_method": mem.method,
-                "core_s_change": (cb / ca - 1) if ca and cb is not None else None,
-            }
-        )
-    return {
-        "a": {"session_id": a.session_id, "datetime": a.datetime},
-        "b": {"session_id": b.session_id, "datetime": b.datetime},
-        "threshold": threshold,
-        "alpha": ALPHA,
-        "combinations": rows,
-        "only_in_a": [label(r, varying) for k, r in ra.items() if k not in rb],
-        "only_in_b": [label(r, varying) for k, r in rb.items() if k not in ra],
-    }
+    return Comparison(
+        a=SessionRef(a.session_id, a.datetime),
+        b=SessionRef(b.session_id, b.datetime),
+        threshold=threshold,
+        alpha=ALPHA,
+        combinations=[
+            _row(x, rb[k], label(x, varying), threshold) for k, x in ra.items() if k in rb
+        ],
+        only_in_a=[label(r, varying) for k, r in ra.items() if k not in rb],
+        only_in_b=[label(r, varying) for k, r in rb.items() if k not in ra],
+    )
 
 
-def side_time(side: dict[str, Any]) -> str:
+def side_time(side: Side) -> str:
     """``2.512 s ± 0.120 s (n=3)`` for one side of a comparison row."""
-    if units.number(side.get("mean")) is None:
+    if units.number(side.mean) is None:
         return units.MISSING
-    return f"{units.mean_sd(side.get('mean'), side.get('stddev'))} (n={side.get('n', 0)})"
+    return f"{units.mean_sd(side.mean, side.stddev)} (n={side.n})"
 
 
-def _unreliable(row: dict[str, Any]) -> str:
+def _unreliable(row: Row) -> str:
     """``; unreliable: B ran contended`` (or is unstable) when a side cannot be trusted."""
-    busy = [k.upper() for k, v in (row.get("contended") or {}).items() if v]
+    busy = [k.upper() for k, v in row.contended.items() if v]
     if busy:
         return f"; unreliable: {' and '.join(busy)} ran contended (rerun on a quiet node)"
-    shaky = [k.upper() for k, v in (row.get("unstable") or {}).items() if v]
+    shaky = [k.upper() for k, v in row.unstable.items() if v]
     if shaky:
         return f"; unreliable: {' and '.join(shaky)} unstable (rerun with --repeat auto)"
     return ""
 
 
-def row_texts(row: dict[str, Any]) -> dict[str, str]:
+def row_texts(row: Row) -> dict[str, str]:
     """Every figure of a comparison row as text: the CLI and the TUI show these."""
-    a, b = row["a"], row["b"]
+    a, b = row.a, row.b
     ratio = ""
-    ma, mb = units.number(a.get("mean")), units.number(b.get("mean"))
-    if ma and mb and row["speed"] in ("faster", "slower"):
+    ma, mb = units.number(a.mean), units.number(b.mean)
+    if ma and mb and row.speed in ("faster", "slower"):
         r = ma / mb
         ratio = f", {units.times(r)} faster" if r >= 1 else f", {units.times(1 / r)} slower"
     return {
         "time_a": side_time(a),
         "time_b": side_time(b),
-        "time_change": units.change(row.get("time_change")),
-        "speed": row["speed"] + ratio + _unreliable(row),
-        "memory_a": units.memory(a.get("peak_rss_bytes")),
-        "memory_b": units.memory(b.get("peak_rss_bytes")),
-        "memory_change": units.change(row.get("memory_change")),
-        "core_s_change": units.change(row.get("core_s_change")),
+        "time_change": units.change(row.time_change),
+        "speed": row.speed + ratio + _unreliable(row),
+        "memory_a": units.memory(a.peak_rss_bytes),
+        "memory_b": units.memory(b.peak_rss_bytes),
+        "memory_change": units.change(row.memory_change),
+        "core_s_change": units.change(row.core_s_change),
     }

@@ -11,13 +11,13 @@ import json
 import sys
 from typing import Any
 
-from qtui.analysis.comparison import ALPHA, DEFAULT_THRESHOLD, compare, row_texts
+from qtui.analysis.comparison import ALPHA, DEFAULT_THRESHOLD, Comparison, compare, row_texts
 from qtui.cli.commands.report import description
 from qtui.cli.errors import fail
 from qtui.store.loading import LoadError, load_summary
 
 
-def print_comparison(result: dict[str, Any], a_name: str, b_name: str) -> None:
+def print_comparison(result: Comparison, a_name: str, b_name: str) -> None:
     """One block per combination: readable at 80 columns and pasteable as text."""
     from rich.console import Console
     from rich.text import Text
@@ -25,29 +25,29 @@ def print_comparison(result: dict[str, Any], a_name: str, b_name: str) -> None:
     console = Console(highlight=False)
     console.print(Text(f"A = {a_name}\nB = {b_name}", style="bold"))
     styles = {"faster": "green", "slower": "red", "less memory": "green", "more memory": "red"}
-    for row in result["combinations"]:
+    for row in result.combinations:
         console.print()
-        console.print(Text(row["combination"], style="bold"))
+        console.print(Text(row.combination, style="bold"))
         t = row_texts(row)
         line = Text("  time    ")
         line.append(f"{t['time_a']} → {t['time_b']}  {t['time_change']}  ")
-        line.append(t["speed"], style=styles.get(row["speed"], ""))
-        if row["speed"] != "not measured":
-            line.append(f" ({row['speed_method']})", style="dim")
+        line.append(t["speed"], style=styles.get(row.speed, ""))
+        if row.speed != "not measured":
+            line.append(f" ({row.speed_method})", style="dim")
         console.print(line)
         mem = Text(f"  memory  {t['memory_a']} → {t['memory_b']}  {t['memory_change']}  ")
-        mem.append(row["memory"], style=styles.get(row["memory"], ""))
+        mem.append(row.memory, style=styles.get(row.memory, ""))
         console.print(mem)
-        if row["core_s_change"] is not None:
+        if row.core_s_change is not None:
             console.print(Text(f"  core-s  {t['core_s_change']}"))
-    for label, items in (("only in A", result["only_in_a"]), ("only in B", result["only_in_b"])):
+    for label, items in (("only in A", result.only_in_a), ("only in B", result.only_in_b)):
         if items:
             console.print()
             console.print(Text(f"{label}: {', '.join(items)}"))
     console.print()
     console.print(Text(
         f"faster/slower: α = {ALPHA} (Welch t-test with repeats on both sides, else a 95 % "
-        f"prediction interval, else a {result['threshold']:.0%} threshold); see qtui compare --help",
+        f"prediction interval, else a {result.threshold:.0%} threshold); see qtui compare --help",
         style="dim",
     ))
 
@@ -94,10 +94,10 @@ def handler(args: argparse.Namespace) -> int:
         return fail(str(exc))
     result = compare(a, b, args.threshold)
     if args.json:
-        print(json.dumps(result, indent=2, default=str))
+        print(json.dumps(result.to_builtins(), indent=2, default=str))
     else:
-        if not result["combinations"]:
+        if not result.combinations:
             print("No combination appears in both files.", file=sys.stderr)
         print_comparison(result, str(args.a), str(args.b))
-    slower = any(r["speed"] == "slower" for r in result["combinations"])
+    slower = any(r.speed == "slower" for r in result.combinations)
     return 1 if args.fail_on_slower and slower else 0

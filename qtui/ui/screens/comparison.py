@@ -6,25 +6,23 @@ screen and the CLI never disagree.
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from qtui.analysis.comparison import compare
+from qtui.analysis.comparison import Side, compare
 from qtui.core import units
 from qtui.core.summary_schema import Summary
 
 _STYLES = {"faster": "green", "slower": "red", "less memory": "green", "more memory": "red"}
 
 
-def _time(side: dict[str, Any]) -> str:
-    if side.get("mean") is None:
+def _time(side: Side) -> str:
+    if side.mean is None:
         return units.MISSING
-    return f"{units.mean_sd(side['mean'], side.get('stddev'))} (n={side['n']})"
+    return f"{units.mean_sd(side.mean, side.stddev)} (n={side.n})"
 
 
 class ComparisonScreen(Screen[None]):
@@ -42,14 +40,14 @@ class ComparisonScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         r = self.result
         lines = [f"A = past session {self.past_id}   B = this session"]
-        if not r["combinations"]:
+        if not r.combinations:
             lines.append("No combination with the same parameters in both sessions.")
-        for label, items in (("only in A", r["only_in_a"]), ("only in B", r["only_in_b"])):
+        for label, items in (("only in A", r.only_in_a), ("only in B", r.only_in_b)):
             if items:
                 lines.append(f"{label}: {', '.join(items)}")
         lines.append(
-            f"verdicts: α = {r['alpha']} (Welch t-test with repeats on both sides, else a 95 % "
-            f"prediction interval, else a {r['threshold']:.0%} threshold)"
+            f"verdicts: α = {r.alpha} (Welch t-test with repeats on both sides, else a 95 % "
+            f"prediction interval, else a {r.threshold:.0%} threshold)"
         )
         yield Static(Text("\n".join(lines)), id="cmp-title")
         yield DataTable(cursor_type="row", zebra_stripes=True, id="cmp-table")
@@ -59,18 +57,15 @@ class ComparisonScreen(Screen[None]):
         table: DataTable[Text] = self.query_one(DataTable)
         for label in ("Combination", "Time A", "Time B", "Change", "Speed", "Peak RSS A → B", "Memory"):
             table.add_column(label)
-        for row in self.result["combinations"]:
+        for row in self.result.combinations:
             table.add_row(
-                Text(row["combination"]),
-                Text(_time(row["a"])),
-                Text(_time(row["b"])),
-                Text(units.change(row["time_change"])),
-                Text(row["speed"], style=_STYLES.get(row["speed"], "")),
-                Text(
-                    f"{units.memory(row['a']['peak_rss_bytes'])} → "
-                    f"{units.memory(row['b']['peak_rss_bytes'])}"
-                ),
-                Text(row["memory"], style=_STYLES.get(row["memory"], "")),
+                Text(row.combination),
+                Text(_time(row.a)),
+                Text(_time(row.b)),
+                Text(units.change(row.time_change)),
+                Text(row.speed, style=_STYLES.get(row.speed, "")),
+                Text(f"{units.memory(row.a.peak_rss_bytes)} → {units.memory(row.b.peak_rss_bytes)}"),
+                Text(row.memory, style=_STYLES.get(row.memory, "")),
             )
         table.focus()
 
