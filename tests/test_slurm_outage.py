@@ -7,6 +7,7 @@ re-attached to a manifest naming one job, as ``qtui watch --jobs-dir`` does.
 
 from __future__ import annotations
 
+import io
 import os
 import time
 from collections.abc import Callable
@@ -14,7 +15,9 @@ from pathlib import Path
 
 import pytest
 from engine_helpers import tiny
+from rich.console import Console
 
+from qtui.cli.slurm_prompts import report_uncancelled
 from qtui.cluster.jobs_folder import JobRecord, Manifest, write_manifest
 from qtui.cluster.slurm_executor import SlurmExecutor
 from qtui.cluster.slurm_options import SlurmOptions
@@ -127,6 +130,12 @@ def test_a_failed_scancel_is_reported(tmp_path: Path, bin_dir: Path) -> None:
         executor.close()  # scancels the still-running job again: it fails again
     assert list(executor.cancel_failures) == ["r1"]  # for whoever closed it to report
     assert "permission denied" in executor.cancel_failures["r1"]
+    # ... and qtui run/sweep print it after closing, since no note reaches anyone then.
+    out = io.StringIO()
+    report_uncancelled(executor, Console(file=out, width=300))
+    line = out.getvalue().strip()
+    assert line.startswith("qtui: warning: 1 job(s) could not be cancelled")
+    assert "permission denied" in line
 
 
 def test_cancelling_a_job_that_has_just_ended_is_no_failure(

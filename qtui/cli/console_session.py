@@ -261,8 +261,9 @@ def run_session(
     if events_path:
         err.print(Text(f"Events written to {events_path}"), highlight=False)
     if cluster:
-        from qtui.cli.slurm_prompts import farewell
+        from qtui.cli.slurm_prompts import farewell, report_uncancelled
 
+        report_uncancelled(executor, err)
         farewell(executor, err)
     return _exit_code(data, interrupts.received, code, bool(cluster and executor.detached), err)
 

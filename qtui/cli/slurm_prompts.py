@@ -51,6 +51,14 @@ def ask_leave_or_cancel(err: Console) -> bool:
     return leave
 
 
+def report_uncancelled(executor: Any, err: Console) -> None:
+    """After the executor closed: the jobs it could not cancel (they may still run and
+    use the allocation), one warning line, since no session note reaches anyone now."""
+    why = executor.uncancelled()
+    if why:
+        err.print(Text(f"qtui: warning: {why}"), style="yellow", highlight=False, soft_wrap=True)
+
+
 def farewell(executor: Any, err: Console) -> None:
     """For a session left running: the one command that brings it back."""
     if getattr(executor, "detached", False) and executor.folder is not None:

@@ -291,6 +291,17 @@ class SlurmExecutor(Executor):
         with self._lock:
             return dict(self._cancel_failures)
 
+    def uncancelled(self) -> str | None:
+        """The jobs this executor could not cancel, in one sentence (None when none):
+        what the session's front end prints after closing it."""
+        failed = self.cancel_failures
+        if not failed:
+            return None
+        return (
+            f"{len(failed)} job(s) could not be cancelled and may still be running "
+            "(scancel them by hand): " + "; ".join(sorted(set(failed.values())))
+        )
+
     # --- scheduler state ---------------------------------------------------------
     def cancel_run(self, run_id: str) -> str:
         """Stop one run: ``"job"`` when its job holds only runs that are over

@@ -132,7 +132,9 @@ def run_training(
         return _run(spec, emit, should_stop, counter, settle_heap)
     except Cancelled:
         raise
-    except BaseException as exc:  # noqa: BLE001 - the user's code may raise anything
+    except BaseException as exc:  # noqa: BLE001
+        # boundary: the user's code may raise anything; the run_failed event below
+        # records its type, message and traceback.
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             raise
         emit(
@@ -554,9 +556,10 @@ def cuda_sync_for(*things: Any) -> Callable[[], None] | None:
 
 
 def _thread_count() -> int:
-    try:
-        import psutil
+    """This process's threads now (0 where the OS will not say)."""
+    import psutil
 
+    try:
         return int(psutil.Process().num_threads())
-    except Exception:  # noqa: BLE001
+    except psutil.Error:
         return 0

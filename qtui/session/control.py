@@ -381,15 +381,13 @@ class SessionController:
 def _uncancelled(executor: Any) -> Exception | None:
     """The jobs a cluster executor could not cancel (they may still be running), as
     an error for ``on_finished``: after its session, no note of theirs reaches anyone."""
-    failed: dict[str, str] = getattr(executor, "cancel_failures", None) or {}
-    if not failed:
+    uncancelled = getattr(executor, "uncancelled", None)
+    why = uncancelled() if uncancelled is not None else None
+    if why is None:
         return None
     from qtui.cluster.slurm_executor import SchedulerError
 
-    return SchedulerError(
-        f"{len(failed)} job(s) could not be cancelled and may still be running "
-        "(scancel them by hand): " + "; ".join(sorted(set(failed.values())))
-    )
+    return SchedulerError(why)
 
 
 def history_enabled() -> bool:

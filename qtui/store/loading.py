@@ -110,7 +110,7 @@ def _strip_bom(data: bytes) -> bytes:
 def _looks_like_event(line: bytes) -> bool:
     try:
         head = msgspec.json.decode(line)
-    except Exception:  # noqa: BLE001 - any failure means "no"
+    except (msgspec.DecodeError, RecursionError):  # not JSON, or nested too deep: "no"
         return False
     return isinstance(head, dict) and isinstance(head.get("type"), str) and "v" in head
 

@@ -191,7 +191,7 @@ class QtuiApp(ActionHandlers, App[int]):
                 from qtui.session.capabilities import load_capabilities
 
                 caps = load_capabilities(refresh=refresh)
-        except Exception as exc:  # noqa: BLE001 - shown in the form
+        except Exception as exc:  # noqa: BLE001 - boundary: shown in the form (CapabilitiesFailed)
             self.post_message(CapabilitiesFailed(f"{type(exc).__name__}: {exc}"))
             return
         self.post_message(CapabilitiesReady(caps))

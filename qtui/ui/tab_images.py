@@ -93,7 +93,7 @@ def render_tabs(app: Any) -> dict[str, str]:
     def run() -> None:
         try:
             result.update(asyncio.run(_draw(app, sizes)))
-        except BaseException as exc:  # noqa: BLE001 - re-raised on the caller's thread
+        except BaseException as exc:  # noqa: BLE001 - boundary: re-raised on the caller's thread
             error.append(exc)
 
     thread = threading.Thread(target=run, name="qtui-tab-images", daemon=True)

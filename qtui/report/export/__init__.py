@@ -70,6 +70,8 @@ def render(summary: Summary, fmt: str) -> str | bytes:
     except ExportError:
         raise
     except Exception as exc:
+        # boundary: a renderer's bug becomes a one-line ExportError with the cause
+        # chained; the caller shows it and still holds the summary.
         raise ExportError(
             f"could not render the {exporter.name} export: {type(exc).__name__}: {exc}"
         ) from exc
