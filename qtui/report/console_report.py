@@ -74,7 +74,8 @@ def _parts(block: nv.Table, width: int, name: str) -> list[tuple[str, list[int]]
     used = label
     for i, w in zip(rest, need, strict=True):
         if not parts or used + w > width:
-            parts.append((name + (" (cont.)" if parts else ""), []))
+            # the first part sits under its section's heading: no second title
+            parts.append((f"{name} (cont.)" if parts else block.title, []))
             used = label
         parts[-1][1].append(i)
         used += w

@@ -40,8 +40,8 @@ from qtui.core import events as ev
 from qtui.core import units
 from qtui.core.logtail import LogTail
 from qtui.core.summary_schema import Summary
+from qtui.report.analysis_report import print_analysis
 from qtui.report.console_report import print_report
-from qtui.report.environment import environment_lines
 
 #: Seconds between progress lines for the same run (batches, samples).
 PROGRESS_EVERY = 5.0
@@ -243,19 +243,13 @@ def _gpu_text(e: ev.Sample) -> str:
 
 
 def print_results(console: Any, summary: Summary) -> None:
-    """The results tables (``qtui.report.console_report``), with the environment under them."""
+    """The whole report, as ``qtui run`` ends with it: results, then the analysis
+    (recommendation, sweep, notes, environment, command line)."""
     if not summary.results:
         console.print("No results yet.", markup=False)
         return
     print_report(summary, console)
-    env = environment_lines(summary)
-    if env:
-        console.print(
-            "; ".join(f"{k}: {v}" for k, v in env if k != "Date (UTC)"),
-            markup=False,
-            highlight=False,
-            style="dim",
-        )
+    print_analysis(summary, console)
 
 
 def watch_console(path: Path, interval: float = 0.2, once: bool = False) -> int:
