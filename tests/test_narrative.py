@@ -169,7 +169,12 @@ async def test_a_tui_session_records_a_command_line_that_pastes(
         while not app.state.summary.session.get("argv") and time.monotonic() < deadline:
             await pilot.pause(0.05)
         app.control.cancel_all()
-        app.control.wait(30)
+        # wait on the event loop (a blocking wait would leave the session's end to be
+        # handled after the app's screens are gone)
+        deadline = time.monotonic() + 30
+        while app.control.active and time.monotonic() < deadline:
+            await pilot.pause(0.05)
+        await pilot.pause()
     argv = app.state.summary.session.get("argv")
     assert argv, "the session never started"
     assert_pasteable(list(argv))
