@@ -186,6 +186,7 @@ RUN: list[Bad] = [
     Bad(("run", "--json", "folder"), "json", "is a folder"),
     Bad(("run", "--events", "missing/e.jsonl"), "events", "does not exist"),
     Bad(("run", "--json", "same.json", "--events", "same.json"), "events", "same file"),
+    Bad(("sweep", "--json", "same.json", "--events", "same.json"), "events", "same file"),
     Bad(("run", "--foo"), "--foo", "unknown option for qtui run"),
     Bad(("run", "-x"), "-x", "unknown option"),
     Bad(("run", "extra"), "extra", "unexpected argument for qtui run"),

@@ -1,13 +1,23 @@
-"""Flags that ``run`` and ``sweep`` share.
+"""Flags that ``run``, ``sweep`` and ``exec`` share, and their checks.
 
 Kept apart from any one command so each command module holds only its own
-``register`` and ``handle``: the workload flags, ``--allow-foreign-device`` and
-``--workload-path``.
+``register`` and ``handle``: the workload flags, ``--allow-foreign-device``,
+``--workload-path``, the output files (``check_outputs``) and the session
+flags parsed the same way everywhere (``parse_session_flags``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+from qtui.cli import repeat_flags
+from qtui.cluster import slurm_options
+from qtui.cluster.slurm_options import SlurmOptions
+from qtui.core.config import FIELD_PARSERS, ConfigError, parse_workload_path
+from qtui.core.paths import check_output_path
+from qtui.session.adaptive import RepeatPolicy
 
 #: Workload flags: (flag, WorkloadParams field, help).
 WORKLOAD_FLAGS: tuple[tuple[str, str, str], ...] = (
@@ -51,3 +61,38 @@ def add_workload_path_flag(group: Any) -> None:
     )
 
 
+def check_outputs(args: Any) -> None:
+    """``--json`` and ``--events`` can be written as new files, and are not one file
+    (the summary would overwrite the log): ``ConfigError`` otherwise."""
+    check_output_path("json", args.json, args.force)
+    check_output_path("events", args.events, args.force)
+    if args.json and args.events and Path(args.json).resolve() == Path(args.events).resolve():
+        raise ConfigError("events", "must not be the same file as --json")
+
+
+@dataclass(frozen=True)
+class SessionFlags:
+    """What ``run`` and ``sweep`` read alike from their flags."""
+
+    repeat: int
+    policy: RepeatPolicy | None  # --repeat auto
+    slurm: SlurmOptions | None  # --executor slurm
+    timeout: float | None
+    interval: float
+    workload_path: tuple[str, ...]
+
+
+def parse_session_flags(args: Any) -> SessionFlags:
+    """The flags every session of ``run`` and ``sweep`` has, checked (``ConfigError``),
+    with the output files (``check_outputs``)."""
+    repeat, policy = repeat_flags.parse(args)
+    flags = SessionFlags(
+        repeat=repeat,
+        policy=policy,
+        slurm=slurm_options.parse(args),
+        timeout=FIELD_PARSERS["timeout"](args.timeout) if args.timeout is not None else None,
+        interval=FIELD_PARSERS["interval"](args.interval),
+        workload_path=parse_workload_path(args.workload_path),
+    )
+    check_outputs(args)
+    return flags

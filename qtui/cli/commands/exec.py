@@ -19,12 +19,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 from typing import Any
 
 from qtui.cli import repeat_flags
 from qtui.cli.combos import split_combos, usable_devices
 from qtui.cli.errors import fail
+from qtui.cli.shared_flags import check_outputs
 from qtui.cluster import slurm_options
 from qtui.core.config import (
     DIFF_METHODS,
@@ -36,7 +36,6 @@ from qtui.core.config import (
     parse_devices,
     parse_diff_methods,
 )
-from qtui.core.paths import check_output_path
 from qtui.session.exec_spec import exec_params, parse_command
 
 
@@ -104,10 +103,7 @@ def build_specs(
     repeat, policy = repeat_flags.parse(args)
     timeout = FIELD_PARSERS["timeout"](args.timeout) if args.timeout is not None else None
     threads = FIELD_PARSERS["threads"](args.threads) if args.threads is not None else 0
-    check_output_path("json", args.json, args.force)
-    check_output_path("events", args.events, args.force)
-    if args.json and args.events and Path(args.json).resolve() == Path(args.events).resolve():
-        raise ConfigError("events", "must not be the same file as --json")
+    check_outputs(args)
     command = parse_command(args.script_argv)
     devices = [SCRIPT_CHOICE]
     if args.device is not None:

@@ -11,18 +11,21 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
 from qtui.cli import repeat_flags
 from qtui.cli.combos import resolve_combos
 from qtui.cli.errors import fail
 from qtui.cli.session_start import start_session
-from qtui.cli.shared_flags import WORKLOAD_FLAGS, add_foreign_device_flag, add_workload_path_flag
+from qtui.cli.shared_flags import (
+    WORKLOAD_FLAGS,
+    add_foreign_device_flag,
+    add_workload_path_flag,
+    parse_session_flags,
+)
 from qtui.cluster import slurm_options
 from qtui.core.config import (
     DIFF_METHODS,
-    FIELD_PARSERS,
     ConfigError,
     RunSpec,
     WorkloadParams,
@@ -30,9 +33,7 @@ from qtui.core.config import (
     limit_help,
     parse_devices,
     parse_diff_methods,
-    parse_workload_path,
 )
-from qtui.core.paths import check_output_path
 
 
 def register(subparsers: Any) -> None:
@@ -91,15 +92,7 @@ def handle(args: argparse.Namespace) -> int:
         parse_diff_methods(args.diff_method)
         values = {name: getattr(args, name) for _, name, _ in WORKLOAD_FLAGS}
         params = build_params(values)
-        repeat, policy = repeat_flags.parse(args)
-        slurm = slurm_options.parse(args)
-        timeout = FIELD_PARSERS["timeout"](args.timeout) if args.timeout is not None else None
-        interval = FIELD_PARSERS["interval"](args.interval)
-        workload_path = parse_workload_path(args.workload_path)
-        check_output_path("json", args.json, args.force)
-        check_output_path("events", args.events, args.force)
-        if args.json and args.events and Path(args.json).resolve() == Path(args.events).resolve():
-            raise ConfigError("events", "must not be the same file as --json")
+        flags = parse_session_flags(args)
     except ConfigError as exc:
         return fail(str(exc))
 
@@ -115,13 +108,15 @@ def handle(args: argparse.Namespace) -> int:
     # node spreads over every combination instead of biasing one.
     specs = [
         RunSpec(
-            device=d, diff_method=m, params=params, repeat_index=r, timeout_s=timeout,
-            workload_path=workload_path,
+            device=d, diff_method=m, params=params, repeat_index=r, timeout_s=flags.timeout,
+            workload_path=flags.workload_path,
             allow_foreign_device=getattr(args, "allow_foreign_device", False),
         )
-        for r in range(repeat)
+        for r in range(flags.repeat)
         for d, m in combos
     ]
-    return start_session(args, specs, combos, refused, params.workload, interval, policy, slurm)
+    return start_session(
+        args, specs, combos, refused, params.workload, flags.interval, flags.policy, flags.slurm
+    )
 
 

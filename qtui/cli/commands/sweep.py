@@ -28,7 +28,6 @@ from qtui.core.config import (
     parse_devices,
     parse_diff_methods,
     parse_list,
-    parse_workload_path,
 )
 from qtui.core.sweep import (
     AXES,
@@ -127,7 +126,7 @@ def handle(args: argparse.Namespace) -> int:
     from qtui.cli.combos import resolve_combos
     from qtui.cli.errors import fail
     from qtui.cli.session_start import start_session
-    from qtui.core.paths import check_output_path
+    from qtui.cli.shared_flags import parse_session_flags
     from qtui.session.capabilities import ProbeError
 
     try:
@@ -145,13 +144,7 @@ def handle(args: argparse.Namespace) -> int:
         warmup = FIELD_PARSERS["warmup"](args.warmup)
         values: dict[str, Any] = {name: getattr(args, name) for _, name, _ in _single_flags()}
         base = base_params(values, axes, steps, warmup)
-        repeat, policy = repeat_flags.parse(args)
-        slurm = slurm_options.parse(args)
-        timeout = FIELD_PARSERS["timeout"](args.timeout) if args.timeout is not None else None
-        interval = FIELD_PARSERS["interval"](args.interval)
-        workload_path = parse_workload_path(args.workload_path)
-        check_output_path("json", args.json, args.force)
-        check_output_path("events", args.events, args.force)
+        flags = parse_session_flags(args)
         if pairs is not None:
             combos, refused = [], []
             for device, method in pairs:
@@ -161,21 +154,23 @@ def handle(args: argparse.Namespace) -> int:
         else:
             combos, refused = resolve_combos(args.device, args.diff_method)
         points = math.prod(len(v) for v in axes.values())
-        planned = points * len(combos) * repeat
+        planned = points * len(combos) * flags.repeat
         if planned > MAX_RUNS:
             raise ConfigError(
                 "sweep",
                 f"{planned} runs planned ({len(combos)} combinations x {points} points x "
-                f"{repeat} repeats); at most {MAX_RUNS}: give fewer values or repeats",
+                f"{flags.repeat} repeats); at most {MAX_RUNS}: give fewer values or repeats",
             )
         devices = list(dict.fromkeys(d for d, _ in combos))
         methods = list(dict.fromkeys(m for _, m in combos))
         specs = [
             dataclasses.replace(
-                s, workload_path=workload_path,
+                s, workload_path=flags.workload_path,
                 allow_foreign_device=getattr(args, "allow_foreign_device", False),
             )
-            for s in expand(devices, methods, axes, base, repeat=repeat, timeout_s=timeout)
+            for s in expand(
+                devices, methods, axes, base, repeat=flags.repeat, timeout_s=flags.timeout
+            )
             if (s.device, s.diff_method) in combos
         ]
     except ConfigError as exc:
@@ -184,4 +179,6 @@ def handle(args: argparse.Namespace) -> int:
         print(f"qtui: error: could not probe the PennyLane devices: {exc}", file=sys.stderr)
         return 1
 
-    return start_session(args, specs, combos, refused, base.workload, interval, policy, slurm)
+    return start_session(
+        args, specs, combos, refused, base.workload, flags.interval, flags.policy, flags.slurm
+    )
