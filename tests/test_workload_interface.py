@@ -170,20 +170,6 @@ def test_old_run_finished_without_metrics_still_decodes() -> None:
     assert event.metrics == {} and event.validation_losses == []
 
 
-def test_readme_snippets_are_lines_of_the_tested_workloads() -> None:
-    """Every line of the README's optional-field snippets is a line of tests/workloads/rich.py."""
-    import re
-
-    from engine_helpers import REPO
-
-    text = (REPO / "README.md").read_text(encoding="utf-8")
-    section = text.split("### Optional fields", 1)[1].split("\n## ", 1)[0]
-    blocks = re.findall(r"```python\n(.*?)```", section, flags=re.S)
-    assert len(blocks) >= 7
-    source = {line.strip() for line in (REPO / "tests/workloads/rich.py").read_text().splitlines()}
-    for block in blocks:
-        for line in block.splitlines():
-            assert not line.strip() or line.strip() in source, line
 
 
 def test_validation_losses_reach_the_live_state_and_the_loss_chart() -> None:
