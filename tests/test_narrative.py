@@ -179,3 +179,20 @@ async def test_a_tui_session_records_a_command_line_that_pastes(
     assert argv, "the session never started"
     assert_pasteable(list(argv))
     assert argv[1:] == ["--isolation=spawn"]
+
+
+@pytest.mark.parametrize("name", FIXTURES)
+def test_an_80_column_console_never_folds_a_combinations_name(name: str) -> None:
+    """A table too wide for the terminal is split into parts, each repeating the
+    combination column whole ("default.qubit+backp / rop" was printed before)."""
+    summary = load(name)
+    lines = console_text(summary, width=80).splitlines()
+    assert max(len(line.rstrip()) for line in lines if not line.startswith("  qtui ")) <= 80
+    cut = []
+    for line, below in zip(lines, lines[1:], strict=False):
+        first = re.split(r"\s{2,}", line.strip())[0]
+        for label in (r.label for r in summary.results):
+            rest = label[len(first):].strip()
+            if first and rest and label.startswith(first) and below.strip().startswith(rest):
+                cut.append(label)  # "default.qubit+backp" then "rop" on the next line
+    assert not cut, f"combination names folded: {cut}"

@@ -59,26 +59,40 @@ def _width(block: nv.Table, i: int) -> int:
 
 def _parts(block: nv.Table, width: int, name: str) -> list[tuple[str, list[int]]]:
     """Column indices per printed table: all in one when they fit, else by group,
-    else in runs that fit (``(cont.)``); the first column is repeated in each.
-    ``name`` titles the parts of a table that has no title of its own."""
+    each group in runs that fit (``(cont.)``); the first column is repeated in each,
+    so a combination's name is never folded to make room.  ``name`` titles the
+    parts of a table that has no title of its own."""
     rest = list(range(1, len(block.columns)))
-    need = [max(_width(block, i), len(block.columns[i].title)) + 2 for i in rest]
+    need = {i: max(_width(block, i), len(block.columns[i].title)) + 2 for i in rest}
     label = max((len(r[0].text) for r in block.rows), default=11)
-    if label + sum(need) <= width or not rest:
+    if label + sum(need.values()) <= width or not rest:
         return [(block.title, rest)]
     name = block.title or name
     groups = list(dict.fromkeys(block.columns[i].group for i in rest))
     if len(groups) > 1:
-        return [(f"{name}: {g}", [i for i in rest if block.columns[i].group == g]) for g in groups]
+        return [
+            part
+            for g in groups
+            for part in _pack([i for i in rest if block.columns[i].group == g], need, label,
+                              width, f"{name}: {g}", f"{name}: {g}")
+        ]
+    # the first part sits under its section's heading: no second title
+    return _pack(rest, need, label, width, block.title, name)
+
+
+def _pack(
+    columns: list[int], need: dict[int, int], label: int, width: int, first: str, name: str
+) -> list[tuple[str, list[int]]]:
+    """``columns`` in runs that fit ``width`` beside the label column: the first run
+    titled ``first``, the others ``<name> (cont.)``."""
     parts: list[tuple[str, list[int]]] = []
     used = label
-    for i, w in zip(rest, need, strict=True):
-        if not parts or used + w > width:
-            # the first part sits under its section's heading: no second title
-            parts.append((f"{name} (cont.)" if parts else block.title, []))
+    for i in columns:
+        if not parts or used + need[i] > width:
+            parts.append((f"{name} (cont.)" if parts else first, []))
             used = label
         parts[-1][1].append(i)
-        used += w
+        used += need[i]
     return parts
 
 
