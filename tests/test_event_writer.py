@@ -1,9 +1,12 @@
-"""The child's event pipe: batches coalesced, everything else at once, order kept (real pipe)."""
+"""The child's event pipe: batches coalesced, everything else at once, order kept (real pipe).
+
+The writer's clock is a virtual one the test moves: "a fast step" is no time
+passing, "a slow step" is more than ``flush_every_s`` passing, whatever the load.
+"""
 
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -12,12 +15,27 @@ from qtui.core.events import Batch, Epoch, decode
 from qtui.engine.event_writer import EventWriter
 
 
+class Clock:
+    """Virtual monotonic seconds: time passes only when the test says so."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 @pytest.fixture
-def pipe() -> Iterator[tuple[int, EventWriter]]:
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def pipe(clock: Clock) -> Iterator[tuple[int, EventWriter]]:
     r, w = os.pipe()
     os.set_blocking(r, False)
     out = os.fdopen(w, "wb")
-    yield r, EventWriter(out, flush_every_s=0.2)
+    yield r, EventWriter(out, flush_every_s=0.2, clock=clock)
     out.close()
     os.close(r)
 
@@ -57,23 +75,24 @@ def test_any_other_event_sends_the_waiting_batches_first(pipe: tuple[int, EventW
 
 
 def test_a_batch_held_after_a_fast_step_goes_when_the_next_step_ends(
-    pipe: tuple[int, EventWriter],
+    pipe: tuple[int, EventWriter], clock: Clock,
 ) -> None:
     r, emit = pipe
     emit(batch(1))
-    emit(batch(2))  # a fast step: held
+    clock.now += 0.19  # a fast step: just inside flush_every_s
+    emit(batch(2))  # held
     assert len(read_now(r)) == 1
-    time.sleep(0.25)  # a slow step
+    clock.now += 0.25  # a slow step
     emit(batch(3))
     assert [e.step for e in read_now(r)] == [2, 3]  # type: ignore[attr-defined]
 
 
-def test_slow_steps_are_written_one_by_one(pipe: tuple[int, EventWriter]) -> None:
+def test_slow_steps_are_written_one_by_one(pipe: tuple[int, EventWriter], clock: Clock) -> None:
     r, emit = pipe
-    for step in (1, 2):
+    for step in (1, 2, 3):
         emit(batch(step))
         assert [e.step for e in read_now(r)] == [step]  # type: ignore[attr-defined]
-        time.sleep(0.25)
+        clock.now += 0.2  # exactly flush_every_s: due
 
 
 def test_flush_sends_everything(pipe: tuple[int, EventWriter]) -> None:

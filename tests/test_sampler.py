@@ -1,4 +1,11 @@
-"""The sampler reads a real busy process from outside it."""
+"""The sampler reads a real busy process from outside it.
+
+What a reading says (CPU seconds, cores in use, GPU figures) is checked with a
+virtual clock and ``sample_once`` called by the test: the process and ``/proc``
+are real, the wall time between readings is the test's.  The sampling thread
+is checked by conditions with a generous deadline, never by counts in a fixed
+time (a busy machine gives fewer, a fast one more).
+"""
 
 from __future__ import annotations
 
@@ -33,46 +40,103 @@ def busy() -> Iterator[subprocess.Popen[bytes]]:
     proc.wait()
 
 
-def _collect(pid: int, seconds: float, **kw: float) -> tuple[Sampler, list[Sample]]:
-    got: list[Sample] = []
-    s = Sampler(pid, "t", got.append, **kw).start()
-    time.sleep(seconds)
-    s.stop()
-    return s, got
+DEADLINE_S = 60.0  # for a condition to hold: generous, a loaded machine is slow, not wrong
+
+
+class Clock:
+    """Virtual monotonic seconds (binary-exact steps: no rounding at a boundary)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def wait_until(cond: Callable[[], bool], what: str) -> None:
+    """Poll ``cond`` until it holds; fail naming ``what`` after ``DEADLINE_S``."""
+    end = time.monotonic() + DEADLINE_S
+    while not cond():
+        if time.monotonic() > end:
+            raise AssertionError(f"not within {DEADLINE_S:.0f} s: {what}")
+        time.sleep(0.01)
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds of ``pid`` and its live descendants, read by psutil (not the sampler)."""
+    procs = [psutil.Process(pid)]
+    procs += procs[0].children(recursive=True)
+    return sum(t.user + t.system for t in (p.cpu_times() for p in procs))
+
+
+def ticks(s: Sampler, clock: Clock, n: int, step: float = 0.125) -> None:
+    """``n`` readings, ``step`` virtual seconds apart (the test is the sampler's thread)."""
+    for _ in range(n):
+        clock.now += step
+        assert s.sample_once()
 
 
 def test_samples_a_busy_process(busy: subprocess.Popen[bytes]) -> None:
-    s, got = _collect(busy.pid, 1.5, interval=0.1)
-    assert 8 <= len(got) <= 20
+    clock = Clock()
+    got: list[Sample] = []
+    s = Sampler(busy.pid, "t", got.append, clock=clock, t0=clock.now)
+    try:
+        assert s.sample_once()
+        first = got[0]
+        # the busy process runs on: at least 0.2 s more CPU, however long that takes
+        wait_until(lambda: tree_cpu(busy.pid) > first.cpu_s + 0.2, "0.2 s of CPU")
+        clock.now += 2.0
+        assert s.sample_once()
+    finally:
+        s.close()
     last = got[-1]
+    assert first.cores_in_use == 0.0  # no previous reading to compare with
+    assert (first.wall_s, last.wall_s) == (0.0, 2.0)
+    assert last.cpu_s > first.cpu_s + 0.2
+    # cores in use: the CPU seconds between the readings over the wall seconds between them
+    assert last.cores_in_use == pytest.approx((last.cpu_s - first.cpu_s) / 2.0, abs=1e-3)
     assert last.run_id == "t"
     assert len(last.percpu) == psutil.cpu_count()
     assert all(0.0 <= p <= 100.0 for p in last.percpu)
     assert last.rss > 1_000_000 and last.peak_rss >= last.rss
     assert last.threads >= 1 and last.peak_threads >= 1
-    assert last.cpu_s > 0.3
-    # a spinning interpreter keeps about one core busy (the machine is shared: be lenient)
-    mean_cores = sum(x.cores_in_use for x in got[2:]) / len(got[2:])
-    assert 0.4 < mean_cores <= 1.3
-    assert [x.wall_s for x in got] == sorted(x.wall_s for x in got)
     assert s.peak_rss == max(x.rss for x in got)
+
+
+def test_the_thread_samples_at_its_interval_never_faster(busy: subprocess.Popen[bytes]) -> None:
+    got: list[Sample] = []
+    s = Sampler(busy.pid, "t", got.append, interval=0.05).start()
+    try:
+        wait_until(lambda: len(got) >= 6, "6 samples")
+    finally:
+        s.stop()
+    walls = [x.wall_s for x in got]
+    # each wait is at least the interval (a busy machine only makes it longer)
+    assert min(b - a for a, b in zip(walls, walls[1:], strict=False)) >= 0.05 - 1e-3, walls
 
 
 def test_counts_cpu_of_the_process_children() -> None:
     proc = subprocess.Popen([sys.executable, "-c", PARENT_OF_BUSY])
+    clock = Clock()
+    got: list[Sample] = []
     try:
-        time.sleep(0.5)
-        _, got = _collect(proc.pid, 3.0, interval=0.1, children_every=0.5)
+        wait_until(lambda: bool(psutil.Process(proc.pid).children()), "the busy child started")
+        s = Sampler(proc.pid, "t", got.append, clock=clock, children_every=0.5)
+        try:
+            assert s.sample_once()
+            wait_until(lambda: tree_cpu(proc.pid) > got[0].cpu_s + 0.3, "0.3 s of the child's CPU")
+            clock.now += 1.0
+            assert s.sample_once()
+        finally:
+            s.close()
     finally:
         for p in psutil.Process(proc.pid).children(recursive=True):
             p.kill()
         proc.kill()
         proc.wait()
-    # the parent only waits; its busy child's CPU is what shows
-    assert got[-1].cpu_s > 1.0
-    # without the children counted this is ~0; on a loaded 2-core machine the busy
-    # child may get well under a full core, so only "clearly non-zero" is asserted
-    assert max(x.cores_in_use for x in got) > 0.2
+    # the parent only waits: without its busy child counted, both are ~0
+    assert got[-1].cpu_s - got[0].cpu_s > 0.3
+    assert got[-1].cores_in_use > 0.3
     assert_no_children()
 
 
@@ -81,7 +145,7 @@ def test_stops_when_the_process_is_gone() -> None:
     got: list[Sample] = []
     s = Sampler(proc.pid, "t", got.append, interval=0.05).start()
     proc.wait()  # reaped: the pid is gone
-    s._thread.join(2.0)
+    s._thread.join(DEADLINE_S)
     assert not s._thread.is_alive()
     assert got
     s.stop()
@@ -89,15 +153,16 @@ def test_stops_when_the_process_is_gone() -> None:
 
 def test_interval_changes_while_running(busy: subprocess.Popen[bytes]) -> None:
     got: list[Sample] = []
-    s = Sampler(busy.pid, "t", got.append, interval=1.0).start()
-    time.sleep(1.2)
-    n_slow = len(got)
-    s.set_interval(0.02)
-    assert s.interval == 0.02
-    time.sleep(0.5)
-    s.stop()
-    assert n_slow <= 3
-    assert len(got) - n_slow >= 10
+    s = Sampler(busy.pid, "t", got.append, interval=10.0).start()
+    try:
+        wait_until(lambda: len(got) >= 1, "the first sample")
+        s.set_interval(0.02)
+        assert s.interval == 0.02
+        wait_until(lambda: len(got) >= 11, "10 samples at the new interval")
+    finally:
+        s.stop()
+    # the sampler did not sit out the old 10 s interval: the change took effect at once
+    assert got[1].wall_s - got[0].wall_s < 10.0
 
 
 def test_interval_is_clamped() -> None:
@@ -108,12 +173,12 @@ def test_interval_is_clamped() -> None:
 
 
 def test_stop_is_prompt_and_idempotent(busy: subprocess.Popen[bytes]) -> None:
-    s = Sampler(busy.pid, "t", lambda e: None, interval=5.0).start()
-    time.sleep(0.1)
-    t0 = time.monotonic()
+    got: list[Sample] = []
+    s = Sampler(busy.pid, "t", got.append, interval=10.0).start()
+    wait_until(lambda: bool(got), "the first sample")
+    s.stop(timeout=5.0)  # wakes the thread: it does not sit out its 10 s interval
     s.stop()
-    s.stop()
-    assert time.monotonic() - t0 < 0.5
+    assert not s._thread.is_alive()
 
 
 def test_percpu_is_independent_of_psutil_global_state() -> None:
@@ -138,21 +203,17 @@ def test_percpu_is_independent_of_psutil_global_state() -> None:
 
 
 def test_sampler_is_cheap(busy: subprocess.Popen[bytes]) -> None:
-    """The sampler's own thread CPU at 10 Hz stays well under 1 % of a core."""
-    cpu: list[float] = []
-    s = Sampler(busy.pid, "t", lambda e: None, interval=0.1)
-    inner = s._loop
-
-    def timed_loop() -> None:
+    """Three seconds of 10 Hz readings (children and NVML rescans included, on the
+    virtual clock) cost well under 1 % of a core: CPU time of this thread, not wall."""
+    clock = Clock()
+    s = Sampler(busy.pid, "t", lambda e: None, clock=clock)
+    try:
         t0 = time.thread_time()
-        inner()
-        cpu.append(time.thread_time() - t0)
-
-    s._thread = threading.Thread(target=timed_loop, daemon=True)
-    s.start()
-    time.sleep(3.0)
-    s.stop()
-    assert cpu and cpu[0] / 3.0 < 0.01, f"sampler used {cpu[0] / 3.0:.2%} of a core"
+        ticks(s, clock, 30, step=0.1)
+        cpu = time.thread_time() - t0
+    finally:
+        s.close()
+    assert cpu / 3.0 < 0.01, f"sampler used {cpu / 3.0:.2%} of a core"
 
 
 # --- GPUs through NVML (a fake module: no GPU on the test machine) -------------------
@@ -209,10 +270,14 @@ def test_gpu_figures_attributed_to_the_sampled_process(busy: subprocess.Popen[by
     nv = FakeNvml(2, lambda i: [_proc(busy.pid, 2**30), _proc(other, 5 * 2**30)] if i == 0 else [])
     nv.util = [80.0, 10.0]
     got: list[Sample] = []
-    s = Sampler(busy.pid, "t", got.append, interval=0.05, gpu_every=0.1, nvml_module=nv).start()
-    time.sleep(0.6)
-    nv.used = [6 * 2**30, 2**30]
-    s.stop()
+    clock = Clock()
+    s = Sampler(busy.pid, "t", got.append, gpu_every=0.25, nvml_module=nv, clock=clock)
+    try:
+        ticks(s, clock, 12)  # NVML read on every other reading
+        nv.used = [6 * 2**30, 2**30]
+        ticks(s, clock, 2)
+    finally:
+        s.close()
     last = got[-1]
     assert last.gpu_util == [80.0, 10.0]
     assert last.gpu_mem_total == [80 * 2**30] * 2
@@ -229,12 +294,15 @@ def test_gpu_memory_falls_back_to_the_device_when_nvml_cannot_attribute(
 ) -> None:
     nv = FakeNvml(1)  # the process query is "not supported"
     got: list[Sample] = []
-    s = Sampler(busy.pid, "t", got.append, interval=0.05, gpu_every=0.05, nvml_module=nv).start()
-    time.sleep(0.3)
-    nv.used = [7 * 2**30]
-    nv.util = [100.0]
-    time.sleep(0.3)
-    s.stop()
+    clock = Clock()
+    s = Sampler(busy.pid, "t", got.append, gpu_every=0.125, nvml_module=nv, clock=clock)
+    try:
+        ticks(s, clock, 6)
+        nv.used = [7 * 2**30]
+        nv.util = [100.0]
+        ticks(s, clock, 6)
+    finally:
+        s.close()
     assert got[0].gpu_mem_used == [2 * 2**30] and got[-1].gpu_mem_used == [7 * 2**30]
     assert all(x.run_gpu_mem is None for x in got)
     assert s.gpu.mem_scope == "device" and s.gpu.mem_peak == 7 * 2**30
@@ -247,9 +315,12 @@ def test_pids_from_another_namespace_make_attribution_impossible(
     unseen = 2**22 + 17  # above pid_max's default: no such process here
     nv = FakeNvml(1, lambda i: [_proc(unseen, 2**30)])
     got: list[Sample] = []
-    s = Sampler(busy.pid, "t", got.append, interval=0.05, gpu_every=0.05, nvml_module=nv).start()
-    time.sleep(0.2)
-    s.stop()
+    clock = Clock()
+    s = Sampler(busy.pid, "t", got.append, gpu_every=0.125, nvml_module=nv, clock=clock)
+    try:
+        ticks(s, clock, 4)
+    finally:
+        s.close()
     assert got and all(x.run_gpu_mem is None for x in got)
     assert s.gpu.mem_scope == "device"
 
@@ -258,9 +329,12 @@ def test_pids_from_another_namespace_make_attribution_impossible(
 def test_no_gpu_means_no_gpu_fields(busy: subprocess.Popen[bytes], module: Any) -> None:
     nv = FakeNvml(0) if module == "no-gpu" else False
     got: list[Sample] = []
-    s = Sampler(busy.pid, "t", got.append, interval=0.05, nvml_module=nv).start()
-    time.sleep(0.2)
-    s.stop()
+    clock = Clock()
+    s = Sampler(busy.pid, "t", got.append, nvml_module=nv, clock=clock)
+    try:
+        ticks(s, clock, 4, step=1.0)  # NVML asked on every reading (gpu_every is 1 s)
+    finally:
+        s.close()
     assert got
     assert all(x.gpu_util == [] and x.gpu_mem_used == [] and x.run_gpu_mem is None for x in got)
     assert s.gpu.mem_scope == "" and s.gpu.mem_peak is None and s.gpu.util_mean is None

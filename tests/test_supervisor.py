@@ -13,6 +13,7 @@ from types import SimpleNamespace
 import psutil
 import pytest
 from engine_helpers import assert_no_children, run_session, start_session, tiny
+from test_sampler import DEADLINE_S, wait_until
 
 from qtui.core import events as ev
 from qtui.core.config import RunSpec
@@ -73,7 +74,8 @@ def test_finished_run_carries_the_os_peak_rss_and_samples(tmp_path: Path, isolat
     fin = rec.terminal(run_id)
     assert isinstance(fin, ev.RunFinished)
     samples = rec.of("sample", run_id)
-    assert len(samples) >= 10  # ≥ half a second at 20 Hz
+    # how many depends on the machine's speed; the comparisons below need one reading
+    assert samples
     sampled_peak = max(s.peak_rss for s in samples)
     # ru_maxrss of the reaped child: the OS's figure.  The kernel's high-water mark
     # trails its batched per-CPU RSS counters by a few pages, so allow 1 %.
@@ -122,26 +124,37 @@ def test_exit_and_sigkill_are_crashes_and_the_next_run_goes_on(
     assert_no_children()
 
 
+class OffsetClock:
+    """``time.monotonic()`` plus an offset the test moves forward: the supervisor's
+    deadlines are reached without waiting them out, and the executor's ``t0``
+    (real monotonic time) stays on the same scale."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.monotonic() + self.offset
+
+
 def test_timeout_stops_a_run_that_hangs() -> None:
-    specs = [
-        RunSpec(
-            "default.qubit",
-            "backprop",
-            tiny(workload="workloads.faulty:hangs"),
-            timeout_s=2.0,
-        )
-    ]
-    sup, rec = run_session(specs)
-    out = rec.terminal(sup.specs[0].run_id)
-    assert isinstance(out, ev.RunTimedOut)
-    assert out.timeout_s == 2.0
-    # From the run's start (the session's fork server starts before it, untimed):
-    launched = rec.of("run_launched", sup.specs[0].run_id)[0]
-    took = out.t - launched.t
-    assert took < 2.0 + 3.0  # SIGTERM, at most ~1 s grace, SIGKILL, reap
+    clock = OffsetClock()
+    spec = RunSpec("default.qubit", "backprop", tiny(workload="workloads.faulty:hangs"),
+                   timeout_s=600.0)
+    sup, rec, worker = start_session([spec], clock=clock)
+    run_id = sup.specs[0].run_id
+    pid = rec.wait_for("run_started", run_id).pid
+    assert rec.of("run_timed_out", run_id) == []
+    clock.offset += 600.0  # the timeout passes on the supervisor's clock
+    out = rec.wait_for("run_timed_out", run_id, timeout=DEADLINE_S)
+    worker.join(DEADLINE_S)
+    assert not worker.is_alive()
+    assert out.timeout_s == 600.0
+    assert rec.terminal(run_id) is out
+    assert not _alive(pid)
 
 
-def test_cancel_mid_training_ends_the_child_within_two_seconds() -> None:
+def test_cancel_mid_training_ends_the_child() -> None:
+    """The run is cancelled and its child is gone; how fast is benchmarks/cancel_latency.py."""
     specs = [
         RunSpec("default.qubit", "backprop", tiny(workload="workloads.faulty:slow", epochs=50)),
         RunSpec("default.qubit", "backprop", tiny()),
@@ -151,10 +164,8 @@ def test_cancel_mid_training_ends_the_child_within_two_seconds() -> None:
     rec.wait_for("batch", first)
     pid = rec.of("run_started", first)[0].pid
     assert psutil.pid_exists(pid)
-    t0 = time.monotonic()
     sup.cancel(first)
-    rec.wait_for("run_cancelled", first, timeout=5)
-    assert time.monotonic() - t0 < 2.0
+    rec.wait_for("run_cancelled", first, timeout=DEADLINE_S)
     assert not _alive(pid)
     # cancelling one run does not end the session: the next run trains
     rec.wait_for("run_finished", second)
@@ -169,11 +180,9 @@ def test_cancel_all_skips_queued_runs_and_marks_the_session_interrupted() -> Non
     sup, rec, worker = start_session(specs, kill_grace_s=0.5)
     ids = [s.run_id for s in sup.specs]
     rec.wait_for("run_started", ids[0])
-    t0 = time.monotonic()
     sup.cancel_all()
-    worker.join(10)
+    worker.join(DEADLINE_S)
     assert not worker.is_alive()
-    assert time.monotonic() - t0 < 2.0
     assert [rec.terminal(r).type for r in ids] == ["run_cancelled"] * 3
     assert "not started" in rec.terminal(ids[2]).reason
     assert rec.events[-1].interrupted is True
@@ -193,19 +202,19 @@ def test_thread_isolation_runs_in_this_process() -> None:
 
 
 def test_interval_can_change_while_running() -> None:
-    specs = [RunSpec("default.qubit", "backprop", tiny(workload="workloads.faulty:hangs"), timeout_s=3.0)]
-    sup, rec, worker = start_session(specs, interval=0.5)
+    specs = [RunSpec("default.qubit", "backprop", tiny(workload="workloads.faulty:hangs"))]
+    sup, rec, worker = start_session(specs, interval=10.0)
     run_id = sup.specs[0].run_id
     rec.wait_for("sample", run_id)
-    time.sleep(1.0)
-    slow = len(rec.of("sample", run_id))
     sup.set_interval(0.02)
     assert sup.interval == 0.02
-    time.sleep(1.0)
-    fast = len(rec.of("sample", run_id)) - slow
-    worker.join(10)
-    assert slow <= 4
-    assert fast >= 15
+    wait_until(lambda: len(rec.of("sample", run_id)) >= 11, "10 samples at the new interval")
+    sup.cancel(run_id)
+    worker.join(DEADLINE_S)
+    assert not worker.is_alive()
+    first, second = rec.of("sample", run_id)[:2]
+    # the sampler did not sit out the old 10 s interval: the change took effect at once
+    assert second.wall_s - first.wall_s < 10.0
 
 
 def _alive(pid: int) -> bool:

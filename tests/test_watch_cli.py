@@ -1,8 +1,10 @@
 """``qtui watch --no-tui`` against a real writer process, and ``qtui serve``.
 
 The writer replays a real session's events into a log the way a batch job on
-another node would, with pauses, half-written lines, a malformed line, a
-truncation and a rotation; the watcher is ``python -m qtui watch``.
+another node would, with half-written lines, a malformed line, a truncation and
+a rotation; the watcher is ``python -m qtui watch``.  The writer moves on when
+the test tells it to, once the watcher printed what shows it saw the step
+before (a condition with a generous deadline, never a sleep).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -35,27 +38,48 @@ WRITER = textwrap.dedent(
         f.write(chunk[:half]); f.flush(); time.sleep(0.01)   # a half-written line
         f.write(chunk[half:]); f.flush()
 
-    time.sleep(0.4)                                      # the file does not exist yet
-    with open(path, "w") as f:
+    with open(path, "w") as f:                           # the watcher waits for it
         f.write("this is not json\\n"); f.flush()
-    time.sleep(0.5)
+    sys.stdin.readline()                                 # the watcher read that line
     cut = len(lines) // 2
     with open(path, "w") as f:                           # truncated, written again
         for line in lines[:cut]:
             slowly(f, line)
-    time.sleep(0.5)
     if mode == "rotate":
         os.rename(path, path + ".1")                     # rotated: a new file
-        time.sleep(0.3)
     with open(path, "a") as f:
         for line in lines[cut:]:
             slowly(f, line)
     """
 )
 
+DEADLINE_S = 60.0  # for the watcher to show a step: generous, a loaded machine is slow
+
 
 def write_log(events: list[ev.Event], path: Path) -> None:
     path.write_text("".join(e.to_json() + "\n" for e in events), encoding="utf-8")
+
+
+def read_until(proc: subprocess.Popen[str], needle: str) -> str:
+    """``proc``'s stdout up to and including the line holding ``needle``."""
+    assert proc.stdout is not None
+    seen = ""
+    timer = threading.Timer(DEADLINE_S, proc.kill)  # a silent watcher: readline returns ""
+    timer.start()
+    try:
+        while needle not in seen:
+            line = proc.stdout.readline()
+            assert line, f"no {needle!r} (ended, or {DEADLINE_S:.0f} s passed): {seen[-2000:]}"
+            seen += line
+    finally:
+        timer.cancel()
+    return seen
+
+
+def read_calls(pid: int) -> int:
+    """How many read system calls ``pid`` made (``/proc/<pid>/io``): it polls its log."""
+    with open(f"/proc/{pid}/io", encoding="ascii") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("syscr:"))
 
 
 def watch(*args: str) -> subprocess.Popen[str]:
@@ -73,11 +97,21 @@ def test_watch_follows_a_live_log(real_events: list[ev.Event], tmp_path: Path, m
     assert watcher.stdout is not None
     first = watcher.stdout.readline()  # the writer starts once the watcher is waiting
     assert first.startswith(f"waiting for {log}")
-    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(src), str(log), mode])
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(src), str(log), mode], stdin=subprocess.PIPE, text=True
+    )
+    assert writer.stdin is not None
     try:
-        out, err = watcher.communicate(timeout=120)
+        seen = read_until(watcher, "line 1 skipped: not JSON")  # before it is truncated
+        writer.stdin.write("go\n")
+        writer.stdin.close()
+        rest, err = watcher.communicate(timeout=120)
     finally:
+        if watcher.poll() is None:
+            watcher.kill()
+            watcher.communicate()
         writer.wait(30)
+    out = seen + rest
     assert watcher.returncode == 0, err
     sid = real_events[0].session_id  # type: ignore[attr-defined]
     assert "note: line 1 skipped: not JSON" in out
@@ -121,13 +155,13 @@ def test_watch_a_log_that_never_finishes_stops_on_ctrl_c(
     body = [e for e in real_events if not isinstance(e, ev.SessionFinished)]
     write_log(body, log)
     watcher = watch(str(log), "--no-tui", "--interval", "0.05")
-    assert watcher.stdout is not None
-    seen = ""
-    deadline = time.time() + 60
-    while "[r4] failed" not in seen and time.time() < deadline:
-        seen += watcher.stdout.readline()
-    time.sleep(0.3)
-    assert watcher.poll() is None  # still following
+    read_until(watcher, "[r4] failed")
+    # still following: it keeps polling the log (read calls) and has not ended
+    calls, deadline = read_calls(watcher.pid), time.monotonic() + DEADLINE_S
+    while watcher.poll() is None and read_calls(watcher.pid) < calls + 5:
+        assert time.monotonic() < deadline, "the watcher stopped polling"
+        time.sleep(0.01)
+    assert watcher.poll() is None
     watcher.send_signal(signal.SIGINT)
     out, _ = watcher.communicate(timeout=30)
     assert watcher.returncode == 130

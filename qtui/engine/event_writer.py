@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import BinaryIO
 
 from qtui.core.events import Batch, Event, encoded
@@ -34,11 +35,21 @@ FLUSH_EVERY_S = 0.05
 
 
 class EventWriter:
-    """Thread-safe writer of encoded events to the event pipe (see the module docstring)."""
+    """Thread-safe writer of encoded events to the event pipe (see the module docstring).
 
-    def __init__(self, out: BinaryIO, flush_every_s: float = FLUSH_EVERY_S) -> None:
+    ``clock`` (seconds, monotonic) decides when a held batch is due; tests pass a
+    virtual one so "a fast step" and "a slow step" do not depend on the machine's load.
+    """
+
+    def __init__(
+        self,
+        out: BinaryIO,
+        flush_every_s: float = FLUSH_EVERY_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._out = out
         self._every = flush_every_s
+        self._clock = clock
         self._lock = threading.Lock()
         self._last_flush = 0.0  # the first batch goes at once: the first loss point is live
 
@@ -46,7 +57,7 @@ class EventWriter:
         line = encoded(event) + b"\n"  # encoded once here (msgspec); passed on as is
         with self._lock:
             self._out.write(line)
-            now = time.monotonic()
+            now = self._clock()
             if type(event) is Batch and now - self._last_flush < self._every:
                 return  # held: goes with the next write that reaches the pipe
             self._flush(now)
@@ -54,7 +65,7 @@ class EventWriter:
     def flush(self) -> None:
         """Send everything written so far (the run's end)."""
         with self._lock:
-            self._flush(time.monotonic())
+            self._flush(self._clock())
 
     def _flush(self, now: float) -> None:
         self._out.flush()

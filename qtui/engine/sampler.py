@@ -360,8 +360,11 @@ _NO_GPU = object()  # Sampler._gpu once NVML turned out unusable
 class Sampler:
     """Samples one process on a daemon thread until ``stop()`` or until it is gone.
 
-    ``emit`` is called from the sampler's thread.  ``t0`` is the
-    ``time.monotonic()`` of the process's spawn (``wall_s`` counts from it).
+    ``emit`` is called from the sampler's thread.  ``t0`` is the ``clock()``
+    of the process's spawn (``wall_s`` counts from it).  ``clock`` (monotonic
+    seconds) times ``wall_s``, ``cores_in_use`` and the children/NVML rescans;
+    a test passes a virtual one and calls ``sample_once`` itself, so what a
+    reading says does not depend on how busy the machine is.
     """
 
     def __init__(
@@ -375,12 +378,14 @@ class Sampler:
         children_every: float = 2.0,
         gpu_every: float = GPU_EVERY,
         nvml_module: Any = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.pid = pid
         self.run_id = run_id
         self._emit = emit
         self._interval = _clamp(interval)
-        self._t0 = time.monotonic() if t0 is None else t0
+        self._clock = clock
+        self._t0 = clock() if t0 is None else t0
         self._children_every = children_every
         self._proc = psutil.Process(pid)
         self._stat: _ProcStat | None = None
@@ -439,9 +444,14 @@ class Sampler:
                 self._wake.wait(self._interval)
                 self._wake.clear()
         finally:
-            if self._stat is not None:
-                self._stat.close()
-            self._percpu.close()
+            self.close()
+
+    def close(self) -> None:
+        """Close the descriptors (the thread does at its end; a caller of ``sample_once`` must)."""
+        if self._stat is not None:
+            self._stat.close()
+            self._stat = None  # never closed twice: the number may belong to another file by then
+        self._percpu.close()
 
     def _read(self) -> tuple[int, int, float] | None:
         if self._stat is not None:
@@ -461,7 +471,7 @@ class Sampler:
         if reading is None:
             return False
         rss, threads, cpu = reading
-        now = time.monotonic()
+        now = self._clock()
         cpu += self._live_children_cpu(now)
         wall = now - self._t0
         if self._last_cpu is None or wall <= self._last_wall:

@@ -94,7 +94,11 @@ class Supervisor:
     event (``session_started``); ``refused`` entries (``device``,
     ``diff_method``, ``reason``) are also emitted as ``run_refused`` events.
     ``isolation`` names a registered executor ("process", "thread", ...);
-    ``executor``, an instance, takes its place when given.
+    ``executor``, an instance, takes its place when given.  ``clock`` times
+    the run's timeout and the kill grace; it must count from the same origin as
+    the executor's ``handle.t0`` (``time.monotonic``): a test passes
+    ``time.monotonic() + offset`` and moves the offset to reach a deadline
+    without waiting it out.
     """
 
     def __init__(
@@ -113,6 +117,7 @@ class Supervisor:
         executor: Executor | None = None,
         planner: Planner | None = None,
         number: Callable[[list[RunSpec]], list[RunSpec]] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._executor = executor if executor is not None else get_executor(isolation)
         # One built here is closed here, at the end of run() (its fork server with it);
@@ -132,6 +137,7 @@ class Supervisor:
         self.argv = list(sys.argv) if argv is None else list(argv)
         self.refused = list(refused or [])
         self.kill_grace_s = kill_grace_s
+        self._clock = clock
         self.planner = planner
         self.number = number  # ids for planned runs (the TUI's ids continue across sessions)
         self._interval = _clamp_interval(interval)
@@ -412,7 +418,7 @@ class Supervisor:
                 else None
             )
             while not handle.done():
-                now = time.monotonic()
+                now = self._clock()
                 wait = 0.25
                 if deadline is not None and outcome is None:
                     wait = min(wait, deadline - now)
@@ -422,7 +428,7 @@ class Supervisor:
                 self._flush_queued_cancels()
                 if handle.done():
                     break
-                now = time.monotonic()
+                now = self._clock()
                 if outcome is None:
                     if self._stop_requested(spec.run_id):
                         outcome = "cancelled"
