@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 from pathlib import Path
 
+import psutil
 import pytest
 import real_session
 from warm_executor import warm_executor  # noqa: F401 - the shared fork server (session fixture)
@@ -23,6 +25,59 @@ def pytest_configure(config: pytest.Config) -> None:
     a terminal's disposition and the Ctrl-C tests run (rather than being skipped)."""
     if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+#: Tests that took 8 s or more on the 2-core machine (``bash scripts/test``'s
+#: ``--durations=25``, 2026-12-07).  They are marked ``slow``: they start first, so
+#: xdist does not end the run waiting on one of them, and ``scripts/test --fast``
+#: leaves them out; the longest first.  A test file may also mark its own
+#: (``pytest.mark.slow``).
+SLOW = (
+    "test_slurm.py::test_a_job_past_its_time_limit_is_timed_out_in_slurms_words",  # SLURM's minute
+    "test_slurm.py::test_a_sweep_is_one_job_array_and_its_summary_has_every_field",
+    "test_slurm.py::test_quitting_leaves_the_jobs_running_and_watch_reattaches",
+    "test_slurm.py::test_a_raising_job_and_a_cancelled_job_are_recorded_as_what_they_were",
+    "test_slurm.py::test_ctrl_c_without_a_terminal_cancels_the_jobs",
+    "test_faults.py::test_setsid_helper_holding_stdout_does_not_hang_the_session",
+    "test_faults.py::test_sigkill_of_qtui_takes_a_gil_holding_child_and_its_helper_along",
+    "test_session_output.py::test_a_summary_whose_folder_vanished_goes_to_the_data_folder",
+    "test_session_output.py::test_markup_in_run_text_is_shown_literally_and_the_summary_is_written",
+    "test_session_output.py::test_sighup_cancels_and_keeps_the_summary",
+    "test_session_output.py::test_a_killed_session_keeps_every_run_that_finished",
+    "test_ui_slurm.py::test_leave_running_then_reattach_from_history_brings_the_results_back",
+    "test_ui_slurm.py::test_quit_with_jobs_in_flight_asks_and_cancel_ends_them",
+    "test_ui_slurm.py::test_a_slurm_batch_shows_its_job_states_and_finishes",
+    "test_readme_example.py::test_readme_example_runs",
+    "test_forkserver.py::test_a_server_that_does_not_come_up_means_spawned_runs",
+    "test_ui_run.py::test_tiny_real_run_reaches_every_panel",
+    "test_ui_run.py::test_quit_mid_run_asks_then_leaves_no_child",
+    "test_ui_sweep.py::test_tiny_real_sweep_reaches_chart_recommendation_and_phases",
+    "test_exec.py::test_a_hanging_script_times_out",
+    "test_exec.py::test_the_forum_script_gives_the_forums_losses_and_the_builtin_execution_counts",
+    "test_exec.py::test_device_and_method_overrides_make_a_matrix_and_record_asked_and_ran",
+    "test_cli.py::test_ctrl_c_cancels_saves_and_exits_130",
+)
+#: Modules that load the CPU on purpose (hogs) or measure time: one xdist group
+#: (``--dist loadgroup``), so they run one after another on one worker instead of
+#: a hog on one worker skewing a timing on the other.
+TIMING_GROUP = frozenset({
+    "test_contention.py", "test_sampler.py", "test_event_writer.py", "test_supervisor.py",
+})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark ``SLOW`` tests and move every slow test to the front, the longest first;
+    put ``TIMING_GROUP`` modules in one xdist group."""
+    order: dict[str, int] = {}
+    for item in items:
+        name = item.nodeid.rpartition("/")[2].split("[")[0]
+        if name in SLOW:
+            item.add_marker(pytest.mark.slow)
+        if name.partition("::")[0] in TIMING_GROUP:
+            item.add_marker(pytest.mark.xdist_group("timing"))
+        slow = item.get_closest_marker("slow") is not None
+        order[item.nodeid] = (SLOW.index(name) if name in SLOW else len(SLOW)) if slow else 10**6
+    items.sort(key=lambda item: order[item.nodeid])
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -48,3 +103,50 @@ def _ui_tests_private_dirs(
     if request.module.__name__.rpartition(".")[2].startswith("test_ui_"):
         monkeypatch.setenv("QTUI_CONFIG_DIR", str(tmp_path / "config"))
         monkeypatch.setenv("QTUI_DATA_DIR", str(tmp_path / "data"))
+
+
+#: The environment variable every process a test starts inherits, naming the test:
+#: the leak guard below finds them by it, and ``scripts/test`` lists any left at the end.
+TEST_TAG = "QTUI_TEST_RUN"
+_tags = itertools.count(1)
+
+
+def _tagged(tag: str) -> list[psutil.Process]:
+    """Live processes (not this one) whose environment carries ``TEST_TAG=tag``."""
+    found = []
+    for proc in psutil.process_iter():
+        if proc.pid == os.getpid():
+            continue
+        try:
+            if proc.status() != psutil.STATUS_ZOMBIE and proc.environ().get(TEST_TAG) == tag:
+                found.append(proc)
+        except psutil.Error:  # gone, or not ours to read
+            continue
+    return found
+
+
+@pytest.fixture(autouse=True)
+def _nothing_left_behind() -> object:
+    """Every process a test started is gone when it ends; any left is killed and
+    fails *that* test (it once failed twenty unrelated ones after it).  Processes
+    a session-scoped fixture starts (set up before this) carry no tag."""
+    tag = f"{os.getpid()}-{next(_tags)}"
+    os.environ[TEST_TAG] = tag
+    try:
+        yield
+    finally:
+        os.environ.pop(TEST_TAG, None)
+    left = _tagged(tag)
+    if not left:
+        return
+    _, alive = psutil.wait_procs(left, timeout=3)  # a child still on its way out
+    names = []
+    for proc in alive:
+        try:
+            names.append(f"{proc.pid} {' '.join(proc.cmdline()[:4])}")
+            proc.kill()
+        except psutil.Error:
+            continue
+    if names:
+        pytest.fail(f"processes this test started were still running (killed now): {names}")
+

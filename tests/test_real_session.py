@@ -14,9 +14,9 @@ import real_session
 
 from qtui.core import events as ev
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
-
+@pytest.mark.slow
+@pytest.mark.timeout(240)
 def test_a_fresh_real_session_has_the_recorded_shape() -> None:
     fresh = real_session.record()
     assert real_session.shape(fresh) == real_session.shape(real_session.load())
