@@ -31,6 +31,7 @@ from engine_helpers import (
     start_session,
     tiny,
 )
+from import_check import loaded, modules_after
 
 from qtui.core import events as ev
 from qtui.core.config import RunSpec
@@ -242,7 +243,7 @@ def test_sigkill_of_qtui_run_takes_the_server_and_the_run_along(tmp_path: Path) 
         proc.wait()
         t0 = time.monotonic()
         gone: dict[str, float] = {}
-        while len(gone) < 2 and time.monotonic() - t0 < 10:
+        while len(gone) < 2 and time.monotonic() - t0 < 60:  # generous: outcome, not speed
             for name, p in (("server", server.pid), ("run", pid)):
                 if name not in gone and not reaper.is_running(p, None):
                     gone[name] = time.monotonic() - t0
@@ -253,19 +254,14 @@ def test_sigkill_of_qtui_run_takes_the_server_and_the_run_along(tmp_path: Path) 
         proc.communicate()
     print(f"after SIGKILL of qtui run: server gone in {gone.get('server', -1):.3f} s, "
           f"run in {gone.get('run', -1):.3f} s")
-    assert gone.get("server", 99) < 2.0 and gone.get("run", 99) < 2.0, gone
+    # both go on their own (a leak keeps them for good); how fast: benchmarks/cancel_latency.py
+    assert set(gone) == {"server", "run"}, gone
 
 
 def test_the_ui_side_of_the_fork_server_imports_neither_torch_nor_pennylane() -> None:
-    code = (
-        "import sys, qtui.engine.forkserver, qtui.engine.process_executor\n"
-        "print(' '.join(sorted(sys.modules)))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, timeout=120)
-    mods = set(out.stdout.split())
+    mods = modules_after(["qtui.engine.forkserver", "qtui.engine.process_executor"])
     assert "qtui.engine.forkserver" in mods
-    assert not {m for m in mods if m.split(".")[0] in ("torch", "pennylane", "numpy")}
+    assert loaded(mods, ["torch", "pennylane", "numpy"]) == set()
 
 
 @pytest.mark.parametrize("isolation", ["process", "spawn"])

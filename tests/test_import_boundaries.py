@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
+from import_check import loaded, modules_after
 
 UI_SIDE = [
     "qtui.cli.main",
@@ -24,27 +23,15 @@ UI_SIDE = [
 COMMANDS = ["run", "exec", "devices", "sweep", "report", "compare", "history", "watch", "serve"]
 
 
-def _modules_after(imports: list[str]) -> set[str]:
-    code = (
-        "import importlib, sys\n"
-        f"for m in {imports!r}: importlib.import_module(m)\n"
-        "print(' '.join(sorted(sys.modules)))\n"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
-    )
-    return set(out.stdout.split())
-
-
 def test_ui_and_cli_side_never_import_torch_or_pennylane() -> None:
-    mods = _modules_after(UI_SIDE + [f"qtui.cli.commands.{c}" for c in COMMANDS])
+    mods = modules_after(UI_SIDE + [f"qtui.cli.commands.{c}" for c in COMMANDS])
     assert "textual" in mods  # the check is real: the UI did load
-    assert not {m for m in mods if m.split(".")[0] in ("torch", "pennylane")}
+    assert loaded(mods, ["torch", "pennylane"]) == set()
 
 
 def test_engine_never_imports_textual() -> None:
-    mods = _modules_after(
+    mods = modules_after(
         ["qtui.engine.supervisor", "qtui.engine.trainer", "qtui.engine.child", "qtui.engine.forum"]
     )
     assert "torch" in mods and "pennylane" in mods  # forum does import them
-    assert not {m for m in mods if m.split(".")[0] == "textual"}
+    assert loaded(mods, ["textual"]) == set()

@@ -317,7 +317,7 @@ def test_per_node_type_sentences_follow_the_warning() -> None:
     (("nodes", 0, "label"), None),
     (("recommendation", "node_types"), [{"node_type": ["x"], "fastest": 3}, "junk"]),
 ])
-def test_a_malformed_cluster_field_is_refused_or_read_never_a_traceback(
+def test_a_malformed_cluster_field_is_refused_naming_the_field(
     mixed_doc: Summary, tmp_path: Path, capsys: pytest.CaptureFixture[str],
     where: tuple[Any, ...], value: Any,
 ) -> None:
@@ -328,7 +328,13 @@ def test_a_malformed_cluster_field_is_refused_or_read_never_a_traceback(
     target[where[-1]] = value
     saved = tmp_path / "bad.json"
     saved.write_text(json.dumps(doc), encoding="utf-8")
+    # the field's path as the refusal names it: results[0].node_types, nodes, ...
+    field = "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in where).lstrip(".")
     for fmt in ("md", "csv", "html", "json"):
-        rc = main(["report", str(saved), "-o", str(tmp_path / f"out.{fmt}"), "--force"])
+        target_file = tmp_path / f"out.{fmt}"
+        rc = main(["report", str(saved), "-o", str(target_file), "--force"])
         out = capsys.readouterr()
-        assert rc in (0, 2) and "Traceback" not in out.err + out.out, (fmt, out.err)
+        # refused, in one line naming the field, and nothing written
+        assert rc == 2, (fmt, rc, out.err)
+        assert out.err.startswith("qtui: error: ") and f'field "{field}' in out.err, out.err
+        assert "Traceback" not in out.err + out.out and not target_file.exists()

@@ -66,29 +66,57 @@ def lbfgs_without_step(ctx: WorkloadContext) -> Workload:
     )
 
 
+def _grad_norm(m: nn.Module) -> float:
+    """The total gradient norm, as ``clip_grad_norm_`` computes it."""
+    grads = [p.grad.detach().norm() for p in m.parameters() if p.grad is not None]
+    return float(torch.stack(grads).norm())
+
+
+def _moved(params: list[nn.Parameter], before: list[torch.Tensor]) -> int:
+    """1 when a step changed any of ``params`` (compared with ``before``), else 0."""
+    return int(any(not torch.equal(p.detach(), b) for p, b in zip(params, before, strict=True)))
+
+
 def two_optimisers_clipped(ctx: WorkloadContext) -> Workload:
-    """Two optimisers (classical Adam, quantum SGD) and gradient clipping in a train_step."""
+    """Two optimisers (classical Adam, quantum SGD) and gradient clipping in a train_step.
+
+    Targets 20 times the usual make every gradient's norm exceed ``max_norm``, so
+    clipping has work to do; ``evaluate`` reports how many steps each optimiser
+    moved its parameters and how many steps clipping brought the norm down to
+    ``max_norm`` (the test checks each, not only that training ran).
+    """
     model = _model(ctx)
-    batches, _, _ = _data()
+    batches = [(x, y * 20.0) for x, y in _data()[0]]
     quantum = [p for n, p in model.named_parameters() if n.startswith("1.")]
     classical = [p for n, p in model.named_parameters() if not n.startswith("1.")]
     opt_c = torch.optim.Adam(classical, lr=ctx.params.lr)
     opt_q = torch.optim.SGD(quantum, lr=ctx.params.lr)
     loss_fn = nn.MSELoss()
+    seen = {"classical_steps": 0, "quantum_steps": 0, "clipped_steps": 0}
 
     def train_step(m: nn.Module, batch: Any) -> torch.Tensor:
         opt_c.zero_grad()
         opt_q.zero_grad()
         loss = loss_fn(m(batch[0]), batch[1])
         loss.backward()
+        norm_before = _grad_norm(m)
         torch.nn.utils.clip_grad_norm_(m.parameters(), max_norm=1.0)
+        seen["clipped_steps"] += int(norm_before > 1.0 and _grad_norm(m) <= 1.0 + 1e-4)
+        c_before = [p.detach().clone() for p in classical]
         opt_c.step()
+        seen["classical_steps"] += _moved(classical, c_before)
+        q_before = [p.detach().clone() for p in quantum]
         opt_q.step()
+        seen["quantum_steps"] += _moved(quantum, q_before)
         return loss
+
+    def evaluate(m: nn.Module) -> dict[str, Any]:
+        return {name: (float(n), "higher") for name, n in seen.items()}
 
     return Workload(
         model=model, train_data=batches, loss_fn=loss_fn, optimizer=None,
         epochs=ctx.params.epochs, batches_per_epoch=len(batches), train_step=train_step,
+        evaluate=evaluate,
     )
 
 
