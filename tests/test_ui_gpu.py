@@ -9,7 +9,9 @@ thread does.
 
 from __future__ import annotations
 
+import asyncio
 import sys
+import time
 import types
 from pathlib import Path
 from typing import Any
@@ -43,12 +45,29 @@ def gpu_sample(util: list[float], used: list[int], run_mem: int | None) -> ev.Sa
     )
 
 
+#: How long the app may take to show what it was fed: generous, a loaded machine is slow.
+DEADLINE_S = 60.0
+
+
 async def settle(pilot: Any, app: QtuiApp, cond: Any) -> None:
-    for _ in range(60):
+    """Wait until ``cond()`` holds (fail after ``DEADLINE_S``), then let the app go idle."""
+    end = time.monotonic() + DEADLINE_S
+    while not cond():
+        assert time.monotonic() < end, f"not within {DEADLINE_S:.0f} s: {cond}"
         await pilot.pause(0.05)
-        if cond():
-            break
-    await pilot.pause(0.1)
+    await pilot.pause()
+
+
+async def drained(pilot: Any, app: QtuiApp) -> None:
+    """Wait until the app has handled every message queued before this call.
+
+    Its queue is first in, first out: a callback posted now runs after what the
+    app's tick scheduled (``call_later``), such as mounting the GPU tab.
+    """
+    done = asyncio.Event()
+    app.call_later(done.set)
+    await asyncio.wait_for(done.wait(), DEADLINE_S)
+    await pilot.pause()
 
 
 async def test_no_gpu_tab_without_gpu_figures() -> None:
@@ -87,5 +106,6 @@ async def test_gpu_false_never_shows_the_tab() -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         app.feed.push(gpu_sample([50.0], [GiB], None))
         await settle(pilot, app, lambda: app.state.gpu is not None)
-        await pilot.pause(0.2)
+        # the tick that folded the sample would have scheduled the tab; that has run now
+        await drained(pilot, app)
         assert app.state.gpu is not None and not app.query("GpuPanel")

@@ -10,6 +10,7 @@ the terminal driver does when several bytes arrive in one read.
 from __future__ import annotations
 
 import re
+import time
 
 from test_ui_data import fixed_caps, session_events
 from textual.widgets import Tab, TabbedContent, Tabs
@@ -30,10 +31,15 @@ def make_app(**kwargs: object) -> QtuiApp:
     return QtuiApp(**kwargs)  # type: ignore[arg-type]
 
 
+#: How long the app may take to show the setup form: generous, a loaded machine is slow.
+READY_DEADLINE_S = 60.0
+
+
 async def ready(pilot: object, app: QtuiApp) -> None:
-    for _ in range(100):
-        if app.query("#start") and app.query(ComboGrid) and isinstance(app.focused, ComboCell):
-            break
+    """Wait until the setup form is up with a cell focused; fail (never go on) if it is not."""
+    end = time.monotonic() + READY_DEADLINE_S
+    while not (app.query("#start") and app.query(ComboGrid) and isinstance(app.focused, ComboCell)):
+        assert time.monotonic() < end, f"the setup form was not ready in {READY_DEADLINE_S:.0f} s"
         await pilot.pause(0.02)  # type: ignore[attr-defined]
     await pilot.pause()  # type: ignore[attr-defined]
 
