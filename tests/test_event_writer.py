@@ -16,7 +16,8 @@ from qtui.engine.event_writer import EventWriter
 
 
 class Clock:
-    """Virtual monotonic seconds: time passes only when the test says so."""
+    """Virtual monotonic seconds: time passes only when the test says so (in binary-exact
+    steps, so "exactly ``flush_every_s``" is exact)."""
 
     def __init__(self) -> None:
         self.now = 1000.0
@@ -35,7 +36,7 @@ def pipe(clock: Clock) -> Iterator[tuple[int, EventWriter]]:
     r, w = os.pipe()
     os.set_blocking(r, False)
     out = os.fdopen(w, "wb")
-    yield r, EventWriter(out, flush_every_s=0.2, clock=clock)
+    yield r, EventWriter(out, flush_every_s=0.25, clock=clock)
     out.close()
     os.close(r)
 
@@ -79,7 +80,7 @@ def test_a_batch_held_after_a_fast_step_goes_when_the_next_step_ends(
 ) -> None:
     r, emit = pipe
     emit(batch(1))
-    clock.now += 0.19  # a fast step: just inside flush_every_s
+    clock.now += 0.125  # a fast step: inside flush_every_s
     emit(batch(2))  # held
     assert len(read_now(r)) == 1
     clock.now += 0.25  # a slow step
@@ -92,7 +93,7 @@ def test_slow_steps_are_written_one_by_one(pipe: tuple[int, EventWriter], clock:
     for step in (1, 2, 3):
         emit(batch(step))
         assert [e.step for e in read_now(r)] == [step]  # type: ignore[attr-defined]
-        clock.now += 0.2  # exactly flush_every_s: due
+        clock.now += 0.25  # exactly flush_every_s: due
 
 
 def test_flush_sends_everything(pipe: tuple[int, EventWriter]) -> None:
