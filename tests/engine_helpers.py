@@ -103,10 +103,17 @@ def start_session(specs: list[RunSpec], **kwargs: Any) -> tuple[Supervisor, Reco
     return sup, rec, t
 
 
+#: Pids the whole test session keeps on purpose (the warm fork server of
+#: ``warm_executor.py``): no test left them behind.  Their children still count.
+SHARED_PIDS: set[int] = set()
+
+
 def descendants() -> list[psutil.Process]:
-    """Live (non-zombie) descendants of this test process."""
+    """Live (non-zombie) descendants of this test process, ``SHARED_PIDS`` excepted."""
     out = []
     for p in psutil.Process().children(recursive=True):
+        if p.pid in SHARED_PIDS:
+            continue
         try:
             if p.status() != psutil.STATUS_ZOMBIE:
                 out.append(p)

@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from engine_helpers import assert_no_children, child_env, run_session, tiny
+from engine_helpers import child_env, run_session, tiny
+from warm_executor import assert_no_runs_left
 
 from qtui.analysis.fold import SessionSummary
 from qtui.analysis.summary_builder import document
@@ -21,6 +22,7 @@ from qtui.core import events as ev
 from qtui.core import units
 from qtui.core.config import RunSpec
 from qtui.core.summary_schema import Summary
+from qtui.engine.forkserver import ProcessExecutor
 from qtui.report import results
 
 OWN = "workloads.device_truth:own_device"
@@ -29,10 +31,10 @@ FOREIGN_LINE = "asked for lightning.qubit+adjoint, circuits ran on default.qubit
 
 
 @pytest.fixture(autouse=True)
-def _env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _env(monkeypatch: pytest.MonkeyPatch, warm_executor: ProcessExecutor) -> Iterator[None]:
     monkeypatch.setenv("PYTHONPATH", child_env()["PYTHONPATH"])
     yield
-    assert_no_children()
+    assert_no_runs_left(warm_executor)
 
 
 def _summary(rec: object) -> Summary:
@@ -42,9 +44,11 @@ def _summary(rec: object) -> Summary:
     return document(s)
 
 
-def test_own_device_started_as_lightning_adjoint_fails_with_one_line_naming_both() -> None:
+def test_own_device_started_as_lightning_adjoint_fails_with_one_line_naming_both(
+    warm_executor: ProcessExecutor
+) -> None:
     spec = RunSpec("lightning.qubit", "adjoint", tiny(workload=OWN))
-    sup, rec = run_session([spec])
+    sup, rec = run_session([spec], executor=warm_executor)
     end = rec.terminal(sup.specs[0].run_id)
     assert isinstance(end, ev.RunFailed), end
     assert end.exc_type == "ForeignDevice"
@@ -55,10 +59,12 @@ def test_own_device_started_as_lightning_adjoint_fails_with_one_line_naming_both
     assert (result.runs.total, result.runs.finished) == (1, 0) and result.mean is None
 
 
-def test_allow_foreign_device_records_the_run_under_what_ran() -> None:
+def test_allow_foreign_device_records_the_run_under_what_ran(
+    warm_executor: ProcessExecutor
+) -> None:
     spec = RunSpec("lightning.qubit", "adjoint", tiny(workload=OWN), allow_foreign_device=True)
     assert RunSpec.from_dict(spec.to_dict()).allow_foreign_device is True
-    sup, rec = run_session([spec])
+    sup, rec = run_session([spec], executor=warm_executor)
     run_id = sup.specs[0].run_id
     fin = rec.terminal(run_id)
     assert isinstance(fin, ev.RunFinished), fin
@@ -83,9 +89,11 @@ def test_allow_foreign_device_records_the_run_under_what_ran() -> None:
     assert row.text("ran_on") == "default.qubit (2 wires) · backprop"
 
 
-def test_a_qnode_outside_a_torch_layer_is_quantum_in_the_phases() -> None:
+def test_a_qnode_outside_a_torch_layer_is_quantum_in_the_phases(
+    warm_executor: ProcessExecutor
+) -> None:
     spec = RunSpec("default.qubit", "backprop", tiny(workload=OWN_MATCHING))
-    sup, rec = run_session([spec])
+    sup, rec = run_session([spec], executor=warm_executor)
     fin = rec.terminal(sup.specs[0].run_id)
     assert isinstance(fin, ev.RunFinished), fin
     assert fin.quantum is not None and fin.quantum.foreign is False
@@ -95,9 +103,11 @@ def test_a_qnode_outside_a_torch_layer_is_quantum_in_the_phases() -> None:
     assert fin.cuda_sync is False  # a CPU run: no CUDA sync chosen
 
 
-def test_a_bare_qnode_on_the_runs_own_device_and_method_matches() -> None:
+def test_a_bare_qnode_on_the_runs_own_device_and_method_matches(
+    warm_executor: ProcessExecutor
+) -> None:
     spec = RunSpec("lightning.qubit", "adjoint", tiny(workload=OWN_MATCHING))
-    sup, rec = run_session([spec])
+    sup, rec = run_session([spec], executor=warm_executor)
     fin = rec.terminal(sup.specs[0].run_id)
     assert isinstance(fin, ev.RunFinished), fin
     assert fin.quantum is not None and fin.quantum.foreign is False
@@ -105,12 +115,14 @@ def test_a_bare_qnode_on_the_runs_own_device_and_method_matches() -> None:
     assert fin.phases["forward_quantum"] > 0
 
 
-def test_parameter_shift_costs_more_executions_and_circuits_per_step() -> None:
+def test_parameter_shift_costs_more_executions_and_circuits_per_step(
+    warm_executor: ProcessExecutor
+) -> None:
     """The forum model at 2 qubits, batches of 5: backprop and adjoint execute once per
     step; parameter-shift executes the forward and then the shifted circuits."""
     params = tiny(samples=50, steps=4, warmup=1)
     specs = [RunSpec("default.qubit", m, params) for m in ("backprop", "adjoint", "parameter-shift")]
-    sup, rec = run_session(specs)
+    sup, rec = run_session(specs, executor=warm_executor)
     q = {}
     for spec in sup.specs:
         fin = rec.terminal(spec.run_id)
@@ -130,9 +142,9 @@ def test_parameter_shift_costs_more_executions_and_circuits_per_step() -> None:
     assert texts["default.qubit+parameter-shift"] == ("2", units.per_step(ps.circuits_per_step))
 
 
-def test_best_matches_what_pennylane_resolved() -> None:
+def test_best_matches_what_pennylane_resolved(warm_executor: ProcessExecutor) -> None:
     spec = RunSpec("default.qubit", "best", tiny())
-    sup, rec = run_session([spec])
+    sup, rec = run_session([spec], executor=warm_executor)
     fin = rec.terminal(sup.specs[0].run_id)
     assert isinstance(fin, ev.RunFinished), fin
     assert fin.quantum is not None and fin.quantum.foreign is False

@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 from engine_helpers import child_env
 
+from qtui.engine.forkserver import ProcessExecutor
+
 REPO = Path(__file__).resolve().parent.parent
 SCRIPTS = Path(__file__).resolve().parent / "scripts"
 
@@ -162,7 +164,7 @@ def test_the_api_is_a_no_op_outside_qtui_and_import_qtui_stays_light(tmp_path: P
 
 
 async def test_the_form_runs_a_command_queued_beside_a_workload_run(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, warm_executor: ProcessExecutor
 ) -> None:
     """The form's command field: a bad script is refused as you type; a good one is a
     real `qtui exec` run, queued after a built-in run in the same session."""
@@ -177,7 +179,7 @@ async def test_the_form_runs_a_command_queued_beside_a_workload_run(
     monkeypatch.setenv("QTUI_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("QTUI_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.chdir(tmp_path)
-    app = make_app()
+    app = make_app(executor=warm_executor)
     async with app.run_test(size=(120, 50)) as pilot:
         await form_ready(pilot, app)
         form = app.query_one(RunForm)

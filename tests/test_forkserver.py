@@ -24,6 +24,7 @@ import psutil
 import pytest
 from engine_helpers import (
     REPO,
+    SHARED_PIDS,
     Recorder,
     assert_no_children,
     child_env,
@@ -70,7 +71,8 @@ def servers() -> list[psutil.Process]:
             parent = p.parent()
         except psutil.Error:
             continue
-        if _is_server(p) and not (parent is not None and _is_server(parent)):
+        shared = p.pid in SHARED_PIDS  # the suite's warm server (warm_executor.py)
+        if _is_server(p) and not (parent is not None and _is_server(parent)) and not shared:
             out.append(p)
     return out
 

@@ -16,9 +16,11 @@ from typing import Any
 import psutil
 import pytest
 from engine_helpers import Recorder, assert_no_children, child_env, tiny
+from warm_executor import assert_no_runs_left
 
 from qtui.core import events as ev
 from qtui.core.config import RunSpec
+from qtui.engine.forkserver import ProcessExecutor
 from qtui.session.control import SessionController, Submission
 
 pytestmark = pytest.mark.timeout(240)
@@ -74,9 +76,9 @@ def test_two_batches_run_one_after_the_other_with_ids_counted_on() -> None:
     assert_no_children()
 
 
-def test_cancel_a_waiting_run_then_the_running_one() -> None:
+def test_cancel_a_waiting_run_then_the_running_one(warm_executor: ProcessExecutor) -> None:
     rec = Recorder()
-    control, launched, _ = controller(rec)
+    control, launched, _ = controller(rec, executor=warm_executor)
     control.start([spec(epochs=200)])
     waiting = control.start([spec()]).specs[0].run_id
     assert control.cancel(waiting) == "dropped"
@@ -95,12 +97,14 @@ def test_cancel_a_waiting_run_then_the_running_one() -> None:
     assert rec.terminal("r1").type == "run_cancelled"
     assert len(launched) == 1, "the dropped run's batch never started"
     assert control.cancel("r1") is None  # nothing active to ask
-    assert_no_children()
+    assert_no_runs_left(warm_executor)
 
 
-def test_cancel_all_stops_the_session_and_drops_waiting_batches() -> None:
+def test_cancel_all_stops_the_session_and_drops_waiting_batches(
+    warm_executor: ProcessExecutor,
+) -> None:
     rec = Recorder()
-    control, launched, finished = controller(rec)
+    control, launched, finished = controller(rec, executor=warm_executor)
     control.start([spec(epochs=200), spec(epochs=200)])
     later = control.start([spec()]).specs
     rec.wait_for("batch", "r1")
@@ -111,7 +115,25 @@ def test_cancel_all_stops_the_session_and_drops_waiting_batches() -> None:
     assert skipped.reason == "not started: cancelled"
     assert len(launched) == 1 and finished == [None]
     assert control.interrupted
-    assert_no_children()
+    assert_no_runs_left(warm_executor)
+
+
+def test_an_executor_given_to_the_controller_is_used_and_left_open(
+    warm_executor: ProcessExecutor,
+) -> None:
+    """``executor=``: the caller's (a test suite's warm server) serves every submission
+    and outlives the idle controller and its stop(); one the controller made does not
+    (``test_two_batches_...`` above: nothing is left once it is idle)."""
+    server = warm_executor.server_pid
+    rec = Recorder()
+    control, _, finished = controller(rec, executor=warm_executor)
+    control.start([spec()])
+    assert control.wait(180) and finished == [None]
+    assert rec.terminal("r1").type == "run_finished"
+    assert rec.wait_for("run_started", "r1").import_s < 0.5  # forked from the warm server
+    assert control.stop(10)
+    assert warm_executor.server_pid == server  # still running, the same one
+    assert_no_runs_left(warm_executor)
 
 
 def test_a_supervisor_that_raises_is_reported_not_lost() -> None:

@@ -9,25 +9,27 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from engine_helpers import assert_no_children, child_env, run_session, tiny
+from engine_helpers import child_env, run_session, tiny
+from warm_executor import assert_no_runs_left
 
 from qtui.core import events as ev
 from qtui.core.config import RunSpec, WorkloadParams
+from qtui.engine.forkserver import ProcessExecutor
 
 FORUM_LOSSES = [0.5108, 0.4007, 0.2492, 0.2128, 0.1894, 0.1919]
 CAST_MESSAGE = "Casting complex values to real discards the imaginary part"
 
 
 @pytest.fixture(autouse=True)
-def _env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _env(monkeypatch: pytest.MonkeyPatch, warm_executor: ProcessExecutor) -> Iterator[None]:
     monkeypatch.setenv("PYTHONPATH", child_env()["PYTHONPATH"])
     yield
-    assert_no_children()
+    assert_no_runs_left(warm_executor)
 
 
-def test_default_workload_reproduces_the_forum_numbers() -> None:
+def test_default_workload_reproduces_the_forum_numbers(warm_executor: ProcessExecutor) -> None:
     spec = RunSpec("default.qubit", "backprop", WorkloadParams())
-    sup, rec = run_session([spec])
+    sup, rec = run_session([spec], executor=warm_executor)
     run_id = sup.specs[0].run_id
     fin = rec.terminal(run_id)
     assert isinstance(fin, ev.RunFinished), fin
@@ -47,10 +49,12 @@ def test_default_workload_reproduces_the_forum_numbers() -> None:
     assert set(fin.phases) >= {"forward_quantum", "backward_quantum", "optimizer"}
 
 
-def test_parameter_shift_splits_the_batch_and_gives_the_same_gradient() -> None:
+def test_parameter_shift_splits_the_batch_and_gives_the_same_gradient(
+    warm_executor: ProcessExecutor
+) -> None:
     # One full-size epoch: the forum's epoch-1 loss, with an exact but split gradient.
     spec = RunSpec("default.qubit", "parameter-shift", WorkloadParams(epochs=1))
-    sup, rec = run_session([spec])
+    sup, rec = run_session([spec], executor=warm_executor)
     run_id = sup.specs[0].run_id
     fin = rec.terminal(run_id)
     assert isinstance(fin, ev.RunFinished), fin
@@ -60,9 +64,9 @@ def test_parameter_shift_splits_the_batch_and_gives_the_same_gradient() -> None:
     assert round(fin.epoch_losses[0], 4) == FORUM_LOSSES[0]
 
 
-def test_complex_to_real_cast_warnings_are_all_counted() -> None:
+def test_complex_to_real_cast_warnings_are_all_counted(warm_executor: ProcessExecutor) -> None:
     params = tiny(workload="workloads.complex_cast:build")  # 4 steps
-    sup, rec = run_session([RunSpec("default.qubit", "backprop", params)])
+    sup, rec = run_session([RunSpec("default.qubit", "backprop", params)], executor=warm_executor)
     run_id = sup.specs[0].run_id
     fin = rec.terminal(run_id)
     assert isinstance(fin, ev.RunFinished), fin

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from test_ui_run import fill, wait_for, wait_for_caps
 
+from qtui.engine.forkserver import ProcessExecutor
 from qtui.session import adaptive
 from qtui.ui.app import QtuiApp
 from qtui.ui.widgets.run_form import RunForm, parse_field
@@ -27,11 +28,11 @@ def test_the_field_accepts_auto_and_still_refuses_words() -> None:
 
 
 async def test_repeats_auto_adds_passes_in_the_app(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, warm_executor: ProcessExecutor
 ) -> None:
     # a target met as soon as 3 runs exist keeps the test short
     monkeypatch.setattr(adaptive, "DEFAULT_TARGET_CI", 10.0)
-    app = QtuiApp(gpu=False, record_history=False)
+    app = QtuiApp(gpu=False, record_history=False, executor=warm_executor)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for_caps(pilot, app)
         fill(app, epochs="1", samples="20", batch_size="5", repeat="auto")

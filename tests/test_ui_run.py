@@ -16,10 +16,12 @@ from pathlib import Path
 
 import psutil
 import pytest
+from engine_helpers import descendants
 from test_ui_data import session_events
 from textual.widgets import DataTable, Input, Static
 
 from qtui.core import units
+from qtui.engine.forkserver import ProcessExecutor
 from qtui.ui.app import QtuiApp
 from qtui.ui.screens.confirm import ConfirmScreen
 from qtui.ui.widgets.cpu_panel import CpuPanel
@@ -72,12 +74,14 @@ def gone(pid: int) -> bool:
         return True
 
 
-async def test_tiny_real_run_reaches_every_panel(tmp_path: Path) -> None:
+async def test_tiny_real_run_reaches_every_panel(
+    tmp_path: Path, warm_executor: ProcessExecutor
+) -> None:
     # Other tests of the session may have imported torch in this process (thread
     # mode); this one checks the UI adds no heavy import of its own.  The clean
     # check is tests/test_import_boundaries.py, in a fresh interpreter.
     heavy_before = {m for m in ("torch", "pennylane") if m in sys.modules}
-    app = QtuiApp(gpu=False)  # the real probe (cached after its first run)
+    app = QtuiApp(gpu=False, executor=warm_executor)  # the real probe (cached)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for_caps(pilot, app)
         fill(app, epochs="1", samples="20", batch_size="5", workload="qtui_test_workload:build")
@@ -161,8 +165,10 @@ async def test_tiny_real_run_reaches_every_panel(tmp_path: Path) -> None:
     assert {m for m in ("torch", "pennylane") if m in sys.modules} == heavy_before
 
 
-async def test_cancel_selected_run_ends_the_child_within_2s() -> None:
-    app = QtuiApp(gpu=False, record_history=False)
+async def test_cancel_selected_run_ends_the_child_within_2s(
+    warm_executor: ProcessExecutor,
+) -> None:
+    app = QtuiApp(gpu=False, record_history=False, executor=warm_executor)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for_caps(pilot, app)
         fill(app, epochs="200", repeat="2")
@@ -209,11 +215,8 @@ async def test_quit_mid_run_asks_then_leaves_no_child() -> None:
         await wait_for(pilot, lambda: gone(pid), 2.5)
         await wait_for(pilot, lambda: not app.is_running, 5)
     assert gone(pid)
-    assert not [
-        p
-        for p in psutil.Process().children(recursive=True)
-        if p.is_running() and p.status() != psutil.STATUS_ZOMBIE
-    ]
+    # the app's own fork server ended with it (the suite's shared one is not the app's)
+    assert not descendants()
     assert rec.state == "cancelled"
     assert rec.batch_losses, "results gathered before the quit are kept"
 

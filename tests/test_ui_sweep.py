@@ -18,6 +18,7 @@ from test_ui_run import wait_for, wait_for_caps
 from textual.widgets import Button, Input, Static
 
 from qtui.core import units
+from qtui.engine.forkserver import ProcessExecutor
 from qtui.ui.app import QtuiApp
 from qtui.ui.widgets.combo_grid import ComboGrid
 from qtui.ui.widgets.graph import LineGraph
@@ -158,11 +159,13 @@ async def test_sweep_tab_chart_legend_and_crossovers() -> None:
 
 
 @pytest.mark.timeout(300)
-async def test_tiny_real_sweep_reaches_chart_recommendation_and_phases() -> None:
+async def test_tiny_real_sweep_reaches_chart_recommendation_and_phases(
+    warm_executor: ProcessExecutor,
+) -> None:
     # torch may already be loaded by other tests of the session (thread mode):
     # check the UI adds none (tests/test_import_boundaries.py checks a clean process).
     heavy_before = {m for m in ("torch", "pennylane") if m in sys.modules}
-    app = QtuiApp(gpu=False, record_history=False)  # the real probe (cached)
+    app = QtuiApp(gpu=False, record_history=False, executor=warm_executor)  # the real probe
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for_caps(pilot, app)
         await pilot.press("w")

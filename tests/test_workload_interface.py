@@ -12,32 +12,38 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from engine_helpers import assert_no_children, child_env, run_session
+from engine_helpers import child_env, run_session
+from warm_executor import assert_no_runs_left
 
 from qtui.analysis.fold import SessionSummary
 from qtui.core import events as ev
 from qtui.core.config import RunSpec, WorkloadParams
+from qtui.engine.forkserver import ProcessExecutor
 
 
 @pytest.fixture(autouse=True)
-def _env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _env(monkeypatch: pytest.MonkeyPatch, warm_executor: ProcessExecutor) -> Iterator[None]:
     monkeypatch.setenv("PYTHONPATH", child_env()["PYTHONPATH"])
     yield
-    assert_no_children()
+    assert_no_runs_left(warm_executor)
 
 
-def run(name: str, method: str = "backprop", **params: Any) -> tuple[str, Any]:
+def run(
+    warm_executor: ProcessExecutor, name: str, method: str = "backprop", **params: Any
+) -> tuple[str, Any]:
     values = {"epochs": 2, "lr": 0.05, "workload": f"workloads.rich:{name}", **params}
     spec = RunSpec("default.qubit", method, WorkloadParams(**values))
-    sup, rec = run_session([spec])
+    sup, rec = run_session([spec], executor=warm_executor)
     run_id = sup.specs[0].run_id
     fin = rec.terminal(run_id)
     assert isinstance(fin, ev.RunFinished), fin
     return run_id, rec
 
 
-def test_lbfgs_through_train_step_runs_and_reports_only_what_it_can_split() -> None:
-    run_id, rec = run("lbfgs")
+def test_lbfgs_through_train_step_runs_and_reports_only_what_it_can_split(
+    warm_executor: ProcessExecutor
+) -> None:
+    run_id, rec = run(warm_executor, "lbfgs")
     fin = rec.terminal(run_id)
     assert fin.steps == 8 and len(fin.epoch_losses) == 2
     assert all(math.isfinite(x) for x in fin.epoch_losses)
@@ -55,10 +61,10 @@ def test_lbfgs_through_train_step_runs_and_reports_only_what_it_can_split() -> N
     assert len(rows[0]) == len(headers)
 
 
-def test_two_optimisers_with_clipping() -> None:
+def test_two_optimisers_with_clipping(warm_executor: ProcessExecutor) -> None:
     """Each of the 8 steps: both optimisers moved their own parameters, and clipping
     brought a gradient norm above ``max_norm`` down to it (counted in the child)."""
-    run_id, rec = run("two_optimisers_clipped")
+    run_id, rec = run(warm_executor, "two_optimisers_clipped")
     fin = rec.terminal(run_id)
     assert fin.steps == 8
     counts = {name: m.value for name, m in fin.metrics.items()}
@@ -67,9 +73,11 @@ def test_two_optimisers_with_clipping() -> None:
 
 
 @pytest.mark.parametrize(("when", "lr"), [("epoch", 0.05 * 0.25), ("step", 0.05 * 0.5**8)])
-def test_scheduler_steps_per_epoch_or_per_step(monkeypatch: pytest.MonkeyPatch, when: str, lr: float) -> None:
+def test_scheduler_steps_per_epoch_or_per_step(
+    monkeypatch: pytest.MonkeyPatch, when: str, lr: float, warm_executor: ProcessExecutor
+) -> None:
     monkeypatch.setenv("QTUI_TEST_SCHEDULER_STEP", when)
-    run_id, rec = run("scheduled")
+    run_id, rec = run(warm_executor, "scheduled")
     fin = rec.terminal(run_id)
     assert fin.metrics["lr"].value == pytest.approx(lr)
     assert fin.metrics["lr"].higher_is_better is False
@@ -77,8 +85,8 @@ def test_scheduler_steps_per_epoch_or_per_step(monkeypatch: pytest.MonkeyPatch, 
 
 
 @pytest.mark.parametrize("name", ["two_inputs", "unpacked"])
-def test_dict_batches_and_two_inputs(name: str) -> None:
-    run_id, rec = run(name)
+def test_dict_batches_and_two_inputs(name: str, warm_executor: ProcessExecutor) -> None:
+    run_id, rec = run(warm_executor, name)
     fin = rec.terminal(run_id)
     assert fin.steps == 8
     # The built-in step still splits forward from backward.
@@ -86,9 +94,10 @@ def test_dict_batches_and_two_inputs(name: str) -> None:
 
 
 def test_regression_metrics_validation_and_params_used(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+    warm_executor: ProcessExecutor,
 ) -> None:
-    run_id, rec = run("regression", epochs=3, qubits=5, layers=3)
+    run_id, rec = run(warm_executor, "regression", epochs=3, qubits=5, layers=3)
     fin = rec.terminal(run_id)
     assert set(fin.metrics) == {"mse", "r2"}
     assert fin.metrics["mse"].higher_is_better is False and fin.metrics["r2"].higher_is_better
@@ -145,8 +154,8 @@ def test_regression_metrics_validation_and_params_used(
     assert f"mse {metric_text}" in out
 
 
-def test_device_and_qnode_options_reach_pennylane() -> None:
-    run_id, rec = run("device_options", method="parameter-shift")
+def test_device_and_qnode_options_reach_pennylane(warm_executor: ProcessExecutor) -> None:
+    run_id, rec = run(warm_executor, "device_options", method="parameter-shift")
     fin = rec.terminal(run_id)
     assert {d.shots for d in fin.quantum.devices} == {100}
 

@@ -217,7 +217,9 @@ def run_session(
     """Run ``specs``, show progress, print the table, save ``--json``; returns the exit code.
 
     ``executor`` (a cluster executor, ``qtui.cluster``) runs them instead of local
-    children; it is closed here at the end.  ``isolation`` names the local executor
+    children; it is closed here at the end.  A local one (a warm ``ProcessExecutor``
+    a test suite shares) is the caller's: it serves the runs and stays open.
+    Without one, ``isolation`` names the local executor
     (``qtui --isolation``): process (forked from a warm server), spawn or thread.  With jobs in flight, Ctrl-C asks
     whether to cancel them or leave them running (no terminal to ask: cancel);
     SIGTERM cancels them; SIGHUP (the terminal is gone) leaves them running, to be
@@ -281,13 +283,14 @@ def _controller(
     options: dict[str, Any] = {}
     if planner is not None:
         options["planner"] = planner
-    if executor is not None:
+    cluster = executor is not None and executor.name == "slurm"
+    if cluster:
         options["executor"] = executor
     if session_id is not None:
         options["session_id"] = session_id
     return SessionController(
         on_event, isolation=isolation, record=lambda f: _with_history(f, err),
-        supervisor_options=options or None,
+        supervisor_options=options or None, executor=None if cluster else executor,
     )
 
 

@@ -358,6 +358,20 @@ class ProcessExecutor(SpawnExecutor):
                 return ForkedRun(spec, emit, wake, server)
         return super().launch(spec, emit, wake)
 
+    def warm(self, emit: Emit | None = None) -> bool:
+        """Start the server now, not at the first run: for a caller that keeps this
+        executor across sessions (a test suite's shared one, ``SessionController(executor=)``).
+        True when runs will be forked; ``emit`` gets the start (or fallback) note."""
+        if self._servers is None:
+            return False
+        return self._servers.get(emit or (lambda event: None)) is not None
+
+    @property
+    def server_pid(self) -> int:
+        """The running server's pid, 0 when none: a leak check tells it from a run's."""
+        server = self._servers.server if self._servers is not None else None
+        return server.pid if server is not None and server.alive else 0
+
     def close(self) -> None:
         if self._servers is not None:
             self._servers.close()

@@ -16,6 +16,10 @@ the TUI (``qtui.ui.app``) do it one way:
   session's ``SlurmExecutor``); it runs that submission only, instead of the shared
   local one, and is closed when that submission's session ends (a SLURM executor then
   cancels its unfinished jobs, unless they were left running).
+* ``executor=`` (constructor): an executor the caller owns and keeps warm (a test
+  suite's one fork server, shared by every session); it serves every local
+  submission and the controller never closes it.  Without it the controller makes
+  its own from ``isolation`` and closes it when idle (or, ``keep_warm``, at ``stop()``).
 * ``follow(path)`` feeds the events of a growing JSONL log instead (``qtui
   watch``), on a thread that ``stop()`` ends.
 * what a finished session leaves: ``error`` (the exception the supervisor
@@ -35,10 +39,13 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qtui.core import events as ev
 from qtui.core.config import RunSpec
+
+if TYPE_CHECKING:
+    from qtui.engine.executor import Executor
 
 #: Set (to anything) to keep sessions out of the history: ``qtui run``/``sweep`` and the TUI.
 NO_HISTORY_ENV = "QTUI_NO_HISTORY"
@@ -86,14 +93,17 @@ class SessionController:
         first_run: int = 0,
         supervisor_options: dict[str, Any] | None = None,
         keep_warm: bool = False,
+        executor: Executor | None = None,
     ) -> None:
         self.on_event = on_event
         self.isolation = isolation
         # One executor serves every submission of a busy spell (the process executor's fork
         # server, torch and pennylane imported once); it ends when the controller goes
         # idle, or with keep_warm (the TUI) only at stop(), so a later start is warm too.
+        # One given here is the caller's: used for every local submission, never closed.
         self.keep_warm = keep_warm
-        self._executor: Any = None
+        self._executor: Any = executor
+        self._owns_executor = executor is None
         self.record = record
         self.on_launch = on_launch
         self.on_finished = on_finished
@@ -251,6 +261,8 @@ class SessionController:
 
     def _close_executor(self) -> None:
         """End the shared executor (its fork server); the next start makes a new one."""
+        if not self._owns_executor:
+            return  # the caller's (``executor=``): it stays as it is
         executor, self._executor = self._executor, None
         if executor is not None:
             executor.close()

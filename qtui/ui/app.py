@@ -72,6 +72,7 @@ class QtuiApp(ActionHandlers, App[int]):
         *,
         theme: str | None = None,
         isolation: str = "process",
+        executor: Any = None,  # the caller's, shared by every start and never closed (tests)
         watch_path: Path | None = None,
         reattach: Path | None = None,
         capabilities: Any = None,
@@ -102,7 +103,7 @@ class QtuiApp(ActionHandlers, App[int]):
         self.paused = False
         self.control = SessionController(
             self.feed.push,
-            isolation=isolation,
+            isolation=isolation, executor=executor,
             record=self._recording if self.record_history else None,
             on_launch=lambda batch: self.post_message(SessionLaunched(batch.interval)),
             on_finished=lambda e: self.post_message(
