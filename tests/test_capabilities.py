@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -65,10 +64,8 @@ def test_unavailable_devices_are_listed_with_a_reason(caps: Capabilities) -> Non
 def test_second_load_comes_from_the_cache(caps: Capabilities, cache: Path) -> None:
     assert cache_path().parent == cache and cache_path().is_file()
     assert cache_key() in cache_path().name
-    t0 = time.monotonic()
     again = load_capabilities()
-    assert time.monotonic() - t0 < 1.0
-    assert again.from_cache
+    assert again.from_cache  # read back, not probed again (the outcome; no timing)
     assert again.usable_devices() == caps.usable_devices()
     assert again.check("lightning.qubit", "backprop") == caps.check("lightning.qubit", "backprop")
 

@@ -145,7 +145,8 @@ def test_close_gives_up_after_its_bound_and_says_so(tmp_path: Path) -> None:
         writer.put(_started())
         t0 = time.monotonic()
         assert writer.close() is False
-        assert time.monotonic() - t0 < 2.0
+        # its 0.5 s bound, not SQLite's 30 s busy timeout: generous for a loaded machine
+        assert time.monotonic() - t0 < 10.0
     finally:
         locker.execute("ROLLBACK")
         locker.close()
