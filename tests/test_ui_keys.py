@@ -212,3 +212,15 @@ async def test_a_refused_cells_reason_does_not_push_the_form_at_80x24() -> None:
         after = (form.virtual_size.height, start.region, app.query_one("#cell-0-4").region)
         assert after == before
         assert cell.tooltip and "does not support backprop" in str(cell.tooltip)
+
+
+async def test_a_message_handled_after_the_screens_are_gone_does_not_crash_the_exit() -> None:
+    """A session's end or a tab change can be handled while the app shuts down (seen
+    under load: ScreenStackError out of _tab_changed and _session_done); the footer
+    they refresh is gone with the screens, so refreshing it must do nothing."""
+    app = QtuiApp(capabilities=fixed_caps(), gpu=False, record_history=False,
+                  persist_theme=False)
+    async with app.run_test(size=(80, 24)):
+        pass
+    assert not app.screen_stack
+    app.refresh_bindings()  # what those handlers call

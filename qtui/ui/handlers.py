@@ -58,6 +58,12 @@ class ActionHandlers(_Base):
     exit_notes: list[str]
     _caps: Any
 
+    def refresh_bindings(self) -> None:
+        """The footer follows the state; a message handled while the app shuts down
+        (a session's end, a tab change) finds its screens gone and nothing to refresh."""
+        if self.screen_stack:
+            super().refresh_bindings()
+
     if TYPE_CHECKING:  # provided by QtuiApp
 
         def _redraw(self, force: bool = False) -> None: ...
