@@ -19,12 +19,11 @@ Tests of the server itself (``test_forkserver.py``, the fork-server faults of
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterator
 
 import psutil
 import pytest
-from engine_helpers import SHARED_PIDS, child_env, descendants
+from engine_helpers import SHARED_PIDS, assert_no_children, child_env
 
 from qtui.engine.forkserver import ProcessExecutor
 
@@ -82,13 +81,4 @@ def warm_executor() -> Iterator[ProcessExecutor]:
 def assert_no_runs_left(executor: ProcessExecutor, timeout: float = 3.0) -> None:
     """``engine_helpers.assert_no_children``, the shared server excepted: it is the
     suite's, kept warm on purpose; any run it forked is still counted."""
-    deadline = time.monotonic() + timeout
-    while True:
-        server = executor.server_pid
-        left = [p for p in descendants() if p.pid != server]  # a restarted one too
-        if not left:
-            return
-        if time.monotonic() > deadline:
-            names = [(p.pid, " ".join(p.cmdline()[:4])) for p in left]
-            raise AssertionError(f"child processes left behind: {names}")
-        time.sleep(0.1)
+    assert_no_children(timeout, spare=lambda: {executor.server_pid or 0})  # a restarted one too
