@@ -10,6 +10,7 @@ from pathlib import Path
 import psutil
 import pytest
 import real_session
+from cli_in_process import qtui_cli  # noqa: F401 - qtui subcommands in this process
 from warm_executor import warm_executor  # noqa: F401 - the shared fork server (session fixture)
 
 from qtui.core import events as ev

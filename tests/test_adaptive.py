@@ -6,6 +6,10 @@ second rather than a child's imports), planned by ``AdaptiveRepeats``.
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from cli_in_process import QtuiCli
+
 from qtui.core import events as ev
 from qtui.core.config import RunSpec
 from qtui.session.adaptive import AdaptiveRepeats, RepeatPolicy, ci_fraction
@@ -61,21 +65,16 @@ def test_the_time_budget_stops_new_passes() -> None:
     assert planner.report()[0]["why"] == "--max-time reached"
 
 
-def test_qtui_run_repeat_auto_end_to_end(tmp_path: object) -> None:
-    """``qtui run --repeat auto`` in a real process: passes, the report, the summary."""
+def test_qtui_run_repeat_auto_end_to_end(tmp_path: Path, qtui_cli: QtuiCli) -> None:
+    """``qtui run --repeat auto`` (in this process, runs forked from the warm server):
+    passes, the report, the summary."""
     import json
-    import subprocess
-    import sys
-    from pathlib import Path
 
-    from tests.engine_helpers import child_env
-
-    out = Path(str(tmp_path)) / "s.json"
-    env = {**child_env(), "COLUMNS": "200", "QTUI_NO_HISTORY": "1"}
-    proc = subprocess.run(
-        [sys.executable, "-m", "qtui", "run", "--repeat", "auto", "--max-repeats", "3",
-         "--target-ci", "0.1", "--epochs", "1", "--samples", "20", "--json", str(out)],
-        capture_output=True, text=True, env=env, timeout=300,
+    out = tmp_path / "s.json"
+    proc = qtui_cli(
+        "run", "--repeat", "auto", "--max-repeats", "3", "--target-ci", "0.1",
+        "--epochs", "1", "--samples", "20", "--json", str(out),
+        env={"COLUMNS": "200", "QTUI_NO_HISTORY": "1"},
     )
     assert proc.returncode == 0, proc.stderr
     assert "--repeat auto: interleaved passes until the 95 % interval" in proc.stderr

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+from cli_in_process import QtuiCli
 from engine_helpers import REPO, assert_no_children, child_env
 
 TINY = ["--epochs", "1", "--samples", "20", "--batch-size", "5"]
@@ -32,7 +33,20 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     return e
 
 
+@pytest.fixture
+def cli(env: dict[str, str], qtui_cli: QtuiCli) -> QtuiCli:
+    """``qtui ARGS`` in this process on the warm server (``tests/cli_in_process.py``), with
+    the module's probe cache; signals and the entry point itself are tested with a child."""
+
+    def call(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+        del timeout  # a child's limit; in this process the test's own timeout applies
+        return qtui_cli(*args, cwd=REPO, env={k: env[k] for k in ("QTUI_CACHE_DIR", "COLUMNS")})
+
+    return call
+
+
 def qtui(env: dict[str, str], *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """``python -m qtui ARGS``: a real child, for what only a process shows."""
     return subprocess.run(
         [sys.executable, "-m", "qtui", *args],
         env=env, cwd=REPO, capture_output=True, text=True, timeout=timeout,
@@ -67,11 +81,11 @@ def error_line(proc: subprocess.CompletedProcess[str]) -> str:
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(
-    env: dict[str, str], tmp_path: Path, args: list[str], expected: str
+    cli: QtuiCli, tmp_path: Path, args: list[str], expected: str
 ) -> None:
     events = tmp_path / "events.jsonl"
     t0 = time.monotonic()
-    line = error_line(qtui(env, "run", *args, "--events", str(events)))
+    line = error_line(cli("run", *args, "--events", str(events)))
     assert line.startswith(expected), line
     assert time.monotonic() - t0 < 10  # nothing was started
     assert not events.exists()
@@ -88,10 +102,10 @@ def test_bad_input_is_one_line_and_exit_2(
     ],
 )
 def test_bad_workload_is_refused_before_any_run(
-    env: dict[str, str], tmp_path: Path, workload: str, expected: str
+    cli: QtuiCli, tmp_path: Path, workload: str, expected: str
 ) -> None:
     events = tmp_path / "events.jsonl"
-    line = error_line(qtui(env, "run", "--workload", workload, "--events", str(events), *TINY))
+    line = error_line(cli("run", "--workload", workload, "--events", str(events), *TINY))
     assert line.startswith(expected), line
     assert not events.exists()
 
@@ -114,11 +128,11 @@ def test_bad_workload_is_refused_before_any_run(
     ],
 )
 def test_the_workload_check_builds_every_run_and_wants_a_real_result(
-    env: dict[str, str], tmp_path: Path, args: list[str], expected: str
+    cli: QtuiCli, tmp_path: Path, args: list[str], expected: str
 ) -> None:
     """Issue 11, item 9: what the runs will build, checked before any starts."""
     events = tmp_path / "events.jsonl"
-    line = error_line(qtui(env, "run", *args, "--events", str(events), *TINY))
+    line = error_line(cli("run", *args, "--events", str(events), *TINY))
     assert line.startswith(expected), line
     assert not events.exists()
 
@@ -161,13 +175,13 @@ def test_the_workload_check_passes_a_good_custom_workload_for_every_point() -> N
     ],
 )
 def test_argparse_errors_are_one_line(
-    env: dict[str, str], args: list[str], expected: str
+    cli: QtuiCli, args: list[str], expected: str
 ) -> None:
     """Issue 11, item 7, through the real entry point: no usage block, exit 2."""
-    line = error_line(qtui(env, *args, timeout=60))
+    line = error_line(cli(*args, timeout=60))
     assert line.startswith(expected), line
     on_request = [args[0], "--help"] if args[0] != "nosuchcommand" else ["--help"]
-    assert qtui(env, *on_request, timeout=60).stdout.startswith("usage: qtui")
+    assert cli(*on_request, timeout=60).stdout.startswith("usage: qtui")
 
 
 def test_a_command_that_fails_to_load_is_named_in_one_line(
@@ -197,14 +211,14 @@ def test_a_command_that_fails_to_load_is_named_in_one_line(
     assert capsys.readouterr().err.splitlines()[-1].startswith("qtui: error: format: ")
 
 
-def test_existing_outputs_need_force(env: dict[str, str], tmp_path: Path) -> None:
+def test_existing_outputs_need_force(cli: QtuiCli, tmp_path: Path) -> None:
     for flag in ("--json", "--events"):
         target = tmp_path / f"x{flag}"
         target.write_text("keep me")
-        line = error_line(qtui(env, "run", flag, str(target)))
+        line = error_line(cli("run", flag, str(target)))
         assert line == f"qtui: error: {flag[2:]}: {target} already exists; pass --force to overwrite it"
         assert target.read_text() == "keep me"
-    line = error_line(qtui(env, "run", "--json", str(tmp_path / "missing" / "out.json")))
+    line = error_line(cli("run", "--json", str(tmp_path / "missing" / "out.json")))
     assert line.startswith("qtui: error: json: folder ")
 
 
@@ -247,8 +261,8 @@ def test_a_real_run_writes_json_and_events(env: dict[str, str], tmp_path: Path) 
     assert fin["peak_rss"] == result["resources"]["peak_rss_bytes"]
 
 
-def test_a_failed_run_gives_a_nonzero_exit_and_one_reason(env: dict[str, str]) -> None:
-    proc = qtui(env, "run", "--workload", "workloads.faulty:raises", *TINY)
+def test_a_failed_run_gives_a_nonzero_exit_and_one_reason(cli: QtuiCli) -> None:
+    proc = cli("run", "--workload", "workloads.faulty:raises", *TINY)
     assert proc.returncode == 1
     last = proc.stderr.strip().splitlines()[-1]
     assert last.startswith(
@@ -300,14 +314,14 @@ def test_ctrl_c_cancels_saves_and_exits_130(env: dict[str, str], tmp_path: Path)
     assert_no_children()
 
 
-def test_devices_table_and_json(env: dict[str, str]) -> None:
-    proc = qtui(env, "devices")
+def test_devices_table_and_json(cli: QtuiCli) -> None:
+    proc = cli("devices")
     assert proc.returncode == 0, proc.stderr
     assert "default.qubit" in proc.stdout and "lightning.qubit" in proc.stdout
     assert "→ backprop" in proc.stdout and "→ adjoint" in proc.stdout
     assert "lightning.qubit+backprop: QuantumFunctionError" in proc.stdout
     assert "(cached;" in proc.stdout
-    data = json.loads(qtui(env, "devices", "--json").stdout)
+    data = json.loads(cli("devices", "--json").stdout)
     lq = next(d for d in data["devices"] if d["name"] == "lightning.qubit")
     assert lq["methods"]["backprop"]["supported"] is False
     assert lq["methods"]["best"]["resolved"] == "adjoint"
@@ -350,13 +364,13 @@ def test_no_torch_in_the_cli_process() -> None:
     subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ})
 
 
-def test_isolation_applies_to_run_spawn_pays_its_imports(env: dict[str, str], tmp_path: Path) -> None:
+def test_isolation_applies_to_run_spawn_pays_its_imports(cli: QtuiCli, tmp_path: Path) -> None:
     """``qtui --isolation spawn run``: the run is a fresh interpreter (it pays its own
     imports), where the default forks it from the warm server (imports already paid)."""
     import_s = {}
     for isolation in ("spawn", "process"):
         log = tmp_path / f"{isolation}.jsonl"
-        proc = qtui(env, "--isolation", isolation, "run", *TINY, "--events", str(log))
+        proc = cli("--isolation", isolation, "run", *TINY, "--events", str(log))
         assert proc.returncode == 0, proc.stderr
         events = [json.loads(line) for line in log.read_text().splitlines()]
         launched = next(e for e in events if e["type"] == "run_launched")

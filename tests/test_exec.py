@@ -1,7 +1,8 @@
 """``qtui exec``: unmodified scripts as monitored runs (real children, torch, PennyLane).
 
-Each test runs ``python -m qtui exec`` as a user would, with a tiny script
-from ``tests/scripts/``, and reads the ``--json`` summary and ``--events`` log.
+Each test runs ``qtui exec`` as a user would (in this process on the suite's warm
+fork server, ``tests/cli_in_process.py``; the script is a real child), with a tiny
+script from ``tests/scripts/``, and reads the ``--json`` summary and ``--events`` log.
 """
 
 from __future__ import annotations
@@ -9,10 +10,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_in_process import QtuiCli
 from engine_helpers import child_env
 
 from qtui.engine.forkserver import ProcessExecutor
@@ -29,26 +32,36 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     return e
 
 
-def qtui_exec(
-    env: dict[str, str], tmp: Path, *args: str, timeout: float = 300
-) -> tuple[subprocess.CompletedProcess[str], dict[str, Any], list[dict[str, Any]]]:
-    """Run ``qtui exec`` with ``--json`` and ``--events``; (process, summary, events)."""
-    out, log = tmp / "s.json", tmp / "e.jsonl"
-    proc = subprocess.run(
-        [sys.executable, "-m", "qtui", "exec", "--json", str(out), "--events", str(log),
-         "--force", *args],
-        env=env, cwd=tmp, capture_output=True, text=True, timeout=timeout,
-    )
-    summary = json.loads(out.read_text()) if out.exists() else {}
-    events = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
-    return proc, summary, events
+QtuiExec = Callable[..., tuple["subprocess.CompletedProcess[str]", dict[str, Any], list[dict[str, Any]]]]
+
+
+@pytest.fixture
+def qtui_exec(env: dict[str, str], qtui_cli: QtuiCli) -> QtuiExec:
+    """``qtui exec`` with ``--json`` and ``--events``, in this process on the warm server
+    (``tests/cli_in_process.py``); the script is still a real forked child.
+    ``qtui_exec(tmp, *args)`` gives (process, summary, events)."""
+
+    def call(
+        tmp: Path, *args: str, timeout: float = 300
+    ) -> tuple[subprocess.CompletedProcess[str], dict[str, Any], list[dict[str, Any]]]:
+        del timeout  # a child's limit; in this process the test's own timeout applies
+        out, log = tmp / "s.json", tmp / "e.jsonl"
+        proc = qtui_cli(
+            "exec", "--json", str(out), "--events", str(log), "--force", *args,
+            cwd=tmp, env={k: env[k] for k in ("QTUI_CACHE_DIR", "COLUMNS")},
+        )
+        summary = json.loads(out.read_text()) if out.exists() else {}
+        events = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+        return proc, summary, events
+
+    return call
 
 
 def test_a_plain_demo_script_gives_loss_points_device_truth_and_its_output(
-    env: dict[str, str], tmp_path: Path
+    qtui_exec: QtuiExec, tmp_path: Path
 ) -> None:
     proc, summary, events = qtui_exec(
-        env, tmp_path, "--", "python", str(SCRIPTS / "hybrid_train.py"), "--steps", "20"
+        tmp_path, "--", "python", str(SCRIPTS / "hybrid_train.py"), "--steps", "20"
     )
     assert proc.returncode == 0, proc.stderr
     [run] = summary["runs"]
@@ -75,10 +88,10 @@ def test_a_plain_demo_script_gives_loss_points_device_truth_and_its_output(
 
 
 def test_device_and_method_overrides_make_a_matrix_and_record_asked_and_ran(
-    env: dict[str, str], tmp_path: Path
+    qtui_exec: QtuiExec, tmp_path: Path
 ) -> None:
     proc, summary, _ = qtui_exec(
-        env, tmp_path, "--device", "default.qubit,lightning.qubit", "--diff-method", "adjoint",
+        tmp_path, "--device", "default.qubit,lightning.qubit", "--diff-method", "adjoint",
         "--", str(SCRIPTS / "hybrid_train.py"), "--steps", "3",
     )
     assert proc.returncode == 0, proc.stderr
@@ -98,8 +111,8 @@ def test_device_and_method_overrides_make_a_matrix_and_record_asked_and_ran(
         "default.qubit+adjoint", "lightning.qubit+adjoint"}
 
 
-def test_a_script_that_raises_is_failed_with_its_stderr(env: dict[str, str], tmp_path: Path) -> None:
-    proc, summary, _ = qtui_exec(env, tmp_path, "--", "python", str(SCRIPTS / "raises.py"))
+def test_a_script_that_raises_is_failed_with_its_stderr(qtui_exec: QtuiExec, tmp_path: Path) -> None:
+    proc, summary, _ = qtui_exec(tmp_path, "--", "python", str(SCRIPTS / "raises.py"))
     assert proc.returncode == 1
     [run] = summary["runs"]
     assert run["state"] == "failed"
@@ -110,8 +123,8 @@ def test_a_script_that_raises_is_failed_with_its_stderr(env: dict[str, str], tmp
     assert any("Traceback" in line for line in run["script"]["stderr_tail"])
 
 
-def test_a_nonzero_exit_code_is_failed(env: dict[str, str], tmp_path: Path) -> None:
-    proc, summary, _ = qtui_exec(env, tmp_path, "--", str(SCRIPTS / "exits_3.py"))
+def test_a_nonzero_exit_code_is_failed(qtui_exec: QtuiExec, tmp_path: Path) -> None:
+    proc, summary, _ = qtui_exec(tmp_path, "--", str(SCRIPTS / "exits_3.py"))
     assert proc.returncode == 1
     [run] = summary["runs"]
     assert run["state"] == "failed"
@@ -120,14 +133,14 @@ def test_a_nonzero_exit_code_is_failed(env: dict[str, str], tmp_path: Path) -> N
     assert run["script"]["stdout_tail"] == ["some output"]
 
 
-def test_a_hanging_script_times_out(env: dict[str, str], tmp_path: Path) -> None:
-    proc, summary, _ = qtui_exec(env, tmp_path, "--timeout", "8", "--", str(SCRIPTS / "hangs.py"))
+def test_a_hanging_script_times_out(qtui_exec: QtuiExec, tmp_path: Path) -> None:
+    proc, summary, _ = qtui_exec(tmp_path, "--timeout", "8", "--", str(SCRIPTS / "hangs.py"))
     assert proc.returncode == 1
     assert summary["runs"][0]["state"] == "timed_out"
 
 
-def test_the_api_names_metrics_and_epochs(env: dict[str, str], tmp_path: Path) -> None:
-    proc, summary, events = qtui_exec(env, tmp_path, "--", str(SCRIPTS / "with_api.py"))
+def test_the_api_names_metrics_and_epochs(qtui_exec: QtuiExec, tmp_path: Path) -> None:
+    proc, summary, events = qtui_exec(tmp_path, "--", str(SCRIPTS / "with_api.py"))
     assert proc.returncode == 0, proc.stderr
     [run] = summary["runs"]
     assert run["logged"] == {"accuracy": pytest.approx([0.5, 0.6, 0.7]), "lr": [0.1] * 3}
@@ -142,9 +155,9 @@ def test_the_api_names_metrics_and_epochs(env: dict[str, str], tmp_path: Path) -
     assert any(w["filename"].endswith("with_api.py") for w in run["warnings"])
 
 
-def test_no_loss_capture(env: dict[str, str], tmp_path: Path) -> None:
+def test_no_loss_capture(qtui_exec: QtuiExec, tmp_path: Path) -> None:
     proc, summary, events = qtui_exec(
-        env, tmp_path, "--no-loss-capture", "--", str(SCRIPTS / "with_api.py"))
+        tmp_path, "--no-loss-capture", "--", str(SCRIPTS / "with_api.py"))
     assert proc.returncode == 0, proc.stderr
     assert not [e for e in events if e["type"] == "batch"]
     assert summary["runs"][0]["script"]["loss_points"] == 0
@@ -219,14 +232,14 @@ FORUM_EPOCH_LOSSES = [0.5108, 0.4007, 0.2492, 0.2128, 0.1894, 0.1919]
 
 
 def test_the_forum_script_gives_the_forums_losses_and_the_builtin_execution_counts(
-    env: dict[str, str], tmp_path: Path
+    qtui_exec: QtuiExec, tmp_path: Path
 ) -> None:
     """The forum's model as a plain script (tests/scripts/forum_train.py): the loss
     points, 40 per epoch, average to the forum's per-epoch losses, the script's own
     prints say the same, and device truth counts one execution per step for backprop
     and adjoint, as for the built-in workload (tests/test_device_truth.py)."""
     proc, summary, events = qtui_exec(
-        env, tmp_path, "--diff-method", "backprop,adjoint", "--",
+        tmp_path, "--diff-method", "backprop,adjoint", "--",
         "python", str(SCRIPTS / "forum_train.py"),
     )
     assert proc.returncode == 0, proc.stderr
@@ -273,13 +286,13 @@ def test_a_spawned_child_runs_the_script_the_same_way(tmp_path: Path) -> None:
 
 
 def test_a_script_ending_with_os_exit_is_finished_with_every_loss_point(
-    env: dict[str, str], tmp_path: Path
+    qtui_exec: QtuiExec, tmp_path: Path
 ) -> None:
     """``os._exit(0)`` (torch scripts use it to skip a slow teardown) ends the script as
     exit code 0 does: finished, with every loss point (none held back) and its output;
     ``os._exit(3)`` is failed with code 3, as ``sys.exit(3)`` is."""
     proc, summary, events = qtui_exec(
-        env, tmp_path, "--", "python", str(SCRIPTS / "hybrid_train.py"), "--steps", "60",
+        tmp_path, "--", "python", str(SCRIPTS / "hybrid_train.py"), "--steps", "60",
         "--os-exit", "0",
     )
     assert proc.returncode == 0, proc.stderr
@@ -292,7 +305,7 @@ def test_a_script_ending_with_os_exit_is_finished_with_every_loss_point(
     assert run["quantum"]["executions_per_step"] == 1.0
 
     proc, summary, _ = qtui_exec(
-        env, tmp_path, "--", "python", str(SCRIPTS / "hybrid_train.py"), "--steps", "2",
+        tmp_path, "--", "python", str(SCRIPTS / "hybrid_train.py"), "--steps", "2",
         "--os-exit", "3",
     )
     assert proc.returncode == 1
@@ -302,7 +315,7 @@ def test_a_script_ending_with_os_exit_is_finished_with_every_loss_point(
 
 
 def test_os_exit_in_a_process_the_script_forks_is_that_process_own(
-    env: dict[str, str], tmp_path: Path
+    qtui_exec: QtuiExec, tmp_path: Path
 ) -> None:
     """A process the script forks (multiprocessing ends its children with ``os._exit``)
     exits as it would without qtui: it writes nothing to the run's events."""
@@ -315,7 +328,7 @@ def test_os_exit_in_a_process_the_script_forks_is_that_process_own(
         "_, status = os.waitpid(pid, 0)\n"
         "print('child exit', os.waitstatus_to_exitcode(status))\n"
     )
-    proc, summary, events = qtui_exec(env, tmp_path, "--", "python", str(script))
+    proc, summary, events = qtui_exec(tmp_path, "--", "python", str(script))
     assert proc.returncode == 0, proc.stderr
     [run] = summary["runs"]
     assert run["state"] == "finished"
@@ -323,13 +336,12 @@ def test_os_exit_in_a_process_the_script_forks_is_that_process_own(
     assert [e["type"] for e in events].count("script_ended") == 1
 
 
-def test_a_script_in_a_thread_is_refused_up_front(env: dict[str, str], tmp_path: Path) -> None:
+def test_a_script_in_a_thread_is_refused_up_front(qtui_cli: QtuiCli, tmp_path: Path) -> None:
     """``qtui --isolation thread exec``: one clear line and exit 2, nothing run (a script's
     hooks on fds 1 and 2, torch and ``qml.device`` would be qtui's own)."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "qtui", "--isolation", "thread", "exec", "--",
-         "python", str(SCRIPTS / "hybrid_train.py")],
-        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    proc = qtui_cli(
+        "--isolation", "thread", "exec", "--", "python", str(SCRIPTS / "hybrid_train.py"),
+        cwd=tmp_path,
     )
     assert proc.returncode == 2, (proc.stdout, proc.stderr)
     assert proc.stdout == ""

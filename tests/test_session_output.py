@@ -1,6 +1,7 @@
 """What a session writes survives: markup in run text, SIGKILL, bad and vanishing paths.
 
-Issue 11, items 4–6, with a real ``qtui run`` in a real process each time.
+Issue 11, items 4–6, with a real ``qtui run``: in a process of its own where the test
+kills or signals it, else in this process on the warm server (``tests/cli_in_process.py``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_in_process import QtuiCli
 
 from tests.engine_helpers import child_env
 from tests.workloads.markup import MESSAGE
@@ -34,11 +36,9 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     return e
 
 
-def qtui(env: dict[str, str], *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "qtui", *args], env=env, cwd=REPO, capture_output=True,
-        text=True, timeout=timeout,
-    )
+def in_process_env(env: dict[str, str]) -> dict[str, str]:
+    """What this module's environment adds for a command run in this process."""
+    return {k: env[k] for k in ("QTUI_CACHE_DIR", "QTUI_DATA_DIR", "COLUMNS")}
 
 
 def events(path: Path) -> list[dict[str, Any]]:
@@ -74,13 +74,13 @@ def start_and_wait_for_second_run(env: dict[str, str], *args: str) -> subprocess
 
 
 def test_markup_in_run_text_is_shown_literally_and_the_summary_is_written(
-    env: dict[str, str], tmp_path: Path
+    env: dict[str, str], qtui_cli: QtuiCli, tmp_path: Path
 ) -> None:
     out = tmp_path / "summary.json"
-    proc = qtui(
-        env, "run", "--device", "default.qubit,lightning.qubit", "--diff-method", "adjoint",
+    proc = qtui_cli(
+        "run", "--device", "default.qubit,lightning.qubit", "--diff-method", "adjoint",
         "--workload", "workloads.markup:raises_markup", "--epochs", "1", "--samples", "20",
-        "--json", str(out),
+        "--json", str(out), cwd=REPO, env=in_process_env(env),
     )
     assert proc.returncode == 1, proc.stderr  # one run failed: exit 1, not a traceback
     assert "Traceback" not in proc.stderr and "MarkupError" not in proc.stderr
@@ -106,11 +106,11 @@ def test_a_killed_session_keeps_every_run_that_finished(env: dict[str, str], tmp
 
 @pytest.mark.parametrize("flag", ["--json", "--events"])
 def test_an_unwritable_output_is_refused_before_anything_starts(
-    env: dict[str, str], tmp_path: Path, flag: str
+    env: dict[str, str], qtui_cli: QtuiCli, flag: str
 ) -> None:
     # /proc refuses new files even for root, whatever the mode bits say
-    proc = qtui(env, "run", "--epochs", "1", "--samples", "20", flag, "/proc/qtui-summary.json",
-                timeout=120)
+    proc = qtui_cli("run", "--epochs", "1", "--samples", "20", flag, "/proc/qtui-summary.json",
+                    cwd=REPO, env=in_process_env(env))
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"qtui: error: {flag[2:]}: cannot write in /proc")

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from engine_helpers import REPO, child_env
+from cli_in_process import QtuiCli
+from engine_helpers import REPO
 
 
-def qtui(*args: str) -> subprocess.CompletedProcess[str]:
-    env = child_env()
-    env["COLUMNS"] = "160"
-    return subprocess.run(
-        [sys.executable, "-m", "qtui", *args],
-        env=env, cwd=REPO, capture_output=True, text=True, timeout=600,
-    )
+@pytest.fixture
+def qtui(qtui_cli: QtuiCli) -> QtuiCli:
+    """``qtui ARGS`` in this process on the warm server (``tests/cli_in_process.py``)."""
+
+    def call(*args: str) -> subprocess.CompletedProcess[str]:
+        return qtui_cli(*args, cwd=REPO, env={"COLUMNS": "160"})
+
+    return call
 
 
 @pytest.mark.parametrize(
@@ -31,7 +32,9 @@ def qtui(*args: str) -> subprocess.CompletedProcess[str]:
         (["--diff-method", "magic"], "diff-method: unknown method 'magic'"),
     ],
 )
-def test_bad_sweep_input_is_one_line_and_exit_2(args: list[str], message: str) -> None:
+def test_bad_sweep_input_is_one_line_and_exit_2(
+    qtui: QtuiCli, args: list[str], message: str
+) -> None:
     proc = qtui("sweep", *args)
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()
@@ -39,7 +42,7 @@ def test_bad_sweep_input_is_one_line_and_exit_2(args: list[str], message: str) -
     assert message in lines[0]
 
 
-def test_tiny_real_sweep(tmp_path: Path) -> None:
+def test_tiny_real_sweep(qtui: QtuiCli, tmp_path: Path) -> None:
     out = tmp_path / "sweep.json"
     proc = qtui(
         "sweep", "--device", "default.qubit", "--diff-method", "backprop,adjoint",

@@ -235,12 +235,21 @@ def launch_tui(args: argparse.Namespace) -> int:
     return int(run_app(args) or 0)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, executor: Any = None) -> int:
+    """Parse ``argv`` (``sys.argv[1:]`` when None), run the subcommand, return its exit code.
+
+    ``executor`` is a seam for callers that keep a warm local executor (the test
+    suite's shared fork server): ``run``, ``sweep`` and ``exec`` with process
+    isolation use it instead of starting their own, and never close it.  ``qtui``
+    itself always passes None."""
     parser = build_parser()
+    words = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(words)
     except SystemExit as exc:  # --help, --version (0) or a parse error (2, already said)
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else EXIT_USAGE)
+    args.argv = ["qtui", *words]  # what the summary and a SLURM job record as the command
+    args.local_executor = executor
     try:
         if getattr(args, "command", None) is None:
             return launch_tui(args)

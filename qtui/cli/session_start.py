@@ -18,7 +18,14 @@ from qtui.core.config import DEFAULT_WORKLOAD, RunSpec
 from qtui.session.adaptive import AdaptiveRepeats, RepeatPolicy
 
 
-def cluster_executor(slurm: SlurmOptions | None) -> tuple[Any, str | None]:
+def command_line(args: argparse.Namespace) -> list[str]:
+    """The command as typed (``qtui.cli.main.main`` records it), for the summary and the job."""
+    return list(getattr(args, "argv", None) or ["qtui", *sys.argv[1:]])
+
+
+def cluster_executor(
+    slurm: SlurmOptions | None, argv: list[str]
+) -> tuple[Any, str | None]:
     """``(SlurmExecutor, session id)`` for ``--executor slurm``; ``(None, None)`` locally."""
     if slurm is None:
         return None, None
@@ -26,7 +33,13 @@ def cluster_executor(slurm: SlurmOptions | None) -> tuple[Any, str | None]:
 
     from qtui.cluster.slurm_executor import SlurmExecutor
 
-    return SlurmExecutor(slurm, argv=["qtui", *sys.argv[1:]]), uuid.uuid4().hex[:12]
+    return SlurmExecutor(slurm, argv=argv), uuid.uuid4().hex[:12]
+
+
+def local_executor(args: argparse.Namespace, isolation: str) -> Any:
+    """The warm executor a caller of ``main`` passed in (process isolation only), else None:
+    the session starts its own."""
+    return getattr(args, "local_executor", None) if isolation == "process" else None
 
 
 def start_session(
@@ -60,7 +73,11 @@ def headless_session(
     sweep, exec): ``--events``, ``--json``, ``--force``, ``--repeat auto``, ``--executor``."""
     from qtui.cli.console_session import run_session
 
-    executor, session_id = cluster_executor(slurm)
+    argv = command_line(args)
+    isolation = getattr(args, "isolation", None) or "process"
+    executor, session_id = cluster_executor(slurm, argv)
+    if executor is None:
+        executor = local_executor(args, isolation)
     return run_session(
         specs,
         refused=refused,
@@ -68,9 +85,9 @@ def headless_session(
         events_path=args.events,
         json_path=args.json,
         force=args.force,
-        argv=["qtui", *sys.argv[1:]],
+        argv=argv,
         planner=AdaptiveRepeats(specs, policy) if policy is not None else None,
         executor=executor,
         session_id=session_id,
-        isolation=getattr(args, "isolation", None) or "process",
+        isolation=isolation,
     )
