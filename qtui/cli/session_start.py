@@ -53,12 +53,27 @@ def start_session(
     slurm: SlurmOptions | None = None,
 ) -> int:
     """Check a custom workload in a child, then run the specs headless (run and sweep);
-    with ``slurm``, as one job array on the cluster (``qtui.cluster``)."""
-    if workload != DEFAULT_WORKLOAD:
-        problem = check_workload(specs)
-        if problem:
-            return fail(f"workload: {problem}")
-    return headless_session(args, specs, refused, interval, policy, slurm)
+    with ``slurm``, as one job array on the cluster (``qtui.cluster``).
+
+    Locally with process isolation, the check is forked from the session's fork
+    server, started here and handed to the session, so torch and pennylane are
+    imported once for the check and the runs (``qtui.engine.forked_check``)."""
+    isolation = getattr(args, "isolation", None) or "process"
+    executor = local_executor(args, isolation)
+    own = None
+    if workload != DEFAULT_WORKLOAD and slurm is None and executor is None and isolation == "process":
+        from qtui.engine.forkserver import ProcessExecutor
+
+        executor = own = ProcessExecutor()
+    try:
+        if workload != DEFAULT_WORKLOAD:
+            problem = check_workload(specs, executor if slurm is None else None)
+            if problem:
+                return fail(f"workload: {problem}")
+        return headless_session(args, specs, refused, interval, policy, slurm, executor)
+    finally:
+        if own is not None:
+            own.close()
 
 
 def headless_session(
@@ -68,15 +83,18 @@ def headless_session(
     interval: float,
     policy: RepeatPolicy | None,
     slurm: SlurmOptions | None,
+    executor: Any = None,
 ) -> int:
     """Run checked specs headless with the flags every running command shares (run,
-    sweep, exec): ``--events``, ``--json``, ``--force``, ``--repeat auto``, ``--executor``."""
+    sweep, exec): ``--events``, ``--json``, ``--force``, ``--repeat auto``, ``--executor``.
+    ``executor``: a local executor the caller owns (else the one lent to ``main``, else
+    the session starts its own)."""
     from qtui.cli.console_session import run_session
 
     argv = command_line(args)
     isolation = getattr(args, "isolation", None) or "process"
-    executor, session_id = cluster_executor(slurm, argv)
-    if executor is None:
+    cluster, session_id = cluster_executor(slurm, argv)
+    if cluster is None and executor is None:
         executor = local_executor(args, isolation)
     return run_session(
         specs,
@@ -87,7 +105,7 @@ def headless_session(
         force=args.force,
         argv=argv,
         planner=AdaptiveRepeats(specs, policy) if policy is not None else None,
-        executor=executor,
+        executor=cluster if cluster is not None else executor,
         session_id=session_id,
         isolation=isolation,
     )

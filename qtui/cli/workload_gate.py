@@ -12,8 +12,10 @@ import secrets
 import subprocess
 import tempfile
 from dataclasses import replace
+from typing import Any
 
 from qtui.core.config import RunSpec, WorkloadParams
+from qtui.engine.check_end import CheckEnd
 from qtui.engine.pycmd import python_command
 
 WORKLOAD_CHECK_TIMEOUT_S = 300.0
@@ -41,9 +43,12 @@ def _point(spec: RunSpec) -> str:
     return ", ".join([spec.combo, *diff])
 
 
-def check_workload(specs: list[RunSpec]) -> str | None:
+def check_workload(specs: list[RunSpec], executor: Any = None) -> str | None:
     """Build a custom workload in a child for every distinct run; None if all built, else why not.
 
+    With ``executor`` (the session's ``ProcessExecutor``), the child is forked from
+    its fork server, which the runs then use warm (``qtui.engine.forked_check``);
+    otherwise, or where no server can run, it is a fresh interpreter.
     The child's answer is a result file with this check's nonce
     (``qtui.engine.workload_check``), never its stdout, so a workload that
     prints a success and exits 0 does not pass.
@@ -67,22 +72,39 @@ def check_workload(specs: list[RunSpec]) -> str | None:
                 for b in builds
             ],
         }
-        try:
-            proc = subprocess.run(
-                python_command("qtui.engine.workload_check"),
-                input=json.dumps(request),
-                capture_output=True,
-                text=True,
-                timeout=WORKLOAD_CHECK_TIMEOUT_S,
-            )
-        except subprocess.TimeoutExpired:
+        end = _forked(executor, request) or _spawned(request)
+        if end.returncode is None:
             return f"building {workload!r} took longer than {WORKLOAD_CHECK_TIMEOUT_S:g} s"
         try:
             index, problem = read_result(result_path, nonce, len(builds))
         except ValueError as exc:
-            tail = (proc.stderr or "").strip().splitlines()[-1:]
-            why = f"; last stderr line: {tail[0]}" if tail else ""
-            return f"checking {workload!r} failed: {exc} (exit code {proc.returncode}{why})"
+            tail = end.last_stderr_line
+            why = f"; last stderr line: {tail}" if tail else ""
+            return f"checking {workload!r} failed: {exc} (exit code {end.returncode}{why})"
     if index is None:
         return None
     return f"{problem} (building {_point(builds[index])})"
+
+
+def _forked(executor: Any, request: dict[str, Any]) -> CheckEnd | None:
+    """The check forked from ``executor``'s server; None when it has none."""
+    check = getattr(executor, "check_workload", None)
+    if check is None:
+        return None
+    end: CheckEnd | None = check(request, WORKLOAD_CHECK_TIMEOUT_S)
+    return end
+
+
+def _spawned(request: dict[str, Any]) -> CheckEnd:
+    """The check in a fresh interpreter (``python -P -m qtui.engine.workload_check``)."""
+    try:
+        proc = subprocess.run(
+            python_command("qtui.engine.workload_check"),
+            input=json.dumps(request),
+            capture_output=True,
+            text=True,
+            timeout=WORKLOAD_CHECK_TIMEOUT_S,
+        )
+    except subprocess.TimeoutExpired:
+        return CheckEnd(None, "")
+    return CheckEnd(proc.returncode, proc.stderr or "")

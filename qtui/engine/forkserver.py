@@ -59,6 +59,7 @@ from typing import Any
 from qtui.core.config import RunSpec
 from qtui.core.events import LogNote
 from qtui.engine import reaper
+from qtui.engine.check_end import CheckEnd
 from qtui.engine.executor import Emit, LaunchError, RunHandle, Wake
 from qtui.engine.process_executor import ProcessRun, SpawnExecutor
 from qtui.engine.pycmd import python_command
@@ -218,6 +219,13 @@ class ForkServer:
         reply = self._call({"op": "fork", "spec": spec, "env": env, "cwd": cwd}, fds)
         return int(reply["pid"]), int(reply.get("server_threads", 0))
 
+    def fork_check(self, request: dict[str, Any], env: dict[str, str], cwd: str,
+                   fds: list[int]) -> int:
+        """Fork a child that checks a custom workload (``qtui.engine.forked_check``); its pid."""
+        reply = self._call({"op": "fork", "entry": "workload_check", "request": request,
+                            "env": env, "cwd": cwd}, fds)
+        return int(reply["pid"])
+
     def reap(self, pid: int) -> tuple[int | None, int]:
         """(wait status, ru_maxrss in bytes) of the server's exited child ``pid``."""
         reply = self._call({"op": "reap", "pid": pid})
@@ -235,9 +243,24 @@ class ForkServerStarter:
     def __init__(self) -> None:
         self.server: ForkServer | None = None
         self.broken: str | None = None
+        #: The start (or fallback) note of a server started with no one to tell
+        #: (a workload check before the session): told at the next ``get`` with ``emit``.
+        self.untold: LogNote | None = None
 
-    def get(self, emit: Emit) -> ForkServer | None:
-        """The running server, starting it if needed; None (after a note) if it cannot run."""
+    def get(self, emit: Emit | None) -> ForkServer | None:
+        """The running server, starting it if needed; None (after a note) if it cannot run.
+
+        ``emit`` None: the note waits for the next caller that has a session to tell."""
+
+        def tell(note: LogNote) -> None:
+            if emit is None:
+                self.untold = note
+            else:
+                emit(note)
+
+        if emit is not None and self.untold is not None:
+            note, self.untold = self.untold, None
+            emit(note)
         if self.broken is not None:
             return None
         if self.server is not None and self.server.alive:
@@ -252,12 +275,12 @@ class ForkServerStarter:
         except ForkServerError as exc:
             self.broken = str(exc)
             self.server = None
-            emit(LogNote(message=f"fork server unavailable ({exc}); each run starts a fresh "
+            tell(LogNote(message=f"fork server unavailable ({exc}); each run starts a fresh "
                                  "interpreter and pays its imports"))
             return None
         self.server = server
         ready = server.ready
-        emit(LogNote(message=(
+        tell(LogNote(message=(
             f"fork server {'re' if again else ''}started in {server.start_s:.2f} s "
             f"(imports {float(ready.get('import_s', 0.0)):.2f} s, paid once for this session; "
             f"runs are forked from it, so their import_s is ~0; "
@@ -365,6 +388,19 @@ class ProcessExecutor(SpawnExecutor):
         if self._servers is None:
             return False
         return self._servers.get(emit or (lambda event: None)) is not None
+
+    def check_workload(self, request: dict[str, Any], timeout: float) -> CheckEnd | None:
+        """Check a custom workload in a child forked from the server (its imports are
+        paid once, for the check and the runs after it); None where no server can run
+        (the caller spawns the check).  The server's start note goes to the first run."""
+        from qtui.engine.forked_check import run_check
+
+        if self._servers is None:
+            return None
+        server = self._servers.get(None)
+        if server is None:
+            return None
+        return run_check(server, request, timeout)
 
     @property
     def server_pid(self) -> int:

@@ -10,7 +10,9 @@ at a time, each a JSON packet:
 
 * ``fork`` (with three descriptors: events, stdout, stderr): fork; the new
   process becomes the run's child exactly as a spawned one would be (below)
-  and the reply is its pid;
+  and the reply is its pid.  With ``"entry": "workload_check"`` the child
+  checks a custom workload instead (``qtui.engine.workload_check.answer``;
+  ``qtui.engine.forked_check``): the imports a check needs are the server's;
 * ``reap``: ``wait4`` the run's child once qtui has seen it exit, for its
   status and ``ru_maxrss`` (it is our child, not qtui's);
 * end of file (qtui closed the socket or died): SIGKILL every run still
@@ -246,9 +248,15 @@ def _child(sock: socket.socket, req: dict[str, Any], fds: list[int]) -> None:
 
         random.seed()
         sys.argv = [sys.argv[0]]
-        from qtui.core.config import RunSpec
+        if req.get("entry") == "workload_check":  # qtui.engine.forked_check
+            os.close(ev_fd)
+            from qtui.engine.workload_check import answer
 
-        code = run_forked(RunSpec.from_dict(req["spec"]), ev_fd)
+            code = answer(req["request"])
+        else:
+            from qtui.core.config import RunSpec
+
+            code = run_forked(RunSpec.from_dict(req["spec"]), ev_fd)
     except BaseException:  # noqa: BLE001 - boundary: the traceback goes to the run's stderr, which its crash report carries
         traceback.print_exc()
     finally:

@@ -124,11 +124,18 @@ def read_result(path: str, nonce: str, n_builds: int) -> tuple[int | None, str |
     return None, None
 
 
-def main() -> int:
-    request = json.loads(sys.stdin.read())
+def answer(request: dict[str, Any]) -> int:
+    """Check, write the result file; the exit code (0: every build passed, 2: one failed).
+
+    Run in a fresh interpreter (``main``) or in a child forked from the session's
+    fork server (``qtui.engine.forked_check``), which has torch and pennylane loaded."""
     doc = check(request)
     write_result(request["result_path"], doc)
     return 0 if all(r["ok"] for r in doc["results"]) else 2
+
+
+def main() -> int:
+    return answer(json.loads(sys.stdin.read()))
 
 
 if __name__ == "__main__":

@@ -28,3 +28,11 @@ def no_adjoint(ctx: WorkloadContext) -> Workload:
     if ctx.diff_method == "adjoint":
         raise RuntimeError("adjoint is not wired up in this model")
     return forum_build(ctx)
+
+
+def builds_forever(ctx: WorkloadContext) -> Workload:
+    """A build that never returns (a lock, a download that stalls): the check's limit ends it."""
+    import time
+
+    while True:
+        time.sleep(0.05)
