@@ -21,12 +21,18 @@ import select
 import signal
 import tempfile
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from qtui.engine.check_end import CheckEnd
 
-if TYPE_CHECKING:
-    from qtui.engine.forkserver import ForkServer
+
+class ForksChecks(Protocol):
+    """What this needs of ``qtui.engine.forkserver.ForkServer`` (which imports this)."""
+
+    def fork_check(self, request: dict[str, Any], env: dict[str, str], cwd: str,
+                   fds: list[int]) -> int: ...
+
+    def reap(self, pid: int) -> tuple[int | None, int]: ...
 
 #: The most of the child's stderr kept for the error line.
 STDERR_KEEP = 64 * 1024
@@ -57,7 +63,7 @@ def _kill(pid: int) -> None:
             kill(pid, signal.SIGKILL)
 
 
-def run_check(server: ForkServer, request: dict[str, Any], timeout: float) -> CheckEnd:
+def run_check(server: ForksChecks, request: dict[str, Any], timeout: float) -> CheckEnd:
     """Fork the check, wait for it (at most ``timeout`` s), reap it; how it ended."""
     with tempfile.TemporaryFile() as err, open(os.devnull, "wb") as null:
         # events: nothing (closed in the child); stdout: discarded; stderr: kept
