@@ -1,4 +1,7 @@
-"""The supervisor contains every fault: real children, real PennyLane, no mocks."""
+"""The supervisor contains every fault: real children, real PennyLane, no mocks.
+
+The runs are forked from the suite's warm server (``tests/warm_executor.py``): these
+tests are about the supervisor, not the server's start (``test_forkserver.py``)."""
 
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from test_sampler import DEADLINE_S, wait_until
 
 from qtui.core import events as ev
 from qtui.core.config import RunSpec
+from qtui.engine.forkserver import ProcessExecutor
 
 
 @pytest.fixture(autouse=True)
@@ -28,13 +32,15 @@ def _env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     assert_no_children()
 
 
-def test_failing_run_is_reported_and_the_next_run_still_runs(tmp_path: Path) -> None:
+def test_failing_run_is_reported_and_the_next_run_still_runs(
+    warm_executor: ProcessExecutor, tmp_path: Path
+) -> None:
     specs = [
         RunSpec("default.qubit", "backprop", tiny(workload="workloads.faulty:raises")),
         RunSpec("default.qubit", "backprop", tiny(workload="workloads.faulty:garbles")),
     ]
     log = tmp_path / "events.jsonl"
-    sup, rec = run_session(specs, events_path=log)
+    sup, rec = run_session(specs, executor=warm_executor, events_path=log)
     first, second = (s.run_id for s in sup.specs)
 
     failed = rec.terminal(first)
@@ -63,12 +69,16 @@ def test_failing_run_is_reported_and_the_next_run_still_runs(tmp_path: Path) -> 
 
 
 @pytest.mark.parametrize("isolation", ["process", "spawn"])
-def test_finished_run_carries_the_os_peak_rss_and_samples(tmp_path: Path, isolation: str) -> None:
+def test_finished_run_carries_the_os_peak_rss_and_samples(
+    tmp_path: Path, isolation: str, warm_executor: ProcessExecutor
+) -> None:
     # A spawned child imports for seconds; a forked one starts training at once,
     # so it trains long enough for the same number of samples.
     params = tiny() if isolation == "spawn" else tiny(samples=200, epochs=3)
+    executor = warm_executor if isolation == "process" else None  # spawn: a fresh interpreter
     sup, rec = run_session(
-        [RunSpec("default.qubit", "backprop", params)], interval=0.05, isolation=isolation
+        [RunSpec("default.qubit", "backprop", params)], interval=0.05, isolation=isolation,
+        executor=executor,
     )
     run_id = sup.specs[0].run_id
     fin = rec.terminal(run_id)
@@ -97,9 +107,9 @@ def test_finished_run_carries_the_os_peak_rss_and_samples(tmp_path: Path, isolat
     assert rec.events.index(fin) > rec.events.index(samples[-1])
 
 
-def test_segfault_is_a_crash_with_the_signal_name() -> None:
+def test_segfault_is_a_crash_with_the_signal_name(warm_executor: ProcessExecutor) -> None:
     specs = [RunSpec("default.qubit", "backprop", tiny(workload="workloads.faulty:segfault"))]
-    sup, rec = run_session(specs)
+    sup, rec = run_session(specs, executor=warm_executor)
     crash = rec.terminal(sup.specs[0].run_id)
     assert isinstance(crash, ev.RunCrashed)
     assert crash.signal == "SIGSEGV"
@@ -112,11 +122,11 @@ def test_segfault_is_a_crash_with_the_signal_name() -> None:
 @pytest.mark.parametrize(("workload", "signal_name", "exit_code"),
                          [("exits", None, 3), ("killed", "SIGKILL", None)])
 def test_exit_and_sigkill_are_crashes_and_the_next_run_goes_on(
-    workload: str, signal_name: str | None, exit_code: int | None
+    warm_executor: ProcessExecutor, workload: str, signal_name: str | None, exit_code: int | None
 ) -> None:
     specs = [RunSpec("default.qubit", "backprop", tiny(workload=f"workloads.faulty:{workload}")),
              RunSpec("default.qubit", "backprop", tiny())]
-    sup, rec = run_session(specs)
+    sup, rec = run_session(specs, executor=warm_executor)
     crash = rec.terminal(sup.specs[0].run_id)
     assert isinstance(crash, ev.RunCrashed)
     assert (crash.signal, crash.exit_code) == (signal_name, exit_code)
@@ -136,11 +146,11 @@ class OffsetClock:
         return time.monotonic() + self.offset
 
 
-def test_timeout_stops_a_run_that_hangs() -> None:
+def test_timeout_stops_a_run_that_hangs(warm_executor: ProcessExecutor) -> None:
     clock = OffsetClock()
     spec = RunSpec("default.qubit", "backprop", tiny(workload="workloads.faulty:hangs"),
                    timeout_s=600.0)
-    sup, rec, worker = start_session([spec], clock=clock)
+    sup, rec, worker = start_session([spec], executor=warm_executor, clock=clock)
     run_id = sup.specs[0].run_id
     pid = rec.wait_for("run_started", run_id).pid
     assert rec.of("run_timed_out", run_id) == []
@@ -153,13 +163,13 @@ def test_timeout_stops_a_run_that_hangs() -> None:
     assert not _alive(pid)
 
 
-def test_cancel_mid_training_ends_the_child() -> None:
+def test_cancel_mid_training_ends_the_child(warm_executor: ProcessExecutor) -> None:
     """The run is cancelled and its child is gone; how fast is benchmarks/cancel_latency.py."""
     specs = [
         RunSpec("default.qubit", "backprop", tiny(workload="workloads.faulty:slow", epochs=50)),
         RunSpec("default.qubit", "backprop", tiny()),
     ]
-    sup, rec, worker = start_session(specs)
+    sup, rec, worker = start_session(specs, executor=warm_executor)
     first, second = (s.run_id for s in sup.specs)
     rec.wait_for("batch", first)
     pid = rec.of("run_started", first)[0].pid
@@ -174,10 +184,12 @@ def test_cancel_mid_training_ends_the_child() -> None:
     assert rec.events[-1].type == "session_finished" and rec.events[-1].interrupted is False
 
 
-def test_cancel_all_skips_queued_runs_and_marks_the_session_interrupted() -> None:
+def test_cancel_all_skips_queued_runs_and_marks_the_session_interrupted(
+    warm_executor: ProcessExecutor,
+) -> None:
     params = tiny(workload="workloads.faulty:slow", epochs=50)
     specs = [RunSpec("default.qubit", "backprop", params, repeat_index=i) for i in range(3)]
-    sup, rec, worker = start_session(specs, kill_grace_s=0.5)
+    sup, rec, worker = start_session(specs, executor=warm_executor, kill_grace_s=0.5)
     ids = [s.run_id for s in sup.specs]
     rec.wait_for("run_started", ids[0])
     sup.cancel_all()
@@ -201,9 +213,9 @@ def test_thread_isolation_runs_in_this_process() -> None:
     assert rec.of("sample", run_id)
 
 
-def test_interval_can_change_while_running() -> None:
+def test_interval_can_change_while_running(warm_executor: ProcessExecutor) -> None:
     specs = [RunSpec("default.qubit", "backprop", tiny(workload="workloads.faulty:hangs"))]
-    sup, rec, worker = start_session(specs, interval=10.0)
+    sup, rec, worker = start_session(specs, executor=warm_executor, interval=10.0)
     run_id = sup.specs[0].run_id
     rec.wait_for("sample", run_id)
     sup.set_interval(0.02)
@@ -231,7 +243,9 @@ def test_signal_names() -> None:
     assert _signal_name(999) == "signal 999"
 
 
-def test_gpu_figures_reach_samples_and_run_finished(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_gpu_figures_reach_samples_and_run_finished(
+    warm_executor: ProcessExecutor, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A fake NVML (as ``import pynvml`` finds it) that puts 1.5 GiB of the run's child
     on GPU 0: samples carry the per-GPU figures, run_finished the mean and the peak."""
     from test_sampler import FakeNvml
@@ -245,7 +259,9 @@ def test_gpu_figures_reach_samples_and_run_finished(monkeypatch: pytest.MonkeyPa
     nv = FakeNvml(2, procs)
     nv.util = [60.0, 0.0]
     monkeypatch.setitem(sys.modules, "pynvml", nv)
-    sup, rec = run_session([RunSpec("default.qubit", "backprop", tiny())], interval=0.05)
+    sup, rec = run_session(
+        [RunSpec("default.qubit", "backprop", tiny())], executor=warm_executor, interval=0.05
+    )
     run_id = sup.specs[0].run_id
     samples = rec.of("sample", run_id)
     assert samples and all(s.gpu_util == [60.0, 0.0] for s in samples)
@@ -258,9 +274,11 @@ def test_gpu_figures_reach_samples_and_run_finished(monkeypatch: pytest.MonkeyPa
     assert nv.inits == 1  # NVML initialised once, not per tick
 
 
-def test_without_a_gpu_run_finished_has_no_gpu_figures(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_a_gpu_run_finished_has_no_gpu_figures(
+    warm_executor: ProcessExecutor, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setitem(sys.modules, "pynvml", None)  # `import pynvml` fails: no library
-    sup, rec = run_session([RunSpec("default.qubit", "backprop", tiny())])
+    sup, rec = run_session([RunSpec("default.qubit", "backprop", tiny())], executor=warm_executor)
     fin = rec.terminal(sup.specs[0].run_id)
     assert isinstance(fin, ev.RunFinished)
     assert (fin.gpu_util_mean, fin.gpu_mem_peak, fin.gpu_mem_scope) == (None, None, "")
