@@ -86,6 +86,18 @@ class Recorder:
         return found[0]
 
 
+class OffsetClock:
+    """``time.monotonic()`` plus an offset the test moves forward: the supervisor's
+    deadlines are reached without waiting them out, and the executor's ``t0``
+    (real monotonic time) stays on the same scale."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.monotonic() + self.offset
+
+
 def run_session(specs: list[RunSpec], **kwargs: Any) -> tuple[Supervisor, Recorder]:
     """Run a Supervisor to the end in this thread; returns it and what it emitted."""
     rec = Recorder()

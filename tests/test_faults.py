@@ -18,9 +18,11 @@ from pathlib import Path
 
 import psutil
 import pytest
-from engine_helpers import REPO, assert_no_children, child_env, start_session, tiny
+from engine_helpers import REPO, OffsetClock, child_env, start_session, tiny
+from warm_executor import assert_no_runs_left
 
 from qtui.core.config import RunSpec, WorkloadParams
+from qtui.engine.forkserver import ProcessExecutor
 from qtui.engine.pycmd import python_command
 from qtui.engine.reaper import LINUX
 
@@ -72,18 +74,17 @@ def cli_env() -> dict[str, str]:
 
 
 def test_setsid_helper_holding_stdout_does_not_hang_the_session(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, warm_executor: ProcessExecutor
 ) -> None:
     """A helper in its own session, with the child's stdout/stderr and no run tag in its
-    environment, and a child that hangs: the timeout ends the run within 5 s, the next
-    run still runs, and the helper is gone."""
+    environment, and a child that hangs: the timeout ends the run, the next run still
+    runs, and the helper is gone.  The timeout is reached on the supervisor's clock
+    (``OffsetClock``) once the helper is up, not waited out (it was 25 s, then 8 s);
+    how soon after the timeout the run ends is ``benchmarks/cancel_latency.py``'s."""
     pids_file = tmp_path / "pids.json"
     monkeypatch.setenv("QTUI_TEST_PIDS", str(pids_file))
     monkeypatch.setenv("PYTHONPATH", child_env()["PYTHONPATH"])
-    # From the child's start: forked from the warm server, it builds the model and
-    # starts the helper in well under a second; 8 s leaves room for a loaded machine
-    # (25 s before, which this test then waited out).
-    timeout_s = 8.0
+    timeout_s = 600.0
     specs = [
         RunSpec(
             "default.qubit", "backprop",
@@ -92,22 +93,21 @@ def test_setsid_helper_holding_stdout_does_not_hang_the_session(
         ),
         RunSpec("default.qubit", "backprop", params=tiny()),
     ]
-    sup, rec, thread = start_session(specs, interval=0.2)
+    clock = OffsetClock()
+    sup, rec, thread = start_session(specs, interval=0.2, clock=clock, executor=warm_executor)
     launched = rec.wait_for("run_launched", "r1", timeout=60)
-    t_launched = time.monotonic()
     assert launched.pid > 0
-    pids = _wait_for_file(pids_file, None, timeout=timeout_s)
+    pids = _wait_for_file(pids_file, None, timeout=60)
     assert psutil.Process(pids["helper"]).status() != psutil.STATUS_ZOMBIE
-    rec.wait_for("run_timed_out", "r1", timeout=timeout_s + 30)
-    late = time.monotonic() - t_launched - timeout_s
-    print(f"setsid helper: run_timed_out {late:.2f} s after the timeout")
-    assert late < 5.0, f"the run ended {late:.1f} s after its timeout"
+    assert rec.of("run_timed_out", "r1") == []
+    clock.offset += timeout_s  # the timeout passes while the helper holds the pipes
+    rec.wait_for("run_timed_out", "r1", timeout=60)
     rec.wait_for("session_finished", timeout=120)
     thread.join(timeout=5)
     assert not thread.is_alive()
     assert rec.terminal("r2").type == "run_finished"
     assert _gone(pids["helper"]) and _gone(pids["child"])
-    assert_no_children()
+    assert_no_runs_left(warm_executor)
 
 
 # --- item 2 ------------------------------------------------------------------------

@@ -8,14 +8,13 @@ from __future__ import annotations
 import json
 import signal
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
 import psutil
 import pytest
-from engine_helpers import assert_no_children, run_session, start_session, tiny
+from engine_helpers import OffsetClock, assert_no_children, run_session, start_session, tiny
 from test_sampler import DEADLINE_S, wait_until
 
 from qtui.core import events as ev
@@ -132,18 +131,6 @@ def test_exit_and_sigkill_are_crashes_and_the_next_run_goes_on(
     assert (crash.signal, crash.exit_code) == (signal_name, exit_code)
     assert isinstance(rec.terminal(sup.specs[1].run_id), ev.RunFinished)
     assert_no_children()
-
-
-class OffsetClock:
-    """``time.monotonic()`` plus an offset the test moves forward: the supervisor's
-    deadlines are reached without waiting them out, and the executor's ``t0``
-    (real monotonic time) stays on the same scale."""
-
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def __call__(self) -> float:
-        return time.monotonic() + self.offset
 
 
 def test_timeout_stops_a_run_that_hangs(warm_executor: ProcessExecutor) -> None:

@@ -179,9 +179,14 @@ class ProcessRun(RunHandle):
         return self._exited.is_set()
 
     def cancel(self) -> None:
+        # The tree first: a helper in a session of its own with its environment
+        # scrubbed is known only as the child's descendant, and once the child
+        # dies it is reparented away (the tracker looks once a second).
+        self._remember_tree()
         _signal_group(self.pid, signal.SIGTERM)
 
     def kill(self) -> None:
+        self._remember_tree()
         _signal_group(self.pid, signal.SIGKILL)
         self._end_processes()
 
@@ -250,11 +255,15 @@ class ProcessRun(RunHandle):
     def _track(self) -> None:
         """Remember every process seen in the run's tree (by pid and start), until it ends."""
         while not self._exited.wait(TRACK_EVERY_S):
-            for pid in reaper.descendants(self.pid):
-                token = reaper.start_token(pid)
-                if token is not None:
-                    with self._known_lock:
-                        self._known.add((pid, token))
+            self._remember_tree()
+
+    def _remember_tree(self) -> None:
+        """Add the run's tree as it is now to the processes known to belong to it."""
+        for pid in reaper.descendants(self.pid):
+            token = reaper.start_token(pid)
+            if token is not None:
+                with self._known_lock:
+                    self._known.add((pid, token))
 
     def _event_line(self, raw: bytes) -> None:
         """Decode one of the child's event lines (bytes); a bad line becomes a note."""

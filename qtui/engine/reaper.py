@@ -17,7 +17,7 @@ gone.  So, on Linux:
   tag (``QTUI_RUN_TAG``, inherited by everything the child starts unless a
   workload scrubs its environment), every descendant of the child, and every
   process seen as a descendant while the run was going (a tracker samples the
-  tree; a process is known by pid *and* start time, so a recycled pid is never
+  tree once a second, and once more just before a cancel or a kill; a process is known by pid *and* start time, so a recycled pid is never
   mistaken for it).  ``end_run`` SIGKILLs them all, round after round until
   none is left (one may fork while we look), through a pidfd where there is
   one, and reaps those that became qtui's children.
