@@ -19,10 +19,10 @@ TINY = ["--epochs", "1", "--samples", "20", "--batch-size", "5"]
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """Shared probe cache for every CLI test (the probe runs once, here)."""
+def env() -> dict[str, str]:
+    """The environment of a ``python -m qtui`` child, with the device probe cached in the
+    suite's cache folder (``conftest._private_user_folders``): it runs once per worker."""
     e = child_env()
-    e["QTUI_CACHE_DIR"] = str(tmp_path_factory.mktemp("qtui-cli-cache"))
     e["COLUMNS"] = "160"
     e.pop("QTUI_DEBUG", None)
     out = subprocess.run(
@@ -40,7 +40,7 @@ def cli(env: dict[str, str], qtui_cli: QtuiCli) -> QtuiCli:
 
     def call(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
         del timeout  # a child's limit; in this process the test's own timeout applies
-        return qtui_cli(*args, cwd=REPO, env={k: env[k] for k in ("QTUI_CACHE_DIR", "COLUMNS")})
+        return qtui_cli(*args, cwd=REPO, env={"COLUMNS": env["COLUMNS"]})
 
     return call
 

@@ -25,9 +25,8 @@ SCRIPTS = Path(__file__).resolve().parent / "scripts"
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+def env() -> dict[str, str]:
     e = child_env()
-    e["QTUI_CACHE_DIR"] = str(tmp_path_factory.mktemp("qtui-exec-cache"))
     e["COLUMNS"] = "160"
     return e
 
@@ -48,7 +47,7 @@ def qtui_exec(env: dict[str, str], qtui_cli: QtuiCli) -> QtuiExec:
         out, log = tmp / "s.json", tmp / "e.jsonl"
         proc = qtui_cli(
             "exec", "--json", str(out), "--events", str(log), "--force", *args,
-            cwd=tmp, env={k: env[k] for k in ("QTUI_CACHE_DIR", "COLUMNS")},
+            cwd=tmp, env={"COLUMNS": env["COLUMNS"]},
         )
         summary = json.loads(out.read_text()) if out.exists() else {}
         events = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []

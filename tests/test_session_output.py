@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,6 @@ REPO = Path(__file__).resolve().parents[1]
 def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     e = child_env()
     base = tmp_path_factory.mktemp("qtui-output")
-    e["QTUI_CACHE_DIR"] = str(base / "cache")
     e["QTUI_DATA_DIR"] = str(base / "data")
     e["COLUMNS"] = "200"
     return e
@@ -38,7 +38,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 def in_process_env(env: dict[str, str]) -> dict[str, str]:
     """What this module's environment adds for a command run in this process."""
-    return {k: env[k] for k in ("QTUI_CACHE_DIR", "QTUI_DATA_DIR", "COLUMNS")}
+    return {k: env[k] for k in ("QTUI_DATA_DIR", "COLUMNS")}
 
 
 def events(path: Path) -> list[dict[str, Any]]:
@@ -118,22 +118,33 @@ def test_an_unwritable_output_is_refused_before_anything_starts(
 
 
 def test_a_summary_whose_folder_vanished_goes_to_the_data_folder(
-    env: dict[str, str], tmp_path: Path
+    env: dict[str, str], qtui_cli: QtuiCli, tmp_path: Path
 ) -> None:
+    """In this process (a worker thread runs the command, on the warm server) while the
+    test removes the folder once the second run trains."""
     folder = tmp_path / "results"
     folder.mkdir()
     out, log = folder / "summary.json", tmp_path / "events.jsonl"
-    proc = start_and_wait_for_second_run(env, *SLOW, "--json", str(out), "--events", str(log))
+    done: list[subprocess.CompletedProcess[str]] = []
+    worker = threading.Thread(target=lambda: done.append(qtui_cli(
+        *SLOW, "--json", str(out), "--events", str(log), cwd=REPO, env=in_process_env(env),
+    )), daemon=True)
+    worker.start()
+    deadline = time.monotonic() + 240
+    while not any(e["type"] == "batch" and e["run_id"] == "r2" for e in events(log)):
+        assert worker.is_alive() and time.monotonic() < deadline, "the second run never trained"
+        time.sleep(0.1)
     shutil.rmtree(folder)  # while the second run trains
-    stdout, stderr = proc.communicate(timeout=240)
-    assert proc.returncode == 1, stderr  # the summary did not go where asked
-    saved = [line for line in stderr.splitlines() if "saved" in line]
+    worker.join(240)
+    (proc,) = done
+    assert proc.returncode == 1, proc.stderr  # the summary did not go where asked
+    saved = [line for line in proc.stderr.splitlines() if "saved" in line]
     assert saved and f"could not write {out}" in saved[0]
     fallback = Path(saved[0].rsplit("saved ", 1)[1].removesuffix(" instead"))
     assert fallback.parent == Path(env["QTUI_DATA_DIR"]) / "summaries"
     summary = json.loads(fallback.read_text())
     assert {r["state"] for r in summary["runs"]} == {"finished"}
-    assert "Mean ± σ" in stdout  # the report still printed
+    assert "Mean ± σ" in proc.stdout  # the report still printed
 
 
 def test_sighup_cancels_and_keeps_the_summary(env: dict[str, str], tmp_path: Path) -> None:
