@@ -33,6 +33,7 @@ from engine_helpers import (
     tiny,
 )
 from import_check import loaded, modules_after
+from warm_executor import assert_no_runs_left
 
 from qtui.core import events as ev
 from qtui.core.config import RunSpec
@@ -81,41 +82,39 @@ def notes(rec: Recorder) -> list[str]:
     return [e.message for e in rec.of("note")]
 
 
-def test_the_server_forks_single_threaded_with_no_pool_started() -> None:
-    server = forkserver.ForkServer()
-    server.start()
-    try:
-        ready = server.ready
-        assert ready["threads"] == 1, ready  # nothing started a thread while importing
-        info = server.info()
-        assert info["threads"] == 1
-        assert ready["cuda"] is False and info["cuda"] is False
-        assert {"torch", "pennylane", "torch._dynamo", "sklearn.datasets"} <= set(info["modules"])
-        apis = {p["internal_api"] for p in info["pools"]}
-        assert {"openmp", "openblas"} <= apis, info["pools"]
-        # OpenBLAS would start its pool when loaded: the server runs it at one thread
-        assert all(p["num_threads"] == 1 for p in info["pools"] if p["internal_api"] == "openblas")
-        print(f"fork server: ready in {server.start_s:.2f} s (imports {ready['import_s']:.2f} s), "
-              f"{info['threads']} thread, pools {[(p['internal_api'], p['num_threads']) for p in info['pools']]}")
-    finally:
-        server.close()
-    assert not servers()
+def test_the_server_forks_single_threaded_with_no_pool_started(
+    warm_executor: ProcessExecutor,
+) -> None:
+    """The suite's shared server, started as every server is (``ForkServer.start``), after
+    it has served runs: one thread, no CUDA, OpenBLAS at one thread."""
+    server = warm_executor._servers.server if warm_executor._servers else None
+    assert server is not None and server.alive
+    ready = server.ready
+    assert ready["threads"] == 1, ready  # nothing started a thread while importing
+    info = server.info()
+    assert info["threads"] == 1
+    assert ready["cuda"] is False and info["cuda"] is False
+    assert {"torch", "pennylane", "torch._dynamo", "sklearn.datasets"} <= set(info["modules"])
+    apis = {p["internal_api"] for p in info["pools"]}
+    assert {"openmp", "openblas"} <= apis, info["pools"]
+    # OpenBLAS would start its pool when loaded: the server runs it at one thread
+    assert all(p["num_threads"] == 1 for p in info["pools"] if p["internal_api"] == "openblas")
+    print(f"fork server: ready in {server.start_s:.2f} s (imports {ready['import_s']:.2f} s), "
+          f"{info['threads']} thread, pools {[(p['internal_api'], p['num_threads']) for p in info['pools']]}")
 
 
-def test_threads_apply_per_run_and_the_server_stays_single_threaded() -> None:
+def test_threads_apply_per_run_and_the_server_stays_single_threaded(
+    warm_executor: ProcessExecutor,
+) -> None:
     """threads=1, 2, then the libraries' default, in one session: each run's own pools
     (threadpoolctl inside the run) are what it asked for; the server never grows a thread."""
-    executor = ProcessExecutor()
     specs = [RunSpec("default.qubit", "backprop", tiny(threads=n)) for n in (1, 2, 0, 1)]
-    try:
-        sup, rec = run_session(specs, executor=executor)
-        server = executor._servers.server
-        assert server is not None and server.alive
-        info = server.info()
-        assert info["threads"] == 1
-        assert not any(m.startswith("workloads") for m in info["modules"])
-    finally:
-        executor.close()
+    sup, rec = run_session(specs, executor=warm_executor)
+    server = warm_executor._servers.server if warm_executor._servers else None
+    assert server is not None and server.alive
+    info = server.info()
+    assert info["threads"] == 1
+    assert not any(m.startswith("workloads") for m in info["modules"])
     default = len(os.sched_getaffinity(0))
     for spec, want in zip(sup.specs, (1, 2, None, 1), strict=True):
         fin = rec.terminal(spec.run_id)
@@ -127,7 +126,7 @@ def test_threads_apply_per_run_and_the_server_stays_single_threaded() -> None:
                 assert {n for _, n in sizes} == {want}, sizes
             else:
                 assert ("openblas", default) in sizes, sizes  # not the server's 1
-    assert not servers()
+    assert_no_runs_left(warm_executor)
 
 
 def test_import_s_is_paid_once_and_the_server_start_is_a_note() -> None:
@@ -145,19 +144,18 @@ def test_import_s_is_paid_once_and_the_server_start_is_a_note() -> None:
     assert not servers()
 
 
-def test_a_workload_module_is_imported_in_the_run_not_the_server() -> None:
-    executor = ProcessExecutor()
-    try:
-        sup, rec = run_session(
-            [RunSpec("default.qubit", "backprop", tiny(workload="workloads.complex_cast:build"))],
-            executor=executor,
-        )
-        assert rec.terminal(sup.specs[0].run_id).type == "run_finished"
-        assert executor._servers.server is not None
-        modules = executor._servers.server.info()["modules"]
-        assert "workloads.complex_cast" not in modules and "workloads" not in modules
-    finally:
-        executor.close()
+def test_a_workload_module_is_imported_in_the_run_not_the_server(
+    warm_executor: ProcessExecutor,
+) -> None:
+    sup, rec = run_session(
+        [RunSpec("default.qubit", "backprop", tiny(workload="workloads.complex_cast:build"))],
+        executor=warm_executor,
+    )
+    assert rec.terminal(sup.specs[0].run_id).type == "run_finished"
+    server = warm_executor._servers.server if warm_executor._servers else None
+    assert server is not None
+    modules = server.info()["modules"]
+    assert "workloads.complex_cast" not in modules and "workloads" not in modules
 
 
 def test_the_run_tag_is_in_the_childs_proc_environ_and_the_server_ends_with_the_session() -> None:
@@ -270,13 +268,15 @@ def test_the_ui_side_of_the_fork_server_imports_neither_torch_nor_pennylane() ->
 
 
 @pytest.mark.parametrize("isolation", ["process", "spawn"])
-def test_a_run_collects_and_freezes_its_heap_before_its_measured_window(isolation: str) -> None:
+def test_a_run_collects_and_freezes_its_heap_before_its_measured_window(
+    isolation: str, warm_executor: ProcessExecutor
+) -> None:
     """No full collection of the imports lands inside a run's window (qtui.engine.heap):
     a forked run starts from the server's frozen imports; every run in its own process
     collects once (build's garbage freed) and freezes what is alive before training."""
     _sup, rec = run_session(
         [RunSpec("default.qubit", "backprop", tiny(workload="workloads.heap_probe:build"))],
-        isolation=isolation,
+        isolation=isolation, executor=warm_executor if isolation == "process" else None,
     )
     (fin,) = [e for e in rec.events if isinstance(e, ev.RunFinished)]
     m = {name: item.value for name, item in fin.metrics.items()}
