@@ -27,7 +27,7 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.css.query import NoMatches
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer, TabbedContent
+from textual.widgets import DataTable, TabbedContent
 
 from qtui.core import events as ev
 from qtui.session.control import SessionController, exit_lines, history_enabled
@@ -47,6 +47,7 @@ from qtui.ui.messages import (
 from qtui.ui.panel import LivePanel
 from qtui.ui.screens.message import MessageScreen
 from qtui.ui.state import EventFeed, LiveState
+from qtui.ui.widgets.key_footer import KeyFooter
 from qtui.ui.widgets.run_form import RunForm
 from qtui.ui.widgets.run_queue import RunQueue
 from qtui.ui.widgets.status_line import StatusLine
@@ -142,7 +143,7 @@ class QtuiApp(ActionHandlers, App[int]):
             watching=self.watch_path is not None,
             thread_mode=self.isolation == "thread",
         )
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     @property
     def capabilities(self) -> Any:

@@ -1,0 +1,45 @@
+"""The footer is rebuilt once per burst of binding changes (``qtui.ui.widgets.key_footer``).
+
+Textual's own footer rebuilt its twenty-odd keys after every ``bindings_updated``
+signal: about thirty times before the first frame, about half of the app's start.
+"""
+
+from __future__ import annotations
+
+import pytest
+from test_ui_form import form_ready, make_app
+from textual.widgets import Footer, Input
+from textual.widgets._footer import FooterKey
+from ui_helpers import burst
+
+
+@pytest.fixture
+def rebuilds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts footer rebuilds (one item per rebuild), Textual's or ours."""
+    seen: list[int] = []
+    real = Footer.recompose
+
+    async def counted(self: Footer) -> None:
+        seen.append(1)
+        await real(self)
+
+    monkeypatch.setattr(Footer, "recompose", counted)
+    return seen
+
+
+async def test_the_footer_is_rebuilt_once_per_burst_and_shows_the_final_bindings(
+    rebuilds: list[int],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await form_ready(pilot, app)
+        at_start = len(rebuilds)
+        assert 1 <= at_start <= 3, at_start  # 30 with Textual's footer
+        fields = list(app.query(Input))
+        await burst(pilot, *["tab"] * 6)  # six focus changes arrive together, as over SSH
+        assert len(rebuilds) - at_start <= 2
+        # what it shows is what the focused widget's bindings are now
+        shown = {k.key for k in app.query(FooterKey)} - {app.COMMAND_PALETTE_BINDING}
+        active = {b.binding.key for b in app.active_bindings.values() if b.binding.show}
+        assert shown == active, (shown, active)
+        assert app.focused is not None and app.focused is not fields[0]
