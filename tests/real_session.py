@@ -22,6 +22,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import psutil
 
@@ -29,13 +30,34 @@ from qtui import __version__
 from qtui.core import events as ev
 from qtui.core.config import RunSpec, WorkloadParams
 
+if TYPE_CHECKING:
+    from qtui.engine.forkserver import ForkServer
+
 TESTS = Path(__file__).resolve().parent
 RECORDING = TESTS / "data" / "real_events.jsonl"
 
 
-def _run_child(spec: RunSpec) -> list[ev.Event]:
-    """One real run through ``python -m qtui.engine.child``, sampled with psutil."""
+def _start_child(spec: RunSpec, server: ForkServer | None) -> tuple[int, int, Any]:
+    """Start one real run: ``python -m qtui.engine.child``, or forked from ``server``
+    (imports already paid; the same child code, ``qtui.engine.child.run_forked``).
+    Returns (pid, the read end of its event pipe, how to wait for its end)."""
     r, w = os.pipe()
+    if server is not None:
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            pid, _ = server.fork(spec.to_dict(), dict(os.environ), os.getcwd(),
+                                 [w, null, os.dup(null)])
+        finally:
+            os.close(w)
+            os.close(null)
+
+        def waited() -> int:
+            while True:
+                status, maxrss = server.reap(pid)
+                if status is not None:
+                    return maxrss
+
+        return pid, r, waited
     env = {**os.environ, "QTUI_EVENT_FD": str(w), "PYTHONPATH": str(TESTS)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "qtui.engine.child"],
@@ -45,11 +67,23 @@ def _run_child(spec: RunSpec) -> list[ev.Event]:
     assert proc.stdin is not None
     proc.stdin.write((json.dumps(spec.to_dict()) + "\n").encode())
     proc.stdin.close()
+
+    def reaped() -> int:
+        _, _, usage = os.wait4(proc.pid, 0)  # the OS's peak RSS, as the supervisor does
+        proc.returncode = 0
+        return int(usage.ru_maxrss) * 1024
+
+    return proc.pid, r, reaped
+
+
+def _run_child(spec: RunSpec, server: ForkServer | None = None) -> list[ev.Event]:
+    """One real run (``_start_child``), sampled with psutil."""
+    pid, r, wait_end = _start_child(spec, server)
     samples: list[ev.Event] = []
     done = threading.Event()
 
     def sample() -> None:
-        p, t0, peak, peak_threads = psutil.Process(proc.pid), time.time(), 0, 0
+        p, t0, peak, peak_threads = psutil.Process(pid), time.time(), 0, 0
         while not done.wait(0.25):
             try:
                 mem, threads, cpu = p.memory_info().rss, p.num_threads(), p.cpu_times()
@@ -66,8 +100,7 @@ def _run_child(spec: RunSpec) -> list[ev.Event]:
     sampler.start()
     with os.fdopen(r, encoding="utf-8") as f:
         lines = f.read().splitlines()
-    _, _, usage = os.wait4(proc.pid, 0)  # the OS's peak RSS, as the supervisor does
-    proc.returncode = 0
+    peak_rss = wait_end()
     done.set()
     sampler.join()
     out: list[ev.Event] = []
@@ -75,14 +108,15 @@ def _run_child(spec: RunSpec) -> list[ev.Event]:
         event, _ = ev.decode(line)
         assert event is not None, line
         if isinstance(event, ev.RunFinished):
-            event.peak_rss = int(usage.ru_maxrss) * 1024
+            event.peak_rss = peak_rss
         out.append(event)
     merged = sorted(out + samples, key=lambda e: e.t)
     return [ev.RunQueued(run_id=spec.run_id, spec=spec.to_dict(), t=merged[0].t - 0.5)] + merged
 
 
-def record() -> list[ev.Event]:
-    """Run the session now (about 10 s of children) and return its events."""
+def record(server: ForkServer | None = None) -> list[ev.Event]:
+    """Run the session now and return its events: four fresh interpreters (about 10 s),
+    or four children forked from ``server`` (the suite's warm one, about 2 s)."""
     params = WorkloadParams(epochs=1, samples=20, batch_size=5, workload="qtui_test_workload:build")
     specs = [
         RunSpec("default.qubit", "backprop", params, 0, run_id="r1"),
@@ -92,7 +126,7 @@ def record() -> list[ev.Event]:
     ]
     results: dict[str, list[ev.Event]] = {}
     threads = [
-        threading.Thread(target=lambda s=s: results.__setitem__(s.run_id, _run_child(s)))
+        threading.Thread(target=lambda s=s: results.__setitem__(s.run_id, _run_child(s, server)))
         for s in specs
     ]
     for t in threads:

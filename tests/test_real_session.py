@@ -2,7 +2,7 @@
 
 ``tests/data/real_events.jsonl`` is read by the export, history, report and
 reader tests instead of running four children on every xdist worker.  This
-test runs a fresh session (about 10 s) and compares what those tests rely on:
+test runs a fresh session (forked from the warm server, about 2 s) and compares what those tests rely on:
 each run's event types in order, how it ended, its batch and warning counts.
 If qtui's events change, re-record with ``python tests/real_session.py``.
 """
@@ -13,12 +13,16 @@ import pytest
 import real_session
 
 from qtui.core import events as ev
+from qtui.engine.forkserver import ProcessExecutor
 
 
-@pytest.mark.slow
 @pytest.mark.timeout(240)
-def test_a_fresh_real_session_has_the_recorded_shape() -> None:
-    fresh = real_session.record()
+def test_a_fresh_real_session_has_the_recorded_shape(warm_executor: ProcessExecutor) -> None:
+    """Forked from the suite's warm server: the runs' own code is the same as in fresh
+    interpreters (``qtui.engine.child``), without four imports of torch and pennylane."""
+    server = warm_executor._servers.server if warm_executor._servers else None
+    assert server is not None
+    fresh = real_session.record(server)
     assert real_session.shape(fresh) == real_session.shape(real_session.load())
 
 
