@@ -28,35 +28,34 @@ def pytest_configure(config: pytest.Config) -> None:
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
-#: Tests that took 8 s or more on the 2-core machine (``bash scripts/test``'s
-#: ``--durations=25``, 2026-12-07).  They are marked ``slow``: they start first, so
-#: xdist does not end the run waiting on one of them, and ``scripts/test --fast``
-#: leaves them out; the longest first.  A test file may also mark its own
+#: Tests that took 10 s or more on the 2-core machine (``bash scripts/test``'s
+#: ``--durations=25``, 4 workers, 2026-12-07).  They are marked ``slow``: they start
+#: first, so xdist does not end the run waiting on one of them, and ``scripts/test
+#: --fast`` leaves them out; the longest first.  A test file may also mark its own
 #: (``pytest.mark.slow``).
 SLOW = (
     "test_slurm.py::test_a_job_past_its_time_limit_is_timed_out_in_slurms_words",  # SLURM's minute
-    "test_slurm.py::test_a_sweep_is_one_job_array_and_its_summary_has_every_field",
     "test_slurm.py::test_quitting_leaves_the_jobs_running_and_watch_reattaches",
-    "test_slurm.py::test_a_raising_job_and_a_cancelled_job_are_recorded_as_what_they_were",
     "test_slurm.py::test_ctrl_c_without_a_terminal_cancels_the_jobs",
-    "test_faults.py::test_setsid_helper_holding_stdout_does_not_hang_the_session",
-    "test_faults.py::test_sigkill_of_qtui_takes_a_gil_holding_child_and_its_helper_along",
-    "test_session_output.py::test_a_summary_whose_folder_vanished_goes_to_the_data_folder",
-    "test_session_output.py::test_markup_in_run_text_is_shown_literally_and_the_summary_is_written",
-    "test_session_output.py::test_sighup_cancels_and_keeps_the_summary",
-    "test_session_output.py::test_a_killed_session_keeps_every_run_that_finished",
+    "test_slurm.py::test_a_sweep_is_one_job_array_and_its_summary_has_every_field",
     "test_ui_slurm.py::test_leave_running_then_reattach_from_history_brings_the_results_back",
+    "test_session_output.py::test_a_summary_whose_folder_vanished_goes_to_the_data_folder",
     "test_ui_slurm.py::test_quit_with_jobs_in_flight_asks_and_cancel_ends_them",
+    "test_ui_run.py::test_tiny_real_run_reaches_every_panel",
+    "test_readers_fuzz.py::test_mutated_logs",
+    "test_forkserver.py::test_a_server_that_does_not_come_up_means_spawned_runs",
+    "test_capabilities.py::test_a_corrupt_cache_is_probed_again",
+    "test_executor.py::test_a_file_following_executor_fits_the_seam",
+    "test_exec.py::test_the_forum_script_gives_the_forums_losses_and_the_builtin_execution_counts",
+    "test_ui_run.py::test_quit_mid_run_asks_then_leaves_no_child",
+    "test_cli.py::test_a_real_run_writes_json_and_events",
+    "test_slurm.py::test_a_raising_job_and_a_cancelled_job_are_recorded_as_what_they_were",
+    "test_cli.py::test_ctrl_c_cancels_saves_and_exits_130",
+    "test_faults.py::test_workload_path_finds_a_workload_elsewhere",
+    "test_cli.py::test_the_workload_check_passes_a_good_custom_workload_for_every_point",
+    "test_slurm.py::test_runs_per_job_share_one_warm_job_and_one_of_them_can_be_cancelled",
     "test_ui_slurm.py::test_a_slurm_batch_shows_its_job_states_and_finishes",
     "test_readme_example.py::test_readme_example_runs",
-    "test_forkserver.py::test_a_server_that_does_not_come_up_means_spawned_runs",
-    "test_ui_run.py::test_tiny_real_run_reaches_every_panel",
-    "test_ui_run.py::test_quit_mid_run_asks_then_leaves_no_child",
-    "test_ui_sweep.py::test_tiny_real_sweep_reaches_chart_recommendation_and_phases",
-    "test_exec.py::test_a_hanging_script_times_out",
-    "test_exec.py::test_the_forum_script_gives_the_forums_losses_and_the_builtin_execution_counts",
-    "test_exec.py::test_device_and_method_overrides_make_a_matrix_and_record_asked_and_ran",
-    "test_cli.py::test_ctrl_c_cancels_saves_and_exits_130",
 )
 #: Modules that load the CPU on purpose (hogs) or measure time: one xdist group
 #: (``--dist loadgroup``), so they run one after another on one worker instead of
