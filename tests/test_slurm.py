@@ -212,7 +212,7 @@ def test_quitting_leaves_the_jobs_running_and_watch_reattaches(tmp_path: Path) -
     env = {"QTUI_TEST_SLEEP": "0.3"}
     proc = _qtui(
         "run", "--executor", "slurm", "--jobs-dir", str(jobs), "--no-exclusive",
-        "--device", "default.qubit", "--diff-method", "backprop,adjoint",
+        "--device", "default.qubit", "--diff-method", "backprop",
         "--workload", "workloads.faulty:slow", "--epochs", "1", "--samples", "40",
         "--batch-size", "5", "--time-limit", "5", env=env,
     )
@@ -235,7 +235,7 @@ def test_quitting_leaves_the_jobs_running_and_watch_reattaches(tmp_path: Path) -
     stdout, stderr = watch.communicate(timeout=240)
     assert watch.returncode == 0, stderr
     data = json.loads(out.read_text())
-    assert [r["state"] for r in data["runs"]] == ["finished", "finished"]
+    assert [r["state"] for r in data["runs"]] == ["finished"]  # one job: the re-attach is the subject
     assert {r["job_id"] for r in data["runs"]} == {j.job_id for j in read_manifest(session).jobs}
     assert "Results" in stdout
 
