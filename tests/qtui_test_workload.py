@@ -8,6 +8,8 @@ real ``warning`` events) and raises for ``finite-diff`` (so a real
 
 from __future__ import annotations
 
+import os
+import time
 import warnings
 from typing import Any
 
@@ -19,4 +21,10 @@ def build(ctx: Any) -> Any:
         raise RuntimeError("the test workload refuses finite-diff")
     from qtui.engine.forum import build as forum_build
 
-    return forum_build(ctx)
+    wl = forum_build(ctx)
+    pause = float(os.environ.get("QTUI_TEST_BATCH_SLEEP", "0"))
+    if pause > 0:  # long enough to be sampled, for a test that reads the samples
+        from workloads.faulty import _wrap
+
+        return _wrap(wl, lambda: time.sleep(pause))
+    return wl

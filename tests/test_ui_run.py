@@ -75,12 +75,15 @@ def gone(pid: int) -> bool:
 
 
 async def test_tiny_real_run_reaches_every_panel(
-    tmp_path: Path, warm_executor: ProcessExecutor
+    tmp_path: Path, warm_executor: ProcessExecutor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Other tests of the session may have imported torch in this process (thread
     # mode); this one checks the UI adds no heavy import of its own.  The clean
     # check is tests/test_import_boundaries.py, in a fresh interpreter.
     heavy_before = {m for m in ("torch", "pennylane") if m in sys.modules}
+    # Forked warm, the four batches took less than the sampler's 0.1 s under load and
+    # the run had no sample; 0.2 s a batch gives the sampler several readings.
+    monkeypatch.setenv("QTUI_TEST_BATCH_SLEEP", "0.2")
     app = QtuiApp(gpu=False, executor=warm_executor)  # the real probe (cached)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for_caps(pilot, app)
