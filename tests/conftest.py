@@ -82,10 +82,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(scope="session", autouse=True)
 def _private_user_folders(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Keep the history DB, probe cache and theme choice of the test run out of ~/."""
+    """Keep the history DB, probe cache and theme choice of the test run out of ~/.
+
+    The probe cache is shared by the xdist workers of one run (their base folders
+    share a parent): a probe is 3-5 s of CPU, and each worker probed once for
+    itself.  The cache is written atomically, so workers that probe at once
+    simply agree (``qtui.session.capabilities``)."""
     base = tmp_path_factory.mktemp("qtui-user")
-    for var in ("QTUI_DATA_DIR", "QTUI_CACHE_DIR", "QTUI_CONFIG_DIR"):
+    for var in ("QTUI_DATA_DIR", "QTUI_CONFIG_DIR"):
         os.environ[var] = str(base / var.lower())
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # popen-gwN's parent: this run's, not another run's
+    os.environ["QTUI_CACHE_DIR"] = str(shared / "qtui_cache_dir")
 
 
 @pytest.fixture(scope="session")
