@@ -20,6 +20,7 @@ from qtui.analysis.recommend import describe
 from qtui.analysis.summary_builder import document
 from qtui.core import events as ev
 from qtui.core.config import RunSpec
+from qtui.engine.forkserver import ProcessExecutor
 from qtui.engine.sampler import contended_threshold
 from qtui.report.console_report import print_report
 from qtui.report.export import render
@@ -29,12 +30,14 @@ from tests.test_one_truth import events as quiet_events
 HOG = "import time\nend = time.time() + 60\nwhile time.time() < end:\n    pass\n"
 
 
-def test_a_cpu_hog_beside_a_run_makes_it_contended() -> None:
+def test_a_cpu_hog_beside_a_run_makes_it_contended(warm_executor: ProcessExecutor) -> None:
+    """Two hogs for one epoch of the forum model, forked from the suite's warm server
+    (the hogs burn two cores for as long as the run takes: it is kept short)."""
     hogs = [subprocess.Popen([sys.executable, "-c", HOG]) for _ in range(2)]
     try:
         spec = RunSpec(device="default.qubit", diff_method="backprop",
-                       params=tiny(epochs=3, samples=200, threads=1), run_id="hogged")
-        _, rec = run_session([spec], interval=0.05)
+                       params=tiny(epochs=1, samples=200, threads=1), run_id="hogged")
+        _, rec = run_session([spec], interval=0.05, executor=warm_executor)
     finally:
         for h in hogs:
             h.kill()
