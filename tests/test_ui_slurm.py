@@ -241,9 +241,15 @@ async def test_leave_running_then_reattach_from_history_brings_the_results_back(
 
     second = make_app(record_history=True, history_factory=lambda: HistoryDB(db_path))
     async with second.run_test(size=(80, 24)) as pilot:
-        await pilot.pause(0.3)
         await burst(pilot, "3", "h")  # history from the results tab
-        assert isinstance(second.screen, HistoryScreen)
+        # the history screen reads the database off the UI thread: wait for its rows
+        # (under two CPU hogs the table was still empty 0.3 s later)
+        await wait_for(
+            pilot,
+            lambda: isinstance(second.screen, HistoryScreen)
+            and second.screen.query_one(DataTable).row_count > 0,
+            60,
+        )
         table = second.screen.query_one(DataTable)
         assert "slurm" in " ".join(str(c) for c in table.get_row_at(0))
         await burst(pilot, "a")
