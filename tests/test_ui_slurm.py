@@ -208,11 +208,13 @@ async def test_quit_with_jobs_in_flight_asks_and_cancel_ends_them(tmp_path: Path
         folder = find_session(tmp_path / "jobs")
         (pid,) = job_pids(folder)
         await burst(pilot, "q")
+        await wait_for(pilot, lambda: bool(app.screen.query("#jobs-quit-text")), 60)
         assert isinstance(app.screen, JobsQuitScreen)
         text = str(app.screen.query_one("#jobs-quit-text", Static).render())
         assert "1 running" in text and f"qtui watch --jobs-dir {folder}" in text
         await burst(pilot, "escape")  # back: nothing changed
-        assert not isinstance(app.screen, JobsQuitScreen) and app.control.busy
+        await wait_for(pilot, lambda: not isinstance(app.screen, JobsQuitScreen), 60)
+        assert app.control.busy
         await burst(pilot, "q", "c")
         await wait_for(pilot, lambda: not app.is_running, 60)
     (rec,) = app.state.runs()
@@ -247,13 +249,13 @@ async def test_leave_running_then_reattach_from_history_brings_the_results_back(
         await wait_for(
             pilot,
             lambda: isinstance(second.screen, HistoryScreen)
-            and second.screen.query_one(DataTable).row_count > 0,
+            and any(t.row_count > 0 for t in second.screen.query(DataTable)),
             60,
         )
         table = second.screen.query_one(DataTable)
         assert "slurm" in " ".join(str(c) for c in table.get_row_at(0))
         await burst(pilot, "a")
-        assert not isinstance(second.screen, HistoryScreen)
+        await wait_for(pilot, lambda: not isinstance(second.screen, HistoryScreen), 60)
 
         def finished() -> bool:
             runs = second.state.runs()
