@@ -36,10 +36,13 @@ def ask_leave_or_cancel(err: Console) -> bool:
     if not sys.stdin.isatty():
         err.print("\nInterrupted: cancelling the jobs (no terminal to ask).", style="yellow")
         return False
-    err.print(
-        "\nJobs are still running on the cluster.  [c]ancel them, or [l]eave them running "
-        "(re-attach later with qtui watch --jobs-dir)?  [c/l] ",
-        style="yellow", end="",
+    err.print(  # Text, not a markup string: Rich read "[c]" and "[l]" as tags and ate them
+        Text(
+            "\nJobs are still running on the cluster.  [c]ancel them, or [l]eave them running "
+            "(re-attach later with qtui watch --jobs-dir)?  [c/l, Enter cancels] ",
+            style="yellow",
+        ),
+        end="", highlight=False,
     )
     try:
         answer = sys.stdin.readline().strip().lower()
