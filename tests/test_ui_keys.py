@@ -142,6 +142,24 @@ async def test_arrows_sent_together_each_move_one_cell() -> None:
         assert isinstance(focused, ComboCell) and (focused.row, focused.col) == (0, 1)
 
 
+async def test_space_sent_with_arrows_toggles_the_cell_the_cursor_reached() -> None:
+    """Issue 23, item 2: ``Right Space Down Space`` arriving together (as over SSH)
+    ticks the cells the cursor moved to, and leaves the first cell as it was."""
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot, app)
+
+        def selected() -> set[tuple[int, int]]:
+            return {(c.row, c.col) for c in app.query(ComboCell) if c.selected}
+
+        before = selected()
+        assert (0, 0) in before and (0, 1) not in before and (1, 1) not in before
+        await burst(pilot, "right", "space", "down", "space")
+        assert selected() == before | {(0, 1), (1, 1)}
+        focused = app.focused
+        assert isinstance(focused, ComboCell) and (focused.row, focused.col) == (1, 1)
+
+
 async def test_returning_to_setup_restores_its_focus() -> None:
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:

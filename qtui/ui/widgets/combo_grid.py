@@ -85,14 +85,27 @@ class ComboCell(Static, can_focus=True):
         return f"{self.device} + {self.method}: {state}{extra} — space toggles"
 
     def action_toggle_cell(self) -> None:
-        if self.reason:
+        """Toggle the cell at the grid's cursor, not necessarily this one: a Space sent
+        with the arrows before it reaches this cell before the focus has moved on."""
+        cell = self._at_cursor()
+        if cell.reason:
             self.app.bell()
             return
-        self.selected = not self.selected
-        self.set_class(self.selected, "-selected")
-        self.refresh()
-        self.post_message(self.Toggled(self))
-        self.post_message(ComboFocused(self.device, self.method, self.reason, self.note()))
+        cell.selected = not cell.selected
+        cell.set_class(cell.selected, "-selected")
+        cell.refresh()
+        cell.post_message(cell.Toggled(cell))
+        cell.post_message(ComboFocused(cell.device, cell.method, cell.reason, cell.note()))
+
+    def _at_cursor(self) -> ComboCell:
+        """The cell the grid's cursor is on (a queued move's target), else this one."""
+        grid = self.parent
+        if isinstance(grid, ComboGrid):
+            row, col = grid.cursor
+            found = self.screen.query(f"#cell-{row}-{col}")
+            if found:
+                return found.first(ComboCell)
+        return self
 
     def action_move(self, dx: int, dy: int) -> None:
         """Move from the grid's cursor, not from this cell: keys sent together reach
