@@ -120,6 +120,14 @@ def start_session(specs: list[RunSpec], **kwargs: Any) -> tuple[Supervisor, Reco
 SHARED_PIDS: set[int] = set()
 
 
+def alive(pid: int) -> bool:
+    """``pid`` is running (a zombie waiting to be reaped is not)."""
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
 def descendants() -> list[psutil.Process]:
     """Live (non-zombie) descendants of this test process, ``SHARED_PIDS`` excepted."""
     out = []

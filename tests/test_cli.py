@@ -13,7 +13,7 @@ from pathlib import Path
 import psutil
 import pytest
 from cli_in_process import QtuiCli
-from engine_helpers import REPO, assert_no_children, child_env
+from engine_helpers import REPO, alive, assert_no_children, child_env
 
 TINY = ["--epochs", "1", "--samples", "20", "--batch-size", "5"]
 
@@ -310,7 +310,7 @@ def test_ctrl_c_cancels_saves_and_exits_130(env: dict[str, str], tmp_path: Path)
     assert states == {"default.qubit": "finished", "lightning.qubit": "cancelled"}
     assert _read_events(log)[-1]["type"] == "session_finished"
     for pid in pids:  # the children (own sessions, not ours) are gone too
-        assert not _alive(pid), pid
+        assert not alive(pid), pid
     assert_no_children()
 
 
@@ -347,13 +347,6 @@ def _read_events(path: Path) -> list[dict[str, object]]:
         except json.JSONDecodeError:
             continue  # a line being written
     return out
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
 
 
 def test_no_torch_in_the_cli_process() -> None:

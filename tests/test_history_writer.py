@@ -11,9 +11,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import psutil
 import pytest
-from engine_helpers import Recorder, assert_no_children, tiny
+from engine_helpers import Recorder, alive, assert_no_children, tiny
 
 from qtui.core import events as ev
 from qtui.core.config import RunSpec
@@ -40,13 +39,6 @@ def _lock(path: Path) -> sqlite3.Connection:
 
 #: Under sqlite's 30 s busy timeout, which a regression would wait out per event.
 CANCEL_DEADLINE_S = 20.0
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
 
 
 def _count(path: Path, sql: str) -> int:
@@ -77,7 +69,7 @@ def test_cancel_is_prompt_while_history_is_locked_and_the_session_is_written_aft
         assert time.monotonic() - t_start < 10
         rec.wait_for("sample", run_id, timeout=10)  # the child runs and is sampled
         pid = launched.pid
-        assert _alive(pid)
+        assert alive(pid)
 
         # The child goes while the lock is still held.  The bound is generous for a
         # loaded machine yet under one busy timeout (30 s): a loop that wrote history
@@ -85,9 +77,9 @@ def test_cancel_is_prompt_while_history_is_locked_and_the_session_is_written_aft
         # (How fast a cancel is: benchmarks/cancel_latency.py.)
         t0 = time.monotonic()
         sup.cancel(run_id)
-        while _alive(pid) and time.monotonic() - t0 < CANCEL_DEADLINE_S:
+        while alive(pid) and time.monotonic() - t0 < CANCEL_DEADLINE_S:
             time.sleep(0.02)
-        assert not _alive(pid), "the child outlived the cancel while history was locked"
+        assert not alive(pid), "the child outlived the cancel while history was locked"
         rec.wait_for("run_cancelled", run_id, timeout=CANCEL_DEADLINE_S)
         rec.wait_for("session_finished", timeout=CANCEL_DEADLINE_S)  # the views see the end
         # Nothing reached the database yet: the lock is still held.

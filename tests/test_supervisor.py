@@ -14,7 +14,7 @@ from types import SimpleNamespace
 
 import psutil
 import pytest
-from engine_helpers import OffsetClock, assert_no_children, run_session, start_session, tiny
+from engine_helpers import OffsetClock, alive, assert_no_children, run_session, start_session, tiny
 from test_sampler import DEADLINE_S, wait_until
 
 from qtui.core import events as ev
@@ -147,7 +147,7 @@ def test_timeout_stops_a_run_that_hangs(warm_executor: ProcessExecutor) -> None:
     assert not worker.is_alive()
     assert out.timeout_s == 600.0
     assert rec.terminal(run_id) is out
-    assert not _alive(pid)
+    assert not alive(pid)
 
 
 def test_cancel_mid_training_ends_the_child(warm_executor: ProcessExecutor) -> None:
@@ -163,7 +163,7 @@ def test_cancel_mid_training_ends_the_child(warm_executor: ProcessExecutor) -> N
     assert psutil.pid_exists(pid)
     sup.cancel(first)
     rec.wait_for("run_cancelled", first, timeout=DEADLINE_S)
-    assert not _alive(pid)
+    assert not alive(pid)
     # cancelling one run does not end the session: the next run trains
     rec.wait_for("run_finished", second)
     worker.join(30)
@@ -214,13 +214,6 @@ def test_interval_can_change_while_running(warm_executor: ProcessExecutor) -> No
     first, second = rec.of("sample", run_id)[:2]
     # the sampler did not sit out the old 10 s interval: the change took effect at once
     assert second.wall_s - first.wall_s < 10.0
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
 
 
 def test_signal_names() -> None:

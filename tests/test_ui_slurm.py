@@ -15,9 +15,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-import psutil
 import pytest
-from engine_helpers import child_env
+from engine_helpers import alive, child_env
 from test_ui_data import fixed_caps
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
@@ -107,13 +106,6 @@ def queue_texts(app: QtuiApp) -> list[str]:
 def job_pids(folder: Path) -> list[int]:
     """The local executor's job ids are the jobs' pids."""
     return [int(j.job_id) for j in read_manifest(folder).jobs if j.job_id.isdigit()]
-
-
-def alive(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
 
 
 async def test_slurm_fields_are_checked_like_the_cli_and_a_bad_one_starts_nothing(
