@@ -81,7 +81,7 @@ def test_a_contended_result_is_marked_everywhere_and_called_unreliable() -> None
 
     lines = describe(doc.recommendation)
     fastest = next(line for line in lines if line.startswith("Fastest"))
-    assert "Unreliable: lightning.qubit+adjoint ran contended" in fastest
+    assert "no winner: unstable (lightning.qubit+adjoint contended); rerun on a quiet node" in fastest
 
     quiet = SessionSummary()
     for e in quiet_events():
@@ -89,7 +89,7 @@ def test_a_contended_result_is_marked_everywhere_and_called_unreliable() -> None
     row = next(r for r in compare(document(quiet), doc).combinations
                if "adjoint" in r.combination)
     assert row.reliable is False and row.contended == {"a": False, "b": True}
-    assert "unreliable: B ran contended" in row_texts(row)["speed"]
+    assert "no winner: unstable (B contended); rerun on a quiet node" in row_texts(row)["speed"]
 
 
 def test_the_threshold_scales_with_the_node() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from qtui.analysis.comparison import compare
+from qtui.analysis.comparison import compare, row_texts
 from qtui.analysis.fold import SessionSummary
 from qtui.analysis.stats import t_quantile, welch
 from qtui.analysis.summary_builder import document
@@ -146,7 +146,12 @@ def test_compare_same_file_is_no_change(
     assert result["only_in_a"] == [] and result["only_in_b"] == []
     timed = [r for r in result["combinations"] if r["a"]["mean"] is not None]
     assert len(timed) == 2
-    assert all(r["speed"] == "no significant change" for r in timed)
+    # the same samples on both sides, but the real session ran 2 and 1: too few to tell
+    assert {r["combination"]: r["speed_text"] for r in timed} == {
+        "default.qubit+backprop": "too few runs to tell (n=2); rerun with --repeat 3 or more"
+                                  " (or --repeat auto)",
+        "lightning.qubit+adjoint": "too few runs to tell (n=1); rerun with --repeat 3 or more"
+                                   " (or --repeat auto)"}
     assert all(r["memory"] == "no significant change" for r in timed)
     [untimed] = [r for r in result["combinations"] if r["a"]["mean"] is None]
     assert untimed["speed"] == "not measured"  # the failed finite-diff run
@@ -168,27 +173,32 @@ def _scaled(summary: Summary, combo: str, factor: float) -> Summary:
 
 
 def _steady(summary: Summary) -> Summary:
-    """The real repeats ran in parallel on a shared machine: give them a known spread."""
+    """The real repeats ran in parallel on a shared machine: give them a known spread,
+    and three runs, the fewest a verdict rests on."""
     s = _copy(summary)
     bp = next(r for r in s.results if r.combo == "default.qubit+backprop")
-    bp.times, bp.mean, bp.stddev = [0.100, 0.102], 0.101, 0.0014142
+    bp.times, bp.mean, bp.stddev = [0.100, 0.102, 0.101], 0.101, 0.001
     return s
 
 
 def test_compare_verdicts_on_real_summaries(summary: Summary) -> None:
     summary = _steady(summary)
-    faster = _scaled(summary, "default.qubit+backprop", 0.5)  # 2 repeats each: Welch
-    faster = _scaled(faster, "lightning.qubit+adjoint", 1.05)  # 1 run each, under 10 %
+    faster = _scaled(summary, "default.qubit+backprop", 0.5)  # 3 repeats each: Welch
+    faster = _scaled(faster, "lightning.qubit+adjoint", 1.05)  # 1 run each
     result = compare(summary, faster)
     by = {r.combination: r for r in result.combinations}
     bp = by["default.qubit+backprop"]
     assert bp.speed == "faster" and bp.time_change == pytest.approx(-0.5)
     assert bp.speed_method.startswith("Welch")
+    assert row_texts(bp)["speed"].startswith("2.00× faster, ") and "confidence" in bp.speed_text
     adj = by["lightning.qubit+adjoint"]
-    assert adj.speed == "no significant change" and adj.speed_method.startswith("single")
+    assert adj.speed == "too few" and adj.speed_method == "too few runs to tell (n=1)"
+    # one run on each side is too few however far apart (the old 10 % rule called it slower)
     slower = compare(summary, _scaled(summary, "lightning.qubit+adjoint", 1.5))
     adj = {r.combination: r for r in slower.combinations}["lightning.qubit+adjoint"]
-    assert adj.speed == "slower"
+    assert adj.speed == "too few"
+    assert row_texts(adj)["speed"] == (
+        "too few runs to tell (n=1); rerun with --repeat 3 or more (or --repeat auto)")
 
 
 def test_compare_table_and_only_in_one(

@@ -7,9 +7,9 @@ import statistics
 import pytest
 from scipy import stats as sp
 
-from qtui.analysis import stability, stats
+from qtui.analysis import conclusion, stability, stats
 from qtui.analysis.comparison import compare, row_texts
-from qtui.analysis.crossovers import crossovers, series
+from qtui.analysis.crossovers import analyse, crossovers, series
 from qtui.analysis.recommend import recommend
 from qtui.core.summary_schema import Result, Summary
 
@@ -33,22 +33,27 @@ def test_the_rule() -> None:
     # repeats on both sides: Welch
     v = stats.differ([1.0, 1.1, 0.95, 1.05], [1.2, 1.25, 1.18])
     assert v.direction == 1 and v.p_value is not None and v.p_value < 0.05 and v.confident
-    assert stats.differ([1.0, 1.2], [1.05, 1.15]).direction == 0
-    # single runs: the threshold decides, and says it is not a test
-    v = stats.differ([1.0], [1.05])
+    assert stats.differ([1.0, 1.2, 1.1], [1.05, 1.15, 1.1]).direction == 0
+    # fewer than 3 runs on a side: too few to tell, whatever the gap (single runs too)
+    for a, b in (([1.0, 1.2], [1.05, 1.15, 1.1]), ([1.0], [10.0]), ([1.0, 1.01], [5.0, 5.01])):
+        v = stats.differ(a, b)
+        assert v.too_few and v.direction == 0 and not v.confident
+        assert v.method == f"too few runs to tell (n={min(len(a), len(b))})"
+    # below 3 runs when asked (peak memory): the threshold, then the prediction interval
+    v = stats.differ([1.0], [1.05], min_runs=1)
     assert v.direction == 0 and v.method == "single runs, 10% threshold" and not v.confident
-    assert stats.differ([1.0], [0.8]).direction == -1
-    # one side repeated: prediction interval
-    assert stats.differ([1.0, 1.01, 0.99], [1.5]).direction == 1
-    assert stats.differ([1.0, 1.3, 0.7], [1.2]).direction == 0
-    # memory floor
+    assert stats.differ([1.0], [0.8], min_runs=1).direction == -1
+    assert stats.differ([1.0, 1.01, 0.99], [1.5], min_runs=1).direction == 1
+    assert stats.differ([1.0, 1.3, 0.7], [1.2], min_runs=1).direction == 0
+    # memory floor, single runs allowed
     mib = 2**20
     assert stats.differ_memory([400 * mib], [402 * mib]).direction == 0
     assert stats.differ_memory([400 * mib], [500 * mib]).direction == 1
     # nothing on one side
     assert not stats.differ([], [1.0]).measured
     # NaN and junk are ignored, not fatal
-    assert stats.differ([1.0, float("nan"), "x"], [1.0]).method == "identical"  # type: ignore[list-item]
+    junk = [1.0, float("nan"), "x", 1.0, 1.0]
+    assert stats.differ(junk, [1.0, 1.0, 1.0]).method == "identical"  # type: ignore[arg-type]
 
 
 def _result(cmd: str, times: list[float], qubits: int | None = None) -> Result:
@@ -72,37 +77,40 @@ def _result(cmd: str, times: list[float], qubits: int | None = None) -> Result:
     ("a", "b"),
     [
         # The issue's disagreement: 2σ called these apart, Welch does not.
-        ([2.00, 2.30, 1.70], [2.60, 2.90, 2.40]),
+        ([2.00, 2.10, 1.90], [2.10, 2.20, 2.00]),
         ([2.0, 2.1, 1.9], [3.0, 3.1, 2.9]),  # clearly different
-        ([2.0, 2.6, 1.5], [2.1, 1.8, 2.5]),  # clearly the same
-        ([1.0], [1.05]),  # single runs within the threshold
-        ([1.0], [1.5]),  # single runs beyond it
+        ([2.0, 2.6, 1.5], [2.1, 1.8, 2.5]),  # wide spread: unstable
+        ([1.0], [1.05]),  # single runs: too few
+        ([1.0], [1.5]),  # however far apart
     ],
 )
 def test_compare_recommendation_and_crossovers_agree(a: list[float], b: list[float]) -> None:
-    """The same two samples, fed to all three: their words match stats.differ."""
-    truth = stats.differ(a, b)
-    # compare: A -> B
+    """The same two samples, fed to all three: their words are the conclusion's."""
+    truth = conclusion.judge(b, a, stability.problems(_result("x+m", b)),
+                             stability.problems(_result("x+m", a)))
+    # compare: A -> B (is B faster than A?)
     row = compare(
         Summary(results=[_result("x+m", a)]), Summary(results=[_result("x+m", b)])
     ).combinations[0]
-    assert row.speed == {1: "slower", -1: "faster", 0: "no significant change"}[truth.direction]
+    assert row.speed == truth.word
     assert row.speed_method == truth.method
-    # recommendation: a tie exactly when the rule sees no difference
+    # the sweep: b's line against a's at two points
+    results = [_result("b+m", b, 2), _result("a+m", a, 2), _result("b+m", b, 4), _result("a+m", a, 4)]
+    verdicts = analyse(results)["qubits"].verdicts
+    assert {v.verdict for v in verdicts} == {truth.word}
+    text = crossovers(series(results, "qubits"), "qubits")[0]
+    # the recommendation: the lower against the higher
     rec = recommend([_result("a+m", a), _result("b+m", b)])
     assert rec.fastest is not None
-    tied = bool(rec.fastest.tied_with)
-    assert tied == (not truth.differs)
-    # crossovers: two sweep points where both lines have these samples
-    results = [_result("a+m", a, 2), _result("b+m", b, 2), _result("a+m", a, 4), _result("b+m", b, 4)]
-    text = crossovers(series(results, "qubits"), "qubits")[0]
-    if stability.unstable(_result("a+m", a)) or stability.unstable(_result("b+m", b)):
-        # noisy repeats: every view says the answer cannot be trusted yet
+    if truth.word == "unstable":
         assert "unstable at 2, 4 qubits" in text
-        assert row.reliable is False and "unreliable" in row_texts(row)["speed"]
-        assert "Unreliable:" in rec.fastest.evidence
-    elif truth.differs:
-        word = "faster" if truth.direction > 0 else "slower"
-        assert text.startswith(f"a+m is {word} than b+m at every qubit count measured")
+        assert row.reliable is False and "no winner: unstable" in row_texts(row)["speed"]
+        assert rec.fastest.verdict == "unstable" and rec.fastest.winner == ""
+    elif truth.word == "too few":
+        assert "too few runs to tell (n=1)" in text and rec.fastest.verdict == "too few"
+    elif truth.word == "tie":
+        assert text.startswith("b+m and a+m are within the noise of each other")
+        assert rec.fastest.verdict == "tie" and rec.fastest.tied_with
     else:
-        assert text.startswith("a+m and b+m are within the noise of each other")
+        assert text.startswith(f"b+m is {truth.word} than a+m at every qubit count measured")
+        assert rec.fastest.verdict == "faster"

@@ -45,47 +45,6 @@ def test_expand_is_the_cross_product() -> None:
     assert all(s.params.steps == 5 for s in specs)
 
 
-def test_crossover_is_named_in_words() -> None:
-    results = [
-        point("default.qubit+backprop", 2, 0.005),
-        point("default.qubit+backprop", 8, 0.020),
-        point("default.qubit+backprop", 12, 0.090),
-        point("lightning.qubit+adjoint", 2, 0.010),
-        point("lightning.qubit+adjoint", 8, 0.025),
-        point("lightning.qubit+adjoint", 12, 0.050),
-    ]
-    lines = series(results, "qubits")
-    assert [p.x for p in lines["default.qubit+backprop"]] == [2, 8, 12]
-    text = crossovers(lines, "qubits")
-    assert text == [
-        "default.qubit+backprop is faster than lightning.qubit+adjoint up to 8 qubits; "
-        "from 12 qubits it is slower (single runs: a difference under 10% counts as noise, "
-        "and the uncertainty is unknown; use --repeat 3 for a test)."
-    ]
-    assert analyse(results)["qubits"].crossovers == text
-
-
-def test_no_crossover_and_ties() -> None:
-    results = [
-        point("a+backprop", 2, 0.010),
-        point("a+backprop", 4, 0.020),
-        point("b+adjoint", 2, 0.0101),
-        point("b+adjoint", 4, 0.0201),
-        point("c+adjoint", 2, 0.050),
-        point("c+adjoint", 4, 0.060),
-    ]
-    text = crossovers(series(results, "qubits"), "qubits")
-    caveat = (
-        " (single runs: a difference under 10% counts as noise, and the uncertainty is unknown;"
-        " use --repeat 3 for a test)"
-    )
-    assert (
-        f"a+backprop and b+adjoint are within the noise of each other at every qubit count measured{caveat}."
-        in text
-    )
-    assert f"a+backprop is faster than c+adjoint at every qubit count measured (2–4){caveat}." in text
-
-
 def repeated(cmd: str, qubits: int, per_step: list[float], steps: int = 10) -> Result:
     """A sweep point measured ``len(per_step)`` times."""
     entry = point(cmd, qubits, statistics.fmean(per_step), steps)
@@ -93,6 +52,61 @@ def repeated(cmd: str, qubits: int, per_step: list[float], steps: int = 10) -> R
     entry.times = list(times)
     entry.stddev = statistics.stdev(times)
     return entry
+
+
+def three(cmd: str, qubits: int, tps: float) -> Result:
+    """A point measured three times, within ±1 % of ``tps``."""
+    return repeated(cmd, qubits, [tps, tps * 1.01, tps * 0.99])
+
+
+def test_crossover_is_named_in_words() -> None:
+    results = [
+        three("default.qubit+backprop", 2, 0.005),
+        three("default.qubit+backprop", 8, 0.020),
+        three("default.qubit+backprop", 12, 0.090),
+        three("lightning.qubit+adjoint", 2, 0.010),
+        three("lightning.qubit+adjoint", 8, 0.025),
+        three("lightning.qubit+adjoint", 12, 0.050),
+    ]
+    lines = series(results, "qubits")
+    assert [p.x for p in lines["default.qubit+backprop"]] == [2, 8, 12]
+    text = crossovers(lines, "qubits")
+    assert text == [
+        "default.qubit+backprop is faster than lightning.qubit+adjoint up to 8 qubits; "
+        "from 12 qubits it is slower."
+    ]
+    assert analyse(results)["qubits"].crossovers == text
+
+
+def test_no_crossover_and_ties() -> None:
+    results = [
+        three("a+backprop", 2, 0.010),
+        three("a+backprop", 4, 0.020),
+        three("b+adjoint", 2, 0.0101),
+        three("b+adjoint", 4, 0.0201),
+        three("c+adjoint", 2, 0.050),
+        three("c+adjoint", 4, 0.060),
+    ]
+    text = crossovers(series(results, "qubits"), "qubits")
+    assert "a+backprop and b+adjoint are within the noise of each other at every qubit count measured." in text
+    assert "a+backprop is faster than c+adjoint at every qubit count measured (2–4)." in text
+
+
+def test_single_runs_are_too_few_to_tell_even_far_apart() -> None:
+    """Fewer than 3 runs a side: no crossover is claimed, and the words say why."""
+    results = [
+        point("a+backprop", 2, 0.005),
+        point("a+backprop", 8, 0.020),
+        point("b+adjoint", 2, 0.050),
+        three("b+adjoint", 8, 0.025),
+    ]
+    judged = analyse(results)["qubits"].verdicts
+    assert [(v.point, v.verdict, v.confidence) for v in judged] == [
+        (2, "too few", None), (8, "too few", None)]
+    assert analyse(results)["qubits"].crossovers == [
+        "a+backprop and b+adjoint cannot be told apart; too few runs to tell (n=1) at every"
+        " qubit count measured: rerun with --repeat 3 or more (or --repeat auto)."
+    ]
 
 
 def test_a_point_within_the_noise_is_named_not_folded_into_every() -> None:

@@ -38,8 +38,8 @@ async def test_compare_past_session_with_current(real_events: list[ev.Event], tm
     for e in real_events:
         db.record(e)
     current = fold(real_events)
-    # B is A with 10 s added to every training time: slower by any of the rules
-    # (Welch's test for the repeated combination, the 10 % threshold for single runs).
+    # B is A with 10 s added to every training time: far slower, but the real
+    # session has fewer than 3 runs per combination, so the verdict is too few to tell.
     for r in current.results:
         if r.times and r.mean is not None:
             r.times = [t + 10.0 for t in r.times if t is not None]
@@ -56,7 +56,8 @@ async def test_compare_past_session_with_current(real_events: list[ev.Event], tm
         finished = [r for r in current.results if r.times]
         assert table.row_count == len(current.results)
         speeds = {str(table.get_row_at(i)[0]): str(table.get_row_at(i)[4]) for i in range(table.row_count)}
-        assert sum(1 for v in speeds.values() if v == "slower") == len(finished)
+        assert sum(1 for v in speeds.values() if v.startswith("too few runs to tell (n=")) == len(
+            finished)
         await pilot.press("escape")
         await pilot.pause(0.1)
         assert isinstance(app.screen, HistoryScreen)

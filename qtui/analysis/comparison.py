@@ -6,13 +6,15 @@ listed.  For each match: mean training time A → B, the change and a verdict;
 peak memory A → B with its own verdict; the core-seconds change.  Used by
 ``qtui compare`` and by the TUI's history screen (past session vs current).
 
-A side whose runs trained on a contended node (other processes kept the node
-busy: ``contended`` in ``run_finished``) makes the row *unreliable*, and the
-words say so.  Whether a change is real is decided by ``qtui.analysis.stats.differ`` — the one rule
-the recommendation and the sweep crossovers use too (Welch's t-test with
-repeats on both sides, a 95 % prediction interval with repeats on one side,
-``--threshold`` (default 10 %) between single runs).  Peak memory uses the
-same rule with its floor (max(4 MiB, 2 %)).
+The time verdict is ``qtui.analysis.conclusion.judge`` of B against A — the
+conclusion the recommendation and the sweep verdicts reach on the same
+samples, in the same words: ``faster``/``slower`` (Welch's t-test, with the
+ratio and confidence), ``tie``, ``unstable`` (a side contended, with
+outliers, a slow tail or a wide spread: the row is *unreliable*) or
+``too few`` (fewer than 3 runs on a side).  Peak memory is judged by
+``stats.differ_memory``: repeats or not, with its floor (max(4 MiB, 2 %)), a
+95 % prediction interval when one side has one run, and ``--threshold``
+(default 10 %) between single runs.
 """
 
 from __future__ import annotations
@@ -23,13 +25,22 @@ from typing import Any
 
 import msgspec
 
-from qtui.analysis import stability, stats
+from qtui.analysis import conclusion, stability, stats
 from qtui.core import units
 from qtui.core.parameters import label, varying_parameters
 from qtui.core.summary_schema import Result, Summary
 
 ALPHA = stats.ALPHA
 DEFAULT_THRESHOLD = stats.SINGLE_RUN_THRESHOLD
+
+
+def rule_text(threshold: float = DEFAULT_THRESHOLD) -> str:
+    """The verdict rules in one line, for the CLI's and the history screen's footers."""
+    return (
+        f"time: α = {ALPHA}, Welch t-test with {stats.MIN_RUNS}+ runs on each side, else too"
+        " few runs to tell; a contended or unstable side is no verdict; memory: also a 95 %"
+        f" prediction interval, else a {threshold:.0%} threshold, never under 4 MiB or 2 %"
+    )
 
 
 def _word(v: stats.Verdict, lower: str, higher: str) -> str:
@@ -85,6 +96,9 @@ class Row(msgspec.Struct):
     memory: str
     memory_method: str
     core_s_change: float | None
+    #: ``conclusion.text`` of the time verdict: the words every view prints.
+    speed_text: str = ""
+    speed_confidence: float | None = None
 
 
 class Comparison(msgspec.Struct):
@@ -106,12 +120,13 @@ class Comparison(msgspec.Struct):
 def _row(x: Result, y: Result, name: str, threshold: float) -> Row:
     """Combination ``x`` of A against the same combination ``y`` of B."""
     ta, tb = _times(x), _times(y)
-    speed = stats.differ(ta, tb, threshold=threshold)
+    shaky = {"a": stability.problems(x), "b": stability.problems(y)}
+    speed = conclusion.judge(tb, ta, shaky["b"], shaky["a"], names=("B", "A"))
     ma, mb = (statistics.fmean(ta) if ta else None), (statistics.fmean(tb) if tb else None)
     mem_a, mem_b = _rss(x), _rss(y)
-    mem = stats.differ(mem_a, mem_b, threshold=threshold, floor=stats.memory_floor(mem_a, mem_b))
+    mem = stats.differ(mem_a, mem_b, threshold=threshold, floor=stats.memory_floor(mem_a, mem_b),
+                       min_runs=1)
     ca, cb = x.resources.core_s, y.resources.core_s
-    shaky = {"a": stability.problems(x), "b": stability.problems(y)}
     return Row(
         combination=name,
         contended={"a": stability.contended(x), "b": stability.contended(y)},
@@ -121,8 +136,10 @@ def _row(x: Result, y: Result, name: str, threshold: float) -> Row:
         a=Side(ma, x.stddev, len(ta), max(mem_a) if mem_a else None, ca),
         b=Side(mb, y.stddev, len(tb), max(mem_b) if mem_b else None, cb),
         time_change=(mb / ma - 1) if ma and mb is not None else None,
-        speed=_word(speed, "faster", "slower"),
+        speed=speed.word,
         speed_method=speed.method,
+        speed_text=conclusion.text(speed),
+        speed_confidence=speed.confidence,
         memory_change=(max(mem_b) / max(mem_a) - 1) if mem_a and mem_b else None,
         memory=_word(mem, "less memory", "more memory"),
         memory_method=mem.method,
@@ -160,30 +177,14 @@ def side_time(side: Side) -> str:
     return f"{units.mean_sd(side.mean, side.stddev)} (n={side.n})"
 
 
-def _unreliable(row: Row) -> str:
-    """``; unreliable: B ran contended`` (or is unstable) when a side cannot be trusted."""
-    busy = [k.upper() for k, v in row.contended.items() if v]
-    if busy:
-        return f"; unreliable: {' and '.join(busy)} ran contended (rerun on a quiet node)"
-    shaky = [k.upper() for k, v in row.unstable.items() if v]
-    if shaky:
-        return f"; unreliable: {' and '.join(shaky)} unstable (rerun with --repeat auto)"
-    return ""
-
-
 def row_texts(row: Row) -> dict[str, str]:
     """Every figure of a comparison row as text: the CLI and the TUI show these."""
     a, b = row.a, row.b
-    ratio = ""
-    ma, mb = units.number(a.mean), units.number(b.mean)
-    if ma and mb and row.speed in ("faster", "slower"):
-        r = ma / mb
-        ratio = f", {units.times(r)} faster" if r >= 1 else f", {units.times(1 / r)} slower"
     return {
         "time_a": side_time(a),
         "time_b": side_time(b),
         "time_change": units.change(row.time_change),
-        "speed": row.speed + ratio + _unreliable(row),
+        "speed": row.speed_text or row.speed,
         "memory_a": units.memory(a.peak_rss_bytes),
         "memory_b": units.memory(b.peak_rss_bytes),
         "memory_change": units.change(row.memory_change),

@@ -2,14 +2,16 @@
 
 Reads a summary's ``results[]``: one series per combination (and per value of
 the other swept axes).  Every pair of lines is judged at every point they
-share: a *verdict* — ``faster``, ``slower``, ``tie`` or ``unstable`` — decided
-by ``qtui.analysis.stats.differ`` on the repeats' per-step times (the same rule as
-``qtui compare`` and the recommendation), ``unstable`` when either point is
-(``qtui.analysis.stability``: contended, outliers, a slow tail, a wide spread).  The verdicts are stored per axis (``sweep.<axis>.verdicts[]``:
-``a``, ``b``, ``axis``, ``point``, ``verdict``, ``ratio``, ``confidence``,
-``method``), and the crossover sentences are written from them only: "at every
-… measured" only when every point says so, ties and unstable points named,
-and single runs say their uncertainty is unknown.
+share: a *verdict* — ``faster``, ``slower``, ``tie``, ``unstable`` or
+``too few`` — the conclusion of ``qtui.analysis.conclusion.judge`` on the
+repeats' per-step times (``qtui.analysis.stats.differ`` after the stability
+checks: the same conclusion ``qtui compare`` and the recommendation reach),
+``unstable`` when either point is (``qtui.analysis.stability``: contended,
+outliers, a slow tail, a wide spread), ``too few`` under 3 runs a side.  The
+verdicts are stored per axis (``sweep.<axis>.verdicts[]``: ``a``, ``b``,
+``axis``, ``point``, ``verdict``, ``ratio``, ``confidence``, ``method``), and
+the crossover sentences are written from them only: "at every … measured"
+only when every point says so, ties, unstable and too-few points named.
 
 Node types (``qtui.core.node_types``: CPU model and logical cores).  A crossover
 across different machines is not a crossover.  Each verdict lists the node
@@ -27,7 +29,8 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from qtui.analysis import stability, stats
+from qtui.analysis import conclusion, stability, stats
+from qtui.analysis.conclusion import FASTER, MORE_RUNS, SLOWER, TIE, TOO_FEW, UNSTABLE, Conclusion
 from qtui.analysis.stability import contended
 from qtui.core import node_types
 from qtui.core.parameters import label, varying_parameters
@@ -66,7 +69,8 @@ def series(results: list[Result], axis: str) -> dict[str, list[SweepPoint]]:
             )
         )
     for points in lines.values():
-        points.sort(key=lambda pt: pt.x)  # type: ignore[arg-type,return-value]
+        # mixed types sort apart (threads 0 and "auto" in one session): no TypeError
+        points.sort(key=lambda pt: (str(type(pt.x)), pt.x))  # type: ignore[arg-type,return-value]
     return lines
 
 
@@ -76,15 +80,16 @@ def swept_axes(results: list[Result]) -> list[str]:
     return [name for name, (f, _, _) in AXES.items() if f in fields]
 
 
-def point_verdict(a: SweepPoint, b: SweepPoint) -> stats.Verdict:
-    """Is line a's point faster (-1) or slower (+1) than line b's at the same x?"""
+def _problems(pt: SweepPoint) -> list[str]:
+    """The point's stability problem, as the conclusion reads it."""
+    return ["contended"] if pt.contended else ["unstable"] if pt.unstable else []
+
+
+def point_verdict(a: SweepPoint, b: SweepPoint) -> Conclusion:
+    """Is line a's point faster or slower than line b's at the same x?"""
     va = _floats(a.values) or [float(a.time_per_step or 0.0)]
     vb = _floats(b.values) or [float(b.time_per_step or 0.0)]
-    v = stats.differ(vb, va)  # direction: +1 when a is higher than b, i.e. slower
-    return v
-
-
-_WORDS = {-1: "faster", 1: "slower", 0: "tie"}
+    return conclusion.judge(va, vb, _problems(a), _problems(b))
 
 #: The verdict of a point whose two sides were measured on different node types.
 HETEROGENEOUS = "heterogeneous"
@@ -99,13 +104,11 @@ def point_types(a: SweepPoint, b: SweepPoint) -> list[str]:
     return node_types.spanned([a, b])
 
 
-def verdict_word(a: SweepPoint, b: SweepPoint, v: stats.Verdict) -> str:
-    """The verdict's word: ``heterogeneous`` first, then ``unstable``, then the rule's."""
+def verdict_word(a: SweepPoint, b: SweepPoint, v: Conclusion) -> str:
+    """The verdict's word: ``heterogeneous`` first, then the conclusion's."""
     if len(point_types(a, b)) > 1:
         return HETEROGENEOUS
-    if a.unstable or b.unstable:
-        return "unstable"
-    return _WORDS[v.direction]
+    return v.word
 
 
 def verdicts(lines: dict[str, list[SweepPoint]], axis: str) -> list[Verdict]:
@@ -118,10 +121,7 @@ def verdicts(lines: dict[str, list[SweepPoint]], axis: str) -> list[Verdict]:
             if b is None:
                 continue
             v = point_verdict(a, b)
-            if v.p_value is not None:
-                confidence: float | None = round(1 - v.p_value, 4)
-            else:
-                confidence = stats.CONFIDENCE if v.confident and v.direction else None
+            confidence = None if v.confidence is None else round(v.confidence, 4)
             ta, tb = a.time_per_step, b.time_per_step
             out.append(Verdict(
                 a=la, b=lb, axis=axis, point=a.x, verdict=verdict_word(a, b, v),
@@ -129,6 +129,12 @@ def verdicts(lines: dict[str, list[SweepPoint]], axis: str) -> list[Verdict]:
                 confidence=confidence, method=v.method, node_types=point_types(a, b),
             ))
     return out
+
+
+def _n(v: Verdict) -> int:
+    """The smaller run count of a too-few verdict (its method says ``(n=2)``)."""
+    digits = v.method.rpartition("n=")[2].rstrip(")")
+    return int(digits) if digits.isdigit() else 1
 
 
 def _xs(axis: str, xs: list[Any]) -> str:
@@ -183,26 +189,26 @@ def _pair_sentence(la: str, lb: str, vs: list[Verdict], axis: str) -> str | None
     if len(vs) < 2:
         return None
     xs = [v.point for v in vs]
-    tied = [v.point for v in vs if v.verdict == "tie"]
-    unstable = [v.point for v in vs if v.verdict == "unstable"]
-    decided = [(v.point, v.verdict) for v in vs if v.verdict in ("faster", "slower")]
-    caveat = ""
-    if any(v.confidence is None and v.verdict != "unstable" for v in vs):
-        caveat = (
-            f" (single runs: a difference under {stats.SINGLE_RUN_THRESHOLD:.0%} counts as"
-            " noise, and the uncertainty is unknown; use --repeat 3 for a test)"
-        )
+    tied = [v.point for v in vs if v.verdict == TIE]
+    unstable = [v.point for v in vs if v.verdict == UNSTABLE]
+    few = [v for v in vs if v.verdict == TOO_FEW]
+    decided = [(v.point, v.verdict) for v in vs if v.verdict in (FASTER, SLOWER)]
     rest = ""
     if tied and decided:
         rest += f"; within the noise at {_xs(axis, tied)}"
     if unstable:
         rest += (f"; unstable at {_xs(axis, unstable)} (contended or noisy repeats:"
                  " see the unstable results)")
+    if few:
+        n = min(_n(v) for v in few)
+        where = (f"every {unit} measured" if len(few) == len(vs)
+                 else _xs(axis, [v.point for v in few]))
+        rest += f"; {stats.too_few_text(n)} at {where}: {MORE_RUNS}"
     if not decided:
         if tied:
             where = f"every {unit} measured" if len(tied) == len(vs) else _xs(axis, tied)
-            return f"{la} and {lb} are within the noise of each other at {where}{rest}{caveat}."
-        return f"{la} and {lb} cannot be told apart{rest}{caveat}."
+            return f"{la} and {lb} are within the noise of each other at {where}{rest}."
+        return f"{la} and {lb} cannot be told apart{rest}."
     changes = [
         (decided[i], decided[i + 1])
         for i in range(len(decided) - 1)
@@ -211,16 +217,15 @@ def _pair_sentence(la: str, lb: str, vs: list[Verdict], axis: str) -> str | None
     if not changes:
         word = decided[0][1]
         if len(decided) == len(vs):
-            return (f"{la} is {word} than {lb} at every {unit} measured ({xs[0]}–{xs[-1]})"
-                    f"{caveat}.")
+            return f"{la} is {word} than {lb} at every {unit} measured ({xs[0]}–{xs[-1]})."
         where = _xs(axis, [x for x, _ in decided])
-        return f"{la} is {word} than {lb} at {where}{rest}{caveat}."
+        return f"{la} is {word} than {lb} at {where}{rest}."
     (x0, _), (x1, w1) = changes[0]
     parts = [f"{la} is {decided[0][1]} than {lb} up to {at(axis, x0)}",
              f"from {at(axis, x1)} it is {w1}"]
     for (_, _), (xn, wn) in changes[1:]:
         parts.append(f"and from {at(axis, xn)} {wn} again")
-    return "; ".join(parts) + rest + caveat + "."
+    return "; ".join(parts) + rest + "."
 
 
 def analyse(results: list[Result]) -> dict[str, SweepAxis]:

@@ -5,17 +5,27 @@ cheapest (core-seconds: what the run costs on a shared node) and the leanest
 (peak RSS) combination, each with its evidence and uncertainty, from the
 summary's ``results[]`` entries.
 
-Ties.  Another combination is *tied* with the winner when
-``qtui.analysis.stats.differ`` (the one rule, shared with ``qtui compare`` and the
-sweep crossovers) finds no difference between their repeats: Welch's t-test
-at α = 0.05 with repeats on both sides, the 95 % prediction interval with
-repeats on one side, a 10 % threshold between single runs (then the text
-says the uncertainty is unknown and suggests ``--repeat 3``).  Peak memory
-uses the same rule with its floor (max(4 MiB, 2 %)).
+The words are the verdicts'.  Each pick is the conclusion of
+``qtui.analysis.conclusion.judge`` (``qtui.analysis.stats.differ``, the one
+rule, after ``qtui.analysis.stability``) on the lowest combination against
+the next, the same conclusion ``qtui compare`` and the sweep verdicts reach
+on the same samples, written by ``conclusion.text``:
 
-A time or core-seconds pick that involves a contended combination (some run
-trained while other processes kept the node busy) says so and is marked
-unreliable; peak memory does not depend on the neighbours.
+* ``faster``: a winner, with its ratio to the next and the confidence;
+* ``tie``: no winner: the combinations tied within the noise are named;
+* ``unstable``: "no winner: unstable (contended / outliers / …)" with the
+  remedy.  A contended or unstable combination is never declared a winner;
+* ``too few``: "too few runs to tell (n=2)" while either side has fewer than
+  3 runs.  That holds for one run on each side too: a single-run gap, even a
+  large one, is not a verdict (the stability checks need 3 runs, and single
+  runs on a loaded node have differed 4.7×), so a plain ``qtui run`` says so
+  and asks for ``--repeat 3``.  The results table still shows every time.
+
+The runner-up is named only when its own conclusion against the one after it
+is ``faster`` (a 0.09 % gap names no runner-up).  Peak memory (leanest) is
+judged by ``stats.differ_memory``: nearly deterministic, not read by the
+stability checks, so single runs count and its floor (max(4 MiB, 2 %))
+decides.
 
 Node types.  A timing says how fast a combination is *on the machine it ran
 on*; comparing a run on one CPU model with a run on another compares the
@@ -29,10 +39,11 @@ compared only with results measured on the same mix.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from qtui.analysis import stability, stats
+from qtui.analysis import conclusion, stability
+from qtui.analysis.conclusion import FASTER, TIE, Conclusion
 from qtui.analysis.stability import contended
 from qtui.core import node_types, units
 from qtui.core.parameters import varying_parameters, where
@@ -46,7 +57,7 @@ class _Item:
     sd: float | None
     values: list[float]
     contended: bool = False
-    unstable: bool = False
+    problems: list[str] = field(default_factory=list)
 
     @property
     def n(self) -> int:
@@ -65,7 +76,7 @@ def _time_items(results: list[Result]) -> list[_Item]:
     return [
         _Item(
             _label(r), float(r.mean), units.number(r.stddev), _floats(r.times),
-            contended(r), stability.unstable(r),
+            contended(r), stability.problems(r),
         )
         for r in results
         if r.mean is not None and units.number(r.mean) is not None
@@ -85,6 +96,7 @@ def _core_items(results: list[Result]) -> list[_Item]:
                 units.number(res.core_s_stddev),
                 _floats(res.core_s_values) or [float(res.core_s)],
                 contended(r),
+                stability.problems(r),
             )
         )
     return out
@@ -100,11 +112,27 @@ def _memory_items(results: list[Result]) -> list[_Item]:
     return out
 
 
-def verdict(a: _Item, b: _Item, *, memory: bool = False) -> stats.Verdict:
-    """The one rule, applied to two combinations' repeats."""
-    if memory:
-        return stats.differ_memory(a.values, b.values)
-    return stats.differ(a.values, b.values)
+def verdict(a: _Item, b: _Item, *, memory: bool = False) -> Conclusion:
+    """The conclusion on two combinations: the one rule, after the stability checks."""
+    return conclusion.judge(a.values, b.values, a.problems, b.problems, memory=memory,
+                            names=(a.label, b.label))
+
+
+#: The direction words per criterion (lower, higher).
+_WORDS = {
+    "fastest": ("faster", "slower"),
+    "cheapest": ("cheaper", "dearer"),
+    "leanest": ("leaner", "heavier"),
+}
+
+
+def _figure(item: _Item, fmt: Any, memory: bool) -> str:
+    """``2.100 s ± 0.050 s, n=3``: the figure a pick rests on."""
+    if not memory and item.n >= 2 and item.sd is not None:
+        value = units.mean_sd(item.value, item.sd, None if fmt is units.seconds else fmt)
+    else:
+        value = fmt(item.value)
+    return f"{value}, n={item.n}"
 
 
 def _pick(criterion: str, items: list[_Item], fmt: Any, memory: bool = False) -> Pick | None:
@@ -112,54 +140,61 @@ def _pick(criterion: str, items: list[_Item], fmt: Any, memory: bool = False) ->
         return None
     ranked = sorted(items, key=lambda i: i.value)
     best = ranked[0]
-    ties = [i.label for i in ranked[1:] if not verdict(best, i, memory=memory).differs]
-    runner = ranked[1] if len(ranked) > 1 else None
-    margin = runner.value / best.value if runner and best.value > 0 else None
-    unc = None if memory else (best.sd if best.n >= 2 else None)
-    compared = ranked[: 2 + len(ties)]
-    busy = [i.label for i in compared if i.contended and not memory]
-    shaky = [i.label for i in compared if i.unstable and not i.contended and not memory]
+    fig = {i.label: _figure(i, fmt, memory) for i in ranked}
+    if len(ranked) == 1:
+        return Pick(criterion=criterion, winner=best.label, value=best.value,
+                    evidence=f"{best.label} ({fig[best.label]}); the only combination measured.")
+    nxt = ranked[1]
+    c = verdict(best, nxt, memory=memory)
+    lower, higher = _WORDS[criterion]
+    ties = [i.label for i in ranked[1:] if verdict(best, i, memory=memory).word == TIE]
+    runner = None
+    if c.word == FASTER:
+        than = f"than {nxt.label} ({fig[nxt.label]})"
+        evidence = (f"{best.label} ({fig[best.label]}), "
+                    f"{conclusion.text(c, lower=lower, higher=higher, than=than)}")
+        runner, tail = _runner_up(ranked, fig, memory, lower, higher)
+        evidence += tail
+    elif c.word == TIE:
+        named = [f"{label} ({fig[label]})" for label in [best.label, *ties]]
+        both = ", ".join(named[:-1]) + f" and {named[-1]}"
+        evidence = f"no winner: {both}: {conclusion.text(c)}"
+    else:
+        evidence = (f"{best.label} ({fig[best.label]}) against {nxt.label} ({fig[nxt.label]}):"
+                    f" {conclusion.text(c)}")
+    compared = [best, nxt]
     return Pick(
-        contended=busy,
-        unstable=shaky,
+        contended=[i.label for i in compared if i.contended and not memory],
+        unstable=[i.label for i in compared if i.problems and not i.contended and not memory],
         criterion=criterion,
-        winner=best.label,
+        winner=best.label if c.word == FASTER else "",
+        verdict=c.word,
+        confidence=c.confidence,
         value=best.value,
-        uncertainty=unc,
-        tied_with=ties,
-        runner_up=runner.label if runner else None,
-        margin=margin,
-        method=verdict(best, runner, memory=memory).method if runner else "",
-        evidence=_evidence(best, runner, ties, fmt, memory) + _contended_text(busy, shaky),
+        uncertainty=None if memory else (best.sd if best.n >= 2 else None),
+        tied_with=ties if c.word == TIE else [],
+        runner_up=runner,
+        margin=c.ratio,
+        method=c.method,
+        evidence=evidence.rstrip(".") + ".",
     )
 
 
-def _evidence(best: _Item, runner: _Item | None, ties: list[str], fmt: Any, memory: bool) -> str:
-    text = f"{best.label}: {fmt(best.value)}"
-    if not memory:
-        if best.n >= 2 and best.sd is not None:
-            spread = units.mean_sd(best.value, best.sd, None if fmt is units.seconds else fmt)
-            text = f"{best.label}: {spread} over {best.n} runs"
-        else:
-            text += " (1 run: uncertainty unknown; use --repeat 3 or more)"
-    if runner is None:
-        return text + "; the only combination measured."
-    if ties:
-        return text + f"; tied within the noise with {', '.join(ties)}."
-    ratio = runner.value / best.value if best.value else float("inf")
-    return text + f"; next is {runner.label} at {fmt(runner.value)} ({units.times(ratio)})."
-
-
-def _contended_text(busy: list[str], shaky: list[str]) -> str:
-    text = ""
-    if busy:
-        text += (
-            f" Unreliable: {', '.join(busy)} ran contended (other processes kept the node busy);"
-            " rerun on a quiet node."
-        )
-    if shaky:
-        text += f" Unreliable: {', '.join(shaky)} unstable (see the unstable results)."
-    return text
+def _runner_up(
+    ranked: list[_Item], fig: dict[str, str], memory: bool, lower: str, higher: str
+) -> tuple[str | None, str]:
+    """The runner-up (``ranked[1]``) and its words: named only when it, too, is told
+    apart from the one after it."""
+    if len(ranked) < 3:
+        return ranked[1].label, ""
+    second, third = ranked[1], ranked[2]
+    c = verdict(second, third, memory=memory)
+    if c.word == FASTER:
+        than = f"than {third.label} ({fig[third.label]})"
+        return second.label, (f"; runner-up {second.label},"
+                              f" {conclusion.text(c, lower=lower, higher=higher, than=than)}")
+    return None, (f"; no runner-up: {second.label} against {third.label}:"
+                  f" {conclusion.text(c)}")
 
 
 def _core_s(value: Any) -> str:
@@ -220,18 +255,25 @@ _TITLES = {
 }
 
 
-def _pick_lines(picks: Recommendation | PickGroup | NodeTypePicks, prefix: str = "") -> list[str]:
+def _pick_lines(
+    picks: Recommendation | PickGroup | NodeTypePicks, prefix: str = ""
+) -> list[tuple[str, str]]:
     out = []
     for key, title in _TITLES.items():
         pick = getattr(picks, key)
         if pick is not None and pick.evidence:
-            out.append(f"{prefix}{title}: {pick.evidence}")
+            out.append((f"{prefix}{title}: {pick.evidence}", pick.verdict))
     return out
 
 
 def describe(rec: Recommendation | None) -> list[str]:
     """One line per pick (per group in a sweep, per node type on mixed nodes), for the
     console, Markdown, HTML and the TUI."""
+    return [line for line, _ in described(rec)]
+
+
+def described(rec: Recommendation | None) -> list[tuple[str, str]]:
+    """``describe``'s lines, each with its pick's verdict (the TUI marks ties by it)."""
     if rec is None:
         return []
     lines = _describe(rec, "")
@@ -245,7 +287,7 @@ def per_node_type(rec: Recommendation | None) -> bool:
     return rec is not None and bool(rec.node_types)
 
 
-def _describe(rec: Recommendation | NodeTypePicks, where_run: str) -> list[str]:
+def _describe(rec: Recommendation | NodeTypePicks, where_run: str) -> list[tuple[str, str]]:
     lines = _pick_lines(rec, f"{where_run}: " if where_run else "")
     for group in rec.groups:
         at = where(group.parameters)

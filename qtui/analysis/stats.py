@@ -7,6 +7,15 @@ sets of numbers.
 
 The rule (α = 0.05, two-sided):
 
+* **fewer than ``MIN_RUNS`` (3) runs on a side:** *too few runs to tell*, the
+  verdict says so with the smaller n ("too few runs to tell (n=2)").  Below
+  three runs ``qtui.analysis.stability`` cannot see outliers, a slow tail or a
+  spread, so "an unstable result never wins" could not be kept; Welch's test
+  with 1–2 degrees of freedom calls a 6× gap a tie; and single runs have no σ
+  at all (on a loaded node identical single runs have differed 4.7×).  This
+  holds for n=1 on both sides too: a single-run gap, however large, is not a
+  verdict.  Timings (time, core-seconds) use it; peak memory passes
+  ``min_runs=1`` (below).
 * **both sides have ≥ 2 repeats:** Welch's t-test (unequal variances,
   Welch–Satterthwaite degrees of freedom).  p < α → they differ.
 * **one side has ≥ 2 repeats, the other 1:** the single value is compared with
@@ -18,9 +27,10 @@ The rule (α = 0.05, two-sided):
   of the same run commonly differ by several percent.  The words say "single
   runs" and ask for ``--repeat 3``.
 
-A ``floor`` (absolute) below which a difference is never called real is used
-for peak memory, which is nearly deterministic: ``memory_floor`` gives
-max(4 MiB, 2 % of the smaller value).
+The last two rules are reached only with ``min_runs`` below 3, which peak
+memory uses: it is nearly deterministic and not what the stability checks
+read, so a ``floor`` (absolute) below which a difference is never called real
+decides instead: ``memory_floor`` gives max(4 MiB, 2 % of the smaller value).
 
 Student's t distribution is computed here (the regularised incomplete beta
 function, Numerical Recipes' continued fraction) rather than with scipy:
@@ -39,6 +49,8 @@ from dataclasses import dataclass
 ALPHA = 0.05
 CONFIDENCE = 1 - ALPHA
 SINGLE_RUN_THRESHOLD = 0.10
+#: Fewer runs than this on a side: too few to tell (timings).
+MIN_RUNS = 3
 MEMORY_FLOOR_FRACTION = 0.02
 MEMORY_FLOOR_BYTES = 4 * 1024 * 1024
 
@@ -53,13 +65,17 @@ class Verdict:
     ``direction`` is +1 when b is higher than a, -1 when lower, 0 when no
     difference is shown.  ``method`` says which rule decided, in words.
     ``p_value`` is set for the t-test; ``confident`` is False whenever the
-    rule could not give a confidence level (single runs, nothing measured).
+    rule could not give a confidence level (too few runs, single runs,
+    nothing measured).  ``too_few`` is set when a side had fewer than
+    ``min_runs`` runs (``n`` the smaller count).
     """
 
     direction: int
     method: str
     p_value: float | None = None
     confident: bool = True
+    too_few: bool = False
+    n: int = 0
 
     @property
     def differs(self) -> bool:
@@ -162,39 +178,49 @@ def _clean(values: Sequence[float] | None) -> list[float]:
     return out
 
 
+def too_few_text(n: int) -> str:
+    """The words of the too-few verdict: ``too few runs to tell (n=2)``."""
+    return f"too few runs to tell (n={n})"
+
+
 def differ(
     a: Sequence[float] | None,
     b: Sequence[float] | None,
     *,
     threshold: float = SINGLE_RUN_THRESHOLD,
     floor: float = 0.0,
+    min_runs: int = MIN_RUNS,
 ) -> Verdict:
     """Do samples ``a`` and ``b`` differ?  See the module docstring for the rule."""
     xa, xb = _clean(a), _clean(b)
     if not xa or not xb:
         return Verdict(0, NOT_MEASURED, confident=False)
+    n = min(len(xa), len(xb))
+    if n < min_runs:
+        return Verdict(0, too_few_text(n), confident=False, too_few=True, n=n)
     ma, mb = statistics.fmean(xa), statistics.fmean(xb)
     diff = mb - ma
     if diff == 0:
-        return Verdict(0, "identical", confident=len(xa) >= 2 and len(xb) >= 2)
+        return Verdict(0, "identical", confident=len(xa) >= 2 and len(xb) >= 2, n=n)
     sign = 1 if diff > 0 else -1
     if abs(diff) <= floor:
-        return Verdict(0, "below the noise floor")
+        return Verdict(0, "below the noise floor", n=n)
     if len(xa) >= 2 and len(xb) >= 2:
         _, _, p = welch(xa, xb)
-        return Verdict(sign if p < ALPHA else 0, f"Welch t-test, p = {p:.3g}", p_value=p)
+        return Verdict(sign if p < ALPHA else 0, f"Welch t-test, p = {p:.3g}", p_value=p, n=n)
     if len(xa) >= 2 or len(xb) >= 2:
         many, one = (xa, xb[0]) if len(xa) >= 2 else (xb, xa[0])
-        n, m, s = len(many), statistics.fmean(many), statistics.stdev(many)
-        half = t_quantile(1 - ALPHA / 2, n - 1) * s * math.sqrt(1 + 1 / n)
+        k, m, s = len(many), statistics.fmean(many), statistics.stdev(many)
+        half = t_quantile(1 - ALPHA / 2, k - 1) * s * math.sqrt(1 + 1 / k)
         outside = abs(one - m) > half
-        return Verdict(sign if outside else 0, f"95 % prediction interval of {n} repeats")
+        return Verdict(sign if outside else 0, f"95 % prediction interval of {k} repeats", n=n)
     smaller = min(abs(ma), abs(mb))
     rel = abs(diff) / smaller if smaller else math.inf
     return Verdict(
         sign if rel > threshold else 0,
         f"single runs, {threshold:.0%} threshold",
         confident=False,
+        n=n,
     )
 
 
@@ -206,4 +232,4 @@ def memory_floor(a: Sequence[float] | None, b: Sequence[float] | None) -> float:
 
 def differ_memory(a: Sequence[float] | None, b: Sequence[float] | None) -> Verdict:
     """``differ`` for peak memory (bytes), with the memory floor."""
-    return differ(a, b, floor=memory_floor(a, b))
+    return differ(a, b, floor=memory_floor(a, b), min_runs=1)

@@ -271,10 +271,15 @@ class Run(_Record):
 
 
 class Pick(_Record):
-    """One criterion's recommendation (``qtui.analysis.recommend``)."""
+    """One criterion's recommendation (``qtui.analysis.recommend``): ``verdict`` is the
+    conclusion on the lowest against the next (``qtui.analysis.conclusion``: faster,
+    tie, unstable, too few; empty in summaries written before it); ``winner`` is
+    empty unless it is ``faster``."""
 
     criterion: str = ""
     winner: str = ""
+    verdict: str = ""
+    confidence: Num = None
     value: Num = None
     uncertainty: Num = None
     tied_with: list[str] = []

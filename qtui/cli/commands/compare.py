@@ -11,7 +11,7 @@ import json
 import sys
 from typing import Any
 
-from qtui.analysis.comparison import ALPHA, DEFAULT_THRESHOLD, Comparison, compare, row_texts
+from qtui.analysis.comparison import DEFAULT_THRESHOLD, Comparison, compare, row_texts, rule_text
 from qtui.cli.commands.report import description
 from qtui.cli.errors import fail
 from qtui.store.loading import LoadError, load_summary
@@ -31,9 +31,7 @@ def print_comparison(result: Comparison, a_name: str, b_name: str) -> None:
         t = row_texts(row)
         line = Text("  time    ")
         line.append(f"{t['time_a']} → {t['time_b']}  {t['time_change']}  ")
-        line.append(t["speed"], style=styles.get(row.speed, ""))
-        if row.speed != "not measured":
-            line.append(f" ({row.speed_method})", style="dim")
+        line.append(t["speed"], style=styles.get(row.speed, ""))  # with its method
         console.print(line)
         mem = Text(f"  memory  {t['memory_a']} → {t['memory_b']}  {t['memory_change']}  ")
         mem.append(row.memory, style=styles.get(row.memory, ""))
@@ -45,11 +43,7 @@ def print_comparison(result: Comparison, a_name: str, b_name: str) -> None:
             console.print()
             console.print(Text(f"{label}: {', '.join(items)}"))
     console.print()
-    console.print(Text(
-        f"faster/slower: α = {ALPHA} (Welch t-test with repeats on both sides, else a 95 % "
-        f"prediction interval, else a {result.threshold:.0%} threshold); see qtui compare --help",
-        style="dim",
-    ))
+    console.print(Text(f"{rule_text(result.threshold)}; see qtui compare --help", style="dim"))
 
 
 def comparison_doc() -> str | None:
@@ -61,7 +55,7 @@ def comparison_doc() -> str | None:
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "compare",
-        help="compare two summaries per combination: faster, slower or no significant change",
+        help="compare two summaries per combination: faster, slower, tie, unstable or too few runs",
         description=description(comparison_doc()),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -72,7 +66,7 @@ def register(subparsers: Any) -> None:
         type=float,
         default=DEFAULT_THRESHOLD,
         metavar="FRACTION",
-        help="with one run on each side, the relative change that counts (default 0.10)",
+        help="peak memory with one run on each side: the relative change that counts (default 0.10)",
     )
     p.add_argument("--json", action="store_true", help="print the comparison as JSON")
     p.add_argument(

@@ -1,4 +1,4 @@
-"""A past session (A) against the current one (B): per combination, faster/slower/no change.
+"""A past session (A) against the current one (B): per combination, the time verdict.
 
 Same data and verdict rules as ``qtui compare`` (``qtui.analysis.comparison``), so the
 screen and the CLI never disagree.
@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from qtui.analysis.comparison import Side, compare
+from qtui.analysis.comparison import Side, compare, row_texts, rule_text
 from qtui.core import units
 from qtui.core.summary_schema import Summary
 
@@ -45,10 +45,7 @@ class ComparisonScreen(Screen[None]):
         for label, items in (("only in A", r.only_in_a), ("only in B", r.only_in_b)):
             if items:
                 lines.append(f"{label}: {', '.join(items)}")
-        lines.append(
-            f"verdicts: α = {r.alpha} (Welch t-test with repeats on both sides, else a 95 % "
-            f"prediction interval, else a {r.threshold:.0%} threshold)"
-        )
+        lines.append(rule_text(r.threshold))
         yield Static(Text("\n".join(lines)), id="cmp-title")
         yield DataTable(cursor_type="row", zebra_stripes=True, id="cmp-table")
         yield Footer()
@@ -63,7 +60,7 @@ class ComparisonScreen(Screen[None]):
                 Text(_time(row.a)),
                 Text(_time(row.b)),
                 Text(units.change(row.time_change)),
-                Text(row.speed, style=_STYLES.get(row.speed, "")),
+                Text(row_texts(row)["speed"], style=_STYLES.get(row.speed, "")),
                 Text(f"{units.memory(row.a.peak_rss_bytes)} → {units.memory(row.b.peak_rss_bytes)}"),
                 Text(row.memory, style=_STYLES.get(row.memory, "")),
             )

@@ -3,7 +3,7 @@
 The lines are ``qtui.analysis.recommend.describe``'s, the same as the console and the
 Markdown export: fastest, cheapest (core-seconds) and leanest (peak RSS), each
 with its evidence and uncertainty; within a sweep, per sweep point.  A pick
-tied with others within the noise is flagged ``≈ tie``; a combination that is
+whose verdict is a tie is flagged ``≈ tie``; a combination that is
 fast by burning many cores (more than ``BURN_CORES`` in use) is named below
 with ``!``, the same mark the results table puts in its Cores column.
 """
@@ -13,7 +13,9 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from qtui.analysis.recommend import describe
+from qtui.analysis.conclusion import TIE
+from qtui.analysis.recommend import described
+from qtui.analysis.thread_choice import choose
 from qtui.core import units
 from qtui.core.summary_schema import Recommendation, Result
 from qtui.report.results import BURN_CORES, BURN_MARK
@@ -50,7 +52,8 @@ class RecommendationPanel(LivePanel, Static):
         self.update_data(recommendation, combos)
 
     def update_data(self, recommendation: Recommendation | None, results: list[Result]) -> None:
-        self.lines = describe(recommendation)
+        lines = described(recommendation)
+        self.lines = [line for line, _ in lines]
         text = Text()
         if not self.lines:
             text.append(
@@ -58,14 +61,14 @@ class RecommendationPanel(LivePanel, Static):
                 "are named here as runs finish.",
                 style="dim",
             )
-        for i, line in enumerate(self.lines):
+        for i, (line, verdict) in enumerate(lines):
             if i:
                 text.append("\n")
             where, rest = "", line
             if line.startswith("At "):
                 where, _, rest = line[3:].partition(": ")
             title, _, evidence = rest.partition(": ")
-            if "tied within the noise" in evidence:
+            if verdict == TIE:
                 text.append("≈ tie ", style="bold reverse")
             if where:
                 text.append(f"{where} · ", style="dim")
@@ -78,4 +81,7 @@ class RecommendationPanel(LivePanel, Static):
                 f"{label} keeps {units.cores(cores)} cores busy while it trains: fast by burning "
                 "cores — compare core-seconds (Cheapest)."
             )
+        for choice in choose(results):  # a sweep over --threads: how many each should get
+            text.append("\nthreads ", style="bold")
+            text.append(choice.sentence)
         self.update(text)
