@@ -21,8 +21,8 @@ from typing import Any
 
 import msgspec
 
+from qtui.core import cpu_fit, node_types
 from qtui.core import events as ev
-from qtui.core import node_types
 from qtui.core.parameters import (
     WORKLOAD_KNOBS,
     combo_key,
@@ -32,6 +32,7 @@ from qtui.core.parameters import (
     varying_parameters,
 )
 from qtui.core.summary_schema import (
+    Cpus,
     DeviceUse,
     Metric,
     Quantum,
@@ -137,6 +138,7 @@ class RunRecord:
             import_s=self.started.get("import_s"),
             build_s=self.started.get("build_s"),
             threadpools=self.result.get("threadpools") or self.started.get("threadpools", []),
+            cpus=self.cpus(),
             result=msgspec.convert(result, RunResult) if result else None,
             quantum=msgspec.convert(quantum, Quantum) if quantum else None,
             asked=dict(self.asked) or None,
@@ -149,6 +151,11 @@ class RunRecord:
             logged={k: list(v) for k, v in self.logged.items()},
             **self._placement(),
         )
+
+    def cpus(self) -> Cpus | None:
+        """The CPUs it may use and whether its pools fit them (``qtui.core.cpu_fit``)."""
+        pools = self.result.get("threadpools") or self.started.get("threadpools") or []
+        return cpu_fit.fit(self.started.get("cpus"), pools)
 
     def error_record(self) -> RunError | None:
         """How the run ended when it did not finish (None while it runs or once it finished)."""
@@ -367,6 +374,7 @@ class SessionSummary:
             **_stats([float(x["train_s"]) for x in res]),
             resources=_resources(res),
             contended_runs=sum(1 for x in res if x.get("contended")),
+            **_thread_fit(recs),
             loss_kind=loss_kind(params),
             epoch_losses=[list(r.epoch_losses) for r in done],
             metrics=_metrics(res),
@@ -414,6 +422,18 @@ def drop_unused(params: dict[str, Any], used: Iterable[str]) -> dict[str, Any]:
     (``Workload.params_used``; qtui's own run controls always stay)."""
     keep = set(used)
     return {k: v for k, v in params.items() if k not in WORKLOAD_KNOBS or k in keep}
+
+
+def _thread_fit(recs: list[RunRecord]) -> dict[str, Any]:
+    """``oversubscribed_runs``, ``threads_advice`` (the fewest CPUs free among them) and
+    ``threads_auto`` (what ``--threads auto`` chose) of a combination's runs."""
+    fits = [c for c in (r.cpus() for r in recs) if c is not None]
+    over = [c for c in fits if c.oversubscribed]
+    return {
+        "oversubscribed_runs": len(over),
+        "threads_advice": min((c.free for c in over if c.free is not None), default=None),
+        "threads_auto": [c.threads_auto for c in fits if c.threads_auto is not None],
+    }
 
 
 def _resources(res: list[dict[str, Any]]) -> Resources:

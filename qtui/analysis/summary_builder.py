@@ -16,6 +16,7 @@ import datetime as _dt
 from qtui.analysis.crossovers import analyse
 from qtui.analysis.fold import SessionSummary
 from qtui.analysis.recommend import recommend
+from qtui.analysis.thread_choice import choose
 from qtui.core import node_types
 from qtui.core.summary_schema import Refusal, Summary
 
@@ -40,6 +41,7 @@ def document(summary: SessionSummary) -> Summary:
         results=results,
         recommendation=recommend(results),
         sweep=analyse(results),
+        thread_choice=choose(results),
         refused=[Refusal(**{k: str(r.get(k) or "") for k in ("device", "diff_method", "reason")})
                  for r in summary.refused],
         runs=runs,

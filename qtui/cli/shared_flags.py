@@ -29,7 +29,8 @@ WORKLOAD_FLAGS: tuple[tuple[str, str, str], ...] = (
     ("--lr", "lr", "SGD learning rate (a positive number)"),
     ("--qubits", "qubits", "qubits in the circuit (the classical layers widen to match)"),
     ("--layers", "layers", "repeats of the entangling + RY block"),
-    ("--threads", "threads", "OMP/torch threads in the child (0 = library defaults)"),
+    ("--threads", "threads", "every thread pool in the child: OpenMP (lightning's too), "
+     "MKL/OpenBLAS, torch (0 = library defaults)"),
     ("--workload", "workload", "your own workload, module:function (see README)"),
 )
 

@@ -49,11 +49,15 @@ class WorkloadParams:
     # Sweep mode: stop after ``warmup + steps`` training steps (0 = run all epochs).
     steps: int = 0
     warmup: int = 0
-    # OMP_NUM_THREADS / torch threads in the child (0 = leave the defaults).
+    # OMP_NUM_THREADS / torch threads in the child (0 = leave the defaults;
+    # THREADS_AUTO = ``--threads auto``: what is free at the run's start).
     threads: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        d = asdict(self)
+        if self.threads == THREADS_AUTO:  # written as the word the user typed
+            d["threads"] = AUTO
+        return d
 
 
 @dataclass(frozen=True)
@@ -106,7 +110,10 @@ class RunSpec:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> RunSpec:
         known = set(WorkloadParams.__dataclass_fields__)
-        params = WorkloadParams(**{k: v for k, v in d.get("params", {}).items() if k in known})
+        given = {k: v for k, v in d.get("params", {}).items() if k in known}
+        if given.get("threads") == AUTO:
+            given["threads"] = THREADS_AUTO
+        params = WorkloadParams(**given)
         return cls(
             device=d["device"],
             diff_method=d["diff_method"],
@@ -140,6 +147,11 @@ BYTES_PER_SAMPLE = 2048
 BYTES_PER_AMPLITUDE = 16
 #: The most threads a child may be asked for, per logical CPU (oversubscription studies).
 THREADS_PER_CPU = 16
+#: ``--threads auto``: every pool gets the CPUs the run may use minus those other
+#: processes keep busy at its start, at least 1 (``qtui.core.cpu_fit``).  Held as
+#: this number in ``WorkloadParams.threads``, written as ``"auto"`` in every dict.
+AUTO = "auto"
+THREADS_AUTO = -1
 #: Runs per combination (--repeat): beyond this a session would only be a list in memory.
 MAX_REPEAT = 10_000
 #: Runs in one sweep (combinations x points x repeats), checked before they are listed.
@@ -374,7 +386,8 @@ def limit_help(field_name: str) -> str:
         "seed": f"0 to {SEED_MAX}: numpy's seeding takes 32 bits",
         "samples": f"2 to {max_samples()}: {samples_limit_why()}",
         "qubits": f"1 to {max_qubits()}: {qubit_limit_why()}",
-        "threads": f"at most {max_threads()}: {THREADS_PER_CPU} per logical CPU",
+        "threads": f"{AUTO} (the CPUs free at the run's start), or at most {max_threads()}: "
+        f"{THREADS_PER_CPU} per logical CPU",
         "repeat": f"1 to {MAX_REPEAT}",
     }
     return f"; {texts[field_name]}" if field_name in texts else ""
@@ -390,9 +403,17 @@ def _samples(s: str) -> int:
     )
 
 
-def _threads(name: str, s: str, minimum: int) -> int:
+def _threads(name: str, s: str | int, minimum: int) -> int:
+    """A thread count, or ``auto`` (``THREADS_AUTO``); a bad value's message says both."""
+    if s == THREADS_AUTO or (isinstance(s, str) and s.strip().lower() == AUTO):
+        return THREADS_AUTO
     why = f" ({THREADS_PER_CPU} per logical CPU)"
-    return parse_int(name, s, minimum=minimum, maximum=max_threads(), why_max=why)
+    try:
+        return parse_int(name, s, minimum=minimum, maximum=max_threads(), why_max=why)
+    except ConfigError as exc:
+        raise ConfigError(
+            name, f"{exc.detail}; or {AUTO}: the CPUs free at the run's start"
+        ) from None
 
 
 #: Per-field parsers used by both the CLI and the TUI form.  Each takes the raw

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Annotated, Any, ClassVar, Union
+from typing import Annotated, Any, ClassVar, Literal, Union
 
 import msgspec
 
@@ -120,7 +120,7 @@ class ParamsShape(msgspec.Struct):
     workload: str = ""
     steps: Count = 0
     warmup: Count = 0
-    threads: Count = 0
+    threads: Count | Literal["auto"] = 0
 
 
 class SpecShape(msgspec.Struct):
@@ -276,6 +276,17 @@ class RunLaunched(Event, tag="run_launched"):
     isolation: str = "process"
 
 
+class CpuBudget(msgspec.Struct, forbid_unknown_fields=False):
+    """The CPUs a run may use, read in its process at its start (``qtui.engine.cpu_budget``)."""
+
+    usable: Count = 0  # the smallest of the three below, at least 1
+    affinity: Count | None = None  # len(os.sched_getaffinity(0))
+    quota: Annotated[float, msgspec.Meta(ge=0.0, le=1e9)] | None = None  # cgroup cpu.max, in CPUs
+    slurm: Count | None = None  # SLURM_CPUS_PER_TASK
+    busy: Annotated[float, msgspec.Meta(ge=0.0, le=1e9)] = 0.0  # cores others kept busy then
+    threads: Count | None = None  # --threads auto: the pool size chosen; None otherwise
+
+
 class RunStarted(Event, tag="run_started"):
     """Emitted by the child once torch/pennylane are imported and the workload built."""
 
@@ -295,6 +306,8 @@ class RunStarted(Event, tag="run_started"):
     # Which workload parameters the workload reads (Workload.params_used); None: all
     # of them.  The others are not recorded as applied (qtui.summary).
     params_used: list[str] | None = None
+    # The CPUs the run may use, measured in its process at its start; None in older logs.
+    cpus: CpuBudget | None = None
 
     def __post_init__(self) -> None:
         check_shape(self.spec, SpecShape, "spec")

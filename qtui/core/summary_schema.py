@@ -163,6 +163,11 @@ class Result(_Record):
     relative: Num = None
     resources: Resources = msgspec.field(default_factory=Resources)
     contended_runs: Int = 0
+    #: Runs whose largest thread pool exceeded the CPUs free at their start, the
+    #: ``--threads`` that fits them, and the counts ``--threads auto`` chose (cpu_fit).
+    oversubscribed_runs: Int = 0
+    threads_advice: Int | None = None
+    threads_auto: list[Int] = []
     steps: Int | None = None
     time_per_step: Num = None
     accuracy: Num = None
@@ -228,6 +233,20 @@ class ScriptEnd(_Record):
     loss_points: Int = 0
 
 
+class Cpus(_Record):
+    """The CPUs a run may use and whether its pools fit them (``qtui.core.cpu_fit``)."""
+
+    usable: Int | None = None
+    affinity: Int | None = None
+    quota: Num = None
+    slurm: Int | None = None
+    busy: Num = None
+    free: Int | None = None
+    threads_auto: Int | None = None
+    largest_pool: Int | None = None
+    oversubscribed: bool = False
+
+
 class Run(_Record):
     """One run: its parameters, what it measured or how it ended, where it ran."""
 
@@ -241,6 +260,7 @@ class Run(_Record):
     import_s: Num = None
     build_s: Num = None
     threadpools: list[dict[str, Any]] = []
+    cpus: Cpus | None = None
     result: RunResult | None = None
     quantum: Quantum | None = None
     #: The combination it was started as, when it ran elsewhere (--allow-foreign-device).
@@ -358,6 +378,20 @@ class SweepAxis(_Record):
     crossovers: list[str] = []
 
 
+class ThreadChoice(_Record):
+    """One combination of a sweep over ``--threads``: the count with the best time
+    per step and the one with the fewest core-seconds per step (``qtui.analysis.thread_choice``)."""
+
+    combo: str = ""
+    fastest: Int | None = None
+    time_per_step: Num = None
+    fastest_note: str = ""
+    cheapest: Int | None = None
+    core_s_per_step: Num = None
+    cheapest_note: str = ""
+    sentence: str = ""
+
+
 class NodeType(_Record):
     """One node type a session's cluster runs ran on (``qtui.core.node_types``)."""
 
@@ -395,6 +429,7 @@ class Summary(_Record):
     results: list[Result] = []
     recommendation: Recommendation | None = None
     sweep: dict[str, SweepAxis] = {}
+    thread_choice: list[ThreadChoice] = []
     refused: list[Refusal] = []
     runs: list[Run] = []
     notes: list[str] = []

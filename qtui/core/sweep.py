@@ -14,7 +14,9 @@ from dataclasses import replace
 from typing import Any
 
 from qtui.core.config import (
+    AUTO,
     FIELD_PARSERS,
+    THREADS_AUTO,
     THREADS_PER_CPU,
     ConfigError,
     RunSpec,
@@ -64,7 +66,16 @@ def parse_axis(name: str, text: str) -> list[int]:
     if field == "qubits":
         limits = {"maximum": max_qubits(), "why_max": f" ({qubit_limit_why()})"}
     elif field == "threads":
+        if text.strip().lower() == AUTO:  # one value, not a point among numbers
+            return [THREADS_AUTO]
         limits = {"maximum": max_threads(), "why_max": f" ({THREADS_PER_CPU} per logical CPU)"}
+        if AUTO in (item.strip().lower() for item in text.split(",")):
+            raise ConfigError(flag, f"{AUTO} stands alone (every run's pools get the CPUs free "
+                              "at its start); a list is of whole numbers")
+        try:
+            return parse_int_list(flag, text, minimum=minimum, **limits)
+        except ConfigError as exc:
+            raise ConfigError(flag, f"{exc.detail}; or {AUTO} alone") from None
     return parse_int_list(flag, text, minimum=minimum, **limits)
 
 

@@ -29,8 +29,10 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 
 from qtui.core.config import RunSpec
+from qtui.core.events import CpuBudget, Event, RunStarted
 from qtui.engine.event_writer import FLUSH_EVERY_S, EventWriter
 
 EVENT_FD_ENV = "QTUI_EVENT_FD"
@@ -53,7 +55,13 @@ def main() -> None:
     die_with_parent()
     fd = int(os.environ[EVENT_FD_ENV])
     spec = RunSpec.from_dict(json.loads(sys.stdin.readline()))
-    os._exit(serve(spec, fd))
+    from qtui.engine.cpu_budget import measure, pool_size
+    from qtui.engine.trainer import apply_thread_limit
+
+    budget = measure(spec.params.threads)  # before any import: the process is idle
+    if budget.threads is not None:  # --threads auto: in the environment the imports read
+        apply_thread_limit(pool_size(spec.params.threads, budget))
+    os._exit(serve(spec, fd, budget))
 
 
 def run_forked(spec: RunSpec, fd: int) -> int:
@@ -63,18 +71,30 @@ def run_forked(spec: RunSpec, fd: int) -> int:
     thread settings that a spawned child gets from the environment before its
     imports are applied to the loaded pools instead.
     """
-    from qtui.engine.trainer import limit_loaded_pools
+    from qtui.engine.cpu_budget import measure, pool_size
+    from qtui.engine.trainer import apply_thread_limit, limit_loaded_pools
 
-    limit_loaded_pools(spec.params.threads)
-    return serve(spec, fd)
+    budget = measure(spec.params.threads)  # forked idle: before the workload is built
+    threads = pool_size(spec.params.threads, budget)
+    limit_loaded_pools(threads)
+    if budget.threads is not None:  # --threads auto: torch's own count, and libraries loaded later
+        apply_thread_limit(threads)
+        torch = sys.modules.get("torch")
+        if torch is not None:
+            torch.set_num_threads(threads)
+    return serve(spec, fd, budget)
 
 
-def serve(spec: RunSpec, fd: int) -> int:
-    """Train ``spec``, writing events to ``fd``; returns the exit code (0 finished)."""
+def serve(spec: RunSpec, fd: int, budget: CpuBudget | None = None) -> int:
+    """Train ``spec``, writing events to ``fd``; returns the exit code (0 finished).
+
+    ``budget`` (the CPUs measured at the start, ``qtui.engine.cpu_budget``) goes
+    into the ``run_started`` event the trainer or the script child writes."""
     out = os.fdopen(fd, "wb")
     # A workload run's batches are coalesced (~20 writes a second at most, event_writer);
     # a script's are not: it may end with os._exit, and nothing after that runs.
-    emit = EventWriter(out, flush_every_s=0.0 if spec.command else FLUSH_EVERY_S)
+    writer = EventWriter(out, flush_every_s=0.0 if spec.command else FLUSH_EVERY_S)
+    emit = _with_budget(writer, budget) if budget is not None else writer
     from qtui.engine.reaper import dies_with_parent
 
     if not dies_with_parent():
@@ -91,12 +111,23 @@ def serve(spec: RunSpec, fd: int) -> int:
         from qtui.engine.trainer import run_training
 
         ok = run_training(spec, emit, settle_heap=True)
-    emit.flush()
+    writer.flush()
     sys.stdout.flush()
     sys.stderr.flush()
     # The caller skips interpreter teardown (os._exit): unloading torch + pennylane
     # takes 1-2 s, and the supervisor waits for the exit to read the OS's peak RSS.
     return 0 if ok else 1
+
+
+def _with_budget(writer: EventWriter, budget: CpuBudget) -> Callable[[Event], None]:
+    """``writer``, with ``budget`` put into the ``run_started`` event on its way out."""
+
+    def emit(event: Event) -> None:
+        if type(event) is RunStarted:
+            event.cpus = budget
+        writer(event)
+
+    return emit
 
 
 if __name__ == "__main__":

@@ -25,6 +25,8 @@ from qtui.analysis.fold import LOSS_KINDS
 from qtui.analysis.outcomes import failed_runs
 from qtui.analysis.recommend import describe, per_node_type
 from qtui.core import node_types, units
+from qtui.core.cpu_fit import EXPLAIN as THREADS_EXPLAIN
+from qtui.core.cpu_fit import sentence as cpu_sentence
 from qtui.core.parameters import run_label, varying_parameters
 from qtui.core.summary_schema import Run, Summary, SweepAxis
 from qtui.core.sweep import AXES
@@ -141,18 +143,22 @@ TITLES: dict[str, str] = {
     "phases": "Where the time goes",
     "devices": "What the devices executed",
     "runs": "Runs",
+    "threads": "Threads and CPUs",
     "refused": "Refused by PennyLane (not run)",
     "warnings": "Warnings",
     "recommendation": "Recommendation",
+    "thread_choice": "Threads per combination",
     "sweep": "Sweep",
     "notes": "Notes",
     "environment": "Environment",
     "command": "Command line",
 }
 #: The sections about the results themselves (``print_report`` on the console) ...
-RESULT_SECTIONS = ("results", "unstable", "phases", "devices", "runs", "refused", "warnings")
+RESULT_SECTIONS = (
+    "results", "unstable", "phases", "devices", "runs", "threads", "refused", "warnings",
+)
 #: ... and the analysis and provenance after them (``print_analysis``).
-ANALYSIS_SECTIONS = ("recommendation", "sweep", "notes", "environment", "command")
+ANALYSIS_SECTIONS = ("recommendation", "thread_choice", "sweep", "notes", "environment", "command")
 
 #: Results columns by the group they stay in when a narrow console splits the table.
 _GROUPS = {
@@ -286,6 +292,21 @@ def _runs(summary: Summary) -> list[Block]:
     return blocks
 
 
+def _threads(summary: Summary) -> list[Block]:
+    """Runs whose pools did not fit the CPUs free at their start, and what auto chose."""
+    varying = varying_parameters(summary.runs)
+    items = tuple(
+        Item(f": {cpu_sentence(r.cpus)}", run_label(r.parameters, r.repeat_index, varying))
+        for r in summary.runs
+        if r.cpus is not None and (r.cpus.oversubscribed or r.cpus.threads_auto is not None)
+    )
+    return [Paragraph(THREADS_EXPLAIN, "note"), Items(items)] if items else []
+
+
+def _thread_choice(summary: Summary) -> list[Block]:
+    return [Items(tuple(Item(c.sentence) for c in summary.thread_choice))] if summary.thread_choice else []
+
+
 def _refused(summary: Summary) -> list[Block]:
     items = tuple(
         Item(f": {r.reason.strip()}", f"{r.device}+{r.diff_method}") for r in summary.refused
@@ -411,6 +432,8 @@ def build(summary: Summary) -> Document:
         "phases": lambda: _phases(summary),
         "devices": lambda: _devices(model),
         "runs": lambda: _runs(summary),
+        "threads": lambda: _threads(summary),
+        "thread_choice": lambda: _thread_choice(summary),
         "refused": lambda: _refused(summary),
         "warnings": lambda: _warnings(model),
         "recommendation": lambda: _recommendation(summary),

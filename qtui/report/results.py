@@ -48,6 +48,8 @@ import msgspec
 
 from qtui.analysis import stability
 from qtui.core import node_types, units
+from qtui.core.cpu_fit import LEGEND as OVERSUBSCRIBED_LEGEND
+from qtui.core.cpu_fit import notes as thread_notes
 from qtui.core.parameters import label, varying_parameters
 from qtui.core.summary_schema import Quantum, Result, Summary
 
@@ -62,8 +64,13 @@ CONTENDED_NOTE = (
     f"{CONTENDED_MARK} contended: other processes kept the node busy while it trained "
     "(Other load, in cores); its times are unreliable: rerun on a quiet node"
 )
+#: A combination some of whose runs had a thread pool larger than the CPUs free (cpu_fit).
+OVERSUBSCRIBED_MARK = "»"
 #: Every mark a cell can carry, with the legend that explains it.
-MARK_LEGENDS: dict[str, str] = {BURN_MARK: BURN_NOTE, CONTENDED_MARK: CONTENDED_NOTE}
+MARK_LEGENDS: dict[str, str] = {
+    BURN_MARK: BURN_NOTE, CONTENDED_MARK: CONTENDED_NOTE,
+    OVERSUBSCRIBED_MARK: f"{OVERSUBSCRIBED_MARK} {OVERSUBSCRIBED_LEGEND}",
+}
 
 
 @dataclass(frozen=True)
@@ -333,6 +340,7 @@ def _notes(r: Result) -> list[str]:
         notes.append(asked_note(r.quantum))
     if contended(r):
         notes.append(f"{CONTENDED_MARK} contended ({r.contended_runs} run(s))")
+    notes += thread_notes(r.oversubscribed_runs, r.threads_advice, r.threads_auto)
     return notes
 
 
@@ -366,6 +374,8 @@ def _row(r: Result, name: str, best_result: Result | None, metric_keys: list[str
     cells["relative"] = Cell(*relative_text(r, best_result))
     cells["cores"] = _cores(r)
     cells["contention"] = _contention(r)
+    if r.oversubscribed_runs:
+        cells["threads"] = Cell(cells["threads"].raw, cells["threads"].text, mark=OVERSUBSCRIBED_MARK)
     cells["node"] = _node(r)
     cells.update(_quantum_cells(r))
     for key in metric_keys:

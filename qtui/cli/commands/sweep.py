@@ -3,7 +3,8 @@
 Every point of --device × --diff-method × --qubits × --layers × --batch-size
 × --threads runs in its own child: --warmup unmeasured steps, then
 --steps measured ones.  --threads sets OMP_NUM_THREADS (and MKL/
-OpenBLAS) and torch's thread count in the child before anything is imported.
+OpenBLAS) and torch's thread count in the child before anything is imported;
+--threads auto gives every run's pools the CPUs free at its start.
 The end of the output is a table per swept axis (wall time and core-seconds
 per step), the crossovers named in words, and the recommendation.
 """
@@ -76,7 +77,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--batch-size", default=None, metavar="LIST", help="batch sizes (default 5)")
     p.add_argument(
         "--threads", default=None, metavar="LIST",
-        help=f"OMP/torch threads per child{limit_help('threads')} (default: library's)",
+        help=f"OMP/torch threads per child, a list or auto alone{limit_help('threads')} "
+        "(default: library's)",
     )
     p.add_argument("--steps", default=str(DEFAULT_STEPS), metavar="N", help=f"measured steps per point (default {DEFAULT_STEPS})")
     p.add_argument("--warmup", default=str(DEFAULT_WARMUP), metavar="N", help=f"unmeasured warm-up steps before them (default {DEFAULT_WARMUP})")

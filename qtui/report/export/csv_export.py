@@ -38,6 +38,11 @@ FIXED_COLUMNS = [
 ]
 #: Where a cluster run ran; present only when some run did.
 JOB_COLUMNS = ["executor", "job_id", "array_task_id", "node", "job_state", "node_type"]
+#: The CPUs a run could use at its start and whether its pools fit (``runs[].cpus``).
+CPU_COLUMNS = [
+    "usable_cpus", "busy_cores_at_start", "free_cpus", "largest_pool", "threads_auto",
+    "oversubscribed", "threads_advice",
+]
 RESULT_COLUMNS = [
     "resolved_diff_method",
     "split_batch",
@@ -52,6 +57,7 @@ RESULT_COLUMNS = [
     "contention_cores",
     "contention_cores_max",
     "contended",
+    *CPU_COLUMNS,
     "gpu_mem_peak_bytes",
     "gpu_mem_scope",
     "gpu_util_mean",
@@ -139,6 +145,17 @@ def _measured(run: Run) -> dict[str, Any]:
     }
 
 
+def _cpus(run: Run) -> dict[str, Any]:
+    """``runs[].cpus`` as raw columns (blank for a run that recorded none)."""
+    c = run.cpus
+    if c is None:
+        return dict.fromkeys(CPU_COLUMNS)
+    return dict(zip(CPU_COLUMNS, (
+        c.usable, c.busy, c.free, c.largest_pool, c.threads_auto, c.oversubscribed,
+        c.free if c.oversubscribed else None,
+    ), strict=True))
+
+
 def _row(sid: str | None, run: Run) -> dict[str, Any]:
     err = run.error
     asked = run.asked or {}
@@ -150,6 +167,7 @@ def _row(sid: str | None, run: Run) -> dict[str, Any]:
         "resolved_diff_method": run.resolved_diff_method,
         "split_batch": run.split_batch,
         **_measured(run),
+        **_cpus(run),
         "asked": f"{asked.get('device')}+{asked.get('diff_method')}" if asked else None,
         "loss_kind": loss_kind(run.parameters),
         "epochs": len(run.epoch_losses),

@@ -21,6 +21,7 @@ from textual.widgets import Static
 from qtui.analysis.fold import RunRecord
 from qtui.analysis.outcomes import describe_error
 from qtui.core import units
+from qtui.core.cpu_fit import sentence as cpu_sentence
 from qtui.report.results import asked_note, quantum, ran_on
 from qtui.ui.state import job_words
 
@@ -172,6 +173,9 @@ def run_text(rec: RunRecord, label: str, elapsed: float | None) -> Text:
         rows.append((str(name)[:15], f"{units.metric(m.get('value'))} ({better} is better)"))
     if rec.validation_losses:
         rows.append(("validation loss", units.loss(rec.validation_losses[-1])))
+    cpus = rec.cpus()
+    if cpus is not None:  # the CPUs it could get, and whether its pools fit (cpu_fit)
+        rows.append(("CPUs", cpu_sentence(cpus)))
     for name, value in rows:
         t.append(f"  {name:<16}{value}\n")
     return t

@@ -4,7 +4,9 @@ The child reports its pools through threadpoolctl when it starts and when it
 finishes (``RunStarted.threadpools`` / ``RunFinished.threadpools``: user API,
 implementation, size, library); the sampler adds the live and peak thread
 count.  A pool of 16 OpenMP threads on a 2-qubit circuit is why a run can keep
-every core of the node busy; ``qtui sweep --threads`` pins them.
+every core of the node busy; ``qtui sweep --threads`` pins them.  After them: the
+CPUs free at the run's start and, when the largest pool exceeds them, the
+``oversubscribed`` flag with its ``--threads N`` (``qtui.core.cpu_fit``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from qtui.analysis.fold import RunRecord
+from qtui.core.cpu_fit import OVERSUBSCRIBED, advice
 from qtui.ui.panel import LivePanel, set_text
 from qtui.ui.state import LiveState
 
@@ -73,4 +76,12 @@ class ThreadPoolsPanel(LivePanel, Static):
         text.append(f"{now}peak {peak or '—'}")
         if self.thread_mode:
             text.append(" (whole UI process)", style="italic")
+        cpus = rec.cpus()
+        if cpus is not None:  # the one rule (qtui.core.cpu_fit), as every view says it
+            text.append(" · cpus ", style="bold")
+            text.append(f"{cpus.free} free of {cpus.usable}")
+            if cpus.threads_auto is not None:
+                text.append(f", auto chose {cpus.threads_auto}")
+            if cpus.oversubscribed:
+                text.append(f" {OVERSUBSCRIBED}: {advice(cpus)}", style="bold reverse")
         self.update(text)

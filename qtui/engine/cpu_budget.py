@@ -1,0 +1,160 @@
+"""The CPUs a run may use and how many others keep busy, read in the run's process at its start.
+
+Read where the run runs (the child, forked or spawned, locally or on a
+cluster node), because only there are its affinity mask, its cgroup and its
+SLURM allocation the ones that bind it:
+
+* ``os.sched_getaffinity(0)``: the CPUs the scheduler may put it on;
+* the cgroup's CPU quota: cgroup v2 ``cpu.max`` (``quota period``, or ``max``:
+  none), the smallest along the path from the process's cgroup to the root;
+  cgroup v1 ``cpu.cfs_quota_us`` / ``cpu.cfs_period_us`` (-1: none); absent or
+  unreadable: none;
+* ``SLURM_CPUS_PER_TASK`` when set.
+
+Usable CPUs are the smallest of those (a fractional quota rounded down, at
+least 1).  Busy cores are what other processes kept busy on the usable CPUs
+over a short window (``WINDOW_S``), from ``/proc/stat`` through the sampler's
+``PerCpu`` minus this process's own CPU time in it; the child is idle then,
+before its imports (spawned) or its build (forked).  ``--threads auto`` sets
+every pool to ``qtui.core.cpu_fit.free_cpus`` of the two.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from pathlib import Path
+
+from qtui.core import cpu_fit
+from qtui.core.config import THREADS_AUTO
+from qtui.core.events import CpuBudget
+
+#: Seconds over which the busy cores are read: ~10 scheduler ticks per CPU.
+WINDOW_S = 0.1
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+
+
+def affinity() -> set[int] | None:
+    """The CPUs this process may run on (None where the OS cannot say)."""
+    try:
+        return set(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return None
+
+
+def _v2_quota(text: str) -> float | None:
+    """``"150000 100000"`` -> 1.5; ``"max 100000"`` -> None."""
+    parts = text.split()
+    if len(parts) != 2 or parts[0] == "max":
+        return None
+    try:
+        quota, period = int(parts[0]), int(parts[1])
+    except ValueError:
+        return None
+    return quota / period if quota > 0 and period > 0 else None
+
+
+def _v1_quota(folder: Path) -> float | None:
+    try:
+        quota = int((folder / "cpu.cfs_quota_us").read_text().strip())
+        period = int((folder / "cpu.cfs_period_us").read_text().strip())
+    except (OSError, ValueError):
+        return None
+    return quota / period if quota > 0 and period > 0 else None
+
+
+def cgroup_quota(proc_cgroup: Path = Path("/proc/self/cgroup"), root: Path = CGROUP_ROOT) -> float | None:
+    """The CPU quota binding this process, in CPUs (None: no quota, or no cgroup to read)."""
+    try:
+        lines = proc_cgroup.read_text().splitlines()
+    except OSError:
+        return None
+    found: list[float] = []
+    for line in lines:
+        hier, _, rest = line.partition(":")
+        controllers, _, path = rest.partition(":")
+        rel = path.strip().lstrip("/")
+        if hier == "0" and controllers == "":  # cgroup v2: the unified hierarchy
+            folder = root / rel
+            while True:
+                try:
+                    q = _v2_quota((folder / "cpu.max").read_text())
+                except OSError:
+                    q = None
+                if q is not None:
+                    found.append(q)
+                if folder == root or root not in folder.parents:
+                    break
+                folder = folder.parent
+        elif "cpu" in controllers.split(","):  # cgroup v1
+            for name in ("cpu,cpuacct", "cpu", "cpuacct,cpu"):
+                base = root / name
+                if base.is_dir():
+                    for folder in (base / rel, base):
+                        q = _v1_quota(folder)
+                        if q is not None:
+                            found.append(q)
+                    break
+    return min(found) if found else None
+
+
+def slurm_cpus(env: dict[str, str] | None = None) -> int | None:
+    """``SLURM_CPUS_PER_TASK`` as a whole number, when set to one."""
+    text = (os.environ if env is None else env).get("SLURM_CPUS_PER_TASK", "").strip()
+    return int(text) if text.isdigit() and int(text) > 0 else None
+
+
+def usable_cpus(mask: set[int] | None, quota: float | None, slurm: int | None) -> int:
+    """The smallest of the limits (a fractional quota rounded down), at least 1."""
+    limits = [len(mask)] if mask else [os.cpu_count() or 1]
+    if quota is not None:
+        limits.append(math.floor(quota))
+    if slurm is not None:
+        limits.append(slurm)
+    return max(1, min(limits))
+
+
+def busy_cores(mask: set[int] | None, window_s: float = WINDOW_S) -> float:
+    """Cores other processes kept busy on ``mask``'s CPUs over ``window_s`` (0 if unreadable)."""
+    from qtui.engine.sampler import PerCpu
+
+    per_cpu = PerCpu()
+    try:
+        own0 = time.process_time()
+        wall0 = time.monotonic()
+        time.sleep(window_s)  # the measurement window itself: nothing to wait on
+        percent = per_cpu.read()
+        own = (time.process_time() - own0) / max(1e-9, time.monotonic() - wall0)
+    finally:
+        per_cpu.close()
+    # /proc/stat lists the online CPUs in order; index i is CPU i on every machine
+    # without offline CPUs in the middle (where it is not, the sum is still close).
+    picked = [p for i, p in enumerate(percent) if mask is None or i in mask]
+    busy = sum(p for p in picked if p == p) / 100.0
+    return round(max(0.0, busy - own), 2)
+
+
+def measure(threads: int = 0, window_s: float = WINDOW_S) -> CpuBudget:
+    """This process's CPUs now; for ``threads == THREADS_AUTO`` the pool size chosen."""
+    mask = affinity()
+    quota = cgroup_quota()
+    slurm = slurm_cpus()
+    usable = usable_cpus(mask, quota, slurm)
+    busy = busy_cores(mask, window_s)
+    chosen = cpu_fit.free_cpus(usable, busy) if threads == THREADS_AUTO else None
+    return CpuBudget(
+        usable=usable,
+        affinity=len(mask) if mask else None,
+        quota=None if quota is None else round(quota, 3),
+        slurm=slurm,
+        busy=busy,
+        threads=chosen,
+    )
+
+
+def pool_size(threads: int, budget: CpuBudget) -> int:
+    """The pool size to apply: ``--threads N`` as given, auto's choice, 0 for the defaults."""
+    if threads == THREADS_AUTO:
+        return budget.threads or 1
+    return max(0, threads)
