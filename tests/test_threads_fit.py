@@ -253,3 +253,12 @@ def test_a_threads_sweep_names_the_best_count_per_combination() -> None:
     assert dq.fastest == 1 and "too few runs to tell (n=2)" in dq.fastest_note
     assert light.sentence.startswith("lightning.qubit+adjoint: best time with 2 threads")
     assert choose(results[:1]) == []  # no threads axis: nothing to say
+
+
+def test_the_forms_threads_field_takes_auto_alone() -> None:
+    from qtui.core.config import ConfigError
+    from qtui.ui.widgets.run_form import parse_field
+
+    assert parse_field("sweep_threads", " auto ") == [THREADS_AUTO]
+    with pytest.raises(ConfigError, match="auto stands alone"):
+        parse_field("sweep_threads", "1,auto")

@@ -4,10 +4,11 @@ For every combination (at fixed values of the other swept parameters, the
 lines ``qtui.analysis.crossovers`` draws) this names the thread count with
 the best time per step and the one with the fewest core-seconds per step:
 the forum's "how many cores does each burn", answered with "and how many
-should it get".  Each pick is compared with the runner-up by the same rule
-as every other verdict (``qtui.analysis.stats.differ``), and says so when it
-cannot be told apart: unstable (``qtui.analysis.stability``), too few runs
-(fewer than 3 a side), or tied within the noise.
+should it get".  Each pick is compared with the runner-up by the one
+conclusion every verdict uses (``qtui.analysis.conclusion`` over
+``stats.differ`` and the stability checks), in its words: better with the
+ratio and confidence, tied within the noise, too few runs to tell (n=2), or
+no winner: unstable.
 
 Rendered next to the recommendation in every view, from
 ``Summary.thread_choice``.
@@ -17,14 +18,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from qtui.analysis import stability, stats
+from qtui.analysis import conclusion, stability
 from qtui.analysis.crossovers import swept_axes
 from qtui.core import units
 from qtui.core.parameters import label, varying_parameters
 from qtui.core.summary_schema import Result, ThreadChoice
-
-#: Fewer runs than this on a side: the pick is stated, the comparison is not.
-MIN_RUNS = 3
 
 
 def _threads(r: Result) -> int | None:
@@ -47,21 +45,15 @@ def _counted(n: int) -> str:
 
 
 def _against(best: Result, runner: Result | None, values: Callable[[Result], list[float]]) -> str:
-    """The pick against the runner-up, in the verdicts' words."""
+    """The pick against the runner-up, in the words of every verdict (``conclusion``)."""
     if runner is None:
         return "the only count measured"
     other = _counted(_threads(runner) or 0)
-    if stability.unstable(best) or stability.unstable(runner):
-        return f"unstable against {other}: not settled"
-    a, b = values(best), values(runner)
-    n = min(len(a), len(b))
-    if n < MIN_RUNS:
-        return f"too few runs to tell (n={n}) against {other}"
-    v = stats.differ(a, b)
-    if not v.differs:
-        return f"tied within the noise with {other}"
-    ratio = (sum(b) / len(b)) / (sum(a) / len(a)) if sum(a) else None
-    return f"{units.times(ratio)} better than {other}"
+    c = conclusion.judge(
+        values(best), values(runner), stability.problems(best), stability.problems(runner),
+        names=(_counted(_threads(best) or 0), other),
+    )
+    return conclusion.text(c, lower="better", higher="worse", than=f"than {other}")
 
 
 def _pick(
