@@ -77,7 +77,7 @@ def test_recommendation_compare_and_sweep_reach_the_same_conclusion(case: str) -
     evidence = rec.fastest.evidence
     if word == "too few":
         n = min(len(a), len(b))
-        assert f"too few runs to tell (n={n})" in evidence
+        assert f"no winner: too few runs to tell (n={n})" in evidence
         assert row_texts(row)["speed"] in evidence
     elif word == "tie":
         assert row_texts(row)["speed"] in evidence and evidence.startswith("no winner: ")

@@ -159,9 +159,10 @@ def _pick(criterion: str, items: list[_Item], fmt: Any, memory: bool = False) ->
         named = [f"{label} ({fig[label]})" for label in [best.label, *ties]]
         both = ", ".join(named[:-1]) + f" and {named[-1]}"
         evidence = f"no winner: {both}: {conclusion.text(c)}"
-    else:
-        evidence = (f"{best.label} ({fig[best.label]}) against {nxt.label} ({fig[nxt.label]}):"
-                    f" {conclusion.text(c)}")
+    else:  # unstable, too few runs: no winner is named, the pair is
+        words = conclusion.text(c).removeprefix("no winner: ")
+        evidence = (f"{best.label} ({fig[best.label]}) against {nxt.label}"
+                    f" ({fig[nxt.label]}): no winner: {words}")
     compared = [best, nxt]
     return Pick(
         contended=[i.label for i in compared if i.contended and not memory],
