@@ -4,8 +4,9 @@ Real runs through the real supervisor and child, with real PennyLane: a
 workload that builds its own ``default.qubit`` QNode outside any TorchLayer,
 started as ``lightning.qubit+adjoint``, fails with one line naming both; with
 ``allow_foreign_device`` it is recorded under what ran; its bare QNode's time is
-quantum in the phases; parameter-shift's cost in executions and circuits per
-step on the forum model; the GPU sync is chosen only with a CUDA tensor.
+quantum in the phases; parameter-shift's cost in device calls, circuits and
+states per step on the forum model (``test_tracker_agreement.py`` checks them
+against ``qml.Tracker``); the GPU sync is chosen only with a CUDA tensor.
 """
 
 from __future__ import annotations
@@ -131,15 +132,23 @@ def test_parameter_shift_costs_more_executions_and_circuits_per_step(
         assert fin.quantum.diff_methods == [spec.diff_method]
         q[spec.diff_method] = fin.quantum
     assert q["backprop"].executions_per_step == 1.0 and q["backprop"].circuits_per_step == 1.0
+    assert q["backprop"].states_per_step == 5.0  # one tape broadcast over the batch of 5
     assert q["adjoint"].executions_per_step == 1.0
+    assert q["adjoint"].circuits_per_step == q["adjoint"].states_per_step == 5.0  # split by the device
     ps = q["parameter-shift"]
     assert ps.executions_per_step == 2.0  # the forward, then the gradient's shifted circuits
     assert ps.circuits_per_step > q["adjoint"].circuits_per_step
     assert ps.circuits_per_step > 10 * q["backprop"].circuits_per_step
+    assert ps.states_per_step == ps.circuits_per_step  # split: no broadcast tape
     doc = _summary(rec)
-    texts = {r.label: (r.text("executions"), r.text("circuits")) for r in results.build(doc).rows}
-    assert texts["default.qubit+backprop"] == ("1", "1")
-    assert texts["default.qubit+parameter-shift"] == ("2", units.per_step(ps.circuits_per_step))
+    texts = {r.label: (r.text("executions"), r.text("circuits"), r.text("states"))
+             for r in results.build(doc).rows}
+    assert texts["default.qubit+backprop"] == ("1", "1", "5")
+    ps_circuits = units.per_step(ps.circuits_per_step)
+    assert texts["default.qubit+parameter-shift"] == ("2", ps_circuits, ps_circuits)
+    by_combo = {r.combo: r.quantum for r in doc.results}
+    bp = by_combo["default.qubit+backprop"]
+    assert bp is not None and [d.states for d in bp.devices] == [5 * 4]  # 4 measured steps
 
 
 def test_best_matches_what_pennylane_resolved(warm_executor: ProcessExecutor) -> None:
@@ -219,7 +228,8 @@ def test_every_device_call_is_seen_once_and_nothing_while_not_watched() -> None:
     assert truth.executions == 1 and truth.circuits == 1
     assert list(truth.ran) == [("default.qubit", "adjoint")]
     assert truth.report(1)["devices"] == [
-        {"name": "default.qubit", "wires": 1, "shots": None, "executions": 1, "circuits": 1}
+        {"name": "default.qubit", "wires": 1, "shots": None, "executions": 1, "circuits": 1,
+         "states": 1}
     ]
     circuit(x).backward()
     assert truth.executions == 1  # stopped

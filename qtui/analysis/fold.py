@@ -486,13 +486,15 @@ def _metrics(results: list[dict[str, Any]]) -> dict[str, Metric]:
 def _quantum(done: list[RunRecord]) -> Quantum | None:
     """``results[].quantum``: device truth over a combination's finished runs (None
     without any): the devices (executions and circuits summed), the diff methods,
-    the means per run of executions, circuits and device seconds per step, and
-    which combinations its runs were started as when they ran elsewhere."""
+    the means per run of executions, circuits, states (runs that counted them) and
+    device seconds per step, and which combinations its runs were started as when
+    they ran elsewhere."""
     if not done:
         return None
     devices: dict[tuple[Any, Any, Any], DeviceUse] = {}
     methods: list[str] = []
-    per_step: dict[str, list[float]] = {"executions": [], "circuits": [], "execute_s": []}
+    per_step: dict[str, list[float]] = {"executions": [], "circuits": [], "states": [],
+                                        "execute_s": []}
     execute_s: list[float] = []
     for r in done:
         q = r.result["quantum"]
@@ -502,10 +504,14 @@ def _quantum(done: list[RunRecord]) -> Quantum | None:
                                                   executions=0, circuits=0))
             m.executions = (m.executions or 0) + int(d.get("executions") or 0)
             m.circuits = (m.circuits or 0) + int(d.get("circuits") or 0)
+            if d.get("states") is not None:
+                m.states = (m.states or 0) + int(d["states"])
         methods += [m for m in q.get("diff_methods") or [] if m not in methods]
         steps = int(r.result.get("steps") or 0)
         per_step["executions"].append(float(q.get("executions_per_step") or 0.0))
         per_step["circuits"].append(float(q.get("circuits_per_step") or 0.0))
+        if q.get("states_per_step") is not None:
+            per_step["states"].append(float(q["states_per_step"]))
         execute_s.append(float(q.get("execute_s") or 0.0))
         if steps:
             per_step["execute_s"].append(float(q.get("execute_s") or 0.0) / steps)
@@ -514,6 +520,7 @@ def _quantum(done: list[RunRecord]) -> Quantum | None:
         diff_methods=methods,
         executions_per_step=_mean(per_step["executions"]),
         circuits_per_step=_mean(per_step["circuits"]),
+        states_per_step=_mean(per_step["states"]),
         execute_s=_mean(execute_s),
         execute_s_per_step=_mean(per_step["execute_s"]),
         asked=_unique(f"{r.asked['device']}+{r.asked['diff_method']}" for r in done if r.asked),

@@ -440,8 +440,9 @@ class DeviceUse(msgspec.Struct, forbid_unknown_fields=False):
     name: str  # the device's short name: "default.qubit", "lightning.qubit"
     wires: Count | None = None
     shots: Count | None = None  # None: analytic
-    executions: Count = 0  # device calls over the measured steps
-    circuits: Count = 0  # circuits (tapes) in those calls
+    executions: Count = 0  # device calls over the measured steps (the tracker's batches)
+    circuits: Count = 0  # circuits (tapes) in those calls (the tracker's simulations)
+    states: Count | None = None  # states they evolved, broadcast counted (None: older qtui)
 
 
 #: A non-negative finite figure (seconds, a count per step).
@@ -458,8 +459,10 @@ class QuantumTruth(msgspec.Struct, forbid_unknown_fields=False):
     diff_method: str = ""  # what ran: diff method(s), "," between several
     executions: Count = 0
     circuits: Count = 0
+    states: Count | None = None  # None: written by a qtui that did not count them
     executions_per_step: NonNeg = 0.0
     circuits_per_step: NonNeg = 0.0
+    states_per_step: NonNeg | None = None
     execute_s: NonNeg = 0.0  # seconds inside device calls
     asked: str = ""  # the combination the run was started as, when it ran elsewhere
     foreign: bool = False  # ran elsewhere, recorded under what ran (--allow-foreign-device)

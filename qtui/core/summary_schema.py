@@ -112,6 +112,7 @@ class DeviceUse(_Record):
     shots: Int | None = None
     executions: Int | None = None
     circuits: Int | None = None
+    states: Int | None = None
 
 
 class Quantum(_Record):
@@ -123,8 +124,10 @@ class Quantum(_Record):
     diff_method: str | None = None
     executions: Int | None = None
     circuits: Int | None = None
+    states: Int | None = None
     executions_per_step: Num = None
     circuits_per_step: Num = None
+    states_per_step: Num = None
     execute_s: Num = None
     execute_s_per_step: Num = None
     asked: str | list[str] | None = None

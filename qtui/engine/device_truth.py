@@ -24,6 +24,13 @@ method PennyLane resolved for the execution (``execution_config.gradient_method`
 the call.  The counts cover the measured training steps (warm-up excluded, as
 ``train_s``); evaluation after training is not watched.
 
+**The counts, in PennyLane's words** (``qtui.core.device_counts``): device
+calls (``executions``, the tracker's *batches*), circuits (the tapes in them,
+the tracker's *simulations*) and states (the states those circuits evolved: a
+tape broadcast over 5 inputs counts 5, ``tape.batch_size``, which PennyLane
+has already computed, so counting it costs one attribute read per tape; the
+tracker's *executions*).
+
 **What "matches" means** (``Truth.mismatch``): a run asked for ``device+method``
 matches when every circuit executed during training (warm-up included) ran on a
 device whose short name is ``device`` and with the diff method ``method``.  For
@@ -99,12 +106,13 @@ class Truth:
     """What one run's devices executed (the child's record, one per run)."""
 
     def __init__(self) -> None:
-        #: (name, wires, shots) -> [executions, circuits] over the measured steps
+        #: (name, wires, shots) -> [executions, circuits, states] over the measured steps
         self.devices: dict[tuple[str, int | None, int | None], list[int]] = {}
         #: (device name, method) pairs in first-seen order, over every training step
         self.ran: dict[tuple[str, str], None] = {}
         self.executions = 0
         self.circuits = 0
+        self.states = 0
         self.execute_s = 0.0
         #: Cumulative quantum seconds for the phase split: device calls + timed backprop spans.
         self.quantum_s = 0.0
@@ -118,14 +126,17 @@ class Truth:
         name = str(getattr(dev, "name", type(dev).__name__))
         method = method_name(getattr(config, "gradient_method", None))
         key = (name, _wires(dev, tapes), _shots(tapes))
+        states = _states(tapes)
         counts = self.devices.get(key)
         if counts is None:
-            counts = self.devices[key] = [0, 0]
+            counts = self.devices[key] = [0, 0, 0]
         counts[0] += 1
         counts[1] += len(tapes)
+        counts[2] += states
         self.ran[(name, method)] = None
         self.executions += 1
         self.circuits += len(tapes)
+        self.states += states
         self.execute_s += seconds
         self.quantum_s += seconds
 
@@ -162,8 +173,8 @@ class Truth:
 
     def reset_counts(self) -> None:
         """Start counting again (warm-up done); what ran so far is kept for the check."""
-        self.devices = {k: [0, 0] for k in self.devices}
-        self.executions = self.circuits = 0
+        self.devices = {k: [0, 0, 0] for k in self.devices}
+        self.executions = self.circuits = self.states = 0
         self.execute_s = 0.0
         self._spans = []
 
@@ -194,7 +205,8 @@ class Truth:
         device, method = self.actual()
         return {
             "devices": [
-                {"name": n, "wires": w, "shots": s, "executions": c[0], "circuits": c[1]}
+                {"name": n, "wires": w, "shots": s, "executions": c[0], "circuits": c[1],
+                 "states": c[2]}
                 for (n, w, s), c in self.devices.items()
             ],
             "diff_methods": list(dict.fromkeys(m for _, m in self.ran)),
@@ -202,8 +214,10 @@ class Truth:
             "diff_method": method,
             "executions": self.executions,
             "circuits": self.circuits,
+            "states": self.states,
             "executions_per_step": self.executions / steps if steps else 0.0,
             "circuits_per_step": self.circuits / steps if steps else 0.0,
+            "states_per_step": self.states / steps if steps else 0.0,
             "execute_s": self.execute_s,
             "asked": asked if foreign else "",
             "foreign": foreign,
@@ -217,6 +231,11 @@ def _tapes(circuits: Any) -> list[Any]:
         return list(circuits)
     except TypeError:
         return [circuits]
+
+
+def _states(tapes: list[Any]) -> int:
+    """The states the tapes evolve: a tape broadcast over ``n`` inputs evolves ``n``."""
+    return sum(int(getattr(t, "batch_size", None) or 1) for t in tapes)
 
 
 def _wires(dev: Any, tapes: list[Any]) -> int | None:

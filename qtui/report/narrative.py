@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from qtui.analysis.fold import LOSS_KINDS
 from qtui.analysis.outcomes import failed_runs
 from qtui.analysis.recommend import describe, per_node_type
-from qtui.core import node_types, units
+from qtui.core import device_counts, node_types, units
 from qtui.core.cpu_fit import EXPLAIN as THREADS_EXPLAIN
 from qtui.core.cpu_fit import sentence as cpu_sentence
 from qtui.core.parameters import run_label, varying_parameters
@@ -241,7 +241,7 @@ def _devices(model: Results) -> list[Block]:
     table = _model_table(model, [c.key for c in QUANTUM_COLUMNS], main=False)
     return [table, Legend((
         "Ran on = the devices that executed the circuits, and the diff method PennyLane used",
-        "Executions/step and Circuits/step = device calls and circuits per training step",
+        *device_counts.legend(),
         "Device time/step = seconds inside device calls per training step",
     ))]
 

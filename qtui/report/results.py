@@ -28,8 +28,9 @@ Decisions:
   cluster (a result with ``nodes``).
 * **Device truth** (``qtui.engine.device_truth``): *Ran on* (the devices that
   executed the combination's circuits and the diff method PennyLane used),
-  *Executions/step* and *Circuits/step* (device calls and circuits per
-  training step: parameter-shift's cost), *Device time/step* (seconds inside
+  the per-step counts named as ``qml.Tracker`` names them
+  (``qtui.core.device_counts``: *Calls/step (batches)*, *Circuits/step
+  (simulations)*, *States/step (executions)*: parameter-shift's cost), *Device time/step* (seconds inside
   device calls per step) appear only when a result has them.  A combination
   whose runs were started as another one (``--allow-foreign-device``) says so
   in a note: ``asked lightning.qubit+adjoint``.
@@ -47,7 +48,7 @@ from typing import Any
 import msgspec
 
 from qtui.analysis import stability
-from qtui.core import node_types, units
+from qtui.core import device_counts, node_types, units
 from qtui.core.cpu_fit import LEGEND as OVERSUBSCRIBED_LEGEND
 from qtui.core.cpu_fit import notes as thread_notes
 from qtui.core.parameters import label, varying_parameters
@@ -219,8 +220,7 @@ GPU_COLUMNS = (
 #: Shown only when some result has device truth (``quantum``).
 QUANTUM_COLUMNS = (
     Column("ran_on", "Ran on", "Ran on", align="l"),
-    Column("executions", "Executions/step", "Exec/step", "low"),
-    Column("circuits", "Circuits/step", "Circ/step", "low"),
+    *(Column(c.key, c.title, c.short, "low") for c in device_counts.COUNTS),
     Column("device_time", "Device time/step", "Dev/step", "low"),
 )
 
@@ -261,13 +261,16 @@ def asked_note(q: Quantum | dict[str, Any] | None) -> str:
 def _quantum_cells(r: Result) -> dict[str, Cell]:
     q = r.quantum
     if q is None:
-        return {k: Cell(None, units.MISSING) for k in ("ran_on", "executions", "circuits", "device_time")}
+        return {c.key: Cell(None, units.MISSING) for c in QUANTUM_COLUMNS}
     return {
         "ran_on": Cell(ran_on(q), ran_on(q)),
-        "executions": Cell(_n(q.executions_per_step), units.per_step(q.executions_per_step)),
-        "circuits": Cell(_n(q.circuits_per_step), units.per_step(q.circuits_per_step)),
+        **{c.key: _count_cell(getattr(q, c.field)) for c in device_counts.COUNTS},
         "device_time": Cell(_n(q.execute_s_per_step), units.seconds(q.execute_s_per_step)),
     }
+
+
+def _count_cell(per_step: float | None) -> Cell:
+    return Cell(_n(per_step), units.per_step(per_step))
 
 
 def metric_names(results: list[Result]) -> list[str]:

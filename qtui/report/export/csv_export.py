@@ -7,8 +7,13 @@ the last validation loss when runs had a validation set (``validation_loss``), f
 or ``measured_steps``, see ``qtui.analysis.fold.LOSS_KINDS``), warnings,
 state and error.  Device truth (``qtui.engine.device_truth``): ``ran_on`` (the
 text of the results' Ran on column), ``asked`` (the combination a run was
-started as when it was recorded under what ran), ``executions_per_step``,
-``circuits_per_step`` and ``device_execute_s`` (seconds inside device calls).
+started as when it was recorded under what ran), the per-step counts
+(``qtui.core.device_counts``, named as ``qml.Tracker`` names them):
+``executions_per_step`` (device calls, the tracker's *batches*),
+``circuits_per_step`` (its *simulations*) and ``states_per_step`` (the states
+evolved, a broadcast tape of 5 counting 5: its *executions*; blank when a
+run's qtui did not count them), and ``device_execute_s`` (seconds inside
+device calls).
 When some run ran on a cluster, ``executor``, ``job_id``,
 ``array_task_id``, ``node``, ``job_state`` (the scheduler's last word) and
 ``node_type`` (``qtui.core.node_types``: the text of the results' Node column)
@@ -24,7 +29,7 @@ from typing import Any
 
 from qtui.analysis.fold import loss_kind
 from qtui.analysis.outcomes import describe_error, run_warning_total
-from qtui.core import node_types
+from qtui.core import device_counts, node_types
 from qtui.core.summary_schema import Run, RunResult, Summary
 from qtui.report.export.base import Exporter
 from qtui.report.phase_table import PHASES, STEP_PHASES
@@ -63,8 +68,7 @@ RESULT_COLUMNS = [
     "gpu_util_mean",
     "ran_on",
     "asked",
-    "executions_per_step",
-    "circuits_per_step",
+    *(c.field for c in device_counts.COUNTS),
     "device_execute_s",
     "accuracy",
     "final_loss",
@@ -137,8 +141,7 @@ def _measured(run: Run) -> dict[str, Any]:
         "gpu_mem_scope": res.gpu_mem_scope or None,
         "gpu_util_mean": res.gpu_util_mean,
         "ran_on": ran_on(q) if q else None,
-        "executions_per_step": q.executions_per_step if q else None,
-        "circuits_per_step": q.circuits_per_step if q else None,
+        **{c.field: getattr(q, c.field) if q else None for c in device_counts.COUNTS},
         "device_execute_s": q.execute_s if q else None,
         "accuracy": res.accuracy,
         "final_loss": res.final_loss,

@@ -20,7 +20,7 @@ from textual.widgets import Static
 
 from qtui.analysis.fold import RunRecord
 from qtui.analysis.outcomes import describe_error
-from qtui.core import units
+from qtui.core import device_counts, units
 from qtui.core.cpu_fit import sentence as cpu_sentence
 from qtui.report.results import asked_note, quantum, ran_on
 from qtui.ui.state import job_words
@@ -48,9 +48,9 @@ def quantum_text(rec: RunRecord) -> Text:
     steps = units.number(rec.result.get("steps"))
     total = units.number(q.get("execute_s"))
     per_step = total / steps if steps and total is not None else None
+    counts = {c.key: units.per_step(q.get(c.field)) for c in device_counts.COUNTS}
     t.append(
-        f"  per step: executions {units.per_step(q.get('executions_per_step'))} · "
-        f"circuits {units.per_step(q.get('circuits_per_step'))} · "
+        f"  per step: {device_counts.per_step_line(counts)} · "
         f"device time {units.seconds(per_step)} ({units.seconds(total)} in all)\n"
     )
     return t
