@@ -36,8 +36,8 @@ RUNS: dict[tuple[str, str], list[tuple[float, int, float]]] = {
 }
 
 #: Seconds per phase over the 240 measured steps of every run.
-PHASES = {"data": 0.01, "forward_classical": 0.2, "forward_quantum": 1.0,
-          "backward_quantum": 0.8, "backward_classical": 0.3, "optimizer": 0.1}
+PHASES = {"forward_nn": 0.2, "forward_pennylane": 0.3, "forward_device": 0.7, "backward_nn": 0.1,
+          "backward_pennylane": 0.4, "backward_device": 0.6, "other": 0.11}
 
 #: The strings every view must show, as qtui.core.units writes them.
 EXPECTED = {
@@ -47,7 +47,7 @@ EXPECTED = {
     "adjoint peak RSS": "295.6 MiB",
     "accuracy": "88.0 %",
     "loss": "0.1919",
-    "quantum forward per step": "4.167 ms (41.5 %)",
+    "PennyLane forward per step": "1.250 ms (12.4 %)",
     # device truth (qtui.engine.device_truth): the Ran on column and device time per step
     "backprop ran on": "default.qubit (2 wires) · backprop",
     "adjoint ran on": "lightning.qubit (2 wires) · adjoint",

@@ -50,7 +50,7 @@ def test_readme_example_runs(tmp_path: Path) -> None:
         assert r["steps"] == 15  # 150 samples // batch 10
         assert 0.0 <= r["accuracy"] <= 1.0
         assert r["parameters"]["workload"] == "readme_workload:build"
-        assert r["phases"]["forward_quantum"] > 0
+        assert r["phases"]["forward_device"] > 0
 
 
 def test_readme_is_short_and_its_doc_links_resolve() -> None:

@@ -34,13 +34,13 @@ POOLS = [
 
 
 def _phases(method: str, train_s: float) -> dict[str, float]:
-    """A plausible split: adjoint's Jacobian lands in forward_quantum."""
+    """A plausible split that adds up to the step: adjoint's Jacobian lands in forward device."""
     share = (
-        {"data": 0.02, "forward_classical": 0.05, "forward_quantum": 0.70,
-         "backward_quantum": 0.08, "backward_classical": 0.06, "optimizer": 0.04}
+        {"forward_nn": 0.05, "forward_pennylane": 0.10, "forward_device": 0.60, "backward_nn": 0.03,
+         "backward_pennylane": 0.11, "backward_device": 0.0, "other": 0.11}
         if method == "adjoint"
-        else {"data": 0.02, "forward_classical": 0.05, "forward_quantum": 0.38,
-              "backward_quantum": 0.40, "backward_classical": 0.06, "optimizer": 0.04}
+        else {"forward_nn": 0.05, "forward_pennylane": 0.10, "forward_device": 0.28,
+              "backward_nn": 0.03, "backward_pennylane": 0.12, "backward_device": 0.35, "other": 0.07}
     )
     return {k: v * train_s for k, v in share.items()}
 

@@ -206,7 +206,7 @@ async def test_tiny_real_sweep_reaches_chart_recommendation_and_phases(
         assert sum(phases.seconds.values()) > 0 and phases.steps == 2
         assert len(phases.rows) == 4
         for row in phases.rows:
-            assert row.seconds["forward_quantum"] > 0 and row.seconds["backward_classical"] > 0
+            assert row.seconds["forward_device"] > 0 and row.seconds["backward_nn"] > 0
 
         pools = app.query_one(ThreadPoolsPanel)
         omp = [p for p in pools.pools if p.get("user_api") == "openmp"]

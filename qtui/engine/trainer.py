@@ -149,14 +149,15 @@ def run_training(
     finally:
         counter.flush()
         counter.uninstall()
-        if "qtui.engine.device_truth" in sys.modules:
-            sys.modules["qtui.engine.device_truth"].watch(None)
+        for watcher in ("qtui.engine.device_truth", "qtui.engine.qnode_time"):
+            if watcher in sys.modules:
+                sys.modules[watcher].watch(None)
 
 
 #: Loaded inside the import window, in this order, so ``import_s`` covers them and ``build_s`` does not.
 _LIBRARIES = (
     "numpy", "pennylane", "torch",
-    "qtui.engine.device_truth", "qtui.engine.phases", "qtui.engine.workload",
+    "qtui.engine.device_truth", "qtui.engine.qnode_time", "qtui.engine.phases", "qtui.engine.workload",
 )
 
 
@@ -223,12 +224,13 @@ def _build(spec: RunSpec, import_s: float) -> _Built:
     import numpy as np
     import torch
 
-    from qtui.engine import device_truth
+    from qtui.engine import device_truth, qnode_time
     from qtui.engine.phases import PhaseTimer, every_from_env
     from qtui.engine.workload import WorkloadContext, check_workload, load_builder
 
     p = spec.params
     device_truth.install()  # before the workload's modules load: every device class
+    qnode_time.install()
     t_build = time.perf_counter()
     builder = load_builder(p.workload, spec.workload_path)
     torch.manual_seed(p.seed)
@@ -237,7 +239,8 @@ def _build(spec: RunSpec, import_s: float) -> _Built:
     wl = check_workload(builder(ctx), p.workload)
     build_s = time.perf_counter() - t_build
     truth = device_truth.Truth()
-    return _Built(wl, ctx, truth, PhaseTimer(truth, every_from_env()), import_s, build_s)
+    clock = qnode_time.QNodeClock()
+    return _Built(wl, ctx, truth, PhaseTimer(truth, every_from_env(), clock), import_s, build_s)
 
 
 def _started(spec: RunSpec, built: _Built) -> RunStarted:
@@ -302,10 +305,11 @@ class _TrainingLoop:
         # phase boundary waits for CUDA's queued kernels (cuda_sync_for); else none.
         self.sync = cuda_sync_for(wl.model)
         self.train_t0 = self.cpu_t0 = self.last_phase_emit = 0.0
+        self.final_phases: dict[str, float] = {}
 
     def start(self, settle_heap: bool) -> None:
         """Open the measured window (``train_s``, ``core_s``) and watch the devices."""
-        from qtui.engine import device_truth
+        from qtui.engine import device_truth, qnode_time
 
         if settle_heap:
             from qtui.engine.heap import settle
@@ -316,6 +320,7 @@ class _TrainingLoop:
         self.last_phase_emit = self.train_t0
         self.wl.model.train()
         device_truth.watch(self.truth)  # off again in stop, or in run_training's finally
+        qnode_time.watch(self.phases.clock)
 
     def run_epochs(self) -> None:
         """Every epoch, or until a step-limited run has made its steps."""
@@ -333,6 +338,7 @@ class _TrainingLoop:
         spec, emit, should_stop, ctx = self.spec, self.emit, self.should_stop, self.ctx
         run_id, warmup, step_limit = spec.run_id, spec.params.warmup, self.step_limit
         wl, truth, phases = self.wl, self.truth, self.phases
+        qclock = phases.clock
         model, opt, custom_step = wl.model, wl.optimizer, wl.train_step
         scheduler, per_step_scheduler = wl.scheduler, self.per_step_scheduler
         step, last_loss = self.step, self.last_loss
@@ -352,7 +358,6 @@ class _TrainingLoop:
         it = iter(wl.train_data)
         while True:
             phases.begin_step()
-            t0 = clock()
             try:
                 batch = next(it)
             except StopIteration:
@@ -361,7 +366,7 @@ class _TrainingLoop:
             if step == 0 and sync is None:
                 sync = cuda_sync_for(batch)
             t1 = clock()
-            q1 = truth.quantum_s
+            q1, p1 = truth.quantum_s, qclock.seconds
             if custom_step is not None:
                 # The workload's own step: qtui cannot tell its forward from its
                 # backward, so only data, the whole step and its quantum share.
@@ -369,23 +374,23 @@ class _TrainingLoop:
                 if per_step_scheduler:
                     scheduler.step()
                 t4 = clock()
-                q4 = truth.settle()
-                phases.add_whole_step(t1 - t0, t4 - t1, q4 - q1)
+                q4, p4 = truth.settle(), qclock.settle()
+                phases.add_whole_step(t4 - t1, q4 - q1, p4 - p1)
                 loss = loss.detach() if isinstance(loss, torch.Tensor) else torch.tensor(float(loss))
             else:
                 assert opt is not None  # check_workload
                 opt.zero_grad()
                 loss = wl.batch_loss(model, batch)
                 t2 = clock()
-                q2 = truth.quantum_s
+                q2, p2 = truth.quantum_s, qclock.seconds
                 loss.backward()
                 t3 = clock()
-                q3 = truth.settle()
+                q3, p3 = truth.settle(), qclock.settle()
                 opt.step()
                 if per_step_scheduler:
                     scheduler.step()
                 t4 = clock()
-                phases.add_step(t1 - t0, t2 - t1, t3 - t2, t4 - t3, q2 - q1, q3 - q2)
+                phases.add_step(t2 - t1, t3 - t2, q2 - q1, q3 - q2, p2 - p1, p3 - p2)
             running = running + loss.detach()
             n_batches += 1
             step += 1
@@ -414,7 +419,7 @@ class _TrainingLoop:
                 raise Cancelled()
             if t4 - last_phase_emit > 1.0 and phases.enabled:
                 last_phase_emit = t4
-                emit(Phases(run_id=run_id, seconds=phases.seconds, steps=step))
+                emit(Phases(run_id=run_id, seconds=phases.seconds(t4 - train_t0 - paused_s), steps=step))
             if step_limit and step >= step_limit:
                 break
         self.step, self.last_loss, self.sync = step, last_loss, sync
@@ -454,14 +459,16 @@ class _TrainingLoop:
         """Close the measured window; the last device check and phase totals."""
         train_s = time.perf_counter() - self.train_t0 - self.paused_s
         core_s = time.process_time() - self.cpu_t0 - self.paused_cpu
-        from qtui.engine import device_truth
+        from qtui.engine import device_truth, qnode_time
 
         device_truth.watch(None)
+        qnode_time.watch(None)
         spec = self.spec
         steps = self.step - spec.params.warmup if self.step_limit else self.step
         foreign = _check_device(spec, self.truth, self.ctx.resolved_diff_method)
+        self.final_phases = self.phases.seconds(train_s)
         if self.phases.enabled:
-            self.emit(Phases(run_id=spec.run_id, seconds=self.phases.seconds, steps=steps))
+            self.emit(Phases(run_id=spec.run_id, seconds=self.final_phases, steps=steps))
         return _Measured(train_s, core_s, steps, foreign)
 
     def final_loss(self) -> float:
@@ -487,7 +494,7 @@ class _TrainingLoop:
             core_s_per_step=core_s / steps if steps else 0.0,
             peak_rss=0,  # filled in by the supervisor from the reaped child
             peak_threads=_thread_count(),
-            phases=self.phases.seconds,
+            phases=self.final_phases,
             warnings=warnings,
             threadpools=threadpools(),
             quantum=msgspec.convert(

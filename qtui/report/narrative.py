@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from qtui.analysis.fold import LOSS_KINDS
 from qtui.analysis.outcomes import failed_runs
 from qtui.analysis.recommend import describe, per_node_type
-from qtui.core import device_counts, node_types, units
+from qtui.core import device_counts, node_types, phase_names, units
 from qtui.core.cpu_fit import EXPLAIN as THREADS_EXPLAIN
 from qtui.core.cpu_fit import sentence as cpu_sentence
 from qtui.core.parameters import run_label, varying_parameters
@@ -32,7 +32,7 @@ from qtui.core.summary_schema import Run, Summary, SweepAxis
 from qtui.core.sweep import AXES
 from qtui.report import results as results_model
 from qtui.report.environment import common_parameters, environment_lines
-from qtui.report.phase_table import PHASES_NOTE, phases_table
+from qtui.report.phase_table import PHASES_NOTE, phases_table, who_spent
 from qtui.report.results import QUANTUM_COLUMNS, Results, Row
 
 # --- the blocks ------------------------------------------------------------------------
@@ -232,7 +232,9 @@ def _phases(summary: Summary) -> list[Block]:
         return []
     columns = tuple(Column(h.lower(), h, h, a) for h, a in zip(headers, align, strict=True))
     table = Table(columns, tuple(tuple(Cell(t) for t in row) for row in rows))
-    return [table, Paragraph(PHASES_NOTE, "note")]
+    legacy = phase_names.is_legacy(phase_names.shown(*(r.phases for r in summary.results if r.phases)))
+    note = phase_names.LEGACY_NOTE if legacy else PHASES_NOTE
+    return [table, *(Paragraph(line) for line in who_spent(summary)), Paragraph(note, "note")]
 
 
 def _devices(model: Results) -> list[Block]:

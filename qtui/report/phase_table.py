@@ -1,58 +1,53 @@
 """Where the time of a training step goes: the phase table every view renders.
 
-The six phases of ``qtui.engine.phases`` in the order they happen in a step,
-with per-step time and share of the step per combination.
+The phases of ``qtui.core.phase_names`` in the order they happen in a step,
+with per-step time and share of the step per combination, and the sentence
+that answers the forum's question (b) with the measured numbers.
 """
 
 from __future__ import annotations
 
-from qtui.core import units
+from qtui.core import phase_names, units
 from qtui.core.parameters import label, varying_parameters
-from qtui.core.summary_schema import Summary
+from qtui.core.summary_schema import Result, Summary
 
-#: Training phases in the order they happen in a step, with their column titles.
-PHASES: tuple[tuple[str, str], ...] = (
-    ("data", "Data"),
-    ("forward_classical", "Fwd classical"),
-    ("forward_quantum", "Fwd quantum"),
-    ("backward_quantum", "Bwd quantum"),
-    ("backward_classical", "Bwd classical"),
-    ("optimizer", "Optimiser"),
-)
-#: A workload's own ``train_step``: the step is one span (qtui cannot split its forward
-#: from its backward), split only into device-level quantum time and the rest.
-STEP_PHASES: tuple[tuple[str, str], ...] = (
-    ("step_quantum", "Step quantum"),
-    ("step_classical", "Step classical"),
-)
-
-PHASES_NOTE = (
-    "Per training step: time and share of the step. The classical layers are "
-    "always trained by PyTorch's autograd (Bwd classical); Bwd quantum is the QNode's "
-    "gradient. With adjoint, PennyLane computes the Jacobian during the forward pass, "
-    "so its cost shows in Fwd quantum."
-)
+PHASES_NOTE = phase_names.PHASES_NOTE
 
 
 def phases_table(summary: Summary) -> tuple[list[str], list[list[str]], list[str]]:
-    """Where the time goes, per combination: ms per step and % of the step per phase."""
+    """Where the time goes, per combination: time per step and % of the step per phase."""
     varying = varying_parameters(summary.results)
-    names = PHASES
-    if any(k in r.phases for r in summary.results for k, _ in STEP_PHASES):
-        names = PHASES + STEP_PHASES  # a train_step workload's phases, only when present
-    headers = ["Combination"] + [title for _, title in names]
+    names = phase_names.shown(*(r.phases for r in summary.results if r.phases))
+    headers = ["Combination"] + [p.title for p in names]
     rows = []
     for r in summary.results:
         steps = r.steps or 0
-        total = sum(_seconds(r.phases, k) for k, _ in names)
+        total = phase_names.total(r.phases, names)
         if not r.phases or not steps or total <= 0:
             continue
         cells = [label(r, varying)]
-        for key, _ in names:
-            sec = _seconds(r.phases, key)
+        for p in names:
+            sec = _seconds(r.phases, p.key)
             cells.append(f"{units.seconds(sec / steps)} ({units.percent(sec / total)})")
         rows.append(cells)
     return headers, rows, ["l"] + ["r"] * len(names)
+
+
+def who_spent(summary: Summary) -> list[str]:
+    """Per combination, the backward in words: the nn layers', PennyLane's and the device's
+    milliseconds per step (the forum's "is the classical part still trained by backprop?")."""
+    varying = varying_parameters(summary.results)
+    lines = []
+    for r in summary.results:
+        line = _who_spent(r, label(r, varying))
+        if line:
+            lines.append(line)
+    return lines
+
+
+def _who_spent(r: Result, name: str) -> str:
+    words = phase_names.backward_words(r.phases, r.steps)
+    return f"{name}: {words}." if words else ""
 
 
 def _seconds(phases: dict[str, float | None], key: str) -> float:

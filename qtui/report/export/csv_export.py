@@ -29,10 +29,9 @@ from typing import Any
 
 from qtui.analysis.fold import loss_kind
 from qtui.analysis.outcomes import describe_error, run_warning_total
-from qtui.core import device_counts, node_types
+from qtui.core import device_counts, node_types, phase_names
 from qtui.core.summary_schema import Run, RunResult, Summary
 from qtui.report.export.base import Exporter
-from qtui.report.phase_table import PHASES, STEP_PHASES
 from qtui.report.results import ran_on
 
 FIXED_COLUMNS = [
@@ -76,7 +75,6 @@ RESULT_COLUMNS = [
     "epochs",
     "import_s",
     "build_s",
-    *(f"phase_{name}_s" for name, _ in PHASES),
     "warnings",
     "warning_kinds",
     "error_type",
@@ -94,7 +92,7 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def _columns(runs: list[Run]) -> tuple[list[str], list[str], list[str], bool, bool, bool]:
+def _columns(runs: list[Run]) -> tuple[list[str], list[str], list[str], bool, bool, list[str]]:
     """Every column, and the parameter keys, metric names and optional blocks the runs have."""
     param_keys: list[str] = ["device", "diff_method"]
     for run in runs:
@@ -108,16 +106,16 @@ def _columns(runs: list[Run]) -> tuple[list[str], list[str], list[str], bool, bo
             if k not in metric_keys:
                 metric_keys.append(k)
     validated = any(run.validation_losses for run in runs)
-    step_phases = any(k in run.phases for run in runs for k, _ in STEP_PHASES)
+    phase_keys = [p.key for p in phase_names.shown(*(run.phases for run in runs if run.phases))]
     extra = ([f"metric_{k}" for k in metric_keys]
              + [f"metric_{k}_higher_is_better" for k in metric_keys]
-             + (["validation_loss"] if validated else [])
-             + ([f"phase_{name}_s" for name, _ in STEP_PHASES] if step_phases else []))
-    at = RESULT_COLUMNS.index("final_loss")
+             + (["validation_loss"] if validated else []))
+    at, phases_at = RESULT_COLUMNS.index("final_loss"), RESULT_COLUMNS.index("warnings")
     columns = (FIXED_COLUMNS + (JOB_COLUMNS if cluster else [])
                + [f"parameter_{k}" for k in param_keys]
-               + RESULT_COLUMNS[:at] + extra + RESULT_COLUMNS[at:])
-    return columns, param_keys, metric_keys, cluster, validated, step_phases
+               + RESULT_COLUMNS[:at] + extra + RESULT_COLUMNS[at:phases_at]
+               + [f"phase_{k}_s" for k in phase_keys] + RESULT_COLUMNS[phases_at:])
+    return columns, param_keys, metric_keys, cluster, validated, phase_keys
 
 
 def _measured(run: Run) -> dict[str, Any]:
@@ -185,7 +183,7 @@ def _row(sid: str | None, run: Run) -> dict[str, Any]:
 
 def rows(summary: Summary) -> tuple[list[str], list[dict[str, Any]]]:
     """Column names and one dict per run (and per refused combination)."""
-    columns, param_keys, metric_keys, cluster, validated, step_phases = _columns(summary.runs)
+    columns, param_keys, metric_keys, cluster, validated, phase_keys = _columns(summary.runs)
     out: list[dict[str, Any]] = []
     sid = summary.session_id
     for run in summary.runs:
@@ -194,8 +192,8 @@ def rows(summary: Summary) -> tuple[list[str], list[dict[str, Any]]]:
             for key in JOB_COLUMNS[:-1]:
                 row[key] = getattr(run, key)
             row["node_type"] = node_types.of_run(run, summary.machine_info) or None
-        for name, _ in PHASES + (STEP_PHASES if step_phases else ()):
-            row[f"phase_{name}_s"] = run.phases.get(name)
+        for key in phase_keys:
+            row[f"phase_{key}_s"] = run.phases.get(key)
         run_metrics = run.result.metrics if run.result else {}
         for k in metric_keys:
             m = run_metrics.get(k)

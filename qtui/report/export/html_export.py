@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from qtui.core import phase_names
 from qtui.core.parameters import label as result_label
 from qtui.core.parameters import run_label, varying_parameters
 from qtui.core.summary_schema import Result, Summary
@@ -21,7 +22,6 @@ from qtui.core.units import MiB, number
 from qtui.report import narrative as nv
 from qtui.report.export.base import Exporter, ExportError
 from qtui.report.export.json_export import dumps
-from qtui.report.phase_table import PHASES
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;
@@ -109,11 +109,11 @@ def _result_figures(go: Any, timed: list[Result], varying: list[str]) -> list[tu
 
 def _phase_figure(go: Any, phased: list[Result], varying: list[str]) -> Any:
     fig = go.Figure()
-    for key, title in PHASES:
+    for phase in phase_names.shown(*(r.phases for r in phased)):
         fig.add_trace(go.Bar(
-            name=title,
+            name=phase.title,
             x=[result_label(r, varying) for r in phased],
-            y=[(number(r.phases.get(key)) or 0.0) / (r.steps or 1) * 1e3 for r in phased],
+            y=[(number(r.phases.get(phase.key)) or 0.0) / (r.steps or 1) * 1e3 for r in phased],
         ))
     fig.update_layout(
         barmode="stack", title="Where the time goes: milliseconds per training step, by phase",

@@ -2,16 +2,19 @@
 
 Top: the run the panel follows (the run highlighted in a queue, else the
 running one, else the latest with phases) as one proportional bar per phase,
-with seconds and percent.  Below: one stacked bar per combination (mean of its
-finished runs), so backprop, adjoint and parameter-shift can be compared at a
-glance.  Segments carry a letter as well as a colour, so they read with
-``NO_COLOR``.
+with seconds and percent of the measured step.  Below: one stacked bar per
+combination (mean of its finished runs), so backprop, adjoint and
+parameter-shift can be compared at a glance.  Segments carry a letter as well
+as a colour, so they read with ``NO_COLOR``.  Phase names, letters and the
+sentence under the bars come from ``qtui.core.phase_names``, as in every
+report.
 
 It answers the forum's "is the classical part still trained by PyTorch's
-backprop when the QNode uses adjoint?": the *backward classical* row is
-PyTorch's autograd over the classical layers, whatever the QNode's method.
-With adjoint, PennyLane computes the Jacobian during the forward pass, so that
-cost shows in *forward quantum*; the caption says so.
+backprop when the QNode uses adjoint?": *backward nn layers* is PyTorch's
+autograd over the model's own layers, whatever the QNode's method, next to
+PennyLane's framework and the device.  With adjoint, PennyLane computes the
+Jacobian during the forward pass, so that cost shows in *forward device*; the
+caption says so.
 """
 
 from __future__ import annotations
@@ -22,48 +25,17 @@ from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
+from qtui.core import phase_names
+from qtui.core.phase_names import Phase
 from qtui.core.summary_schema import Result
 from qtui.core.units import percent
 from qtui.core.units import seconds as fmt_seconds
-from qtui.engine.phases import PHASE_NAMES
 from qtui.ui.panel import LivePanel
 from qtui.ui.state import LiveState
 
-PHASE_WORDS = {
-    "data": "data",
-    "forward_classical": "forward classical",
-    "forward_quantum": "forward quantum",
-    "backward_quantum": "backward quantum",
-    "backward_classical": "backward classical",
-    "optimizer": "optimizer",
-    "step_quantum": "step quantum",
-    "step_classical": "step classical",
-}
-#: The built-in step's phases; a workload's own train_step has data + the step ones.
-STEP_PHASES = ("step_quantum", "step_classical")
-
-
-def shown_phases(*seconds: dict[str, float]) -> tuple[str, ...]:
-    """The phases to show: the step ones only when some run has them."""
-    if any(k in s for s in seconds for k in STEP_PHASES):
-        return PHASE_NAMES
-    return tuple(p for p in PHASE_NAMES if p not in STEP_PHASES)
-
-
-#: One letter per phase for the stacked bars (readable without colour).
-PHASE_LETTER = {
-    "data": "d",
-    "forward_classical": "c",
-    "forward_quantum": "Q",
-    "backward_quantum": "q",
-    "backward_classical": "b",
-    "optimizer": "o",
-    "step_quantum": "S",
-    "step_classical": "s",
-}
 ADJOINT_CAPTION = (
     "adjoint: PennyLane computes the Jacobian during the forward pass, so its cost "
-    "is in forward quantum."
+    "is in forward device."
 )
 _EIGHTHS = " ▏▎▍▌▋▊▉"
 
@@ -92,7 +64,6 @@ class PhasesPanel(LivePanel, Widget):
     """
 
     watches = ("phases", "results", "style")
-    NAME_W = 19
     MAX_BAR = 60
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
@@ -134,8 +105,8 @@ class PhasesPanel(LivePanel, Widget):
         self.palette = colors or ["cyan"]
         self.refresh(layout=True)
 
-    def _color(self, phase: str) -> str:
-        return self.palette[PHASE_NAMES.index(phase) % len(self.palette)]
+    def _color(self, phase: Phase, names: tuple[Phase, ...]) -> str:
+        return self.palette[names.index(phase) % len(self.palette)]
 
     def render(self) -> Text:
         width = max(30, self.content_size.width or self.size.width or 80)
@@ -156,8 +127,8 @@ class PhasesPanel(LivePanel, Widget):
         return text
 
     def _detail(self, text: Text, width: int) -> None:
-        names = shown_phases(self.seconds)
-        total = sum(self.seconds.get(k, 0.0) for k in names)
+        names = phase_names.shown(self.seconds)
+        total = phase_names.total(self.seconds, names)
         text.append(self.run_title + "\n", style="bold")
         sub = f"{fmt_seconds(total)} measured"
         if self.steps:
@@ -166,24 +137,23 @@ class PhasesPanel(LivePanel, Widget):
         if total <= 0:
             text.append("waiting for the first measured steps…\n", style="dim")
             return
-        bar_w = max(5, min(self.MAX_BAR, width - self.NAME_W - 20))
+        name_w = max(len(p.words) for p in names) + 1
+        bar_w = max(5, min(self.MAX_BAR, width - name_w - 20))
         for phase in names:
-            value = self.seconds.get(phase, 0.0)
+            value = float(self.seconds.get(phase.key, 0.0))
             share = value / total
-            text.append(f"{PHASE_WORDS[phase]:<{self.NAME_W}}")
-            text.append(_bar(share, bar_w), style=self._color(phase))
+            text.append(f"{phase.words:<{name_w}}")
+            text.append(_bar(share, bar_w), style=self._color(phase, names))
             text.append(f" {fmt_seconds(value):>9} {percent(share):>7}\n")
-        bwd = self.seconds.get("backward_classical", 0.0)
-        if "step_classical" in self.seconds:
+        words = phase_names.backward_words(self.seconds, self.steps)
+        if phase_names.is_legacy(names):
+            text.append(phase_names.LEGACY_NOTE + "\n", style="dim")
+        elif words:
+            text.append(words[0].upper() + words[1:] + "\n", style="dim")
+        elif "step_nn" in self.seconds:
             text.append(
                 "the workload's own train_step: qtui cannot split its forward from its "
-                "backward; step quantum is time in PennyLane's device calls\n",
-                style="dim",
-            )
-        else:
-            text.append(
-                f"classical layers: PyTorch autograd, {fmt_seconds(bwd)} ({percent(bwd / total)}) "
-                "in backward classical\n",
+                "backward; step device is time in PennyLane's device calls\n",
                 style="dim",
             )
         if "adjoint" in self.method:
@@ -191,7 +161,7 @@ class PhasesPanel(LivePanel, Widget):
 
     @staticmethod
     def _per_step(row: PhaseRow) -> str:
-        total = sum(row.seconds.get(k, 0.0) for k in shown_phases(row.seconds))
+        total = phase_names.total(row.seconds, phase_names.shown(row.seconds))
         if total <= 0:
             return ""
         if row.steps:
@@ -200,12 +170,12 @@ class PhasesPanel(LivePanel, Widget):
 
     def _comparison(self, text: Text, width: int) -> None:
         text.append("Per combination (mean of finished runs)\n", style="bold")
-        names = shown_phases(*(r.seconds for r in self.rows))
+        names = phase_names.shown(*(r.seconds for r in self.rows))
         used = 0
         for phase in names:  # the key; an item never breaks across lines
             item = Text()
-            item.append(f" {PHASE_LETTER[phase]} ", style=Style.parse(self._color(phase) + " reverse"))
-            item.append(f" {PHASE_WORDS[phase]}  ", style="dim")
+            item.append(f" {phase.letter} ", style=Style.parse(self._color(phase, names) + " reverse"))
+            item.append(f" {phase.words}  ", style="dim")
             if used and used + item.cell_len > width:
                 text.append("\n")
                 used = 0
@@ -218,7 +188,7 @@ class PhasesPanel(LivePanel, Widget):
         bar_w = max(10, min(self.MAX_BAR, width - label_w - 1 - suffix_w))
         any_adjoint = False
         for row, suffix in zip(self.rows, suffixes, strict=True):
-            total = sum(row.seconds.get(k, 0.0) for k in names)
+            total = phase_names.total(row.seconds, names)
             text.append(f"{row.label[:label_w]:<{label_w}} ")
             if total <= 0:
                 text.append("—\n", style="dim")
@@ -227,12 +197,12 @@ class PhasesPanel(LivePanel, Widget):
             used = 0
             acc = 0.0
             for phase in names:
-                acc += row.seconds.get(phase, 0.0)
+                acc += float(row.seconds.get(phase.key, 0.0))
                 end = round(acc / total * bar_w)  # cumulative: the widths add up exactly
                 n = end - used
                 if n > 0:
                     text.append(
-                        PHASE_LETTER[phase] * n, style=Style.parse(self._color(phase) + " reverse")
+                        phase.letter * n, style=Style.parse(self._color(phase, names) + " reverse")
                     )
                 used = end
             text.append(f" {suffix}\n")
