@@ -20,11 +20,15 @@ import json
 import os
 import subprocess
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import bad_input_lost
+import bad_input_paths
+import bad_input_ranges
+import bad_input_text
 import pytest
+from bad_input_types import Bad, Valid
 
 from qtui.analysis.fold import SessionSummary
 from qtui.analysis.summary_builder import document
@@ -48,25 +52,6 @@ ARABIC_42 = "\u0664\u0662"  # "٤٢"
 
 
 # --- the table ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Bad:
-    """argv that must be refused: exit 2, one line naming ``field``."""
-
-    argv: tuple[str, ...]
-    field: str
-    #: the message must contain this too (what is wrong / what is allowed)
-    says: str = ""
-
-
-@dataclass(frozen=True)
-class Valid:
-    """argv accepted on purpose; ``behaviour`` is the documented reason, ``check`` proves it."""
-
-    argv: tuple[str, ...]
-    behaviour: str
-    check: Callable[[list[RunSpec], Path], bool] = field(default=lambda specs, tmp: True)
 
 
 def _int_flag(cmd: str, flag: str, name: str, minimum: int, too_big: str = HUGE) -> list[Bad]:
@@ -390,8 +375,14 @@ EXEC: list[Bad] = [
         "same file"),
 ]
 
+#: Issue 21's second round, one module per class of input (paths and files, text,
+#: nothing lost, ranges and serve), so the table grows without one file holding all.
+ROUND_TWO: list[Bad] = [
+    *bad_input_paths.BAD, *bad_input_text.BAD, *bad_input_lost.BAD, *bad_input_ranges.BAD,
+]
+
 BAD: list[Bad] = [
-    *RUN, *SWEEP, *REPORT, *COMPARE, *HISTORY, *WATCH, *SERVE, *DEVICES, *TOP, *EXEC,
+    *RUN, *SWEEP, *REPORT, *COMPARE, *HISTORY, *WATCH, *SERVE, *DEVICES, *TOP, *EXEC, *ROUND_TWO,
 ]
 
 
@@ -468,6 +459,7 @@ VALID: list[Valid] = [
     Valid(("devices", "--json", "--json"), "a repeated switch is still the switch",
           lambda specs, tmp: True),
 ]
+VALID += [*bad_input_paths.VALID, *bad_input_text.VALID, *bad_input_lost.VALID, *bad_input_ranges.VALID]
 
 
 # --- the sandbox --------------------------------------------------------------------
