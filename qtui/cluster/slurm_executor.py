@@ -526,11 +526,13 @@ class SlurmExecutor(Executor):
             ["squeue", "-h", "-r", "-j", ",".join(arrays), "-o", "%i|%T|%r|%N"],
             empty_when=(_UNKNOWN_JOB,),
         )
+        wanted = set(by_job)
         for line in squeue.splitlines():
             parts = line.strip().split("|")
-            if len(parts) >= 4 and parts[0] in by_job:
+            if len(parts) >= 4:
                 reason = "" if parts[2] in ("None", "(null)") else parts[2]
-                got[parts[0]] = (parts[1], reason, parts[3])
+                for job in array_tasks(parts[0], wanted):
+                    got[job] = (parts[1], reason, parts[3])
         missing = [j for j in by_job if j not in got]
         if missing:
             sacct = _run(
@@ -539,11 +541,13 @@ class SlurmExecutor(Executor):
             )
             for line in sacct.splitlines():
                 parts = line.strip().split("|")
-                if len(parts) >= 3 and parts[0] in by_job and parts[0] not in got:
-                    state = parts[1].split()[0] if parts[1] else "UNKNOWN"  # "CANCELLED by 0"
-                    node = "" if parts[2] in ("None assigned", "(null)") else parts[2]
-                    reason = parts[3] if len(parts) > 3 and parts[3] not in ("None", "") else ""
-                    got[parts[0]] = (state, reason, node)
+                if len(parts) < 3:
+                    continue
+                state = parts[1].split()[0] if parts[1] else "UNKNOWN"  # "CANCELLED by 0"
+                node = "" if parts[2] in ("None assigned", "(null)") else parts[2]
+                reason = parts[3] if len(parts) > 3 and parts[3] not in ("None", "") else ""
+                for job in array_tasks(parts[0], wanted):
+                    got.setdefault(job, (state, reason, node))
         return {r: got[j] for j, runs in by_job.items() if j in got for r in runs}
 
     def _local_states(self, run_ids: list[str]) -> dict[str, tuple[str, str, str]]:
@@ -571,6 +575,35 @@ class SlurmExecutor(Executor):
                     failed = _local_job_failed(job, unreadable=True)
                     out[run_id] = ("FAILED" if failed else "COMPLETED", "", host)
         return out
+
+
+def array_tasks(job_id: str, wanted: set[str]) -> list[str]:
+    """The tasks of ``wanted`` that one ``squeue``/``sacct`` JobID stands for.
+
+    A started task is one line, ``58_1``; tasks of an array that have not started
+    are one line for them all in ``sacct -X`` (and in ``squeue`` without ``-r``):
+    ``58_[1-3%4]`` (a range, ``%`` the array's throttle), ``58_[1,3-5]`` (a list).
+    Before this was read, pending tasks were unknown to qtui, and an outside
+    ``scancel`` of the array, or a paused controller, had them declared LOST."""
+    if job_id in wanted:
+        return [job_id]
+    base, sep, rest = job_id.partition("_")
+    if not sep or not rest.startswith("["):
+        return []
+    inner = rest[1:].partition("]")[0].partition("%")[0]
+    spans: list[tuple[int, int]] = []
+    for part in inner.split(","):
+        lo, dash, hi = part.strip().partition("-")
+        if lo.isascii() and lo.isdigit() and (not dash or (hi.isascii() and hi.isdigit())):
+            spans.append((int(lo), int(hi) if dash else int(lo)))
+    out = []
+    for job in sorted(wanted):
+        b, _, index = job.partition("_")
+        if b == base and index.isascii() and index.isdigit():
+            i = int(index)
+            if any(lo <= i <= hi for lo, hi in spans):
+                out.append(job)
+    return out
 
 
 def _local_job_failed(job: Any, *, unreadable: bool) -> bool:

@@ -1,0 +1,80 @@
+"""Array tasks that have not started are tracked as SLURM reports them (issue 22, item 1).
+
+``sacct -X`` lists the pending tasks of an array as one line, ``58_[1-3%4]``;
+qtui read only single tasks (``58_1``), so pending ones were unknown to it and
+an outside ``scancel`` of the array had them declared LOST after 120 s.  The
+parsing is checked on SLURM's own spellings, then on the real local cluster:
+tasks held pending with ``--array-parallelism 1``, the array cancelled from
+outside, and the session must end within 20 s with every task cancelled.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from engine_helpers import child_env
+from slurm_cluster import require_real_slurm
+from test_slurm import _qtui
+
+from qtui.cluster.jobs_folder import read_manifest
+from qtui.cluster.slurm_executor import array_tasks
+
+WANTED = {"58_0", "58_1", "58_2", "58_3", "58_4", "58_5", "59_1"}
+
+
+@pytest.mark.parametrize(
+    ("job_id", "tasks"),
+    [
+        ("58_1", ["58_1"]),
+        ("58_[1-3%4]", ["58_1", "58_2", "58_3"]),
+        ("58_[1,3-5]", ["58_1", "58_3", "58_4", "58_5"]),
+        ("58_[0]", ["58_0"]),
+        ("58_[2-3]", ["58_2", "58_3"]),
+        ("58_[4-9%1]", ["58_4", "58_5"]),  # only the tasks qtui follows
+        ("59_[0-3]", ["59_1"]),
+        ("60_[1-3]", []),  # another array
+        ("58", []),  # the array's own id is no task
+        ("58_[x-3]", []),
+        ("58_[\uff11]", []),  # a full-width digit is not SLURM's
+    ],
+)
+def test_an_array_line_stands_for_its_tasks(job_id: str, tasks: list[str]) -> None:
+    assert array_tasks(job_id, WANTED) == tasks
+
+
+@pytest.mark.timeout(300)
+def test_an_outside_scancel_of_pending_tasks_cancels_them_all_none_lost(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    require_real_slurm()
+    # Jobs inherit the submitting environment (sbatch --export=ALL): tests/ importable.
+    monkeypatch.setenv("PYTHONPATH", child_env()["PYTHONPATH"])
+    jobs, out = tmp_path / "jobs", tmp_path / "out.json"
+    proc = _qtui(
+        "run", "--executor", "slurm", "--jobs-dir", str(jobs), "--no-exclusive",
+        "--array-parallelism", "1", "--repeat", "3", "--json", str(out),
+        "--device", "default.qubit", "--diff-method", "backprop",
+        "--workload", "workloads.faulty:slow", "--epochs", "20", "--samples", "40",
+        "--batch-size", "5", env={"QTUI_TEST_SLEEP": "0.5", "QTUI_NO_HISTORY": "1"},
+        stdin=subprocess.DEVNULL,
+    )
+    assert proc.stderr is not None
+    seen = ""
+    while "started" not in seen:  # the first task runs; the other two wait behind it
+        line = proc.stderr.readline()
+        assert line, seen
+        seen += line
+    array = read_manifest(next(jobs.iterdir())).jobs[0].job_id.partition("_")[0]
+    cancelled_at = time.monotonic()
+    subprocess.run(["scancel", array], check=True, timeout=30)
+    _, rest = proc.communicate(timeout=120)
+    took = time.monotonic() - cancelled_at
+    runs = json.loads(out.read_text())["runs"]
+    states = [(r["state"], r.get("job_state")) for r in runs]
+    assert len(runs) == 3 and all(r["state"] == "cancelled" for r in runs), (states, rest)
+    assert "LOST" not in rest and "lost" not in rest, rest
+    assert took < 20, (took, rest)
