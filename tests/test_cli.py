@@ -205,7 +205,7 @@ def test_a_command_that_fails_to_load_is_named_in_one_line(
     err = capsys.readouterr().err
     assert err == (
         "qtui: warning: command 'history' failed to load: ImportError: cannot import name "
-        "'HistoryDB' (from a half-installed qtui)\n"
+        "'HistoryDB'\\n(from a half-installed qtui)\n"  # repr's escape: one line (issue 21)
     )
     assert cli.main(["report", "-f", "xyz", "x.json"]) == 2
     assert capsys.readouterr().err.splitlines()[-1].startswith("qtui: error: format: ")

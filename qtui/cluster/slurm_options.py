@@ -11,6 +11,10 @@ Decisions (README, "Running on a SLURM cluster"):
   contention is still measured and flagged like a local run's.
 * ``--time-limit`` is in minutes (at least 1, default 60).  A run past it is
   ended by SLURM and recorded as timed out (``TIMEOUT``), not resumed.
+* No option may hold a control character (a newline, ESC, ...): each becomes
+  an ``#SBATCH`` line of the job's script, and a newline there would end the
+  line and run the rest as a shell command, and sbatch would stop reading
+  ``#SBATCH`` lines at it (issue 21).  It is refused, not stripped.
 * ``--jobs-dir`` must be on storage the compute nodes share with the login
   node (events are written there by the job and read here).  Default:
   ``$QTUI_JOBS_DIR``, else ``jobs/`` in qtui's data folder (under the home
@@ -28,6 +32,7 @@ from typing import Any
 
 from qtui.core.config import ConfigError, parse_int
 from qtui.core.paths import JOBS_DIR_ENV, default_jobs_dir
+from qtui.core.safe_text import control_in
 
 #: ``--executor`` values: where runs execute.
 EXECUTOR_CHOICES = ("local", "slurm")
@@ -96,6 +101,7 @@ class SlurmOptions:
         extra.update({k.replace("-", "_"): v for k, v in self.extra.items()})
         if extra:
             params["slurm_additional_parameters"] = extra
+        _no_controls(params)  # options read back from a manifest were never set_field's
         return params
 
     def describe(self) -> str:
@@ -112,6 +118,16 @@ class SlurmOptions:
             parts.append(f"{self.runs_per_job} runs per job")
         parts += [f"{k}={v}" for k, v in self.extra.items()]
         return ", ".join(parts)
+
+
+def _no_controls(params: dict[str, Any]) -> None:
+    """``ConfigError`` if any key or text value holds a control character."""
+    for key, value in params.items():
+        if isinstance(value, dict):
+            _no_controls(value)
+        for text in (key, value):
+            if isinstance(text, str) and (why := control_in(text)):
+                raise ConfigError("slurm-extra", f"{why}; got {text!r}")
 
 
 def add_flags(p: argparse.ArgumentParser) -> None:
@@ -199,6 +215,11 @@ def parse(args: Any) -> SlurmOptions | None:
 
 def set_field(opts: SlurmOptions, flag: str, value: Any) -> None:
     """Check one option (flag name without dashes) and store it; ``ConfigError`` if bad."""
+    for item in value if isinstance(value, list) else [value]:
+        if isinstance(item, str) and (why := control_in(item)):
+            raise ConfigError(
+                flag, f"{why}, which a job script's #SBATCH line cannot carry; got {item!r}"
+            )
     text = value if isinstance(value, (bool, list)) else str(value).strip()
     if flag == "partition":
         if not _PARTITION.match(str(text)):
