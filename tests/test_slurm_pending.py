@@ -1,11 +1,12 @@
-"""Array tasks that have not started are tracked as SLURM reports them (issue 22, item 1).
+"""Array tasks that have not started are tracked as SLURM reports them (issue 22, items 1, 2).
 
 ``sacct -X`` lists the pending tasks of an array as one line, ``58_[1-3%4]``;
 qtui read only single tasks (``58_1``), so pending ones were unknown to it and
 an outside ``scancel`` of the array had them declared LOST after 120 s.  The
 parsing is checked on SLURM's own spellings, then on the real local cluster:
 tasks held pending with ``--array-parallelism 1``, the array cancelled from
-outside, and the session must end within 20 s with every task cancelled.
+outside, and the session must end within 20 s with every task cancelled; the
+console says each state as the scheduler does, once per change.
 """
 
 from __future__ import annotations
@@ -78,3 +79,8 @@ def test_an_outside_scancel_of_pending_tasks_cancels_them_all_none_lost(
     assert len(runs) == 3 and all(r["state"] == "cancelled" for r in runs), (states, rest)
     assert "LOST" not in rest and "lost" not in rest, rest
     assert took < 20, (took, rest)
+    # the console said what the scheduler said, one line per change (issue 22, item 2)
+    said = seen + rest
+    assert f"job {array}_1 PENDING (" in said and f"job {array}_0 RUNNING on " in said, said
+    assert said.count(f"job {array}_0 RUNNING on ") == 1, said  # not again for the node's info
+    assert f"job {array}_2 CANCELLED" in said, said

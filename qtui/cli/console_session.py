@@ -29,8 +29,10 @@ from qtui.analysis.outcomes import describe_error
 from qtui.analysis.summary_builder import document
 from qtui.core import events as ev
 from qtui.core.config import RunSpec
+from qtui.core.job_words import job_line
 from qtui.core.parameters import combo_parameters
 from qtui.core.parameters import run_label as label_of_run
+from qtui.core.safe_text import one_line, visible
 from qtui.core.summary_schema import Summary
 from qtui.core.units import cores as fmt_cores
 from qtui.core.units import loss as fmt_loss
@@ -79,6 +81,7 @@ class Progress:
         self.lock = threading.Lock()
         self.current: str | None = None
         self.t_run: float | None = None
+        self._job_said: dict[str, str] = {}  # run_id -> the job line printed last
 
     def index(self, run_id: str) -> int:
         return self.order.index(run_id) + 1 if run_id in self.order else 0
@@ -113,6 +116,13 @@ class Progress:
         elif event.type in ("run_failed", "run_crashed", "run_timed_out", "run_cancelled"):
             self._clear(rec.run_id)
             self._print(f"{head}: {outcome_text(rec)}", style="red")
+        elif isinstance(event, ev.JobState):
+            # the scheduler's word on every change (the executor sends changes only):
+            # PENDING with its reason, RUNNING on a node, REQUEUED, the end
+            line = job_line(rec.job)
+            if line and self._job_said.get(rec.run_id) != line:  # not again for the node's info
+                self._job_said[rec.run_id] = line
+                self._print(f"{head}: {line}", style="dim")
 
     def _clear(self, run_id: str) -> None:
         with self.lock:
@@ -120,7 +130,7 @@ class Progress:
                 self.current = None
 
     def _print(self, text: str, style: str | None = None) -> None:
-        self.console.print(Text(text, style=style or ""), highlight=False)
+        self.console.print(Text(visible(text), style=style or ""), highlight=False)
 
     def __rich__(self) -> RenderableType:
         with self.lock:
@@ -136,7 +146,7 @@ class Progress:
             elapsed = time.monotonic() - (self.t_run or time.monotonic())
             line = Text()
             line.append(f"run {self.index(rec.run_id)}/{self.total} ", style="bold")
-            line.append(run_label(rec), style="cyan")
+            line.append(visible(run_label(rec)), style="cyan")
             line.append(f"  epoch {rec.epoch}/{epochs or '?'}")
             line.append(f"  batch {rec.batch}/{bpe or '?'}")
             line.append(f"  last batch loss {fmt_loss(rec.last_loss)}")
@@ -192,7 +202,7 @@ def _with_history(on_event: Any, err: Console) -> Any:
 
         db = HistoryDB()
     except (HistoryError, OSError, sqlite3.Error) as exc:
-        err.print(Text(f"qtui: warning: history is not recorded ({exc})"), highlight=False)
+        err.print(Text(f"qtui: warning: history is not recorded ({one_line(exc)})"), highlight=False)
         return on_event
     return recording(on_event, db)
 
@@ -261,7 +271,7 @@ def run_session(
         raise control.error
     _print_results(data, out, planner)
     if events_path:
-        err.print(Text(f"Events written to {events_path}"), highlight=False)
+        err.print(Text(f"Events written to {visible(events_path)}"), highlight=False)
     if cluster:
         from qtui.cli.slurm_prompts import farewell, report_uncancelled
 
@@ -308,7 +318,7 @@ def _announce(
         err.print("Refused by PennyLane (not run):", style="bold")
         for item in refused:
             err.print(
-                Text(f"  {item['device']}+{item['diff_method']}: {item['reason']}"),
+                Text(visible(f"  {item['device']}+{item['diff_method']}: {item['reason']}")),
                 highlight=False,
             )
     if planner is not None:
@@ -403,10 +413,10 @@ def _write_summary(
     """Write ``--json`` and say where; a fallback place is named, and fails the exit code."""
     where, why = summary_file.final(session_id, data)
     if why is None:
-        err.print(Text(f"Summary written to {where}"), highlight=False, soft_wrap=True)
+        err.print(Text(f"Summary written to {visible(where)}"), highlight=False, soft_wrap=True)
         return EXIT_OK
     err.print(
-        Text(f"qtui: could not write {json_path} ({why}); saved {where} instead"),
+        Text(one_line(f"qtui: could not write {json_path} ({why}); saved {where} instead")),
         soft_wrap=True,  # one line a script can read, whatever the width
     )
     return EXIT_RUNS_FAILED
@@ -420,7 +430,7 @@ def _print_results(data: Summary, out: Console, planner: Any) -> None:
         out.print("Repeats (--repeat auto):", style="bold")
         for r in planner.report():
             ci = "—" if r["ci"] is None else f"± {r['ci']:.1%} of the mean (95 %)"
-            out.print(Text(f"  {r['combination']}: {r['runs']} runs, {ci}; {r['why']}"))
+            out.print(Text(visible(f"  {r['combination']}: {r['runs']} runs, {ci}; {r['why']}")))
     print_analysis(data, out)
 
 
@@ -434,6 +444,6 @@ def _exit_code(data: Summary, received: list[int], code: int, detached: bool, er
         )
     reason = exit_reason(data)
     if reason:
-        err.print(Text(f"qtui: {reason}"), highlight=False, soft_wrap=True)
+        err.print(Text(one_line(f"qtui: {reason}")), highlight=False, soft_wrap=True)
         return EXIT_RUNS_FAILED
     return code

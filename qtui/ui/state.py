@@ -17,7 +17,6 @@ import time
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 from qtui.analysis.fold import RunRecord, SessionSummary
 from qtui.core import events as ev
@@ -30,30 +29,6 @@ GPU_HISTORY = 60
 #: session of many hours keeps bounded memory; the plots downsample anyway.
 MAX_HISTORY = 200_000
 ACTIVE_STATES = frozenset({"queued", "running"})
-
-
-#: SLURM's words for a job that ended badly (qtui adds LOST: a task it no longer knows).
-JOB_FAILED = frozenset({
-    "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY", "PREEMPTED",
-    "BOOT_FAIL", "DEADLINE", "REVOKED", "LOST",
-})
-
-
-def job_words(job: dict[str, Any]) -> str:
-    """A cluster run's job as the queue shows it: ``PENDING (Priority)``,
-    ``RUNNING on node12``, ``TIMEOUT``; "" for a local run."""
-    state = str(job.get("state") or "")
-    if not state:
-        return ""
-    reason = str(job.get("reason") or "")
-    node = str(job.get("node") or "")
-    if state == "PENDING":
-        return f"PENDING ({reason})" if reason else "PENDING"
-    if state == "RUNNING":
-        return f"RUNNING on {node}" if node else "RUNNING"
-    if state == "LOST":
-        return "LOST"
-    return f"{state} ({reason})" if reason and state in JOB_FAILED else state
 
 
 class EventFeed:

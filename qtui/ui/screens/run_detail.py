@@ -22,8 +22,8 @@ from qtui.analysis.fold import RunRecord
 from qtui.analysis.outcomes import describe_error
 from qtui.core import device_counts, units
 from qtui.core.cpu_fit import sentence as cpu_sentence
+from qtui.core.job_words import job_words
 from qtui.report.results import asked_note, quantum, ran_on
-from qtui.ui.state import job_words
 
 #: Lines kept from the end of a traceback or of stderr (the end says what went wrong).
 TAIL_LINES = 15

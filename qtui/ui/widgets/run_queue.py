@@ -18,10 +18,11 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from qtui.analysis.fold import RunRecord
+from qtui.core.job_words import JOB_FAILED, job_words
 from qtui.core.units import loss as fmt_loss
 from qtui.report.results import CONTENDED_MARK
 from qtui.ui.panel import LivePanel
-from qtui.ui.state import JOB_FAILED, LiveState, job_words
+from qtui.ui.state import LiveState
 from qtui.ui.widgets.loss_panel import STATE_MARK
 
 STATE_STYLE = {

@@ -1,0 +1,45 @@
+"""A cluster job's state in words: one function for the console, the TUI and the detail.
+
+SLURM's own word for where a job stands, with what the scheduler adds to it:
+the pending reason (``PENDING (Priority)``), the node it runs on (``RUNNING on
+node12``), why it was requeued or ended badly (``REQUEUED (NodeFail)``,
+``FAILED (NonZeroExitCode)``).  qtui adds one word of its own, LOST, for a task
+the scheduler no longer knows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+#: SLURM's words for a job that ended badly (qtui adds LOST: a task it no longer knows).
+JOB_FAILED = frozenset({
+    "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY", "PREEMPTED",
+    "BOOT_FAIL", "DEADLINE", "REVOKED", "LOST",
+})
+#: States whose reason says why the job is where it is (requeued, held, ended badly).
+_WITH_REASON = JOB_FAILED | {"REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED", "SUSPENDED", "RESV_DEL_HOLD"}
+
+
+def job_words(job: Mapping[str, Any]) -> str:
+    """``PENDING (Priority)``, ``RUNNING on node12``, ``REQUEUED (NodeFail)``,
+    ``TIMEOUT``; "" for a local run (no state)."""
+    state = str(job.get("state") or "")
+    if not state:
+        return ""
+    reason = str(job.get("reason") or "")
+    node = str(job.get("node") or "")
+    if state == "PENDING":
+        return f"PENDING ({reason})" if reason else "PENDING"
+    if state == "RUNNING":
+        return f"RUNNING on {node}" if node else "RUNNING"
+    if state == "LOST":
+        return "LOST"
+    return f"{state} ({reason})" if reason and state in _WITH_REASON else state
+
+
+def job_line(job: Mapping[str, Any]) -> str:
+    """The console's line for a change of state: ``job 58_2 PENDING (Priority)``."""
+    words = job_words(job)
+    job_id = str(job.get("job_id") or "")
+    return f"job {job_id} {words}".strip() if words else ""
