@@ -84,3 +84,33 @@ def test_an_outside_scancel_of_pending_tasks_cancels_them_all_none_lost(
     assert f"job {array}_1 PENDING (" in said and f"job {array}_0 RUNNING on " in said, said
     assert said.count(f"job {array}_0 RUNNING on ") == 1, said  # not again for the node's info
     assert f"job {array}_2 CANCELLED" in said, said
+
+
+@pytest.mark.parametrize(
+    ("n_runs", "asked", "limit", "per"),
+    [
+        (3, 1, 1001, 1),
+        (1001, 1, 1001, 1),  # task ids 0..1000: the most MaxArraySize=1001 allows
+        (1002, 1, 1001, 2),  # the issue's --repeat 1002: two runs a job, 501 tasks
+        (5000, 2, 1001, 5),
+        (10, 4, 1001, 4),  # what was asked when it fits
+        (10, 1, None, 1),  # the scheduler did not say: as asked
+    ],
+)
+def test_an_array_above_max_array_size_packs_runs(
+    n_runs: int, asked: int, limit: int | None, per: int
+) -> None:
+    from qtui.cluster.slurm_executor import runs_per_job_for
+
+    assert runs_per_job_for(n_runs, asked, limit) == per
+    assert -(-n_runs // per) <= (limit or n_runs)
+
+
+def test_the_array_limit_is_read_from_the_cluster() -> None:
+    require_real_slurm()
+    from qtui.cluster.slurm_executor import array_limit
+
+    out = subprocess.run(["scontrol", "show", "config"], capture_output=True, text=True,
+                         check=True, timeout=30).stdout
+    line = next(x for x in out.splitlines() if x.startswith("MaxArraySize"))
+    assert array_limit() == int(line.partition("=")[2])

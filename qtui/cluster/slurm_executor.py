@@ -60,6 +60,7 @@ from qtui.cluster.jobs_folder import (
     JobRecord,
     Manifest,
     events_path,
+    make_private,
     read_manifest,
     session_folder,
     write_manifest,
@@ -219,12 +220,12 @@ class SlurmExecutor(Executor):
         folder, manifest = self._folder, self._manifest
         assert manifest is not None
         try:
-            (folder / "events").mkdir(parents=True, exist_ok=True)
+            make_private(folder)  # 0700: its pickles are code (qtui.cluster.jobs_folder)
             ex = submitit.AutoExecutor(folder=folder / "submitit", cluster=self.options.cluster)
             ex.update_parameters(name=f"qtui-{session_id}", **self.options.submitit_parameters())
             from qtui.cluster.job_side import run_job
 
-            per = max(1, self.options.runs_per_job)
+            per = self._runs_per_job(len(specs))
             chunks = [specs[i:i + per] for i in range(0, len(specs), per)]
             n = len(chunks)
             jobs = ex.map_array(
@@ -252,6 +253,19 @@ class SlurmExecutor(Executor):
                 self._states[spec.run_id] = TaskState()
             manifest.jobs.append(rec)
         write_manifest(folder, manifest)
+
+    def _runs_per_job(self, n_runs: int) -> int:
+        """``--runs-per-job``, raised when the array would exceed the cluster's
+        ``MaxArraySize`` (sbatch would refuse it), with a note saying so."""
+        asked = max(1, self.options.runs_per_job)
+        limit = array_limit() if self.options.cluster == "slurm" else None
+        per = runs_per_job_for(n_runs, asked, limit)
+        if per != asked and self._emit is not None:
+            self._emit(LogNote(message=(
+                f"slurm: {n_runs} runs at {asked} per job exceed the cluster's MaxArraySize "
+                f"({limit}); packing {per} runs per job (as --runs-per-job {per})"
+            )))
+        return per
 
     def launch(self, spec: RunSpec, emit: Emit, wake: Wake) -> RunHandle:
         rec = self._records.get(spec.run_id)
@@ -575,6 +589,29 @@ class SlurmExecutor(Executor):
                     failed = _local_job_failed(job, unreadable=True)
                     out[run_id] = ("FAILED" if failed else "COMPLETED", "", host)
         return out
+
+
+def array_limit() -> int | None:
+    """The cluster's ``MaxArraySize`` (``scontrol show config``): an array's task ids
+    must stay below it.  None when the scheduler does not say."""
+    try:
+        text = _run(["scontrol", "show", "config"], timeout_s=15.0)
+    except SchedulerError:
+        return None
+    for line in text.splitlines():
+        key, _, value = line.partition("=")
+        if key.strip() == "MaxArraySize" and value.strip().isascii() and value.strip().isdigit():
+            return int(value.strip())
+    return None
+
+
+def runs_per_job_for(n_runs: int, asked: int, limit: int | None) -> int:
+    """Runs per array task: ``asked``, or as many as it takes for the array's task
+    ids (0 .. tasks-1) to stay below ``limit``."""
+    per = max(1, asked)
+    if limit and limit > 0 and -(-n_runs // per) > limit:
+        per = -(-n_runs // limit)
+    return per
 
 
 def array_tasks(job_id: str, wanted: set[str]) -> list[str]:
