@@ -14,6 +14,8 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
+from qtui.core.safe_text import one_line, visible
+
 
 def announce(executor: Any, specs: list[Any], session_id: str | None, err: Console) -> None:
     """``Submitting 4 run(s) as one SLURM job array (...)``, and where its files go."""
@@ -21,11 +23,11 @@ def announce(executor: Any, specs: list[Any], session_id: str | None, err: Conso
     where = "on SLURM" if opts.cluster == "slurm" else f"on submitit's {opts.cluster} executor"
     folder = executor.folder or (opts.folder() / session_id if session_id else opts.folder())
     err.print(
-        Text(
+        Text(visible(
             f"Submitting {len(specs)} run(s) as one job array {where} ({opts.describe()}); "
             f"jobs folder {folder}.  Ctrl-C asks whether to cancel the jobs or leave them "
             f"running; re-attach with: qtui watch --jobs-dir {folder}"
-        ),
+        )),
         highlight=False,
     )
 
@@ -59,16 +61,16 @@ def report_uncancelled(executor: Any, err: Console) -> None:
     use the allocation), one warning line, since no session note reaches anyone now."""
     why = executor.uncancelled()
     if why:
-        err.print(Text(f"qtui: warning: {why}"), style="yellow", highlight=False, soft_wrap=True)
+        err.print(Text(one_line(f"qtui: warning: {why}")), style="yellow", highlight=False, soft_wrap=True)
 
 
 def farewell(executor: Any, err: Console) -> None:
     """For a session left running: the one command that brings it back."""
     if getattr(executor, "detached", False) and executor.folder is not None:
         err.print(
-            Text(
+            Text(visible(
                 f"qtui: the jobs go on without qtui; re-attach with: "
                 f"qtui watch --jobs-dir {executor.folder}"
-            ),
+            )),
             highlight=False, soft_wrap=True,
         )

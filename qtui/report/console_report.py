@@ -9,7 +9,8 @@ headings, tables that split by column group when the console is too narrow
 prints the sections about the results, ``print_analysis``
 (``qtui.report.analysis_report``) the recommendation, sweep, notes,
 environment and command line after them.  Text that comes from a run (labels,
-errors, warnings) is printed as plain ``Text``, never parsed as rich markup.
+errors, warnings) is printed as plain ``Text``, never parsed as rich markup, and
+with its control characters escaped (``qtui.core.safe_text.visible``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from rich.text import Text
 
 from qtui.analysis.outcomes import describe_error
 from qtui.core.parameters import run_label
+from qtui.core.safe_text import visible
 from qtui.core.summary_schema import Run, Summary
 from qtui.report import narrative as nv
 
@@ -31,7 +33,7 @@ _TONES = {"warn": "yellow", "note": "dim"}
 
 def _new_table(title: str) -> Table:
     return Table(
-        title=title or None,
+        title=Text(visible(title)) if title else None,
         title_justify="left",
         header_style="bold",
         box=box.SIMPLE_HEAD,
@@ -43,16 +45,17 @@ def _new_table(title: str) -> Table:
 
 def _text(cell: nv.Cell) -> Text:
     style = "bold green" if cell.best else _TONES.get(cell.tone, "")
-    text = Text(cell.text, style=style)
+    text = Text(visible(cell.text), style=style)
     if cell.note:
-        text.append("\n" + cell.note, style="dim")
+        text.append("\n" + visible(cell.note), style="dim")
     return text
 
 
 def _width(block: nv.Table, i: int) -> int:
     """The widest line of column ``i`` (a figure is never cut)."""
     return max(
-        (max(len(row[i].text), *(len(line) for line in row[i].note.split("\n"))) for row in block.rows),
+        (max(len(visible(row[i].text)), *(len(line) for line in visible(row[i].note).split("\n")))
+         for row in block.rows),
         default=1,
     )
 
@@ -103,12 +106,12 @@ def tables(block: nv.Table, width: int = 80, name: str = "") -> list[Table]:
     for title, cols in parts:
         table = _new_table(title)
         first = block.columns[0]
-        table.add_column(first.title, overflow="fold", ratio=1)
+        table.add_column(visible(first.title), overflow="fold", ratio=1)
         for i in cols:
             col = block.columns[i]
             need = _width(block, i)
             header = col.title if len(parts) == 1 or len(col.title) <= need + 2 else col.short or col.title
-            table.add_column(header, justify="right" if col.align == "r" else "left",
+            table.add_column(visible(header), justify="right" if col.align == "r" else "left",
                              no_wrap=True, min_width=need)
         for row in block.rows:
             table.add_row(_text(row[0]), *[_text(row[i]) for i in cols])
@@ -117,11 +120,11 @@ def tables(block: nv.Table, width: int = 80, name: str = "") -> list[Table]:
 
 
 def _plain(console: Console, text: str, style: str = "") -> None:
-    console.print(Text(text, style=style), highlight=False)
+    console.print(Text(visible(text), style=style), highlight=False)
 
 
 def _heading(console: Console, title: str) -> None:
-    console.print(Text(f"{title}:", style="bold"), highlight=False)
+    console.print(Text(visible(f"{title}:"), style="bold"), highlight=False)
 
 
 def _print_block(block: nv.Block, console: Console, section: str) -> None:
@@ -140,7 +143,7 @@ def _print_block(block: nv.Block, console: Console, section: str) -> None:
             _plain(console, f"  {key}: {value}")
     elif isinstance(block, nv.CommandLine):
         # one line whatever the width, so that it pastes as it was run
-        console.print(Text(f"  {block.text}"), highlight=False, soft_wrap=True)
+        console.print(Text(visible(f"  {block.text}")), highlight=False, soft_wrap=True)
     else:
         _plain(console, block.text, _TONES.get(block.tone, ""))
 

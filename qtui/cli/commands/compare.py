@@ -14,6 +14,7 @@ from typing import Any
 from qtui.analysis.comparison import DEFAULT_THRESHOLD, Comparison, compare, row_texts, rule_text
 from qtui.cli.commands.report import description
 from qtui.cli.errors import fail
+from qtui.core.safe_text import visible
 from qtui.store.loading import LoadError, load_summary
 
 
@@ -23,11 +24,11 @@ def print_comparison(result: Comparison, a_name: str, b_name: str) -> None:
     from rich.text import Text
 
     console = Console(highlight=False)
-    console.print(Text(f"A = {a_name}\nB = {b_name}", style="bold"))
+    console.print(Text(visible(f"A = {a_name}\nB = {b_name}"), style="bold"))
     styles = {"faster": "green", "slower": "red", "less memory": "green", "more memory": "red"}
     for row in result.combinations:
         console.print()
-        console.print(Text(row.combination, style="bold"))
+        console.print(Text(visible(row.combination), style="bold"))  # names from the files
         t = row_texts(row)
         line = Text("  time    ")
         line.append(f"{t['time_a']} → {t['time_b']}  {t['time_change']}  ")
@@ -41,7 +42,7 @@ def print_comparison(result: Comparison, a_name: str, b_name: str) -> None:
     for label, items in (("only in A", result.only_in_a), ("only in B", result.only_in_b)):
         if items:
             console.print()
-            console.print(Text(f"{label}: {', '.join(items)}"))
+            console.print(Text(visible(f"{label}: {', '.join(items)}")))
     console.print()
     console.print(Text(f"{rule_text(result.threshold)}; see qtui compare --help", style="dim"))
 

@@ -23,6 +23,7 @@ from qtui.cli.commands.report import description, fit_table
 from qtui.cli.errors import fail
 from qtui.core import units
 from qtui.core.parameters import run_label
+from qtui.core.safe_text import json_text, one_line, visible
 from qtui.store.history_db import HistoryDB, HistoryError
 
 
@@ -87,7 +88,7 @@ def handler(args: argparse.Namespace) -> int:
         except HistoryError as exc:
             return fail(f"session: {exc}")
         if args.summary:
-            print(db.summary(sid).dumps().decode(), end="")
+            print(json_text(db.summary(sid).dumps().decode()), end="")
             return 0
         return _show(db, sid, args)
     except HistoryError as exc:
@@ -107,7 +108,7 @@ def _import(db: HistoryDB, path: str) -> int:
     except LoadError as exc:
         return fail(str(exc))
     for problem in log.problems[:_SHOWN_PROBLEMS]:
-        print(f"qtui: {path}: {problem} (skipped)", file=sys.stderr)
+        print(one_line(f"qtui: {path}: {problem} (skipped)"), file=sys.stderr)
     if log.skipped > _SHOWN_PROBLEMS:
         print(f"qtui: {path}: {log.skipped - _SHOWN_PROBLEMS} more line(s) skipped", file=sys.stderr)
     try:
@@ -141,9 +142,9 @@ def _list(db: HistoryDB, args: argparse.Namespace) -> int:
         bad = {k: v for k, v in states.items() if k != "finished"}
         if bad:
             runs += " (" + ", ".join(f"{v} {k}" for k, v in sorted(bad.items())) + ")"
-        rows.append([
-            s["session_id"], _when(s["started_t"]), s["status"], s.get("host") or "—", runs,
-            "\n".join(s["combos"]),
+        rows.append([  # names and hosts from the recorded logs: control characters escaped
+            visible(s["session_id"]), _when(s["started_t"]), visible(s["status"]),
+            visible(s.get("host") or "—"), runs, visible("\n".join(s["combos"])),
         ])
     console = Console()
     headers = ["Session", "Started", "Status", "Host", "Runs", "Combinations"]
@@ -162,8 +163,8 @@ def _list(db: HistoryDB, args: argparse.Namespace) -> int:
         for s in sessions:
             console.print(
                 textwrap.fill(
-                    ", ".join(s["combos"]), width=max(console.width, longest + 4),
-                    initial_indent=f"  {s['session_id']}: ", subsequent_indent="    ",
+                    visible(", ".join(s["combos"])), width=max(console.width, longest + 4),
+                    initial_indent=f"  {visible(s['session_id'])}: ", subsequent_indent="    ",
                     break_long_words=False, break_on_hyphens=False,
                 ),
                 highlight=False, markup=False, soft_wrap=True,
@@ -198,17 +199,18 @@ def _show(db: HistoryDB, sid: str, args: argparse.Namespace) -> int:
         ]
         for r in runs
     ]
+    rows = [[visible(cell) for cell in row] for row in rows]  # a run's text, escaped
     named = _named_metrics(db, sid)
     if any(named.values()):  # a workload's own metrics (mse, r2...), as every view names them
         headers.insert(7, "Metrics")
         for row, r in zip(rows, runs, strict=True):
-            row.insert(7, named.get(r["run_id"], ""))
+            row.insert(7, visible(named.get(r["run_id"], "")))
     console = Console()
     align = ["l", "l", "l", "r", "r", "r", "r", "r", "r", "l"]
     if len(headers) > len(align):
         align.insert(7, "l")
     console.print(
-        fit_table(console, f"session {sid}", headers, rows, align,
+        fit_table(console, f"session {visible(sid)}", headers, rows, align,
                   ("Loss", "Accuracy", "Core-s", "Warnings"))
     )
     return 0

@@ -18,7 +18,8 @@ When some run ran on a cluster, ``executor``, ``job_id``,
 ``array_task_id``, ``node``, ``job_state`` (the scheduler's last word) and
 ``node_type`` (``qtui.core.node_types``: the text of the results' Node column)
 follow the run's identity.  Refused combinations get a row too (state ``refused``, no
-run id), so a spreadsheet shows everything that was asked for.
+run id), so a spreadsheet shows everything that was asked for.  Text from a run
+(errors, names) has its control characters escaped (``qtui.core.safe_text``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from typing import Any
 from qtui.analysis.fold import loss_kind
 from qtui.analysis.outcomes import describe_error, run_warning_total
 from qtui.core import device_counts, node_types, phase_names
+from qtui.core.safe_text import visible
 from qtui.core.summary_schema import Run, RunResult, Summary
 from qtui.report.export.base import Exporter
 from qtui.report.results import ran_on
@@ -230,4 +232,4 @@ class CsvExporter(Exporter):
         writer.writeheader()
         for row in data:
             writer.writerow({c: _cell(row.get(c)) for c in columns})
-        return buf.getvalue()
+        return visible(buf.getvalue())  # a run's text: control characters escaped

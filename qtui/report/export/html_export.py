@@ -16,12 +16,19 @@ from typing import Any
 from qtui.core import phase_names
 from qtui.core.parameters import label as result_label
 from qtui.core.parameters import run_label, varying_parameters
+from qtui.core.safe_text import json_text, visible
 from qtui.core.summary_schema import Result, Summary
 from qtui.core.sweep import AXES
 from qtui.core.units import MiB, number
 from qtui.report import narrative as nv
 from qtui.report.export.base import Exporter, ExportError
 from qtui.report.export.json_export import dumps
+
+
+def _esc(text: str) -> str:
+    """Text for the page: a run's control characters escaped (``\\x1b``), then HTML's."""
+    return html.escape(visible(text))
+
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;
@@ -162,17 +169,17 @@ def _sweep_figures(go: Any, summary: Summary) -> list[tuple[str, str, Any]]:
 
 
 def _cell(tag: str, cell: nv.Cell, align: str) -> str:
-    text = html.escape(cell.text)
+    text = _esc(cell.text)
     text = f"<b>{text}</b>" if cell.best else text
     if cell.note:
-        text += f'<br><span class="note">{html.escape(cell.note)}</span>'
+        text += f'<br><span class="note">{_esc(cell.note)}</span>'
     classes = " ".join(c for c in ("r" if align == "r" else "", cell.tone) if c)
     return f'<{tag} class="{classes}">{text}</{tag}>'
 
 
 def _table(block: nv.Table) -> str:
     head = "".join(
-        f'<th class="{"r" if c.align == "r" else ""}">{html.escape(c.title)}</th>'
+        f'<th class="{"r" if c.align == "r" else ""}">{_esc(c.title)}</th>'
         for c in block.columns
     )
     body = "".join(
@@ -181,12 +188,12 @@ def _table(block: nv.Table) -> str:
         ) + "</tr>"
         for row in block.rows
     )
-    caption = f"<h3>{html.escape(block.title)}</h3>" if block.title else ""
+    caption = f"<h3>{_esc(block.title)}</h3>" if block.title else ""
     return f"{caption}<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def _items(block: nv.Items) -> str:
-    esc = html.escape
+    esc = _esc
     head = f"<h3>{esc(block.title)}</h3>" if block.title else ""
     lis = "".join(
         f"<li>{f'<code>{esc(i.code)}</code>' if i.code else ''}{esc(i.text)}</li>"
@@ -196,7 +203,7 @@ def _items(block: nv.Items) -> str:
 
 
 def _block(block: nv.Block) -> str:
-    esc = html.escape
+    esc = _esc
     if isinstance(block, nv.Table):
         return _table(block)
     if isinstance(block, nv.Items):
@@ -218,17 +225,17 @@ def _head(title: str) -> list[str]:
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{html.escape(title)}</title><style>{_CSS}</style>",
+        f"<title>{_esc(title)}</title><style>{_CSS}</style>",
         # plotly.js, embedded: the report needs no network.
         f'<script type="text/javascript">{plotly.offline.get_plotlyjs()}</script>',
         "</head><body>",
-        f"<h1>{html.escape(title)}</h1>",
+        f"<h1>{_esc(title)}</h1>",
     ]
 
 
 def _chart(name: str, fig: Any) -> str:
-    plot = fig.to_html(full_html=False, include_plotlyjs=False, config={"responsive": True})
-    return f"<h3>{html.escape(name)}</h3>{plot}"
+    plot = json_text(fig.to_html(full_html=False, include_plotlyjs=False, config={"responsive": True}))
+    return f"<h3>{_esc(name)}</h3>{plot}"
 
 
 def render_html(summary: Summary) -> str:
@@ -239,7 +246,7 @@ def render_html(summary: Summary) -> str:
         charts.setdefault(key, []).append(_chart(name, fig))
     parts = _head(doc.title)
     for section in doc.sections:
-        parts.append(f'<h2 id="{section.key}">{html.escape(section.title)}</h2>')
+        parts.append(f'<h2 id="{section.key}">{_esc(section.title)}</h2>')
         parts += [_block(b) for b in section.blocks]
         parts += charts.pop(section.key, [])
     for rest in charts.values():  # a chart whose section has nothing else to say

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from qtui.core.safe_text import visible
 from qtui.core.summary_schema import Summary
 from qtui.report import narrative as nv
 from qtui.report.export.base import Exporter
@@ -77,7 +78,8 @@ def render_markdown(summary: Summary) -> str:
         out += [f"#### {section.title}", ""]
         for block in section.blocks:
             out += _block(block) + [""]
-    return "\n".join(out).rstrip() + "\n"
+    # text from a run (errors, warnings, names) with its control characters escaped
+    return visible("\n".join(out).rstrip() + "\n")
 
 
 class MarkdownExporter(Exporter):
