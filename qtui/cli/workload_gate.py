@@ -1,16 +1,24 @@
 """A custom ``--workload`` is built once in a short child before any run starts.
 
 So a typo in ``mod:func`` or a workload that raises while building costs one
-line and exit 2, not a session of failed runs.
+line and exit 2, not a session of failed runs.  The check runs under ``--timeout``
+(for each point it builds, as each run would have had it for its own build) or,
+without one, a limit of its own; a stop signal during it (Ctrl-C, SIGTERM,
+SIGHUP) kills the check's child and exits 130 / 143 / 129 with one line.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
+import signal
 import subprocess
+import sys
 import tempfile
+import threading
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -18,7 +26,55 @@ from qtui.core.config import RunSpec, WorkloadParams
 from qtui.engine.check_end import CheckEnd
 from qtui.engine.pycmd import python_command
 
+#: The check's own limit, when no ``--timeout`` is given.
 WORKLOAD_CHECK_TIMEOUT_S = 300.0
+
+#: A stop signal during the check: the exit code and the word of its one line
+#: (the codes a session exits with, ``qtui.cli.console_session``).
+_STOPS = {
+    signal.SIGINT: (130, "interrupted"),
+    signal.SIGTERM: (143, "terminated"),
+    signal.SIGHUP: (129, "hung up"),
+}
+
+
+class CheckStopped(BaseException):
+    """A stop signal arrived while the check ran (raised in the main thread by its handler)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def _stop_signals() -> Iterator[None]:
+    """While the check runs, SIGINT/SIGTERM/SIGHUP raise ``CheckStopped`` (main thread only),
+    so the waits unwind and their ``finally`` kills the check's child."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: Any) -> None:
+        raise CheckStopped(signum)
+
+    saved = {s: signal.getsignal(s) for s in _STOPS}
+    for s in _STOPS:
+        signal.signal(s, stop)
+    try:
+        yield
+    finally:
+        for s, h in saved.items():
+            signal.signal(s, h)
+
+
+def check_limit(specs: list[RunSpec], builds: int) -> tuple[float, str]:
+    """The check's time limit and where it comes from: ``--timeout`` for each point built,
+    else ``WORKLOAD_CHECK_TIMEOUT_S``."""
+    timeouts = [s.timeout_s for s in specs if s.timeout_s]
+    if timeouts:
+        per = max(timeouts)
+        return per * builds, f"--timeout, for each of the {builds} point{'s' if builds != 1 else ''} built"
+    return WORKLOAD_CHECK_TIMEOUT_S, "the check's own limit; --timeout sets it"
 
 
 def workload_builds(specs: list[RunSpec]) -> list[RunSpec]:
@@ -46,6 +102,10 @@ def _point(spec: RunSpec) -> str:
 def check_workload(specs: list[RunSpec], executor: Any = None) -> str | None:
     """Build a custom workload in a child for every distinct run; None if all built, else why not.
 
+    A stop signal during the check ends qtui here: the child is killed, one line
+    ``qtui: terminated during the workload check`` and ``SystemExit`` with the
+    session's code for it (130 / 143 / 129).
+
     With ``executor`` (the session's ``ProcessExecutor``), the child is forked from
     its fork server, which the runs then use warm (``qtui.engine.forked_check``);
     otherwise, or where no server can run, it is a fresh interpreter.
@@ -72,9 +132,17 @@ def check_workload(specs: list[RunSpec], executor: Any = None) -> str | None:
                 for b in builds
             ],
         }
-        end = _forked(executor, request) or _spawned(request)
+        limit, source = check_limit(specs, len(builds))
+        try:
+            with _stop_signals():
+                end = _forked(executor, request, limit) or _spawned(request, limit)
+        except (CheckStopped, KeyboardInterrupt) as exc:
+            signum = exc.signum if isinstance(exc, CheckStopped) else signal.SIGINT
+            code, word = _STOPS[signal.Signals(signum)]
+            print(f"qtui: {word} during the workload check", file=sys.stderr)
+            raise SystemExit(code) from None
         if end.returncode is None:
-            return f"building {workload!r} took longer than {WORKLOAD_CHECK_TIMEOUT_S:g} s"
+            return f"building {workload!r} took longer than {limit:g} s ({source})"
         try:
             index, problem = read_result(result_path, nonce, len(builds))
         except ValueError as exc:
@@ -86,24 +154,25 @@ def check_workload(specs: list[RunSpec], executor: Any = None) -> str | None:
     return f"{problem} (building {_point(builds[index])})"
 
 
-def _forked(executor: Any, request: dict[str, Any]) -> CheckEnd | None:
+def _forked(executor: Any, request: dict[str, Any], limit: float) -> CheckEnd | None:
     """The check forked from ``executor``'s server; None when it has none."""
     check = getattr(executor, "check_workload", None)
     if check is None:
         return None
-    end: CheckEnd | None = check(request, WORKLOAD_CHECK_TIMEOUT_S)
+    end: CheckEnd | None = check(request, limit)
     return end
 
 
-def _spawned(request: dict[str, Any]) -> CheckEnd:
-    """The check in a fresh interpreter (``python -P -m qtui.engine.workload_check``)."""
+def _spawned(request: dict[str, Any], limit: float) -> CheckEnd:
+    """The check in a fresh interpreter (``python -P -m qtui.engine.workload_check``);
+    ``subprocess.run`` kills it on the limit or on any exception (a stop signal's)."""
     try:
         proc = subprocess.run(
             python_command("qtui.engine.workload_check"),
             input=json.dumps(request),
             capture_output=True,
             text=True,
-            timeout=WORKLOAD_CHECK_TIMEOUT_S,
+            timeout=limit,
         )
     except subprocess.TimeoutExpired:
         return CheckEnd(None, "")
