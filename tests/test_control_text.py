@@ -24,6 +24,8 @@ from test_ui_data import fixed_caps
 from qtui.core import events as ev
 from qtui.core.safe_text import one_line, visible
 from qtui.ui.app import QtuiApp
+from qtui.ui.screens.run_detail import RunDetailScreen
+from qtui.ui.widgets.run_queue import RunQueue
 from tests.workloads.control_text import HOSTILE
 
 REPO = Path(__file__).resolve().parents[1]
@@ -146,6 +148,7 @@ async def test_the_tui_draws_no_raw_control_character(session: dict[str, Path]) 
         pytest.skip("needs the hostile run above")
     decoded = [ev.decode(line)[0] for line in session["events"].read_bytes().splitlines()]
     events = [e for e in decoded if e is not None]
+    failed = next(e.run_id for e in events if isinstance(e, ev.RunFailed))
     app = QtuiApp(capabilities=fixed_caps(), events=events, gpu=False,
                   record_history=False, persist_theme=False)
     async with app.run_test(size=(200, 50)) as pilot:
@@ -158,9 +161,22 @@ async def test_the_tui_draws_no_raw_control_character(session: dict[str, Path]) 
             await pilot.press(key)
             await pilot.pause(0.2)
             seen.append(app.export_screenshot())
+        await pilot.press("3")  # the queue: enter on the failed run opens its detail
+        await pilot.pause(0.3)
+        queue = app.query_one(RunQueue)
+        queue.focus()
+        for _ in range(5):
+            if queue.selected_run == failed:
+                break
+            await pilot.press("down")
+            await pilot.pause(0.05)
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, RunDetailScreen)
+        seen.append(app.export_screenshot())
         text = "\n".join(seen)
         assert raw(text) == []
-        assert "pwned" in text  # the Warnings tab and the run's error were drawn
+        assert "pwned" in seen[2] and "pwned" in seen[-1]  # the Warnings tab, the run's error
         assert app.is_running
 
 

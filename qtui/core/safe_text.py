@@ -22,6 +22,7 @@ CSI to some terminals).  A ``\\r\\n`` line end is read as ``\\n``.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 _LAYOUT = {"\n", "\t"}
 _NAMED = {"\r": "\\r", "\n": "\\n", "\t": "\\t"}
@@ -38,6 +39,8 @@ _VISIBLE = {c: _escape(c) for c in _CONTROLS if chr(c) not in _LAYOUT}
 _ONE_LINE = {c: _escape(c) for c in _CONTROLS}
 #: JSON escapes U+0000–U+001F itself; these it leaves raw.
 _JSON_RAW = re.compile("[\x7f-\x9f]")
+#: What ``visible`` would change.
+_VISIBLE_SEARCH = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 #: Any control character, newline and tab included: what a one-line field may not hold.
 _ANY_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
@@ -65,3 +68,20 @@ def control_in(text: str) -> str | None:
     if found is None:
         return None
     return f"holds a control character ({_escape(ord(found.group()))} at character {found.start() + 1})"
+
+
+def visible_rich(text: Any) -> Any:
+    """A ``rich.text.Text`` with ``visible`` applied to its characters, styles kept: for
+    a view that builds one Text from many pieces (the TUI's run detail, the warning's)."""
+    from rich.text import Span, Text
+
+    if not isinstance(text, Text):
+        return visible(text)
+    if _VISIBLE_SEARCH.search(text.plain) is None:
+        return text
+    edges = sorted({e for s in text.spans for e in (s.start, s.end)} - {0, len(text.plain)})
+    out = text.blank_copy()  # the Text's own style, justify, overflow...
+    for piece in text.divide(edges):
+        plain = visible(piece.plain)
+        out.append_text(Text(plain, spans=[Span(0, len(plain), s.style) for s in piece.spans]))
+    return out

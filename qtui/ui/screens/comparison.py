@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from qtui.analysis.comparison import Side, compare, row_texts, rule_text
 from qtui.core import units
+from qtui.core.safe_text import visible
 from qtui.core.summary_schema import Summary
 
 _STYLES = {"faster": "green", "slower": "red", "less memory": "green", "more memory": "red"}
@@ -46,7 +47,7 @@ class ComparisonScreen(Screen[None]):
             if items:
                 lines.append(f"{label}: {', '.join(items)}")
         lines.append(rule_text(r.threshold))
-        yield Static(Text("\n".join(lines)), id="cmp-title")
+        yield Static(Text(visible("\n".join(lines))), id="cmp-title")  # names from the files, escaped
         yield DataTable(cursor_type="row", zebra_stripes=True, id="cmp-table")
         yield Footer()
 
@@ -56,7 +57,7 @@ class ComparisonScreen(Screen[None]):
             table.add_column(label)
         for row in self.result.combinations:
             table.add_row(
-                Text(row.combination),
+                Text(visible(row.combination)),
                 Text(_time(row.a)),
                 Text(_time(row.b)),
                 Text(units.change(row.time_change)),

@@ -25,6 +25,7 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
+from qtui.core.safe_text import one_line, visible
 from qtui.core.summary_schema import Summary
 from qtui.ui.widgets.results_table import ResultsTable
 
@@ -56,7 +57,7 @@ class SessionResultsScreen(Screen[None]):
         lines = [head]
         for r in s.refused:
             lines.append(f"refused: {r.device}+{r.diff_method}: {r.reason}")
-        yield Static(Text("\n".join(lines)), id="sr-title")
+        yield Static(Text(visible("\n".join(lines))), id="sr-title")  # a file's text, escaped
         yield ResultsTable(id="history-results")
         yield Footer()
 
@@ -128,7 +129,7 @@ class HistoryScreen(Screen[None]):
             db = self._db()
             self.sessions = list(db.sessions())
         except Exception as exc:  # noqa: BLE001 - boundary: shown in #history-error; the app goes on
-            self.query_one("#history-error", Static).update(f"history unavailable: {exc}")
+            self.query_one("#history-error", Static).update(Text(one_line(f"history unavailable: {exc}")))
             return
         if not self.sessions:
             self.query_one("#history-error", Static).update(
@@ -138,13 +139,13 @@ class HistoryScreen(Screen[None]):
             states = s.get("states") or {}
             runs = f"{states.get('finished', 0)}/{s.get('n_runs', 0)}"
             where = self._where(db, str(s.get("session_id", "")))
-            table.add_row(
-                Text(str(s.get("session_id", ""))),
+            table.add_row(  # names from the recorded logs: control characters escaped
+                Text(visible(s.get("session_id", ""))),
                 Text(_when(s.get("started_t"))),
-                Text(str(s.get("status", ""))),
-                Text(where),
+                Text(visible(s.get("status", ""))),
+                Text(visible(where)),
                 Text(runs),
-                Text(", ".join(s.get("combos") or [])),
+                Text(visible(", ".join(s.get("combos") or []))),
                 key=str(s.get("session_id")),
             )
         table.focus()
@@ -175,10 +176,10 @@ class HistoryScreen(Screen[None]):
             error.update(f"{sid} ran locally: nothing to re-attach to (a: cluster sessions)")
             return
         if not (Path(folder) / MANIFEST).is_file():
-            error.update(f"cannot re-attach to {sid}: {Path(folder) / MANIFEST} no longer exists")
+            error.update(Text(visible(f"cannot re-attach to {sid}: {Path(folder) / MANIFEST} no longer exists")))
             return
         if self.reattach is None:
-            error.update(f"re-attach with: qtui watch --jobs-dir {folder}")
+            error.update(Text(visible(f"re-attach with: qtui watch --jobs-dir {folder}")))
             return
         self.dismiss(None)
         self.reattach(Path(folder))
@@ -196,7 +197,7 @@ class HistoryScreen(Screen[None]):
         try:
             return sid, self._db().summary(sid)
         except Exception as exc:  # noqa: BLE001 - boundary: shown in #history-error; the app goes on
-            self.query_one("#history-error", Static).update(f"cannot open {sid}: {exc}")
+            self.query_one("#history-error", Static).update(Text(one_line(f"cannot open {sid}: {exc}")))
             return None
 
     def action_open(self) -> None:

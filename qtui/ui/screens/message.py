@@ -8,6 +8,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from qtui.core.safe_text import visible
+
 
 class MessageScreen(ModalScreen[None]):
     DEFAULT_CSS = """
@@ -28,9 +30,10 @@ class MessageScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self.title_text, id="msg-title", markup=False)
+            # errors worth reading quote a run or a file: control characters escaped
+            yield Static(visible(self.title_text), id="msg-title", markup=False)
             with VerticalScroll():
-                yield Static(self.body, id="msg-body", markup=False)
+                yield Static(visible(self.body), id="msg-body", markup=False)
             yield Static("enter / escape closes", id="msg-foot")
 
     def action_close(self) -> None:

@@ -23,6 +23,7 @@ from qtui.analysis.outcomes import describe_error
 from qtui.core import device_counts, units
 from qtui.core.cpu_fit import sentence as cpu_sentence
 from qtui.core.job_words import job_words
+from qtui.core.safe_text import visible, visible_rich
 from qtui.report.results import asked_note, quantum, ran_on
 
 #: Lines kept from the end of a traceback or of stderr (the end says what went wrong).
@@ -211,9 +212,10 @@ class RunDetailScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self.title_text, id="detail-title", markup=False)
+            # a run's text (errors, tracebacks, stderr, warnings): control characters escaped
+            yield Static(visible(self.title_text), id="detail-title", markup=False)
             with VerticalScroll(id="detail-scroll"):
-                yield Static(self.text(), id="detail-body")
+                yield Static(visible_rich(self.text()), id="detail-body")
             yield Static("enter / escape closes · arrows scroll", id="detail-foot")
 
     def on_mount(self) -> None:

@@ -7,12 +7,14 @@ panel says, in its title, that the figures cover the whole UI process.
 
 from __future__ import annotations
 
+from rich.markup import escape
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
 from qtui.analysis.fold import RunRecord
 from qtui.core import units
+from qtui.core.safe_text import visible
 from qtui.ui.panel import LivePanel, set_text
 from qtui.ui.state import LiveState
 from qtui.ui.widgets.graph import LineGraph, Series
@@ -71,7 +73,7 @@ class MemoryPanel(LivePanel, Vertical):
         peak = max(sample_peak or 0, final_peak or 0, max(history) if history else 0)
         scope = "UI process (thread mode)" if self.thread_mode else "child"
         lines = [
-            f"[b]{label}[/b] {rec.state} · {scope}",
+            f"[b]{escape(visible(label))}[/b] {rec.state} · {scope}",  # a run's name: as written
             f"RSS {units.memory(current)}  peak {units.memory(peak)}",
             f"threads {units.count(threads)}  cores {units.cores(cores)}",
         ]

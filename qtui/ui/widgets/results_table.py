@@ -20,6 +20,7 @@ from textual._context import NoActiveAppError
 from textual.binding import Binding
 from textual.widgets import DataTable
 
+from qtui.core.safe_text import visible
 from qtui.core.summary_schema import Result
 from qtui.report import results as model
 from qtui.ui.panel import LivePanel
@@ -106,12 +107,13 @@ class ResultsTable(LivePanel, DataTable[Text]):
             cells = []
             for col in self.model.columns:
                 cell = row.cells[col.key]
+                shown = visible(cell.shown)  # names from a run or a file: control characters escaped
                 if cell.best:
-                    cells.append(Text("★ " + cell.shown, style=good))
+                    cells.append(Text("★ " + shown, style=good))
                 elif cell.mark == model.BURN_MARK:
-                    cells.append(Text(cell.shown, style=burn))
+                    cells.append(Text(shown, style=burn))
                 else:
-                    cells.append(Text(cell.shown))
+                    cells.append(Text(shown))
             self.add_row(*cells, key=f"{i}:{row.label}")
         if rows:
             self.move_cursor(

@@ -44,6 +44,7 @@ from qtui.core.config import (
     RunSpec,
     build_params,
 )
+from qtui.core.safe_text import visible
 from qtui.core.sweep import (
     AXES,
     DEFAULT_STEPS,
@@ -366,7 +367,7 @@ class RunForm(VerticalScroll):
         await box.mount(
             Static(
                 Text(
-                    f"probe failed: {error}\nctrl+p → 'Re-probe devices' to retry", style="bold red"
+                    visible(f"probe failed: {error}\nctrl+p → 'Re-probe devices' to retry"), style="bold red"
                 ),
                 id="probe-status",
             )
@@ -409,7 +410,7 @@ class RunForm(VerticalScroll):
     def _combo_focused(self, event: ComboFocused) -> None:
         event.stop()
         hint = self.query_one("#combo-hint", Static)
-        hint.update(event.note)
+        hint.update(Text(visible(event.note)))  # PennyLane's reason, as written: escaped, no markup
         hint.set_class(event.reason is not None, "-refused")
 
     @property

@@ -19,6 +19,7 @@ from textual.widgets import DataTable
 
 from qtui.analysis.fold import RunRecord
 from qtui.core.job_words import JOB_FAILED, job_words
+from qtui.core.safe_text import visible
 from qtui.core.units import loss as fmt_loss
 from qtui.report.results import CONTENDED_MARK
 from qtui.ui.panel import LivePanel
@@ -129,7 +130,7 @@ class RunQueue(LivePanel, DataTable[Text]):
         if rec.state in ("failed", "crashed", "timed_out", "cancelled") and rec.error:
             detail = rec.error.get("exc_type") or rec.error.get("signal") or rec.error.get("reason")
             if detail:
-                progress = str(detail)[:28]
+                progress = visible(str(detail))[:28]  # a run's text: control characters escaped
         loss = fmt_loss(rec.last_loss) if rec.last_loss is not None else ""
         mark = Text(f"{STATE_MARK.get(rec.state, '?')} {word}", style=style)
         if rec.result.get("contended"):
@@ -137,7 +138,7 @@ class RunQueue(LivePanel, DataTable[Text]):
             mark.append(f" {CONTENDED_MARK} contended", style="bold yellow")
         return [
             Text(rec.run_id),
-            Text(state.run_label(rec)),
+            Text(visible(state.run_label(rec))),
             mark,
             Text(progress),
             Text(fmt_elapsed(state.elapsed(rec))),

@@ -14,6 +14,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widget import Widget
 
+from qtui.core.safe_text import visible_rich
 from qtui.ui.panel import LivePanel
 from qtui.ui.state import LiveState
 
@@ -114,4 +115,4 @@ class StatusLine(LivePanel, Widget):
             t.append(f" · {counts}")
         if self.message:
             t.append(" · " + self.message, style="italic")
-        return t
+        return visible_rich(t)  # a path, a cluster's or a run's words: control characters escaped

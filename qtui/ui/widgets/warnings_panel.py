@@ -18,6 +18,7 @@ from textual.css.query import NoMatches
 from textual.widgets import DataTable, Static, TabbedContent
 
 from qtui.core import units
+from qtui.core.safe_text import one_line, visible, visible_rich
 from qtui.ui.panel import LivePanel
 from qtui.ui.state import LiveState, MergedWarning
 from qtui.ui.tabs import label as tab_label
@@ -91,10 +92,10 @@ class WarningsPanel(LivePanel, Vertical):
         return [
             Text("● new" if newest else "", style="bold"),
             Text(str(w.count), justify="right"),
-            Text(w.category),
-            Text(_short_source(w.filename, w.lineno)),
+            Text(visible(w.category)),  # a run's text: control characters escaped
+            Text(visible(_short_source(w.filename, w.lineno))),
             Text(str(len(w.counts))),
-            Text(w.message.splitlines()[0] if w.message else ""),
+            Text(one_line(w.message.splitlines()[0] if w.message else "")),
         ]
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -118,4 +119,4 @@ class WarningsPanel(LivePanel, Vertical):
         text.append(f"{w.filename}:{w.lineno}\n", style="dim")
         text.append(f"runs: {per_run}\n", style="dim")
         text.append(w.message)
-        self.query_one("#warning-detail", Static).update(text)
+        self.query_one("#warning-detail", Static).update(visible_rich(text))
