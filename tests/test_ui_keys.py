@@ -91,7 +91,9 @@ async def test_each_tab_is_shown_by_the_key_its_label_names() -> None:
 
 def test_tab_bindings_and_footer_rule_come_from_the_tables() -> None:
     tab_keys = [b.key for b in actions.bindings() if b.action.startswith("tab(")]
-    assert tab_keys == [tab.key for tab in TABS] == [str(i) for i in range(1, len(TABS) + 1)]
+    digits = [tab.key for tab in TABS]
+    assert digits == [str(i) for i in range(1, len(TABS) + 1)]
+    assert tab_keys == digits + [f"alt+{d}" for d in digits]  # alt+digit: from a text field too
     ctx = actions.Context(tab="monitor", watching=False, runs_busy=True, form_valid=True, has_gpu=False)
     assert actions.check("start", (), ctx, 80) is False  # only on the setup tab
     assert actions.check("cancel_all", (), ctx, 80) is True
@@ -242,3 +244,52 @@ async def test_a_message_handled_after_the_screens_are_gone_does_not_crash_the_e
         pass
     assert not app.screen_stack
     app.refresh_bindings()  # what those handlers call
+
+
+async def test_digits_type_into_a_field_escape_leaves_it_alt_digits_switch_from_it() -> None:
+    """Issue 23, item 3: with focus in ``repeats``, digits are the field's; Escape then
+    a digit switches tabs; alt+digit switches from inside the field; sent as bursts."""
+    from textual.widgets import Input
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        field = app.query_one("#field-repeat", Input)
+        field.focus()
+        await pilot.pause()
+        field.value = ""
+        await burst(pilot, "3", "7")
+        assert field.value == "37" and active(app) == "setup"
+        await burst(pilot, "escape", "3")  # out of the field, then the tab key
+        assert active(app) == "results", active(app)
+        assert field.value == "37"
+        await burst(pilot, "1")
+        field.focus()
+        await pilot.pause()
+        await burst(pilot, "alt+4")  # from inside the field
+        assert active(app) == "warnings" and field.value == "37"
+        await burst(pilot, "1")
+        await pilot.pause(0.1)
+        assert active(app) == "setup" and app.focused is field  # setup keeps its focus
+        await burst(pilot, "escape")  # on setup, out of the field to the grid's cell
+        cell = app.focused
+        assert isinstance(cell, ComboCell), cell
+        await burst(pilot, "escape", "escape")  # outside a field Escape changes nothing
+        assert app.focused is cell and active(app) == "setup"
+
+
+async def test_escape_still_closes_a_dialog_over_a_field() -> None:
+    """Escape leaves a field only on the main screen: a dialog keeps its own Escape."""
+    from textual.widgets import Input
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        app.query_one("#field-repeat", Input).focus()
+        await pilot.pause()
+        await app.run_action("help")  # "?" would be typed into the field
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        await burst(pilot, "escape")
+        assert not isinstance(app.screen, HelpScreen)
+        assert isinstance(app.focused, Input)  # the dialog's Escape did not also leave the field

@@ -159,9 +159,16 @@ ACTIONS: tuple[Action, ...] = (
         None, "reprobe", "Re-probe devices", "Re-probe devices",
         "Run the capability probe again, ignoring the cache", runs=True,
     ),
+    Action(  # priority: it runs before a digit sent in the same burst reaches the field
+        "escape", "leave_field", "Leave a text field (digits switch tabs again)", footer=False,
+        priority=True,
+        palette_help="Escape: out of a text field, to the grid (setup) or the tab bar, "
+        "so digits switch tabs again",
+    ),
     *(
         Action(
-            tab.key, f"tab('{tab.id}')", f"{tab.id.capitalize()} tab", f"Show {tab.id} tab",
+            tab.key, f"tab('{tab.id}')", f"{tab.id.capitalize()} tab (alt+{tab.key} in a text field)",
+            f"Show {tab.id} tab",
             f"Switch to the {tab.id} tab ({tab.key})", footer=False, runs=tab.id == "setup",
             when=_tab,
         )
@@ -194,6 +201,10 @@ def bindings() -> list[Binding]:
             alias = f"key('{a.name}'{', ' + args if args else ''})"
             out.append(Binding(a.key or "", alias, show=False))
     out += [Binding(a.key or "", a.action, a.description, show=False) for a in keyed if a.name == "tab"]
+    # alt+digit switches tabs from anywhere, a text field included (a plain digit is
+    # the field's there): priority, so the field never sees it
+    out += [Binding(f"alt+{a.key}", a.action, a.description, show=False, priority=True)
+            for a in keyed if a.name == "tab"]
     return out
 
 

@@ -345,7 +345,7 @@ class QtuiApp(ActionHandlers, App[int]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Enable/disable actions, and choose what the footer shows under 120 columns."""
         if self.screen is not self.screen_stack[0]:
-            return True
+            return action != "leave_field"  # a dialog's Escape is the dialog's
         return actions.check(action, parameters, self._action_context(), self.size.width)
 
     def action_key(self, name: str, *args: Any) -> None:

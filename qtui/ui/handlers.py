@@ -101,6 +101,25 @@ class ActionHandlers(_Base):
 
         self.push_screen(HelpScreen())
 
+    def action_leave_field(self) -> None:
+        """Escape in a text field: focus the grid on the setup tab, else the tab bar, so
+        the digits switch tabs again (issue 23, item 3).  Elsewhere it does nothing."""
+        from textual.widgets import Input, Tabs
+
+        from qtui.ui.widgets.combo_grid import ComboGrid
+
+        if not isinstance(self.focused, Input):
+            return
+        screen = self.screen_stack[0]
+        grids = screen.query(ComboGrid)
+        cell = grids.first().cursor_cell() if grids else None
+        # set_focus now, not focus() (queued): a digit sent in the same burst must
+        # find the field already left
+        if screen.query_one(TabbedContent).active == "setup" and cell is not None:
+            screen.set_focus(cell)
+        else:
+            screen.set_focus(screen.query_one(Tabs))
+
     def action_tab(self, tab: str) -> None:
         """Show ``tab`` and give focus back to what had it there (issue 10, items 1, 9).
 

@@ -158,6 +158,13 @@ class ComboGrid(Grid):
         cols = [str(widths.get(m, 0)) if m in widths else "1fr" for m in self.methods]
         self.styles.grid_columns = "17 " + " ".join(cols)
 
+    def cursor_cell(self) -> ComboCell | None:
+        """The cell under the cursor (Escape out of a text field lands there)."""
+        row, col = self.cursor
+        found = self.query(f"#cell-{row}-{col}")
+        cells = found if found else self.query(ComboCell)
+        return cells.first(ComboCell) if cells else None
+
     def compose(self) -> ComposeResult:
         yield Static("device \\ method", classes="header")
         for m in self.methods:
