@@ -39,6 +39,7 @@ from qtui.core.units import loss as fmt_loss
 from qtui.core.units import memory as fmt_bytes
 from qtui.core.units import percent as fmt_percent
 from qtui.core.units import seconds as fmt_seconds
+from qtui.engine.event_log import moved_to
 from qtui.report.analysis_report import print_analysis
 from qtui.report.console_report import exit_reason, print_report
 from qtui.session.control import SessionController
@@ -270,8 +271,9 @@ def run_session(
     if control.error is not None:
         raise control.error
     _print_results(data, out, planner)
-    if events_path:
-        err.print(Text(f"Events written to {visible(events_path)}"), highlight=False)
+    if events_path:  # or where it went on after a failed write (qtui.engine.event_log)
+        written = moved_to(summary.notes) or events_path
+        err.print(Text(f"Events written to {visible(written)}"), highlight=False)
     if cluster:
         from qtui.cli.slurm_prompts import farewell, report_uncancelled
 

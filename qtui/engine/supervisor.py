@@ -57,6 +57,7 @@ from qtui.core.events import (
     encoded,
     replace,
 )
+from qtui.engine.event_log import EventLog
 from qtui.engine.executor import Executor, LaunchError, RunEnd, RunHandle, get_executor
 from qtui.engine.sampler import DEFAULT_INTERVAL, Sampler, contended_threshold
 
@@ -151,7 +152,7 @@ class Supervisor:
         self._current: str | None = None
         self._sampler: Sampler | None = None
         self._run: _RunState | None = None  # the current run (run() thread only)
-        self._log: IO[bytes] | None = None
+        self._log: EventLog | None = None
 
     # --- control (any thread) ---------------------------------------------------
     @property
@@ -281,21 +282,28 @@ class Supervisor:
         if self.events_path is None:
             yield
             return
-        self.events_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.events_path, "wb") as f:
-            self._log = f
-            try:
-                yield
-            finally:
-                self._log = None
+        # a failed open or write moves the log under the data folder (qtui.engine.event_log)
+        self._log = EventLog(self.events_path, self._open_events, self.session_id)
+        try:
+            yield
+        finally:
+            self._log.close()
+            self._log = None
+
+    @staticmethod
+    def _open_events(path: Path) -> IO[bytes]:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return open(path, "wb")  # noqa: SIM115 - EventLog closes it
 
     def _deliver(self, event: Event) -> None:
         if self.planner is not None:
             self.planner.observe(event)
-        if self._log is not None:
-            self._log.write(encoded(event) + b"\n")  # the bytes encoded once (or as read)
-            self._log.flush()
+        moved = None
+        if self._log is not None:  # the bytes encoded once (or as read)
+            moved = self._log.write(encoded(event) + b"\n")
         self.on_event(event)
+        if moved is not None:  # the log failed: say why and where it went on
+            self._deliver(LogNote(message=moved))
 
     def _posted(self, item: Any) -> None:
         """An item the run's threads posted: hold its ``run_finished``, note a terminal."""
