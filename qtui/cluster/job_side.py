@@ -24,11 +24,19 @@ submitit's early time-limit warning (SIGUSR2) is ignored, see ``run_job``.
 A job any of whose runs did not finish fails (``RunDidNotFinish``), so the
 scheduler's accounting (``sacct``) says FAILED for it too; the reason of each
 run is in its log.
+
+The job's interpreter starts with the current folder off ``sys.path``
+(``job_python``), as every local child does (``qtui.engine.pycmd``): a job runs
+in the folder qtui was started from, and submitit's ``python -m
+submitit.core._submit`` would otherwise import a ``submitit.py`` or
+``cloudpickle.py`` lying there, with the user's rights on every node.
 """
 
 from __future__ import annotations
 
+import shlex
 import signal
+import sys
 import threading
 from pathlib import Path
 from typing import IO, Any
@@ -132,3 +140,34 @@ def _why(end: Any) -> str:
         end, "signal", ""
     ) or ""
     return f"{end.type}{': ' + str(detail) if detail else ''}"
+
+
+#: For Python 3.10 (no ``-P``): drop the ``''`` entry ``-c`` puts first on ``sys.path``
+#: before anything is imported, then do what the ``-u -m MODULE ARGS`` submitit
+#: appends would have done (the same idea as ``qtui.engine.pycmd.BOOTSTRAP``).
+JOB_BOOTSTRAP = (
+    "import sys\n"
+    "if sys.path and sys.path[0] in ('', '.'):\n"
+    "    del sys.path[0]\n"
+    "args = sys.argv[1:]\n"
+    "if args[:1] == ['-u']:\n"
+    "    args.pop(0)\n"
+    "    sys.stdout.reconfigure(write_through=True)\n"
+    "    sys.stderr.reconfigure(write_through=True)\n"
+    "if args[:1] == ['-m']:\n"
+    "    args.pop(0)\n"
+    "import runpy\n"
+    "sys.argv[:] = args\n"
+    "runpy.run_module(args[0], run_name='__main__', alter_sys=True)\n"
+)
+
+
+def job_python(safe_path: bool | None = None) -> str:
+    """The ``python`` submitit writes into a job's command line (it appends ``-u -m
+    submitit.core._submit FOLDER``), with the current folder off ``sys.path``:
+    ``python -P`` where the interpreter has it (3.11+), the bootstrap otherwise.
+    ``safe_path`` forces one form (tests)."""
+    if safe_path is None:
+        safe_path = sys.version_info >= (3, 11)
+    exe = shlex.quote(sys.executable)
+    return f"{exe} -P" if safe_path else f"{exe} -c {shlex.quote(JOB_BOOTSTRAP)}"

@@ -221,9 +221,15 @@ class SlurmExecutor(Executor):
         assert manifest is not None
         try:
             make_private(folder)  # 0700: its pickles are code (qtui.cluster.jobs_folder)
-            ex = submitit.AutoExecutor(folder=folder / "submitit", cluster=self.options.cluster)
+            from qtui.cluster.job_side import job_python, run_job
+
+            # the job's python, started where qtui was, never imports from that folder
+            python = job_python()
+            ex = submitit.AutoExecutor(
+                folder=folder / "submitit", cluster=self.options.cluster,
+                slurm_python=python, local_python=python,
+            )
             ex.update_parameters(name=f"qtui-{session_id}", **self.options.submitit_parameters())
-            from qtui.cluster.job_side import run_job
 
             per = self._runs_per_job(len(specs))
             chunks = [specs[i:i + per] for i in range(0, len(specs), per)]
