@@ -190,3 +190,17 @@ def test_a_refused_value_is_echoed_escaped(
     assert _main(case.argv) == 2
     out, err = capsys.readouterr()
     assert raw(out) == [] and raw(err) == [], err
+
+
+def test_slurm_options_read_back_from_a_manifest_refuse_a_control_character() -> None:
+    """``set_field`` refuses it from the CLI and the form; options read back from a jobs
+    folder's manifest (re-attach) are checked again before they become #SBATCH lines."""
+    from qtui.cluster.slurm_options import SlurmOptions
+    from qtui.core.config import ConfigError
+
+    fine = SlurmOptions.from_dict({"extra": {"comment": "a b"}, "partition": "gpu"})
+    assert fine.submitit_parameters()["slurm_additional_parameters"]["comment"] == "a b"
+    for data in ({"extra": {"comment": "a\ntouch PWNED #"}}, {"partition": "gpu\n"},
+                 {"extra": {"comm\x1bent": "x"}}, {"mem": "4G\r"}):
+        with pytest.raises(ConfigError, match="control character"):
+            SlurmOptions.from_dict(data).submitit_parameters()
