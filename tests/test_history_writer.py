@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import io
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -18,8 +20,10 @@ from qtui.core import events as ev
 from qtui.core.config import RunSpec
 from qtui.engine.forkserver import ProcessExecutor
 from qtui.engine.supervisor import Supervisor
+from qtui.store import history_writer
 from qtui.store.history_db import HistoryDB, recording
 from qtui.store.history_writer import HistoryWriter
+from qtui.store.pending_history import waiting
 
 
 @pytest.fixture(autouse=True)
@@ -131,7 +135,9 @@ def test_writer_writes_in_order_and_close_flushes(tmp_path: Path) -> None:
     db.close()
 
 
-def test_close_gives_up_after_its_bound_and_says_so(tmp_path: Path) -> None:
+def test_a_lock_held_past_close_keeps_the_events_and_writes_them_when_it_frees(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "h.sqlite3"
     db = HistoryDB(path)
     locker = _lock(path)
@@ -139,16 +145,70 @@ def test_close_gives_up_after_its_bound_and_says_so(tmp_path: Path) -> None:
     try:
         writer = HistoryWriter(db, flush_timeout=0.5, stderr=err)
         writer.put(_started())
+        writer.put(ev.RunQueued(run_id="r1", spec={"device": "default.qubit"}))
+        writer.put(ev.SessionFinished(session_id="s1"))
         t0 = time.monotonic()
         assert writer.close() is False
         # its 0.5 s bound, not SQLite's 30 s busy timeout: generous for a loaded machine
         assert time.monotonic() - t0 < 10.0
+        pending = writer.pending_file
+        assert pending is not None and waiting(pending)
+        assert pending.parent == tmp_path / "h.sqlite3.pending"
+        assert _count(path, "SELECT COUNT(*) FROM sessions") == 0
+        time.sleep(2 * history_writer.FOLD_EVERY_S)  # the lock outlasts a few fold attempts
+        assert waiting(pending)
     finally:
         locker.execute("ROLLBACK")
         locker.close()
-    assert "qtui: warning: history: 1 event(s) were not written" in err.getvalue()
-    assert writer.unwritten == 1
+    assert f"3 event(s) wait in {pending}" in err.getvalue()
+    assert writer.unwritten == 3
+    deadline = time.monotonic() + 30
+    while waiting(pending) and time.monotonic() < deadline:  # written by this process's thread
+        time.sleep(0.05)
+    assert not waiting(pending)
+    [session] = db.sessions()
+    assert session["session_id"] == "s1" and session["status"] == "finished"
+    assert [e.type for e in db.events("s1")] == ["session_started", "run_queued", "session_finished"]
+    assert not pending.parent.exists()
     db.close()
+
+
+def test_a_qtui_that_exits_before_the_lock_frees_is_written_as_interrupted_by_the_next_open(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "h.sqlite3"
+    HistoryDB(path).close()
+    locker = _lock(path)
+    script = f"""
+import time
+from qtui.core import events as ev
+from qtui.store.history_db import HistoryDB
+from qtui.store.history_writer import Recording
+db = HistoryDB({str(path)!r})
+on_event = Recording(lambda e: None, db, flush_timeout=0.5)
+on_event(ev.SessionStarted(session_id="s9", machine={{}}, qtui_version="t",
+                           runs=[{{"run_id": "r1", "device": "default.qubit"}}]))
+on_event(ev.RunQueued(run_id="r1", spec={{"device": "default.qubit"}}))
+# no session_finished: this qtui ends (the atexit close) while the lock is held
+"""
+    try:
+        proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                              timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        assert "2 event(s) wait in " in proc.stderr
+        assert _count(path, "SELECT COUNT(*) FROM sessions") == 0
+    finally:
+        locker.execute("ROLLBACK")
+        locker.close()
+    db = HistoryDB(path)  # the next qtui's open folds the pending file in
+    try:
+        [session] = db.sessions()
+        assert session["session_id"] == "s9" and session["status"] == "interrupted"
+        [run] = db.runs("s9")
+        assert run["state"] == "lost"
+        assert not (tmp_path / "h.sqlite3.pending").exists()
+    finally:
+        db.close()
 
 
 def test_a_failing_database_is_a_note_and_a_warning(
@@ -156,22 +216,19 @@ def test_a_failing_database_is_a_note_and_a_warning(
 ) -> None:
     path = tmp_path / "h.sqlite3"
     db = HistoryDB(path)
-    db._conn.execute("PRAGMA busy_timeout = 100")  # fail fast instead of waiting 30 s
-    locker = _lock(path)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("DROP TABLE events")  # broken, not locked: not retried
+    other.close()
     seen: list[ev.Event] = []
-    try:
-        on_event = recording(seen.append, db)
-        on_event(_started())
-        writer = on_event.writer  # type: ignore[attr-defined]
-        deadline = time.monotonic() + 5
-        while writer.failure is None and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert writer.failure and "locked" in writer.failure
-        on_event(ev.RunQueued(run_id="r1", spec={}))
-        on_event(ev.SessionFinished(session_id="s1"))
-    finally:
-        locker.execute("ROLLBACK")
-        locker.close()
+    on_event = recording(seen.append, db)
+    on_event(_started())
+    writer = on_event.writer  # type: ignore[attr-defined]
+    deadline = time.monotonic() + 5
+    while writer.failure is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert writer.failure and "no such table" in writer.failure
+    on_event(ev.RunQueued(run_id="r1", spec={}))
+    on_event(ev.SessionFinished(session_id="s1"))
     notes = [e.message for e in seen if isinstance(e, ev.LogNote)]
     assert len(notes) == 1 and "history: recording stopped" in notes[0]
     assert "qtui: warning: history: recording stopped" in capsys.readouterr().err

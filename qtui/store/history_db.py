@@ -56,6 +56,7 @@ from qtui.core import events as ev
 from qtui.core.paths import DATA_DIR_ENV, data_dir
 from qtui.core.summary_schema import Summary
 from qtui.engine.reaper import is_running, start_token
+from qtui.store.pending_history import fold as fold_pending
 
 SCHEMA_VERSION = 1
 DB_NAME = "history.sqlite3"
@@ -180,6 +181,8 @@ class HistoryDB:
                                 c.execute(stmt)
                         c.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             self._add_columns()
+            with contextlib.suppress(sqlite3.OperationalError):  # locked, read-only: later
+                fold_pending(self)  # sessions a locked database could not take in time
             with contextlib.suppress(sqlite3.OperationalError):  # read-only: listed as incomplete
                 self.close_lost_sessions()
         except sqlite3.DatabaseError as exc:
@@ -294,8 +297,56 @@ class HistoryDB:
         """The session this connection is recording into."""
         return self._session_id
 
+    @contextmanager
+    def _busy(self, seconds: float | None) -> Iterator[None]:
+        """SQLite's busy timeout set to ``seconds`` for what runs inside (30 s otherwise)."""
+        with self._lock:
+            if seconds is None:
+                yield
+                return
+            self._conn.execute(f"PRAGMA busy_timeout = {max(0, int(seconds * 1000))}")
+            try:
+                yield
+            finally:
+                self._conn.execute("PRAGMA busy_timeout = 30000")
+
+    def record_within(self, event: ev.Event, busy_s: float) -> None:
+        """``record``, waiting at most ``busy_s`` for the write lock (the history writer
+        retries a locked database itself, so it is never stuck in one long wait)."""
+        with self._busy(busy_s):
+            self.record(event)
+
     def record(self, event: ev.Event) -> None:
         """Store one event (thinning batches and samples); commits before returning."""
+        with self._lock:  # the session it goes to is read and written under the lock
+            self._record(event)
+
+    def import_pending(self, header: dict[str, Any], events: list[ev.Event], busy_s: float) -> None:
+        """Fold in a session's events that waited in a pending file
+        (``qtui.store.pending_history``): one transaction, this connection's own
+        session left as it was.  Without ``session_finished`` among them, the session
+        keeps its original writer, so it is closed as interrupted once that one is gone."""
+        sid = str(header.get("session_id") or "")
+        with self._busy(busy_s):
+            saved = (self._session_id, self._skip_session, dict(self._last_kept),
+                     {k: dict(v) for k, v in self._warn_counts.items()})
+            try:
+                self._session_id, self._skip_session = (sid or None), False
+                self.import_events(events)
+                if sid and not any(isinstance(e, ev.SessionFinished) for e in events):
+                    with self._tx() as c:
+                        c.execute(
+                            "UPDATE sessions SET writer_host = ?, writer_pid = ?, writer_started = ?"
+                            " WHERE session_id = ?",
+                            (header.get("writer_host"), header.get("writer_pid"),
+                             header.get("writer_started"), sid),
+                        )
+            finally:
+                (self._session_id, self._skip_session, self._last_kept, self._warn_counts) = saved
+        with contextlib.suppress(sqlite3.OperationalError):
+            self.close_lost_sessions()
+
+    def _record(self, event: ev.Event) -> None:
         if isinstance(event, ev.SessionStarted):
             self._start_session(event)
             return

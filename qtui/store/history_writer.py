@@ -7,21 +7,30 @@ timeouts and cancellation, so the history must not be written there:
 ``recording()`` (``qtui.store.history_db``) hands each event to a ``HistoryWriter``,
 whose thread does the writing from a queue.  ``put`` never blocks.
 
-End of a session: ``session_finished`` closes the writer, which waits (bounded
-by ``FLUSH_TIMEOUT_S``, longer than one busy timeout) until the queue is
-written; what could not be written is said on stderr.  A writer still open at
-interpreter exit (a session that died) is flushed the same way by ``atexit``.
+A locked database is retried, never given up: each attempt waits at most
+``RETRY_BUSY_S`` for SQLite's lock, then the thread tries again.
 
-A database error stops recording for the rest of the session (the run goes
-on); the error is reported once, as a ``note`` event on the caller's thread
-with the next event, and on stderr when the writer closes.
+End of a session: ``session_finished`` closes the writer, which waits (bounded
+by ``FLUSH_TIMEOUT_S``) until the queue is written.  If the database is still
+locked then, what is left is written to a pending file beside it
+(``qtui.store.pending_history``) and said on stderr; the thread goes on folding
+that file in as soon as the lock frees, for as long as this qtui runs, and the
+next qtui that opens the history folds it in otherwise.  A writer still open
+at interpreter exit (a session that died) is closed the same way by ``atexit``.
+
+Any other database error stops recording for the rest of the session (the run
+goes on); the error is reported once, as a ``note`` event on the caller's
+thread with the next event, and on stderr when the writer closes.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import os
 import queue
+import socket
+import sqlite3
 import sys
 import threading
 import time
@@ -30,6 +39,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from qtui.core import events as ev
+from qtui.store import pending_history
 
 
 class EventStore(Protocol):
@@ -41,12 +51,25 @@ class EventStore(Protocol):
 
     path: Path
 
-    def record(self, event: ev.Event) -> None: ...
+    def record_within(self, event: ev.Event, busy_s: float) -> None: ...
+
+    def import_pending(self, header: dict[str, Any], events: list[ev.Event], busy_s: float) -> None: ...
 
 #: Longest wait, at the end of a session, for queued events to be written (seconds).
 FLUSH_TIMEOUT_S = 40.0
 #: After this long waiting at close, say on stderr what is being waited for.
 SLOW_FLUSH_NOTICE_S = 2.0
+#: Longest wait for SQLite's lock in one attempt; a locked database is retried.
+RETRY_BUSY_S = 0.5
+#: Between attempts to fold a pending file in, while this qtui runs.
+FOLD_EVERY_S = 1.0
+
+
+def _locked(exc: BaseException) -> bool:
+    """SQLite's lock is held by another process (retry), not a broken database."""
+    return isinstance(exc, sqlite3.OperationalError) and any(
+        w in str(exc) for w in ("locked", "busy")
+    )
 
 _STOP = object()
 
@@ -73,6 +96,12 @@ class HistoryWriter:
         self.failure: str | None = None  # the first error, in one line
         self.written = 0
         self.unwritten = 0  # left in the queue when close() gave up waiting
+        self.pending_file: Path | None = None  # where they wait for the lock
+        self._spilled = threading.Event()
+        self._header: dict[str, Any] = {
+            "writer_host": socket.gethostname(), "writer_pid": os.getpid(),
+            "writer_started": _start_token(),
+        }
         self._thread = threading.Thread(target=self._loop, name="qtui-history", daemon=True)
         self._thread.start()
         atexit.register(self._at_exit)
@@ -84,6 +113,8 @@ class HistoryWriter:
             if self._closed or self.failure is not None:
                 return
             self._put += 1
+            if isinstance(event, ev.SessionStarted):
+                self._header["session_id"] = event.session_id
         self._q.put(event)
 
     @property
@@ -124,12 +155,18 @@ class HistoryWriter:
         with self._cond:
             left = self._put - self._done
             if not ok:
-                self._abandon = True
+                self._abandon = True  # the thread spills what is left, then folds it in
                 self.unwritten = left
         self._q.put(_STOP)
         if ok:
             self._thread.join(timeout=1.0)
-        if left:
+        elif self._spilled.wait(RETRY_BUSY_S + 5.0) and self.pending_file is not None:
+            self._warn(
+                f"{left} event(s) wait in {self.pending_file}: {self.db.path} is locked by "
+                "another process; they are written when it frees (by this qtui while it runs, "
+                "else by the next qtui that opens the history)"
+            )
+        elif left:
             self._warn(f"{left} event(s) were not written to {self.db.path} (database busy)")
         if self.failure is not None:
             self._warn(f"recording stopped: {self.failure}")
@@ -149,18 +186,63 @@ class HistoryWriter:
             item = self._q.get()
             if item is _STOP:
                 return
-            with self._cond:
-                skip = self._abandon or self.failure is not None
-            if not skip:
-                try:
-                    self.db.record(item)
-                    self.written += 1
-                except Exception as exc:  # noqa: BLE001 - boundary: kept in self.failure, warned on close; a history problem never stops a run
-                    with self._cond:
-                        self.failure = str(exc) or type(exc).__name__
+            if not self._write(item):  # close() gave up waiting: keep the rest aside
+                self._spill(item)
+                return
             with self._cond:
                 self._done += 1
                 self._cond.notify_all()
+
+    def _write(self, item: ev.Event) -> bool:
+        """Record one event, retrying while the database is locked; False once close()
+        gave up waiting (the event is not written)."""
+        while True:
+            with self._cond:
+                if self.failure is not None:
+                    return True  # dropped: recording stopped
+                if self._abandon:
+                    return False
+            try:
+                self.db.record_within(item, RETRY_BUSY_S)
+                self.written += 1
+                return True
+            except Exception as exc:  # noqa: BLE001 - boundary: kept in self.failure, warned on close; a history problem never stops a run
+                if _locked(exc):
+                    continue  # each attempt waited RETRY_BUSY_S
+                with self._cond:
+                    self.failure = str(exc) or type(exc).__name__
+
+    def _spill(self, first: ev.Event) -> None:
+        """Write ``first`` and the rest of the queue to a pending file, then fold it in
+        once the lock frees (``qtui.store.pending_history``), while this process runs."""
+        events = [first]
+        while True:
+            item = self._q.get()
+            if item is _STOP:
+                break
+            events.append(item)
+        try:
+            self.pending_file = pending_history.spill(self.db.path, self._header, events)
+        except OSError as exc:
+            with self._cond:
+                self.failure = f"could not keep the events for later ({exc})"
+            return
+        finally:
+            self._spilled.set()
+        while pending_history.waiting(self.pending_file):
+            try:
+                pending_history.fold(self.db, RETRY_BUSY_S, only=self.pending_file)
+            except sqlite3.OperationalError:
+                pass  # still locked
+            except sqlite3.ProgrammingError:
+                return  # the database was closed: the next open folds it in
+            time.sleep(FOLD_EVERY_S)
+
+
+def _start_token() -> str | None:
+    from qtui.engine.reaper import start_token
+
+    return start_token(os.getpid())
 
 
 class Recording:
@@ -210,10 +292,12 @@ class Recording:
         ok = writer.close()
         self._note_failure(writer)
         if writer.unwritten and writer.failure is None:
+            where = (f"wait in {writer.pending_file} until it frees" if writer.pending_file
+                     else "not written")
             self.on_event(
                 ev.LogNote(
-                    message=f"history: {writer.unwritten} event(s) not written "
-                    "(the database stayed locked by another process)"
+                    message=f"history: the database is locked by another process; "
+                    f"{writer.unwritten} event(s) {where}"
                 )
             )
         return ok
