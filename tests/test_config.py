@@ -128,3 +128,104 @@ def test_numbers_are_ascii_digits_only(text: str) -> None:
     with pytest.raises(ConfigError) as info:
         FIELD_PARSERS["epochs"](text)
     assert info.value.field == "epochs"
+
+
+# --- ranges every run survives (issue 21, item 6) -----------------------------------
+
+
+def test_noise_is_capped_where_the_data_stay_finite() -> None:
+    """make_moons with noise 1e38 gave float32 overflow and a NaN loss; 1e37 was finite."""
+    from qtui.core.config import NOISE_MAX
+
+    assert FIELD_PARSERS["noise"](str(NOISE_MAX)) == NOISE_MAX < 1e37
+    for text in ("1e38", "1e308", str(NOISE_MAX * 1.01)):
+        with pytest.raises(ConfigError, match="loss is NaN") as info:
+            FIELD_PARSERS["noise"](text)
+        assert info.value.field == "noise"
+
+
+def test_minus_zero_is_zero() -> None:
+    """make_moons refuses ``-0.0`` (its sign bit): -0 is read as 0, for every float field."""
+    import math
+
+    value = FIELD_PARSERS["noise"]("-0.0")
+    assert value == 0.0 and math.copysign(1.0, value) == 1.0
+    with pytest.raises(ConfigError, match="positive"):
+        FIELD_PARSERS["lr"]("-0")
+
+
+def test_lr_is_finite_and_below_the_limit() -> None:
+    from qtui.core.config import LR_LIMIT
+
+    assert FIELD_PARSERS["lr"]("999999") == 999999.0
+    for text in (str(LR_LIMIT), "1e308", "1e39"):
+        with pytest.raises(ConfigError, match="less than 1e\\+06") as info:
+            FIELD_PARSERS["lr"](text)
+        assert "float32" in info.value.detail
+
+
+def test_layers_fit_the_machine_for_the_qubits_asked() -> None:
+    """A layer is 2n-1 gates on n qubits, each about 8 KiB while a step runs."""
+    from qtui.core.config import BYTES_PER_GATE, INT64_MAX, circuit_gates, max_layers, memory_bytes
+
+    assert circuit_gates(2, 1) == 7  # H, RZ on each wire, then CNOT + 2 RY
+    assert circuit_gates(1, 5) == 7
+    mem = 2**30
+    assert circuit_gates(1, max_layers(1, mem)) * BYTES_PER_GATE <= mem
+    assert circuit_gates(1, max_layers(1, mem) + 1) * BYTES_PER_GATE > mem
+    assert circuit_gates(20, max_layers(20, mem)) * BYTES_PER_GATE <= mem
+    assert circuit_gates(20, max_layers(20, mem) + 1) * BYTES_PER_GATE > mem
+    assert max_layers() == max_layers(1, memory_bytes())
+    with pytest.raises(ConfigError, match="at most") as info:
+        FIELD_PARSERS["layers"](str(INT64_MAX))
+    assert info.value.field == "layers"
+    assert FIELD_PARSERS["layers"](str(max_layers())) == max_layers()
+    with pytest.raises(ConfigError, match="with 20 qubits") as info:
+        build_params({"qubits": "20", "layers": str(max_layers(20) + 1)})
+    assert info.value.field == "layers"
+    assert build_params({"qubits": "20", "layers": str(max_layers(20))}).layers == max_layers(20)
+
+
+# --- environment variables: ASCII digits, else a warning and the default --------------
+
+
+@pytest.mark.parametrize("raw", ["\u00b2", "\u0663", "\uff11", "1_0", "-1", "x", "1.5", "9" * 40,
+                                 "1\x1b[2J"])
+def test_env_int_takes_ascii_digits_else_warns_once_and_uses_the_default(raw: str) -> None:
+    from qtui.core.env import env_int
+
+    said: list[str] = []
+    assert env_int("QTUI_X", 7, environ={"QTUI_X": raw}, warn=said.append) == 7
+    assert len(said) == 1 and "\n" not in said[0] and "\x1b" not in said[0], said
+    assert said[0].startswith("QTUI_X=") and "using 7" in said[0]
+
+
+def test_env_int_reads_good_values_quietly() -> None:
+    from qtui.core.env import env_int
+
+    said: list[str] = []
+    assert env_int("N", 7, environ={"N": " 12 "}, warn=said.append) == 12
+    assert env_int("N", 7, environ={}, warn=said.append) == 7
+    assert env_int("N", 7, environ={"N": ""}, warn=said.append) == 7
+    assert env_int("N", None, minimum=1, environ={"N": "0"}, warn=said.append) is None
+    assert len(said) == 1 and "ignoring it" in said[0]
+
+
+@pytest.mark.parametrize(("raw", "on"), [
+    (None, False), ("", False), ("0", False), ("false", False), ("FALSE", False), ("no", False),
+    ("off", False), (" 0 ", False), ("1", True), ("yes", True), ("true", True), ("2", True),
+])
+def test_env_flag(raw: str | None, on: bool) -> None:
+    from qtui.core.env import env_flag
+
+    assert env_flag("F", environ={} if raw is None else {"F": raw}) is on
+
+
+def test_no_history_is_one_function(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``QTUI_NO_HISTORY=0`` used to turn history off; both front ends ask ``history_enabled``."""
+    from qtui.session.control import history_enabled
+
+    monkeypatch.setenv("QTUI_NO_HISTORY", "0")
+    assert history_enabled()
+    monkeypatch.setenv("QTUI_NO_HISTORY", "1")
+    assert not history_enabled()

@@ -12,7 +12,6 @@ No torch or pennylane here: this runs in the CLI process.
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import sqlite3
 import threading
@@ -196,7 +195,9 @@ def _signals(on_signal: Any) -> Iterator[None]:
 
 def _with_history(on_event: Any, err: Console) -> Any:
     """Tee events into the history database; a database problem never stops a run."""
-    if os.environ.get("QTUI_NO_HISTORY"):
+    from qtui.session.control import history_enabled
+
+    if not history_enabled():
         return on_event
     try:
         from qtui.store.history_db import HistoryDB, HistoryError, recording

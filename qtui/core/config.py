@@ -152,6 +152,25 @@ THREADS_PER_CPU = 16
 #: this number in ``WorkloadParams.threads``, written as ``"auto"`` in every dict.
 AUTO = "auto"
 THREADS_AUTO = -1
+#: --noise: the standard deviation make_moons adds to points on two moons about 3 units
+#: across.  Far past the point where the moons are lost in the noise, and far below
+#: where the data overflow float32 (the forum's loss was finite at 1e37 and NaN at 1e38).
+NOISE_MAX = 1e6
+NOISE_WHY = (
+    "the moons span about 3 units, so more is noise alone; from about 1e38 the data "
+    "overflow float32 and the loss is NaN"
+)
+#: --lr: an SGD step is lr x gradient, with lr held in float32 by torch.  The forum's loss
+#: was flat (0.5) from lr 10, NaN for some seeds from 1e30; above 3.4e38 every run failed.
+LR_LIMIT = 1e6
+LR_WHY = (
+    "torch's SGD holds lr in float32: above 3.4e38 every run fails, and from about 1e30 "
+    "the loss turns NaN"
+)
+#: Bytes one gate of the circuit costs while a step runs (its operation, its tape entry,
+#: the saved tensors of its backward): 7.3 KiB (adjoint) to 15 KiB (backprop) measured
+#: on the forum circuit with 2 qubits and 10,000 layers; the smaller, rounded up.
+BYTES_PER_GATE = 8192
 #: Runs per combination (--repeat): beyond this a session would only be a list in memory.
 MAX_REPEAT = 10_000
 #: Runs in one sweep (combinations x points x repeats), checked before they are listed.
@@ -179,7 +198,7 @@ def memory_bytes() -> int:
             text = Path(limit_file).read_text().strip()
         except OSError:
             continue
-        if text.isdigit() and 0 < int(text) < total:
+        if text.isascii() and text.isdigit() and 0 < int(text) < total:
             total = int(text)
     return int(total)
 
@@ -194,6 +213,17 @@ def max_samples(memory: int | None = None) -> int:
     """The most make_moons samples whose data fits in ``memory`` (``BYTES_PER_SAMPLE`` each)."""
     mem = memory_bytes() if memory is None else memory
     return max(2, mem // BYTES_PER_SAMPLE)
+
+
+def circuit_gates(qubits: int, layers: int) -> int:
+    """Gates in the forum circuit: H and RZ per wire, then per layer a CNOT chain and an RY per wire."""
+    return 2 * qubits + layers * (2 * qubits - 1)
+
+
+def max_layers(qubits: int = 1, memory: int | None = None) -> int:
+    """The most layers whose circuit on ``qubits`` wires fits in ``memory`` (``BYTES_PER_GATE`` a gate)."""
+    mem = memory_bytes() if memory is None else memory
+    return max(1, (mem // BYTES_PER_GATE - 2 * qubits) // (2 * qubits - 1))
 
 
 def max_threads() -> int:
@@ -257,8 +287,13 @@ def parse_float(
     *,
     positive: bool = False,
     minimum: float | None = None,
+    maximum: float | None = None,
+    less_than: float | None = None,
+    why_max: str = "",
 ) -> float:
-    """A finite number written in ASCII (``float()`` would also take "１.５")."""
+    """A finite number written in ASCII (``float()`` would also take "１.５").
+
+    ``-0`` is read as 0: make_moons refuses a noise with a minus sign, -0.0 too."""
     if isinstance(text, bool):
         raise ConfigError(name, f"must be a number, got {text!r}")
     if isinstance(text, (int, float)):
@@ -271,10 +306,15 @@ def parse_float(
         value = float(s)
     if not math.isfinite(value):
         raise ConfigError(name, f"must be a finite number, got {value}")
+    value += 0.0  # -0.0 + 0.0 is +0.0
     if positive and value <= 0:
         raise ConfigError(name, f"must be a positive number, got {value:g}")
     if minimum is not None and value < minimum:
         raise ConfigError(name, f"must be at least {minimum:g}, got {value:g}")
+    if maximum is not None and value > maximum:
+        raise ConfigError(name, f"must be at most {maximum:g}{why_max}, got {value:g}")
+    if less_than is not None and value >= less_than:
+        raise ConfigError(name, f"must be less than {less_than:g}{why_max}, got {value:g}")
     return value
 
 
@@ -380,6 +420,14 @@ def samples_limit_why() -> str:
     )
 
 
+def layers_limit_why(qubits: int = 1) -> str:
+    """Where the layer limit comes from, for ``--help`` and messages."""
+    return (
+        f"a layer is 2n-1 gates on n qubits, about {BYTES_PER_GATE // 1024} KiB each while a "
+        f"step runs; this machine holds {memory_bytes() / 2**30:.1f} GiB"
+    )
+
+
 def limit_help(field_name: str) -> str:
     """The limit of a field in words, for ``--help`` (``""`` when only 64 bits bound it)."""
     texts = {
@@ -389,6 +437,9 @@ def limit_help(field_name: str) -> str:
         "threads": f"{AUTO} (the CPUs free at the run's start), or at most {max_threads()}: "
         f"{THREADS_PER_CPU} per logical CPU",
         "repeat": f"1 to {MAX_REPEAT}",
+        "noise": f"0 to {NOISE_MAX:g}: {NOISE_WHY}",
+        "lr": f"above 0, below {LR_LIMIT:g}: {LR_WHY}",
+        "layers": f"1 to {max_layers()} (1 qubit; fewer with more): {layers_limit_why()}",
     }
     return f"; {texts[field_name]}" if field_name in texts else ""
 
@@ -423,12 +474,18 @@ FIELD_PARSERS: dict[str, Callable[[str], Any]] = {
         "seed", s, minimum=0, maximum=SEED_MAX, why_max=" (numpy's seeding takes 32 bits)"
     ),
     "samples": _samples,
-    "noise": lambda s: parse_float("noise", s, minimum=0.0),
+    "noise": lambda s: parse_float(
+        "noise", s, minimum=0.0, maximum=NOISE_MAX, why_max=f" ({NOISE_WHY})"
+    ),
     "batch_size": lambda s: parse_int("batch-size", s, minimum=1),
     "epochs": lambda s: parse_int("epochs", s, minimum=1),
-    "lr": lambda s: parse_float("lr", s, positive=True),
+    "lr": lambda s: parse_float(
+        "lr", s, positive=True, less_than=LR_LIMIT, why_max=f" ({LR_WHY})"
+    ),
     "qubits": lambda s: _qubits("qubits", s),
-    "layers": lambda s: parse_int("layers", s, minimum=1),
+    "layers": lambda s: parse_int(
+        "layers", s, minimum=1, maximum=max_layers(), why_max=f" ({layers_limit_why()})"
+    ),
     "workload": parse_workload,
     "steps": lambda s: parse_int("steps", s, minimum=0),
     "warmup": lambda s: parse_int("warmup", s, minimum=0),
@@ -464,4 +521,10 @@ def check_params(p: WorkloadParams) -> None:
         raise ConfigError(
             "batch-size",
             f"must not exceed the sample count ({p.samples}), got {p.batch_size}",
+        )
+    if p.qubits > 0 and p.layers > max_layers(p.qubits):
+        raise ConfigError(
+            "layers",
+            f"must be at most {max_layers(p.qubits)} with {p.qubits} qubits "
+            f"({layers_limit_why()}), got {_show(p.layers)}",
         )

@@ -23,6 +23,8 @@ from qtui.core.config import (
     WorkloadParams,
     build_params,
     check_params,
+    layers_limit_why,
+    max_layers,
     max_qubits,
     max_threads,
     parse_int_list,
@@ -65,6 +67,8 @@ def parse_axis(name: str, text: str) -> list[int]:
     limits: dict[str, Any] = {}
     if field == "qubits":
         limits = {"maximum": max_qubits(), "why_max": f" ({qubit_limit_why()})"}
+    elif field == "layers":
+        limits = {"maximum": max_layers(), "why_max": f" ({layers_limit_why()})"}
     elif field == "threads":
         if text.strip().lower() == AUTO:  # one value, not a point among numbers
             return [THREADS_AUTO]

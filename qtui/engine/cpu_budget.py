@@ -101,8 +101,9 @@ def cgroup_quota(proc_cgroup: Path = Path("/proc/self/cgroup"), root: Path = CGR
 
 def slurm_cpus(env: dict[str, str] | None = None) -> int | None:
     """``SLURM_CPUS_PER_TASK`` as a whole number, when set to one."""
-    text = (os.environ if env is None else env).get("SLURM_CPUS_PER_TASK", "").strip()
-    return int(text) if text.isdigit() and int(text) > 0 else None
+    from qtui.core.env import env_int
+
+    return env_int("SLURM_CPUS_PER_TASK", None, minimum=1, environ=env)
 
 
 def usable_cpus(mask: set[int] | None, quota: float | None, slurm: int | None) -> int:

@@ -37,7 +37,7 @@ measured on the sampled steps, applied to those exact totals.
 
 from __future__ import annotations
 
-import os
+from collections.abc import Callable
 from typing import Any
 
 from qtui.core.phase_names import PHASE_KEYS
@@ -50,10 +50,14 @@ DEFAULT_EVERY = 10
 EVERY_ENV = "QTUI_PHASE_EVERY"
 
 
-def every_from_env(default: int = DEFAULT_EVERY) -> int:
-    """``QTUI_PHASE_EVERY`` as a step interval (0 off); the default when unset or bad."""
-    raw = os.environ.get(EVERY_ENV, "").strip()
-    return int(raw) if raw.isdigit() else default
+def every_from_env(
+    default: int = DEFAULT_EVERY, warn: Callable[[str], None] | None = None
+) -> int:
+    """``QTUI_PHASE_EVERY`` as a step interval (0 off); the default when unset, and with
+    one warning (``warn``, else a line on stderr) when not ASCII digits (``qtui.core.env``)."""
+    from qtui.core.env import env_int, warn_line
+
+    return env_int(EVERY_ENV, default, warn=warn or warn_line)
 
 
 class PhaseTimer:

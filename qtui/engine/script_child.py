@@ -276,6 +276,9 @@ def run_script(spec: RunSpec, emit: Emit) -> bool:
     counter = WarningCounter(spec.run_id, emit)
     counter.install()
     try:
+        from qtui.engine.trainer import flush_env_notes
+
+        flush_env_notes()  # a bad OMP_NUM_THREADS met before the counter: the run's warning
         return _run(spec, emit, counter)
     except BaseException as exc:  # boundary: qtui's own setup failed: a run_failed event says so
         if isinstance(exc, KeyboardInterrupt):

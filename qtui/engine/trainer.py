@@ -85,6 +85,29 @@ def apply_thread_limit(threads: int) -> None:
             os.environ[var] = str(threads)
 
 
+#: Warnings about the environment found before the run's warning counter is installed
+#: (``limit_loaded_pools``); ``flush_env_notes`` makes them the run's own warnings.
+_ENV_NOTES: list[str] = []
+
+
+def flush_env_notes() -> None:
+    """Issue the queued environment warnings, once, as the run's warnings (its counter
+    must be installed): they reach every view with the run's other warnings."""
+    import warnings
+
+    notes = list(_ENV_NOTES)
+    _ENV_NOTES.clear()
+    for note in notes:
+        warnings.warn(note, RuntimeWarning, stacklevel=2)
+
+
+def _env_warning(message: str) -> None:
+    """A bad environment variable read during the run: one of the run's warnings."""
+    import warnings
+
+    warnings.warn(message, RuntimeWarning, stacklevel=3)
+
+
 def limit_loaded_pools(threads: int) -> None:
     """Size the OpenMP/BLAS pools of libraries that are loaded already (a forked run).
 
@@ -92,18 +115,21 @@ def limit_loaded_pools(threads: int) -> None:
     with OpenBLAS at one thread (``OPENBLAS_NUM_THREADS=1``: OpenBLAS starts its
     pool when loaded, and a process must have no threads when it forks).  So here
     every pool is set to ``threads`` (threadpoolctl), or, for 0, OpenBLAS is given
-    back the size it would have chosen itself from the run's environment.
+    back the size it would have chosen itself from the run's environment (a value that
+    is not ASCII digits is skipped, with a warning that ``flush_env_notes`` issues).
     """
     from threadpoolctl import threadpool_limits
+
+    from qtui.core.env import env_int
 
     if threads > 0:
         threadpool_limits(limits=threads)
         return
     default = 0
     for var in ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS"):
-        value = os.environ.get(var, "").strip()
-        if value.isdigit() and int(value) > 0:
-            default = int(value)
+        value = env_int(var, 0, warn=_ENV_NOTES.append)
+        if value > 0:
+            default = value
             break
     if not default:
         default = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
@@ -129,6 +155,7 @@ def run_training(
     counter = WarningCounter(spec.run_id, emit)
     counter.install()
     try:
+        flush_env_notes()
         return _run(spec, emit, should_stop, counter, settle_heap)
     except Cancelled:
         raise
@@ -240,7 +267,7 @@ def _build(spec: RunSpec, import_s: float) -> _Built:
     build_s = time.perf_counter() - t_build
     truth = device_truth.Truth()
     clock = qnode_time.QNodeClock()
-    return _Built(wl, ctx, truth, PhaseTimer(truth, every_from_env(), clock), import_s, build_s)
+    return _Built(wl, ctx, truth, PhaseTimer(truth, every_from_env(warn=_env_warning), clock), import_s, build_s)
 
 
 def _started(spec: RunSpec, built: _Built) -> RunStarted:

@@ -34,7 +34,6 @@ TUI's ``EventFeed`` and ``post_message`` are thread-safe).
 from __future__ import annotations
 
 import dataclasses
-import os
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -403,8 +402,11 @@ def _uncancelled(executor: Any) -> Exception | None:
 
 
 def history_enabled() -> bool:
-    """False when ``QTUI_NO_HISTORY`` is set: no front end records the session then."""
-    return not os.environ.get(NO_HISTORY_ENV)
+    """False when ``QTUI_NO_HISTORY`` is on (set, and not 0/false/no/off/empty): no front
+    end records the session then.  The one place that reads it (TUI and ``qtui run``)."""
+    from qtui.core.env import env_flag
+
+    return not env_flag(NO_HISTORY_ENV)
 
 
 def exit_lines(summary: Any, *, recorded: bool, exported: Sequence[Path] = ()) -> list[str]:
