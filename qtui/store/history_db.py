@@ -114,6 +114,22 @@ CREATE INDEX IF NOT EXISTS sessions_started ON sessions (started_t);
 _THINNED = frozenset({"batch", "sample"})
 
 
+def _columns() -> dict[str, set[str]]:
+    """The columns of schema v1's tables (what a qtui history must have; columns added
+    since are added on open)."""
+    mem = sqlite3.connect(":memory:")
+    try:
+        mem.executescript(_SCHEMA)
+        out = {
+            t: {r[1] for r in mem.execute(f"PRAGMA table_info({t})")}
+            for t in ("sessions", "runs", "events")
+        }
+    finally:
+        mem.close()
+    out["sessions"].discard("writer_started")
+    return out
+
+
 class HistoryError(Exception):
     """The history database cannot be used; the message says why in one line."""
 
@@ -151,6 +167,7 @@ class HistoryDB:
         c = self._conn
         try:
             c.execute("PRAGMA busy_timeout = 30000")
+            self._refuse_foreign()  # before anything is written to it (WAL mode included)
             for attempt in range(50):
                 try:
                     mode = c.execute("PRAGMA journal_mode = WAL").fetchone()[0]
@@ -187,6 +204,37 @@ class HistoryDB:
                 self.close_lost_sessions()
         except sqlite3.DatabaseError as exc:
             raise HistoryError(f"history database {self.path} is unusable: {exc}") from exc
+
+    def _refuse_foreign(self) -> None:
+        """Refuse, by reading only, a file that is not this qtui's history: not SQLite, a
+        newer schema, or another program's tables.  An empty database is a new one."""
+        c = self._conn
+        try:
+            tables = {r[0] for r in c.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )}
+            version = c.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            raise HistoryError(f"history database {self.path} is not a SQLite database ({exc})") from None
+        if version > SCHEMA_VERSION:
+            raise HistoryError(
+                f"history database {self.path} is from a newer qtui (schema v{version}, "
+                f"this qtui knows v{SCHEMA_VERSION}); upgrade qtui or set {DATA_DIR_ENV}"
+            )
+        if not tables and version == 0:
+            return  # new
+        expected = _columns()
+        missing = [t for t in expected if t not in tables] or [
+            f"{table}.{col}" for table, cols in expected.items()
+            for col in sorted(cols - {r[1] for r in c.execute(f"PRAGMA table_info({table})")})
+        ]
+        if missing:
+            found = ", ".join(sorted(tables)[:5]) or "none"
+            raise HistoryError(
+                f"{self.path} is not a qtui history database (schema v{version}, tables: "
+                f"{found}; missing {', '.join(missing[:3])}{' ...' if len(missing) > 3 else ''}); "
+                f"nothing was written to it"
+            )
 
     def _add_columns(self) -> None:
         """Columns added since schema v1 (without a version bump: an older qtui reads on)."""

@@ -11,6 +11,7 @@ batch job wrote on another node) into the history.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as _dt
 import json
 import sys
@@ -72,13 +73,13 @@ def handler(args: argparse.Namespace) -> int:
         problem = check_db_path(args.db)
         if problem:
             return fail(f"db: {problem}")
+    if args.import_log:
+        return _import(args.db, args.import_log)
     try:
         db = HistoryDB(args.db)
     except HistoryError as exc:
-        return fail(str(exc))
+        return fail(f"db: {exc}" if args.db is not None else str(exc))
     try:
-        if args.import_log:
-            return _import(db, args.import_log)
         if args.session is None:
             if args.summary:
                 return fail("--summary needs a SESSION_ID")
@@ -97,10 +98,13 @@ def handler(args: argparse.Namespace) -> int:
         db.close()
 
 
-def _import(db: HistoryDB, path: str) -> int:
-    """Record an event log in one transaction; bad lines are listed and skipped."""
-    import sqlite3
+def _import(db_path: str | None, path: str) -> int:
+    """Record an event log in one transaction; bad lines are listed and skipped.
 
+    The log is read before the database is opened, and a database this import
+    created is removed again when nothing was recorded: a refused import leaves
+    nothing behind."""
+    from qtui.store.history_db import default_path
     from qtui.store.loading import LoadError, load_events
 
     try:
@@ -111,8 +115,30 @@ def _import(db: HistoryDB, path: str) -> int:
         print(one_line(f"qtui: {path}: {problem} (skipped)"), file=sys.stderr)
     if log.skipped > _SHOWN_PROBLEMS:
         print(f"qtui: {path}: {log.skipped - _SHOWN_PROBLEMS} more line(s) skipped", file=sys.stderr)
+    if not any(e.type != "note" for e in log.events):
+        return fail(f"{path} holds no qtui events; nothing recorded")
+    target = Path(db_path) if db_path is not None else default_path()
+    new = not target.exists()
     try:
-        n = db.import_events(log.events)
+        db = HistoryDB(target)
+    except HistoryError as exc:
+        return fail(f"db: {exc}" if db_path is not None else str(exc))
+    try:
+        code = _record(db, path, log.events)
+    finally:
+        db.close()
+    if code and new:  # created for this import: leave no empty database
+        for name in (target.name, f"{target.name}-wal", f"{target.name}-shm"):
+            with contextlib.suppress(OSError):
+                (target.parent / name).unlink()
+    return code
+
+
+def _record(db: HistoryDB, path: str, events: list[Any]) -> int:
+    import sqlite3
+
+    try:
+        n = db.import_events(events)
     except (sqlite3.Error, OverflowError) as exc:
         return fail(f"{path}: nothing recorded, the history database refused it ({exc})")
     if db.session_id is None:
