@@ -29,7 +29,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from qtui.analysis import conclusion, stability, stats
+from qtui.analysis import conclusion, predictions, stability, stats
 from qtui.analysis.conclusion import FASTER, MORE_RUNS, SLOWER, TIE, TOO_FEW, UNSTABLE, Conclusion
 from qtui.analysis.stability import contended
 from qtui.core import node_types
@@ -235,4 +235,6 @@ def analyse(results: list[Result]) -> dict[str, SweepAxis]:
         lines = series(results, axis)
         judged = verdicts(lines, axis)
         out[axis] = SweepAxis(series=lines, verdicts=judged, crossovers=sentences(judged, axis))
+        if axis == predictions.AXIS:  # the cost models (issue 25): fits only, no refits here
+            out[axis].models = predictions.records(predictions.models(lines))
     return out

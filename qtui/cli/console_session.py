@@ -25,6 +25,7 @@ from rich.text import Text
 
 from qtui.analysis.fold import RunRecord, SessionSummary
 from qtui.analysis.outcomes import describe_error
+from qtui.analysis.predictions import with_predictions
 from qtui.analysis.summary_builder import document
 from qtui.core import events as ev
 from qtui.core.config import RunSpec
@@ -225,6 +226,7 @@ def run_session(
     session_id: str | None = None,
     renumber: bool = True,
     isolation: str = "process",
+    predict: list[int] | None = None,
 ) -> int:
     """Run ``specs``, show progress, print the table, save ``--json``; returns the exit code.
 
@@ -240,7 +242,7 @@ def run_session(
     out = out or Console()
     err = err or Console(stderr=True)
     progress_ref: list[Progress] = []
-    summary_file = (
+    summary_file = (  # predictions (``qtui sweep --predict``) in the final summary only
         SummaryFile(json_path, lambda: document(progress_ref[0].summary)) if json_path else None
     )
 
@@ -264,7 +266,7 @@ def run_session(
     if cluster:
         executor.close()  # cancels what is still in flight, unless left running
     summary = progress.summary
-    data = document(summary)
+    data = with_predictions(document(summary), predict)
     code = EXIT_OK
     # The summary is written before anything that could fail (the report, an error).
     if summary_file is not None:

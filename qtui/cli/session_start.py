@@ -108,4 +108,5 @@ def headless_session(
         executor=cluster if cluster is not None else executor,
         session_id=session_id,
         isolation=isolation,
+        predict=getattr(args, "predict_sizes", None),
     )

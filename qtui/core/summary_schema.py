@@ -373,12 +373,49 @@ class Verdict(_Record):
     node_types: list[str] = []
 
 
+class FigureModel(_Record):
+    """One figure of one combination fitted along the axis (``qtui.analysis.cost_model``):
+    ``overhead + work · growthˣ``, the noise its 90 % intervals use and its source."""
+
+    figure: str = ""  # time_per_step, core_s_per_step, peak_rss
+    overhead: Num = None
+    work: Num = None
+    growth: Num = None  # per unit of the axis (per qubit), fitted
+    noise: Num = None  # relative SD behind the intervals
+    noise_from: str = ""  # "repeats", "residuals", or why there is no interval
+    fitted_from: AxisValue = None
+    fitted_to: AxisValue = None
+    sizes: Int | None = None
+    reason: str = ""  # why there is no model
+
+
+class Prediction(_Record):
+    """One combination at one size beyond (or between) the measured ones: *predicted*."""
+
+    combo: str = ""
+    x: AxisValue = None
+    time_per_step: Num = None
+    time_low: Num = None
+    time_high: Num = None
+    core_s_per_step: Num = None
+    core_s_low: Num = None
+    core_s_high: Num = None
+    peak_rss: Num = None
+    rss_low: Num = None
+    rss_high: Num = None
+    beyond: bool = True  # outside the fitted range: an extrapolation
+
+
 class SweepAxis(_Record):
-    """One swept parameter: each combination's series, the verdicts, the crossovers."""
+    """One swept parameter: each combination's series, the verdicts, the crossovers;
+    along ``qubits``, the cost models and what they predict (issue 25)."""
 
     series: dict[str, list[SweepPoint]] = {}
     verdicts: list[Verdict] = []
     crossovers: list[str] = []
+    models: dict[str, list[FigureModel]] = {}
+    predictions: list[Prediction] = []
+    predicted: list[str] = []  # predicted crossovers and picks, in words
 
 
 class ThreadChoice(_Record):

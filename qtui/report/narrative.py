@@ -20,6 +20,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from qtui.analysis.fold import LOSS_KINDS
 from qtui.analysis.outcomes import failed_runs
@@ -397,7 +398,71 @@ def _sweep(summary: Summary) -> list[Block]:
             blocks.append(_verdicts(words, data))
         if data.crossovers:
             blocks.append(Items(tuple(Item(c) for c in data.crossovers), f"Crossovers ({words})"))
+        blocks += _models(data) + _predictions(data)
     return blocks
+
+
+_MODEL_FIGURES = {"time_per_step": ("time", units.seconds), "core_s_per_step": ("core-s", units.seconds),
+                  "peak_rss": ("peak RSS", units.memory)}
+
+
+def _models(data: SweepAxis) -> list[Block]:
+    """The cost models (issue 25): per combination, each figure as overhead + work·growthⁿ."""
+    items = []
+    for combo, figures in data.models.items():
+        parts = []
+        for m in figures:
+            name, fmt = _MODEL_FIGURES.get(m.figure, (m.figure, units.seconds))
+            if m.growth is None:
+                parts.append(f"{name}: no model ({m.reason})")
+                continue
+            noise = (f"±{m.noise:.0%} from the {m.noise_from}" if m.noise
+                     else m.noise_from)
+            if not m.work:
+                parts.append(f"{name} = {fmt(m.overhead)}, flat ({noise})")
+                continue
+            parts.append(f"{name} = {fmt(m.overhead)} + {fmt(m.work)}·{m.growth:.2f}ⁿ ({noise})")
+        span = next((f"fitted on {m.fitted_from}–{m.fitted_to} qubits" for m in figures if m.sizes), "")
+        items.append(Item(f": {'; '.join(parts)}{'; ' + span if span else ''}", combo))
+    if not items:
+        return []
+    return [Items(tuple(items), "Cost models (per step, n qubits)")]
+
+
+def _predictions(data: SweepAxis) -> list[Block]:
+    """Predicted figures at the sizes asked (``--predict``), every one marked predicted."""
+    if not data.predictions:
+        return []
+    columns = (Column("combo", "Combination", align="l"), Column("x", "Qubits"),
+               Column("time", "Time/step (predicted)"), Column("core", "Core-s/step (predicted)"),
+               Column("rss", "Peak RSS (predicted)"))
+
+    def span(fmt: Any, value: Any, low: Any, high: Any) -> Cell:
+        if value is None:
+            return Cell(units.MISSING)
+        return Cell(fmt(value), note=f"{fmt(low)}–{fmt(high)}" if high and low and high > low else "no interval")
+
+    rows = tuple(
+        (Cell(p.combo), Cell(f"{p.x}" + ("" if p.beyond else " (within)")),
+         span(units.seconds, p.time_per_step, p.time_low, p.time_high),
+         span(units.seconds, p.core_s_per_step, p.core_s_low, p.core_s_high),
+         span(units.memory, p.peak_rss, p.rss_low, p.rss_high))
+        for p in data.predictions
+    )
+    blocks: list[Block] = [
+        Table(columns, rows, "Predicted beyond the measured sizes"),
+        Paragraph(PREDICTED_NOTE, "note"),
+    ]
+    if data.predicted:
+        blocks.append(Items(tuple(Item(w) for w in data.predicted), "Predicted crossovers and picks"))
+    return blocks
+
+
+PREDICTED_NOTE = (
+    "Predicted, not measured: each figure from its cost model, with the 90 % interval "
+    "under it. The model knows the qubits only; caches (lightning's time grows faster once "
+    "the state leaves them), thread scaling and memory bandwidth are not in it."
+)
 
 
 def _notes(summary: Summary) -> list[Block]:

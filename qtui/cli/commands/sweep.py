@@ -80,6 +80,11 @@ def register(subparsers: Any) -> None:
         help=f"OMP/torch threads per child, a list or auto alone{limit_help('threads')} "
         "(default: library's)",
     )
+    p.add_argument(
+        "--predict", default=None, metavar="LIST",
+        help="qubit counts to predict time, core-seconds and peak memory at, from the "
+        "measured ones (a cost model per combination; needs 3 or more --qubits)",
+    )
     p.add_argument("--steps", default=str(DEFAULT_STEPS), metavar="N", help=f"measured steps per point (default {DEFAULT_STEPS})")
     p.add_argument("--warmup", default=str(DEFAULT_WARMUP), metavar="N", help=f"unmeasured warm-up steps before them (default {DEFAULT_WARMUP})")
     repeat_flags.add_flags(p, "point")
@@ -124,6 +129,22 @@ def parse_combos(text: str) -> list[tuple[str, str]]:
     return pairs
 
 
+def parse_predict(text: str, qubits: list[int] | None) -> list[int]:
+    """``--predict 16,18,20``: whole qubit counts from 1 to 64, and 3 or more measured
+    ``--qubits`` to fit a model on (a model needs 3 sizes)."""
+    sizes = []
+    for item in parse_list("predict", text):
+        item = item.strip()
+        if not (item.isascii() and item.isdigit()) or not 1 <= int(item) <= 64:
+            raise ConfigError("predict", f"each size must be a whole number of qubits from 1 to 64, got {item!r}")
+        sizes.append(int(item))
+    if not qubits or len(set(qubits)) < 3:
+        raise ConfigError(
+            "predict", "needs 3 or more measured sizes to fit a model on: give --qubits with 3 or more values"
+        )
+    return sizes
+
+
 def handle(args: argparse.Namespace) -> int:
     from qtui.cli.combos import resolve_combos
     from qtui.cli.errors import fail
@@ -142,6 +163,7 @@ def handle(args: argparse.Namespace) -> int:
             text = getattr(args, name)
             if text is not None:
                 axes[name] = parse_axis(name, text)
+        args.predict_sizes = parse_predict(args.predict, axes.get("qubits")) if args.predict else None
         steps = parse_steps(args.steps)
         warmup = FIELD_PARSERS["warmup"](args.warmup)
         values: dict[str, Any] = {name: getattr(args, name) for _, name, _ in _single_flags()}

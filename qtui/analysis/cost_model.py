@@ -1,0 +1,256 @@
+"""What a combination will cost beyond the sizes a sweep measured (issue 25).
+
+A statevector simulator's step costs a constant (the framework's overhead)
+plus a term that grows with the state, 2ⁿ times the gates; the diff method
+multiplies that term.  So per combination, over the qubits a sweep measured:
+
+* **time per step** = ``overhead + work · growthⁿ``, the growth per qubit
+  *fitted* (about 2 for a state that doubles, more when the gates grow with
+  the qubits too, less while the overhead hides it), never assumed;
+* **peak memory** = ``base + term · growthⁿ``, the same form: the term is the
+  states the method keeps (a complex128 state is 16 · 2ⁿ bytes; adjoint keeps
+  a few, backprop one per gate and batch row, about n · 2ⁿ), so its growth is
+  fitted too rather than fixed at 2.  Peak RSS is the allocator's figure: at
+  sizes where the states are small beside the base, the fitted growth is
+  loose (two identical sweeps at 10–13 qubits gave 1.9 and 3.6 per qubit).
+  ``qtui.analysis.predictions`` never predicts less than the base plus one state.
+* **core-seconds per step**, the same form as the time.
+
+Fit.  For a given growth the model is linear in its two coefficients, fitted
+by least squares on *relative* errors (times span orders of magnitude), with
+both coefficients kept ≥ 0; the growth is the one with the smallest error
+(golden-section search over 1.01–8).  Pure Python: the UI process reads
+this, and numpy would add its import to every start.
+
+Intervals (90 %).  A parametric bootstrap: the points are redrawn around the
+fit with the noise measured, refitted, and each refit's prediction gets a
+new draw of that noise too; the 5th and 95th percentiles are the interval.
+The noise is the repeats' spread (pooled relative SD) where points have
+repeats, else the fit's residuals (relative RMS over the degrees of freedom
+left), and the model says which (``noise_from``).  Fewer than 3 sizes: no
+model, and the reason says so; 3 sizes without repeats fit the 3 time
+parameters exactly, so the time model has no interval, and says so.
+
+What it ignores: caches (lightning's time grows faster once the state leaves
+the cache, so a fit below the knee under-predicts above it), thread scaling,
+memory bandwidth, and anything but the qubits (layers and batch size are
+held at the sweep's values).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+#: Bytes of one complex128 amplitude: a state of n qubits is 16 · 2ⁿ bytes.
+AMPLITUDE_BYTES = 16
+#: The interval's coverage, and how many bootstrap refits make it.
+COVERAGE = 0.90
+BOOTSTRAP = 300
+MIN_SIZES = 3
+_GROWTH_RANGE = (1.01, 8.0)
+
+
+@dataclass(frozen=True)
+class Fit:
+    """``a + b · growthⁿ`` fitted on relative errors; ``rel_rms`` its residuals' relative RMS."""
+
+    a: float
+    b: float
+    growth: float
+    rel_rms: float
+
+    def at(self, n: float) -> float:
+        return self.a + self.b * self.growth**n
+
+
+def _linear(xs: Sequence[float], ys: Sequence[float], growth: float) -> tuple[float, float, float]:
+    """(a, b, relative SSE) for ``y = a + b·growthˣ``, a, b ≥ 0, weights 1/y²."""
+    g = [growth**x for x in xs]
+    w = [1.0 / (y * y) for y in ys]
+    sw = sum(w)
+    swg = sum(wi * gi for wi, gi in zip(w, g, strict=True))
+    swgg = sum(wi * gi * gi for wi, gi in zip(w, g, strict=True))
+    swy = sum(wi * yi for wi, yi in zip(w, ys, strict=True))
+    swgy = sum(wi * gi * yi for wi, gi, yi in zip(w, g, ys, strict=True))
+    det = sw * swgg - swg * swg
+    a = b = 0.0
+    if det > 0:
+        a = (swgg * swy - swg * swgy) / det
+        b = (sw * swgy - swg * swy) / det
+    if a < 0 or b < 0 or det <= 0:  # one coefficient at its bound: the better of the two
+        only_b = swgy / swgg if swgg > 0 else 0.0
+        only_a = swy / sw if sw > 0 else 0.0
+        cands = [(0.0, max(only_b, 0.0)), (max(only_a, 0.0), 0.0)]
+        a, b = min(cands, key=lambda ab: _sse(xs, ys, growth, *ab))
+    return a, b, _sse(xs, ys, growth, a, b)
+
+
+def _sse(xs: Sequence[float], ys: Sequence[float], growth: float, a: float, b: float) -> float:
+    return sum(((y - a - b * growth**x) / y) ** 2 for x, y in zip(xs, ys, strict=True))
+
+
+def fit(xs: Sequence[float], ys: Sequence[float], growth: float | None = None) -> Fit:
+    """The fit of ``y = a + b·growthˣ``; ``growth`` fixed when given, else searched."""
+    params = 2 if growth is not None else 3
+    if growth is None:
+        lo, hi = math.log(_GROWTH_RANGE[0]), math.log(_GROWTH_RANGE[1])
+        phi = (math.sqrt(5) - 1) / 2
+        c, d = hi - phi * (hi - lo), lo + phi * (hi - lo)
+        fc, fd = _linear(xs, ys, math.exp(c))[2], _linear(xs, ys, math.exp(d))[2]
+        for _ in range(48):
+            if fc <= fd:
+                hi, d, fd = d, c, fc
+                c = hi - phi * (hi - lo)
+                fc = _linear(xs, ys, math.exp(c))[2]
+            else:
+                lo, c, fc = c, d, fd
+                d = lo + phi * (hi - lo)
+                fd = _linear(xs, ys, math.exp(d))[2]
+        growth = math.exp((lo + hi) / 2)
+    a, b, sse = _linear(xs, ys, growth)
+    dof = max(len(xs) - params, 1)
+    return Fit(a, b, growth, math.sqrt(sse / dof))
+
+
+@dataclass
+class Model:
+    """One combination's model of one figure along the qubits: the fit, the noise its
+    intervals use and where that noise came from, the range it was fitted on.  The
+    bootstrap refits are drawn on first use (``predict``), not when it is built: the
+    summary is rebuilt after every run and keeps only the fit."""
+
+    figure: str  # "time_per_step", "core_s_per_step" (s) or "peak_rss" (bytes)
+    fit: Fit | None
+    noise: float | None  # relative SD used for the intervals (None: no interval)
+    noise_from: str  # "repeats", "residuals", or why there is no interval
+    fitted: tuple[float, float]  # the smallest and largest size measured
+    sizes: int
+    reason: str = ""  # why there is no model ("" when there is one)
+    xs: tuple[float, ...] = ()
+    growth_fixed: float | None = None
+    seed: int = 0
+    _refits: tuple[Fit, ...] | None = None
+
+    def replicates(self) -> tuple[Fit, ...]:
+        """The bootstrap refits (none without a fit or a noise to draw)."""
+        if self._refits is None:
+            self._refits = ()
+            if self.fit is not None and self.noise:
+                self._refits = _bootstrap(list(self.xs), self.fit, self.noise, self.growth_fixed, self.seed)
+        return self._refits
+
+    def predict(self, n: float, seed: int = 0) -> tuple[float, float, float] | None:
+        """(value, low, high) at ``n``, the interval at ``COVERAGE``; None without a model;
+        low = high = value when there is no noise to draw."""
+        if self.fit is None:
+            return None
+        value = self.fit.at(n)
+        reps = self.replicates()
+        if not reps or not self.noise:
+            return value, value, value
+        rng = random.Random(seed)
+        draws = sorted(r.at(n) * math.exp(rng.gauss(0.0, self.noise)) for r in reps)
+        return value, _quantile(draws, (1 - COVERAGE) / 2), _quantile(draws, (1 + COVERAGE) / 2)
+
+
+def _quantile(sorted_values: list[float], q: float) -> float:
+    pos = q * (len(sorted_values) - 1)
+    lo = math.floor(pos)
+    hi = min(lo + 1, len(sorted_values) - 1)
+    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo)
+
+
+def _repeat_noise(groups: Sequence[Sequence[float]]) -> float | None:
+    """The pooled relative SD of the repeats (log scale), None without any repeats."""
+    ss, dof = 0.0, 0
+    for values in groups:
+        logs = [math.log(v) for v in values if v > 0]
+        if len(logs) >= 2:
+            m = sum(logs) / len(logs)
+            ss += sum((x - m) ** 2 for x in logs)
+            dof += len(logs) - 1
+    return math.sqrt(ss / dof) if dof else None
+
+
+def build(
+    figure: str,
+    xs: Sequence[float],
+    ys: Sequence[float],
+    repeats: Sequence[Sequence[float]] = (),
+    growth: float | None = None,
+    seed: int = 0,
+) -> Model:
+    """A model of ``figure`` from the sizes ``xs`` and their values ``ys`` (means),
+    ``repeats`` the per-size repeat values; ``growth`` fixed (memory: 2) or fitted."""
+    pairs = sorted((float(x), float(y)) for x, y in zip(xs, ys, strict=True) if y and y > 0)
+    sizes = len({x for x, _ in pairs})
+    span = (pairs[0][0], pairs[-1][0]) if pairs else (0.0, 0.0)
+    if sizes < MIN_SIZES:
+        return Model(figure, None, None, "", span, sizes,
+                     reason=f"{sizes} size(s) measured: a model needs {MIN_SIZES} or more")
+    px, py = [x for x, _ in pairs], [y for _, y in pairs]
+    f = fit(px, py, growth)
+    params = 2 if growth is not None else 3
+    noise = _repeat_noise(repeats)
+    noise_from = "repeats"
+    if noise is None:
+        if len(px) > params:
+            noise, noise_from = f.rel_rms, "residuals"
+        else:
+            noise_from = f"no interval: {len(px)} sizes fit the {params} parameters exactly"
+    return Model(figure, f, noise, noise_from, span, sizes, xs=tuple(px), growth_fixed=growth, seed=seed)
+
+
+def _bootstrap(xs: list[float], f: Fit, noise: float, growth: float | None, seed: int) -> tuple[Fit, ...]:
+    rng = random.Random(seed)
+    out = []
+    for _ in range(BOOTSTRAP):
+        ys = [f.at(x) * math.exp(rng.gauss(0.0, noise)) for x in xs]
+        out.append(fit(xs, ys, growth))
+    return tuple(out)
+
+
+def crossing(
+    first: Model, second: Model, lo: float, hi: float, step: float = 0.05
+) -> tuple[float, float, float] | None:
+    """Where ``first`` becomes cheaper than ``second`` going up in n, between ``lo`` and ``hi``:
+    (the fits' crossing, and its interval from the paired replicates), None when the
+    fits do not cross there."""
+    if first.fit is None or second.fit is None:
+        return None
+    at = _cross(first.fit.at, second.fit.at, lo, hi, step)
+    if at is None:
+        return None
+    ra, rb = first.replicates(), second.replicates()
+    found = sorted(
+        c for c in (_cross(a.at, b.at, lo, hi, step) for a, b in zip(ra, rb, strict=False)) if c is not None
+    )
+    if len(found) < max(2, len(ra) // 2):  # most replicates must cross for an interval
+        return at, at, at
+    return at, _quantile(found, (1 - COVERAGE) / 2), _quantile(found, (1 + COVERAGE) / 2)
+
+
+def _cross(fa: Callable[[float], float], fb: Callable[[float], float], lo: float, hi: float,
+           step: float) -> float | None:
+    """The first n in [lo, hi] where ``fa`` goes from above ``fb`` to below it."""
+    n = lo
+    prev = fa(n) - fb(n)
+    while n < hi:
+        nxt = min(n + step, hi)
+        cur = fa(nxt) - fb(nxt)
+        if prev > 0 >= cur:
+            return n + (nxt - n) * prev / (prev - cur) if prev != cur else nxt
+        n, prev = nxt, cur
+    return None
+
+
+def faster_probability(first: Model, second: Model, n: float) -> float | None:
+    """How often ``first``'s replicates predict less than ``second``'s at ``n`` (paired)."""
+    ra, rb = first.replicates(), second.replicates()
+    if not ra or not rb:
+        return None
+    wins = sum(1 for a, b in zip(ra, rb, strict=False) if a.at(n) < b.at(n))
+    return wins / min(len(ra), len(rb))
