@@ -104,3 +104,67 @@ def test_a_real_sweep_fits_and_predicts_marked_as_predicted(
     assert any(w.startswith("predicted at 16 qubits:") for w in axis["predicted"])
     assert "Predicted beyond the measured sizes" in proc.stdout
     assert "Predicted, not measured" in proc.stdout
+
+
+def _sweep(qtui_cli: QtuiCli, tmp_path: Path, *limits: str) -> tuple[dict[str, object], str]:
+    out = tmp_path / "sweep.json"
+    proc = qtui_cli(
+        "sweep", "--combos", "default.qubit+backprop", "--qubits", "1,2,3,4,5",
+        "--steps", "2", "--warmup", "1", "--samples", "20", *limits, "--json", str(out),
+        cwd=REPO, env={"COLUMNS": "160"},
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return json.loads(out.read_text()), proc.stdout + proc.stderr
+
+
+def test_a_point_predicted_over_max_memory_is_skipped_before_it_runs(
+    qtui_cli: QtuiCli, tmp_path: Path
+) -> None:
+    """A limit below what every run takes (the interpreter alone is over 100 MiB): the
+    first three sizes run, the fourth is predicted over it and never starts."""
+    data, said = _sweep(qtui_cli, tmp_path, "--max-memory", "100M")
+    assert sorted(r["parameters"]["qubits"] for r in data["results"]) == [1, 2, 3]  # type: ignore[index]
+    (skipped,) = data["sweep"]["qubits"]["skipped"]  # type: ignore[index]
+    assert skipped.startswith("default.qubit+backprop at 4, 5 qubits: skipped: predicted ")
+    assert skipped.endswith("> 100.0 MiB allowed (--max-memory)")
+    assert "Skipped before running" in said
+
+
+def test_max_step_time_skips_and_the_default_memory_limit_lets_small_points_run(
+    qtui_cli: QtuiCli, tmp_path: Path
+) -> None:
+    data, said = _sweep(qtui_cli, tmp_path, "--max-step-time", "0.000001")
+    assert sorted(r["parameters"]["qubits"] for r in data["results"]) == [1, 2, 3]  # type: ignore[index]
+    (skipped,) = data["sweep"]["qubits"]["skipped"]  # type: ignore[index]
+    assert "per step > 1.000 µs allowed (--max-step-time)" in skipped
+    # the default memory limit (80 % of this machine) was in force and let 1-3 run
+    assert "peak memory" in said and "--max-memory" in said
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "says"),
+    [
+        ("--max-memory", "abc", "max-memory: a size like 500M, 16G or 1T, or 0 for no limit"),
+        ("--max-memory=-1G", None, "max-memory: must be a positive number"),
+        ("--max-memory", "16", "max-memory: a size like 500M"),
+        ("--max-step-time", "0", "max-step-time: must be a positive number"),
+        ("--max-step-time", "soon", "max-step-time: must be a number"),
+        ("--predict", "16", "predict: needs 3 or more measured sizes"),
+    ],
+)
+def test_bad_limits_are_one_line_and_exit_2(
+    qtui_cli: QtuiCli, tmp_path: Path, flag: str, value: str | None, says: str
+) -> None:
+    given = [flag] if value is None else [flag, value]
+    proc = qtui_cli("sweep", "--qubits", "2,4", *given, "--json", str(tmp_path / "x.json"), cwd=REPO)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip().splitlines() == [proc.stderr.strip()] and says in proc.stderr
+    assert not (tmp_path / "x.json").exists()
+
+
+def test_memory_sizes_read_as_sbatch_writes_them() -> None:
+    from qtui.cli.commands.sweep import parse_memory
+
+    assert parse_memory("500M") == 500 * 2**20
+    assert parse_memory("16G") == parse_memory("16GiB") == 16 * 2**30
+    assert parse_memory("1.5T") == 1.5 * 2**40 and parse_memory("0") == 0.0

@@ -267,6 +267,9 @@ def run_session(
         executor.close()  # cancels what is still in flight, unless left running
     summary = progress.summary
     data = with_predictions(document(summary), predict)
+    skipped = getattr(planner, "skipped", None)
+    if skipped and "qubits" in data.sweep:  # sizes predicted over --max-memory/--max-step-time
+        data.sweep["qubits"].skipped = list(skipped)
     code = EXIT_OK
     # The summary is written before anything that could fail (the report, an error).
     if summary_file is not None:
@@ -326,7 +329,9 @@ def _announce(
                 Text(visible(f"  {item['device']}+{item['diff_method']}: {item['reason']}")),
                 highlight=False,
             )
-    if planner is not None:
+    if planner is not None and hasattr(planner, "describe"):  # a sweep within its limits
+        err.print(Text(visible(planner.describe())), highlight=False)
+    elif planner is not None:
         p = planner.policy
         err.print(
             f"Running {len(specs)} combination(s) with --repeat auto: interleaved passes until "
@@ -431,7 +436,7 @@ def _print_results(data: Summary, out: Console, planner: Any) -> None:
     """The results table, the ``--repeat auto`` account, the analysis."""
     out.print()
     print_report(data, out)
-    if planner is not None:
+    if planner is not None and hasattr(planner, "report"):
         out.print("Repeats (--repeat auto):", style="bold")
         for r in planner.report():
             ci = "—" if r["ci"] is None else f"± {r['ci']:.1%} of the mean (95 %)"

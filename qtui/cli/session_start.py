@@ -15,6 +15,7 @@ from qtui.cli.errors import fail
 from qtui.cli.workload_gate import check_workload
 from qtui.cluster.slurm_options import SlurmOptions
 from qtui.core.config import DEFAULT_WORKLOAD, RunSpec
+from qtui.session import size_limits
 from qtui.session.adaptive import AdaptiveRepeats, RepeatPolicy
 
 
@@ -96,6 +97,11 @@ def headless_session(
     cluster, session_id = cluster_executor(slurm, argv)
     if cluster is None and executor is None:
         executor = local_executor(args, isolation)
+    planner: Any = AdaptiveRepeats(specs, policy) if policy is not None else None
+    limits = getattr(args, "size_limits", None)
+    if planner is None and limits is not None and cluster is None and size_limits.needed(specs):
+        planner = size_limits.SizeLimits(specs, limits)  # size by size, within the limits
+        specs = planner.first()
     return run_session(
         specs,
         refused=refused,
@@ -104,7 +110,7 @@ def headless_session(
         json_path=args.json,
         force=args.force,
         argv=argv,
-        planner=AdaptiveRepeats(specs, policy) if policy is not None else None,
+        planner=planner,
         executor=cluster if cluster is not None else executor,
         session_id=session_id,
         isolation=isolation,

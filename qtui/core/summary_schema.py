@@ -104,6 +104,7 @@ class RunError(_Record):
     reason: str | None = None
     scheduler_state: str | None = None
     left_running: bool | None = None
+    cause: str | None = None  # run_crashed's: out of memory, lost with the fork server
 
 
 class DeviceUse(_Record):
@@ -416,6 +417,7 @@ class SweepAxis(_Record):
     models: dict[str, list[FigureModel]] = {}
     predictions: list[Prediction] = []
     predicted: list[str] = []  # predicted crossovers and picks, in words
+    skipped: list[str] = []  # sizes not run: predicted over --max-memory/--max-step-time
 
 
 class ThreadChoice(_Record):

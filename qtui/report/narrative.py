@@ -399,6 +399,8 @@ def _sweep(summary: Summary) -> list[Block]:
         if data.crossovers:
             blocks.append(Items(tuple(Item(c) for c in data.crossovers), f"Crossovers ({words})"))
         blocks += _models(data) + _predictions(data)
+        if data.skipped:
+            blocks.append(Items(tuple(Item(w) for w in data.skipped), "Skipped before running"))
     return blocks
 
 

@@ -28,6 +28,7 @@ from qtui.core.config import (
     limit_help,
     parse_devices,
     parse_diff_methods,
+    parse_float,
     parse_list,
 )
 from qtui.core.sweep import (
@@ -84,6 +85,15 @@ def register(subparsers: Any) -> None:
         "--predict", default=None, metavar="LIST",
         help="qubit counts to predict time, core-seconds and peak memory at, from the "
         "measured ones (a cost model per combination; needs 3 or more --qubits)",
+    )
+    p.add_argument(
+        "--max-memory", default=None, metavar="SIZE",
+        help="skip a point whose predicted peak memory exceeds SIZE (500M, 16G; 0: no "
+        "limit; default 80%% of the memory a run may use here)",
+    )
+    p.add_argument(
+        "--max-step-time", default=None, metavar="SECONDS",
+        help="skip a point whose predicted time per step exceeds SECONDS (default: no limit)",
     )
     p.add_argument("--steps", default=str(DEFAULT_STEPS), metavar="N", help=f"measured steps per point (default {DEFAULT_STEPS})")
     p.add_argument("--warmup", default=str(DEFAULT_WARMUP), metavar="N", help=f"unmeasured warm-up steps before them (default {DEFAULT_WARMUP})")
@@ -145,6 +155,29 @@ def parse_predict(text: str, qubits: list[int] | None) -> list[int]:
     return sizes
 
 
+_UNITS = {"K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
+
+
+def parse_memory(text: str) -> float:
+    """``--max-memory``: ``500M``, ``16G``, ``1.5T`` (binary units, as sbatch's --mem) or 0."""
+    s = text.strip().upper().removesuffix("B").removesuffix("I")
+    if s == "0":
+        return 0.0
+    unit = _UNITS.get(s[-1:]) if s else None
+    if unit is None:
+        raise ConfigError("max-memory", f"a size like 500M, 16G or 1T, or 0 for no limit; got {text!r}")
+    return parse_float("max-memory", s[:-1], positive=True) * unit
+
+
+def parse_limits(max_memory: str | None, max_step_time: str | None) -> Any:
+    """The sweep's limits (``qtui.session.size_limits``)."""
+    from qtui.session.size_limits import limits_from
+
+    memory = parse_memory(max_memory) if max_memory is not None else None
+    step = parse_float("max-step-time", max_step_time, positive=True) if max_step_time is not None else None
+    return limits_from(memory, step)
+
+
 def handle(args: argparse.Namespace) -> int:
     from qtui.cli.combos import resolve_combos
     from qtui.cli.errors import fail
@@ -164,6 +197,7 @@ def handle(args: argparse.Namespace) -> int:
             if text is not None:
                 axes[name] = parse_axis(name, text)
         args.predict_sizes = parse_predict(args.predict, axes.get("qubits")) if args.predict else None
+        args.size_limits = parse_limits(args.max_memory, args.max_step_time)
         steps = parse_steps(args.steps)
         warmup = FIELD_PARSERS["warmup"](args.warmup)
         values: dict[str, Any] = {name: getattr(args, name) for _, name, _ in _single_flags()}
