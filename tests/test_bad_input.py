@@ -489,6 +489,21 @@ def _files(*roots: Path) -> set[str]:
     return out
 
 
+def _special_files(tmp: Path, data: Path) -> None:
+    """What ``bad_input_paths`` names: a FIFO, a socket, symlinks, the data folder."""
+    import socket
+
+    os.mkfifo(tmp / "fifo")
+    s = socket.socket(socket.AF_UNIX)
+    s.bind("sock")  # relative: the cwd is tmp, and a socket's path must be short
+    s.close()
+    (tmp / "dangling.json").symlink_to("nowhere.json")
+    (tmp / "link.json").symlink_to("existing.json")
+    (tmp / "fifolink.json").symlink_to("fifo")
+    data.mkdir()
+    (tmp / "qtui-data").symlink_to(data, target_is_directory=True)
+
+
 @pytest.fixture
 def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     """cwd with the files the table names; no child can start; runs are captured."""
@@ -505,6 +520,7 @@ def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[st
     (tmp_path / "existing.json").write_text("keep me")
     (tmp_path / "folder").mkdir()
     HistoryDB(tmp_path / "hist.db").close()
+    _special_files(tmp_path, data)
 
     def no_child(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError(f"a child was started: {args[:1]}")

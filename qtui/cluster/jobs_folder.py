@@ -11,12 +11,20 @@ The manifest is what ``qtui watch --jobs-dir`` re-attaches from (another login,
 days later): it names every run with its spec and job, so the session can be
 shown again exactly as if it had never been left.  It is rewritten atomically
 (write a temporary file, then rename) after every submission.
+
+The folder holds code to run (submitit's pickles are unpickled by the job and,
+re-attached, by qtui) and the runs' data, so it is private: the jobs folder,
+the session folder and its ``events/`` and ``submitit/`` are created 0700
+(``make_private``), and a session folder (or its ``submitit/``) that group or
+others can write is refused before a pickle in it is loaded (``check_private``,
+called by ``read_manifest``): whoever can write there can run code as you.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import stat
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -76,9 +84,52 @@ def events_path(folder: Path, run_id: str) -> Path:
     return folder / "events" / f"{run_id}.jsonl"
 
 
+def _private_dir(path: Path) -> None:
+    """Create ``path`` 0700 when missing (its missing parents too)."""
+    missing = []
+    while not path.exists() and path != path.parent:
+        missing.append(path)
+        path = path.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=0o700)
+        except FileExistsError:  # made meanwhile (another session): checked on use
+            continue
+        os.chmod(folder, 0o700)  # whatever the umask
+
+
+def make_private(folder: Path) -> None:
+    """The session folder and its ``events/`` and ``submitit/``, created 0700 (the
+    jobs folder above too, when qtui creates it)."""
+    for sub in (folder, folder / "events", folder / "submitit"):
+        _private_dir(sub)
+
+
+def check_private(folder: Path) -> None:
+    """``JobsFolderError`` when the session folder or its ``submitit/`` can be written
+    by group or others, or is another user's: their pickles could be anyone's code."""
+    for sub in (folder, folder / "submitit"):
+        try:
+            st = os.stat(sub)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise JobsFolderError(f"cannot check {sub} ({exc.strerror or exc})") from None
+        if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            raise JobsFolderError(
+                f"{sub} is writable by group or others (mode {stat.S_IMODE(st.st_mode):o}), "
+                f"so qtui will not load the pickles in it; chmod go-w {sub} if you trust it"
+            )
+        if hasattr(os, "geteuid") and st.st_uid != os.geteuid():
+            raise JobsFolderError(
+                f"{sub} belongs to another user (uid {st.st_uid}), so qtui will not load "
+                "the pickles in it"
+            )
+
+
 def write_manifest(folder: Path, manifest: Manifest) -> None:
     """Atomically (rename), so a reader never sees half a manifest."""
-    folder.mkdir(parents=True, exist_ok=True)
+    make_private(folder)
     fd, tmp = tempfile.mkstemp(prefix=".manifest.", dir=folder)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
@@ -107,7 +158,9 @@ def find_session(path: Path) -> Path:
 
 
 def read_manifest(folder: Path) -> Manifest:
-    """The manifest of a session folder; ``JobsFolderError`` (one line) if unreadable."""
+    """The manifest of a session folder; ``JobsFolderError`` (one line) if unreadable
+    or the folder is not private (``check_private``)."""
+    check_private(folder)
     path = folder / MANIFEST
     try:
         data = json.loads(path.read_text(encoding="utf-8"))

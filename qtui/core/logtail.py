@@ -17,7 +17,14 @@ each:
   invalid UTF-8 byte costs its own line, not the log.
 
 Reading is bounded per poll (``max_bytes``) so a huge backlog cannot stall a
-UI thread; the rest comes on the next polls.
+UI thread; the rest comes on the next polls.  Even unbounded (``watch
+--once``), it is read in chunks, so memory holds the events, not the file.
+
+Only a regular file is followed: the path is opened with ``O_NONBLOCK`` and
+checked (``qtui.core.paths.open_regular``), so a FIFO or device there is
+never read or waited on; ``poll()`` says so once in a ``note`` and keeps
+waiting for a regular file.  ``log_problem`` is the same check for a command
+to refuse the path up front.
 """
 
 from __future__ import annotations
@@ -29,9 +36,29 @@ from pathlib import Path
 from typing import BinaryIO
 
 from qtui.core.events import Event, LogNote, decode
+from qtui.core.paths import MAX_READ_BYTES, FileRefused, open_regular
 
 _HEAD = 64  # bytes of the file's start remembered to spot a rewrite in place
 _MAX_LINE = 16 * 1024 * 1024  # a "line" longer than this without a newline is garbage
+_CHUNK = 4 * 1024 * 1024  # bytes read at once when a poll is unbounded
+
+
+def log_problem(path: str | os.PathLike[str], once: bool) -> str | None:
+    """Why ``path`` cannot be followed (``once``: read whole, at most 1 GiB), or None.
+
+    A missing file is a problem only ``once`` (a follower waits for it)."""
+    p = Path(path)
+    if p.is_dir():
+        return f"{p} is a folder, not an event log"
+    try:
+        os.close(open_regular(p, "event log", MAX_READ_BYTES if once else None))
+    except FileNotFoundError:
+        return f"{p}: no such file" if once else None
+    except FileRefused as exc:
+        return str(exc)
+    except OSError as exc:
+        return f"cannot read {p}: {exc.strerror or exc}"
+    return None
 
 
 class LogTail:
@@ -49,6 +76,7 @@ class LogTail:
         self._head = b""
         self._line_no = 0
         self._discarding = False  # inside an over-long line: drop up to its newline
+        self._refused: str | None = None  # the path is not a regular file: said once
         self.skipped = 0
         #: True when the last poll stopped at ``max_bytes``: more is already waiting.
         self.behind = False
@@ -63,11 +91,18 @@ class LogTail:
             self._f.close()
         self._f = None
 
-    def _open(self) -> bool:
+    def _open(self, out: list[Event] | None = None) -> bool:
         try:
-            f = open(self.path, "rb")  # noqa: SIM115 - kept open across polls
+            fd = open_regular(self.path, "event log", limit=None)
+        except FileRefused as exc:  # a FIFO or device: never read; said once, then wait
+            if out is not None and self._refused != str(exc):
+                out.append(LogNote(message=f"{exc}; waiting for a regular file"))
+            self._refused = str(exc)
+            return False
         except OSError:  # not there yet (or not readable yet): keep waiting
             return False
+        self._refused = None
+        f = os.fdopen(fd, "rb")
         st = os.fstat(f.fileno())
         self._f, self._ino = f, (st.st_dev, st.st_ino)
         self._pos, self._buf, self._head, self._line_no = 0, b"", b"", 0
@@ -81,7 +116,7 @@ class LogTail:
         writer is known to be done), instead of waiting for one.
         """
         out: list[Event] = []
-        if self._f is None and not self._open():
+        if self._f is None and not self._open(out):
             return out
         assert self._f is not None
         try:
@@ -92,7 +127,7 @@ class LogTail:
             self._read(out, limit=None)  # what the writer added before rotating
             self._flush_partial(out)
             self.close()
-            self._open()
+            self._open(out)
             out.append(LogNote(message=f"{self.path} was rotated; following the new file"))
         elif st is not None and self._truncated(st.st_size):
             self._f.seek(0)
@@ -118,8 +153,17 @@ class LogTail:
     def _read(self, out: list[Event], limit: int | None) -> None:
         assert self._f is not None
         self._f.seek(self._pos)
-        data = self._f.read() if limit is None else self._f.read(limit)
-        self.behind = limit is not None and len(data) == limit
+        if limit is not None:
+            data = self._f.read(limit)
+            self.behind = len(data) == limit
+            self._consume(data, out)
+            return
+        self.behind = False
+        while data := self._f.read(_CHUNK):  # memory holds events, not the file
+            self._consume(data, out)
+
+    def _consume(self, data: bytes, out: list[Event]) -> None:
+        assert self._f is not None
         if not data:
             return
         self._pos += len(data)

@@ -57,6 +57,7 @@ from qtui.core.events import (
     encoded,
     replace,
 )
+from qtui.core.paths import open_output_file
 from qtui.engine.event_log import EventLog
 from qtui.engine.executor import Executor, LaunchError, RunEnd, RunHandle, get_executor
 from qtui.engine.sampler import DEFAULT_INTERVAL, Sampler, contended_threshold
@@ -293,7 +294,8 @@ class Supervisor:
     @staticmethod
     def _open_events(path: Path) -> IO[bytes]:
         path.parent.mkdir(parents=True, exist_ok=True)
-        return open(path, "wb")  # noqa: SIM115 - EventLog closes it
+        # a regular file only, never blocking on a FIFO (qtui.core.paths)
+        return open_output_file(path)
 
     def _deliver(self, event: Event) -> None:
         if self.planner is not None:

@@ -3,10 +3,10 @@
 One loader for every reader (``qtui report``, ``qtui compare``, ``qtui
 watch --once``'s checks, ``qtui history --import`` and the exporters'
 ``load_summary``), so they agree on what a file is and on what is wrong
-with it.  Anything wrong with the file as a whole (missing, a folder,
-unreadable, empty, binary, JSON that is not a qtui summary, a summary
-whose fields have the wrong types, too deeply nested, integers beyond 64
-bits) raises ``LoadError`` with one line that says which file and, where it
+with it.  Anything wrong with the file as a whole (missing, a folder, a
+device, FIFO or socket, over 1 GiB, unreadable, empty, binary, JSON that
+is not a qtui summary, a summary whose fields have the wrong types, too
+deeply nested, integers beyond 64 bits) raises ``LoadError`` with one line that says which file and, where it
 helps, which field; the commands print it and exit 2.  Inside an event log a
 bad line is reported (line number, reason) and skipped; the other lines are
 kept.
@@ -29,10 +29,11 @@ from typing import Any
 import msgspec
 
 from qtui.core import events as ev
+from qtui.core.paths import MAX_READ_BYTES, FileRefused, read_regular
 from qtui.core.summary_schema import Summary, SummaryError, parse_json
 
-#: Refuse to load files larger than this (a summary is KBs, a long log MBs).
-MAX_FILE_BYTES = 2 * 1024**3
+#: Refuse to load files larger than this (a summary is KBs, a long log MBs): 1 GiB.
+MAX_FILE_BYTES = MAX_READ_BYTES
 #: Lines scanned for an event when telling a log from a broken summary.
 _SNIFF_LINES = 20
 
@@ -59,15 +60,16 @@ def validate_summary(obj: Any, source: str = "input") -> Summary:
 
 
 def read_bytes(path: str | os.PathLike[str], what: str = "file") -> bytes:
-    """The file's bytes, or ``LoadError``: missing, a folder, unreadable, too large."""
+    """The file's bytes, or ``LoadError``: missing, a folder, a device, FIFO or
+    socket, unreadable, over ``MAX_FILE_BYTES`` (``qtui.core.paths.read_regular``:
+    stat first, ``O_NONBLOCK``, a bounded read, so nothing blocks or grows)."""
     p = Path(path).expanduser()
     try:
         if p.is_dir():
             raise LoadError(f"{p} is a folder, not a {what}")
-        size = p.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise LoadError(f"{p} is {size / 1024**3:.1f} GiB: too large for a {what}")
-        return p.read_bytes()
+        return read_regular(p, what)
+    except FileRefused as exc:
+        raise LoadError(str(exc)) from None
     except FileNotFoundError:
         raise LoadError(f"{p}: no such file") from None
     except IsADirectoryError:

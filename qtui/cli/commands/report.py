@@ -3,7 +3,9 @@
 FILE is a summary JSON (``qtui run --json``/the TUI's export) or a JSONL event
 log (``qtui run --events``), which is folded into a summary first.  Without
 ``-o`` the text goes to stdout (md, csv, json); HTML, a ~5 MB page, needs
-``-o``.  ``--format all -o FOLDER`` writes every format into FOLDER.
+``-o`` (``-o -`` writes any format to stdout; a file named - is ``-o ./-``).
+``--format all -o FOLDER`` writes every format into FOLDER.  OUT must be a
+regular file or absent: a device, FIFO or folder is refused, --force or not.
 """
 
 from __future__ import annotations
@@ -85,8 +87,8 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument(
         "-o", "--output", metavar="OUT",
-        help="write to this file (folder for 'all'); its extension (.json, .md, .csv, .html) "
-        "gives the format unless -f does",
+        help="write to this file (folder for 'all'; - for stdout); its extension (.json, .md, "
+        ".csv, .html) gives the format unless -f does",
     )
     p.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
     p.set_defaults(func=handler)
@@ -99,9 +101,23 @@ def extensions() -> str:
     return ", ".join(f".{get_exporter(f).extension}" for f in FORMATS)
 
 
+#: ``-o -``: standard output, as every Unix tool reads it.
+STDOUT = "-"
+
+
 def handler(args: argparse.Namespace) -> int:
     if args.output is not None and not args.output.strip():
         return fail("output: needs a file name (or a folder for -f all)")
+    if args.output == STDOUT:
+        if args.format == "all":
+            return fail("output: -f all writes one file per format: give -o FOLDER, not -")
+        return _to_stdout(args.file, args.format or "md")
+    if args.output and args.format != "all":
+        from qtui.core.paths import output_problem
+
+        _, problem = output_problem(args.output, args.force, hint="use --force to overwrite it")
+        if problem:  # a device, FIFO, folder, qtui's own file: before the summary is read
+            return fail(problem)
     if args.output and args.format is None and format_for_path(args.output) is None:
         # never guess: Markdown under ``x.weird`` is a file nothing opens correctly
         return fail(
@@ -122,7 +138,18 @@ def handler(args: argparse.Namespace) -> int:
             print(f"wrote {path}", file=sys.stderr)
             return 0
         if fmt == "html":
-            return fail("output: the HTML report is a single ~5 MB file: give -o OUT.html")
+            return fail("output: the HTML report is a single ~5 MB file: give -o OUT.html "
+                        "(or -o - for stdout)")
+    except (ExportError, LoadError) as exc:
+        return fail(str(exc))
+    return _to_stdout(args.file, fmt, summary)
+
+
+def _to_stdout(file: str, fmt: str, summary: Any = None) -> int:
+    """The report as text on stdout (``-o -``, or no ``-o``)."""
+    try:
+        if summary is None:
+            summary = load_summary(file)
         text = render(summary, fmt)
         out: Any = text if isinstance(text, str) else text.decode("utf-8")
     except (ExportError, LoadError) as exc:

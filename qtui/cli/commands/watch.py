@@ -38,7 +38,7 @@ from qtui.cli.commands.report import description
 from qtui.cli.errors import fail
 from qtui.core import events as ev
 from qtui.core import units
-from qtui.core.logtail import LogTail
+from qtui.core.logtail import LogTail, log_problem
 from qtui.core.summary_schema import Summary
 from qtui.report.analysis_report import print_analysis
 from qtui.report.console_report import print_report
@@ -91,15 +91,10 @@ def handler(args: argparse.Namespace) -> int:
     path = Path(args.log)
     if not 0.01 <= args.interval <= 10:
         return fail(f"interval: must be between 0.01 and 10 seconds, got {args.interval:g}")
-    if path.is_dir():
-        return fail(f"{path} is a folder, not an event log")
+    problem = log_problem(path, once=args.once)  # a folder, FIFO, device; unreadable
+    if problem:
+        return fail(problem)
     if args.once:
-        if not path.exists():
-            return fail(f"{path}: no such file")
-        try:
-            open(path, "rb").close()  # readable? (LogTail waits for a missing file, not this)
-        except OSError as exc:
-            return fail(f"cannot read {path}: {exc.strerror or exc}")
         return watch_console(path, once=True)
     if args.no_tui:
         return watch_console(path, interval=args.interval)

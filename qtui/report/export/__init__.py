@@ -2,7 +2,9 @@
 
 Used alike by ``qtui run``, the TUI's export action and ``qtui report``.
 
-Nothing is lost: files are written to a temporary file in the target folder
+Only regular files are written (``qtui.core.paths.output_problem``): a device,
+FIFO, socket or folder at the path is refused, ``force`` or not, and a symlink
+is written through.  Nothing is lost: files are written to a temporary file in the target folder
 and moved into place in one step (``os.link``/``os.replace``), so a reader
 never sees half a report and a crash leaves the old file intact; an existing
 file is never overwritten unless ``force`` is given; a failed render leaves
@@ -20,6 +22,7 @@ import os
 import re
 from pathlib import Path
 
+from qtui.core.paths import output_problem
 from qtui.core.summary_schema import Summary
 from qtui.report.export.base import Exporter, ExportError
 from qtui.report.export.csv_export import CsvExporter
@@ -78,17 +81,21 @@ def render(summary: Summary, fmt: str) -> str | bytes:
 
 
 def _atomic_write(path: Path, data: bytes, force: bool) -> None:
-    """Write ``data`` to ``path`` in one step; refuse to replace unless ``force``."""
-    folder = path.parent
+    """Write ``data`` to ``path`` in one step; refuse to replace unless ``force``.
+
+    Only a regular file is ever replaced (``qtui.core.paths.output_problem``): a
+    device, FIFO, socket or folder is refused with ``force`` too, and a symlink is
+    written through (its target replaced in the target's folder, the link kept).
+    """
+    target, problem = output_problem(path, force, summaries=False, hint="use --force to overwrite it")
+    if problem:
+        raise ExportError(problem)
+    folder = target.parent
     if not folder.is_dir():
         raise ExportError(f"cannot write {path}: folder {folder} does not exist")
-    if path.is_dir():
-        raise ExportError(f"cannot write {path}: it is a folder")
-    if path.exists() and not force:
-        raise ExportError(f"{path} already exists; use --force to overwrite it")
     tmp = None
     for i in range(100):
-        candidate = folder / f".{path.name}.{os.getpid()}.{i}.tmp"
+        candidate = folder / f".{target.name}.{os.getpid()}.{i}.tmp"
         try:
             # O_EXCL: never clobber another writer's temp file; mode 0o666 & umask
             # gives the file the permissions a plain open() would.
@@ -110,22 +117,25 @@ def _atomic_write(path: Path, data: bytes, force: bool) -> None:
         except OSError as exc:
             raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from exc
         if force:
-            os.replace(tmp, path)
+            _, problem = output_problem(path, force, summaries=False)  # swapped meanwhile?
+            if problem:
+                raise ExportError(problem)
+            os.replace(tmp, target)
         else:
             # link() fails if the name exists, closing the race between the
             # exists() check above and now; fall back where links are unsupported.
             try:
-                os.link(tmp, path)
+                os.link(tmp, target)
             except FileExistsError:
                 raise ExportError(f"{path} already exists; use --force to overwrite it") from None
             except OSError as exc:
                 if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
                     raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from exc
-                if path.exists():
+                if os.path.lexists(target):
                     raise ExportError(
                         f"{path} already exists; use --force to overwrite it"
                     ) from None
-                os.replace(tmp, path)
+                os.replace(tmp, target)
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
@@ -168,8 +178,11 @@ def write_all(
     stem = default_stem(summary)
     ordered = sorted(formats, key=lambda f: f != "json")
     targets = [(fmt, out_dir / f"{stem}.{get_exporter(fmt).extension}") for fmt in ordered]
+    refused = [output_problem(p, True, summaries=False)[1] for _, p in targets]
+    if any(refused):  # a folder, a FIFO or device in the way: refused, --force or not
+        raise ExportError("; ".join(r for r in refused if r))
     if not force:
-        existing = [str(p) for _, p in targets if p.exists()]
+        existing = [str(p) for _, p in targets if os.path.lexists(p)]
         if existing:
             raise ExportError(
                 f"{', '.join(existing)} already exist{'s' if len(existing) == 1 else ''}; "
