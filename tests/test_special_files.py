@@ -269,3 +269,53 @@ def test_a_unix_socket_is_neither_written_nor_read(tmp_path: Path, monkeypatch: 
     refused(qtui(tmp_path, "run", "--json", "sock", "--force"), "socket")
     refused(qtui(tmp_path, "report", "sock"), "socket")
     assert identity(tmp_path / "sock") == before
+
+
+# --- the jobs folder is private; exports follow the umask --------------------------------
+
+
+def _manifest() -> Any:
+    from qtui.cluster.jobs_folder import Manifest
+
+    return Manifest(session_id="s1", cluster="local", options={})
+
+
+def test_the_jobs_folder_is_made_0700_whatever_the_umask(tmp_path: Path) -> None:
+    from qtui.cluster.jobs_folder import write_manifest
+
+    old = os.umask(0o002)  # a user-private-group umask: folders would be 0775
+    try:
+        write_manifest(tmp_path / "jobs" / "s1", _manifest())
+    finally:
+        os.umask(old)
+    for sub in ("jobs", "jobs/s1", "jobs/s1/events", "jobs/s1/submitit"):
+        assert stat.S_IMODE(os.stat(tmp_path / sub).st_mode) == 0o700, sub
+
+
+@pytest.mark.parametrize("where", ["", "submitit"])
+def test_pickles_in_a_folder_others_can_write_are_refused(where: str, tmp_path: Path) -> None:
+    from qtui.cluster.jobs_folder import JobsFolderError, read_manifest, write_manifest
+
+    folder = tmp_path / "jobs" / "s1"
+    write_manifest(folder, _manifest())
+    assert read_manifest(folder).session_id == "s1"
+    os.chmod(folder / where, 0o777)
+    with pytest.raises(JobsFolderError, match="writable by group or others"):
+        read_manifest(folder)
+    result = qtui(tmp_path, "watch", "--jobs-dir", str(folder), "--no-tui")
+    refused(result, "jobs-dir", "writable by group or others", "will not load the pickles")
+
+
+def test_exports_follow_the_umask(tmp_path: Path) -> None:
+    """Like every Unix tool: 0666 less the umask (docs/RELIABILITY.md says why)."""
+    (tmp_path / "good.json").write_text(json.dumps(_summary().to_builtins()))
+    env = child_env()
+    env["QTUI_DATA_DIR"] = str(tmp_path / "data")
+    for mask, mode in ((0o022, 0o644), (0o077, 0o600)):
+        out = tmp_path / f"out{mask:o}.json"
+        subprocess.run(
+            ["sh", "-c", f'umask {mask:o} && exec "$0" -m qtui report good.json -o {out.name}',
+             sys.executable], cwd=tmp_path, env=env, check=True, timeout=LIMIT_S,
+            capture_output=True,
+        )
+        assert stat.S_IMODE(os.stat(out).st_mode) == mode
