@@ -35,6 +35,9 @@ def _describe(e: RunError, state: str, known: bool) -> str:
         text = f"failed, {e.exc_type or 'error'}"
         return text + (f": {msg[0][:200]}" if msg else "")
     if state == "crashed" or e.signal is not None or e.exit_code is not None:
+        if e.cause:  # out of memory, lost with the fork server: what killed it
+            how = e.signal or (f"exit code {e.exit_code}" if e.exit_code is not None else "")
+            return f"crashed, {e.cause}" + (f" ({how})" if how and how not in e.cause else "")
         if e.signal:
             return f"crashed, {e.signal}"
         if e.exit_code is None and e.scheduler_state:

@@ -133,6 +133,9 @@ def check_workload(specs: list[RunSpec], executor: Any = None) -> str | None:
             ],
         }
         limit, source = check_limit(specs, len(builds))
+        from qtui.engine import oom
+
+        before = oom.counters()
         try:
             with _stop_signals():
                 end = _forked(executor, request, limit) or _spawned(request, limit)
@@ -146,6 +149,10 @@ def check_workload(specs: list[RunSpec], executor: Any = None) -> str | None:
         try:
             index, problem = read_result(result_path, nonce, len(builds))
         except ValueError as exc:
+            killed = "SIGKILL" if end.returncode == -9 else None
+            memory = oom.oom_cause(before, oom.counters(), killed, None)
+            if memory:  # the kernel's OOM killer, not the workload's own error
+                return f"checking {workload!r} failed: {memory} (SIGKILL)"
             tail = end.last_stderr_line
             why = f"; last stderr line: {tail}" if tail else ""
             return f"checking {workload!r} failed: {exc} (exit code {end.returncode}{why})"

@@ -533,6 +533,9 @@ class RunCrashed(Event, tag="run_crashed"):
     # A cluster job's end in the scheduler's own word (SLURM: OUT_OF_MEMORY,
     # NODE_FAIL, FAILED, ...); "" for a local run.  Same field on the two below.
     scheduler_state: str = ""
+    # What qtui found killed it, when not the run itself: "out of memory (...)"
+    # (qtui.engine.oom), "lost with the fork server (...)"; "" otherwise.
+    cause: str = ""
 
 
 class RunTimedOut(Event, tag="run_timed_out"):

@@ -97,6 +97,8 @@ class RunEnd:
     # and the time limit it ran into (``run_timed_out`` rather than a crash).
     scheduler_state: str = ""
     timed_out_s: float | None = None
+    # What killed it when not the run itself (the fork server's death): run_crashed.cause
+    cause: str = ""
 
 
 class RunHandle(ABC):

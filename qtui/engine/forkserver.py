@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import dataclasses
 import json
 import os
 import select
@@ -60,8 +61,8 @@ from qtui.core.config import RunSpec
 from qtui.core.events import LogNote
 from qtui.engine import reaper
 from qtui.engine.check_end import CheckEnd
-from qtui.engine.executor import Emit, LaunchError, RunHandle, Wake
-from qtui.engine.process_executor import ProcessRun, SpawnExecutor
+from qtui.engine.executor import Emit, LaunchError, RunEnd, RunHandle, Wake
+from qtui.engine.process_executor import ProcessRun, SpawnExecutor, signal_name
 from qtui.engine.pycmd import python_command
 
 SERVER_MODULE = "qtui.engine.forkserver_main"
@@ -163,6 +164,23 @@ class ForkServer:
     @property
     def alive(self) -> bool:
         return self._sock is not None and self._proc is not None and self._proc.poll() is None
+
+    def died(self, wait: float = 1.0) -> str | None:
+        """How the server ended, when it ended on its own (``killed by SIGKILL``, ``exit
+        code 1``); None while it runs or after ``close``.  Its owner thread reaps it:
+        a server seen gone is waited for (at most ``wait`` s) to read its status."""
+        proc = self._proc
+        if proc is None or self._sock is None:
+            return None
+        if proc.returncode is None:
+            if reaper.is_running(proc.pid, None):
+                return None
+            if self._owner is not None:
+                self._owner.join(wait)
+        code = proc.returncode
+        if code is None:
+            return "gone"
+        return f"killed by {signal_name(-code)}" if code < 0 else f"exit code {code}"
 
     def close(self, timeout: float = 5.0) -> None:
         """End the server (it kills any run still going) and wait for it; safe twice."""
@@ -351,6 +369,21 @@ class ForkedRun(ProcessRun):
                 else:
                     time.sleep(0.01)
         return status, rss
+
+    def finish(self) -> RunEnd:
+        """The run's end; a run whose server died under it is the server's loss, not a
+        crash of its own (its child died with the server: PDEATHSIG)."""
+        end = super().finish()
+        died = self._server.died()
+        if died is None:
+            return end
+        return dataclasses.replace(end, cause=(
+            f"lost with the fork server: the server (pid {self._server.pid}) was {died} "
+            "while the run ran; not the run's own crash"
+        ) if died.startswith("killed") else (
+            f"lost with the fork server: the server (pid {self._server.pid}) ended "
+            f"({died}) while the run ran; not the run's own crash"
+        ))
 
     def close(self) -> None:
         super().close()  # ends and reaps the run, stops the waiter

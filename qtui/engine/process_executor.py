@@ -200,7 +200,7 @@ class ProcessRun(RunHandle):
         sig_name: str | None = None
         code: int | None = None
         if status is not None and os.WIFSIGNALED(status):
-            sig_name = _signal_name(os.WTERMSIG(status))
+            sig_name = signal_name(os.WTERMSIG(status))
         elif status is not None and os.WIFEXITED(status):
             code = os.WEXITSTATUS(status)
         tail = _tail_text(self.stderr) or _tail_text(self.stdout)
@@ -406,8 +406,11 @@ def _maxrss_bytes(rusage: Any) -> int:
     return value if sys.platform == "darwin" else value * 1024
 
 
-def _signal_name(signum: int) -> str:
+def signal_name(signum: int) -> str:
     try:
         return signal.Signals(signum).name
     except ValueError:
         return f"signal {signum}"
+
+
+_signal_name = signal_name  # the name the tests knew it by

@@ -58,6 +58,7 @@ from qtui.core.events import (
     replace,
 )
 from qtui.core.paths import open_output_file
+from qtui.engine import oom
 from qtui.engine.event_log import EventLog
 from qtui.engine.executor import Executor, LaunchError, RunEnd, RunHandle, get_executor
 from qtui.engine.sampler import DEFAULT_INTERVAL, Sampler, contended_threshold
@@ -153,6 +154,7 @@ class Supervisor:
         self._current: str | None = None
         self._sampler: Sampler | None = None
         self._run: _RunState | None = None  # the current run (run() thread only)
+        self._oom_before = oom.OomCounters({})  # at the current run's launch
         self._log: EventLog | None = None
 
     # --- control (any thread) ---------------------------------------------------
@@ -405,6 +407,7 @@ class Supervisor:
         try:
             if self._prepare_error is not None:
                 raise LaunchError(self._prepare_error)
+            self._oom_before = oom.counters()  # compared after a SIGKILL (qtui.engine.oom)
             handle = self._executor.launch(spec, self._q.put, self._wake)
         except LaunchError as exc:
             self._run = None
@@ -497,8 +500,19 @@ class Supervisor:
             RunCrashed(
                 run_id=spec.run_id, signal=end.signal, exit_code=end.exit_code,
                 stderr_tail=end.detail, scheduler_state=sched,
+                cause=self._crash_cause(end, sampler),
             )
         )
+
+    def _crash_cause(self, end: RunEnd, sampler: Sampler | None) -> str:
+        """What killed a local run, when it was not the run itself: its executor's word
+        (the fork server's death), and an OOM kill read from the kernel's counters or
+        the last sample's RSS (``qtui.engine.oom``)."""
+        if sampler is None:  # not a local process (a cluster job: the scheduler says)
+            return end.cause
+        last = sampler.last.rss if sampler.last is not None else None
+        memory = oom.oom_cause(self._oom_before, oom.counters(), end.signal, last)
+        return "; ".join(c for c in (end.cause, memory) if c)
 
 
 def _merge_finished(fin: RunFinished, end: RunEnd, sampler: Sampler | None) -> RunFinished:
