@@ -238,3 +238,26 @@ def test_a_failing_database_is_a_note_and_a_warning(
         "session_finished",
     ]
     db.close()
+
+
+def test_a_pending_file_whose_database_closed_is_kept_for_the_next_open(tmp_path: Path) -> None:
+    """The writer's fold loop meets a closed connection: the file is put back, not set aside."""
+    path = tmp_path / "h.sqlite3"
+    db = HistoryDB(path)
+    locker = _lock(path)
+    try:
+        writer = HistoryWriter(db, flush_timeout=0.3, stderr=io.StringIO())
+        writer.put(_started("s7"))
+        writer.put(ev.SessionFinished(session_id="s7"))
+        assert writer.close() is False
+        pending = writer.pending_file
+        assert pending is not None
+        db.close()  # its owner is done with it while the lock is still held
+        time.sleep(2 * history_writer.FOLD_EVERY_S)
+        assert pending.exists() and not list(pending.parent.glob("*.bad"))
+    finally:
+        locker.execute("ROLLBACK")
+        locker.close()
+    with HistoryDB(path) as again:
+        assert [s["session_id"] for s in again.sessions()] == ["s7"]
+    assert not pending.parent.exists()

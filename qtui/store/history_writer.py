@@ -234,7 +234,7 @@ class HistoryWriter:
                 pending_history.fold(self.db, RETRY_BUSY_S, only=self.pending_file)
             except sqlite3.OperationalError:
                 pass  # still locked
-            except sqlite3.ProgrammingError:
+            except (sqlite3.ProgrammingError, sqlite3.InterfaceError):
                 return  # the database was closed: the next open folds it in
             time.sleep(FOLD_EVERY_S)
 

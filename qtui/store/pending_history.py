@@ -102,7 +102,8 @@ def fold(db: Folds, busy_s: float = 0.5, only: Path | None = None) -> int:
             continue
         try:
             db.import_pending(header, events, busy_s)
-        except sqlite3.OperationalError:  # locked again, read-only: later
+        except (sqlite3.OperationalError, sqlite3.ProgrammingError, sqlite3.InterfaceError):
+            # locked again, read-only, the connection closed: later, by whoever opens next
             with contextlib.suppress(OSError):
                 os.rename(claimed, path)
             raise
