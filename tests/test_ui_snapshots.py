@@ -78,10 +78,22 @@ def test_setup_form(snap_compare: Any) -> None:
     assert snap_compare(app, terminal_size=(80, 24), press=["_"], run_before=settled)
 
 
+async def sweep_predicted(pilot: Pilot[Any]) -> None:
+    """Settled, on the sweep tab, with the predictions drawn (they are computed off the
+    UI thread, a second or two after the points arrive)."""
+    await settled(pilot)
+    await pilot.press("7")
+    for _ in range(600):
+        await pilot.pause(0.05)
+        if "Predicted at" in str(pilot.app.query_one("#sweep-predicted").render()):
+            return
+    raise AssertionError("the sweep tab's predictions were not drawn in 30 s")
+
+
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)])
 def test_sweep_tab(snap_compare: Any, size: tuple[int, int]) -> None:
     assert snap_compare(
-        session_app("dark", sweep=True), terminal_size=size, press=["7", "_"], run_before=settled
+        session_app("dark", sweep=True), terminal_size=size, press=["_"], run_before=sweep_predicted
     )
 
 

@@ -139,6 +139,15 @@ async def test_sweep_tab_chart_legend_and_crossovers() -> None:
         # single runs: too few to tell, so no crossover is claimed (qtui.analysis.stats)
         assert ("default.qubit+backprop and lightning.qubit+adjoint cannot be told apart; too few"
                 " runs to tell (n=1)") in crossings.replace("\n", " ")
+        # the models' answer beyond the measured sizes, marked predicted (issue 25)
+        predicted = ""
+        for _ in range(600):
+            predicted = str(app.query_one("#sweep-predicted", Static).render())
+            if "Predicted at" in predicted:
+                break
+            await pilot.pause(0.05)
+        assert predicted.startswith("Predicted at 10 and 12 qubits (not measured"), predicted
+        assert "• default.qubit+backprop at 12: " in predicted
         legend = str(app.query_one("#sweep-legend", Static).render())
         assert f"lightning.qubit+adjoint (up to {units.cores(3.8)} cores!)" in legend
         # results: labels tell the points apart, cores > 1.5 are marked

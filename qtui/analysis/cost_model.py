@@ -48,7 +48,7 @@ from dataclasses import dataclass
 AMPLITUDE_BYTES = 16
 #: The interval's coverage, and how many bootstrap refits make it.
 COVERAGE = 0.90
-BOOTSTRAP = 300
+BOOTSTRAP = 200
 MIN_SIZES = 3
 _GROWTH_RANGE = (1.01, 8.0)
 
@@ -100,7 +100,7 @@ def fit(xs: Sequence[float], ys: Sequence[float], growth: float | None = None) -
         phi = (math.sqrt(5) - 1) / 2
         c, d = hi - phi * (hi - lo), lo + phi * (hi - lo)
         fc, fd = _linear(xs, ys, math.exp(c))[2], _linear(xs, ys, math.exp(d))[2]
-        for _ in range(48):
+        for _ in range(32):  # the log-growth interval shrinks to ~1e-6
             if fc <= fd:
                 hi, d, fd = d, c, fc
                 c = hi - phi * (hi - lo)

@@ -80,7 +80,7 @@ def predict(lines: dict[str, list[SweepPoint]], targets: Sequence[int]) -> tuple
         for n in targets:
             tv = t.predict(n)
             cv = c.predict(n)
-            mv = _memory(m, n)
+            mv = memory_at(m, n)
             out.append(Prediction(
                 combo=label, x=n,
                 time_per_step=tv[0] if tv else None, time_low=tv[1] if tv else None,
@@ -95,7 +95,7 @@ def predict(lines: dict[str, list[SweepPoint]], targets: Sequence[int]) -> tuple
     return out, words
 
 
-def _memory(m: Model, n: int) -> tuple[float, float, float] | None:
+def memory_at(m: Model, n: int) -> tuple[float, float, float] | None:
     got = m.predict(n)
     if got is None or m.fit is None:
         return None
@@ -139,10 +139,12 @@ def _picks(fitted: dict[str, dict[str, Model]], targets: Sequence[int]) -> list[
         if p is not None and p >= CONFIDENT:
             out.append(f"{head}fastest {best} {_time(times[best], n)}, faster than {nxt} "
                        f"{_time(times[nxt], n)} in {p:.0%} of the refits")
-        else:
-            share = f" ({best} below in {p:.0%} of the refits)" if p is not None else ""
+        elif p is None:  # no noise measured to draw refits from: no verdict either
             out.append(f"{head}no predicted winner: {best} {_time(times[best], n)} and {nxt} "
-                       f"{_time(times[nxt], n)} overlap{share}")
+                       f"{_time(times[nxt], n)}, without intervals to tell them apart")
+        else:
+            out.append(f"{head}no predicted winner: {best} {_time(times[best], n)} and {nxt} "
+                       f"{_time(times[nxt], n)} overlap ({best} below in {p:.0%} of the refits)")
     return out
 
 

@@ -90,6 +90,9 @@ class Progress:
     def on_event(self, event: ev.Event) -> None:
         with self.lock:
             rec = self.summary.apply(event)
+            if isinstance(event, ev.RunQueued) and event.run_id not in self.order:
+                self.order.append(event.run_id)  # a planner's run (--repeat auto, a sweep's size)
+                self.total = len(self.order)
         if rec is None:
             if isinstance(event, ev.LogNote):
                 self._print(f"note: {event.message}", style="yellow")

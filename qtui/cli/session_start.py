@@ -99,7 +99,8 @@ def headless_session(
         executor = local_executor(args, isolation)
     planner: Any = AdaptiveRepeats(specs, policy) if policy is not None else None
     limits = getattr(args, "size_limits", None)
-    if planner is None and limits is not None and cluster is None and size_limits.needed(specs):
+    if (planner is None and limits is not None and (limits.max_memory or limits.max_step_time)
+            and cluster is None and size_limits.needed(specs)):
         planner = size_limits.SizeLimits(specs, limits)  # size by size, within the limits
         specs = planner.first()
     return run_session(

@@ -160,12 +160,35 @@ def _sweep_figures(go: Any, summary: Summary) -> list[tuple[str, str, Any]]:
                     x=[pt.x for pt in points], y=[getattr(pt, key) for pt in points],
                     mode="lines+markers", name=label,
                 ))
+                _predicted_traces(go, fig, data, label, key)
             fig.update_layout(
                 title=f"{title} against {words}", xaxis_title=words, yaxis_title=unit,
                 yaxis_type="log",
             )
             figs.append(("sweep", f"{title} ({words})", fig))
     return figs
+
+
+def _predicted_traces(go: Any, fig: Any, data: Any, label: str, key: str) -> None:
+    """The predicted points of a line (``--predict``), dashed with their 90 % band:
+    drawn apart from the measured line, and named "predicted"."""
+    pred = [p for p in data.predictions if p.combo == label]
+    value, low, high = {
+        "time_per_step": ("time_per_step", "time_low", "time_high"),
+        "core_s_per_step": ("core_s_per_step", "core_s_low", "core_s_high"),
+    }[key]
+    if not pred:
+        return
+    xs = [p.x for p in pred]
+    fig.add_trace(go.Scatter(
+        x=xs + xs[::-1], y=[getattr(p, high) for p in pred] + [getattr(p, low) for p in pred][::-1],
+        fill="toself", opacity=0.2, line={"width": 0}, name=f"{label} (predicted, 90 %)",
+        hoverinfo="skip",
+    ))
+    fig.add_trace(go.Scatter(
+        x=xs, y=[getattr(p, value) for p in pred], mode="lines+markers",
+        line={"dash": "dash"}, name=f"{label} (predicted)",
+    ))
 
 
 def _cell(tag: str, cell: nv.Cell, align: str) -> str:

@@ -19,8 +19,9 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Static
 
+from qtui.analysis import predictions
 from qtui.core import units
-from qtui.core.summary_schema import SweepAxis
+from qtui.core.summary_schema import Prediction, SweepAxis
 from qtui.core.sweep import AXES
 from qtui.ui.panel import LivePanel
 from qtui.ui.state import LiveState
@@ -60,6 +61,7 @@ class SweepPanel(LivePanel, Vertical):
         self.axis: str | None = None
         self.palette: list[str] = ["cyan"]
         self._legend_items: list[Text] = []
+        self._predicted_for: tuple[object, ...] | None = None  # the points last predicted from
 
     def compose(self) -> ComposeResult:
         yield Static(EMPTY, id="sweep-empty")
@@ -74,6 +76,7 @@ class SweepPanel(LivePanel, Vertical):
         yield Static("", id="sweep-legend")
         with VerticalScroll(id="sweep-notes"):
             yield Static("", id="sweep-crossovers")
+            yield Static("", id="sweep-predicted")
 
     def on_mount(self) -> None:
         self._show(False)
@@ -195,3 +198,48 @@ class SweepPanel(LivePanel, Vertical):
         else:
             notes.append("none yet (a pair of lines needs two common points).", "dim")
         self.query_one("#sweep-crossovers", Static).update(notes)
+        self._predict(axis, data)
+
+    # --- predictions (issue 25): the models' answer two and four qubits further -------
+    def _predict(self, axis: str, data: SweepAxis) -> None:
+        """Predict off the UI thread (the bootstrap takes a second or two), once per set
+        of points; the sizes are the largest measured + 2 and + 4."""
+        if axis != predictions.AXIS or not data.models:
+            self.query_one("#sweep-predicted", Static).update("")
+            return
+        key = tuple((label, pt.x, pt.time_per_step, pt.peak_rss)
+                    for label, pts in data.series.items() for pt in pts)
+        if key == self._predicted_for:
+            return
+        self._predicted_for = key
+        xs = [pt.x for pts in data.series.values() for pt in pts if isinstance(pt.x, int)]
+        if not xs:
+            return
+        targets = [max(xs) + 2, max(xs) + 4]
+        series = dict(data.series)
+
+        def work() -> None:
+            found, words = predictions.predict(series, targets)
+            self.app.call_from_thread(self._show_predicted, key, targets, found, words)
+
+        self.run_worker(work, thread=True, exclusive=True, group="sweep-predict")
+
+    def _show_predicted(
+        self, key: tuple[object, ...], targets: list[int], found: list[Prediction], words: list[str]
+    ) -> None:
+        if key != self._predicted_for:
+            return  # points arrived since: a newer prediction is on its way
+        text = Text()
+        text.append(f"Predicted at {targets[0]} and {targets[1]} qubits", style="bold")
+        text.append(" (not measured; 90 % interval; qtui sweep --predict for other sizes):\n",
+                    style="dim")
+        if not found:
+            text.append("no model yet: a combination needs 3 sizes measured.", style="dim")
+        for p in found:
+            text.append(f"• {p.combo} at {p.x}: {units.seconds(p.time_per_step)} per step")
+            if p.time_high and p.time_low and p.time_high > p.time_low:
+                text.append(f" ({units.seconds(p.time_low)}–{units.seconds(p.time_high)})", style="dim")
+            text.append(f", peak {units.memory(p.peak_rss)}\n")
+        for w in words:
+            text.append(f"• {w}\n", style="italic")
+        self.query_one("#sweep-predicted", Static).update(text)
