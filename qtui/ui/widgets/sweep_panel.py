@@ -7,7 +7,10 @@ combination in the theme's series colours, the x axis labelled with the swept
 values; a legend that names each line (so the lines read with ``NO_COLOR``),
 and the crossover sentences below.  A log scale is used when the values span
 more than a factor of 10 (per-step time grows exponentially with qubits).
-``x`` cycles the axis when more than one was swept.
+``x`` cycles the axis when more than one was swept.  Along the qubits, the
+cost models' predictions at the largest measured size + 2 and + 4 follow the
+crossovers, marked as not measured (``qtui.analysis.predictions``, computed in
+a worker thread: the bootstrap takes a second or two).
 """
 
 from __future__ import annotations
