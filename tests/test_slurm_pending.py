@@ -23,6 +23,7 @@ from test_slurm import _qtui
 
 from qtui.cluster.jobs_folder import read_manifest
 from qtui.cluster.slurm_executor import array_tasks
+from qtui.core.config import ConfigError
 
 WANTED = {"58_0", "58_1", "58_2", "58_3", "58_4", "58_5", "59_1"}
 
@@ -114,3 +115,27 @@ def test_the_array_limit_is_read_from_the_cluster() -> None:
                          check=True, timeout=30).stdout
     line = next(x for x in out.splitlines() if x.startswith("MaxArraySize"))
     assert array_limit() == int(line.partition("=")[2])
+
+
+def test_lost_after_and_poll_come_from_the_flags_and_the_poll_adapts() -> None:
+    import argparse
+
+    from qtui.cluster import slurm_options
+    from qtui.cluster.slurm_executor import STARTING_POLL_S, STEADY_POLL_S, SlurmExecutor, TaskState
+
+    p = argparse.ArgumentParser()
+    slurm_options.add_flags(p)
+    given = slurm_options.parse(p.parse_args(["--executor", "slurm", "--lost-after", "30", "--poll", "5"]))
+    ex = SlurmExecutor(given)
+    assert (ex.lost_after_s, ex.poll_interval()) == (30.0, 5.0)
+    default = SlurmExecutor(slurm_options.parse(p.parse_args(["--executor", "slurm"])))
+    assert default.lost_after_s == 600.0  # ten minutes, not two: a pending task is no lost one
+    default._states = {"r1": TaskState("RUNNING"), "r2": TaskState("PENDING")}
+    assert default.poll_interval() == STARTING_POLL_S
+    default._states["r2"] = TaskState("RUNNING")
+    assert default.poll_interval() == STEADY_POLL_S
+    for flag, value, says in (("--lost-after", "5", "at least 10"), ("--poll", "0", "at least 0.5"),
+                              ("--poll", "soon", "must be a number")):
+        with pytest.raises(ConfigError) as info:
+            slurm_options.parse(p.parse_args(["--executor", "slurm", flag, value]))
+        assert info.value.field == flag[2:] and says in str(info.value)

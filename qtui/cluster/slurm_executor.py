@@ -92,6 +92,9 @@ _JOB_ENDS = frozenset({
 })
 #: Seconds the log may lag behind the scheduler's final state (shared storage).
 LOG_GRACE_S = 5.0
+#: Adaptive polling (no --poll): while tasks start, then once they run.
+STARTING_POLL_S = 2.0
+STEADY_POLL_S = 15.0
 #: What squeue says (exit 1) for a job id the controller has purged: an answer, "not here".
 _UNKNOWN_JOB = "Invalid job id specified"
 #: What scancel says for a job that has ended meanwhile: nothing was left to cancel.
@@ -123,16 +126,17 @@ class SlurmExecutor(Executor):
         *,
         attach: str | os.PathLike[str] | None = None,
         argv: list[str] | None = None,
-        poll_s: float = 1.0,
-        lost_after_s: float = 120.0,
+        poll_s: float | None = None,
+        lost_after_s: float | None = None,
         outage_note_s: float = 30.0,
     ) -> None:
         if isinstance(options, dict):
             options = SlurmOptions.from_dict(options)
         self.options = options or SlurmOptions()
         self.argv = list(argv or [])
-        self.poll_s = poll_s
-        self.lost_after_s = lost_after_s
+        #: None: adaptive (``poll_interval``); the options' --poll, or a caller's, fix it.
+        self.poll_s = poll_s if poll_s is not None else (self.options.poll_s or None)
+        self.lost_after_s = lost_after_s if lost_after_s is not None else self.options.lost_after_s
         self.outage_note_s = outage_note_s
         #: Scheduler queries that got no answer (all of them, this session).
         self.scheduler_failures = 0
@@ -460,7 +464,18 @@ class SlurmExecutor(Executor):
                 if text not in said and self._emit is not None:
                     said.add(text)
                     self._emit(LogNote(message=f"slurm: the job poller failed: {text}"))
-            self._closed.wait(self.poll_s)
+            self._closed.wait(self.poll_interval())
+
+    def poll_interval(self) -> float:
+        """``--poll`` when given; else 2 s while some task has not been seen running or
+        ended (a start is worth seeing at once), then 15 s: a job that runs needs no
+        watching by the scheduler, its results come through its event file."""
+        if self.poll_s is not None:
+            return self.poll_s
+        with self._lock:
+            starting = any(st.state in ("", "PENDING", "CONFIGURING", "REQUEUED")
+                           for st in self._states.values())
+        return STARTING_POLL_S if starting else STEADY_POLL_S
 
     def poll_once(self) -> None:
         """Ask the scheduler about every unfinished task; send what changed.  When it

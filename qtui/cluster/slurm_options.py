@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from qtui.core.config import ConfigError, parse_int
+from qtui.core.config import ConfigError, parse_float, parse_int
 from qtui.core.paths import JOBS_DIR_ENV, default_jobs_dir
 from qtui.core.safe_text import control_in
 
@@ -62,6 +62,10 @@ class SlurmOptions:
     runs_per_job: int = 1  # >1: a job runs several, importing torch and pennylane once
     extra: dict[str, str] = field(default_factory=dict)
     jobs_dir: str = ""  # "" -> default_jobs_dir()
+    #: A task the scheduler answers for but knows nowhere is LOST after this long.
+    lost_after_s: float = 600.0
+    #: Seconds between scheduler polls; 0: adaptive (qtui.cluster.slurm_executor).
+    poll_s: float = 0.0
     #: submitit's cluster: "slurm", or "local" (submitit's own local executor: the
     #: tests where no SLURM is installed, and a dry run of the whole path).
     cluster: str = "slurm"
@@ -169,6 +173,15 @@ def add_flags(p: argparse.ArgumentParser) -> None:
         help="any other sbatch option, passed through (repeatable): --slurm-extra account=abc",
     )
     g.add_argument(
+        "--lost-after", default=None, metavar="SECONDS",
+        help="a task the scheduler answers for but knows nowhere is recorded LOST after "
+        "this long (default 600; an unreachable scheduler never counts)",
+    )
+    g.add_argument(
+        "--poll", default=None, metavar="SECONDS",
+        help="seconds between scheduler polls (default: 2 s while tasks start, then 15 s)",
+    )
+    g.add_argument(
         "--jobs-dir", default=None, metavar="DIR",
         help="folder for the jobs' files, on storage the compute nodes share "
         f"(default ${JOBS_DIR_ENV} or qtui's data folder /jobs)",
@@ -179,7 +192,8 @@ _SLURM_FLAGS = {
     "partition": "partition", "time_limit": "time-limit", "cpus_per_task": "cpus-per-task",
     "mem": "mem", "gpus": "gpus", "exclusive": "exclusive",
     "array_parallelism": "array-parallelism", "runs_per_job": "runs-per-job",
-    "slurm_extra": "slurm-extra", "jobs_dir": "jobs-dir",
+    "slurm_extra": "slurm-extra", "jobs_dir": "jobs-dir", "lost_after": "lost-after",
+    "poll": "poll",
 }
 
 
@@ -240,6 +254,10 @@ def set_field(opts: SlurmOptions, flag: str, value: Any) -> None:
         opts.exclusive = bool(value)
     elif flag == "array-parallelism":
         opts.array_parallelism = parse_int(flag, str(text), minimum=1, maximum=100_000)
+    elif flag == "lost-after":
+        opts.lost_after_s = parse_float(flag, str(text), minimum=10, maximum=86_400)
+    elif flag == "poll":
+        opts.poll_s = parse_float(flag, str(text), minimum=0.5, maximum=300)
     elif flag == "runs-per-job":
         opts.runs_per_job = parse_int(flag, str(text), minimum=1, maximum=100_000)
     elif flag == "slurm-extra":
