@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -184,3 +185,94 @@ def test_a_given_token_is_used(tmp_path: Path) -> None:
         assert asyncio.run(check()) == (403, 200)
     finally:
         stop_server(server)
+
+
+# --- issue 21, item 8: no token in a log line, mapped loopback, --public-url, the served command
+
+
+def test_the_token_never_reaches_a_log_line(tmp_path: Path) -> None:
+    """The request log printed ``GET /?token=...`` for every request; now ``<token>``,
+    in the request line and in a Referer alike, and the log is still there."""
+    port, token = _free_port(), "log-secret-token-0123456789"
+    server = subprocess.Popen(
+        python_command("qtui", "serve", "--port", str(port)),
+        env={**child_env(), "QTUI_SERVE_TOKEN": token}, cwd=tmp_path,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert server.stdout is not None
+        first = server.stdout.readline()
+        assert token in first  # the URL to open is printed once, on purpose
+        _wait_listening(port)
+
+        async def requests() -> list[int]:
+            base = f"http://127.0.0.1:{port}"
+            async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as s:
+                return [
+                    await _status(s, f"{base}/?token={token}"),
+                    await _status(s, f"{base}/static/js/textual.js",
+                                  headers={"Referer": f"{base}/?token={token}"}),
+                    await _status(s, f"{base}/?token=x{token}x"),
+                ]
+
+        assert asyncio.run(requests()) == [200, 200, 403]
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            out, err = server.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            out, err = server.communicate()
+    logged = out + err
+    assert token not in logged, logged
+    assert "GET /?token=<token> " in logged, logged  # the log is there, redacted
+    assert "<token>" in "".join(line for line in logged.splitlines() if "textual.js" in line)
+
+
+def test_an_ipv4_mapped_loopback_is_loopback() -> None:
+    from qtui.cli.commands.serve import is_loopback
+
+    for host in ("127.0.0.1", "::1", "[::1]", "localhost", "::ffff:127.0.0.1", "[::ffff:127.0.0.2]"):
+        assert is_loopback(host), host
+    for host in ("0.0.0.0", "::", "::ffff:10.0.0.1", "10.0.0.1", "example.org", "::ffff:0.0.0.0"):
+        assert not is_loopback(host), host
+
+
+def test_serving_on_the_mapped_loopback_needs_no_public(tmp_path: Path) -> None:
+    port = _free_port()
+    server = subprocess.Popen(
+        python_command("qtui", "serve", "--host", "::ffff:127.0.0.1", "--port", str(port)),
+        env=child_env(), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert server.stdout is not None
+        first = server.stdout.readline()
+        assert first.startswith(f"qtui: serving the TUI at http://[::ffff:127.0.0.1]:{port}/?token="), (
+            first, server.stderr.read() if server.poll() is not None else "")
+    finally:
+        stop_server(server)
+
+
+@pytest.mark.parametrize("argv", [
+    ("--public-url", "javascript:alert(1)"),
+    ("--", "run", "--epochs", "abc"),
+])
+def test_refused_before_anything_listens(argv: tuple[str, ...]) -> None:
+    """A real ``qtui serve``: one line, exit 2, and the port was never bound."""
+    port = _free_port()
+    proc = subprocess.run(
+        [*python_command("qtui", "serve", "--port", str(port)), *argv],
+        capture_output=True, text=True, env=child_env(), timeout=60,
+    )
+    assert proc.returncode == 2, proc
+    assert len(proc.stderr.splitlines()) == 1 and proc.stdout == "", proc
+    assert proc.stderr.startswith(("qtui: error: public-url", "qtui: error: epochs")), proc.stderr
+
+
+def test_a_served_help_is_the_browsers() -> None:
+    """``serve -- run --help``: the served qtui shows its help in the page; nothing here."""
+    from qtui.cli.commands.serve import check_served
+
+    check_served(["--", "run", "--help"])
+    check_served(["watch", "x.jsonl"])
+    check_served([])

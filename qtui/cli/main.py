@@ -87,6 +87,18 @@ def _finite_float(text: str) -> float:
         raise argparse.ArgumentTypeError(exc.detail) from None
 
 
+def _theme(text: str) -> str:
+    """``--theme``: a theme's name, refused with the names available (``qtui.ui.themes``)."""
+    try:
+        from qtui.ui.themes import check_theme
+    except ModuleNotFoundError:  # a build without the TUI: there is nothing to check against
+        return text
+    try:
+        return check_theme(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 class QtuiParser(argparse.ArgumentParser):
     """An ArgumentParser whose every error is one line, ``qtui: error: <field>: ...``, exit 2.
 
@@ -197,7 +209,10 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument("--version", action="version", version=f"qtui {__version__}")
-    parser.add_argument("--theme", metavar="NAME", help="TUI colour theme (see themes/)")
+    parser.add_argument(
+        "--theme", metavar="NAME", type=_theme,
+        help="TUI colour theme: a name from themes/ or the user's themes folder, or Textual's own",
+    )
     parser.add_argument(
         "--isolation",
         choices=tuple(n for n in executor_names() if n != "slurm"),  # the form picks SLURM

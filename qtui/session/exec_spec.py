@@ -73,7 +73,31 @@ def parse_command(argv: list[str], cwd: str | None = None) -> tuple[str, ...]:
         raise ConfigError("command", f"{script!r} is not a file")
     if not os.access(path, os.R_OK):
         raise ConfigError("command", f"{script!r} cannot be read")
+    if not is_python_script(path):
+        raise ConfigError(
+            "command", f"{script!r} is not a Python script (it needs a .py name or a python "
+            "#! line): qtui exec runs the script under qtui's Python interpreter",
+        )
     return (os.path.abspath(path), *words[1:])
+
+
+def is_python_script(path: str) -> bool:
+    """A ``.py`` name, or a first line ``#!`` naming python (``#!/usr/bin/env python3``).
+
+    The script is run by qtui's interpreter whatever it is: a shell script given
+    here would be read as Python (``exec -- train.sh``), so anything else is refused.
+    """
+    if path.lower().endswith(".py"):
+        return True
+    try:
+        with open(path, "rb") as f:
+            first = f.readline(256)
+    except OSError:
+        return False
+    if not first.startswith(b"#!"):
+        return False
+    words = first[2:].decode("ascii", "replace").split()
+    return any(_PYTHON.fullmatch(os.path.basename(word)) for word in words)
 
 
 def exec_params(command: tuple[str, ...], threads: int = 0) -> WorkloadParams:

@@ -104,6 +104,26 @@ def load_themes() -> tuple[dict[str, QtuiTheme], list[str]]:
     return themes, problems
 
 
+def unknown_theme(name: str, loaded: dict[str, QtuiTheme]) -> str:
+    """The one line for a theme name that is not a theme: qtui's, then Textual's own."""
+    from textual.theme import BUILTIN_THEMES
+
+    textual = ", ".join(sorted(set(BUILTIN_THEMES) - set(loaded)))
+    return (f"unknown theme {name!r}; available: {', '.join(sorted(loaded))}, "
+            f"or Textual's own ({textual})")
+
+
+def check_theme(name: str) -> str:
+    """``--theme NAME``, checked before the TUI starts: a theme's name (never a path), one
+    of the bundled and user theme files or Textual's own; ``ValueError`` otherwise."""
+    from textual.theme import BUILTIN_THEMES
+
+    loaded, _ = load_themes()
+    if name in loaded or name in BUILTIN_THEMES:
+        return name
+    raise ValueError(unknown_theme(name, loaded))
+
+
 def _settings_path() -> Path:
     return config_dir() / "ui.json"
 
@@ -144,7 +164,7 @@ def install(app: Any, requested: str | None, persist: bool) -> tuple[dict[str, Q
     wanted = requested or saved_theme() or DEFAULT_THEME
     if wanted not in app.available_themes:
         if requested:
-            problems.append(f"unknown theme {requested!r}; available: {', '.join(sorted(loaded))}")
+            problems.append(unknown_theme(requested, loaded))
         wanted = DEFAULT_THEME if DEFAULT_THEME in loaded else "textual-dark"
     app.theme = wanted
     if requested and persist and wanted == requested:

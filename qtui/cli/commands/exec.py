@@ -127,6 +127,12 @@ def build_specs(
     return specs, refused, policy
 
 
+def check(args: argparse.Namespace) -> None:
+    """The script's command line (a Python script that exists, ``ConfigError`` otherwise);
+    ``qtui serve`` runs it on the command it serves before its server starts."""
+    parse_command(args.script_argv)
+
+
 def handle(args: argparse.Namespace) -> int:
     from qtui.session.capabilities import ProbeError
 

@@ -83,16 +83,22 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=handle)
 
 
+def check(args: argparse.Namespace) -> tuple[WorkloadParams, Any]:
+    """Every check that needs no device probe (``ConfigError``); ``qtui serve`` runs it on
+    the command it serves before its server starts."""
+    parse_devices(args.device, None)  # list errors before the (slow) probe
+    parse_diff_methods(args.diff_method)
+    values = {name: getattr(args, name) for _, name, _ in WORKLOAD_FLAGS}
+    params = build_params(values)
+    return params, parse_session_flags(args)
+
+
 def handle(args: argparse.Namespace) -> int:
     """Validate, then run; see the module docstring."""
     from qtui.session.capabilities import ProbeError
 
     try:
-        parse_devices(args.device, None)  # list errors before the (slow) probe
-        parse_diff_methods(args.diff_method)
-        values = {name: getattr(args, name) for _, name, _ in WORKLOAD_FLAGS}
-        params = build_params(values)
-        flags = parse_session_flags(args)
+        params, flags = check(args)
     except ConfigError as exc:
         return fail(str(exc))
 

@@ -25,13 +25,22 @@ Through another local port (ssh -L 9000:127.0.0.1:8000 ...), tell the page
 where it is reached: qtui serve --public-url http://127.0.0.1:9000.  The served qtui is started with the
 current directory off Python's module path, so files where you run it are
 never imported in its place.
+
+The served command is checked here before the server starts (``serve -- run
+--epochs abc`` is refused in one line, as ``qtui run --epochs abc`` is), and
+``--public-url`` must be an http:// or https:// URL.  The token never reaches a
+log line: the request log prints ``<token>`` in its place.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hmac
+import importlib
+import io
 import ipaddress
+import logging
 import os
 import re
 import secrets
@@ -43,6 +52,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from qtui.cli.commands.report import description
 from qtui.cli.errors import fail
+from qtui.core.config import ConfigError
 from qtui.engine.pycmd import python_command
 
 #: Environment variable that sets the token (not visible in ``ps`` like --token is).
@@ -54,13 +64,79 @@ MIN_TOKEN_CHARS = 16
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9._~-]+$")
 
 
+#: What the request log shows where the token was.
+REDACTED = "<token>"
+
+
 def is_loopback(host: str) -> bool:
+    """localhost, 127.0.0.0/8, ::1, and an IPv4-mapped loopback (``::ffff:127.0.0.1``)."""
     if host.lower() in ("localhost", "localhost."):
         return True
     try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
+        ip = ipaddress.ip_address(host.strip("[]"))
     except ValueError:
         return False
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return ip.is_loopback or (mapped is not None and mapped.is_loopback)
+
+
+def parse_public_url(text: str) -> str:
+    """``--public-url``: an http:// or https:// URL with a host (the page's own links and
+    its websocket are made from it); ``ConfigError`` otherwise."""
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in text):
+        raise ConfigError("public-url", "must be an http:// or https:// URL without spaces or "
+                          f"control characters, got {text!r}")
+    parts = urlsplit(text)
+    if parts.scheme.lower() not in ("http", "https"):
+        raise ConfigError("public-url", f"must be an http:// or https:// URL, got {text!r}")
+    if not parts.hostname:
+        raise ConfigError("public-url", f"needs a host (http://HOST:PORT), got {text!r}")
+    return text
+
+
+def check_served(qtui_args: list[str]) -> None:
+    """The served qtui's own checks, run here before the server starts.
+
+    The words are parsed by qtui's parser (a parse error is its one line and
+    ``SystemExit(2)``), then the command's ``check(args)`` (run, sweep, exec: every
+    check that needs no device probe) raises ``ConfigError``.  ``--help`` or
+    ``--version`` in them is for the browser: nothing is printed here.
+    """
+    from qtui.cli.main import build_parser
+
+    words = qtui_args[1:] if qtui_args[:1] == ["--"] else list(qtui_args)
+    with contextlib.redirect_stdout(io.StringIO()):
+        try:
+            args = build_parser().parse_args(words)
+        except SystemExit as exc:
+            if exc.code in (0, None):
+                return
+            raise
+    command = getattr(args, "command", None)
+    if command and not getattr(args, "broken_command", False):
+        check = getattr(importlib.import_module(f"qtui.cli.commands.{command}"), "check", None)
+        if check is not None:
+            check(args)
+
+
+class _Redact(logging.Formatter):
+    """Every log line with the token, wherever it sits (the request line, a Referer, a
+    traceback), written as ``<token>``."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__("%(message)s")
+        self.token = token
+
+    def format(self, record: logging.LogRecord) -> str:
+        return super().format(record).replace(self.token, REDACTED)
+
+
+def log_handler(token: str) -> logging.Handler:
+    """The server's log (aiohttp's request log, textual-serve's own): on stderr, redacted,
+    without textual-serve's tracebacks with local variables (they would hold the token)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_Redact(token))
+    return handler
 
 
 def register(subparsers: Any) -> None:
@@ -161,6 +237,12 @@ def make_server(command: str, host: str, port: int, public_url: str, token: str)
         async def on_startup(self, app: web.Application) -> None:
             """Quiet: textual-serve would print the URL without its token."""
 
+        def initialize_logging(self) -> None:
+            """The request log, with the token redacted (``log_handler``)."""
+            logging.basicConfig(
+                level="DEBUG" if self.debug else "INFO", handlers=[log_handler(token)], force=True
+            )
+
     return TokenServer(command, host=host, port=port, title="qtui", public_url=public_url)
 
 
@@ -176,6 +258,14 @@ def handler(args: argparse.Namespace) -> int:
         token = pick_token(args.token)
     except ValueError as exc:
         return fail(str(exc))
+    try:
+        if args.public_url is not None:
+            parse_public_url(args.public_url)
+        check_served(args.qtui_args or [])
+    except ConfigError as exc:
+        return fail(str(exc))
+    except SystemExit as exc:  # the served words' parse error: its one line is said
+        return exc.code if isinstance(exc.code, int) else 2
     os.environ.pop(TOKEN_ENV, None)  # the served qtui and its runs do not need it
     try:
         import textual_serve.server  # noqa: F401 - only: is it installed?

@@ -178,31 +178,38 @@ def parse_limits(max_memory: str | None, max_step_time: str | None) -> Any:
     return limits_from(memory, step)
 
 
+def check(args: argparse.Namespace) -> tuple[Any, dict[str, list[int]], Any, Any]:
+    """Every check that needs no device probe (``ConfigError``): the pairs, the axes, the
+    base parameters and the session flags; ``qtui serve`` runs it on the command it serves."""
+    from qtui.cli.shared_flags import parse_session_flags
+
+    # list syntax before the (slow) probe: --combos "" is an error, not the default sweep
+    pairs = parse_combos(args.combos) if args.combos is not None else None
+    if pairs is None:
+        parse_devices(args.device, None)
+        parse_diff_methods(args.diff_method)
+    axes: dict[str, list[int]] = {}
+    for name in AXES:
+        text = getattr(args, name)
+        if text is not None:
+            axes[name] = parse_axis(name, text)
+    args.predict_sizes = parse_predict(args.predict, axes.get("qubits")) if args.predict else None
+    args.size_limits = parse_limits(args.max_memory, args.max_step_time)
+    steps = parse_steps(args.steps)
+    warmup = FIELD_PARSERS["warmup"](args.warmup)
+    values: dict[str, Any] = {name: getattr(args, name) for _, name, _ in _single_flags()}
+    base = base_params(values, axes, steps, warmup)
+    return pairs, axes, base, parse_session_flags(args)
+
+
 def handle(args: argparse.Namespace) -> int:
     from qtui.cli.combos import resolve_combos
     from qtui.cli.errors import fail
     from qtui.cli.session_start import start_session
-    from qtui.cli.shared_flags import parse_session_flags
     from qtui.session.capabilities import ProbeError
 
     try:
-        # list syntax before the (slow) probe: --combos "" is an error, not the default sweep
-        pairs = parse_combos(args.combos) if args.combos is not None else None
-        if pairs is None:
-            parse_devices(args.device, None)
-            parse_diff_methods(args.diff_method)
-        axes: dict[str, list[int]] = {}
-        for name in AXES:
-            text = getattr(args, name)
-            if text is not None:
-                axes[name] = parse_axis(name, text)
-        args.predict_sizes = parse_predict(args.predict, axes.get("qubits")) if args.predict else None
-        args.size_limits = parse_limits(args.max_memory, args.max_step_time)
-        steps = parse_steps(args.steps)
-        warmup = FIELD_PARSERS["warmup"](args.warmup)
-        values: dict[str, Any] = {name: getattr(args, name) for _, name, _ in _single_flags()}
-        base = base_params(values, axes, steps, warmup)
-        flags = parse_session_flags(args)
+        pairs, axes, base, flags = check(args)
         if pairs is not None:
             combos, refused = [], []
             for device, method in pairs:
