@@ -33,24 +33,33 @@ def announce(executor: Any, specs: list[Any], session_id: str | None, err: Conso
 
 
 def ask_leave_or_cancel(err: Console) -> bool:
-    """Ctrl-C with jobs in flight: True to leave them running.  Without a terminal
-    to ask (stdin not a TTY) or on a second Ctrl-C, the jobs are cancelled."""
+    """Ctrl-C with jobs in flight: True to leave them running.  ``c`` or ``y`` cancels,
+    ``l`` leaves, anything else (Enter alone included) asks again: cancelling a whole
+    array is not done on a stray key.  Without a terminal to ask (stdin not a TTY), at
+    the end of input, or on a second Ctrl-C, the jobs are cancelled."""
     if not sys.stdin.isatty():
         err.print("\nInterrupted: cancelling the jobs (no terminal to ask).", style="yellow")
         return False
-    err.print(  # Text, not a markup string: Rich read "[c]" and "[l]" as tags and ate them
-        Text(
-            "\nJobs are still running on the cluster.  [c]ancel them, or [l]eave them running "
-            "(re-attach later with qtui watch --jobs-dir)?  [c/l, Enter cancels] ",
-            style="yellow",
-        ),
-        end="", highlight=False,
+    question = Text(  # Text, not a markup string: Rich read "[c]" and "[l]" as tags and ate them
+        "\nJobs are still running on the cluster.  [c]ancel them, or [l]eave them running "
+        "(re-attach later with qtui watch --jobs-dir)?  [c/l] ",
+        style="yellow",
     )
-    try:
-        answer = sys.stdin.readline().strip().lower()
-    except (KeyboardInterrupt, OSError):
-        answer = "c"
-    leave = answer.startswith("l")
+    while True:
+        err.print(question, end="", highlight=False)
+        try:
+            line = sys.stdin.readline()
+        except (KeyboardInterrupt, OSError, ValueError):
+            line = ""
+        answer = line.strip().lower()
+        if not line or answer[:1] in ("c", "y"):
+            leave = False
+            break
+        if answer[:1] == "l":
+            leave = True
+            break
+        question = Text("\nPlease type c (cancel the jobs) or l (leave them running).  [c/l] ",
+                        style="yellow")
     err.print("Leaving the jobs running..." if leave else "Cancelling the jobs (scancel)...",
               style="yellow")
     return leave
