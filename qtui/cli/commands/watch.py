@@ -39,6 +39,7 @@ from qtui.cli.errors import fail
 from qtui.core import events as ev
 from qtui.core import units
 from qtui.core.logtail import LogTail, log_problem
+from qtui.core.safe_text import visible
 from qtui.core.summary_schema import Summary
 from qtui.report.analysis_report import print_analysis
 from qtui.report.console_report import print_report
@@ -139,7 +140,8 @@ class ProgressPrinter:
             self.line(f"refused {device}+{diff_method}: {reason}")
 
     def line(self, text: str, style: str | None = None) -> None:
-        self.console.print(text, style=style, markup=False, highlight=False, soft_wrap=True)
+        # text from the log (errors, warnings, names): its control characters escaped
+        self.console.print(visible(text), style=style, markup=False, highlight=False, soft_wrap=True)
 
     def _due(self, run_id: str, kind: str, t: float) -> bool:
         last = self.last.get((run_id, kind))
