@@ -155,3 +155,39 @@ def test_follow_feeds_a_log_until_stopped(tmp_path: Any) -> None:
     control.follow(log, done.append)
     rec.wait_for("run_queued", "x", timeout=10)
     assert control.stop(5) and done == [None]
+
+
+def test_prewarm_starts_the_fork_server_before_the_first_run_and_stop_ends_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 24: the app's first ctrl+r waited 4-10 s for the server's imports. With
+    ``prewarm`` the server is up before any run is asked for; the first run is forked
+    from it (its imports ~0) and gets the server's start note; stop() ends it."""
+    import qtui.session.control as control_module
+
+    monkeypatch.setattr(control_module, "PREWARM_AFTER_S", 0.0)
+    rec = Recorder()
+    control, _, _ = controller(rec, keep_warm=True, prewarm=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not (control._executor is not None and control._executor.server_pid):
+            assert time.monotonic() < deadline, "the fork server did not start"
+            time.sleep(0.05)
+        server = control._executor.server_pid
+        control.start([spec()])
+        assert control.wait(120)
+        started = [e for e in rec.events if isinstance(e, ev.RunStarted)]
+        assert len(started) == 1 and started[0].import_s < 0.5  # forked from the warm server
+        assert any(isinstance(e, ev.LogNote) and "fork server started" in e.message
+                   for e in rec.events)
+        assert control._executor.server_pid == server  # the same server, not a second one
+    finally:
+        assert control.stop()
+    assert gone(server)
+
+
+def test_a_quit_before_the_prewarm_fires_starts_nothing() -> None:
+    rec = Recorder()
+    control, _, _ = controller(rec, keep_warm=True, prewarm=True)  # fires after 1 s
+    assert control.stop()
+    assert control._executor is None  # stop() cancelled the timer: no server was started

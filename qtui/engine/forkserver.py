@@ -261,6 +261,9 @@ class ForkServerStarter:
     def __init__(self) -> None:
         self.server: ForkServer | None = None
         self.broken: str | None = None
+        #: One start at a time: a run that arrives while the app's prewarm starts the
+        #: server waits for that server instead of starting a second one.
+        self._lock = threading.RLock()
         #: The start (or fallback) note of a server started with no one to tell
         #: (a workload check before the session): told at the next ``get`` with ``emit``.
         self.untold: LogNote | None = None
@@ -269,6 +272,10 @@ class ForkServerStarter:
         """The running server, starting it if needed; None (after a note) if it cannot run.
 
         ``emit`` None: the note waits for the next caller that has a session to tell."""
+        with self._lock:
+            return self._get(emit)
+
+    def _get(self, emit: Emit | None) -> ForkServer | None:
 
         def tell(note: LogNote) -> None:
             if emit is None:
@@ -307,9 +314,10 @@ class ForkServerStarter:
         return server
 
     def close(self) -> None:
-        if self.server is not None:
-            self.server.close()
-            self.server = None
+        with self._lock:
+            if self.server is not None:
+                self.server.close()
+                self.server = None
 
 
 class ForkedRun(ProcessRun):
@@ -414,12 +422,15 @@ class ProcessExecutor(SpawnExecutor):
                 return ForkedRun(spec, emit, wake, server)
         return super().launch(spec, emit, wake)
 
-    def warm(self, emit: Emit | None = None) -> bool:
+    def warm(self, emit: Emit | None = None, *, tell_first_run: bool = False) -> bool:
         """Start the server now, not at the first run: for a caller that keeps this
-        executor across sessions (a test suite's shared one, ``SessionController(executor=)``).
-        True when runs will be forked; ``emit`` gets the start (or fallback) note."""
+        executor across sessions (a test suite's shared one, ``SessionController(executor=)``,
+        the app's prewarm).  True when runs will be forked; ``emit`` gets the start (or
+        fallback) note, or with ``tell_first_run`` the first run's session does."""
         if self._servers is None:
             return False
+        if tell_first_run:
+            return self._servers.get(None) is not None
         return self._servers.get(emit or (lambda event: None)) is not None
 
     def check_workload(self, request: dict[str, Any], timeout: float) -> CheckEnd | None:

@@ -48,6 +48,8 @@ if TYPE_CHECKING:
 
 #: Set (to anything) to keep sessions out of the history: ``qtui run``/``sweep`` and the TUI.
 NO_HISTORY_ENV = "QTUI_NO_HISTORY"
+#: Seconds after the app starts before its fork server is started (after the first frame).
+PREWARM_AFTER_S = 1.0
 
 OnEvent = Callable[[ev.Event], None]
 #: Wraps a session's ``on_event`` (e.g. to also record it in the history); called
@@ -93,6 +95,7 @@ class SessionController:
         supervisor_options: dict[str, Any] | None = None,
         keep_warm: bool = False,
         executor: Executor | None = None,
+        prewarm: bool = False,
     ) -> None:
         self.on_event = on_event
         self.isolation = isolation
@@ -120,6 +123,14 @@ class SessionController:
         self._idle.set()
         self._stop_follow = threading.Event()
         self._follower: threading.Thread | None = None
+        self._stopped = False
+        self._prewarm_timer: threading.Timer | None = None
+        if prewarm and keep_warm and executor is None and isolation == "process":
+            # The app's first ctrl+r must not wait 4-10 s for torch and pennylane (issue 24):
+            # start the fork server a moment after the first frame, in the background.
+            self._prewarm_timer = threading.Timer(PREWARM_AFTER_S, self.prewarm)
+            self._prewarm_timer.daemon = True
+            self._prewarm_timer.start()
 
     # state --------------------------------------------------------------------------
     @property
@@ -242,11 +253,12 @@ class SessionController:
         if submission.executor is not None:
             options["executor"] = submission.executor
         elif "executor" not in options:
-            if self._executor is None:
-                from qtui.engine.executor import get_executor
+            with self._lock:
+                if self._executor is None:
+                    from qtui.engine.executor import get_executor
 
-                self._executor = get_executor(self.isolation)
-            options["executor"] = self._executor
+                    self._executor = get_executor(self.isolation)
+                options["executor"] = self._executor
         return Supervisor(
             submission.specs,
             on_event,
@@ -257,6 +269,23 @@ class SessionController:
             argv=submission.argv,
             **options,
         )
+
+    def prewarm(self) -> None:
+        """Make the shared executor and start its fork server now (a daemon thread's
+        work: it imports torch and pennylane).  A run that starts meanwhile waits for
+        that same server (``ForkServerStarter`` starts one at a time); the start note
+        goes to the first run."""
+        with self._lock:
+            if self._stopped:  # quit before the timer fired: start nothing
+                return
+            if self._executor is None:
+                from qtui.engine.executor import get_executor
+
+                self._executor = get_executor(self.isolation)
+            executor = self._executor
+        warm = getattr(executor, "warm", None)
+        if callable(warm):
+            warm(tell_first_run=True)
 
     def _close_executor(self) -> None:
         """End the shared executor (its fork server); the next start makes a new one."""
@@ -358,6 +387,12 @@ class SessionController:
 
     def stop(self, timeout: float = 5.0) -> bool:
         """End everything (runs, follower) and wait up to ``timeout``; True when idle."""
+        with self._lock:
+            self._stopped = True
+        if self._prewarm_timer is not None:
+            self._prewarm_timer.cancel()
+            if self._prewarm_timer is not threading.current_thread():
+                self._prewarm_timer.join(timeout)  # a start under way ends before the close
         self._stop_follow.set()
         self.cancel_all()
         idle = self.wait(timeout)

@@ -83,6 +83,7 @@ class QtuiApp(ActionHandlers, App[int]):
         record_history: bool | None = None,
         history_factory: Callable[[], Any] | None = None,
         persist_theme: bool = True,
+        prewarm: bool = False,  # start the fork server after the first frame (``qtui``)
     ) -> None:
         super().__init__()
         self.isolation = isolation
@@ -111,7 +112,7 @@ class QtuiApp(ActionHandlers, App[int]):
                 SessionDone(None if e is None else f"{type(e).__name__}: {e}")
             ),
             first_run=len(self.state.summary.runs),
-            keep_warm=True,  # the fork server lives until quit: every ctrl+r starts warm
+            keep_warm=True, prewarm=prewarm,  # the fork server lives until quit: every ctrl+r starts warm
         )
         self.panels: list[LivePanel] = []
         self.form_valid = False
@@ -377,13 +378,13 @@ class QtuiApp(ActionHandlers, App[int]):
 
 
 def run_app(args: Any, watch_path: Path | None = None, reattach: Path | None = None) -> int:
-    """Entry point used by ``qtui`` (no subcommand), ``qtui watch FILE`` and
-    ``qtui watch --jobs-dir DIR`` (``reattach``: a cluster session's folder)."""
+    """``qtui``, ``qtui watch FILE``, ``qtui watch --jobs-dir DIR`` (``reattach``: a cluster session)."""
     app = QtuiApp(
         theme=getattr(args, "theme", None),
         isolation=getattr(args, "isolation", None) or "process",
         watch_path=watch_path,
         reattach=reattach,
+        prewarm=watch_path is None and reattach is None,  # runs will start from here
     )
     try:
         code = app.run()
@@ -392,9 +393,8 @@ def run_app(args: Any, watch_path: Path | None = None, reattach: Path | None = N
     recorded = app.record_history and app.watch_path is None
     for line in exit_lines(app.state.summary, recorded=recorded, exported=app.exported):
         print(line)
-    for folder in app.left_running:
-        print(f"qtui: the jobs go on without qtui; re-attach with: qtui watch --jobs-dir {folder}")
-    for note in app.exit_notes:
+    left = [f"qtui: the jobs go on without qtui; re-attach with: qtui watch --jobs-dir {f}" for f in app.left_running]
+    for note in left + app.exit_notes:
         print(note)
     return int(code or 0)
 
