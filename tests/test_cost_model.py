@@ -168,3 +168,30 @@ def test_memory_sizes_read_as_sbatch_writes_them() -> None:
     assert parse_memory("500M") == 500 * 2**20
     assert parse_memory("16G") == parse_memory("16GiB") == 16 * 2**30
     assert parse_memory("1.5T") == 1.5 * 2**40 and parse_memory("0") == 0.0
+
+
+def test_an_open_ended_sweep_grows_until_the_first_limit(qtui_cli: QtuiCli, tmp_path: Path) -> None:
+    out = tmp_path / "sweep.json"
+    proc = qtui_cli(
+        "sweep", "--combos", "default.qubit+backprop", "--qubits", "1..", "--max-memory", "100M",
+        "--steps", "2", "--warmup", "1", "--samples", "20", "--json", str(out), cwd=REPO,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    data = json.loads(out.read_text())
+    assert sorted(r["parameters"]["qubits"] for r in data["results"]) == [1, 3, 5]
+    (skipped,) = data["sweep"]["qubits"]["skipped"]
+    assert skipped.startswith("default.qubit+backprop at 7, 9, 11, ")
+
+
+@pytest.mark.parametrize(
+    ("extra", "says"),
+    [
+        (["--max-memory", "0"], "an open-ended range (2..) grows until a limit stops it"),
+        (["--repeat", "2"], "not with --executor slurm or --repeat"),
+    ],
+)
+def test_an_open_ended_sweep_needs_a_limit_and_runs_locally(
+    qtui_cli: QtuiCli, extra: list[str], says: str
+) -> None:
+    proc = qtui_cli("sweep", "--qubits", "2..", *extra, cwd=REPO)
+    assert proc.returncode == 2 and says in proc.stderr and len(proc.stderr.splitlines()) == 1

@@ -67,6 +67,8 @@ def parse_axis(name: str, text: str) -> list[int]:
     limits: dict[str, Any] = {}
     if field == "qubits":
         limits = {"maximum": max_qubits(), "why_max": f" ({qubit_limit_why()})"}
+        if text.strip().endswith(OPEN_END):
+            return _open_ended(flag, text.strip().removesuffix(OPEN_END), minimum, limits)
     elif field == "layers":
         limits = {"maximum": max_layers(), "why_max": f" ({layers_limit_why()})"}
     elif field == "threads":
@@ -81,6 +83,19 @@ def parse_axis(name: str, text: str) -> list[int]:
         except ConfigError as exc:
             raise ConfigError(flag, f"{exc.detail}; or {AUTO} alone") from None
     return parse_int_list(flag, text, minimum=minimum, **limits)
+
+
+#: ``--qubits 2..``: from 2 up, every other qubit, as far as the sweep's limits let it.
+OPEN_END = ".."
+
+
+def _open_ended(flag: str, start: str, minimum: int, limits: dict[str, Any]) -> list[int]:
+    """``2..`` -> 2, 4, 6, ... up to the largest statevector this machine holds; the sweep
+    runs them in order and stops at its first limit (``qtui.session.size_limits``)."""
+    first = parse_int_list(flag, start, minimum=minimum, **limits)
+    if len(first) != 1:
+        raise ConfigError(flag, f"an open-ended range is one number then '..', like 2..; got {start + OPEN_END!r}")
+    return list(range(first[0], int(limits["maximum"]) + 1, 2))
 
 
 def parse_steps(text: str) -> int:

@@ -35,6 +35,7 @@ from qtui.core.sweep import (
     AXES,
     DEFAULT_STEPS,
     DEFAULT_WARMUP,
+    OPEN_END,
     base_params,
     expand,
     parse_axis,
@@ -72,7 +73,8 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument(
         "--qubits", default="2,4,8", metavar="LIST",
-        help=f"qubit counts{limit_help('qubits')} (default 2,4,8)",
+        help=f"qubit counts{limit_help('qubits')}, or 2.. : from 2 up, every other "
+        "qubit, until --max-memory or --max-step-time stops it (default 2,4,8)",
     )
     p.add_argument("--layers", default=None, metavar="LIST", help="layer counts (default 1)")
     p.add_argument("--batch-size", default=None, metavar="LIST", help="batch sizes (default 5)")
@@ -195,11 +197,20 @@ def check(args: argparse.Namespace) -> tuple[Any, dict[str, list[int]], Any, Any
             axes[name] = parse_axis(name, text)
     args.predict_sizes = parse_predict(args.predict, axes.get("qubits")) if args.predict else None
     args.size_limits = parse_limits(args.max_memory, args.max_step_time)
+    flags = parse_session_flags(args)
+    if str(args.qubits or "").strip().endswith(OPEN_END):
+        limits = args.size_limits
+        if not (limits.max_memory or limits.max_step_time):
+            raise ConfigError("qubits", "an open-ended range (2..) grows until a limit stops it: "
+                              "keep --max-memory on, or give --max-step-time")
+        if flags.slurm is not None or flags.repeat != 1 or flags.policy is not None:
+            raise ConfigError("qubits", "an open-ended range (2..) runs locally, one run per "
+                              "size: not with --executor slurm or --repeat")
     steps = parse_steps(args.steps)
     warmup = FIELD_PARSERS["warmup"](args.warmup)
     values: dict[str, Any] = {name: getattr(args, name) for _, name, _ in _single_flags()}
     base = base_params(values, axes, steps, warmup)
-    return pairs, axes, base, parse_session_flags(args)
+    return pairs, axes, base, flags
 
 
 def handle(args: argparse.Namespace) -> int:
