@@ -10,6 +10,7 @@ ratio (measured / predicted) and whether the interval held, then the coverage.
 
     python benchmarks/prediction.py [--fit 2,4,6,8,10,12,14] [--check 16,18]
         [--combos default.qubit+backprop,lightning.qubit+adjoint,...] [--steps 3]
+        [--save sweep.json | --from sweep.json]
 """
 
 from __future__ import annotations
@@ -36,17 +37,23 @@ def main() -> None:
     ap.add_argument("--combos", default=COMBOS)
     ap.add_argument("--steps", default="3")
     ap.add_argument("--warmup", default="1")
+    ap.add_argument("--save", default=None, help="keep the sweep's summary JSON here")
+    ap.add_argument("--from", dest="source", default=None,
+                    help="refit a summary saved with --save instead of measuring again")
     args = ap.parse_args()
     fit = [int(x) for x in args.fit.split(",")]
     check = [int(x) for x in args.check.split(",")]
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "sweep.json"
-        cmd = [sys.executable, "-m", "qtui", "sweep", "--combos", args.combos,
-               "--qubits", ",".join(str(x) for x in fit + check), "--steps", args.steps,
-               "--warmup", args.warmup, "--max-memory", "0", "--json", str(out)]
-        print("$ " + " ".join(cmd[2:]), flush=True)
-        subprocess.run(cmd, check=False, stdout=subprocess.DEVNULL)
-        series = json.loads(out.read_text())["sweep"]["qubits"]["series"]
+    if args.source:
+        series = json.loads(Path(args.source).read_text())["sweep"]["qubits"]["series"]
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(args.save) if args.save else Path(tmp) / "sweep.json"
+            cmd = [sys.executable, "-m", "qtui", "sweep", "--combos", args.combos,
+                   "--qubits", ",".join(str(x) for x in fit + check), "--steps", args.steps,
+                   "--warmup", args.warmup, "--max-memory", "0", "--json", str(out), "--force"]
+            print("$ " + " ".join(cmd[2:]), flush=True)
+            subprocess.run(cmd, check=False, stdout=subprocess.DEVNULL)
+            series = json.loads(out.read_text())["sweep"]["qubits"]["series"]
     lines = {label: [SweepPoint(**p) for p in points] for label, points in series.items()}
     fitted = models({label: [p for p in pts if p.x in fit] for label, pts in lines.items()})
     held = total = 0
