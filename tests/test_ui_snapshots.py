@@ -86,8 +86,15 @@ async def sweep_predicted(pilot: Pilot[Any]) -> None:
     for _ in range(600):
         await pilot.pause(0.05)
         if "Predicted at" in str(pilot.app.query_one("#sweep-predicted").render()):
+            break
+    else:
+        raise AssertionError("the sweep tab's predictions were not drawn in 30 s")
+    notes = pilot.app.query_one("#sweep-notes")
+    for _ in range(100):  # and laid out: the notes now overflow, so their scrollbar shows
+        await pilot.pause(0.02)
+        if notes.max_scroll_y > 0:
             return
-    raise AssertionError("the sweep tab's predictions were not drawn in 30 s")
+    raise AssertionError("the sweep notes were not laid out again after the predictions")
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)])
