@@ -20,6 +20,7 @@ from bad_input_types import Bad
 from cli_in_process import QtuiCli
 from test_bad_input import _main, sandbox  # noqa: F401 - the table's sandbox fixture
 from test_ui_data import fixed_caps
+from ui_helpers import screenshots_of_tabs
 
 from qtui.core import events as ev
 from qtui.core.safe_text import one_line, visible
@@ -139,7 +140,9 @@ def test_a_hostile_workload_check_error_is_one_escaped_line(
                     "--samples", "20", cwd=REPO, env=run_env(session))
     assert proc.returncode == 2, proc.stderr
     assert raw(proc.stdout) == [] and raw(proc.stderr) == []
-    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    # one error line (a first probe of this machine's devices may say so before it)
+    errors = [line for line in proc.stderr.splitlines() if not line.startswith("qtui: probing")]
+    assert len(errors) == 1, proc.stderr
     assert "\\x1b]0;pwned" in proc.stderr and "\\nsecond line" in proc.stderr  # repr's escapes
 
 
@@ -152,15 +155,7 @@ async def test_the_tui_draws_no_raw_control_character(session: dict[str, Path]) 
     app = QtuiApp(capabilities=fixed_caps(), events=events, gpu=False,
                   record_history=False, persist_theme=False)
     async with app.run_test(size=(200, 50)) as pilot:
-        for _ in range(100):
-            await pilot.pause(0.05)
-            if app.panels_drawn():
-                break
-        seen = []
-        for key in ("2", "3", "4", "6", "1"):
-            await pilot.press(key)
-            await pilot.pause(0.2)
-            seen.append(app.export_screenshot())
+        seen = await screenshots_of_tabs(pilot)
         await pilot.press("3")  # the queue: enter on the failed run opens its detail
         await pilot.pause(0.3)
         queue = app.query_one(RunQueue)

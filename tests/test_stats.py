@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import statistics
-
 import pytest
+from result_helpers import entry
 from scipy import stats as sp
 
 from qtui.analysis import conclusion, stability, stats
 from qtui.analysis.comparison import compare, row_texts
 from qtui.analysis.crossovers import analyse, crossovers, series
 from qtui.analysis.recommend import recommend
-from qtui.core.summary_schema import Result, Summary
+from qtui.core.summary_schema import Summary
 
 
 def test_student_t_matches_scipy() -> None:
@@ -56,23 +55,6 @@ def test_the_rule() -> None:
     assert stats.differ(junk, [1.0, 1.0, 1.0]).method == "identical"  # type: ignore[arg-type]
 
 
-def _result(cmd: str, times: list[float], qubits: int | None = None) -> Result:
-    device, method = cmd.split("+")
-    params: dict[str, object] = {"device": device, "diff_method": method}
-    if qubits is not None:
-        params.update(qubits=qubits, steps=1)
-    return Result(
-        combo=cmd,
-        label=cmd,
-        parameters=params,
-        mean=statistics.fmean(times),
-        stddev=statistics.stdev(times) if len(times) > 1 else None,
-        times=list(times),
-        steps=1,
-        time_per_step=statistics.fmean(times),
-    )
-
-
 @pytest.mark.parametrize(
     ("a", "b"),
     [
@@ -86,21 +68,21 @@ def _result(cmd: str, times: list[float], qubits: int | None = None) -> Result:
 )
 def test_compare_recommendation_and_crossovers_agree(a: list[float], b: list[float]) -> None:
     """The same two samples, fed to all three: their words are the conclusion's."""
-    truth = conclusion.judge(b, a, stability.problems(_result("x+m", b)),
-                             stability.problems(_result("x+m", a)))
+    truth = conclusion.judge(b, a, stability.problems(entry("x+m", b)),
+                             stability.problems(entry("x+m", a)))
     # compare: A -> B (is B faster than A?)
     row = compare(
-        Summary(results=[_result("x+m", a)]), Summary(results=[_result("x+m", b)])
+        Summary(results=[entry("x+m", a)]), Summary(results=[entry("x+m", b)])
     ).combinations[0]
     assert row.speed == truth.word
     assert row.speed_method == truth.method
     # the sweep: b's line against a's at two points
-    results = [_result("b+m", b, 2), _result("a+m", a, 2), _result("b+m", b, 4), _result("a+m", a, 4)]
+    results = [entry("b+m", b, qubits=2), entry("a+m", a, qubits=2), entry("b+m", b, qubits=4), entry("a+m", a, qubits=4)]
     verdicts = analyse(results)["qubits"].verdicts
     assert {v.verdict for v in verdicts} == {truth.word}
     text = crossovers(series(results, "qubits"), "qubits")[0]
     # the recommendation: the lower against the higher
-    rec = recommend([_result("a+m", a), _result("b+m", b)])
+    rec = recommend([entry("a+m", a), entry("b+m", b)])
     assert rec.fastest is not None
     if truth.word == "unstable":
         assert "unstable at 2, 4 qubits" in text

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from test_one_truth import events as finished_events
 from test_ui_data import fixed_caps
+from ui_helpers import screenshots_of_tabs
 
 from qtui.core import events as ev
 from qtui.core.config import RunSpec, WorkloadParams
@@ -47,15 +48,7 @@ async def test_run_text_with_markup_is_shown_as_written() -> None:
     app = QtuiApp(capabilities=fixed_caps(), events=markup_events(), gpu=False,
                   record_history=False, persist_theme=False)
     async with app.run_test(size=(200, 50)) as pilot:
-        for _ in range(100):
-            await pilot.pause(0.05)
-            if app.panels_drawn():
-                break
-        seen = []
-        for key in ("2", "3", "4", "6", "1"):
-            await pilot.press(key)
-            await pilot.pause(0.2)
-            seen.append(app.export_screenshot())
+        seen = await screenshots_of_tabs(pilot)
         text = "\n".join(seen).replace("&#160;", " ")
         assert "[enforce fail at alloc_cpu.cpp:127]" in text  # kept, brackets and all
         assert "[/oops] broke" in text and "[bold]not bold[/bold]" in text

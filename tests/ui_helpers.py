@@ -15,3 +15,19 @@ async def burst(pilot: Pilot[int], *keys: str) -> None:
         event.set_sender(pilot.app)
         driver.send_message(event)
     await pilot.pause(0.2)
+
+
+async def screenshots_of_tabs(pilot: Pilot[int], keys: tuple[str, ...] = ("2", "3", "4", "6", "1")) -> list[str]:
+    """Wait until the panels are drawn, then visit each tab in turn: each one's screenshot
+    (what a text check reads to see every tab as a user would)."""
+    app = pilot.app
+    for _ in range(100):
+        await pilot.pause(0.05)
+        if app.panels_drawn():  # type: ignore[attr-defined]
+            break
+    seen = []
+    for key in keys:
+        await pilot.press(key)
+        await pilot.pause(0.2)
+        seen.append(app.export_screenshot())
+    return seen
