@@ -139,3 +139,30 @@ def test_lost_after_and_poll_come_from_the_flags_and_the_poll_adapts() -> None:
         with pytest.raises(ConfigError) as info:
             slurm_options.parse(p.parse_args(["--executor", "slurm", flag, value]))
         assert info.value.field == flag[2:] and says in str(info.value)
+
+
+@pytest.mark.timeout(300)
+def test_a_refused_submission_is_one_line_with_slurms_words_and_exit_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 22, item 4: a bad partition gave 'crashed, exit code None' once per run and
+    never said why; now one line carries sbatch's message, and no manifest is written."""
+    require_real_slurm()
+    monkeypatch.setenv("PYTHONPATH", child_env()["PYTHONPATH"])
+    jobs, out = tmp_path / "jobs", tmp_path / "out.json"
+    proc = _qtui(
+        "run", "--executor", "slurm", "--jobs-dir", str(jobs), "--partition", "nosuch",
+        "--repeat", "3", "--epochs", "1", "--json", str(out),
+        env={"QTUI_NO_HISTORY": "1"}, stdin=subprocess.DEVNULL,
+    )
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 1, stderr
+    errors = [line for line in stderr.splitlines() if line.startswith("qtui: error:")]
+    assert len(errors) == 1 and "not submitted" in errors[0], stderr
+    assert "partition" in errors[0].lower(), errors  # sbatch's own words
+    assert "crashed, exit code None" not in stderr + stdout
+    assert "Results" not in stdout  # nothing ran: no tables of nothing
+    assert not list(jobs.rglob("manifest.json"))
+    runs = json.loads(out.read_text())["runs"]
+    assert [r["state"] for r in runs] == ["crashed"] * 3  # recorded, with the reason
+    assert all("not submitted" in r["error"]["stderr_tail"] for r in runs)

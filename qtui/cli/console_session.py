@@ -73,7 +73,10 @@ def outcome_text(rec: RunRecord) -> str:
 class Progress:
     """Thread-safe progress state; ``on_event`` runs on the supervisor's thread."""
 
-    def __init__(self, specs: list[RunSpec], console: Console, live: bool) -> None:
+    def __init__(
+        self, specs: list[RunSpec], console: Console, live: bool,
+        refused: Callable[[], str | None] = lambda: None,
+    ) -> None:
         self.summary = SessionSummary()
         self.order = [s.run_id for s in specs]
         self.total = len(specs)
@@ -83,6 +86,7 @@ class Progress:
         self.current: str | None = None
         self.t_run: float | None = None
         self._job_said: dict[str, str] = {}  # run_id -> the job line printed last
+        self.refused = refused  # why a cluster refused the submission: said once, at the end
 
     def index(self, run_id: str) -> int:
         return self.order.index(run_id) + 1 if run_id in self.order else 0
@@ -119,7 +123,8 @@ class Progress:
             )
         elif event.type in ("run_failed", "run_crashed", "run_timed_out", "run_cancelled"):
             self._clear(rec.run_id)
-            self._print(f"{head}: {outcome_text(rec)}", style="red")
+            if not self.refused():  # not one line per run for a refused submission
+                self._print(f"{head}: {outcome_text(rec)}", style="red")
         elif isinstance(event, ev.JobState):
             # the scheduler's word on every change (the executor sends changes only):
             # PENDING with its reason, RUNNING on a node, REQUEUED, the end
@@ -258,7 +263,10 @@ def run_session(
     control = _controller(on_event, err, isolation, planner, executor, session_id)
     if renumber:
         specs = control.number(specs)  # the ids progress shows, before any event arrives
-    progress = Progress(specs, err, err.is_terminal)
+    progress = Progress(
+        specs, err, err.is_terminal,
+        refused=lambda: getattr(executor, "submission_error", None) if cluster else None,
+    )
     progress_ref.append(progress)
     _announce(specs, err, refused, planner, executor if cluster else None, session_id)
     interrupts = _Interrupts(control, err, cluster)
@@ -279,6 +287,10 @@ def run_session(
         code = _write_summary(summary_file, summary.session.get("session_id"), data, err, json_path)
     if control.error is not None:
         raise control.error
+    refusal = progress.refused()
+    if refusal:  # nothing was submitted, so nothing ran: the scheduler's words, once
+        err.print(Text(one_line(f"qtui: error: {refusal}")), highlight=False, soft_wrap=True)
+        return EXIT_RUNS_FAILED
     _print_results(data, out, planner)
     if events_path:  # or where it went on after a failed write (qtui.engine.event_log)
         written = moved_to(summary.notes) or events_path

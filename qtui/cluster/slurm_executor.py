@@ -140,6 +140,8 @@ class SlurmExecutor(Executor):
         self.outage_note_s = outage_note_s
         #: Scheduler queries that got no answer (all of them, this session).
         self.scheduler_failures = 0
+        #: Why the job array was not submitted (sbatch refused it), None when it was.
+        self.submission_error: str | None = None
         self._outage_since: float | None = None  # monotonic: first failure of this outage
         self._outage_noted = False
         self._cancel_failures: dict[str, str] = {}  # run_id -> why its scancel failed
@@ -248,7 +250,8 @@ class SlurmExecutor(Executor):
             raise
         except Exception as exc:  # noqa: BLE001 - boundary: sbatch's refusal, a full disk: each run's LaunchError
             text = " ".join(str(exc).split())[:400]
-            raise LaunchError(f"the job array was not submitted: {text}") from None
+            self.submission_error = f"the job array was not submitted: {text}"
+            raise LaunchError(self.submission_error) from None
         submitted = time.time()
         placed = [(spec, job) for chunk, job in zip(chunks, jobs, strict=True) for spec in chunk]
         for spec, job in placed:
