@@ -14,7 +14,7 @@ import time
 
 from test_ui_data import fixed_caps, session_events
 from textual.widgets import Tab, TabbedContent, Tabs
-from ui_helpers import burst
+from ui_helpers import burst, typed
 
 from qtui.ui import actions
 from qtui.ui.app import QtuiApp
@@ -93,7 +93,10 @@ def test_tab_bindings_and_footer_rule_come_from_the_tables() -> None:
     tab_keys = [b.key for b in actions.bindings() if b.action.startswith("tab(")]
     digits = [tab.key for tab in TABS]
     assert digits == [str(i) for i in range(1, len(TABS) + 1)]
-    assert tab_keys == digits + [f"alt+{d}" for d in digits]  # alt+digit: from a text field too
+    # alt+digit, from a text field too, as reported and as ESC+digit arrives (Option chars)
+    assert tab_keys == digits + [actions.alt_digit(d) for d in digits]
+    assert [k.split(",")[0] for k in tab_keys[len(digits):]] == [f"alt+{d}" for d in digits]
+    assert all("," in k for k in tab_keys[len(digits):])  # Textual's table was found
     ctx = actions.Context(tab="monitor", watching=False, runs_busy=True, form_valid=True, has_gpu=False)
     assert actions.check("start", (), ctx, 80) is False  # only on the setup tab
     assert actions.check("cancel_all", (), ctx, 80) is True
@@ -268,6 +271,11 @@ async def test_digits_type_into_a_field_escape_leaves_it_alt_digits_switch_from_
         await pilot.pause()
         await burst(pilot, "alt+4")  # from inside the field
         assert active(app) == "warnings" and field.value == "37"
+        await burst(pilot, "1")
+        field.focus()
+        await pilot.pause()
+        await typed(pilot, "\x1b6")  # alt+6 as a terminal sends it: ESC then 6
+        assert active(app) == "phases" and field.value == "37", (active(app), field.value)
         await burst(pilot, "1")
         await pilot.pause(0.1)
         assert active(app) == "setup" and app.focused is field  # setup keeps its focus

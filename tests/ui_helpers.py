@@ -17,6 +17,21 @@ async def burst(pilot: Pilot[int], *keys: str) -> None:
     await pilot.pause(0.2)
 
 
+async def typed(pilot: Pilot[int], raw: str) -> None:
+    """``raw`` as a terminal sends it (``"\\x1b4"``: ESC then 4, which is how most terminals
+    send alt+4), read by Textual's own input parser and queued as one burst."""
+    from textual._xterm_parser import XTermParser
+
+    parser = XTermParser()
+    keys = [e for e in [*parser.feed(raw), *parser.feed("")] if isinstance(e, events.Key)]
+    driver = pilot.app._driver
+    assert driver is not None and keys, raw
+    for key in keys:
+        key.set_sender(pilot.app)
+        driver.send_message(key)
+    await pilot.pause(0.2)
+
+
 async def screenshots_of_tabs(pilot: Pilot[int], keys: tuple[str, ...] = ("2", "3", "4", "6", "1")) -> list[str]:
     """Wait until the panels are drawn, then visit each tab in turn: each one's screenshot
     (what a text check reads to see every tab as a user would)."""

@@ -203,9 +203,31 @@ def bindings() -> list[Binding]:
     out += [Binding(a.key or "", a.action, a.description, show=False) for a in keyed if a.name == "tab"]
     # alt+digit switches tabs from anywhere, a text field included (a plain digit is
     # the field's there): priority, so the field never sees it
-    out += [Binding(f"alt+{a.key}", a.action, a.description, show=False, priority=True)
+    out += [Binding(alt_digit(a.key or ""), a.action, a.description, show=False, priority=True)
             for a in keyed if a.name == "tab"]
     return out
+
+
+def alt_digit_keys() -> frozenset[str]:
+    """Every key an alt+digit tab switch arrives as (a text field must not take them)."""
+    return frozenset(k for tab in TABS for k in alt_digit(tab.key).split(","))
+
+
+def alt_digit(digit: str) -> str:
+    """The keys alt+``digit`` arrives as: ``alt+4`` where a terminal reports it so, and
+    the key Textual makes of what most terminals send, ESC then the digit, which it
+    reads as macOS's Option character (ESC 4 is ``¢``, the key ``cent_sign``)."""
+    keys = [f"alt+{digit}"]
+    try:
+        from textual._ansi_sequences import ANSI_SEQUENCES_KEYS
+        from textual.keys import _character_to_key
+
+        char = ANSI_SEQUENCES_KEYS.get(f"\x1b{digit}")
+        if isinstance(char, str) and len(char) == 1:
+            keys.append(_character_to_key(char))
+    except ImportError:  # a Textual without that table: alt+digit as reported
+        pass
+    return ",".join(keys)
 
 
 def enabled(name: str, params: tuple[object, ...], ctx: Context) -> bool | None:

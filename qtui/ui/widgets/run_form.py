@@ -55,8 +55,20 @@ from qtui.core.sweep import (
     parse_steps,
 )
 from qtui.session.exec_spec import exec_params, parse_command, split_command
+from qtui.ui.actions import alt_digit_keys
 from qtui.ui.messages import ComboFocused, FormValidity, StartRequested
 from qtui.ui.widgets.combo_grid import ComboCell, ComboGrid
+
+
+class FieldInput(Input):
+    """A form field that leaves alt+digit to the tab switch: most terminals send alt+4
+    as ESC then 4, which Textual reads as ``¢`` (macOS's Option character), a printable
+    key an ``Input`` would otherwise take as typed text."""
+
+    _ALT_DIGITS = alt_digit_keys()
+
+    def check_consume_key(self, key: str, character: str | None) -> bool:
+        return key not in self._ALT_DIGITS and super().check_consume_key(key, character)
 
 
 @dataclass(frozen=True)
@@ -273,7 +285,7 @@ class RunForm(VerticalScroll):
                     classes = f"-{f.mode}-only" if f.mode else ("-slurm-only" if f.slurm else "")
                     command = "qtui sweep" if f.mode == "sweep" else "qtui run"
                     yield Label(f.label, id=f"label-{f.key}", classes=classes)
-                    yield Input(
+                    yield FieldInput(
                         f.default,
                         placeholder=_placeholder(f),
                         id=f"field-{f.key}",
