@@ -62,6 +62,10 @@ def test_one_line_escapes_the_newlines_too() -> None:
 
 # --- through the real CLI ---------------------------------------------------------------
 
+#: The tests below read the hostile run's files: one xdist group keeps them on the worker
+#: that made them, in order (spread over workers they skipped, checking nothing).
+pytestmark = pytest.mark.xdist_group("control_text")
+
 
 @pytest.fixture(scope="module")
 def session(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
