@@ -75,7 +75,8 @@ class _Line:
     specs: dict[int, list[RunSpec]]
     queued: int = 0  # sizes handed to the supervisor so far
     stopped: bool = False
-    measured: dict[int, tuple[float, float, float]] = field(default_factory=dict)  # time, core-s, rss
+    #: size -> each finished repeat's (time per step, peak RSS)
+    measured: dict[int, list[tuple[float, float]]] = field(default_factory=dict)
 
 
 class SizeLimits:
@@ -133,10 +134,7 @@ class SizeLimits:
             key, n = self._line_of.get(event.run_id, ("", 0))
             line = self.lines.get(key)
             if line is not None:
-                # repeats of a size: keep the mean of what they measured
-                t, c, m = event.train_s / event.steps, event.core_s / event.steps, float(event.peak_rss)
-                old = line.measured.get(n)
-                line.measured[n] = ((old[0] + t) / 2, (old[1] + c) / 2, max(old[2], m)) if old else (t, c, m)
+                line.measured.setdefault(n, []).append((event.train_s / event.steps, float(event.peak_rss)))
 
     def more(self) -> list[RunSpec]:
         """The next size of every combination whose predictions stay within the limits."""
@@ -161,8 +159,10 @@ class SizeLimits:
         xs = sorted(line.measured)
         if len(xs) < self.FIRST:
             return ""
-        time_model = cost_model.build("time_per_step", xs, [line.measured[x][0] for x in xs])
-        rss_model = cost_model.build("peak_rss", xs, [line.measured[x][2] for x in xs])
+        # repeats of a size: the mean time, the largest peak (what has to fit)
+        times = [[t for t, _ in line.measured[x]] for x in xs]
+        time_model = cost_model.build("time_per_step", xs, [sum(v) / len(v) for v in times], times)
+        rss_model = cost_model.build("peak_rss", xs, [max(m for _, m in line.measured[x]) for x in xs])
         t = time_model.predict(n)
         m = rss_model.predict(n)
         rss = None
