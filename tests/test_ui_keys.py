@@ -301,3 +301,14 @@ async def test_escape_still_closes_a_dialog_over_a_field() -> None:
         await burst(pilot, "escape")
         assert not isinstance(app.screen, HelpScreen)
         assert isinstance(app.focused, Input)  # the dialog's Escape did not also leave the field
+
+
+async def test_keys_sent_with_q_start_nothing_after_it() -> None:
+    """``q`` then ``e`` in one read (typing "que…" over SSH): the quit went ahead and
+    the export screen was pushed into the closing app, which crashed with a traceback."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot, app)
+        await burst(pilot, "q", "e", "h", "question_mark")
+    assert app.return_code == 0
+    assert app._exception is None

@@ -345,13 +345,11 @@ class QtuiApp(ActionHandlers, App[int]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Enable/disable actions, and choose what the footer shows under 120 columns."""
+        if self._exit:  # quitting: keys sent after q (one read over SSH) start nothing
+            return False
         if self.screen is not self.screen_stack[0]:
             return action != "leave_field"  # a dialog's Escape is the dialog's
         return actions.check(action, parameters, self._action_context(), self.size.width)
-
-    def action_key(self, name: str, *args: Any) -> None:
-        """Run ``action_<name>`` for a hidden alias binding."""
-        getattr(self, f"action_{name}")(*args)
 
     def _active_tab(self) -> str:
         with contextlib.suppress(NoMatches):

@@ -101,6 +101,10 @@ class ActionHandlers(_Base):
 
         self.push_screen(HelpScreen())
 
+    def action_key(self, name: str, *args: Any) -> None:
+        """Run ``action_<name>`` for a hidden alias binding."""
+        getattr(self, f"action_{name}")(*args)
+
     def action_leave_field(self) -> None:
         """Escape in a text field: focus the grid on the setup tab, else the tab bar, so
         the digits switch tabs again (issue 23, item 3).  Elsewhere it does nothing."""
