@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 from textual import events
 from textual.pilot import Pilot
 
@@ -14,7 +17,7 @@ async def burst(pilot: Pilot[int], *keys: str) -> None:
         event = events.Key(key, key if len(key) == 1 else None)
         event.set_sender(pilot.app)
         driver.send_message(event)
-    await pilot.pause(0.2)
+    await settle(pilot)
 
 
 async def typed(pilot: Pilot[int], raw: str) -> None:
@@ -29,7 +32,23 @@ async def typed(pilot: Pilot[int], raw: str) -> None:
     for key in keys:
         key.set_sender(pilot.app)
         driver.send_message(key)
-    await pilot.pause(0.2)
+    await settle(pilot)
+
+
+async def settle(pilot: Pilot[int], timeout: float = 30.0) -> None:
+    """Wait until the app, its screens and every widget have handled what was sent: each
+    queue empty on two looks in a row, a pause for the screen between them.  A fixed
+    pause was not enough on a loaded machine: a key forwarded to a widget, then bubbled
+    to a binding, crosses several queues (the suite failed under load with 0.2 s)."""
+    app = pilot.app
+    await asyncio.sleep(0)  # the driver's posts (one task each) run first
+    deadline = time.monotonic() + timeout
+    calm = 0
+    while calm < 2 and time.monotonic() < deadline:
+        await pilot.pause()
+        nodes = [app, *(n for s in app.screen_stack for n in s.walk_children(with_self=True))]
+        calm = 0 if any(n._message_queue.qsize() for n in nodes) else calm + 1
+    await pilot.pause(0.05)
 
 
 async def screenshots_of_tabs(pilot: Pilot[int], keys: tuple[str, ...] = ("2", "3", "4", "6", "1")) -> list[str]:
