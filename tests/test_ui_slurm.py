@@ -134,8 +134,9 @@ async def test_slurm_fields_are_checked_like_the_cli_and_a_bad_one_starts_nothin
         await type_into(pilot, app, "slurm_extra", "account=abc")
         assert "as one SLURM job array" in str(app.query_one("#start-note", Static).render())
         opts = app.query_one("#form").slurm_options()  # type: ignore[attr-defined]
-        assert (opts.time_limit_min, opts.extra, opts.exclusive, opts.cluster) == (
-            5, {"account": "abc"}, True, "local"
+        # account=abc lands in the --account field, as on the command line
+        assert (opts.time_limit_min, opts.account, opts.extra, opts.exclusive, opts.cluster) == (
+            5, "abc", {}, True, "local"
         )
         # back to local: the SLURM fields hide and no longer count
         await type_into(pilot, app, "executor", "local")
