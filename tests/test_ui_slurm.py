@@ -233,6 +233,9 @@ async def test_leave_running_then_reattach_from_history_brings_the_results_back(
         await wait_for(pilot, lambda: not first.is_running, 30)
     assert first.left_running == [str(folder)]
     assert alive(pid), "left running: the job goes on without qtui"
+    with HistoryDB(db_path) as db:  # recorded as left running, not cancelled (issue 22, item 5)
+        (left,) = db.sessions()
+    assert left["status"] == "left running" and left["states"] == {"left_running": 1}, left
 
     second = make_app(record_history=True, history_factory=lambda: HistoryDB(db_path))
     async with second.run_test(size=(80, 24)) as pilot:
@@ -260,6 +263,10 @@ async def test_leave_running_then_reattach_from_history_brings_the_results_back(
         assert rec.epoch == 6 and rec.result["train_s"] > 0
         # a second re-attach to the same runs here is refused: ids would clash
         assert not second.reattach(folder)
+    with HistoryDB(db_path) as db:  # the same session completed: one row, not two
+        (done,) = db.sessions()
+    assert done["session_id"] == left["session_id"], (done, left)
+    assert done["status"] == "finished" and done["states"] == {"finished": 1}, done
 
     # qtui watch --jobs-dir DIR opens the app this way: replays the finished jobs
     third = make_app(reattach=folder)

@@ -31,6 +31,7 @@ from qtui.core.parameters import (
     label,
     varying_parameters,
 )
+from qtui.core.run_states import TERMINAL_STATE, end_state
 from qtui.core.summary_schema import (
     Cpus,
     DeviceUse,
@@ -45,14 +46,6 @@ from qtui.core.summary_schema import (
     ScriptEnd,
     WarningRecord,
 )
-
-_TERMINAL_STATE = {
-    "run_finished": "finished",
-    "run_failed": "failed",
-    "run_crashed": "crashed",
-    "run_timed_out": "timed_out",
-    "run_cancelled": "cancelled",
-}
 
 #: What a result's ``final_loss`` is: the mean loss of the last epoch for a run
 #: that trains whole epochs, the mean over the measured steps for a step-limited
@@ -314,8 +307,8 @@ class SessionSummary:
                 "reason": event.reason, "node": event.node or rec.job.get("node", ""),
                 "machine": machine,
             }
-        elif event.type in _TERMINAL_STATE:
-            rec.state = _TERMINAL_STATE[event.type]
+        elif event.type in TERMINAL_STATE:
+            rec.state = end_state(event)
             rec.t_end = event.t
             data = event.to_dict()
             for k in ("type", "v", "t"):

@@ -70,6 +70,7 @@ class Submission:
     on_event: Any = None  # what the supervisor reports to (the recorder, when recording)
     planner: Any = None  # --repeat auto (qtui.session.adaptive.AdaptiveRepeats), or None
     executor: Any = None  # this submission's own executor (a cluster's), closed when it ends
+    session_id: str | None = None  # a re-attached cluster session's own id (else a new one)
 
 
 @dataclass(frozen=True)
@@ -194,6 +195,7 @@ class SessionController:
         renumber: bool = True,
         planner: Any = None,
         executor: Any = None,
+        session_id: str | None = None,
     ) -> Started:
         """Run ``specs`` now, or after the current session when one is active.
 
@@ -201,6 +203,8 @@ class SessionController:
         (or by the session re-attached to); later runs are numbered after them.
         ``executor``: this submission's own (a ``SlurmExecutor``), closed when its
         session ends, or when the submission is dropped before it started.
+        ``session_id``: the id of the session re-attached to (its history row is
+        completed, not doubled); None for a new session.
         """
         numbered = self.number(specs) if renumber else list(specs)
         if not renumber:
@@ -211,7 +215,7 @@ class SessionController:
             return Started([], False)
         submission = Submission(
             numbered, interval, list(refused), events_path, argv, planner=planner,
-            executor=executor,
+            executor=executor, session_id=session_id,
         )
         with self._lock:
             if not self._idle.is_set():
@@ -250,6 +254,8 @@ class SessionController:
             options["planner"] = submission.planner
         if options.get("planner") is not None:
             options["number"] = self.number  # planned runs count on like the others
+        if submission.session_id is not None:
+            options["session_id"] = submission.session_id
         if submission.executor is not None:
             options["executor"] = submission.executor
         elif "executor" not in options:
@@ -453,9 +459,7 @@ def exit_lines(summary: Any, *, recorded: bool, exported: Sequence[Path] = ()) -
 
     counts: dict[str, int] = {}
     for r in runs:
-        word = r.state
-        if word == "cancelled" and (r.error or {}).get("left_running"):
-            word = "left running"  # a cluster job qtui stopped watching (quit: leave them)
+        word = r.state.replace("_", " ")  # left running: a cluster job qtui stopped watching
         counts[word] = counts.get(word, 0) + 1
     parts = ", ".join(f"{n} {s}" for s, n in counts.items())
     lines = [f"qtui: {len(runs)} run(s): {parts}"]

@@ -54,6 +54,7 @@ from typing import Any
 
 from qtui.core import events as ev
 from qtui.core.paths import DATA_DIR_ENV, data_dir
+from qtui.core.run_states import LEFT_RUNNING, OPEN_STATES, end_state
 from qtui.core.summary_schema import Summary
 from qtui.engine.reaper import is_running, start_token
 from qtui.store.pending_history import fold as fold_pending
@@ -464,35 +465,50 @@ class HistoryDB:
         self._last_kept.clear()
         self._warn_counts.clear()
         with self._tx() as c:
-            row = c.execute(
-                "SELECT writer_host, writer_pid FROM sessions WHERE session_id = ?",
-                (event.session_id,),
+            cur = c.cursor()
+            cur.row_factory = sqlite3.Row
+            row = cur.execute(
+                "SELECT * FROM sessions WHERE session_id = ?", (event.session_id,)
             ).fetchone()
-            if row is not None:
+            states = [r[0] for r in c.execute(
+                "SELECT state FROM runs WHERE session_id = ?", (event.session_id,)
+            )]
+            self._session_id = event.session_id
+            if row is not None and not _reopens(dict(row), states):
                 # Already recorded (e.g. watching a log its own qtui also recorded):
                 # recording it twice would double every run.
-                self._session_id = event.session_id
                 self._skip_session = True
                 return
             self._skip_session = False
-            self._session_id = event.session_id
-            c.execute(
-                "INSERT INTO sessions (session_id, started_t, host, qtui_version, argv, "
-                "planned_runs, writer_host, writer_pid, last_t, writer_started)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (
-                    event.session_id,
-                    event.t,
-                    event.machine.get("hostname") or event.machine.get("node"),
-                    event.qtui_version,
-                    json.dumps(event.argv),
-                    len(event.runs),
-                    socket.gethostname(),
-                    os.getpid(),
-                    event.t,
-                    start_token(os.getpid()),
-                ),
-            )
+            writer = (socket.gethostname(), os.getpid(), start_token(os.getpid()))
+            if row is not None:
+                # Re-attached (qtui watch --jobs-dir): the jobs' logs are read again from
+                # their start, so what this session records replaces what the one that
+                # left them recorded, in the same row (issue 22, item 5).
+                c.execute("DELETE FROM events WHERE session_id = ?", (event.session_id,))
+                c.execute("DELETE FROM runs WHERE session_id = ?", (event.session_id,))
+                c.execute(
+                    "UPDATE sessions SET finished_t = NULL, interrupted = 0, planned_runs = ?,"
+                    " writer_host = ?, writer_pid = ?, writer_started = ?, last_t = ?"
+                    " WHERE session_id = ?",
+                    (len(event.runs), *writer, event.t, event.session_id),
+                )
+            else:
+                c.execute(
+                    "INSERT INTO sessions (session_id, started_t, host, qtui_version, argv, "
+                    "planned_runs, writer_host, writer_pid, writer_started, last_t)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        event.session_id,
+                        event.t,
+                        event.machine.get("hostname") or event.machine.get("node"),
+                        event.qtui_version,
+                        json.dumps(event.argv),
+                        len(event.runs),
+                        *writer,
+                        event.t,
+                    ),
+                )
             c.execute(
                 "INSERT INTO events (session_id, run_id, type, t, data) VALUES (?, NULL, ?, ?, ?)",
                 (event.session_id, event.type, event.t, event.to_json()),
@@ -571,7 +587,7 @@ class HistoryDB:
             )
         elif event.type in ev.TERMINAL_TYPES:
             data = {k: v for k, v in event.to_dict().items() if k not in ("t", "v", "type")}
-            data["state"] = event.type.removeprefix("run_")
+            data["state"] = end_state(event)
             c.execute(
                 q.format("state = ?, ended_t = ?, error = ?"),
                 (data["state"], event.t, json.dumps(data), sid, run_id),
@@ -683,9 +699,33 @@ def _finite(x: float | None) -> float | None:
     return x if x is None or x == x and abs(x) != float("inf") else None
 
 
+def run_tally(session: dict[str, Any]) -> str:
+    """A session's runs in one cell, the same in ``qtui history`` and the app's history:
+    ``1/4 (2 cancelled, 1 left running)``."""
+    states = session.get("states") or {}
+    text = f"{states.get('finished', 0)}/{session.get('n_runs', 0)}"
+    bad = {k: v for k, v in states.items() if k != "finished"}
+    if bad:
+        text += " (" + ", ".join(f"{v} {str(k).replace('_', ' ')}" for k, v in sorted(bad.items())) + ")"
+    return text
+
+
+def _reopens(row: dict[str, Any], states: list[str | None]) -> bool:
+    """Whether a session recorded before is recorded again, in its row: a re-attach to
+    jobs it left running (or lost when its qtui died), once nobody else writes it."""
+    row = {**row, "states": {s: 1 for s in states if s}}
+    if _session_status(row) == "running":
+        return False  # its own qtui still records it
+    return any((s or "") in OPEN_STATES for s in states)
+
+
 def _session_status(d: dict[str, Any]) -> str:
-    """finished / interrupted / running (writer alive) / incomplete (writer gone)."""
+    """finished / interrupted / left running (cluster jobs qtui stopped watching:
+    ``qtui watch --jobs-dir`` completes it) / running (writer alive) / incomplete
+    (writer gone)."""
     if d.get("finished_t") is not None:
+        if d.get("states", {}).get(LEFT_RUNNING):
+            return "left running"
         return "interrupted" if d.get("interrupted") else "finished"
     if d.get("writer_host") == socket.gethostname() and d.get("writer_pid"):
         alive = _writer_alive(d["writer_pid"], d.get("writer_started"), d.get("started_t"))

@@ -304,7 +304,9 @@ class QtuiApp(ActionHandlers, App[int]):
             self.notify(str(exc), severity="error", timeout=exc.timeout)
             return False
         executor = SlurmExecutor(attach=folder, argv=manifest.argv)
-        started = self.control.start(specs, argv=manifest.argv, renumber=False, executor=executor)
+        started = self.control.start(
+            specs, argv=manifest.argv, renumber=False, executor=executor, session_id=manifest.session_id
+        )
         self.notify(
             f"re-attached to {manifest.session_id}: {len(specs)} job(s)"
             + (" (after the current runs)" if started.queued else "")

@@ -25,7 +25,7 @@ from qtui.cli.errors import fail
 from qtui.core import units
 from qtui.core.parameters import run_label
 from qtui.core.safe_text import json_text, one_line, visible
-from qtui.store.history_db import HistoryDB, HistoryError
+from qtui.store.history_db import HistoryDB, HistoryError, run_tally
 
 
 def register(subparsers: Any) -> None:
@@ -163,11 +163,7 @@ def _list(db: HistoryDB, args: argparse.Namespace) -> int:
 
     rows = []
     for s in sessions:
-        states = s["states"]
-        runs = f"{states.get('finished', 0)}/{s['n_runs']}"
-        bad = {k: v for k, v in states.items() if k != "finished"}
-        if bad:
-            runs += " (" + ", ".join(f"{v} {k}" for k, v in sorted(bad.items())) + ")"
+        runs = run_tally(s)
         rows.append([  # names and hosts from the recorded logs: control characters escaped
             visible(s["session_id"]), _when(s["started_t"]), visible(s["status"]),
             visible(s.get("host") or "—"), runs, visible("\n".join(s["combos"])),

@@ -44,5 +44,6 @@ def reattach(args: argparse.Namespace) -> int:
         force=args.force,
         argv=manifest.argv,
         executor=executor,
+        session_id=manifest.session_id,  # the same session: history completes its row
         renumber=False,
     )

@@ -135,9 +135,10 @@ class HistoryScreen(Screen[None]):
             self.query_one("#history-error", Static).update(
                 "no sessions recorded yet: runs started from qtui are recorded as they go"
             )
+        from qtui.store.history_db import run_tally
+
         for s in self.sessions:
-            states = s.get("states") or {}
-            runs = f"{states.get('finished', 0)}/{s.get('n_runs', 0)}"
+            runs = run_tally(s)
             where = self._where(db, str(s.get("session_id", "")))
             table.add_row(  # names from the recorded logs: control characters escaped
                 Text(visible(s.get("session_id", ""))),

@@ -30,6 +30,7 @@ STATE_MARK = {
     "crashed": "☠",
     "timed_out": "⏱",
     "cancelled": "■",
+    "left_running": "⇢",
 }
 
 

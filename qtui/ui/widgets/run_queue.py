@@ -34,8 +34,9 @@ STATE_STYLE = {
     "crashed": "bold red",
     "timed_out": "yellow",
     "cancelled": "yellow",
+    "left_running": "cyan",
 }
-STATE_WORD = {"queued": "pending", "timed_out": "timed out"}
+STATE_WORD = {"queued": "pending", "timed_out": "timed out", "left_running": "left running"}
 
 
 def fmt_elapsed(seconds: float | None) -> str:

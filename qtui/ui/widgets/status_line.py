@@ -47,6 +47,7 @@ def run_counts(counts: dict[str, int]) -> str:
             (counts.get("queued", 0), "queued"),
             (done, "done"),
             (bad, "stopped"),
+            (counts.get("left_running", 0), "left running"),
         )
         if n or word in ("running", "done")
     ]
