@@ -5,7 +5,10 @@ The job script is rendered by submitit's own ``_make_sbatch_string`` from the
 parameters ``SlurmOptions.submitit_parameters()`` gives (what the SLURM
 executor passes to ``update_parameters``), so the ``#SBATCH`` lines checked
 here are the ones sbatch reads.  The last test submits a real run to the local
-cluster and reads the script, the job's stderr and sacct's record.
+cluster and reads the script, the job's stderr and sacct's record.  That
+cluster runs with ``AccountingStorageEnforce=none``, so it accepts an unknown
+account or QoS: sbatch's refusal, one line with its words, is tested with a bad
+partition (``test_slurm_pending.py``), the same path.
 """
 
 from __future__ import annotations
