@@ -77,6 +77,7 @@ def test_left_running_is_recorded_as_such_and_reattaching_completes_the_same_ses
     watch = _qtui("watch", "--jobs-dir", str(jobs), "--no-tui", "--json", str(merged), env=env)
     _, stderr = watch.communicate(timeout=240)
     assert watch.returncode == 0, stderr
+    assert "Submitting" not in stderr and "Re-attached to 1 run(s)" in stderr, stderr  # item 8
     again = json.loads(merged.read_text())
     assert again["session_id"] == first["session_id"]
     assert [r["state"] for r in again["runs"]] == ["finished"]

@@ -166,3 +166,40 @@ def test_a_refused_submission_is_one_line_with_slurms_words_and_exit_1(
     runs = json.loads(out.read_text())["runs"]
     assert [r["state"] for r in runs] == ["crashed"] * 3  # recorded, with the reason
     assert all("not submitted" in r["error"]["stderr_tail"] for r in runs)
+
+
+def test_while_a_job_is_pending_the_console_says_where_every_job_stands(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 22, item 2: a jobs line every ``jobs_every_s`` (30 s by default; 1 s here,
+    time injected) while some job is pending, with SLURM's words for each."""
+    require_real_slurm()
+    import io
+
+    from engine_helpers import tiny
+    from rich.console import Console
+
+    from qtui.cli.console_session import run_session
+    from qtui.cluster.slurm_executor import SlurmExecutor
+    from qtui.cluster.slurm_options import SlurmOptions
+    from qtui.core.config import RunSpec
+
+    monkeypatch.setenv("PYTHONPATH", child_env()["PYTHONPATH"])
+    monkeypatch.setenv("QTUI_TEST_SLEEP", "0.2")
+    monkeypatch.setenv("QTUI_NO_HISTORY", "1")
+    opts = SlurmOptions(jobs_dir=str(tmp_path / "jobs"), exclusive=False, array_parallelism=1)
+    params = tiny(workload="workloads.faulty:slow", epochs=2)
+    specs = [RunSpec("default.qubit", "backprop", params, run_id=f"r{i}") for i in (1, 2)]
+    err, out = io.StringIO(), io.StringIO()
+    code = run_session(
+        specs, executor=SlurmExecutor(opts), renumber=False, jobs_every_s=1.0,
+        err=Console(file=err, width=200), out=Console(file=out, width=200),
+    )
+    said = err.getvalue()
+    assert code == 0, said
+    lines = [x for x in said.splitlines() if x.startswith("jobs: ")]
+    # the second task waits behind the first (--array-parallelism 1): SLURM's reason
+    assert any("1 RUNNING · 1 PENDING (JobArrayTaskLimit)" in x for x in lines), said
+    assert all("since submission" in x for x in lines), lines
+    # none once nothing is pending: the last task's run has no jobs line of its own
+    assert not any("PENDING" not in x for x in lines), lines

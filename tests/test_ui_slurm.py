@@ -186,6 +186,46 @@ async def test_a_slurm_batch_shows_its_job_states_and_finishes(tmp_path: Path) -
         assert app.state.summary.session["executor"]["jobs_dir"] == str(folder)
 
 
+async def test_a_job_waiting_in_the_queue_is_shown_waiting_not_importing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 22, item 8: with the node held by another job, the run's job is PENDING
+    (Resources); the queue said "▶ running" and "starting: imports" for it."""
+    from slurm_cluster import require_real_slurm
+
+    require_real_slurm()
+    import subprocess
+
+    monkeypatch.setenv("QTUI_SUBMITIT_CLUSTER", "slurm")
+    hold = subprocess.run(  # the whole node, for as long as the test needs it
+        ["sbatch", "--parsable", "--exclusive", "--time", "5", "-o", "/dev/null",
+         "--wrap", "sleep 300"],
+        capture_output=True, text=True, check=True, timeout=30,
+    ).stdout.strip().partition(";")[0]
+    try:
+        app = make_app()
+        async with app.run_test(size=(120, 40)) as pilot:
+            await form_ready(pilot, app)
+            await fill_slurm(pilot, app)
+            app.set_focus(None)
+            await burst(pilot, "ctrl+r")
+            await wait_for(
+                pilot, lambda: any(r.job.get("state") == "PENDING" for r in app.state.runs()), 60
+            )
+            await pilot.pause(0.3)
+            (row,) = queue_texts(app)
+            assert "waiting in the queue" in row and "PENDING" in row, row
+            assert "starting" not in row and "running" not in row, row
+            subprocess.run(["scancel", hold], check=True, timeout=30)
+            await wait_for(
+                pilot,
+                lambda: [r.state for r in app.state.runs()] == ["finished"] and not app.control.busy,
+                120,
+            )
+    finally:
+        subprocess.run(["scancel", hold], check=False, timeout=30)
+
+
 async def _start_slow_job(pilot: Pilot[int], app: QtuiApp) -> None:
     await form_ready(pilot, app)
     await fill_slurm(pilot, app, slow=True)
@@ -278,6 +318,9 @@ async def test_leave_running_then_reattach_from_history_brings_the_results_back(
             60,
         )
         assert third.state.runs()[0].epoch == 6
+        # the setup tab says where these runs went, not the form's default (issue 22, item 8)
+        for key, value in {"executor": "slurm", "time_limit": "5", "exclusive": "no"}.items():
+            assert third.query_one(f"#field-{key}", Input).value == value, key
 
 
 def test_watch_jobs_dir_takes_json_only_headless(tmp_path: Path, capsys: Any) -> None:

@@ -28,8 +28,9 @@ from qtui.analysis.outcomes import describe_error
 from qtui.analysis.predictions import with_predictions
 from qtui.analysis.summary_builder import document
 from qtui.core import events as ev
+from qtui.core import units
 from qtui.core.config import RunSpec
-from qtui.core.job_words import job_line
+from qtui.core.job_words import job_line, jobs_tally
 from qtui.core.parameters import combo_parameters
 from qtui.core.parameters import run_label as label_of_run
 from qtui.core.safe_text import one_line, visible
@@ -52,6 +53,9 @@ EXIT_TERMINATED = 143
 EXIT_HANGUP = 129
 #: Signals that cancel the session and keep what finished: Ctrl-C, kill, a closed terminal.
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+#: While some cluster job is pending, where every job stands, this often (issue 22, item 2):
+#: a queue can hold a job for hours, and silence reads as a hang.
+JOBS_EVERY_S = 30.0
 
 
 # --- one-line texts (the figures themselves come from qtui.core.units) -----------------------
@@ -76,6 +80,7 @@ class Progress:
     def __init__(
         self, specs: list[RunSpec], console: Console, live: bool,
         refused: Callable[[], str | None] = lambda: None,
+        jobs_every_s: float | None = None,
     ) -> None:
         self.summary = SessionSummary()
         self.order = [s.run_id for s in specs]
@@ -87,6 +92,9 @@ class Progress:
         self.t_run: float | None = None
         self._job_said: dict[str, str] = {}  # run_id -> the job line printed last
         self.refused = refused  # why a cluster refused the submission: said once, at the end
+        self.jobs_every_s = jobs_every_s  # a cluster session's jobs line (None: local runs)
+        self._t0 = time.monotonic()
+        self._jobs_at = self._t0  # when the jobs line was last due
 
     def index(self, run_id: str) -> int:
         return self.order.index(run_id) + 1 if run_id in self.order else 0
@@ -132,6 +140,26 @@ class Progress:
             if line and self._job_said.get(rec.run_id) != line:  # not again for the node's info
                 self._job_said[rec.run_id] = line
                 self._print(f"{head}: {line}", style="dim")
+
+    def tick(self, now: float) -> None:
+        """Every ``jobs_every_s`` while some job is pending: one line with where every
+        unfinished job stands, ``jobs: 1 RUNNING · 3 PENDING (Priority), 2 done;
+        1 min 30 s since submission`` (the state changes have their own lines)."""
+        if self.jobs_every_s is None or now - self._jobs_at < self.jobs_every_s:
+            return
+        self._jobs_at = now
+        with self.lock:
+            runs = list(self.summary.runs.values())
+            active = [r.job for r in runs if r.state in ("queued", "running")]
+            done = len(runs) - len(active)
+        if not any(str(j.get("state") or "") == "PENDING" for j in active):
+            return
+        tally = jobs_tally(active)
+        self._print(
+            f"jobs: {tally}" + (f", {done} done" if done else "")
+            + f"; {units.wait(now - self._t0)} since submission",
+            style="dim",
+        )
 
     def _clear(self, run_id: str) -> None:
         with self.lock:
@@ -235,6 +263,7 @@ def run_session(
     renumber: bool = True,
     isolation: str = "process",
     predict: list[int] | None = None,
+    jobs_every_s: float = JOBS_EVERY_S,
 ) -> int:
     """Run ``specs``, show progress, print the table, save ``--json``; returns the exit code.
 
@@ -266,6 +295,7 @@ def run_session(
     progress = Progress(
         specs, err, err.is_terminal,
         refused=lambda: getattr(executor, "submission_error", None) if cluster else None,
+        jobs_every_s=jobs_every_s if cluster else None,
     )
     progress_ref.append(progress)
     _announce(specs, err, refused, planner, executor if cluster else None, session_id)
@@ -430,6 +460,7 @@ def _drive(
                 except KeyboardInterrupt:  # when no handler could be installed
                     interrupts.on_signal(signal.SIGINT, None)
                 interrupts.ask_if_pending(live)
+                progress.tick(time.monotonic())
 
 
 def _write_summary(

@@ -18,10 +18,22 @@ from qtui.core.safe_text import one_line, visible
 
 
 def announce(executor: Any, specs: list[Any], session_id: str | None, err: Console) -> None:
-    """``Submitting 4 run(s) as one SLURM job array (...)``, and where its files go."""
+    """``Submitting 4 run(s) as one SLURM job array (...)``, and where its files go; for a
+    re-attached session (``qtui watch --jobs-dir``), ``Re-attached to 4 run(s) ...``."""
     opts = executor.options
     where = "on SLURM" if opts.cluster == "slurm" else f"on submitit's {opts.cluster} executor"
-    folder = executor.folder or (opts.folder() / session_id if session_id else opts.folder())
+    if executor.folder is not None:  # attached to a manifest before anything is submitted
+        err.print(
+            Text(visible(
+                f"Re-attached to {len(specs)} run(s) of the job array {where} in "
+                f"{executor.folder}: each job's log is read from its start, the unfinished "
+                "jobs are watched to their end.  Ctrl-C asks whether to cancel them or "
+                "leave them running."
+            )),
+            highlight=False,
+        )
+        return
+    folder = opts.folder() / session_id if session_id else opts.folder()
     err.print(
         Text(visible(
             f"Submitting {len(specs)} run(s) as one job array {where} ({opts.describe()}); "

@@ -9,7 +9,7 @@ the scheduler no longer knows.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 #: SLURM's words for a job that ended badly (qtui adds LOST: a task it no longer knows).
@@ -43,3 +43,22 @@ def job_line(job: Mapping[str, Any]) -> str:
     words = job_words(job)
     job_id = str(job.get("job_id") or "")
     return f"job {job_id} {words}".strip() if words else ""
+
+
+def jobs_tally(jobs: Iterable[Mapping[str, Any]]) -> str:
+    """``1 RUNNING · 2 PENDING (Priority)``: where the given jobs stand, running first,
+    then pending (with the first reason seen); "" when none has a state.  The TUI's
+    status line and the console's periodic jobs line both say it with this."""
+    counts: dict[str, int] = {}
+    reasons: dict[str, str] = {}
+    for job in jobs:
+        word = str(job.get("state") or "")
+        if not word:
+            continue
+        counts[word] = counts.get(word, 0) + 1
+        if job.get("reason") and word in _WITH_REASON | {"PENDING"}:
+            reasons.setdefault(word, str(job["reason"]))
+    order = sorted(counts, key=lambda w: (w != "RUNNING", w != "PENDING", w))
+    return " · ".join(
+        f"{counts[w]} {w}" + (f" ({reasons[w]})" if w in reasons else "") for w in order
+    )

@@ -75,6 +75,19 @@ def seconds(value: Any, like: Any = None) -> str:
     return f"{sig4(v * scale)} {unit}"
 
 
+def wait(value: Any) -> str:
+    """A wall-clock wait in whole units: ``45 s``, ``2 min 05 s``, ``1 h 02 min``."""
+    v = number(value)
+    if v is None:
+        return MISSING
+    s = max(0, int(v))
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60:02d} s"
+    return f"{s // 3600} h {s % 3600 // 60:02d} min"
+
+
 def mean_sd(mean: Any, sd: Any, fmt: Any = None) -> str:
     """``2.512 s ± 0.120 s``; the σ part is left out when there is no σ.
 

@@ -293,27 +293,10 @@ class QtuiApp(ActionHandlers, App[int]):
         self.action_tab("monitor")
 
     def reattach(self, folder: Path) -> bool:
-        """Follow a cluster session again (``qtui watch --jobs-dir``, history's ``a``):
-        its runs, ids kept, through a ``SlurmExecutor`` attached to its manifest."""
-        from qtui.cluster.slurm_executor import SlurmExecutor
-        from qtui.ui.reattach import CannotReattach, read_cluster_session
+        """Follow a cluster session again (``qtui watch --jobs-dir``, history's ``a``)."""
+        from qtui.ui.reattach import follow
 
-        try:
-            manifest, specs = read_cluster_session(folder, self.state.summary.runs)
-        except CannotReattach as exc:
-            self.notify(str(exc), severity="error", timeout=exc.timeout)
-            return False
-        executor = SlurmExecutor(attach=folder, argv=manifest.argv)
-        started = self.control.start(
-            specs, argv=manifest.argv, renumber=False, executor=executor, session_id=manifest.session_id
-        )
-        self.notify(
-            f"re-attached to {manifest.session_id}: {len(specs)} job(s)"
-            + (" (after the current runs)" if started.queued else "")
-        )
-        self.set_focus(None)
-        self.action_tab("monitor")
-        return True
+        return follow(self, folder)
 
     @on(Notice)
     def _notice(self, message: Notice) -> None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from qtui.cluster.jobs_folder import Manifest
     from qtui.core.config import RunSpec
+    from qtui.ui.app import QtuiApp
 
 
 class CannotReattach(Exception):
@@ -51,3 +52,63 @@ def read_cluster_session(folder: Path, known_run_ids: Container[str]) -> tuple[M
             timeout=10,
         )
     return manifest, specs
+
+
+def follow(app: QtuiApp, folder: Path) -> bool:
+    """Follow the cluster session in ``folder`` again in ``app``: its runs, ids kept,
+    through a ``SlurmExecutor`` attached to its manifest, as the same session (the
+    history completes its row); the setup form shows where they went.  False, with
+    a notification saying why, when it cannot."""
+    from qtui.cluster.slurm_executor import SlurmExecutor
+
+    try:
+        manifest, specs = read_cluster_session(folder, app.state.summary.runs)
+    except CannotReattach as exc:
+        app.notify(str(exc), severity="error", timeout=exc.timeout)
+        return False
+    executor = SlurmExecutor(attach=folder, argv=manifest.argv)
+    started = app.control.start(
+        specs, argv=manifest.argv, renumber=False, executor=executor, session_id=manifest.session_id
+    )
+    app.notify(
+        f"re-attached to {manifest.session_id}: {len(specs)} job(s)"
+        + (" (after the current runs)" if started.queued else "")
+    )
+    _show_options(app, manifest)
+    app.set_focus(None)
+    app.action_tab("monitor")
+    return True
+
+
+def form_values(manifest: Manifest) -> dict[str, str]:
+    """The setup form's executor fields for a manifest's options: a re-attached
+    session's Setup tab said ``local`` (issue 22, item 8).  Setup lines and bare
+    flags have no field; they stay in the manifest."""
+    from qtui.cluster.slurm_options import SlurmOptions
+
+    opts = SlurmOptions.from_dict({**manifest.options, "cluster": manifest.cluster})
+    extra = [f"account={opts.account}"] if opts.account else []
+    extra += [f"qos={opts.qos}"] if opts.qos else []
+    extra += [f"{k}={v}" for k, v in opts.extra.items()]
+    return {
+        "executor": "slurm", "partition": opts.partition or "",
+        "time_limit": str(opts.time_limit_min), "exclusive": "yes" if opts.exclusive else "no",
+        "slurm_extra": " ".join(extra),
+    }
+
+
+def _show_options(app: QtuiApp, manifest: Manifest) -> None:
+    from textual.css.query import NoMatches
+
+    from qtui.ui.widgets.run_form import RunForm
+
+    try:
+        form = app.screen_stack[0].query_one(RunForm)
+    except NoMatches:
+        return
+    values = form_values(manifest)
+    if form.fields_ready:
+        for key, value in values.items():
+            form.set_value(key, value)
+    else:
+        form.preset = values  # set when the fields mount

@@ -214,6 +214,8 @@ class FieldsBlock(Vertical):
     def on_mount(self) -> None:
         for form in self.ancestors:
             if isinstance(form, RunForm):
+                for key, value in form.preset.items():  # set before the fields existed
+                    form.set_value(key, value)
                 form.validate_all()
                 break
 
@@ -261,6 +263,9 @@ class RunForm(VerticalScroll):
         self.sweep = False
         self.slurm = False  # the executor field says slurm: its fields are shown
         self._planned: list[RunSpec] = []
+        #: Field values to show once the (lazily mounted) fields exist: a re-attached
+        #: cluster session's executor fields (``qtui.ui.reattach``).
+        self.preset: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         yield Label("Combinations (device × diff method)", classes="section")

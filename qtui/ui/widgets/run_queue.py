@@ -36,6 +36,8 @@ STATE_STYLE = {
     "cancelled": "yellow",
     "left_running": "cyan",
 }
+#: A cluster job's states before it has a node (SLURM's words): its run waits, not imports.
+WAITING_JOB = frozenset({"PENDING", "CONFIGURING", "REQUEUED", "REQUEUE_HOLD", "UNKNOWN"})
 STATE_WORD = {"queued": "pending", "timed_out": "timed out", "left_running": "left running"}
 
 
@@ -110,12 +112,19 @@ class RunQueue(LivePanel, DataTable[Text]):
     def _cells(self, state: LiveState, rec: RunRecord) -> list[Text]:
         style = STATE_STYLE.get(rec.state, "")
         word = STATE_WORD.get(rec.state, rec.state)
+        queued_job = rec.state == "running" and not rec.started and (
+            str(rec.job.get("state") or "") in WAITING_JOB
+        )
+        if queued_job:  # launched by qtui, but its cluster job has no node yet
+            style, word = STATE_STYLE["queued"], STATE_WORD["queued"]
         epochs = int((rec.spec.get("params") or {}).get("epochs", 0) or 0)
         bpe = int(rec.started.get("batches_per_epoch", 0) or 0)
         params = rec.spec.get("params") or {}
         steps = int(params.get("steps", 0) or 0)
         warmup = int(params.get("warmup", 0) or 0)
-        if rec.state == "running" and not rec.started:
+        if queued_job:
+            progress = "waiting in the queue"
+        elif rec.state == "running" and not rec.started:
             progress = "starting: imports"
         elif steps and (rec.state == "running" or rec.step):
             # a sweep point: step-limited, the first warm-up steps unmeasured
@@ -133,7 +142,7 @@ class RunQueue(LivePanel, DataTable[Text]):
             if detail:
                 progress = visible(str(detail))[:28]  # a run's text: control characters escaped
         loss = fmt_loss(rec.last_loss) if rec.last_loss is not None else ""
-        mark = Text(f"{STATE_MARK.get(rec.state, '?')} {word}", style=style)
+        mark = Text(f"{STATE_MARK.get('queued' if queued_job else rec.state, '?')} {word}", style=style)
         if rec.result.get("contended"):
             # trained while other processes kept the node busy: its time is unreliable
             mark.append(f" {CONTENDED_MARK} contended", style="bold yellow")

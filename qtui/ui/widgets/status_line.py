@@ -14,6 +14,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widget import Widget
 
+from qtui.core.job_words import jobs_tally
 from qtui.core.safe_text import visible_rich
 from qtui.ui.panel import LivePanel
 from qtui.ui.state import LiveState
@@ -21,19 +22,7 @@ from qtui.ui.state import LiveState
 
 def job_counts(state: LiveState) -> str:
     """``1 RUNNING · 2 PENDING (Priority)``: the jobs of the runs not finished yet."""
-    counts: dict[str, int] = {}
-    reasons: dict[str, str] = {}
-    for rec in state.active_runs():
-        word = str(rec.job.get("state") or "")
-        if not word:
-            continue
-        counts[word] = counts.get(word, 0) + 1
-        if rec.job.get("reason"):
-            reasons.setdefault(word, str(rec.job["reason"]))
-    order = sorted(counts, key=lambda w: (w != "RUNNING", w != "PENDING", w))
-    return " · ".join(
-        f"{counts[w]} {w}" + (f" ({reasons[w]})" if w in reasons else "") for w in order
-    )
+    return jobs_tally(rec.job for rec in state.active_runs())
 
 
 def run_counts(counts: dict[str, int]) -> str:
