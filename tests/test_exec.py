@@ -106,8 +106,11 @@ def test_device_and_method_overrides_make_a_matrix_and_record_asked_and_ran(
         assert r["quantum"]["device"] == r["parameters"]["device"]
         assert r["quantum"]["diff_method"] == "adjoint"
         assert r["script"]["device_override"] == r["parameters"]["device"]
-    assert {r["label"] for r in summary["results"]} >= {
-        "default.qubit+adjoint", "lightning.qubit+adjoint"}
+    # Named by the script and its arguments, with what each ran on (not script+script).
+    assert {r["label"] for r in summary["results"]} == {
+        "hybrid_train.py --steps 3 on default.qubit+adjoint",
+        "hybrid_train.py --steps 3 on lightning.qubit+adjoint"}
+    assert "[2/2] hybrid_train.py --steps 3 on lightning.qubit+adjoint #1: finished" in proc.stderr
 
 
 def test_a_script_that_raises_is_failed_with_its_stderr(qtui_exec: QtuiExec, tmp_path: Path) -> None:
@@ -225,6 +228,10 @@ async def test_the_form_runs_a_command_queued_beside_a_workload_run(
         assert "Script (qtui exec)" in detail
         assert "stdout (last lines):" in detail
         assert "logged accuracy: 0.7" in detail
+        # Named by its script in the queue and the tables, not script+script; its
+        # output stays off the app's screen (printing it is `qtui exec`'s alone).
+        assert app.state.run_label(script_run).startswith("with_api.py on ")
+        assert "show_output" not in script_run.spec
 
 
 FORUM_EPOCH_LOSSES = [0.5108, 0.4007, 0.2492, 0.2128, 0.1894, 0.1919]

@@ -110,7 +110,8 @@ class RunRecord:
 
     @property
     def combo(self) -> str:
-        return f"{self.device}+{self.diff_method}"
+        """``default.qubit+backprop``, a script's ``train.py on ...`` (``combo_name``)."""
+        return combo_name(combo_parameters(self.spec))
 
     @property
     def warning_count(self) -> int:
