@@ -91,6 +91,21 @@ def test_report_all_formats(saved: Path, tmp_path: Path) -> None:
     assert sorted(p.suffix for p in folder.iterdir()) == [".csv", ".html", ".json", ".md"]
 
 
+def test_report_all_makes_the_folder_it_is_given(
+    saved: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 23, item 8: ``-f all -o allout`` refused a folder that did not exist yet."""
+    folder = tmp_path / "exports" / "allout"
+    assert cli("report", str(saved), "--format", "all", "-o", str(folder)) == 0
+    assert sorted(p.suffix for p in folder.iterdir()) == [".csv", ".html", ".json", ".md"]
+    capsys.readouterr()
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    assert cli("report", str(saved), "--format", "all", "-o", str(afile / "sub")) == 2
+    assert "Not a directory" in capsys.readouterr().err
+    assert afile.read_text() == "x"
+
+
 @pytest.mark.parametrize(
     "content",
     ["{broken", '{"hello": "world"}', '{"schema": "qtui.summary", "schema_version": 7}'],

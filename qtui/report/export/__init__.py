@@ -166,15 +166,20 @@ def write_all(
     force: bool = False,
     formats: tuple[str, ...] = FORMATS,
 ) -> list[Path]:
-    """Write every format to ``folder`` as ``qtui-<session>.<ext>``.
+    """Write every format to ``folder`` (made when it does not exist) as
+    ``qtui-<session>.<ext>``.
 
     All targets are checked before anything is written, so a refusal writes
     nothing.  The JSON goes first: if a later format fails, the data is
     already safe, and the ``ExportError`` lists what was written.
     """
     out_dir = Path(folder).expanduser()
+    try:  # a folder named for the exports is made, parents too (issue 23, item 8)
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ExportError(f"cannot write to {out_dir}: {exc.strerror or exc}") from None
     if not out_dir.is_dir():
-        raise ExportError(f"cannot write to {out_dir}: not an existing folder")
+        raise ExportError(f"cannot write to {out_dir}: not a folder")
     stem = default_stem(summary)
     ordered = sorted(formats, key=lambda f: f != "json")
     targets = [(fmt, out_dir / f"{stem}.{get_exporter(fmt).extension}") for fmt in ordered]
