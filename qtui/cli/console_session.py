@@ -292,8 +292,11 @@ def run_session(
     control = _controller(on_event, err, isolation, planner, executor, session_id)
     if renumber:
         specs = control.number(specs)  # the ids progress shows, before any event arrives
+    # A script's own output (``qtui exec``) goes straight to this terminal: no live
+    # region that it would write over (qtui's own lines still come, run by run).
+    shows_output = not cluster and any(s.show_output for s in specs)
     progress = Progress(
-        specs, err, err.is_terminal,
+        specs, err, err.is_terminal and not shows_output,
         refused=lambda: getattr(executor, "submission_error", None) if cluster else None,
         jobs_every_s=jobs_every_s if cluster else None,
     )

@@ -83,6 +83,10 @@ class RunSpec:
     command: tuple[str, ...] = ()
     cwd: str = ""
     loss_capture: bool = True
+    #: The child's stdout and stderr are qtui's own (the terminal, a SLURM job's
+    #: ``.out``/``.err``) instead of pipes qtui keeps the tails of: ``qtui exec``
+    #: shows the script's output as ``python script`` would (``--quiet``: off).
+    show_output: bool = False
 
     @property
     def combo(self) -> str:
@@ -105,6 +109,8 @@ class RunSpec:
             d["command"] = list(self.command)
             d["cwd"] = self.cwd
             d["loss_capture"] = self.loss_capture
+        if self.show_output:  # absent when off
+            d["show_output"] = True
         return d
 
     @classmethod
@@ -126,6 +132,7 @@ class RunSpec:
             command=tuple(str(a) for a in d.get("command") or ()),
             cwd=str(d.get("cwd") or ""),
             loss_capture=d.get("loss_capture") is not False,
+            show_output=d.get("show_output") is True,
         )
 
     def with_id(self, run_id: str) -> RunSpec:

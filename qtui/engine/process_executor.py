@@ -14,7 +14,8 @@ The child (``python -P -m qtui.engine.child``: the current directory is not on
 its ``sys.path``, see ``qtui.engine.pycmd``) gets its ``RunSpec`` as one JSON
 line on stdin and writes event lines to an inherited pipe (``QTUI_EVENT_FD``),
 leaving stdout/stderr to the workload; their last ``TAIL_BYTES`` are kept for
-crash reports.  It leads its own process group (``start_new_session``), so a
+crash reports (a ``show_output`` run, ``qtui exec``'s, writes to qtui's own
+stdout and stderr instead).  It leads its own process group (``start_new_session``), so a
 terminal's Ctrl-C reaches qtui only and cancel reaches the whole group.
 
 Everything the run starts ends with it (``qtui.engine.reaper``): qtui is a
@@ -113,8 +114,11 @@ class ProcessRun(RunHandle):
             raise LaunchError(f"could not start the child: {exc}") from exc
         env = run_env(self.tag)
         self.t0 = time.monotonic()
+        # ``show_output`` (``qtui exec``): the child writes to qtui's own stdout and
+        # stderr, as ``python script`` would; the pipes then just reach EOF.
+        out, err = (1, 2) if spec.show_output else (w_out, w_err)
         try:
-            self.pid = self._start(env, w_ev, w_out, w_err)
+            self.pid = self._start(env, w_ev, out, err)
         except (OSError, LaunchError) as exc:
             _close_all(fds)
             self.janitor.close()

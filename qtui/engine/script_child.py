@@ -28,11 +28,15 @@ happens here, in order:
    as ``__main__``, ``sys.argv = [script, *args]``, ``sys.path[0]`` its folder,
    in the run's ``cwd``.  ``SystemExit`` gives the exit code as Python would
    (``None`` 0, an int, anything else printed and 1); an uncaught exception is
-   printed by ``sys.excepthook`` and is exit code 1.
+   printed by ``sys.excepthook`` from the script's own frame on (as Python prints
+   it: no qtui or ``runpy`` frames) and is exit code 1.
 
 4. ``script_ended`` (exit code, what was asked, the tails), then the terminal
    event: exit 0 → ``run_finished``; anything else → ``run_failed`` naming the
-   exit code and the last stderr line.
+   exit code and the exception's text (else the last stderr line).  Both leave
+   after the tees have passed on the script's last byte, so with ``qtui exec``
+   (``RunSpec.show_output``: fds 1 and 2 are qtui's own) qtui's line about the
+   run's end is printed after the script's output.
 
 **train_s** is the script's own wall time: from its first line to its exit,
 with torch and PennyLane already imported (so the same in a forked and a
@@ -53,6 +57,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
+from types import TracebackType
 from typing import Any, NoReturn
 
 import msgspec
@@ -261,12 +266,23 @@ def _run_path(script: str, args: list[str]) -> tuple[int, str, str]:
     except SystemExit as exc:
         return _exit_code(exc), "SystemExit", ""
     except BaseException as exc:  # noqa: BLE001 - boundary: the script's own error, printed and returned for run_failed
-        sys.excepthook(type(exc), exc, exc.__traceback__)
+        tb = _from_script(exc.__traceback__, script)
+        sys.excepthook(type(exc), exc.with_traceback(tb), tb)  # Python prints exc's own
         return 1, type(exc).__name__, str(exc)
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
     return 0, "", ""
+
+
+def _from_script(tb: TracebackType | None, script: str) -> TracebackType | None:
+    """The traceback from the script's first frame on, as ``python script`` prints it
+    (without this function's and ``runpy``'s frames); all of it if the script has none."""
+    path = os.path.abspath(script)
+    t = tb
+    while t is not None and t.tb_frame.f_code.co_filename != path:
+        t = t.tb_next
+    return t or tb
 
 
 def run_script(spec: RunSpec, emit: Emit) -> bool:
@@ -401,8 +417,7 @@ def _finish(
         )
     )
     if code != 0:
-        last = next((line for line in reversed(stderr_tail) if line.strip()), "")
-        message = f"the script exited with code {code}" + (f": {last.strip()}" if last else "")
+        message = _failure(code, exc_type, exc_text, stderr_tail)
         emit(RunFailed(run_id=spec.run_id, exc_type=exc_type or "ExitCode", message=message,
                        traceback="\n".join(stderr_tail) or exc_text))
         return False
@@ -439,6 +454,15 @@ def _finish(
         )
     )
     return True
+
+
+def _failure(code: int, exc_type: str, exc_text: str, stderr_tail: list[str]) -> str:
+    """Why a script failed, in one line: its uncaught exception's text (its type is
+    the event's ``exc_type``), else its last stderr line, with the exit code."""
+    if exc_type not in ("", "SystemExit", "ExitCode") and exc_text.strip():
+        return f"{exc_text.strip()} (the script exited with code {code})"
+    last = next((line for line in reversed(stderr_tail) if line.strip()), "")
+    return f"the script exited with code {code}" + (f": {last.strip()}" if last else "")
 
 
 #: Words in a logged metric's name that say lower is better (``loss``, ``val_mse``...).

@@ -78,6 +78,9 @@ def register(subparsers: Any) -> None:
                    help="a run whose circuits executed elsewhere than --device/--diff-method "
                    "(a device built without qml.device) is recorded under what ran instead "
                    "of failing")
+    p.add_argument("--quiet", dest="show_output", action="store_false",
+                   help="do not print the script's own stdout and stderr (their last lines "
+                   "are still kept in the run record)")
     p.add_argument("--events", metavar="FILE", help="write every event to FILE as JSON lines")
     p.add_argument("--json", metavar="FILE", help="write the summary JSON to FILE")
     p.add_argument("--force", action="store_true",
@@ -119,7 +122,7 @@ def build_specs(
         RunSpec(
             device=d, diff_method=m, params=params, repeat_index=r, timeout_s=timeout,
             allow_foreign_device=args.allow_foreign_device, command=command,
-            cwd=os.getcwd(), loss_capture=args.loss_capture,
+            cwd=os.getcwd(), loss_capture=args.loss_capture, show_output=args.show_output,
         )
         for r in range(repeat)
         for d, m in combos
