@@ -112,3 +112,15 @@ def test_on_slurm_the_scripts_output_is_in_the_jobs_own_logs(
     plain = _plain_python(tmp_path, "train.py")
     assert plain.stdout in out_log.read_text()
     assert plain.stderr in err_log.read_text()
+
+
+def test_a_syntax_error_is_printed_as_python_prints_it(qtui_exec: Exec, tmp_path: Path) -> None:
+    """The script never ran a line: no frame of its own, and none of qtui's or runpy's."""
+    (tmp_path / "broken.py").write_text("print('never')\nx = (\n")
+    plain = _plain_python(tmp_path, "broken.py")
+    assert plain.stderr.endswith("SyntaxError: '(' was never closed\n")
+    proc = qtui_exec(tmp_path, "--", "broken.py")
+    assert proc.returncode == 1
+    assert plain.stderr in proc.stderr, proc.stderr
+    assert "runpy" not in proc.stderr
+    assert "[1/1] broken.py #1: failed, SyntaxError: '(' was never closed" in proc.stderr

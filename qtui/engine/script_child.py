@@ -277,12 +277,13 @@ def _run_path(script: str, args: list[str]) -> tuple[int, str, str]:
 
 def _from_script(tb: TracebackType | None, script: str) -> TracebackType | None:
     """The traceback from the script's first frame on, as ``python script`` prints it
-    (without this function's and ``runpy``'s frames); all of it if the script has none."""
+    (without this function's and ``runpy``'s frames); None when the script ran no line
+    (a ``SyntaxError``: Python prints its file, line and caret alone)."""
     path = os.path.abspath(script)
     t = tb
     while t is not None and t.tb_frame.f_code.co_filename != path:
         t = t.tb_next
-    return t or tb
+    return t
 
 
 def run_script(spec: RunSpec, emit: Emit) -> bool:
