@@ -192,6 +192,17 @@ async def test_cancel_selected_run_ends_the_child_within_2s(
         await pilot.press("C")
         await wait_for(pilot, lambda: not app.control.active, 5)
         assert [r.state for r in app.state.runs()] == ["cancelled", "cancelled"]
+        # the header says what the queue says: "2 cancelled", not "2 stopped" (issue 23,
+        # item 8), and pausing keeps the counts at 80 columns (item 7)
+        from qtui.ui.widgets.status_line import StatusLine
+
+        await wait_for(pilot, lambda: "2 cancelled" in app.query_one(StatusLine).render().plain, 5)
+        await pilot.resize_terminal(80, 24)
+        await pilot.press("space")
+        await wait_for(pilot, lambda: app.query_one(StatusLine).paused, 5)
+        await pilot.pause()
+        header = app.query_one(StatusLine).render().plain
+        assert "PAUSED" in header and "2 cancelled" in header, header
 
 
 async def test_quit_mid_run_asks_then_leaves_no_child() -> None:

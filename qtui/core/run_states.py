@@ -22,6 +22,9 @@ TERMINAL_STATE = {
     "run_cancelled": "cancelled",
 }
 
+#: A state as the views write it, where that differs from the state itself.
+STATE_WORDS = {"timed_out": "timed out", LEFT_RUNNING: "left running"}
+
 #: States a later re-attach can still change: the run's job was not seen to end.
 OPEN_STATES = frozenset({"", "queued", "running", LEFT_RUNNING, "lost"})
 

@@ -19,6 +19,7 @@ from textual.widgets import DataTable
 
 from qtui.analysis.fold import RunRecord
 from qtui.core.job_words import JOB_FAILED, job_words
+from qtui.core.run_states import STATE_WORDS
 from qtui.core.safe_text import visible
 from qtui.core.units import loss as fmt_loss
 from qtui.report.results import CONTENDED_MARK
@@ -38,7 +39,7 @@ STATE_STYLE = {
 }
 #: A cluster job's states before it has a node (SLURM's words): its run waits, not imports.
 WAITING_JOB = frozenset({"PENDING", "CONFIGURING", "REQUEUED", "REQUEUE_HOLD", "UNKNOWN"})
-STATE_WORD = {"queued": "pending", "timed_out": "timed out", "left_running": "left running"}
+STATE_WORD = {**STATE_WORDS, "queued": "pending"}
 
 
 def fmt_elapsed(seconds: float | None) -> str:

@@ -15,6 +15,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from qtui.core.job_words import jobs_tally
+from qtui.core.run_states import LEFT_RUNNING, STATE_WORDS
 from qtui.core.safe_text import visible_rich
 from qtui.ui.panel import LivePanel
 from qtui.ui.state import LiveState
@@ -25,18 +26,21 @@ def job_counts(state: LiveState) -> str:
     return jobs_tally(rec.job for rec in state.active_runs())
 
 
+#: How a run that did not finish ended, in the order the header lists them.
+ENDS = ("failed", "crashed", "timed_out", "cancelled", LEFT_RUNNING)
+
+
 def run_counts(counts: dict[str, int]) -> str:
-    """``1 running · 2 queued · 3 done · 1 stopped``: waiting runs are not active ones."""
-    done = counts.get("finished", 0)
-    bad = sum(counts.get(k, 0) for k in ("failed", "crashed", "timed_out", "cancelled"))
+    """``1 running · 2 queued · 3 done · 1 failed · 2 cancelled``: each end in the word
+    the run queue uses for it (the header said "stopped" where the queue said
+    "cancelled"); waiting runs are not active ones."""
     parts = [
         f"{n} {word}"
         for n, word in (
             (counts.get("running", 0), "running"),
             (counts.get("queued", 0), "queued"),
-            (done, "done"),
-            (bad, "stopped"),
-            (counts.get("left_running", 0), "left running"),
+            (counts.get("finished", 0), "done"),
+            *((counts.get(s, 0), STATE_WORDS.get(s, s)) for s in ENDS),
         )
         if n or word in ("running", "done")
     ]
@@ -96,8 +100,8 @@ class StatusLine(LivePanel, Widget):
         if not self.watch_path:  # a watched log's sampling is set by its writer
             t.append(f" · sample {self.interval:g}s")
         t.append(" · ")
-        if self.paused:
-            t.append("⏸ PAUSED (space resumes)", style="bold reverse")
+        if self.paused:  # short: at 80 columns the counts after it were cut off
+            t.append("⏸ PAUSED", style="bold reverse")
         else:
             t.append("▶ live")
         counts = run_counts(self.counts)
