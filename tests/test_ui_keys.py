@@ -195,6 +195,14 @@ async def test_help_shows_keys_as_printed_and_says_what_each_does() -> None:
         assert "question_mark" not in text and "equals_sign" not in text
         assert "+ / =" in text and "Sample slower" in text and "Sample faster" in text
         assert re.search(r"^ *\? +Help", text, re.M), text
+        # issue 23, item 8: no GPU tab on a machine without one (make_app: gpu=False), and
+        # the keys of the history screen and of the quit dialogs are listed too
+        assert "Gpu tab" not in text, text
+        for row in (r"^ *c +Compare with this session +History",
+                    r"^ *a +Re-attach \(cluster\) +History",
+                    r"^ *l +Leave them running +Quit with jobs",
+                    r"^ *y +Yes +Quit"):
+            assert re.search(row, text, re.M), (row, text)
 
 
 async def test_an_emptied_field_shows_its_default_as_words_and_gets_it_back() -> None:

@@ -57,6 +57,7 @@ class ActionHandlers(_Base):
     left_running: list[str]
     exit_notes: list[str]
     _caps: Any
+    _gpu: Any
 
     def refresh_bindings(self) -> None:
         """The footer follows the state; a message handled while the app shuts down
@@ -99,7 +100,7 @@ class ActionHandlers(_Base):
     def action_help(self) -> None:
         from qtui.ui.screens.help import HelpScreen
 
-        self.push_screen(HelpScreen())
+        self.push_screen(HelpScreen(has_gpu=bool(self._gpu)))
 
     def action_key(self, name: str, *args: Any) -> None:
         """Run ``action_<name>`` for a hidden alias binding."""

@@ -32,6 +32,23 @@ WIDGET_KEYS: tuple[tuple[str, str, str], ...] = (
 )
 
 
+def screen_keys() -> list[tuple[str, str, str]]:
+    """(where, key, what) for the keys of the screens and dialogs, read from their own
+    ``BINDINGS`` so they cannot drift (history's ``c`` and ``a`` were missing)."""
+    from qtui.ui.screens.confirm import ConfirmScreen
+    from qtui.ui.screens.history import HistoryScreen
+    from qtui.ui.screens.jobs_quit import JobsQuitScreen
+
+    out = []
+    for where, screen in (
+        ("History", HistoryScreen), ("Quit with jobs", JobsQuitScreen), ("Quit", ConfirmScreen),
+    ):
+        for b in screen.BINDINGS:
+            if isinstance(b, Binding) and not b.key.startswith("escape"):
+                out.append((where, b.key.replace(",", " / "), b.description))
+    return out
+
+
 class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
@@ -42,9 +59,10 @@ class HelpScreen(ModalScreen[None]):
 
     BINDINGS = [Binding("escape,question_mark,q", "close", "Close help")]
 
-    def __init__(self, actions: tuple[Action, ...] = ACTIONS) -> None:
+    def __init__(self, actions: tuple[Action, ...] = ACTIONS, *, has_gpu: bool = True) -> None:
         super().__init__()
-        self.actions = actions
+        # the GPU tab only where there is one (it is not shown without)
+        self.actions = tuple(a for a in actions if has_gpu or a.action != "tab('gpu')")
 
     def compose(self) -> ComposeResult:
         table = Table(box=None, expand=True, show_header=True, header_style="bold")
@@ -55,6 +73,8 @@ class HelpScreen(ModalScreen[None]):
             if a.key:
                 table.add_row(Text(a.shown_key, style="bold"), a.description, "app")
         for where, key, what in WIDGET_KEYS:
+            table.add_row(Text(key, style="bold"), what, where)
+        for where, key, what in screen_keys():
             table.add_row(Text(key, style="bold"), what, where)
         self.table = table
         with Vertical():
