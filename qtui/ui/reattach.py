@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Container
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from qtui.cluster.jobs_folder import Manifest
     from qtui.core.config import RunSpec
-    from qtui.ui.app import QtuiApp
 
 
 class CannotReattach(Exception):
@@ -54,8 +53,9 @@ def read_cluster_session(folder: Path, known_run_ids: Container[str]) -> tuple[M
     return manifest, specs
 
 
-def follow(app: QtuiApp, folder: Path) -> bool:
-    """Follow the cluster session in ``folder`` again in ``app``: its runs, ids kept,
+def follow(app: Any, folder: Path) -> bool:
+    """Follow the cluster session in ``folder`` again in ``app`` (the ``QtuiApp``: not
+    imported here, which the app imports): its runs, ids kept,
     through a ``SlurmExecutor`` attached to its manifest, as the same session (the
     history completes its row); the setup form shows where they went.  False, with
     a notification saying why, when it cannot."""
@@ -97,7 +97,7 @@ def form_values(manifest: Manifest) -> dict[str, str]:
     }
 
 
-def _show_options(app: QtuiApp, manifest: Manifest) -> None:
+def _show_options(app: Any, manifest: Manifest) -> None:
     from textual.css.query import NoMatches
 
     from qtui.ui.widgets.run_form import RunForm
