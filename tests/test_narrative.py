@@ -196,3 +196,13 @@ def test_an_80_column_console_never_folds_a_combinations_name(name: str) -> None
             if first and rest and label.startswith(first) and below.strip().startswith(rest):
                 cut.append(label)  # "default.qubit+backp" then "rop" on the next line
     assert not cut, f"combination names folded: {cut}"
+
+
+def test_the_workload_line_has_no_made_up_zeros() -> None:
+    """Issue 23, item 8: a run of whole epochs read ``steps=0, warmup=0, threads=0``."""
+    for name, steps in (("run_v1", None), ("sweep_v1", "steps=5, warmup=1")):
+        text = render(load(name), "md")
+        (line,) = [x for x in text.splitlines() if "Workload" in x]
+        assert "steps=0" not in line and "warmup=0" not in line, line
+        assert "threads=0" not in line and "threads=default" in line, line
+        assert steps is None or steps in line, line
