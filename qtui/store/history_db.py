@@ -470,17 +470,32 @@ class HistoryDB:
             row = cur.execute(
                 "SELECT * FROM sessions WHERE session_id = ?", (event.session_id,)
             ).fetchone()
-            states = [r[0] for r in c.execute(
-                "SELECT state FROM runs WHERE session_id = ?", (event.session_id,)
-            )]
+            known = dict(c.execute(
+                "SELECT run_id, state FROM runs WHERE session_id = ?", (event.session_id,)
+            ).fetchall())
+            states = list(known.values())
             self._session_id = event.session_id
+            writer = (socket.gethostname(), os.getpid(), start_token(os.getpid()))
+            new_runs = [s for s in event.runs if s.get("run_id") and s["run_id"] not in known]
+            if row is not None and new_runs and len(new_runs) == len(event.runs) and (
+                (row["writer_host"], row["writer_pid"], row["writer_started"]) == writer
+            ):
+                # The app's next Start: one app session is one session, here as in its
+                # export (issue 23, item 5); the new runs join the row.
+                self._skip_session = False
+                c.execute(
+                    "UPDATE sessions SET finished_t = NULL, interrupted = 0,"
+                    " planned_runs = planned_runs + ?, last_t = ? WHERE session_id = ?",
+                    (len(new_runs), event.t, event.session_id),
+                )
+                self._record_start(c, event)
+                return
             if row is not None and not _reopens(dict(row), states):
                 # Already recorded (e.g. watching a log its own qtui also recorded):
                 # recording it twice would double every run.
                 self._skip_session = True
                 return
             self._skip_session = False
-            writer = (socket.gethostname(), os.getpid(), start_token(os.getpid()))
             if row is not None:
                 # Re-attached (qtui watch --jobs-dir): the jobs' logs are read again from
                 # their start, so what this session records replaces what the one that
@@ -509,12 +524,15 @@ class HistoryDB:
                         event.t,
                     ),
                 )
-            c.execute(
-                "INSERT INTO events (session_id, run_id, type, t, data) VALUES (?, NULL, ?, ?, ?)",
-                (event.session_id, event.type, event.t, event.to_json()),
-            )
-            for spec in event.runs:
-                self._upsert_run(c, event.session_id, spec)
+            self._record_start(c, event)
+
+    def _record_start(self, c: sqlite3.Connection, event: ev.SessionStarted) -> None:
+        c.execute(
+            "INSERT INTO events (session_id, run_id, type, t, data) VALUES (?, NULL, ?, ?, ?)",
+            (event.session_id, event.type, event.t, event.to_json()),
+        )
+        for spec in event.runs:
+            self._upsert_run(c, event.session_id, spec)
 
     def _upsert_run(self, c: sqlite3.Connection, sid: str, spec: dict[str, Any]) -> None:
         run_id = spec.get("run_id")

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -113,6 +114,9 @@ class QtuiApp(ActionHandlers, App[int]):
             ),
             first_run=len(self.state.summary.runs),
             keep_warm=True, prewarm=prewarm,  # the fork server lives until quit: every ctrl+r starts warm
+            # one app session is one session: every Start adds to it, in the history and
+            # the export alike (issue 23, item 5); a re-attach keeps its own
+            supervisor_options={"session_id": uuid.uuid4().hex[:12]},
         )
         self.panels: list[LivePanel] = []
         self.form_valid = False
