@@ -58,6 +58,7 @@ from qtui.core.run_states import LEFT_RUNNING, OPEN_STATES, end_state
 from qtui.core.summary_schema import Summary
 from qtui.engine.reaper import is_running, start_token
 from qtui.store.pending_history import fold as fold_pending
+from qtui.store.session_marks import check_name, check_note, check_tags
 
 SCHEMA_VERSION = 1
 DB_NAME = "history.sqlite3"
@@ -75,7 +76,14 @@ CREATE TABLE IF NOT EXISTS sessions (
     writer_host  TEXT,
     writer_pid   INTEGER,
     last_t       REAL,
-    writer_started TEXT
+    writer_started TEXT,
+    name         TEXT,
+    note         TEXT
+);
+CREATE TABLE IF NOT EXISTS session_tags (
+    session_id TEXT NOT NULL,
+    tag        TEXT NOT NULL,
+    PRIMARY KEY (session_id, tag)
 );
 CREATE TABLE IF NOT EXISTS runs (
     session_id   TEXT NOT NULL,
@@ -127,8 +135,17 @@ def _columns() -> dict[str, set[str]]:
         }
     finally:
         mem.close()
-    out["sessions"].discard("writer_started")
+    out["sessions"] -= _ADDED_COLUMNS
     return out
+
+
+#: Columns of ``sessions`` added since schema v1 (``_add_columns``): the session's
+#: recording process's start, and the name and note a user gives it.
+_ADDED_COLUMNS = frozenset({"writer_started", "name", "note"})
+_TAGS_TABLE = (
+    "CREATE TABLE IF NOT EXISTS session_tags (session_id TEXT NOT NULL, tag TEXT NOT NULL,"
+    " PRIMARY KEY (session_id, tag))"
+)
 
 
 class HistoryError(Exception):
@@ -153,6 +170,7 @@ class HistoryDB:
         self._last_kept: dict[tuple[str, str], float] = {}
         self._warn_counts: dict[str, dict[tuple[Any, ...], int]] = {}
         self._bulk = False  # inside import_events' one transaction
+        self._marks = False  # the database holds names, notes and tags (_add_columns)
         try:
             _private_folder(self.path.parent)
             _private_file(self.path)
@@ -238,16 +256,32 @@ class HistoryDB:
             )
 
     def _add_columns(self) -> None:
-        """Columns added since schema v1 (without a version bump: an older qtui reads on)."""
+        """Columns and tables added since schema v1 (without a version bump: an older qtui
+        reads on, and never sees the names, notes and tags): ``writer_started``; a
+        session's ``name`` and ``note``, and the ``session_tags`` table.  A database that
+        cannot take them (read-only) is still read, without names, notes and tags."""
 
-        def missing() -> bool:
+        def missing() -> list[str]:
             cols = {r[1] for r in self._conn.execute("PRAGMA table_info(sessions)")}
-            return "writer_started" not in cols
+            tables = {r[0] for r in self._conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'"
+            )}
+            return sorted(_ADDED_COLUMNS - cols) + (
+                [] if "session_tags" in tables else ["session_tags"]
+            )
 
-        if missing():
+        if "writer_started" in missing():
             with self._tx() as c:
-                if missing():
+                if "writer_started" in missing():
                     c.execute("ALTER TABLE sessions ADD COLUMN writer_started TEXT")
+        if missing():
+            with contextlib.suppress(sqlite3.OperationalError), self._tx() as c:  # read-only
+                for name in missing():
+                    c.execute(
+                        _TAGS_TABLE if name == "session_tags"
+                        else f"ALTER TABLE sessions ADD COLUMN {name} TEXT"
+                    )
+        self._marks = not missing()
 
     def close_lost_sessions(self) -> list[str]:
         """Close the sessions of this host whose recording qtui is gone; returns their ids.
@@ -619,32 +653,120 @@ class HistoryDB:
             return cur.execute(sql, args).fetchall()
 
     def sessions(self, limit: int = 50) -> list[dict[str, Any]]:
-        """Past sessions, newest first, with run counts per state and combinations."""
+        """Past sessions, newest first, with run counts per state, combinations, and the
+        name, tags and note given them."""
         rows = self._query(
             "SELECT * FROM sessions ORDER BY started_t DESC, rowid DESC LIMIT ?", (limit,)
         )
-        out = []
-        for row in rows:
-            d = dict(row)
-            runs = self._query(
-                "SELECT device, diff_method, state FROM runs WHERE session_id = ?",
-                (d["session_id"],),
+        return [self._session_dict(row) for row in rows]
+
+    def session(self, session_id: str) -> dict[str, Any]:
+        """One session as ``sessions()`` lists it."""
+        rows = self._query("SELECT * FROM sessions WHERE session_id = ?", (session_id,))
+        if not rows:
+            raise HistoryError(f"no session {session_id!r} in the history ({self.path})")
+        return self._session_dict(rows[0])
+
+    def _session_dict(self, row: sqlite3.Row) -> dict[str, Any]:
+        d = dict(row)
+        runs = self._query(
+            "SELECT device, diff_method, state FROM runs WHERE session_id = ?",
+            (d["session_id"],),
+        )
+        states: dict[str, int] = {}
+        combos: list[str] = []
+        for r in runs:
+            states[r["state"]] = states.get(r["state"], 0) + 1
+            combo = f"{r['device']}+{r['diff_method']}"
+            if r["device"] and combo not in combos:
+                combos.append(combo)
+        d["argv"] = json.loads(d["argv"] or "[]")
+        d["interrupted"] = bool(d["interrupted"])
+        d["n_runs"] = len(runs)
+        d["states"] = states
+        d["combos"] = combos
+        d["status"] = _session_status(d)
+        d.setdefault("name", None)
+        d.setdefault("note", None)
+        d["tags"] = self.tags(d["session_id"])
+        return d
+
+    def tags(self, session_id: str) -> list[str]:
+        """The session's tags, in the order they were given."""
+        if not self._marks:
+            return []
+        rows = self._query(
+            "SELECT tag FROM session_tags WHERE session_id = ? ORDER BY rowid", (session_id,)
+        )
+        return [str(r["tag"]) for r in rows]
+
+    # names, tags, notes; deleting ----------------------------------------------
+    def mark(
+        self,
+        session_id: str,
+        *,
+        name: str | None = None,
+        note: str | None = None,
+        tag: Iterable[str] = (),
+        untag: Iterable[str] = (),
+        tags: Iterable[str] | None = None,
+    ) -> dict[str, Any]:
+        """Name, note and tag a session in one transaction; returns it as listed.
+
+        ``name``/``note``: None leaves it, ``""`` removes it.  ``tag`` adds, ``untag``
+        removes, ``tags`` replaces the whole set (the app's dialog).  Each is checked by
+        ``qtui.store.session_marks`` (``MarkError``) before anything is written.
+        """
+        new_name = None if name is None else check_name(name)
+        new_note = None if note is None else check_note(note)
+        add, drop = check_tags(tag), check_tags(untag, "untag")
+        whole = None if tags is None else check_tags(tags)
+        if not self._marks:
+            raise HistoryError(
+                f"history database {self.path} cannot take names, notes and tags "
+                "(read-only?); nothing was written to it"
             )
-            states: dict[str, int] = {}
-            combos: list[str] = []
-            for r in runs:
-                states[r["state"]] = states.get(r["state"], 0) + 1
-                combo = f"{r['device']}+{r['diff_method']}"
-                if r["device"] and combo not in combos:
-                    combos.append(combo)
-            d["argv"] = json.loads(d["argv"] or "[]")
-            d["interrupted"] = bool(d["interrupted"])
-            d["n_runs"] = len(runs)
-            d["states"] = states
-            d["combos"] = combos
-            d["status"] = _session_status(d)
-            out.append(d)
-        return out
+        with self._tx() as c:
+            if c.execute(
+                "SELECT 1 FROM sessions WHERE session_id = ?", (session_id,)
+            ).fetchone() is None:
+                raise HistoryError(f"no session {session_id!r} in the history ({self.path})")
+            if name is not None:
+                c.execute("UPDATE sessions SET name = ? WHERE session_id = ?", (new_name, session_id))
+            if note is not None:
+                c.execute("UPDATE sessions SET note = ? WHERE session_id = ?", (new_note, session_id))
+            if whole is not None:
+                c.execute("DELETE FROM session_tags WHERE session_id = ?", (session_id,))
+                add = whole
+            for t in drop:
+                c.execute(
+                    "DELETE FROM session_tags WHERE session_id = ? AND tag = ?", (session_id, t)
+                )
+            for t in add:
+                c.execute(
+                    "INSERT OR IGNORE INTO session_tags (session_id, tag) VALUES (?, ?)",
+                    (session_id, t),
+                )
+        return self.session(session_id)
+
+    def delete_session(self, session_id: str) -> tuple[int, int]:
+        """Remove a session, its runs, events and tags in one transaction; returns the
+        (runs, events) removed.  A session a live qtui still records is refused: its
+        next event would bring back runs without a session."""
+        session = self.session(session_id)
+        if session["status"] == "running":
+            raise HistoryError(
+                f"session {session_id} is still being recorded by the qtui running as pid "
+                f"{session.get('writer_pid')} on {session.get('writer_host')}: delete it once "
+                "that session has ended"
+            )
+        with self._tx() as c:
+            runs = c.execute("DELETE FROM runs WHERE session_id = ?", (session_id,)).rowcount
+            events = c.execute("DELETE FROM events WHERE session_id = ?", (session_id,)).rowcount
+            if self._marks:
+                c.execute("DELETE FROM session_tags WHERE session_id = ?", (session_id,))
+            c.execute("DELETE FROM sessions WHERE session_id = ?", (session_id,))
+        return runs, events
 
     def find_session(self, prefix: str) -> str:
         """The full id of the one session whose id starts with ``prefix``."""

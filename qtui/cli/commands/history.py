@@ -6,6 +6,12 @@ combinations).  With an id (any unique prefix): that session's runs.
 summary JSON (schema ``qtui.summary``), ready for ``qtui report`` or
 ``qtui compare``; ``--import LOG.jsonl`` records an event log (e.g. one a
 batch job wrote on another node) into the history.
+
+With an id, ``--name TEXT``, ``--tag TAG`` (repeatable), ``--untag TAG`` and
+``--note TEXT`` mark the session (``--name ""`` removes its name); ``--delete``
+removes it, after asking (``--yes`` answers for a script).  Without an id,
+``--tag``, ``--device``, ``--method``, ``--since`` and ``--until`` (YYYY-MM-DD)
+filter the list, as the app's history filter does (``tag:gpu since:2026-12-01``).
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from qtui.core import units
 from qtui.core.parameters import run_label
 from qtui.core.safe_text import json_text, one_line, visible
 from qtui.store.history_db import HistoryDB, HistoryError, run_tally
+from qtui.store.session_marks import MarkError, check_name, check_note, check_tags, marks_text
 
 
 def register(subparsers: Any) -> None:
@@ -46,6 +53,21 @@ def register(subparsers: Any) -> None:
         help="history database (default: qtui's data folder); its folder must exist",
     )
     p.add_argument("--import", dest="import_log", metavar="LOG", help="record an event log")
+    marks = p.add_argument_group("name, tag, note or delete a session (with SESSION_ID)")
+    marks.add_argument("--name", metavar="TEXT", help='name the session ("" removes the name)')
+    marks.add_argument(
+        "--tag", action="append", default=[], metavar="TAG",
+        help="tag the session (repeatable); without SESSION_ID: list only sessions with this tag",
+    )
+    marks.add_argument(
+        "--untag", action="append", default=[], metavar="TAG", help="remove a tag (repeatable)"
+    )
+    marks.add_argument("--note", metavar="TEXT", help='a note on the session ("" removes it)')
+    marks.add_argument(
+        "--delete", action="store_true",
+        help="delete the session, its runs and events (asks first on a terminal)",
+    )
+    marks.add_argument("--yes", action="store_true", help="answer --delete's question with yes")
     p.set_defaults(func=handler)
 
 
@@ -66,6 +88,50 @@ def _when(t: float | None) -> str:
     return _dt.datetime.fromtimestamp(t).astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
+def _writes(args: argparse.Namespace) -> list[str]:
+    """The flags given that change the history (with a SESSION_ID)."""
+    given = [("--name", args.name is not None), ("--tag", bool(args.tag)),
+             ("--untag", bool(args.untag)), ("--note", args.note is not None),
+             ("--delete", args.delete)]
+    return [flag for flag, on in given if on]
+
+
+def _check_flags(args: argparse.Namespace) -> str | None:
+    """Why these flags do not go together, or None; read before the database is opened."""
+    writes = _writes(args)
+    if args.session is None:
+        for flag, metavar in (("--name", "TEXT"), ("--note", "TEXT"), ("--untag", "TAG"),
+                              ("--delete", ""), ("--yes", "")):
+            if flag in writes or (flag == "--yes" and args.yes):
+                usage = f"qtui history SESSION_ID {flag} {metavar}".rstrip()
+                return f"{flag[2:]}: needs a SESSION_ID ({usage})"
+        return None
+    for flag in ("json", "summary"):
+        if writes and getattr(args, flag):
+            return (f"--{flag}: prints; --name, --tag, --untag, --note and --delete change "
+                    "the history: give one or the other")
+    if args.delete and len(writes) > 1:
+        return "--delete: removes the session; give it without --name, --tag, --untag and --note"
+    if args.yes and not args.delete:
+        return "--yes: answers --delete's question; give it with --delete"
+    return None
+
+
+def _check_marks(args: argparse.Namespace) -> str | None:
+    """Why a name, tag or note given cannot be stored, or None."""
+    try:
+        if args.name is not None:
+            check_name(args.name)
+        if args.note is not None:
+            check_note(args.note)
+        if args.session is not None:
+            check_tags(args.tag)
+        check_tags(args.untag, "untag")
+    except MarkError as exc:
+        return str(exc)
+    return None
+
+
 def handler(args: argparse.Namespace) -> int:
     if args.limit < 1:
         return fail(f"limit: must be at least 1, got {args.limit}")
@@ -73,6 +139,9 @@ def handler(args: argparse.Namespace) -> int:
         problem = check_db_path(args.db)
         if problem:
             return fail(f"db: {problem}")
+    problem = _check_flags(args) or _check_marks(args)
+    if problem:
+        return fail(problem)
     if args.import_log:
         return _import(args.db, args.import_log)
     try:
@@ -88,6 +157,10 @@ def handler(args: argparse.Namespace) -> int:
             sid = db.find_session(args.session)
         except HistoryError as exc:
             return fail(f"session: {exc}")
+        if args.delete:
+            return _delete(db, sid, args.yes)
+        if _writes(args):
+            return _mark(db, sid, args)
         if args.summary:
             print(json_text(db.summary(sid).dumps().decode()), end="")
             return 0
@@ -147,6 +220,43 @@ def _record(db: HistoryDB, path: str, events: list[Any]) -> int:
     return 0
 
 
+def _mark(db: HistoryDB, sid: str, args: argparse.Namespace) -> int:
+    """Name, tag and note the session (one transaction); say what it now holds."""
+    try:
+        s = db.mark(sid, name=args.name, note=args.note, tag=args.tag, untag=args.untag)
+    except MarkError as exc:
+        return fail(str(exc))
+    name = f"name '{s['name']}'" if s["name"] else "no name"
+    tags = f"tags {', '.join(s['tags'])}" if s["tags"] else "no tags"
+    note = f"note '{s['note']}'" if s["note"] else "no note"
+    print(one_line(f"session {sid}: {name}; {tags}; {note}"), file=sys.stderr)
+    return 0
+
+
+def _delete(db: HistoryDB, sid: str, yes: bool) -> int:
+    """Delete the session once the user said yes: asked on a terminal, ``--yes`` without
+    one (a script's delete is written out, never assumed)."""
+    session = db.session(sid)
+    question = f"Delete session {sid} ({session['n_runs']} runs)?"
+    if not yes:
+        if not sys.stdin.isatty():
+            return fail(f"delete: no terminal to ask '{question}'; add --yes to delete without asking")
+        print(one_line(question) + " [y/N] ", end="", file=sys.stderr, flush=True)
+        try:
+            answer = sys.stdin.readline()
+        except (KeyboardInterrupt, OSError, ValueError):
+            answer = ""
+        if answer.strip().lower() not in ("y", "yes"):
+            print("Nothing deleted.", file=sys.stderr)
+            return 1
+    try:
+        runs, events = db.delete_session(sid)
+    except HistoryError as exc:
+        return fail(f"delete: {exc}")
+    print(one_line(f"Deleted session {sid} ({runs} runs, {events} events)."), file=sys.stderr)
+    return 0
+
+
 #: Skipped lines listed one by one on import; the rest are counted.
 _SHOWN_PROBLEMS = 10
 
@@ -165,39 +275,59 @@ def _list(db: HistoryDB, args: argparse.Namespace) -> int:
     for s in sessions:
         runs = run_tally(s)
         rows.append([  # names and hosts from the recorded logs: control characters escaped
-            visible(s["session_id"]), _when(s["started_t"]), visible(s["status"]),
-            visible(s.get("host") or "—"), runs, visible("\n".join(s["combos"])),
+            visible(s["session_id"]), visible(marks_text(s)), _when(s["started_t"]),
+            visible(s["status"]), visible(s.get("host") or "—"), runs,
+            visible("\n".join(s["combos"])),
         ])
     console = Console()
-    headers = ["Session", "Started", "Status", "Host", "Runs", "Combinations"]
+    headers = ["Session", "Name", "Started", "Status", "Host", "Runs", "Combinations"]
+
+    def width(*names: str) -> int:  # as fit_table counts it
+        cols = [headers.index(n) for n in names]
+        return sum(max(len(r[i]) for r in [headers, *rows]) + 3 for i in cols) + 1
+
+    named = max((len(r[1]) for r in rows), default=0)
+    # A name stays on one line: in its column when the table has the room, else under
+    # the table (no empty column when no session is named or tagged).
+    names_inline = bool(named) and console.width >= width("Session", "Name", "Started", "Status", "Runs")
     longest = max((len(c) for s in sessions for c in s["combos"]), default=0)
     # Names are never folded mid-word: one a line in their column when it has the
     # room, else listed under the table, wrapped between names.
-    inline = console.width >= 72 + longest
+    inline = console.width >= 72 + longest + (named + 3 if names_inline else 0)
+    keep = [h for h in headers if (h != "Name" or names_inline) and (h != "Combinations" or inline)]
+    rows = [[r[headers.index(h)] for h in keep] for r in rows]
+    align = ["l"] * len(keep)
+    console.print(fit_table(console, f"qtui history ({db.path})", keep, rows, align, ("Host",)))
+    if named and not names_inline:
+        _under(console, "Names:", [(s, marks_text(s)) for s in sessions if marks_text(s)], named)
     if not inline:
-        headers, rows = headers[:-1], [r[:-1] for r in rows]
-    align = ["l"] * len(headers)
-    console.print(fit_table(console, f"qtui history ({db.path})", headers, rows, align, ("Host",)))
-    if not inline:
-        import textwrap
-
-        console.print("Combinations:", highlight=False)
-        for s in sessions:
-            console.print(
-                textwrap.fill(
-                    visible(", ".join(s["combos"])), width=max(console.width, longest + 4),
-                    initial_indent=f"  {visible(s['session_id'])}: ", subsequent_indent="    ",
-                    break_long_words=False, break_on_hyphens=False,
-                ),
-                highlight=False, markup=False, soft_wrap=True,
-            )
+        _under(console, "Combinations:", [(s, ", ".join(s["combos"])) for s in sessions], longest)
     return 0
+
+
+def _under(console: Any, title: str, items: list[tuple[dict[str, Any], str]], longest: int) -> None:
+    """What did not fit the table, under it: one session a paragraph, wrapped between
+    words, never inside one."""
+    import textwrap
+
+    console.print(title, highlight=False)
+    for s, text in items:
+        console.print(
+            textwrap.fill(
+                visible(text), width=max(console.width, longest + 4),
+                initial_indent=f"  {visible(s['session_id'])}: ", subsequent_indent="    ",
+                break_long_words=False, break_on_hyphens=False,
+            ),
+            highlight=False, markup=False, soft_wrap=True,
+        )
 
 
 def _show(db: HistoryDB, sid: str, args: argparse.Namespace) -> int:
     runs = db.runs(sid)
+    session = db.session(sid)
     if args.json:
-        print(json.dumps({"session_id": sid, "runs": runs}, indent=2, default=str))
+        marks = {k: session[k] for k in ("name", "tags", "note")}
+        print(json.dumps({"session_id": sid, **marks, "runs": runs}, indent=2, default=str))
         return 0
     from rich.console import Console
 
@@ -228,6 +358,9 @@ def _show(db: HistoryDB, sid: str, args: argparse.Namespace) -> int:
         for row, r in zip(rows, runs, strict=True):
             row.insert(7, visible(named.get(r["run_id"], "")))
     console = Console()
+    for line in (marks_text(session), f"note: {session['note']}" if session["note"] else ""):
+        if line:  # the name, tags and note given the session
+            console.print(visible(line), highlight=False, markup=False, soft_wrap=True)
     align = ["l", "l", "l", "r", "r", "r", "r", "r", "r", "l"]
     if len(headers) > len(align):
         align.insert(7, "l")

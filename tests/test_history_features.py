@@ -1,0 +1,343 @@
+"""History you can work with (issue 23): name, tag and note a session, filter the list,
+delete a session, and no comparison of a session with itself.
+
+Real SQLite databases holding the recorded real session (``real_events``), copied
+under other ids and moved in time where a test needs several; the CLI through
+``qtui.cli.main.main``; the app's history screen through ``App.run_test()``; the
+delete question on a real terminal (a pty) in a ``python -m qtui`` child.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import select
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from engine_helpers import child_env
+
+from qtui.cli.main import main
+from qtui.core import events as ev
+from qtui.store.history_db import HistoryDB
+
+DAY = 86400.0
+
+
+def copied(
+    events: list[ev.Event], sid: str, *, days: float = 0.0, drop_device: str | None = None
+) -> list[ev.Event]:
+    """The recorded session under another id, ``days`` later, without the runs on
+    ``drop_device`` (through the wire format, as a log would hold them)."""
+    dropped: set[str] = set()
+    out = []
+    for e in events:
+        d = e.to_dict()
+        if "session_id" in d:
+            d["session_id"] = sid
+        d["t"] = d["t"] + days * DAY
+        if d["type"] == "session_started" and drop_device:
+            dropped = {r["run_id"] for r in d["runs"] if r.get("device") == drop_device}
+            d["runs"] = [r for r in d["runs"] if r["run_id"] not in dropped]
+        if d.get("run_id") in dropped:
+            continue
+        out.append(ev.from_dict(d))
+    return out
+
+
+def recorded(path: Path, *sessions: list[ev.Event]) -> None:
+    with HistoryDB(path) as db:
+        for events in sessions:
+            for e in events:
+                db.record(e)
+
+
+def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    capsys.readouterr()
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def listed(capsys: pytest.CaptureFixture[str], db: Path, *flags: str) -> list[dict[str, Any]]:
+    code, out, err = cli(capsys, "history", "--db", str(db), "--json", *flags)
+    assert code == 0, err
+    sessions: list[dict[str, Any]] = json.loads(out)
+    return sessions
+
+
+@pytest.fixture
+def one(real_events: list[ev.Event], tmp_path: Path) -> tuple[Path, str]:
+    path = tmp_path / "h.sqlite3"
+    recorded(path, real_events)
+    return path, str(real_events[0].session_id)  # type: ignore[attr-defined]
+
+
+# 1. name, tag and note ---------------------------------------------------------------
+
+
+def test_name_tag_and_note_a_session(
+    one: tuple[Path, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    path, sid = one
+    code, out, err = cli(
+        capsys, "history", sid[:6], "--db", str(path), "--name", "baseline",
+        "--tag", "gpu", "--tag", "v2.1", "--note", "before the adjoint fix",
+    )
+    assert code == 0, err
+    assert out == ""
+    assert err.splitlines() == [
+        f"session {sid}: name 'baseline'; tags gpu, v2.1; note 'before the adjoint fix'"
+    ]
+    [s] = listed(capsys, path)
+    assert (s["name"], s["tags"], s["note"]) == ("baseline", ["gpu", "v2.1"], "before the adjoint fix")
+    code, out, err = cli(capsys, "history", "--db", str(path))
+    assert code == 0 and "baseline #gpu #v2.1" in out, out
+    code, out, err = cli(capsys, "history", sid, "--db", str(path))
+    assert code == 0
+    assert "baseline #gpu #v2.1" in out and "note: before the adjoint fix" in out, out
+    # untag one, clear the name and the note; a tag given twice is kept once
+    code, _, err = cli(capsys, "history", sid, "--db", str(path), "--untag", "gpu",
+                       "--tag", "v2.1", "--name", "", "--note", "")
+    assert code == 0, err
+    [s] = listed(capsys, path)
+    assert (s["name"], s["tags"], s["note"]) == (None, ["v2.1"], None)
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--tag", "a b"], "tag: 'a b' is not a tag: use letters, digits, '_', '.' and '-', "
+                           "at most 40 characters"),
+        (["--tag", "x" * 41], "tag: '" + "x" * 41 + "' is not a tag: use letters, digits, "
+                              "'_', '.' and '-', at most 40 characters"),
+        (["--untag", "a/b"], "untag: 'a/b' is not a tag: use letters, digits, '_', '.' and '-', "
+                             "at most 40 characters"),
+        (["--name", "two\nlines"], "name: holds a control character (\\n at character 4); "
+                                   "a name is one line of text without control characters"),
+        (["--note", "bell\x07"], "note: holds a control character (\\x07 at character 5); "
+                                 "a note is one line of text without control characters"),
+        (["--name", "n" * 81], "name: 81 characters; a name has at most 80"),
+    ],
+)
+def test_bad_names_tags_and_notes_are_one_line_and_write_nothing(
+    one: tuple[Path, str], capsys: pytest.CaptureFixture[str], flags: list[str], message: str
+) -> None:
+    path, sid = one
+    code, out, err = cli(capsys, "history", sid, "--db", str(path), "--name", "kept", *flags)
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [f"qtui: error: {message}"]
+    [s] = listed(capsys, path)
+    assert (s["name"], s["tags"], s["note"]) == (None, [], None)
+
+
+def test_marks_need_a_session(
+    one: tuple[Path, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    path, sid = one
+    for flags, message in (
+        (["--name", "x"], "name: needs a SESSION_ID (qtui history SESSION_ID --name TEXT)"),
+        (["--note", "x"], "note: needs a SESSION_ID (qtui history SESSION_ID --note TEXT)"),
+        (["--untag", "x"], "untag: needs a SESSION_ID (qtui history SESSION_ID --untag TAG)"),
+        (["--delete"], "delete: needs a SESSION_ID (qtui history SESSION_ID --delete)"),
+        ([sid, "--name", "x", "--json"],
+         "--json: prints; --name, --tag, --untag, --note and --delete change the history: "
+         "give one or the other"),
+    ):
+        code, out, err = cli(capsys, "history", "--db", str(path), *flags)
+        assert (code, out, err.splitlines()) == (2, "", [f"qtui: error: {message}"]), flags
+
+
+OLD_SCHEMA = """
+CREATE TABLE sessions (session_id TEXT PRIMARY KEY, started_t REAL NOT NULL, finished_t REAL,
+    interrupted INTEGER NOT NULL DEFAULT 0, host TEXT, qtui_version TEXT, argv TEXT,
+    planned_runs INTEGER NOT NULL DEFAULT 0, writer_host TEXT, writer_pid INTEGER, last_t REAL,
+    writer_started TEXT);
+CREATE TABLE runs (session_id TEXT NOT NULL, run_id TEXT NOT NULL, device TEXT, diff_method TEXT,
+    repeat_index INTEGER, parameters TEXT, state TEXT NOT NULL DEFAULT 'queued', started_t REAL,
+    ended_t REAL, epochs_done INTEGER NOT NULL DEFAULT 0, last_loss REAL, train_s REAL,
+    accuracy REAL, final_loss REAL, core_s REAL, cores_in_use REAL, peak_rss INTEGER,
+    peak_threads INTEGER, warnings INTEGER NOT NULL DEFAULT 0, error TEXT,
+    PRIMARY KEY (session_id, run_id));
+CREATE TABLE events (id INTEGER PRIMARY KEY AUTOINCREMENT, session_id TEXT NOT NULL,
+    run_id TEXT, type TEXT NOT NULL, t REAL NOT NULL, data TEXT NOT NULL);
+CREATE INDEX events_session ON events (session_id, id);
+CREATE INDEX sessions_started ON sessions (started_t);
+PRAGMA user_version = 1;
+"""
+
+
+def _layout(conn: sqlite3.Connection) -> dict[str, list[str]]:
+    tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    return {t: [r[1] for r in conn.execute(f"PRAGMA table_info({t})")] for t in sorted(tables)}
+
+
+def test_a_database_of_the_qtui_before_gets_names_tags_and_notes_on_open(
+    real_events: list[ev.Event], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A database as the qtui before this one left it (its schema, no name, note or tags;
+    a session recorded, then the new parts dropped): opened, it gains them, keeps its
+    session and version, and can be tagged.  An empty one of that schema opens too."""
+    empty = tmp_path / "old-empty.sqlite3"
+    conn = sqlite3.connect(empty)
+    conn.executescript(OLD_SCHEMA)
+    conn.close()
+    with HistoryDB(empty) as db:
+        assert db.sessions() == []
+    path = tmp_path / "old.sqlite3"
+    recorded(path, real_events)
+    conn = sqlite3.connect(path)
+    conn.execute("ALTER TABLE sessions DROP COLUMN name")
+    conn.execute("ALTER TABLE sessions DROP COLUMN note")
+    conn.execute("DROP TABLE session_tags")
+    conn.commit()
+    old = sqlite3.connect(":memory:")
+    old.executescript(OLD_SCHEMA)
+    assert _layout(conn) == _layout(old)  # the database is as the qtui before left it
+    conn.close()
+    sid = str(real_events[0].session_id)  # type: ignore[attr-defined]
+    assert cli(capsys, "history", sid, "--db", str(path), "--tag", "old")[0] == 0
+    conn = sqlite3.connect(path)
+    assert {"name", "note"} <= {r[1] for r in conn.execute("PRAGMA table_info(sessions)")}
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1  # an older qtui reads on
+    conn.close()
+    [s] = listed(capsys, path)
+    assert s["tags"] == ["old"] and s["n_runs"] == 4 and s["status"] == "finished"
+
+
+# 3. delete ----------------------------------------------------------------------------
+
+
+def _rows(path: Path, sid: str) -> dict[str, int]:
+    conn = sqlite3.connect(path)
+    try:
+        return {
+            t: conn.execute(f"SELECT COUNT(*) FROM {t} WHERE session_id = ?", (sid,)).fetchone()[0]
+            for t in ("sessions", "runs", "events", "session_tags")
+        }
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def two(real_events: list[ev.Event], tmp_path: Path) -> tuple[Path, str, str]:
+    path = tmp_path / "h.sqlite3"
+    recorded(path, real_events, copied(real_events, "second-session", days=1))
+    sid = str(real_events[0].session_id)  # type: ignore[attr-defined]
+    with HistoryDB(path) as db:
+        db.mark(sid, name="old", tag=["gpu"])
+        db.mark("second-session", tag=["gpu"])
+    return path, sid, "second-session"
+
+
+def test_delete_with_yes_removes_the_session_and_only_it(
+    two: tuple[Path, str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    path, sid, other = two
+    kept = _rows(path, other)
+    assert _rows(path, sid)["events"] > 0
+    code, out, err = cli(capsys, "history", sid[:8], "--db", str(path), "--delete", "--yes")
+    assert (code, out) == (0, ""), err
+    n_events = kept["events"]
+    assert err.splitlines() == [f"Deleted session {sid} (4 runs, {n_events} events)."]
+    assert _rows(path, sid) == {"sessions": 0, "runs": 0, "events": 0, "session_tags": 0}
+    assert _rows(path, other) == kept
+    assert [s["session_id"] for s in listed(capsys, path)] == [other]
+
+
+def test_delete_without_a_terminal_needs_yes(
+    two: tuple[Path, str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    path, sid, _ = two
+    before = _rows(path, sid)
+    code, out, err = cli(capsys, "history", sid, "--db", str(path), "--delete")
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [
+        f"qtui: error: delete: no terminal to ask 'Delete session {sid} (4 runs)?'; "
+        "add --yes to delete without asking"
+    ]
+    assert _rows(path, sid) == before
+    for flags, message in (
+        (["--yes"], "--yes: answers --delete's question; give it with --delete"),
+        (["--delete", "--yes", "--tag", "x"],
+         "--delete: removes the session; give it without --name, --tag, --untag and --note"),
+    ):
+        code, out, err = cli(capsys, "history", sid, "--db", str(path), *flags)
+        assert (code, err.splitlines()) == (2, [f"qtui: error: {message}"]), flags
+    assert _rows(path, sid) == before
+
+
+def test_a_session_still_recorded_is_not_deleted(
+    real_events: list[ev.Event], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Its qtui (this process) is alive and has not finished it: its next event would
+    bring back runs without a session."""
+    path = tmp_path / "h.sqlite3"
+    db = HistoryDB(path)
+    for e in real_events[:-1]:  # no session_finished
+        db.record(e)
+    sid = str(real_events[0].session_id)  # type: ignore[attr-defined]
+    code, _, err = cli(capsys, "history", sid, "--db", str(path), "--delete", "--yes")
+    assert code == 2
+    assert err.splitlines() == [
+        f"qtui: error: delete: session {sid} is still being recorded by the qtui running as "
+        f"pid {os.getpid()} on {socket.gethostname()}: delete it once that session has ended"
+    ]
+    assert _rows(path, sid)["runs"] == 4
+    db.record(real_events[-1])
+    db.close()
+
+
+def _on_a_terminal(argv: list[str], answer: bytes) -> tuple[int, str]:
+    """``python -m qtui ARGV`` on a pseudo-terminal: wait for its question, answer it;
+    its exit code and all it wrote."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "qtui", *argv], stdin=slave, stdout=slave, stderr=slave,
+        env=child_env(), close_fds=True,
+    )
+    os.close(slave)
+    seen = b""
+    deadline = time.monotonic() + 60
+    try:
+        while b"[y/N]" not in seen and time.monotonic() < deadline and proc.poll() is None:
+            ready, _, _ = select.select([master], [], [], 0.5)
+            if ready:
+                seen += os.read(master, 4096)
+        assert b"[y/N]" in seen, seen
+        os.write(master, answer)
+        code = proc.wait(timeout=60)
+        while select.select([master], [], [], 0.2)[0]:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # the child closed its side
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+    return code, seen.decode().replace("\r\n", "\n")
+
+
+def test_delete_on_a_terminal_asks_first(two: tuple[Path, str, str]) -> None:
+    path, sid, _ = two
+    before = _rows(path, sid)
+    code, text = _on_a_terminal(["history", sid, "--db", str(path), "--delete"], b"\n")
+    assert code == 1
+    assert f"Delete session {sid} (4 runs)? [y/N] " in text and "Nothing deleted." in text, text
+    assert _rows(path, sid) == before
+    code, text = _on_a_terminal(["history", sid, "--db", str(path), "--delete"], b"y\n")
+    assert code == 0, text
+    assert f"Deleted session {sid} (4 runs," in text
+    assert _rows(path, sid)["sessions"] == 0
