@@ -9,6 +9,7 @@ delete question on a real terminal (a pty) in a ``python -m qtui`` child.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import pty
@@ -27,6 +28,8 @@ from engine_helpers import child_env
 from qtui.cli.main import main
 from qtui.core import events as ev
 from qtui.store.history_db import HistoryDB
+from qtui.store.history_filter import FilterError, SessionFilter, filter_from_flags
+from qtui.store.history_filter import parse as parse_filter
 
 DAY = 86400.0
 
@@ -341,3 +344,90 @@ def test_delete_on_a_terminal_asks_first(two: tuple[Path, str, str]) -> None:
     assert code == 0, text
     assert f"Deleted session {sid} (4 runs," in text
     assert _rows(path, sid)["sessions"] == 0
+
+
+# 2. filter ----------------------------------------------------------------------------
+
+
+def test_the_filter_words_parse_once_for_the_cli_and_the_app() -> None:
+    f = parse_filter("tag:gpu device:lightning.qubit since:2026-12-01 until:2026-12-31 Base")
+    assert f == SessionFilter(
+        tags=("gpu",), devices=("lightning.qubit",), since=dt.date(2026, 12, 1),
+        until=dt.date(2026, 12, 31), words=("Base",),
+    )
+    assert f.text() == "tag:gpu device:lightning.qubit since:2026-12-01 until:2026-12-31 Base"
+    assert parse_filter(f.text()) == f
+    assert parse_filter("  ") == SessionFilter() and not SessionFilter().active
+    assert filter_from_flags(tags=["gpu"], devices=["lightning.qubit"], methods=[],
+                             since="2026-12-01", until="2026-12-31") == SessionFilter(
+        tags=("gpu",), devices=("lightning.qubit",), since=dt.date(2026, 12, 1),
+        until=dt.date(2026, 12, 31))
+    words = ("use tag:TAG, device:NAME, method:NAME, since:YYYY-MM-DD, until:YYYY-MM-DD "
+             "or plain words (found in the id, name, note or tags)")
+    for text, message in (
+        ("since:2026-13-01", "since: '2026-13-01' is not a date: use YYYY-MM-DD (2026-12-01)"),
+        ("until:12/01/2026", "until: '12/01/2026' is not a date: use YYYY-MM-DD (2026-12-01)"),
+        ("since:20261201", "since: '20261201' is not a date: use YYYY-MM-DD (2026-12-01)"),
+        ("since:2026-12-02 until:2026-12-01",
+         "since: 2026-12-02 is after until: 2026-12-01; no session can match"),
+        ("tag:a/b", "tag: 'a/b' is not a tag: use letters, digits, '_', '.' and '-', "
+                    "at most 40 characters"),
+        ("device:", "device: give a name (device:lightning.qubit)"),
+        ("colour:red", f"'colour:red' is not a filter word: {words}"),
+    ):
+        with pytest.raises(FilterError) as caught:
+            parse_filter(text)
+        assert str(caught.value) == message, text
+
+
+@pytest.fixture
+def three(real_events: list[ev.Event], tmp_path: Path) -> tuple[Path, str]:
+    """The recorded session (tagged gpu), a copy 17 days earlier without its lightning
+    run, and one 3 days later named 'Baseline run'."""
+    path = tmp_path / "h.sqlite3"
+    recorded(
+        path, real_events,
+        copied(real_events, "early", days=-17, drop_device="lightning.qubit"),
+        copied(real_events, "later", days=3),
+    )
+    sid = str(real_events[0].session_id)  # type: ignore[attr-defined]
+    with HistoryDB(path) as db:
+        db.mark(sid, tag=["gpu"])
+        db.mark("later", name="Baseline run", note="the one to beat")
+    return path, sid
+
+
+def test_filter_the_list_by_tag_device_method_date_and_words(
+    three: tuple[Path, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    path, sid = three
+    day = dt.datetime.fromtimestamp(
+        next(s["started_t"] for s in listed(capsys, path) if s["session_id"] == sid)
+    ).date()
+
+    def ids(*flags: str) -> list[str]:
+        return [s["session_id"] for s in listed(capsys, path, *flags)]
+
+    assert ids() == ["later", sid, "early"]
+    assert ids("--tag", "gpu") == [sid]
+    assert ids("--tag", "gpu", "--tag", "other") == []
+    assert ids("--device", "lightning.qubit") == ["later", sid]
+    assert ids("--method", "finite-diff") == ["later", sid, "early"]
+    assert ids("--method", "adjoint", "--until", str(day)) == [sid]
+    assert ids("--since", str(day)) == ["later", sid]
+    assert ids("--since", str(day), "--until", str(day)) == [sid]
+    assert ids("--until", str(day - dt.timedelta(days=1))) == ["early"]
+    assert ids("--since", str(day), "-n", "1") == ["later"]
+    code, out, err = cli(capsys, "history", "--db", str(path), "--tag", "nothing-here")
+    assert code == 0 and "No session matches tag:nothing-here (3 recorded; " in out, out
+    code, out, err = cli(capsys, "history", "--db", str(path), "--tag", "gpu")
+    assert code == 0 and sid in out and "later" not in out and "tag:gpu" in out, out
+    for flags, message in (
+        (["--since", "2026-12"], "since: '2026-12' is not a date: use YYYY-MM-DD (2026-12-01)"),
+        ([sid, "--device", "default.qubit"],
+         "device: filters the list of sessions; give it without a SESSION_ID"),
+        ([sid, "--until", "2026-12-01"],
+         "until: filters the list of sessions; give it without a SESSION_ID"),
+    ):
+        code, out, err = cli(capsys, "history", "--db", str(path), *flags)
+        assert (code, out, err.splitlines()) == (2, "", [f"qtui: error: {message}"]), flags

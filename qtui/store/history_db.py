@@ -40,6 +40,7 @@ purpose through ``QTUI_DATA_DIR`` stays shared).
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import os
 import socket
@@ -57,6 +58,7 @@ from qtui.core.paths import DATA_DIR_ENV, data_dir
 from qtui.core.run_states import LEFT_RUNNING, OPEN_STATES, end_state
 from qtui.core.summary_schema import Summary
 from qtui.engine.reaper import is_running, start_token
+from qtui.store.history_filter import SessionFilter
 from qtui.store.pending_history import fold as fold_pending
 from qtui.store.session_marks import check_name, check_note, check_tags
 
@@ -652,13 +654,57 @@ class HistoryDB:
             cur.row_factory = sqlite3.Row
             return cur.execute(sql, args).fetchall()
 
-    def sessions(self, limit: int = 50) -> list[dict[str, Any]]:
+    def sessions(self, limit: int = 50, where: SessionFilter | None = None) -> list[dict[str, Any]]:
         """Past sessions, newest first, with run counts per state, combinations, and the
-        name, tags and note given them."""
+        name, tags and note given them; only those ``where`` keeps, when given."""
+        clauses, args = self._filter_sql(where or SessionFilter())
         rows = self._query(
-            "SELECT * FROM sessions ORDER BY started_t DESC, rowid DESC LIMIT ?", (limit,)
+            f"SELECT * FROM sessions s{' WHERE ' + ' AND '.join(clauses) if clauses else ''}"
+            " ORDER BY started_t DESC, rowid DESC LIMIT ?",
+            (*args, limit),
         )
         return [self._session_dict(row) for row in rows]
+
+    def count_sessions(self) -> int:
+        """How many sessions the history holds (what a filter chose among)."""
+        return int(self._query("SELECT COUNT(*) AS n FROM sessions")[0]["n"])
+
+    def _filter_sql(self, f: SessionFilter) -> tuple[list[str], list[Any]]:
+        """``f`` as SQL conditions on ``sessions s`` (``qtui.store.history_filter``)."""
+        clauses: list[str] = []
+        args: list[Any] = []
+        if not self._marks and (f.tags or f.words):
+            # no names, notes or tags stored: a tag matches nothing, a word only the id
+            clauses += ["0"] if f.tags else []
+            for word in f.words:
+                clauses.append("instr(lower(s.session_id), ?) > 0")
+                args.append(word.lower())
+            f = SessionFilter(devices=f.devices, methods=f.methods, since=f.since, until=f.until)
+        for tag in f.tags:
+            clauses.append(
+                "EXISTS (SELECT 1 FROM session_tags t WHERE t.session_id = s.session_id AND t.tag = ?)"
+            )
+            args.append(tag)
+        for column, names in (("device", f.devices), ("diff_method", f.methods)):
+            for name in names:
+                clauses.append(
+                    f"EXISTS (SELECT 1 FROM runs r WHERE r.session_id = s.session_id AND r.{column} = ?)"
+                )
+                args.append(name)
+        if f.since is not None:
+            clauses.append("s.started_t >= ?")
+            args.append(_midnight(f.since))
+        if f.until is not None:
+            clauses.append("s.started_t < ?")
+            args.append(_midnight(f.until + dt.timedelta(days=1)))
+        for word in f.words:
+            clauses.append(
+                "(instr(lower(s.session_id), ?) > 0 OR instr(lower(coalesce(s.name, '')), ?) > 0"
+                " OR instr(lower(coalesce(s.note, '')), ?) > 0 OR EXISTS (SELECT 1 FROM"
+                " session_tags t WHERE t.session_id = s.session_id AND instr(lower(t.tag), ?) > 0))"
+            )
+            args += [word.lower()] * 4
+        return clauses, args
 
     def session(self, session_id: str) -> dict[str, Any]:
         """One session as ``sessions()`` lists it."""
@@ -833,6 +879,11 @@ class HistoryDB:
         for event in events:
             summary.apply(event)
         return document(summary)
+
+
+def _midnight(day: dt.date) -> float:
+    """The start of ``day`` in local time, as a timestamp (what the lists show)."""
+    return dt.datetime.combine(day, dt.time()).timestamp()
 
 
 def _finite(x: float | None) -> float | None:

@@ -32,6 +32,7 @@ from qtui.core import units
 from qtui.core.parameters import run_label
 from qtui.core.safe_text import json_text, one_line, visible
 from qtui.store.history_db import HistoryDB, HistoryError, run_tally
+from qtui.store.history_filter import FilterError, SessionFilter, filter_from_flags
 from qtui.store.session_marks import MarkError, check_name, check_note, check_tags, marks_text
 
 
@@ -68,6 +69,17 @@ def register(subparsers: Any) -> None:
         help="delete the session, its runs and events (asks first on a terminal)",
     )
     marks.add_argument("--yes", action="store_true", help="answer --delete's question with yes")
+    only = p.add_argument_group("filter the list (without SESSION_ID; every one given must hold)")
+    only.add_argument(
+        "--device", action="append", default=[], metavar="NAME",
+        help="only sessions with a run on this device (repeatable)",
+    )
+    only.add_argument(
+        "--method", action="append", default=[], metavar="NAME",
+        help="only sessions with a run with this diff method (repeatable)",
+    )
+    only.add_argument("--since", metavar="YYYY-MM-DD", help="only sessions started on or after this day")
+    only.add_argument("--until", metavar="YYYY-MM-DD", help="only sessions started on or before this day")
     p.set_defaults(func=handler)
 
 
@@ -106,6 +118,9 @@ def _check_flags(args: argparse.Namespace) -> str | None:
                 usage = f"qtui history SESSION_ID {flag} {metavar}".rstrip()
                 return f"{flag[2:]}: needs a SESSION_ID ({usage})"
         return None
+    for flag in ("device", "method", "since", "until"):
+        if getattr(args, flag):
+            return f"{flag}: filters the list of sessions; give it without a SESSION_ID"
     for flag in ("json", "summary"):
         if writes and getattr(args, flag):
             return (f"--{flag}: prints; --name, --tag, --untag, --note and --delete change "
@@ -142,6 +157,13 @@ def handler(args: argparse.Namespace) -> int:
     problem = _check_flags(args) or _check_marks(args)
     if problem:
         return fail(problem)
+    try:
+        where = filter_from_flags(
+            tags=args.tag if args.session is None else [], devices=args.device,
+            methods=args.method, since=args.since, until=args.until,
+        )
+    except FilterError as exc:
+        return fail(str(exc))
     if args.import_log:
         return _import(args.db, args.import_log)
     try:
@@ -152,7 +174,7 @@ def handler(args: argparse.Namespace) -> int:
         if args.session is None:
             if args.summary:
                 return fail("--summary needs a SESSION_ID")
-            return _list(db, args)
+            return _list(db, args, where)
         try:
             sid = db.find_session(args.session)
         except HistoryError as exc:
@@ -261,10 +283,13 @@ def _delete(db: HistoryDB, sid: str, yes: bool) -> int:
 _SHOWN_PROBLEMS = 10
 
 
-def _list(db: HistoryDB, args: argparse.Namespace) -> int:
-    sessions = db.sessions(limit=args.limit)
+def _list(db: HistoryDB, args: argparse.Namespace, where: SessionFilter) -> int:
+    sessions = db.sessions(limit=args.limit, where=where)
     if args.json:
         print(json.dumps(sessions, indent=2, default=str))
+        return 0
+    if not sessions and where.active:
+        print(visible(f"No session matches {where.text()} ({db.count_sessions()} recorded; {db.path})."))
         return 0
     if not sessions:
         print(f"No sessions recorded yet ({db.path}).")
@@ -297,7 +322,8 @@ def _list(db: HistoryDB, args: argparse.Namespace) -> int:
     keep = [h for h in headers if (h != "Name" or names_inline) and (h != "Combinations" or inline)]
     rows = [[r[headers.index(h)] for h in keep] for r in rows]
     align = ["l"] * len(keep)
-    console.print(fit_table(console, f"qtui history ({db.path})", keep, rows, align, ("Host",)))
+    title = f"qtui history ({db.path})" + (f": {where.text()}" if where.active else "")
+    console.print(fit_table(console, visible(title), keep, rows, align, ("Host",)))
     if named and not names_inline:
         _under(console, "Names:", [(s, marks_text(s)) for s in sessions if marks_text(s)], named)
     if not inline:
