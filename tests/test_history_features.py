@@ -24,14 +24,28 @@ from typing import Any
 
 import pytest
 from engine_helpers import child_env
+from textual.app import App
+from textual.widgets import DataTable, Static
+from ui_helpers import burst, settle
 
+from qtui.analysis.fold import SessionSummary
+from qtui.analysis.summary_builder import document
 from qtui.cli.main import main
 from qtui.core import events as ev
+from qtui.core.summary_schema import Summary
 from qtui.store.history_db import HistoryDB
 from qtui.store.history_filter import FilterError, SessionFilter, filter_from_flags
 from qtui.store.history_filter import parse as parse_filter
+from qtui.ui.screens.history import HistoryScreen
 
 DAY = 86400.0
+
+
+def fold(events: list[ev.Event]) -> Summary:
+    s = SessionSummary()
+    for e in events:
+        s.apply(e)
+    return document(s)
 
 
 def copied(
@@ -431,3 +445,60 @@ def test_filter_the_list_by_tag_device_method_date_and_words(
     ):
         code, out, err = cli(capsys, "history", "--db", str(path), *flags)
         assert (code, out, err.splitlines()) == (2, "", [f"qtui: error: {message}"]), flags
+
+
+# 4. a comparison with itself ----------------------------------------------------------
+
+
+class Host(App[None]):
+    def __init__(self, screen: HistoryScreen) -> None:
+        super().__init__()
+        self._screen = screen
+
+    def on_mount(self) -> None:
+        self.push_screen(self._screen)
+
+
+def _error(screen: HistoryScreen) -> str:
+    return str(screen.query_one("#history-error", Static).render())
+
+
+async def test_c_on_the_current_session_is_refused(
+    one: tuple[Path, str], real_events: list[ev.Event]
+) -> None:
+    """The session under the cursor is the one running in this app: no table of +0.0 %."""
+    path, sid = one
+    current = fold(real_events)
+    screen = HistoryScreen(lambda: HistoryDB(path), current=lambda: current)
+    app = Host(screen)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        assert screen.query_one(DataTable).row_count == 1
+        await burst(pilot, "c")
+        assert isinstance(app.screen, HistoryScreen)
+        assert _error(screen) == (
+            f"A and B are the same session ({sid}): a comparison with itself says nothing; "
+            "pick another session"
+        )
+
+
+def test_compare_says_when_a_and_b_are_one_session(
+    real_events: list[ev.Event], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``qtui compare a.json a.json`` (or two exports of one session) says so in one line
+    before the comparison; it still compares (a first CI baseline is its own B)."""
+    sid = str(real_events[0].session_id)  # type: ignore[attr-defined]
+    a = tmp_path / "a.json"
+    a.write_bytes(fold(real_events).dumps())
+    later = tmp_path / "later.json"
+    later.write_bytes(fold(real_events[:-1]).dumps())
+    other = tmp_path / "other.json"
+    other.write_bytes(fold(copied(real_events, "other-session")).dumps())
+    for b in (a, later):
+        code, out, err = cli(capsys, "compare", str(a), str(b))
+        assert code == 0 and "default.qubit" in out
+        assert err.splitlines() == [
+            f"qtui: note: A and B are the same session ({sid}): it is compared with itself"
+        ], b
+    code, out, err = cli(capsys, "compare", str(a), str(other), "--json")
+    assert code == 0 and err == ""

@@ -38,6 +38,7 @@ async def test_compare_past_session_with_current(real_events: list[ev.Event], tm
     for e in real_events:
         db.record(e)
     current = fold(real_events)
+    current.session_id = "this-session"  # another session: one compared with itself is refused
     # B is A with 10 s added to every training time: far slower, but the real
     # session has fewer than 3 runs per combination, so the verdict is too few to tell.
     for r in current.results:

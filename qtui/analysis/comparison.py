@@ -147,6 +147,15 @@ def _row(x: Result, y: Result, name: str, threshold: float) -> Row:
     )
 
 
+def same_session(a: Summary, b: Summary) -> str | None:
+    """``A and B are the same session (ID)`` when they are (one file twice, or two exports
+    of one session: its runs on both sides, every change nil), else None; the history
+    screen refuses such a comparison, ``qtui compare`` says so."""
+    if a.session_id and a.session_id == b.session_id:
+        return f"A and B are the same session ({a.session_id})"
+    return None
+
+
 def compare(a: Summary, b: Summary, threshold: float = DEFAULT_THRESHOLD) -> Comparison:
     """Every combination of ``a`` matched in ``b`` (on its full parameters), and those
     found in only one."""

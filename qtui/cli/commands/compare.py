@@ -11,10 +11,17 @@ import json
 import sys
 from typing import Any
 
-from qtui.analysis.comparison import DEFAULT_THRESHOLD, Comparison, compare, row_texts, rule_text
+from qtui.analysis.comparison import (
+    DEFAULT_THRESHOLD,
+    Comparison,
+    compare,
+    row_texts,
+    rule_text,
+    same_session,
+)
 from qtui.cli.commands.report import description
 from qtui.cli.errors import fail
-from qtui.core.safe_text import visible
+from qtui.core.safe_text import one_line, visible
 from qtui.store.loading import LoadError, load_summary
 
 
@@ -88,6 +95,9 @@ def handler(args: argparse.Namespace) -> int:
     except LoadError as exc:
         return fail(str(exc))
     result = compare(a, b, args.threshold)
+    same = same_session(a, b)
+    if same:  # said, not refused: a first CI baseline is its own B
+        print(one_line(f"qtui: note: {same}: it is compared with itself"), file=sys.stderr)
     if args.json:
         print(json.dumps(result.to_builtins(), indent=2, default=str))
     else:

@@ -207,17 +207,22 @@ class HistoryScreen(Screen[None]):
             self.app.push_screen(SessionResultsScreen(*picked))
 
     def action_compare(self) -> None:
+        from qtui.analysis.comparison import same_session
         from qtui.ui.screens.comparison import ComparisonScreen
 
+        error = self.query_one("#history-error", Static)
         current = self.current() if self.current is not None else None
         if current is None or not current.results:
-            self.query_one("#history-error", Static).update(
-                "nothing to compare yet: this session has no finished run"
-            )
+            error.update("nothing to compare yet: this session has no finished run")
             return
         picked = self._selected()
-        if picked is not None:
-            self.app.push_screen(ComparisonScreen(picked[0], picked[1], current))
+        if picked is None:
+            return
+        same = same_session(picked[1], current)
+        if same:  # a table of +0.0 % says nothing
+            error.update(Text(visible(f"{same}: a comparison with itself says nothing; pick another session")))
+            return
+        self.app.push_screen(ComparisonScreen(picked[0], picked[1], current))
 
     def action_back(self) -> None:
         self.dismiss(None)
