@@ -21,8 +21,9 @@ from typing import Any
 
 import msgspec
 
-from qtui.core import cpu_fit, node_types
+from qtui.core import cpu_fit, node_types, units
 from qtui.core import events as ev
+from qtui.core.config import SCRIPT_CHOICE
 from qtui.core.parameters import (
     WORKLOAD_KNOBS,
     combo_key,
@@ -317,10 +318,11 @@ class SessionSummary:
             if isinstance(event, ev.RunFinished):
                 rec.result = data
                 q = event.quantum
-                if q is not None and q.foreign and q.device and not rec.asked:
-                    # Recorded under what ran: its parameters, label and combination.
-                    # (A `qtui exec` run that asked for nothing ran what its script chose.)
-                    if (rec.device, rec.diff_method) != ("script", "script"):
+                chose = SCRIPT_CHOICE in (rec.device, rec.diff_method)  # what its script chose
+                if q is not None and (q.foreign or chose) and q.device and not rec.asked:
+                    # Recorded under what ran: its parameters, label and combination;
+                    # what was asked only when it ran elsewhere.
+                    if q.foreign and (rec.device, rec.diff_method) != (SCRIPT_CHOICE, SCRIPT_CHOICE):
                         rec.asked = {"device": rec.device, "diff_method": rec.diff_method}
                     rec.spec = {**rec.spec, "device": q.device, "diff_method": q.diff_method}
                 if q is not None and q.diff_method and "," not in q.diff_method and rec.started:
@@ -445,7 +447,7 @@ def _resources(res: list[dict[str, Any]]) -> Resources:
         core_s_stddev=(
             statistics.stdev([float(x["core_s"]) for x in res]) if len(res) > 1 else None
         ),
-        core_s_per_step=_mean([float(x["core_s_per_step"]) for x in res]),
+        core_s_per_step=_mean(_finite(x.get("core_s_per_step") for x in res)),
         peak_threads=max(peak_threads) if peak_threads else None,
         peak_rss_values=peak_rss,
         core_s_values=[float(x["core_s"]) for x in res],
@@ -502,10 +504,8 @@ def _quantum(done: list[RunRecord]) -> Quantum | None:
                 m.states = (m.states or 0) + int(d["states"])
         methods += [m for m in q.get("diff_methods") or [] if m not in methods]
         steps = int(r.result.get("steps") or 0)
-        per_step["executions"].append(float(q.get("executions_per_step") or 0.0))
-        per_step["circuits"].append(float(q.get("circuits_per_step") or 0.0))
-        if q.get("states_per_step") is not None:
-            per_step["states"].append(float(q["states_per_step"]))
+        for name in ("executions", "circuits", "states"):  # None: a run without a step
+            per_step[name] += _finite([q.get(f"{name}_per_step")])
         execute_s.append(float(q.get("execute_s") or 0.0))
         if steps:
             per_step["execute_s"].append(float(q.get("execute_s") or 0.0) / steps)
@@ -518,7 +518,17 @@ def _quantum(done: list[RunRecord]) -> Quantum | None:
         execute_s=_mean(execute_s),
         execute_s_per_step=_mean(per_step["execute_s"]),
         asked=_unique(f"{r.asked['device']}+{r.asked['diff_method']}" for r in done if r.asked),
+        # why the per-step figures are None (no run had a step)
+        per_step_note=None if per_step["executions"] else next(
+            (str(r.result["quantum"].get("per_step_note")) for r in done
+             if r.result["quantum"].get("per_step_note")), None),
     )
+
+
+def _finite(values: Iterable[Any]) -> list[float]:
+    """The finite numbers among ``values`` (None, NaN: a figure a run did not have)."""
+    out = [units.number(v) for v in values]
+    return [v for v in out if v is not None]
 
 
 def _unique(items: Iterable[str]) -> list[str]:

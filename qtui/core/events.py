@@ -460,12 +460,15 @@ class QuantumTruth(msgspec.Struct, forbid_unknown_fields=False):
     executions: Count = 0
     circuits: Count = 0
     states: Count | None = None  # None: written by a qtui that did not count them
-    executions_per_step: NonNeg = 0.0
-    circuits_per_step: NonNeg = 0.0
+    # None where the run had no step (``per_step_note`` says why); states_per_step also
+    # None when written by a qtui that did not count them.
+    executions_per_step: NonNeg | None = 0.0
+    circuits_per_step: NonNeg | None = 0.0
     states_per_step: NonNeg | None = None
     execute_s: NonNeg = 0.0  # seconds inside device calls
     asked: str = ""  # the combination the run was started as, when it ran elsewhere
     foreign: bool = False  # ran elsewhere, recorded under what ran (--allow-foreign-device)
+    per_step_note: str = ""  # why there are no per-step figures ("no training step seen: ...")
 
 
 class RunFinished(Event, tag="run_finished"):

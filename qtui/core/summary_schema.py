@@ -133,6 +133,8 @@ class Quantum(_Record):
     execute_s_per_step: Num = None
     asked: str | list[str] | None = None
     foreign: bool | None = None
+    #: Why the per-step figures are None: the run(s) had no training step.
+    per_step_note: str | None = None
 
 
 class RunMetric(_Record):

@@ -201,8 +201,10 @@ class Truth:
         return ",".join(devices), ",".join(methods)
 
     def report(self, steps: int, asked: str = "", foreign: bool = False) -> dict[str, Any]:
-        """``run_finished.quantum``: the figures over ``steps`` measured steps."""
+        """``run_finished.quantum``: the figures over ``steps`` measured steps (the
+        per-step ones None without a step: there is nothing to divide by, not 0)."""
         device, method = self.actual()
+        per = (lambda n: n / steps) if steps else (lambda n: None)
         return {
             "devices": [
                 {"name": n, "wires": w, "shots": s, "executions": c[0], "circuits": c[1],
@@ -215,9 +217,9 @@ class Truth:
             "executions": self.executions,
             "circuits": self.circuits,
             "states": self.states,
-            "executions_per_step": self.executions / steps if steps else 0.0,
-            "circuits_per_step": self.circuits / steps if steps else 0.0,
-            "states_per_step": self.states / steps if steps else 0.0,
+            "executions_per_step": per(self.executions),
+            "circuits_per_step": per(self.circuits),
+            "states_per_step": per(self.states),
             "execute_s": self.execute_s,
             "asked": asked if foreign else "",
             "foreign": foreign,

@@ -15,10 +15,12 @@ happens here, in order:
    * ``QNode.__init__`` records the ``diff_method`` asked for and, with
      ``--diff-method``, replaces it (``qml.qnode`` builds QNodes through it);
    * **the loss rule**: every ``.backward()`` on a one-element tensor is a
-     training-loss point (a ``batch`` event; ``--no-loss-capture`` turns it
-     off).  ``torch.autograd.backward(t)`` called directly is not seen; an
-     optimiser closure that calls ``.backward()`` several times per step
-     (LBFGS) gives one point per call;
+     training step, its value the loss (a ``batch`` event; ``--no-loss-capture``
+     turns it off).  ``torch.autograd.backward(t)`` called directly is not seen;
+     an optimiser closure that calls ``.backward()`` several times per step
+     (LBFGS) gives one step per call.  So is every ``step``/``step_and_cost`` of
+     one of PennyLane's optimizers (``pl_optimizer_steps``: the autograd way of
+     most demos), its cost the loss (``step`` has none);
    * ``qtui.log`` / ``qtui.epoch`` (``qtui.script_api``) get a sink;
    * file descriptors 1 and 2 are teed: everything the script (or C code in
      it) writes still goes where it went, and the last ``TAIL_LINES`` of each
@@ -42,7 +44,10 @@ happens here, in order:
 with torch and PennyLane already imported (so the same in a forked and a
 spawned child), including whatever the script does besides training (data,
 model, evaluation).  ``core_s`` is the process CPU time over that span,
-``steps`` the loss points.  Epochs are those the script marks with
+``steps`` the training steps; without one the per-step figures are None (NaN for
+``core_s_per_step``), and ``quantum.per_step_note`` says why (``NO_STEP``).
+``quantum.foreign`` is true only when circuits ran elsewhere than an override
+said (``--allow-foreign-device``); the script's own choice is not foreign.  Epochs are those the script marks with
 ``qtui.epoch()``; a script that marks none has one epoch, the whole run.
 """
 
@@ -75,9 +80,13 @@ from qtui.core.events import (
     RunStarted,
     ScriptEnded,
 )
+from qtui.engine import pl_optimizer_steps
 
 Emit = Callable[[Event], None]
 
+#: Why a script run has no per-step figure (``quantum.per_step_note``).
+NO_STEP = ("no training step seen: the script called neither .backward() "
+           "nor a PennyLane optimizer's step")
 #: Lines of the script's stdout and stderr kept in the run record.
 TAIL_LINES = 50
 #: Bytes kept per stream before cutting to lines.
@@ -129,21 +138,28 @@ class _Recorder:
         self.t0 = t0
         self.lock = threading.Lock()
         self.step = 0
+        self.points = 0  # steps with a loss (``step`` of a PennyLane optimizer has none)
         self.epoch_no = 1
+        self.batch = 0  # steps in this epoch
         self.in_epoch: list[float] = []
         self.epoch_losses: list[float] = []
         self.last_loss = float("nan")
         self.logged_last: dict[str, float] = {}
 
-    def loss(self, value: float) -> None:
+    def loss(self, value: float | None) -> None:
+        """One training step, with its loss (None: a step without one, as NaN)."""
         with self.lock:
             self.step += 1
-            self.in_epoch.append(value)
-            self.last_loss = value
+            self.batch += 1
+            if value is not None:
+                self.points += 1
+                self.in_epoch.append(value)
+                self.last_loss = value
             self._emit(
                 Batch(
-                    run_id=self.run_id, epoch=self.epoch_no, batch=len(self.in_epoch),
-                    loss=value, step=self.step, elapsed_s=time.perf_counter() - self.t0,
+                    run_id=self.run_id, epoch=self.epoch_no, batch=self.batch,
+                    loss=float("nan") if value is None else value, step=self.step,
+                    elapsed_s=time.perf_counter() - self.t0,
                 )
             )
 
@@ -174,6 +190,7 @@ class _Recorder:
         self._emit(Epoch(run_id=self.run_id, epoch=self.epoch_no, mean_loss=mean,
                          elapsed_s=time.perf_counter() - self.t0))
         self.epoch_no += 1
+        self.batch = 0
         self.in_epoch = []
 
     def close(self) -> None:
@@ -233,13 +250,17 @@ def _install_overrides(asked: _Asked) -> None:
 
 
 def _install_loss_capture(recorder: _Recorder) -> None:
+    """The two ways a script trains: ``.backward()`` on a scalar (torch), and a step of
+    one of PennyLane's optimizers (``pl_optimizer_steps``); each is a step of the run."""
     import torch
 
+    pl_optimizer_steps.install()
+    pl_optimizer_steps.watch(recorder.loss)
     original = torch.Tensor.backward
 
     def backward(self: Any, *args: Any, **kwargs: Any) -> Any:
         result = original(self, *args, **kwargs)
-        if self.numel() == 1:
+        if self.numel() == 1 and not pl_optimizer_steps.in_step():
             recorder.loss(float(self.detach()))
         return result
 
@@ -308,6 +329,7 @@ def run_script(spec: RunSpec, emit: Emit) -> bool:
         counter.uninstall()
         if "qtui.engine.device_truth" in sys.modules:
             sys.modules["qtui.engine.device_truth"].watch(None)
+        pl_optimizer_steps.watch(None)
 
 
 def _run(spec: RunSpec, emit: Emit, counter: Any) -> bool:
@@ -355,6 +377,7 @@ def _run(spec: RunSpec, emit: Emit, counter: Any) -> bool:
 
     def finish(code: int, exc_type: str, exc_text: str) -> bool:
         device_truth.watch(None)
+        pl_optimizer_steps.watch(None)
         script_api.sink = None
         return _finish(spec, emit, counter, recorder, truth, asked, tees, t0, cpu0,
                        code, exc_type, exc_text)
@@ -414,7 +437,7 @@ def _finish(
             run_id=spec.run_id, exit_code=code, command=list(spec.command),
             asked_devices=list(asked.devices), asked_diff_methods=list(asked.diff_methods),
             device_override=asked.device, diff_method_override=asked.diff_method,
-            stdout_tail=stdout_tail, stderr_tail=stderr_tail, loss_points=recorder.step,
+            stdout_tail=stdout_tail, stderr_tail=stderr_tail, loss_points=recorder.points,
         )
     )
     if code != 0:
@@ -428,11 +451,12 @@ def _finish(
                        traceback=""))
         return False
     steps = recorder.step
-    # Recorded under what ran (the summary relabels a "foreign" run) unless the run's
-    # device and method were both given and are what ran.
-    foreign = bool(mismatch) or not (asked.device and asked.diff_method)
+    # Foreign only when circuits ran elsewhere than an override said (and that is
+    # allowed); the script's own choice is recorded under what ran (the summary).
+    foreign = bool(mismatch)
     overridden = spec.combo if asked.device or asked.diff_method else ""
-    report = truth.report(steps, asked=overridden, foreign=foreign and bool(truth.ran))
+    report = truth.report(steps, asked=overridden, foreign=foreign)
+    report["per_step_note"] = "" if steps else NO_STEP
     emit(
         RunFinished(
             run_id=spec.run_id,
@@ -444,7 +468,7 @@ def _finish(
             steps=steps,
             core_s=core_s,
             cores_in_use=core_s / train_s if train_s > 0 else 0.0,
-            core_s_per_step=core_s / steps if steps else 0.0,
+            core_s_per_step=core_s / steps if steps else float("nan"),  # none: "—"
             peak_rss=0,  # filled in by the supervisor from the reaped child
             peak_threads=_thread_count(),
             warnings=counter.total,

@@ -246,6 +246,9 @@ def _devices(model: Results) -> list[Block]:
         "Ran on = the devices that executed the circuits, and the diff method PennyLane used",
         *device_counts.legend(),
         "Device time/step = seconds inside device calls per training step",
+        # a run without a training step: its per-step figures are "—", and why
+        *dict.fromkeys(f"— per step: {q.per_step_note}" for q in (r.result.quantum for r in model.rows)
+                       if q is not None and q.per_step_note),
     ))]
 
 
