@@ -153,8 +153,17 @@ class RunRecord:
         return cpu_fit.fit(self.started.get("cpus"), pools)
 
     def error_record(self) -> RunError | None:
-        """How the run ended when it did not finish (None while it runs or once it finished)."""
-        return error_record(self.error) if self.error else None
+        """How the run ended when it did not finish (None while it runs or once it finished);
+        a cluster run's adds its job's log files (when the job ran) and sacct's Elapsed,
+        whenever their ``job_state`` came."""
+        if not self.error:
+            return None
+        job, extra = self.job, {}
+        if job.get("logs") and job.get("node"):
+            extra["job_logs"] = list(job["logs"])
+        if job.get("elapsed_s") is not None:
+            extra["slurm_elapsed_s"] = job["elapsed_s"]
+        return error_record({"run_id": self.run_id, **self.error, **extra})
 
     def placement(self) -> Run:
         """Only where the run ran (executor, node, node's machine): what
@@ -173,7 +182,23 @@ class RunRecord:
             "node": self.job.get("node", ""),
             "job_state": self.job.get("state", ""),
             "node_machine": dict(self.job.get("machine") or {}),
+            "attempts": int(self.job.get("attempts") or 0),
+            "queue_wait_s": self.job.get("queue_wait_s"),
+            "slurm_elapsed_s": self.job.get("elapsed_s"),
+            "alloc_cpus": self.job.get("alloc_cpus"),
+            "job_logs": list(self.job.get("logs") or []),
         }
+
+
+def _new_attempt(rec: RunRecord) -> None:
+    """Forget what a run reported before its job was requeued: its figures are those of
+    the attempt that finishes (the job's log holds each attempt after its own start)."""
+    rec.started, rec.t_start, rec.last_sample = {}, None, {}
+    rec.epoch = rec.batch = rec.step = 0
+    rec.last_loss = None
+    rec.batch_losses = array("d")
+    rec.epoch_losses, rec.validation_losses = [], []
+    rec.warnings, rec.phases, rec.logged, rec.script = {}, {}, {}, {}
 
 
 def error_record(data: dict[str, Any]) -> RunError:
@@ -302,12 +327,21 @@ class SessionSummary:
         elif isinstance(event, ev.Sample):
             rec.last_sample = event.to_dict()
         elif isinstance(event, ev.JobState):
-            machine = event.machine or rec.job.get("machine") or {}
+            old = rec.job
+            starts = int(old.get("attempts") or 0)
+            if event.machine and event.attempt > max(starts, 1):
+                _new_attempt(rec)  # its job was requeued: what it reported was the last attempt's
             rec.job = {
                 "executor": event.executor, "job_id": event.job_id,
                 "array_task_id": event.array_task_id, "state": event.state,
-                "reason": event.reason, "node": event.node or rec.job.get("node", ""),
-                "machine": machine,
+                "reason": event.reason, "node": event.node or old.get("node", ""),
+                "machine": event.machine or old.get("machine") or {},
+                # the attempt SLURM is on (shown), and the starts of the run's log (recorded)
+                "attempt": max(event.attempt, int(old.get("attempt") or 0)),
+                "attempts": max(starts, event.attempt or 1) if event.machine else starts,
+                "logs": list(event.logs) or list(old.get("logs") or []),
+                **{k: getattr(event, k) if getattr(event, k) is not None else old.get(k)
+                   for k in ("queue_wait_s", "elapsed_s", "alloc_cpus")},
             }
         elif event.type in TERMINAL_STATE:
             rec.state = end_state(event)
@@ -384,7 +418,7 @@ class SessionSummary:
                 (list(r.result["threadpools"]) for r in done if r.result.get("threadpools")), []
             ),
             warnings=_merge_warnings(recs),
-            errors=[error_record({"run_id": r.run_id, **r.error}) for r in recs if r.error],
+            errors=[e for e in (r.error_record() for r in recs) if e is not None],
             runs=RunCount(total=len(recs), finished=len(done)),
             run_ids=[r.run_id for r in recs],
             # Where the finished runs were measured (qtui.core.node_types): the node type

@@ -15,7 +15,8 @@ from qtui.core.summary_schema import Run, RunError, Summary
 
 def describe_error(error: RunError | None, state: str | None = None) -> str:
     """One line for a run that did not finish: ``failed, ValueError: …``,
-    ``crashed, SIGKILL``, ``timed out after 5 s``, ``cancelled (session cancelled)``.
+    ``crashed, SIGKILL``, ``timed out after 5 s``, ``cancelled (session cancelled)``;
+    a cluster run's adds SLURM's word and its job's log files (``; logs: …``).
 
     ``state`` is the run's state when the error does not carry it.
     """
@@ -25,8 +26,11 @@ def describe_error(error: RunError | None, state: str | None = None) -> str:
     if e.left_running:
         return "left running on the cluster (not watched; qtui watch --jobs-dir re-attaches)"
     if sched == "LOST":  # qtui's word: the scheduler forgot the job
-        return "lost: the scheduler no longer knows its job"
-    return f"{text} (SLURM: {sched})" if sched and sched not in text else text
+        text = "lost: the scheduler no longer knows its job"
+    elif sched and sched not in text:
+        text = f"{text} (SLURM: {sched})"
+    # a cluster job's own output says what it did: where its logs are, in every message
+    return text + (f"; logs: {', '.join(e.job_logs)}" if e.job_logs else "")
 
 
 def _describe(e: RunError, state: str, known: bool) -> str:
@@ -44,7 +48,10 @@ def _describe(e: RunError, state: str, known: bool) -> str:
             return "crashed"  # " (SLURM: OUT_OF_MEMORY)" follows
         return f"crashed, exit code {e.exit_code}"
     if state == "timed_out" or e.timeout_s is not None:
-        return f"timed out after {float(e.timeout_s or 0):g} s"
+        limit = float(e.timeout_s or 0)
+        if e.slurm_elapsed_s is not None:  # how long its job ran by sacct; the limit stays the limit
+            return f"timed out after {float(e.slurm_elapsed_s):g} s (limit {limit:g} s)"
+        return f"timed out after {limit:g} s"
     if state == "cancelled" or e.reason is not None:
         reason = str(e.reason or "cancelled")
         return reason if reason.startswith("cancelled") else f"cancelled ({reason})"

@@ -25,6 +25,18 @@ A job any of whose runs did not finish fails (``RunDidNotFinish``), so the
 scheduler's accounting (``sacct``) says FAILED for it too; the reason of each
 run is in its log.
 
+Requeues: SLURM may end a job and run it again from the start (a node failure
+with ``JobRequeue=1``, ``scontrol requeue``, preemption).  Each attempt appends
+to the same event files, never truncates them; its first line in each is its
+own ``session_started``, so the Nth ``session_started`` of a run's log opens
+the job's Nth attempt, read the same way live and when re-attached.  qtui's
+side (``qtui.cluster.slurm_executor.SlurmRun``) counts them and sends a
+``job_state`` with that ``attempt`` and the node's machine at each; the fold
+(``qtui.analysis.fold``) starts the run's figures (batches, losses, phases,
+warnings) again at an attempt above 1, so they are those of the attempt that
+finished, and records the attempts.  A run whose log already holds its
+``run_finished``/``run_failed`` from an earlier attempt is not run again.
+
 The job's interpreter starts with the current folder off ``sys.path``
 (``job_python``), as every local child does (``qtui.engine.pycmd``): a job runs
 in the folder qtui was started from, and submitit's ``python -m
@@ -50,13 +62,16 @@ class RunDidNotFinish(RuntimeError):
 
 
 class _Router:
-    """Writes each event to its run's JSONL file; session-level events to every file."""
+    """Appends each event to its run's JSONL file; session-level events to every file.
+
+    Appended, never truncated: a requeued job's attempt follows the last one in the
+    same file, after its own ``session_started`` (see the module docstring)."""
 
     def __init__(self, events: dict[str, str]) -> None:
         self.files: dict[str, IO[bytes]] = {}
         for run_id, path in events.items():
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-            self.files[run_id] = open(path, "wb")  # noqa: SIM115 - closed in close()
+            self.files[run_id] = open(path, "ab")  # noqa: SIM115 - closed in close()
         self.ends: dict[str, Any] = {}
 
     def __call__(self, event: Any) -> None:
@@ -98,8 +113,15 @@ def run_job(
     from qtui.core.config import RunSpec
     from qtui.engine.supervisor import Supervisor
 
-    runs = [RunSpec.from_dict(s) for s in specs]
-    router = _Router({r.run_id: path for r, path in zip(runs, events, strict=True)})
+    paths = {s["run_id"]: path for s, path in zip(specs, events, strict=True)}
+    # A requeued job starts again from here: a run whose log has its result is not redone.
+    ended = {run_id: end for run_id, path in paths.items() if (end := _result_in(path, run_id))}
+    runs = [RunSpec.from_dict(s) for s in specs if s["run_id"] not in ended]
+    router = _Router({r.run_id: paths[r.run_id] for r in runs})
+    router.ends.update(ended)
+    if not runs:
+        router.close()
+        return _verdict(router.ends, list(paths), events)
     stop = threading.Event()
     try:
         sup = Supervisor(runs, router, interval=interval, isolation="process",
@@ -123,14 +145,39 @@ def run_job(
     finally:
         stop.set()
         router.close()
+    return _verdict(router.ends, list(paths), events)
+
+
+def _verdict(ends: dict[str, Any], run_ids: list[str], events: list[str]) -> str:
+    """``"run_finished"`` when every run finished, else ``RunDidNotFinish`` naming the
+    others (so sacct says FAILED for the job)."""
     unfinished = [
-        f"{r.run_id}: {_why(router.ends.get(r.run_id))}"
-        for r in runs
-        if getattr(router.ends.get(r.run_id), "type", "") != "run_finished"
+        f"{run_id}: {_why(ends.get(run_id))}"
+        for run_id in run_ids
+        if getattr(ends.get(run_id), "type", "") != "run_finished"
     ]
     if unfinished:
         raise RunDidNotFinish("; ".join(unfinished) + f" (logs in {Path(events[0]).parent})")
     return "run_finished"
+
+
+def _result_in(path: str, run_id: str) -> Any:
+    """The run's ``run_finished``/``run_failed`` in its log from an earlier attempt of this
+    job (it was requeued after that run ended), else None."""
+    from qtui.core.events import decode
+
+    try:
+        with open(path, "rb") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return None  # the first attempt: nothing written yet
+    for line in reversed(lines):
+        event, _ = decode(line)
+        if event is not None and event.type in ("run_finished", "run_failed") and getattr(
+            event, "run_id", ""
+        ) == run_id:
+            return event
+    return None
 
 
 def _why(end: Any) -> str:

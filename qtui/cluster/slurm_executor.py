@@ -11,18 +11,58 @@ jobs run in parallel on the cluster; qtui follows them in order, so a run
 whose job finished early is read at once when its turn comes.
 
 A poller thread asks the scheduler where every task stands (``squeue`` for
-pending reasons and nodes, ``sacct`` for how finished jobs ended; submitit's
-own job objects for its local executor) every ``poll_s`` seconds and sends a
-``job_state`` event on every change: the TUI's jobs view and the headless
-progress show them.
+pending reasons, nodes and restarts, ``sacct`` for how finished jobs ended;
+submitit's own job objects for its local executor) every ``poll_s`` seconds and
+sends a ``job_state`` event on every change: the TUI's jobs view and the
+headless progress show them.  A state's reason is kept only where SLURM's word
+has one (``qtui.core.job_words.keeps_reason``): a job that waited for
+``Resources`` runs without one.  Every ``job_state`` names the job's own log
+files (submitit's ``%A_%a_0_log.out``/``.err``), which every failure message
+then names (``qtui.analysis.outcomes``).
+
+Accounting: the ``sacct`` call that reads ended tasks (one per poll, for all
+their arrays, ``-D``: every attempt, times as unix seconds) also gives each
+job's queue wait (its first attempt's ``Start - Submit``), its ``Elapsed`` and
+``AllocCPUS`` (the attempt that ended it); they ride on the ``job_state`` of its
+final state, so they reach the run's record before its terminal event
+(``done`` waits for the final state) or, for runs that gave their result
+first, before the session ends: ``wind_up`` (after the last run) polls until
+every job has its final word, ``WIND_UP_S`` at most.  A task that never got a
+node (cancelled while pending) has no accounting.  The figures are per job:
+every run of a ``--runs-per-job`` job has its job's.  A job that hit its time
+limit says how long it ran by ``Elapsed``; its limit stays the limit.
+
+Requeues (a node failure with ``JobRequeue=1``, ``scontrol requeue``): SLURM
+ends the job (SIGTERM; the job side cancels its runs) and runs it again from
+the start.  squeue's restart count tells the poller, which sends ``REQUEUED``
+with the next attempt (``job_state.attempt``, shown ``REQUEUED, attempt 2``).
+The job appends each attempt to the same event files after its own
+``session_started`` (``qtui.cluster.job_side``); ``SlurmRun`` counts them, forgets
+how the last attempt stopped, and sends a ``job_state`` with the node's machine
+and that attempt, in the log's order: the fold starts the run's figures again
+there, so a requeued run's batches, losses and timings are the finished
+attempt's, and the record says how many attempts it took.  (It was a truncated
+file before: "r1.jsonl was truncated", and both attempts' batches summed.)
+
+Notes: every job of the array writes the same notes (its fork server
+started), each into the log of every run it holds.  A note is said once per
+session, the first job's; its numbers (timings) do not make it another note;
+``wind_up`` then says how many jobs said it.
 
 How a job's end is recorded, in SLURM's words (``scheduler_state``):
 
 * the job's log ends with ``run_finished`` or ``run_failed``: that is the
   result (a raising workload is ``run_failed`` with its traceback; the job is
   FAILED in ``sacct`` too);
-* TIMEOUT (the ``--time-limit``): ``run_timed_out`` with the limit;
-* cancelled from qtui (``scancel`` through submitit): ``run_cancelled``;
+* TIMEOUT (the ``--time-limit``): ``run_timed_out`` with the limit (and how long
+  it ran, sacct's Elapsed, on the run's record);
+* cancelled from qtui (``scancel`` through submitit): ``run_cancelled``; its
+  record ends with SLURM's CANCELLED (``finish`` waits ``CANCEL_SETTLE_S`` for it,
+  ``wind_up`` for runs cancelled before their turn);
+* cancelled outside qtui (a user's ``scancel``): ``run_cancelled`` saying so;
+* a cancel the job did on its own SIGTERM, with SLURM's final word other than
+  those (a requeue whose next attempt could not start: FAILED): ``run_crashed``
+  with SLURM's word;
 * OUT_OF_MEMORY, NODE_FAIL, FAILED without a result, PREEMPTED, BOOT_FAIL,
   DEADLINE: ``run_crashed`` with SLURM's state and the job's stderr tail;
 * a task the scheduler no longer knows (not in ``squeue`` nor ``sacct`` for
@@ -47,6 +87,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import re
 import shutil
 import signal
 import subprocess
@@ -68,6 +109,7 @@ from qtui.cluster.jobs_folder import (
 from qtui.cluster.slurm_options import SlurmOptions
 from qtui.core.config import RunSpec
 from qtui.core.events import Event, JobState, LogNote, SessionStarted
+from qtui.core.job_words import keeps_reason
 from qtui.core.logtail import LogTail
 from qtui.engine.executor import Emit, Executor, LaunchError, RunEnd, RunHandle, Wake
 
@@ -95,6 +137,17 @@ LOG_GRACE_S = 5.0
 #: Adaptive polling (no --poll): while tasks start, then once they run.
 STARTING_POLL_S = 2.0
 STEADY_POLL_S = 15.0
+#: Seconds ``wind_up`` waits for the jobs' final word once every run has ended.
+WIND_UP_S = 10.0
+#: Seconds a cancelled run's finish waits for SLURM to say its job ended (CANCELLED).
+CANCEL_SETTLE_S = 5.0
+#: squeue's columns: task id, state, pending reason, node, restarts (``-O``, ``|`` after each).
+SQUEUE_FORMAT = "JobArrayID:|,State:|,Reason:|,NodeList:|,RestartCnt:"
+#: sacct's columns, every attempt of a task (``-D``), times in unix seconds: the state and
+#: the accounting come from one call per poll, for every array with an ended task.
+SACCT_FORMAT = "JobID,State,NodeList,Reason,Submit,Start,ElapsedRaw,AllocCPUS"
+#: A number in a note (a timing): masked to tell whether two notes say the same thing.
+_NUMBER = re.compile(r"\b\d+(?:\.\d+)?\b")
 #: What squeue says (exit 1) for a job id the controller has purged: an answer, "not here".
 _UNKNOWN_JOB = "Invalid job id specified"
 #: What scancel says for a job that has ended meanwhile: nothing was left to cancel.
@@ -113,6 +166,28 @@ class TaskState:
     node: str = ""
     unknown_since: float | None = None  # monotonic: when the scheduler stopped knowing it
     final_at: float | None = None  # monotonic: when a final state was first seen
+    attempt: int = 0  # SLURM's restart count + 1 (2 after a requeue); 0 not known yet
+    queue_wait_s: float | None = None  # accounting, from sacct once the job ended
+    elapsed_s: float | None = None
+    alloc_cpus: int | None = None
+
+    def words(self) -> tuple[Any, ...]:
+        """What a ``job_state`` says: a change in any of it is sent."""
+        return (self.state, self.reason, self.node, self.attempt, self.queue_wait_s,
+                self.elapsed_s, self.alloc_cpus)
+
+
+@dataclass
+class Seen:
+    """One task as the scheduler answered for it (squeue, else sacct's last attempt)."""
+
+    state: str
+    reason: str = ""
+    node: str = ""
+    restarts: int | None = None  # squeue's RestartCnt; sacct: its attempts - 1
+    queue_wait_s: float | None = None
+    elapsed_s: float | None = None
+    alloc_cpus: int | None = None
 
 
 class SlurmExecutor(Executor):
@@ -153,7 +228,8 @@ class SlurmExecutor(Executor):
         self._states: dict[str, TaskState] = {}
         self._wakes: dict[str, Wake] = {}
         self._ended: set[str] = set()  # runs whose log gave a result (their job is ending)
-        self._seen: set[tuple[Any, ...]] = set()
+        # a note's kind (its words, numbers masked) -> [first job id, its words, jobs saying it]
+        self._notes: dict[str, list[Any]] = {}
         self._emit: Emit | None = None
         self._detached = False
         self._closed = threading.Event()
@@ -390,14 +466,15 @@ class SlurmExecutor(Executor):
         return None
 
     def settle(self, run_id: str, wait_s: float = 3.0) -> None:
-        """A run gave its result and its job holds nothing else: wait briefly for the
-        scheduler to say how the job ended (COMPLETED), so its record says so too."""
+        """A run gave its result (or its job was cancelled) and its job holds nothing
+        else: wait briefly for the scheduler to say how the job ended (COMPLETED,
+        CANCELLED, with its accounting), so its record says so too."""
         rec = self._records.get(run_id)
         if rec is None:
             return
         with self._lock:
             others = [r for r, o in self._records.items()
-                      if o.job_id == rec.job_id and r not in self._ended]
+                      if o.job_id == rec.job_id and r != run_id and r not in self._ended]
         deadline = time.monotonic() + wait_s
         while not others and not self.is_final(run_id) and time.monotonic() < deadline:
             self.poll_once()  # a scheduler outage is counted there; settling just ends
@@ -408,13 +485,32 @@ class SlurmExecutor(Executor):
         with self._lock:
             return self._states.setdefault(run_id, TaskState(state="UNKNOWN"))
 
-    def first_sight(self, key: tuple[Any, ...]) -> bool:
-        """True the first time ``key`` is seen (a job's note, read from each run's log)."""
+    def note_once(self, job_id: str, message: str) -> bool:
+        """True the first time this session a note of these words is read: every job of
+        the array writes the same ones (its fork server started), each into the log of
+        every run it holds.  The numbers in it (timings) do not make it another note."""
+        kind = _NUMBER.sub("#", message)
         with self._lock:
-            if key in self._seen:
-                return False
-            self._seen.add(key)
-            return True
+            seen = self._notes.get(kind)
+            if seen is None:
+                self._notes[kind] = [job_id, message, {job_id}]
+                return True
+            seen[2].add(job_id)
+            return False
+
+    def _say_note_counts(self) -> None:
+        """Once, at the end: how many jobs said each note that was shown once."""
+        with self._lock:
+            repeated = [(first, words, len(jobs)) for first, words, jobs in self._notes.values()
+                        if len(jobs) > 1]
+            self._notes.clear()
+        for first, words, n in repeated:
+            head = words if len(words) <= 60 else words[:57] + "..."
+            self._emit_note(f"slurm: {n} jobs said \"{head}\" (shown once, for job {first})")
+
+    def _emit_note(self, message: str) -> None:
+        if self._emit is not None:
+            self._emit(LogNote(message=message))
 
     def ended(self, run_id: str) -> None:
         """The run's log gave its result: its job is ending on its own, never cancel it."""
@@ -434,17 +530,33 @@ class SlurmExecutor(Executor):
             return ""
         return "\n".join(text.splitlines()[-lines:])
 
-    def note_machine(self, run_id: str, machine: dict[str, Any]) -> None:
-        """The job's log started on its node: tell who it is (``job_state`` with machine)."""
+    def note_machine(self, run_id: str, machine: dict[str, Any], attempt: int = 1) -> None:
+        """The job's log (re)started on its node, for the ``attempt``-th time: tell who it
+        is (``job_state`` with machine and that attempt; the fold starts the run's
+        figures again from an attempt above 1)."""
         st = self.state(run_id)
         node = str(machine.get("hostname") or machine.get("node") or st.node)
         with self._lock:
             st.node = node or st.node
-            if st.state in ("PENDING", "UNKNOWN"):
-                st.state = "RUNNING"
-        self._send(run_id, st, machine)
+            st.attempt = max(st.attempt, attempt)
+            if st.state not in FINAL_STATES:
+                st.state = "RUNNING"  # its log says so before the poller may
+            if not keeps_reason(st.state):
+                st.reason = ""  # "Resources" was why it waited, not why it runs
+        self._send(run_id, st, machine, attempt=attempt)
 
-    def _send(self, run_id: str, st: TaskState, machine: dict[str, Any] | None = None) -> None:
+    def job_logs(self, run_id: str) -> list[str]:
+        """The job's own stdout and stderr files (submitit's ``%A_%a_0_log.out``/``.err``)."""
+        job = self._jobs.get(run_id)
+        try:
+            return [str(job.paths.stdout), str(job.paths.stderr)] if job is not None else []
+        except (AttributeError, OSError, ValueError):
+            return []
+
+    def _send(
+        self, run_id: str, st: TaskState, machine: dict[str, Any] | None = None,
+        attempt: int | None = None,
+    ) -> None:
         rec = self._records.get(run_id)
         emit = self._emit
         if rec is None or emit is None:
@@ -454,6 +566,9 @@ class SlurmExecutor(Executor):
                 run_id=run_id, executor=self.executor_label, job_id=rec.job_id,
                 array_task_id=rec.array_task_id, state=st.state, reason=st.reason,
                 node=st.node, machine=machine or {},
+                attempt=st.attempt if attempt is None else attempt,
+                logs=self.job_logs(run_id), queue_wait_s=st.queue_wait_s,
+                elapsed_s=st.elapsed_s, alloc_cpus=st.alloc_cpus,
             )
         )
 
@@ -499,8 +614,9 @@ class SlurmExecutor(Executor):
         now = time.monotonic()
         for run_id in open_ids:
             st = self.state(run_id)
-            before = (st.state, st.reason, st.node)
+            before = st.words()
             got = seen.get(run_id)
+            requeued: TaskState | None = None
             with self._lock:
                 if got is None:
                     st.unknown_since = st.unknown_since or now
@@ -512,15 +628,42 @@ class SlurmExecutor(Executor):
                         )
                 else:
                     st.unknown_since = None
-                    st.state, st.reason = got[0], got[1]
-                    st.node = got[2] or st.node
+                    attempt = got.restarts + 1 if got.restarts is not None else st.attempt
+                    if st.attempt and attempt > st.attempt and "REQUEUED" not in (got.state, st.state):
+                        # seen again after a requeue (squeue: PENDING, restarts 1): say so
+                        requeued = TaskState(state="REQUEUED", node=st.node, attempt=attempt)
+                    st.attempt = max(st.attempt, attempt, 1)
+                    st.state = got.state
+                    st.reason = got.reason if keeps_reason(got.state) else ""
+                    st.node = got.node or st.node
+                    for key in ("queue_wait_s", "elapsed_s", "alloc_cpus"):
+                        if getattr(got, key) is not None:
+                            setattr(st, key, getattr(got, key))
                 if st.state in FINAL_STATES and st.final_at is None:
                     st.final_at = now
-            if (st.state, st.reason, st.node) != before:
+            if requeued is not None:
+                self._send(run_id, requeued)
+            if st.words() != before:
                 self._send(run_id, st)
                 wake = self._wakes.get(run_id)
                 if wake is not None:
                     wake()
+
+    def wind_up(self) -> None:
+        """Every run has ended: wait (``WIND_UP_S`` at most) for the scheduler's final
+        word on the jobs still ending, a cancelled one's CANCELLED and every job's
+        accounting with it, so the record ends with them; then say how many jobs
+        said each note shown once.  Left running (detached): nothing to wait for."""
+        deadline = time.monotonic() + WIND_UP_S
+        while not self._detached and self._emit is not None and time.monotonic() < deadline:
+            with self._lock:
+                ending = any(st.state not in FINAL_STATES for r, st in self._states.items()
+                             if self._records.get(r) is not None and self._records[r].job_id)
+            if not ending:
+                break
+            self.poll_once()
+            self._closed.wait(0.5)
+        self._say_note_counts()
 
     def _scheduler_failed(self, why: str) -> None:
         """No answer: states stay as last seen and no job counts towards LOST (an outage
@@ -550,49 +693,58 @@ class SlurmExecutor(Executor):
                 f"slurm: the scheduler answers again after {time.monotonic() - since:.1f} s"
             )))
 
-    def _slurm_states(self, run_ids: list[str]) -> dict[str, tuple[str, str, str]]:
-        """run_id -> (state, pending reason, node) from squeue, then sacct for the rest."""
+    def _slurm_states(self, run_ids: list[str]) -> dict[str, Seen]:
+        """run_id -> where its task stands: squeue (state, pending reason, node, restarts),
+        then sacct for the rest (one call for their arrays, every attempt: the last one's
+        state, node and Elapsed, the first one's queue wait)."""
         by_job: dict[str, list[str]] = {}
         for r in run_ids:
             if r in self._records:
                 by_job.setdefault(self._records[r].job_id, []).append(r)
         arrays = sorted({j.partition("_")[0] for j in by_job})
-        got: dict[str, tuple[str, str, str]] = {}  # job id -> (state, reason, node)
+        got: dict[str, Seen] = {}  # job id -> what the scheduler said of it
         if not arrays:
             return {}
         squeue = _run(
-            ["squeue", "-h", "-r", "-j", ",".join(arrays), "-o", "%i|%T|%r|%N"],
+            ["squeue", "-h", "-r", "-j", ",".join(arrays), "-O", SQUEUE_FORMAT],
             empty_when=(_UNKNOWN_JOB,),
         )
         wanted = set(by_job)
         for line in squeue.splitlines():
-            parts = line.strip().split("|")
+            parts = [p.strip() for p in line.strip().split("|")]
             if len(parts) >= 4:
                 reason = "" if parts[2] in ("None", "(null)") else parts[2]
+                restarts = _count(parts[4]) if len(parts) > 4 else None
                 for job in array_tasks(parts[0], wanted):
-                    got[job] = (parts[1], reason, parts[3])
+                    got[job] = Seen(parts[1], reason, parts[3], restarts)
         missing = [j for j in by_job if j not in got]
         if missing:
             sacct = _run(
-                ["sacct", "-n", "-X", "-P", "-j", ",".join(sorted({j.partition("_")[0] for j in missing})),
-                 "-o", "JobID,State,NodeList,Reason"]
+                ["sacct", "-n", "-X", "-P", "-D", "-j",
+                 ",".join(sorted({j.partition("_")[0] for j in missing})), "-o", SACCT_FORMAT],
+                env={**os.environ, "SLURM_TIME_FORMAT": "%s"},
             )
+            attempts: dict[str, list[list[str]]] = {}  # job id -> its own rows, in order
+            pending: dict[str, list[str]] = {}  # job id -> a pending range's row (58_[1-3])
             for line in sacct.splitlines():
                 parts = line.strip().split("|")
-                if len(parts) < 3:
-                    continue
-                state = parts[1].split()[0] if parts[1] else "UNKNOWN"  # "CANCELLED by 0"
-                node = "" if parts[2] in ("None assigned", "(null)") else parts[2]
-                reason = parts[3] if len(parts) > 3 and parts[3] not in ("None", "") else ""
-                for job in array_tasks(parts[0], wanted):
-                    got.setdefault(job, (state, reason, node))
+                if len(parts) >= 3:
+                    for job in array_tasks(parts[0], wanted):
+                        if parts[0] == job:
+                            attempts.setdefault(job, []).append(parts)
+                        else:  # -D also lists a started task's old pending range: not an attempt
+                            pending[job] = parts
+            for job in wanted:
+                rows = attempts.get(job) or ([pending[job]] if job in pending else [])
+                if rows:
+                    got.setdefault(job, _from_sacct(rows))
         return {r: got[j] for j, runs in by_job.items() if j in got for r in runs}
 
-    def _local_states(self, run_ids: list[str]) -> dict[str, tuple[str, str, str]]:
+    def _local_states(self, run_ids: list[str]) -> dict[str, Seen]:
         """submitit's local executor: its processes stand in for the cluster's jobs."""
         import psutil
 
-        out: dict[str, tuple[str, str, str]] = {}
+        out: dict[str, Seen] = {}
         host = os.uname().nodename
         for run_id in run_ids:
             job = self._jobs.get(run_id)
@@ -601,17 +753,17 @@ class SlurmExecutor(Executor):
                 continue
             raw = str(job.state).upper()
             if raw == "RUNNING":
-                out[run_id] = ("RUNNING", "", host)
+                out[run_id] = Seen("RUNNING", "", host)
             elif raw in ("FINISHED", "INTERRUPTED"):
                 failed = raw == "INTERRUPTED" or _local_job_failed(job, unreadable=False)
-                out[run_id] = ("FAILED" if failed else "COMPLETED", "", host)
+                out[run_id] = Seen("FAILED" if failed else "COMPLETED", "", host)
             else:  # re-attached from another process: the job id is its pid
                 pid = int(rec.job_id) if rec.job_id.isdigit() else 0
                 if pid and psutil.pid_exists(pid):
-                    out[run_id] = ("RUNNING", "", host)
+                    out[run_id] = Seen("RUNNING", "", host)
                 elif Path(job.paths.result_pickle).exists():
                     failed = _local_job_failed(job, unreadable=True)
-                    out[run_id] = ("FAILED" if failed else "COMPLETED", "", host)
+                    out[run_id] = Seen("FAILED" if failed else "COMPLETED", "", host)
         return out
 
 
@@ -676,7 +828,53 @@ def _local_job_failed(job: Any, *, unreadable: bool) -> bool:
         return unreadable
 
 
-def _run(cmd: list[str], *, empty_when: tuple[str, ...] = (), timeout_s: float = 30.0) -> str:
+def _from_sacct(rows: list[list[str]]) -> Seen:
+    """One task from its ``sacct -D`` rows (``SACCT_FORMAT``), oldest attempt first: the
+    last says where it stands and how long it ran; the first that got a node, how long
+    it waited from sbatch to its start.  A row that never got a node has no accounting."""
+    last = rows[-1] + [""] * (len(SACCT_FORMAT.split(",")) - len(rows[-1]))
+    state = last[1].split()[0] if last[1] else "UNKNOWN"  # "CANCELLED by 0"
+    node = "" if last[2] in ("None assigned", "(null)") else last[2]
+    reason = last[3] if last[3] not in ("None", "") else ""
+    seen = Seen(state, reason, node, restarts=len(rows) - 1)
+    if node:
+        seen.elapsed_s = elapsed_seconds(last[6])
+        seen.alloc_cpus = _count(last[7])
+    for row in rows:
+        if len(row) >= 6 and row[2] not in ("None assigned", "(null)", ""):
+            submit, start = _count(row[4]), _count(row[5])
+            if submit is not None and start is not None and start >= submit:
+                seen.queue_wait_s = float(start - submit)
+            break
+    return seen
+
+
+def _count(text: str) -> int | None:
+    """A whole number SLURM printed (ASCII digits only), else None."""
+    text = text.strip()
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
+def elapsed_seconds(text: str) -> float | None:
+    """Seconds from sacct's ``ElapsedRaw`` (``73``) or ``Elapsed`` (``1:13``,
+    ``00:01:13``, ``1-02:03:04``); None for anything else (``Unknown``, ``INVALID``)."""
+    days, _, clock = text.strip().rpartition("-")
+    parts = clock.split(":")
+    if not (1 <= len(parts) <= 3) or (days and _count(days) is None):
+        return None
+    values = [_count(p) for p in parts]
+    if any(v is None for v in values):
+        return None
+    total = 0
+    for v in values:
+        total = total * 60 + int(v or 0)
+    return float(total + (int(days) * 86400 if days else 0))
+
+
+def _run(
+    cmd: list[str], *, empty_when: tuple[str, ...] = (), timeout_s: float = 30.0,
+    env: dict[str, str] | None = None,
+) -> str:
     """A scheduler command's stdout.  ``SchedulerError`` naming the command and its
     stderr when it cannot run, times out or exits non-zero (the controller is down,
     unreachable, refuses), unless its stderr holds one of ``empty_when``: then "" (an
@@ -685,7 +883,7 @@ def _run(cmd: list[str], *, empty_when: tuple[str, ...] = (), timeout_s: float =
     try:
         done = subprocess.run(
             cmd, capture_output=True, text=True, timeout=timeout_s, check=False,
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL, env=env,
         )
     except subprocess.TimeoutExpired:
         raise SchedulerError(f"`{shown}` gave no answer in {timeout_s:g} s") from None
@@ -718,6 +916,7 @@ class SlurmRun(RunHandle):
         self._stopped: Event | None = None  # a crash/cancel/timeout the job wrote itself
         self._cancelled = False
         self._scancelled = False  # the cancel was the job's scancel (not a cancel file)
+        self._starts = 0  # session_started lines read: the attempts of the job that wrote
         self._stop = threading.Event()
         self._follower = threading.Thread(target=self._follow, name=f"qtui-follow-{rec.run_id}", daemon=True)
         self._follower.start()
@@ -735,15 +934,17 @@ class SlurmRun(RunHandle):
             self._route(event)
 
     def _route(self, event: Event) -> None:
-        if isinstance(event, SessionStarted):
-            self.executor.note_machine(self.rec.run_id, dict(event.machine))
+        if isinstance(event, SessionStarted):  # the job (re)started: a new attempt
+            self._starts += 1
+            self._stopped = None  # how an earlier attempt stopped (a requeue's SIGTERM) is void
+            self.executor.note_machine(self.rec.run_id, dict(event.machine), self._starts)
             return
         if event.type in _JOB_FRAMING:
             return
         if isinstance(event, LogNote):
-            if self.executor.first_sight(("note", self.rec.job_id, event.t, event.message)):
+            if self.executor.note_once(self.rec.job_id, event.message):
                 self._emit(LogNote(message=f"job {self.rec.job_id}: {event.message}", t=event.t))
-            return  # a job's note is in the log of each of its runs: said once
+            return  # every job writes the same notes, in the log of each of its runs: said once
         if getattr(event, "run_id", self.rec.run_id) != self.rec.run_id:
             return
         if event.type in _STOPPED:
@@ -793,10 +994,12 @@ class SlurmRun(RunHandle):
         if self._result is not None:
             self.executor.settle(self.rec.run_id)
             return RunEnd()
+        if self._cancelled:
+            if self._scancelled:  # its record ends with SLURM's word: CANCELLED
+                self.executor.settle(self.rec.run_id, CANCEL_SETTLE_S)
+            return RunEnd(cancelled=True, scheduler_state="CANCELLED" if self._scancelled else "")
         st = self.executor.state(self.rec.run_id)
         where = f"job {self.rec.job_id}" + (f" on {st.node}" if st.node else "")
-        if self._cancelled:
-            return RunEnd(cancelled=True, scheduler_state="CANCELLED" if self._scancelled else "")
         if st.state == "TIMEOUT":
             limit = float(self.executor.options.time_limit_min) * 60
             return RunEnd(
@@ -807,9 +1010,11 @@ class SlurmRun(RunHandle):
             return RunEnd(cancelled=True, scheduler_state="CANCELLED",
                           detail=f"SLURM: CANCELLED, {where} was cancelled outside qtui")
         stopped = self._stopped
-        if stopped is not None and st.state not in _JOB_ENDS:
+        if stopped is not None and st.state not in _JOB_ENDS and stopped.type != "run_cancelled":
             self._emit(stopped)  # the run's own verdict (its --timeout, a crashed child)
             return RunEnd()
+        # else SLURM's word: a cancel qtui did not ask for was the job's SIGTERM (a requeue
+        # whose next attempt failed to start, say), not the run's own doing
         tail = self.executor.stderr_tail(self.rec.run_id)
         who = "qtui" if st.state == "LOST" else "SLURM"  # LOST is qtui's word, not SLURM's
         detail = f"{who}: {st.state}, {where}" + (f" ({st.reason})" if st.reason else "")

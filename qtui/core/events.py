@@ -55,6 +55,8 @@ Int = Annotated[int, msgspec.Meta(ge=INT64_MIN, le=INT64_MAX)]
 Count = Annotated[int, msgspec.Meta(ge=0, le=INT64_MAX)]
 #: Unix time in seconds: finite and within what ``datetime`` can show.
 Time = Annotated[float, msgspec.Meta(ge=0.0, le=2.5e11)]
+#: A duration a scheduler reports: finite, not negative.
+Seconds = Annotated[float, msgspec.Meta(ge=0.0, le=1e12)]
 #: A float that may be NaN.  msgspec writes NaN (and ±inf) as ``null``; decoding
 #: turns ``null`` back into NaN for the fields a class lists in ``_NAN_FIELDS`` /
 #: ``_NAN_ITEMS`` (off the fast path: only a line that fails on a ``null`` pays).
@@ -547,6 +549,7 @@ class RunTimedOut(Event, tag="run_timed_out"):
     run_id: str
     timeout_s: Num
     scheduler_state: str = ""  # "TIMEOUT": the cluster's time limit, not qtui's --timeout
+    detail: str = ""  # a cluster job's end in words ("SLURM: TIMEOUT, job 58_1 on n7 ...")
 
 
 class RunCancelled(Event, tag="run_cancelled"):
@@ -557,6 +560,7 @@ class RunCancelled(Event, tag="run_cancelled"):
     # Not cancelled at all: qtui stopped watching a cluster job that goes on (quit and
     # leave running); ``qtui watch --jobs-dir`` re-attaches to it.
     left_running: bool = False
+    detail: str = ""  # a cluster job's end in words ("SLURM: CANCELLED, ... outside qtui")
 
 
 class JobState(Event, tag="job_state"):
@@ -566,7 +570,10 @@ class JobState(Event, tag="job_state"):
     FAILED, CANCELLED, TIMEOUT, NODE_FAIL, OUT_OF_MEMORY, ...; qtui adds LOST for
     a task the scheduler no longer knows); ``reason`` is SLURM's pending reason
     (Priority, Resources, ...).  ``machine`` is the compute node's
-    ``machine_info``, once the job's own log has started.
+    ``machine_info``, sent when the job's own log (re)starts: one with ``attempt``
+    above 1 says that what the run reported before was an earlier attempt's
+    (``qtui.cluster.slurm_executor``: requeues).  ``logs`` are the job's own
+    stdout/stderr files; the accounting fields come from ``sacct`` once it ended.
     """
 
     type: ClassVar[str] = "job_state"
@@ -578,6 +585,11 @@ class JobState(Event, tag="job_state"):
     reason: str = ""
     node: str = ""
     machine: dict[str, Any] = msgspec.field(default_factory=dict)
+    attempt: Count = 0  # 1 the first start of the job, 2 after a requeue ...; 0 unknown
+    logs: list[str] = msgspec.field(default_factory=list)
+    queue_wait_s: Seconds | None = None  # sbatch to the job's first start
+    elapsed_s: Seconds | None = None  # sacct's Elapsed, of the attempt that ended it
+    alloc_cpus: Count | None = None  # sacct's AllocCPUS
 
     def __post_init__(self) -> None:
         check_shape(self.machine, MachineShape, "machine")

@@ -3,8 +3,9 @@
 SLURM's own word for where a job stands, with what the scheduler adds to it:
 the pending reason (``PENDING (Priority)``), the node it runs on (``RUNNING on
 node12``), why it was requeued or ended badly (``REQUEUED (NodeFail)``,
-``FAILED (NonZeroExitCode)``).  qtui adds one word of its own, LOST, for a task
-the scheduler no longer knows.
+``FAILED (NonZeroExitCode)``), and which attempt it is once SLURM requeued it
+(``, attempt 2``).  qtui adds one word of its own, LOST, for a task the
+scheduler no longer knows.
 """
 
 from __future__ import annotations
@@ -21,21 +22,29 @@ JOB_FAILED = frozenset({
 _WITH_REASON = JOB_FAILED | {"REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED", "SUSPENDED", "RESV_DEL_HOLD"}
 
 
+def keeps_reason(state: str) -> bool:
+    """Whether a job in ``state`` has a reason worth keeping (pending, requeued, held,
+    ended badly); a RUNNING or COMPLETED job's reason is a leftover."""
+    return state == "PENDING" or state in _WITH_REASON
+
+
 def job_words(job: Mapping[str, Any]) -> str:
-    """``PENDING (Priority)``, ``RUNNING on node12``, ``REQUEUED (NodeFail)``,
+    """``PENDING (Priority)``, ``RUNNING on node12``, ``REQUEUED (NodeFail), attempt 2``,
     ``TIMEOUT``; "" for a local run (no state)."""
     state = str(job.get("state") or "")
     if not state:
         return ""
     reason = str(job.get("reason") or "")
     node = str(job.get("node") or "")
+    attempt = int(job.get("attempt") or 0)
+    again = f", attempt {attempt}" if attempt > 1 else ""  # SLURM requeued it
     if state == "PENDING":
-        return f"PENDING ({reason})" if reason else "PENDING"
+        return (f"PENDING ({reason})" if reason else "PENDING") + again
     if state == "RUNNING":
-        return f"RUNNING on {node}" if node else "RUNNING"
+        return (f"RUNNING on {node}" if node else "RUNNING") + again
     if state == "LOST":
         return "LOST"
-    return f"{state} ({reason})" if reason and state in _WITH_REASON else state
+    return (f"{state} ({reason})" if reason and keeps_reason(state) else state) + again
 
 
 def job_line(job: Mapping[str, Any]) -> str:

@@ -105,6 +105,11 @@ class RunError(_Record):
     scheduler_state: str | None = None
     left_running: bool | None = None
     cause: str | None = None  # run_crashed's: out of memory, lost with the fork server
+    # A cluster run's: its end in the scheduler's words, its job's log files (stdout,
+    # stderr; when the job ran) and how long its job ran by sacct (Elapsed).
+    detail: str | None = None
+    job_logs: list[str] | None = None
+    slurm_elapsed_s: Num = None
 
 
 class DeviceUse(_Record):
@@ -283,6 +288,14 @@ class Run(_Record):
     node: str | None = None
     job_state: str | None = None
     node_machine: dict[str, Any] | None = None
+    # Its job's accounting (qtui.cluster.slurm_executor): how many times the run's job
+    # started it (2 after a requeue), sbatch to the job's first start, sacct's Elapsed
+    # and AllocCPUS (per job: every run of a --runs-per-job job has its job's), the logs.
+    attempts: Int | None = None
+    queue_wait_s: Num = None
+    slurm_elapsed_s: Num = None
+    alloc_cpus: Int | None = None
+    job_logs: list[str] | None = None
     # ``qtui exec`` only: how the script ended and what it logged with ``qtui.log``.
     script: ScriptEnd | None = None
     logged: dict[str, list[Num]] = {}

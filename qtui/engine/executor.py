@@ -36,12 +36,14 @@ Contract (see also docs/ARCHITECTURE.md, "Executors"):
   terminal event arriving through ``emit`` (``run_failed`` ...) is forwarded at
   once and ends the run's reporting.
 
-* Cluster executors (``qtui.cluster``) get three more calls, no-ops for the
+* Cluster executors (``qtui.cluster``) get four more calls, no-ops for the
   local ones: ``prepare(specs, emit, ...)`` with every spec of the session
   before the first launch (and again with the runs a planner adds), so a whole
   sweep is submitted as one job array; ``discard(run_id)`` for a run cancelled
   before it was launched (its job must not go on running); ``detach()`` before
-  a cancel that should leave the jobs running (quit and re-attach later).  A
+  a cancel that should leave the jobs running (quit and re-attach later);
+  ``wind_up()`` after the last run, before the session ends (the jobs' final
+  states and accounting, which the scheduler says after the runs' ends).  A
   handle whose run enforces its own time limit (the job-side supervisor does)
   sets ``enforces_timeout`` so the supervisor starts no clock of its own.
 
@@ -159,6 +161,10 @@ class Executor(ABC):
 
     def detach(self) -> None:  # noqa: B027 - optional
         """Leave prepared runs running: ``cancel``/``close`` from now on only stop watching."""
+
+    def wind_up(self) -> None:  # noqa: B027 - optional
+        """Every run has ended, the session has not: post through ``prepare``'s ``emit``
+        what is still to say (a cluster's final job states and accounting)."""
 
     def close(self) -> None:  # noqa: B027 - optional: most executors keep nothing
         """End what the executor keeps between runs (the process executor's fork server).

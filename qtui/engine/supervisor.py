@@ -247,6 +247,7 @@ class Supervisor:
                     with self._lock:
                         self._current = None
             self._flush_queued_cancels()
+            self._executor.wind_up()  # a cluster's last words: final states, accounting
             self._drain()  # job states posted after the last run
             self._deliver(SessionFinished(session_id=self.session_id, interrupted=self._cancel_all))
 
@@ -486,14 +487,15 @@ class Supervisor:
             self._deliver(
                 RunCancelled(
                     run_id=spec.run_id, reason=self._cancel_reason(), scheduler_state=sched,
-                    left_running=self._detached,
+                    left_running=self._detached, detail=end.detail,
                 )
             )
             return
         if outcome == "timed_out" or end.timed_out_s is not None:
             limit = end.timed_out_s if end.timed_out_s is not None else spec.timeout_s
             self._deliver(
-                RunTimedOut(run_id=spec.run_id, timeout_s=float(limit or 0), scheduler_state=sched)
+                RunTimedOut(run_id=spec.run_id, timeout_s=float(limit or 0), scheduler_state=sched,
+                            detail=end.detail)
             )
             return
         self._deliver(

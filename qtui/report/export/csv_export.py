@@ -15,7 +15,9 @@ evolved, a broadcast tape of 5 counting 5: its *executions*; blank when a
 run's qtui did not count them), and ``device_execute_s`` (seconds inside
 device calls).
 When some run ran on a cluster, ``executor``, ``job_id``,
-``array_task_id``, ``node``, ``job_state`` (the scheduler's last word) and
+``array_task_id``, ``node``, ``job_state`` (the scheduler's last word), its job's
+accounting (``attempts``, ``queue_wait_s``: sbatch to the first start,
+``slurm_elapsed_s`` and ``alloc_cpus``: sacct's Elapsed and AllocCPUS) and
 ``node_type`` (``qtui.core.node_types``: the text of the results' Node column)
 follow the run's identity.  Refused combinations get a row too (state ``refused``, no
 run id), so a spreadsheet shows everything that was asked for.  Text from a run
@@ -43,7 +45,10 @@ FIXED_COLUMNS = [
     "state",
 ]
 #: Where a cluster run ran; present only when some run did.
-JOB_COLUMNS = ["executor", "job_id", "array_task_id", "node", "job_state", "node_type"]
+JOB_COLUMNS = [
+    "executor", "job_id", "array_task_id", "node", "job_state",
+    "attempts", "queue_wait_s", "slurm_elapsed_s", "alloc_cpus", "node_type",
+]
 #: The CPUs a run could use at its start and whether its pools fit (``runs[].cpus``).
 CPU_COLUMNS = [
     "usable_cpus", "busy_cores_at_start", "free_cpus", "largest_pool", "threads_auto",

@@ -92,6 +92,25 @@ def script_text(rec: RunRecord) -> Text:
     return t
 
 
+def accounting_text(job: dict[str, Any]) -> Text:
+    """A cluster job's accounting (``sacct``, once it ended), its attempts and its logs."""
+    t = Text()
+    figures = []
+    if job.get("queue_wait_s") is not None:
+        figures.append(f"queue wait {units.seconds(job['queue_wait_s'])}")
+    if job.get("elapsed_s") is not None:
+        figures.append(f"ran {units.seconds(job['elapsed_s'])} (sacct Elapsed)")
+    if job.get("alloc_cpus") is not None:
+        figures.append(f"{job['alloc_cpus']} CPU(s) allocated (AllocCPUS)")
+    if int(job.get("attempts") or 0) > 1:
+        figures.append(f"{job['attempts']} attempts (SLURM requeued it)")
+    if figures:
+        t.append("  " + " · ".join(figures) + "\n")
+    for name, path in zip(("stdout", "stderr"), job.get("logs") or [], strict=False):
+        t.append(f"  {name} {path}\n", style="dim")
+    return t
+
+
 def run_text(rec: RunRecord, label: str, elapsed: float | None) -> Text:
     """One run's detail: what it ran, how it ended and why, warnings, resources."""
     t = Text()
@@ -123,10 +142,14 @@ def run_text(rec: RunRecord, label: str, elapsed: float | None) -> Text:
         cpu = (job.get("machine") or {}).get("cpu_model")
         if job.get("node") or cpu:
             t.append(f"  node {job.get('node') or '?'}" + (f" · {cpu}" if cpu else "") + "\n")
+        t.append_text(accounting_text(job))
 
     if rec.error:
         t.append("\nWhy it did not finish\n", style="bold underline")
         t.append(f"  {describe_error(rec.error_record(), rec.state)}\n", style="bold")
+        detail = str(rec.error.get("detail") or "").strip()  # a cluster job's end in SLURM's words
+        if detail:
+            t.append("  " + detail.replace("\n", "\n  ") + "\n")
         message = str(rec.error.get("message") or "").strip()
         if message and ("\n" in message or len(message) > 200):
             t.append("  " + message.replace("\n", "\n  ") + "\n")
