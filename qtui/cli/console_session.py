@@ -27,8 +27,8 @@ from qtui.analysis.fold import RunRecord, SessionSummary
 from qtui.analysis.outcomes import describe_error
 from qtui.analysis.predictions import with_predictions
 from qtui.analysis.summary_builder import document
+from qtui.core import end_notice, units
 from qtui.core import events as ev
-from qtui.core import units
 from qtui.core.config import RunSpec
 from qtui.core.job_words import job_line, jobs_tally
 from qtui.core.parameters import combo_parameters
@@ -264,6 +264,8 @@ def run_session(
     isolation: str = "process",
     predict: list[int] | None = None,
     jobs_every_s: float = JOBS_EVERY_S,
+    bell: bool = True,
+    bell_after_s: float = end_notice.LONG_SESSION_S,
 ) -> int:
     """Run ``specs``, show progress, print the table, save ``--json``; returns the exit code.
 
@@ -303,12 +305,17 @@ def run_session(
     progress_ref.append(progress)
     _announce(specs, err, refused, planner, executor if cluster else None, session_id)
     interrupts = _Interrupts(control, err, cluster)
+    t_start = time.monotonic()
     _drive(
         control, specs, progress, interrupts,
         interval=interval, refused=refused or [], events_path=events_path, argv=argv,
     )
     if cluster:
         executor.close()  # cancels what is still in flight, unless left running
+    elapsed = time.monotonic() - t_start
+    if err.is_terminal and end_notice.wanted(elapsed, enabled=bell, after_s=bell_after_s):
+        err.file.write(end_notice.sequence(end_notice.message(len(progress.summary.runs), elapsed)))
+        err.file.flush()
     summary = progress.summary
     data = with_predictions(document(summary), predict)
     skipped = getattr(planner, "skipped", None)

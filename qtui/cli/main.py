@@ -221,6 +221,11 @@ def build_parser() -> argparse.ArgumentParser:
         "forked from a warm server, imports paid once), spawn (a fresh interpreter "
         "per run) or, less faithfully, thread (a thread of qtui's own process)",
     )
+    parser.add_argument(
+        "--no-bell", action="store_true", default=False,
+        help="no bell (and no OSC 9 notification) when a session of a minute or more ends "
+        "(the app: only while its terminal is not focused)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=QtuiParser)
     for name in COMMANDS:
         module, why = _load_command(name)

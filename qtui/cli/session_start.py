@@ -116,4 +116,5 @@ def headless_session(
         session_id=session_id,
         isolation=isolation,
         predict=getattr(args, "predict_sizes", None),
+        bell=not getattr(args, "no_bell", False),
     )

@@ -35,6 +35,17 @@ WORKLOAD_FLAGS: tuple[tuple[str, str, str], ...] = (
 )
 
 
+def add_bell_flag(parser: Any) -> None:
+    """``--no-bell`` after a command (``qtui run --no-bell``); ``qtui --no-bell`` before
+    one sets the same (``SUPPRESS``: the command's default must not undo it)."""
+    import argparse
+
+    parser.add_argument(
+        "--no-bell", action="store_true", default=argparse.SUPPRESS,
+        help="no bell (and no OSC 9 notification) when a session of a minute or more ends",
+    )
+
+
 def add_foreign_device_flag(parser: Any) -> None:
     """``--allow-foreign-device``, shared by ``run`` and ``sweep`` (``qtui.engine.device_truth``)."""
     parser.add_argument(

@@ -34,6 +34,7 @@ from qtui.core import events as ev
 from qtui.session.control import SessionController, exit_lines, history_enabled
 from qtui.ui import actions, layout
 from qtui.ui import themes as theme_store
+from qtui.ui.end_bell import EndBell
 from qtui.ui.handlers import ActionHandlers
 from qtui.ui.messages import (
     CapabilitiesFailed,
@@ -85,8 +86,10 @@ class QtuiApp(ActionHandlers, App[int]):
         history_factory: Callable[[], Any] | None = None,
         persist_theme: bool = True,
         prewarm: bool = False,  # start the fork server after the first frame (``qtui``)
+        bell: bool = True,  # a long session's end rings while the terminal is not focused
     ) -> None:
         super().__init__()
+        self.end_bell = EndBell(bell)
         self.isolation = isolation
         self.watch_path = watch_path
         self.reattach_folder = reattach  # a cluster session to re-attach to on mount
@@ -308,11 +311,13 @@ class QtuiApp(ActionHandlers, App[int]):
 
     @on(SessionLaunched)
     def _session_launched(self, message: SessionLaunched) -> None:
+        self.end_bell.started()
         self._status().set(interval=message.interval)
         self.refresh_bindings()
 
     @on(SessionDone)
     def _session_done(self, message: SessionDone) -> None:
+        self.end_bell.ended(self, len(self.state.runs()))
         if message.error:
             self.push_screen(MessageScreen("The supervisor stopped with an error", message.error))
         self.refresh_bindings()
@@ -372,6 +377,7 @@ def run_app(args: Any, watch_path: Path | None = None, reattach: Path | None = N
         watch_path=watch_path,
         reattach=reattach,
         prewarm=watch_path is None and reattach is None,  # runs will start from here
+        bell=not getattr(args, "no_bell", False),
     )
     try:
         code = app.run()

@@ -24,7 +24,7 @@ from typing import Any
 from qtui.cli import repeat_flags
 from qtui.cli.combos import split_combos, usable_devices
 from qtui.cli.errors import fail
-from qtui.cli.shared_flags import check_outputs
+from qtui.cli.shared_flags import add_bell_flag, check_outputs
 from qtui.cluster import slurm_options
 from qtui.core.config import (
     DIFF_METHODS,
@@ -64,6 +64,7 @@ def register(subparsers: Any) -> None:
     )
     repeat_flags.add_flags(p, "combination")
     slurm_options.add_flags(p)
+    add_bell_flag(p)
     p.add_argument("--timeout", default=None, metavar="SECONDS",
                    help="per run, from process start; a run past it is stopped")
     p.add_argument("--interval", default="0.1", metavar="SECONDS",

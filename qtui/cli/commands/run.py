@@ -19,6 +19,7 @@ from qtui.cli.errors import fail
 from qtui.cli.session_start import start_session
 from qtui.cli.shared_flags import (
     WORKLOAD_FLAGS,
+    add_bell_flag,
     add_foreign_device_flag,
     add_workload_path_flag,
     parse_session_flags,
@@ -57,6 +58,7 @@ def register(subparsers: Any) -> None:
     )
     repeat_flags.add_flags(p, "combination")
     slurm_options.add_flags(p)
+    add_bell_flag(p)
     p.add_argument(
         "--timeout",
         default=None,

@@ -18,6 +18,7 @@ import sys
 from typing import Any
 
 from qtui.cli import repeat_flags
+from qtui.cli.shared_flags import add_bell_flag
 from qtui.cluster import slurm_options
 from qtui.core.config import (
     DIFF_METHODS,
@@ -101,6 +102,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--warmup", default=str(DEFAULT_WARMUP), metavar="N", help=f"unmeasured warm-up steps before them (default {DEFAULT_WARMUP})")
     repeat_flags.add_flags(p, "point")
     slurm_options.add_flags(p)
+    add_bell_flag(p)
     p.add_argument("--timeout", default=None, metavar="SECONDS", help="per run, from process start; a run past it is stopped")
     p.add_argument("--interval", default="0.1", metavar="SECONDS", help="sampling interval (default 0.1)")
     p.add_argument("--events", metavar="FILE", help="write every event to FILE as JSON lines")
