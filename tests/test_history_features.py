@@ -25,8 +25,8 @@ from typing import Any
 import pytest
 from engine_helpers import child_env
 from textual.app import App
-from textual.widgets import DataTable, Static
-from ui_helpers import burst, settle
+from textual.widgets import DataTable, Input, Static
+from ui_helpers import burst, settle, typed
 
 from qtui.analysis.fold import SessionSummary
 from qtui.analysis.summary_builder import document
@@ -36,7 +36,10 @@ from qtui.core.summary_schema import Summary
 from qtui.store.history_db import HistoryDB
 from qtui.store.history_filter import FilterError, SessionFilter, filter_from_flags
 from qtui.store.history_filter import parse as parse_filter
+from qtui.ui.screens.confirm import ConfirmScreen
+from qtui.ui.screens.help import screen_keys
 from qtui.ui.screens.history import HistoryScreen
+from qtui.ui.screens.session_marks import SessionMarksScreen
 
 DAY = 86400.0
 
@@ -502,3 +505,173 @@ def test_compare_says_when_a_and_b_are_one_session(
         ], b
     code, out, err = cli(capsys, "compare", str(a), str(other), "--json")
     assert code == 0 and err == ""
+
+
+# the app's history screen: name, tag, note, filter, delete -----------------------------
+
+
+def _cells(screen: HistoryScreen) -> dict[str, list[str]]:
+    table = screen.query_one(DataTable)
+    return {str(row.value): [str(c) for c in table.get_row(row)] for row in table.rows}
+
+
+async def test_name_tag_and_note_in_the_app(one: tuple[Path, str]) -> None:
+    path, sid = one
+    screen = HistoryScreen(lambda: HistoryDB(path))
+    app = Host(screen)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        assert _cells(screen)[sid][1] == ""  # the Name column, empty
+        await pilot.press("n")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, SessionMarksScreen)
+        assert app.focused is dialog.query_one("#marks-name", Input)
+        await pilot.press(*"baseline", "enter")
+        await settle(pilot)
+        assert app.screen is screen
+        assert _cells(screen)[sid][1] == "baseline"
+        await pilot.press("t")
+        await settle(pilot)
+        assert app.focused is app.screen.query_one("#marks-tags", Input)
+        await pilot.press(*"gpu v2", "enter")
+        await settle(pilot)
+        await pilot.press("o")
+        await settle(pilot)
+        assert app.focused is app.screen.query_one("#marks-note", Input)
+        await pilot.press(*"the one to beat", "enter")
+        await settle(pilot)
+        assert _cells(screen)[sid][1] == "baseline #gpu #v2"
+        assert "note: the one to beat" in str(screen.query_one("#history-note", Static).render())
+        with HistoryDB(path) as db:
+            s = db.session(sid)
+        assert (s["name"], s["tags"], s["note"]) == ("baseline", ["gpu", "v2"], "the one to beat")
+        # a bad tag is said in the dialog as it is typed, and enter does not save it
+        await pilot.press("t")
+        await settle(pilot)
+        await pilot.press(*" a/b")
+        await settle(pilot)
+        error = str(app.screen.query_one("#marks-error", Static).render())
+        assert error == ("tag: 'a/b' is not a tag: use letters, digits, '_', '.' and '-', "
+                         "at most 40 characters"), error
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, SessionMarksScreen)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen
+        with HistoryDB(path) as db:
+            assert db.session(sid)["tags"] == ["gpu", "v2"]
+
+
+async def test_slash_filters_the_list_with_the_cli_words(three: tuple[Path, str]) -> None:
+    path, sid = three
+    screen = HistoryScreen(lambda: HistoryDB(path))
+    app = Host(screen)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        assert list(_cells(screen)) == ["later", sid, "early"]
+        await pilot.press("slash")
+        await settle(pilot)
+        field = screen.query_one("#history-filter", Input)
+        assert field.display and app.focused is field
+        await pilot.press(*"tag:gpu", "enter")
+        await settle(pilot)
+        assert list(_cells(screen)) == [sid]
+        assert app.focused is screen.query_one(DataTable)
+        assert "filter: tag:gpu (1 of 3)" in str(screen.query_one("#history-title", Static).render())
+        # / opens the field on the filter it holds; plain words find the name; device:
+        # as qtui history's --device
+        await pilot.press("slash")
+        await settle(pilot)
+        assert field.value == "tag:gpu" and app.focused is field
+        await pilot.press("escape")
+        await pilot.press("slash", "ctrl+u", *"baseline", "enter")
+        await settle(pilot)
+        assert list(_cells(screen)) == ["later"]
+        await pilot.press("slash", "ctrl+u", *"device:lightning.qubit", "enter")
+        await settle(pilot)
+        assert list(_cells(screen)) == ["later", sid]
+        # a bad word: said in one line, the list as it was, the field kept for fixing
+        await pilot.press("slash", "ctrl+u", *"since:2026-13-01", "enter")
+        await settle(pilot)
+        assert _error(screen) == "since: '2026-13-01' is not a date: use YYYY-MM-DD (2026-12-01)"
+        assert list(_cells(screen)) == ["later", sid] and app.focused is field
+        # an empty filter lists everything again; escape leaves the field
+        await pilot.press("ctrl+u", "enter")
+        await settle(pilot)
+        assert list(_cells(screen)) == ["later", sid, "early"] and _error(screen) == ""
+        await pilot.press("slash", "escape")
+        await settle(pilot)
+        assert app.screen is screen and not field.display
+        assert app.focused is screen.query_one(DataTable)
+
+
+async def test_d_deletes_the_session_under_the_cursor_after_asking(
+    two: tuple[Path, str, str], real_events: list[ev.Event]
+) -> None:
+    path, sid, other = two
+    current = fold(copied(real_events, other))  # this app's session is the other one
+    screen = HistoryScreen(lambda: HistoryDB(path), current=lambda: current)
+    app = Host(screen)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        assert list(_cells(screen)) == [other, sid]
+        await pilot.press("d")  # on the first row: this app's session
+        await settle(pilot)
+        assert app.screen is screen
+        assert _error(screen) == f"{other} is this app's session: it is not deleted while it is open"
+        await pilot.press("down", "d")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert app.screen.question == f"Delete session {sid} (4 runs)?"
+        await pilot.press("n")
+        await settle(pilot)
+        assert list(_cells(screen)) == [other, sid]
+        await pilot.press("d", "y")
+        await settle(pilot)
+        assert list(_cells(screen)) == [other]
+        assert _rows(path, sid) == {"sessions": 0, "runs": 0, "events": 0, "session_tags": 0}
+
+
+def test_the_help_lists_the_history_keys() -> None:
+    """``?`` reads them from the screen's bindings: the key as typed, the longer words."""
+    keys = {(where, key): what for where, key, what in screen_keys()}
+    for key, words in (("/", "Filter the list: tag:TAG device:NAME"), ("n", "Name the session"),
+                       ("t", "Tag the session"), ("o", "A note on the session"),
+                       ("d", "Delete the session, its runs and events (asks first)")):
+        assert keys.get(("History", key), "").startswith(words), (key, keys)
+
+
+async def test_the_history_keys_in_the_real_app_land_in_order(two: tuple[Path, str, str]) -> None:
+    """In the app itself: ``t`` is the tag dialog there, not the theme picker; escape
+    leaves the dialog and the filter field (not the app's field escape); a digit typed
+    in the filter is the filter's; keys sent in one burst apply in order."""
+    from test_ui_data import fixed_caps
+
+    from qtui.ui.app import QtuiApp
+
+    path, sid, other = two
+    app = QtuiApp(capabilities=fixed_caps(), gpu=False, record_history=False,  # type: ignore[arg-type]
+                  persist_theme=False, history_factory=lambda: HistoryDB(path))
+    async with app.run_test(size=(120, 30)) as pilot:
+        deadline = time.monotonic() + 60
+        while not app.query("#start"):
+            assert time.monotonic() < deadline
+            await pilot.pause(0.02)
+        await burst(pilot, "h")
+        screen = app.screen
+        assert isinstance(screen, HistoryScreen)
+        await burst(pilot, "down", "t")
+        assert isinstance(app.screen, SessionMarksScreen)
+        assert app.screen.session["session_id"] == sid
+        await burst(pilot, "escape")
+        assert app.screen is screen
+        await typed(pilot, "/2/")  # one read; the second / is the field's
+        await burst(pilot, "escape")
+        assert app.screen is screen and not screen.query_one("#history-filter", Input).display
+        assert screen.query_one("#history-filter", Input).value == "2/"
+        assert app.focused is screen.query_one(DataTable)
+        await burst(pilot, "d", "y")
+        assert list(_cells(screen)) == [other]
+        assert _rows(path, sid)["sessions"] == 0

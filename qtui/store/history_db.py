@@ -901,6 +901,12 @@ def run_tally(session: dict[str, Any]) -> str:
     return text
 
 
+def delete_question(session: dict[str, Any]) -> str:
+    """What deleting a session asks first, the same in ``qtui history --delete`` and the
+    app's history ``d``: ``Delete session ID (4 runs)?``."""
+    return f"Delete session {session.get('session_id')} ({session.get('n_runs', 0)} runs)?"
+
+
 def _reopens(row: dict[str, Any], states: list[str | None]) -> bool:
     """Whether a session recorded before is recorded again, in its row: a re-attach to
     jobs it left running (or lost when its qtui died), once nobody else writes it."""

@@ -31,7 +31,7 @@ from qtui.cli.errors import fail
 from qtui.core import units
 from qtui.core.parameters import run_label
 from qtui.core.safe_text import json_text, one_line, visible
-from qtui.store.history_db import HistoryDB, HistoryError, run_tally
+from qtui.store.history_db import HistoryDB, HistoryError, delete_question, run_tally
 from qtui.store.history_filter import FilterError, SessionFilter, filter_from_flags
 from qtui.store.session_marks import MarkError, check_name, check_note, check_tags, marks_text
 
@@ -259,7 +259,7 @@ def _delete(db: HistoryDB, sid: str, yes: bool) -> int:
     """Delete the session once the user said yes: asked on a terminal, ``--yes`` without
     one (a script's delete is written out, never assumed)."""
     session = db.session(sid)
-    question = f"Delete session {sid} ({session['n_runs']} runs)?"
+    question = delete_question(session)
     if not yes:
         if not sys.stdin.isatty():
             return fail(f"delete: no terminal to ask '{question}'; add --yes to delete without asking")

@@ -45,7 +45,8 @@ def screen_keys() -> list[tuple[str, str, str]]:
     ):
         for b in screen.BINDINGS:
             if isinstance(b, Binding) and not b.key.startswith("escape"):
-                out.append((where, b.key.replace(",", " / "), b.description))
+                key = b.key_display or b.key.replace(",", " / ")
+                out.append((where, key, b.tooltip or b.description))  # the longer one
     return out
 
 

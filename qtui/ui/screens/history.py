@@ -1,5 +1,11 @@
 """Past sessions from the history database; enter opens one's results table.
 
+Worked with as in W&B's and MLflow's local views: ``n``/``t``/``o`` name, tag and
+note the highlighted session (one dialog, ``screens/session_marks.py``), ``/``
+filters the list with the words of ``qtui history``'s flags (one parser,
+``qtui.store.history_filter``), ``d`` deletes a session after asking (not this
+app's own), and ``c`` compares one with this session (not this session itself).
+
 A cluster session (``--executor slurm``) says so in the Where column; ``a``
 re-attaches to it while its jobs folder (``session_started.executor.jobs_dir``)
 still holds the manifest: its runs are followed again, as ``qtui watch
@@ -23,11 +29,16 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Footer, Input, Static
 
 from qtui.core.safe_text import one_line, visible
 from qtui.core.summary_schema import Summary
+from qtui.store.history_filter import FilterError, SessionFilter
+from qtui.store.history_filter import parse as parse_filter
+from qtui.store.session_marks import marks_text
 from qtui.ui.widgets.results_table import ResultsTable
+
+_TITLE = "History, newest first — enter opens · c compares · a re-attaches (cluster)"
 
 
 def _when(t: Any) -> str:
@@ -69,17 +80,39 @@ class SessionResultsScreen(Screen[None]):
         self.dismiss(None)
 
 
+class FilterField(Input):
+    """The list's filter (``/``): escape leaves it without applying what was typed."""
+
+    BINDINGS = [Binding("escape", "leave", "Leave the filter", show=False)]
+
+    def action_leave(self) -> None:
+        self.screen.action_leave_filter()  # type: ignore[attr-defined]
+
+
 class HistoryScreen(Screen[None]):
     BINDINGS = [
         Binding("escape,q", "back", "Back"),
         Binding("enter", "open", "Open session", show=True),
         Binding("c", "compare", "Compare with this session", show=True),
         Binding("a", "reattach", "Re-attach (cluster)", show=True),
+        # priority: the field has focus before a key sent in the same burst arrives
+        # the footer shows the short description, the help (? ) the tooltip
+        Binding("slash", "filter", "Filter", key_display="/", priority=True,
+                tooltip="Filter the list: tag:TAG device:NAME method:NAME since:/until:YYYY-MM-DD "
+                "words"),
+        Binding("n", "mark('name')", "Name", tooltip="Name the session (one dialog for name, "
+                "tags and note)"),
+        Binding("t", "mark('tags')", "Tag", tooltip="Tag the session (tags separated by spaces)"),
+        Binding("o", "mark('note')", "Note", tooltip="A note on the session"),
+        Binding("d", "delete", "Delete", tooltip="Delete the session, its runs and events (asks "
+                "first)"),
     ]
 
     DEFAULT_CSS = """
-    HistoryScreen #history-title { height: 1; padding: 0 1; background: $panel; }
+    HistoryScreen #history-title { height: auto; padding: 0 1; background: $panel; }
+    HistoryScreen #history-filter { display: none; }
     HistoryScreen #history-error { color: $error; height: auto; padding: 0 1; }
+    HistoryScreen #history-note { height: auto; max-height: 3; padding: 0 1; }
     """
 
     def __init__(
@@ -96,28 +129,35 @@ class HistoryScreen(Screen[None]):
         self.reattach = reattach
         self.sessions: list[dict[str, Any]] = []
         self.jobs_dirs: dict[str, str] = {}  # session id -> its cluster jobs folder
+        self.where = SessionFilter()
+        self._conn: Any = None
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(
-                "History, newest first — enter opens · c compares · a re-attaches (cluster)",
-                id="history-title",
-            )
+            yield Static(Text(_TITLE), id="history-title")
+            yield FilterField(placeholder="tag:gpu device:lightning.qubit since:2026-12-01 words",
+                              id="history-filter")
             yield Static("", id="history-error")
             yield DataTable(cursor_type="row", zebra_stripes=True, id="history-table")
+            yield Static("", id="history-note")
         yield Footer()
 
     def _db(self) -> Any:
-        if self.db_factory is not None:
-            return self.db_factory()
-        from qtui.store.history_db import HistoryDB
+        """One connection for the screen (each open of the database closes lost sessions)."""
+        if self._conn is None:
+            if self.db_factory is not None:
+                self._conn = self.db_factory()
+            else:
+                from qtui.store.history_db import HistoryDB
 
-        return HistoryDB()
+                self._conn = HistoryDB()
+        return self._conn
 
     def on_mount(self) -> None:
         table: DataTable[Text] = self.query_one(DataTable)
         for key, label in (
             ("sid", "Session"),
+            ("name", "Name"),
             ("when", "Started"),
             ("status", "Status"),
             ("where", "Where"),
@@ -125,31 +165,145 @@ class HistoryScreen(Screen[None]):
             ("combos", "Combinations"),
         ):
             table.add_column(label, key=key)
-        try:
-            db = self._db()
-            self.sessions = list(db.sessions())
-        except Exception as exc:  # noqa: BLE001 - boundary: shown in #history-error; the app goes on
-            self.query_one("#history-error", Static).update(Text(one_line(f"history unavailable: {exc}")))
-            return
-        if not self.sessions:
-            self.query_one("#history-error", Static).update(
-                "no sessions recorded yet: runs started from qtui are recorded as they go"
-            )
+        self._load()
+        table.focus()
+
+    def _load(self) -> None:
+        """Fill the list from the database, through the filter; the cursor stays on its
+        session where that is still listed."""
         from qtui.store.history_db import run_tally
 
+        table: DataTable[Text] = self.query_one(DataTable)
+        error = self.query_one("#history-error", Static)
+        keep = self._cursor_sid()
+        table.clear()
+        try:
+            db = self._db()
+            self.sessions = list(db.sessions(where=self.where))
+            total = db.count_sessions() if self.where.active else len(self.sessions)
+        except Exception as exc:  # noqa: BLE001 - boundary: shown in #history-error; the app goes on
+            error.update(Text(one_line(f"history unavailable: {exc}")))
+            return
+        title = _TITLE
+        if self.where.active:
+            title += f"\nfilter: {self.where.text()} ({len(self.sessions)} of {total})"
+        self.query_one("#history-title", Static).update(Text(visible(title)))
+        if not total:
+            error.update("no sessions recorded yet: runs started from qtui are recorded as they go")
         for s in self.sessions:
-            runs = run_tally(s)
-            where = self._where(db, str(s.get("session_id", "")))
-            table.add_row(  # names from the recorded logs: control characters escaped
-                Text(visible(s.get("session_id", ""))),
+            sid = str(s.get("session_id", ""))
+            table.add_row(  # names from the recorded logs and the user: control characters escaped
+                Text(visible(sid)),
+                Text(visible(marks_text(s))),
                 Text(_when(s.get("started_t"))),
                 Text(visible(s.get("status", ""))),
-                Text(visible(where)),
-                Text(runs),
+                Text(visible(self._where(db, sid))),
+                Text(run_tally(s)),
                 Text(visible(", ".join(s.get("combos") or []))),
-                key=str(s.get("session_id")),
+                key=sid,
             )
-        table.focus()
+        if keep is not None and keep in table.rows:
+            table.move_cursor(row=table.get_row_index(keep))
+        self._show_note()
+
+    def _cursor_sid(self) -> str | None:
+        table: DataTable[Text] = self.query_one(DataTable)
+        if not table.row_count:
+            return None
+        key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+        return str(key.value)
+
+    def _cursor_session(self) -> dict[str, Any] | None:
+        sid = self._cursor_sid()
+        return next((s for s in self.sessions if str(s.get("session_id")) == sid), None)
+
+    def _show_note(self) -> None:
+        s = self._cursor_session()
+        note = s.get("note") if s else None
+        self.query_one("#history-note", Static).update(Text(visible(f"note: {note}") if note else ""))
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        self._show_note()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """``/`` typed in the filter field is the field's."""
+        return not (action == "filter" and isinstance(self.focused, Input))
+
+    # filter -----------------------------------------------------------------------
+    def action_filter(self) -> None:
+        """``/``: the filter field, holding the filter in force."""
+        field = self.query_one(FilterField)
+        field.value = self.where.text()
+        field.display = True
+        self.set_focus(field)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id != "history-filter":
+            return
+        event.stop()
+        try:
+            self.where = parse_filter(event.value)
+        except FilterError as exc:  # said; the field stays for fixing
+            self.query_one("#history-error", Static).update(Text(visible(str(exc))))
+            return
+        self.query_one("#history-error", Static).update("")
+        self.action_leave_filter()
+        self._load()
+
+    def action_leave_filter(self) -> None:
+        self.query_one(FilterField).display = False
+        self.set_focus(self.query_one(DataTable))
+
+    # name, tags, note; delete ----------------------------------------------------
+    def action_mark(self, field: str) -> None:
+        """``n``/``t``/``o``: the name, tags and note dialog, on the field named."""
+        from qtui.ui.screens.session_marks import SessionMarksScreen
+
+        session = self._cursor_session()
+        if session is None:
+            return
+        sid = str(session["session_id"])
+
+        def save(marks: Any) -> None:
+            if marks is None:
+                return
+            try:
+                self._db().mark(sid, name=marks.name, note=marks.note, tags=marks.tags)
+            except Exception as exc:  # noqa: BLE001 - boundary: shown in #history-error
+                self.query_one("#history-error", Static).update(Text(one_line(f"not saved: {exc}")))
+                return
+            self._load()
+
+        self.app.push_screen(SessionMarksScreen(session, field), save)
+
+    def action_delete(self) -> None:
+        """``d``: delete the highlighted session once the user says yes (not this app's)."""
+        from qtui.store.history_db import delete_question
+        from qtui.ui.screens.confirm import ConfirmScreen
+
+        session = self._cursor_session()
+        if session is None:
+            return
+        sid = str(session["session_id"])
+        error = self.query_one("#history-error", Static)
+        current = self.current() if self.current is not None else None
+        if current is not None and current.session_id == sid:
+            error.update(Text(visible(f"{sid} is this app's session: it is not deleted while it is open")))
+            return
+
+        def answer(yes: bool | None) -> None:
+            if not yes:
+                return
+            try:
+                self._db().delete_session(sid)
+            except Exception as exc:  # noqa: BLE001 - boundary: shown in #history-error
+                error.update(Text(one_line(f"not deleted: {exc}")))
+                return
+            error.update("")
+            self._load()
+
+        self.app.push_screen(ConfirmScreen(delete_question(session)), answer)
 
     def _where(self, db: Any, session_id: str) -> str:
         """``local``, or the cluster executor (its jobs folder kept for ``a``)."""
