@@ -164,3 +164,36 @@ def test_a_successful_scancel_reports_nothing(tmp_path: Path, bin_dir: Path) -> 
     assert (tmp_path / "scancelled").read_text().split() == ["4242_0", "4242_0"]
     assert executor.cancel_failures == {}
     assert not any("cancel" in n for n in _notes(events))
+
+
+async def test_the_apps_status_line_says_the_scheduler_is_unreachable(
+    tmp_path: Path, bin_dir: Path
+) -> None:
+    """Issue 22, item 1: an outage is said in the TUI's status line too ("scheduler
+    unreachable since …; jobs keep running"), and no more once it answers.  The
+    events are the real executor's, against the fake controller above."""
+    from test_ui_data import fixed_caps
+
+    from qtui.ui.app import QtuiApp
+    from qtui.ui.widgets.status_line import StatusLine
+
+    _tool(bin_dir, "squeue", f"echo '{DOWN}' >&2; exit 1")
+    _tool(bin_dir, "sacct", "echo 'sacct: error: slurmdbd: connection refused' >&2; exit 1")
+    executor, events, _ = _attached(tmp_path, outage_note_s=0.2)
+    try:
+        _wait(lambda: any("has not answered" in n for n in _notes(events)), "the outage note")
+        down = list(events)
+        _tool(bin_dir, "squeue", "echo '4242_0|RUNNING|None|node1|0'")
+        _wait(lambda: any("answers again" in n for n in _notes(events)), "the scheduler back")
+        back = list(events)
+    finally:
+        executor.close()
+    start = ev.SessionStarted(session_id="s1", machine={}, qtui_version="t",
+                              executor={"name": "slurm"})
+    for seen, says in ((down, True), (back, False)):
+        app = QtuiApp(capabilities=fixed_caps(), gpu=False, record_history=False,
+                      persist_theme=False, events=[start, *seen])
+        async with app.run_test(size=(200, 30)) as pilot:
+            await pilot.pause()
+            line = app.query_one(StatusLine).render().plain
+        assert ("scheduler unreachable since" in line and "jobs keep running" in line) is says, line

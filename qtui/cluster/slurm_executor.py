@@ -342,6 +342,9 @@ class SlurmExecutor(Executor):
                 self._states[spec.run_id] = TaskState()
             manifest.jobs.append(rec)
         write_manifest(folder, manifest)
+        billing = self.options.billing_note() if self.options.cluster == "slurm" else None
+        if billing and self._emit is not None:  # in the summary's notes: every report says it
+            self._emit(LogNote(message=f"slurm: {billing}"))
 
     def _runs_per_job(self, n_runs: int) -> int:
         """``--runs-per-job``, raised when the array would exceed the cluster's
@@ -602,13 +605,14 @@ class SlurmExecutor(Executor):
             open_ids = [r for r, st in self._states.items() if st.state not in FINAL_STATES]
         if not open_ids:
             return
+        asked = time.monotonic()
         try:
             if self.options.cluster == "slurm":
                 seen = self._slurm_states(open_ids)
             else:
                 seen = self._local_states(open_ids)
         except SchedulerError as exc:
-            self._scheduler_failed(str(exc))
+            self._scheduler_failed(str(exc), asked)
             return
         self._scheduler_answered()
         now = time.monotonic()
@@ -665,33 +669,39 @@ class SlurmExecutor(Executor):
             self._closed.wait(0.5)
         self._say_note_counts()
 
-    def _scheduler_failed(self, why: str) -> None:
+    def _scheduler_failed(self, why: str, asked: float | None = None) -> None:
         """No answer: states stay as last seen and no job counts towards LOST (an outage
-        is not "unknown to the scheduler"); a lasting outage is said once, in a note."""
+        is not "unknown to the scheduler"); a lasting outage is said once, in a note.
+        It counts from when the first unanswered question was asked (a command that
+        times out has been unanswered for its whole timeout)."""
         now = time.monotonic()
         with self._lock:
             self.scheduler_failures += 1
-            self._outage_since = self._outage_since or now
+            self._outage_since = self._outage_since or asked or now
             for st in self._states.values():
                 st.unknown_since = None
             lasting = now - self._outage_since
             say = lasting >= self.outage_note_s and not self._outage_noted
             self._outage_noted = self._outage_noted or say
         if say and self._emit is not None:
-            self._emit(LogNote(message=(
-                f"slurm: the scheduler has not answered for {lasting:.1f} s: {why}; "
-                "the jobs' states are unknown, still waiting (none is declared LOST "
-                "while the scheduler is unreachable)"
-            )))
+            self._emit(LogNote(
+                message=(
+                    f"slurm: the scheduler has not answered for {lasting:.1f} s: {why}; "
+                    "the jobs' states are unknown, still waiting (none is declared LOST "
+                    "while the scheduler is unreachable)"
+                ),
+                topic="scheduler_outage", since=time.time() - lasting,
+            ))
 
     def _scheduler_answered(self) -> None:
         with self._lock:
             since, noted = self._outage_since, self._outage_noted
             self._outage_since, self._outage_noted = None, False
         if noted and since is not None and self._emit is not None:
-            self._emit(LogNote(message=(
-                f"slurm: the scheduler answers again after {time.monotonic() - since:.1f} s"
-            )))
+            self._emit(LogNote(
+                message=f"slurm: the scheduler answers again after {time.monotonic() - since:.1f} s",
+                topic="scheduler_back",
+            ))
 
     def _slurm_states(self, run_ids: list[str]) -> dict[str, Seen]:
         """run_id -> where its task stands: squeue (state, pending reason, node, restarts),

@@ -596,10 +596,16 @@ class JobState(Event, tag="job_state"):
 
 
 class LogNote(Event, tag="note"):
-    """A note about the stream itself (a skipped line, a rotated log)."""
+    """A note about the stream itself (a skipped line, a rotated log).
+
+    ``topic`` names the notes a view shows in a place of their own besides the notes
+    (the app's status line): ``scheduler_outage`` (``since``: the outage's start, unix
+    seconds) and ``scheduler_back``; "" for the rest."""
 
     type: ClassVar[str] = "note"
     message: str
+    topic: str = ""
+    since: float | None = None
 
 
 _CLASSES: tuple[type[Event], ...] = (

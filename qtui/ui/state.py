@@ -128,6 +128,8 @@ class LiveState:
         self.current_run: str | None = None
         self.events_applied = 0
         self.notes: list[str] = []
+        #: When the cluster's scheduler stopped answering (unix s), while it does not.
+        self.outage_since: float | None = None
         self.sessions = 0
         self.gpu: GpuReading | None = None
         self.gpu_history: list[deque[float]] = []  # utilisation per device
@@ -170,6 +172,9 @@ class LiveState:
             v.phases += 1
         elif isinstance(event, ev.LogNote):
             self.notes.append(event.message)
+            if event.topic in ("scheduler_outage", "scheduler_back"):  # the status line's
+                self.outage_since = event.since if event.topic == "scheduler_outage" else None
+                v.runs += 1
         elif isinstance(event, ev.JobState):
             # folded into the run's record (RunRecord.job) by the summary; the queue
             # shows it, the CPU panel names the node

@@ -11,6 +11,8 @@ mode, with its unfinished jobs in SLURM's words: ``slurm 1 RUNNING · 2 PENDING
 
 from __future__ import annotations
 
+import time
+
 from rich.text import Text
 from textual.widget import Widget
 
@@ -75,6 +77,9 @@ class StatusLine(LivePanel, Widget):
         if name and name != "local":
             jobs = job_counts(state)
             cluster = f"{name} {jobs}" if jobs else str(name)
+            if state.outage_since is not None:  # said where the eye is, not only in a note
+                at = time.strftime("%H:%M:%S", time.localtime(state.outage_since))
+                cluster += f" · scheduler unreachable since {at}; jobs keep running"
         self.set(counts=counts, cluster=cluster)
 
     def set(self, **kwargs: object) -> None:
