@@ -12,6 +12,9 @@ console says each state as the scheduler does, once per change.
 from __future__ import annotations
 
 import json
+import os
+import re
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -203,3 +206,75 @@ def test_while_a_job_is_pending_the_console_says_where_every_job_stands(
     assert all("since submission" in x for x in lines), lines
     # none once nothing is pending: the last task's run has no jobs line of its own
     assert not any("PENDING" not in x for x in lines), lines
+
+
+def _slurmctld_pid() -> int:
+    conf = Path(os.environ["SLURM_CONF"])
+    for line in conf.read_text().splitlines():
+        key, _, value = line.partition("=")
+        if key.strip() == "SlurmctldPidFile":
+            return int(Path(value.strip()).read_text().split()[0])
+    raise AssertionError(f"no SlurmctldPidFile in {conf}")
+
+
+@pytest.mark.timeout(400)
+def test_a_paused_controller_loses_nothing_and_the_outage_is_said(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 22, items 1 and 8: slurmctld stopped for 60 s (``kill -STOP``) while one
+    task runs and one waits.  Before: the waiting tasks were declared LOST.  Now the
+    outage is said, nothing is lost, and both runs finish once it answers again."""
+    require_real_slurm()
+    monkeypatch.setenv("PYTHONPATH", child_env()["PYTHONPATH"])
+    jobs, out = tmp_path / "jobs", tmp_path / "out.json"
+    proc = _qtui(
+        "run", "--executor", "slurm", "--jobs-dir", str(jobs), "--no-exclusive",
+        "--array-parallelism", "1", "--repeat", "2", "--json", str(out), "--poll", "2",
+        "--lost-after", "20",  # shorter than the pause: an outage must never count
+        "--device", "default.qubit", "--diff-method", "backprop",
+        "--workload", "workloads.faulty:slow", "--epochs", "2", "--samples", "40",
+        "--batch-size", "5", env={"QTUI_TEST_SLEEP": "0.3", "QTUI_NO_HISTORY": "1"},
+        stdin=subprocess.DEVNULL,
+    )
+    assert proc.stderr is not None
+    seen = ""
+    while "started" not in seen:  # the first task runs; the second waits behind it
+        line = proc.stderr.readline()
+        assert line, seen
+        seen += line
+    pid = _slurmctld_pid()
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        time.sleep(60)  # the outage itself is what is tested: it must last
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    _, rest = proc.communicate(timeout=240)
+    said = seen + rest
+    assert proc.returncode == 0, said
+    runs = json.loads(out.read_text())["runs"]
+    assert [r["state"] for r in runs] == ["finished", "finished"], said
+    # no job read as LOST, no run as lost (the outage note itself says none is)
+    assert not re.search(r"job \S+ LOST|lost: the scheduler", said), said
+    assert "the scheduler has not answered" in said and "answers again" in said, said
+
+
+def test_exclusive_nodes_are_said_to_bill_whole_nodes_in_the_summary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 22, item 7: --exclusive stays the default for clean timings, and every
+    report says that whole nodes were billed (a note of the summary, which each format
+    prints); with --no-exclusive nothing is said."""
+    require_real_slurm()
+    monkeypatch.setenv("PYTHONPATH", child_env()["PYTHONPATH"])
+    for flags, said in (((), True), (("--no-exclusive",), False)):
+        out = tmp_path / f"out{said}.json"
+        proc = _qtui(
+            "run", "--executor", "slurm", "--jobs-dir", str(tmp_path / "jobs"), *flags,
+            "--json", str(out), "--device", "default.qubit", "--diff-method", "backprop",
+            "--epochs", "1", "--samples", "10", "--batch-size", "5",
+            env={"QTUI_NO_HISTORY": "1"}, stdin=subprocess.DEVNULL,
+        )
+        _, err = proc.communicate(timeout=240)
+        assert proc.returncode == 0, err
+        notes = json.loads(out.read_text())["notes"]
+        assert any("each job is billed a whole node" in n for n in notes) is said, notes
