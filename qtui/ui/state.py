@@ -177,9 +177,11 @@ class LiveState:
                 v.runs += 1
         elif isinstance(event, ev.JobState):
             # folded into the run's record (RunRecord.job) by the summary; the queue
-            # shows it, the CPU panel names the node
+            # shows it, the CPU panel names the node; a requeued job's new attempt
+            # starts the run's figures again, so the loss plot redraws at once
             v.runs += 1
             v.cpu += 1
+            v.loss += 1
         elif isinstance(event, (ev.RunQueued, ev.RunStarted)):
             self._color(event.run_id)
             v.runs += 1
