@@ -140,6 +140,7 @@ class Model:
     sizes: int
     reason: str = ""  # why there is no model ("" when there is one)
     xs: tuple[float, ...] = ()
+    ys: tuple[float, ...] = ()
     growth_fixed: float | None = None
     seed: int = 0
     #: The model's own out-of-sample error: refitted without the largest size, how far
@@ -170,6 +171,35 @@ class Model:
         sd = math.hypot(self.noise, self.drift * beyond)
         draws = sorted(r.at(n) * math.exp(rng.gauss(0.0, sd)) for r in reps)
         return value, _quantile(draws, (1 - COVERAGE) / 2), _quantile(draws, (1 + COVERAGE) / 2)
+
+
+def memory_band(m: Model, n: float) -> tuple[float, float] | None:
+    """(low, high) of the peak memory at ``n`` beyond the measured sizes, from what the
+    states can do rather than the fit's noise.  Peak RSS is the base plus the states the
+    method keeps; from the largest size measured, that term grows between its own last
+    growth and the physics of its states: at least ×2 per qubit (a state doubles) unless
+    it grew slower where measured, at most ×2·(k+1)/k per qubit (backprop keeps a state
+    per gate, and the gates grow with the qubits: n · 2ⁿ) unless it grew faster.  A term
+    still within the noise at the measured sizes (lightning's parameter-shift keeps about
+    one state) bounds it below by the last measurement.  The bootstrap of the fit's noise
+    gave intervals a few MiB wide that missed the measured 16- and 18-qubit peaks by up
+    to 50 % (5 of 8 missed, ``benchmarks/prediction.py``)."""
+    if m.fit is None or not m.xs or n <= m.fitted[1]:
+        return None
+    base = m.fit.a
+    noise = 2.0 * m.fit.rel_rms * max(m.ys)  # two residual SDs, absolute
+    last_x, last_y = m.xs[-1], m.ys[-1]
+    k = n - last_x
+    term = last_y - base
+    steps = [2.0**k, 2.0**k * n / max(last_x, 1.0)]
+    if len(m.xs) >= 2:
+        prev = m.ys[-2] - base
+        if prev > 1.5 * noise and term > 1.5 * noise:
+            steps.append((term / prev) ** (k / (last_x - m.xs[-2])))
+    # a term within the noise (the states hide in the base): no growth seen to extrapolate
+    low = last_y - noise if term <= 1.5 * noise else base + term * min(steps) - noise
+    high = base + max(term, noise) * max(steps) + noise
+    return max(low, base), high
 
 
 def _quantile(sorted_values: list[float], q: float) -> float:
@@ -217,8 +247,8 @@ def build(
             noise, noise_from = f.rel_rms, "residuals"
         else:
             noise_from = f"no interval: {len(px)} sizes fit the {params} parameters exactly"
-    return Model(figure, f, noise, noise_from, span, sizes, xs=tuple(px), growth_fixed=growth,
-                 seed=seed, drift=_drift(px, py, growth))
+    return Model(figure, f, noise, noise_from, span, sizes, xs=tuple(px), ys=tuple(py),
+                 growth_fixed=growth, seed=seed, drift=_drift(px, py, growth))
 
 
 def _drift(xs: list[float], ys: list[float], growth: float | None) -> float:

@@ -96,9 +96,15 @@ def predict(lines: dict[str, list[SweepPoint]], targets: Sequence[int]) -> tuple
 
 
 def memory_at(m: Model, n: int) -> tuple[float, float, float] | None:
+    """(value, low, high) of the peak memory at ``n``: within the measured sizes the
+    fit and its noise; beyond them the band of ``cost_model.memory_band``, the fit's
+    value kept inside it; never below the base plus one state."""
     got = m.predict(n)
     if got is None or m.fit is None:
         return None
+    band = cost_model.memory_band(m, n)
+    if band is not None:
+        got = (min(max(got[0], band[0]), band[1]), band[0], band[1])
     floor = m.fit.a + AMPLITUDE_BYTES * 2.0**n
     return max(got[0], floor), max(got[1], floor), max(got[2], floor)
 
