@@ -153,7 +153,8 @@ async def test_sweep_tab_chart_legend_and_crossovers() -> None:
         # results: labels tell the points apart, cores > 1.5 are marked
         table = app.query_one(ResultsTable)
         labels = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
-        assert "default.qubit+backprop (qubits=2)" in labels[0]
+        assert labels[0] == "qubits=2"  # each point's header row (qtui.core.workload_groups)
+        assert "default.qubit+backprop (qubits=2)" in labels[1]
         col = [str(c.label) for c in table.ordered_columns].index("Cores in use")
         cores = [str(table.get_row_at(i)[col]) for i in range(table.row_count)]
         assert any(c.endswith(" !") for c in cores)

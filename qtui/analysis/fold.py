@@ -29,8 +29,6 @@ from qtui.core.parameters import (
     combo_key,
     combo_name,
     combo_parameters,
-    label,
-    varying_parameters,
 )
 from qtui.core.run_states import TERMINAL_STATE, end_state
 from qtui.core.summary_schema import (
@@ -47,6 +45,7 @@ from qtui.core.summary_schema import (
     ScriptEnd,
     WarningRecord,
 )
+from qtui.core.workload_groups import WorkloadGroups
 
 #: What a result's ``final_loss`` is: the mean loss of the last epoch for a run
 #: that trains whole epochs, the mean over the measured steps for a step-limited
@@ -385,13 +384,15 @@ class SessionSummary:
                 continue
             groups.setdefault(combo_key(combo_parameters(rec.spec)), []).append(rec)
         results = [self._combo(recs) for recs in groups.values()]
-        varying = varying_parameters(results)
-        for r in results:
-            r.label = label(r, varying)
-        means = [r.mean for r in results if r.mean is not None]
-        fastest = min(means) if means else None
-        for r in results:
-            r.relative = r.mean / fastest if fastest and r.mean is not None else None
+        # labels within a family, Relative within a group (qtui.core.workload_groups)
+        kept_apart = WorkloadGroups(results)
+        for _, members in kept_apart.split(results):
+            means = [r.mean for r in members if r.mean is not None]
+            fastest = min(means) if means else None
+            for r in members:
+                r.label = kept_apart.label(r)
+                r.group = kept_apart.name(r.parameters)
+                r.relative = r.mean / fastest if fastest and r.mean is not None else None
         return results
 
     def _combo(self, recs: list[RunRecord]) -> Result:

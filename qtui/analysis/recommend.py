@@ -5,6 +5,17 @@ cheapest (core-seconds: what the run costs on a shared node) and the leanest
 (peak RSS) combination, each with its evidence and uncertainty, from the
 summary's ``results[]`` entries.
 
+Workload groups (``qtui.core.workload_groups``).  Only runs of the same
+workload with the same parameters are compared: a script's run against a
+forum run, or a 2-qubit point against a 12-qubit one, says nothing.  When the
+results hold more than one group (a sweep's points, a ``qtui exec`` script
+beside built-in runs, two scripts), the picks are made per group and listed
+under ``groups``, each with its name (``group``) and what sets it apart within
+its workload (``parameters``); the top-level picks are then empty.
+``describe`` names each: "At qubits=4: …" for a sweep point, "For script
+train.py --epochs 2: …" or "For forum workload: …" otherwise.  One group: the
+top-level picks, no name.
+
 The words are the verdicts'.  Each pick is the conclusion of
 ``qtui.analysis.conclusion.judge`` (``qtui.analysis.stats.differ``, the one
 rule, after ``qtui.analysis.stability``) on the lowest combination against
@@ -46,8 +57,9 @@ from qtui.analysis import conclusion, stability
 from qtui.analysis.conclusion import FASTER, TIE, Conclusion
 from qtui.analysis.stability import contended
 from qtui.core import node_types, units
-from qtui.core.parameters import varying_parameters, where
+from qtui.core.parameters import where
 from qtui.core.summary_schema import NodeTypePicks, Pick, PickGroup, Recommendation, Result
+from qtui.core.workload_groups import WorkloadGroups
 
 
 @dataclass
@@ -213,11 +225,11 @@ def _picks(results: list[Result]) -> dict[str, Pick | None]:
 def recommend(results: list[Result]) -> Recommendation:
     """The three picks for a summary's ``results[]`` (finished runs only).
 
-    When workload parameters vary (a sweep), comparing a 2-qubit run with a
-    12-qubit one says nothing, so the picks are made within each group of
-    equal parameters and listed under ``groups``; the top-level picks are then
-    ``None``.  When the results span node types, all of that is done per node
-    type, under ``node_types`` (see the module's docstring).
+    With more than one workload group (a sweep's points, a script beside
+    built-in runs), the picks are made within each group and listed under
+    ``groups``; the top-level picks are then ``None``.  When the results span
+    node types, all of that is done per node type, under ``node_types`` (see
+    the module's docstring).
     """
     if len(node_types.spanned(results)) > 1:
         by_type: dict[str, list[Result]] = {}
@@ -232,20 +244,14 @@ def recommend(results: list[Result]) -> Recommendation:
 
 
 def _recommend(results: list[Result]) -> dict[str, Any]:
-    """The picks of results measured on one node type: per parameter group in a sweep
-    (as ``Recommendation`` fields)."""
-    varying = varying_parameters(results)
-    if not varying:
+    """The picks of results measured on one node type: per workload group when there
+    is more than one (as ``Recommendation`` fields)."""
+    groups = WorkloadGroups(results).split(results)
+    if len(groups) < 2:
         return {**_picks(results), "groups": []}
-    groups: dict[str, list[Result]] = {}
-    labels: dict[str, dict[str, Any]] = {}
-    for r in results:
-        params = {k: r.parameters.get(k) for k in varying}
-        key = repr(sorted(params.items()))
-        groups.setdefault(key, []).append(r)
-        labels[key] = params
     return {
-        "groups": [PickGroup(parameters=labels[k], **_picks(rs)) for k, rs in groups.items()],
+        "groups": [PickGroup(group=g.name, parameters=g.parameters, **_picks(rs))
+                   for g, rs in groups],
     }
 
 
@@ -288,10 +294,28 @@ def per_node_type(rec: Recommendation | None) -> bool:
     return rec is not None and bool(rec.node_types)
 
 
+def named_groups(rec: Recommendation | None) -> bool:
+    """Are the picks made per workload (a script, a workload beside a script), not
+    only per sweep point?"""
+    if rec is None:
+        return False
+    groups = [*rec.groups, *(g for t in rec.node_types for g in t.groups)]
+    return any(_group_words(g)[0] == "for" for g in groups)
+
+
+def _group_words(group: PickGroup) -> tuple[str, str]:
+    """("at", "qubits=4") for a sweep point, ("for", "script train.py") otherwise (an
+    older summary's group has no name: its parameters are a sweep point)."""
+    at = where(group.parameters)
+    if not group.group or group.group == at:
+        return "at", at
+    return "for", group.group
+
+
 def _describe(rec: Recommendation | NodeTypePicks, where_run: str) -> list[tuple[str, str]]:
     lines = _pick_lines(rec, f"{where_run}: " if where_run else "")
     for group in rec.groups:
-        at = where(group.parameters)
-        prefix = f"{where_run}, at {at}: " if where_run else f"At {at}: "
+        word, name = _group_words(group)
+        prefix = f"{where_run}, {word} {name}: " if where_run else f"{word.capitalize()} {name}: "
         lines += _pick_lines(group, prefix)
     return lines

@@ -2,8 +2,9 @@
 
 ``document(summary)`` is what ``--json`` writes, what every exporter renders
 and what ``qtui report`` re-reads: the fold's per-combination ``results[]``
-and ``runs[]``, plus the analysis made from them (the recommendation and the
-sweep's series and crossovers).  A session with cluster runs also gets a
+and ``runs[]``, plus the analysis made from them (the recommendation, per
+workload group, and the sweep's series and crossovers, over the workload runs:
+a ``qtui exec`` script's runs are no sweep point, ``qtui.core.workload_groups``).  A session with cluster runs also gets a
 top-level ``nodes`` list: per node type (``qtui.core.node_types``) its label, CPU
 model, logical cores, node names and run ids.  Field by field in
 ``docs/EXPORTS.md``.
@@ -19,6 +20,7 @@ from qtui.analysis.recommend import recommend
 from qtui.analysis.thread_choice import choose
 from qtui.core import node_types
 from qtui.core.summary_schema import Refusal, Summary
+from qtui.core.workload_groups import workload_runs
 
 
 def document(summary: SessionSummary) -> Summary:
@@ -40,8 +42,8 @@ def document(summary: SessionSummary) -> Summary:
         interrupted=summary.interrupted,
         results=results,
         recommendation=recommend(results),
-        sweep=analyse(results),
-        thread_choice=choose(results),
+        sweep=analyse(workload_runs(results)),
+        thread_choice=choose(workload_runs(results)),
         refused=[Refusal(**{k: str(r.get(k) or "") for k in ("device", "diff_method", "reason")})
                  for r in summary.refused],
         runs=runs,

@@ -163,6 +163,9 @@ class Result(_Record):
 
     combo: str = ""
     label: str = ""
+    #: Its workload group (``qtui.core.workload_groups``): what Relative and the picks
+    #: compare it with, and its header where a view shows more than one group.
+    group: str = ""
     parameters: dict[str, Any] = {}
     mean: Num = None
     stddev: Num = None
@@ -331,8 +334,9 @@ class Pick(_Record):
 
 
 class PickGroup(_Record):
-    """The picks within one group of equal workload parameters (a sweep)."""
+    """The picks within one workload group (a sweep point, a script; ``group`` its name)."""
 
+    group: str = ""
     parameters: dict[str, Any] = {}
     fastest: Pick | None = None
     cheapest: Pick | None = None

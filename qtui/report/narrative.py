@@ -24,13 +24,13 @@ from typing import Any
 
 from qtui.analysis.fold import LOSS_KINDS
 from qtui.analysis.outcomes import failed_runs
-from qtui.analysis.recommend import describe, per_node_type
+from qtui.analysis.recommend import describe, named_groups, per_node_type
 from qtui.core import device_counts, node_types, phase_names, units
 from qtui.core.cpu_fit import EXPLAIN as THREADS_EXPLAIN
 from qtui.core.cpu_fit import sentence as cpu_sentence
-from qtui.core.parameters import run_label, varying_parameters
 from qtui.core.summary_schema import Run, Summary, SweepAxis
 from qtui.core.sweep import AXES
+from qtui.core.workload_groups import WorkloadGroups
 from qtui.report import results as results_model
 from qtui.report.environment import common_parameters, environment_lines
 from qtui.report.phase_table import PHASES_NOTE, phases_table, who_spent
@@ -176,16 +176,22 @@ def _group(key: str) -> str:
     return next((g for g, keys in _GROUPS.items() if key in keys), "cost and outcome")
 
 
-def _model_table(model: Results, keys: list[str], main: bool = True) -> Table:
-    """Rows of the results model, the combination first; the main results table
-    groups its columns and says under each combination what to know about it."""
+def _model_tables(model: Results, keys: list[str], main: bool = True) -> list[Table]:
+    """Rows of the results model, the combination first: one table per workload group,
+    titled with its name, when there is more than one (``Results.groups``).  The main
+    results table groups its columns and says under each combination what to know
+    about it."""
     cols = [model.column(k) for k in keys]
     columns = (Column("combo", "Combination", "Combination", "l"),) + tuple(
         Column(c.key, c.title, c.short, c.align, _group(c.key) if main else "") for c in cols
     )
-    return Table(columns, tuple(
-        (_label_cell(row) if main else Cell(row.label), *_cells(row, keys)) for row in model.rows
-    ))
+    groups = model.groups
+    return [
+        Table(columns, tuple(
+            (_label_cell(row) if main else Cell(row.label), *_cells(row, keys)) for row in rows
+        ), name if len(groups) > 1 else "")
+        for name, rows in groups
+    ]
 
 
 def _label_cell(row: Row) -> Cell:
@@ -209,17 +215,26 @@ def _results(summary: Summary, model: Results) -> list[Block]:
     if not model.rows:
         return [*blocks, Paragraph(NONE_FINISHED)]
     keys = [c.key for c in model.columns if c.key != "combo" and c not in QUANTUM_COLUMNS]
+    grouped = len(model.groups) > 1
     legend = [
         "Time is the training loop only (imports and model construction excluded)",
         "Cores in use = CPU seconds / wall seconds",
         "Core-s = CPU seconds spent training (what a run costs on a shared node)",
-        "Relative = mean / fastest mean",
-        "Best values in bold",
+        f"Relative = mean / fastest mean{GROUPED_RELATIVE if grouped else ''}",
+        f"Best values in bold{GROUPED_BEST if grouped else ''}",
     ]
     if model.loss_kind in LOSS_KINDS:
         legend.append(f"Loss = {LOSS_KINDS[model.loss_kind]}")
     legend += [results_model.MARK_LEGENDS[m] for m in model.marks()]
-    return [*blocks, _model_table(model, keys), Legend(tuple(legend))]
+    return [*blocks, *_model_tables(model, keys), Legend(tuple(legend))]
+
+
+#: The legend's words where the results come in workload groups (qtui.core.workload_groups).
+GROUPED_RELATIVE = (
+    " of the same group (one table per group: the same workload and parameters; a script"
+    " and its arguments)"
+)
+GROUPED_BEST = ", within a group (a combination alone in its group is compared with nothing)"
 
 
 def _unstable(model: Results) -> list[Block]:
@@ -241,8 +256,8 @@ def _phases(summary: Summary) -> list[Block]:
 def _devices(model: Results) -> list[Block]:
     if not any(c in QUANTUM_COLUMNS for c in model.columns):
         return []
-    table = _model_table(model, [c.key for c in QUANTUM_COLUMNS], main=False)
-    return [table, Legend((
+    tables = _model_tables(model, [c.key for c in QUANTUM_COLUMNS], main=False)
+    return [*tables, Legend((
         "Ran on = the devices that executed the circuits, and the diff method PennyLane used",
         *device_counts.legend(),
         "Device time/step = seconds inside device calls per training step",
@@ -252,11 +267,11 @@ def _devices(model: Results) -> list[Block]:
     ))]
 
 
-def _run_row(run: Run, varying: list[str], cluster: bool) -> tuple[Cell, ...]:
+def _run_row(run: Run, groups: WorkloadGroups, cluster: bool) -> tuple[Cell, ...]:
     res = run.result
     cells = [
         Cell(run.run_id),
-        Cell(run_label(run.parameters, run.repeat_index, varying)),
+        Cell(groups.run_label(run.parameters, run.repeat_index)),
         Cell(run.state, tone="" if run.state == "finished" else "warn"),
         Cell(units.seconds(res.train_s if res else None)),
         Cell(units.core_seconds(res.core_s if res else None)),
@@ -276,9 +291,9 @@ def _runs(summary: Summary) -> list[Block]:
         Column("state", "State", align="l"), Column("time", "Training time"),
         Column("core_s", "Core-s"), Column("peak_rss", "Peak RSS"),
     ) + ((Column("node", "Node", align="l"),) if cluster else ())
-    varying = varying_parameters(summary.runs)
+    groups = WorkloadGroups(summary.runs)
     blocks: list[Block] = [
-        Table(columns, tuple(_run_row(r, varying, cluster) for r in summary.runs))
+        Table(columns, tuple(_run_row(r, groups, cluster) for r in summary.runs))
     ]
     failed = failed_runs(summary)
     stopped = tuple(
@@ -300,9 +315,9 @@ def _runs(summary: Summary) -> list[Block]:
 
 def _threads(summary: Summary) -> list[Block]:
     """Runs whose pools did not fit the CPUs free at their start, and what auto chose."""
-    varying = varying_parameters(summary.runs)
+    groups = WorkloadGroups(summary.runs)
     items = tuple(
-        Item(f": {cpu_sentence(r.cpus)}", run_label(r.parameters, r.repeat_index, varying))
+        Item(f": {cpu_sentence(r.cpus)}", groups.run_label(r.parameters, r.repeat_index))
         for r in summary.runs
         if r.cpus is not None and (r.cpus.oversubscribed or r.cpus.threads_auto is not None)
     )
@@ -345,10 +360,11 @@ def _recommendation(summary: Summary) -> list[Block]:
     lines = describe(summary.recommendation)
     if not lines:
         return []
+    workload = "each workload" if named_groups(summary.recommendation) else "this workload"
     where = (
-        "For this workload, per node type (measured on different machines):"
+        f"For {workload}, per node type (measured on different machines):"
         if per_node_type(summary.recommendation)
-        else "For this workload on this machine:"
+        else f"For {workload} on this machine:"
     )
     return [Paragraph(where), Items(tuple(Item(line) for line in lines))]
 

@@ -8,15 +8,15 @@ that answers the forum's question (b) with the measured numbers.
 from __future__ import annotations
 
 from qtui.core import phase_names, units
-from qtui.core.parameters import label, varying_parameters
 from qtui.core.summary_schema import Result, Summary
+from qtui.core.workload_groups import WorkloadGroups
 
 PHASES_NOTE = phase_names.PHASES_NOTE
 
 
 def phases_table(summary: Summary) -> tuple[list[str], list[list[str]], list[str]]:
     """Where the time goes, per combination: time per step and % of the step per phase."""
-    varying = varying_parameters(summary.results)
+    groups = WorkloadGroups(summary.results)  # labels made within a family
     names = phase_names.shown(*(r.phases for r in summary.results if r.phases))
     headers = ["Combination"] + [p.title for p in names]
     rows = []
@@ -25,7 +25,7 @@ def phases_table(summary: Summary) -> tuple[list[str], list[list[str]], list[str
         total = phase_names.total(r.phases, names)
         if not r.phases or not steps or total <= 0:
             continue
-        cells = [label(r, varying)]
+        cells = [groups.label(r)]
         for p in names:
             sec = _seconds(r.phases, p.key)
             cells.append(f"{units.seconds(sec / steps)} ({units.percent(sec / total)})")
@@ -36,10 +36,10 @@ def phases_table(summary: Summary) -> tuple[list[str], list[list[str]], list[str
 def who_spent(summary: Summary) -> list[str]:
     """Per combination, the backward in words: the nn layers', PennyLane's and the device's
     milliseconds per step (the forum's "is the classical part still trained by backprop?")."""
-    varying = varying_parameters(summary.results)
+    groups = WorkloadGroups(summary.results)
     lines = []
     for r in summary.results:
-        line = _who_spent(r, label(r, varying))
+        line = _who_spent(r, groups.label(r))
         if line:
             lines.append(line)
     return lines

@@ -10,12 +10,16 @@ a figure reads the same everywhere (``tests/test_one_truth.py``).
 
 Decisions:
 
-* **Best values** (``★`` in the TUI, bold in Markdown) are marked on every row
-  whose text equals the best text: equal figures are treated alike.  A column
-  is ranked only when at least two combinations have a value in it (or there
-  is only one combination).
-* **Relative** is hyperfine's: mean over the fastest mean, ± the propagated
-  σ when both have one.
+* **Groups** (``qtui.core.workload_groups``): rows are compared only with the
+  rows of their workload group (the same workload and parameters; a script and
+  its arguments), and come group by group; ``Results.groups`` gives each
+  group's name and rows, a view's header where there is more than one.
+* **Best values** (``★`` in the TUI, bold in Markdown) are marked, within a
+  group, on every row whose text equals the best text: equal figures are
+  treated alike.  A column is ranked only when at least two combinations of
+  the group have a value in it (or there is only one combination in all).
+* **Relative** is hyperfine's: mean over the fastest mean of the group, ± the
+  propagated σ when both have one.
 * **Cores**: above ``BURN_CORES`` cores in use a combination is fast by
   burning cores; its cell carries the ``!`` mark.
 * **GPU** columns (peak GPU memory of the run, or of the device when NVML
@@ -51,8 +55,8 @@ from qtui.analysis import stability
 from qtui.core import device_counts, node_types, units
 from qtui.core.cpu_fit import LEGEND as OVERSUBSCRIBED_LEGEND
 from qtui.core.cpu_fit import notes as thread_notes
-from qtui.core.parameters import label, varying_parameters
 from qtui.core.summary_schema import Quantum, Result, Summary
+from qtui.core.workload_groups import WorkloadGroups
 
 #: Above this many cores in use a combination is fast by burning cores.
 BURN_CORES = 1.5
@@ -108,6 +112,7 @@ class Row:
     notes: list[str] = field(default_factory=list)
     complete: bool = True  # every run of the combination finished
     problems: list[str] = field(default_factory=list)  # qtui.analysis.stability: why not to trust it
+    group: str = ""  # its workload group's name (qtui.core.workload_groups)
 
     def text(self, key: str) -> str:
         return self.cells[key].shown
@@ -126,6 +131,15 @@ class Results:
         """Headers and cell texts (with marks) for plain-text renderers."""
         cols = [c for c in self.columns if keys is None or c.key in keys]
         return [c.title for c in cols], [[r.text(c.key) for c in cols] for r in self.rows]
+
+    @property
+    def groups(self) -> list[tuple[str, list[Row]]]:
+        """Each workload group's name and rows, in the rows' order (one entry when all
+        rows are comparable: a view shows a header per group only when there are more)."""
+        out: dict[str, list[Row]] = {}
+        for row in self.rows:
+            out.setdefault(row.group, []).append(row)
+        return list(out.items())
 
     def marks(self) -> list[str]:
         """The marks some cell carries, in ``MARK_LEGENDS`` order (each needs its legend)."""
@@ -370,7 +384,7 @@ def _columns_for(results: list[Result], kind: str) -> tuple[Column, ...]:
     return cols
 
 
-def _row(r: Result, name: str, best_result: Result | None, metric_keys: list[str]) -> Row:
+def _row(r: Result, name: str, best_result: Result | None, metric_keys: list[str], group: str) -> Row:
     cells: dict[str, Cell] = {"combo": Cell(name, name)}
     for key, fn in _CELLS.items():
         cells[key] = Cell(*fn(r))
@@ -390,6 +404,7 @@ def _row(r: Result, name: str, best_result: Result | None, metric_keys: list[str
         notes=_notes(r),
         complete=r.runs.finished == r.runs.total,
         problems=stability.problems(r),
+        group=group,
     )
 
 
@@ -400,13 +415,14 @@ def from_results(entries: Iterable[Result]) -> Results:
     kind = kinds.pop() if len(kinds) == 1 else "mixed"
     cols = _columns_for(results, kind)
     metric_keys = [c.key for c in cols if c.key.startswith("metric:")]
-    varying = varying_parameters(results)
-    best_result = fastest(results)
-    rows = [
-        _row(r, r.label or label(r, varying), best_result, metric_keys)
-        for r in results
-    ]
-    _mark_best(cols, rows)
+    kept_apart = WorkloadGroups(results)
+    rows: list[Row] = []
+    for group, members in kept_apart.split(results):
+        best_result = fastest(members)
+        shown = [_row(r, r.label or kept_apart.label(r), best_result, metric_keys, group.name)
+                 for r in members]
+        _mark_best(cols, shown, alone=len(results) == 1)
+        rows += shown
     return Results(cols, rows, kind)
 
 
@@ -415,12 +431,14 @@ def build(summary: Summary) -> Results:
     return from_results(summary.results)
 
 
-def _mark_best(cols: tuple[Column, ...], rows: list[Row]) -> None:
+def _mark_best(cols: tuple[Column, ...], rows: list[Row], alone: bool) -> None:
+    """The best value of each ranked column among ``rows`` (one group); ``alone``: the
+    only combination there is, best at everything it has."""
     for col in cols:
         if not col.better:
             continue
         valued = [r for r in rows if isinstance(r.cells[col.key].raw, (int, float))]
-        if not valued or (len(valued) < 2 and len(rows) > 1):
+        if not valued or (len(valued) < 2 and not alone):
             continue
         pick = min if col.better == "low" else max
         best = pick(valued, key=lambda r: r.cells[col.key].raw).cells[col.key].text

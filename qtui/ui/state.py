@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 
 from qtui.analysis.fold import RunRecord, SessionSummary
 from qtui.core import events as ev
-from qtui.core.parameters import combo_parameters, varying_parameters
+from qtui.core.parameters import combo_parameters
 from qtui.core.summary_schema import Recommendation, Result, Summary, SweepAxis
+from qtui.core.workload_groups import WorkloadGroups, workload_runs
 
 CPU_HISTORY = 40
 GPU_HISTORY = 60
@@ -135,7 +136,7 @@ class LiveState:
         self.gpu_history: list[deque[float]] = []  # utilisation per device
         self.palette: list[str] = ["cyan"]  # series colours of the current theme
         self.phases_pick: str | None = None  # run highlighted in a queue
-        self._varying: list[str] = []
+        self._groups = WorkloadGroups([])
         self._varying_n = -1
         self._analysis_version = -1
         self._analysis: tuple[list[Result], Recommendation, dict[str, SweepAxis]] = (
@@ -280,25 +281,26 @@ class LiveState:
         """``default.qubit+backprop #1``; with the swept values when parameters vary
         between runs (``default.qubit+backprop (qubits=4) #1``), as results' labels."""
         rep = int(rec.spec.get("repeat_index", 0) or 0)
-        varying = self._varying_keys()
+        varying = self._varying_keys(rec)
         if varying:
             params = rec.spec.get("params") or {}
             extra = ", ".join(f"{k}={params.get(k)}" for k in varying)
             return f"{rec.combo} ({extra}) #{rep + 1}"
         return f"{rec.combo} #{rep + 1}"
 
-    def _varying_keys(self) -> list[str]:
-        # recomputed only when runs are added (labels are asked for at every redraw)
+    def _varying_keys(self, rec: RunRecord) -> list[str]:
+        # within the run's workload family (qtui.core.workload_groups); recomputed only
+        # when runs are added (labels are asked for at every redraw)
         if self._varying_n != len(self.summary.runs):
             self._varying_n = len(self.summary.runs)
-            self._varying = varying_parameters(
+            self._groups = WorkloadGroups(
                 [
                     Result(parameters=combo_parameters(r.spec))
                     for r in self.summary.runs.values()
                     if r.spec.get("device")
                 ]
             )
-        return self._varying
+        return self._groups.varying(combo_parameters(rec.spec))
 
     def phases_run(self, picked: str | None = None) -> RunRecord | None:
         """The run the phases panel details: the one picked in a queue, else the
@@ -345,7 +347,7 @@ class LiveState:
 
             combos = self.summary.combos()
             finished = [c for c in combos if c.mean is not None]
-            self._analysis = (combos, recommend(finished), analyse(finished))
+            self._analysis = (combos, recommend(finished), analyse(workload_runs(finished)))
             self._analysis_version = version
         return self._analysis
 

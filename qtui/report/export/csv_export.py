@@ -1,6 +1,7 @@
 """CSV: one row per run, raw numbers (seconds, bytes, fractions) for spreadsheets.
 
-Columns: session and run identity, ``parameter_*`` (device, diff method and
+Columns: session and run identity, ``group`` (the run's workload group,
+``qtui.core.workload_groups``: what its Relative and the picks compare it with), ``parameter_*`` (device, diff method and
 every workload parameter), timing, resources, accuracy, the workload's named
 metrics when it has any (``metric_<name>`` and ``metric_<name>_higher_is_better``),
 the last validation loss when runs had a validation set (``validation_loss``), final loss and what it is (``loss_kind``: ``last_epoch``
@@ -35,6 +36,7 @@ from qtui.analysis.outcomes import describe_error, run_warning_total
 from qtui.core import device_counts, node_types, phase_names
 from qtui.core.safe_text import visible
 from qtui.core.summary_schema import Run, RunResult, Summary
+from qtui.core.workload_groups import WorkloadGroups
 from qtui.report.export.base import Exporter
 from qtui.report.results import ran_on
 
@@ -43,6 +45,7 @@ FIXED_COLUMNS = [
     "run_id",
     "repeat_index",
     "state",
+    "group",
 ]
 #: Where a cluster run ran; present only when some run did.
 JOB_COLUMNS = [
@@ -193,8 +196,10 @@ def rows(summary: Summary) -> tuple[list[str], list[dict[str, Any]]]:
     columns, param_keys, metric_keys, cluster, validated, phase_keys = _columns(summary.runs)
     out: list[dict[str, Any]] = []
     sid = summary.session_id
+    groups = WorkloadGroups(summary.results or summary.runs)  # the results' headers
     for run in summary.runs:
         row = _row(sid, run)
+        row["group"] = groups.name(run.parameters)
         if cluster:
             for key in JOB_COLUMNS[:-1]:
                 row[key] = getattr(run, key)

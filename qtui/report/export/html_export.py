@@ -14,12 +14,11 @@ import html
 from typing import Any
 
 from qtui.core import phase_names
-from qtui.core.parameters import label as result_label
-from qtui.core.parameters import run_label, varying_parameters
 from qtui.core.safe_text import json_text, visible
 from qtui.core.summary_schema import Result, Summary
 from qtui.core.sweep import AXES
 from qtui.core.units import MiB, number
+from qtui.core.workload_groups import WorkloadGroups
 from qtui.report import narrative as nv
 from qtui.report.export.base import Exporter, ExportError
 from qtui.report.export.json_export import dumps
@@ -56,7 +55,7 @@ def _plotly() -> Any:
     return go
 
 
-def _loss_figure(go: Any, summary: Summary, varying: list[str]) -> Any:
+def _loss_figure(go: Any, summary: Summary, groups: WorkloadGroups) -> Any:
     """One curve per run.  Runs with identical losses (the same seed on devices that
     agree) would draw on top of each other and show one curve (issue 10, item 21):
     each repeat of a curve is shifted a little along x, dashed, with its own marker,
@@ -67,7 +66,7 @@ def _loss_figure(go: Any, summary: Summary, varying: list[str]) -> Any:
         losses = run.epoch_losses
         if not losses:
             continue
-        name = run_label(run.parameters, run.repeat_index, varying)
+        name = groups.run_label(run.parameters, run.repeat_index)
         curve = tuple(None if (x := number(v)) is None else round(x, 9) for v in losses)
         same, dup = seen.get(curve, (name, 0))
         seen[curve] = (same, dup + 1)
@@ -94,9 +93,9 @@ def _bar(go: Any, labels: list[str], y: list[Any], title: str, unit: str, **bar:
     return fig
 
 
-def _result_figures(go: Any, timed: list[Result], varying: list[str]) -> list[tuple[str, str, Any]]:
+def _result_figures(go: Any, timed: list[Result], groups: WorkloadGroups) -> list[tuple[str, str, Any]]:
     """Time, core-seconds and peak memory per combination (the Results section's charts)."""
-    labels = [result_label(r, varying) for r in timed]
+    labels = [r.label or groups.label(r) for r in timed]
     res = [r.resources for r in timed]
     return [
         ("results", "Time", _bar(
@@ -114,12 +113,12 @@ def _result_figures(go: Any, timed: list[Result], varying: list[str]) -> list[tu
     ]
 
 
-def _phase_figure(go: Any, phased: list[Result], varying: list[str]) -> Any:
+def _phase_figure(go: Any, phased: list[Result], groups: WorkloadGroups) -> Any:
     fig = go.Figure()
     for phase in phase_names.shown(*(r.phases for r in phased)):
         fig.add_trace(go.Bar(
             name=phase.title,
-            x=[result_label(r, varying) for r in phased],
+            x=[r.label or groups.label(r) for r in phased],
             y=[(number(r.phases.get(phase.key)) or 0.0) / (r.steps or 1) * 1e3 for r in phased],
         ))
     fig.update_layout(
@@ -132,16 +131,16 @@ def _phase_figure(go: Any, phased: list[Result], varying: list[str]) -> Any:
 def _figures(summary: Summary) -> list[tuple[str, str, Any]]:
     """(narrative section, chart name, plotly figure) for every chart the data allows."""
     go = _plotly()
-    varying = varying_parameters(summary.results)
+    groups = WorkloadGroups(summary.results)  # names made within a workload group's family
     figs: list[tuple[str, str, Any]] = []
     if any(run.epoch_losses for run in summary.runs):
-        figs.append(("results", "Loss curves", _loss_figure(go, summary, varying)))
+        figs.append(("results", "Loss curves", _loss_figure(go, summary, groups)))
     timed = [r for r in summary.results if r.mean is not None]
     if timed:
-        figs += _result_figures(go, timed, varying)
+        figs += _result_figures(go, timed, groups)
     phased = [r for r in timed if r.phases and r.steps]
     if phased:
-        figs.append(("phases", "Milliseconds per step, by phase", _phase_figure(go, phased, varying)))
+        figs.append(("phases", "Milliseconds per step, by phase", _phase_figure(go, phased, groups)))
     return figs + _sweep_figures(go, summary)
 
 

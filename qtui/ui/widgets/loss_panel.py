@@ -7,6 +7,11 @@ colour swatch, state and latest numbers, so the curves stay identifiable with
 validation set (``Workload.validation_data``) has a second line in its colour:
 the validation loss per epoch, drawn at its epochs (in the batch view, held over
 each epoch's batches); its legend entry says ``val``.
+
+The legend takes at most half the panel (issue 23, item 4: long names, a
+script's arguments, once left the curve no room): a name that does not fit is
+cut with an ellipsis, and the curve keeps the other half at every size, the
+first draw included (``max-width``, before the panel knows its width).
 """
 
 from __future__ import annotations
@@ -34,11 +39,15 @@ STATE_MARK = {
 }
 
 
+#: The legend's width when every name is short (its first line's words fit).
+LEGEND_MIN = 33
+
+
 class LossPanel(LivePanel, Horizontal):
     DEFAULT_CSS = """
     LossPanel { height: 1fr; }
     LossPanel > LineGraph { width: 1fr; }
-    LossPanel > #loss-legend { width: 33; height: 1fr; padding: 0 0 0 1;
+    LossPanel > #loss-legend { width: 33; max-width: 50%; height: 1fr; padding: 0 0 0 1;
                                text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
@@ -48,6 +57,7 @@ class LossPanel(LivePanel, Horizontal):
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
         self.mode = "batch"
+        self._runs: list[tuple[RunRecord, str, str]] = []  # as last drawn, redrawn on resize
 
     def compose(self) -> ComposeResult:
         graph = LineGraph(x_label="batches", id="loss-graph")
@@ -71,6 +81,7 @@ class LossPanel(LivePanel, Horizontal):
 
     def update_data(self, runs: list[tuple[RunRecord, str, str]]) -> None:
         """``runs``: (record, label, colour) in colour order."""
+        self._runs = runs
         graph = self.query_one(LineGraph)
         graph.x_label = "batches" if self.mode == "batch" else "epochs"
         series = []
@@ -102,10 +113,16 @@ class LossPanel(LivePanel, Horizontal):
         legend.styles.width = room
         set_text(legend, Text("\n").join(lines))
 
+    def on_resize(self) -> None:
+        if self._runs:  # the legend's room and its names' cuts follow the width
+            self.update_data(self._runs)
+
     def legend_width(self, runs: list[tuple[RunRecord, str, str]]) -> int:
-        """As wide as the longest entry needs, at most 45 % of the panel (at least 30)."""
-        need = max([len(label) + 5 for _, label, _ in runs] + [33])
-        return max(30, min(need, int(self.size.width * 0.45) or need))
+        """As wide as the longest entry needs, at most half the panel (the curve keeps
+        the rest); before the panel is laid out, the CSS ``max-width`` holds it."""
+        need = max([len(label) + 5 for _, label, _ in runs] + [LEGEND_MIN])
+        half = self.size.width // 2
+        return min(need, half) if half else need
 
 
 def validation_series(rec: RunRecord, mode: str) -> list[float]:

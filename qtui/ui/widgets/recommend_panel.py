@@ -65,8 +65,8 @@ class RecommendationPanel(LivePanel, Static):
             if i:
                 text.append("\n")
             where, rest = "", line
-            if line.startswith("At "):
-                where, _, rest = line[3:].partition(": ")
+            if line.startswith(("At ", "For ")):  # a sweep point, a workload group
+                where, _, rest = line.partition(" ")[2].partition(": ")
             title, _, evidence = rest.partition(": ")
             if verdict == TIE:
                 text.append("≈ tie ", style="bold reverse")

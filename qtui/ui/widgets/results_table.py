@@ -9,6 +9,13 @@ warning colour.  ``s`` sorts by the column under the cursor (by the raw
 value); pressing it again reverses.  Fed ``results[]`` entries (the live
 session's ``combos()`` or a saved summary's), so the history screen shows a
 saved session with this same widget.
+
+Workload groups (``qtui.core.workload_groups``): when the results hold more
+than one (a ``qtui exec`` script beside built-in runs, a sweep's points), each
+group comes under a header row of its own, its name in bold in the
+Combination column: a row rather than a column, so that 80 columns keep
+their room for figures.  ★ and Relative are the model's, within a group; a
+sort orders the rows within each group.
 """
 
 from __future__ import annotations
@@ -52,7 +59,7 @@ class ResultsTable(LivePanel, DataTable[Text]):
         self.model = model.from_results([])
         self.sort_key: str | None = None
         self.sort_reverse = False
-        self._shown: list[model.Row] = []
+        self._shown: list[model.Row | None] = []  # None: a group's header row
 
     def on_mount(self) -> None:
         self._rebuild()
@@ -68,7 +75,7 @@ class ResultsTable(LivePanel, DataTable[Text]):
         self._rebuild()
 
     def row_at(self, index: int) -> model.Row | None:
-        """The model row drawn at ``index`` (rows may be sorted)."""
+        """The model row drawn at ``index`` (rows may be sorted); None on a group's header."""
         return self._shown[index] if 0 <= index < len(self._shown) else None
 
     def action_sort_column(self) -> None:
@@ -85,14 +92,14 @@ class ResultsTable(LivePanel, DataTable[Text]):
 
     def _rebuild(self) -> None:
         cursor = self.cursor_coordinate
-        rows = list(self.model.rows)
-        if self.sort_key:
-            key = self.sort_key
-            present = [r for r in rows if r.cells[key].raw is not None]
-            missing = [r for r in rows if r.cells[key].raw is None]
-            present.sort(key=lambda r: _sort_key(r.cells[key].raw), reverse=self.sort_reverse)
-            rows = present + missing
-        self._shown = rows
+        groups = self.model.groups
+        headed = len(groups) > 1
+        drawn: list[model.Row | None] = []
+        for _, members in groups:
+            if headed:
+                drawn.append(None)
+            drawn.extend(self._sorted(members))
+        self._shown = drawn
         try:
             good = f"bold {self.app.current_theme.success or 'green'}"
             burn = f"bold reverse {self.app.current_theme.warning or 'yellow'}"
@@ -103,7 +110,12 @@ class ResultsTable(LivePanel, DataTable[Text]):
         for col in self.model.columns:
             arrow = (" ▼" if self.sort_reverse else " ▲") if col.key == self.sort_key else ""
             self.add_column(Text(col.title + arrow), key=col.key)
-        for i, row in enumerate(rows):
+        names = iter(name for name, _ in groups)
+        for i, row in enumerate(drawn):
+            if row is None:
+                header = Text(visible(next(names)), style="bold")
+                self.add_row(header, *[Text("") for _ in self.model.columns[1:]], key=f"{i}:group")
+                continue
             cells = []
             for col in self.model.columns:
                 cell = row.cells[col.key]
@@ -115,7 +127,17 @@ class ResultsTable(LivePanel, DataTable[Text]):
                 else:
                     cells.append(Text(shown))
             self.add_row(*cells, key=f"{i}:{row.label}")
-        if rows:
+        if drawn:
             self.move_cursor(
-                row=min(cursor.row, len(rows) - 1), column=cursor.column, animate=False
+                row=min(cursor.row, len(drawn) - 1), column=cursor.column, animate=False
             )
+
+    def _sorted(self, rows: list[model.Row]) -> list[model.Row]:
+        """``rows`` by the sort column (missing values last), or as they came."""
+        if not self.sort_key:
+            return list(rows)
+        key = self.sort_key
+        present = [r for r in rows if r.cells[key].raw is not None]
+        missing = [r for r in rows if r.cells[key].raw is None]
+        present.sort(key=lambda r: _sort_key(r.cells[key].raw), reverse=self.sort_reverse)
+        return present + missing
