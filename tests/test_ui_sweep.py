@@ -133,8 +133,10 @@ async def test_sweep_tab_chart_legend_and_crossovers() -> None:
         panel = app.query_one(SweepPanel)
         assert panel.axis == "qubits"
         wall = app.query_one("#graph-time_per_step", LineGraph)
-        assert wall.x_ticks == ["2", "4", "6", "8"]
-        assert len(wall.series) == 3 and all(len(s.values) == 4 for s in wall.series)
+        # the measured sizes (the predicted ones may follow: test_ui_sweep_predicted.py)
+        assert (wall.x_ticks or [])[:4] == ["2", "4", "6", "8"]
+        measured = [s for s in wall.series if not s.dashed]
+        assert len(measured) == 3 and all(len(s.values) == len(wall.x_ticks or []) for s in measured)
         crossings = str(app.query_one("#sweep-crossovers", Static).render())
         # single runs: too few to tell, so no crossover is claimed (qtui.analysis.stats)
         assert ("default.qubit+backprop and lightning.qubit+adjoint cannot be told apart; too few"

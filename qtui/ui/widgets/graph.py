@@ -49,11 +49,15 @@ _RANGE = tuple(
 
 @dataclass
 class Series:
-    """One line: its values in x order, a colour and a legend name."""
+    """One line: its values in x order, a colour and a legend name.  ``dashed``: drawn in
+    every other cell, for what was not measured (a prediction); ``band``: per x, a
+    (low, high) interval drawn as a dotted bar (NaN where there is none)."""
 
     name: str
     values: Sequence[float]
     color: str = "white"
+    dashed: bool = False
+    band: Sequence[tuple[float, float]] = ()
 
 
 def downsample(values: Sequence[float], columns: int) -> list[tuple[float, float]]:
@@ -223,6 +227,7 @@ class LineGraph(Widget):
         ]
         span = min(n_max, cols)  # x positions: index i of span points over the width
         finite = [p for r in reduced for p in r if p[0] == p[0] and p[1] == p[1]]  # no NaN
+        finite += [p for s in series for p in s.band if p[0] == p[0] and p[1] == p[1]]
         lo = min((p[0] for p in finite), default=0.0)
         hi = max((p[1] for p in finite), default=1.0)
         if self.y_floor is not None:
@@ -240,6 +245,24 @@ class LineGraph(Widget):
         bits = [0] * (plot_w * plot_h)
         owner = [-1] * (plot_w * plot_h)
         for si, pairs in enumerate(reduced):
+            s = series[si]
+            if s.dashed or s.band:  # drawn apart, then every other cell of it kept
+                own, scratch = [0] * len(bits), [-1] * len(bits)
+                self._draw(pairs, cols, rows, lo, scale, plot_w, own, scratch, si, span)
+                self._dash(own, plot_w, by_row=False)
+                bar = [0] * len(bits)
+                for i, (b_lo, b_hi) in enumerate(s.band):
+                    if b_lo == b_lo and b_hi == b_hi and n_max > 1:
+                        x = round(i * (cols - 1) / (n_max - 1))
+                        y0 = rows - 1 - int(round((b_hi - lo) * scale))
+                        y1 = rows - 1 - int(round((b_lo - lo) * scale))
+                        self._span(x, y0, y1, plot_w, bar, scratch, si)
+                self._dash(bar, plot_w, by_row=True)
+                for k, b in enumerate(own):
+                    if b or bar[k]:
+                        bits[k] |= b | bar[k]
+                        owner[k] = si
+                continue
             self._draw(pairs, cols, rows, lo, scale, plot_w, bits, owner, si, span)
             if self.x_ticks:
                 self._mark_points(pairs, cols, rows, lo, scale, plot_w, bits, owner, si)
@@ -372,6 +395,14 @@ class LineGraph(Widget):
             LineGraph._span(x, top, bot, plot_w, bits, owner, si)
             prev_y = mid if y_lo != y_hi else y_lo
             prev_x = x
+
+    @staticmethod
+    def _dash(cells: list[int], plot_w: int, *, by_row: bool) -> None:
+        """Blank every other cell (along the row, or down the column for a bar)."""
+        for k in range(len(cells)):
+            row, col = divmod(k, plot_w)
+            if (row if by_row else col) % 2:
+                cells[k] = 0
 
     @staticmethod
     def _span(

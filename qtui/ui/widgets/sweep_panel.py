@@ -16,6 +16,7 @@ a worker thread: the bootstrap takes a second or two).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -65,6 +66,9 @@ class SweepPanel(LivePanel, Vertical):
         self.palette: list[str] = ["cyan"]
         self._legend_items: list[Text] = []
         self._predicted_for: tuple[object, ...] | None = None  # the points last predicted from
+        #: What the chart draws past the measured sizes: (targets, predictions) for the
+        #: points ``_predicted_for`` names, once the worker has them.
+        self._drawn_prediction: tuple[list[int], list[Prediction]] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(EMPTY, id="sweep-empty")
@@ -145,6 +149,12 @@ class SweepPanel(LivePanel, Vertical):
         lines = data.series
         xs = sorted({pt.x for pts in lines.values() for pt in pts if pt.x is not None})  # type: ignore[type-var]
         ticks = [str(x) for x in xs]
+        ahead = self._drawn_prediction if axis == predictions.AXIS else None
+        if ahead is not None and not ahead[1]:
+            ahead = None  # no model yet (fewer than 3 sizes): nothing to draw past them
+        if ahead is not None:  # predicted sizes: on the axis, in brackets
+            xs = [*xs, *ahead[0]]
+            ticks += [f"({x})" for x in ahead[0]]
         words = AXES.get(axis, (axis, 0, axis))[2]
         for key, title in METRICS:
             series = []
@@ -155,7 +165,13 @@ class SweepPanel(LivePanel, Vertical):
                     float(v) if (v := by_x.get(x)) is not None and v > 0 else math.nan for x in xs
                 ]
                 values_all += [v for v in values if not math.isnan(v)]
-                series.append(Series(label, values, self.palette[i % len(self.palette)]))
+                color = self.palette[i % len(self.palette)]
+                series.append(Series(label, values, color))
+                if ahead is not None:
+                    guess = _predicted_series(label, key, xs, values, ahead[1], color)
+                    if guess is not None:
+                        series.append(guess)
+                        values_all += [v for p in guess.band for v in p if v == v]
             log = bool(values_all) and max(values_all) > 10 * min(values_all)
             graph = self.query_one(f"#graph-{key}", LineGraph)
             graph.x_ticks = ticks
@@ -163,7 +179,8 @@ class SweepPanel(LivePanel, Vertical):
             if log:
                 graph.formatter = lambda v: units.axis_seconds(10**v)
                 series = [
-                    Series(s.name, [math.log10(v) if v == v else v for v in s.values], s.color)
+                    Series(s.name, [_log(v) for v in s.values], s.color, s.dashed,
+                           [(_log(a), _log(b)) for a, b in s.band])
                     for s in series
                 ]
             else:
@@ -215,6 +232,7 @@ class SweepPanel(LivePanel, Vertical):
         if key == self._predicted_for:
             return
         self._predicted_for = key
+        self._drawn_prediction = None  # new points: the old prediction is not theirs
         xs = [pt.x for pts in data.series.values() for pt in pts if isinstance(pt.x, int)]
         if not xs:
             return
@@ -232,6 +250,8 @@ class SweepPanel(LivePanel, Vertical):
     ) -> None:
         if key != self._predicted_for:
             return  # points arrived since: a newer prediction is on its way
+        self._drawn_prediction = (targets, found)
+        self._draw()  # the chart goes on past the measured sizes, dashed
         text = Text()
         text.append(f"Predicted at {targets[0]} and {targets[1]} qubits", style="bold")
         text.append(" (not measured; 90 % interval; qtui sweep --predict for other sizes):\n",
@@ -246,3 +266,42 @@ class SweepPanel(LivePanel, Vertical):
         for w in words:
             text.append(f"• {w}\n", style="italic")
         self.query_one("#sweep-predicted", Static).update(text)
+
+
+def _log(v: float) -> float:
+    return math.log10(v) if v == v and v > 0 else math.nan
+
+
+#: A prediction's figure and interval fields, per chart metric.
+_PREDICTED = {
+    "time_per_step": ("time_per_step", "time_low", "time_high"),
+    "core_s_per_step": ("core_s_per_step", "core_s_low", "core_s_high"),
+}
+
+
+def _predicted_series(
+    label: str, key: str, xs: Sequence[object], measured: list[float], found: list[Prediction],
+    color: str,
+) -> Series | None:
+    """The line's predicted continuation (issue 25, item 5): dashed, from its last
+    measured point to the predicted sizes, with each prediction's 90 % interval as a
+    dotted bar; None without a prediction for it."""
+    fields = _PREDICTED.get(key)
+    got = {p.x: p for p in found if p.combo == label}
+    if fields is None or not got:
+        return None
+    values = [math.nan] * len(xs)
+    band = [(math.nan, math.nan)] * len(xs)
+    last = max((i for i, v in enumerate(measured) if v == v), default=None)
+    if last is not None:
+        values[last] = measured[last]  # joined to the measured line
+    for i, x in enumerate(xs):
+        p = got.get(x)  # type: ignore[call-overload]
+        if p is None:
+            continue
+        value, low, high = (getattr(p, f) for f in fields)
+        if value:
+            values[i] = float(value)
+        if low and high and high > low:
+            band[i] = (float(low), float(high))
+    return Series(f"{label} (predicted)", values, color, dashed=True, band=band)
