@@ -15,6 +15,7 @@ import io
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from rich.console import Console
 from test_ui_data import fixed_caps
@@ -291,3 +292,12 @@ def test_one_group_has_no_header() -> None:
     text = render_markdown(summary)
     results_md = text.split("#### Results", 1)[1].split("####", 1)[0]
     assert "**" not in results_md.split("|", 1)[0], results_md
+
+
+def test_compare_names_combinations_within_their_workload(mixed: Summary) -> None:
+    """``qtui compare`` of two sessions that both hold a script run and forum runs."""
+    from qtui.analysis.comparison import compare
+
+    b = msgspec.structs.replace(mixed, session_id="other")
+    names = [row.combination for row in compare(mixed, b).combinations]
+    assert sorted(names) == sorted([EXEC_LABEL, "default.qubit+backprop", "default.qubit+adjoint"])

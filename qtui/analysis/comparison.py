@@ -27,8 +27,8 @@ import msgspec
 
 from qtui.analysis import conclusion, stability, stats
 from qtui.core import units
-from qtui.core.parameters import label, varying_parameters
 from qtui.core.summary_schema import Result, Summary
+from qtui.core.workload_groups import WorkloadGroups
 
 ALPHA = stats.ALPHA
 DEFAULT_THRESHOLD = stats.SINGLE_RUN_THRESHOLD
@@ -165,17 +165,17 @@ def compare(a: Summary, b: Summary, threshold: float = DEFAULT_THRESHOLD) -> Com
 
     ra = {key(r): r for r in a.results}
     rb = {key(r): r for r in b.results}
-    varying = varying_parameters(list(ra.values()) + list(rb.values()))
+    groups = WorkloadGroups([*ra.values(), *rb.values()])  # labels made within a workload
     return Comparison(
         a=SessionRef(a.session_id, a.datetime),
         b=SessionRef(b.session_id, b.datetime),
         threshold=threshold,
         alpha=ALPHA,
         combinations=[
-            _row(x, rb[k], label(x, varying), threshold) for k, x in ra.items() if k in rb
+            _row(x, rb[k], groups.label(x), threshold) for k, x in ra.items() if k in rb
         ],
-        only_in_a=[label(r, varying) for k, r in ra.items() if k not in rb],
-        only_in_b=[label(r, varying) for k, r in rb.items() if k not in ra],
+        only_in_a=[groups.label(r) for k, r in ra.items() if k not in rb],
+        only_in_b=[groups.label(r) for k, r in rb.items() if k not in ra],
     )
 
 
