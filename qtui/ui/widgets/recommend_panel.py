@@ -19,6 +19,7 @@ from qtui.analysis.thread_choice import choose
 from qtui.core import units
 from qtui.core.summary_schema import Recommendation, Result
 from qtui.report.results import BURN_CORES, BURN_MARK
+from qtui.ui.form_words import in_form_words
 from qtui.ui.panel import LivePanel
 from qtui.ui.state import LiveState
 
@@ -73,7 +74,7 @@ class RecommendationPanel(LivePanel, Static):
             if where:
                 text.append(f"{where} · ", style="dim")
             text.append(title + ": ", style="bold")
-            text.append(evidence)
+            text.append(in_form_words(evidence))  # "repeats 3", the form's field, not --repeat
         for label, cores in burners(results):
             text.append("\n")
             text.append(f"{BURN_MARK} ", style="bold reverse")

@@ -27,6 +27,7 @@ from qtui.analysis import predictions
 from qtui.core import units
 from qtui.core.summary_schema import Prediction, SweepAxis
 from qtui.core.sweep import AXES
+from qtui.ui.form_words import in_form_words
 from qtui.ui.panel import LivePanel
 from qtui.ui.state import LiveState
 from qtui.ui.widgets.graph import LineGraph, Series
@@ -212,7 +213,7 @@ class SweepPanel(LivePanel, Vertical):
         notes = Text()
         notes.append("Crossovers" + (":\n" if crossings else ": "), style="bold")
         if crossings:
-            notes.append("\n".join(f"• {c}" for c in crossings))
+            notes.append("\n".join(f"• {in_form_words(c)}" for c in crossings))
         elif len(lines) < 2:
             notes.append("one line only: select more combinations to compare them.", "dim")
         else:
