@@ -15,11 +15,18 @@ in the run's environment): ``sampled`` (qtui's default: hooks on one step in
 9), ``quiet`` (no phase timing, and the sampler once per 10 s instead of 10 Hz:
 the parent's sampling told apart from the child's own work), ``spawn`` (no phase
 timing, the run in a fresh interpreter, ``qtui --isolation spawn``: a fork of
-the warm server told apart from a process of its own), ``bare`` (qtui's child
+the warm server told apart from a process of its own), ``pretouch`` (``off``, and the
+run copies the pages it shares with the fork server before its window,
+``QTUI_PRETOUCH=1``: the fork's copy-on-write faults moved out of it), ``bare`` (qtui's child
 process started by this script, phase timing sampled: the run's own process with
 no qtui parent, sampler or fork server around it).  Each round runs the plain script once and every arm once, so
 ``--phases sampled,off`` gives the ratio with and without phase timing under
 the same conditions.
+
+Each arm's page faults over the measured window (``ru_minflt``, ``ru_majflt`` of the
+run's process: qtui's ``minor_faults``/``major_faults``; the plain script counts its
+own the same way) are printed too, median per arm: a forked child that writes to
+pages it shares with the fork server pays a copy-on-write fault for each (issue 24).
 
     python benchmarks/overhead.py [--pairs 10] [--phases sampled,off] [--epochs 6] [--device default.qubit]
 """
@@ -39,33 +46,47 @@ from typing import NamedTuple
 HERE = Path(__file__).resolve().parent
 
 
-#: --phases arm -> (QTUI_PHASE_EVERY, --interval, --isolation): "quiet" is "off" with
-#: the sampler reading once per 10 s, to tell the parent's sampling from the child's
-#: own work; "spawn" is "off" in a fresh interpreter instead of a fork of the warm server.
-Arm = tuple[str | None, str, str]
+#: --phases arm -> (QTUI_PHASE_EVERY, --interval, --isolation, QTUI_PRETOUCH): "quiet" is
+#: "off" with the sampler reading once per 10 s, to tell the parent's sampling from the
+#: child's own work; "spawn" is "off" in a fresh interpreter instead of a fork of the warm
+#: server; "pretouch" is "off" with the fork's shared pages copied before the window.
+Arm = tuple[str | None, str, str, str | None]
 ARMS: dict[str, Arm] = {
-    "sampled": (None, "0.1", "process"), "off": ("0", "0.1", "process"),
-    "all": ("1", "0.1", "process"), "quiet": ("0", "10", "process"),
-    "spawn": ("0", "0.1", "spawn"),
+    "sampled": (None, "0.1", "process", None), "off": ("0", "0.1", "process", None),
+    "all": ("1", "0.1", "process", None), "quiet": ("0", "10", "process", None),
+    "spawn": ("0", "0.1", "spawn", None), "pretouch": ("0", "0.1", "process", "1"),
 }
 
 
 class Measured(NamedTuple):
-    """One run's training-loop wall time, its CPU time over the same span, its losses."""
+    """One run's training-loop wall time, its CPU time and page faults over the same span,
+    its losses."""
 
     train_s: float
     core_s: float
     losses: list[float]
+    minor_faults: int | None = None
+    major_faults: int | None = None
+
+
+def _faults(data: dict[str, object]) -> tuple[int | None, int | None]:
+    """(minor, major) page faults from a result or event; None where it has none."""
+    minor, major = data.get("minor_faults"), data.get("major_faults")
+    return (int(minor) if isinstance(minor, int) else None,
+            int(major) if isinstance(major, int) else None)
 
 
 def run_qtui(
-    device: str, method: str, out: Path, arm: Arm = (None, "0.1", "process"), epochs: int = 6
+    device: str, method: str, out: Path, arm: Arm = (None, "0.1", "process", None), epochs: int = 6
 ) -> Measured:
-    every, interval, isolation = arm
+    every, interval, isolation, pretouch = arm
     env = dict(os.environ, QTUI_NO_HISTORY="1")
     env.pop("QTUI_PHASE_EVERY", None)
+    env.pop("QTUI_PRETOUCH", None)
     if every is not None:
         env["QTUI_PHASE_EVERY"] = every
+    if pretouch is not None:
+        env["QTUI_PRETOUCH"] = pretouch
     subprocess.run(
         [sys.executable, "-m", "qtui", "--isolation", isolation, "run", "--device", device, "--diff-method", method,
          "--epochs", str(epochs), "--interval", interval, "--json", str(out), "--force"],
@@ -74,7 +95,8 @@ def run_qtui(
     summary = json.loads(out.read_text())
     (run,) = summary["runs"]
     r = run["result"]
-    return Measured(float(r["train_s"]), float(r["core_s"]), [float(x) for x in run["epoch_losses"]])
+    return Measured(float(r["train_s"]), float(r["core_s"]), [float(x) for x in run["epoch_losses"]],
+                    *_faults(r))
 
 
 def run_bare(device: str, method: str, out: Path, epochs: int = 6) -> Measured:
@@ -97,7 +119,7 @@ def run_bare(device: str, method: str, out: Path, epochs: int = 6) -> Measured:
         event = json.loads(line)
         if event["type"] == "run_finished":
             return Measured(float(event["train_s"]), float(event["core_s"]),
-                            [float(x) for x in event["epoch_losses"]])
+                            [float(x) for x in event["epoch_losses"]], *_faults(event))
     raise SystemExit(f"the bare child did not finish: {log.read_text()[-2000:]}")
 
 
@@ -107,7 +129,18 @@ def run_plain(device: str, method: str, epochs: int = 6) -> Measured:
         check=True, capture_output=True, text=True,
     )
     data = json.loads(proc.stdout.strip().splitlines()[-1])
-    return Measured(float(data["train_s"]), float(data["core_s"]), [float(x) for x in data["epoch_losses"]])
+    return Measured(float(data["train_s"]), float(data["core_s"]), [float(x) for x in data["epoch_losses"]],
+                    *_faults(data))
+
+
+def fault_line(runs: list[Measured]) -> str:
+    """``page faults in the window: minor median 1234 (min 1200), major median 0``."""
+    minor = [q.minor_faults for q in runs if q.minor_faults is not None]
+    major = [q.major_faults for q in runs if q.major_faults is not None]
+    if not minor:
+        return "page faults in the window: not counted"
+    return (f"page faults in the window: minor median {statistics.median(minor):.0f} "
+            f"(min {min(minor)}, max {max(minor)}), major median {statistics.median(major):.0f}")
 
 
 def main() -> int:
@@ -121,6 +154,7 @@ def main() -> int:
     ap.add_argument("--phases", default="sampled",
                     help="qtui arms, comma-separated: sampled (default), off, all, quiet "
                     "(off, and the sampler once per 10 s), spawn (off, a fresh interpreter), "
+                    "pretouch (off, the fork's shared pages copied before the window), "
                     "bare (qtui's child alone: no qtui parent, sampler or fork server)")
     args = ap.parse_args()
     arms = [a.strip() for a in args.phases.split(",") if a.strip()]
@@ -157,6 +191,7 @@ def main() -> int:
           f"cpu count {os.cpu_count()}, "
           f"load average {load0:.2f} at start, {load1:.2f} at end")
     print(f"plain        train_s median {p_med:.3f} s  (min {min(p_times):.3f})")
+    print(f"{'':<13} {fault_line(p_runs)}")
     for arm in arms:
         qs = [q.train_s for q in q_runs[arm]]
         cpu = [q.core_s for q in q_runs[arm]]
@@ -169,6 +204,7 @@ def main() -> int:
               f"{statistics.median(cpu) / statistics.median(p_cpu):.3f}   min/min "
               f"{min(cpu) / min(p_cpu):.3f}  (tracks the wall ratio: the run computes slower; "
               "well below it: the run waited)")
+        print(f"{'':<13} {fault_line(q_runs[arm])}")
     return 0
 
 

@@ -4,7 +4,9 @@ No qtui imports: this is what a user would run by hand.  Same seeds, data,
 model, construction order and loop as the forum (and as qtui's built-in
 workload), so the per-epoch losses must match qtui's.  Times the training loop
 only (what qtui reports as ``train_s``) and prints one JSON line:
-``{"train_s": ..., "core_s": ..., "epoch_losses": [...], "accuracy": ...}``.
+``{"train_s": ..., "core_s": ..., "epoch_losses": [...], "accuracy": ...,
+"minor_faults": ..., "major_faults": ...}`` (the page faults over the loop, as
+qtui counts a run's).
 
     python benchmarks/plain_forum.py default.qubit backprop [epochs, default 6]
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import sys
 from time import perf_counter, process_time
 
@@ -67,6 +70,7 @@ def main(dev_name: str, diff_method: str, epochs: int = 6) -> None:
     )
 
     losses = []
+    f0 = resource.getrusage(resource.RUSAGE_SELF)
     c0 = process_time()
     t0 = perf_counter()
     for _epoch in range(epochs):
@@ -80,12 +84,14 @@ def main(dev_name: str, diff_method: str, epochs: int = 6) -> None:
         losses.append(float(running / batches))
     train_s = perf_counter() - t0
     core_s = process_time() - c0  # every thread's CPU time, as qtui's core_s
+    f1 = resource.getrusage(resource.RUSAGE_SELF)
 
     with torch.no_grad():
         predictions = torch.argmax(model(Xt), dim=1).numpy()
     accuracy = float(np.mean(predictions == y))
     print(json.dumps({"train_s": train_s, "core_s": core_s, "epoch_losses": losses,
-                      "accuracy": accuracy}))
+                      "accuracy": accuracy, "minor_faults": f1.ru_minflt - f0.ru_minflt,
+                      "major_faults": f1.ru_majflt - f0.ru_majflt}))
     sys.stdout.flush()
 
 

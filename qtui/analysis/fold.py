@@ -489,6 +489,8 @@ def _resources(res: list[dict[str, Any]]) -> Resources:
         contention_cores=_mean(busy),
         contention_cores_max=max(busy_max) if busy_max else None,
     )
+    for kind in ("minor_faults", "major_faults"):  # counted in the window (engine.trainer)
+        setattr(out, kind, _mean([float(x[kind]) for x in res if x.get(kind) is not None]))
     gpu_mem = [int(x["gpu_mem_peak"]) for x in res if x.get("gpu_mem_peak") is not None]
     gpu_util = [float(x["gpu_util_mean"]) for x in res if x.get("gpu_util_mean") is not None]
     if gpu_mem or gpu_util:

@@ -512,6 +512,10 @@ class RunFinished(Event, tag="run_finished"):
     metrics: dict[str, Metric] = msgspec.field(default_factory=dict)
     # The validation set's loss per epoch (Workload.validation_data); [] without one.
     validation_losses: list[Num] = msgspec.field(default_factory=list)
+    # Page faults of the run's process over the measured window (getrusage: ru_minflt,
+    # ru_majflt; issue 24); None in older logs and where the OS has no getrusage.
+    minor_faults: Count | None = None
+    major_faults: Count | None = None
 
     def __post_init__(self) -> None:
         check_tree(self.threadpools, "threadpools")

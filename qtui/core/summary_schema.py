@@ -70,6 +70,9 @@ class Resources(_Record):
     gpu_mem_peak_bytes: Int | None = None
     gpu_mem_scope: str | None = None
     gpu_util_mean: Num = None
+    #: Page faults in the measured window, mean over the runs that counted them.
+    minor_faults: Num = None
+    major_faults: Num = None
 
 
 class WarningRecord(_Record):
@@ -231,6 +234,9 @@ class RunResult(_Record):
     cuda_sync: bool = False
     metrics: dict[str, RunMetric] = {}
     validation_losses: list[Num] = []
+    #: Page faults of the run's process in the measured window (ru_minflt, ru_majflt).
+    minor_faults: Int | None = None
+    major_faults: Int | None = None
 
 
 class ScriptEnd(_Record):

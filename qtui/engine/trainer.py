@@ -3,7 +3,9 @@
 Used by the child process (``qtui.engine.child``) and by the in-process thread
 mode alike, so both measure the same thing.  ``train_s`` covers the training
 loop only (after imports, model and data construction; before evaluation);
-``core_s`` is the process CPU time over that same span.
+``core_s`` is the process CPU time over that same span, and ``minor_faults`` /
+``major_faults`` the page faults the process took in it (``getrusage``: issue 24
+asks whether a forked child pays copy-on-write faults a plain script does not).
 """
 
 from __future__ import annotations
@@ -206,6 +208,23 @@ class _Measured(NamedTuple):
     core_s: float
     steps: int
     foreign: bool  # the circuits ran elsewhere, and the run allows it
+    faults: tuple[int, int] | None  # (minor, major) page faults; None without getrusage
+
+
+def page_faults() -> tuple[int, int] | None:
+    """This process's (minor, major) page faults so far: all its threads (``RUSAGE_SELF``);
+    None where there is no ``getrusage`` (Windows).  A call costs ~1 µs: window edges only."""
+    try:
+        import resource
+    except ImportError:
+        return None
+    use = resource.getrusage(resource.RUSAGE_SELF)
+    return int(use.ru_minflt), int(use.ru_majflt)
+
+
+def _less(a: tuple[int, int] | None, b: tuple[int, int] | None) -> tuple[int, int] | None:
+    """``a - b`` per count (None when either is)."""
+    return None if a is None or b is None else (a[0] - b[0], a[1] - b[1])
 
 
 def _run(
@@ -332,6 +351,8 @@ class _TrainingLoop:
         # phase boundary waits for CUDA's queued kernels (cuda_sync_for); else none.
         self.sync = cuda_sync_for(wl.model)
         self.train_t0 = self.cpu_t0 = self.last_phase_emit = 0.0
+        self.faults0: tuple[int, int] | None = None  # at the window's start
+        self.paused_faults: tuple[int, int] | None = (0, 0)  # validation's, kept out
         self.final_phases: dict[str, float] = {}
 
     def start(self, settle_heap: bool) -> None:
@@ -339,9 +360,12 @@ class _TrainingLoop:
         from qtui.engine import device_truth, qnode_time
 
         if settle_heap:
-            from qtui.engine.heap import settle
+            from qtui.engine.heap import pretouch, pretouch_asked, settle
 
             settle()  # no full collection of the imports inside the window (qtui.engine.heap)
+            if pretouch_asked():
+                pretouch()  # the fork's copy-on-write faults before the window, not in it
+        self.faults0 = page_faults()
         self.train_t0 = time.perf_counter()
         self.cpu_t0 = time.process_time()
         self.last_phase_emit = self.train_t0
@@ -439,6 +463,7 @@ class _TrainingLoop:
                 _check_device(spec, truth, ctx.resolved_diff_method)  # fail fast
             if step_limit and step == warmup:
                 # Warm-up done: measure from here.
+                self.faults0 = page_faults()
                 train_t0, cpu_t0 = perf(), time.process_time()
                 phases.reset()
                 truth.reset_counts()
@@ -473,12 +498,16 @@ class _TrainingLoop:
         """The validation loss, its time paused out of ``train_s`` and ``core_s``."""
         from qtui.engine import device_truth
 
+        f0 = page_faults()
         v0, c0 = time.perf_counter(), time.process_time()
         device_truth.watch(None)  # validation is not training: not counted
         v_loss = _validate(self.wl, self.wl.model)
         device_truth.watch(self.truth)
         self.paused_s += time.perf_counter() - v0
         self.paused_cpu += time.process_time() - c0
+        paused = _less(page_faults(), f0)
+        self.paused_faults = None if paused is None or self.paused_faults is None else (
+            self.paused_faults[0] + paused[0], self.paused_faults[1] + paused[1])
         self.validation_losses.append(v_loss)
         self.emit(Validation(run_id=self.spec.run_id, epoch=epoch, loss=v_loss))
 
@@ -486,6 +515,7 @@ class _TrainingLoop:
         """Close the measured window; the last device check and phase totals."""
         train_s = time.perf_counter() - self.train_t0 - self.paused_s
         core_s = time.process_time() - self.cpu_t0 - self.paused_cpu
+        faults = _less(_less(page_faults(), self.faults0), self.paused_faults)
         from qtui.engine import device_truth, qnode_time
 
         device_truth.watch(None)
@@ -496,7 +526,7 @@ class _TrainingLoop:
         self.final_phases = self.phases.seconds(train_s)
         if self.phases.enabled:
             self.emit(Phases(run_id=spec.run_id, seconds=self.final_phases, steps=steps))
-        return _Measured(train_s, core_s, steps, foreign)
+        return _Measured(train_s, core_s, steps, foreign, faults)
 
     def final_loss(self) -> float:
         """A step-limited run's mean over its measured steps, else the last epoch's mean."""
@@ -509,6 +539,7 @@ class _TrainingLoop:
     ) -> RunFinished:
         """The ``run_finished`` event: the result of the run."""
         train_s, core_s, steps = measured.train_s, measured.core_s, measured.steps
+        minor, major = measured.faults if measured.faults is not None else (None, None)
         return RunFinished(
             run_id=self.spec.run_id,
             accuracy=accuracy,
@@ -530,6 +561,8 @@ class _TrainingLoop:
             cuda_sync=self.sync is not None,
             metrics=msgspec.convert(metrics, dict[str, Metric]),
             validation_losses=self.validation_losses,
+            minor_faults=minor,
+            major_faults=major,
         )
 
 
