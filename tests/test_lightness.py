@@ -5,6 +5,8 @@ fresh fork servers where the server's own start is the subject, a real app.
 
 * each run counts its page faults (``ru_minflt``/``ru_majflt``) over the measured
   window, into the JSON (``runs[].result``, ``results[].resources``) and the CSV;
+* qtui's own CPU over the session (children excluded) is in the summary and in the
+  environment section of every view;
 """
 
 from __future__ import annotations
@@ -59,3 +61,23 @@ def test_pretouch_moves_the_forks_copy_on_write_faults_out_of_the_window(
         counts[arm], losses[arm] = run["result"]["minor_faults"], run["epoch_losses"]
     assert counts["pretouch"] * 2 < counts["plain"], counts
     assert losses["pretouch"] == losses["plain"]
+
+
+def test_qtuis_own_cpu_is_in_the_summary_and_every_views_environment(
+    qtui_cli: QtuiCli, tmp_path: Path
+) -> None:
+    """``resources.qtui_cpu_s``: the qtui process's own CPU seconds over the session
+    (``os.times``, its children excluded), and per second of the runs' training."""
+    out = tmp_path / "s.json"
+    proc = qtui_cli("run", *TINY_ARGS, "--json", str(out))
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(out.read_text())
+    cpu, per = doc["resources"]["qtui_cpu_s"], doc["resources"]["qtui_cpu_per_train_s"]
+    train_s = doc["runs"][0]["result"]["train_s"]
+    assert cpu > 0 and per == pytest.approx(cpu / train_s)
+    line = "qtui's own CPU"
+    assert line in proc.stdout and "of a core per training second" in proc.stdout
+    md = qtui_cli("report", str(out), "--format", "md", "-o", "-")
+    assert md.returncode == 0, md.stderr
+    (said,) = [x for x in md.stdout.splitlines() if line in x]
+    assert "of a core per training second" in said

@@ -236,6 +236,9 @@ class SessionSummary:
         self.notes: list[str] = []
         self.interrupted = False
         self.finished = False
+        #: qtui's own CPU seconds, summed over the session's supervisor sessions (the app
+        #: runs one per start); None until one says it (``session_finished.qtui_cpu_s``).
+        self.qtui_cpu_s: float | None = None
 
     # folding ------------------------------------------------------------------
     def apply(self, event: ev.Event) -> RunRecord | None:
@@ -249,6 +252,8 @@ class SessionSummary:
         if isinstance(event, ev.SessionFinished):
             self.finished = True
             self.interrupted = event.interrupted
+            if event.qtui_cpu_s is not None:
+                self.qtui_cpu_s = (self.qtui_cpu_s or 0.0) + event.qtui_cpu_s
             return None
         if isinstance(event, ev.RunRefused):
             item = {"device": event.device, "diff_method": event.diff_method, "reason": event.reason}

@@ -13,13 +13,14 @@ model, logical cores, node names and run ids.  Field by field in
 from __future__ import annotations
 
 import datetime as _dt
+import math
 
 from qtui.analysis.crossovers import analyse
 from qtui.analysis.fold import SessionSummary
 from qtui.analysis.recommend import recommend
 from qtui.analysis.thread_choice import choose
 from qtui.core import node_types
-from qtui.core.summary_schema import Refusal, Summary
+from qtui.core.summary_schema import Refusal, Run, SessionResources, Summary
 from qtui.core.workload_groups import workload_runs
 
 
@@ -49,4 +50,16 @@ def document(summary: SessionSummary) -> Summary:
         runs=runs,
         notes=list(summary.notes),
         nodes=node_types.nodes_block(runs, s.get("machine")),
+        resources=_own_cost(summary, runs),
     )
+
+
+def _own_cost(summary: SessionSummary, runs: list[Run]) -> SessionResources | None:
+    """qtui's own CPU over the session, and per second of its runs' training; None
+    where the session did not say it (older logs, ``--isolation thread``)."""
+    cpu = summary.qtui_cpu_s
+    if cpu is None:
+        return None
+    train_s = sum(t for t in (r.result.train_s for r in runs if r.result is not None)
+                  if t is not None and math.isfinite(t))
+    return SessionResources(qtui_cpu_s=cpu, qtui_cpu_per_train_s=cpu / train_s if train_s > 0 else None)

@@ -75,6 +75,14 @@ class Resources(_Record):
     major_faults: Num = None
 
 
+class SessionResources(_Record):
+    """What qtui itself cost over the session (``resources``): its own process's CPU,
+    children excluded, and that per second of the runs' training (issue 24)."""
+
+    qtui_cpu_s: Num = None
+    qtui_cpu_per_train_s: Num = None
+
+
 class WarningRecord(_Record):
     """One distinct Python warning and how often it fired."""
 
@@ -501,6 +509,7 @@ class Summary(_Record):
     runs: list[Run] = []
     notes: list[str] = []
     nodes: list[NodeType] = []
+    resources: SessionResources | None = None  # qtui's own cost; null before issue 24
 
     @classmethod
     def loads(cls, data: bytes | str, source: str = "input") -> Summary:

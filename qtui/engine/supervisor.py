@@ -203,6 +203,7 @@ class Supervisor:
                 self._executor.close()
 
     def _run_session(self) -> None:
+        cpu0 = _own_cpu_s()
         with self._open_log():
             if self.machine is None:
                 from qtui.engine.machine import machine_info
@@ -249,7 +250,11 @@ class Supervisor:
             self._flush_queued_cancels()
             self._executor.wind_up()  # a cluster's last words: final states, accounting
             self._drain()  # job states posted after the last run
-            self._deliver(SessionFinished(session_id=self.session_id, interrupted=self._cancel_all))
+            self._deliver(SessionFinished(
+                session_id=self.session_id, interrupted=self._cancel_all,
+                # qtui's own cost (issue 24); not where the runs trained in this process
+                qtui_cpu_s=None if self.isolation == "thread" else _own_cpu_s() - cpu0,
+            ))
 
     def _plan_more(self) -> bool:
         """Ask the planner (``--repeat auto``) for another pass; queue it; True if any."""
@@ -539,6 +544,12 @@ def _merge_finished(fin: RunFinished, end: RunEnd, sampler: Sampler | None) -> R
 
 
 # --- helpers -------------------------------------------------------------------
+
+
+def _own_cpu_s() -> float:
+    """This process's CPU seconds, every thread, its children excluded (``os.times``)."""
+    t = os.times()
+    return t.user + t.system
 
 
 def _clamp_interval(seconds: float) -> float:

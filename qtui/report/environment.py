@@ -1,13 +1,15 @@
 """Where a summary was measured: the machine and the parameters shared by every result.
 
 Exporters and the console print these lines under the results, so a pasted
-table says which CPU, how many cores and which package versions produced it.
+table says which CPU, how many cores and which package versions produced it,
+and what qtui itself cost while measuring (its own CPU, ``resources``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from qtui.core import units
 from qtui.core.parameters import varying_parameters
 from qtui.core.summary_schema import NodeType, Summary
 from qtui.core.units import GiB
@@ -40,6 +42,18 @@ def _measured_on(nodes: list[NodeType]) -> str:
         runs = len(item.run_ids)
         parts.append(f"{item.label}: {', '.join(names) or '?'} ({runs} run{'s' * (runs != 1)})")
     return "; ".join(parts)
+
+
+def own_cpu(summary: Summary) -> str:
+    """``250.0 ms (0.9 % of a core per training second)``: qtui's own process over the
+    session, children excluded (issue 24); "" where the summary does not say."""
+    res = summary.resources
+    if res is None or units.number(res.qtui_cpu_s) is None:
+        return ""
+    text = units.seconds(res.qtui_cpu_s)
+    if units.number(res.qtui_cpu_per_train_s) is not None:
+        text += f" ({units.percent(res.qtui_cpu_per_train_s)} of a core per training second)"
+    return text
 
 
 def environment_lines(summary: Summary) -> list[tuple[str, str]]:
@@ -94,6 +108,9 @@ def environment_lines(summary: Summary) -> list[tuple[str, str]]:
     qv = summary.qtui_version or versions.get("qtui")
     if qv:
         out.append(("qtui", str(qv)))
+    own = own_cpu(summary)
+    if own:
+        out.append(("qtui's own CPU", own))
     if summary.datetime:
         out.append(("Date (UTC)", summary.datetime))
     return out
