@@ -181,21 +181,25 @@ async def test_a_tui_session_records_a_command_line_that_pastes(
     assert argv[1:] == ["--isolation=spawn"]
 
 
-@pytest.mark.parametrize("name", FIXTURES)
+@pytest.mark.parametrize("name", [*FIXTURES, "sweep_notes_v1"])
 def test_an_80_column_console_never_folds_a_combinations_name(name: str) -> None:
     """A table too wide for the terminal is split into parts, each repeating the
-    combination column whole ("default.qubit+backp / rop" was printed before)."""
+    combination column whole ("default.qubit+backp / rop" was printed before); the
+    same holds for the runs, the device, the sweep and the verdict tables (issue 23,
+    item 6: a name over 5 lines in "What the devices executed"), and a contended
+    combination is marked beside its name, not by a note under every part."""
+    from test_tables_80 import cut_names, names, section
+
     summary = load(name)
-    lines = console_text(summary, width=80).splitlines()
+    text = console_text(summary, width=80)
+    lines = text.splitlines()
     assert max(len(line.rstrip()) for line in lines if not line.startswith("  qtui ")) <= 80
-    cut = []
-    for line, below in zip(lines, lines[1:], strict=False):
-        first = re.split(r"\s{2,}", line.strip())[0]
-        for label in (r.label for r in summary.results):
-            rest = label[len(first):].strip()
-            if first and rest and label.startswith(first) and below.strip().startswith(rest):
-                cut.append(label)  # "default.qubit+backp" then "rop" on the next line
-    assert not cut, f"combination names folded: {cut}"
+    cut = cut_names(text, names(summary))
+    assert not cut, "combination names folded:\n" + "\n".join(cut)
+    results = section(text, "Results")
+    assert "contended (" not in results, results
+    for row in results_model.build(summary).rows:
+        assert row.marked_label in results, row.marked_label
 
 
 def test_the_workload_line_has_no_made_up_zeros() -> None:

@@ -4,8 +4,9 @@ as rich tables and lines.
 ``qtui run``, ``qtui sweep``, ``qtui report`` and ``qtui watch --no-tui`` print
 this.  The sections are the ones the Markdown and HTML exports carry, built
 once in the narrative; this module supplies only the console's syntax: bold
-headings, tables that split by column group when the console is too narrow
-(every figure stays whole at 80 columns), quiet legends.  ``print_report``
+headings, tables that keep their names whole at any width
+(``qtui.report.console_tables``: split by column group, the names repeated, text
+wrapped, notes said once), quiet legends.  ``print_report``
 prints the sections about the results, ``print_analysis``
 (``qtui.report.analysis_report``) the recommendation, sweep, notes,
 environment and command line after them.  Text that comes from a run (labels,
@@ -17,106 +18,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from rich import box
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from qtui.analysis.outcomes import describe_error
 from qtui.core.parameters import run_label
 from qtui.core.safe_text import visible
 from qtui.core.summary_schema import Run, Summary
+from qtui.report import console_tables
 from qtui.report import narrative as nv
 
-_TONES = {"warn": "yellow", "note": "dim"}
-
-
-def _new_table(title: str) -> Table:
-    return Table(
-        title=Text(visible(title)) if title else None,
-        title_justify="left",
-        header_style="bold",
-        box=box.SIMPLE_HEAD,
-        show_edge=False,
-        collapse_padding=True,
-        pad_edge=False,
-    )
-
-
-def _text(cell: nv.Cell) -> Text:
-    style = "bold green" if cell.best else _TONES.get(cell.tone, "")
-    text = Text(visible(cell.text), style=style)
-    if cell.note:
-        text.append("\n" + visible(cell.note), style="dim")
-    return text
-
-
-def _width(block: nv.Table, i: int) -> int:
-    """The widest line of column ``i`` (a figure is never cut)."""
-    return max(
-        (max(len(visible(row[i].text)), *(len(line) for line in visible(row[i].note).split("\n")))
-         for row in block.rows),
-        default=1,
-    )
-
-
-def _parts(block: nv.Table, width: int, name: str) -> list[tuple[str, list[int]]]:
-    """Column indices per printed table: all in one when they fit, else by group,
-    each group in runs that fit (``(cont.)``); the first column is repeated in each,
-    so a combination's name is never folded to make room.  ``name`` titles the
-    parts of a table that has no title of its own."""
-    rest = list(range(1, len(block.columns)))
-    need = {i: max(_width(block, i), len(block.columns[i].title)) + 2 for i in rest}
-    label = max((len(r[0].text) for r in block.rows), default=11)
-    if label + sum(need.values()) <= width or not rest:
-        return [(block.title, rest)]
-    name = block.title or name
-    groups = list(dict.fromkeys(block.columns[i].group for i in rest))
-    if len(groups) > 1:
-        return [
-            part
-            for g in groups
-            for part in _pack([i for i in rest if block.columns[i].group == g], need, label,
-                              width, f"{name}: {g}", f"{name}: {g}")
-        ]
-    # the first part sits under its section's heading: no second title
-    return _pack(rest, need, label, width, block.title, name)
-
-
-def _pack(
-    columns: list[int], need: dict[int, int], label: int, width: int, first: str, name: str
-) -> list[tuple[str, list[int]]]:
-    """``columns`` in runs that fit ``width`` beside the label column: the first run
-    titled ``first``, the others ``<name> (cont.)``."""
-    parts: list[tuple[str, list[int]]] = []
-    used = label
-    for i in columns:
-        if not parts or used + need[i] > width:
-            parts.append((f"{name} (cont.)" if parts else first, []))
-            used = label
-        parts[-1][1].append(i)
-        used += need[i]
-    return parts
-
-
-def tables(block: nv.Table, width: int = 80, name: str = "") -> list[Table]:
-    """A narrative table as one rich table, or several when the console is narrow."""
-    parts = _parts(block, width, name)
-    out = []
-    for title, cols in parts:
-        table = _new_table(title)
-        first = block.columns[0]
-        table.add_column(visible(first.title), overflow="fold", ratio=1)
-        for i in cols:
-            col = block.columns[i]
-            need = _width(block, i)
-            header = col.title if len(parts) == 1 or len(col.title) <= need + 2 else col.short or col.title
-            table.add_column(visible(header), justify="right" if col.align == "r" else "left",
-                             no_wrap=True, min_width=need)
-        for row in block.rows:
-            table.add_row(_text(row[0]), *[_text(row[i]) for i in cols])
-        out.append(table)
-    return out
+_TONES = console_tables.TONES
 
 
 def _plain(console: Console, text: str, style: str = "") -> None:
@@ -129,8 +41,8 @@ def _heading(console: Console, title: str) -> None:
 
 def _print_block(block: nv.Block, console: Console, section: str) -> None:
     if isinstance(block, nv.Table):
-        for table in tables(block, console.width, section):
-            console.print(table)
+        for part in console_tables.render(block, console.width, section):
+            console.print(part, highlight=False)
     elif isinstance(block, nv.Items):
         if block.title:
             _heading(console, block.title)

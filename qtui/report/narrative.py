@@ -42,13 +42,17 @@ from qtui.report.results import QUANTUM_COLUMNS, Results, Row
 @dataclass(frozen=True)
 class Column:
     """A table column: ``short`` is its header where room is scarce; columns that
-    share a ``group`` stay together when a narrow console splits the table."""
+    share a ``group`` stay together when a narrow console splits the table.  A
+    ``name`` column (a combination, a run) is never cut nor folded: a narrow
+    console repeats it, and the columns before it, in every part of a split table
+    and wraps the other columns instead (issue 23, item 6)."""
 
     key: str
     title: str
     short: str = ""
     align: str = "r"
     group: str = ""
+    name: bool = False
 
 
 @dataclass(frozen=True)
@@ -182,7 +186,7 @@ def _model_tables(model: Results, keys: list[str], main: bool = True) -> list[Ta
     results table groups its columns and says under each combination what to know
     about it."""
     cols = [model.column(k) for k in keys]
-    columns = (Column("combo", "Combination", "Combination", "l"),) + tuple(
+    columns = (Column("combo", "Combination", "Combination", "l", name=True),) + tuple(
         Column(c.key, c.title, c.short, c.align, _group(c.key) if main else "") for c in cols
     )
     groups = model.groups
@@ -198,7 +202,7 @@ def _label_cell(row: Row) -> Cell:
     notes = list(row.notes)
     if not row.complete:
         notes.append(f"{row.text('runs')} finished")
-    return Cell(row.label, note=", ".join(notes), tone="" if row.complete else "warn")
+    return Cell(row.marked_label, note=", ".join(notes), tone="" if row.complete else "warn")
 
 
 def _cells(row: Row, keys: list[str]) -> list[Cell]:
@@ -246,7 +250,8 @@ def _phases(summary: Summary) -> list[Block]:
     headers, rows, align = phases_table(summary)
     if not rows:
         return []
-    columns = tuple(Column(h.lower(), h, h, a) for h, a in zip(headers, align, strict=True))
+    columns = tuple(Column(h.lower(), h, h, a, name=i == 0)
+                    for i, (h, a) in enumerate(zip(headers, align, strict=True)))
     table = Table(columns, tuple(tuple(Cell(t) for t in row) for row in rows))
     legacy = phase_names.is_legacy(phase_names.shown(*(r.phases for r in summary.results if r.phases)))
     note = phase_names.LEGACY_NOTE if legacy else PHASES_NOTE
@@ -287,7 +292,7 @@ def _runs(summary: Summary) -> list[Block]:
         return []
     cluster = any(node_types.is_cluster_run(r) for r in summary.runs)
     columns = (
-        Column("run", "Run", align="l"), Column("combo", "Combination", align="l"),
+        Column("run", "Run", align="l"), Column("combo", "Combination", align="l", name=True),
         Column("state", "State", align="l"), Column("time", "Training time"),
         Column("core_s", "Core-s"), Column("peak_rss", "Peak RSS"),
     ) + ((Column("node", "Node", align="l"),) if cluster else ())
@@ -371,7 +376,7 @@ def _recommendation(summary: Summary) -> list[Block]:
 
 def _sweep_table(words: str, data: SweepAxis) -> Table:
     xs = sorted({pt.x for pts in data.series.values() for pt in pts}, key=lambda x: (str(type(x)), x))
-    columns = (Column("combo", "Combination", align="l"),) + tuple(
+    columns = (Column("combo", "Combination", align="l", name=True),) + tuple(
         Column(f"x:{x}", str(x)) for x in xs
     )
     rows = []
@@ -393,7 +398,8 @@ def _sweep_table(words: str, data: SweepAxis) -> Table:
 
 def _verdicts(words: str, data: SweepAxis) -> Table:
     columns = (
-        Column("a", "A", align="l"), Column("b", "B", align="l"), Column("point", words),
+        Column("a", "A", align="l", name=True), Column("b", "B", align="l", name=True),
+        Column("point", words),
         Column("verdict", "A against B", align="l"), Column("ratio", "Time A / B"),
         Column("method", "Method", align="l"),
     )
@@ -454,7 +460,7 @@ def _predictions(data: SweepAxis) -> list[Block]:
     """Predicted figures at the sizes asked (``--predict``), every one marked predicted."""
     if not data.predictions:
         return []
-    columns = (Column("combo", "Combination", align="l"), Column("x", "Qubits"),
+    columns = (Column("combo", "Combination", align="l", name=True), Column("x", "Qubits"),
                Column("time", "Time/step (predicted)"), Column("core", "Core-s/step (predicted)"),
                Column("rss", "Peak RSS (predicted)"))
 

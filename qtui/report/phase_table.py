@@ -25,7 +25,7 @@ def phases_table(summary: Summary) -> tuple[list[str], list[list[str]], list[str
         total = phase_names.total(r.phases, names)
         if not r.phases or not steps or total <= 0:
             continue
-        cells = [groups.label(r)]
+        cells = [r.label or groups.label(r)]  # the results model's name
         for p in names:
             sec = _seconds(r.phases, p.key)
             cells.append(f"{units.seconds(sec / steps)} ({units.percent(sec / total)})")
@@ -39,7 +39,7 @@ def who_spent(summary: Summary) -> list[str]:
     groups = WorkloadGroups(summary.results)
     lines = []
     for r in summary.results:
-        line = _who_spent(r, groups.label(r))
+        line = _who_spent(r, r.label or groups.label(r))
         if line:
             lines.append(line)
     return lines

@@ -25,7 +25,9 @@ Decisions:
 * **GPU** columns (peak GPU memory of the run, or of the device when NVML
   cannot attribute it; mean utilisation) appear only when a result has them.
 * **Other load**: the cores other processes kept busy while the runs trained;
-  ``⚠`` marks a combination with a contended run (its times are unreliable).
+  ``⚠`` marks a combination with a contended run (its times are unreliable):
+  its Other load cell and its name (``Row.marked_label``); how many runs were
+  contended is said once, in the unstable results.
 * **Node** (the node type a combination's finished runs were measured on,
   ``qtui.core.node_types``: ``AMD EPYC 7763 ×128``; ``A + B`` when its repeats
   ran on different types) appears only when some run ran on a
@@ -116,6 +118,12 @@ class Row:
 
     def text(self, key: str) -> str:
         return self.cells[key].shown
+
+    @property
+    def marked_label(self) -> str:
+        """The name with ``⚠`` beside it when a run was contended: the mark is said on
+        the name once, its legend under the table (not a note under every part)."""
+        return f"{self.label} {CONTENDED_MARK}" if contended(self.result) else self.label
 
 
 @dataclass
@@ -355,8 +363,6 @@ def _notes(r: Result) -> list[str]:
         notes.append("split batch")
     if asked_note(r.quantum):
         notes.append(asked_note(r.quantum))
-    if contended(r):
-        notes.append(f"{CONTENDED_MARK} contended ({r.contended_runs} run(s))")
     notes += thread_notes(r.oversubscribed_runs, r.threads_advice, r.threads_auto)
     return notes
 
