@@ -246,7 +246,7 @@ class SessionFinished(Event, tag="session_finished"):
     type: ClassVar[str] = "session_finished"
     session_id: str
     interrupted: bool = False
-    # qtui's own CPU seconds (os.times user + system of its process, children excluded)
+    # qtui's own CPU seconds (user + system of its process, children excluded)
     # from session_started to here; None in older logs and where runs train in qtui's
     # own process (--isolation thread), whose CPU time would include them.
     qtui_cpu_s: float | None = None

@@ -38,6 +38,11 @@ wait for an exit without reaping.  Ours is ~250 lines, in the same shape:
   (PDEATHSIG), and its helpers with the run's janitor, as before.
 * **Fallback**: where this cannot work (no pidfd: not Linux) or the server does
   not come up, runs are spawned as before, with a note saying why.
+* **Early and low**: the app starts the server in the background when it opens
+  (``warm(nice=...)``), its imports at a lower priority than the app (issue 24);
+  ``qtui run``/``sweep`` start it before their checks.  A run that arrives
+  meanwhile waits for that start (``waiting_since``: the app's status line says
+  so), and a ``close`` during a start ends it at once (``abort``).
 
 A server forked from a server is the same Python: a ``pip install`` during a
 long TUI session is seen by runs only after the session's server ends.
@@ -70,6 +75,9 @@ SERVER_MODULE = "qtui.engine.forkserver_main"
 READY_TIMEOUT_S = 300.0
 #: How long one request (a fork, a reap) may take.
 REPLY_TIMEOUT_S = 30.0
+#: Set in the server's environment: the nice increment of the thread that imports
+#: (``qtui.engine.forkserver_main``); the runs, forked from its main thread, keep qtui's.
+NICE_ENV = "QTUI_FORKSERVER_NICE"
 #: The server's own run tag: as long as every real one, overwritten in each child.
 TAG_PLACEHOLDER = "forkserver." + "0" * (reaper.TAG_LEN - len("forkserver."))
 MAX_PACKET = 1 << 20
@@ -96,15 +104,22 @@ class ForkServer:
         self.pid = 0
         self.start_s = 0.0  # wall time from the start request to ready
         self.ready: dict[str, Any] = {}  # the server's ready message (import_s, threads, pools)
+        self._aborted = False
 
     # --- life -----------------------------------------------------------------------
-    def start(self, timeout: float | None = None) -> None:
-        """Start the server and wait until it has imported everything."""
+    def start(self, timeout: float | None = None, nice: int = 0) -> None:
+        """Start the server and wait until it has imported everything.
+
+        ``nice`` > 0: its imports run at that much lower priority (a background
+        start: the app's prewarm); the runs it forks do not inherit it."""
         timeout = READY_TIMEOUT_S if timeout is None else timeout
         t0 = time.monotonic()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         env = dict(os.environ)
         env["OPENBLAS_NUM_THREADS"] = "1"  # OpenBLAS starts its pool at load: not in the server
+        env.pop(NICE_ENV, None)
+        if nice > 0:
+            env[NICE_ENV] = str(nice)
         env[reaper.RUN_TAG_ENV] = TAG_PLACEHOLDER
         env[reaper.PARENT_PID_ENV] = str(os.getpid())
         env.setdefault("PYTHONUNBUFFERED", "1")
@@ -144,6 +159,8 @@ class ForkServer:
         self._sock = ours
         self.pid = self._proc.pid
         atexit.register(self.close)
+        if self._aborted:  # abort() came before the process existed
+            self._proc.kill()
         try:
             ours.settimeout(timeout)
             data = ours.recv(MAX_PACKET)
@@ -160,6 +177,14 @@ class ForkServer:
             raise ForkServerError(f"the fork server could not import: {msg.get('error', '?')}")
         self.ready = msg
         self.start_s = time.monotonic() - t0
+
+    def abort(self) -> None:
+        """End a start under way (from another thread): ``start`` raises at once instead
+        of waiting out the imports."""
+        self._aborted = True
+        proc = self._proc
+        if proc is not None and proc.poll() is None:
+            proc.kill()
 
     @property
     def alive(self) -> bool:
@@ -267,15 +292,32 @@ class ForkServerStarter:
         #: The start (or fallback) note of a server started with no one to tell
         #: (a workload check before the session): told at the next ``get`` with ``emit``.
         self.untold: LogNote | None = None
+        #: The server whose start is under way (``close`` ends it: ``ForkServer.abort``).
+        self._starting: ForkServer | None = None
+        #: Since when (``time.monotonic()``) a run has waited for a server that is not
+        #: ready (its imports under way); None while none waits.  The app's status line
+        #: says "starting: importing torch, pennylane…" for that long (issue 24).
+        self.waiting_since: float | None = None
 
-    def get(self, emit: Emit | None) -> ForkServer | None:
+    def get(self, emit: Emit | None, nice: int = 0) -> ForkServer | None:
         """The running server, starting it if needed; None (after a note) if it cannot run.
 
-        ``emit`` None: the note waits for the next caller that has a session to tell."""
-        with self._lock:
-            return self._get(emit)
+        ``emit`` None: the note waits for the next caller that has a session to tell
+        (a start in the background, a workload check); with ``emit`` (a run), the wait
+        for a server not ready yet is ``waiting_since``.  ``nice``: a server started
+        here imports at that lower priority (``ForkServer.start``)."""
+        server = self.server
+        waits = emit is not None and self.broken is None and not (server is not None and server.alive)
+        if waits:
+            self.waiting_since = time.monotonic()
+        try:
+            with self._lock:
+                return self._get(emit, nice)
+        finally:
+            if waits:
+                self.waiting_since = None
 
-    def _get(self, emit: Emit | None) -> ForkServer | None:
+    def _get(self, emit: Emit | None, nice: int = 0) -> ForkServer | None:
 
         def tell(note: LogNote) -> None:
             if emit is None:
@@ -294,15 +336,17 @@ class ForkServerStarter:
         if again:
             assert self.server is not None
             self.server.close()
-        server = ForkServer()
+        server = self._starting = ForkServer()
         try:
-            server.start()
+            server.start(nice=nice)
         except ForkServerError as exc:
             self.broken = str(exc)
             self.server = None
             tell(LogNote(message=f"fork server unavailable ({exc}); each run starts a fresh "
                                  "interpreter and pays its imports"))
             return None
+        finally:
+            self._starting = None
         self.server = server
         ready = server.ready
         tell(LogNote(message=(
@@ -313,7 +357,14 @@ class ForkServerStarter:
         )))
         return server
 
+    def abort(self) -> None:
+        """End a start under way now (its caller gets None), not after its imports."""
+        starting = self._starting
+        if starting is not None:
+            starting.abort()
+
     def close(self) -> None:
+        self.abort()
         with self._lock:
             if self.server is not None:
                 self.server.close()
@@ -422,16 +473,27 @@ class ProcessExecutor(SpawnExecutor):
                 return ForkedRun(spec, emit, wake, server)
         return super().launch(spec, emit, wake)
 
-    def warm(self, emit: Emit | None = None, *, tell_first_run: bool = False) -> bool:
+    def warm(self, emit: Emit | None = None, *, tell_first_run: bool = False, nice: int = 0) -> bool:
         """Start the server now, not at the first run: for a caller that keeps this
         executor across sessions (a test suite's shared one, ``SessionController(executor=)``,
-        the app's prewarm).  True when runs will be forked; ``emit`` gets the start (or
-        fallback) note, or with ``tell_first_run`` the first run's session does."""
+        the app's prewarm, ``qtui run``'s early start).  True when runs will be forked;
+        ``emit`` gets the start (or fallback) note, or with ``tell_first_run`` the first
+        run's session does.  ``nice``: the server imports at that lower priority."""
         if self._servers is None:
             return False
         if tell_first_run:
-            return self._servers.get(None) is not None
-        return self._servers.get(emit or (lambda event: None)) is not None
+            return self._servers.get(None, nice) is not None
+        return self._servers.get(emit or (lambda event: None), nice) is not None
+
+    def abort_start(self) -> None:
+        """End the server's start if one is under way (quitting during the prewarm)."""
+        if self._servers is not None:
+            self._servers.abort()
+
+    @property
+    def waiting_since(self) -> float | None:
+        """Since when a run has waited for the server's imports (``ForkServerStarter``)."""
+        return self._servers.waiting_since if self._servers is not None else None
 
     def check_workload(self, request: dict[str, Any], timeout: float) -> CheckEnd | None:
         """Check a custom workload in a child forked from the server (its imports are

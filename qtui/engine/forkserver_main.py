@@ -101,6 +101,52 @@ def cuda_initialized() -> bool:
     return bool(torch is not None and torch.cuda.is_initialized())
 
 
+def _nice_from_env() -> int:
+    """The import's nice increment qtui asked for (``QTUI_FORKSERVER_NICE``; 0: none)."""
+    from qtui.engine.forkserver import NICE_ENV
+
+    value = os.environ.pop(NICE_ENV, "")
+    return int(value) if value.isdigit() else 0
+
+
+def _import_all() -> tuple[str, str] | None:
+    """Import ``PRELOAD``; (error, traceback) when one fails."""
+    try:
+        for name in PRELOAD:
+            importlib.import_module(name)
+    except BaseException as exc:  # noqa: BLE001 - boundary: qtui notes it and falls back to spawn
+        return f"{type(exc).__name__}: {exc}", traceback.format_exc()[-4000:]
+    return None
+
+
+def _preload(nice: int) -> tuple[str, str] | None:
+    """Import ``PRELOAD``, with ``nice`` > 0 at that lower priority (a background start).
+
+    Linux keeps a nice value per thread and a forked process inherits its forking
+    thread's, and an unprivileged process cannot lower one again.  So a niced import
+    runs in a thread of its own, niced alone, and the runs are forked from the main
+    thread, which keeps qtui's priority.  The server is single-threaded again before
+    it says ready (the thread has ended; its exit is waited for in ``/proc``)."""
+    if nice <= 0 or not sys.platform.startswith("linux"):
+        return _import_all()
+    import threading
+
+    box: list[tuple[str, str] | None] = [None]
+
+    def low() -> None:
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, 0, os.getpriority(os.PRIO_PROCESS, 0) + nice)  # this thread
+        box[0] = _import_all()
+
+    worker = threading.Thread(target=low, name="qtui-import")
+    worker.start()
+    worker.join()
+    deadline = time.monotonic() + 2.0
+    while thread_count() > 1 and time.monotonic() < deadline:
+        time.sleep(0.001)  # joined, not yet gone from /proc/self/task
+    return box[0]
+
+
 def _send(sock: socket.socket, msg: dict[str, Any]) -> None:
     sock.send(json.dumps(msg, separators=(",", ":")).encode())
 
@@ -111,12 +157,9 @@ def main() -> None:
     die_with_parent()  # the server dies with qtui (PDEATHSIG, Linux)
     sock = socket.socket(fileno=int(sys.argv[1]))
     t0 = time.perf_counter()
-    try:
-        for name in PRELOAD:
-            importlib.import_module(name)
-    except BaseException as exc:  # noqa: BLE001 - boundary: sent to qtui, which notes it and falls back to spawn
-        _send(sock, {"ready": False, "error": f"{type(exc).__name__}: {exc}",
-                     "traceback": traceback.format_exc()[-4000:]})
+    failed = _preload(_nice_from_env())
+    if failed is not None:  # sent to qtui, which notes it and falls back to spawn
+        _send(sock, {"ready": False, "error": failed[0], "traceback": failed[1]})
         os._exit(1)
     import_s = time.perf_counter() - t0
     from qtui.engine.heap import freeze_imports

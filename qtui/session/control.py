@@ -50,6 +50,8 @@ if TYPE_CHECKING:
 NO_HISTORY_ENV = "QTUI_NO_HISTORY"
 #: Seconds after the app starts before its fork server is started (after the first frame).
 PREWARM_AFTER_S = 1.0
+#: How much lower the prewarm's imports run than the app (nice; the runs keep the app's).
+PREWARM_NICE = 10
 
 OnEvent = Callable[[ev.Event], None]
 #: Wraps a session's ``on_event`` (e.g. to also record it in the history); called
@@ -278,9 +280,10 @@ class SessionController:
 
     def prewarm(self) -> None:
         """Make the shared executor and start its fork server now (a daemon thread's
-        work: it imports torch and pennylane).  A run that starts meanwhile waits for
-        that same server (``ForkServerStarter`` starts one at a time); the start note
-        goes to the first run."""
+        work: it imports torch and pennylane, at ``PREWARM_NICE`` below the app so the
+        form stays responsive).  A run that starts meanwhile waits for that same server
+        (``ForkServerStarter`` starts one at a time; ``starting_since`` says since when);
+        the start note goes to the first run."""
         with self._lock:
             if self._stopped:  # quit before the timer fired: start nothing
                 return
@@ -291,7 +294,14 @@ class SessionController:
             executor = self._executor
         warm = getattr(executor, "warm", None)
         if callable(warm):
-            warm(tell_first_run=True)
+            warm(tell_first_run=True, nice=PREWARM_NICE)
+
+    def starting_since(self) -> float | None:
+        """Since when (``time.monotonic()``) a run has waited for the shared executor's
+        fork server to import torch and pennylane; None while none waits (the app's
+        status line, issue 24)."""
+        since = getattr(self._executor, "waiting_since", None)
+        return since if isinstance(since, float) else None
 
     def _close_executor(self) -> None:
         """End the shared executor (its fork server); the next start makes a new one."""
@@ -398,6 +408,9 @@ class SessionController:
         if self._prewarm_timer is not None:
             self._prewarm_timer.cancel()
             if self._prewarm_timer is not threading.current_thread():
+                abort = getattr(self._executor, "abort_start", None)
+                if self._prewarm_timer.is_alive() and self._owns_executor and callable(abort):
+                    abort()  # quitting: the prewarm's imports end now, not in seconds
                 self._prewarm_timer.join(timeout)  # a start under way ends before the close
         self._stop_follow.set()
         self.cancel_all()

@@ -16,7 +16,7 @@ from typing import Any
 from qtui.cli import repeat_flags
 from qtui.cli.combos import resolve_combos
 from qtui.cli.errors import fail
-from qtui.cli.session_start import start_session
+from qtui.cli.session_start import early_server, start_session
 from qtui.cli.shared_flags import (
     WORKLOAD_FLAGS,
     add_bell_flag,
@@ -97,12 +97,17 @@ def check(args: argparse.Namespace) -> tuple[WorkloadParams, Any]:
 
 def handle(args: argparse.Namespace) -> int:
     """Validate, then run; see the module docstring."""
-    from qtui.session.capabilities import ProbeError
-
     try:
         params, flags = check(args)
     except ConfigError as exc:
         return fail(str(exc))
+    with early_server(args, flags.slurm):  # its imports overlap the probe and the checks
+        return _start(args, params, flags)
+
+
+def _start(args: argparse.Namespace, params: WorkloadParams, flags: Any) -> int:
+    """The checks that need the probe, then the session (``handle``'s second half)."""
+    from qtui.session.capabilities import ProbeError
 
     try:
         combos, refused = resolve_combos(args.device, args.diff_method)

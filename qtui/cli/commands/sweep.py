@@ -216,13 +216,25 @@ def check(args: argparse.Namespace) -> tuple[Any, dict[str, list[int]], Any, Any
 
 
 def handle(args: argparse.Namespace) -> int:
+    from qtui.cli.errors import fail
+    from qtui.cli.session_start import early_server
+
+    try:
+        pairs, axes, base, flags = check(args)
+    except ConfigError as exc:
+        return fail(str(exc))
+    with early_server(args, flags.slurm):  # its imports overlap the probe and the checks
+        return _start(args, pairs, axes, base, flags)
+
+
+def _start(args: argparse.Namespace, pairs: Any, axes: dict[str, list[int]], base: Any, flags: Any) -> int:
+    """The checks that need the probe, then the session (``handle``'s second half)."""
     from qtui.cli.combos import resolve_combos
     from qtui.cli.errors import fail
     from qtui.cli.session_start import start_session
     from qtui.session.capabilities import ProbeError
 
     try:
-        pairs, axes, base, flags = check(args)
         if pairs is not None:
             combos, refused = [], []
             for device, method in pairs:

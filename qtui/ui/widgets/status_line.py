@@ -7,6 +7,12 @@ not miss that.
 A cluster session (``--executor slurm``) says so in place of the isolation
 mode, with its unfinished jobs in SLURM's words: ``slurm 1 RUNNING · 2 PENDING
 (Priority)``; each run's own job is in the run queue's Job column.
+
+While a run waits for the fork server to import torch and pennylane (the first
+ctrl+r before the app's background start is done), it says ``starting:
+importing torch, pennylane… 3 s``, counting up: the session controller knows
+since when (``starting_since``), and a timer redraws the line while runs are
+queued or running, since no event comes in that wait (issue 24).
 """
 
 from __future__ import annotations
@@ -14,8 +20,10 @@ from __future__ import annotations
 import time
 
 from rich.text import Text
+from textual.timer import Timer
 from textual.widget import Widget
 
+from qtui.core import units
 from qtui.core.job_words import jobs_tally
 from qtui.core.run_states import LEFT_RUNNING, STATE_WORDS
 from qtui.core.safe_text import visible_rich
@@ -27,6 +35,11 @@ def job_counts(state: LiveState) -> str:
     """``1 RUNNING · 2 PENDING (Priority)``: the jobs of the runs not finished yet."""
     return jobs_tally(rec.job for rec in state.active_runs())
 
+
+#: What a run waiting for the fork server's imports is said to wait for.
+STARTING = "starting: importing torch, pennylane…"
+#: How often the line looks whether a run waits for the server (while runs are active).
+STARTING_CHECK_S = 0.25
 
 #: How a run that did not finish ended, in the order the header lists them.
 ENDS = ("failed", "crashed", "timed_out", "cancelled", LEFT_RUNNING)
@@ -63,9 +76,24 @@ class StatusLine(LivePanel, Widget):
         self.counts: dict[str, int] = {}
         self.message = ""
         self.cluster: str | None = None  # "slurm" with its job counts, for a cluster session
+        self.starting: float | None = None  # seconds a run has waited for the server's imports
+        self._starting_timer: Timer | None = None
 
     watches = ("runs",)
     max_hz = 1000.0  # one line: no need to hold it back
+
+    def on_mount(self) -> None:
+        self._starting_timer = self.set_interval(STARTING_CHECK_S, self._check_starting, pause=True)
+
+    def _check_starting(self) -> None:
+        """Whether a run waits for the fork server now, and for how long (the controller's)."""
+        control = getattr(self.app, "control", None)
+        since = control.starting_since() if control is not None else None
+        waited = None if since is None else max(0.0, time.monotonic() - since)
+        if (waited is None) != (self.starting is None) or (
+            waited is not None and units.wait(waited) != units.wait(self.starting)
+        ):
+            self.set(starting=waited)
 
     def refresh_from(self, state: LiveState) -> None:
         counts: dict[str, int] = {}
@@ -81,6 +109,12 @@ class StatusLine(LivePanel, Widget):
                 at = time.strftime("%H:%M:%S", time.localtime(state.outage_since))
                 cluster += f" · scheduler unreachable since {at}; jobs keep running"
         self.set(counts=counts, cluster=cluster)
+        if self._starting_timer is not None:  # looked at only while runs wait or go
+            if counts.get("queued") or counts.get("running"):
+                self._starting_timer.resume()
+            else:
+                self._starting_timer.pause()
+                self._check_starting()
 
     def set(self, **kwargs: object) -> None:
         for k, v in kwargs.items():
@@ -112,6 +146,8 @@ class StatusLine(LivePanel, Widget):
         counts = run_counts(self.counts)
         if counts:
             t.append(f" · {counts}")
+        if self.starting is not None:
+            t.append(f" · {STARTING} {units.wait(self.starting)}", style="bold")
         if self.message:
             t.append(" · " + self.message, style="italic")
         return visible_rich(t)  # a path, a cluster's or a run's words: control characters escaped
