@@ -53,11 +53,19 @@ from qtui.core.workload_groups import WorkloadGroups
 LOSS_KINDS = {
     "last_epoch": "mean loss of the last epoch",
     "measured_steps": "mean loss over the measured steps",
+    # a qtui exec script that never called qtui.epoch(): the whole run is one epoch
+    "all_steps": "mean loss over every step (the script marked no epoch: qtui.epoch() does)",
 }
 
 
-def loss_kind(parameters: dict[str, Any]) -> str:
-    """``measured_steps`` for step-limited runs (``steps`` > 0), else ``last_epoch``."""
+def loss_kind(parameters: dict[str, Any], script: Any = None) -> str:
+    """``measured_steps`` for step-limited runs (``steps`` > 0); ``all_steps`` for a
+    ``qtui exec`` script that marked no epoch (``script``: its ``script_ended`` record,
+    a dict or a ``ScriptEnd``); else ``last_epoch``."""
+    marked = script.get("epochs_marked") if isinstance(script, dict) else getattr(
+        script, "epochs_marked", None)
+    if marked is False:
+        return "all_steps"
     try:
         steps = int(parameters.get("steps") or 0)
     except (TypeError, ValueError):
@@ -411,7 +419,7 @@ class SessionSummary:
             resources=_resources(res),
             contended_runs=sum(1 for x in res if x.get("contended")),
             **_thread_fit(recs),
-            loss_kind=loss_kind(params),
+            loss_kind=loss_kind(params, next((r.script for r in done if r.script), None)),
             epoch_losses=[list(r.epoch_losses) for r in done],
             metrics=_metrics(res),
             phases=_mean_phases([r.phases for r in done if r.phases]),

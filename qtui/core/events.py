@@ -387,6 +387,9 @@ class ScriptEnded(Event, tag="script_ended"):
     diff_method_override: str = ""
     stdout_tail: list[str] = msgspec.field(default_factory=list)
     stderr_tail: list[str] = msgspec.field(default_factory=list)
+    #: The script called ``qtui.epoch()``; False: its loss is the mean over every step
+    #: (one epoch, the whole run).  True for logs written before it was recorded.
+    epochs_marked: bool = True
     loss_points: Count = 0
 
 

@@ -259,6 +259,7 @@ class ScriptEnd(_Record):
     stdout_tail: list[str] = []
     stderr_tail: list[str] = []
     loss_points: Int = 0
+    epochs_marked: bool | None = None  # False: no qtui.epoch(), the loss is every step's mean
 
 
 class Cpus(_Record):

@@ -142,6 +142,7 @@ class _Recorder:
         self.epoch_no = 1
         self.batch = 0  # steps in this epoch
         self.in_epoch: list[float] = []
+        self.epochs_marked = False  # the script called qtui.epoch(): its epochs are its own
         self.epoch_losses: list[float] = []
         self.last_loss = float("nan")
         self.logged_last: dict[str, float] = {}
@@ -177,6 +178,7 @@ class _Recorder:
 
     def epoch(self, loss: Any = None) -> None:
         with self.lock:
+            self.epochs_marked = True
             if loss is not None:
                 mean = _scalar(loss)
             elif self.in_epoch:
@@ -438,6 +440,7 @@ def _finish(
             asked_devices=list(asked.devices), asked_diff_methods=list(asked.diff_methods),
             device_override=asked.device, diff_method_override=asked.diff_method,
             stdout_tail=stdout_tail, stderr_tail=stderr_tail, loss_points=recorder.points,
+            epochs_marked=recorder.epochs_marked,
         )
     )
     if code != 0:

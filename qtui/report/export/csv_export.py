@@ -4,8 +4,8 @@ Columns: session and run identity, ``group`` (the run's workload group,
 ``qtui.core.workload_groups``: what its Relative and the picks compare it with), ``parameter_*`` (device, diff method and
 every workload parameter), timing, resources, accuracy, the workload's named
 metrics when it has any (``metric_<name>`` and ``metric_<name>_higher_is_better``),
-the last validation loss when runs had a validation set (``validation_loss``), final loss and what it is (``loss_kind``: ``last_epoch``
-or ``measured_steps``, see ``qtui.analysis.fold.LOSS_KINDS``), warnings,
+the last validation loss when runs had a validation set (``validation_loss``), final loss and what it is (``loss_kind``: ``last_epoch``,
+``measured_steps`` or ``all_steps``, see ``qtui.analysis.fold.LOSS_KINDS``), warnings,
 state and error.  Device truth (``qtui.engine.device_truth``): ``ran_on`` (the
 text of the results' Ran on column), ``asked`` (the combination a run was
 started as when it was recorded under what ran), the per-step counts
@@ -184,7 +184,7 @@ def _row(sid: str | None, run: Run) -> dict[str, Any]:
         **_measured(run),
         **_cpus(run),
         "asked": f"{asked.get('device')}+{asked.get('diff_method')}" if asked else None,
-        "loss_kind": loss_kind(run.parameters),
+        "loss_kind": loss_kind(run.parameters, run.script),
         "epochs": len(run.epoch_losses),
         "import_s": run.import_s,
         "build_s": run.build_s,
