@@ -38,7 +38,7 @@ def settle() -> None:
     gc.freeze()
 
 
-#: Set (to anything but "0" or "") in a run's environment: a forked run copies, before
+#: Switched on in a run's environment (``qtui.core.env.env_flag``): a forked run copies, before
 #: its measured window, the pages it still shares with the fork server (``pretouch``).
 PRETOUCH_ENV = "QTUI_PRETOUCH"
 _PAGE = 4096
@@ -48,9 +48,9 @@ _PRESENT, _EXCLUSIVE = 1 << 63, 1 << 56  # /proc/self/pagemap entry bits
 
 def pretouch_asked() -> bool:
     """Whether the run's environment asks for ``pretouch`` (off by default: see below)."""
-    import os
+    from qtui.core.env import env_flag
 
-    return os.environ.get(PRETOUCH_ENV, "") not in ("", "0")
+    return env_flag(PRETOUCH_ENV)
 
 
 def shared_pages() -> list[tuple[int, int]]:
