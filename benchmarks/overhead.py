@@ -190,21 +190,21 @@ def main() -> int:
     print(f"{args.device}+{args.diff_method}, {args.epochs} epochs, {args.pairs} interleaved rounds, "
           f"cpu count {os.cpu_count()}, "
           f"load average {load0:.2f} at start, {load1:.2f} at end")
-    print(f"plain        train_s median {p_med:.3f} s  (min {min(p_times):.3f})")
-    print(f"{'':<13} {fault_line(p_runs)}")
+    print(f"plain         train_s median {p_med:.3f} s  (min {min(p_times):.3f})")
+    print(f"{'':<14} {fault_line(p_runs)}")
     for arm in arms:
         qs = [q.train_s for q in q_runs[arm]]
         cpu = [q.core_s for q in q_runs[arm]]
         ratios = [q / p for q, p in zip(qs, p_times, strict=True)]
-        print(f"qtui[{arm:<7}] train_s median {statistics.median(qs):.3f} s  (min {min(qs):.3f})   "
+        print(f"qtui[{arm:<8}] train_s median {statistics.median(qs):.3f} s  (min {min(qs):.3f})   "
               f"ratio median/median {statistics.median(qs) / p_med:.3f}   "
               f"median of round ratios {statistics.median(ratios):.3f}   "
               f"min/min {min(qs) / min(p_times):.3f}   target <= 1.02")
-        print(f"{'':<13} CPU time over the loop (all threads): median/median "
+        print(f"{'':<14} CPU time over the loop (all threads): median/median "
               f"{statistics.median(cpu) / statistics.median(p_cpu):.3f}   min/min "
               f"{min(cpu) / min(p_cpu):.3f}  (tracks the wall ratio: the run computes slower; "
               "well below it: the run waited)")
-        print(f"{'':<13} {fault_line(q_runs[arm])}")
+        print(f"{'':<14} {fault_line(q_runs[arm])}")
     return 0
 
 
