@@ -153,8 +153,10 @@ class ComboGrid(Grid):
         self.devices = list(caps.usable_devices())
         self.methods = list(methods())
         self.styles.grid_size_columns = len(self.methods) + 1
-        # widths fit the method names at 80 columns; "best" takes the rest for "→ X"
-        widths = {"backprop": 11, "adjoint": 11, "parameter-shift": 13, "finite-diff": 13}
+        # widths fit the method names and "✗ refused" with a space after them, so that
+        # "best" keeps 13 cells at 80 columns, the form's scrollbar beside it, for
+        # "[ ] →backprop" (it was "→backp…")
+        widths = {"backprop": 10, "adjoint": 10, "parameter-shift": 13, "finite-diff": 13}
         cols = [str(widths.get(m, 0)) if m in widths else "1fr" for m in self.methods]
         self.styles.grid_columns = "17 " + " ".join(cols)
 

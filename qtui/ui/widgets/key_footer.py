@@ -22,6 +22,12 @@ if TYPE_CHECKING:
 class KeyFooter(Footer):
     """``Footer`` with its rebuilds coalesced (see the module docstring)."""
 
+    # Textual's compact footer gives the palette key its keys' margin-right: a cell
+    # at the right edge where a key scrolled under it showed (``▏^p paletteC``)
+    DEFAULT_CSS = """
+    KeyFooter.-compact FooterKey.-command-palette { margin-right: 0; padding-right: 1; }
+    """
+
     _rebuild_pending = False
 
     def bindings_changed(self, screen: Screen) -> None:

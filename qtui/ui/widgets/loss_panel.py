@@ -11,7 +11,9 @@ each epoch's batches); its legend entry says ``val``.
 The legend takes at most half the panel (issue 23, item 4: long names, a
 script's arguments, once left the curve no room): a name that does not fit is
 cut with an ellipsis, and the curve keeps the other half at every size, the
-first draw included (``max-width``, before the panel knows its width).
+first draw included (``max-width``, before the panel knows its width).  A
+run's losses are never cut: those that do not fit beside each other go on the
+next line (issue 23, item 7).
 """
 
 from __future__ import annotations
@@ -99,15 +101,7 @@ class LossPanel(LivePanel, Horizontal):
             line = Text("█ ", style=color)
             line.append(f"{STATE_MARK.get(rec.state, '?')} {fit_label(label, room - 5)}")
             lines.append(line)
-            detail = []
-            if rec.last_loss is not None:
-                detail.append(f"batch {fmt_loss(rec.last_loss)}")
-            if rec.epoch_losses:
-                detail.append(f"ep{len(rec.epoch_losses)} mean {fmt_loss(rec.epoch_losses[-1])}")
-            if rec.validation_losses:
-                detail.append(f"val {fmt_loss(rec.validation_losses[-1])}")
-            if detail:
-                lines.append(Text("   " + "  ".join(detail), "dim"))
+            lines += [Text(x, "dim") for x in detail_lines(loss_words(rec), room - 1)]
         graph.set_series(series)
         legend = self.query_one("#loss-legend", Static)
         legend.styles.width = room
@@ -120,7 +114,8 @@ class LossPanel(LivePanel, Horizontal):
     def legend_width(self, runs: list[tuple[RunRecord, str, str]]) -> int:
         """As wide as the longest entry needs, at most half the panel (the curve keeps
         the rest); before the panel is laid out, the CSS ``max-width`` holds it."""
-        need = max([len(label) + 5 for _, label, _ in runs] + [LEGEND_MIN])
+        need = max([len(label) + 5 for _, label, _ in runs] + [LEGEND_MIN]
+                   + [len(DETAIL_INDENT + "  ".join(loss_words(rec))) + 1 for rec, _, _ in runs])
         half = self.size.width // 2
         return min(need, half) if half else need
 
@@ -138,6 +133,35 @@ def validation_series(rec: RunRecord, mode: str) -> list[float]:
         return []
     out = [v for v in val for _ in range(per)]
     return out[: len(rec.batch_losses)] if rec.state == "running" else out
+
+
+#: A run's losses sit under its name, indented past its swatch and state.
+DETAIL_INDENT = "   "
+
+
+def loss_words(rec: RunRecord) -> list[str]:
+    """``batch 0.4239``, ``ep11 mean 0.1612``, ``val 0.2``: the run's latest losses."""
+    words = []
+    if rec.last_loss is not None:
+        words.append(f"batch {fmt_loss(rec.last_loss)}")
+    if rec.epoch_losses:
+        words.append(f"ep{len(rec.epoch_losses)} mean {fmt_loss(rec.epoch_losses[-1])}")
+    if rec.validation_losses:
+        words.append(f"val {fmt_loss(rec.validation_losses[-1])}")
+    return words
+
+
+def detail_lines(words: list[str], room: int) -> list[str]:
+    """The losses in lines of at most ``room`` cells, each figure whole: a loss cut to
+    ``ep11 mean 0.16…`` said nothing (issue 23, item 7); one that does not fit goes on
+    the next line."""
+    lines: list[str] = []
+    for word in words:
+        if lines and len(lines[-1]) + 2 + len(word) <= room:
+            lines[-1] += "  " + word
+        else:
+            lines.append(DETAIL_INDENT + word)
+    return lines
 
 
 def fit_label(label: str, room: int) -> str:

@@ -15,7 +15,8 @@ than one (a ``qtui exec`` script beside built-in runs, a sweep's points), each
 group comes under a header row of its own, its name in bold in the
 Combination column: a row rather than a column, so that 80 columns keep
 their room for figures.  ★ and Relative are the model's, within a group; a
-sort orders the rows within each group.
+sort orders the rows within each group.  The Combination column is frozen
+(``fixed_columns``): scrolled right at 80 columns, every row keeps its name.
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ class ResultsTable(LivePanel, DataTable[Text]):
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id, cursor_type="cell", zebra_stripes=True)
+        # the Combination column stays while the others scroll: a row keeps its name
+        self.fixed_columns = 1
         self.combos: list[Result] = []
         self.model = model.from_results([])
         self.sort_key: str | None = None

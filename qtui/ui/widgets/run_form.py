@@ -58,6 +58,7 @@ from qtui.session.exec_spec import exec_params, parse_command, split_command
 from qtui.ui.actions import alt_digit_keys
 from qtui.ui.messages import ComboFocused, FormValidity, StartRequested
 from qtui.ui.widgets.combo_grid import ComboCell, ComboGrid
+from qtui.ui.widgets.hint_line import HintLine
 
 
 class FieldInput(Input):
@@ -227,8 +228,8 @@ class RunForm(VerticalScroll):
     RunForm #probe-box { height: auto; }
     RunForm #probe-status { height: auto; }
     RunForm #probe-spinner { height: 1; }
-    /* fixed height: a long refusal reason must not push the fields and Start down
-       (the whole reason is in the cell's tooltip and in the run's detail view) */
+    /* fixed height: a long refusal reason must not push the fields and Start down;
+       it ends at a word with … (HintLine; the whole reason is in the cell's tooltip) */
     RunForm #combo-hint { height: 2; overflow: hidden; color: $text-muted; }
     RunForm #combo-hint.-refused { color: $warning; }
     RunForm #fields { grid-size: 4; grid-columns: 12 1fr 12 1fr; grid-rows: 1; grid-gutter: 0 1;
@@ -276,7 +277,7 @@ class RunForm(VerticalScroll):
                 id="probe-status",
             )
             yield LoadingIndicator(id="probe-spinner")
-        yield Static(
+        yield HintLine(
             "arrows/tab move · space toggles · focus a ✗ cell to read PennyLane's reason",
             id="combo-hint",
         )
