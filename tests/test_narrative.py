@@ -181,7 +181,7 @@ async def test_a_tui_session_records_a_command_line_that_pastes(
     assert argv[1:] == ["--isolation=spawn"]
 
 
-@pytest.mark.parametrize("name", [*FIXTURES, "sweep_notes_v1"])
+@pytest.mark.parametrize("name", [*FIXTURES, "sweep_notes"])
 def test_an_80_column_console_never_folds_a_combinations_name(name: str) -> None:
     """A table too wide for the terminal is split into parts, each repeating the
     combination column whole ("default.qubit+backp / rop" was printed before); the

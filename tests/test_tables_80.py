@@ -7,7 +7,7 @@ once, not under every part of a split table, and a contended combination is
 marked ``⚠`` beside its name with the legend saying what it means, once.
 
 The summaries are real ones written by qtui (tests/data/*.json;
-``sweep_notes_v1.json`` is ``qtui sweep --qubits 2,3,4,5,6 --repeat 2`` on this
+``sweep_notes.json`` is ``qtui sweep --qubits 2,3,4,5,6 --repeat 2`` on this
 2-core machine, contended and oversubscribed), read as a user's file is read;
 a long-label case gives run_v1 the labels of a sweep over three parameters.
 """
@@ -30,7 +30,7 @@ from qtui.report.analysis_report import print_analysis
 from qtui.report.console_report import print_report
 
 DATA = Path(__file__).resolve().parent / "data"
-REAL = ("run_v1", "sweep_v1", "warn_v1", "sweep_notes_v1")
+REAL = ("run_v1", "sweep_v1", "warn_v1", "sweep_notes")
 #: A sweep over three parameters names its combinations like this (49 characters).
 LONG = " (qubits=4, layers=2, batch_size=10)"
 
@@ -136,7 +136,7 @@ def test_a_table_header_is_never_folded(name: str) -> None:
             assert not any(len(w) <= 3 and w.isalpha() for w in words), (above, header)
 
 
-@pytest.mark.parametrize("name", ["run_v1", "sweep_v1", "sweep_notes_v1"])
+@pytest.mark.parametrize("name", ["run_v1", "sweep_v1", "sweep_notes"])
 def test_contention_is_said_once_with_its_legend(name: str) -> None:
     """Every row of every part was followed by ``⚠ contended (1 run(s))``."""
     summary = CASES[name]()
@@ -156,7 +156,7 @@ def test_contention_is_said_once_with_its_legend(name: str) -> None:
 
 def test_a_note_under_a_name_is_said_once() -> None:
     """A split table repeats its names in each part; the notes under them come once."""
-    summary = load("sweep_notes_v1")
+    summary = load("sweep_notes")
     model = results_model.build(summary)
     results = section(console_text(summary), "Results")
     noted = [r for r in model.rows if any("oversubscribed" in n for n in r.notes)]
@@ -183,7 +183,7 @@ def test_the_device_table_keeps_a_long_name_on_one_line() -> None:
 @pytest.mark.parametrize("width", [80, 120, 200])
 def test_the_sweep_table_names_each_line_whole(width: int) -> None:
     """``qtui sweep``'s table per step: each combination once per part, whole."""
-    summary = load("sweep_notes_v1")
+    summary = load("sweep_notes")
     sweep = section(console_text(summary, width), "Sweep")
     for name in summary.sweep["qubits"].series:
         rows = [x for x in sweep.splitlines() if x.startswith(name)]
