@@ -122,7 +122,8 @@ class ResultsTable(LivePanel, DataTable[Text]):
             cells = []
             for col in self.model.columns:
                 cell = row.cells[col.key]
-                shown = visible(cell.shown)  # names from a run or a file: control characters escaped
+                # the name with ⚠ when a run was contended, as in every view (Row.marked_label)
+                shown = visible(row.marked_label if col.key == "combo" else cell.shown)
                 if cell.best:
                     cells.append(Text("★ " + shown, style=good))
                 elif cell.mark == model.BURN_MARK:
