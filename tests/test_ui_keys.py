@@ -203,6 +203,10 @@ async def test_help_shows_keys_as_printed_and_says_what_each_does() -> None:
                     r"^ *l +Leave them running +Quit with jobs",
                     r"^ *y +Yes +Quit"):
             assert re.search(row, text, re.M), (row, text)
+        # each key of each place once (history's enter was listed twice)
+        cells = [re.split(r"\s{2,}", x.strip()) for x in text.splitlines() if x.strip()]
+        rows = [(c[0], c[-1]) for c in cells if len(c) >= 3]
+        assert len(rows) == len(set(rows)), [r for r in rows if rows.count(r) > 1]
 
 
 async def test_an_emptied_field_shows_its_default_as_words_and_gets_it_back() -> None:

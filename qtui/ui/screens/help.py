@@ -27,7 +27,6 @@ WIDGET_KEYS: tuple[tuple[str, str, str], ...] = (
     ("Queue", "enter", "the run's detail: parameters, why it failed, warnings, resources"),
     ("Results", "enter", "the detail of every run of the combination"),
     ("Tables", "arrows / pgup / pgdn", "move the cursor"),
-    ("History", "enter", "open the session under the cursor"),
     ("Anywhere", "ctrl+p", "command palette: every action, themes, export, history"),
 )
 
