@@ -217,6 +217,7 @@ def _slurmctld_pid() -> int:
     raise AssertionError(f"no SlurmctldPidFile in {conf}")
 
 
+@pytest.mark.cluster_alone
 @pytest.mark.timeout(400)
 def test_a_paused_controller_loses_nothing_and_the_outage_is_said(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -258,6 +259,7 @@ def test_a_paused_controller_loses_nothing_and_the_outage_is_said(
     assert "the scheduler has not answered" in said and "answers again" in said, said
 
 
+@pytest.mark.cluster_alone
 def test_exclusive_nodes_are_said_to_bill_whole_nodes_in_the_summary(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -81,6 +81,7 @@ def _requeue_when_training(log: Path, job: list[str], done: threading.Event) -> 
     done.set()
 
 
+@pytest.mark.cluster_alone
 def test_a_requeued_job_is_one_run_with_two_attempts(tmp_path: Path) -> None:
     specs = [
         RunSpec("default.qubit", "backprop", tiny(), run_id="r1"),

@@ -186,6 +186,7 @@ async def test_a_slurm_batch_shows_its_job_states_and_finishes(tmp_path: Path) -
         assert app.state.summary.session["executor"]["jobs_dir"] == str(folder)
 
 
+@pytest.mark.cluster_alone
 async def test_a_job_waiting_in_the_queue_is_shown_waiting_not_importing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
