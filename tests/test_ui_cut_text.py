@@ -292,3 +292,20 @@ async def test_the_results_table_keeps_the_combination_column_when_scrolled() ->
         assert "Warnings" in drawn or "Loss" in drawn, drawn  # scrolled to the last columns
         for name in ("default.qubit+backprop", "lightning.qubit+adjoint", "default.qubit+adjoint"):
             assert name in drawn, drawn
+
+
+async def test_every_panel_title_on_the_results_tab_fits_at_80_columns() -> None:
+    """The results panel's title read '… ! > 1.5 cores b…' at 80×24, and the
+    recommendation's said 'for this workload' whatever the groups (issue 23, item 7)."""
+    from textual.widget import Widget
+
+    app = QtuiApp(capabilities=fixed_caps(), events=session_events(), gpu=False,
+                  record_history=False, persist_theme=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await burst(pilot, "3")
+        for box in ("#queue", "#results-table", "#recommend-box"):
+            widget = app.query_one(box, Widget)
+            title = str(widget.border_title or "")
+            # the border keeps its corners and a space each side of the title
+            assert len(title) <= widget.outer_size.width - 4, (box, title, widget.outer_size)
+        assert "this workload" not in str(app.query_one("#recommend-box", Widget).border_title)

@@ -67,14 +67,15 @@ def tabs(*, initial: str, watching: bool, thread_mode: bool) -> ComposeResult:
                     else "Memory of the run's child process",
                 )
         with TabPane(tab_label("results"), id="results"), lazy("results", Vertical()):
-            yield titled(RunQueue(id="queue"), "Run queue (enter: details · c cancels the highlighted run, C all)")
+            yield titled(RunQueue(id="queue"), "Run queue (enter: details · c cancels a run, C all)")
             yield titled(
                 ResultsTable(id="results-table"),
-                "Results per combination (enter: runs · s sorts · ★ best · ! > 1.5 cores busy)",
+                # fits 80 columns (it was cut at "cores b…")
+                "Results (enter: runs · s sorts · ★ best · ! > 1.5 cores busy)",
             )
             with titled(
                 VerticalScroll(id="recommend-box"),
-                "Recommendation for this workload on this machine",
+                "Recommendation on this machine",  # per workload group when there are several
             ):
                 yield RecommendationPanel(id="recommend")
         with TabPane(tab_label("warnings"), id="warnings"):
