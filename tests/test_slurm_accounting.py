@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 from engine_helpers import child_env, tiny
 from slurm_cluster import require_real_slurm
+from test_slurm import _run  # the supervisor over a SLURM executor, closed after
 
 from qtui.analysis.fold import SessionSummary
 from qtui.analysis.outcomes import describe_error
@@ -64,22 +65,6 @@ def _sacct(job_id: str) -> dict[str, str]:
     raise AssertionError(f"sacct does not know {job_id}: {out}")
 
 
-def _session(specs: list[RunSpec], executor: SlurmExecutor, on: object = None) -> list[ev.Event]:
-    events: list[ev.Event] = []
-
-    def on_event(e: ev.Event) -> None:
-        events.append(e)
-        if callable(on):
-            on(e, sup)
-
-    sup = Supervisor(specs, on_event, executor=executor)
-    try:
-        sup.run()
-    finally:
-        executor.close()
-    return events
-
-
 def _logs(folder: Path, job_id: str) -> list[str]:
     """The job's log files, where submitit put them (``%A_%a_0_log.out``/``.err``)."""
     return [str(folder / "submitit" / f"{job_id}_0_log.{ext}") for ext in ("out", "err")]
@@ -119,7 +104,7 @@ def test_each_run_records_its_accounting_names_its_logs_and_ends_in_slurms_word(
             cancelled.append("r4")  # qtui's own cancel of a running job
             threading.Thread(target=sup.cancel, args=("r4",), daemon=True).start()
 
-    events = _session(specs, executor, on)
+    events = _run(specs, executor, on)
     folder = executor.folder
     assert folder is not None
     summary = SessionSummary()
@@ -180,7 +165,7 @@ def test_a_timed_out_job_says_how_long_it_ran_by_sacct(tmp_path: Path, cluster_e
     opts = SlurmOptions(cluster="slurm", jobs_dir=str(tmp_path / "jobs"), time_limit_min=1,
                         exclusive=False)
     executor = SlurmExecutor(opts, poll_s=1.0)
-    events = _session([spec], executor)
+    events = _run([spec], executor)
     end = next(e for e in events if e.type in ev.TERMINAL_TYPES)
     assert isinstance(end, ev.RunTimedOut) and end.timeout_s == 60, end.to_dict()
     assert "TIMEOUT" in end.detail and "time limit" in end.detail  # no longer dropped
