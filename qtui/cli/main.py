@@ -5,6 +5,11 @@ Subcommands live in ``qtui/cli/commands/<name>.py``; each exposes
 that fails to import does not take the others down, and is never hidden: its
 name and the reason are printed on stderr in one line, and invoking it exits 1.
 
+``qtui`` alone (the app, with at most the global flags) is parsed without loading
+any subcommand (``tui_args``): their modules bring the report renderers, the SQLite
+history and the statistics, none of which the app's first frame shows
+(``tests/test_app_lightness.py``).  Any other command line loads them all.
+
 Every parse error, whatever the subcommand, is one line,
 ``qtui: error: <field>: <what is wrong>``, and exit 2 (``QtuiParser``); the
 usage is printed only on request (``--help``).
@@ -27,7 +32,6 @@ from typing import Any, NoReturn
 
 from qtui import __version__
 from qtui.cli.errors import EXIT_USAGE, one_line
-from qtui.core.config import ConfigError, parse_float, parse_int
 
 #: Subcommand modules under ``qtui.cli.commands``, in the order ``--help`` lists them.
 COMMANDS: list[str] = [
@@ -73,6 +77,8 @@ def _unquote_list(text: str) -> str:
 
 def _ascii_int(text: str) -> int:
     """``type=int`` in every qtui parser: ASCII digits only (``int("１")`` would take it)."""
+    from qtui.core.config import ConfigError, parse_int
+
     try:
         return parse_int("value", text)
     except ConfigError as exc:
@@ -81,6 +87,8 @@ def _ascii_int(text: str) -> int:
 
 def _finite_float(text: str) -> float:
     """``type=float`` in every qtui parser: ASCII, finite."""
+    from qtui.core.config import ConfigError, parse_float
+
     try:
         return parse_float("value", text)
     except ConfigError as exc:
@@ -197,10 +205,11 @@ def _broken_command(args: argparse.Namespace) -> int:
     return EXIT_BROKEN
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _parser_with_global_flags(parser_class: type[QtuiParser] = QtuiParser) -> QtuiParser:
+    """The top-level parser and the flags every command line may carry (the app's own)."""
     from qtui.engine.executor import executor_names
 
-    parser = QtuiParser(
+    parser = parser_class(
         prog="qtui",
         description=(
             "Terminal monitor and benchmark bench for hybrid quantum-classical training "
@@ -226,6 +235,49 @@ def build_parser() -> argparse.ArgumentParser:
         help="no bell (and no OSC 9 notification) when a session of a minute or more ends "
         "(the app: only while its terminal is not focused)",
     )
+    return parser
+
+
+class _NotTheApp(Exception):
+    """Raised by ``_AppOnlyParser`` where the full parser must answer (and word the error)."""
+
+
+class _AppOnlyParser(QtuiParser):
+    """The global flags alone; any error goes to the full parser, which words it."""
+
+    def fail(self, message: str) -> NoReturn:
+        raise _NotTheApp(message)
+
+
+def tui_args(words: Sequence[str]) -> argparse.Namespace | None:
+    """``words`` parsed when they open the app (no command, no ``--help``/``--version``),
+    without loading a subcommand; None for any other command line, or one in error."""
+    if not _only_flag_values(words):
+        return None  # a command, help: the full parser decides (and words any error)
+    try:
+        args, extras = _parser_with_global_flags(_AppOnlyParser).parse_known_args(list(words))
+    except _NotTheApp:
+        return None
+    if extras:
+        return None
+    args.command = None
+    return args
+
+
+def _only_flag_values(words: Sequence[str]) -> bool:
+    """True when every word not starting with ``-`` is the value of the flag before it
+    (``--theme nord``, ``--isolation spawn``), and none asks for help or the version."""
+    takes_value = ("--theme", "--isolation")
+    for i, word in enumerate(words):
+        if word in ("-h", "--help", "--version"):
+            return False
+        if not word.startswith("-") and not (i and words[i - 1] in takes_value):
+            return False
+    return True
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _parser_with_global_flags()
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=QtuiParser)
     for name in COMMANDS:
         module, why = _load_command(name)
@@ -262,12 +314,14 @@ def main(argv: list[str] | None = None, *, executor: Any = None) -> int:
     suite's shared fork server): ``run``, ``sweep`` and ``exec`` with process
     isolation use it instead of starting their own, and never close it.  ``qtui``
     itself always passes None."""
-    parser = build_parser()
     words = list(sys.argv[1:] if argv is None else argv)
-    try:
-        args = parser.parse_args(words)
-    except SystemExit as exc:  # --help, --version (0) or a parse error (2, already said)
-        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else EXIT_USAGE)
+    args = tui_args(words)  # the app: no subcommand is loaded before its first frame
+    if args is None:
+        parser = build_parser()
+        try:
+            args = parser.parse_args(words)
+        except SystemExit as exc:  # --help, --version (0) or a parse error (2, already said)
+            return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else EXIT_USAGE)
     args.argv = ["qtui", *words]  # what the summary and a SLURM job record as the command
     args.local_executor = executor
     try:
@@ -275,7 +329,7 @@ def main(argv: list[str] | None = None, *, executor: Any = None) -> int:
             return launch_tui(args)
         func = getattr(args, "func", None)
         if func is None:
-            parser.print_help()
+            build_parser().print_help()
             return EXIT_USAGE
         return int(func(args) or 0)
     except KeyboardInterrupt:
