@@ -33,10 +33,15 @@ def _examples() -> list[ev.Event]:
         ),
         ev.Phases(run_id="r1", seconds={"optimizer": 0.1}, steps=4),
         ev.Logged(run_id="r1", step=3, values={"accuracy": 0.9}, elapsed_s=0.2),
+        ev.ScriptOutput(
+            run_id="r1", stdout_path="/d/outputs/s/r1.stdout", stderr_path="/d/outputs/s/r1.stderr",
+            limit_bytes=64 * 1024**2,
+        ),
         ev.ScriptEnded(
             run_id="r1", exit_code=0, command=["/t/train.py", "--n", "3"],
             asked_devices=["default.qubit"], asked_diff_methods=["backprop"],
             device_override="lightning.qubit", stdout_tail=["epoch 1"], loss_points=20,
+            stdout_bytes=8, stderr_bytes=0,
         ),
         ev.Sample(
             run_id="r1", percpu=[1.0, 2.0], rss=10, peak_rss=11, threads=3, peak_threads=4,

@@ -101,8 +101,9 @@ class RunRecord:
     # The combination the run was started as, when its circuits ran elsewhere and it
     # was recorded under what ran (--allow-foreign-device; qtui.engine.device_truth).
     asked: dict[str, Any] = field(default_factory=dict)
-    # ``qtui exec``: how the script ended (``script_ended``: exit code, what it asked
-    # for, its output's last lines) and what it logged with ``qtui.log`` (name -> values).
+    # ``qtui exec``: where its output is kept (``script_output``), how the script ended
+    # (``script_ended``: exit code, what it asked for, its output's last lines) and what
+    # it logged with ``qtui.log`` (name -> values).
     script: dict[str, Any] = field(default_factory=dict)
     logged: dict[str, list[float]] = field(default_factory=dict)
     t_start: float | None = None
@@ -331,11 +332,16 @@ class SessionSummary:
         elif isinstance(event, ev.Logged):
             for name, value in event.values.items():
                 rec.logged.setdefault(name, []).append(value)
+        elif isinstance(event, ev.ScriptOutput):
+            # Known before the script's first line: a run killed later still names them.
+            rec.script = {**rec.script, "stdout_path": event.stdout_path or None,
+                          "stderr_path": event.stderr_path or None,
+                          "output_limit_bytes": event.limit_bytes, "output_note": event.note}
         elif isinstance(event, ev.ScriptEnded):
             data = event.to_dict()
             for k in ("type", "v", "t", "run_id"):
                 data.pop(k, None)
-            rec.script = data
+            rec.script = {**rec.script, **data}
         elif isinstance(event, ev.Sample):
             rec.last_sample = event.to_dict()
         elif isinstance(event, ev.JobState):

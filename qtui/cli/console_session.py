@@ -12,6 +12,7 @@ No torch or pennylane here: this runs in the CLI process.
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import sqlite3
 import threading
@@ -335,12 +336,27 @@ def run_session(
     if events_path:  # or where it went on after a failed write (qtui.engine.event_log)
         written = moved_to(summary.notes) or events_path
         err.print(Text(f"Events written to {visible(written)}"), highlight=False)
+    kept = output_folders(data)
+    if kept:  # qtui exec: every line the scripts printed, not only the record's last 50
+        err.print(Text(f"Script output kept in {one_line(', '.join(kept))} "
+                       "(<run id>.stdout, <run id>.stderr)"), highlight=False, soft_wrap=True)
     if cluster:
         from qtui.cli.slurm_prompts import farewell, report_uncancelled
 
         report_uncancelled(executor, err)
         farewell(executor, err)
     return _exit_code(data, interrupts.received, code, bool(cluster and executor.detached), err)
+
+
+def output_folders(data: Summary) -> list[str]:
+    """The folders holding the ``qtui exec`` runs' output files, in run order (one per
+    session: ``qtui.core.paths.script_output_dir``)."""
+    folders: dict[str, None] = {}
+    for run in data.runs:
+        for path in (run.script.stdout_path, run.script.stderr_path) if run.script else ():
+            if path:
+                folders[os.path.dirname(path)] = None
+    return list(folders)
 
 
 def _controller(

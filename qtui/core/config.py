@@ -87,6 +87,10 @@ class RunSpec:
     #: ``.out``/``.err``) instead of pipes qtui keeps the tails of: ``qtui exec``
     #: shows the script's output as ``python script`` would (``--quiet``: off).
     show_output: bool = False
+    #: ``qtui exec``: the folder where the run's child keeps the script's whole output
+    #: (``<run id>.stdout``, ``.stderr``); the supervisor names it for every script run
+    #: (``qtui.core.paths.script_output_dir``); "" keeps none.
+    output_dir: str = ""
 
     @property
     def combo(self) -> str:
@@ -111,6 +115,8 @@ class RunSpec:
             d["loss_capture"] = self.loss_capture
         if self.show_output:  # absent when off
             d["show_output"] = True
+        if self.output_dir:  # absent when none
+            d["output_dir"] = self.output_dir
         return d
 
     @classmethod
@@ -133,6 +139,7 @@ class RunSpec:
             cwd=str(d.get("cwd") or ""),
             loss_capture=d.get("loss_capture") is not False,
             show_output=d.get("show_output") is True,
+            output_dir=str(d.get("output_dir") or ""),
         )
 
     def with_id(self, run_id: str) -> RunSpec:

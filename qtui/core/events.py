@@ -370,6 +370,23 @@ class Logged(Event, tag="logged"):
     elapsed_s: Num = 0.0
 
 
+class ScriptOutput(Event, tag="script_output"):
+    """Where a ``qtui exec`` run keeps its script's whole output, said by the child once
+    the files are open, before the script's first line (``qtui.engine.script_child``).
+
+    ``stdout_path``/``stderr_path``: the files, each exactly what the script wrote to
+    that stream, written as it writes (so a run killed meanwhile keeps them), the first
+    ``limit_bytes`` of each; "" when a file could not be made (``note`` says why).
+    """
+
+    type: ClassVar[str] = "script_output"
+    run_id: str
+    stdout_path: str = ""
+    stderr_path: str = ""
+    limit_bytes: Count = 0
+    note: str = ""
+
+
 class ScriptEnded(Event, tag="script_ended"):
     """How a ``qtui exec`` script ended, before its terminal event (``qtui.engine.script_child``).
 
@@ -391,6 +408,13 @@ class ScriptEnded(Event, tag="script_ended"):
     #: (one epoch, the whole run).  True for logs written before it was recorded.
     epochs_marked: bool = True
     loss_points: Count = 0
+    #: Bytes the script wrote to each stream in all (its ``script_output`` files hold the
+    #: first ``limit_bytes``); None in logs written before they were counted.
+    stdout_bytes: Count | None = None
+    stderr_bytes: Count | None = None
+    #: What became of the output files, when not all of it is there: cut at the limit,
+    #: a file that could not be made or written ("" when each holds all of its stream).
+    output_note: str = ""
 
 
 class WarningSeen(Event, tag="warning"):
@@ -631,6 +655,7 @@ _CLASSES: tuple[type[Event], ...] = (
     Validation,
     WarningSeen,
     Logged,
+    ScriptOutput,
     ScriptEnded,
     Phases,
     Sample,

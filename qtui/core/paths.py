@@ -12,7 +12,10 @@ shared accounts and clusters):
 * ``default_jobs_dir()``: ``$QTUI_JOBS_DIR`` or ``<data>/jobs`` (SLURM jobs'
   files: on storage the compute nodes share);
 * ``default_export_folder()``: ``$QTUI_EXPORT_DIR``, else the documents folder,
-  else ``<data>/exports``; never the current directory.
+  else ``<data>/exports``; never the current directory;
+* ``script_output_dir(session)``: ``<data>/outputs/<session id>``, where a
+  ``qtui exec`` run's child keeps the script's whole stdout and stderr
+  (``<run id>.stdout``, ``<run id>.stderr``; ``qtui.engine.script_child``).
 
 ``--json`` and ``--events`` are checked during validation, so a bad path is
 one line and exit 2 with nothing trained: not a folder, no existing file
@@ -125,6 +128,19 @@ def default_export_folder(stamp: str | None = None) -> Path:
     if documents.is_dir() and documents != Path.home():
         return documents / "qtui" / name
     return platformdirs.user_data_path("qtui", appauthor=False) / "exports" / name
+
+
+#: The folder of the data folder holding the script output of ``qtui exec`` runs.
+OUTPUTS_DIR_NAME = "outputs"
+
+
+def script_output_dir(session_id: str) -> Path:
+    """``<data folder>/outputs/<session id>``: where each ``qtui exec`` run of the
+    session keeps its script's whole output, one ``<run id>.stdout`` and
+    ``<run id>.stderr`` each (named here, created 0700 by the run's child).  Beside
+    the history, not beside ``--json``/``--events``: a session has a folder whether
+    or not it asked for those files, the app's sessions included."""
+    return data_dir() / OUTPUTS_DIR_NAME / session_id
 
 
 def kind_of(mode: int) -> str:
@@ -247,7 +263,7 @@ def check_output_path(field_name: str, path: str | None, force: bool) -> None:
     os.unlink(probe)
 
 
-def open_output_file(path: str | os.PathLike[str]) -> BinaryIO:
+def open_output_file(path: str | os.PathLike[str], *, private: bool = False) -> BinaryIO:
     """Open ``path`` to write from its start (``--events``), created when absent.
 
     Only a regular file (or a symlink to one) is opened: the path is checked
@@ -255,13 +271,15 @@ def open_output_file(path: str | os.PathLike[str]) -> BinaryIO:
     ``O_NONBLOCK`` (a FIFO with no reader fails at once instead of waiting for
     one) and checked again on the open descriptor before it is truncated, so a
     device or FIFO is never written or emptied.  ``FileRefused`` otherwise.
+    ``private``: the file is made readable by its owner only (0600), also when it
+    existed (a script's output may hold data).
     """
     target, problem = output_problem(path, True, summaries=False)
     if problem:
         raise FileRefused(problem)
     flags = os.O_WRONLY | os.O_CREAT | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY
     try:
-        fd = os.open(target, flags, 0o666)
+        fd = os.open(target, flags, 0o600 if private else 0o666)
     except OSError as exc:
         if exc.errno == errno.ENXIO:  # a FIFO with no reader
             raise FileRefused(f"{os.fspath(path)} is a FIFO: qtui writes regular files only") from None
@@ -272,6 +290,8 @@ def open_output_file(path: str | os.PathLike[str]) -> BinaryIO:
         raise FileRefused(
             f"{os.fspath(path)} is {kind_of(st.st_mode)}: qtui writes regular files only"
         )
+    if private:
+        os.fchmod(fd, 0o600)
     os.ftruncate(fd, 0)
     return os.fdopen(fd, "wb")
 

@@ -8,7 +8,10 @@ Version history of the JSON format (``schema_version``):
 - **v2** — the same document as typed records (this module).  ``results[].command``
   becomes ``combo`` ("command" now means only an exec argv); ``runs[].result`` is
   ``null`` for a run that did not finish; every field is written, with its
-  default when the writer had nothing to say.
+  default when the writer had nothing to say.  Fields added since, each optional
+  (an older v2 file loads with its default): ``runs[].script.stdout_path``,
+  ``stderr_path``, ``output_limit_bytes``, ``stdout_bytes``, ``stderr_bytes`` and
+  ``output_note`` (a ``qtui exec`` run's whole output, kept in a file per stream).
 
 In pyperf's manner (``Run`` / ``Benchmark`` / ``BenchmarkSuite``), the records
 load and dump themselves: ``Summary.loads`` reads v1 and v2 (v1 is upgraded
@@ -248,7 +251,8 @@ class RunResult(_Record):
 
 
 class ScriptEnd(_Record):
-    """How a ``qtui exec`` script ended (its ``script_ended`` event)."""
+    """How a ``qtui exec`` script ended (its ``script_ended`` event) and where its output
+    is kept (``script_output``: also for a run that timed out, crashed or was cancelled)."""
 
     exit_code: Int | None = None
     command: list[str] = []
@@ -260,6 +264,14 @@ class ScriptEnd(_Record):
     stderr_tail: list[str] = []
     loss_points: Int = 0
     epochs_marked: bool | None = None  # False: no qtui.epoch(), the loss is every step's mean
+    # The script's whole output, one file per stream (``script_output``); None when none
+    # was kept (older files, a run that never started its script).
+    stdout_path: str | None = None
+    stderr_path: str | None = None
+    output_limit_bytes: Int | None = None  # the most of each stream a file holds
+    stdout_bytes: Int | None = None  # what the script wrote in all; None: it never ended
+    stderr_bytes: Int | None = None
+    output_note: str = ""  # a file cut at its limit, or one not made: why
 
 
 class Cpus(_Record):

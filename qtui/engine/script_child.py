@@ -62,6 +62,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from types import TracebackType
 from typing import Any, NoReturn
 
@@ -79,6 +80,7 @@ from qtui.core.events import (
     RunFinished,
     RunStarted,
     ScriptEnded,
+    ScriptOutput,
 )
 from qtui.engine import pl_optimizer_steps
 
@@ -91,20 +93,82 @@ NO_STEP = ("no training step seen: the script called neither .backward() "
 TAIL_LINES = 50
 #: Bytes kept per stream before cutting to lines.
 TAIL_BYTES = 64 * 1024
+#: The most of each stream kept in its output file: a script's log is KBs, and this
+#: bounds what a runaway print loop leaves in the data folder per run and stream.
+OUTPUT_LIMIT_BYTES = 64 * 1024**2
+#: The streams' names, by file descriptor (the output files' suffixes).
+STREAMS = {1: "stdout", 2: "stderr"}
 
 
-class _Tee(threading.Thread):
-    """Fd ``fd`` goes through a pipe: every byte is passed on, the last ones kept."""
+class Tee(threading.Thread):
+    """Fd ``fd`` goes through a pipe: every byte is passed on, the last ones kept, and
+    the first ``limit`` written to ``keep`` as they come (the run's output file).
 
-    def __init__(self, fd: int) -> None:
+    The file is opened by the project's path rules (``open_output_file``: a regular
+    file only, never a FIFO or a device, 0600) before the script starts, and written
+    with plain ``write`` calls, so a run killed meanwhile leaves every byte written so
+    far.  Past ``limit`` one line says the file was cut there (``cut_line``) and the
+    rest goes on to the terminal and the tail only.  A file that cannot be made or
+    written is given up, never the run: ``path`` is then "" (or it stops), ``note``
+    says why.
+    """
+
+    def __init__(self, fd: int, keep: Path | None = None, limit: int = OUTPUT_LIMIT_BYTES) -> None:
         super().__init__(name=f"qtui-tee-{fd}", daemon=True)
         self.fd = fd
         self.buf = bytearray()
+        self.limit = limit
+        self.total = 0  # bytes the script wrote to this stream
+        self.kept = 0  # of them, bytes in the file
+        self.path = ""
+        self.note = ""
+        self._file: int | None = None
+        if keep is not None:
+            self._open(keep)
         self._saved = os.dup(fd)
         r, w = os.pipe()
         self._r = r
         os.dup2(w, fd)
         os.close(w)
+
+    def _open(self, keep: Path) -> None:
+        from qtui.core.paths import open_output_file
+
+        try:
+            keep.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            f = open_output_file(keep, private=True)
+        except OSError as exc:  # FileRefused too: one line, the run goes on
+            self.note = f"{keep.name} not kept: {_why(exc)}"
+            return
+        self._file = os.dup(f.fileno())
+        f.close()
+        self.path = str(keep)
+
+    def cut_line(self) -> str:
+        """The line ending a file cut at its limit (the stream's own bytes stop there)."""
+        return (f"\n[qtui: cut here at {self.limit:,} bytes; the rest of the script's "
+                f"{STREAMS.get(self.fd, 'output')} was not kept in this file]\n")
+
+    def _keep(self, chunk: bytes) -> None:
+        if self._file is None:
+            return
+        room = self.limit - self.kept
+        part = chunk[:room] if room < len(chunk) else chunk
+        try:
+            _write_all(self._file, part)
+            self.kept += len(part)
+            if len(part) < len(chunk):
+                _write_all(self._file, self.cut_line().encode())
+                self._close_file()
+        except OSError as exc:  # a full disk: the file stops, the run goes on
+            self.note = f"{os.path.basename(self.path)} stopped after {self.kept:,} bytes: {_why(exc)}"
+            self._close_file()
+
+    def _close_file(self) -> None:
+        if self._file is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._file)
+            self._file = None
 
     def run(self) -> None:
         try:
@@ -114,6 +178,8 @@ class _Tee(threading.Thread):
                     break
                 with contextlib.suppress(OSError):
                     os.write(self._saved, chunk)
+                self.total += len(chunk)
+                self._keep(chunk)
                 self.buf.extend(chunk)
                 if len(self.buf) > TAIL_BYTES:
                     del self.buf[: len(self.buf) - TAIL_BYTES]
@@ -125,8 +191,34 @@ class _Tee(threading.Thread):
         os.dup2(self._saved, self.fd)  # our end of the pipe closes here
         self.join(timeout=1.0)
         os.close(self._saved)
+        if not self.is_alive():
+            self._close_file()
+        if self.total > self.limit and self.path and not self.note:
+            self.note = (f"{os.path.basename(self.path)} cut at {self.limit:,} bytes "
+                         f"of {self.total:,}")
         text = bytes(self.buf).decode("utf-8", errors="replace")
         return text.splitlines()[-TAIL_LINES:]
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _why(exc: OSError) -> str:
+    """The OS's words for a failed open or write, on one line."""
+    if exc.strerror:
+        return exc.strerror
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def _tees(spec: RunSpec) -> list[Tee]:
+    """The tees of fds 1 and 2, keeping the script's output in ``spec.output_dir``
+    (``<run id>.stdout``, ``.stderr``), or nowhere when it names none."""
+    folder = Path(spec.output_dir) if spec.output_dir else None
+    return [Tee(fd, folder / f"{spec.run_id}.{name}" if folder else None)
+            for fd, name in STREAMS.items()]
 
 
 class _Recorder:
@@ -371,7 +463,11 @@ def _run(spec: RunSpec, emit: Emit, counter: Any) -> bool:
         _install_loss_capture(recorder)
     script_api.sink = recorder
     truth = device_truth.Truth()
-    tees = [_Tee(1), _Tee(2)]
+    tees = _tees(spec)
+    if spec.output_dir:  # where the output is kept, before the script's first line
+        out, err = tees
+        emit(ScriptOutput(run_id=spec.run_id, stdout_path=out.path, stderr_path=err.path,
+                          limit_bytes=OUTPUT_LIMIT_BYTES, note=_output_note(tees)))
     for t in tees:
         t.start()
     t0 = recorder.t0 = time.perf_counter()
@@ -423,7 +519,7 @@ def _os_exit_ends_the_run(finish: Callable[[int, str, str], bool]) -> Iterator[N
 
 def _finish(
     spec: RunSpec, emit: Emit, counter: Any, recorder: _Recorder, truth: Any, asked: _Asked,
-    tees: list[_Tee], t0: float, cpu0: float, code: int, exc_type: str, exc_text: str,
+    tees: list[Tee], t0: float, cpu0: float, code: int, exc_type: str, exc_text: str,
 ) -> bool:
     """The run's end once the script has ended (returned, raised, exited): its
     ``script_ended``, then ``run_finished`` or ``run_failed``; True when finished."""
@@ -432,6 +528,7 @@ def _finish(
     train_s = time.perf_counter() - t0
     core_s = time.process_time() - cpu0
     stdout_tail, stderr_tail = (t.stop() for t in tees)
+    out, err = tees
     recorder.close()
     counter.flush()
     emit(
@@ -440,7 +537,8 @@ def _finish(
             asked_devices=list(asked.devices), asked_diff_methods=list(asked.diff_methods),
             device_override=asked.device, diff_method_override=asked.diff_method,
             stdout_tail=stdout_tail, stderr_tail=stderr_tail, loss_points=recorder.points,
-            epochs_marked=recorder.epochs_marked,
+            epochs_marked=recorder.epochs_marked, stdout_bytes=out.total, stderr_bytes=err.total,
+            output_note=_output_note(tees),
         )
     )
     if code != 0:
@@ -482,6 +580,11 @@ def _finish(
         )
     )
     return True
+
+
+def _output_note(tees: list[Tee]) -> str:
+    """What became of the output files when not all of the output is in them, or ""."""
+    return "; ".join(t.note for t in tees if t.note)
 
 
 def _failure(code: int, exc_type: str, exc_text: str, stderr_tail: list[str]) -> str:

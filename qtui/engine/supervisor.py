@@ -33,6 +33,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from dataclasses import replace as with_changes
 from pathlib import Path
 from typing import IO, Any, Literal, Protocol
 
@@ -57,7 +58,7 @@ from qtui.core.events import (
     encoded,
     replace,
 )
-from qtui.core.paths import open_output_file
+from qtui.core.paths import open_output_file, script_output_dir
 from qtui.engine import oom
 from qtui.engine.event_log import EventLog
 from qtui.engine.executor import Executor, LaunchError, RunEnd, RunHandle, get_executor
@@ -126,8 +127,10 @@ class Supervisor:
         # One built here is closed here, at the end of run() (its fork server with it);
         # one handed in belongs to the caller (a session controller keeps it warm).
         self._owns_executor = executor is None
+        self.session_id = session_id or uuid.uuid4().hex[:12]
         self.specs = [
-            s if s.run_id else s.with_id(f"r{i + 1}") for i, s in enumerate(specs)
+            self._keeps_output(s if s.run_id else s.with_id(f"r{i + 1}"))
+            for i, s in enumerate(specs)
         ]
         ids = [s.run_id for s in self.specs]
         if len(set(ids)) != len(ids):
@@ -135,7 +138,6 @@ class Supervisor:
         self.on_event = on_event
         self.events_path = Path(events_path) if events_path is not None else None
         self.isolation: str = self._executor.name
-        self.session_id = session_id or uuid.uuid4().hex[:12]
         self.machine = machine
         self.argv = list(sys.argv) if argv is None else list(argv)
         self.refused = list(refused or [])
@@ -268,6 +270,7 @@ class Supervisor:
         else:
             start = len(self.specs)
             specs = [s.with_id(f"r{start + k + 1}") for k, s in enumerate(extra)]
+        specs = [self._keeps_output(s) for s in specs]
         with self._lock:
             self._pending += [s.run_id for s in specs]
         self.specs += specs
@@ -275,6 +278,14 @@ class Supervisor:
             self._deliver(RunQueued(run_id=s.run_id, spec=s.to_dict()))
         self._prepare(specs)
         return True
+
+    def _keeps_output(self, spec: RunSpec) -> RunSpec:
+        """A ``qtui exec`` run keeps its script's whole output in the session's folder
+        (``script_output_dir``), named here, in this process: a forked child's
+        environment is the fork server's, whose data folder may be another's."""
+        if not spec.command or spec.output_dir:
+            return spec
+        return with_changes(spec, output_dir=str(script_output_dir(self.session_id)))
 
     def _prepare(self, specs: list[RunSpec]) -> None:
         """Hand the executor every run before the first launch (a cluster job array)."""
