@@ -3,7 +3,12 @@
 The row under the cursor is what "cancel selected" (``c``) acts on.  States
 carry a symbol as well as a colour, so they read the same with ``NO_COLOR``.
 
-A cluster session (``--executor slurm``) adds a Job column after the state, from
+Elapsed comes right after the state, before the columns whose width depends on
+what a run says (its progress, an error's name, its job): at 80 columns a
+contended run's ``✓ finished ⚠ contended`` pushed a last-but-one Elapsed off the
+edge as ``Elap`` (issue 23, item 7).  The last batch's loss comes last.
+
+A cluster session (``--executor slurm``) adds a Job column after Elapsed, from
 the ``job_state`` events: the job id and SLURM's word for where it stands
 (``PENDING (Priority)``, ``RUNNING on node12``, ``TIMEOUT``, ``LOST``).  A
 cluster run is followed in order, so a run still "pending" for qtui may
@@ -58,13 +63,14 @@ class RunQueue(LivePanel, DataTable[Text]):
         ("id", "Run"),
         ("combo", "Combination"),
         ("state", "State"),
-        ("progress", "Progress"),
         ("elapsed", "Elapsed"),
+        ("progress", "Progress"),
         ("loss", "Batch loss"),  # the last batch's loss (issue 8: each loss says what it is)
     )
 
-    #: Added after the state once a run has a cluster job.
+    #: Added after Elapsed once a run has a cluster job (at ``JOB_AT``).
     JOB_COL = ("job", "Job")
+    JOB_AT = 4
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
@@ -75,8 +81,8 @@ class RunQueue(LivePanel, DataTable[Text]):
             self.add_column(label, key=key)
 
     def _show_jobs(self) -> None:
-        """The first cluster run: the columns again, with Job after State."""
-        self.cols = (*self.COLS[:3], self.JOB_COL, *self.COLS[3:])
+        """The first cluster run: the columns again, with Job after Elapsed."""
+        self.cols = (*self.COLS[: self.JOB_AT], self.JOB_COL, *self.COLS[self.JOB_AT :])
         self.clear(columns=True)
         for key, label in self.cols:
             self.add_column(label, key=key)
@@ -103,7 +109,7 @@ class RunQueue(LivePanel, DataTable[Text]):
         for rec in runs:
             cells = self._cells(state, rec)
             if len(self.cols) > len(self.COLS):
-                cells.insert(3, _job_cell(rec))
+                cells.insert(self.JOB_AT, _job_cell(rec))
             if rec.run_id in self.rows:
                 for (key, _), cell in zip(self.cols, cells, strict=True):
                     self.update_cell(rec.run_id, key, cell, update_width=True)
@@ -151,8 +157,8 @@ class RunQueue(LivePanel, DataTable[Text]):
             Text(rec.run_id),
             Text(visible(state.run_label(rec))),
             mark,
-            Text(progress),
             Text(fmt_elapsed(state.elapsed(rec))),
+            Text(progress),
             Text(loss),
         ]
 
