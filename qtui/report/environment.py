@@ -1,8 +1,11 @@
-"""Where a summary was measured: the machine and the parameters shared by every result.
+"""Where a summary was measured: the machine, and what the results ran.
 
 Exporters and the console print these lines under the results, so a pasted
 table says which CPU, how many cores and which package versions produced it,
-and what qtui itself cost while measuring (its own CPU, ``resources``).
+what qtui itself cost while measuring (its own CPU, ``resources``), and the
+workload: its parameters shared by every result (``workload_lines``), one line
+per workload when a session holds several (a ``qtui exec`` script beside
+built-in runs: ``qtui.core.workload_groups``' families).
 """
 
 from __future__ import annotations
@@ -10,9 +13,10 @@ from __future__ import annotations
 from typing import Any
 
 from qtui.core import units
-from qtui.core.parameters import varying_parameters
-from qtui.core.summary_schema import NodeType, Summary
+from qtui.core.parameters import script_command
+from qtui.core.summary_schema import NodeType, Result, Summary
 from qtui.core.units import GiB
+from qtui.core.workload_groups import COMBINATION_KEYS, WorkloadGroups, family, workload_name
 
 #: The versions an environment line names (of those ``qtui.engine.machine`` records).
 SHOWN_PACKAGES = (
@@ -21,15 +25,55 @@ SHOWN_PACKAGES = (
 )
 
 
-def common_parameters(summary: Summary) -> dict[str, Any]:
-    """Workload parameters shared by every result (shown once, not per row)."""
+def workload_line(params: dict[str, Any]) -> str:
+    """``qubits=2, epochs=6, ..., threads=default``: the shared parameters without the
+    ones that are off (``steps=0`` trains whole epochs, and its ``warmup`` is unused),
+    ``threads=0`` as what it means (issue 23, item 8: they read as made-up zeros)."""
+    shown = dict(params)
+    if not shown.get("steps"):
+        shown.pop("steps", None)
+        shown.pop("warmup", None)
+    if shown.get("threads") == 0:
+        shown["threads"] = "default"
+    return ", ".join(f"{k}={v}" for k, v in shown.items())
+
+
+def workload_lines(summary: Summary) -> list[str]:
+    """The environment's Workload line(s): the parameters shared by every result of a
+    workload (those that differ are in the results' labels), shown once.
+
+    One workload: one line, ``seed=42, …, workload=…, threads=default``.  Several
+    (``qtui.core.workload_groups``' families: a ``qtui exec`` script beside built-in
+    runs), one line each, named: ``script train.py --epochs 2`` (a script's
+    workload parameters are not its own: only its command line), ``forum workload:
+    seed=42, …``.  Issue 23: a mixed session's one line held what the script and the
+    forum runs happened to share (``threads=default``), naming neither.
+    """
     if not summary.results:
-        return {}
-    varying = set(varying_parameters(summary.results))
-    first = summary.results[0].parameters
-    return {
-        k: v for k, v in first.items() if k not in ("device", "diff_method") and k not in varying
-    }
+        return []
+    groups = WorkloadGroups(summary.results)
+    families: dict[str, list[Result]] = {}
+    for r in summary.results:
+        families.setdefault(family(r.parameters), []).append(r)
+    mixed = len(families) > 1
+    out = []
+    for members in families.values():
+        params = members[0].parameters
+        command = script_command(params)
+        if command is not None:
+            out.append(f"script {command}")
+            continue
+        varying = set(groups.varying(params))
+        shared = {k: v for k, v in params.items() if k not in COMBINATION_KEYS and k not in varying}
+        if not mixed:
+            text = workload_line(shared)
+        else:
+            name = workload_name(shared.pop("workload", None))
+            rest = workload_line(shared)
+            text = ", ".join(w for w in (name, rest) if w)
+        if text:
+            out.append(text)
+    return out
 
 
 def _measured_on(nodes: list[NodeType]) -> str:

@@ -32,7 +32,7 @@ from qtui.core.summary_schema import Run, Summary, SweepAxis
 from qtui.core.sweep import AXES
 from qtui.core.workload_groups import WorkloadGroups
 from qtui.report import results as results_model
-from qtui.report.environment import common_parameters, environment_lines
+from qtui.report.environment import environment_lines, workload_lines
 from qtui.report.phase_table import PHASES_NOTE, phases_table, who_spent
 from qtui.report.results import QUANTUM_COLUMNS, Results, Row
 
@@ -496,24 +496,9 @@ def _notes(summary: Summary) -> list[Block]:
     return [Items(tuple(Item(n) for n in summary.notes))] if summary.notes else []
 
 
-def workload_line(params: dict[str, Any]) -> str:
-    """``qubits=2, epochs=6, ..., threads=default``: the shared parameters without the
-    ones that are off (``steps=0`` trains whole epochs, and its ``warmup`` is unused),
-    ``threads=0`` as what it means (issue 23, item 8: they read as made-up zeros)."""
-    shown = dict(params)
-    if not shown.get("steps"):
-        shown.pop("steps", None)
-        shown.pop("warmup", None)
-    if shown.get("threads") == 0:
-        shown["threads"] = "default"
-    return ", ".join(f"{k}={v}" for k, v in shown.items())
-
-
 def _environment(summary: Summary) -> list[Block]:
     pairs = list(environment_lines(summary))
-    params = common_parameters(summary)
-    if params:
-        pairs.append(("Workload", workload_line(params)))
+    pairs += [("Workload", line) for line in workload_lines(summary)]
     return [Fields(tuple(pairs))] if pairs else []
 
 

@@ -28,8 +28,9 @@ from typing import Any
 from qtui.analysis import stats
 from qtui.core import events as ev
 from qtui.core.config import RunSpec
-from qtui.core.parameters import combo_key, combo_parameters, label, varying_parameters
+from qtui.core.parameters import combo_key, combo_parameters
 from qtui.core.summary_schema import Result
+from qtui.core.workload_groups import WorkloadGroups
 
 DEFAULT_TARGET_CI = 0.05
 DEFAULT_MAX_REPEATS = 10
@@ -118,10 +119,14 @@ class AdaptiveRepeats:
         ]
 
     def report(self) -> list[dict[str, Any]]:
-        """Per combination: runs, the interval reached, and why repeating stopped."""
+        """Per combination: runs, the interval reached, and why repeating stopped.
+
+        Each is named as every view names it: within its workload
+        (``qtui.core.workload_groups``), so a ``qtui exec`` script beside forum runs
+        gains none of their parameters, nor they its zeros."""
         results = [Result(parameters=combo_parameters(c.template.to_dict()))
                    for c in self.combos.values()]
-        varying = varying_parameters(results)
+        groups = WorkloadGroups(results)
         out = []
         for c, r in zip(self.combos.values(), results, strict=True):
             ci = ci_fraction(c.times)
@@ -133,6 +138,6 @@ class AdaptiveRepeats:
                 why = "--max-repeats reached"
             else:
                 why = "--max-time reached" if self.out_of_time() else "stopped"
-            out.append({"combination": label(r, varying),
+            out.append({"combination": groups.label(r),
                         "runs": c.runs, "ci": ci, "why": why})
         return out

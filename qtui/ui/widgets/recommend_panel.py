@@ -5,7 +5,10 @@ Markdown export: fastest, cheapest (core-seconds) and leanest (peak RSS), each
 with its evidence and uncertainty; within a sweep, per sweep point.  A pick
 whose verdict is a tie is flagged ``≈ tie``; a combination that is
 fast by burning many cores (more than ``BURN_CORES`` in use) is named below
-with ``!``, the same mark the results table puts in its Cores column.
+with ``!``, the same mark the results table puts in its Cores column.  A sweep
+over ``threads`` adds the summary's ``thread_choice``: the same ``choose`` over the
+workload runs only (``qtui.core.workload_groups``), so a ``qtui exec`` script beside
+them neither joins a line nor lengthens their names with its zeros.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from qtui.analysis.recommend import described
 from qtui.analysis.thread_choice import choose
 from qtui.core import units
 from qtui.core.summary_schema import Recommendation, Result
+from qtui.core.workload_groups import workload_runs
 from qtui.report.results import BURN_CORES, BURN_MARK
 from qtui.ui.form_words import in_form_words
 from qtui.ui.panel import LivePanel
@@ -82,7 +86,7 @@ class RecommendationPanel(LivePanel, Static):
                 f"{label} keeps {units.cores(cores)} cores busy while it trains: fast by burning "
                 "cores — compare core-seconds (Cheapest)."
             )
-        for choice in choose(results):  # a sweep over --threads: how many each should get
+        for choice in choose(workload_runs(results)):  # a sweep over --threads: how many each gets
             text.append("\nthreads ", style="bold")
             text.append(choice.sentence)
         self.update(text)
