@@ -41,10 +41,15 @@ arm, form_s = sys.argv[1], float(sys.argv[2])
 async def first_loss(app, pilot, before):
     t0 = time.perf_counter()
     await pilot.press("ctrl+r")
+    started = None
     while True:
         runs = [r for r in app.state.runs() if r.run_id not in before]
+        if started is None and any(r.started for r in runs):
+            started = time.perf_counter() - t0
+            first = next(r for r in runs if r.started)
+            build = first.started.get("build_s")
         if any(len(r.batch_losses) for r in runs):
-            return time.perf_counter() - t0
+            return {"loss": time.perf_counter() - t0, "started": started, "build_s": build}
         if time.perf_counter() - t0 > 300:
             raise SystemExit("no loss point within 300 s")
         await asyncio.sleep(0.005)
@@ -81,13 +86,13 @@ asyncio.run(main())
 """
 
 
-def _round(arm: str, form_s: float, data_dir: str) -> dict[str, float]:
+def _round(arm: str, form_s: float, data_dir: str) -> dict[str, dict[str, float]]:
     env = dict(os.environ, QTUI_DATA_DIR=data_dir, QTUI_NO_HISTORY="1")
     proc = subprocess.run([sys.executable, "-c", CHILD, arm, str(form_s)], capture_output=True,
                           text=True, env=env, timeout=900, check=False)
     if proc.returncode != 0:
         raise SystemExit(f"{arm} round failed ({proc.returncode}): {proc.stderr[-2000:]}")
-    result: dict[str, float] = json.loads(proc.stdout.strip().splitlines()[-1])
+    result: dict[str, dict[str, float]] = json.loads(proc.stdout.strip().splitlines()[-1])
     return result
 
 
@@ -102,21 +107,29 @@ def main() -> None:
     arms = args.arms.split(",")
     times: dict[str, list[float]] = {"form": [], "warm": [], "cold": []}
     ratios: list[float] = []
+    parts: list[tuple[dict[str, float], dict[str, float]]] = []
     print(f"load average at start: {os.getloadavg()[0]:.2f}")
     with tempfile.TemporaryDirectory() as data_dir:
         for i in range(args.rounds):
             for arm in arms:
                 r = _round(arm, args.form_s, data_dir)
                 if arm == "cold":
-                    times["cold"].append(r["first"])
+                    times["cold"].append(r["first"]["loss"])
                 else:
-                    times["form"].append(r["first"])
-                    times["warm"].append(r["warm"])
-                    ratios.append(r["first"] / r["warm"])
+                    times["form"].append(r["first"]["loss"])
+                    times["warm"].append(r["warm"]["loss"])
+                    ratios.append(r["first"]["loss"] / r["warm"]["loss"])
+                    parts.append((r["first"], r["warm"]))
             print(f"round {i + 1}: " + ", ".join(f"{k} {v[-1]:.3f} s" for k, v in times.items() if v), flush=True)
     for arm, values in times.items():
         if values:
             print(f"{arm:5s} median {statistics.median(values):.3f} s   min {min(values):.3f} s   (n={len(values)})")
+    for name, index in (("first", 0), ("warm", 1)):
+        if parts:
+            seen = [p[index]["started"] for p in parts]
+            built = [p[index]["build_s"] for p in parts]
+            print(f"{name:5s} run_started seen after {statistics.median(seen):.3f} s (median), "
+                  f"its build {statistics.median(built):.3f} s; the first step and the fold: the rest")
     if ratios:
         print(f"first ctrl+r after {args.form_s:g} s in the form / warm ctrl+r: median of round ratios "
               f"{statistics.median(ratios):.2f}x; first ctrl+r median {statistics.median(times['form']):.3f} s "
