@@ -34,7 +34,8 @@ def pytest_configure(config: pytest.Config) -> None:
 #: --fast`` leaves them out; the longest first.  A test file may also mark its own
 #: (``pytest.mark.slow``).
 SLOW = (
-    "test_slurm.py::test_a_job_past_its_time_limit_is_timed_out_in_slurms_words",  # SLURM's minute
+    # SLURM's minute
+    "test_slurm_accounting.py::test_a_job_past_its_time_limit_is_timed_out_in_slurms_words_and_by_sacct",
     "test_slurm.py::test_quitting_leaves_the_jobs_running_and_watch_reattaches",
     "test_slurm.py::test_ctrl_c_without_a_terminal_cancels_the_jobs",
     "test_slurm.py::test_a_sweep_is_one_job_array_and_its_summary_has_every_field",

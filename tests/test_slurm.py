@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 from engine_helpers import child_env, tiny
-from slurm_cluster import cluster, require_real_slurm
+from slurm_cluster import cluster
 
 from qtui.cluster.jobs_folder import read_manifest
 from qtui.cluster.slurm_executor import SlurmExecutor
@@ -264,20 +264,3 @@ def test_ctrl_c_without_a_terminal_cancels_the_jobs(tmp_path: Path) -> None:
         while _sacct_state(job_id) != "CANCELLED" and time.monotonic() < deadline:
             time.sleep(0.5)
         assert _sacct_state(job_id) == "CANCELLED"
-
-
-def test_a_job_past_its_time_limit_is_timed_out_in_slurms_words(tmp_path: Path) -> None:
-    require_real_slurm()
-    spec = RunSpec(
-        "default.qubit", "backprop", tiny(workload="workloads.faulty:hangs"), run_id="r1"
-    )
-    executor = SlurmExecutor(_options(tmp_path, time_limit_min=1, exclusive=False), poll_s=1.0)
-    events = _run([spec], executor)
-    end = _terminal(events, "r1")
-    assert isinstance(end, ev.RunTimedOut), end.to_dict()
-    assert end.scheduler_state == "TIMEOUT" and end.timeout_s == 60
-    from qtui.analysis.fold import error_record
-    from qtui.analysis.outcomes import describe_error
-
-    error = error_record(end.to_dict())
-    assert describe_error(error, "timed_out") == "timed out after 60 s (SLURM: TIMEOUT)"
