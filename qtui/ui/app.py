@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import os
 import time
-import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -30,7 +30,6 @@ from textual.css.query import NoMatches
 from textual.widget import Widget
 from textual.widgets import DataTable, TabbedContent
 
-from qtui.core import events as ev
 from qtui.session.control import SessionController, exit_lines, history_enabled
 from qtui.ui import actions, layout
 from qtui.ui import themes as theme_store
@@ -46,13 +45,14 @@ from qtui.ui.messages import (
     StartRequested,
     WatchDone,
 )
-from qtui.ui.panel import LivePanel
-from qtui.ui.screens.message import MessageScreen
 from qtui.ui.state import EventFeed, LiveState
 from qtui.ui.widgets.key_footer import KeyFooter
 from qtui.ui.widgets.run_form import RunForm
-from qtui.ui.widgets.run_queue import RunQueue
 from qtui.ui.widgets.status_line import StatusLine
+
+if TYPE_CHECKING:
+    from qtui.core import events as ev
+    from qtui.ui.panel import LivePanel
 
 #: How often the feed is drained and panels synced (Hz).  High enough to feel
 #: live, low enough that a fast run cannot make the UI redraw per event.
@@ -119,7 +119,7 @@ class QtuiApp(ActionHandlers, App[int]):
             keep_warm=True, prewarm=prewarm,  # the fork server lives until quit: every ctrl+r starts warm
             # one app session is one session: every Start adds to it, in the history and
             # the export alike (issue 23, item 5); a re-attach keeps its own
-            supervisor_options={"session_id": uuid.uuid4().hex[:12]},
+            supervisor_options={"session_id": os.urandom(6).hex()},  # 12 hex digits
         )
         self.panels: list[LivePanel] = []
         self.form_valid = False
@@ -256,12 +256,15 @@ class QtuiApp(ActionHandlers, App[int]):
 
     def panels_drawn(self) -> bool:
         """True when every main panel is mounted and shows the latest data (tests, snapshots)."""
-        mounted = all(any(isinstance(p, kind) for p in self.panels) for kind in layout.MAIN_PANELS)
+        kinds = layout.main_panels()
+        mounted = all(any(isinstance(p, kind) for p in self.panels) for kind in kinds)
         return mounted and all(p.is_current(self.state) for p in self.panels)
 
     @on(DataTable.RowHighlighted)
     def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         """A run highlighted in a focused queue is the one the phases panel details."""
+        from qtui.ui.widgets.run_queue import RunQueue
+
         table = event.data_table
         if isinstance(table, RunQueue) and table.has_focus and event.row_key.value:
             self.state.pick_phases(str(event.row_key.value))
@@ -319,6 +322,8 @@ class QtuiApp(ActionHandlers, App[int]):
     def _session_done(self, message: SessionDone) -> None:
         self.end_bell.ended(self, len(self.state.runs()))
         if message.error:
+            from qtui.ui.screens.message import MessageScreen
+
             self.push_screen(MessageScreen("The supervisor stopped with an error", message.error))
         self.refresh_bindings()
 
@@ -341,8 +346,8 @@ class QtuiApp(ActionHandlers, App[int]):
         """Enable/disable actions, and choose what the footer shows under 120 columns."""
         if self._exit:  # quitting: keys sent after q (one read over SSH) start nothing
             return False
-        if self.screen is not self.screen_stack[0]:
-            return action != "leave_field"  # a dialog's Escape is the dialog's
+        if self.screen is not self.screen_stack[0]:  # a dialog's Escape is the dialog's
+            return actions.on_other_screen(action, parameters)
         return actions.check(action, parameters, self._action_context(), self.size.width)
 
     def _active_tab(self) -> str:

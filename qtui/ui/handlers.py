@@ -17,24 +17,19 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import DataTable, TabbedContent, TabPane
 
-from qtui.core import events as ev
-from qtui.core.parameters import combo_key, combo_parameters
-from qtui.session.control import SessionController
 from qtui.ui import actions
 from qtui.ui.messages import Notice
-from qtui.ui.screens.confirm import ConfirmScreen
-from qtui.ui.screens.export import ExportScreen, export_session
-from qtui.ui.screens.message import MessageScreen
-from qtui.ui.state import LiveState
-from qtui.ui.widgets.loss_panel import LossPanel
-from qtui.ui.widgets.results_table import ResultsTable
 from qtui.ui.widgets.run_form import RunForm
-from qtui.ui.widgets.run_queue import RunQueue
-from qtui.ui.widgets.status_line import StatusLine
-from qtui.ui.widgets.sweep_panel import SweepPanel
 
+# The panels of tabs not shown first, and the dialogs, load with the action that needs
+# them: none is imported before the first frame (tests/test_app_lightness.py).
 if TYPE_CHECKING:
     from textual.app import App
+
+    from qtui.core import events as ev
+    from qtui.session.control import SessionController
+    from qtui.ui.state import LiveState
+    from qtui.ui.widgets.status_line import StatusLine
 
     _Base = App[int]
 else:
@@ -76,11 +71,16 @@ class ActionHandlers(_Base):
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         """Enter on a queue row: that run's detail (issue 10, item 4)."""
+        from qtui.ui.widgets.run_queue import RunQueue
+
         if isinstance(event.data_table, RunQueue) and event.row_key.value:
             self.show_runs(str(event.row_key.value), [str(event.row_key.value)])
 
     def on_data_table_cell_selected(self, event: DataTable.CellSelected) -> None:
         """Enter on a results row: the detail of every run of that combination."""
+        from qtui.core.parameters import combo_key, combo_parameters
+        from qtui.ui.widgets.results_table import ResultsTable
+
         table = event.data_table
         if isinstance(table, ResultsTable) and table.screen is self.screen_stack[0]:
             row = table.row_at(event.coordinate.row)
@@ -183,6 +183,8 @@ class ActionHandlers(_Base):
         self.notify(f"sampling every {new:g} s", timeout=2)
 
     def action_loss_mode(self) -> None:
+        from qtui.ui.widgets.loss_panel import LossPanel
+
         for panel in self.query(LossPanel):
             mode = panel.toggle_mode()
             self._redraw(True)
@@ -195,6 +197,8 @@ class ActionHandlers(_Base):
             form.set_mode(not form.sweep)  # the form's title and Start button say which
 
     def action_sweep_axis(self) -> None:
+        from qtui.ui.widgets.sweep_panel import SweepPanel
+
         panels = self.query(SweepPanel)
         axis = panels.first().cycle_axis() if panels else None
         if axis is None:
@@ -204,6 +208,8 @@ class ActionHandlers(_Base):
 
     def _selected_run(self) -> str | None:
         """The queue row under the cursor when a queue has focus, else the running run."""
+        from qtui.ui.widgets.run_queue import RunQueue
+
         focused = self.focused
         if isinstance(focused, RunQueue) and focused.selected_run:
             return focused.selected_run
@@ -225,6 +231,8 @@ class ActionHandlers(_Base):
             self.notify("cancelling every run")
 
     async def action_quit(self) -> None:
+        from qtui.ui.screens.confirm import ConfirmScreen
+
         if not self.control.busy:
             self.exit(0)
             return
@@ -312,6 +320,7 @@ class ActionHandlers(_Base):
 
     def action_export(self) -> None:
         from qtui.core.paths import default_export_folder
+        from qtui.ui.screens.export import ExportScreen
 
         default = str(default_export_folder())
 
@@ -324,6 +333,9 @@ class ActionHandlers(_Base):
     def export_to(self, folder: Path, force: bool = False) -> list[Path]:
         """Write the session summary (every exporter), an SVG of the screen and one of
         each tab's whole content (drawn off-screen: a few seconds)."""
+        from qtui.ui.screens.export import export_session
+        from qtui.ui.screens.message import MessageScreen
+
         try:
             from qtui.ui.tab_images import write_tab_images
 

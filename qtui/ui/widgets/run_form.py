@@ -32,7 +32,6 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
-from textual.lazy import Lazy
 from textual.validation import ValidationResult, Validator
 from textual.widgets import Button, Input, Label, LoadingIndicator, Static
 
@@ -56,6 +55,7 @@ from qtui.core.sweep import (
 )
 from qtui.session.exec_spec import exec_params, parse_command, split_command
 from qtui.ui.actions import alt_digit_keys
+from qtui.ui.later import Later
 from qtui.ui.messages import ComboFocused, FormValidity, StartRequested
 from qtui.ui.widgets.combo_grid import ComboCell, ComboGrid
 from qtui.ui.widgets.hint_line import HintLine
@@ -212,6 +212,27 @@ class FieldsBlock(Vertical):
 
     DEFAULT_CSS = "FieldsBlock { height: auto; }"
 
+    def compose(self) -> ComposeResult:
+        with Grid(id="fields"):
+            for f in FIELDS:
+                classes = f"-{f.mode}-only" if f.mode else ("-slurm-only" if f.slurm else "")
+                command = "qtui sweep" if f.mode == "sweep" else "qtui run"
+                yield Label(f.label, id=f"label-{f.key}", classes=classes)
+                yield FieldInput(
+                    f.default,
+                    placeholder=_placeholder(f),
+                    id=f"field-{f.key}",
+                    classes=classes,
+                    compact=True,
+                    validators=[FieldValidator(f.key, f.optional)],
+                    validate_on=["changed", "submitted", "blur"],
+                    tooltip=_tooltip(f, command),
+                )
+        yield Static("", id="form-errors")
+        with Horizontal(id="start-row"):
+            yield Button("Start runs", id="start", variant="primary", compact=True, disabled=True)
+            yield Static("", id="start-note")
+
     def on_mount(self) -> None:
         for form in self.ancestors:
             if isinstance(form, RunForm):
@@ -283,30 +304,9 @@ class RunForm(VerticalScroll):
         )
         yield Label("Workload and session — single runs", classes="section", id="fields-title")
         yield Static(self._mode_hint(), id="mode-line")
-        # The fields mount one frame later (Lazy): a dozen inputs are most of the
-        # form's cost, and the first frame must appear within a second.
-        with Lazy(FieldsBlock(id="fields-block")):
-            with Grid(id="fields"):
-                for f in FIELDS:
-                    classes = f"-{f.mode}-only" if f.mode else ("-slurm-only" if f.slurm else "")
-                    command = "qtui sweep" if f.mode == "sweep" else "qtui run"
-                    yield Label(f.label, id=f"label-{f.key}", classes=classes)
-                    yield FieldInput(
-                        f.default,
-                        placeholder=_placeholder(f),
-                        id=f"field-{f.key}",
-                        classes=classes,
-                        compact=True,
-                        validators=[FieldValidator(f.key, f.optional)],
-                        validate_on=["changed", "submitted", "blur"],
-                        tooltip=_tooltip(f, command),
-                    )
-            yield Static("", id="form-errors")
-            with Horizontal(id="start-row"):
-                yield Button(
-                    "Start runs", id="start", variant="primary", compact=True, disabled=True
-                )
-                yield Static("", id="start-note")
+        # The fields are built one frame later (Later): two dozen inputs, each validated
+        # as it is made, are most of the form's cost, and the first frame must not wait.
+        yield Later(lambda: FieldsBlock(id="fields-block"))
 
     def on_mount(self) -> None:
         # Mounted lazily, the form may have missed the probe's answer: ask the app.

@@ -1,0 +1,117 @@
+"""Issue 24, item 4, an app as light as bare Textual: the first frame loads what it shows.
+
+``qtui`` with no command paints its setup tab first.  Before that frame nothing may load
+what the setup tab does not draw: the other subcommands (their argparse trees, the
+report renderers, the SQLite history), the statistics behind the results tab, the
+panels of the other tabs, the export screen.  They load once their tab mounts, after
+the first frame (``qtui.ui.layout``), or when their command runs.
+
+A fresh interpreter runs the real entry (``qtui.cli.main.main([])``, as ``python -m
+qtui`` does), headless, and reports ``sys.modules`` as the app first writes a screen.
+The time it takes is ``benchmarks/ui_first_frame.py``'s, not this test's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+#: What the first frame of ``qtui`` must not have imported (prefixes: a package and
+#: everything under it).  Each was loaded before the first frame once.
+NOT_BEFORE_THE_FIRST_FRAME = (
+    "numpy",
+    "torch",
+    "pennylane",
+    "sqlite3",
+    "csv",
+    "html",
+    "qtui.cli.commands",  # every subcommand's module and argparse tree
+    "qtui.cli.session_start",
+    "qtui.store",  # the SQLite history, loading, session marks
+    "qtui.report",  # results model, narrative, console and export renderers
+    "qtui.analysis.stats",
+    "qtui.analysis.conclusion",
+    "qtui.analysis.recommend",
+    "qtui.analysis.crossovers",
+    "qtui.analysis.thread_choice",
+    "qtui.analysis.predictions",
+    "qtui.analysis.comparison",
+    "qtui.analysis.summary_builder",
+    "qtui.session.capabilities",  # the probe cache: read after the first frame
+    "qtui.session.adaptive",
+    "qtui.ui.screens.export",
+    "qtui.ui.widgets.graph",  # the plots: monitor tab
+    "qtui.ui.widgets.loss_panel",
+    "qtui.ui.widgets.cpu_panel",
+    "qtui.ui.widgets.memory_panel",
+    "qtui.ui.widgets.threadpools_panel",
+    "qtui.ui.widgets.results_table",
+    "qtui.ui.widgets.recommend_panel",
+    "qtui.ui.widgets.sweep_panel",
+    "qtui.ui.widgets.phases_panel",
+    "qtui.ui.widgets.warnings_panel",
+    "qtui.ui.widgets.run_queue",
+)
+
+CHILD = r"""
+import json, sys
+import textual.app as textual_app
+
+_display = textual_app.App._display
+_run = textual_app.App.run
+_seen = []
+
+def first_display(self, screen, renderable):
+    if not _seen:
+        _seen.append(1)
+        print("FIRST " + json.dumps({"app": type(self).__name__,
+                                     "screen": type(screen).__name__,
+                                     "modules": sorted(sys.modules)}), flush=True)
+        self.call_later(self.exit)
+    return _display(self, screen, renderable)
+
+def headless_run(self, *args, **kwargs):
+    kwargs.update(headless=True, size=(80, 24))
+    return _run(self, *args, **kwargs)
+
+textual_app.App._display = first_display
+textual_app.App.run = headless_run
+from qtui.cli.main import main
+sys.exit(main([]))
+"""
+
+
+def first_frame_modules(tmp_path: Path) -> dict[str, object]:
+    """What the real ``qtui`` had imported when its first frame was written."""
+    env = {
+        **os.environ,
+        "QTUI_DATA_DIR": str(tmp_path / "data"),
+        "QTUI_CONFIG_DIR": str(tmp_path / "config"),
+        "QTUI_CACHE_DIR": str(tmp_path / "cache"),
+        "QTUI_NO_HISTORY": "1",
+    }
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD], capture_output=True, text=True, env=env, timeout=120
+    )
+    line = next((x for x in proc.stdout.splitlines() if x.startswith("FIRST ")), None)
+    assert line is not None, f"no first frame (rc {proc.returncode}):\n{proc.stderr[-3000:]}"
+    data: dict[str, object] = json.loads(line[6:])
+    return data
+
+
+@pytest.mark.timeout(180)
+def test_qtuis_first_frame_imports_only_what_the_setup_tab_shows(tmp_path: Path) -> None:
+    data = first_frame_modules(tmp_path)
+    assert data["app"] == "QtuiApp"  # the check is real: qtui's own app painted
+    modules = set(data["modules"])  # type: ignore[call-overload]
+    assert "qtui.ui.widgets.run_form" in modules  # the setup tab's form did load
+    early = sorted(
+        m for m in modules
+        if any(m == p or m.startswith(p + ".") for p in NOT_BEFORE_THE_FIRST_FRAME)
+    )
+    assert early == [], f"imported before the first frame: {early}"
