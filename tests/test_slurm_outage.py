@@ -47,9 +47,10 @@ def bin_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _attached(
-    tmp_path: Path, lost_after_s: float = 120.0, outage_note_s: float = 30.0
+    tmp_path: Path, lost_after_s: float = 120.0, outage_note_s: float | None = 30.0
 ) -> tuple[SlurmExecutor, list[ev.Event], RunSpec]:
-    """An executor re-attached to one SLURM job (4242_0) and following it."""
+    """An executor re-attached to one SLURM job (4242_0) and following it
+    (``outage_note_s=None``: the executor's own default)."""
     folder = tmp_path / "jobs" / "s1"
     spec = RunSpec("default.qubit", "backprop", tiny(), run_id="r1")
     options = SlurmOptions(cluster="slurm", jobs_dir=str(tmp_path / "jobs"))
@@ -98,6 +99,33 @@ def test_an_unreachable_scheduler_is_an_outage_not_a_lost_job(
         _tool(bin_dir, "sacct", "exit 0")
         _wait(lambda: executor.state("r1").state == "LOST", "the job to become LOST")
         assert any("answers again" in n for n in _notes(events))
+    finally:
+        executor.close()
+
+
+def test_the_outage_threshold_comes_from_the_environment(
+    tmp_path: Path, bin_dir: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``QTUI_SLURM_OUTAGE_NOTE_S`` sets when an outage is noted (30 s otherwise), for
+    every executor made without a threshold of its own: the console's, ``qtui watch``'s,
+    the app's.  The real-cluster outage test shortens its wait with it."""
+    var = "QTUI_SLURM_OUTAGE_NOTE_S"  # the documented name
+    _tool(bin_dir, "squeue", f"echo '{DOWN}' >&2; exit 1")
+    _tool(bin_dir, "sacct", "echo 'sacct: error: slurmdbd: connection refused' >&2; exit 1")
+    options = SlurmOptions(cluster="slurm", jobs_dir=str(tmp_path / "jobs"))
+    for bad in ("0", "1.5", "²", "abc"):  # whole seconds of at least 1, else 30 and a warning
+        monkeypatch.setenv(var, bad)
+        assert SlurmExecutor(options).outage_note_s == 30.0, bad
+        warned = capsys.readouterr().err
+        assert f"warning: {var}=" in warned and "using 30" in warned, warned
+    monkeypatch.delenv(var)
+    assert SlurmExecutor(options).outage_note_s == 30.0
+    monkeypatch.setenv(var, "1")
+    executor, events, _ = _attached(tmp_path, outage_note_s=None)
+    try:
+        assert executor.outage_note_s == 1.0
+        _wait(lambda: any("has not answered" in n for n in _notes(events)), "the outage note")
     finally:
         executor.close()
 

@@ -72,10 +72,10 @@ How a job's end is recorded, in SLURM's words (``scheduler_state``):
 A scheduler that does not answer (``squeue``/``sacct`` exit non-zero, time out or
 are missing: the controller is down or unreachable) is not a verdict: every
 state stays as last seen, the clock towards LOST restarts, and once the outage
-lasts ``outage_note_s`` a note names the command and its stderr (another says
-when it answers again).  A ``scancel`` that fails is a note too, and stays in
-``cancel_failures`` for whoever closes the executor to report (its jobs may
-still be running).
+lasts ``outage_note_s`` (30 s; ``$QTUI_SLURM_OUTAGE_NOTE_S``) a note names the
+command and its stderr (another says when it answers again).  A ``scancel`` that
+fails is a note too, and stays in ``cancel_failures`` for whoever closes the
+executor to report (its jobs may still be running).
 
 ``detach()`` (quit and leave the jobs running): from then on ``cancel`` and
 ``close`` stop following and never ``scancel``; ``qtui watch --jobs-dir``
@@ -108,6 +108,7 @@ from qtui.cluster.jobs_folder import (
 )
 from qtui.cluster.slurm_options import SlurmOptions
 from qtui.core.config import RunSpec
+from qtui.core.env import env_int
 from qtui.core.events import Event, JobState, LogNote, SessionStarted
 from qtui.core.job_words import keeps_reason
 from qtui.core.logtail import LogTail
@@ -139,6 +140,11 @@ STARTING_POLL_S = 2.0
 STEADY_POLL_S = 15.0
 #: Seconds ``wind_up`` waits for the jobs' final word once every run has ended.
 WIND_UP_S = 10.0
+#: Seconds a scheduler outage lasts before a note says so (``outage_note_default``).
+OUTAGE_NOTE_S = 30
+#: The environment variable that overrides ``OUTAGE_NOTE_S`` (whole seconds): the test
+#: that pauses a real slurmctld waits a few seconds for the note, not 30.
+OUTAGE_NOTE_ENV = "QTUI_SLURM_OUTAGE_NOTE_S"
 #: Seconds a cancelled run's finish waits for SLURM to say its job ended (CANCELLED).
 CANCEL_SETTLE_S = 5.0
 #: squeue's columns: task id, state, pending reason, node, restarts (``-O``, ``|`` after each).
@@ -152,6 +158,14 @@ _NUMBER = re.compile(r"\b\d+(?:\.\d+)?\b")
 _UNKNOWN_JOB = "Invalid job id specified"
 #: What scancel says for a job that has ended meanwhile: nothing was left to cancel.
 _NOTHING_TO_CANCEL = (_UNKNOWN_JOB, "already completing or completed")
+
+
+def outage_note_default() -> float:
+    """Seconds an outage lasts before it is noted: ``$QTUI_SLURM_OUTAGE_NOTE_S``, whole
+    seconds of at least 1, else ``OUTAGE_NOTE_S`` (a bad value: one warning and 30).
+    Read here only, when an executor is made: the console, ``qtui watch`` and the app
+    get the same threshold, and a test can shorten it for a ``qtui`` child it starts."""
+    return float(env_int(OUTAGE_NOTE_ENV, OUTAGE_NOTE_S, minimum=1))
 
 
 class SchedulerError(Exception):
@@ -203,7 +217,7 @@ class SlurmExecutor(Executor):
         argv: list[str] | None = None,
         poll_s: float | None = None,
         lost_after_s: float | None = None,
-        outage_note_s: float = 30.0,
+        outage_note_s: float | None = None,
     ) -> None:
         if isinstance(options, dict):
             options = SlurmOptions.from_dict(options)
@@ -212,7 +226,7 @@ class SlurmExecutor(Executor):
         #: None: adaptive (``poll_interval``); the options' --poll, or a caller's, fix it.
         self.poll_s = poll_s if poll_s is not None else (self.options.poll_s or None)
         self.lost_after_s = lost_after_s if lost_after_s is not None else self.options.lost_after_s
-        self.outage_note_s = outage_note_s
+        self.outage_note_s = outage_note_s if outage_note_s is not None else outage_note_default()
         #: Scheduler queries that got no answer (all of them, this session).
         self.scheduler_failures = 0
         #: Why the job array was not submitted (sbatch refused it), None when it was.
