@@ -175,14 +175,17 @@ def test_written_file_follows_umask(summary: Summary, tmp_path: Path) -> None:
 
 def test_write_all(summary: Summary, tmp_path: Path) -> None:
     paths = write_all(summary, tmp_path)
-    assert sorted(p.suffix for p in paths) == [".csv", ".html", ".json", ".md"]
+    assert sorted(p.suffix for p in paths) == [".csv", ".csv", ".html", ".json", ".md"]
     assert paths[0].suffix == ".json"  # the data first
     assert all(p.name.startswith("qtui-test-") for p in paths)
+    assert [p.name for p in paths if p.name.endswith("-samples.csv")] == [
+        next(p for p in paths if p.suffix == ".csv").stem + "-samples.csv"
+    ]  # each run's samples beside the runs (tests/test_samples_csv.py)
     before = {p: p.stat().st_mtime_ns for p in paths}
     with pytest.raises(ExportError, match="already exist"):
         write_all(summary, tmp_path)
     assert {p: p.stat().st_mtime_ns for p in paths} == before
-    assert len(write_all(summary, tmp_path, force=True)) == 4
+    assert len(write_all(summary, tmp_path, force=True)) == 5
 
 
 @pytest.mark.parametrize(

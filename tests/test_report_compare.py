@@ -88,7 +88,7 @@ def test_report_all_formats(saved: Path, tmp_path: Path) -> None:
     folder = tmp_path / "out"
     folder.mkdir()
     assert cli("report", str(saved), "--format", "all", "-o", str(folder)) == 0
-    assert sorted(p.suffix for p in folder.iterdir()) == [".csv", ".html", ".json", ".md"]
+    assert sorted(p.suffix for p in folder.iterdir()) == [".csv", ".csv", ".html", ".json", ".md"]
 
 
 def test_report_all_makes_the_folder_it_is_given(
@@ -97,7 +97,7 @@ def test_report_all_makes_the_folder_it_is_given(
     """Issue 23, item 8: ``-f all -o allout`` refused a folder that did not exist yet."""
     folder = tmp_path / "exports" / "allout"
     assert cli("report", str(saved), "--format", "all", "-o", str(folder)) == 0
-    assert sorted(p.suffix for p in folder.iterdir()) == [".csv", ".html", ".json", ".md"]
+    assert sorted(p.suffix for p in folder.iterdir()) == [".csv", ".csv", ".html", ".json", ".md"]
     capsys.readouterr()
     afile = tmp_path / "afile"
     afile.write_text("x")

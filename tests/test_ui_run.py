@@ -10,6 +10,7 @@ event must reach the warnings panel.
 
 from __future__ import annotations
 
+import csv
 import sys
 import time
 from pathlib import Path
@@ -150,9 +151,13 @@ async def test_tiny_real_run_reaches_every_panel(
         tabs = ("monitor", "results", "warnings", "phases", "sweep")
         assert sorted(p.name for p in paths) == sorted(
             [f"{stem}.{ext}" for ext in ("json", "md", "csv", "html", "svg")]
-            + [f"{stem}-{tab}.svg" for tab in tabs]
+            + [f"{stem}-{tab}.svg" for tab in tabs] + [f"{stem}-samples.csv"]
         )
-        assert all(p.exists() and p.stat().st_size > 500 for p in paths)
+        assert all(p.exists() and p.stat().st_size > 500 for p in paths if "-samples" not in p.name)
+        # each run's samples over time beside the runs' CSV (issue 23)
+        samples = list(csv.DictReader((tmp_path / "export" / f"{stem}-samples.csv").open()))
+        assert {r["run_id"] for r in samples} == {r.run_id for r in app.state.runs()}
+        assert all(int(r["rss_bytes"]) > 0 for r in samples)
         assert "default.qubit+backprop" in (tmp_path / "export" / f"{stem}.html").read_text()
         await pilot.press("escape")
 

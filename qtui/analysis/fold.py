@@ -21,6 +21,7 @@ from typing import Any
 
 import msgspec
 
+from qtui.analysis.sample_series import SampleSeries
 from qtui.core import cpu_fit, node_types, units
 from qtui.core import events as ev
 from qtui.core.config import SCRIPT_CHOICE
@@ -93,6 +94,8 @@ class RunRecord:
     warnings: dict[tuple[str, str, str, int], dict[str, Any]] = field(default_factory=dict)
     phases: dict[str, float] = field(default_factory=dict)
     last_sample: dict[str, Any] = field(default_factory=dict)
+    # Its readings over time, bounded (``runs[].samples``; qtui.analysis.sample_series).
+    samples: SampleSeries = field(default_factory=SampleSeries)
     result: dict[str, Any] = field(default_factory=dict)  # RunFinished fields
     error: dict[str, Any] = field(default_factory=dict)  # failed/crashed/timed out/cancelled
     # A cluster job's placement (``job_state`` events): executor, job_id, array_task_id,
@@ -152,6 +155,7 @@ class RunRecord:
             error=self.error_record(),
             script=msgspec.convert(self.script, ScriptEnd) if self.script else None,
             logged={k: list(v) for k, v in self.logged.items()},
+            samples=self.samples.record(),
             **self._placement(),
         )
 
@@ -202,6 +206,7 @@ def _new_attempt(rec: RunRecord) -> None:
     """Forget what a run reported before its job was requeued: its figures are those of
     the attempt that finishes (the job's log holds each attempt after its own start)."""
     rec.started, rec.t_start, rec.last_sample = {}, None, {}
+    rec.samples = SampleSeries()
     rec.epoch = rec.batch = rec.step = 0
     rec.last_loss = None
     rec.batch_losses = array("d")
@@ -344,6 +349,7 @@ class SessionSummary:
             rec.script = {**rec.script, **data}
         elif isinstance(event, ev.Sample):
             rec.last_sample = event.to_dict()
+            rec.samples.add(event)
         elif isinstance(event, ev.JobState):
             old = rec.job
             starts = int(old.get("attempts") or 0)

@@ -274,6 +274,26 @@ class ScriptEnd(_Record):
     output_note: str = ""  # a file cut at its limit, or one not made: why
 
 
+class Samples(_Record):
+    """A run's resource readings over time (``runs[].samples``): the sampler's
+    (``qtui.core.events.Sample``), one list per figure, item *i* of each from reading *i*.
+
+    Columns rather than one record per reading, and bounded
+    (``qtui.analysis.sample_series``: at most ``MAX_SAMPLES``, evenly thinned past
+    that, ``every`` saying one reading kept in how many), so a long run adds kilobytes
+    to the summary, not megabytes.  The machine's per-core readings are not kept: they
+    are every process's, N cores wide; ``busy_cores`` is their sum.
+    """
+
+    t: list[Num] = []  # s since the run's process started (the sampler's wall_s)
+    cpu_s: list[Num] = []  # the run's CPU seconds so far (user + system)
+    cores_in_use: list[Num] = []  # its CPU s / wall s over the interval before
+    rss: list[Int | None] = []  # bytes
+    threads: list[Int | None] = []
+    busy_cores: list[Num] = []  # the machine's: every logical CPU's busy share, summed
+    every: Int = 1
+
+
 class Cpus(_Record):
     """The CPUs a run may use and whether its pools fit them (``qtui.core.cpu_fit``)."""
 
@@ -329,6 +349,8 @@ class Run(_Record):
     # ``qtui exec`` only: how the script ended and what it logged with ``qtui.log``.
     script: ScriptEnd | None = None
     logged: dict[str, list[Num]] = {}
+    #: Its resource readings over time (None: a summary written before qtui kept them).
+    samples: Samples | None = None
 
     @property
     def on_cluster(self) -> bool:

@@ -6,6 +6,8 @@ log (``qtui run --events``), which is folded into a summary first.  Without
 ``-o`` (``-o -`` writes any format to stdout; a file named - is ``-o ./-``).
 ``--format all -o FOLDER`` writes every format into FOLDER.  OUT must be a
 regular file or absent: a device, FIFO or folder is refused, --force or not.
+A CSV written to a file has each run's samples over time beside it, in
+OUT-samples.csv (standard output gets the runs only).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from qtui.cli.errors import fail
 from qtui.report.export import (
     FORMATS,
     ExportError,
+    beside_paths,
     format_for_path,
     render,
     write_all,
@@ -130,12 +133,17 @@ def handler(args: argparse.Namespace) -> int:
         if fmt == "all":
             if not args.output:
                 return fail("output: --format all needs -o FOLDER")
-            for path in write_all(summary, args.output, force=args.force):
+            written = write_all(summary, args.output, force=args.force)
+            for path in written:
                 print(f"wrote {path}", file=sys.stderr)
+            _header_only(summary, [p for p in written if p.name.endswith("-samples.csv")])
             return 0
         if args.output:
             path = _write(summary, args.output, fmt, force=args.force)
-            print(f"wrote {path}", file=sys.stderr)
+            for written_path in (path, *beside_paths(path, fmt)):
+                print(f"wrote {written_path}", file=sys.stderr)
+            if fmt == "csv":
+                _header_only(summary, beside_paths(path, fmt))
             return 0
         if fmt == "html":
             return fail("output: the HTML report is a single ~5 MB file: give -o OUT.html "
@@ -143,6 +151,15 @@ def handler(args: argparse.Namespace) -> int:
     except (ExportError, LoadError) as exc:
         return fail(str(exc))
     return _to_stdout(args.file, fmt, summary)
+
+
+def _header_only(summary: Any, samples_files: list[Any]) -> None:
+    """Say why a samples file has its header only (``csv_export.samples_note``)."""
+    from qtui.report.export.csv_export import samples_note
+
+    note = samples_note(summary)
+    for path in samples_files if note else []:
+        print(f"qtui: note: {path} has its header only: {note}", file=sys.stderr)
 
 
 def _to_stdout(file: str, fmt: str, summary: Any = None) -> int:

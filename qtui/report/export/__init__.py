@@ -11,6 +11,11 @@ file is never overwritten unless ``force`` is given; a failed render leaves
 no file behind and raises ``ExportError`` with one line that says why (the
 caller still holds the summary).
 
+A format may write files beside its own (``Exporter.beside``: the CSV's
+``<stem>-samples.csv``).  They go with it: every target is checked before
+anything is written, so one that is refused (it exists without ``force``, a
+folder or FIFO is in the way) writes none of them.
+
 Reading a summary back is the store's job (``qtui.store.loading.load_summary``).
 """
 
@@ -35,6 +40,7 @@ __all__ = [
     "ExportError",
     "Exporter",
     "FORMATS",
+    "beside_paths",
     "get_exporter",
     "render",
     "write_all",
@@ -141,14 +147,54 @@ def _atomic_write(path: Path, data: bytes, force: bool) -> None:
             os.unlink(tmp)
 
 
+def beside_paths(path: str | os.PathLike[str], fmt: str) -> list[Path]:
+    """The files ``fmt`` writes beside ``path`` (``out.csv``: ``[out-samples.csv]``)."""
+    exporter = get_exporter(fmt)
+    p = Path(path).expanduser()
+    stem = p.stem if p.suffix else p.name
+    return [p.with_name(f"{stem}{suffix}.{exporter.extension}") for suffix in exporter.beside]
+
+
+def _render_beside(summary: Summary, fmt: str) -> list[bytes]:
+    """The contents of the files beside ``fmt``'s, in ``beside_paths`` order."""
+    exporter = get_exporter(fmt)
+    out = []
+    for suffix in exporter.beside:
+        try:
+            data = exporter.render_beside(summary, suffix)
+        except Exception as exc:
+            # boundary: as ``render``: one line, the cause chained
+            raise ExportError(
+                f"could not render the {exporter.name} export's {suffix} file: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
+        out.append(data.encode("utf-8") if isinstance(data, str) else data)
+    return out
+
+
+def _refused(paths: list[Path], force: bool) -> str:
+    """Why some of ``paths`` cannot be written ("" when all can)."""
+    problems = [output_problem(p, force, summaries=False, hint="use --force to overwrite it")[1]
+                for p in paths]
+    return "; ".join(p for p in problems if p)
+
+
 def write_summary(
     summary: Summary, path: str | os.PathLike[str], fmt: str, force: bool = False
 ) -> Path:
-    """Render ``summary`` as ``fmt`` and write it to ``path`` atomically."""
+    """Render ``summary`` as ``fmt`` and write it to ``path`` atomically, with the files
+    the format writes beside it (``beside_paths``); returns ``path``."""
     target = Path(path).expanduser()
     data = render(summary, fmt)
     raw = data.encode("utf-8") if isinstance(data, str) else data
+    companions = list(zip(beside_paths(target, fmt), _render_beside(summary, fmt), strict=True))
+    if companions:
+        problem = _refused([target, *(p for p, _ in companions)], force)
+        if problem:  # before anything is written: all of them or none
+            raise ExportError(problem)
     _atomic_write(target, raw, force)
+    for where, body in companions:
+        _atomic_write(where, body, force)
     return target
 
 
@@ -183,11 +229,12 @@ def write_all(
     stem = default_stem(summary)
     ordered = sorted(formats, key=lambda f: f != "json")
     targets = [(fmt, out_dir / f"{stem}.{get_exporter(fmt).extension}") for fmt in ordered]
-    refused = [output_problem(p, True, summaries=False)[1] for _, p in targets]
+    every = [q for fmt, p in targets for q in (p, *beside_paths(p, fmt))]
+    refused = [output_problem(p, True, summaries=False)[1] for p in every]
     if any(refused):  # a folder, a FIFO or device in the way: refused, --force or not
         raise ExportError("; ".join(r for r in refused if r))
     if not force:
-        existing = [str(p) for _, p in targets if os.path.lexists(p)]
+        existing = [str(p) for p in every if os.path.lexists(p)]
         if existing:
             raise ExportError(
                 f"{', '.join(existing)} already exist{'s' if len(existing) == 1 else ''}; "
@@ -198,6 +245,7 @@ def write_all(
     for fmt, target in targets:
         try:
             written.append(write_summary(summary, target, fmt, force=force))
+            written += beside_paths(target, fmt)
         except ExportError as exc:
             failures.append(str(exc))
     if failures:

@@ -31,7 +31,14 @@ class Exporter(ABC):
     extension: str = ""
     #: Short description for ``--help``.
     description: str = ""
+    #: Files written beside the main one, by what each adds to its stem
+    #: (``("-samples",)``: ``out.csv`` and ``out-samples.csv``), in the same format.
+    beside: tuple[str, ...] = ()
 
     @abstractmethod
     def render(self, summary: Summary) -> str | bytes:
         """The whole file's contents for this summary."""
+
+    def render_beside(self, summary: Summary, suffix: str) -> str | bytes:
+        """The contents of the file ``suffix`` names (one of ``beside``)."""
+        raise KeyError(suffix)

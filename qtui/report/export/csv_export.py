@@ -23,6 +23,13 @@ accounting (``attempts``, ``queue_wait_s``: sbatch to the first start,
 follow the run's identity.  Refused combinations get a row too (state ``refused``, no
 run id), so a spreadsheet shows everything that was asked for.  Text from a run
 (errors, names) has its control characters escaped (``qtui.core.safe_text``).
+
+Beside it, ``<stem>-samples.csv``: every run's resource readings over time, one
+row per reading (``SAMPLE_COLUMNS``), from the summary's ``runs[].samples``
+(``qtui.analysis.sample_series``), for plotting elsewhere.  A summary without
+readings (written before qtui kept them, or whose runs never started) gets the
+header alone, so a folder of exports always has both files and a re-export with
+``--force`` never leaves another session's readings beside new runs.
 """
 
 from __future__ import annotations
@@ -195,6 +202,58 @@ def _row(sid: str | None, run: Run) -> dict[str, Any]:
     }
 
 
+#: The samples file's columns: who, then one reading (``runs[].samples``).
+SAMPLE_COLUMNS = [
+    "session_id", "run_id", "label", "group", "t_s", "cpu_s", "cores_in_use", "rss_bytes",
+    "threads", "machine_busy_cores",
+]
+SAMPLES_SUFFIX = "-samples"
+
+
+def sample_rows(summary: Summary) -> list[dict[str, Any]]:
+    """One row per kept reading of every run, runs in the summary's order; ``label`` is
+    the run's name in every view (``default.qubit+backprop #2``), ``group`` its
+    result's (the runs file's ``group``), ``t_s`` seconds since its process started."""
+    groups = WorkloadGroups(summary.results or summary.runs)
+    out: list[dict[str, Any]] = []
+    for run in summary.runs:
+        s = run.samples
+        if s is None:
+            continue
+        who = {
+            "session_id": summary.session_id,
+            "run_id": run.run_id,
+            "label": groups.run_label(run.parameters, run.repeat_index),
+            "group": groups.name(run.parameters),
+        }
+        for t, cpu, cores, rss, threads, busy in zip(
+            s.t, s.cpu_s, s.cores_in_use, s.rss, s.threads, s.busy_cores, strict=False
+        ):  # a file whose columns differ in length: up to the shortest
+            out.append({**who, "t_s": t, "cpu_s": cpu, "cores_in_use": cores, "rss_bytes": rss,
+                        "threads": threads, "machine_busy_cores": busy})
+    return out
+
+
+def render_samples(summary: Summary) -> str:
+    """``<stem>-samples.csv``: the header, then ``sample_rows``; text escaped."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=SAMPLE_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for row in sample_rows(summary):
+        writer.writerow({c: _cell(row.get(c)) for c in SAMPLE_COLUMNS})
+    return visible(buf.getvalue())  # a run's text (its label): control characters escaped
+
+
+def samples_note(summary: Summary) -> str:
+    """Why the samples file has its header only ("" when some run has readings)."""
+    if any(run.samples is not None and run.samples.t for run in summary.runs):
+        return ""
+    if not summary.runs:
+        return "the summary holds no runs"
+    return ("the summary holds no samples (written before qtui kept them, or its runs never "
+            "started; the session's event log has them: qtui report LOG.jsonl)")
+
+
 def rows(summary: Summary) -> tuple[list[str], list[dict[str, Any]]]:
     """Column names and one dict per run (and per refused combination)."""
     columns, param_keys, metric_keys, cluster, validated, phase_keys = _columns(summary.runs)
@@ -238,6 +297,12 @@ class CsvExporter(Exporter):
     name = "csv"
     extension = "csv"
     description = "one row per run with parameter_* columns; raw numbers (s, bytes)"
+    beside = (SAMPLES_SUFFIX,)
+
+    def render_beside(self, summary: Summary, suffix: str) -> str:
+        if suffix != SAMPLES_SUFFIX:
+            raise KeyError(suffix)
+        return render_samples(summary)
 
     def render(self, summary: Summary) -> str:
         columns, data = rows(summary)

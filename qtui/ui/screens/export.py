@@ -1,7 +1,8 @@
 """Ask where to export the session (summary files + an SVG screenshot), and write them.
 
 The summary files are ``qtui.report.export.write_all``'s (the same writers as ``qtui
-report``); only the screenshot is the app's own.
+report``, the CSV's ``-samples.csv`` beside it included); only the screenshot is the
+app's own.
 """
 
 from __future__ import annotations
@@ -38,8 +39,9 @@ class ExportScreen(ModalScreen[tuple[str, bool] | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(
-                "Export the session: JSON, Markdown, CSV, HTML summary, an SVG of the "
-                "screen and one of each tab's whole content, into this folder:"
+                "Export the session: JSON, Markdown, CSV (and each run's samples over "
+                "time), HTML summary, an SVG of the screen and one of each tab's whole "
+                "content, into this folder:"
             )
             yield Input(self.default_folder, id="export-folder")
             yield Checkbox("overwrite existing files", id="export-force")
