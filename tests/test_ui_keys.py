@@ -198,7 +198,8 @@ async def test_help_shows_keys_as_printed_and_says_what_each_does() -> None:
         # issue 23, item 8: no GPU tab on a machine without one (make_app: gpu=False), and
         # the keys of the history screen and of the quit dialogs are listed too
         assert "Gpu tab" not in text, text
-        for row in (r"^ *c +Compare with this session +History",
+        for row in (r"^ *c +Compare the marked sessions .* +History",
+                    r"^ *space +Mark the session for c .* +History",
                     r"^ *a +Re-attach \(cluster\) +History",
                     r"^ *l +Leave them running +Quit with jobs",
                     r"^ *y +Yes +Quit"):

@@ -15,12 +15,20 @@ outliers, a slow tail or a wide spread: the row is *unreliable*) or
 ``stats.differ_memory``: repeats or not, with its floor (max(4 MiB, 2 %)), a
 95 % prediction interval when one side has one run, and ``--threshold``
 (default 10 %) between single runs.
+
+``loss_overlay`` gives the loss curves of two or more sessions to draw in one
+chart (the history screen's comparison, ``qtui compare --html``): one curve per
+session and combination, its runs' mean training loss per epoch, named by the
+session's letter and the combination's label.  Both views draw these curves
+and nothing else, so the chart in the terminal and the page agree.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import statistics
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
@@ -199,3 +207,81 @@ def row_texts(row: Row) -> dict[str, str]:
         "memory_change": units.change(row.memory_change),
         "core_s_change": units.change(row.core_s_change),
     }
+
+
+# --- loss curves of several sessions, in one chart -----------------------------------
+
+
+#: What the chart's curves are: its caption in every view (one line at 80 columns).
+OVERLAY_CAPTION = "Training loss per epoch: each combination's mean over its runs"
+
+
+class OverlaySession(msgspec.Struct):
+    """One session of the chart: its letter, what the user knows it by, its id."""
+
+    letter: str
+    title: str
+    session_id: str | None = None
+
+
+class LossCurve(msgspec.Struct):
+    """One line of the chart: a combination of one session."""
+
+    #: The session's letter and its place in ``LossOverlay.sessions`` (its line style).
+    letter: str
+    session: int
+    combination: str
+    #: ``A default.qubit+backprop (2 runs)``: the legend's words in every view.
+    name: str
+    #: Mean training loss per epoch over the runs that reached that epoch (None: no run
+    #: recorded a finite loss there).
+    losses: list[float | None]
+    runs: int
+
+
+class LossOverlay(msgspec.Struct):
+    """What the comparison's loss chart draws."""
+
+    sessions: list[OverlaySession]
+    curves: list[LossCurve]
+
+    def to_builtins(self) -> dict[str, Any]:
+        out: dict[str, Any] = msgspec.to_builtins(self)
+        return out
+
+
+def letter(i: int) -> str:
+    """A, B, ... Z, then S27, S28: a session's name in the chart."""
+    return chr(ord("A") + i) if i < 26 else f"S{i + 1}"
+
+
+def _epoch_means(runs: list[list[Any]]) -> tuple[list[float | None], int]:
+    """Per epoch, the mean of the runs' finite losses; and how many runs have any."""
+    read = [[units.number(x) for x in r] for r in runs if r]
+    read = [r for r in read if any(x is not None for x in r)]
+    out: list[float | None] = []
+    for epoch in range(max((len(r) for r in read), default=0)):
+        seen = [x for r in read if epoch < len(r) and (x := r[epoch]) is not None]
+        out.append(math.fsum(seen) / len(seen) if seen else None)
+    return out, len(read)
+
+
+def loss_overlay(sides: Sequence[tuple[str, Summary]]) -> LossOverlay:
+    """The curves of ``sides`` (title, summary), in their order: A, B, C...  A
+    combination is named as its session's own views name it (labels made within the
+    session: what differs between sessions, an lr or a workload, is the verdict
+    table's and the session's business, not every legend entry's), and gets a curve
+    when a run of it recorded epoch losses."""
+    sessions: list[OverlaySession] = []
+    curves: list[LossCurve] = []
+    for i, (title, summary) in enumerate(sides):
+        sessions.append(OverlaySession(letter(i), title, summary.session_id))
+        groups = WorkloadGroups(summary.results)
+        for result in summary.results:
+            losses, runs = _epoch_means(list(result.epoch_losses))
+            if not runs:
+                continue
+            combination = groups.label(result)
+            name = f"{letter(i)} {combination}" + (f" ({runs} runs)" if runs > 1 else "")
+            curves.append(LossCurve(letter(i), i, combination, name, losses, runs))
+    return LossOverlay(sessions, curves)

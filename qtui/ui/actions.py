@@ -259,6 +259,17 @@ def check(name: str, params: tuple[object, ...], ctx: Context, width: int) -> bo
     return False
 
 
+def on_other_screen(name: str, params: tuple[object, ...]) -> bool:
+    """Whether the app's ``name`` applies while another screen (history, a comparison,
+    a dialog) covers the main one: not the keys of the main screen's tabs (its loss
+    view, export, a second history...), which would act on what is hidden and, in the
+    covering screen's footer, push its own keys off 80 columns."""
+    if name == "key":  # a hidden alias: as its action
+        name = str(params[0]) if params else ""
+    action = BY_NAME.get(name)
+    return name != "leave_field" and (action is None or action.tabs is None)
+
+
 def in_footer(name: str, tab: str, width: int) -> bool:
     """Whether the footer shows ``name`` on ``tab`` at ``width`` columns."""
     action = BY_NAME.get(name)

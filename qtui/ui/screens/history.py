@@ -4,7 +4,10 @@ Worked with as in W&B's and MLflow's local views: ``n``/``t``/``o`` name, tag an
 note the highlighted session (one dialog, ``screens/session_marks.py``), ``/``
 filters the list with the words of ``qtui history``'s flags (one parser,
 ``qtui.store.history_filter``), ``d`` deletes a session after asking (not this
-app's own), and ``c`` compares one with this session (not this session itself).
+app's own).  ``space`` marks sessions, and ``c`` opens a comparison of the marked
+ones (``screens/comparison.py``: their loss curves in one chart, oldest A, and with
+two the verdicts); with none marked, ``c`` compares the highlighted session with
+this one (not this session itself).
 
 A cluster session (``--executor slurm``) says so in the Where column; ``a``
 re-attaches to it while its jobs folder (``session_started.executor.jobs_dir``)
@@ -29,16 +32,17 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from qtui.core.safe_text import one_line, visible
 from qtui.core.summary_schema import Summary
 from qtui.store.history_filter import FilterError, SessionFilter
 from qtui.store.history_filter import parse as parse_filter
 from qtui.store.session_marks import marks_text
+from qtui.ui.widgets.key_footer import KeyFooter
 from qtui.ui.widgets.results_table import ResultsTable
 
-_TITLE = "History, newest first — enter opens · c compares · a re-attaches (cluster)"
+_TITLE = "History, newest first — enter opens · / filters · a re-attaches (cluster)"
 
 
 def _when(t: Any) -> str:
@@ -70,7 +74,7 @@ class SessionResultsScreen(Screen[None]):
             lines.append(f"refused: {r.device}+{r.diff_method}: {r.reason}")
         yield Static(Text(visible("\n".join(lines))), id="sr-title")  # a file's text, escaped
         yield ResultsTable(id="history-results")
-        yield Footer()
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(ResultsTable).update_data(list(self.summary.results))
@@ -90,14 +94,17 @@ class FilterField(Input):
 
 
 class HistoryScreen(Screen[None]):
+    # The footer's words are short, so that every key it shows is whole at 80 columns
+    # (``/ Fil…`` cut n, t, o and d off); ``?`` shows the tooltips.
     BINDINGS = [
         Binding("escape,q", "back", "Back"),
         Binding("enter", "open", "Open session", show=True),
-        Binding("c", "compare", "Compare with this session", show=True),
-        Binding("a", "reattach", "Re-attach (cluster)", show=True),
-        # priority: the field has focus before a key sent in the same burst arrives
-        # the footer shows the short description, the help (? ) the tooltip
-        Binding("slash", "filter", "Filter", key_display="/", priority=True,
+        Binding("c", "compare", "Compare", tooltip="Compare the marked sessions (their loss "
+                "curves in one chart), else the highlighted one with this session"),
+        Binding("space", "toggle_mark", "Mark", tooltip="Mark the session for c (again: unmark)"),
+        # priority: the field has focus before a key sent in the same burst arrives; / and
+        # a are said in the title (the footer's room is 80 columns)
+        Binding("slash", "filter", "Filter", key_display="/", priority=True, show=False,
                 tooltip="Filter the list: tag:TAG device:NAME method:NAME since:/until:YYYY-MM-DD "
                 "words"),
         Binding("n", "mark('name')", "Name", tooltip="Name the session (one dialog for name, "
@@ -106,6 +113,7 @@ class HistoryScreen(Screen[None]):
         Binding("o", "mark('note')", "Note", tooltip="A note on the session"),
         Binding("d", "delete", "Delete", tooltip="Delete the session, its runs and events (asks "
                 "first)"),
+        Binding("a", "reattach", "Re-attach (cluster)", show=False),
     ]
 
     DEFAULT_CSS = """
@@ -131,6 +139,8 @@ class HistoryScreen(Screen[None]):
         self.jobs_dirs: dict[str, str] = {}  # session id -> its cluster jobs folder
         self.where = SessionFilter()
         self._conn: Any = None
+        #: Sessions marked with space for ``c``, in the order they were marked.
+        self.marked: list[str] = []
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -140,7 +150,7 @@ class HistoryScreen(Screen[None]):
             yield Static("", id="history-error")
             yield DataTable(cursor_type="row", zebra_stripes=True, id="history-table")
             yield Static("", id="history-note")
-        yield Footer()
+        yield KeyFooter(compact=True)
 
     def _db(self) -> Any:
         """One connection for the screen (each open of the database closes lost sessions)."""
@@ -190,10 +200,12 @@ class HistoryScreen(Screen[None]):
         self.query_one("#history-title", Static).update(Text(visible(title)))
         if not total:
             error.update("no sessions recorded yet: runs started from qtui are recorded as they go")
+        listed = {str(s.get("session_id", "")) for s in self.sessions}
+        self.marked = [sid for sid in self.marked if sid in listed]  # deleted or filtered out
         for s in self.sessions:
             sid = str(s.get("session_id", ""))
             table.add_row(  # names from the recorded logs and the user: control characters escaped
-                Text(visible(sid)),
+                Text(visible(self._mark_cell(sid))),
                 Text(visible(marks_text(s))),
                 Text(_when(s.get("started_t"))),
                 Text(visible(s.get("status", ""))),
@@ -205,6 +217,22 @@ class HistoryScreen(Screen[None]):
         if keep is not None and keep in table.rows:
             table.move_cursor(row=table.get_row_index(keep))
         self._show_note()
+
+    def _mark_cell(self, sid: str) -> str:
+        return ("✓ " if sid in self.marked else "  ") + sid
+
+    def action_toggle_mark(self) -> None:
+        """``space``: mark the highlighted session for ``c`` (again: unmark it)."""
+        sid = self._cursor_sid()
+        if sid is None:
+            return
+        if sid in self.marked:
+            self.marked.remove(sid)
+        else:
+            self.marked.append(sid)
+        table: DataTable[Text] = self.query_one(DataTable)
+        table.update_cell(sid, "sid", Text(visible(self._mark_cell(sid))))
+        self.query_one("#history-error", Static).update("")
 
     def _cursor_sid(self) -> str | None:
         table: DataTable[Text] = self.query_one(DataTable)
@@ -361,10 +389,20 @@ class HistoryScreen(Screen[None]):
             self.app.push_screen(SessionResultsScreen(*picked))
 
     def action_compare(self) -> None:
+        """``c``: the marked sessions in one chart (two or more, oldest first: A, B...);
+        with none marked, the highlighted session (A) against this app's (B)."""
         from qtui.analysis.comparison import same_session
         from qtui.ui.screens.comparison import ComparisonScreen
 
         error = self.query_one("#history-error", Static)
+        if len(self.marked) == 1:
+            error.update("1 session marked: mark another with space, and c overlays their loss curves")
+            return
+        if self.marked:
+            sides = self._marked_sides()
+            if sides is not None:
+                self.app.push_screen(ComparisonScreen(sides))
+            return
         current = self.current() if self.current is not None else None
         if current is None or not current.results:
             error.update("nothing to compare yet: this session has no finished run")
@@ -376,7 +414,27 @@ class HistoryScreen(Screen[None]):
         if same:  # a table of +0.0 % says nothing
             error.update(Text(visible(f"{same}: a comparison with itself says nothing; pick another session")))
             return
-        self.app.push_screen(ComparisonScreen(picked[0], picked[1], current))
+        title = self._title(picked[0])
+        self.app.push_screen(ComparisonScreen([(title, picked[1]), ("this session", current)]))
+
+    def _title(self, sid: str) -> str:
+        """``early baseline #gpu (2026-12-08 10:02)``: the session as the chart names it."""
+        s = next((x for x in self.sessions if str(x.get("session_id")) == sid), {})
+        marks = marks_text(s) if s else ""
+        return " ".join(w for w in (sid, marks, f"({_when(s.get('started_t'))})" if s else "") if w)
+
+    def _marked_sides(self) -> list[tuple[str, Summary]] | None:
+        """The marked sessions' summaries, oldest first; None (said) when one cannot be read."""
+        started = {str(s.get("session_id")): float(s.get("started_t") or 0) for s in self.sessions}
+        sides = []
+        for sid in sorted(self.marked, key=lambda x: started.get(x, 0.0)):
+            try:
+                summary = self._db().summary(sid)
+            except Exception as exc:  # noqa: BLE001 - boundary: shown in #history-error
+                self.query_one("#history-error", Static).update(Text(one_line(f"cannot open {sid}: {exc}")))
+                return None
+            sides.append((self._title(sid), summary))
+        return sides
 
     def action_back(self) -> None:
         self.dismiss(None)
