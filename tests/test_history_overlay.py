@@ -12,7 +12,9 @@ keys sent in one burst (``ui_helpers.burst``); the HTML export is ``qtui compare
 
 from __future__ import annotations
 
+import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,7 @@ from ui_helpers import burst, settle
 from qtui.analysis.comparison import LossOverlay, loss_overlay
 from qtui.analysis.fold import SessionSummary
 from qtui.analysis.summary_builder import document
+from qtui.cli.main import main
 from qtui.core import events as ev
 from qtui.core.config import RunSpec
 from qtui.core.summary_schema import Summary
@@ -247,6 +250,50 @@ async def test_c_with_no_mark_overlays_the_past_session_and_this_one(
         await burst(pilot, "escape", "up", "c")
         assert app.screen is screen
         assert _error(screen).startswith("A and B are the same session (later)")
+
+
+# the HTML export of a comparison -------------------------------------------------------
+
+
+def _plotly_traces(page: str) -> list[dict[str, Any]]:
+    """Every trace of every chart in the page, as plotly.newPlot receives it."""
+    traces: list[dict[str, Any]] = []
+    decoder = json.JSONDecoder()
+    for m in re.finditer(r'Plotly\.newPlot\(\s*"[^"]+",\s*', page):
+        data, _ = decoder.raw_decode(page, m.end())
+        traces += data
+    return traces
+
+
+def test_qtui_compare_html_draws_each_sessions_curves(
+    three: tuple[Path, dict[str, Summary]], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    _, by_id = three
+    a, b = tmp_path / "early.json", tmp_path / "later.json"
+    a.write_bytes(by_id["early"].dumps())
+    b.write_bytes(by_id["later"].dumps())
+    out = tmp_path / "cmp.html"
+    capsys.readouterr()
+    assert main(["compare", str(a), str(b), "--html", str(out)]) == 0
+    _, err = capsys.readouterr()
+    # the lr differs, so no combination is in both: the verdicts say so, the chart draws all
+    assert err.splitlines() == [f"qtui: wrote {out}", "No combination appears in both files."], err
+    page = out.read_text()
+    expected = loss_overlay([(str(a), by_id["early"]), (str(b), by_id["later"])])
+    drawn = [(t["name"], _finite(t["y"])) for t in _plotly_traces(page) if t.get("type") == "scatter"]
+    assert drawn == _curves(expected)
+    # the page carries its data, and names both files
+    data = re.search(r'<script type="application/json" id="qtui-comparison">(.*?)</script>', page, re.S)
+    assert data is not None
+    doc = json.loads(data.group(1))
+    assert [c["name"] for c in doc["overlay"]["curves"]] == [c.name for c in expected.curves]
+    assert doc["comparison"]["a"]["session_id"] == "early"
+    assert str(a) in page and str(b) in page
+    # an existing file is kept unless --force
+    assert main(["compare", str(a), str(b), "--html", str(out)]) == 2
+    _, err = capsys.readouterr()
+    assert "use --force to overwrite it" in err
+    assert main(["compare", str(a), str(b), "--html", str(out), "--force"]) == 0
 
 
 # the snapshot at 80x24 --------------------------------------------------------------------

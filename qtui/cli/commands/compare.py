@@ -1,7 +1,9 @@
 """``qtui compare A.json B.json``: what changed between two sessions, per combination.
 
 The matching and verdict rules live in ``qtui.analysis.comparison`` (shared with the
-TUI's history screen); ``--help`` shows them from there.
+TUI's history screen); ``--help`` shows them from there.  ``--html FILE`` also writes
+the comparison as a page: both sessions' loss curves in one chart (the curves the
+app's comparison screen draws) and the verdicts.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from qtui.analysis.comparison import (
     DEFAULT_THRESHOLD,
     Comparison,
     compare,
+    loss_overlay,
     row_texts,
     rule_text,
     same_session,
@@ -82,6 +85,12 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="exit 1 when any combination is significantly slower (for CI)",
     )
+    p.add_argument(
+        "--html", metavar="FILE",
+        help="also write the comparison as an HTML page: both sessions' loss curves in one chart, "
+        "and the verdicts",
+    )
+    p.add_argument("--force", action="store_true", help="overwrite the --html FILE if it exists")
     p.set_defaults(func=handler)
 
 
@@ -94,10 +103,22 @@ def handler(args: argparse.Namespace) -> int:
         a, b = load_summary(args.a), load_summary(args.b)
     except LoadError as exc:
         return fail(str(exc))
+    if args.force and not args.html:
+        return fail("force: overwrites the --html FILE; give it with --html")
     result = compare(a, b, args.threshold)
     same = same_session(a, b)
     if same:  # said, not refused: a first CI baseline is its own B
         print(one_line(f"qtui: note: {same}: it is compared with itself"), file=sys.stderr)
+    if args.html:
+        from qtui.report.export import ExportError
+        from qtui.report.export.comparison_html import write_comparison_html
+
+        overlay = loss_overlay([(str(args.a), a), (str(args.b), b)])
+        try:
+            written = write_comparison_html(args.html, overlay, result, args.force)
+        except ExportError as exc:
+            return fail(f"html: {exc}")
+        print(one_line(f"qtui: wrote {written}"), file=sys.stderr)
     if args.json:
         print(json.dumps(result.to_builtins(), indent=2, default=str))
     else:
