@@ -34,9 +34,10 @@ from qtui.analysis.fold import SessionSummary
 from qtui.analysis.summary_builder import document
 from qtui.cli.main import main
 from qtui.core import events as ev
-from qtui.core.config import RunSpec
+from qtui.core.config import SCRIPT_CHOICE, RunSpec
 from qtui.core.summary_schema import Summary
 from qtui.engine.forkserver import ProcessExecutor
+from qtui.session.exec_spec import exec_params
 from qtui.store.history_db import HistoryDB
 from qtui.ui.app import QtuiApp
 from qtui.ui.screens.comparison import ComparisonScreen
@@ -362,3 +363,45 @@ async def test_every_history_key_is_whole_in_the_footer_at_80_columns(
         assert last.rstrip().endswith("^p palette"), last
         # / and a (cluster sessions only) are said in the title, whole
         assert "/ filters · a re-attaches (cluster)" in screen_lines(app)[0]
+
+
+@pytest.fixture(scope="module")
+def exec_session(warm_executor: ProcessExecutor, tmp_path_factory: pytest.TempPathFactory) -> list[ev.Event]:
+    """A real session: one ``qtui exec`` run of a tiny script beside one forum run."""
+    cwd = tmp_path_factory.mktemp("exec")
+    command = (str(TESTS / "scripts" / "hybrid_train.py"), "--steps", "3")
+    specs = [
+        RunSpec(SCRIPT_CHOICE, SCRIPT_CHOICE, exec_params(command), command=command,
+                cwd=str(cwd), run_id="r1"),
+        RunSpec("default.qubit", "backprop", tiny(), run_id="r2"),
+    ]
+    _, rec = run_session(specs, executor=warm_executor, session_id="with-script")
+    ends = {e.run_id: e.type for e in rec.events if e.type in ev.TERMINAL_TYPES}
+    assert ends == {"r1": "run_finished", "r2": "run_finished"}, ends
+    return list(rec.events)
+
+
+@pytest.mark.parametrize("columns", [80, 200])
+def test_qtui_history_names_a_script_run_by_its_script_and_arguments(
+    exec_session: list[ev.Event], tmp_path: Path, columns: int,
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Its runs table said ``script+script #1`` for the script run, its list of sessions
+    ``script+script``: the name every other view gives it is its script, arguments and
+    what it ran on, whole."""
+    monkeypatch.setenv("COLUMNS", str(columns))
+    path = tmp_path / "h.sqlite3"
+    record(path, exec_session)
+    capsys.readouterr()
+    assert main(["history", "with-script", "--db", str(path)]) == 0
+    out, _ = capsys.readouterr()
+    lines = out.splitlines()
+    assert max(len(line) for line in lines) <= columns, out
+    script = "hybrid_train.py --steps 3 on default.qubit+backprop #1"
+    assert any(script in line for line in lines), out
+    # the forum run keeps its own name, on its own row
+    assert any(re.search(r"\br2\b.*(?<!on )default\.qubit\+backprop #1", line) for line in lines), out
+    # and the list of sessions names the script too (it said script+script)
+    assert main(["history", "--db", str(path)]) == 0
+    out, _ = capsys.readouterr()
+    assert "script+script" not in out and "hybrid_train.py --steps 3" in out, out

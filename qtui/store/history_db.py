@@ -54,6 +54,7 @@ from pathlib import Path
 from typing import Any
 
 from qtui.core import events as ev
+from qtui.core.parameters import combo_name
 from qtui.core.paths import DATA_DIR_ENV, data_dir
 from qtui.core.run_states import LEFT_RUNNING, OPEN_STATES, end_state
 from qtui.core.summary_schema import Summary
@@ -716,14 +717,16 @@ class HistoryDB:
     def _session_dict(self, row: sqlite3.Row) -> dict[str, Any]:
         d = dict(row)
         runs = self._query(
-            "SELECT device, diff_method, state FROM runs WHERE session_id = ?",
+            "SELECT device, diff_method, state, parameters FROM runs WHERE session_id = ?",
             (d["session_id"],),
         )
         states: dict[str, int] = {}
         combos: list[str] = []
         for r in runs:
             states[r["state"]] = states.get(r["state"], 0) + 1
-            combo = f"{r['device']}+{r['diff_method']}"
+            # as every view names it: a qtui exec run by its script (not script+script)
+            combo = combo_name({**_parameters(r["parameters"]), "device": r["device"],
+                                "diff_method": r["diff_method"]})
             if r["device"] and combo not in combos:
                 combos.append(combo)
         d["argv"] = json.loads(d["argv"] or "[]")
@@ -1002,3 +1005,13 @@ def recording(
     from qtui.store.history_writer import Recording
 
     return Recording(on_event, db)
+
+
+def _parameters(text: str | None) -> dict[str, Any]:
+    """A run's stored ``parameters`` column ({} when unreadable: the name falls back to
+    its device and method)."""
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}

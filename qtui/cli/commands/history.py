@@ -29,8 +29,9 @@ from qtui.analysis.outcomes import describe_error
 from qtui.cli.commands.report import description, fit_table
 from qtui.cli.errors import fail
 from qtui.core import units
-from qtui.core.parameters import run_label
 from qtui.core.safe_text import json_text, one_line, visible
+from qtui.core.summary_schema import Summary
+from qtui.core.workload_groups import WorkloadGroups
 from qtui.store.history_db import HistoryDB, HistoryError, delete_question, run_tally
 from qtui.store.history_filter import FilterError, SessionFilter, filter_from_flags
 from qtui.store.session_marks import MarkError, check_name, check_note, check_tags, marks_text
@@ -357,14 +358,14 @@ def _show(db: HistoryDB, sid: str, args: argparse.Namespace) -> int:
         return 0
     from rich.console import Console
 
+    summary = _summary(db, sid)
+    labels = _run_labels(summary, runs)
     headers = ["Run", "Combination", "State", "Time", "Core-s", "Peak RSS", "Accuracy",
                "Loss", "Warnings", "Error"]
     rows = [
         [
             r["run_id"],
-            run_label(
-                {"device": r["device"], "diff_method": r["diff_method"]}, r["repeat_index"]
-            ),
+            labels[r["run_id"]],
             r["state"],
             units.seconds(r["train_s"]),
             units.core_seconds(r["core_s"]),
@@ -378,7 +379,7 @@ def _show(db: HistoryDB, sid: str, args: argparse.Namespace) -> int:
         for r in runs
     ]
     rows = [[visible(cell) for cell in row] for row in rows]  # a run's text, escaped
-    named = _named_metrics(db, sid)
+    named = _named_metrics(summary)
     if any(named.values()):  # a workload's own metrics (mse, r2...), as every view names them
         headers.insert(7, "Metrics")
         for row, r in zip(rows, runs, strict=True):
@@ -390,20 +391,57 @@ def _show(db: HistoryDB, sid: str, args: argparse.Namespace) -> int:
     align = ["l", "l", "l", "r", "r", "r", "r", "r", "r", "l"]
     if len(headers) > len(align):
         align.insert(7, "l")
-    console.print(
-        fit_table(console, f"session {visible(sid)}", headers, rows, align,
-                  ("Loss", "Accuracy", "Core-s", "Warnings"))
-    )
+    # A run's name is never folded (a script's is its command line): in its column when
+    # the table keeps room for the columns it never drops and 20 cells of an error, else
+    # under the table.
+    drops = ("Loss", "Accuracy", "Core-s", "Warnings")
+    kept = [i for i, h in enumerate(headers) if h not in (*drops, "Error")]
+    error = min(20, max(len(x) for x in ["Error", *(r[-1] for r in rows)]))
+    need = sum(max(len(x) for x in [headers[i], *(r[i] for r in rows)]) + 3 for i in kept) + error + 4
+    inline = console.width >= need
+    if not inline:
+        keep = [i for i in range(len(headers)) if headers[i] != "Combination"]
+        headers, align = [headers[i] for i in keep], [align[i] for i in keep]
+        rows = [[row[i] for i in keep] for row in rows]
+    table = fit_table(console, f"session {visible(sid)}", headers, rows, align, drops)
+    if inline:  # whole: the error folds instead
+        table.columns[1].no_wrap = True
+        table.columns[1].min_width = max(len(r[1]) for r in rows)
+    console.print(table)
+    if not inline:
+        named_runs = [({"session_id": r["run_id"]}, labels[r["run_id"]]) for r in runs]
+        _under(console, "Combinations:", named_runs, max(len(x) for x in labels.values()))
     return 0
 
 
-def _named_metrics(db: HistoryDB, sid: str) -> dict[str, str]:
+def _summary(db: HistoryDB, sid: str) -> Summary | None:
+    """The session rebuilt from its events (the runs' parameters as they ran), or None."""
+    try:
+        return db.summary(sid)
+    except HistoryError:
+        return None
+
+
+def _run_labels(summary: Summary | None, runs: list[dict[str, Any]]) -> dict[str, str]:
+    """run_id -> its name as every view gives it (``core.workload_groups``): a script's
+    run by its script, arguments and what it ran on (the runs table's own device
+    column holds ``script`` for one), the swept values of its family."""
+    by_id = {r.run_id: r for r in summary.runs} if summary is not None else {}
+    groups = WorkloadGroups(list(by_id.values()))
+    out = {}
+    for r in runs:
+        run = by_id.get(r["run_id"])
+        params = run.parameters if run is not None else r["parameters"] or {
+            "device": r["device"], "diff_method": r["diff_method"]}
+        out[r["run_id"]] = groups.run_label(params, r["repeat_index"])
+    return out
+
+
+def _named_metrics(summary: Summary | None) -> dict[str, str]:
     """run_id -> ``mse 0.052 · r2 0.91``: a run's named metrics other than accuracy (the
     Accuracy column), from its recorded ``run_finished`` (the database keeps no column
     per metric); formatted by ``units.metric`` like the results model's metric cells."""
-    try:
-        summary = db.summary(sid)
-    except HistoryError:
+    if summary is None:
         return {}
     out: dict[str, str] = {}
     for run in summary.runs:
