@@ -16,6 +16,7 @@ import os
 import re
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -217,46 +218,77 @@ def _slurmctld_pid() -> int:
     raise AssertionError(f"no SlurmctldPidFile in {conf}")
 
 
+#: ``--lost-after`` of the paused-controller test: its least, shorter than the pause.
+_LOST_AFTER_S = 10
+
+
 @pytest.mark.cluster_alone
 @pytest.mark.timeout(400)
 def test_a_paused_controller_loses_nothing_and_the_outage_is_said(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Issue 22, items 1 and 8: slurmctld stopped for 60 s (``kill -STOP``) while one
-    task runs and one waits.  Before: the waiting tasks were declared LOST.  Now the
-    outage is said, nothing is lost, and both runs finish once it answers again."""
+    """Issue 22, items 1 and 8: slurmctld stopped (``kill -STOP``) while one task runs
+    and one waits.  Before: the waiting tasks were declared LOST.  Now the outage is
+    said, nothing is lost, and both runs finish once it answers again.
+
+    The controller stays stopped until qtui has said the outage, and for longer than
+    ``--lost-after``: not for a fixed minute.  The note's threshold is 5 s here
+    (``QTUI_SLURM_OUTAGE_NOTE_S``; 30 s by default), so it comes with squeue's first
+    failure (squeue's own timeout: 20 s on the local cluster).  The running task
+    waits at a gate (``workloads.gated``) until the controller is back: a job that
+    ended during the pause stayed COMPLETING for a minute after it.  That an outage
+    never counts towards LOST however many polls fail is ``test_slurm_outage.py``'s."""
     require_real_slurm()
     monkeypatch.setenv("PYTHONPATH", child_env()["PYTHONPATH"])
-    jobs, out = tmp_path / "jobs", tmp_path / "out.json"
+    jobs, out, gate = tmp_path / "jobs", tmp_path / "out.json", tmp_path / "gate"
     proc = _qtui(
         "run", "--executor", "slurm", "--jobs-dir", str(jobs), "--no-exclusive",
         "--array-parallelism", "1", "--repeat", "2", "--json", str(out), "--poll", "2",
-        "--lost-after", "20",  # shorter than the pause: an outage must never count
+        "--lost-after", str(_LOST_AFTER_S),  # shorter than the pause: an outage must never count
         "--device", "default.qubit", "--diff-method", "backprop",
-        "--workload", "workloads.faulty:slow", "--epochs", "2", "--samples", "40",
-        "--batch-size", "5", env={"QTUI_TEST_SLEEP": "0.3", "QTUI_NO_HISTORY": "1"},
+        "--workload", "workloads.gated:gated", "--epochs", "1", "--samples", "10",
+        "--batch-size", "5",
+        env={"QTUI_TEST_GATE": str(gate), "QTUI_SLURM_OUTAGE_NOTE_S": "5",
+             "QTUI_NO_HISTORY": "1"},
         stdin=subprocess.DEVNULL,
     )
-    assert proc.stderr is not None
-    seen = ""
-    while "started" not in seen:  # the first task runs; the second waits behind it
-        line = proc.stderr.readline()
-        assert line, seen
-        seen += line
-    pid = _slurmctld_pid()
-    os.kill(pid, signal.SIGSTOP)
+    lines: list[str] = []  # stderr, as qtui says it; stdout is read too, never to block it
+    readers = [threading.Thread(target=lambda f=f, to=to: to.extend(iter(f.readline, "")),
+                                daemon=True)
+               for f, to in ((proc.stderr, lines), (proc.stdout, []))]
+    for reader in readers:
+        reader.start()
+
+    def said() -> str:
+        return "".join(list(lines))
+
+    def wait_for(text: str, since: float, longer_than_s: float = 0.0) -> None:
+        deadline = since + 120
+        while text not in said() or time.monotonic() - since <= longer_than_s:
+            assert time.monotonic() < deadline, f"no {text!r} within 120 s: {said()}"
+            assert proc.poll() is None, said()
+            time.sleep(0.1)
+
     try:
-        time.sleep(60)  # the outage itself is what is tested: it must last
+        # the first task runs (not just its job's fork server); the second waits behind it
+        wait_for("#1: started,", time.monotonic())
+        pid = _slurmctld_pid()
+        os.kill(pid, signal.SIGSTOP)
+        try:  # the outage itself is what is tested: until it is said, past --lost-after
+            wait_for("the scheduler has not answered", time.monotonic(), _LOST_AFTER_S)
+        finally:
+            os.kill(pid, signal.SIGCONT)
     finally:
-        os.kill(pid, signal.SIGCONT)
-    _, rest = proc.communicate(timeout=240)
-    said = seen + rest
-    assert proc.returncode == 0, said
+        gate.touch()  # the running task goes on (at once, if the test failed)
+    proc.wait(timeout=240)
+    for reader in readers:
+        reader.join(timeout=30)
+    assert proc.returncode == 0, said()
     runs = json.loads(out.read_text())["runs"]
-    assert [r["state"] for r in runs] == ["finished", "finished"], said
+    assert [r["state"] for r in runs] == ["finished", "finished"], said()
     # no job read as LOST, no run as lost (the outage note itself says none is)
-    assert not re.search(r"job \S+ LOST|lost: the scheduler", said), said
-    assert "the scheduler has not answered" in said and "answers again" in said, said
+    assert not re.search(r"job \S+ LOST|lost: the scheduler", said()), said()
+    assert "the scheduler has not answered" in said() and "answers again" in said(), said()
 
 
 @pytest.mark.cluster_alone
