@@ -291,24 +291,30 @@ def test_a_paused_controller_loses_nothing_and_the_outage_is_said(
     assert "the scheduler has not answered" in said() and "answers again" in said(), said()
 
 
-@pytest.mark.cluster_alone
+@pytest.mark.parametrize(
+    ("flags", "said"),
+    [
+        # a whole-node job holds the node: alone, after the others
+        pytest.param((), True, marks=pytest.mark.cluster_alone, id="exclusive"),
+        pytest.param(("--no-exclusive",), False, id="shared"),
+    ],
+)
 def test_exclusive_nodes_are_said_to_bill_whole_nodes_in_the_summary(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, flags: tuple[str, ...], said: bool
 ) -> None:
     """Issue 22, item 7: --exclusive stays the default for clean timings, and every
     report says that whole nodes were billed (a note of the summary, which each format
     prints); with --no-exclusive nothing is said."""
     require_real_slurm()
     monkeypatch.setenv("PYTHONPATH", child_env()["PYTHONPATH"])
-    for flags, said in (((), True), (("--no-exclusive",), False)):
-        out = tmp_path / f"out{said}.json"
-        proc = _qtui(
-            "run", "--executor", "slurm", "--jobs-dir", str(tmp_path / "jobs"), *flags,
-            "--json", str(out), "--device", "default.qubit", "--diff-method", "backprop",
-            "--epochs", "1", "--samples", "10", "--batch-size", "5",
-            env={"QTUI_NO_HISTORY": "1"}, stdin=subprocess.DEVNULL,
-        )
-        _, err = proc.communicate(timeout=240)
-        assert proc.returncode == 0, err
-        notes = json.loads(out.read_text())["notes"]
-        assert any("each job is billed a whole node" in n for n in notes) is said, notes
+    out = tmp_path / "out.json"
+    proc = _qtui(
+        "run", "--executor", "slurm", "--jobs-dir", str(tmp_path / "jobs"), *flags,
+        "--json", str(out), "--device", "default.qubit", "--diff-method", "backprop",
+        "--epochs", "1", "--samples", "10", "--batch-size", "5",
+        env={"QTUI_NO_HISTORY": "1"}, stdin=subprocess.DEVNULL,
+    )
+    _, err = proc.communicate(timeout=240)
+    assert proc.returncode == 0, err
+    notes = json.loads(out.read_text())["notes"]
+    assert any("each job is billed a whole node" in n for n in notes) is said, notes
