@@ -226,7 +226,7 @@ async def test_the_form_runs_a_command_queued_beside_a_workload_run(
         assert script_run.logged["accuracy"] == pytest.approx([0.5, 0.6, 0.7])
         detail = run_text(script_run, "with_api", None).plain
         assert "Script (qtui exec)" in detail
-        assert "stdout (last lines):" in detail
+        assert "stdout kept in " in detail and ".stdout" in detail  # the pane shows the file
         assert "logged accuracy: 0.7" in detail
         # Named by its script in the queue and the tables, not script+script; its
         # output stays off the app's screen (printing it is `qtui exec`'s alone).

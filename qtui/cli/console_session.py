@@ -338,8 +338,8 @@ def run_session(
         err.print(Text(f"Events written to {visible(written)}"), highlight=False)
     kept = output_folders(data)
     if kept:  # qtui exec: every line the scripts printed, not only the record's last 50
-        err.print(Text(f"Script output kept in {one_line(', '.join(kept))} "
-                       "(<run id>.stdout, <run id>.stderr)"), highlight=False, soft_wrap=True)
+        err.print(Text(f"Script output kept in {one_line(', '.join(kept))}/ "
+                       "(<run id>.stdout, .stderr)"), highlight=False, soft_wrap=True)
     if cluster:
         from qtui.cli.slurm_prompts import farewell, report_uncancelled
 

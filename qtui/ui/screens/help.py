@@ -37,10 +37,12 @@ def screen_keys() -> list[tuple[str, str, str]]:
     from qtui.ui.screens.confirm import ConfirmScreen
     from qtui.ui.screens.history import HistoryScreen
     from qtui.ui.screens.jobs_quit import JobsQuitScreen
+    from qtui.ui.screens.run_detail import RunDetailScreen
 
     out = []
     for where, screen in (
-        ("History", HistoryScreen), ("Quit with jobs", JobsQuitScreen), ("Quit", ConfirmScreen),
+        ("History", HistoryScreen), ("Run detail", RunDetailScreen),
+        ("Quit with jobs", JobsQuitScreen), ("Quit", ConfirmScreen),
     ):
         for b in screen.BINDINGS:
             if isinstance(b, Binding) and not b.key.startswith("escape"):

@@ -4,19 +4,27 @@ A failed run's reason is the thing a user most needs and the queue has room
 for only its exception type, so this view shows the whole message, the end of
 the traceback and of the child's stderr, beside the run's parameters, its
 warnings and its resources.  Every figure is formatted by ``qtui.core.units``.
+
+A ``qtui exec`` run adds its script's output under the detail: the file of one
+stream at a time (``o`` switches), read as it grows while the run goes
+(``qtui.ui.output_tail``), every line escaped.  Scroll keys act at once, each from
+where the one before left the view, so keys that arrive together all count.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Static
+from textual.widget import Widget
+from textual.widgets import Log, Static
 
 from qtui.analysis.fold import RunRecord
 from qtui.analysis.outcomes import describe_error
@@ -25,6 +33,7 @@ from qtui.core.cpu_fit import sentence as cpu_sentence
 from qtui.core.job_words import job_words
 from qtui.core.safe_text import visible, visible_rich
 from qtui.report.results import asked_note, quantum, ran_on
+from qtui.ui.output_tail import OutputTail
 
 #: Lines kept from the end of a traceback or of stderr (the end says what went wrong).
 TAIL_LINES = 15
@@ -57,8 +66,15 @@ def quantum_text(rec: RunRecord) -> Text:
     return t
 
 
-#: Lines shown of a ``qtui exec`` script's stdout and stderr (all the run keeps).
+#: Lines shown of a ``qtui exec`` script's stdout and stderr tails (a run recorded
+#: before its output was kept in files: the tails are all it has).
 SCRIPT_TAIL_LINES = 50
+#: The streams of a script's output, in the order the pane offers them.
+STREAMS = ("stdout", "stderr")
+#: Lines the output pane holds per stream (the file holds all of them).
+OUTPUT_LINES = 20_000
+#: How often the pane reads the output files while they may grow.
+POLL_S = 0.25
 
 
 def script_text(rec: RunRecord) -> Text:
@@ -70,7 +86,7 @@ def script_text(rec: RunRecord) -> Text:
         return t
     t.append("\nScript (qtui exec)\n", style="bold underline")
     t.append(f"  {' '.join(str(w) for w in command)}\n")
-    if script:
+    if script.get("exit_code") is not None:  # the script ended (else it was stopped)
         for what, asked_key, override_key in (
             ("device", "asked_devices", "device_override"),
             ("diff method", "asked_diff_methods", "diff_method_override"),
@@ -84,7 +100,15 @@ def script_text(rec: RunRecord) -> Text:
     for name, values in rec.logged.items():
         t.append(f"  logged {str(name)[:30]}: {units.metric(values[-1] if values else None)}"
                  f" ({len(values)} values)\n")
-    for stream in ("stdout", "stderr"):
+    kept = {stream: script.get(f"{stream}_path") for stream in STREAMS}
+    for stream, path in kept.items():  # the whole output: in the pane below, and here
+        if path:
+            t.append(f"  {stream} kept in {path}\n", style="dim")
+    if script.get("output_note"):
+        t.append(f"  {script['output_note']}\n", style="yellow")
+    if any(kept.values()):
+        return t
+    for stream in STREAMS:
         lines = _tail("\n".join(script.get(f"{stream}_tail") or []), SCRIPT_TAIL_LINES)
         if lines:
             t.append(f"  {stream} (last lines):\n", style="dim")
@@ -205,6 +229,104 @@ def run_text(rec: RunRecord, label: str, elapsed: float | None) -> Text:
     return t
 
 
+if TYPE_CHECKING:
+    _ScrollBase = Widget
+else:  # a plain mixin at run time: Textual reads CSS and can_focus from the widget base
+    _ScrollBase = object
+
+
+class _BurstScroll(_ScrollBase):
+    """Scroll keys applied at once, each from where the previous one left the view.
+    Textual's own defer the scroll until the next refresh, so twelve Downs read in one
+    go all started from the same line and moved the view by one or two."""
+
+    def _to(self, *, x: float | None = None, y: float | None = None) -> None:
+        self.scroll_to(x=x, y=y, animate=False, immediate=True)
+
+    def _vertical(self) -> None:
+        if not self.allow_vertical_scroll:
+            raise SkipAction()
+
+    def action_scroll_up(self) -> None:
+        self._vertical()
+        self._to(y=self.scroll_target_y - 1)
+
+    def action_scroll_down(self) -> None:
+        self._vertical()
+        self._to(y=self.scroll_target_y + 1)
+
+    def action_page_up(self) -> None:
+        self._vertical()
+        self._to(y=self.scroll_target_y - self.scrollable_content_region.height)
+
+    def action_page_down(self) -> None:
+        self._vertical()
+        self._to(y=self.scroll_target_y + self.scrollable_content_region.height)
+
+    def action_scroll_home(self) -> None:
+        self._vertical()
+        self._to(y=0)
+
+    def action_scroll_end(self) -> None:
+        self._vertical()
+        self._to(y=self.max_scroll_y)
+
+    def action_scroll_left(self) -> None:
+        if not self.allow_horizontal_scroll:
+            raise SkipAction()
+        self._to(x=self.scroll_target_x - 1)
+
+    def action_scroll_right(self) -> None:
+        if not self.allow_horizontal_scroll:
+            raise SkipAction()
+        self._to(x=self.scroll_target_x + 1)
+
+
+class DetailScroll(_BurstScroll, VerticalScroll):
+    """The run's detail, scrolled by keys that may arrive together."""
+
+
+class OutputLog(_BurstScroll, Log):
+    """The script's output, one stream at a time; it follows the end while you are there."""
+
+
+class _Stream:
+    """One stream of a script's output: its file as read so far (the last lines)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.tail: OutputTail | None = None
+        self.lines: deque[str] = deque(maxlen=OUTPUT_LINES)
+        self.count = 0  # lines read in all
+
+    def read(self, rec: RunRecord, ended: bool) -> list[str]:
+        """New lines of the stream's file (once the run has ended, its last partial line)."""
+        if self.tail is None:
+            path = rec.script.get(f"{self.name}_path")
+            if not path:
+                return []
+            self.tail = OutputTail(str(path))
+        new = self.tail.poll()
+        if ended and self.tail.caught_up:
+            new += self.tail.rest()
+        self.lines.extend(new)
+        self.count += len(new)
+        return new
+
+    def done(self, ended: bool) -> bool:
+        """Nothing more will come: the run ended and the file is read to its end."""
+        return ended and (self.tail is None or self.tail.caught_up or bool(self.tail.note)
+                          or not self.tail.opened)
+
+
+def output_record(runs: Sequence[tuple[RunRecord, str, float | None]]) -> RunRecord | None:
+    """The run whose output the pane shows: the first ``qtui exec`` run that keeps it."""
+    for rec, _, _ in runs:
+        if rec.spec.get("command") and (rec.spec.get("output_dir") or rec.script.get("stdout_path")):
+            return rec
+    return None
+
+
 class RunDetailScreen(ModalScreen[None]):
     """The detail of one run, or of every run of one combination."""
 
@@ -213,15 +335,28 @@ class RunDetailScreen(ModalScreen[None]):
     RunDetailScreen > Vertical { width: 110; max-width: 98%; height: 90%;
                                  border: thick $primary; background: $surface; padding: 0 1; }
     RunDetailScreen #detail-title { text-style: bold; height: 1; }
+    RunDetailScreen #detail-scroll { height: 1fr; }
+    RunDetailScreen #output-head { height: 1; text-style: bold; text-wrap: nowrap;
+                                   text-overflow: ellipsis; }
+    RunDetailScreen #detail-output { height: 2fr; }
     RunDetailScreen #detail-foot { color: $text-muted; height: 1; }
     """
 
-    BINDINGS = [Binding("escape,enter,q", "close", "Close")]
+    BINDINGS = [
+        Binding("escape,enter,q", "close", "Close"),
+        Binding("o", "other_stream", "stdout/stderr", show=False,
+                tooltip="a qtui exec run's output: show its stdout / its stderr"),
+    ]
 
     def __init__(self, title: str, runs: Sequence[tuple[RunRecord, str, float | None]]) -> None:
         super().__init__()
         self.title_text = title
         self.runs = list(runs)
+        self.output_rec = output_record(self.runs)
+        self.streams = [_Stream(name) for name in STREAMS]
+        self.shown = 0  # index in streams
+        self._chosen = False  # the user picked a stream (or the pane picked one)
+        self._states = self._run_states()
 
     def text(self) -> Text:
         out = Text()
@@ -237,12 +372,89 @@ class RunDetailScreen(ModalScreen[None]):
         with Vertical():
             # a run's text (errors, tracebacks, stderr, warnings): control characters escaped
             yield Static(visible(self.title_text), id="detail-title", markup=False)
-            with VerticalScroll(id="detail-scroll"):
+            with DetailScroll(id="detail-scroll"):
                 yield Static(visible_rich(self.text()), id="detail-body")
-            yield Static("enter / escape closes · arrows scroll", id="detail-foot")
+            if self.output_rec is not None:
+                yield Static("", id="output-head", markup=False)
+                yield OutputLog(id="detail-output", max_lines=OUTPUT_LINES, auto_scroll=False)
+                foot = "escape closes · arrows scroll · tab detail/output · o stdout/stderr"
+            else:
+                foot = "enter / escape closes · arrows scroll"
+            yield Static(foot, id="detail-foot")
 
     def on_mount(self) -> None:
-        self.query_one("#detail-scroll").focus()
+        if self.output_rec is None:
+            self.query_one("#detail-scroll").focus()
+            return
+        self.query_one(OutputLog).focus()
+        self._head()
+        self.call_after_refresh(self._poll)  # once the pane has its size: it follows the end
+        self._timer = self.set_interval(POLL_S, self._poll)
+
+    def on_unmount(self) -> None:
+        for stream in self.streams:
+            if stream.tail is not None:
+                stream.tail.close()
+
+    def _run_states(self) -> list[str]:
+        return [rec.state for rec, _, _ in self.runs]
+
+    def _poll(self) -> None:
+        """Read what the output files gained; redraw the detail when a run's state moved."""
+        rec = self.output_rec
+        if rec is None:
+            return
+        ended = rec.state not in ("queued", "running")
+        log = self.query_one(OutputLog)
+        for i, stream in enumerate(self.streams):
+            new = stream.read(rec, ended)
+            if new and i == self.shown:
+                log.write_lines(new, scroll_end=log.is_vertical_scroll_end)
+        out, err = self.streams
+        if not self._chosen and (out.count or err.count):
+            self._chosen = True
+            if not out.count:  # stdout first, unless only stderr has anything
+                self._show(1)
+        states = self._run_states()
+        if states != self._states:
+            self._states = states
+            self.query_one("#detail-body", Static).update(visible_rich(self.text()))
+        self._head()
+        if all(s.done(ended) for s in self.streams):
+            self._timer.stop()
+
+    def _head(self) -> None:
+        rec = self.output_rec
+        if rec is None:
+            return
+        shown, other = self.streams[self.shown], self.streams[1 - self.shown]
+        if shown.tail is None and other.tail is None:
+            why = rec.script.get("output_note") or (
+                "waiting for the script to start" if rec.state in ("queued", "running")
+                else "no output file was kept")
+            text = f"Output of {rec.run_id}: {why}"
+        else:
+            note = shown.tail.note if shown.tail is not None else ""
+            if shown.tail is not None and not shown.tail.opened and rec.state not in (
+                    "queued", "running"):
+                note = note or f"{shown.tail.path} is not on this machine"
+            text = (f"Output of {rec.run_id} · {shown.name}, {units.count(shown.count)} lines"
+                    f" · o: {other.name}, {units.count(other.count)} lines"
+                    + (f" · {note}" if note else ""))
+        self.query_one("#output-head", Static).update(visible(text))
+
+    def _show(self, index: int) -> None:
+        self.shown = index
+        log = self.query_one(OutputLog)
+        log.clear()
+        log.write_lines(list(self.streams[index].lines), scroll_end=True)
+        self._head()
+
+    def action_other_stream(self) -> None:
+        if self.output_rec is None:
+            return
+        self._chosen = True
+        self._show(1 - self.shown)
 
     def action_close(self) -> None:
         self.dismiss(None)
