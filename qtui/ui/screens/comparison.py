@@ -100,7 +100,7 @@ class ComparisonScreen(Screen[None]):
             self._fill_table(self.result)
 
     def on_resize(self) -> None:
-        self._layout_legend()
+        self.call_after_refresh(self._layout_legend)  # at the legend's new width
 
     def _layout_legend(self) -> None:
         """Each name whole: a line holds as many entries as fit, the next starts a line."""
