@@ -405,3 +405,22 @@ def test_qtui_history_names_a_script_run_by_its_script_and_arguments(
     assert main(["history", "--db", str(path)]) == 0
     out, _ = capsys.readouterr()
     assert "script+script" not in out and "hybrid_train.py --steps 3" in out, out
+
+
+async def test_the_legend_follows_a_resize(three: tuple[Path, dict[str, Summary]]) -> None:
+    """Laid out at the old width, 80 to 200 columns left a blank line under the legend."""
+    path, _ = three
+    screen = HistoryScreen(lambda: HistoryDB(path))
+    app = Host(screen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await burst(pilot, "space", "down", "space", "c")
+        cmp = app.screen
+        assert isinstance(cmp, ComparisonScreen)
+        legend = cmp.query_one("#cmp-legend", Static)
+        assert legend.size.height == 2, _legend_lines(cmp)  # two entries a line at 80
+        for size, lines in (((200, 50), 1), ((80, 24), 2)):
+            await pilot.resize_terminal(*size)
+            await settle(pilot)
+            assert legend.size.height == lines, (size, _legend_lines(cmp))
+            assert all(line.strip() for line in _legend_lines(cmp)), _legend_lines(cmp)
