@@ -220,6 +220,20 @@ def test_a_server_that_does_not_come_up_means_spawned_runs(monkeypatch: pytest.M
     assert not servers()
 
 
+def test_a_server_whose_start_raises_is_a_clean_fallback_not_a_thread_traceback(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Popen may raise more than OSError (SubprocessError, ValueError); the start is then
+    the documented fallback (ForkServerError, spawned runs), not a KeyError in a thread."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise subprocess.SubprocessError("refused by the test")
+
+    monkeypatch.setattr(subprocess, "Popen", refuse)
+    with pytest.raises(forkserver.ForkServerError, match="refused by the test"):
+        forkserver.ForkServer().start()
+
+
 def test_sigkill_of_qtui_run_takes_the_server_and_the_run_along(tmp_path: Path) -> None:
     events = tmp_path / "events.jsonl"
     env = {**child_env(), "QTUI_NO_HISTORY": "1"}

@@ -140,7 +140,7 @@ class ForkServer:
                     env=env,
                     start_new_session=True,  # a terminal's Ctrl-C reaches qtui only
                 )
-            except OSError as exc:
+            except Exception as exc:  # noqa: BLE001 - boundary: OSError, SubprocessError, ValueError; start() raises it as ForkServerError
                 box["error"] = exc
             finally:
                 started.set()
