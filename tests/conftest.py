@@ -95,7 +95,9 @@ def _private_user_folders(tmp_path_factory: pytest.TempPathFactory) -> None:
     shared = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):
         shared = shared.parent  # popen-gwN's parent: this run's, not another run's
-    os.environ["QTUI_CACHE_DIR"] = str(shared / "qtui_cache_dir")
+    # scripts/test runs pytest twice (the parallel part, then cluster_alone): one folder
+    # of its own for both, so the second does not probe the devices again (7-20 s)
+    os.environ["QTUI_CACHE_DIR"] = os.environ.get("QTUI_TEST_PROBE_CACHE") or str(shared / "qtui_cache_dir")
 
 
 @pytest.fixture(scope="session")
