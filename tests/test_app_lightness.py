@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from qtui.core import events as ev
+
 #: What the first frame of ``qtui`` must not have imported (prefixes: a package and
 #: everything under it).  Each was loaded before the first frame once.
 NOT_BEFORE_THE_FIRST_FRAME = (
@@ -56,6 +58,7 @@ NOT_BEFORE_THE_FIRST_FRAME = (
     "qtui.ui.widgets.phases_panel",
     "qtui.ui.widgets.warnings_panel",
     "qtui.ui.widgets.run_queue",
+    "textual.widgets._data_table",  # the queue's, results' and warnings' tables
 )
 
 CHILD = r"""
@@ -115,3 +118,36 @@ def test_qtuis_first_frame_imports_only_what_the_setup_tab_shows(tmp_path: Path)
         if any(m == p or m.startswith(p + ".") for p in NOT_BEFORE_THE_FIRST_FRAME)
     )
     assert early == [], f"imported before the first frame: {early}"
+
+
+async def test_a_run_highlighted_in_the_focused_queue_is_the_one_the_phases_panel_details(
+    real_events: list[ev.Event], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app hears a queue's highlight by its handler's name, so that DataTable's module
+    waits for the first table: the phases panel still follows the queue's cursor."""
+    from test_ui_data import fixed_caps
+    from ui_helpers import burst, settle
+
+    from qtui.ui.app import QtuiApp
+    from qtui.ui.widgets.run_queue import RunQueue
+
+    monkeypatch.setenv("QTUI_CONFIG_DIR", str(tmp_path / "config"))
+    app = QtuiApp(capabilities=fixed_caps(), events=real_events, gpu=False,
+                  record_history=False, persist_theme=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await burst(pilot, "3")
+        for _ in range(100):  # the results tab is built after the first frame
+            if app.query("#queue"):
+                break
+            await settle(pilot)
+        queue = app.query_one("#queue", RunQueue)
+        assert queue.row_count >= 2
+        queue.focus()
+        await settle(pilot)
+        picks = []
+        for _ in range(2):
+            await burst(pilot, "down")
+            row = queue.coordinate_to_cell_key(queue.cursor_coordinate).row_key.value
+            assert app.state.phases_pick == row
+            picks.append(row)
+        assert picks[0] != picks[1]

@@ -28,10 +28,10 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.css.query import NoMatches
 from textual.widget import Widget
-from textual.widgets import DataTable, TabbedContent
+from textual.widgets import TabbedContent
 
 from qtui.session.control import SessionController, exit_lines, history_enabled
-from qtui.ui import actions, layout
+from qtui.ui import actions, key_order, layout
 from qtui.ui import themes as theme_store
 from qtui.ui.end_bell import EndBell
 from qtui.ui.handlers import ActionHandlers
@@ -51,6 +51,8 @@ from qtui.ui.widgets.run_form import RunForm
 from qtui.ui.widgets.status_line import StatusLine
 
 if TYPE_CHECKING:
+    from textual.widgets import DataTable
+
     from qtui.core import events as ev
     from qtui.ui.panel import LivePanel
 
@@ -59,7 +61,7 @@ if TYPE_CHECKING:
 TICK_HZ = 15
 
 
-class QtuiApp(ActionHandlers, App[int]):
+class QtuiApp(key_order.KeyOrder, ActionHandlers, App[int]):
     """The monitor.  Everything external can be injected, so tests and snapshots
     drive it deterministically: ``capabilities`` (skip the probe), ``events``
     (pre-folded data), ``gpu`` (False: never a GPU tab; True: from the start;
@@ -260,9 +262,9 @@ class QtuiApp(ActionHandlers, App[int]):
         mounted = all(any(isinstance(p, kind) for p in self.panels) for kind in kinds)
         return mounted and all(p.is_current(self.state) for p in self.panels)
 
-    @on(DataTable.RowHighlighted)
-    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        """A run highlighted in a focused queue is the one the phases panel details."""
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """A run highlighted in a focused queue is the one the phases panel details
+        (by its name, not ``@on``: DataTable's module loads with the first table)."""
         from qtui.ui.widgets.run_queue import RunQueue
 
         table = event.data_table

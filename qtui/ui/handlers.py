@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from textual.app import SystemCommand
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import DataTable, TabbedContent, TabPane
+from textual.widgets import TabbedContent, TabPane
 
 from qtui.ui import actions
 from qtui.ui.messages import Notice
@@ -25,6 +25,7 @@ from qtui.ui.widgets.run_form import RunForm
 # them: none is imported before the first frame (tests/test_app_lightness.py).
 if TYPE_CHECKING:
     from textual.app import App
+    from textual.widgets import DataTable
 
     from qtui.core import events as ev
     from qtui.session.control import SessionController
@@ -68,6 +69,7 @@ class ActionHandlers(_Base):
         def _probe(self, refresh: bool) -> Any: ...
         def _action_context(self) -> actions.Context: ...
         def reattach(self, folder: Path) -> bool: ...
+        def wait_for(self, landed: Callable[[], bool]) -> None: ...
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         """Enter on a queue row: that run's detail (issue 10, item 4)."""
@@ -140,26 +142,44 @@ class ActionHandlers(_Base):
             return
         self.screen_stack[0].set_focus(None)
         tabs.active = tab
-        self.call_after_refresh(self.restore_focus, tab)
+        # focus now, not after the next refresh: a key sent with the tab's key (``3 enter``,
+        # one read over SSH) is for the tab's widget (issue 23, item 2)
+        if not self.restore_focus(tab):  # its content is still being built
+            self.wait_for(lambda: self._tab_ready(tab))  # the next key waits for it
 
-    def restore_focus(self, tab: str) -> None:
-        """Focus what last had focus in ``tab``, else its first focusable widget."""
+    def _tab_ready(self, tab: str) -> bool:
+        """Focus in ``tab`` once its content is built (after the first frame,
+        ``qtui.ui.later``), its panels drawn (else at the next tick): False until then."""
+        if not self.restore_focus(tab):
+            return False
+        if not self.paused:
+            self._redraw(True)
+        return True
+
+    def restore_focus(self, tab: str) -> bool:
+        """Focus what last had focus in ``tab``, else its first focusable widget; False
+        while its content is still being built (nothing there to focus yet)."""
+        from qtui.ui.later import Later
+
         screen = self.screen_stack[0]
         tabs = screen.query_one(TabbedContent)
         if tabs.active != tab:
-            return
+            return True  # another tab's keys now
         focused = screen.focused
         pane = tabs.query_one(f"TabPane#{tab}")
         if focused is not None and pane in focused.ancestors:
-            return
+            return True
         last = self.tab_focus.get(tab)
         if last is not None and last.is_attached and last.focusable and pane in last.ancestors:
             screen.set_focus(last)
-            return
+            return True
+        if pane.query(Later) or not all(w.is_mounted for w in pane.query("*")):
+            return False
         for widget in pane.query("*"):
             if widget.focusable:
                 screen.set_focus(widget)
-                return
+                return True
+        return True
 
     def action_start(self) -> None:
         forms = self.query(RunForm)
