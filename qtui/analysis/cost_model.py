@@ -7,19 +7,23 @@ multiplies that term.  So per combination, over the qubits a sweep measured:
 * **time per step** = ``overhead + work · growthⁿ``, the growth per qubit
   *fitted* (about 2 for a state that doubles, more when the gates grow with
   the qubits too, less while the overhead hides it), never assumed;
-* **peak memory** = ``base + term · growthⁿ``, the same form: the term is the
-  states the method keeps (a complex128 state is 16 · 2ⁿ bytes; adjoint keeps
-  a few, backprop one per gate and batch row, about n · 2ⁿ), so its growth is
-  fitted too rather than fixed at 2.  Peak RSS is the allocator's figure: at
-  sizes where the states are small beside the base, the fitted growth is
-  loose (two identical sweeps at 10–13 qubits gave 1.9 and 3.6 per qubit).
+* **peak memory** = ``base + the states the method keeps``: within the
+  measured sizes the same form as the time, fitted; beyond them the states
+  counted at the largest size and scaled by what the circuit does
+  (``memory_band``, ``Circuit``): a complex128 state is 16 · 2ⁿ bytes;
+  backprop keeps one per gate and batch row (autograd saves the input state
+  of every gate with a trainable parameter), adjoint a few per circuit and a
+  bra per observable, parameter-shift about one.  Peak RSS is the
+  allocator's figure: freed states of 32 MiB or less stay in glibc's heap,
+  so backprop's peak held 2–3.3 times its live states, ×1.6 apart between
+  identical sweeps at 18 qubits; the band says so rather than the fit's noise.
   ``qtui.analysis.predictions`` never predicts less than the base plus one state.
 * **core-seconds per step**, the same form as the time.
 
 Fit.  For a given growth the model is linear in its two coefficients, fitted
 by least squares on *relative* errors (times span orders of magnitude), with
 both coefficients kept ≥ 0; the growth is the one with the smallest error
-(golden-section search over 2–8).  Its floor of 2 is the one thing physics
+(golden-section search over 2–8; for the time 2–3, ``TIME_GROWTH_MAX``).  Its floor of 2 is the one thing physics
 fixes: the state doubles with every qubit, so the work that grows cannot grow
 slower.  Without it, a fit on small sizes, where the overhead dominates, found
 1.3–1.6 per qubit and predicted lightning.qubit+adjoint at 18 qubits 9× too
@@ -61,6 +65,11 @@ COVERAGE = 0.90
 BOOTSTRAP = 200
 MIN_SIZES = 3
 _GROWTH_RANGE = (2.0, 8.0)
+#: The time's growth per qubit, at most: the state doubles, the gates, observables and
+#: circuits per step grow with n (2·(1 + 1/n)³ ≈ 2.45 at 14 qubits), and a cache knee
+#: adds to it: 2.8 at most from 16 to 18 qubits in the recorded sweeps.  A time
+#: refit at 5 per qubit (allowed up to 8) made intervals a factor 1000 wide at 18.
+TIME_GROWTH_MAX = 3.0
 
 
 @dataclass(frozen=True)
@@ -102,11 +111,13 @@ def _sse(xs: Sequence[float], ys: Sequence[float], growth: float, a: float, b: f
     return sum(((y - a - b * growth**x) / y) ** 2 for x, y in zip(xs, ys, strict=True))
 
 
-def fit(xs: Sequence[float], ys: Sequence[float], growth: float | None = None) -> Fit:
-    """The fit of ``y = a + b·growthˣ``; ``growth`` fixed when given, else searched."""
+def fit(xs: Sequence[float], ys: Sequence[float], growth: float | None = None,
+        ceiling: float = _GROWTH_RANGE[1]) -> Fit:
+    """The fit of ``y = a + b·growthˣ``; ``growth`` fixed when given, else searched
+    between 2 and ``ceiling``."""
     params = 2 if growth is not None else 3
     if growth is None:
-        lo, hi = math.log(_GROWTH_RANGE[0]), math.log(_GROWTH_RANGE[1])
+        lo, hi = math.log(_GROWTH_RANGE[0]), math.log(ceiling)
         phi = (math.sqrt(5) - 1) / 2
         c, d = hi - phi * (hi - lo), lo + phi * (hi - lo)
         fc, fd = _linear(xs, ys, math.exp(c))[2], _linear(xs, ys, math.exp(d))[2]
@@ -147,6 +158,9 @@ class Model:
     #: (log ratio) it missed that size, per unit of the axis beyond the rest; it widens
     #: an interval with the distance extrapolated (0 with fewer than 4 sizes).
     drift: float = 0.0
+    #: What the memory band knows of the circuit (peak memory only).
+    circuit: Circuit | None = None
+    ceiling: float = _GROWTH_RANGE[1]  # the fitted growth's upper bound
     _refits: tuple[Fit, ...] | None = None
 
     def replicates(self) -> tuple[Fit, ...]:
@@ -154,7 +168,8 @@ class Model:
         if self._refits is None:
             self._refits = ()
             if self.fit is not None and self.noise:
-                self._refits = _bootstrap(list(self.xs), self.fit, self.noise, self.growth_fixed, self.seed)
+                self._refits = _bootstrap(list(self.xs), self.fit, self.noise, self.growth_fixed,
+                                          self.seed, self.ceiling)
         return self._refits
 
     def predict(self, n: float, seed: int = 0) -> tuple[float, float, float] | None:
@@ -173,33 +188,122 @@ class Model:
         return value, _quantile(draws, (1 - COVERAGE) / 2), _quantile(draws, (1 + COVERAGE) / 2)
 
 
-def memory_band(m: Model, n: float) -> tuple[float, float] | None:
-    """(low, high) of the peak memory at ``n`` beyond the measured sizes, from what the
-    states can do rather than the fit's noise.  Peak RSS is the base plus the states the
-    method keeps; from the largest size measured, that term grows between its own last
-    growth and the physics of its states: at least ×2 per qubit (a state doubles) unless
-    it grew slower where measured, at most ×2·(k+1)/k per qubit (backprop keeps a state
-    per gate, and the gates grow with the qubits: n · 2ⁿ) unless it grew faster.  A term
-    still within the noise at the measured sizes (lightning's parameter-shift keeps about
-    one state) bounds it below by the last measurement.  The bootstrap of the fit's noise
-    gave intervals a few MiB wide that missed the measured 16- and 18-qubit peaks by up
-    to 50 % (5 of 8 missed, ``benchmarks/prediction.py``)."""
+@dataclass(frozen=True)
+class Circuit:
+    """What the memory band knows of a line's circuits (``SweepPoint`` fields).
+
+    ``diff_method`` as resolved.  ``batch`` and ``layers`` only where the workload says
+    what its circuit is: the built-in forum workload (``qtui.engine.forum``) runs, per
+    batch row, H and RZ(input) on each of n qubits, then per layer n − 1 CNOTs and n
+    RY(weight), and measures n expectation values.  Its inputs come from a trainable
+    net, so every RZ and every RY has a parameter autograd needs a gradient for."""
+
+    diff_method: str = ""
+    batch: int | None = None
+    layers: int | None = None
+
+    @property
+    def known(self) -> bool:
+        return self.batch is not None and self.layers is not None
+
+    def gates(self, n: float) -> float:
+        """Gates per circuit: 2n + layers · (2n − 1) (n when the workload does not say)."""
+        return 2 * n + self.layers * (2 * n - 1) if self.layers is not None else n
+
+    def trainable(self, n: float) -> float:
+        """Gates whose parameter needs a gradient: n encodings and n per layer."""
+        return n * (1 + (self.layers or 0))
+
+    def resident(self, n: float) -> float:
+        """Bytes of states the method must hold at ``n`` on top of the base, at least.
+
+        backprop: autograd keeps the input state of every gate with a trainable
+        parameter, per batch row (``benchmarks/prediction_memory.py`` counts
+        autograd's saved tensors: 2n + 0.7 states a row at 1 layer, 3n + 0.7 at 2).
+        adjoint: the state, one bra per observable and the state the derivative
+        acts on (``adjoint_jacobian``).  Anything else: the state itself."""
+        state = AMPLITUDE_BYTES * 2.0**n
+        if self.diff_method == "backprop" and self.known:
+            return (self.batch or 1) * self.trainable(n) * state
+        if self.diff_method == "adjoint":
+            return (n + 2 if self.known else 2) * state
+        return state
+
+    def shape(self, n: float, top: float) -> tuple[float, float]:
+        """How many more states than at ``top`` the method keeps at ``n``, (least, most).
+
+        backprop keeps a state per gate and batch row: the gates' ratio (the qubits'
+        when the workload does not say).  Any other method keeps a few states per
+        circuit, or one per observable or parameter: between as many and n / top."""
+        if self.diff_method == "backprop":
+            ratio = self.gates(n) / self.gates(top)
+            return ratio, ratio
+        return 1.0, n / top
+
+
+#: The band's margin on the states kept, scaled from the largest size measured: the
+#: largest ratio, over the recorded sweeps (tests/data/prediction_peaks.json), of the
+#: copies measured at 16 or 18 qubits to the copies at 14 scaled by ``Circuit.shape``
+#: was 1.20 (backprop, sweep 2 at 18: glibc kept more of the freed states); 1.35 leaves
+#: room for the spread between identical sweeps at the top size itself (1.12 at 14).
+SPREAD = 1.35
+#: Peak RSS over the live states, at most: freed states of 32 MiB or less stay in
+#: glibc's heap (its mmap threshold rises to what was freed), so backprop's peak RSS
+#: held 2–3.3 times the live states in the recorded sweeps (the live peak is 0.68 a
+#: batch row and gate at 16 qubits with MALLOC_MMAP_THRESHOLD_ fixed).
+RETAIN = 4.0
+#: Peak RSS varies this much between identical runs at the smallest sizes (bytes).
+RSS_NOISE = 2.0**20
+#: The term (peak − base) is the states' when it grew at least this much per qubit
+#: between the two largest sizes (a state doubles; backprop grew 1.66–2.28 from 12 to 14
+#: qubits in the recorded sweeps, parameter-shift 1.18: its term is tapes, not states).
+STATE_GROWTH = 1.4
+
+
+def memory_band(m: Model, n: float) -> tuple[float, float, float] | None:
+    """(value, low, high) of the peak memory at ``n`` beyond the measured sizes, from the
+    states the method keeps rather than the fit's noise (None within the measured sizes).
+
+    Peak RSS = base + the states the method keeps (+ what glibc kept of freed ones).
+    From the largest size measured, its term (peak − base) counts the states held there;
+    scaled to ``n`` (2ⁿ, and ``Circuit.shape``) it gives the value, and ``SPREAD`` either
+    way the band.  The low end is never below what must be resident
+    (``Circuit.resident``) nor below the largest peak measured (the circuit only grows);
+    backprop's is only that (and the states over ``RETAIN``): what glibc keeps of the
+    freed states varied ×1.6 between identical sweeps at 18 qubits.  A term that is not
+    yet the states' (grew slower than ``STATE_GROWTH`` per qubit: parameter-shift's
+    tapes) is not scaled for the low end or the value: the value is the largest peak
+    plus the states ``n`` adds."""
     if m.fit is None or not m.xs or n <= m.fitted[1]:
         return None
-    base = m.fit.a
-    noise = 2.0 * m.fit.rel_rms * max(m.ys)  # two residual SDs, absolute
-    last_x, last_y = m.xs[-1], m.ys[-1]
-    k = n - last_x
-    term = last_y - base
-    steps = [2.0**k, 2.0**k * n / max(last_x, 1.0)]
-    if len(m.xs) >= 2:
-        prev = m.ys[-2] - base
-        if prev > 1.5 * noise and term > 1.5 * noise:
-            steps.append((term / prev) ** (k / (last_x - m.xs[-2])))
-    # a term within the noise (the states hide in the base): no growth seen to extrapolate
-    low = last_y - noise if term <= 1.5 * noise else base + term * min(steps) - noise
-    high = base + max(term, noise) * max(steps) + noise
-    return max(low, base), high
+    c = m.circuit or Circuit()
+    base = min(m.fit.a, m.ys[0])
+    noise = max(2.0 * m.fit.rel_rms * max(m.ys), RSS_NOISE)
+    top, last = m.xs[-1], m.ys[-1]
+    term = max(last - base, 0.0)
+    k = 2.0 ** (n - top)
+    least, most = c.shape(n, top)
+    high = base + max(term, noise) * k * most * SPREAD + noise
+    floor = max(c.resident(n), term)
+    states = _states_term(m, base, noise)
+    if states:
+        keep = RETAIN if c.diff_method == "backprop" else SPREAD
+        floor = max(floor, term * k * least / keep)
+        value = base + term * k * math.sqrt(least * most)
+    else:
+        value = last + c.resident(n) - c.resident(top)
+    low = min(base + floor - noise, high)
+    return min(max(value, low), high), low, high
+
+
+def _states_term(m: Model, base: float, noise: float) -> bool:
+    """Whether the term at the two largest sizes is the states' (see ``STATE_GROWTH``)."""
+    if len(m.xs) < 2:
+        return False
+    term, prev = m.ys[-1] - base, m.ys[-2] - base
+    if term <= 3 * noise or prev <= 0:
+        return False
+    return (term / prev) ** (1.0 / (m.xs[-1] - m.xs[-2])) >= STATE_GROWTH
 
 
 def _quantile(sorted_values: list[float], q: float) -> float:
@@ -228,6 +332,7 @@ def build(
     repeats: Sequence[Sequence[float]] = (),
     growth: float | None = None,
     seed: int = 0,
+    circuit: Circuit | None = None,
 ) -> Model:
     """A model of ``figure`` from the sizes ``xs`` and their values ``ys`` (means),
     ``repeats`` the per-size repeat values; ``growth`` fixed (memory: 2) or fitted."""
@@ -238,7 +343,8 @@ def build(
         return Model(figure, None, None, "", span, sizes,
                      reason=f"{sizes} size(s) measured: a model needs {MIN_SIZES} or more")
     px, py = [x for x, _ in pairs], [y for _, y in pairs]
-    f = fit(px, py, growth)
+    ceiling = _GROWTH_RANGE[1] if figure == "peak_rss" else TIME_GROWTH_MAX
+    f = fit(px, py, growth, ceiling)
     params = 2 if growth is not None else 3
     noise = _repeat_noise(repeats)
     noise_from = "repeats"
@@ -248,10 +354,11 @@ def build(
         else:
             noise_from = f"no interval: {len(px)} sizes fit the {params} parameters exactly"
     return Model(figure, f, noise, noise_from, span, sizes, xs=tuple(px), ys=tuple(py),
-                 growth_fixed=growth, seed=seed, drift=_drift(px, py, growth))
+                 growth_fixed=growth, seed=seed, drift=_drift(px, py, growth, ceiling),
+                 circuit=circuit, ceiling=ceiling)
 
 
-def _drift(xs: list[float], ys: list[float], growth: float | None) -> float:
+def _drift(xs: list[float], ys: list[float], growth: float | None, ceiling: float) -> float:
     """Hold the largest size out, refit, predict it: the log-ratio missed, per unit of
     the axis between it and the next largest (0 with fewer than 4 sizes)."""
     if len({*xs}) < MIN_SIZES + 1:
@@ -259,7 +366,7 @@ def _drift(xs: list[float], ys: list[float], growth: float | None) -> float:
     last = max(xs)
     rest = [(x, y) for x, y in zip(xs, ys, strict=True) if x < last]
     held = [y for x, y in zip(xs, ys, strict=True) if x == last]
-    f = fit([x for x, _ in rest], [y for _, y in rest], growth)
+    f = fit([x for x, _ in rest], [y for _, y in rest], growth, ceiling)
     step = last - max(x for x, _ in rest)
     guess = f.at(last)
     if guess <= 0 or step <= 0:
@@ -267,12 +374,13 @@ def _drift(xs: list[float], ys: list[float], growth: float | None) -> float:
     return abs(math.log(sum(held) / len(held) / guess)) / step
 
 
-def _bootstrap(xs: list[float], f: Fit, noise: float, growth: float | None, seed: int) -> tuple[Fit, ...]:
+def _bootstrap(xs: list[float], f: Fit, noise: float, growth: float | None, seed: int,
+               ceiling: float) -> tuple[Fit, ...]:
     rng = random.Random(seed)
     out = []
     for _ in range(BOOTSTRAP):
         ys = [f.at(x) * math.exp(rng.gauss(0.0, noise)) for x in xs]
-        out.append(fit(xs, ys, growth))
+        out.append(fit(xs, ys, growth, ceiling))
     return tuple(out)
 
 

@@ -66,12 +66,20 @@ def series(results: list[Result], axis: str) -> dict[str, list[SweepPoint]]:
                 contended=contended(r),
                 unstable=stability.unstable(r),
                 node_types=node_types.of_entry(r),
+                diff_method=r.resolved_diff_method or str(r.parameters.get("diff_method") or ""),
+                batch_size=_int(r.parameters.get("batch_size")),
+                layers=_int(r.parameters.get("layers")),
+                workload=str(r.parameters.get("workload") or ""),
             )
         )
     for points in lines.values():
         # mixed types sort apart (threads 0 and "auto" in one session): no TypeError
         points.sort(key=lambda pt: (str(type(pt.x)), pt.x))  # type: ignore[arg-type,return-value]
     return lines
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def swept_axes(results: list[Result]) -> list[str]:

@@ -22,8 +22,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from qtui.analysis import cost_model
-from qtui.analysis.cost_model import AMPLITUDE_BYTES, Model
+from qtui.analysis.cost_model import AMPLITUDE_BYTES, Circuit, Model
 from qtui.core import units
+from qtui.core.config import DEFAULT_WORKLOAD
 from qtui.core.summary_schema import FigureModel, Prediction, Summary, SweepPoint
 
 AXIS = "qubits"
@@ -46,9 +47,22 @@ def _figure(points: list[SweepPoint], figure: str) -> tuple[list[float], list[fl
 def models(lines: dict[str, list[SweepPoint]]) -> dict[str, dict[str, Model]]:
     """Per line, per figure, its model (a ``Model`` with ``reason`` when it has none)."""
     return {
-        label: {f: cost_model.build(f, *_figure(points, f)) for f in FIGURES}
+        label: {f: cost_model.build(f, *_figure(points, f),
+                                    circuit=circuit(points) if f == "peak_rss" else None)
+                for f in FIGURES}
         for label, points in lines.items()
     }
+
+
+def circuit(points: Sequence[SweepPoint]) -> Circuit:
+    """What a line's points say of its circuit: the diff method, and the batch and layers
+    where the workload is the built-in one whose circuit the memory band knows."""
+    methods = {pt.diff_method for pt in points}
+    method = methods.pop() if len(methods) == 1 else ""
+    batches = {pt.batch_size for pt in points}
+    layers = {pt.layers for pt in points}
+    forum = all(pt.workload == DEFAULT_WORKLOAD for pt in points) and len(batches) == len(layers) == 1
+    return Circuit(method, batches.pop() if forum else None, layers.pop() if forum else None)
 
 
 def records(fitted: dict[str, dict[str, Model]]) -> dict[str, list[FigureModel]]:
@@ -97,14 +111,13 @@ def predict(lines: dict[str, list[SweepPoint]], targets: Sequence[int]) -> tuple
 
 def memory_at(m: Model, n: int) -> tuple[float, float, float] | None:
     """(value, low, high) of the peak memory at ``n``: within the measured sizes the
-    fit and its noise; beyond them the band of ``cost_model.memory_band``, the fit's
-    value kept inside it; never below the base plus one state."""
-    got = m.predict(n)
-    if got is None or m.fit is None:
+    fit and its noise; beyond them the states the method keeps, scaled from the largest
+    size (``cost_model.memory_band``); never below the base plus one state."""
+    if m.fit is None:
         return None
-    band = cost_model.memory_band(m, n)
-    if band is not None:
-        got = (min(max(got[0], band[0]), band[1]), band[0], band[1])
+    got = cost_model.memory_band(m, n) or m.predict(n)
+    if got is None:
+        return None
     floor = m.fit.a + AMPLITUDE_BYTES * 2.0**n
     return max(got[0], floor), max(got[1], floor), max(got[2], floor)
 

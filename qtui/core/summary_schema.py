@@ -11,7 +11,9 @@ Version history of the JSON format (``schema_version``):
   default when the writer had nothing to say.  Fields added since, each optional
   (an older v2 file loads with its default): ``runs[].script.stdout_path``,
   ``stderr_path``, ``output_limit_bytes``, ``stdout_bytes``, ``stderr_bytes`` and
-  ``output_note`` (a ``qtui exec`` run's whole output, kept in a file per stream).
+  ``output_note`` (a ``qtui exec`` run's whole output, kept in a file per stream);
+  ``sweep.<axis>.series[].diff_method``, ``batch_size``, ``layers`` and ``workload``
+  (what the memory model reads of a line's circuit).
 
 In pyperf's manner (``Run`` / ``Benchmark`` / ``BenchmarkSuite``), the records
 load and dump themselves: ``Summary.loads`` reads v1 and v2 (v1 is upgraded
@@ -426,6 +428,11 @@ class SweepPoint(_Record):
     contended: bool = False
     unstable: bool = False
     node_types: list[str] = []
+    # what the memory model reads of the circuit (``qtui.analysis.cost_model.Circuit``)
+    diff_method: str = ""  # as resolved ("best" says what ran)
+    batch_size: Int | None = None
+    layers: Int | None = None
+    workload: str = ""
 
 
 class Verdict(_Record):
