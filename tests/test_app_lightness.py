@@ -151,3 +151,25 @@ async def test_a_run_highlighted_in_the_focused_queue_is_the_one_the_phases_pane
             assert app.state.phases_pick == row
             picks.append(row)
         assert picks[0] != picks[1]
+
+
+async def test_live_text_is_measured_as_textual_draws_it() -> None:
+    """``set_text`` measures a text's shape to decide whether to lay the screen out again.
+    Textual draws ``:smile:`` as written; measured through rich's markup it was one emoji
+    (and loaded rich's 0.9 MB emoji table into the app for it)."""
+    from textual.app import App, ComposeResult
+    from textual.widgets import Static
+
+    from qtui.ui.panel import set_text
+
+    class One(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Static(id="text")
+
+    app = One()
+    async with app.run_test(size=(40, 5)) as pilot:
+        widget = app.query_one("#text", Static)
+        set_text(widget, "[b]mood[/b] :smile:")
+        await pilot.pause()
+        assert widget._qtui_shape == (1, len("mood :smile:"))  # type: ignore[attr-defined]
+        assert widget.render_line(0).text.rstrip() == "mood :smile:"

@@ -61,7 +61,7 @@ class WarningsPanel(LivePanel, Vertical):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         for key, label in self.COLS:
-            table.add_column(label, key=key)
+            table.add_column(Text(label), key=key)  # as written: a str is markup, with emoji
 
     watches = ("warnings",)
 
