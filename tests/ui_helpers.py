@@ -37,9 +37,9 @@ async def typed(pilot: Pilot[int], raw: str) -> None:
 
 async def settle(pilot: Pilot[int], timeout: float = 30.0) -> None:
     """Wait until the app, its screens and every widget have handled what was sent: each
-    queue empty on two looks in a row, a pause for the screen between them.  A fixed
-    pause was not enough on a loaded machine: a key forwarded to a widget, then bubbled
-    to a binding, crosses several queues (the suite failed under load with 0.2 s)."""
+    queue empty and no key held (``qtui.ui.key_order``) on two looks in a row, a pause
+    for the screen between them.  A fixed pause was not enough on a loaded machine: a key
+    forwarded to a widget, then bubbled to a binding, crosses several queues (the suite failed under load with 0.2 s)."""
     app = pilot.app
     await asyncio.sleep(0)  # the driver's posts (one task each) run first
     deadline = time.monotonic() + timeout
@@ -47,7 +47,9 @@ async def settle(pilot: Pilot[int], timeout: float = 30.0) -> None:
     while calm < 2 and time.monotonic() < deadline:
         await pilot.pause()
         nodes = [app, *(n for s in app.screen_stack for n in s.walk_children(with_self=True))]
-        calm = 0 if any(n._message_queue.qsize() for n in nodes) else calm + 1
+        pending = getattr(app, "keys_pending", None)  # keys held until the one before lands
+        busy = any(n._message_queue.qsize() for n in nodes) or (pending is not None and pending())
+        calm = 0 if busy else calm + 1
     await pilot.pause(0.05)
 
 
