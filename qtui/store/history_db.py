@@ -51,7 +51,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from qtui.core import events as ev
 from qtui.core.parameters import combo_name
@@ -59,6 +59,7 @@ from qtui.core.paths import DATA_DIR_ENV, data_dir
 from qtui.core.run_states import LEFT_RUNNING, OPEN_STATES, end_state
 from qtui.core.summary_schema import Summary
 from qtui.engine.reaper import is_running, start_token
+from qtui.store import session_outputs
 from qtui.store.history_filter import SessionFilter
 from qtui.store.pending_history import fold as fold_pending
 from qtui.store.session_marks import check_name, check_note, check_tags
@@ -798,10 +799,11 @@ class HistoryDB:
                 )
         return self.session(session_id)
 
-    def delete_session(self, session_id: str) -> tuple[int, int]:
-        """Remove a session, its runs, events and tags in one transaction; returns the
-        (runs, events) removed.  A session a live qtui still records is refused: its
-        next event would bring back runs without a session."""
+    def delete_session(self, session_id: str) -> Deleted:
+        """Remove a session, its runs, events and tags in one transaction, then its
+        ``qtui exec`` output folder (``qtui.store.session_outputs``: only that session's,
+        a real folder in the data folder's ``outputs``).  A session a live qtui still
+        records is refused: its next event would bring back runs without a session."""
         session = self.session(session_id)
         if session["status"] == "running":
             raise HistoryError(
@@ -815,7 +817,7 @@ class HistoryDB:
             if self._marks:
                 c.execute("DELETE FROM session_tags WHERE session_id = ?", (session_id,))
             c.execute("DELETE FROM sessions WHERE session_id = ?", (session_id,))
-        return runs, events
+        return Deleted(runs, events, *session_outputs.remove(session_outputs.find(session_id)))
 
     def find_session(self, prefix: str) -> str:
         """The full id of the one session whose id starts with ``prefix``."""
@@ -904,10 +906,29 @@ def run_tally(session: dict[str, Any]) -> str:
     return text
 
 
+class Deleted(NamedTuple):
+    """What ``delete_session`` removed: the session's runs and events, and ``outputs``,
+    one line on its script output folder (what went, or why it stayed: ``outputs_left``;
+    "" for none)."""
+
+    runs: int
+    events: int
+    outputs: str
+    outputs_left: bool
+
+    def line(self, session_id: str) -> str:
+        """``Deleted session ID (4 runs, 57 events).``, then the line on its outputs."""
+        said = f"Deleted session {session_id} ({self.runs} runs, {self.events} events)."
+        return f"{said} {self.outputs}" if self.outputs else said
+
+
 def delete_question(session: dict[str, Any]) -> str:
     """What deleting a session asks first, the same in ``qtui history --delete`` and the
-    app's history ``d``: ``Delete session ID (4 runs)?``."""
-    return f"Delete session {session.get('session_id')} ({session.get('n_runs', 0)} runs)?"
+    app's history ``d``: ``Delete session ID (4 runs)?``, naming its script output
+    folder (what it holds) when it has one: that goes too."""
+    sid = str(session.get("session_id"))
+    outputs = session_outputs.find(sid).question()
+    return f"Delete session {sid} ({session.get('n_runs', 0)} runs){outputs}?"
 
 
 def _reopens(row: dict[str, Any], states: list[str | None]) -> bool:

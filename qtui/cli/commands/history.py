@@ -67,7 +67,8 @@ def register(subparsers: Any) -> None:
     marks.add_argument("--note", metavar="TEXT", help='a note on the session ("" removes it)')
     marks.add_argument(
         "--delete", action="store_true",
-        help="delete the session, its runs and events (asks first on a terminal)",
+        help="delete the session, its runs and events and its qtui exec output folder "
+        "(asks first on a terminal)",
     )
     marks.add_argument("--yes", action="store_true", help="answer --delete's question with yes")
     only = p.add_argument_group("filter the list (without SESSION_ID; every one given must hold)")
@@ -273,10 +274,10 @@ def _delete(db: HistoryDB, sid: str, yes: bool) -> int:
             print("Nothing deleted.", file=sys.stderr)
             return 1
     try:
-        runs, events = db.delete_session(sid)
+        deleted = db.delete_session(sid)
     except HistoryError as exc:
         return fail(f"delete: {exc}")
-    print(one_line(f"Deleted session {sid} ({runs} runs, {events} events)."), file=sys.stderr)
+    print(one_line(deleted.line(sid)), file=sys.stderr)
     return 0
 
 

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from rich.markup import escape
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -112,7 +113,7 @@ class HistoryScreen(Screen[None]):
         Binding("t", "mark('tags')", "Tag", tooltip="Tag the session (tags separated by spaces)"),
         Binding("o", "mark('note')", "Note", tooltip="A note on the session"),
         Binding("d", "delete", "Delete", tooltip="Delete the session, its runs and events (asks "
-                "first)"),
+                "first) and its qtui exec output folder"),
         Binding("a", "reattach", "Re-attach (cluster)", show=False),
     ]
 
@@ -324,14 +325,18 @@ class HistoryScreen(Screen[None]):
             if not yes:
                 return
             try:
-                self._db().delete_session(sid)
+                deleted = self._db().delete_session(sid)
             except Exception as exc:  # noqa: BLE001 - boundary: shown in #history-error
                 error.update(Text(one_line(f"not deleted: {exc}")))
                 return
             error.update("")
             self._load()
+            # what went, its script output folder included (or why that stayed)
+            self.app.notify(escape(visible(deleted.line(sid))), timeout=8,
+                            severity="warning" if deleted.outputs_left else "information")
 
-        self.app.push_screen(ConfirmScreen(delete_question(session)), answer)
+        # the question names the output folder: a path, never read as markup
+        self.app.push_screen(ConfirmScreen(escape(visible(delete_question(session)))), answer)
 
     def _where(self, db: Any, session_id: str) -> str:
         """``local``, or the cluster executor (its jobs folder kept for ``a``)."""
