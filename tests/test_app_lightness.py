@@ -173,3 +173,40 @@ async def test_live_text_is_measured_as_textual_draws_it() -> None:
         await pilot.pause()
         assert widget._qtui_shape == (1, len("mood :smile:"))  # type: ignore[attr-defined]
         assert widget.render_line(0).text.rstrip() == "mood :smile:"
+
+
+EVERY_TAB = r"""
+import asyncio, json, sys
+from qtui.ui.app import QtuiApp
+from qtui.ui.form_capabilities import StaticCapabilities
+from qtui.ui.tabs import TABS
+
+async def main():
+    app = QtuiApp(gpu=False, capabilities=StaticCapabilities(["default.qubit"]),
+                  record_history=False, persist_theme=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(200):  # every tab built (they are built after the first frame)
+            if all(app.query(f"#{tab.id}") for tab in TABS):
+                break
+            await pilot.pause(0.02)
+        for tab in TABS:
+            app.action_tab(tab.id)
+            await pilot.pause(0.05)
+        print("MODULES " + json.dumps(sorted(sys.modules)), flush=True)
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.timeout(180)
+def test_no_tab_loads_richs_emoji_table(tmp_path: Path) -> None:
+    """A str column title or a str measured through markup loads rich's emoji codes
+    (0.9 MB of the UI's RSS); every tab, shown, must draw without them."""
+    env = {**os.environ, "QTUI_DATA_DIR": str(tmp_path / "data"), "QTUI_CONFIG_DIR": str(tmp_path / "config"),
+           "QTUI_CACHE_DIR": str(tmp_path / "cache"), "QTUI_NO_HISTORY": "1"}
+    proc = subprocess.run([sys.executable, "-c", EVERY_TAB], capture_output=True, text=True, env=env, timeout=150)
+    line = next((x for x in proc.stdout.splitlines() if x.startswith("MODULES ")), None)
+    assert line is not None, f"no tabs drawn (rc {proc.returncode}):\n{proc.stderr[-3000:]}"
+    modules = set(json.loads(line[8:]))
+    assert "qtui.ui.widgets.run_queue" in modules  # the monitor tab was built
+    assert "rich._emoji_codes" not in modules

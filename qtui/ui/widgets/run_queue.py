@@ -78,14 +78,14 @@ class RunQueue(LivePanel, DataTable[Text]):
 
     def on_mount(self) -> None:
         for key, label in self.cols:
-            self.add_column(label, key=key)
+            self.add_column(Text(label), key=key)  # a str title loads rich's emoji table (0.9 MB)
 
     def _show_jobs(self) -> None:
         """The first cluster run: the columns again, with Job after Elapsed."""
         self.cols = (*self.COLS[: self.JOB_AT], self.JOB_COL, *self.COLS[self.JOB_AT :])
         self.clear(columns=True)
         for key, label in self.cols:
-            self.add_column(label, key=key)
+            self.add_column(Text(label), key=key)
 
     @property
     def selected_run(self) -> str | None:
