@@ -16,6 +16,7 @@ import threading
 import time
 import types
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import psutil
@@ -358,3 +359,13 @@ def test_gpu_fields_survive_the_wire() -> None:
     )
     assert reason is None and isinstance(old, Sample)
     assert old.gpu_util == [] and old.run_gpu_mem is None  # an old log still decodes
+
+
+@pytest.mark.skipif(any(Path("/dev").glob("nvidia*")) or Path("/dev/dxg").exists(),
+                    reason="this machine has NVIDIA device nodes: NVML is worth loading here")
+def test_without_nvidia_device_nodes_nvml_is_not_loaded() -> None:
+    """No /dev/nvidia* (nor WSL's /dev/dxg): no driver NVML could reach, so the sampler
+    does not load pynvml (2.4 MB of the UI's RSS) only to hear it fail."""
+    code = "import sys; from qtui.engine import sampler; print(sampler.nvml(), 'pynvml' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.split() == ["None", "False"], out.stdout + out.stderr

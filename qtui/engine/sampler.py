@@ -154,6 +154,8 @@ def nvml() -> Any | None:
     Re-checked when ``sys.modules["pynvml"]`` is another module (tests inject a fake).
     """
     global _NVML_STATE
+    if "pynvml" not in sys.modules and not _nvidia_device_nodes():
+        return None  # no driver to reach: loading pynvml (2.4 MB) only to hear it fail
     try:
         import pynvml  # nvidia-ml-py installs this module name
     except ImportError:  # not installed: no GPU figures
@@ -170,6 +172,13 @@ def nvml() -> Any | None:
             usable = None
         _NVML_STATE = (pynvml, usable)
         return usable
+
+
+def _nvidia_device_nodes() -> bool:
+    """Whether the kernel shows an NVIDIA driver: /dev/nvidia* (Linux), /dev/dxg (WSL2)."""
+    import glob
+
+    return bool(glob.glob("/dev/nvidia*")) or os.path.exists("/dev/dxg")
 
 
 def nvml_errors(nv: Any) -> tuple[type[Exception], ...]:
