@@ -13,6 +13,7 @@ from textual.geometry import Region
 from textual.widget import Widget
 
 from qtui.core import events as ev
+from qtui.report.results import CONTENDED_MARK
 from qtui.ui.app import QtuiApp
 from qtui.ui.widgets.run_queue import RunQueue
 
@@ -51,6 +52,44 @@ async def test_the_queues_elapsed_header_is_whole(
         assert "Elapsed" in header.strip("│").split(), lines
         assert "Run" in header and "Combination" in header and "State" in header, lines
         contended = next(line for line in lines if line.strip("│ ").startswith("r2 "))
-        assert "⚠ contended" in contended, lines
+        assert "✓ finished ⚠" in contended, lines  # the word: in the legend on the border
+        assert "⚠ contended" in lines[-1], lines
         if size[0] >= 200:
             assert "Batch loss" in header, lines
+
+
+def _row_line(lines: list[str], run_id: str) -> str:
+    return next(line for line in lines if line.strip("│ ").startswith(f"{run_id} "))
+
+
+@pytest.mark.parametrize(("tab", "queue_id", "size"), [
+    ("3", "queue", (80, 24)), ("3", "queue", (200, 50)),
+    # the monitor shows its queue from 120 columns on, in two thirds of the width
+    ("2", "mon-queue", (120, 40)), ("2", "mon-queue", (200, 50)),
+])
+async def test_a_contended_runs_progress_is_whole(
+    real_events: list[ev.Event], tab: str, queue_id: str, size: tuple[int, int]
+) -> None:
+    """``r2 default.qubit+backprop #2 ✓ finished ⚠ contended 1.6s ep 1/1 b 40/``: the
+    Progress column was cut at the edge.  Every run's Combination, State, Elapsed and
+    Progress are whole on its line, and the mark's legend is said once, whole, on the
+    queue's border."""
+    app = QtuiApp(capabilities=fixed_caps(), events=_contended(real_events), gpu=False,
+                  record_history=False, persist_theme=False)
+    async with app.run_test(size=size) as pilot:
+        await wait_for(pilot, app.panels_drawn, 10)
+        await pilot.press(tab)
+        queue = app.query_one(f"#{queue_id}", RunQueue)
+        await wait_for(pilot, lambda: queue.row_count == 4 and queue.outer_size.width > 0, 10)
+        await pilot.pause(0.1)
+        lines = _drawn(queue)
+        for i in range(queue.row_count):
+            run, combo, state, elapsed, progress, *_ = (str(c) for c in queue.get_row_at(i))
+            line = _row_line(lines, run)
+            for cell in (combo, state, elapsed, progress):
+                assert cell and cell in line, (cell, lines)
+        assert "⚠" in _row_line(lines, "r2"), lines
+        assert "⚠" not in _row_line(lines, "r1"), lines
+        legend = f"{CONTENDED_MARK} contended"
+        assert legend in str(queue.border_subtitle), queue.border_subtitle
+        assert str(queue.border_subtitle) in lines[-1], lines

@@ -8,6 +8,15 @@ what a run says (its progress, an error's name, its job): at 80 columns a
 contended run's ``✓ finished ⚠ contended`` pushed a last-but-one Elapsed off the
 edge as ``Elap`` (issue 23, item 7).  The last batch's loss comes last.
 
+A contended run (it trained while other processes kept the node busy) carries
+``⚠`` after its state, and the word is said once, in a legend on the queue's
+bottom border (``CONTENDED_LEGEND``), not on every row: ``✓ finished ⚠
+contended`` on each such row cut the Progress column at 80 columns (``ep 6/6 b
+40/``; issue 23, "tables that keep their names", as issue 23 item 6 asks of the
+report's tables: say it once, with a legend).  That leaves a contended row as wide
+as a finished one: Run, Combination, State, Elapsed and Progress are whole at 80
+columns (the results tab) and in the monitor's two thirds of 120.
+
 A cluster session (``--executor slurm``) adds a Job column after Elapsed, from
 the ``job_state`` events: the job id and SLURM's word for where it stands
 (``PENDING (Priority)``, ``RUNNING on node12``, ``TIMEOUT``, ``LOST``).  A
@@ -27,7 +36,7 @@ from qtui.core.job_words import JOB_FAILED, job_words
 from qtui.core.run_states import STATE_WORDS
 from qtui.core.safe_text import visible
 from qtui.core.units import loss as fmt_loss
-from qtui.report.results import CONTENDED_MARK
+from qtui.report.results import CONTENDED_MARK, CONTENDED_NOTE
 from qtui.ui.panel import LivePanel
 from qtui.ui.state import LiveState
 from qtui.ui.widgets.loss_panel import STATE_MARK
@@ -45,6 +54,9 @@ STATE_STYLE = {
 #: A cluster job's states before it has a node (SLURM's words): its run waits, not imports.
 WAITING_JOB = frozenset({"PENDING", "CONFIGURING", "REQUEUED", "REQUEUE_HOLD", "UNKNOWN"})
 STATE_WORD = {**STATE_WORDS, "queued": "pending"}
+#: The contention mark's legend, on the bottom border while a listed run carries it:
+#: the report's note up to its parenthesis (one wording; the note itself is too long).
+CONTENDED_LEGEND = CONTENDED_NOTE.partition(" (")[0]
 
 
 def fmt_elapsed(seconds: float | None) -> str:
@@ -115,6 +127,8 @@ class RunQueue(LivePanel, DataTable[Text]):
                     self.update_cell(rec.run_id, key, cell, update_width=True)
             else:
                 self.add_row(*cells, key=rec.run_id)
+        contended = any(rec.result.get("contended") for rec in runs)
+        self.border_subtitle = CONTENDED_LEGEND if contended else ""
 
     def _cells(self, state: LiveState, rec: RunRecord) -> list[Text]:
         style = STATE_STYLE.get(rec.state, "")
@@ -152,7 +166,8 @@ class RunQueue(LivePanel, DataTable[Text]):
         mark = Text(f"{STATE_MARK.get('queued' if queued_job else rec.state, '?')} {word}", style=style)
         if rec.result.get("contended"):
             # trained while other processes kept the node busy: its time is unreliable
-            mark.append(f" {CONTENDED_MARK} contended", style="bold yellow")
+            # (the word is in the legend on the border)
+            mark.append(f" {CONTENDED_MARK}", style="bold yellow")
         return [
             Text(rec.run_id),
             Text(visible(state.run_label(rec))),
