@@ -103,3 +103,40 @@ def test_a_line_knows_its_circuit_only_from_the_built_in_workload() -> None:
     assert circuit(mixed) == Circuit("", 5, 2)
     other = [SweepPoint(x=2, diff_method="adjoint", batch_size=5, layers=1, workload="mine:build")]
     assert circuit(other) == Circuit("adjoint") and not circuit(other).known
+
+
+def test_max_memory_decides_on_the_peak_every_view_predicts() -> None:
+    """``--max-memory`` skips on the same predicted peak the prediction tables show
+    (``predictions.memory_at``), not on a figure of its own.  Sweep 2's backprop peaks
+    at 2-14 qubits are fed to the planner as its runs finish; the size it skips, and the
+    figure it says, are those of the band."""
+    from qtui.analysis import cost_model
+    from qtui.core import events as ev
+    from qtui.core import units
+    from qtui.core.config import RunSpec, WorkloadParams
+    from qtui.session.size_limits import Limits, SizeLimits
+
+    peaks = {int(n): v for n, v in _RECORDED[1]["lines"]["default.qubit+backprop"]["peak_rss"].items()}
+    sizes = sorted(peaks)
+    specs = [RunSpec("default.qubit", "backprop", WorkloadParams(qubits=n, steps=3, warmup=1), run_id=f"r{n}")
+             for n in sizes]
+    limit = 0.5 * (peaks[16] + peaks[18])  # between the two: 18 must be predicted over it
+    planner = SizeLimits(specs, Limits(max_memory=limit))
+    ran: list[int] = []
+    batch = planner.first()
+    while batch:
+        for spec in batch:
+            n = spec.params.qubits
+            ran.append(n)
+            planner.observe(ev.RunQueued(run_id=spec.run_id, spec=spec.to_dict()))
+            planner.observe(ev.RunFinished(
+                run_id=spec.run_id, accuracy=None, train_s=0.01 * 2**n, final_loss=0.5, epoch_losses=[],
+                steps=3, core_s=0.01, cores_in_use=1.0, core_s_per_step=0.01, peak_rss=peaks[n],
+                peak_threads=1))
+        batch = planner.more()
+    (skipped,) = planner.skipped
+    n = ran[-1] + 2
+    model = cost_model.build("peak_rss", ran, [peaks[x] for x in ran], circuit=Circuit("backprop", 5, 1))
+    got = memory_at(model, n)
+    assert got is not None and got[0] > limit
+    assert skipped.startswith(f"default.qubit+backprop at {n} qubits: skipped: predicted {units.memory(got[0])} >")

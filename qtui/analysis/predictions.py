@@ -55,14 +55,25 @@ def models(lines: dict[str, list[SweepPoint]]) -> dict[str, dict[str, Model]]:
 
 
 def circuit(points: Sequence[SweepPoint]) -> Circuit:
-    """What a line's points say of its circuit: the diff method, and the batch and layers
-    where the workload is the built-in one whose circuit the memory band knows."""
+    """What a line's points say of its circuit (``circuit_of``), when they agree."""
     methods = {pt.diff_method for pt in points}
-    method = methods.pop() if len(methods) == 1 else ""
     batches = {pt.batch_size for pt in points}
     layers = {pt.layers for pt in points}
-    forum = all(pt.workload == DEFAULT_WORKLOAD for pt in points) and len(batches) == len(layers) == 1
-    return Circuit(method, batches.pop() if forum else None, layers.pop() if forum else None)
+    workloads = {pt.workload for pt in points}
+    return circuit_of(
+        methods.pop() if len(methods) == 1 else "",
+        batches.pop() if len(batches) == 1 else None,
+        layers.pop() if len(layers) == 1 else None,
+        workloads.pop() if len(workloads) == 1 else "",
+    )
+
+
+def circuit_of(diff_method: str, batch_size: int | None, layers: int | None, workload: str) -> Circuit:
+    """The diff method, and the batch and layers where the workload is the built-in one,
+    whose circuit the memory band knows (``cost_model.Circuit``)."""
+    if workload != DEFAULT_WORKLOAD or batch_size is None or layers is None:
+        return Circuit(diff_method)
+    return Circuit(diff_method, batch_size, layers)
 
 
 def records(fitted: dict[str, dict[str, Model]]) -> dict[str, list[FigureModel]]:

@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qtui.analysis import cost_model
+from qtui.analysis import cost_model, predictions
 from qtui.core import events as ev
 from qtui.core import units
 from qtui.core.config import RunSpec
@@ -162,13 +162,14 @@ class SizeLimits:
         # repeats of a size: the mean time, the largest peak (what has to fit)
         times = [[t for t, _ in line.measured[x]] for x in xs]
         time_model = cost_model.build("time_per_step", xs, [sum(v) / len(v) for v in times], times)
-        rss_model = cost_model.build("peak_rss", xs, [max(m for _, m in line.measured[x]) for x in xs])
+        spec = line.specs[n][0]
+        circuit = predictions.circuit_of(spec.diff_method, spec.params.batch_size, spec.params.layers,
+                                         spec.params.workload)
+        rss_model = cost_model.build("peak_rss", xs, [max(m for _, m in line.measured[x]) for x in xs],
+                                     circuit=circuit)
         t = time_model.predict(n)
-        m = rss_model.predict(n)
-        rss = None
-        if m is not None and rss_model.fit is not None:
-            rss = max(m[0], rss_model.fit.a + cost_model.AMPLITUDE_BYTES * 2.0**n)
-        return self.limits.breach(rss, t[0] if t else None)
+        m = predictions.memory_at(rss_model, n)  # the figure every view shows
+        return self.limits.breach(m[0] if m else None, t[0] if t else None)
 
 
 def limits_from(max_memory: float | None, max_step_time: float | None) -> Limits:
