@@ -155,11 +155,15 @@ def main() -> None:
                 print(f"{label:<33}{figure[:8]:<9}{n:>3}  {fmt(pred):>10}  {span:<25}{fmt(value):>10}"
                       f"  {value / pred:>9.2f}  {verdict}")
     noise = {label: f["time_per_step"].noise_from for label, f in fitted.items()}
+    busy = sum(p.contended for pts in lines.values() for p in pts)
+    points = sum(len(pts) for pts in lines.values())
     print(f"\nfitted on {fit[0]}-{fit[-1]} qubits, checked at {', '.join(map(str, check))}; "
           f"started {started}, {load}")
     print(f"time per step: the 90 % interval held {held['time_per_step']} of {total['time_per_step']}"
           + (f" ({contended} contended, not judged)" if contended else "")
-          + f"; its noise from {', '.join(sorted(set(noise.values())))}")
+          + f"; its noise from {', '.join(sorted(set(noise.values())))}"
+          + (f"; {busy} of the {points} fitted points contended (their times are the load's too)"
+             if busy else ""))
     print(f"peak memory: the band held {held['peak_rss']} of {total['peak_rss']}")
     if args.record:
         _record(Path(args.record), args.name or started, docs, lines, measured, load)
