@@ -14,6 +14,23 @@ re-attaches to it while its jobs folder (``session_started.executor.jobs_dir``)
 still holds the manifest: its runs are followed again, as ``qtui watch
 --jobs-dir`` does.
 
+Every combination's name is whole (issue 23, "tables that keep their names": at 80
+columns the list showed ``default.qubit+ba`` and scrolled sideways).  Where the
+Combinations column has room for the longest name beside the other columns, a
+session's names are packed into its cell, comma-separated, in lines that break only
+between names (``packed``), the row as tall as its lines: one line for most sessions,
+more for a session of many combinations (six joined did not fit 200 columns).  Where
+it has not (80 columns: a session id, its start, status, where and runs leave it 13
+columns at most, and one name takes 22 to 31, a script run's up to 40), the table has no
+Combinations column and the line under it names the highlighted session's
+combinations in full, packed the same way (``combinations: …``), like the note line;
+the list keeps one line per session.  Narrowing the other columns was the other way,
+and it does not reach: a shorter Started and the Where column merged away still leave
+no room for ``lightning.qubit+parameter-shift`` beside a failed run's ``3/4 (1
+failed)``.  The table takes the room the lines under it leave (``height: 1fr``): as
+tall as its rows, a long list pushed them off the screen.  The session id is the first
+column, whole at any width.
+
 Reads ``qtui.store.history_db.HistoryDB`` (the same store ``qtui history`` reads), so
 what the TUI lists is what the CLI lists.  The results are shown with the live
 ``ResultsTable`` widget, from the summary rebuilt out of the stored events.
@@ -27,8 +44,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from rich.cells import cell_len
 from rich.markup import escape
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -44,6 +63,34 @@ from qtui.ui.widgets.key_footer import KeyFooter
 from qtui.ui.widgets.results_table import ResultsTable
 
 _TITLE = "History, newest first — enter opens · / filters · a re-attaches (cluster)"
+
+
+#: The list's columns, in order; ``COMBOS`` last, where it fits (the module's docstring).
+COLUMNS = (("sid", "Session"), ("name", "Name"), ("when", "Started"), ("status", "Status"),
+           ("where", "Where"), ("runs", "Runs"))
+COMBOS = ("combos", "Combinations")
+
+
+def combos_room(cells: list[list[str]], room: int, padding: int) -> int:
+    """The cells left to ``COMBOS`` by ``COLUMNS`` (``cells``: each row's texts) in a
+    table ``room`` cells wide, each column padded ``padding`` a side."""
+    columns = [*zip(*cells, strict=True)] if cells else [() for _ in COLUMNS]
+    widths = [max([cell_len(title), *(cell_len(x) for x in texts)])
+              for (_, title), texts in zip(COLUMNS, columns, strict=True)]
+    return room - sum(widths) - 2 * padding * (len(widths) + 1)
+
+
+def packed(names: list[str], width: int, lead: str = "") -> list[str]:
+    """``names`` comma-separated, ``lead`` before the first, in lines of at most
+    ``width`` cells that break only between names (a longer name alone on its line)."""
+    lines: list[str] = []
+    for i, name in enumerate(names):
+        piece = ("" if i else lead) + name + ("," if i < len(names) - 1 else "")
+        if lines and cell_len(lines[-1]) + 1 + cell_len(piece) <= width:
+            lines[-1] += " " + piece
+        else:
+            lines.append(piece)
+    return lines
 
 
 def _when(t: Any) -> str:
@@ -121,6 +168,8 @@ class HistoryScreen(Screen[None]):
     HistoryScreen #history-title { height: auto; padding: 0 1; background: $panel; }
     HistoryScreen #history-filter { display: none; }
     HistoryScreen #history-error { color: $error; height: auto; padding: 0 1; }
+    HistoryScreen #history-table { height: 1fr; }
+    HistoryScreen #history-combos { height: auto; max-height: 6; padding: 0 1; }
     HistoryScreen #history-note { height: auto; max-height: 3; padding: 0 1; }
     """
 
@@ -142,6 +191,10 @@ class HistoryScreen(Screen[None]):
         self._conn: Any = None
         #: Sessions marked with space for ``c``, in the order they were marked.
         self.marked: list[str] = []
+        #: The listed sessions' cells (``COLUMNS``) and combinations, as last read.
+        self.cells: dict[str, tuple[list[str], list[str]]] = {}
+        #: Whether the table has its Combinations column (else the line under it).
+        self.wide: bool | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -150,6 +203,7 @@ class HistoryScreen(Screen[None]):
                               id="history-filter")
             yield Static("", id="history-error")
             yield DataTable(cursor_type="row", zebra_stripes=True, id="history-table")
+            yield Static("", id="history-combos")
             yield Static("", id="history-note")
         yield KeyFooter(compact=True)
 
@@ -165,34 +219,28 @@ class HistoryScreen(Screen[None]):
         return self._conn
 
     def on_mount(self) -> None:
-        table: DataTable[Text] = self.query_one(DataTable)
-        for key, label in (
-            ("sid", "Session"),
-            ("name", "Name"),
-            ("when", "Started"),
-            ("status", "Status"),
-            ("where", "Where"),
-            ("runs", "Runs"),
-            ("combos", "Combinations"),
-        ):
-            table.add_column(label, key=key)
         self._load()
-        table.focus()
+        self.query_one(DataTable).focus()
+
+    def on_resize(self, event: events.Resize) -> None:
+        """The Combinations column comes or goes with the room for it."""
+        if self.wide is not None and (self.wide or self._fits()):
+            self._fill()  # the Combinations column comes, goes, or its lines change
+        else:
+            self._show_note()  # the line under the table is packed to the width
 
     def _load(self) -> None:
         """Fill the list from the database, through the filter; the cursor stays on its
         session where that is still listed."""
         from qtui.store.history_db import run_tally
 
-        table: DataTable[Text] = self.query_one(DataTable)
         error = self.query_one("#history-error", Static)
-        keep = self._cursor_sid()
-        table.clear()
         try:
             db = self._db()
             self.sessions = list(db.sessions(where=self.where))
             total = db.count_sessions() if self.where.active else len(self.sessions)
         except Exception as exc:  # noqa: BLE001 - boundary: shown in #history-error; the app goes on
+            self.query_one(DataTable).clear()
             error.update(Text(one_line(f"history unavailable: {exc}")))
             return
         title = _TITLE
@@ -203,18 +251,44 @@ class HistoryScreen(Screen[None]):
             error.update("no sessions recorded yet: runs started from qtui are recorded as they go")
         listed = {str(s.get("session_id", "")) for s in self.sessions}
         self.marked = [sid for sid in self.marked if sid in listed]  # deleted or filtered out
+        self.cells = {}
         for s in self.sessions:
             sid = str(s.get("session_id", ""))
-            table.add_row(  # names from the recorded logs and the user: control characters escaped
-                Text(visible(self._mark_cell(sid))),
-                Text(visible(marks_text(s))),
-                Text(_when(s.get("started_t"))),
-                Text(visible(s.get("status", ""))),
-                Text(visible(self._where(db, sid))),
-                Text(run_tally(s)),
-                Text(visible(", ".join(s.get("combos") or []))),
-                key=sid,
-            )
+            # names from the recorded logs and the user: control characters escaped
+            cells = [visible(self._mark_cell(sid)), visible(marks_text(s)), _when(s.get("started_t")),
+                     visible(s.get("status", "")), visible(self._where(db, sid)), run_tally(s)]
+            self.cells[sid] = (cells, [visible(c) for c in s.get("combos") or []])
+        self._fill()
+
+    def _combos_width(self) -> int:
+        """The Combinations column's width, beside the others (the vertical scrollbar's
+        room kept); 0 where its title or a name (with its comma) would not fit."""
+        table: DataTable[Text] = self.query_one(DataTable)
+        room = (self.size.width or self.app.size.width) - table.styles.scrollbar_size_vertical
+        width = combos_room([c for c, _ in self.cells.values()], room, table.cell_padding)
+        longest = max([cell_len(n) + 1 for _, names in self.cells.values() for n in names],
+                      default=0)
+        return width if width >= max(longest, cell_len(COMBOS[1])) else 0
+
+    def _fits(self) -> bool:
+        return self._combos_width() > 0
+
+    def _fill(self) -> None:
+        """The table from ``cells``: with the Combinations column, one name a line,
+        where it fits; the cursor stays on its session where that is still listed."""
+        table: DataTable[Text] = self.query_one(DataTable)
+        keep = self._cursor_sid()
+        width = self._combos_width()
+        self.wide = width > 0
+        table.clear(columns=True)
+        for key, label in (*COLUMNS, COMBOS) if self.wide else COLUMNS:
+            table.add_column(Text(label), key=key)
+        for sid, (cells, combos) in self.cells.items():
+            row = [Text(c) for c in cells]
+            lines = packed(combos, width)
+            if self.wide:
+                row.append(Text("\n".join(lines)))
+            table.add_row(*row, key=sid, height=max(1, len(lines)) if self.wide else 1)
         if keep is not None and keep in table.rows:
             table.move_cursor(row=table.get_row_index(keep))
         self._show_note()
@@ -247,9 +321,19 @@ class HistoryScreen(Screen[None]):
         return next((s for s in self.sessions if str(s.get("session_id")) == sid), None)
 
     def _show_note(self) -> None:
+        """Under the table: the highlighted session's combinations where the table has
+        no column for them, and its note."""
         s = self._cursor_session()
         note = s.get("note") if s else None
-        self.query_one("#history-note", Static).update(Text(visible(f"note: {note}") if note else ""))
+        shown = self.query_one("#history-note", Static)
+        shown.update(Text(visible(f"note: {note}") if note else ""))
+        shown.display = bool(note)  # an empty line would only take the list's room
+        line = self.query_one("#history-combos", Static)
+        names = self.cells.get(str(s.get("session_id")), ([], []))[1] if s else []
+        line.display = not self.wide and bool(names)
+        if line.display:  # the Static's padding: one cell a side
+            width = (self.size.width or self.app.size.width) - 2
+            line.update(Text("\n".join(packed(names, width, lead="combinations: "))))
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
