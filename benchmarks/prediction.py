@@ -93,6 +93,9 @@ def _record(path: Path, name: str, docs: dict[str, Any], lines: dict[str, list[S
             "diff_method": first.diff_method, "batch_size": first.batch_size,
             "layers": first.layers, "workload": first.workload,
             "peak_rss": {str(x): p.peak_rss for x, p in sorted(every.items()) if isinstance(x, int)},
+            # each repeat's time per step, and the sizes whose runs ran beside other load
+            "time_per_step": {str(x): p.values for x, p in sorted(every.items()) if isinstance(x, int)},
+            "contended": [x for x, p in sorted(every.items()) if isinstance(x, int) and p.contended],
         }
     data["sweeps"] = [s for s in data["sweeps"] if s["name"] != name] + [entry]
     path.write_text(json.dumps(data, indent=1) + "\n")

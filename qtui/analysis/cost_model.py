@@ -62,6 +62,7 @@ from dataclasses import dataclass
 AMPLITUDE_BYTES = 16
 #: The interval's coverage, and how many bootstrap refits make it.
 COVERAGE = 0.90
+_Z90 = 1.6449  # the normal quantile at (1 + COVERAGE) / 2
 BOOTSTRAP = 200
 MIN_SIZES = 3
 _GROWTH_RANGE = (2.0, 8.0)
@@ -185,7 +186,22 @@ class Model:
         beyond = max(0.0, n - self.fitted[1])
         sd = math.hypot(self.noise, self.drift * beyond)
         draws = sorted(r.at(n) * math.exp(rng.gauss(0.0, sd)) for r in reps)
-        return value, _quantile(draws, (1 - COVERAGE) / 2), _quantile(draws, (1 + COVERAGE) / 2)
+        low, high = _quantile(draws, (1 - COVERAGE) / 2), _quantile(draws, (1 + COVERAGE) / 2)
+        if beyond > 0 and self.figure != "peak_rss":
+            value, low, high = self._within_growth(n, value, low, high)
+        return value, low, high
+
+    def _within_growth(self, n: float, value: float, low: float, high: float) -> tuple[float, float, float]:
+        """A time beyond the largest size measured is not below that size's (the circuit
+        only grows) nor above it times ``TIME_GROWTH_MAX`` per qubit, each widened by the
+        noise at the interval's coverage: the refits' draws are kept within that."""
+        spread = math.exp(_Z90 * (self.noise or 0.0))
+        top = self.ys[-1]
+        floor, ceiling = top / spread, top * self.ceiling ** (n - self.fitted[1]) * spread
+        low, high = max(low, floor), min(high, ceiling)
+        if low > high:  # the draws all fell outside what the growth allows
+            low, high = floor, ceiling
+        return min(max(value, low), high), low, high
 
 
 @dataclass(frozen=True)

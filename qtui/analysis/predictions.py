@@ -19,6 +19,7 @@ whose memory term the base hides, would say less.
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Sequence
 
 from qtui.analysis import cost_model
@@ -34,13 +35,16 @@ FIGURES = ("time_per_step", "core_s_per_step", "peak_rss")
 
 
 def _figure(points: list[SweepPoint], figure: str) -> tuple[list[float], list[float], list[list[float]]]:
+    """The sizes, each one's value and its repeats.  A time with repeats is their median:
+    a repeat slowed by another process's load does not move it."""
     xs, ys, reps = [], [], []
     for pt in points:
         value = getattr(pt, figure)
         if isinstance(pt.x, int) and value:
+            repeats = [float(v) for v in pt.values if v] if figure == "time_per_step" else []
             xs.append(float(pt.x))
-            ys.append(float(value))
-            reps.append([float(v) for v in pt.values if v] if figure == "time_per_step" else [])
+            ys.append(statistics.median(repeats) if repeats else float(value))
+            reps.append(repeats)
     return xs, ys, reps
 
 
