@@ -112,6 +112,21 @@ def test_a_time_beyond_the_range_stays_within_what_its_growth_allows() -> None:
         assert top / spread <= low <= value <= high <= top * cost_model.TIME_GROWTH_MAX ** (n - 14) * spread
 
 
+def test_a_time_beyond_the_range_is_as_uncertain_as_identical_sweeps_are_apart() -> None:
+    """Repeats minutes apart do not see how far apart identical sweeps land at the larger
+    sizes (log SD 0.08-0.28 at 16 and 18 qubits, uncontended): a time beyond the range is
+    never drawn with less noise than ``TIME_SPREAD``, however tight the repeats."""
+    xs = [2, 4, 6, 8, 10, 12, 14]
+    reps = [[_truth(x) * f for f in (0.99, 1.0, 1.01)] for x in xs]
+    m = cost_model.build("time_per_step", xs, [_truth(x) for x in xs], reps)
+    assert m.noise_from == "repeats" and m.noise is not None and m.noise < 0.02
+    value, low, high = m.predict(16) or (0, 0, 0)
+    assert low < value / math.exp(1.2 * cost_model.TIME_SPREAD)
+    assert high > value * math.exp(1.2 * cost_model.TIME_SPREAD)
+    within = m.predict(12) or (0, 0, 0)  # within the range: the repeats' own noise
+    assert within[2] / within[1] < 1.2
+
+
 def _recorded_times(sweep: dict[str, Any]) -> dict[str, list[SweepPoint]]:
     lines = {}
     for label, line in sweep["lines"].items():

@@ -39,6 +39,10 @@ memory term the base hides at small sizes, a cache knee), so the model is
 also checked on itself: refitted without its largest size, how far it
 missed that size (log ratio per qubit) is added to the draws' spread in
 proportion to how far a prediction lies beyond the measured range.
+Beyond the largest size, a time is drawn with at least ``TIME_SPREAD`` of noise
+(identical sweeps land that far apart there), and kept between that size's time
+and it times ``TIME_GROWTH_MAX`` per qubit, each widened by the noise
+(``Model._within_growth``).
 The noise is the repeats' spread (pooled relative SD) where points have
 repeats, else the fit's residuals (relative RMS over the degrees of freedom
 left), and the model says which (``noise_from``).  Fewer than 3 sizes: no
@@ -71,6 +75,11 @@ _GROWTH_RANGE = (2.0, 8.0)
 #: adds to it: 2.8 at most from 16 to 18 qubits in the recorded sweeps.  A time
 #: refit at 5 per qubit (allowed up to 8) made intervals a factor 1000 wide at 18.
 TIME_GROWTH_MAX = 3.0
+#: The least noise (log SD) a time beyond the measured sizes is drawn with: identical
+#: sweeps measured the same size 16 or 18 apart by a log SD of 0.08–0.28 (RMS 0.19;
+#: default.qubit+adjoint at 16 qubits 4.2–8.0 s, uncontended: the L3 cache is shared),
+#: which repeats minutes apart within one sweep do not see.
+TIME_SPREAD = 0.2
 
 
 @dataclass(frozen=True)
@@ -184,18 +193,21 @@ class Model:
             return value, value, value
         rng = random.Random(seed)
         beyond = max(0.0, n - self.fitted[1])
-        sd = math.hypot(self.noise, self.drift * beyond)
+        time_beyond = beyond > 0 and self.figure != "peak_rss"
+        noise = max(self.noise, TIME_SPREAD) if time_beyond else self.noise
+        sd = math.hypot(noise, self.drift * beyond)
         draws = sorted(r.at(n) * math.exp(rng.gauss(0.0, sd)) for r in reps)
         low, high = _quantile(draws, (1 - COVERAGE) / 2), _quantile(draws, (1 + COVERAGE) / 2)
-        if beyond > 0 and self.figure != "peak_rss":
-            value, low, high = self._within_growth(n, value, low, high)
+        if time_beyond:
+            value, low, high = self._within_growth(n, value, low, high, noise)
         return value, low, high
 
-    def _within_growth(self, n: float, value: float, low: float, high: float) -> tuple[float, float, float]:
+    def _within_growth(self, n: float, value: float, low: float, high: float,
+                       noise: float) -> tuple[float, float, float]:
         """A time beyond the largest size measured is not below that size's (the circuit
         only grows) nor above it times ``TIME_GROWTH_MAX`` per qubit, each widened by the
         noise at the interval's coverage: the refits' draws are kept within that."""
-        spread = math.exp(_Z90 * (self.noise or 0.0))
+        spread = math.exp(_Z90 * noise)
         top = self.ys[-1]
         floor, ceiling = top / spread, top * self.ceiling ** (n - self.fitted[1]) * spread
         low, high = max(low, floor), min(high, ceiling)
