@@ -15,7 +15,7 @@ multiplies that term.  So per combination, over the qubits a sweep measured:
   of every gate with a trainable parameter), adjoint a few per circuit and a
   bra per observable, parameter-shift about one.  Peak RSS is the
   allocator's figure: freed states of 32 MiB or less stay in glibc's heap,
-  so backprop's peak held 2–3.3 times its live states, ×1.6 apart between
+  so backprop's peak held 2–3.6 times its live states, ×1.6 apart between
   identical sweeps at 18 qubits; the band says so rather than the fit's noise.
   ``qtui.analysis.predictions`` never predicts less than the base plus one state.
 * **core-seconds per step**, the same form as the time.
@@ -277,7 +277,7 @@ class Circuit:
 SPREAD = 1.35
 #: Peak RSS over the live states, at most: freed states of 32 MiB or less stay in
 #: glibc's heap (its mmap threshold rises to what was freed), so backprop's peak RSS
-#: held 2–3.3 times the live states in the recorded sweeps, and up to 4.1 times in
+#: held 2–3.6 times the live states in the recorded sweeps, and up to 4.1 times in
 #: ``benchmarks/prediction_memory.py`` (the live peak, with MALLOC_MMAP_THRESHOLD_
 #: fixed, is 0.63–0.83 states a batch row and gate at 14–16 qubits).
 RETAIN = 5.0
