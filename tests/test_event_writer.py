@@ -65,6 +65,23 @@ def test_the_first_batch_goes_at_once_the_next_ones_wait(pipe: tuple[int, EventW
     assert read_now(r) == []  # within flush_every_s of the last write
 
 
+def test_the_first_batch_goes_at_once_even_right_after_the_runs_start(
+    pipe: tuple[int, EventWriter], clock: Clock,
+) -> None:
+    """A run's first loss point is live: it went into the buffer when it came within
+    flush_every_s of run_started (any event before it), and a slow second step (a big
+    circuit, a data loader, a workload waiting) kept it from the app until that step ended."""
+    r, emit = pipe
+    emit(Epoch(run_id="r1", epoch=0, mean_loss=0.0, elapsed_s=0.0))  # any event: it is written at once
+    read_now(r)
+    clock.now += 0.125  # a fast first step
+    emit(batch(1))
+    assert [e.step for e in read_now(r)] == [1]  # type: ignore[attr-defined]
+    clock.now += 0.125
+    emit(batch(2))
+    assert read_now(r) == []  # the ones after it are coalesced as before
+
+
 def test_any_other_event_sends_the_waiting_batches_first(pipe: tuple[int, EventWriter]) -> None:
     r, emit = pipe
     for step in (1, 2, 3):

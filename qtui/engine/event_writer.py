@@ -51,7 +51,10 @@ class EventWriter:
         self._every = flush_every_s
         self._clock = clock
         self._lock = threading.Lock()
-        self._last_flush = 0.0  # the first batch goes at once: the first loss point is live
+        self._last_flush = 0.0
+        # the first batch goes at once, whatever came just before it (run_started): the
+        # first loss point is live even when the second step is slow
+        self._first_batch = True
 
     def __call__(self, event: Event) -> None:
         line = encoded(event) + b"\n"  # encoded once here (msgspec); passed on as is
@@ -61,8 +64,11 @@ class EventWriter:
             # an emit on CPython 3.11; this costs what ``time.monotonic()`` did
             clock = self._clock
             now = clock()
-            if type(event) is Batch and now - self._last_flush < self._every:
-                return  # held: goes with the next write that reaches the pipe
+            if type(event) is Batch:
+                if self._first_batch:
+                    self._first_batch = False
+                elif now - self._last_flush < self._every:
+                    return  # held: goes with the next write that reaches the pipe
             self._flush(now)
 
     def flush(self) -> None:
