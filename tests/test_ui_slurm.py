@@ -21,6 +21,7 @@ from test_ui_data import fixed_caps
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
 from ui_helpers import burst
+from workloads.gated import HOLD_ENV
 
 from qtui.cluster.jobs_folder import find_session, read_manifest
 from qtui.store.history_db import HistoryDB
@@ -85,7 +86,7 @@ async def type_into(pilot: Pilot[int], app: QtuiApp, key: str, text: str) -> Non
     await burst(pilot, *text)
 
 
-async def fill_slurm(pilot: Pilot[int], app: QtuiApp, *, slow: bool = False) -> None:
+async def fill_slurm(pilot: Pilot[int], app: QtuiApp, *, slow: bool = False, workload: str = "") -> None:
     await type_into(pilot, app, "executor", "slurm")
     await type_into(pilot, app, "time_limit", "5")
     await type_into(pilot, app, "exclusive", "no")
@@ -93,6 +94,8 @@ async def fill_slurm(pilot: Pilot[int], app: QtuiApp, *, slow: bool = False) -> 
     values["workload"] = "workloads.faulty:slow" if slow else "qtui_test_workload:build"
     if slow:
         values["epochs"] = "6"
+    if workload:
+        values["workload"] = workload
     for key, value in values.items():
         app.query_one(f"#field-{key}", Input).value = value
     await pilot.pause()
@@ -227,9 +230,9 @@ async def test_a_job_waiting_in_the_queue_is_shown_waiting_not_importing(
         subprocess.run(["scancel", hold], check=False, timeout=30)
 
 
-async def _start_slow_job(pilot: Pilot[int], app: QtuiApp) -> None:
+async def _start_slow_job(pilot: Pilot[int], app: QtuiApp, workload: str = "") -> None:
     await form_ready(pilot, app)
-    await fill_slurm(pilot, app, slow=True)
+    await fill_slurm(pilot, app, slow=True, workload=workload)
     app.set_focus(None)
     await burst(pilot, "ctrl+r")
     await wait_for(pilot, lambda: any(r.step for r in app.state.runs()))
@@ -262,18 +265,24 @@ async def test_quit_with_jobs_in_flight_asks_and_cancel_ends_them(tmp_path: Path
 
 
 async def test_leave_running_then_reattach_from_history_brings_the_results_back(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     db_path = tmp_path / "history.sqlite"
+    # The job trains one batch, then waits while the hold file exists: under load, the
+    # 12 s of the slow workload ran out before qtui had quit and the test looked.
+    hold = tmp_path / "hold"
+    hold.touch()
+    monkeypatch.setenv(HOLD_ENV, str(hold))
     first = make_app(record_history=True, history_factory=lambda: HistoryDB(db_path))
     async with first.run_test(size=(80, 24)) as pilot:
-        await _start_slow_job(pilot, first)
+        await _start_slow_job(pilot, first, workload="workloads.gated:held")
         folder = find_session(tmp_path / "jobs")
         (pid,) = job_pids(folder)
         await burst(pilot, "q", "l")
         await wait_for(pilot, lambda: not first.is_running, 30)
     assert first.left_running == [str(folder)]
     assert alive(pid), "left running: the job goes on without qtui"
+    hold.unlink()  # the job trains on to its end
     with HistoryDB(db_path) as db:  # recorded as left running, not cancelled (issue 22, item 5)
         (left,) = db.sessions()
     assert left["status"] == "left running" and left["states"] == {"left_running": 1}, left

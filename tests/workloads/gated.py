@@ -43,3 +43,30 @@ def gated(ctx: WorkloadContext) -> Workload:
 
     wl.train_data = Gated()
     return wl
+
+
+#: The variable naming the hold file; the run waits before its second batch while it exists.
+HOLD_ENV = "QTUI_TEST_HOLD"
+
+
+def held(ctx: WorkloadContext) -> Workload:
+    """The forum workload, its first epoch and then waiting while ``$QTUI_TEST_HOLD``
+    exists (at most ``MAX_WAIT_S``): a run that is surely alive when the test looks,
+    however slowly the test's own steps went (a fixed training time is a guess that load
+    can beat).  It waits between epochs, where the epoch's events have gone out."""
+    hold = os.environ.get(HOLD_ENV, "")
+    wl = forum_build(ctx)
+    data = wl.train_data
+    epochs = [0]
+
+    class Held:
+        def __iter__(self) -> Iterator[Any]:
+            epochs[0] += 1
+            if epochs[0] == 2 and hold:
+                deadline = time.monotonic() + MAX_WAIT_S
+                while Path(hold).exists() and time.monotonic() < deadline:
+                    time.sleep(0.05)
+            yield from data
+
+    wl.train_data = Held()
+    return wl
