@@ -32,6 +32,7 @@ from engine_helpers import SHARED_PIDS, Recorder, child_env, run_session, tiny
 
 from qtui.cli.main import main
 from qtui.core.config import RunSpec
+from qtui.core.run_states import OPEN_STATES
 from qtui.engine.forkserver import SERVER_MODULE, ProcessExecutor
 from qtui.session.capabilities import PROBE_MODULE
 from qtui.session.control import SessionController
@@ -227,7 +228,9 @@ async def test_the_status_line_says_the_first_run_waits_for_the_imports(
 
         await wait_for(pilot, starting, 120)  # said, then gone once the server is up
         assert said, "the status line never said the run waits for the imports"
-        await wait_for(pilot, lambda: not app.control.active and app.state.runs(), 120)
+        # the session's end and the run's last events reach the app's fold separately
+        await wait_for(pilot, lambda: not app.control.active and app.state.runs()
+                       and app.state.runs()[0].state not in OPEN_STATES, 120)
         (rec,) = app.state.runs()
         assert rec.state == "finished", rec.error
         assert STARTING not in line.render().plain
