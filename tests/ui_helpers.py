@@ -45,6 +45,8 @@ async def settle(pilot: Pilot[int], timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     calm = 0
     while calm < 2 and time.monotonic() < deadline:
+        if getattr(app, "_exit", False) or not app.is_running:
+            break  # quitting (a q in the burst): the keys after it never land, as in a terminal
         await pilot.pause()
         nodes = [app, *(n for s in app.screen_stack for n in s.walk_children(with_self=True))]
         pending = getattr(app, "keys_pending", None)  # keys held until the one before lands
