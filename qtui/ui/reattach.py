@@ -97,14 +97,19 @@ def form_values(manifest: Manifest) -> dict[str, str]:
     }
 
 
-def _show_options(app: Any, manifest: Manifest) -> None:
+def _show_options(app: Any, manifest: Manifest, tries: int = 100) -> None:
+    """Put the manifest's executor options in the setup form, now or once it exists: a
+    re-attach that comes before the setup tab has mounted its form (``qtui watch
+    --jobs-dir`` replays at once) tries again after the next refresh."""
     from textual.css.query import NoMatches
 
     from qtui.ui.widgets.run_form import RunForm
 
     try:
         form = app.screen_stack[0].query_one(RunForm)
-    except NoMatches:
+    except (NoMatches, IndexError):
+        if tries > 0 and app.is_running:
+            app.call_after_refresh(_show_options, app, manifest, tries - 1)
         return
     values = form_values(manifest)
     if form.fields_ready:
