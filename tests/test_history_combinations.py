@@ -138,7 +138,7 @@ async def test_the_combinations_follow_a_resize(real_events: list[ev.Event], tmp
             await pilot.resize_terminal(width, 24)
             await settle(pilot)
             await wait_for(pilot, lambda c=column: ("combos" in table.columns) is c
-                           and _shows(app, session["combos"]), f"{width} columns drawn", 10)
+                           and _shows(app, session["combos"]), f"{width} columns drawn", 60)
             lines = screen_lines(app)
             assert ("combos" in table.columns) is column, lines
             assert any(line.lstrip().startswith("combinations: ") for line in lines) is not column
