@@ -72,7 +72,7 @@ async def test_every_combination_name_is_whole_in_the_history(
             if i:
                 await burst(pilot, "down")
             await wait_for(pilot, lambda i=i, sid=sid: table.cursor_row == i
-                           and _shows(app, combos[sid]), "the names drawn", 10)
+                           and _shows(app, combos[sid]), "the names drawn", 60)
             lines = screen_lines(app)
             assert table.cursor_row == i, lines
             assert any(sid in line for line in lines), (sid, lines)
@@ -115,7 +115,7 @@ async def test_the_names_stay_on_screen_under_a_long_list(
         await burst(pilot, *["down"] * 29)
         table = screen.query_one(DataTable)
         await wait_for(pilot, lambda: table.cursor_row == 29 and _shows(app, list(names)),
-                       "the names drawn", 10)
+                       "the names drawn", 60)
         lines = screen_lines(app)
         assert table.cursor_row == 29, lines
         assert any("s00-test-016ed4e2" in line for line in lines), lines
