@@ -97,3 +97,19 @@ def set_text(widget: Static, content: Text | str) -> None:
     changed = getattr(widget, "_qtui_shape", None) != shape
     widget._qtui_shape = shape  # type: ignore[attr-defined]
     widget.update(content, layout=changed)
+
+
+def packed_legend(items: list[Text], width: int, gap: int = 3) -> Text:
+    """Legend entries, each whole: a line holds as many as fit ``width`` (``gap`` spaces
+    apart), the next entry starts a new line (the sweep chart's and the comparison's)."""
+    text, used = Text(), 0
+    for item in items:
+        if used and used + gap + item.cell_len > width:
+            text.append("\n")
+            used = 0
+        elif used:
+            text.append(" " * gap)
+            used += gap
+        text.append_text(item)
+        used += item.cell_len
+    return text

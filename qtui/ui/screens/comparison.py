@@ -27,6 +27,7 @@ from qtui.analysis.comparison import (
 )
 from qtui.core.safe_text import visible
 from qtui.core.summary_schema import Summary
+from qtui.ui.panel import packed_legend
 from qtui.ui.widgets.graph import LineGraph, Series
 from qtui.ui.widgets.key_footer import KeyFooter
 
@@ -106,17 +107,7 @@ class ComparisonScreen(Screen[None]):
         """Each name whole: a line holds as many entries as fit, the next starts a line."""
         legend = self.query_one("#cmp-legend", Static)
         width = legend.content_size.width or self.size.width - 2
-        text, used = Text(), 0
-        for item in getattr(self, "_legend", []):
-            if used and used + 3 + item.cell_len > width:
-                text.append("\n")
-                used = 0
-            elif used:
-                text.append("   ")
-                used += 3
-            text.append_text(item)
-            used += item.cell_len
-        legend.update(text)
+        legend.update(packed_legend(getattr(self, "_legend", []), width))
 
     def _fill_table(self, result: Comparison) -> None:
         table: DataTable[Text] = self.query_one(DataTable)

@@ -28,7 +28,7 @@ from qtui.core import units
 from qtui.core.summary_schema import Prediction, SweepAxis
 from qtui.core.sweep import AXES
 from qtui.ui.form_words import in_form_words
-from qtui.ui.panel import LivePanel
+from qtui.ui.panel import LivePanel, packed_legend
 from qtui.ui.state import LiveState
 from qtui.ui.widgets.graph import LineGraph, Series
 
@@ -102,18 +102,7 @@ class SweepPanel(LivePanel, Vertical):
         width = self.content_size.width
         if not self.is_mounted or width <= 0:
             return
-        legend = Text()
-        used = 0
-        for item in self._legend_items:
-            if used and used + 3 + item.cell_len > width:
-                legend.append("\n")
-                used = 0
-            elif used:
-                legend.append("   ")
-                used += 3
-            legend.append_text(item)
-            used += item.cell_len
-        self.query_one("#sweep-legend", Static).update(legend)
+        self.query_one("#sweep-legend", Static).update(packed_legend(self._legend_items, width))
 
     def axes(self) -> list[str]:
         return [a for a in self.sweep if self.sweep[a].series]
