@@ -23,15 +23,13 @@ from engine_helpers import run_session, tiny
 from test_ui_cut_text import screen_lines, wait_for
 from test_ui_data import fixed_caps, session_events
 from test_ui_form import form_ready
-from textual.app import App
+from test_ui_history_compare import Host
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 from textual.widgets._footer import FooterKey
 from ui_helpers import burst, settle
 
 from qtui.analysis.comparison import LossOverlay, loss_overlay
-from qtui.analysis.fold import SessionSummary
-from qtui.analysis.summary_builder import document
 from qtui.cli.main import main
 from qtui.core import events as ev
 from qtui.core.config import SCRIPT_CHOICE, RunSpec
@@ -46,13 +44,6 @@ from qtui.ui.widgets.graph import LineGraph
 
 TESTS = Path(__file__).resolve().parent
 EPOCHS = 3
-
-
-def fold(events: list[ev.Event]) -> Summary:
-    s = SessionSummary()
-    for e in events:
-        s.apply(e)
-    return document(s)
 
 
 def record(path: Path, *sessions: list[ev.Event]) -> None:
@@ -88,15 +79,6 @@ def three(trained: dict[str, list[ev.Event]], real_events: list[ev.Event],
     record(path, real_events, trained["early"], trained["later"])
     with HistoryDB(path) as db:
         return path, {str(s["session_id"]): db.summary(str(s["session_id"])) for s in db.sessions()}
-
-
-class Host(App[None]):
-    def __init__(self, screen: HistoryScreen) -> None:
-        super().__init__()
-        self._screen = screen
-
-    def on_mount(self) -> None:
-        self.push_screen(self._screen)
 
 
 def _listed(screen: HistoryScreen) -> list[str]:
