@@ -262,6 +262,25 @@ async def test_a_message_handled_after_the_screens_are_gone_does_not_crash_the_e
     app.refresh_bindings()  # what those handlers call
 
 
+async def test_escape_and_the_current_tabs_digit_from_a_field_leave_it() -> None:
+    """Escape then ``1`` typed quickly in a setup field arrives as alt+1 (ESC 1): on the
+    tab already shown it did nothing, so focus stayed in the field and the next key, a
+    ``w`` for the sweep form, was typed into it ('37w')."""
+    from textual.widgets import Input
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        field = app.query_one("#field-samples", Input)
+        field.focus()
+        await pilot.pause()
+        field.value = "37"
+        await typed(pilot, "\x1b1w")  # ESC 1 w, as a terminal sends them in one read
+        assert field.value == "37", field.value
+        assert isinstance(app.focused, ComboCell), app.focused
+        assert active(app) == "setup"
+
+
 async def test_digits_type_into_a_field_escape_leaves_it_alt_digits_switch_from_it() -> None:
     """Issue 23, item 3: with focus in ``repeats``, digits are the field's; Escape then
     a digit switches tabs; alt+digit switches from inside the field; sent as bursts."""

@@ -136,6 +136,9 @@ class ActionHandlers(_Base):
         """
         tabs = self.screen_stack[0].query_one(TabbedContent)
         if tabs.active == tab:
+            # alt+digit from a field of the tab shown (Escape then the digit, typed fast,
+            # arrives as one): out of the field, as Escape would, so the next key is a key
+            self.action_leave_field()
             return
         if not tabs.query(f"TabPane#{tab}"):
             self.notify(f"no {tab} tab here", severity="warning", timeout=3)
