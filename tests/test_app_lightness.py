@@ -59,6 +59,12 @@ NOT_BEFORE_THE_FIRST_FRAME = (
     "qtui.ui.widgets.warnings_panel",
     "qtui.ui.widgets.run_queue",
     "textual.widgets._data_table",  # the queue's, results' and warnings' tables
+    # the event schema and its decoder, the fold behind the live state, the executors:
+    # the status line and the form's first frame draw none of them (issue 24, item 4)
+    "msgspec",
+    "qtui.core.events",
+    "qtui.analysis.fold",
+    "qtui.engine",
 )
 
 CHILD = r"""

@@ -26,7 +26,7 @@ import importlib
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from types import ModuleType
 from typing import Any, NoReturn
 
@@ -205,10 +205,25 @@ def _broken_command(args: argparse.Namespace) -> int:
     return EXIT_BROKEN
 
 
+class _Isolations:
+    """``--isolation``'s choices, read from the executors' registry when argparse first
+    looks (a value given, ``--help``): plain ``qtui`` then opens the app without the
+    engine's modules (the event schema, msgspec) before its first frame."""
+
+    def _names(self) -> list[str]:
+        from qtui.engine.executor import executor_names
+
+        return [n for n in executor_names() if n != "slurm"]  # the form picks SLURM
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+
 def _parser_with_global_flags(parser_class: type[QtuiParser] = QtuiParser) -> QtuiParser:
     """The top-level parser and the flags every command line may carry (the app's own)."""
-    from qtui.engine.executor import executor_names
-
     parser = parser_class(
         prog="qtui",
         description=(
@@ -224,7 +239,10 @@ def _parser_with_global_flags(parser_class: type[QtuiParser] = QtuiParser) -> Qt
     )
     parser.add_argument(
         "--isolation",
-        choices=tuple(n for n in executor_names() if n != "slurm"),  # the form picks SLURM
+        choices=_Isolations(),  # type: ignore[arg-type]  # a container, as argparse uses it
+        # argparse lists the choices as the metavar: the app's own parser never prints
+        # its usage (help and errors are the full parser's), so it need not list them
+        metavar="MODE" if parser_class is _AppOnlyParser else None,
         default="process",
         help="how local runs are started (TUI, run, sweep, exec): process (default: "
         "forked from a warm server, imports paid once), spawn (a fresh interpreter "

@@ -40,10 +40,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qtui.core import events as ev
-from qtui.core.config import RunSpec
-
 if TYPE_CHECKING:
+    # at run time each is imported where used: the app builds a controller before its
+    # first frame, which draws no event (tests/test_app_lightness.py)
+    from qtui.core import events as ev
+    from qtui.core.config import RunSpec
     from qtui.engine.executor import Executor
 
 #: Set (to anything) to keep sessions out of the history: ``qtui run``/``sweep`` and the TUI.
@@ -53,7 +54,7 @@ PREWARM_AFTER_S = 1.0
 #: How much lower the prewarm's imports run than the app (nice; the runs keep the app's).
 PREWARM_NICE = 10
 
-OnEvent = Callable[[ev.Event], None]
+OnEvent = Callable[["ev.Event"], None]
 #: Wraps a session's ``on_event`` (e.g. to also record it in the history); called
 #: once per session, on the worker thread, just before the supervisor starts.
 Recorder = Callable[[OnEvent], OnEvent]
@@ -228,6 +229,8 @@ class SessionController:
                 self.error = None
                 queued = False
         if queued:
+            from qtui.core import events as ev
+
             # shown as waiting now; the supervisor announces them again when they start
             for s in numbered:
                 self.on_event(ev.RunQueued(run_id=s.run_id, spec=s.to_dict()))
@@ -378,6 +381,8 @@ class SessionController:
             if submission.executor is not None:
                 submission.executor.close()  # never prepared: nothing was submitted
         if dropped:
+            from qtui.core import events as ev
+
             self.on_event(ev.RunCancelled(run_id=run_id, reason="cancelled before it started"))
             return "dropped"
         if sup is not None:
@@ -394,6 +399,8 @@ class SessionController:
             sup = self._supervisor if not self._idle.is_set() else None
         for submission in dropped:
             for s in submission.specs:
+                from qtui.core import events as ev
+
                 self.on_event(ev.RunCancelled(run_id=s.run_id, reason="not started: cancelled"))
             if submission.executor is not None:
                 submission.executor.close()  # never prepared: nothing was submitted

@@ -117,7 +117,7 @@ class QtuiApp(key_order.KeyOrder, ActionHandlers, App[int]):
             on_finished=lambda e: self.post_message(
                 SessionDone(None if e is None else f"{type(e).__name__}: {e}")
             ),
-            first_run=len(self.state.summary.runs),
+            first_run=len(self.state.runs()),
             keep_warm=True, prewarm=prewarm,  # the fork server lives until quit: every ctrl+r starts warm
             # one app session is one session: every Start adds to it, in the history and
             # the export alike (issue 23, item 5); a re-attach keeps its own
@@ -148,7 +148,7 @@ class QtuiApp(key_order.KeyOrder, ActionHandlers, App[int]):
         yield StatusLine(id="status")
         yield from layout.tabs(
             initial="monitor"
-            if (self.watch_path or self.reattach_folder or self.state.summary.runs)
+            if (self.watch_path or self.reattach_folder or self.state.runs())
             else "setup",
             watching=self.watch_path is not None,
             thread_mode=self.isolation == "thread",

@@ -6,11 +6,12 @@ which owns the supervisor, the feed and the state, decides what happens.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
-from qtui.core.config import RunSpec
+if TYPE_CHECKING:
+    from qtui.core.config import RunSpec
 
 
 class CapabilitiesReady(Message):

@@ -17,12 +17,15 @@ import time
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-from qtui.analysis.fold import RunRecord, SessionSummary
-from qtui.core import events as ev
-from qtui.core.parameters import combo_parameters
-from qtui.core.summary_schema import Recommendation, Result, Summary, SweepAxis
-from qtui.core.workload_groups import WorkloadGroups, workload_runs
+if TYPE_CHECKING:
+    # imported with the first event folded (``LiveState.summary``), not before the app's
+    # first frame: the fold brings msgspec and the event schema (tests/test_app_lightness.py)
+    from qtui.analysis.fold import RunRecord, SessionSummary
+    from qtui.core import events as ev
+    from qtui.core.summary_schema import Recommendation, Result, Summary, SweepAxis
+    from qtui.core.workload_groups import WorkloadGroups
 
 CPU_HISTORY = 40
 GPU_HISTORY = 60
@@ -115,7 +118,7 @@ class LiveState:
     """Everything the live panels read; mutated only on the UI thread."""
 
     def __init__(self, summary: SessionSummary | None = None) -> None:
-        self.summary = summary or SessionSummary()
+        self._summary = summary or None  # an empty one is made when first asked, as before
         self.versions = Versions()
         self.cpu_history: list[deque[float]] = []
         self.percpu: list[float] = []
@@ -136,12 +139,19 @@ class LiveState:
         self.gpu_history: list[deque[float]] = []  # utilisation per device
         self.palette: list[str] = ["cyan"]  # series colours of the current theme
         self.phases_pick: str | None = None  # run highlighted in a queue
-        self._groups = WorkloadGroups([])
+        self._groups: WorkloadGroups | None = None
         self._varying_n = -1
         self._analysis_version = -1
-        self._analysis: tuple[list[Result], Recommendation, dict[str, SweepAxis]] = (
-            [], Recommendation(), {}
-        )
+        self._analysis: tuple[list[Result], Recommendation, dict[str, SweepAxis]] | None = None
+
+    @property
+    def summary(self) -> SessionSummary:
+        """The session's runs and results, the single source (made when first asked)."""
+        if self._summary is None:
+            from qtui.analysis.fold import SessionSummary
+
+            self._summary = SessionSummary()
+        return self._summary
 
     # folding --------------------------------------------------------------------
     def apply_batch(self, events: Iterable[ev.Event]) -> None:
@@ -149,6 +159,8 @@ class LiveState:
             self.apply(event)
 
     def apply(self, event: ev.Event) -> None:
+        import qtui.core.events as ev  # loaded with the first event; this form is the cheaper per call
+
         self.events_applied += 1
         rec = self.summary.apply(event)
         v = self.versions
@@ -252,13 +264,17 @@ class LiveState:
 
     # questions ------------------------------------------------------------------
     def runs(self) -> list[RunRecord]:
-        return self.summary.ordered_runs()
+        return self._summary.ordered_runs() if self._summary is not None else []
 
     def active_runs(self) -> list[RunRecord]:
-        return [r for r in self.summary.ordered_runs() if r.state in ACTIVE_STATES]
+        return [r for r in self.runs() if r.state in ACTIVE_STATES]
+
+    def session_info(self) -> dict[str, Any]:
+        """The session's own record (executor, machine), empty before the first event."""
+        return self._summary.session if self._summary is not None else {}
 
     def run(self, run_id: str | None) -> RunRecord | None:
-        return self.summary.runs.get(run_id) if run_id else None
+        return self._summary.runs.get(run_id) if run_id and self._summary is not None else None
 
     def memory_run(self) -> RunRecord | None:
         """The run the memory panel follows: the running one, else the latest sampled."""
@@ -291,7 +307,12 @@ class LiveState:
     def _varying_keys(self, rec: RunRecord) -> list[str]:
         # within the run's workload family (qtui.core.workload_groups); recomputed only
         # when runs are added (labels are asked for at every redraw)
-        if self._varying_n != len(self.summary.runs):
+        from qtui.core.parameters import combo_parameters
+
+        if self._groups is None or self._varying_n != len(self.summary.runs):
+            from qtui.core.summary_schema import Result
+            from qtui.core.workload_groups import WorkloadGroups
+
             self._varying_n = len(self.summary.runs)
             self._groups = WorkloadGroups(
                 [
@@ -341,9 +362,10 @@ class LiveState:
         """``results[]``, recommendation and sweep of the session, as in ``document()``;
         recomputed once per finished run, not per panel or per tick."""
         version = self.versions.results
-        if self._analysis_version != version:
+        if self._analysis is None or self._analysis_version != version:
             from qtui.analysis.crossovers import analyse
             from qtui.analysis.recommend import recommend
+            from qtui.core.workload_groups import workload_runs
 
             combos = self.summary.combos()
             finished = [c for c in combos if c.mean is not None]

@@ -25,7 +25,6 @@ from textual.widget import Widget
 
 from qtui.core import units
 from qtui.core.job_words import jobs_tally
-from qtui.core.run_states import LEFT_RUNNING, STATE_WORDS
 from qtui.core.safe_text import visible_rich
 from qtui.ui.panel import LivePanel
 from qtui.ui.state import LiveState
@@ -41,25 +40,28 @@ STARTING = "starting: importing torch, pennylane…"
 #: How often the line looks whether a run waits for the server (while runs are active).
 STARTING_CHECK_S = 0.25
 
-#: How a run that did not finish ended, in the order the header lists them.
-ENDS = ("failed", "crashed", "timed_out", "cancelled", LEFT_RUNNING)
-
-
 def run_counts(counts: dict[str, int]) -> str:
     """``1 running · 2 queued · 3 done · 1 failed · 2 cancelled``: each end in the word
     the run queue uses for it (the header said "stopped" where the queue said
     "cancelled"); waiting runs are not active ones."""
+    if not any(counts.values()):
+        return ""
+    # here, not at the top: the first frame (no runs yet) loads no event schema
+    from qtui.core.run_states import LEFT_RUNNING, STATE_WORDS
+
+    #: How a run that did not finish ended, in the order the header lists them.
+    ends = ("failed", "crashed", "timed_out", "cancelled", LEFT_RUNNING)
     parts = [
         f"{n} {word}"
         for n, word in (
             (counts.get("running", 0), "running"),
             (counts.get("queued", 0), "queued"),
             (counts.get("finished", 0), "done"),
-            *((counts.get(s, 0), STATE_WORDS.get(s, s)) for s in ENDS),
+            *((counts.get(s, 0), STATE_WORDS.get(s, s)) for s in ends),
         )
         if n or word in ("running", "done")
     ]
-    return " · ".join(parts) if any(counts.values()) else ""
+    return " · ".join(parts)
 
 
 class StatusLine(LivePanel, Widget):
@@ -99,7 +101,7 @@ class StatusLine(LivePanel, Widget):
         counts: dict[str, int] = {}
         for rec in state.runs():
             counts[rec.state] = counts.get(rec.state, 0) + 1
-        executor = state.summary.session.get("executor") or {}
+        executor = state.session_info().get("executor") or {}
         name = executor.get("name") if isinstance(executor, dict) else None
         cluster = None
         if name and name != "local":
