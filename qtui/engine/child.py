@@ -30,10 +30,14 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from qtui.core.config import RunSpec
-from qtui.core.events import CpuBudget, Event, RunStarted
+from qtui.core.config import THREADS_AUTO, RunSpec
+from qtui.core.events import Event, RunStarted
 from qtui.engine.event_writer import FLUSH_EVERY_S, EventWriter
+
+if TYPE_CHECKING:
+    from qtui.engine.cpu_budget import StartBudget
 
 EVENT_FD_ENV = "QTUI_EVENT_FD"
 
@@ -55,13 +59,13 @@ def main() -> None:
     die_with_parent()
     fd = int(os.environ[EVENT_FD_ENV])
     spec = RunSpec.from_dict(json.loads(sys.stdin.readline()))
-    from qtui.engine.cpu_budget import measure, pool_size
+    from qtui.engine.cpu_budget import StartBudget
     from qtui.engine.trainer import apply_thread_limit
 
-    budget = measure(spec.params.threads)  # before any import: the process is idle
-    if budget.threads is not None:  # --threads auto: in the environment the imports read
-        apply_thread_limit(pool_size(spec.params.threads, budget))
-    os._exit(serve(spec, fd, budget))
+    start = StartBudget(spec.params.threads)  # auto reads it now, before any import
+    if spec.params.threads == THREADS_AUTO:  # in the environment the imports read
+        apply_thread_limit(start.pool_size())
+    os._exit(serve(spec, fd, start))
 
 
 def run_forked(spec: RunSpec, fd: int) -> int:
@@ -71,25 +75,26 @@ def run_forked(spec: RunSpec, fd: int) -> int:
     thread settings that a spawned child gets from the environment before its
     imports are applied to the loaded pools instead.
     """
-    from qtui.engine.cpu_budget import measure, pool_size
+    from qtui.engine.cpu_budget import StartBudget
     from qtui.engine.trainer import apply_thread_limit, limit_loaded_pools
 
-    budget = measure(spec.params.threads)  # forked idle: before the workload is built
-    threads = pool_size(spec.params.threads, budget)
+    start = StartBudget(spec.params.threads)  # the window overlaps the build (auto: read now)
+    threads = start.pool_size()
     limit_loaded_pools(threads)
-    if budget.threads is not None:  # --threads auto: torch's own count, and libraries loaded later
+    if spec.params.threads == THREADS_AUTO:  # torch's own count, and libraries loaded later
         apply_thread_limit(threads)
         torch = sys.modules.get("torch")
         if torch is not None:
             torch.set_num_threads(threads)
-    return serve(spec, fd, budget)
+    return serve(spec, fd, start)
 
 
-def serve(spec: RunSpec, fd: int, budget: CpuBudget | None = None) -> int:
+def serve(spec: RunSpec, fd: int, budget: StartBudget | None = None) -> int:
     """Train ``spec``, writing events to ``fd``; returns the exit code (0 finished).
 
-    ``budget`` (the CPUs measured at the start, ``qtui.engine.cpu_budget``) goes
-    into the ``run_started`` event the trainer or the script child writes."""
+    ``budget`` (the CPUs read over the run's start, ``qtui.engine.cpu_budget``) goes
+    into the ``run_started`` event the trainer or the script child writes: its
+    window closes there, so it overlapped the imports and the build."""
     out = os.fdopen(fd, "wb")
     # A workload run's batches are coalesced (~20 writes a second at most, event_writer);
     # a script's are not: it may end with os._exit, and nothing after that runs.
@@ -119,12 +124,13 @@ def serve(spec: RunSpec, fd: int, budget: CpuBudget | None = None) -> int:
     return 0 if ok else 1
 
 
-def _with_budget(writer: EventWriter, budget: CpuBudget) -> Callable[[Event], None]:
-    """``writer``, with ``budget`` put into the ``run_started`` event on its way out."""
+def _with_budget(writer: EventWriter, budget: StartBudget) -> Callable[[Event], None]:
+    """``writer``, with ``budget`` put into the ``run_started`` event on its way out
+    (closing its window)."""
 
     def emit(event: Event) -> None:
         if type(event) is RunStarted:
-            event.cpus = budget
+            event.cpus = budget.budget()
         writer(event)
 
     return emit

@@ -13,10 +13,20 @@ SLURM allocation the ones that bind it:
 
 Usable CPUs are the smallest of those (a fractional quota rounded down, at
 least 1).  Busy cores are what other processes kept busy on the usable CPUs
-over a short window (``WINDOW_S``), from ``/proc/stat`` through the sampler's
-``PerCpu`` minus this process's own CPU time in it; the child is idle then,
-before its imports (spawned) or its build (forked).  ``--threads auto`` sets
-every pool to ``qtui.core.cpu_fit.free_cpus`` of the two.
+over the run's start: from ``/proc/stat`` through the sampler's ``PerCpu``,
+minus this process's own CPU time over the same span (every thread of it:
+what the run itself burns while it starts is not "others").  The window
+(``StartWindow``) opens first thing in the run's process and closes when the
+run reports its start (``run_started``, after its imports and its build), and
+lasts at least ``WINDOW_S`` (~10 scheduler ticks per CPU): only a start
+quicker than that waits for the rest.  So the figure costs the run's start
+nothing: the window used to be a 0.1 s sleep before the build, 0.9 s of a
+9-run sweep.  ``--threads auto`` is the exception: it must size every pool
+before the imports or the build, so it reads the window at once (``WINDOW_S``
+of waiting, the process idle) and sets every pool to
+``qtui.core.cpu_fit.free_cpus`` of the two.  CPU a run's own subprocesses burn
+while it starts counts as others' (a workload that starts helpers while it
+builds is rare; the forum model starts none).
 """
 
 from __future__ import annotations
@@ -116,42 +126,89 @@ def usable_cpus(mask: set[int] | None, quota: float | None, slurm: int | None) -
     return max(1, min(limits))
 
 
-def busy_cores(mask: set[int] | None, window_s: float = WINDOW_S) -> float:
-    """Cores other processes kept busy on ``mask``'s CPUs over ``window_s`` (0 if unreadable)."""
-    from qtui.engine.sampler import PerCpu
+class StartWindow:
+    """Busy cores on ``mask``'s CPUs from now until ``close()``, at least ``window_s`` long.
 
-    per_cpu = PerCpu()
-    try:
-        own0 = time.process_time()
-        wall0 = time.monotonic()
-        time.sleep(window_s)  # the measurement window itself: nothing to wait on
-        percent = per_cpu.read()
-        own = (time.process_time() - own0) / max(1e-9, time.monotonic() - wall0)
-    finally:
-        per_cpu.close()
-    # /proc/stat lists the online CPUs in order; index i is CPU i on every machine
-    # without offline CPUs in the middle (where it is not, the sum is still close).
-    picked = [p for i, p in enumerate(percent) if mask is None or i in mask]
-    busy = sum(p for p in picked if p == p) / 100.0
-    return round(max(0.0, busy - own), 2)
+    Opened at the run's start and closed when the run reports its start, so the
+    window overlaps work the run does anyway; ``waited_s`` is what ``close()``
+    had to wait for the window's minimum (0 when the start took longer)."""
+
+    def __init__(self, mask: set[int] | None, window_s: float = WINDOW_S) -> None:
+        from qtui.engine.sampler import PerCpu
+
+        self.mask = mask
+        self.window_s = window_s
+        self.waited_s = 0.0
+        self._per_cpu = PerCpu()
+        self._own0 = time.process_time()
+        self._wall0 = time.monotonic()
+
+    def close(self) -> float:
+        """The busy cores over the window (0 if unreadable); call once."""
+        try:
+            left = self.window_s - (time.monotonic() - self._wall0)
+            if left > 0:
+                self.waited_s = left
+                time.sleep(left)  # the window's minimum itself: nothing to wait on
+            percent = self._per_cpu.read()
+            own = (time.process_time() - self._own0) / max(1e-9, time.monotonic() - self._wall0)
+        finally:
+            self._per_cpu.close()
+        # /proc/stat lists the online CPUs in order; index i is CPU i on every machine
+        # without offline CPUs in the middle (where it is not, the sum is still close).
+        picked = [p for i, p in enumerate(percent) if self.mask is None or i in self.mask]
+        busy = sum(p for p in picked if p == p) / 100.0
+        return round(max(0.0, busy - own), 2)
+
+
+def busy_cores(mask: set[int] | None, window_s: float = WINDOW_S) -> float:
+    """Cores other processes kept busy on ``mask``'s CPUs over ``window_s`` from now."""
+    return StartWindow(mask, window_s).close()
+
+
+class StartBudget:
+    """The run's CPUs: the limits read at once, the busy cores over its start.
+
+    ``budget()`` closes the window (at ``run_started``); for ``--threads auto``
+    it was closed in the constructor, since the pools are sized before the build."""
+
+    def __init__(self, threads: int = 0, window_s: float = WINDOW_S) -> None:
+        self.threads = threads
+        self.mask = affinity()
+        self.quota = cgroup_quota()
+        self.slurm = slurm_cpus()
+        self.usable = usable_cpus(self.mask, self.quota, self.slurm)
+        self.window = StartWindow(self.mask, window_s)
+        self._budget: CpuBudget | None = None
+        if threads == THREADS_AUTO:
+            self.budget()
+
+    def budget(self) -> CpuBudget:
+        """The ``CpuBudget`` for ``run_started`` (the window is closed on the first call)."""
+        if self._budget is None:
+            busy = self.window.close()
+            chosen = cpu_fit.free_cpus(self.usable, busy) if self.threads == THREADS_AUTO else None
+            self._budget = CpuBudget(
+                usable=self.usable,
+                affinity=len(self.mask) if self.mask else None,
+                quota=None if self.quota is None else round(self.quota, 3),
+                slurm=self.slurm,
+                busy=busy,
+                threads=chosen,
+            )
+        return self._budget
+
+    def pool_size(self) -> int:
+        """The pool size to apply now: ``--threads N`` as given, auto's choice, 0 for the defaults."""
+        if self.threads == THREADS_AUTO:
+            return self.budget().threads or 1
+        return max(0, self.threads)
 
 
 def measure(threads: int = 0, window_s: float = WINDOW_S) -> CpuBudget:
-    """This process's CPUs now; for ``threads == THREADS_AUTO`` the pool size chosen."""
-    mask = affinity()
-    quota = cgroup_quota()
-    slurm = slurm_cpus()
-    usable = usable_cpus(mask, quota, slurm)
-    busy = busy_cores(mask, window_s)
-    chosen = cpu_fit.free_cpus(usable, busy) if threads == THREADS_AUTO else None
-    return CpuBudget(
-        usable=usable,
-        affinity=len(mask) if mask else None,
-        quota=None if quota is None else round(quota, 3),
-        slurm=slurm,
-        busy=busy,
-        threads=chosen,
-    )
+    """This process's CPUs now, over ``window_s`` from now; for ``threads == THREADS_AUTO``
+    the pool size chosen."""
+    return StartBudget(threads, window_s).budget()
 
 
 def pool_size(threads: int, budget: CpuBudget) -> int:
