@@ -69,3 +69,17 @@ def test_a_forked_run_still_reports_its_cpus(warm_executor: ProcessExecutor) -> 
     assert len(started) == 1 and isinstance(started[0], ev.RunStarted)
     cpus = started[0].cpus
     assert cpus is not None and cpus.usable >= 1 and cpus.busy >= 0.0 and cpus.threads is None
+
+
+def test_the_fork_server_reads_the_versions_once_for_every_run(
+    warm_executor: ProcessExecutor,
+) -> None:
+    """A forked run's ``run_started`` carries the versions the server read after its
+    imports (~9 ms of metadata look-ups that each run's start paid)."""
+    server = warm_executor._servers.server
+    assert server is not None
+    assert server.info()["versions_read"] is True
+    spec = RunSpec(device="default.qubit", diff_method="backprop", params=tiny(), run_id="r1")
+    _, rec = run_session([spec], executor=warm_executor)
+    versions = rec.of("run_started")[0].versions
+    assert versions.get("torch") and versions.get("pennylane") and versions.get("qtui")

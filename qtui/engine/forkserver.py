@@ -276,7 +276,8 @@ class ForkServer:
         return (None if status is None else int(status)), int(reply.get("maxrss") or 0)
 
     def info(self) -> dict[str, Any]:
-        """The server's thread count, pools and loaded modules, now (for tests)."""
+        """The server's thread count, pools, loaded modules and whether it read the package
+        versions its runs report, now (for tests)."""
         return self._call({"op": "info"})
 
 

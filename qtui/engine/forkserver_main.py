@@ -101,6 +101,14 @@ def cuda_initialized() -> bool:
     return bool(torch is not None and torch.cuda.is_initialized())
 
 
+def _versions_read() -> bool:
+    """Whether the package versions a run reports were read here already (each run's
+    ``run_started`` finds them in its copy of the server)."""
+    from qtui.engine.trainer import _read_versions
+
+    return _read_versions.cache_info().currsize > 0
+
+
 def _nice_from_env() -> int:
     """The import's nice increment qtui asked for (``QTUI_FORKSERVER_NICE``; 0: none)."""
     from qtui.engine.forkserver import NICE_ENV
@@ -161,6 +169,9 @@ def main() -> None:
     if failed is not None:  # sent to qtui, which notes it and falls back to spawn
         _send(sock, {"ready": False, "error": failed[0], "traceback": failed[1]})
         os._exit(1)
+    from qtui.engine.trainer import package_versions
+
+    package_versions()  # read once here, not at each run's start (qtui.engine.trainer)
     import_s = time.perf_counter() - t0
     from qtui.engine.heap import freeze_imports
 
@@ -227,7 +238,8 @@ def _serve(sock: socket.socket, children: set[int]) -> None:
             _send(sock, {"id": req.get("id"), "status": status, "maxrss": maxrss})
         elif op == "info":
             _send(sock, {"id": req.get("id"), "threads": thread_count(), "pools": pools(),
-                         "cuda": cuda_initialized(), "modules": sorted(sys.modules)})
+                         "cuda": cuda_initialized(), "modules": sorted(sys.modules),
+                         "versions_read": _versions_read()})
         else:
             for fd in fds:
                 os.close(fd)
