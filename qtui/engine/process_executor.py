@@ -289,9 +289,12 @@ class ProcessRun(RunHandle):
 
 
 class _PipeReader(threading.Thread):
-    """Reads one pipe to EOF, or until told to stop; owns (and closes) its descriptor."""
+    """Reads one pipe to EOF, or until told to stop; owns (and closes) its descriptor.
 
-    POLL_MS = 100
+    It sleeps in ``poll`` until the pipe has data or hangs up, or ``stop()``
+    writes to a wake-up pipe of its own: no timeout, so an idle pipe (a run's
+    stdout and stderr, mostly) never wakes qtui (issue 24: they used to look at
+    their stop flag 10 times a second each)."""
 
     def __init__(
         self,
@@ -305,21 +308,29 @@ class _PipeReader(threading.Thread):
         self._sink = sink
         self._at_end = at_end
         self._stop_flag = threading.Event()
+        self._wake_r, self._wake_w = os.pipe()
+        self._wake_lock = threading.Lock()  # the wake-up pipe is closed once, never written after
 
     def stop(self) -> None:
         """Read what is already in the pipe, then return (a writer may live on)."""
         self._stop_flag.set()
+        with self._wake_lock:
+            if self._wake_w >= 0:
+                with contextlib.suppress(OSError):
+                    os.write(self._wake_w, b"x")
 
     def run(self) -> None:
         poller = select.poll()
         poller.register(self.fd, select.POLLIN | select.POLLHUP | select.POLLERR)
+        poller.register(self._wake_r, select.POLLIN)
         try:
             while True:
                 stopping = self._stop_flag.is_set()
-                if not poller.poll(0 if stopping else self.POLL_MS):
+                ready = [fd for fd, _ in poller.poll(0 if stopping else None) if fd == self.fd]
+                if not ready:
                     if stopping:
                         break
-                    continue
+                    continue  # stop() woke it: look at the flag
                 chunk = os.read(self.fd, 65536)  # readable or hung up: does not block
                 if not chunk:
                     break
@@ -328,6 +339,10 @@ class _PipeReader(threading.Thread):
             pass
         finally:
             os.close(self.fd)
+            with self._wake_lock:
+                os.close(self._wake_r)
+                os.close(self._wake_w)
+                self._wake_w = -1
             if self._at_end is not None:
                 self._at_end()
 
