@@ -31,20 +31,10 @@ from textual.widget import Widget
 from textual.widgets import TabbedContent
 
 from qtui.session.control import SessionController, exit_lines, history_enabled
-from qtui.ui import actions, key_order, layout
+from qtui.ui import actions, key_order, layout, messages
 from qtui.ui import themes as theme_store
 from qtui.ui.end_bell import EndBell
 from qtui.ui.handlers import ActionHandlers
-from qtui.ui.messages import (
-    CapabilitiesFailed,
-    CapabilitiesReady,
-    FormValidity,
-    Notice,
-    SessionDone,
-    SessionLaunched,
-    StartRequested,
-    WatchDone,
-)
 from qtui.ui.state import EventFeed, LiveState
 from qtui.ui.widgets.key_footer import KeyFooter
 from qtui.ui.widgets.run_form import RunForm
@@ -113,9 +103,9 @@ class QtuiApp(key_order.KeyOrder, ActionHandlers, App[int]):
             self.feed.push,
             isolation=isolation, executor=executor,
             record=self._recording if self.record_history else None,
-            on_launch=lambda batch: self.post_message(SessionLaunched(batch.interval)),
+            on_launch=lambda batch: self.post_message(messages.SessionLaunched(batch.interval)),
             on_finished=lambda e: self.post_message(
-                SessionDone(None if e is None else f"{type(e).__name__}: {e}")
+                messages.SessionDone(None if e is None else f"{type(e).__name__}: {e}")
             ),
             first_run=len(self.state.runs()),
             keep_warm=True, prewarm=prewarm,  # the fork server lives until quit: every ctrl+r starts warm
@@ -128,6 +118,9 @@ class QtuiApp(key_order.KeyOrder, ActionHandlers, App[int]):
         self.exported: list[Path] = []
         self.tab_focus: dict[str, Widget] = {}  # pane id -> what last had focus there
         self.qtui_themes, self._theme_problems = theme_store.install(self, theme, persist_theme)
+        # its variables in the CSS's first parse: no second parse before the first frame
+        self._css_vars: dict[str, str] | None = self.get_css_variables()
+        self.stylesheet.set_variables(self._css_vars)
         self.state.set_palette(self.series_colors())
 
     # themes -----------------------------------------------------------------------
@@ -142,6 +135,13 @@ class QtuiApp(key_order.KeyOrder, ActionHandlers, App[int]):
         for panel in self.panels:
             panel.invalidate()  # styles from the old theme are baked into their text
         self.call_after_refresh(self._redraw, True)
+
+    def refresh_css(self, animate: bool = True) -> None:
+        """Textual's, less the one the theme set in ``__init__`` queued: the CSS's first parse
+        had its variables; parsing, styling and laying out again was 7 % of the first frame."""
+        first, self._css_vars = self._css_vars, None
+        if first is None or first != self.get_css_variables():
+            super().refresh_css(animate)
 
     # layout -------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -182,9 +182,9 @@ class QtuiApp(key_order.KeyOrder, ActionHandlers, App[int]):
         if self.reattach_folder is not None:
             self.call_after_refresh(self.reattach, self.reattach_folder)
         if self.watch_path is not None:
-            self.control.follow(self.watch_path, lambda e: self.post_message(WatchDone(e)))
+            self.control.follow(self.watch_path, lambda e: self.post_message(messages.WatchDone(e)))
         elif self._caps is not None:
-            self.post_message(CapabilitiesReady(self._caps))
+            self.post_message(messages.CapabilitiesReady(self._caps))
         else:
             # after the first frame: reading the probe cache hashes package
             # metadata, which would otherwise delay the first paint
@@ -204,25 +204,25 @@ class QtuiApp(key_order.KeyOrder, ActionHandlers, App[int]):
 
                 caps = load_capabilities(refresh=refresh)
         except Exception as exc:  # noqa: BLE001 - boundary: shown in the form (CapabilitiesFailed)
-            self.post_message(CapabilitiesFailed(f"{type(exc).__name__}: {exc}"))
+            self.post_message(messages.CapabilitiesFailed(f"{type(exc).__name__}: {exc}"))
             return
-        self.post_message(CapabilitiesReady(caps))
+        self.post_message(messages.CapabilitiesReady(caps))
 
-    @on(CapabilitiesReady)
-    async def _caps_ready(self, message: CapabilitiesReady) -> None:
+    @on(messages.CapabilitiesReady)
+    async def _caps_ready(self, message: messages.CapabilitiesReady) -> None:
         self._caps = message.capabilities
         self.probe_error = None
         for form in self.query(RunForm):
             await form.set_capabilities(message.capabilities)
 
-    @on(CapabilitiesFailed)
-    async def _caps_failed(self, message: CapabilitiesFailed) -> None:
+    @on(messages.CapabilitiesFailed)
+    async def _caps_failed(self, message: messages.CapabilitiesFailed) -> None:
         self.probe_error = message.error
         for form in self.query(RunForm):
             await form.set_probe_failed(message.error)
 
-    @on(FormValidity)
-    def _validity(self, message: FormValidity) -> None:
+    @on(messages.FormValidity)
+    def _validity(self, message: messages.FormValidity) -> None:
         self.form_valid = message.valid
         self.refresh_bindings()
 
@@ -272,8 +272,8 @@ class QtuiApp(key_order.KeyOrder, ActionHandlers, App[int]):
             self.state.pick_phases(str(event.row_key.value))
 
     # starting runs --------------------------------------------------------------------
-    @on(StartRequested)
-    def _start_requested(self, message: StartRequested) -> None:
+    @on(messages.StartRequested)
+    def _start_requested(self, message: messages.StartRequested) -> None:
         planner = None
         if message.auto_repeat:
             from qtui.session.adaptive import AdaptiveRepeats
@@ -310,18 +310,18 @@ class QtuiApp(key_order.KeyOrder, ActionHandlers, App[int]):
 
         return follow(self, folder)
 
-    @on(Notice)
-    def _notice(self, message: Notice) -> None:
+    @on(messages.Notice)
+    def _notice(self, message: messages.Notice) -> None:
         self.notify(message.text, severity=message.severity)  # type: ignore[arg-type]
 
-    @on(SessionLaunched)
-    def _session_launched(self, message: SessionLaunched) -> None:
+    @on(messages.SessionLaunched)
+    def _session_launched(self, message: messages.SessionLaunched) -> None:
         self.end_bell.started()
         self._status().set(interval=message.interval)
         self.refresh_bindings()
 
-    @on(SessionDone)
-    def _session_done(self, message: SessionDone) -> None:
+    @on(messages.SessionDone)
+    def _session_done(self, message: messages.SessionDone) -> None:
         self.end_bell.ended(self, len(self.state.runs()))
         if message.error:
             from qtui.ui.screens.message import MessageScreen
@@ -329,8 +329,8 @@ class QtuiApp(key_order.KeyOrder, ActionHandlers, App[int]):
             self.push_screen(MessageScreen("The supervisor stopped with an error", message.error))
         self.refresh_bindings()
 
-    @on(WatchDone)
-    def _watch_done(self, message: WatchDone) -> None:
+    @on(messages.WatchDone)
+    def _watch_done(self, message: messages.WatchDone) -> None:
         if message.error:
             self.notify(f"stopped following the log: {message.error}", severity="error")
 
