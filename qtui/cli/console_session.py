@@ -74,6 +74,11 @@ def outcome_text(rec: RunRecord) -> str:
 
 # --- live progress --------------------------------------------------------------------
 
+#: The events that print a line of their own; every other one is only folded (the
+#: batches, ~100 a second for the forum model, used to build the line's head each).
+_SAID = frozenset({"run_started", "run_finished", "run_failed", "run_crashed", "run_timed_out",
+                   "run_cancelled", "job_state"})
+
 
 class Progress:
     """Thread-safe progress state; ``on_event`` runs on the supervisor's thread."""
@@ -110,6 +115,8 @@ class Progress:
             if isinstance(event, ev.LogNote):
                 self._print(f"note: {event.message}", style="yellow")
             return
+        if event.type not in _SAID:
+            return  # a batch, a sample, an epoch: the live line reads them from the fold
         i = self.index(rec.run_id)
         head = f"[{i}/{self.total}] {run_label(rec)}"
         if isinstance(event, ev.RunStarted):
