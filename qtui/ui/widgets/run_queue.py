@@ -17,6 +17,11 @@ report's tables: say it once, with a legend).  That leaves a contended row as wi
 as a finished one: Run, Combination, State, Elapsed and Progress are whole at 80
 columns (the results tab) and in the monitor's two thirds of 120.
 
+While a run trains, its counts are as wide as their totals (``ep  3/40 b  9/20``): a
+Progress column that narrowed and widened with each tenth batch laid the whole screen
+out again each time (issue 24: lag while a run trains).  A finished run's reads as
+before (``ep 6/6 b 40/40``).
+
 A cluster session (``--executor slurm``) adds a Job column after Elapsed, from
 the ``job_state`` events: the job id and SLURM's word for where it stands
 (``PENDING (Priority)``, ``RUNNING on node12``, ``TIMEOUT``, ``LOST``).  A
@@ -27,9 +32,12 @@ already be running (or done) on its node: the Job column says so.
 from __future__ import annotations
 
 import time
+from collections.abc import Hashable
 
+from rich.style import Style
 from rich.text import Text
 from textual.widgets import DataTable
+from textual.widgets._data_table import SegmentLines
 
 from qtui.analysis.fold import RunRecord
 from qtui.core.job_words import JOB_FAILED, job_words
@@ -80,6 +88,8 @@ class RunQueue(LivePanel, DataTable[Text]):
         ("loss", "Batch loss"),  # the last batch's loss (issue 8: each loss says what it is)
     )
 
+    slot = 3  # its turn while a run trains (``qtui.ui.panel.SLOTS``)
+
     #: Added after Elapsed once a run has a cluster job (at ``JOB_AT``).
     JOB_COL = ("job", "Job")
     JOB_AT = 4
@@ -87,6 +97,55 @@ class RunQueue(LivePanel, DataTable[Text]):
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self.cols: tuple[tuple[str, str], ...] = self.COLS
+        self._cells_drawn: dict[Hashable, SegmentLines] = {}
+
+    # drawing --------------------------------------------------------------------
+    def _render_cell(
+        self,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool = False,
+        hover: bool = False,
+    ) -> SegmentLines:
+        """A cell drawn again only when what it shows, its style or its width changed.
+
+        Textual keys its cell cache on the table's count of updates, so the progress of
+        one batch drew every cell of the queue again: 4 ms a redraw at 200×50, four
+        times a second while a run trains (``benchmarks/ui_lag.py --frames``)."""
+        try:
+            column_key = self._column_locations.get_key(column_index)
+            row_key = (
+                self._header_row_key if row_index == -1 else self._row_locations.get_key(row_index)
+            )
+            if column_key is None or row_key is None:
+                raise KeyError(column_index)
+            value: object = (
+                self.columns[column_key].label if row_index == -1 else self._data[row_key][column_key]
+            )
+        except (AttributeError, KeyError):  # not a table as this Textual keeps it
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        shown = (value.plain, value.style, tuple(value.spans)) if isinstance(value, Text) else value
+        key = (
+            row_index, column_index, row_key, column_key, shown, base_style, width, cursor,
+            hover, self._show_hover_cursor, self.show_cursor, self._pseudo_class_state,
+        )
+        lines = self._cells_drawn.get(key)
+        if lines is None:
+            if len(self._cells_drawn) > 2000:  # cells of values long gone
+                self._cells_drawn.clear()
+            lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+            self._cells_drawn[key] = lines
+        return lines
+
+    def _clear_caches(self) -> None:
+        super()._clear_caches()
+        self._cells_drawn = {}
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()  # a theme, a focus: every cell again, as Textual does
+        self._cells_drawn = {}
 
     def on_mount(self) -> None:
         for key, label in self.cols:
@@ -124,7 +183,12 @@ class RunQueue(LivePanel, DataTable[Text]):
                 cells.insert(self.JOB_AT, _job_cell(rec))
             if rec.run_id in self.rows:
                 for (key, _), cell in zip(self.cols, cells, strict=True):
-                    self.update_cell(rec.run_id, key, cell, update_width=True)
+                    old = self.get_cell(rec.run_id, key)
+                    if _same(old, cell):
+                        continue  # a changed cell redraws the whole table: only what moved
+                    # measuring the column again is for a cell of another width only
+                    wider = not isinstance(old, Text) or old.cell_len != cell.cell_len
+                    self.update_cell(rec.run_id, key, cell, update_width=wider)
             else:
                 self.add_row(*cells, key=rec.run_id)
         contended = any(rec.result.get("contended") for rec in runs)
@@ -149,11 +213,12 @@ class RunQueue(LivePanel, DataTable[Text]):
             progress = "starting: imports"
         elif steps and (rec.state == "running" or rec.step):
             # a sweep point: step-limited, the first warm-up steps unmeasured
-            progress = f"step {rec.step}/{warmup + steps}"
+            total = warmup + steps  # counts as wide as the total: the column keeps its width
+            progress = f"step {rec.step:>{len(str(total))}}/{total}"
             if rec.step <= warmup and rec.state == "running":
                 progress += " warm-up"
         elif rec.state == "running" or (rec.state != "queued" and rec.epoch):
-            progress = f"ep {rec.epoch}/{epochs or '?'} b {rec.batch}/{bpe or '?'}"
+            progress = f"ep {rec.epoch:>{len(str(epochs))}}/{epochs or '?'} b {rec.batch:>{len(str(bpe))}}/{bpe or '?'}"
         elif rec.state == "queued":
             progress = ""
         else:
@@ -176,6 +241,11 @@ class RunQueue(LivePanel, DataTable[Text]):
             Text(progress),
             Text(loss),
         ]
+
+
+def _same(old: object, new: Text) -> bool:
+    """The cell shows the same (``Text`` compares its characters and spans, not its style)."""
+    return isinstance(old, Text) and old == new and old.style == new.style
 
 
 def _job_cell(rec: RunRecord) -> Text:
