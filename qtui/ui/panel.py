@@ -27,6 +27,27 @@ if TYPE_CHECKING:
 #: Each panel redraws at most this often; its data keeps folding in between.
 MAX_PANEL_HZ = 4.0
 
+#: While a run trains, the panels whose data streams take turns: each redraws on its
+#: own tick of ``SLOTS``, so one tick paints the loss, the next the CPU bars, and so
+#: on.  All at once, a frame at 200×50 took 15-20 ms of the event loop (a key or the
+#: next frame waited that long); one panel's share is 2-6 ms (``benchmarks/ui_lag.py
+#: --frames``).  A panel that was quiet redraws at once: the first point is not held.
+SLOTS = 4
+
+
+class _Ticks:
+    """Counts the app's ticks: every panel synced in one tick is given the same ``now``."""
+
+    now: float | None = None
+    count = 0
+
+    @classmethod
+    def at(cls, now: float) -> int:
+        if now != cls.now:
+            cls.now = now
+            cls.count += 1
+        return cls.count
+
 
 class LivePanel:
     """Mixin for widgets that render part of the ``LiveState``."""
@@ -34,6 +55,8 @@ class LivePanel:
     #: Names of ``Versions`` fields this panel reads.
     watches: ClassVar[tuple[str, ...]] = ()
     max_hz: ClassVar[float] = MAX_PANEL_HZ
+    #: Its turn among ``SLOTS`` ticks while its data streams (None: any tick).
+    slot: ClassVar[int | None] = None
 
     _drawn_version: Hashable | None = None
     _drawn_at: float = 0.0
@@ -47,19 +70,28 @@ class LivePanel:
         return tuple(getattr(state.versions, name) for name in self.watches)
 
     def invalidate(self) -> None:
-        """Redraw at the next tick whatever the versions (theme or view changed)."""
+        """Redraw at the next tick whatever the versions (theme or view changed), the
+        texts ``set_text`` would keep as they are included."""
         self._drawn_version = None
+        widget: Any = self
+        for part in (widget, *widget.walk_children()):
+            part.__dict__.pop("_qtui_content", None)
 
     def is_current(self, state: LiveState) -> bool:
         return self._drawn_version == self.version(state)
 
     def sync(self, state: LiveState, now: float, force: bool = False) -> bool:
         """Redraw if the watched data changed and the rate allows; True if redrawn."""
+        tick = _Ticks.at(now)
         version = self.version(state)
         if version == self._drawn_version:
             return False
-        if not force and now - self._drawn_at < 1 / self.max_hz:
-            return False
+        if not force:
+            since = now - self._drawn_at
+            if since < 1 / self.max_hz:
+                return False
+            if self.slot is not None and since < 2 / self.max_hz and tick % SLOTS != self.slot:
+                return False  # drawn a moment ago: its data streams, it waits for its turn
         self.refresh_from(state)
         self._drawn_version = version
         self._drawn_at = now
@@ -90,7 +122,13 @@ def set_text(widget: Static, content: Text | str) -> None:
     losses, thread counts) changed.  Text of the same line count and width
     needs only a repaint.  ``content`` may be rich markup (a ``str``), measured as
     Textual draws it: ``:name:`` stays as written (no emoji, whose table is 0.9 MB).
+    The same content as last time is not drawn again: most ticks change a figure of
+    one panel, and a repaint of the others cost as much as a real change.
     """
+    key = (content.plain, content.style, tuple(content.spans)) if isinstance(content, Text) else content
+    if getattr(widget, "_qtui_content", None) == key:
+        return
+    widget._qtui_content = key  # type: ignore[attr-defined]
     plain = content.plain if isinstance(content, Text) else Text.from_markup(content, emoji=False).plain
     lines = plain.split("\n")
     shape = (len(lines), max(len(line) for line in lines))

@@ -93,10 +93,16 @@ def choose_layout(n: int, width: int, rows: int) -> tuple[str, int, bool]:
     return "dense", 2 * cells, False
 
 
+def _stale(state: LiveState) -> bool:
+    """The figures are the last sample's: no run is running any more."""
+    return bool(state.percpu) and not any(r.state == "running" for r in state.runs())
+
+
 class CpuPanel(LivePanel, Widget):
     """Draws the state's ``percpu`` and ``cpu_history``."""
 
-    watches = ("cpu", "runs")
+    watches = ("cpu", "style")  # and whether a run still runs: ``version``
+    slot = 1
 
     DEFAULT_CSS = """
     CpuPanel { height: 1fr; }
@@ -111,9 +117,13 @@ class CpuPanel(LivePanel, Widget):
         self.sample_t: float | None = None
         self.layout_used = ""
 
+    def version(self, state: LiveState) -> tuple[int, int, bool, str | None]:
+        """A sample, a theme, the run's end (the bars go dim) or the node in focus: not
+        every batch (each bumps ``runs``), which changes none of what the panel shows."""
+        return (state.versions.cpu, state.versions.style, _stale(state), state.cpu_node())
+
     def refresh_from(self, state: LiveState) -> None:
-        stale = bool(state.percpu) and not any(r.state == "running" for r in state.runs())
-        self.update_data(state.percpu, state.cpu_history, stale=stale, sample_t=state.cpu_t)
+        self.update_data(state.percpu, state.cpu_history, stale=_stale(state), sample_t=state.cpu_t)
         self.name_node(state.cpu_node())
 
     def name_node(self, node: str | None) -> None:

@@ -49,12 +49,13 @@ class LossPanel(LivePanel, Horizontal):
     DEFAULT_CSS = """
     LossPanel { height: 1fr; }
     LossPanel > LineGraph { width: 1fr; }
-    LossPanel > #loss-legend { width: 33; max-width: 50%; height: 1fr; padding: 0 0 0 1;
+    LossPanel > #loss-legend { width: 33; max-width: 50%; height: auto; max-height: 100%; padding: 0 0 0 1;
                                text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
     MODES = ("batch", "epoch")
     watches = ("loss", "style")
+    slot = 0  # its turn while a run trains (``qtui.ui.panel.SLOTS``)
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)

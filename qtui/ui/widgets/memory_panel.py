@@ -28,6 +28,7 @@ class MemoryPanel(LivePanel, Vertical):
     """
 
     watches = ("memory", "style")
+    slot = 2
 
     def __init__(self, *, thread_mode: bool = False, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
@@ -64,7 +65,7 @@ class MemoryPanel(LivePanel, Vertical):
         stats = self.query_one("#mem-stats", Static)
         graph = self.query_one(LineGraph)
         if rec is None:
-            stats.update("no run yet")
+            set_text(stats, "no run yet")
             graph.set_series([])
             return
         current = history[-1] if history else None

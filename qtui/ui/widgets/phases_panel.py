@@ -74,6 +74,7 @@ class PhasesPanel(LivePanel, Widget):
         self.steps: int | None = None
         self.rows: list[PhaseRow] = []
         self.palette: list[str] = ["cyan"]
+        self._lines = -1  # as last drawn
 
     def refresh_from(self, state: LiveState) -> None:
         rec = state.phases_run(state.phases_pick)
@@ -103,7 +104,12 @@ class PhasesPanel(LivePanel, Widget):
         self.steps = steps
         self.rows = rows
         self.palette = colors or ["cyan"]
-        self.refresh(layout=True)
+        # Its height follows its lines (``height: auto``): a layout re-arranges and
+        # repaints the whole screen, so only when their count changed, not at every
+        # phases report (each second of a run) nor when only the figures moved.
+        lines = self.render().plain.count("\n")
+        self.refresh(layout=lines != self._lines)
+        self._lines = lines
 
     def _color(self, phase: Phase, names: tuple[Phase, ...]) -> str:
         return self.palette[names.index(phase) % len(self.palette)]

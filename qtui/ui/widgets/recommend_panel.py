@@ -24,7 +24,7 @@ from qtui.core.summary_schema import Recommendation, Result
 from qtui.core.workload_groups import workload_runs
 from qtui.report.results import BURN_CORES, BURN_MARK
 from qtui.ui.form_words import in_form_words
-from qtui.ui.panel import LivePanel
+from qtui.ui.panel import LivePanel, set_text
 from qtui.ui.state import LiveState
 
 
@@ -89,4 +89,4 @@ class RecommendationPanel(LivePanel, Static):
         for choice in choose(workload_runs(results)):  # a sweep over --threads: how many each gets
             text.append("\nthreads ", style="bold")
             text.append(choice.sentence)
-        self.update(text)
+        set_text(self, text)

@@ -47,6 +47,7 @@ class ThreadPoolsPanel(LivePanel, Static):
         self.pools: list[dict[str, Any]] = []
 
     watches = ("memory",)
+    slot = 2  # with the memory panel: the same samples
 
     def refresh_from(self, state: LiveState) -> None:
         rec = state.memory_run()
@@ -84,4 +85,4 @@ class ThreadPoolsPanel(LivePanel, Static):
                 text.append(f", auto chose {cpus.threads_auto}")
             if cpus.oversubscribed:
                 text.append(f" {OVERSUBSCRIBED}: {advice(cpus)}", style="bold reverse")
-        self.update(text)
+        set_text(self, text)
