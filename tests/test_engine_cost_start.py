@@ -10,6 +10,7 @@ sizes the pools before the build, reads it at once.  Real processes, real
 
 from __future__ import annotations
 
+import importlib.util
 import time
 
 from qtui.core import events as ev
@@ -83,3 +84,19 @@ def test_the_fork_server_reads_the_versions_once_for_every_run(
     _, rec = run_session([spec], executor=warm_executor)
     versions = rec.of("run_started")[0].versions
     assert versions.get("torch") and versions.get("pennylane") and versions.get("qtui")
+
+
+def test_the_fork_server_has_what_every_run_would_load_first(
+    warm_executor: ProcessExecutor,
+) -> None:
+    """lightning.qubit's module (~40 ms at a run's first lightning device) is loaded in
+    the server when installed, and sklearn's data helpers have looked up their plugins
+    (~10 ms of entry points at a forum run's first ``make_moons``); the server still
+    forks single-threaded."""
+    server = warm_executor._servers.server
+    assert server is not None
+    info = server.info()
+    assert info["threads"] == 1
+    if importlib.util.find_spec("pennylane_lightning") is not None:
+        assert "pennylane_lightning.lightning_qubit" in info["modules"]
+    assert info["warmed"] is True

@@ -5,7 +5,9 @@ qtui.engine.forkserver_main FD`` (the cwd off ``sys.path``, ``qtui.engine.pycmd`
 in a session of its own, with ``FD`` one end of a ``SOCK_SEQPACKET`` socket pair.
 It imports ``PRELOAD`` (torch, ``torch._dynamo`` which the first optimiser
 would import, pennylane, sklearn's datasets, threadpoolctl, qtui's child side
-and the built-in forum workload), says ``ready``, and then serves one request
+and the built-in forum workload; lightning.qubit's module where installed),
+fills the caches every forum run's start would fill (``_warm``), says
+``ready``, and then serves one request
 at a time, each a JSON packet:
 
 * ``fork`` (with three descriptors: events, stdout, stderr): fork; the new
@@ -73,6 +75,10 @@ PRELOAD: tuple[str, ...] = (
     "qtui.engine.forum",
 )
 
+#: Imported too when installed (a missing one is no error): lightning.qubit's module is
+#: ~40 ms of a run's start at its first lightning device otherwise.
+PRELOAD_OPTIONAL: tuple[str, ...] = ("pennylane_lightning.lightning_qubit",)
+
 #: The largest request (a run's spec and environment); more is refused.
 MAX_PACKET = 1 << 20
 
@@ -118,13 +124,35 @@ def _nice_from_env() -> int:
 
 
 def _import_all() -> tuple[str, str] | None:
-    """Import ``PRELOAD``; (error, traceback) when one fails."""
+    """Import ``PRELOAD`` (and ``PRELOAD_OPTIONAL`` where installed), then ``_warm``;
+    (error, traceback) when one fails."""
     try:
         for name in PRELOAD:
             importlib.import_module(name)
+        for name in PRELOAD_OPTIONAL:
+            with contextlib.suppress(ImportError):
+                importlib.import_module(name)
+        _warm()
     except BaseException as exc:  # noqa: BLE001 - boundary: qtui notes it and falls back to spawn
         return f"{type(exc).__name__}: {exc}", traceback.format_exc()[-4000:]
     return None
+
+
+_WARMED: list[bool] = []
+
+
+def _warm() -> None:
+    """What every forum run's start would do first, done once here: the package versions
+    its ``run_started`` reports (~9 ms of metadata look-ups) and sklearn's look-up of its
+    dataframe plugins at the first ``make_moons`` (~10 ms of entry points).  numpy only:
+    no torch operation runs here (its first parallel region would start a pool)."""
+    from sklearn.datasets import make_moons
+
+    from qtui.engine.trainer import package_versions
+
+    package_versions()
+    make_moons(n_samples=4, noise=0.1, random_state=0)  # its own RNG: numpy's global one untouched
+    _WARMED.append(True)
 
 
 def _preload(nice: int) -> tuple[str, str] | None:
@@ -169,9 +197,6 @@ def main() -> None:
     if failed is not None:  # sent to qtui, which notes it and falls back to spawn
         _send(sock, {"ready": False, "error": failed[0], "traceback": failed[1]})
         os._exit(1)
-    from qtui.engine.trainer import package_versions
-
-    package_versions()  # read once here, not at each run's start (qtui.engine.trainer)
     import_s = time.perf_counter() - t0
     from qtui.engine.heap import freeze_imports
 
@@ -239,7 +264,7 @@ def _serve(sock: socket.socket, children: set[int]) -> None:
         elif op == "info":
             _send(sock, {"id": req.get("id"), "threads": thread_count(), "pools": pools(),
                          "cuda": cuda_initialized(), "modules": sorted(sys.modules),
-                         "versions_read": _versions_read()})
+                         "versions_read": _versions_read(), "warmed": bool(_WARMED)})
         else:
             for fd in fds:
                 os.close(fd)
