@@ -77,6 +77,9 @@ _run = textual_app.App.run
 _reparse = Stylesheet.reparse
 _seen = []
 _reparses = []
+_collections = []  # the cyclic collector's runs from here to the first frame
+import gc
+gc.callbacks.append(lambda phase, info: phase == "start" and not _seen and _collections.append(1))
 
 def counted_reparse(self):
     _reparses.append(1)
@@ -88,7 +91,8 @@ def first_display(self, screen, renderable):
         print("FIRST " + json.dumps({"app": type(self).__name__,
                                      "screen": type(screen).__name__,
                                      "modules": sorted(sys.modules),
-                                     "reparses": len(_reparses)}), flush=True)
+                                     "reparses": len(_reparses),
+                                     "collections": len(_collections)}), flush=True)
         self.call_later(self.exit)
     return _display(self, screen, renderable)
 
@@ -100,6 +104,7 @@ textual_app.App._display = first_display
 textual_app.App.run = headless_run
 Stylesheet.reparse = counted_reparse
 from qtui.cli.main import main
+_collections.clear()  # counted from here: the command line's own imports are not the app's
 sys.exit(main([]))
 """
 
@@ -143,6 +148,52 @@ def test_qtuis_css_is_parsed_once_before_its_first_frame(tmp_path: Path) -> None
     data = first_frame_modules(tmp_path)
     assert data["app"] == "QtuiApp"
     assert data["reparses"] == 0
+
+
+@pytest.mark.timeout(180)
+def test_qtuis_start_runs_no_garbage_collection_before_its_first_frame(tmp_path: Path) -> None:
+    """Starting, the app makes objects that live as long as it does (modules, widgets);
+    the collector walked them 41 times (one a full collection) between ``main`` and the
+    first frame, 19-34 ms of it.  It is off until the first frame has been written."""
+    data = first_frame_modules(tmp_path)
+    assert data["app"] == "QtuiApp"
+    assert data["collections"] == 0
+
+
+GC_AFTER = r"""
+import gc, sys
+import textual.app as textual_app
+
+_display = textual_app.App._display
+_run = textual_app.App.run
+frames = []
+
+def display(self, screen, renderable):
+    frames.append(gc.isenabled())
+    if len(frames) == 1:  # the app turns it back on after its first frame: wait for that
+        self.set_interval(0.05, lambda: gc.isenabled() and self.exit())
+    return _display(self, screen, renderable)
+
+def headless_run(self, *args, **kwargs):
+    kwargs.update(headless=True, size=(80, 24))
+    return _run(self, *args, **kwargs)
+
+textual_app.App._display = display
+textual_app.App.run = headless_run
+from qtui.cli.main import main
+main([])
+print("GC " + ("on" if gc.isenabled() else "off") + f" first frame {frames[0]}", flush=True)
+"""
+
+
+@pytest.mark.timeout(180)
+def test_the_collector_is_back_on_once_the_first_frame_is_written(tmp_path: Path) -> None:
+    env = {**os.environ, "QTUI_DATA_DIR": str(tmp_path / "data"), "QTUI_CONFIG_DIR": str(tmp_path / "config"),
+           "QTUI_CACHE_DIR": str(tmp_path / "cache"), "QTUI_NO_HISTORY": "1"}
+    proc = subprocess.run([sys.executable, "-c", GC_AFTER], capture_output=True, text=True, env=env, timeout=150)
+    line = next((x for x in proc.stdout.splitlines() if x.startswith("GC ")), None)
+    assert line is not None, f"no app (rc {proc.returncode}):\n{proc.stderr[-3000:]}"
+    assert line == "GC on first frame False"
 
 
 async def test_a_run_highlighted_in_the_focused_queue_is_the_one_the_phases_panel_details(

@@ -46,8 +46,7 @@ if TYPE_CHECKING:
     from qtui.core import events as ev
     from qtui.ui.panel import LivePanel
 
-#: How often the feed is drained and panels synced (Hz).  High enough to feel
-#: live, low enough that a fast run cannot make the UI redraw per event.
+#: How often the feed is drained and panels synced (Hz): live, yet not a redraw per event.
 TICK_HZ = 15
 
 
@@ -175,9 +174,10 @@ class QtuiApp(key_order.KeyOrder, ActionHandlers, App[int]):
         for problem in self._theme_problems:
             self.notify(problem, severity="warning", timeout=8)
         self.set_interval(1 / TICK_HZ, self._tick)
-        # Once every tab is mounted, move the app's long-lived objects out of the
-        # collector's reach: a full collection walking Textual's widget graph
-        # stalled the event loop 110-180 ms (benchmarks/ui_lag_cores.py).
+        # ``qtui`` starts with the collector off (qtui.cli.main): on after the first frame.
+        # Once every tab is mounted, the app's long-lived objects leave its reach: a full
+        # collection of Textual's widget graph stalled the loop 110-180 ms (ui_lag_cores.py).
+        self.call_after_refresh(gc.enable)
         self.set_timer(1.5, gc.freeze)
         if self.reattach_folder is not None:
             self.call_after_refresh(self.reattach, self.reattach_folder)
