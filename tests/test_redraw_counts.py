@@ -150,3 +150,26 @@ async def test_a_flat_memory_curve_paints_the_lines_that_moved() -> None:
         height = graph.content_region.height
         assert height >= 10
         assert 0 < lines[0] <= 3 * 3, (lines[0], height)  # 3 samples: a few lines each
+
+
+async def test_a_batch_does_not_repaint_the_status_line() -> None:
+    """The status line watches ``runs`` (bumped by every batch) for its run counts; a batch
+    moves no count, so the line is not painted again: row 0 dirty with a panel lower down
+    made Textual repaint the whole box between them, nearly the screen, at every frame."""
+    from qtui.ui.widgets.status_line import StatusLine
+
+    app = new_app()
+    async with app.run_test(size=(200, 50)) as pilot:
+        await monitor(pilot, app)
+        line = app.query_one(StatusLine)
+        seen = count_calls(line, "refresh_from")
+        renders = count_calls(line, "render")
+        await feed(pilot, app, [
+            ev.Batch(run_id="r2", epoch=7, batch=b, loss=0.5 / b, step=240 + b, elapsed_s=3.0 + b,
+                     t=T0 + 300 + b)
+            for b in range(1, 4)
+        ])
+        await asyncio.sleep(0.1)
+        await pilot.pause()
+        assert seen[0] >= 1  # it looked at the runs
+        assert renders[0] == 0

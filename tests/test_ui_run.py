@@ -245,12 +245,16 @@ async def test_watch_mode_feeds_the_same_panels(tmp_path: Path) -> None:
     app = QtuiApp(watch_path=log, gpu=False, record_history=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: len(app.state.runs()) == 3, 10)
-        await pilot.pause(0.3)
+
+        def drawn() -> dict[str, list[float]]:
+            return {x.name: list(x.values) for x in app.query_one("#loss-graph", LineGraph).series}
+
+        trained = {r.run_id: list(r.batch_losses) for r in app.state.runs() if r.batch_losses}
+        # panels redraw on their own ticks (ui/panel.py): waited for, not a fixed pause
+        await wait_for(pilot, lambda: drawn() == trained and app.panels_drawn(), 30)
         assert not app.query(RunForm), "the form is hidden in watch mode"
         assert app.query_one("#results-table", ResultsTable).row_count == 3
-        drawn = {x.name: list(x.values) for x in app.query_one("#loss-graph", LineGraph).series}
-        trained = {r.run_id: list(r.batch_losses) for r in app.state.runs() if r.batch_losses}
-        assert drawn == trained and len(drawn) == 2
+        assert len(drawn()) == 2
         assert any("skipped" in n for n in app.state.notes)
         titles = {c.title for c in app.get_system_commands(app.screen)}
         assert "Start runs" not in titles

@@ -119,9 +119,16 @@ class StatusLine(LivePanel, Widget):
                 self._check_starting()
 
     def set(self, **kwargs: object) -> None:
+        """Painted again only when a field moved: the line watches ``runs``, bumped by
+        every batch, and a dirty row 0 with a panel lower down made Textual repaint the
+        whole box between them at every frame (issue 24: lag while training)."""
+        changed = False
         for k, v in kwargs.items():
-            setattr(self, k, v)
-        self.refresh()
+            if getattr(self, k) != v:
+                setattr(self, k, v)
+                changed = True
+        if changed:
+            self.refresh()
 
     def render(self) -> Text:
         t = Text(no_wrap=True, overflow="ellipsis")
