@@ -100,3 +100,45 @@ def test_the_fork_server_has_what_every_run_would_load_first(
     if importlib.util.find_spec("pennylane_lightning") is not None:
         assert "pennylane_lightning.lightning_qubit" in info["modules"]
     assert info["warmed"] is True
+
+
+_WINDOW_CHILD = """
+import json, sys
+from qtui.engine import cpu_budget
+start = cpu_budget.StartBudget(0, window_s=float(sys.argv[1]))
+sys.stdout.write("open\\n"); sys.stdout.flush()
+budget = start.budget()
+print(json.dumps({"busy": budget.busy, "qtui": start.window.qtui_cores}), flush=True)
+"""
+
+
+def test_qtuis_own_processes_are_not_counted_as_others() -> None:
+    """The app draws the Monitor tab as a run starts (~half a core for a moment), and a run
+    was flagged oversubscribed for it: qtui's own processes, named in ``QTUI_OWN_PIDS``
+    (the app or CLI, and the fork server), are subtracted like the run's own CPU."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    window = 0.5
+    child = subprocess.Popen(
+        [sys.executable, "-c", _WINDOW_CHILD, str(window)], stdout=subprocess.PIPE, text=True,
+        env={**os.environ, cpu_budget.OWN_PIDS_ENV: f"{os.getpid()},999999999"},
+    )
+    assert child.stdout is not None
+    assert child.stdout.readline() == "open\n"
+    _spin(window)  # qtui's side busy through the window (a pid that is gone is skipped)
+    out = json.loads(child.stdout.readline())
+    assert child.wait() == 0
+    # this process spun through the window; even on a loaded machine it got a good share
+    assert out["qtui"] >= 0.2, out
+    assert out["busy"] >= 0.0
+
+
+def test_own_pids_come_from_the_environment_or_the_parent() -> None:
+    import os
+
+    assert cpu_budget.own_pids({cpu_budget.OWN_PIDS_ENV: "12,34"}) == [12, 34]
+    assert cpu_budget.own_pids({cpu_budget.OWN_PIDS_ENV: "12,x,"}) == [12]
+    assert cpu_budget.own_pids({}) == [os.getppid()]

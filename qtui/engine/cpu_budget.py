@@ -15,7 +15,11 @@ Usable CPUs are the smallest of those (a fractional quota rounded down, at
 least 1).  Busy cores are what other processes kept busy on the usable CPUs
 over the run's start: from ``/proc/stat`` through the sampler's ``PerCpu``,
 minus this process's own CPU time over the same span (every thread of it:
-what the run itself burns while it starts is not "others").  The window
+what the run itself burns while it starts is not "others"), and minus qtui's own
+processes' (``own_pids``: the app or the CLI, and the fork server a forked run
+came from, named by qtui in ``QTUI_OWN_PIDS``; the run's parent where it is not
+set, as on a cluster node): the app draws the Monitor tab as a run starts, about
+half a core for a moment, and a run was flagged oversubscribed for it.  The window
 (``StartWindow``) opens first thing in the run's process and closes when the
 run reports its start (``run_started``, after its imports and its build), and
 lasts at least ``WINDOW_S`` (~10 scheduler ticks per CPU): only a start
@@ -34,6 +38,7 @@ from __future__ import annotations
 import math
 import os
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 from qtui.core import cpu_fit
@@ -126,6 +131,37 @@ def usable_cpus(mask: set[int] | None, quota: float | None, slurm: int | None) -
     return max(1, min(limits))
 
 
+#: qtui's own processes around a run (comma-separated pids), set where qtui starts it.
+OWN_PIDS_ENV = "QTUI_OWN_PIDS"
+
+
+def own_pids(environ: Mapping[str, str] | None = None) -> list[int]:
+    """qtui's processes whose CPU is not "others'" (``OWN_PIDS_ENV``; else the parent)."""
+    env = os.environ if environ is None else environ
+    text = env.get(OWN_PIDS_ENV)
+    if text is None:
+        return [os.getppid()]
+    return [int(x) for x in text.split(",") if x.strip().isdigit()]
+
+
+def _cpu_s(pids: list[int]) -> float:
+    """User + system seconds of ``pids`` (their own threads, not reaped children: the fork
+    server reaping a finished run would count that run); a pid gone or unreadable: 0."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                data = f.read()
+        except OSError:
+            continue
+        fields = data[data.rindex(b")") + 2 :].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / _TICK
+
+
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
 class StartWindow:
     """Busy cores on ``mask``'s CPUs from now until ``close()``, at least ``window_s`` long.
 
@@ -139,8 +175,11 @@ class StartWindow:
         self.mask = mask
         self.window_s = window_s
         self.waited_s = 0.0
+        self.qtui_cores = 0.0  # what qtui's own processes kept busy over the window
+        self._qtui = own_pids()
         self._per_cpu = PerCpu()
         self._own0 = time.process_time()
+        self._qtui0 = _cpu_s(self._qtui)
         self._wall0 = time.monotonic()
 
     def close(self) -> float:
@@ -151,14 +190,16 @@ class StartWindow:
                 self.waited_s = left
                 time.sleep(left)  # the window's minimum itself: nothing to wait on
             percent = self._per_cpu.read()
-            own = (time.process_time() - self._own0) / max(1e-9, time.monotonic() - self._wall0)
+            span = max(1e-9, time.monotonic() - self._wall0)
+            own = (time.process_time() - self._own0) / span
+            self.qtui_cores = round(max(0.0, _cpu_s(self._qtui) - self._qtui0) / span, 2)
         finally:
             self._per_cpu.close()
         # /proc/stat lists the online CPUs in order; index i is CPU i on every machine
         # without offline CPUs in the middle (where it is not, the sum is still close).
         picked = [p for i, p in enumerate(percent) if self.mask is None or i in self.mask]
         busy = sum(p for p in picked if p == p) / 100.0
-        return round(max(0.0, busy - own), 2)
+        return round(max(0.0, busy - own - self.qtui_cores), 2)
 
 
 def busy_cores(mask: set[int] | None, window_s: float = WINDOW_S) -> float:

@@ -187,9 +187,15 @@ def _send(sock: socket.socket, msg: dict[str, Any]) -> None:
     sock.send(json.dumps(msg, separators=(",", ":")).encode())
 
 
+#: qtui's process that started this server (its runs' CPU figure leaves it out).
+_QTUI_PID = 0
+
+
 def main() -> None:
     from qtui.engine.reaper import die_with_parent
 
+    global _QTUI_PID
+    _QTUI_PID = os.getppid()
     die_with_parent()  # the server dies with qtui (PDEATHSIG, Linux)
     sock = socket.socket(fileno=int(sys.argv[1]))
     t0 = time.perf_counter()
@@ -314,11 +320,13 @@ def _child(sock: socket.socket, req: dict[str, Any], fds: list[int]) -> None:
         os.close(err_fd)
         os.set_inheritable(ev_fd, False)  # the workload's own subprocesses never get it
         from qtui.engine.child import EVENT_FD_ENV, run_forked
+        from qtui.engine.cpu_budget import OWN_PIDS_ENV
         from qtui.engine.reaper import PARENT_PID_ENV, RUN_TAG_ENV, die_with_parent
 
         env: dict[str, str] = dict(req["env"])
         env[EVENT_FD_ENV] = str(ev_fd)
         env[PARENT_PID_ENV] = str(server)
+        env[OWN_PIDS_ENV] = f"{server},{_QTUI_PID}"  # not "others" at the run's start
         os.environ.clear()
         os.environ.update(env)
         die_with_parent()

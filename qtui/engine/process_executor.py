@@ -52,6 +52,7 @@ from typing import Any
 from qtui.core.config import RunSpec
 from qtui.core.events import LogNote, decode
 from qtui.engine import reaper
+from qtui.engine.cpu_budget import OWN_PIDS_ENV
 from qtui.engine.executor import Emit, Executor, LaunchError, RunEnd, RunHandle, Wake
 from qtui.engine.pycmd import python_command
 
@@ -139,7 +140,8 @@ class ProcessRun(RunHandle):
     # --- how the child starts, ends and is reaped (a fork server overrides these) ------
     def _start(self, env: dict[str, str], w_ev: int, w_out: int, w_err: int) -> int:
         """Start the child with the event pipe, stdout and stderr; returns its pid."""
-        env = {**env, EVENT_FD_ENV: str(w_ev), reaper.PARENT_PID_ENV: str(os.getpid())}
+        env = {**env, EVENT_FD_ENV: str(w_ev), reaper.PARENT_PID_ENV: str(os.getpid()),
+               OWN_PIDS_ENV: str(os.getpid())}  # qtui's CPU is not "others" (cpu_budget)
         proc = subprocess.Popen(
             python_command(CHILD_MODULE),
             stdin=subprocess.PIPE,
