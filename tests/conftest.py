@@ -64,6 +64,10 @@ SLOW = (
 TIMING_GROUP = frozenset({
     "test_contention.py", "test_sampler.py", "test_event_writer.py", "test_supervisor.py",
 })
+#: Modules whose tests read the machine's OOM-kill counter (``/proc/vmstat``) while one
+#: of them makes the kernel kill a run: one xdist group, so the deliberate OOM kill is
+#: never inside another test's run (qtui names a counter that rose as the run's cause).
+OOM_GROUP = frozenset({"test_oom_and_server_death.py"})
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -76,6 +80,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.slow)
         if name.partition("::")[0] in TIMING_GROUP:
             item.add_marker(pytest.mark.xdist_group("timing"))
+        if name.partition("::")[0] in OOM_GROUP:
+            item.add_marker(pytest.mark.xdist_group("oom"))
         slow = item.get_closest_marker("slow") is not None
         order[item.nodeid] = (SLOW.index(name) if name in SLOW else len(SLOW)) if slow else 10**6
     items.sort(key=lambda item: order[item.nodeid])

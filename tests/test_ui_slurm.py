@@ -165,7 +165,7 @@ async def test_a_slurm_batch_shows_its_job_states_and_finishes(tmp_path: Path) -
             return bool(runs) and runs[0].state == "finished" and not app.control.busy
 
         await wait_for(pilot, done)
-        await pilot.pause(0.3)
+        await wait_for(pilot, app.panels_drawn)  # the queue redraws on its turn (ui/panel.py)
         (rec,) = app.state.runs()
         # the session may end before the scheduler's next poll sees the job exit
         assert rec.job["state"] in ("COMPLETED", "RUNNING") and rec.job["node"] == HOST
