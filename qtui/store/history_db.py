@@ -59,7 +59,7 @@ from qtui.core.paths import DATA_DIR_ENV, data_dir
 from qtui.core.run_states import LEFT_RUNNING, OPEN_STATES, end_state
 from qtui.core.summary_schema import Summary
 from qtui.engine.reaper import is_running, start_token
-from qtui.store import session_outputs
+from qtui.store import session_outputs, thinning
 from qtui.store.history_filter import SessionFilter
 from qtui.store.pending_history import fold as fold_pending
 from qtui.store.session_marks import check_name, check_note, check_tags
@@ -124,7 +124,6 @@ CREATE INDEX IF NOT EXISTS events_session ON events (session_id, id);
 CREATE INDEX IF NOT EXISTS sessions_started ON sessions (started_t);
 """
 
-_THINNED = frozenset({"batch", "sample"})
 
 
 def _columns() -> dict[str, set[str]]:
@@ -453,12 +452,8 @@ class HistoryDB:
         sid = self._session_id
         assert sid is not None
         run_id = getattr(event, "run_id", None)
-        if event.type in _THINNED and run_id:
-            key = (run_id, event.type)
-            last = self._last_kept.get(key)
-            if last is not None and event.t - last < self.thin_s:
-                return
-            self._last_kept[key] = event.t
+        if not thinning.keep(self._last_kept, event, self.thin_s):
+            return
         with self._tx() as c:
             c.execute(
                 "INSERT INTO events (session_id, run_id, type, t, data) VALUES (?, ?, ?, ?, ?)",

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from qtui.core import events as ev
-from qtui.store import pending_history
+from qtui.store import pending_history, thinning
 
 
 class EventStore(Protocol):
@@ -250,7 +250,9 @@ class Recording:
 
     Each event is queued for the history first (so it is kept even if the
     view's callback raises), then passed on; the caller's thread never waits
-    for the database.  ``session_finished`` closes the writer after the views
+    for the database.  Batches and samples the database would thin out are not
+    queued at all (``qtui.store.thinning``, the same rule), so the writer thread
+    wakes only for what it stores.  ``session_finished`` closes the writer after the views
     have seen it; a later ``session_started`` opens a new one.
     """
 
@@ -266,13 +268,19 @@ class Recording:
         self.flush_timeout = flush_timeout
         self.writer: HistoryWriter | None = None
         self._noted = False
+        # the database's thinning state, mirrored: it restarts with each session
+        self._thin_s: float = getattr(db, "thin_s", 0.0)
+        self._last_kept: dict[tuple[str, str], float] = {}
 
     def __call__(self, event: ev.Event) -> None:
         if self.writer is None:
             self.writer = HistoryWriter(self.db, flush_timeout=self.flush_timeout)
             self._noted = False
         writer = self.writer
-        writer.put(event)
+        if isinstance(event, ev.SessionStarted):
+            self._last_kept.clear()
+        if thinning.keep(self._last_kept, event, self._thin_s):
+            writer.put(event)
         self._note_failure(writer)
         try:
             self.on_event(event)
