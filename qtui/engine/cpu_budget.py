@@ -133,6 +133,7 @@ def usable_cpus(mask: set[int] | None, quota: float | None, slurm: int | None) -
 
 #: qtui's own processes around a run (comma-separated pids), set where qtui starts it.
 OWN_PIDS_ENV = "QTUI_OWN_PIDS"
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 def own_pids(environ: Mapping[str, str] | None = None) -> list[int]:
@@ -158,8 +159,6 @@ def _cpu_s(pids: list[int]) -> float:
         total += int(fields[11]) + int(fields[12])
     return total / _TICK
 
-
-_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 class StartWindow:
@@ -200,11 +199,6 @@ class StartWindow:
         picked = [p for i, p in enumerate(percent) if self.mask is None or i in self.mask]
         busy = sum(p for p in picked if p == p) / 100.0
         return round(max(0.0, busy - own - self.qtui_cores), 2)
-
-
-def busy_cores(mask: set[int] | None, window_s: float = WINDOW_S) -> float:
-    """Cores other processes kept busy on ``mask``'s CPUs over ``window_s`` from now."""
-    return StartWindow(mask, window_s).close()
 
 
 class StartBudget:
