@@ -675,3 +675,38 @@ async def test_the_history_keys_in_the_real_app_land_in_order(two: tuple[Path, s
         await burst(pilot, "d", "y")
         assert list(_cells(screen)) == [other]
         assert _rows(path, sid)["sessions"] == 0
+
+
+async def test_escape_then_a_digit_typed_fast_in_a_dialog_closes_it(one: tuple[Path, str]) -> None:
+    """Escape then ``1`` typed fast arrives as alt+1 (ESC 1), which Textual reads as the
+    Option character ``¡``: the tag dialog's field took it as text (``te¡w``, found in
+    tmux at 80×24) where the user had pressed Escape.  Over the main screen an alt+digit
+    is that Escape: the dialog closes as it was, nothing is typed or saved."""
+    from test_ui_data import fixed_caps
+
+    from qtui.ui.app import QtuiApp
+
+    path, sid = one
+    app = QtuiApp(capabilities=fixed_caps(), gpu=False, record_history=False,  # type: ignore[arg-type]
+                  persist_theme=False, history_factory=lambda: HistoryDB(path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        deadline = time.monotonic() + 60
+        while not app.query("#start"):
+            assert time.monotonic() < deadline
+            await pilot.pause(0.02)
+        await burst(pilot, "h")
+        screen = app.screen
+        assert isinstance(screen, HistoryScreen)
+        await burst(pilot, "t")
+        dialog = app.screen
+        assert isinstance(dialog, SessionMarksScreen)
+        tags = dialog.query_one("#marks-tags", Input)
+        await typed(pilot, "te")
+        await typed(pilot, "\x1b1")  # Escape then 1, in one read as a terminal sends them
+        assert app.screen is screen, app.screen
+        assert tags.value == "te"
+        with HistoryDB(path) as db:
+            assert db.session(sid)["tags"] == []
+        await typed(pilot, "/\x1b2")  # the filter field: Escape then 2 leaves it, types nothing
+        assert screen.query_one("#history-filter", Input).value == ""
+        assert app.focused is screen.query_one(DataTable)

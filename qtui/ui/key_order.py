@@ -90,11 +90,25 @@ class KeyOrder(_Base):
         await super().on_event(event)
 
     async def _take_key(self, key: events.Key) -> None:
+        key = self._meant(key)
         self._key_busy, self._key_back, self._key_waits = True, False, []
         self._key_deadline = time.monotonic() + MAX_WAIT_S
         target = self.focused or self.screen
         await super().on_event(key)  # priority bindings, else forwarded to ``target``
         self._send_trip(target if key.is_forwarded else self.focused or self.screen, 1)
+
+    def _meant(self, key: events.Key) -> events.Key:
+        """The key the user typed: on a screen over the main one (a dialog, the history),
+        an alt+digit is Escape.  Escape then a digit typed fast arrives as one key (ESC
+        1: alt+1, which Textual reads as the Option character ``¡``), and a dialog's
+        field took it as text where the user had pressed Escape.  The digit, a tab
+        switch on the main screen, has nothing to do there and is dropped.  Taken here,
+        in order, so it is the screen the keys before it left that decides."""
+        from qtui.ui.actions import alt_digit_keys
+
+        if self.screen is not self.screen_stack[0] and key.key in alt_digit_keys():
+            return events.Key("escape", None)
+        return key
 
     def _send_trip(self, target: Any, rounds: int) -> None:
         self._key_trip += 1
